@@ -1,0 +1,168 @@
+// The events the reference model consumes. They are dialect-neutral facts the
+// simulated kernel observed: what the kernel sent, what a pager thread
+// dequeued (with the seqno the kernel stamped), what a handler returned, and
+// every control call, port operation and memory release the pager made.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "emmi/model/types.h"
+
+namespace emmi::model {
+
+// Messages that arrive on a pager's receive rights. EMMI kernel->pager
+// routines (memory_object.defs, subsystem 2200), the completions sent to a
+// reply_to right, and the notifications GNU Mach generates (notify.defs).
+enum class MessageKind : std::uint8_t {
+  init,              // 2200: control (send), name (send), page size
+  terminate,         // 2201: control (receive), name (receive); moves the kernel's send right
+  data_request,      // 2203
+  data_unlock,       // 2204
+  lock_completed,    // 2206 (to a reply_to right)
+  supply_completed,  // 2207 (to a reply_to right)
+  data_return,       // 2208: out-of-line data
+  change_completed,  // 2209 (to a reply_to right)
+  no_senders,        // notify 70
+  send_once,         // notify 71 (a send-once right died unused)
+  dead_name,         // notify 72
+  port_destroyed,    // notify 69
+  other,             // anything else the pager's port received
+};
+
+std::string_view to_string(MessageKind k);
+
+// --- Set-up -----------------------------------------------------------------
+
+// A kernel joins the world with its EMMI page size (memory_object_page_size).
+struct KernelAttached {
+  KernelId kernel;
+  Size page_size;
+};
+
+// The pager made memory object `object` and handed the kernels a send right
+// to it; `port` is the receive right's name in the pager task.
+struct ObjectOffered {
+  ObjectId object;
+  PortName port;
+};
+
+// --- Kernel -> pager ----------------------------------------------------------
+
+// The kernel (or the simulated kernel's notification machinery) queued a
+// message on the pager's receive right `destination`. For EMMI messages on an
+// object port, `kernel` and `object` say who sent it about what.
+struct KernelSent {
+  MessageKind kind;
+  PortName destination;
+  KernelId kernel = 0;
+  ObjectId object = 0;
+  Offset offset = 0;
+  Size length = 0;          // data_request/unlock/return, completions
+  Prot access = 0;          // data_request/unlock: desired access
+  bool dirty = false;       // data_return
+  bool kernel_copy = false; // data_return
+  std::vector<Stamp> stamps;  // data_return: one per 4 KiB block of the range
+};
+
+// A right the message added to the pager task when it was copied out.
+struct CarriedRight {
+  PortName name;
+  Right right;
+};
+
+// A pager thread dequeued the oldest message of receive right `port` (the
+// member port when received through a port set). The kernel stamped `seqno`.
+// `rights` lists the rights copied out into the pager task (for init: control
+// send and name send; for terminate: control receive and name receive), in
+// message order. `region` identifies out-of-line memory delivered with it.
+struct Dequeued {
+  ThreadId thread;
+  PortName port;
+  Seqno seqno;
+  std::vector<CarriedRight> rights;
+  RegionId region = 0;   // 0: no out-of-line memory
+  Size region_size = 0;
+};
+
+// The handler the pager's demux ran for the message `thread` dequeued last
+// returned `code`. Any code other than KERN_SUCCESS or MIG_NO_REPLY makes
+// mach_msg_server destroy the request: the model itself releases the rights
+// and memory the request carried (the simulated kernel reports no separate
+// port operations for that destruction).
+struct HandlerReturned {
+  ThreadId thread;
+  KernReturn code;
+};
+
+// --- Pager -> kernel ----------------------------------------------------------
+
+enum class ControlCall : std::uint8_t {
+  ready,              // memory_object_ready
+  change_attributes,  // memory_object_change_attributes
+  data_supply,
+  data_unavailable,
+  data_error,
+  lock_request,
+  destroy,
+  get_attributes,
+};
+
+std::string_view to_string(ControlCall c);
+
+// The pager sent a control call to `control` (a name in its task). `accepted`
+// is what the simulated kernel did: false when the destination was not a live
+// control port (stale after terminate, unknown name), when sizes failed GNU
+// Mach's checks, and so on.
+struct ControlCalled {
+  ThreadId thread;
+  ControlCall call;
+  PortName control;
+  Offset offset = 0;
+  Size size = 0;
+  Prot lock_value = 0;
+  bool precious = false;
+  bool may_cache = false;
+  std::vector<Stamp> stamps;  // data_supply: one per 4 KiB block supplied
+  PortName reply_to = kNullPort;
+  bool accepted = true;
+};
+
+enum class PortOp : std::uint8_t {
+  deallocate,   // mach_port_deallocate: one send/send-once/dead-name uref
+  mod_refs,     // mach_port_mod_refs(right, delta)
+  destroy,      // mach_port_destroy: every right under the name
+  allocate,     // mach_port_allocate: a new right
+  insert_right, // mach_port_insert_right (make/copy send into the pager task)
+};
+
+std::string_view to_string(PortOp op);
+
+// A pager port operation and the simulated kernel's answer.
+struct PortOperated {
+  ThreadId thread;
+  PortOp op;
+  PortName name;
+  Right right = Right::send;  // for mod_refs / allocate / insert_right
+  std::int32_t delta = -1;    // for mod_refs / insert_right (+1)
+  KernReturn result = kKernSuccess;
+};
+
+// Out-of-line memory delivered to the pager was released (vm_deallocate or
+// munmap of the whole region). `result` is non-success when the region was not
+// mapped (a double free).
+struct MemoryReleased {
+  ThreadId thread;
+  RegionId region;
+  KernReturn result = kKernSuccess;
+};
+
+using Event = std::variant<KernelAttached, ObjectOffered, KernelSent, Dequeued,
+                           HandlerReturned, ControlCalled, PortOperated,
+                           MemoryReleased>;
+
+// One line, for traces and counterexamples.
+std::string describe(const Event& e);
+
+}  // namespace emmi::model

@@ -1,0 +1,100 @@
+// The reference model of the EMMI protocol (GNU Mach dialects): a pure,
+// deterministic state machine. apply(event) returns the verdicts the event
+// reveals; check_quiescent() returns the liveness and leak verdicts due when
+// the pager can make no more progress; enabled_kernel_actions() lists what a
+// conforming kernel may do next. No I/O, threads, clock, RapidCheck or Z3.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emmi/model/event.h"
+#include "emmi/model/verdict.h"
+
+namespace emmi::model {
+
+// Lifecycle of one (object, kernel) pair, from the kernel's side.
+enum class Lifecycle : std::uint8_t {
+  uninitialised,  // never mapped by this kernel
+  initialised,    // init sent; the pager has not yet made the object ready
+  ready,          // the pager called memory_object_ready / change_attributes
+  terminating,    // terminate sent (after unmap, or after the pager's destroy)
+  terminated,     // the pager dequeued terminate; a new map sends a new init
+};
+
+std::string_view to_string(Lifecycle l);
+
+// Things a conforming kernel may do next (generators draw from these).
+enum class KernelActionKind : std::uint8_t {
+  map,      // send init (first map, or re-map after terminate was sent)
+  fault,    // send data_request for one kernel page not resident nor requested
+  evict,    // send data_return for one resident page (dirty or clean)
+  unmap,    // send terminate (after returning every resident dirty page)
+};
+
+std::string_view to_string(KernelActionKind k);
+
+struct KernelAction {
+  KernelActionKind kind;
+  KernelId kernel;
+  ObjectId object;
+  Offset offset = 0;  // fault/evict: page-aligned for that kernel
+  Prot access = 0;    // fault: desired access
+  bool dirty = false; // evict: whether the page was written
+};
+
+std::string describe(const KernelAction& a);
+
+// Shape of the world: which kernels (page sizes) and how big each object is.
+struct WorldConfig {
+  std::uint32_t objects = 1;
+  Size object_size = 4 * 16384;  // bytes; a multiple of every kernel page size
+};
+
+class Model {
+ public:
+  explicit Model(WorldConfig config = {});
+  Model(const Model&);
+  Model& operator=(const Model&);
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  // Apply one observed event; returns the verdicts it reveals (usually none).
+  std::vector<Verdict> apply(const Event& e);
+
+  // Verdicts due at quiescence: unanswered data requests (DR3), init never
+  // made ready (RD1, TM6 for a re-init), terminate rights still held (TM4,
+  // TM5, V6), out-of-line memory never released (RT2, PR8).
+  std::vector<Verdict> check_quiescent() const;
+
+  // What a conforming kernel may do next, in a deterministic order.
+  std::vector<KernelAction> enabled_kernel_actions() const;
+
+  // --- Read-only views (for generators, the harness and tests) ---------------
+  std::uint64_t events_applied() const;
+  Lifecycle lifecycle(ObjectId o, KernelId k) const;
+  std::optional<Size> page_size(KernelId k) const;
+  // User references the pager task holds for `name` of kind `r` (0 if none).
+  std::uint32_t urefs(PortName name, Right r) const;
+  // Seqno the next dequeue from receive right `port` must carry.
+  std::optional<Seqno> next_seqno(PortName port) const;
+  // Messages queued on `port` and not yet dequeued.
+  std::size_t queued(PortName port) const;
+  // Data requests of (o, k) not yet answered, as page offsets.
+  std::vector<Offset> outstanding_requests(ObjectId o, KernelId k) const;
+  // The latest contents the kernel returned for the 4 KiB block at `offset`.
+  std::optional<Stamp> latest_contents(ObjectId o, Offset offset) const;
+  // Out-of-line regions delivered and not yet released.
+  std::size_t live_regions() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace emmi::model

@@ -1,0 +1,48 @@
+// Basic vocabulary of the EMMI reference model: identifiers, sizes, rights.
+// Everything is a small value type; the model never touches real ports or
+// memory, it only reasons about what the simulated kernel observed.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace emmi::model {
+
+using KernelId = std::uint32_t;  // one simulated kernel (a host mapping objects)
+using ObjectId = std::uint32_t;  // one memory object the pager offered
+using ThreadId = std::uint32_t;  // a pager thread, as the simulated kernel sees it
+using PortName = std::uint32_t;  // a name in the pager task's port name space
+using Seqno = std::uint32_t;     // mach_port_seqno_t: 32-bit, per receive right
+using Offset = std::uint64_t;    // byte offset in a memory object
+using Size = std::uint64_t;      // byte count
+using Prot = std::uint32_t;      // vm_prot_t bits (VM_PROT_READ=1, WRITE=2, EXECUTE=4)
+using KernReturn = std::int32_t; // kern_return_t / mig return codes
+using RegionId = std::uint64_t;  // an out-of-line memory region delivered to the pager
+using Stamp = std::uint64_t;     // content token of one 4 KiB block (0 = zero-filled)
+
+inline constexpr PortName kNullPort = 0;
+
+// Contents are tracked per 4 KiB block, the smallest page size the suite
+// drives; every kernel page size is a multiple of it (4, 8 or 16 KiB).
+inline constexpr Size kBlockSize = 4096;
+
+// Return codes the model needs to recognise (values from GNU Mach's headers:
+// mach/kern_return.h and mach/mig_errors.h).
+inline constexpr KernReturn kKernSuccess = 0;
+inline constexpr KernReturn kKernInvalidArgument = 4;
+inline constexpr KernReturn kKernFailure = 5;
+inline constexpr KernReturn kKernInvalidName = 15;
+inline constexpr KernReturn kKernInvalidRight = 17;
+inline constexpr KernReturn kMigNoReply = -305;
+
+// The kinds of right a name can denote in a task (mach_port_right_t).
+enum class Right : std::uint8_t { send, receive, send_once, port_set, dead_name };
+
+std::string_view to_string(Right r);
+
+// Which side of the protocol a rule binds (the "Who" column of emmi-rules.md).
+enum class Party : std::uint8_t { pager, kernel, suite };
+
+std::string_view to_string(Party p);
+
+}  // namespace emmi::model
