@@ -1,0 +1,725 @@
+/* The emmi-cts reference pager: a memory-backed, multi-threaded EMMI pager
+   written only against the GNU Mach user API (the real <mach/...> headers and
+   MIG stubs generated from memory_object.defs with -DSEQNOS) and the pager
+   entry ABI.  It is the pager `emmi-cts run` checks when no --pager is given,
+   and the example a pager author can copy.
+
+   Rule IDs in the comments (IN9, SQ7, TM4, RT2, ...) are those of the rule
+   catalogue (emmi-rules.md); section numbers (§2, §3g, ...) refer to the notes
+   on how GNU Mach behaves (gnumach-kernel.md).
+
+   The mutant zoo (mutants/mutants.json) builds this same file with
+   -DEMMI_MUTANT_<ID>: every `#ifdef EMMI_MUTANT_...` block below seeds ONE bug
+   and is marked "MUTANT <id>".  Without such a define there is no bug to find.  */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mach.h>
+#include <mach/memory_object.h>
+#include <mach/mig_errors.h>
+
+#include <emmi/mig/seqnos_memory_object_S.h> /* MIG, memory_object.defs -DSEQNOS */
+#include "emmi/pager_abi.h"
+
+/* The demux MIG generates with the SEQNOS server; its header declares only
+   the handlers.  */
+extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
+                                              mach_msg_header_t *reply);
+
+#define REFERENCE_PAGER_THREADS 4
+
+/* The unit in which the store remembers what the kernels gave back: the
+   smallest page size a GNU Mach kernel uses.  Every kernel page size this
+   pager serves is a multiple of it.  */
+#define STORE_BLOCK ((vm_size_t) 4096)
+
+/* One kernel's view of one memory object: what that kernel's
+   memory_object_init gave us.  A kernel is identified by its control port
+   (DR8, MK2), and has its own page size (IN5, MK4).  */
+struct kernel_binding
+{
+  struct kernel_binding *next;
+  mach_port_t control;    /* our name for the control port; we hold one send uref */
+  mach_port_t name;       /* our name for the name port; one send uref */
+  vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
+};
+
+struct pager_object
+{
+  mach_port_t port;               /* receive right; the kernels hold send rights */
+
+  /* The seqno ticket (SQ7): a handler runs only when next_seqno equals the
+     seqno of the message it handles, and holds `lock` while it runs, so this
+     object's messages take effect exactly in the order the kernel queued
+     them.  EVERY message dequeued from `port` advances the ticket, including
+     notifications and messages the stubs reject (§2, SQ6), otherwise the
+     object jams.  */
+  pthread_mutex_t lock;
+  pthread_cond_t turn_changed;
+  mach_port_seqno_t next_seqno;
+
+  vm_address_t store;             /* contents, page aligned (SU9) */
+  vm_size_t size;
+  unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
+  struct kernel_binding *kernels; /* in init order */
+#ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
+  bool terminated;
+#endif
+#ifdef EMMI_MUTANT_INIT_ERROR_KEEPS_CONTROL
+  mach_port_t refusal_pending;
+#endif
+};
+
+static struct
+{
+  mach_port_t port_set;
+  struct pager_object *objects;
+  size_t object_count;
+  pthread_t threads[REFERENCE_PAGER_THREADS];
+  size_t thread_count;
+  atomic_bool stopping;
+} pager;
+
+/* Set by take_turn: whether the handler of the message this thread is
+   processing took its object's turn.  pager_demux takes it for them when not.  */
+static _Thread_local bool turn_taken;
+
+static struct pager_object *
+object_for_port (mach_port_t port)
+{
+  for (size_t i = 0; i < pager.object_count; i++)
+    if (pager.objects[i].port == port)
+      return &pager.objects[i];
+  return NULL;
+}
+
+/* Wait until it is message SEQNO's turn on OBJ (SQ7), and hold OBJ's lock.
+   Returns false only when the pager is stopping; the lock is held either way.  */
+static bool
+take_turn (struct pager_object *obj, mach_port_seqno_t seqno)
+{
+  pthread_mutex_lock (&obj->lock);
+  turn_taken = true;
+#ifdef EMMI_MUTANT_NO_SEQNO_ORDERING
+  /* MUTANT no_seqno_ordering: handlers run in whatever order the server
+     threads get to them; the lock keeps them atomic, not ordered.  */
+  (void) seqno;
+  return !atomic_load (&pager.stopping);
+#else
+  while (obj->next_seqno != seqno && !atomic_load (&pager.stopping))
+    pthread_cond_wait (&obj->turn_changed, &obj->lock);
+  return obj->next_seqno == seqno;
+#endif
+}
+
+static void
+end_turn (struct pager_object *obj)
+{
+  obj->next_seqno++;
+  pthread_cond_broadcast (&obj->turn_changed);
+  pthread_mutex_unlock (&obj->lock);
+}
+
+/* The start of every handler: find the object the message came to, and wait
+   for the message's turn.  NULL when the port is not one of our objects or
+   the pager is stopping; the handler then returns an error, so that
+   mach_msg_server releases what the message carried (V3).  */
+static struct pager_object *
+begin_message (mach_port_t object_port, mach_port_seqno_t seqno)
+{
+  struct pager_object *obj = object_for_port (object_port);
+  if (obj == NULL)
+    return NULL;
+  if (!take_turn (obj, seqno))
+    {
+      end_turn (obj);
+      return NULL;
+    }
+  return obj;
+}
+
+static struct kernel_binding *
+binding_for (struct pager_object *obj, mach_port_t control)
+{
+  for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    if (k->control == control)
+      return k;
+  return NULL;
+}
+
+static void
+release_send_right (mach_port_t name)
+{
+  mach_port_deallocate (mach_task_self (), name);
+}
+
+/* A kernel page size this pager can serve: a whole number of store blocks
+   (so supplies are page aligned in our space, SU9) that divides the object,
+   so every page of the object is a whole page for that kernel (IN5).  */
+static bool
+page_size_servable (const struct pager_object *obj, vm_size_t page_size)
+{
+  return page_size != 0 && page_size % STORE_BLOCK == 0
+         && page_size <= obj->size && obj->size % page_size == 0;
+}
+
+/* Whether [offset, offset+length) names whole pages of K inside OBJ.  GNU
+   Mach only sends such requests (DR2, PS1); anything else is a kernel bug.  */
+static bool
+range_valid (const struct pager_object *obj, const struct kernel_binding *k,
+             vm_offset_t offset, vm_size_t length)
+{
+  return length != 0 && offset % k->page_size == 0 && length % k->page_size == 0
+         && offset <= obj->size && length <= obj->size - offset;
+}
+
+static bool
+holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length)
+{
+  for (vm_offset_t b = offset; b < offset + length; b += STORE_BLOCK)
+    if (obj->returned[b / STORE_BLOCK])
+      return true;
+  return false;
+}
+
+static void
+answer_page (struct pager_object *obj, mach_port_t control,
+             vm_offset_t offset, vm_size_t size)
+{
+  if (holds_data (obj, offset, size))
+    {
+#ifdef EMMI_MUTANT_SUPPLY_SIZE_NOT_PAGE_MULTIPLE
+      /* MUTANT supply_size_not_page_multiple: the size is computed one
+         512-byte sector short, so it is no whole number of pages.  */
+      size -= 512;
+#endif
+#ifdef EMMI_MUTANT_SUPPLIES_UNREQUESTED
+      /* MUTANT supplies_unrequested: read-ahead of the following page, which
+         the kernel never asked for.  */
+      if (offset + 2 * size <= obj->size)
+        size *= 2;
+#endif
+      /* DR3: the data itself, granting every access (lock_value NONE, SU6,
+         DR6).  The kernel copies it out of the store: no deallocation (SU10).  */
+      memory_object_data_supply (control, offset, obj->store + offset, size,
+                                 FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+    }
+  else
+    {
+#ifndef EMMI_MUTANT_LEAVES_REQUEST_UNANSWERED
+      /* DR5, UN1: no kernel ever gave this page back: let it zero-fill.  */
+      memory_object_data_unavailable (control, offset, size);
+#else
+      /* MUTANT leaves_request_unanswered: a page never written gets no
+         answer at all.  */
+#endif
+    }
+}
+
+/* --- The memory_object interface (SEQNOS server, memory_object.defs) ------ */
+
+kern_return_t
+seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
+                           mach_port_t control, mach_port_t name,
+                           vm_size_t page_size)
+{
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+#ifdef EMMI_MUTANT_INIT_ERROR_KEEPS_CONTROL
+  if (obj->refusal_pending != MACH_PORT_NULL)
+    {
+      /* MUTANT init_error_keeps_control: the refusal of an earlier init is
+         sent only now, on a control right mach_msg_server already took away
+         when that init returned its error.  */
+      memory_object_destroy (obj->refusal_pending, KERN_INVALID_ARGUMENT);
+      obj->refusal_pending = MACH_PORT_NULL;
+    }
+#endif
+#ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
+  if (obj->terminated)
+    {
+      /* MUTANT terminate_keeps_state: the object still looks terminated, so
+         this init is taken for a stale one and dropped: no ready, ever.  */
+      end_turn (obj);
+      return KERN_SUCCESS;
+    }
+#endif
+
+  kern_return_t result = KERN_SUCCESS;
+  struct kernel_binding *k = NULL;
+  if (page_size_servable (obj, page_size))
+    k = calloc (1, sizeof *k);
+  if (k == NULL)
+    {
+      /* Refuse the conforming way (RD3): memory_object_destroy, which makes
+         the kernel send terminate with the control and name receive rights
+         (DS2).  The error return makes mach_msg_server release the two send
+         rights this message carried, so this handler releases neither (IN9,
+         V1): they are no longer ours once we return.  */
+#ifndef EMMI_MUTANT_INIT_ERROR_KEEPS_CONTROL
+      memory_object_destroy (control, KERN_INVALID_ARGUMENT);
+#else
+      obj->refusal_pending = control;
+#endif
+#ifdef EMMI_MUTANT_INIT_ERROR_DOUBLE_RELEASE
+      /* MUTANT init_error_double_release: releases the control right that
+         mach_msg_server is about to release as well.  */
+      release_send_right (control);
+#endif
+      result = KERN_INVALID_ARGUMENT;
+    }
+  else
+    {
+      /* IN3, MK1: this kernel's own control and name ports, and its unit.  */
+      k->control = control;
+      k->name = name;
+      k->page_size = page_size;
+      struct kernel_binding **tail = &obj->kernels;
+      while (*tail != NULL)
+        tail = &(*tail)->next;
+      *tail = k;
+#ifndef EMMI_MUTANT_NEVER_READY
+      /* RD1, IN2: ready for requests.  No caching after the last unmap, so
+         terminate follows it; COPY_DELAY because this pager never changes
+         the data behind the kernel's back (CP4).  */
+      memory_object_ready (control, FALSE, MEMORY_OBJECT_COPY_DELAY);
+#else
+      /* MUTANT never_ready: the object is never made ready; every fault on
+         it waits forever.  */
+#endif
+    }
+  end_turn (obj);
+  return result;
+}
+
+kern_return_t
+seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno,
+                                mach_port_t control, mach_port_t name)
+{
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  /* TM6: forget this kernel's state, so that its next init starts afresh.  */
+  for (struct kernel_binding **p = &obj->kernels; *p != NULL; p = &(*p)->next)
+    if ((*p)->control == control)
+      {
+        struct kernel_binding *k = *p;
+        *p = k->next;
+        /* V6, §3g: the send rights init gave us, first ...  */
+        release_send_right (k->control);
+        release_send_right (k->name);
+        free (k);
+        break;
+      }
+#ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
+  /* MUTANT terminate_keeps_state: marks the object terminated and never
+     clears the mark.  */
+  if (obj->kernels == NULL)
+    obj->terminated = true;
+#endif
+#ifndef EMMI_MUTANT_TERMINATE_LEAKS_RECEIVE_RIGHTS
+  /* ... then the receive rights this message moved to us (TM3): destroy both
+     ports (TM4, TM5).  Nothing of ours is queued on the control port to drain
+     first: this pager never names it as a reply port.  The kernel's send
+     right to the object, moved here too, was consumed at copy-out (§3d).  */
+  mach_port_mod_refs (mach_task_self (), control, MACH_PORT_RIGHT_RECEIVE, -1);
+  mach_port_mod_refs (mach_task_self (), name, MACH_PORT_RIGHT_RECEIVE, -1);
+#else
+  /* MUTANT terminate_leaks_receive_rights: the control and name ports are
+     never destroyed.  */
+  (void) name;
+#endif
+  end_turn (obj);
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_data_request (mach_port_t object_port,
+                                   mach_port_seqno_t seqno, mach_port_t control,
+                                   vm_offset_t offset, vm_size_t length,
+                                   vm_prot_t desired_access)
+{
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+#ifdef EMMI_MUTANT_DEADLOCK_IN_REQUEST
+  /* MUTANT deadlock_in_request: re-takes the object lock its turn already
+     holds (a non-recursive mutex): the handler never returns, and neither
+     does a stop() that needs the lock.  */
+  pthread_mutex_lock (&obj->lock);
+#endif
+  struct kernel_binding *k = binding_for (obj, control);
+  if (k == NULL || !range_valid (obj, k, offset, length))
+    {
+      /* Not a kernel we serve, or not whole pages of it: nothing sensible to
+         answer.  The error return lets mach_msg_server drop the right (V3).  */
+      end_turn (obj);
+      return KERN_INVALID_ARGUMENT;
+    }
+#ifdef EMMI_MUTANT_CRASH_ON_WRITE_REQUEST
+  if (desired_access & VM_PROT_WRITE)
+    {
+      /* MUTANT crash_on_write_request: the write-fault path indexes a
+         dirty-page table that was never allocated.  */
+      unsigned char *volatile dirty_table = NULL;
+      dirty_table[offset / STORE_BLOCK] = 1;
+    }
+#else
+  (void) desired_access;   /* every answer grants every access (DR6) */
+#endif
+
+  /* DR3, DR8: answer every page of the range, on the control port of the
+     kernel that asked, in that kernel's page units (IN5, MK4).  */
+  vm_size_t unit = k->page_size;
+  mach_port_t reply_control = control;
+#ifdef EMMI_MUTANT_FIRST_KERNEL_PAGE_SIZE
+  /* MUTANT first_kernel_page_size: the unit of the kernel that initialised
+     the object first, whatever kernel asked.  */
+  unit = obj->kernels->page_size;
+#endif
+#ifdef EMMI_MUTANT_WRONG_KERNEL_CONTROL
+  /* MUTANT wrong_kernel_control: answers on the control port of the kernel
+     that initialised the object first, whatever kernel asked.  */
+  reply_control = obj->kernels->control;
+#endif
+  for (vm_offset_t page = offset; page < offset + length; page += unit)
+    answer_page (obj, reply_control, page, unit);
+
+  /* §3f: the send right this request carried is ours; dropping it at once
+     keeps one uref per kernel, which terminate releases.  */
+  release_send_right (control);
+  end_turn (obj);
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_data_unlock (mach_port_t object_port,
+                                  mach_port_seqno_t seqno, mach_port_t control,
+                                  vm_offset_t offset, vm_size_t length,
+                                  vm_prot_t desired_access)
+{
+  (void) desired_access;
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  struct kernel_binding *k = binding_for (obj, control);
+  if (k == NULL || !range_valid (obj, k, offset, length))
+    {
+      end_turn (obj);
+      return KERN_INVALID_ARGUMENT;
+    }
+  /* UL2: this pager never restricts access, so it grants whatever is asked
+     by lifting every lock on the range; no completion wanted (LK6).  */
+  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
+                              FALSE, VM_PROT_NONE, MACH_PORT_NULL);
+  release_send_right (control);
+  end_turn (obj);
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_data_return (mach_port_t object_port,
+                                  mach_port_seqno_t seqno, mach_port_t control,
+                                  vm_offset_t offset, vm_offset_t data,
+                                  mach_msg_type_number_t data_count,
+                                  boolean_t dirty, boolean_t kernel_copy)
+{
+  (void) dirty;
+  (void) kernel_copy;
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  struct kernel_binding *k = binding_for (obj, control);
+  if (k != NULL && range_valid (obj, k, offset, data_count))
+    {
+      /* RT4: keep what the kernel gave back; the next request for these
+         pages, from any kernel, is served from it.  Whether or not the
+         kernel kept a copy or calls it dirty, this is now the data.  */
+      for (vm_offset_t b = 0; b < data_count; b += STORE_BLOCK)
+        {
+#ifdef EMMI_MUTANT_STALE_AFTER_RETURN
+          /* MUTANT stale_after_return: treats data_return like
+             data_initialize (DI2) and ignores data for blocks it already
+             holds, so the second write-back of a page is lost.  */
+          if (obj->returned[(offset + b) / STORE_BLOCK])
+            continue;
+#endif
+          memcpy ((void *) (obj->store + offset + b), (const void *) (data + b),
+                  STORE_BLOCK);
+          obj->returned[(offset + b) / STORE_BLOCK] = 1;
+        }
+    }
+#ifndef EMMI_MUTANT_NEVER_DEALLOCATES_RETURNS
+  /* RT2, PR8: the out-of-line pages are ours to release.  */
+  vm_deallocate (mach_task_self (), data, data_count);
+#else
+  /* MUTANT never_deallocates_returns: the returned pages stay mapped.  */
+#endif
+  release_send_right (control);   /* §3f */
+  end_turn (obj);
+#ifdef EMMI_MUTANT_RETURN_DOUBLE_FREE
+  /* MUTANT return_double_free: reports failure after releasing the data, so
+     mach_msg_server releases it (and the control right) a second time.  */
+  return KERN_FAILURE;
+#endif
+  return KERN_SUCCESS;
+}
+
+/* Messages this pager has nothing to do for still take their turn (SQ6),
+   and a control send right they carry is ours to release (§3f).  */
+static kern_return_t
+pass_turn (mach_port_t object_port, mach_port_seqno_t seqno,
+           mach_port_t carried_control, kern_return_t result)
+{
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  if (carried_control != MACH_PORT_NULL)
+    release_send_right (carried_control);
+  end_turn (obj);
+  return result;
+}
+
+/* Completions: this pager names no reply port (MACH_PORT_NULL everywhere), so
+   none should come.  */
+kern_return_t
+seqnos_memory_object_lock_completed (mach_port_t object_port,
+                                     mach_port_seqno_t seqno, mach_port_t control,
+                                     vm_offset_t offset, vm_size_t length)
+{
+  (void) offset;
+  (void) length;
+  return pass_turn (object_port, seqno, control, KERN_SUCCESS);
+}
+
+kern_return_t
+seqnos_memory_object_supply_completed (mach_port_t object_port,
+                                       mach_port_seqno_t seqno,
+                                       mach_port_t control, vm_offset_t offset,
+                                       vm_size_t length, kern_return_t result,
+                                       vm_offset_t error_offset)
+{
+  (void) offset;
+  (void) length;
+  (void) result;
+  (void) error_offset;
+  return pass_turn (object_port, seqno, control, KERN_SUCCESS);
+}
+
+kern_return_t
+seqnos_memory_object_change_completed (mach_port_t object_port,
+                                       mach_port_seqno_t seqno,
+                                       boolean_t may_cache,
+                                       memory_object_copy_strategy_t strategy)
+{
+  (void) may_cache;
+  (void) strategy;
+  return pass_turn (object_port, seqno, MACH_PORT_NULL, KERN_SUCCESS);
+}
+
+/* Sent only for objects made ready with MEMORY_OBJECT_COPY_CALL, which this
+   pager never asks for (§1a).  Refused: the error return makes
+   mach_msg_server release the old control send right and the new object's
+   receive right, so this handler releases neither (V3).  */
+kern_return_t
+seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
+                           mach_port_t old_control, vm_offset_t offset,
+                           vm_size_t length, mach_port_t new_object)
+{
+  (void) old_control;
+  (void) offset;
+  (void) length;
+  (void) new_object;
+  return pass_turn (object_port, seqno, MACH_PORT_NULL, KERN_FAILURE);
+}
+
+/* --- The server loop ------------------------------------------------------- */
+
+/* The demux handed to mach_msg_server.  Messages the MIG stub did not hand to
+   a handler (a notification, an unknown id, a request whose types do not
+   check) still used up a seqno on the object port (§2, SQ6): take and end
+   their turn here, or every later message of the object waits forever.  The
+   stub has set MIG_BAD_ID / MIG_BAD_ARGUMENTS, so mach_msg_server destroys
+   such a message and the rights it carried.  */
+static boolean_t
+pager_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
+{
+  turn_taken = false;
+  boolean_t handled = seqnos_memory_object_server (request, reply);
+#ifndef EMMI_MUTANT_TICKET_SKIPS_UNHANDLED
+  if (!turn_taken)
+    {
+      struct pager_object *obj = object_for_port (request->msgh_local_port);
+      if (obj != NULL)
+        {
+          take_turn (obj, request->msgh_seqno);
+          end_turn (obj);
+        }
+    }
+#else
+  /* MUTANT ticket_skips_unhandled: only the EMMI handlers advance the
+     ticket; after a notification or a rejected message the object jams.  */
+#endif
+  return handled;
+}
+
+static void *
+server_thread (void *arg)
+{
+  (void) arg;
+  /* max_size 0: glibc's loop then receives with MACH_RCV_LARGE, so a large
+     message is never dequeued-and-dropped, which would use up a seqno
+     without any handler seeing it (§2).  It returns once the port set is
+     destroyed by reference_pager_stop.  */
+  mach_msg_server (pager_demux, 0, pager.port_set);
+  return NULL;
+}
+
+/* --- The entry ABI (emmi/pager_abi.h) ---------------------------------------- */
+
+static void
+free_objects (void)
+{
+  for (size_t i = 0; i < pager.object_count; i++)
+    {
+      struct pager_object *obj = &pager.objects[i];
+      while (obj->kernels != NULL)
+        {
+          struct kernel_binding *k = obj->kernels;
+          obj->kernels = k->next;
+          release_send_right (k->control);
+          release_send_right (k->name);
+          free (k);
+        }
+      if (obj->port != MACH_PORT_NULL)
+        mach_port_mod_refs (mach_task_self (), obj->port,
+                            MACH_PORT_RIGHT_RECEIVE, -1);
+      if (obj->store != 0)
+        vm_deallocate (mach_task_self (), obj->store, obj->size);
+      free (obj->returned);
+      pthread_cond_destroy (&obj->turn_changed);
+      pthread_mutex_destroy (&obj->lock);
+    }
+  free (pager.objects);
+  pager.objects = NULL;
+  pager.object_count = 0;
+}
+
+static void
+reference_pager_stop (void)
+{
+  atomic_store (&pager.stopping, true);
+  /* The server threads' receive returns MACH_RCV_PORT_DIED, so
+     mach_msg_server returns ...  */
+  mach_port_mod_refs (mach_task_self (), pager.port_set,
+                      MACH_PORT_RIGHT_PORT_SET, -1);
+  pager.port_set = MACH_PORT_NULL;
+  /* ... and a thread waiting for a turn that will never come gives up.  */
+  for (size_t i = 0; i < pager.object_count; i++)
+    {
+      pthread_mutex_lock (&pager.objects[i].lock);
+      pthread_cond_broadcast (&pager.objects[i].turn_changed);
+      pthread_mutex_unlock (&pager.objects[i].lock);
+    }
+  for (size_t i = 0; i < pager.thread_count; i++)
+    pthread_join (pager.threads[i], NULL);
+  pager.thread_count = 0;
+  free_objects ();
+}
+
+static kern_return_t
+reference_pager_start (const struct emmi_pager_config *config,
+                       struct emmi_pager_object *out)
+{
+  if (config->abi_version != EMMI_PAGER_ABI_VERSION
+      || config->dialect != EMMI_DIALECT_GNUMACH)
+    return KERN_INVALID_ARGUMENT;
+  if (config->object_count == 0 || config->object_size == 0
+      || config->object_size % STORE_BLOCK != 0)
+    return KERN_INVALID_ARGUMENT;
+  if (pager.objects != NULL)
+    return KERN_FAILURE;            /* one instance per process */
+
+  mach_port_t task = mach_task_self ();
+  atomic_store (&pager.stopping, false);
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
+                                         &pager.port_set);
+  if (kr != KERN_SUCCESS)
+    return kr;
+  pager.objects = calloc (config->object_count, sizeof *pager.objects);
+  if (pager.objects == NULL)
+    goto fail_no_memory;
+  pager.object_count = config->object_count;
+  for (size_t i = 0; i < pager.object_count; i++)
+    {
+      pthread_mutex_init (&pager.objects[i].lock, NULL);
+      pthread_cond_init (&pager.objects[i].turn_changed, NULL);
+    }
+
+  for (size_t i = 0; i < pager.object_count; i++)
+    {
+      struct pager_object *obj = &pager.objects[i];
+      obj->size = config->object_size;
+      /* A fresh receive right starts at seqno 0 (SQ5): so does the ticket.  */
+      obj->next_seqno = 0;
+      obj->returned = calloc (obj->size / STORE_BLOCK, 1);
+      if (obj->returned == NULL)
+        goto fail_no_memory;
+      kr = vm_allocate (task, &obj->store, obj->size, TRUE);
+      if (kr != KERN_SUCCESS)
+        goto fail;
+      kr = mach_port_allocate (task, MACH_PORT_RIGHT_RECEIVE, &obj->port);
+      if (kr != KERN_SUCCESS)
+        goto fail;
+      kr = mach_port_move_member (task, obj->port, pager.port_set);
+      if (kr != KERN_SUCCESS)
+        goto fail;
+      /* The kernels get their send rights made from our receive right.  */
+      out[i].port = obj->port;
+      out[i].disposition = MACH_MSG_TYPE_MAKE_SEND;
+    }
+
+  for (size_t i = 0; i < REFERENCE_PAGER_THREADS; i++)
+    {
+      if (pthread_create (&pager.threads[i], NULL, server_thread, NULL) != 0)
+        {
+          reference_pager_stop ();
+          return KERN_RESOURCE_SHORTAGE;
+        }
+      pager.thread_count++;
+    }
+  return KERN_SUCCESS;
+
+fail_no_memory:
+  kr = KERN_RESOURCE_SHORTAGE;
+fail:
+  mach_port_mod_refs (task, pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
+  pager.port_set = MACH_PORT_NULL;
+  free_objects ();
+  return kr;
+}
+
+#ifdef EMMI_MUTANT_NAME
+#define PAGER_NAME "mutant-" EMMI_MUTANT_NAME
+#else
+#define PAGER_NAME "reference"
+#endif
+
+static const struct emmi_pager reference_pager = {
+  .abi_version = EMMI_PAGER_ABI_VERSION,
+  .name = PAGER_NAME,
+  .start = reference_pager_start,
+  .stop = reference_pager_stop,
+};
+
+EMMI_PAGER_EXPORT const struct emmi_pager *
+emmi_pager_entry (void)
+{
+  return &reference_pager;
+}
