@@ -57,6 +57,14 @@ class Kernel {
   // Another task (a kernel's own space, or a peer task in tests).
   TaskId create_task(const std::string& label);
 
+  // The name, in `holder`'s space, of a send right to `target`'s task port
+  // (one more user reference each call), so code acting in `holder` can
+  // name `target` in mach_port_* calls.
+  unsigned task_port_in(TaskId holder, TaskId target);
+  // A name not yet used in `task` (names are never reused), for
+  // mach_port_insert_right / mach_port_allocate_name.
+  unsigned fresh_name(TaskId task);
+
   // While alive, the current thread acts in `task`: mach_task_self(),
   // mach_msg and mach_port_* use that task's name space. Nests.
   class TaskScope {

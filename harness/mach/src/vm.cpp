@@ -1,0 +1,177 @@
+// vm_allocate / vm_deallocate and the ledger of memory the simulated kernel
+// mapped: out-of-line regions delivered by messages are fresh page-aligned
+// mappings, so the pager's vm_deallocate of them is seen and accounted
+// (MemoryReleased events), and a second release of the same region is
+// reported as a double free.
+#include <sys/mman.h>
+
+#include <algorithm>
+
+#include "core.h"
+
+namespace emmi::mach::detail {
+
+bool quiet_events();
+
+std::uintptr_t Core::vm_map_fresh(Space* s, std::size_t size, bool ool,
+                                  emmi::model::RegionId* region) {
+  const std::size_t bytes = round_up(std::max<std::size_t>(size, 1), kVmPage);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return 0;
+  const auto start = reinterpret_cast<std::uintptr_t>(p);
+  VmRegion r;
+  r.start = start;
+  r.size = bytes;
+  r.space = s;
+  if (ool) {
+    r.ool_region = next_region++;
+    r.whole_id = r.ool_region;
+    ool_pages_left[r.whole_id] = bytes / kVmPage;
+    if (region != nullptr) *region = r.ool_region;
+  }
+  // The address may have been released before: it is live again.
+  released_ool.erase(start);
+  vm[start] = r;
+  return start;
+}
+
+kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
+                               std::vector<emmi::model::RegionId>* released_whole,
+                               emmi::model::RegionId* double_free) {
+  if (size == 0) return KERN_SUCCESS;
+  const std::uintptr_t lo = start & ~(kVmPage - 1);
+  const std::uintptr_t hi = round_up(start + size, kVmPage);
+  bool any = false;
+  auto it = vm.upper_bound(lo);
+  if (it != vm.begin()) --it;
+  while (it != vm.end() && it->first < hi) {
+    VmRegion r = it->second;
+    const std::uintptr_t rlo = r.start;
+    const std::uintptr_t rhi = r.start + r.size;
+    if (rhi <= lo || r.space != s) {
+      ++it;
+      continue;
+    }
+    any = true;
+    const std::uintptr_t cut_lo = std::max(lo, rlo);
+    const std::uintptr_t cut_hi = std::min(hi, rhi);
+    ::munmap(reinterpret_cast<void*>(cut_lo), cut_hi - cut_lo);
+    it = vm.erase(it);
+    if (rlo < cut_lo) {
+      VmRegion left = r;
+      left.size = cut_lo - rlo;
+      vm[left.start] = left;
+    }
+    if (cut_hi < rhi) {
+      VmRegion right = r;
+      right.start = cut_hi;
+      right.size = rhi - cut_hi;
+      it = vm.emplace(right.start, right).first;
+      ++it;
+    }
+    if (r.whole_id != 0) {
+      auto left = ool_pages_left.find(r.whole_id);
+      if (left != ool_pages_left.end()) {
+        left->second -= std::min<std::size_t>(left->second, (cut_hi - cut_lo) / kVmPage);
+        if (left->second == 0) {
+          ool_pages_left.erase(left);
+          if (released_whole != nullptr) released_whole->push_back(r.whole_id);
+        }
+      }
+      if (rlo == cut_lo) released_ool[rlo] = r.whole_id;
+    }
+  }
+  if (!any && double_free != nullptr) {
+    auto rel = released_ool.find(lo);
+    if (rel != released_ool.end()) *double_free = rel->second;
+  }
+  return KERN_SUCCESS;
+}
+
+}  // namespace emmi::mach::detail
+
+using namespace emmi::mach::detail;
+
+namespace {
+
+// The space `task` names in the caller's space, or null.
+Space* task_space(Core& core, mach_port_t task) {
+  Entry* e = core.lookup(core.current_space(), task);
+  if (e == nullptr || !(e->type & MACH_PORT_TYPE_SEND) || e->port->kobject != KObject::task)
+    return nullptr;
+  return e->port->ktask;
+}
+
+}  // namespace
+
+extern "C" {
+
+kern_return_t vm_allocate(mach_port_t target_task, vm_address_t* address, vm_size_t size,
+                          boolean_t anywhere) {
+  Core* core = installed_core();
+  if (core == nullptr) return MACH_SEND_INVALID_DEST;
+  (void)core->thread();
+  Core::Lock lk(*core);
+  Space* s = task_space(*core, target_task);
+  if (s == nullptr) return MACH_SEND_INVALID_DEST;
+  if (size == 0) {
+    *address = 0;
+    return KERN_SUCCESS;
+  }
+  const std::size_t bytes = round_up(size, kVmPage);
+  void* p;
+  if (anywhere) {
+    p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  } else {
+    if (*address & (kVmPage - 1)) return KERN_INVALID_ADDRESS;
+    p = ::mmap(reinterpret_cast<void*>(*address), bytes, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p != MAP_FAILED && reinterpret_cast<vm_address_t>(p) != *address) {
+      ::munmap(p, bytes);
+      return KERN_NO_SPACE;
+    }
+  }
+  if (p == MAP_FAILED) return KERN_NO_SPACE;
+  VmRegion r;
+  r.start = reinterpret_cast<std::uintptr_t>(p);
+  r.size = bytes;
+  r.space = s;
+  core->released_ool.erase(r.start);
+  core->vm[r.start] = r;
+  *address = r.start;
+  return KERN_SUCCESS;
+}
+
+kern_return_t vm_deallocate(mach_port_t target_task, vm_address_t address, vm_size_t size) {
+  Core* core = installed_core();
+  if (core == nullptr) return MACH_SEND_INVALID_DEST;
+  ThreadRec* t = core->thread();
+  const bool pager = core->acting_as_pager();
+  Core::Lock lk(*core);
+  Space* s = task_space(*core, target_task);
+  if (s == nullptr) return MACH_SEND_INVALID_DEST;
+  std::vector<emmi::model::RegionId> released;
+  emmi::model::RegionId double_free = 0;
+  // GNU Mach's vm_deallocate succeeds even where nothing is mapped; only
+  // memory in the ledger is unmapped (anything else belongs to the process).
+  core->vm_release(s, address, size, &released, &double_free);
+  if (pager && core->observing() && !quiet_events() && s == core->pager_space()) {
+    for (emmi::model::RegionId r : released) {
+      emmi::model::MemoryReleased ev;
+      ev.thread = t->id;
+      ev.region = r;
+      ev.result = KERN_SUCCESS;
+      core->emit(std::move(ev));
+    }
+    if (double_free != 0) {
+      emmi::model::MemoryReleased ev;
+      ev.thread = t->id;
+      ev.region = double_free;
+      ev.result = KERN_INVALID_ADDRESS;
+      core->emit(std::move(ev));
+    }
+  }
+  return KERN_SUCCESS;
+}
+
+}  // extern "C"
