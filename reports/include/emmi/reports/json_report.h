@@ -1,0 +1,38 @@
+// The canonical record of a run: JSON in the versioned format described by
+// reports/schema/emmi-report-v1.schema.json, its writer, and the reader that
+// `emmi-cts merge` uses to load shard reports back.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "emmi/reports/result.h"
+#include "emmi/reports/writer.h"
+
+namespace emmi::reports {
+
+inline constexpr std::string_view kReportFormat = "emmi-cts-report";
+inline constexpr int kReportFormatVersion = 1;
+
+// Derived fields (summary: overall verdict, counts) are written for readers'
+// convenience; report_from_json recomputes them and ignores what is stored.
+nlohmann::json report_to_json(const RunReport& report);
+
+// `source` names the input in error messages (a file name, "<stdin>").
+// Throws ReportReadError: "shard-2.json: rules[3].verdict: expected one of
+// pass, fail, ...; got \"passs\"".
+RunReport report_from_json(const nlohmann::json& document, std::string_view source);
+RunReport parse_report(std::string_view text, std::string_view source);
+RunReport read_report_file(const std::filesystem::path& file);
+
+class JsonWriter final : public ReportWriter {
+ public:
+  std::string_view format_name() const noexcept override { return "json"; }
+  std::string_view file_name() const noexcept override { return "emmi-report.json"; }
+  void write(const RunReport& report, std::ostream& out) const override;
+};
+
+}  // namespace emmi::reports

@@ -1,0 +1,84 @@
+// Shared plain-text descriptions of verdicts and counterexamples.
+#include "summary.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace emmi::reports::detail {
+
+const std::string& target_lane(const TraceEvent& event) {
+  return event.lane_to.empty() ? event.lane_from : event.lane_to;
+}
+
+std::string trace_line(const TraceEvent& e) {
+  std::string line = fmt::format("#{:<3} {} -> {}  {}", e.index, e.lane_from, target_lane(e),
+                                 e.label);
+  if (e.seqno) line += fmt::format("  seqno={}", *e.seqno);
+  if (!e.rights.empty()) line += fmt::format("  [{}]", e.rights);
+  if (!e.note.empty()) line += fmt::format("  -- {}", e.note);
+  return line;
+}
+
+std::string failure_details(const RuleResult& rule) {
+  std::string text = fmt::format("{} {} ({}): {}\n", rule.id, rule.verdict.label(), rule.level,
+                                 rule.message);
+  text += fmt::format("exercised {} time(s)\n", rule.exercised);
+  if (!rule.counterexample) return text;
+  const Counterexample& c = *rule.counterexample;
+  if (!c.replay_command.empty()) text += fmt::format("\nreplay: {}\n", c.replay_command);
+  if (!c.reproduce.empty()) text += fmt::format("reproduce: {}\n", c.reproduce);
+  text += fmt::format("seed: {}\n", c.seed);
+  if (!c.commands.empty()) {
+    text += "\nshrunk kernel commands:\n";
+    for (std::size_t i = 0; i < c.commands.size(); ++i) {
+      text += fmt::format("  {:>2}. {}\n", i + 1, c.commands[i]);
+    }
+  }
+  if (!c.trace.empty()) {
+    text += "\nmessage trace:\n";
+    for (const TraceEvent& e : c.trace) text += fmt::format("  {}\n", trace_line(e));
+  }
+  return text;
+}
+
+std::vector<const RuleResult*> non_passing_rules(const RunReport& report) {
+  std::vector<const RuleResult*> rules;
+  for (const RuleResult& r : report.rules) {
+    if (r.verdict != Verdict::pass) rules.push_back(&r);
+  }
+  std::stable_sort(rules.begin(), rules.end(), [](const RuleResult* a, const RuleResult* b) {
+    return a->verdict.severity() > b->verdict.severity();
+  });
+  return rules;
+}
+
+std::vector<std::pair<std::string, std::vector<const RuleResult*>>> rules_by_group(
+    const RunReport& report) {
+  std::vector<std::pair<std::string, std::vector<const RuleResult*>>> groups;
+  for (const RuleResult& r : report.rules) {
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.first == r.group; });
+    if (it == groups.end()) {
+      groups.emplace_back(r.group, std::vector<const RuleResult*>{});
+      it = std::prev(groups.end());
+    }
+    it->second.push_back(&r);
+  }
+  return groups;
+}
+
+std::string skip_reason(const RuleResult& rule) {
+  if (rule.verdict == Verdict::waived) {
+    std::string reason = rule.waiver ? rule.waiver->reason : rule.message;
+    std::string text = fmt::format("waived: {}", reason.empty() ? "no reason given" : reason);
+    if (rule.waiver && rule.waiver->expires) {
+      text += fmt::format(" (expires {})", *rule.waiver->expires);
+    }
+    return text;
+  }
+  return fmt::format("not applicable: {}",
+                     rule.message.empty() ? "never exercised in this run" : rule.message);
+}
+
+}  // namespace emmi::reports::detail

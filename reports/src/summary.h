@@ -1,0 +1,35 @@
+// Plain-text pieces several writers share (JUnit failure text, Markdown code
+// blocks, HTML titles), so every format describes a failure the same way.
+// Not part of the public API.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "emmi/reports/result.h"
+
+namespace emmi::reports::detail {
+
+// "#3  kernel k0 -> pager t1  memory_object_data_request  seqno=2  [control:send]  -- note"
+std::string trace_line(const TraceEvent& event);
+
+// Everything needed to reproduce and understand a rule's verdict, as plain
+// text: message, replay command, reproduce string, seed, shrunk commands and
+// the trace. Used as JUnit <failure>/<error> element text.
+std::string failure_details(const RuleResult& rule);
+
+// Rules whose verdict is not pass, most severe first (stable within a verdict).
+std::vector<const RuleResult*> non_passing_rules(const RunReport& report);
+
+// Rule groups in order of first appearance, each with its rules in order.
+std::vector<std::pair<std::string, std::vector<const RuleResult*>>> rules_by_group(
+    const RunReport& report);
+
+// Why a rule counts neither as pass nor as failure, in one line:
+// "waived: <reason> (expires 2025-01-31)" or "not applicable: <message>".
+std::string skip_reason(const RuleResult& rule);
+
+// The lane a trace event ends on (lane_from when it is local to one lane).
+const std::string& target_lane(const TraceEvent& event);
+
+}  // namespace emmi::reports::detail

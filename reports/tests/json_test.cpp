@@ -1,0 +1,153 @@
+// The canonical JSON record: lossless round trip, and a reader whose errors
+// name the file and the field at fault.
+#include "emmi/reports/json_report.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+
+#include "emmi/reports/merge.h"
+#include "sample_report.h"
+#include "tools.h"
+
+namespace emmi::reports {
+namespace {
+
+using testing::sample_report;
+using testing::ScratchDir;
+
+std::string to_text(const RunReport& r) { return testing::render(JsonWriter(), r); }
+
+TEST(JsonReport, RoundTripIsLossless) {
+  RunReport original = sample_report();
+  RunReport back = parse_report(to_text(original), "sample.json");
+  EXPECT_EQ(back, original);
+}
+
+TEST(JsonReport, RoundTripKeepsShardAndMergeRecords) {
+  RunReport shard = sample_report();
+  shard.shard = ShardInfo{2, 3};
+  EXPECT_EQ(parse_report(to_text(shard), "s.json"), shard);
+
+  RunReport merged = sample_report();
+  merged.merged_from = {{{0, 2}, {"a", "Linux", 4}, "2024-05-01T12:00:00Z", 1.5, 10},
+                        {{1, 2}, {"b", "Linux", 8}, "2024-05-01T12:00:03.25Z", 2.5, 11}};
+  EXPECT_EQ(parse_report(to_text(merged), "m.json"), merged);
+}
+
+TEST(JsonReport, RoundTripThroughAFile) {
+  ScratchDir dir;
+  RunReport original = sample_report();
+  auto path = write_report_file(JsonWriter(), original, dir.path());
+  EXPECT_EQ(path.filename(), "emmi-report.json");
+  EXPECT_EQ(read_report_file(path), original);
+}
+
+TEST(JsonReport, WritesTheDerivedSummary) {
+  nlohmann::json j = report_to_json(sample_report());
+  EXPECT_EQ(j["format"], "emmi-cts-report");
+  EXPECT_EQ(j["format_version"], 1);
+  EXPECT_EQ(j["summary"]["verdict"], "fail");
+  EXPECT_EQ(j["summary"]["conformant"], false);
+  EXPECT_EQ(j["summary"]["counts"]["fail"], 2);
+  EXPECT_EQ(j["summary"]["conformant_verdicts"],
+            nlohmann::json({"pass", "not-applicable", "waived"}));
+  EXPECT_FALSE(j.contains("shard"));
+  EXPECT_FALSE(j["rules"][0].contains("counterexample"));
+}
+
+TEST(JsonReport, InvalidUtf8FromThePagerStillGivesValidJson) {
+  RunReport r = sample_report();
+  r.rules[0].message = "bad bytes \xff\xfe here";
+  std::string text = to_text(r);
+  EXPECT_TRUE(nlohmann::json::accept(text));
+  EXPECT_NE(text.find("bad bytes \xEF\xBF\xBD"), std::string::npos);
+}
+
+// Each corrupt input gets a ReportReadError naming the source and the fault.
+struct Corruption {
+  const char* name;
+  void (*edit)(nlohmann::json&);
+  const char* expected_fragment;
+};
+
+const Corruption kCorruptions[] = {
+    {"missing pager", [](nlohmann::json& j) { j.erase("pager"); },
+     "missing required field \"pager\""},
+    {"bad verdict", [](nlohmann::json& j) { j["rules"][2]["verdict"] = "passs"; },
+     "rules[2].verdict: expected one of pass, fail, not-applicable"},
+    {"negative exercised", [](nlohmann::json& j) { j["rules"][1]["exercised"] = -4; },
+     "rules[1].exercised: expected a non-negative integer, got -4"},
+    {"seed as string", [](nlohmann::json& j) { j["seed"] = "42"; },
+     "seed: expected a non-negative integer, got string"},
+    {"newer version", [](nlohmann::json& j) { j["format_version"] = 2; },
+     "format_version: this reader understands version 1, the file is version 2"},
+    {"not a report", [](nlohmann::json& j) { j["format"] = "junit"; },
+     "not an emmi-cts report"},
+    {"bad hash", [](nlohmann::json& j) { j["pager"]["sha256"] = "ABC"; },
+     "pager.sha256: expected 64 lower-case hex digits"},
+    {"bad time", [](nlohmann::json& j) { j["started_at"] = "yesterday"; },
+     "started_at: expected an ISO-8601 UTC time"},
+    {"trace lane", [](nlohmann::json& j) {
+       j["rules"][10]["counterexample"]["trace"][3].erase("lane_from");
+     },
+     "rules[10].counterexample.trace[3]: missing required field \"lane_from\""},
+    {"shard index", [](nlohmann::json& j) { j["shard"] = {{"index", 3}, {"total", 3}}; },
+     "shard.index: index 3 is not below total 3"},
+    {"waived without waiver", [](nlohmann::json& j) { j["rules"][4].erase("waiver"); },
+     "rules[4]: verdict is waived but there is no \"waiver\""},
+    {"not-applicable exercised", [](nlohmann::json& j) { j["rules"][6]["exercised"] = 3; },
+     "rules[6].exercised: a not-applicable rule was never exercised"},
+    {"array root", [](nlohmann::json& j) { j = nlohmann::json::array(); },
+     "expected a JSON object (an emmi-cts report), got array"},
+};
+
+TEST(JsonReader, CorruptReportsAreRejectedWithTheFieldNamed) {
+  const nlohmann::json good = report_to_json(sample_report());
+  ASSERT_EQ(good["rules"][10]["id"], "SQ7");  // the fixture layout the edits rely on
+  ASSERT_EQ(good["rules"][4]["verdict"], "waived");
+  ASSERT_EQ(good["rules"][6]["verdict"], "not-applicable");
+  for (const Corruption& c : kCorruptions) {
+    nlohmann::json j = good;
+    c.edit(j);
+    try {
+      report_from_json(j, "shard-2.json");
+      ADD_FAILURE() << c.name << ": accepted";
+    } catch (const ReportReadError& e) {
+      EXPECT_EQ(e.source(), "shard-2.json");
+      std::string what = e.what();
+      EXPECT_EQ(what.rfind("shard-2.json: ", 0), 0u) << c.name << ": " << what;
+      EXPECT_NE(what.find(c.expected_fragment), std::string::npos) << c.name << ": " << what;
+    }
+  }
+}
+
+TEST(JsonReader, UnreadableFilesAreNamed) {
+  ScratchDir dir;
+  auto expect_error = [](const std::filesystem::path& p, const std::string& fragment) {
+    try {
+      read_report_file(p);
+      ADD_FAILURE() << p << " accepted";
+    } catch (const ReportReadError& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find(p.string()), std::string::npos) << what;
+      EXPECT_NE(what.find(fragment), std::string::npos) << what;
+    }
+  };
+  expect_error(dir / "absent.json", "no such file");
+  testing::write_file(dir / "empty.json", "  \n");
+  expect_error(dir / "empty.json", "empty file");
+  std::string text = to_text(sample_report());
+  testing::write_file(dir / "truncated.json", text.substr(0, text.size() / 2));
+  expect_error(dir / "truncated.json", "not valid JSON");
+  expect_error(dir.path(), "is a directory");
+}
+
+TEST(JsonReader, ErrorsAreReportErrorsForTheCommandLine) {
+  // The CLI maps every ReportError to exit code 2.
+  EXPECT_THROW(parse_report("{", "x.json"), ReportError);
+  EXPECT_THROW(parse_report("[]", "x.json"), ReportError);
+}
+
+}  // namespace
+}  // namespace emmi::reports

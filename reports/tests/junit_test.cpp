@@ -1,0 +1,74 @@
+// JUnit output without an XML parser: tallies, the non-empty failure message
+// CI systems need, and no byte an XML 1.0 parser would reject. (The schema and
+// structure checks with a real parser are in junit_xmllint_test.cpp.)
+#include "emmi/reports/junit_report.h"
+
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "sample_report.h"
+#include "tools.h"
+
+namespace emmi::reports {
+namespace {
+
+using namespace std::string_literals;
+
+std::string junit(const RunReport& r) { return testing::render(JunitWriter(), r); }
+
+TEST(Junit, RootTalliesCountRulesByOutcomeElement) {
+  std::string xml = junit(testing::sample_report());
+  // 13 rules: 2 fail -> failure; crash, timeout, resource-exhausted,
+  // unresolved -> error; not-applicable, waived -> skipped.
+  EXPECT_NE(xml.find(R"(tests="13" failures="2" errors="4" skipped="2")"), std::string::npos)
+      << xml.substr(0, 300);
+  EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 0), 0u);
+}
+
+TEST(Junit, EveryFailureAndErrorHasANonEmptyMessage) {
+  RunReport r = testing::sample_report();
+  r.rules[2].message.clear();  // IN9 fails without a message
+  std::string xml = junit(r);
+  std::regex element(R"re(<(failure|error|skipped) message="([^"]*)")re");
+  int seen = 0;
+  for (auto it = std::sregex_iterator(xml.begin(), xml.end(), element);
+       it != std::sregex_iterator(); ++it) {
+    ++seen;
+    EXPECT_FALSE((*it)[2].str().empty()) << (*it)[0];
+  }
+  EXPECT_EQ(seen, 8);
+  EXPECT_NE(xml.find(R"(<failure message="IN9 FAIL" type="fail">)"), std::string::npos);
+}
+
+TEST(Junit, ControlCharactersInMessagesAreStripped) {
+  RunReport r = testing::sample_report();
+  r.rules[10].message = "seqno\x01 2\x1b[31m after\x0c 3\x00!"s;
+  r.rules[10].counterexample->trace[0].note = "bell\x07";
+  r.rules[0].title = "tab\there\x02";
+  std::string xml = junit(r);
+  for (char c : xml) {
+    unsigned char u = static_cast<unsigned char>(c);
+    EXPECT_FALSE(u < 0x20 && u != '\t' && u != '\n' && u != '\r')
+        << "control byte " << static_cast<int>(u);
+  }
+  EXPECT_NE(xml.find("message=\"seqno 2[31m after 3!\""), std::string::npos);
+  EXPECT_NE(xml.find("bell\n"), std::string::npos);
+}
+
+TEST(Junit, FailureTextCarriesReplayAndReproduce) {
+  RunReport r = testing::sample_report();
+  std::string xml = junit(r);
+  const Counterexample& c = *r.rules[10].counterexample;
+  std::size_t failure = xml.find("<failure message=\"data_supply for seqno 2");
+  ASSERT_NE(failure, std::string::npos);
+  std::size_t end = xml.find("</failure>", failure);
+  std::string text = xml.substr(failure, end - failure);
+  EXPECT_NE(text.find("replay: " + c.replay_command), std::string::npos);
+  EXPECT_NE(text.find("reproduce: " + c.reproduce), std::string::npos);
+  EXPECT_NE(text.find("fault(k0, object=0, offset=0x0, access=WRITE)"), std::string::npos);
+  EXPECT_NE(text.find("memory_object_data_supply"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace emmi::reports

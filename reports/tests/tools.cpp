@@ -1,0 +1,106 @@
+// Scratch directories and external tool runs for the report tests.
+#include "tools.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace emmi::reports::testing {
+namespace fs = std::filesystem;
+
+std::string render(const ReportWriter& writer, const RunReport& report) {
+  std::ostringstream out;
+  writer.write(report, out);
+  return out.str();
+}
+
+ScratchDir::ScratchDir() {
+  std::string pattern = (fs::temp_directory_path() / "emmi-reports-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+  for (const auto& entry : fs::recursive_directory_iterator(path_, ec)) {
+    if (entry.is_directory(ec)) {
+      fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add, ec);
+    }
+  }
+  fs::remove_all(path_, ec);
+}
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& file, std::string_view content) {
+  std::ofstream out(file, std::ios::binary);
+  out << content;
+}
+
+std::vector<std::string> list_dir(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+CommandResult run_command(const std::vector<std::string>& argv, int timeout_s) {
+  CommandResult result;
+  ScratchDir capture;
+  fs::path out_file = capture / "stdout";
+  fs::path err_file = capture / "stderr";
+  pid_t pid = ::fork();
+  if (pid < 0) return result;
+  if (pid == 0) {
+    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    // coreutils timeout enforces the limit (and kills the tool's children).
+    std::vector<std::string> full = {"/usr/bin/timeout", "--kill-after=5",
+                                     std::to_string(timeout_s)};
+    full.insert(full.end(), argv.begin(), argv.end());
+    std::vector<char*> args;
+    for (const std::string& a : full) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && (WEXITSTATUS(status) == 124 || WEXITSTATUS(status) == 137)) {
+    ADD_FAILURE() << argv[0] << " did not finish within " << timeout_s << " s";
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = read_file(out_file);
+  result.err = read_file(err_file);
+  return result;
+}
+
+std::string require_tool(const std::string& path, const std::string& package) {
+  if (::access(path.c_str(), X_OK) != 0) {
+    ADD_FAILURE() << path << " is missing: install the Debian package " << package
+                  << " (.ci/bootstrap installs it)";
+    return "";
+  }
+  return path;
+}
+
+}  // namespace emmi::reports::testing

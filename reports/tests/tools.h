@@ -1,0 +1,52 @@
+// Test helpers: scratch directories and running the external validators
+// (xmllint, python3-jsonschema, chromium). A missing validator is a test
+// failure that says which Debian package to install, never a skip: the
+// bootstrap installs them, so their absence is a broken setup.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emmi/reports/writer.h"
+
+namespace emmi::reports::testing {
+
+// The whole document a writer produces for a report.
+std::string render(const ReportWriter& writer, const RunReport& report);
+
+// A fresh directory under the system temp dir, removed on destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // -1 if it did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (no shell) with a time limit; captures stdout and stderr.
+CommandResult run_command(const std::vector<std::string>& argv, int timeout_s = 120);
+
+// The absolute path of an installed tool; fails the current test (and returns
+// "") when it is missing, naming the package that provides it.
+std::string require_tool(const std::string& path, const std::string& package);
+
+std::string read_file(const std::filesystem::path& file);
+void write_file(const std::filesystem::path& file, std::string_view content);
+
+// Names of the entries of a directory, sorted.
+std::vector<std::string> list_dir(const std::filesystem::path& dir);
+
+}  // namespace emmi::reports::testing
