@@ -1,0 +1,89 @@
+// The bounded world the SMT encoding reasons about, and the small integer
+// codes it uses for lifecycles, message kinds, calls and port operations.
+// The symbolic encoding, the concrete evaluator and the tests share them.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace emmi::smt {
+
+// Shape of the bounded world. Name slot i < objects is the receive right of
+// memory object i; the other slots are names the pager task may come to hold
+// (control and name ports, ports it allocates). `queue_depth` bounds the
+// messages one (object, kernel) pair may have in flight on the object port.
+struct Bounds {
+  unsigned kernels = 2;
+  unsigned objects = 2;
+  unsigned pages = 4;        // kernel pages per object (all kernels share one page size)
+  unsigned names = 10;       // name slots, the object ports included
+  unsigned threads = 2;      // pager threads
+  unsigned queue_depth = 4;  // in-flight EMMI messages per pair
+  unsigned pairs() const { return kernels * objects; }
+};
+
+// Bits needed to hold the values 0 .. n-1 (at least 1).
+constexpr unsigned bits_for(unsigned n) {
+  unsigned b = 1;
+  while ((1u << b) < n) ++b;
+  return b;
+}
+
+inline constexpr unsigned kSeqnoBits = 32;  // mach_port_seqno_t
+// User references are bit-vectors of the width of GNU Mach's limit:
+// MACH_PORT_UREFS_MAX is (1 << 16) - 1 (kernel ipc/port.h), so a count is a
+// bounded natural and both ends (underflow: rule V1/V3; overflow:
+// KERN_UREFS_OVERFLOW) are explicit instead of hidden in unbounded integers.
+inline constexpr unsigned kUrefBits = 16;
+inline constexpr std::uint64_t kUrefsMax = 0xffff;
+inline constexpr unsigned kCountBits = 8;  // messages queued on a non-pair port
+
+// Lifecycle of an (object, kernel) pair, as model.h's Lifecycle.
+enum class Life : std::uint8_t { uninitialised, initialised, ready, terminating, terminated };
+inline constexpr unsigned kLifeBits = 3;
+
+// Event kinds of the encoding (the model's Event alternatives that change
+// protocol state; KernelAttached and ObjectOffered are folded into the
+// initial state, MemoryReleased is outside the encoded vocabulary).
+enum class Ev : std::uint8_t { kernel_sent, dequeued, handler_returned, control_called, port_operated };
+inline constexpr unsigned kEvBits = 3;
+
+// Message kinds. 0 means "none" (an idle thread, an empty queue cell).
+enum class Msg : std::uint8_t { none, init, terminate, data_request, data_unlock, data_return, other };
+inline constexpr unsigned kMsgBits = 3;
+
+// Handler return codes, as mach_msg_server sees them.
+enum class Ret : std::uint8_t { success, no_reply, error };
+inline constexpr unsigned kRetBits = 2;
+
+// Pager -> kernel control calls (model ControlCall, same order).
+enum class Call : std::uint8_t {
+  ready, change_attributes, data_supply, data_unavailable, data_error, lock_request, destroy, get_attributes
+};
+inline constexpr unsigned kCallBits = 3;
+
+// Port operations of the encoded vocabulary.
+enum class Op : std::uint8_t {
+  deallocate,        // mach_port_deallocate: one send uref
+  mod_refs_send,     // mach_port_mod_refs(send, -1)
+  mod_refs_receive,  // mach_port_mod_refs(receive, -1)
+  destroy,           // mach_port_destroy: every right under the name
+  allocate,          // mach_port_allocate(receive)
+  insert_send,       // mach_port_insert_right(make send): one more send uref
+};
+inline constexpr unsigned kOpBits = 3;
+
+// What a name slot denotes, for the terminate-rights invariant: the control
+// or name port of some pair, or another port (object port, allocated port).
+enum class Role : std::uint8_t { none, control, name, other };
+inline constexpr unsigned kRoleBits = 2;
+
+std::string_view to_string(Life l);
+std::string_view to_string(Ev e);
+std::string_view to_string(Msg m);
+std::string_view to_string(Ret r);
+std::string_view to_string(Call c);
+std::string_view to_string(Op o);
+std::string_view to_string(Role r);
+
+}  // namespace emmi::smt

@@ -1,0 +1,280 @@
+// Concrete states and events: rendering, reading them out of Z3 models, and
+// evaluating the symbolic step on them.
+#include "emmi/smt/concrete.h"
+
+#include <sstream>
+#include <unordered_set>
+
+namespace emmi::smt {
+namespace {
+
+std::uint64_t value_of(const z3::expr& v) {
+  if (v.is_bool()) return v.is_true() ? 1 : 0;
+  std::uint64_t out = 0;
+  if (!v.is_numeral() || !v.is_numeral_u64(out)) throw z3::exception("evaluation did not reduce to a constant");
+  return out;
+}
+
+std::string slot_name(std::uint64_t s) { return "name[" + std::to_string(s) + "]"; }
+
+// Renders one field's value in the protocol's words.
+std::string show(const Layout::Field& f, std::uint64_t v) {
+  switch (f.kind) {
+    case F::lc: return v <= 4 ? std::string(to_string(static_cast<Life>(v))) : "?" + std::to_string(v);
+    case F::ctl: case F::nam: case F::tport: case F::tc: case F::tn: return slot_name(v);
+    case F::role: return std::string(to_string(static_cast<Role>(v & 3)));
+    case F::tkind: return v <= 6 ? std::string(to_string(static_cast<Msg>(v))) : "?";
+    case F::tpair: case F::owner: return "pair#" + std::to_string(v);
+    case F::qreg: {
+      std::string s = "[";
+      for (unsigned i = 0; i * kMsgBits < f.width; ++i) {
+        const auto k = (v >> (i * kMsgBits)) & 7;
+        if (k == 0) break;
+        if (i) s += ",";
+        s += k <= 6 ? std::string(to_string(static_cast<Msg>(k))) : "?";
+      }
+      return s + "]";
+    }
+    default: break;
+  }
+  if (f.width == 0) return v ? "true" : "false";
+  return std::to_string(v);
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> ConcreteEvent::values() const {
+  return {unsigned(kind), unsigned(msg), obj, ker, page, mask, port, seqno, c, n, thread,
+          unsigned(code), unsigned(call), unsigned(op)};
+}
+
+ConcreteEvent ConcreteEvent::from_values(const std::vector<std::uint64_t>& v) {
+  ConcreteEvent e;
+  e.kind = static_cast<Ev>(v.at(0));
+  e.msg = static_cast<Msg>(v.at(1));
+  e.obj = unsigned(v.at(2));
+  e.ker = unsigned(v.at(3));
+  e.page = unsigned(v.at(4));
+  e.mask = unsigned(v.at(5));
+  e.port = unsigned(v.at(6));
+  e.seqno = std::uint32_t(v.at(7));
+  e.c = unsigned(v.at(8));
+  e.n = unsigned(v.at(9));
+  e.thread = unsigned(v.at(10));
+  e.code = static_cast<Ret>(v.at(11));
+  e.call = static_cast<Call>(v.at(12));
+  e.op = static_cast<Op>(v.at(13));
+  return e;
+}
+
+std::string describe(const ConcreteEvent& e) {
+  std::ostringstream o;
+  auto msg = [&] { return unsigned(e.msg) <= 6 ? to_string(e.msg) : std::string_view("?"); };
+  switch (e.kind) {
+    case Ev::kernel_sent:
+      o << "KernelSent " << msg();
+      if (e.msg == Msg::other) {
+        o << " to " << slot_name(e.port);
+      } else {
+        o << " object " << e.obj << " from kernel " << e.ker;
+        if (e.msg == Msg::data_request || e.msg == Msg::data_unlock || e.msg == Msg::data_return)
+          o << " page " << e.page;
+      }
+      break;
+    case Ev::dequeued:
+      o << "Dequeued thread " << e.thread << " from " << slot_name(e.port) << " seqno " << e.seqno << ": " << msg();
+      if (e.msg != Msg::other) o << " from kernel " << e.ker;
+      if (e.msg == Msg::init) o << " (send rights " << slot_name(e.c) << ", " << slot_name(e.n) << ")";
+      if (e.msg == Msg::terminate) o << " (receive rights " << slot_name(e.c) << ", " << slot_name(e.n) << ")";
+      break;
+    case Ev::handler_returned:
+      o << "HandlerReturned thread " << e.thread << " "
+        << (unsigned(e.code) <= 2 ? to_string(e.code) : std::string_view("?"));
+      break;
+    case Ev::control_called:
+      o << "ControlCalled thread " << e.thread << " " << (unsigned(e.call) <= 7 ? to_string(e.call) : "?") << " on "
+        << slot_name(e.port) << " pages 0x" << std::hex << e.mask << std::dec;
+      break;
+    case Ev::port_operated:
+      o << "PortOperated thread " << e.thread << " " << (unsigned(e.op) <= 5 ? to_string(e.op) : "?") << " "
+        << slot_name(e.port);
+      break;
+    default: o << "event kind " << unsigned(e.kind);
+  }
+  return o.str();
+}
+
+std::string describe(const Layout& l, const ConcreteState& s, const ConcreteState* before) {
+  // The layout is ordered field by field; the text is entity by entity.
+  std::vector<std::string> order;
+  std::map<std::string, std::string> lines;
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    const Layout::Field& f = l.field(i);
+    if (before && (*before)[i] == s[i]) continue;
+    const auto dot = f.name.find('.');
+    const std::string who = f.name.substr(0, dot);
+    auto [it, fresh] = lines.emplace(who, "");
+    if (fresh) order.push_back(who);
+    it->second += " " + f.name.substr(dot + 1) + "=" + show(f, s[i]);
+    if (before) it->second += " (was " + show(f, (*before)[i]) + ")";
+  }
+  std::ostringstream o;
+  for (std::size_t i = 0; i < order.size(); ++i) o << (i ? "\n" : "") << "  " << order[i] << ":" << lines[order[i]];
+  if (order.empty()) o << "  (no change)";
+  return o.str();
+}
+
+ConcreteState read_state(const z3::model& m, const State& s) {
+  ConcreteState out;
+  out.reserve(s.terms().size());
+  for (const z3::expr& t : s.terms()) out.push_back(value_of(m.eval(t, true)));
+  return out;
+}
+
+ConcreteEvent read_event(const z3::model& m, const Event& e) {
+  std::vector<std::uint64_t> v;
+  for (const z3::expr& t : e.terms()) v.push_back(value_of(m.eval(t, true)));
+  return ConcreteEvent::from_values(v);
+}
+
+ConcreteState initial_state(const Layout& l) {
+  ConcreteState s(l.size(), 0);
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    const Layout::Field& f = l.field(i);
+    if (f.group != Group::name || f.index >= l.bounds().objects) continue;
+    if (f.kind == F::recv) s[i] = 1;
+    if (f.kind == F::role) s[i] = unsigned(Role::other);
+  }
+  return s;
+}
+
+// --- Evaluator ------------------------------------------------------------------
+
+struct Evaluator::Impl {
+  static constexpr std::size_t kSeqnoParam = 7;  // position of "seqno" in Event::names()
+
+  explicit Impl(Bounds b, Variant v)
+      : enc(ctx, b, v),
+        pre(enc.fresh_state("x.")),
+        ev(enc.fresh_event("e.")),
+        step(enc.step(pre, ev)),
+        quiet(enc.quiescent(pre)) {
+    for (const z3::expr& t : ev.terms()) event_consts.push_back(t);
+  }
+
+  // The step specialised to one concrete event: the fields that may change,
+  // the verdicts that may hold, and the pre-state constants they read.
+  struct Specialised {
+    std::vector<std::size_t> fields;
+    std::vector<z3::expr> field_terms;
+    std::vector<VerdictKey> keys;
+    std::vector<z3::expr> verdict_terms;
+    std::vector<std::size_t> reads;  // pre-state fields appearing in the terms
+  };
+
+  z3::expr numeral(const Layout::Field& f, std::uint64_t v) {
+    return f.width == 0 ? ctx.bool_val(v != 0) : ctx.bv_val(static_cast<std::uint64_t>(v), f.width);
+  }
+
+  void collect_reads(const z3::expr& e, std::unordered_set<unsigned>& seen, std::set<std::size_t>& reads) {
+    if (!seen.insert(e.id()).second) return;
+    if (e.is_const() && !e.is_numeral() && !e.is_true() && !e.is_false()) {
+      auto it = index_of.find(e.id());
+      if (it != index_of.end()) reads.insert(it->second);
+      return;
+    }
+    if (e.is_app())
+      for (unsigned i = 0; i < e.num_args(); ++i) collect_reads(e.arg(i), seen, reads);
+  }
+
+  const Specialised& specialise(const ConcreteEvent& e) {
+    // The seqno stays symbolic: it is substituted with the pre-state, so
+    // dequeues with different seqnos share one specialisation.
+    std::vector<std::uint64_t> key = e.values();
+    key[kSeqnoParam] = 0;
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    if (index_of.empty())
+      for (std::size_t i = 0; i < pre.terms().size(); ++i) index_of.emplace(pre.terms()[i].id(), i);
+
+    z3::expr_vector src(ctx), dst(ctx);
+    const auto& names = Event::names();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (i == kSeqnoParam) continue;
+      src.push_back(event_consts[i]);
+      dst.push_back(ctx.bv_val(key[i], event_consts[i].get_sort().bv_size()));
+    }
+    Specialised sp;
+    std::set<std::size_t> reads;
+    std::unordered_set<unsigned> seen;
+    const Layout& l = enc.layout();
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      z3::expr t = step.post.terms()[i];
+      z3::expr s = t.substitute(src, dst).simplify();
+      if (z3::eq(s, pre.terms()[i])) continue;  // frame: the event leaves the field alone
+      sp.fields.push_back(i);
+      sp.field_terms.push_back(s);
+      collect_reads(s, seen, reads);
+    }
+    for (const auto& [k, pred] : step.verdicts.items) {
+      z3::expr s = z3::expr(pred).substitute(src, dst).simplify();
+      if (s.is_false()) continue;
+      sp.keys.push_back(k);
+      sp.verdict_terms.push_back(s);
+      collect_reads(s, seen, reads);
+    }
+    sp.reads.assign(reads.begin(), reads.end());
+    return cache.emplace(key, std::move(sp)).first->second;
+  }
+
+  Result run(const ConcreteState& x, const ConcreteEvent& e) {
+    const Specialised& sp = specialise(e);
+    const Layout& l = enc.layout();
+    z3::expr_vector src(ctx), dst(ctx);
+    src.push_back(event_consts[kSeqnoParam]);
+    dst.push_back(ctx.bv_val(static_cast<std::uint64_t>(e.seqno), kSeqnoBits));
+    for (std::size_t i : sp.reads) {
+      src.push_back(pre.terms()[i]);
+      dst.push_back(numeral(l.field(i), x[i]));
+    }
+    Result r{x, {}};
+    for (std::size_t j = 0; j < sp.fields.size(); ++j)
+      r.post[sp.fields[j]] = value_of(z3::expr(sp.field_terms[j]).substitute(src, dst).simplify());
+    for (std::size_t j = 0; j < sp.keys.size(); ++j)
+      if (z3::expr(sp.verdict_terms[j]).substitute(src, dst).simplify().is_true()) r.verdicts.insert(sp.keys[j]);
+    return r;
+  }
+
+  std::set<VerdictKey> run_quiescent(const ConcreteState& x) {
+    const Layout& l = enc.layout();
+    z3::expr_vector src(ctx), dst(ctx);
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      src.push_back(pre.terms()[i]);
+      dst.push_back(numeral(l.field(i), x[i]));
+    }
+    std::set<VerdictKey> out;
+    for (const auto& [k, pred] : quiet.items)
+      if (z3::expr(pred).substitute(src, dst).simplify().is_true()) out.insert(k);
+    return out;
+  }
+
+  z3::context ctx;
+  Encoding enc;
+  State pre;
+  Event ev;
+  Step step;
+  Verdicts quiet;
+  std::vector<z3::expr> event_consts;
+  std::map<std::vector<std::uint64_t>, Specialised> cache;
+  std::map<unsigned, std::size_t> index_of;
+};
+
+Evaluator::Evaluator(Bounds b, Variant v) : impl_(std::make_unique<Impl>(b, v)) {}
+Evaluator::~Evaluator() = default;
+
+Evaluator::Result Evaluator::step(const ConcreteState& pre, const ConcreteEvent& e) { return impl_->run(pre, e); }
+std::set<VerdictKey> Evaluator::quiescent(const ConcreteState& s) { return impl_->run_quiescent(s); }
+const Layout& Evaluator::layout() const { return impl_->enc.layout(); }
+std::size_t Evaluator::cached_events() const { return impl_->cache.size(); }
+
+}  // namespace emmi::smt
