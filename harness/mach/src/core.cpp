@@ -149,7 +149,9 @@ Space* Core::current_space() {
   return pager_;
 }
 
-bool Core::acting_as_pager() {
+bool Core::acting_as_pager() { return current_space() == pager_; }
+
+bool Core::counts_as_pager_thread() {
   ThreadBinding& b = binding();
   return current_space() == pager_ && !(b.core.get() == this && b.external);
 }

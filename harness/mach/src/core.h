@@ -217,8 +217,11 @@ class Core : public std::enable_shared_from_this<Core> {
   // The calling thread's record and current task (thread-local fast path).
   ThreadRec* thread();
   Space* current_space();
-  bool acting_as_pager();  // current task is the pager's, thread is a pager thread
+  bool acting_as_pager();  // current task is the pager's (events are reported)
+  bool counts_as_pager_thread();  // ... and not a suite thread calling start/stop
   void thread_exit(ThreadRec* rec);
+  // A thread a pager thread is creating: counted and running from now on.
+  ThreadRec* preregister_pager_thread();
 
   // ---- Rights (lock held) ---------------------------------------------------
   Port* new_port();

@@ -89,6 +89,15 @@ bool read_memory(std::uintptr_t addr, std::size_t size, std::uint8_t* out) {
 // above anything the EMMI sends: one object range).
 constexpr std::uint64_t kMaxOol = 64ull << 20;
 
+mach_msg_type_name_t received_type(mach_msg_type_name_t d) {
+  switch (d) {
+    case MACH_MSG_TYPE_MOVE_RECEIVE: return MACH_MSG_TYPE_PORT_RECEIVE;
+    case MACH_MSG_TYPE_MAKE_SEND_ONCE:
+    case MACH_MSG_TYPE_MOVE_SEND_ONCE: return MACH_MSG_TYPE_PORT_SEND_ONCE;
+    default: return MACH_MSG_TYPE_PORT_SEND;
+  }
+}
+
 bool consumes(mach_msg_type_name_t d) {
   return d == MACH_MSG_TYPE_MOVE_SEND || d == MACH_MSG_TYPE_MOVE_SEND_ONCE;
 }
@@ -167,7 +176,7 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
   ThreadRec* t = core.thread();
   Space* s = core.current_space();
   const bool pager = core.acting_as_pager();
-  count_pager_thread(core, t, pager);
+  count_pager_thread(core, t, core.counts_as_pager_thread());
 
   if (send_size < sizeof(mach_msg_header_t) || (send_size & 3) != 0)
     return MACH_SEND_MSG_TOO_SMALL;
@@ -319,7 +328,8 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
         at += 8;
         complex = true;
       }
-      if (is_port) it.name = d.name;  // rewritten at copyout
+      // The type the receiver sees (GNU Mach ipc_object_copyin_type).
+      if (is_port) it.name = received_type(d.name);
       m->items.push_back(it);
       at = round_up(at, 4);
     }
@@ -482,7 +492,7 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
   ThreadRec* t = core.thread();
   Space* s = core.current_space();
   const bool pager = core.acting_as_pager();
-  count_pager_thread(core, t, pager);
+  count_pager_thread(core, t, core.counts_as_pager_thread());
   const bool timed = (option & MACH_RCV_TIMEOUT) != 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
 

@@ -1,0 +1,102 @@
+// The kernel side of the EMMI on the simulated kernel: the harness acts as
+// one or more kernels (each with its own task, page size and page state) and
+// every action sends the real message through the MIG-generated user stubs.
+// The control plane serves the pager's control calls with GNU Mach's checks
+// (spec/gnumach-kernel.md section 3e) and sends the completions.
+#pragma once
+
+#include <mach/message.h>
+#include <mach/port.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "emmi/mach/kernel.h"
+#include "emmi/model/types.h"
+
+namespace emmi::mach {
+
+namespace detail {
+class Driver;
+}
+
+using emmi::model::KernelId;
+using emmi::model::ObjectId;
+using emmi::model::Offset;
+using emmi::model::Prot;
+using emmi::model::Size;
+using emmi::model::Stamp;
+
+class KernelDriver {
+ public:
+  explicit KernelDriver(Kernel& kernel);
+  ~KernelDriver();
+  KernelDriver(const KernelDriver&) = delete;
+  KernelDriver& operator=(const KernelDriver&) = delete;
+
+  // A new kernel with EMMI page size `page_size` (4, 8 or 16 KiB): its own
+  // task in the simulated kernel. Reports KernelAttached.
+  KernelId attach(Size page_size);
+
+  // Take the kernels' send right to a memory object the pager offered
+  // (an emmi_pager_object: a name in the pager's task and a disposition).
+  // Reports ObjectOffered. Returns 0 when the right cannot be taken.
+  ObjectId adopt(mach_port_t pager_name, mach_msg_type_name_t disposition, Size object_size);
+
+  // memory_object_init through the MIG stub, with a fresh control port and
+  // name port and that kernel's page size. Fails (KERN_FAILURE) if the
+  // object is already mapped by this kernel.
+  kern_return_t map(KernelId kernel, ObjectId object);
+  // memory_object_data_request for the page at `offset` (one page).
+  kern_return_t fault(KernelId kernel, ObjectId object, Offset offset, Prot access);
+  // memory_object_data_unlock for the page at `offset`.
+  kern_return_t unlock(KernelId kernel, ObjectId object, Offset offset, Prot access);
+  // memory_object_data_return of stamps.size() 4 KiB blocks from `offset`,
+  // out-of-line pages filled with the stamps. Without kernel_copy the kernel
+  // drops its copy of those pages.
+  kern_return_t return_data(KernelId kernel, ObjectId object, Offset offset,
+                            std::span<const Stamp> stamps, bool dirty, bool kernel_copy);
+  // The kernel writes to a resident page: it becomes dirty with new contents.
+  kern_return_t write(KernelId kernel, ObjectId object, Offset offset,
+                      std::span<const Stamp> stamps);
+  // memory_object_terminate: dirty and precious pages are returned first (as
+  // vm_object_terminate does), then terminate moves the kernel's send right
+  // and the control and name receive rights.
+  kern_return_t unmap(KernelId kernel, ObjectId object);
+
+  // --- Queries ---------------------------------------------------------------
+  enum class PageState : std::uint8_t {
+    requested,  // data_request sent, no answer yet (busy, absent)
+    resident,   // data supplied (or zero-filled after data_unavailable)
+    error       // data_error answered the request
+  };
+  struct Page {
+    Offset offset = 0;
+    PageState state = PageState::requested;
+    Prot requested_access = 0;
+    Prot lock = 0;        // accesses the pager locked (lock_value)
+    bool precious = false;
+    bool dirty = false;
+    std::vector<Stamp> stamps;  // one per 4 KiB block of the page
+  };
+  bool mapped(KernelId kernel, ObjectId object) const;  // init sent, not terminated
+  bool ready(KernelId kernel, ObjectId object) const;   // ready/change_attributes seen
+  std::optional<Page> page(KernelId kernel, ObjectId object, Offset offset) const;
+  std::vector<Page> pages(KernelId kernel, ObjectId object) const;
+  std::vector<Offset> pending_requests(KernelId kernel, ObjectId object) const;
+  Size page_size(KernelId kernel) const;
+  TaskId task(KernelId kernel) const;
+  // The pager's name (receive right) of an adopted object.
+  mach_port_t pager_port(ObjectId object) const;
+  // Terminations the kernel performed because the pager called
+  // memory_object_destroy.
+  std::uint32_t destroyed_by_pager(KernelId kernel, ObjectId object) const;
+
+ private:
+  std::unique_ptr<detail::Driver> impl_;
+};
+
+}  // namespace emmi::mach

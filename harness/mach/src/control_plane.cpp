@@ -1,0 +1,330 @@
+// The control plane: the kernel's server for messages to control ports,
+// run in the sending pager thread like GNU Mach's ipc_kobject_server. Checks
+// and behaviour follow spec/gnumach-kernel.md section 3e; a rejected call's
+// message is destroyed (so a send-once reply_to yields a send-once
+// notification) and each completion is sent exactly once.
+#include <algorithm>
+
+#include "control_decode.h"
+#include "driver.h"
+#include "emmi/mach/stamp.h"
+
+extern "C" {
+#include "memory_object_kernel.h"
+}
+
+namespace emmi::mach::detail {
+
+namespace {
+
+using emmi::model::ControlCall;
+using PageState = KernelDriver::PageState;
+
+bool valid_copy_strategy(int s) {
+  return s == MEMORY_OBJECT_COPY_NONE || s == MEMORY_OBJECT_COPY_CALL ||
+         s == MEMORY_OBJECT_COPY_DELAY || s == MEMORY_OBJECT_COPY_TEMPORARY;
+}
+
+// The item of `m` whose type descriptor starts at `type_offset`.
+Item* item_at(KMsg* m, std::uint32_t type_offset) {
+  for (Item& it : m->items)
+    if (it.type_offset == type_offset) return &it;
+  return nullptr;
+}
+
+#pragma pack(push, 4)
+struct GetAttributesReply {
+  mach_msg_header_t Head;
+  mach_msg_type_t RetCodeType;
+  kern_return_t RetCode;
+  mach_msg_type_t object_readyType;
+  boolean_t object_ready;
+  mach_msg_type_t may_cacheType;
+  boolean_t may_cache;
+  mach_msg_type_t copy_strategyType;
+  memory_object_copy_strategy_t copy_strategy;
+};
+#pragma pack(pop)
+
+}  // namespace
+
+void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
+  ThreadRec* t = core.thread();
+  ControlMessage cm;
+  const bool known = kind == KObject::control && decode_control(m->data.data(), m->data.size(), cm);
+
+  std::lock_guard<std::recursive_mutex> g(mu);
+  const KernelId kid = static_cast<KernelId>(c >> 32);
+  const ObjectId oid = static_cast<ObjectId>(c & 0xffffffffu);
+  KernelRec* k = kernel_rec(kid);
+  ObjectRec* o = object_rec(oid);
+  Mapping* mp = mapping(kid, oid);
+  const bool live = k != nullptr && o != nullptr && mp != nullptr && mp->mapped;
+
+  // Take the reply_to right and the data out of the message.
+  RightRef reply_to;
+  const OolBuffer* data = nullptr;
+  {
+    Core::Lock lk(core);
+    if (known && cm.well_formed && cm.has_reply_to) {
+      if (Item* it = item_at(m, cm.reply_to_type_offset); it != nullptr && it->is_port) {
+        reply_to = m->rights[it->first_right];
+        m->rights[it->first_right] = RightRef{};
+      }
+    }
+    if (known && cm.well_formed && cm.has_data) {
+      if (Item* it = item_at(m, cm.data_type_offset); it != nullptr && it->ool >= 0)
+        data = &m->ools[static_cast<std::size_t>(it->ool)];
+    }
+  }
+
+  // GNU Mach's checks (section 3e).
+  bool accepted = known && cm.well_formed && live;
+  const Size page = live ? k->page_size : 0;
+  if (accepted) {
+    switch (cm.call) {
+      case ControlCall::data_supply:
+        accepted = (cm.lock_value & ~VM_PROT_ALL) == 0 && cm.size % page == 0;
+        break;
+      case ControlCall::data_error:
+      case ControlCall::data_unavailable:
+        accepted = cm.size % page == 0;
+        break;
+      case ControlCall::lock_request:
+        accepted = (cm.lock_value & ~VM_PROT_ALL) == 0 || cm.lock_value == VM_PROT_NO_CHANGE;
+        break;
+      case ControlCall::ready:
+        accepted = valid_copy_strategy(cm.copy_strategy);
+        break;
+      default:
+        break;
+    }
+  }
+  // change_attributes sends change_completed even with an invalid strategy.
+  const bool completes_anyway = known && cm.well_formed && live &&
+                                cm.call == ControlCall::change_attributes;
+  if (cm.call == ControlCall::change_attributes && accepted)
+    accepted = valid_copy_strategy(cm.copy_strategy);
+
+  std::vector<Stamp> supplied;
+  if (data != nullptr && data->size > 0) supplied = read_blocks(data->bytes.get(), data->size);
+
+  if (m->from_pager && known) {
+    Core::Lock lk(core);
+    if (core.observing()) {
+      emmi::model::ControlCalled ev;
+      ev.thread = t->id;
+      ev.call = cm.call;
+      ev.control = m->sender_dest_name;
+      ev.offset = cm.offset;
+      ev.size = cm.size;
+      ev.lock_value = static_cast<emmi::model::Prot>(cm.lock_value);
+      ev.precious = cm.precious;
+      ev.may_cache = cm.may_cache;
+      ev.stamps = supplied;
+      ev.reply_to = cm.has_reply_to ? cm.reply_to_name : MACH_PORT_NULL;
+      ev.accepted = accepted;
+      core.emit(std::move(ev));
+    }
+  }
+
+  // The get_attributes RPC answers on the header's reply right.
+  if (known && cm.call == ControlCall::get_attributes) {
+    Core::Lock lk(core);
+    RightRef reply = m->reply;
+    m->reply = RightRef{};
+    core.destroy_kmsg(m);
+    if (reply.kind == RightRef::right) {
+      KMsg* r = core.alloc_kmsg();
+      r->data.assign(sizeof(GetAttributesReply), 0);
+      auto* out = reinterpret_cast<GetAttributesReply*>(r->data.data());
+      out->Head.msgh_bits = MACH_MSGH_BITS(reply.type, 0);
+      out->Head.msgh_size = sizeof(GetAttributesReply);
+      out->Head.msgh_id = 2040 + 100;
+      out->RetCodeType = mach_msg_type_t{MACH_MSG_TYPE_INTEGER_32, 32, 1, TRUE, FALSE, FALSE, 0};
+      out->RetCode = accepted ? KERN_SUCCESS : KERN_INVALID_ARGUMENT;
+      out->object_readyType = mach_msg_type_t{MACH_MSG_TYPE_BOOLEAN, 32, 1, TRUE, FALSE, FALSE, 0};
+      out->object_ready = accepted && mp->ready;
+      out->may_cacheType = out->object_readyType;
+      out->may_cache = accepted && mp->may_cache;
+      out->copy_strategyType = out->RetCodeType;
+      out->copy_strategy = accepted ? mp->copy_strategy : 0;
+      r->dest = reply;
+      if (KMsg* k2 = core.deliver(r)) core.destroy_kmsg(k2);
+    }
+    return;
+  }
+
+  if (!accepted && !completes_anyway) {
+    // ipc_kobject_server destroys a request whose routine failed: its rights
+    // (reply_to included) and its out-of-line memory.
+    Core::Lock lk(core);
+    if (reply_to.kind == RightRef::right) core.destroy_right(reply_to);
+    RightRef reply = m->reply;
+    m->reply = RightRef{};
+    const mach_msg_id_t id = m->id();
+    core.destroy_kmsg(m);
+    if (!known && reply.kind == RightRef::right) {
+      KMsg* r = core.alloc_kmsg();
+      r->data.assign(sizeof(mig_reply_header_t), 0);
+      auto* out = reinterpret_cast<mig_reply_header_t*>(r->data.data());
+      out->Head.msgh_bits = MACH_MSGH_BITS(reply.type, 0);
+      out->Head.msgh_size = sizeof(mig_reply_header_t);
+      out->Head.msgh_id = id + 100;
+      out->RetCodeType = mach_msg_type_t{MACH_MSG_TYPE_INTEGER_32, 32, 1, TRUE, FALSE, FALSE, 0};
+      out->RetCode = MIG_BAD_ID;
+      r->dest = reply;
+      if (KMsg* k2 = core.deliver(r)) core.destroy_kmsg(k2);
+    } else {
+      core.destroy_right(reply);
+    }
+    return;
+  }
+
+  // Accepted (or change_attributes with a bad strategy): act, then complete.
+  mach_port_t reply_name = MACH_PORT_NULL;
+  mach_msg_type_name_t reply_poly = MACH_MSG_TYPE_MOVE_SEND_ONCE;
+  {
+    Core::Lock lk(core);
+    if (reply_to.kind == RightRef::right && reply_to.type != MACH_MSG_TYPE_PORT_RECEIVE) {
+      reply_poly = reply_to.type == MACH_MSG_TYPE_PORT_SEND ? MACH_MSG_TYPE_MOVE_SEND
+                                                            : MACH_MSG_TYPE_MOVE_SEND_ONCE;
+      reply_name = core.copyout_right(k->space, reply_to);
+    } else {
+      core.destroy_right(reply_to);
+    }
+  }
+  SendInfo info;
+  info.kernel = kid;
+  info.object = oid;
+  info.offset = cm.offset;
+  info.length = cm.size;
+
+  switch (cm.call) {
+    case ControlCall::ready:
+    case ControlCall::change_attributes:
+      if (accepted) {
+        mp->ready = true;
+        mp->may_cache = cm.may_cache;
+        mp->copy_strategy = cm.copy_strategy;
+      }
+      if (cm.call == ControlCall::change_attributes && MACH_PORT_VALID(reply_name)) {
+        SpaceScope in_kernel(k->space);
+        SendInfoScope si(&info);
+        (void)memory_object_change_completed(reply_name, reply_poly, cm.may_cache ? TRUE : FALSE,
+                                             cm.copy_strategy);
+      }
+      break;
+
+    case ControlCall::data_supply: {
+      // Fill requested pages; unrequested ones are inserted too (supplying in
+      // advance is allowed); a page already present stops the supply with
+      // KERN_MEMORY_PRESENT, keeping what was supplied before it.
+      kern_return_t result = KERN_SUCCESS;
+      Offset error_offset = 0;
+      const std::size_t blocks = page / kBlockSize;
+      for (Size done = 0; done < cm.size; done += page) {
+        const Offset off = cm.offset + done;
+        auto it = mp->pages.find(off);
+        if (it != mp->pages.end() && it->second.state == PageState::resident) {
+          result = KERN_MEMORY_PRESENT;
+          error_offset = off;
+          break;
+        }
+        KernelDriver::Page p;
+        p.offset = off;
+        p.state = PageState::resident;
+        p.lock = static_cast<Prot>(cm.lock_value);
+        p.precious = cm.precious;
+        const std::size_t first = done / kBlockSize;
+        for (std::size_t b = 0; b < blocks; ++b)
+          p.stamps.push_back(first + b < supplied.size() ? supplied[first + b] : 0);
+        mp->pages[off] = p;
+      }
+      if (MACH_PORT_VALID(reply_name)) {
+        SpaceScope in_kernel(k->space);
+        SendInfoScope si(&info);
+        (void)memory_object_supply_completed(reply_name, reply_poly, mp->control, cm.offset,
+                                             cm.size, result, error_offset);
+      }
+      break;
+    }
+
+    case ControlCall::data_unavailable:
+    case ControlCall::data_error:
+      // Only busy, absent (requested) pages change: unavailable ones are
+      // zero-filled by the fault, errors fail it.
+      for (auto& [off, p] : mp->pages) {
+        if (off < cm.offset || off >= cm.offset + cm.size || p.state != PageState::requested)
+          continue;
+        if (cm.call == ControlCall::data_error) {
+          p.state = PageState::error;
+        } else {
+          p.state = PageState::resident;
+          p.stamps.assign(page / kBlockSize, 0);
+        }
+      }
+      break;
+
+    case ControlCall::lock_request: {
+      const Size size = (cm.size + page - 1) / page * page;
+      const std::size_t blocks = page / kBlockSize;
+      // Return clusters of contiguous pages (at most 32, DATA_WRITE_MAX).
+      std::vector<Offset> to_return;
+      for (auto& [off, p] : mp->pages) {
+        if (off < cm.offset || off >= cm.offset + size || p.state != PageState::resident) continue;
+        const bool must = (cm.should_return == MEMORY_OBJECT_RETURN_DIRTY && p.dirty) ||
+                          (cm.should_return == MEMORY_OBJECT_RETURN_ALL && (p.dirty || p.precious));
+        if (must) to_return.push_back(off);
+      }
+      std::size_t i = 0;
+      while (i < to_return.size()) {
+        std::size_t j = i + 1;
+        while (j < to_return.size() && j - i < 32 && to_return[j] == to_return[j - 1] + page) ++j;
+        std::vector<Stamp> stamps;
+        bool dirty = false;
+        for (std::size_t n = i; n < j; ++n) {
+          KernelDriver::Page& p = mp->pages[to_return[n]];
+          std::vector<Stamp> s = p.stamps;
+          s.resize(blocks, 0);
+          stamps.insert(stamps.end(), s.begin(), s.end());
+          dirty = dirty || p.dirty;
+          p.dirty = false;
+        }
+        (void)send_data_return(*k, *o, *mp, to_return[i], stamps, dirty, !cm.should_flush);
+        i = j;
+      }
+      for (auto it = mp->pages.begin(); it != mp->pages.end();) {
+        const bool in = it->first >= cm.offset && it->first < cm.offset + size &&
+                        it->second.state == PageState::resident;
+        if (in && cm.should_flush) {
+          it = mp->pages.erase(it);
+          continue;
+        }
+        if (in && cm.lock_value != VM_PROT_NO_CHANGE) it->second.lock = static_cast<Prot>(cm.lock_value);
+        ++it;
+      }
+      if (MACH_PORT_VALID(reply_name)) {
+        SpaceScope in_kernel(k->space);
+        SendInfoScope si(&info);
+        (void)memory_object_lock_completed(reply_name, reply_poly, mp->control, cm.offset, cm.size);
+      }
+      break;
+    }
+
+    case ControlCall::destroy:
+      // The kernel removes the associations and sends terminate with all the
+      // rights; `reason` is ignored (section 3b).
+      ++mp->destroyed_by_pager;
+      terminate(*k, *o, *mp);
+      break;
+
+    case ControlCall::get_attributes:
+      break;
+  }
+
+  Core::Lock lk(core);
+  core.destroy_kmsg(m);
+}
+
+}  // namespace emmi::mach::detail

@@ -1,0 +1,75 @@
+// Internals of the kernel driver and the control plane (the kernel-object
+// server for control ports). Lock order: Driver::mu, then Core::mutex; the
+// MIG stubs the driver calls take Core::mutex themselves.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "core.h"
+#include "emmi/mach/kernel_driver.h"
+
+namespace emmi::mach::detail {
+
+class Driver : public KObjectServer {
+ public:
+  explicit Driver(Kernel& kernel);
+  ~Driver() override;
+
+  void serve(KMsg* msg, KObject kind, std::uint64_t cookie) override;
+
+  struct KernelRec {
+    KernelId id = 0;
+    Size page_size = 0;
+    TaskId task = 0;
+    Space* space = nullptr;
+    mach_port_t driver_task = MACH_PORT_NULL;  // in this kernel's space
+  };
+  struct ObjectRec {
+    ObjectId id = 0;
+    mach_port_t held = MACH_PORT_NULL;  // send right, in the driver's space
+    mach_port_t pager_port = MACH_PORT_NULL;
+    Size size = 0;
+  };
+  struct Mapping {
+    bool mapped = false;
+    bool ready = false;
+    bool may_cache = false;
+    int copy_strategy = 0;
+    mach_port_t object_send = MACH_PORT_NULL;  // in the kernel's space
+    mach_port_t control = MACH_PORT_NULL;      // receive right, kernel's space
+    mach_port_t name = MACH_PORT_NULL;         // receive right, kernel's space
+    std::map<Offset, KernelDriver::Page> pages;
+    std::uint32_t destroyed_by_pager = 0;
+  };
+
+  static std::uint64_t cookie(KernelId k, ObjectId o) {
+    return (static_cast<std::uint64_t>(k) << 32) | o;
+  }
+  KernelRec* kernel_rec(KernelId k);
+  ObjectRec* object_rec(ObjectId o);
+  Mapping* mapping(KernelId k, ObjectId o);
+
+  // Sends terminate (after returning dirty and precious pages) and forgets
+  // the mapping. Driver::mu held.
+  void terminate(KernelRec& k, ObjectRec& o, Mapping& mp);
+  // memory_object_data_return of `stamps` from `offset`. Driver::mu held.
+  kern_return_t send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset,
+                                 std::span<const Stamp> stamps, bool dirty, bool kernel_copy);
+  // Points a port (a name in `s`) at a kernel object. Takes Core::mutex.
+  void set_kobject(Space* s, mach_port_t name, KObject kind, std::uint64_t cookie);
+
+  Kernel& kernel;
+  Core& core;
+  mutable std::recursive_mutex mu;
+  std::vector<KernelRec> kernels;
+  std::vector<ObjectRec> objects;
+  std::map<std::pair<KernelId, ObjectId>, Mapping> maps;
+  TaskId driver_task = 0;
+  Space* driver_space = nullptr;
+  mach_port_t pager_task_in_driver = MACH_PORT_NULL;
+};
+
+}  // namespace emmi::mach::detail

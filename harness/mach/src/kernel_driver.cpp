@@ -1,0 +1,363 @@
+// The kernel driver: each action of a kernel is the real EMMI message, sent
+// from that kernel's own task through the MIG-generated user stubs
+// (memory_object.defs built with -D__x86_64__).
+#include <algorithm>
+
+#include "driver.h"
+#include "emmi/mach/stamp.h"
+
+extern "C" {
+#include "memory_object_kernel.h"
+}
+
+namespace emmi::mach::detail {
+
+Driver::Driver(Kernel& k) : kernel(k), core(k.core()) {
+  driver_task = kernel.create_task("vm clients");
+  {
+    Core::Lock lk(core);
+    driver_space = core.space_by_id(driver_task);
+  }
+  pager_task_in_driver = kernel.task_port_in(driver_task, kernel.pager_task());
+  Core::Lock lk(core);
+  core.kserver = this;
+}
+
+Driver::~Driver() {
+  Core::Lock lk(core);
+  if (core.kserver == this) core.kserver = nullptr;
+}
+
+Driver::KernelRec* Driver::kernel_rec(KernelId k) {
+  if (k == 0 || k > kernels.size()) return nullptr;
+  return &kernels[k - 1];
+}
+
+Driver::ObjectRec* Driver::object_rec(ObjectId o) {
+  if (o == 0 || o > objects.size()) return nullptr;
+  return &objects[o - 1];
+}
+
+Driver::Mapping* Driver::mapping(KernelId k, ObjectId o) {
+  auto it = maps.find({k, o});
+  return it == maps.end() ? nullptr : &it->second;
+}
+
+void Driver::set_kobject(Space* s, mach_port_t name, KObject kind, std::uint64_t c) {
+  Core::Lock lk(core);
+  Entry* e = core.lookup(s, name);
+  if (e == nullptr || e->port == nullptr) return;
+  e->port->kobject = kind;
+  e->port->kcookie = c;
+}
+
+kern_return_t Driver::send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset,
+                                       std::span<const Stamp> stamps, bool dirty,
+                                       bool kernel_copy) {
+  std::vector<std::uint8_t> bytes(stamps.size() * kBlockSize);
+  fill_blocks(bytes, stamps);
+  SendInfo info;
+  info.kernel = k.id;
+  info.object = o.id;
+  info.offset = offset;
+  info.length = bytes.size();
+  info.dirty = dirty;
+  info.kernel_copy = kernel_copy;
+  info.stamps.assign(stamps.begin(), stamps.end());
+  SpaceScope in_kernel(k.space);
+  SendInfoScope si(&info);
+  return memory_object_data_return(mp.object_send, mp.control, offset,
+                                   reinterpret_cast<vm_offset_t>(bytes.data()),
+                                   static_cast<mach_msg_type_number_t>(bytes.size()),
+                                   dirty ? TRUE : FALSE, kernel_copy ? TRUE : FALSE);
+}
+
+void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
+  // vm_object_terminate returns every dirty or precious page before
+  // terminate, one page per data_return (spec section 3d).
+  const std::size_t blocks = k.page_size / kBlockSize;
+  for (auto& [off, page] : mp.pages) {
+    if (page.state != KernelDriver::PageState::resident || !(page.dirty || page.precious)) continue;
+    std::vector<Stamp> stamps = page.stamps;
+    stamps.resize(blocks, 0);
+    (void)send_data_return(k, o, mp, off, stamps, page.dirty || !page.precious, false);
+  }
+  mp.pages.clear();
+  // From here control calls on the old control port are no longer served
+  // (vm_object_remove clears the kobjects before terminate is sent).
+  set_kobject(k.space, mp.control, KObject::none, 0);
+  set_kobject(k.space, mp.name, KObject::none, 0);
+  SendInfo info;
+  info.kernel = k.id;
+  info.object = o.id;
+  {
+    SpaceScope in_kernel(k.space);
+    SendInfoScope si(&info);
+    (void)memory_object_terminate(mp.object_send, mp.control, mp.name);
+  }
+  mp.mapped = false;
+  mp.ready = false;
+  mp.object_send = MACH_PORT_NULL;
+  mp.control = MACH_PORT_NULL;
+  mp.name = MACH_PORT_NULL;
+}
+
+}  // namespace emmi::mach::detail
+
+namespace emmi::mach {
+
+using detail::Core;
+using detail::Driver;
+using detail::SendInfo;
+using detail::SendInfoScope;
+using detail::SpaceScope;
+
+KernelDriver::KernelDriver(Kernel& kernel) : impl_(std::make_unique<Driver>(kernel)) {}
+
+KernelDriver::~KernelDriver() = default;
+
+KernelId KernelDriver::attach(Size page_size) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec k;
+  k.id = static_cast<KernelId>(d.kernels.size() + 1);
+  k.page_size = page_size;
+  k.task = d.kernel.create_task("kernel " + std::to_string(k.id));
+  {
+    Core::Lock lk(d.core);
+    k.space = d.core.space_by_id(k.task);
+  }
+  k.driver_task = d.kernel.task_port_in(k.task, d.driver_task);
+  d.kernels.push_back(k);
+  Core::Lock lk(d.core);
+  if (d.core.observing()) d.core.emit(emmi::model::KernelAttached{k.id, page_size});
+  return k.id;
+}
+
+ObjectId KernelDriver::adopt(mach_port_t pager_name, mach_msg_type_name_t disposition,
+                             Size object_size) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  if (disposition != MACH_MSG_TYPE_MAKE_SEND && disposition != MACH_MSG_TYPE_COPY_SEND &&
+      disposition != MACH_MSG_TYPE_MOVE_SEND)
+    return 0;
+  mach_port_t held = MACH_PORT_NULL;
+  mach_msg_type_name_t type = 0;
+  {
+    SpaceScope in_driver(d.driver_space);
+    if (mach_port_extract_right(d.pager_task_in_driver, pager_name, disposition, &held, &type) !=
+            KERN_SUCCESS ||
+        type != MACH_MSG_TYPE_PORT_SEND)
+      return 0;
+  }
+  Driver::ObjectRec o;
+  o.id = static_cast<ObjectId>(d.objects.size() + 1);
+  o.held = held;
+  o.size = object_size;
+  Core::Lock lk(d.core);
+  detail::Entry* e = d.core.lookup(d.driver_space, held);
+  detail::Port* p = e != nullptr ? e->port : nullptr;
+  o.pager_port = (p != nullptr && p->receiver == d.core.pager_space()) ? p->receiver_name
+                                                                       : pager_name;
+  d.objects.push_back(o);
+  if (d.core.observing()) d.core.emit(emmi::model::ObjectOffered{o.id, o.pager_port});
+  return o.id;
+}
+
+kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  if (k == nullptr || o == nullptr) return KERN_INVALID_ARGUMENT;
+  Driver::Mapping& mp = d.maps[{kernel, object}];
+  if (mp.mapped) return KERN_FAILURE;  // one init per (object, kernel) until terminate
+  SpaceScope in_kernel(k->space);
+  mach_msg_type_name_t type = 0;
+  if (mach_port_extract_right(k->driver_task, o->held, MACH_MSG_TYPE_COPY_SEND, &mp.object_send,
+                              &type) != KERN_SUCCESS)
+    return KERN_FAILURE;
+  if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.control) != KERN_SUCCESS ||
+      mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.name) != KERN_SUCCESS)
+    return KERN_RESOURCE_SHORTAGE;
+  d.set_kobject(k->space, mp.control, detail::KObject::control, Driver::cookie(kernel, object));
+  d.set_kobject(k->space, mp.name, detail::KObject::name, Driver::cookie(kernel, object));
+  mp.mapped = true;
+  mp.ready = false;
+  mp.pages.clear();
+  SendInfo info;
+  info.kernel = kernel;
+  info.object = object;
+  SendInfoScope si(&info);
+  return memory_object_init(mp.object_send, mp.control, mp.name, k->page_size);
+}
+
+kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offset, Prot access) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
+  if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
+  // GNU Mach sends data_request only once the pager is ready, and only for
+  // a page neither present nor already being requested (vm_fault_page).
+  if (!mp->ready) return KERN_FAILURE;
+  auto it = mp->pages.find(offset);
+  if (it != mp->pages.end() && it->second.state != KernelDriver::PageState::error)
+    return KERN_FAILURE;
+  KernelDriver::Page page;
+  page.offset = offset;
+  page.state = PageState::requested;
+  page.requested_access = access;
+  mp->pages[offset] = page;
+  SendInfo info;
+  info.kernel = kernel;
+  info.object = object;
+  info.offset = offset;
+  info.length = k->page_size;
+  info.access = access;
+  SpaceScope in_kernel(k->space);
+  SendInfoScope si(&info);
+  return memory_object_data_request(mp->object_send, mp->control, offset, k->page_size, access);
+}
+
+kern_return_t KernelDriver::unlock(KernelId kernel, ObjectId object, Offset offset, Prot access) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || mp == nullptr || !mp->mapped || !mp->ready) return KERN_INVALID_ARGUMENT;
+  if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
+  auto it = mp->pages.find(offset);
+  if (it == mp->pages.end() || it->second.state != PageState::resident) return KERN_FAILURE;
+  it->second.requested_access |= access;
+  SendInfo info;
+  info.kernel = kernel;
+  info.object = object;
+  info.offset = offset;
+  info.length = k->page_size;
+  info.access = it->second.requested_access;
+  SpaceScope in_kernel(k->space);
+  SendInfoScope si(&info);
+  return memory_object_data_unlock(mp->object_send, mp->control, offset, k->page_size,
+                                   it->second.requested_access);
+}
+
+kern_return_t KernelDriver::return_data(KernelId kernel, ObjectId object, Offset offset,
+                                        std::span<const Stamp> stamps, bool dirty,
+                                        bool kernel_copy) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
+  if (stamps.empty() || offset % kBlockSize != 0) return KERN_INVALID_ARGUMENT;
+  kern_return_t kr = d.send_data_return(*k, *o, *mp, offset, stamps, dirty, kernel_copy);
+  const Offset end = offset + stamps.size() * kBlockSize;
+  for (auto it = mp->pages.begin(); it != mp->pages.end();) {
+    if (it->first >= offset && it->first < end && it->second.state == PageState::resident) {
+      if (!kernel_copy) {
+        it = mp->pages.erase(it);
+        continue;
+      }
+      it->second.dirty = false;
+    }
+    ++it;
+  }
+  return kr;
+}
+
+kern_return_t KernelDriver::write(KernelId kernel, ObjectId object, Offset offset,
+                                  std::span<const Stamp> stamps) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
+  auto it = mp->pages.find(offset);
+  if (it == mp->pages.end() || it->second.state != PageState::resident) return KERN_FAILURE;
+  it->second.stamps.assign(stamps.begin(), stamps.end());
+  it->second.stamps.resize(k->page_size / kBlockSize, 0);
+  it->second.dirty = true;
+  return KERN_SUCCESS;
+}
+
+kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
+  d.terminate(*k, *o, *mp);
+  return KERN_SUCCESS;
+}
+
+bool KernelDriver::mapped(KernelId kernel, ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  return mp != nullptr && mp->mapped;
+}
+
+bool KernelDriver::ready(KernelId kernel, ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  return mp != nullptr && mp->mapped && mp->ready;
+}
+
+std::optional<KernelDriver::Page> KernelDriver::page(KernelId kernel, ObjectId object,
+                                                     Offset offset) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  if (mp == nullptr) return std::nullopt;
+  auto it = mp->pages.find(offset);
+  if (it == mp->pages.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<KernelDriver::Page> KernelDriver::pages(KernelId kernel, ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  std::vector<Page> out;
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  if (mp != nullptr)
+    for (const auto& [off, p] : mp->pages) out.push_back(p);
+  return out;
+}
+
+std::vector<Offset> KernelDriver::pending_requests(KernelId kernel, ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  std::vector<Offset> out;
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  if (mp != nullptr)
+    for (const auto& [off, p] : mp->pages)
+      if (p.state == PageState::requested) out.push_back(off);
+  return out;
+}
+
+Size KernelDriver::page_size(KernelId kernel) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::KernelRec* k = impl_->kernel_rec(kernel);
+  return k != nullptr ? k->page_size : 0;
+}
+
+TaskId KernelDriver::task(KernelId kernel) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::KernelRec* k = impl_->kernel_rec(kernel);
+  return k != nullptr ? k->task : 0;
+}
+
+mach_port_t KernelDriver::pager_port(ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::ObjectRec* o = impl_->object_rec(object);
+  return o != nullptr ? o->pager_port : MACH_PORT_NULL;
+}
+
+std::uint32_t KernelDriver::destroyed_by_pager(KernelId kernel, ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  return mp != nullptr ? mp->destroyed_by_pager : 0;
+}
+
+}  // namespace emmi::mach
