@@ -5,8 +5,8 @@
 // (spec/gnumach-kernel.md section 3e) and sends the completions.
 #pragma once
 
-#include <mach/message.h>
-#include <mach/port.h>
+// Through <mach.h>: GNU Mach's headers need its C linkage block in C++.
+#include <mach.h>
 
 #include <cstdint>
 #include <memory>
