@@ -158,18 +158,41 @@ struct Evaluator::Impl {
         pre(enc.fresh_state("x.")),
         ev(enc.fresh_event("e.")),
         step(enc.step(pre, ev)),
-        quiet(enc.quiescent(pre)) {
+        quiet(enc.quiescent(pre)),
+        whole(ctx),
+        quiet_whole(ctx) {
     for (const z3::expr& t : ev.terms()) event_consts.push_back(t);
+    for (std::size_t i = 0; i < pre.terms().size(); ++i) index_of.emplace(pre.terms()[i].id(), i);
+    // Everything a step computes, as the arguments of one term, so that one
+    // substitute/simplify pass shares the work over the common sub-terms.
+    z3::expr_vector parts(ctx);
+    for (const z3::expr& t : step.post.terms()) parts.push_back(t);
+    for (const auto& item : step.verdicts.items) parts.push_back(item.second);
+    parts.push_back(step.accepted);
+    parts.push_back(step.succeeds);
+    whole = bundle(parts);
+    z3::expr_vector q(ctx);
+    for (const auto& item : quiet.items) q.push_back(item.second);
+    quiet_whole = bundle(q);
+  }
+
+  // f(parts...) for a fresh uninterpreted f of the parts' sorts.
+  z3::expr bundle(const z3::expr_vector& parts) {
+    z3::sort_vector domain(ctx);
+    for (unsigned i = 0; i < parts.size(); ++i) domain.push_back(parts[i].get_sort());
+    const z3::func_decl f = z3::function(("bundle." + std::to_string(bundles++)).c_str(), domain, ctx.bool_sort());
+    return f(parts);
   }
 
   // The step specialised to one concrete event: the fields that may change,
-  // the verdicts that may hold, and the pre-state constants they read.
+  // the verdicts that may hold, as the arguments of one bundle term, and the
+  // pre-state fields that term reads.
   struct Specialised {
     std::vector<std::size_t> fields;
-    std::vector<z3::expr> field_terms;
     std::vector<VerdictKey> keys;
-    std::vector<z3::expr> verdict_terms;
-    std::vector<std::size_t> reads;  // pre-state fields appearing in the terms
+    z3::expr term;  // bundle(fields..., verdicts..., accepted, succeeds)
+    z3::expr_vector reads;
+    std::vector<std::size_t> read_fields;
   };
 
   z3::expr numeral(const Layout::Field& f, std::uint64_t v) {
@@ -194,54 +217,58 @@ struct Evaluator::Impl {
     key[kSeqnoParam] = 0;
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
-    if (index_of.empty())
-      for (std::size_t i = 0; i < pre.terms().size(); ++i) index_of.emplace(pre.terms()[i].id(), i);
 
     z3::expr_vector src(ctx), dst(ctx);
-    const auto& names = Event::names();
-    for (std::size_t i = 0; i < names.size(); ++i) {
+    for (std::size_t i = 0; i < event_consts.size(); ++i) {
       if (i == kSeqnoParam) continue;
       src.push_back(event_consts[i]);
       dst.push_back(ctx.bv_val(key[i], event_consts[i].get_sort().bv_size()));
     }
-    Specialised sp;
+    const z3::expr s = z3::expr(whole).substitute(src, dst).simplify();
+    const Layout& l = enc.layout();
+    Specialised sp{{}, {}, ctx.bool_val(false), z3::expr_vector(ctx), {}};
+    z3::expr_vector parts(ctx);
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      const z3::expr t = s.arg(static_cast<unsigned>(i));
+      if (z3::eq(t, pre.terms()[i])) continue;  // frame: the event leaves the field alone
+      sp.fields.push_back(i);
+      parts.push_back(t);
+    }
+    for (std::size_t j = 0; j < step.verdicts.items.size(); ++j) {
+      const z3::expr t = s.arg(static_cast<unsigned>(l.size() + j));
+      if (t.is_false()) continue;
+      sp.keys.push_back(step.verdicts.items[j].first);
+      parts.push_back(t);
+    }
+    const unsigned tail = static_cast<unsigned>(l.size() + step.verdicts.items.size());
+    parts.push_back(s.arg(tail));
+    parts.push_back(s.arg(tail + 1));
+    sp.term = bundle(parts);
     std::set<std::size_t> reads;
     std::unordered_set<unsigned> seen;
-    const Layout& l = enc.layout();
-    for (std::size_t i = 0; i < l.size(); ++i) {
-      z3::expr t = step.post.terms()[i];
-      z3::expr s = t.substitute(src, dst).simplify();
-      if (z3::eq(s, pre.terms()[i])) continue;  // frame: the event leaves the field alone
-      sp.fields.push_back(i);
-      sp.field_terms.push_back(s);
-      collect_reads(s, seen, reads);
+    collect_reads(sp.term, seen, reads);
+    sp.reads.push_back(event_consts[kSeqnoParam]);
+    for (std::size_t i : reads) {
+      sp.reads.push_back(pre.terms()[i]);
+      sp.read_fields.push_back(i);
     }
-    for (const auto& [k, pred] : step.verdicts.items) {
-      z3::expr s = z3::expr(pred).substitute(src, dst).simplify();
-      if (s.is_false()) continue;
-      sp.keys.push_back(k);
-      sp.verdict_terms.push_back(s);
-      collect_reads(s, seen, reads);
-    }
-    sp.reads.assign(reads.begin(), reads.end());
     return cache.emplace(key, std::move(sp)).first->second;
   }
 
   Result run(const ConcreteState& x, const ConcreteEvent& e) {
     const Specialised& sp = specialise(e);
     const Layout& l = enc.layout();
-    z3::expr_vector src(ctx), dst(ctx);
-    src.push_back(event_consts[kSeqnoParam]);
+    z3::expr_vector dst(ctx);
     dst.push_back(ctx.bv_val(static_cast<std::uint64_t>(e.seqno), kSeqnoBits));
-    for (std::size_t i : sp.reads) {
-      src.push_back(pre.terms()[i]);
-      dst.push_back(numeral(l.field(i), x[i]));
-    }
+    for (std::size_t i : sp.read_fields) dst.push_back(numeral(l.field(i), x[i]));
+    const z3::expr v = z3::expr(sp.term).substitute(sp.reads, dst).simplify();
     Result r{x, {}};
-    for (std::size_t j = 0; j < sp.fields.size(); ++j)
-      r.post[sp.fields[j]] = value_of(z3::expr(sp.field_terms[j]).substitute(src, dst).simplify());
-    for (std::size_t j = 0; j < sp.keys.size(); ++j)
-      if (z3::expr(sp.verdict_terms[j]).substitute(src, dst).simplify().is_true()) r.verdicts.insert(sp.keys[j]);
+    unsigned a = 0;
+    for (std::size_t field : sp.fields) r.post[field] = value_of(v.arg(a++));
+    for (const VerdictKey& k : sp.keys)
+      if (v.arg(a++).is_true()) r.verdicts.insert(k);
+    r.accepted = v.arg(a++).is_true();
+    r.succeeds = v.arg(a++).is_true();
     return r;
   }
 
@@ -252,9 +279,10 @@ struct Evaluator::Impl {
       src.push_back(pre.terms()[i]);
       dst.push_back(numeral(l.field(i), x[i]));
     }
+    const z3::expr v = z3::expr(quiet_whole).substitute(src, dst).simplify();
     std::set<VerdictKey> out;
-    for (const auto& [k, pred] : quiet.items)
-      if (z3::expr(pred).substitute(src, dst).simplify().is_true()) out.insert(k);
+    for (std::size_t j = 0; j < quiet.items.size(); ++j)
+      if (v.arg(static_cast<unsigned>(j)).is_true()) out.insert(quiet.items[j].first);
     return out;
   }
 
@@ -264,6 +292,9 @@ struct Evaluator::Impl {
   Event ev;
   Step step;
   Verdicts quiet;
+  z3::expr whole;
+  z3::expr quiet_whole;
+  unsigned bundles = 0;
   std::vector<z3::expr> event_consts;
   std::map<std::vector<std::uint64_t>, Specialised> cache;
   std::map<unsigned, std::size_t> index_of;

@@ -1,7 +1,8 @@
 // The transition function of the encoding. Each event kind is one block of
 // guarded updates; every variable an event does not name keeps its value
 // (the frame condition is the `ite(..., new, old)` default). Rules are cited
-// where a verdict predicate is built.
+// where a verdict predicate is built; the order of the checks is the one of
+// model/src/model.cpp, so that concrete evaluation gives the model's verdicts.
 #include "emmi/smt/encoding.h"
 
 #include <cassert>
@@ -14,62 +15,44 @@ struct FieldSpec {
   F kind;
   Group group;
   bool ghost;
+  std::string_view name;
 };
 
 constexpr FieldSpec kSpecs[] = {
-    {F::lc, Group::pair, false},         {F::ctl, Group::pair, false},
-    {F::nam, Group::pair, false},        {F::named, Group::pair, false},
-    {F::init_failed, Group::pair, false}, {F::ever_ready, Group::pair, false},
-    {F::destroyed, Group::pair, false},  {F::req, Group::page, false},
-    {F::res, Group::page, false},        {F::plive, Group::pair, true},
-    {F::pready, Group::pair, true},      {F::linit, Group::pair, true},
-    {F::qlen, Group::pair, true},        {F::qreg, Group::pair, true},
-    {F::recv, Group::name, false},       {F::snd, Group::name, false},
-    {F::ctr, Group::name, false},        {F::kctr, Group::name, true},
-    {F::last, Group::name, true},        {F::has_last, Group::name, true},
-    {F::role, Group::name, true},        {F::owner, Group::name, true},
-    {F::qother, Group::name, true},      {F::busy, Group::thread, false},
-    {F::tkind, Group::thread, false},    {F::tport, Group::thread, false},
-    {F::tpair, Group::thread, false},    {F::tc, Group::thread, false},
-    {F::tn, Group::thread, false},       {F::committed, Group::thread, true},
+    {F::lc, Group::pair, false, "lifecycle"},
+    {F::ctl, Group::pair, false, "control"},
+    {F::nam, Group::pair, false, "name"},
+    {F::named, Group::pair, false, "named"},
+    {F::ever_ready, Group::pair, false, "ever_ready"},
+    {F::destroyed, Group::pair, false, "destroyed"},
+    {F::req, Group::page, false, "requested"},
+    {F::res, Group::page, false, "resident"},
+    {F::plive, Group::pair, true, "pager_live"},
+    {F::pready, Group::pair, true, "pager_ready"},
+    {F::linit, Group::pair, true, "live_inits"},
+    {F::qlen, Group::pair, false, "in_flight"},
+    {F::qreg, Group::pair, false, "in_flight_kinds"},
+    {F::recv, Group::name, false, "receive"},
+    {F::snd, Group::name, false, "send_urefs"},
+    {F::dead, Group::name, false, "dead_urefs"},
+    {F::ctr, Group::name, false, "seqno_counter"},
+    {F::kctr, Group::name, true, "kernel_seqno"},
+    {F::last, Group::name, false, "last_seqno"},
+    {F::has_last, Group::name, false, "has_last"},
+    {F::role, Group::name, false, "role"},
+    {F::owner, Group::name, false, "owner"},
+    {F::failed, Group::name, false, "init_failed"},
+    {F::ended, Group::name, false, "terminated"},
+    {F::qother, Group::name, false, "queued_other"},
+    {F::busy, Group::thread, false, "busy"},
+    {F::tkind, Group::thread, false, "message"},
+    {F::tport, Group::thread, false, "port"},
+    {F::tpair, Group::thread, false, "pair"},
+    {F::tc, Group::thread, false, "carried_control"},
+    {F::tn, Group::thread, false, "carried_name"},
+    {F::committed, Group::thread, true, "committed"},
 };
 static_assert(std::size(kSpecs) == kFieldKinds);
-
-std::string_view field_name(F f) {
-  switch (f) {
-    case F::lc: return "lifecycle";
-    case F::ctl: return "control";
-    case F::nam: return "name";
-    case F::named: return "named";
-    case F::init_failed: return "init_failed";
-    case F::ever_ready: return "ever_ready";
-    case F::destroyed: return "destroyed";
-    case F::req: return "requested";
-    case F::res: return "resident";
-    case F::plive: return "pager_live";
-    case F::pready: return "pager_ready";
-    case F::linit: return "live_inits";
-    case F::qlen: return "in_flight";
-    case F::qreg: return "in_flight_kinds";
-    case F::recv: return "receive";
-    case F::snd: return "send_urefs";
-    case F::ctr: return "seqno_counter";
-    case F::kctr: return "kernel_seqno";
-    case F::last: return "last_seqno";
-    case F::has_last: return "has_last";
-    case F::role: return "role";
-    case F::owner: return "owner";
-    case F::qother: return "queued_other";
-    case F::busy: return "busy";
-    case F::tkind: return "message";
-    case F::tport: return "port";
-    case F::tpair: return "pair";
-    case F::tc: return "carried_control";
-    case F::tn: return "carried_name";
-    case F::committed: return "committed";
-  }
-  return "?";
-}
 
 unsigned width_of(F f, const Layout& l) {
   switch (f) {
@@ -78,7 +61,7 @@ unsigned width_of(F f, const Layout& l) {
     case F::linit: return 2;
     case F::qlen: return l.qlen_bits();
     case F::qreg: return l.qreg_bits();
-    case F::snd: return kUrefBits;
+    case F::snd: case F::dead: return kUrefBits;
     case F::ctr: case F::kctr: case F::last: return kSeqnoBits;
     case F::role: return kRoleBits;
     case F::owner: case F::tpair: return l.pair_bits();
@@ -88,18 +71,14 @@ unsigned width_of(F f, const Layout& l) {
   }
 }
 
-std::string entity(Group g, unsigned index, unsigned page, const Bounds& b) {
+std::string entity(Group g, unsigned index, const Bounds& b) {
   switch (g) {
     case Group::pair:
-    case Group::page: {
-      std::string s = "pair(o" + std::to_string(index / b.kernels) + ",k" +
-                      std::to_string(index % b.kernels) + ")";
-      return s;
-    }
+    case Group::page:
+      return "pair(o" + std::to_string(index / b.kernels) + ",k" + std::to_string(index % b.kernels) + ")";
     case Group::name: return "name[" + std::to_string(index) + "]";
     case Group::thread: return "thread[" + std::to_string(index) + "]";
   }
-  (void)page;
   return "?";
 }
 
@@ -107,6 +86,7 @@ std::string entity(Group g, unsigned index, unsigned page, const Bounds& b) {
 
 Layout::Layout(const Bounds& b) : b_(b) {
   for (const FieldSpec& spec : kSpecs) {
+    assert(static_cast<std::size_t>(spec.kind) == static_cast<std::size_t>(&spec - kSpecs));
     first_[static_cast<std::size_t>(spec.kind)] = fields_.size();
     unsigned count = 0, pages = 1;
     switch (spec.group) {
@@ -117,7 +97,7 @@ Layout::Layout(const Bounds& b) : b_(b) {
     }
     for (unsigned i = 0; i < count; ++i) {
       for (unsigned p = 0; p < pages; ++p) {
-        std::string name = entity(spec.group, i, p, b) + "." + std::string(field_name(spec.kind));
+        std::string name = entity(spec.group, i, b) + "." + std::string(spec.name);
         if (spec.group == Group::page) name += "[" + std::to_string(p) + "]";
         fields_.push_back(Field{spec.kind, spec.group, i, p, width_of(spec.kind, *this), spec.ghost,
                                 std::move(name)});
@@ -194,7 +174,7 @@ z3::expr Encoding::below(const z3::expr& term, unsigned n) const {
 }
 
 z3::expr Encoding::held(const State& s, unsigned slot) const {
-  return s(F::recv, slot) || s(F::snd, slot) != bv(0, kUrefBits);
+  return s(F::recv, slot) || s(F::snd, slot) != bv(0, kUrefBits) || s(F::dead, slot) != bv(0, kUrefBits);
 }
 
 z3::expr Encoding::at_name(const State& s, F f, const z3::expr& slot) const {
@@ -210,7 +190,15 @@ z3::expr Encoding::at_thread(const State& s, F f, const z3::expr& thread) const 
 }
 
 z3::expr Encoding::held_at(const State& s, const z3::expr& slot) const {
-  return at_name(s, F::recv, slot) || at_name(s, F::snd, slot) != bv(0, kUrefBits);
+  return at_name(s, F::recv, slot) || at_name(s, F::snd, slot) != bv(0, kUrefBits) ||
+         at_name(s, F::dead, slot) != bv(0, kUrefBits);
+}
+
+z3::expr Encoding::reserved(const State& s, const z3::expr& slot) const {
+  z3::expr r = ctx_->bool_val(false);
+  for (unsigned p = 0; p < bounds().pairs(); ++p)
+    r = r || (s(F::plive, p) && s(F::named, p) && (s(F::ctl, p) == slot || s(F::nam, p) == slot));
+  return r;
 }
 
 z3::expr Encoding::queued_kind(const State& s, unsigned pair, unsigned i) const {
@@ -218,14 +206,20 @@ z3::expr Encoding::queued_kind(const State& s, unsigned pair, unsigned i) const 
   return s(F::qreg, pair).extract(lo + kMsgBits - 1, lo);
 }
 
+z3::expr Encoding::no_init_in_flight(const State& s, unsigned pair, unsigned from) const {
+  z3::expr r = ctx_->bool_val(true);
+  const unsigned lb = layout_.qlen_bits();
+  for (unsigned i = from; i < bounds().queue_depth; ++i)
+    r = r && !(z3::ult(bv(i, lb), s(F::qlen, pair)) && is(queued_kind(s, pair, i), unsigned(Msg::init)));
+  return r;
+}
+
 z3::expr Encoding::initial(const State& s) const {
   const Bounds& b = bounds();
   z3::expr_vector c(*ctx_);
-  const z3::expr f = ctx_->bool_val(false);
   for (unsigned p = 0; p < b.pairs(); ++p) {
     c.push_back(is(s(F::lc, p), unsigned(Life::uninitialised)));
     c.push_back(!s(F::named, p));
-    c.push_back(!s(F::init_failed, p));
     c.push_back(!s(F::ever_ready, p));
     c.push_back(!s(F::destroyed, p));
     c.push_back(!s(F::plive, p));
@@ -242,17 +236,19 @@ z3::expr Encoding::initial(const State& s) const {
     const bool object_port = n < b.objects;
     c.push_back(object_port ? s(F::recv, n) : !s(F::recv, n));
     c.push_back(is(s(F::snd, n), 0));
+    c.push_back(is(s(F::dead, n), 0));
     c.push_back(is(s(F::ctr, n), 0));
     c.push_back(is(s(F::kctr, n), 0));
     c.push_back(!s(F::has_last, n));
     c.push_back(is(s(F::role, n), unsigned(object_port ? Role::other : Role::none)));
+    c.push_back(!s(F::failed, n));
+    c.push_back(!s(F::ended, n));
     c.push_back(is(s(F::qother, n), 0));
   }
   for (unsigned t = 0; t < b.threads; ++t) {
     c.push_back(!s(F::busy, t));
     c.push_back(is(s(F::tkind, t), unsigned(Msg::none)));
   }
-  (void)f;
   return z3::mk_and(c);
 }
 
@@ -271,8 +267,7 @@ class StepBuilder {
     handler_returned();
     control_called();
     port_operated();
-    forget_released_names();
-    return Step{post_, std::move(v_)};
+    return Step{post_, std::move(v_), accepted_, succeeds_};
   }
 
  private:
@@ -280,12 +275,18 @@ class StepBuilder {
   z3::expr is(const z3::expr& t, unsigned code) const { return enc_.is(t, code); }
   z3::expr kind(Ev k) const { return is(e_.kind, unsigned(k)); }
   z3::expr msg(Msg m) const { return is(e_.msg, unsigned(m)); }
+  static z3::expr is_msg(const Encoding& enc, const z3::expr& t, Msg m) { return enc.is(t, unsigned(m)); }
   z3::expr life(const z3::expr& lc, Life l) const { return is(lc, unsigned(l)); }
   z3::expr ff() const { return c_.bool_val(false); }
   z3::expr tt() const { return c_.bool_val(true); }
+  z3::expr zero_refs() const { return bv(0, kUrefBits); }
   z3::expr emmi() const {
     return msg(Msg::init) || msg(Msg::terminate) || msg(Msg::data_request) || msg(Msg::data_unlock) ||
            msg(Msg::data_return);
+  }
+  z3::expr request_kind(const z3::expr& k) const {
+    return is_msg(enc_, k, Msg::data_request) || is_msg(enc_, k, Msg::data_unlock) ||
+           is_msg(enc_, k, Msg::data_return);
   }
   void verdict(std::string_view rule, std::string_view party, const z3::expr& when) {
     v_.items.emplace_back(VerdictKey{rule, party}, when);
@@ -294,10 +295,9 @@ class StepBuilder {
   unsigned nb() const { return enc_.layout().name_bits(); }
   unsigned pb() const { return enc_.layout().pair_bits(); }
   z3::expr slot_is(const z3::expr& t, unsigned s) const { return t == bv(s, nb()); }
-  // The pair an object-port event concerns: (object of the port, kernel).
+  // The pair a dequeue from an object port concerns: (object of the port, kernel).
   z3::expr pair_of_port_event(unsigned p) const {
-    const unsigned o = p / b_.kernels, k = p % b_.kernels;
-    return slot_is(e_.port, o) && is(e_.ker, k);
+    return slot_is(e_.port, p / b_.kernels) && is(e_.ker, p % b_.kernels);
   }
   z3::expr pair_index_of_port_event() const {
     z3::expr r = bv(0, pb());
@@ -318,6 +318,38 @@ class StepBuilder {
   void upd_page(F f, unsigned i, unsigned pg, const z3::expr& when, const z3::expr& value) {
     post_.set(f, i, pg, z3::ite(when, value, post_(f, i, pg)));
   }
+  void clear_pages(unsigned p, const z3::expr& when) {
+    for (unsigned pg = 0; pg < b_.pages; ++pg) {
+      upd_page(F::req, p, pg, when, ff());
+      upd_page(F::res, p, pg, when, ff());
+    }
+  }
+  // One more send reference, unless the name's references are at Mach's
+  // limit: send and dead-name references share one 16-bit count per name
+  // (MACH_PORT_UREFS_MAX); GNU Mach then fails with KERN_UREFS_OVERFLOW.
+  z3::expr add_send(unsigned s, const z3::expr& snd) const {
+    const unsigned w = kUrefBits + 1;
+    const z3::expr total = z3::zext(snd, 1) + z3::zext(post_(F::dead, s), 1);
+    return z3::ite(z3::ult(total, bv(kUrefsMax, w)), snd + bv(1, kUrefBits), snd);
+  }
+  // One send reference released: a send uref, else a dead-name uref (its
+  // port died meanwhile), as Mach's deallocate and mach_msg_destroy do.
+  void drop_send(unsigned s, const z3::expr& when) {
+    const z3::expr snd = post_(F::snd, s), dead = post_(F::dead, s);
+    post_.set(F::snd, s, z3::ite(when && snd != zero_refs(), snd - bv(1, kUrefBits), snd));
+    post_.set(F::dead, s, z3::ite(when && snd == zero_refs() && dead != zero_refs(), dead - bv(1, kUrefBits), dead));
+  }
+  // The receive right goes; send rights under the same name become a dead
+  // name with the same user references (Mach's ipc_right).
+  void remove_receive(unsigned s, const z3::expr& when) {
+    upd(F::dead, s, when, post_(F::dead, s) + post_(F::snd, s));
+    upd(F::snd, s, when, zero_refs());
+    upd(F::recv, s, when, ff());
+    upd(F::qother, s, when, bv(0, kCountBits));
+  }
+  z3::expr no_send_reference(const z3::expr& slot) const {
+    return at_slot(F::snd, slot) == zero_refs() && at_slot(F::dead, slot) == zero_refs();
+  }
 
   // --- KernelSent -------------------------------------------------------------
   void kernel_sent() {
@@ -328,41 +360,61 @@ class StepBuilder {
       const z3::expr lc = pre_(F::lc, p);
       const z3::expr live = life(lc, Life::initialised) || life(lc, Life::ready);
       const z3::expr after_terminate = life(lc, Life::terminating) || life(lc, Life::terminated);
+      const z3::expr init = to_pair && msg(Msg::init);
+      const z3::expr other = to_pair && !msg(Msg::init);
       // IN1: one init per (object, kernel) until its terminate, and init
       // precedes every other message of that kernel.
-      verdict("IN1", "kernel", to_pair && ((msg(Msg::init) && live) ||
-                                          (!msg(Msg::init) && life(lc, Life::uninitialised))));
+      verdict("IN1", "kernel", (init && live) || (other && life(lc, Life::uninitialised)));
       // TM8: after terminate this kernel makes no further calls on the object.
-      verdict("TM8", "kernel", to_pair && !msg(Msg::init) && after_terminate);
+      verdict("TM8", "kernel", other && after_terminate);
       // RD1 (kernel side, IN10): no request before the pager made the object ready.
       verdict("RD1", "kernel", to_pair && (msg(Msg::data_request) || msg(Msg::data_unlock)) &&
                                    life(lc, Life::initialised));
+      // A message outside any incarnation is queued without meaning.
+      const z3::expr stray = other && !live;
 
-      const z3::expr init = to_pair && msg(Msg::init);
-      const z3::expr term = to_pair && msg(Msg::terminate);
+      // init opens a new incarnation (GNU Mach queues a re-init behind the
+      // terminate, gnumach-kernel.md §3a); the kernel forgets the old pages.
       upd(F::lc, p, init, bv(unsigned(Life::initialised), kLifeBits));
-      upd(F::lc, p, term, bv(unsigned(Life::terminating), kLifeBits));
+      upd(F::destroyed, p, init, ff());
       upd(F::linit, p, init, sat_inc(pre_(F::linit, p), 3));
+      clear_pages(p, init);
+      // terminate: outstanding requests are no longer waited for, resident
+      // pages are gone (all returns came first, §3d).
+      const z3::expr term = to_pair && msg(Msg::terminate) && live;
+      upd(F::lc, p, term, bv(unsigned(Life::terminating), kLifeBits));
       upd(F::linit, p, term, sat_dec(pre_(F::linit, p)));
+      clear_pages(p, term);
       for (unsigned pg = 0; pg < b_.pages; ++pg) {
-        const z3::expr this_page = is(e_.page, pg);
-        // Terminate drops the pair's outstanding requests and resident pages.
-        upd_page(F::req, p, pg, term, ff());
-        upd_page(F::res, p, pg, term, ff());
-        upd_page(F::req, p, pg, to_pair && msg(Msg::data_request) && this_page, tt());
-        upd_page(F::res, p, pg, to_pair && msg(Msg::data_return) && this_page, ff());
+        const z3::expr here = to_pair && live && is(e_.page, pg);
+        // data_request: the page is requested (a second request merges).
+        upd_page(F::req, p, pg, here && msg(Msg::data_request), tt());
+        upd_page(F::res, p, pg, here && msg(Msg::data_request), ff());
+        // data_return: a resident page leaves; any other page is RT1.
+        verdict("RT1", "kernel", here && msg(Msg::data_return) && !pre_(F::res, p, pg));
+        upd_page(F::res, p, pg, here && msg(Msg::data_return), ff());
       }
-      // The in-flight queue of the pair (ghost): append the message's kind.
+      // The pair's queue on the object port: append the message's kind.
       const z3::expr qlen = pre_(F::qlen, p);
       const unsigned qb = enc_.layout().qreg_bits(), lb = enc_.layout().qlen_bits();
       const z3::expr room = z3::ult(qlen, bv(b_.queue_depth, lb));
       const z3::expr shift = z3::zext(qlen, qb - lb) * bv(kMsgBits, qb);
-      const z3::expr cell = z3::shl(z3::zext(e_.msg, qb - kMsgBits), shift);
+      const z3::expr code = z3::ite(stray, bv(unsigned(Msg::stray), kMsgBits), e_.msg);
+      const z3::expr cell = z3::shl(z3::zext(code, qb - kMsgBits), shift);
       upd(F::qreg, p, to_pair && room, pre_(F::qreg, p) | cell);
       upd(F::qlen, p, to_pair && room, qlen + bv(1, lb));
     }
-    for (unsigned s = 0; s < b_.names; ++s)
-      upd(F::qother, s, sent && msg(Msg::other) && slot_is(e_.port, s), sat_inc(pre_(F::qother, s), 255));
+    for (unsigned s = 0; s < b_.names; ++s) {
+      // Completions and notifications go to a receive right; one the model
+      // has not seen (a reply port) is adopted with a fresh counter.
+      const z3::expr here = sent && msg(Msg::other) && slot_is(e_.port, s);
+      const z3::expr adopt = here && !pre_(F::recv, s);
+      upd(F::recv, s, adopt, tt());
+      upd(F::ctr, s, adopt, bv(0, kSeqnoBits));
+      upd(F::kctr, s, adopt, bv(0, kSeqnoBits));
+      upd(F::has_last, s, adopt, ff());
+      upd(F::qother, s, here, sat_inc(pre_(F::qother, s), 255));
+    }
   }
 
   // --- Dequeued ---------------------------------------------------------------
@@ -373,78 +425,87 @@ class StepBuilder {
       const z3::expr here = deq && slot_is(e_.port, s);
       const z3::expr ctr = pre_(F::ctr, s);
       const z3::expr mismatch = here && e_.seqno != ctr;
-      // SQ6: the counter moves by exactly one per dequeue, so a seqno beyond
-      // the counter means a number was skipped; otherwise the number is wrong
-      // for the port: SQ1 (object port) or SQ2 (any other receive right).
-      verdict("SQ6", "kernel", mismatch && z3::ugt(e_.seqno, ctr));
-      verdict(s < b_.objects ? "SQ1" : "SQ2", "kernel", mismatch && z3::ult(e_.seqno, ctr));
+      // SQ5: the first message since the right was created or moved carries
+      // 0; SQ6: the counter moves by one per dequeue, so a larger seqno means
+      // numbers were skipped; otherwise the number is wrong for the port:
+      // SQ1 (object port) or SQ2 (any other receive right).
+      const z3::expr first = !pre_(F::has_last, s) && ctr == bv(0, kSeqnoBits);
+      verdict("SQ5", "kernel", mismatch && first);
+      verdict("SQ6", "kernel", mismatch && !first && z3::ugt(e_.seqno, ctr));
+      verdict(s < b_.objects ? "SQ1" : "SQ2", "kernel", mismatch && !first && z3::ult(e_.seqno, ctr));
       upd(F::ctr, s, here, e_.seqno + bv(inc, kSeqnoBits));
       upd(F::kctr, s, here, pre_(F::kctr, s) + bv(1, kSeqnoBits));
       upd(F::last, s, here, e_.seqno);
       upd(F::has_last, s, here, tt());
       upd(F::qother, s, here && msg(Msg::other), sat_dec(pre_(F::qother, s)));
     }
-    const z3::expr init = deq && msg(Msg::init);
-    const z3::expr term = deq && msg(Msg::terminate);
+    // The message is the oldest of its pair: its meaning is the one it was
+    // sent with, or none if it was sent outside any incarnation.
+    z3::expr real_init = ff(), real_term = ff(), real_request = ff(), stray = ff();
     for (unsigned p = 0; p < b_.pairs(); ++p) {
       const z3::expr mine = deq && pair_of_port_event(p) && emmi();
+      const z3::expr front = enc_.queued_kind(pre_, p, 0);
+      const z3::expr real = mine && front == e_.msg;
+      stray = stray || (mine && is(front, unsigned(Msg::stray)));
       upd(F::qreg, p, mine, z3::lshr(pre_(F::qreg, p), bv(kMsgBits, enc_.layout().qreg_bits())));
       upd(F::qlen, p, mine, sat_dec(pre_(F::qlen, p)));
       // init: the pager learns the incarnation's control and name (IN3).
-      const z3::expr my_init = mine && msg(Msg::init);
-      upd(F::ctl, p, my_init, e_.c);
-      upd(F::nam, p, my_init, e_.n);
-      upd(F::named, p, my_init, tt());
-      upd(F::init_failed, p, my_init, ff());
-      upd(F::plive, p, my_init, tt());
-      upd(F::pready, p, my_init, ff());
-      // terminate: the incarnation ends for the pager.
-      const z3::expr my_term = mine && msg(Msg::terminate);
-      upd(F::plive, p, my_term, ff());
-      upd(F::pready, p, my_term, ff());
-      upd(F::lc, p, my_term && life(pre_(F::lc, p), Life::terminating),
-          bv(unsigned(Life::terminated), kLifeBits));
+      const z3::expr init = real && msg(Msg::init);
+      real_init = real_init || init;
+      upd(F::ctl, p, init, e_.c);
+      upd(F::nam, p, init, e_.n);
+      upd(F::named, p, init, tt());
+      upd(F::plive, p, init, tt());
+      upd(F::pready, p, init, ff());
+      // terminate: the incarnation ends for the pager; the pair is
+      // terminated unless a new init is already on its way.
+      const z3::expr term = real && msg(Msg::terminate);
+      real_term = real_term || term;
+      upd(F::plive, p, term, ff());
+      upd(F::pready, p, term, ff());
+      upd(F::lc, p, term && enc_.no_init_in_flight(pre_, p, 1), bv(unsigned(Life::terminated), kLifeBits));
+      for (unsigned s = b_.objects; s < b_.names; ++s)
+        upd(F::ended, s, term && pre_(F::named, p) && (slot_is(pre_(F::ctl, p), s) || slot_is(pre_(F::nam, p), s)), tt());
+      real_request = real_request || (real && (msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::data_return)));
     }
     const z3::expr pair = pair_index_of_port_event();
     for (unsigned s = b_.objects; s < b_.names; ++s) {
       const z3::expr as_c = slot_is(e_.c, s), as_n = slot_is(e_.n, s);
-      // init carries a send right to each (IN3): one more uref.
-      z3::expr snd = pre_(F::snd, s);
-      snd = z3::ite(init && as_c, sat_inc(snd, kUrefsMax), snd);
-      snd = z3::ite(init && as_n, sat_inc(snd, kUrefsMax), snd);
-      upd(F::snd, s, init, snd);
-      upd(F::role, s, init && as_c, bv(unsigned(Role::control), kRoleBits));
-      upd(F::role, s, init && as_n, bv(unsigned(Role::name), kRoleBits));
-      upd(F::owner, s, init && (as_c || as_n), pair);
-      // A fresh name gets a fresh port's counter (ipc_port_init: 0).
-      upd(F::kctr, s, init && (as_c || as_n) && !enc_.held(pre_, s), bv(0, kSeqnoBits));
+      // init carries a send right to each (IN3); requests carry a send right
+      // to the control port (MAKE_SEND, MK2).
+      z3::expr snd = post_(F::snd, s);
+      snd = z3::ite((real_init || real_request) && as_c, add_send(s, snd), snd);
+      snd = z3::ite(real_init && as_n, add_send(s, snd), snd);
+      post_.set(F::snd, s, snd);
+      upd(F::role, s, real_init && as_c, bv(unsigned(Role::control), kRoleBits));
+      upd(F::role, s, real_init && as_n, bv(unsigned(Role::name), kRoleBits));
+      upd(F::owner, s, real_init && (as_c || as_n), pair);
+      upd(F::failed, s, real_init && (as_c || as_n), ff());
+      upd(F::ended, s, real_init && (as_c || as_n), ff());
+      // A fresh name is a fresh port (ipc_port_init: seqno 0).
+      upd(F::kctr, s, real_init && (as_c || as_n) && !enc_.held(pre_, s), bv(0, kSeqnoBits));
       if (enc_.variant().terminate_moves_rights) {
         // terminate moves the control and name receive rights in (TM3). The
         // model's counter restarts at 0 (SQ5); the kernel's own counter is
-        // not reset on this path (ipc_object_copyin_from_kernel), it is 0
-        // because nobody dequeues from a kernel-held control or name port.
-        const z3::expr moved = term && (as_c || as_n);
-        const z3::expr known = enc_.held(pre_, s);
+        // not reset on this path (ipc_object_copyin_from_kernel): it is 0
+        // because nothing is dequeued from a kernel-held control/name port.
+        const z3::expr moved = real_term && (as_c || as_n);
         upd(F::recv, s, moved, tt());
         if (enc_.variant().reset_seqno_on_move_in) upd(F::ctr, s, moved, bv(0, kSeqnoBits));
         upd(F::has_last, s, moved, ff());
-        upd(F::kctr, s, moved && !known, bv(0, kSeqnoBits));
-        upd(F::role, s, moved && !known && as_c, bv(unsigned(Role::control), kRoleBits));
-        upd(F::role, s, moved && !known && as_n, bv(unsigned(Role::name), kRoleBits));
-        upd(F::owner, s, moved && !known, pair);
+        upd(F::qother, s, moved, bv(0, kCountBits));
       }
     }
-    const z3::expr carries = msg(Msg::init) || msg(Msg::terminate);
     for (unsigned t = 0; t < b_.threads; ++t) {
       // The thread's current message becomes this one (an unfinished earlier
       // one counts as returned with KERN_SUCCESS: nothing is destroyed).
       const z3::expr mine = deq && is(e_.thread, t);
       upd(F::busy, t, mine, tt());
-      upd(F::tkind, t, mine, e_.msg);
+      upd(F::tkind, t, mine, z3::ite(stray, bv(unsigned(Msg::stray), kMsgBits), e_.msg));
       upd(F::tport, t, mine, e_.port);
       upd(F::tpair, t, mine, pair);
-      upd(F::tc, t, mine, z3::ite(carries, e_.c, bv(0, nb())));
-      upd(F::tn, t, mine, z3::ite(carries, e_.n, bv(0, nb())));
+      upd(F::tc, t, mine, z3::ite(real_init || real_term || real_request, e_.c, bv(0, nb())));
+      upd(F::tn, t, mine, z3::ite(real_init || real_term, e_.n, bv(0, nb())));
       upd(F::committed, t, mine, ff());
     }
   }
@@ -457,26 +518,25 @@ class StepBuilder {
       const z3::expr mine = ret && is(e_.thread, t) && pre_(F::busy, t);
       upd(F::busy, t, mine, ff());
       upd(F::tkind, t, mine, bv(unsigned(Msg::none), kMsgBits));
-      const z3::expr tc = pre_(F::tc, t), tn = pre_(F::tn, t);
+      const z3::expr tc = pre_(F::tc, t), tn = pre_(F::tn, t), tkind = pre_(F::tkind, t);
+      // mach_msg_server destroys a request whose handler failed (X2), with
+      // every right it carried. A right the pager already released is
+      // released twice: V1 for init (IN9 names the same fault), else V3.
       const z3::expr destroy = mine && error;
-      // mach_msg_server destroys a request whose handler failed (X2): the
-      // send rights init carried lose one uref each. If the pager already
-      // released one, the count would go below zero: V1 (IN9 names the same
-      // fault for init; the model reports V1).
-      const z3::expr init = destroy && is(pre_(F::tkind, t), unsigned(Msg::init));
-      verdict("V1", "pager", init && (at_slot(F::snd, tc) == bv(0, kUrefBits) ||
-                                      at_slot(F::snd, tn) == bv(0, kUrefBits)));
-      const z3::expr term = destroy && is(pre_(F::tkind, t), unsigned(Msg::terminate));
+      const z3::expr init = destroy && is_msg(enc_, tkind, Msg::init);
+      const z3::expr request = destroy && request_kind(tkind);
+      const z3::expr term = destroy && is_msg(enc_, tkind, Msg::terminate);
+      verdict("V1", "pager", init && (no_send_reference(tc) || no_send_reference(tn)));
+      verdict("V3", "pager", request && no_send_reference(tc));
+      verdict("V3", "pager", term && (!at_slot(F::recv, tc) || !at_slot(F::recv, tn)));
+      // IN2: after init the pager must accept the kernel's requests.
+      verdict("IN2", "pager", request);
       for (unsigned s = b_.objects; s < b_.names; ++s) {
-        z3::expr snd = post_(F::snd, s);
-        snd = z3::ite(init && slot_is(tc, s), sat_dec(snd), snd);
-        snd = z3::ite(init && slot_is(tn, s), sat_dec(snd), snd);
-        post_.set(F::snd, s, snd);
-        // ... and the receive rights terminate carried are destroyed.
-        upd(F::recv, s, term && (slot_is(tc, s) || slot_is(tn, s)), ff());
+        drop_send(s, (init || request) && slot_is(tc, s));
+        drop_send(s, init && slot_is(tn, s));
+        upd(F::failed, s, init && (slot_is(tc, s) || slot_is(tn, s)), tt());
+        remove_receive(s, term && (slot_is(tc, s) || slot_is(tn, s)) && pre_(F::recv, s));
       }
-      for (unsigned p = 0; p < b_.pairs(); ++p)
-        upd(F::init_failed, p, init && pre_(F::tpair, t) == bv(p, pb()), tt());
     }
   }
 
@@ -486,68 +546,59 @@ class StepBuilder {
     auto is_call = [&](Call c) { return is(e_.call, unsigned(c)); };
     const z3::expr supply = is_call(Call::data_supply);
     const z3::expr answer = supply || is_call(Call::data_unavailable) || is_call(Call::data_error);
-    // The pair whose control name this is (the first, should a name be reused).
-    std::vector<z3::expr> match;
-    z3::expr earlier = ff();
-    for (unsigned p = 0; p < b_.pairs(); ++p) {
-      const z3::expr m = pre_(F::named, p) && pre_(F::ctl, p) == e_.port;
-      match.push_back(m && !earlier);
-      earlier = earlier || m;
-    }
-    const z3::expr no_pair = !earlier;
-    // SU12 / DR8: replies go to a control port the kernel gave in init.
-    verdict("SU12", "pager", call && no_pair && supply);
-    verdict("DR8", "pager", call && no_pair && !supply);
+    const z3::expr control = is(at_slot(F::role, e_.port), unsigned(Role::control));
+    const z3::expr failed = at_slot(F::failed, e_.port), ended = at_slot(F::ended, e_.port);
+    const z3::expr holds = at_slot(F::recv, e_.port) || at_slot(F::snd, e_.port) != zero_refs();
+    // SU12 / DR8: replies go to a control port the kernel gave in init, and
+    // the pager must still hold a right to it.
+    const z3::expr wrong_port = !control || (!failed && !ended && !holds);
+    verdict("SU12", "pager", call && wrong_port && supply);
+    verdict("DR8", "pager", call && wrong_port && !supply);
+    // IN9: after an init error the pager does not own that control right.
+    verdict("IN9", "pager", call && control && failed);
+    // TM8 (pager side): no use of a control port after terminate.
+    verdict("TM8", "pager", call && control && !failed && ended);
+    const z3::expr usable = call && control && !failed && !ended && holds;
     for (unsigned p = 0; p < b_.pairs(); ++p) {
       const unsigned o = p / b_.kernels, k = p % b_.kernels;
-      const z3::expr here = call && match[p];
       const z3::expr lc = pre_(F::lc, p);
-      const z3::expr failed = pre_(F::init_failed, p);
-      // IN9: after an init error the pager does not own that control right.
-      verdict("IN9", "pager", here && failed);
-      // TM8 (pager side): no use of a control port after terminate.
-      verdict("TM8", "pager", here && !failed && life(lc, Life::terminated));
-      const z3::expr usable = here && !failed &&
-                              (life(lc, Life::initialised) || life(lc, Life::ready) || life(lc, Life::terminating));
-      // ready / change_attributes make an initialised pair ready, but only on
-      // the control port the kernel currently serves for it: after terminate
-      // was sent the old control port is no longer a kernel object
-      // (gnumach-kernel.md §3d), and the pager learns the new one only when
+      // The kernel serves a control port only for the current incarnation
+      // and only until it sends terminate (vm_object_lookup fails after,
+      // gnumach-kernel.md §3d); the pager learns the new control port when
       // it dequeues the new init.
-      z3::expr current = tt();
-      if (enc_.variant().ready_needs_current_control) {
-        z3::expr nothing_in_flight = tt();
-        for (unsigned i = 0; i < b_.queue_depth; ++i) {
-          const z3::expr q = enc_.queued_kind(pre_, p, i);
-          nothing_in_flight = nothing_in_flight && !is(q, unsigned(Msg::init)) && !is(q, unsigned(Msg::terminate));
-        }
-        current = pre_(F::plive, p) && nothing_in_flight && at_slot(F::snd, e_.port) != bv(0, kUrefBits) &&
-                  is(at_slot(F::role, e_.port), unsigned(Role::control)) && at_slot(F::owner, e_.port) == bv(p, pb());
-      }
-      const z3::expr ready = usable && (is_call(Call::ready) || is_call(Call::change_attributes)) &&
-                             life(lc, Life::initialised) && current;
-      upd(F::lc, p, ready, bv(unsigned(Life::ready), kLifeBits));
+      z3::expr live = usable && at_slot(F::owner, e_.port) == bv(p, pb()) && pre_(F::named, p) &&
+                      pre_(F::ctl, p) == e_.port;
+      if (enc_.variant().ready_needs_current_control)
+        live = live && enc_.no_init_in_flight(pre_, p) && (life(lc, Life::initialised) || life(lc, Life::ready));
+      else
+        live = live && (life(lc, Life::initialised) || life(lc, Life::ready) || life(lc, Life::terminating));
+      accepted_ = accepted_ || live;
+      // ready / change_attributes make an initialised pair ready.
+      const z3::expr ready = live && (is_call(Call::ready) || is_call(Call::change_attributes));
+      upd(F::lc, p, ready && life(lc, Life::initialised), bv(unsigned(Life::ready), kLifeBits));
       upd(F::ever_ready, p, ready, tt());
       upd(F::pready, p, ready, tt());
-      upd(F::destroyed, p, usable && is_call(Call::destroy), tt());
+      upd(F::destroyed, p, live && is_call(Call::destroy), tt());
       // data_supply / data_unavailable / data_error answer requests.
       for (unsigned pg = 0; pg < b_.pages; ++pg) {
-        const z3::expr covered = usable && answer && e_.mask.extract(pg, pg) == bv(1, 1);
-        const z3::expr requested = pre_(F::req, p, pg);
+        const z3::expr covered = live && answer && e_.mask.extract(pg, pg) == bv(1, 1);
+        const z3::expr requested = pre_(F::req, p, pg), resident = pre_(F::res, p, pg);
         z3::expr elsewhere = ff();
         for (unsigned k2 = 0; k2 < b_.kernels; ++k2)
           if (k2 != k) elsewhere = elsewhere || pre_(F::req, enc_.pair_of(o, k2), pg);
         const z3::expr unasked = covered && !requested;
         // DR8 / MK2: the answer went to another kernel's control port.
         verdict("DR8", "pager", unasked && elsewhere);
-        // SU1/SU2: supply only requested data, never over live data.
-        verdict("SU2", "pager", unasked && !elsewhere && supply && pre_(F::res, p, pg));
-        verdict("SU1", "pager", unasked && !elsewhere && supply && !pre_(F::res, p, pg));
+        // SU2 / SU1: supply only requested data, never over live data.
+        verdict("SU2", "pager", unasked && !elsewhere && supply && resident);
+        verdict("SU1", "pager", unasked && !elsewhere && supply && !resident);
         // DR5 / DR4: unavailable and error exist only to answer a request.
         verdict("DR5", "pager", unasked && !elsewhere && is_call(Call::data_unavailable));
         verdict("DR4", "pager", unasked && !elsewhere && is_call(Call::data_error));
+        // Supplied pages become resident (a resident one stays: the kernel
+        // answers KERN_MEMORY_PRESENT); the others answer the request.
+        upd_page(F::res, p, pg, covered && supply, tt());
         upd_page(F::req, p, pg, covered, ff());
-        upd_page(F::res, p, pg, covered && requested && supply, tt());
       }
     }
   }
@@ -556,45 +607,53 @@ class StepBuilder {
   void port_operated() {
     const z3::expr po = kind(Ev::port_operated);
     auto is_op = [&](Op o) { return is(e_.op, unsigned(o)); };
-    const z3::expr drop_send = is_op(Op::deallocate) || is_op(Op::mod_refs_send);
-    const z3::expr releases = drop_send || is_op(Op::destroy) || is_op(Op::mod_refs_receive);
+    const z3::expr releases =
+        is_op(Op::deallocate) || is_op(Op::mod_refs_send) || is_op(Op::destroy) || is_op(Op::mod_refs_receive);
     for (unsigned s = 0; s < b_.names; ++s) {
       const z3::expr here = po && slot_is(e_.port, s);
-      const z3::expr snd = pre_(F::snd, s);
-      const z3::expr none_left = snd == bv(0, kUrefBits);
-      // A name whose rights mach_msg_server already released for a failed init.
-      z3::expr released_by_server = ff();
-      for (unsigned p = 0; p < b_.pairs(); ++p)
-        released_by_server = released_by_server ||
-                             (pre_(F::init_failed, p) && pre_(F::named, p) &&
-                              (slot_is(pre_(F::ctl, p), s) || slot_is(pre_(F::nam, p), s)));
-      // V1 / V3: a uref count never goes below zero; releasing a reference
-      // the pager does not hold is a double release.
-      verdict("V1", "pager", here && drop_send && none_left && released_by_server);
-      verdict("V3", "pager", here && drop_send && none_left && !released_by_server);
-      upd(F::snd, s, here && drop_send, sat_dec(snd));
-      upd(F::recv, s, here && (is_op(Op::mod_refs_receive) || is_op(Op::destroy)), ff());
-      upd(F::snd, s, here && is_op(Op::destroy), bv(0, kUrefBits));
-      upd(F::snd, s, here && is_op(Op::insert_send), sat_inc(snd, kUrefsMax));
+      const z3::expr snd = pre_(F::snd, s), dead = pre_(F::dead, s), recv = pre_(F::recv, s);
+      // V1 / V3: a uref count never goes below zero; releasing what the pager
+      // does not hold is a double release, V1 when mach_msg_server already
+      // released it for a failed init.
+      const z3::expr failed_init = pre_(F::failed, s) && (is(pre_(F::role, s), unsigned(Role::control)) ||
+                                                          is(pre_(F::role, s), unsigned(Role::name)));
+      const z3::expr nothing = snd == zero_refs() && dead == zero_refs() && !recv;
+      const z3::expr twice = here && ((is_op(Op::deallocate) && nothing) ||
+                                      (is_op(Op::mod_refs_send) && snd == zero_refs()) ||
+                                      (is_op(Op::mod_refs_receive) && !recv) || (is_op(Op::destroy) && nothing));
+      verdict("V1", "pager", twice && failed_init);
+      verdict("V3", "pager", twice && !failed_init);
+      // What GNU Mach answers (a deallocate of a receive-only name fails with
+      // KERN_INVALID_RIGHT, without being a double release).
+      const z3::expr total = z3::zext(snd, 1) + z3::zext(dead, 1);
+      succeeds_ = succeeds_ || (here && ((is_op(Op::deallocate) && !(snd == zero_refs() && dead == zero_refs())) ||
+                                         (is_op(Op::mod_refs_send) && snd != zero_refs()) ||
+                                         (is_op(Op::mod_refs_receive) && recv) || (is_op(Op::destroy) && !nothing) ||
+                                         is_op(Op::allocate) ||
+                                         (is_op(Op::insert_send) && z3::ult(total, bv(kUrefsMax, kUrefBits + 1)))));
+      drop_send(s, here && is_op(Op::deallocate));
+      upd(F::snd, s, here && is_op(Op::mod_refs_send), sat_dec(snd));
+      remove_receive(s, here && is_op(Op::mod_refs_receive) && recv);
+      const z3::expr destroy = here && is_op(Op::destroy);
+      upd(F::recv, s, destroy, ff());
+      upd(F::snd, s, destroy, zero_refs());
+      upd(F::dead, s, destroy, zero_refs());
+      upd(F::qother, s, destroy, bv(0, kCountBits));
       const z3::expr alloc = here && is_op(Op::allocate);
       upd(F::recv, s, alloc, tt());
       upd(F::ctr, s, alloc, bv(0, kSeqnoBits));
       upd(F::kctr, s, alloc, bv(0, kSeqnoBits));
       upd(F::has_last, s, alloc, ff());
-      upd(F::role, s, alloc, bv(unsigned(Role::other), kRoleBits));
       upd(F::qother, s, alloc, bv(0, kCountBits));
+      // A new port: the name no longer denotes an old control or name port.
+      upd(F::role, s, alloc, bv(unsigned(Role::other), kRoleBits));
+      upd(F::snd, s, here && is_op(Op::insert_send), add_send(s, snd));
     }
     for (unsigned t = 0; t < b_.threads; ++t) {
       const z3::expr own = po && is(e_.thread, t) && pre_(F::busy, t) && releases &&
                            (pre_(F::tc, t) == e_.port || pre_(F::tn, t) == e_.port);
       upd(F::committed, t, own, tt());
     }
-  }
-
-  // A name with no right left is free again: it denotes nothing.
-  void forget_released_names() {
-    for (unsigned s = b_.objects; s < b_.names; ++s)
-      post_.set(F::role, s, z3::ite(enc_.held(post_, s), post_(F::role, s), bv(unsigned(Role::none), kRoleBits)));
   }
 
   const Encoding& enc_;
@@ -604,33 +663,46 @@ class StepBuilder {
   const Event& e_;
   State post_;
   Verdicts v_;
+  z3::expr accepted_ = c_.bool_val(false);
+  z3::expr succeeds_ = c_.bool_val(false);
 };
 
 }  // namespace
 
 Step Encoding::step(const State& pre, const Event& e) const { return StepBuilder(*this, pre, e).build(); }
 
+std::span<const std::string_view> encoded_rules() {
+  static constexpr std::string_view kRules[] = {"DR3", "DR4", "DR5", "DR8", "IN1", "IN2", "IN9", "RD1", "RT1", "SQ1",
+                                                "SQ2", "SQ5", "SQ6", "SU1", "SU12", "SU2", "TM4", "TM5", "TM6", "TM8",
+                                                "V1",  "V3",  "V6"};
+  return kRules;
+}
+
 Verdicts Encoding::quiescent(const State& s) const {
   Verdicts v;
   const Bounds& b = bounds();
   for (unsigned p = 0; p < b.pairs(); ++p) {
     const z3::expr lc = s(F::lc, p);
-    const z3::expr ended = is(lc, unsigned(Life::terminating)) || is(lc, unsigned(Life::terminated));
-    z3::expr outstanding = ctx_->bool_val(false);
-    for (unsigned pg = 0; pg < b.pages; ++pg) outstanding = outstanding || s(F::req, p, pg);
+    const z3::expr current = !s(F::destroyed, p) &&
+                             (is(lc, unsigned(Life::initialised)) || is(lc, unsigned(Life::ready)));
     // DR3: every data_request is answered.
-    v.items.emplace_back(VerdictKey{"DR3", "pager"}, outstanding && !ended);
+    for (unsigned pg = 0; pg < b.pages; ++pg)
+      v.items.emplace_back(VerdictKey{"DR3", "pager"}, current && s(F::req, p, pg));
     // RD1 / TM6: an init is followed by ready (or destroy).
-    const z3::expr unready = is(lc, unsigned(Life::initialised)) && !s(F::destroyed, p);
+    const z3::expr unready = current && is(lc, unsigned(Life::initialised));
     v.items.emplace_back(VerdictKey{"RD1", "pager"}, unready && !s(F::ever_ready, p));
     v.items.emplace_back(VerdictKey{"TM6", "pager"}, unready && s(F::ever_ready, p));
-    // TM4 / TM5 / V6: the rights terminate handed over are released.
-    const z3::expr done = is(lc, unsigned(Life::terminated)) && s(F::named, p);
-    const z3::expr ctl = s(F::ctl, p), nam = s(F::nam, p);
-    v.items.emplace_back(VerdictKey{"TM4", "pager"}, done && at_name(s, F::recv, ctl));
-    v.items.emplace_back(VerdictKey{"TM5", "pager"}, done && at_name(s, F::recv, nam));
-    v.items.emplace_back(VerdictKey{"V6", "pager"}, done && (at_name(s, F::snd, ctl) != bv(0, kUrefBits) ||
-                                                            at_name(s, F::snd, nam) != bv(0, kUrefBits)));
+  }
+  // TM4 / TM5 / V6: the rights terminate handed over are released.
+  for (unsigned n = b.objects; n < b.names; ++n) {
+    const z3::expr control = is(s(F::role, n), unsigned(Role::control));
+    const z3::expr name = is(s(F::role, n), unsigned(Role::name));
+    const z3::expr done = s(F::ended, n);
+    v.items.emplace_back(VerdictKey{"TM4", "pager"}, done && control && s(F::recv, n));
+    v.items.emplace_back(VerdictKey{"TM5", "pager"}, done && name && s(F::recv, n));
+    v.items.emplace_back(VerdictKey{"V6", "pager"},
+                         done && (control || name) &&
+                             (s(F::snd, n) != bv(0, kUrefBits) || s(F::dead, n) != bv(0, kUrefBits)));
   }
   return v;
 }
@@ -639,6 +711,7 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
   const Bounds& b = bounds();
   const unsigned nb = layout_.name_bits();
   auto dynamic = [&](const z3::expr& slot) { return z3::uge(slot, bv(b.objects, nb)); };
+  auto fresh = [&](const z3::expr& slot) { return dynamic(slot) && !held_at(s, slot) && !reserved(s, slot); };
   auto msg = [&](Msg m) { return is(e.msg, unsigned(m)); };
   const z3::expr emmi = z3::uge(e.msg, bv(unsigned(Msg::init), kMsgBits)) &&
                         z3::ule(e.msg, bv(unsigned(Msg::data_return), kMsgBits));
@@ -658,7 +731,8 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
   c.push_back(z3::uge(e.msg, bv(unsigned(Msg::init), kMsgBits)) && z3::ule(e.msg, bv(unsigned(Msg::other), kMsgBits)));
 
   // KernelSent: EMMI messages go to the object port; at most queue_depth in
-  // flight per pair; other messages go to a receive right the pager holds.
+  // flight per pair (the bound of the world); other messages go to a receive
+  // right the pager holds.
   const z3::expr sent = is(e.kind, unsigned(Ev::kernel_sent));
   z3::expr room = ctx_->bool_val(false);
   for (unsigned p = 0; p < b.pairs(); ++p)
@@ -672,28 +746,25 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
   // oldest of its sender (per-sender FIFO, SQ8/SQ9).
   const z3::expr deq = is(e.kind, unsigned(Ev::dequeued));
   z3::expr front = ctx_->bool_val(false);
-  for (unsigned p = 0; p < b.pairs(); ++p)
+  for (unsigned p = 0; p < b.pairs(); ++p) {
+    const z3::expr k = queued_kind(s, p, 0);
     front = front || (is(e.port, p / b.kernels) && is(e.ker, p % b.kernels) &&
-                      s(F::qlen, p) != bv(0, layout_.qlen_bits()) && queued_kind(s, p, 0) == e.msg);
+                      s(F::qlen, p) != bv(0, layout_.qlen_bits()) &&
+                      (k == e.msg || (is(k, unsigned(Msg::stray)) && !msg(Msg::init))));
+  }
   c.push_back(z3::implies(deq, at_name(s, F::recv, e.port)));
   c.push_back(z3::implies(deq && emmi, z3::ult(e.port, bv(b.objects, nb)) && front));
   c.push_back(z3::implies(deq && msg(Msg::other), at_name(s, F::qother, e.port) != bv(0, kCountBits)));
   // init: copy-out names two new ports with names the task does not use.
-  c.push_back(z3::implies(deq && msg(Msg::init),
-                          e.c != e.n && dynamic(e.c) && dynamic(e.n) && !held_at(s, e.c) && !held_at(s, e.n)));
-  // terminate: the receive rights of the incarnation's control and name
-  // ports; copy-out reuses the name while the pager still holds a send right
-  // to the port, and picks a new name otherwise.
+  c.push_back(z3::implies(deq && msg(Msg::init), e.c != e.n && fresh(e.c) && fresh(e.n)));
+  // terminate and requests carry rights of the pager's current incarnation,
+  // under the names init gave them (the model's TM3 and MK2 checks; it
+  // assumes an incarnation's names stay stable in the pager task).
   for (unsigned p = 0; p < b.pairs(); ++p) {
-    const z3::expr mine = deq && msg(Msg::terminate) && is(e.port, p / b.kernels) && is(e.ker, p % b.kernels);
-    auto right_name = [&](F which, Role role, const z3::expr& carried) {
-      const z3::expr old = s(which, p);
-      const z3::expr still = s(F::named, p) && held_at(s, old) && is(at_name(s, F::role, old), unsigned(role)) &&
-                             at_name(s, F::owner, old) == bv(p, layout_.pair_bits());
-      return z3::ite(still, carried == old, dynamic(carried) && !held_at(s, carried));
-    };
-    c.push_back(z3::implies(mine, e.c != e.n && right_name(F::ctl, Role::control, e.c) &&
-                                      right_name(F::nam, Role::name, e.n)));
+    const z3::expr mine = deq && is(e.port, p / b.kernels) && is(e.ker, p % b.kernels);
+    c.push_back(z3::implies(mine && msg(Msg::terminate), e.c == s(F::ctl, p) && e.n == s(F::nam, p)));
+    c.push_back(z3::implies(mine && (msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::data_return)),
+                            e.c == s(F::ctl, p)));
   }
   // HandlerReturned: the thread is handling a message.
   c.push_back(z3::implies(is(e.kind, unsigned(Ev::handler_returned)), at_thread(s, F::busy, e.thread)));
@@ -702,7 +773,7 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
   // send right needs the receive right.
   const z3::expr po = is(e.kind, unsigned(Ev::port_operated));
   c.push_back(z3::implies(po, dynamic(e.port)));
-  c.push_back(z3::implies(po && is(e.op, unsigned(Op::allocate)), !held_at(s, e.port)));
+  c.push_back(z3::implies(po && is(e.op, unsigned(Op::allocate)), fresh(e.port)));
   c.push_back(z3::implies(po && is(e.op, unsigned(Op::insert_send)), at_name(s, F::recv, e.port)));
   return z3::mk_and(c);
 }
@@ -729,7 +800,7 @@ z3::expr Encoding::kernel_conforms(const State& s, const Event& e) const {
     // A fault asks for a page neither resident nor requested, once ready
     // (IN10, RD1; vm_fault_page waits for pager_ready).
     c.push_back(z3::implies(mine && msg(Msg::data_request), ready && !requested && !resident));
-    // Unlock and return concern resident pages of a ready pair.
+    // Unlock and return concern resident pages of a ready pair (RT1).
     c.push_back(z3::implies(mine && (msg(Msg::data_unlock) || msg(Msg::data_return)), ready && resident));
   }
   // The kernel stamps its own counter (SQ1/SQ2, SQ6).
@@ -744,41 +815,54 @@ z3::expr Encoding::bounded_incarnation(const State& s, const Event& e) const {
 z3::expr Encoding::pager_conforms(const State& s, const Event& e) const {
   const Bounds& b = bounds();
   const unsigned tb = layout_.thread_bits();
+  auto request = [&](const z3::expr& k) {
+    return is(k, unsigned(Msg::data_request)) || is(k, unsigned(Msg::data_unlock)) ||
+           is(k, unsigned(Msg::data_return));
+  };
   z3::expr_vector c(*ctx_);
   // A thread finishes its message before dequeuing the next.
   c.push_back(z3::implies(is(e.kind, unsigned(Ev::dequeued)), !at_thread(s, F::busy, e.thread)));
 
   // Handler returns. terminate: every right to the control and name ports is
   // released first (TM4, TM5, V6); with an error return mach_msg_server
-  // destroys the receive rights, so only send references must be gone.
-  // init: a handler that released a right the message carried owns it, so it
-  // must not return an error (V1/IN9).
+  // destroys the receive rights, so they must still be there and no send
+  // reference may be left. A handler that released a right its message
+  // carried owns it and must not return an error (V1/IN9, V3). Requests are
+  // never refused (IN2).
   const z3::expr ret = is(e.kind, unsigned(Ev::handler_returned));
   const z3::expr kind = at_thread(s, F::tkind, e.thread);
   const z3::expr tc = at_thread(s, F::tc, e.thread), tn = at_thread(s, F::tn, e.thread);
   const z3::expr error = is(e.code, unsigned(Ret::error));
-  const z3::expr no_send = at_name(s, F::snd, tc) == bv(0, kUrefBits) && at_name(s, F::snd, tn) == bv(0, kUrefBits);
+  auto no_send = [&](const z3::expr& slot) {
+    return at_name(s, F::snd, slot) == bv(0, kUrefBits) && at_name(s, F::dead, slot) == bv(0, kUrefBits);
+  };
+  const z3::expr both_receive = at_name(s, F::recv, tc) && at_name(s, F::recv, tn);
   c.push_back(z3::implies(ret && is(kind, unsigned(Msg::terminate)),
-                          z3::ite(error, no_send, !held_at(s, tc) && !held_at(s, tn))));
-  c.push_back(z3::implies(ret && is(kind, unsigned(Msg::init)) && at_thread(s, F::committed, e.thread), !error));
+                          z3::ite(error, both_receive && no_send(tc) && no_send(tn), !held_at(s, tc) && !held_at(s, tn))));
+  c.push_back(z3::implies(ret && at_thread(s, F::committed, e.thread), !error));
+  c.push_back(z3::implies(ret && request(kind), !error));
 
   // Port operations release only references the pager owns: the references
   // a message in another thread's hands carried belong to mach_msg_server
   // until that handler succeeds.
   const z3::expr po = is(e.kind, unsigned(Ev::port_operated));
-  z3::expr borrowed = bv(0, kUrefBits);
+  const unsigned w = kUrefBits + 1;  // sums of two 16-bit counts
+  z3::expr borrowed = bv(0, w);
   for (unsigned t = 0; t < b.threads; ++t) {
-    const z3::expr other = e.thread != bv(t, tb) && s(F::busy, t) && is(s(F::tkind, t), unsigned(Msg::init)) &&
-                           !s(F::committed, t);
-    borrowed = borrowed + z3::ite(other && s(F::tc, t) == e.port, bv(1, kUrefBits), bv(0, kUrefBits)) +
-               z3::ite(other && s(F::tn, t) == e.port, bv(1, kUrefBits), bv(0, kUrefBits));
+    const z3::expr lent = e.thread != bv(t, tb) && s(F::busy, t) && !s(F::committed, t);
+    const z3::expr k = s(F::tkind, t);
+    const z3::expr by_c = lent && (is(k, unsigned(Msg::init)) || request(k)) && s(F::tc, t) == e.port;
+    const z3::expr by_n = lent && is(k, unsigned(Msg::init)) && s(F::tn, t) == e.port;
+    borrowed = borrowed + z3::ite(by_c, bv(1, w), bv(0, w)) + z3::ite(by_n, bv(1, w), bv(0, w));
   }
   const z3::expr snd = at_name(s, F::snd, e.port);
-  const z3::expr drop_send = is(e.op, unsigned(Op::deallocate)) || is(e.op, unsigned(Op::mod_refs_send));
-  c.push_back(z3::implies(po && drop_send, z3::ugt(snd, borrowed)));
-  c.push_back(z3::implies(po && is(e.op, unsigned(Op::destroy)), held_at(s, e.port) && borrowed == bv(0, kUrefBits)));
+  const z3::expr refs = z3::zext(snd, 1) + z3::zext(at_name(s, F::dead, e.port), 1);
+  c.push_back(z3::implies(po && is(e.op, unsigned(Op::deallocate)), z3::ugt(refs, borrowed)));
+  c.push_back(z3::implies(po && is(e.op, unsigned(Op::mod_refs_send)),
+                          snd != bv(0, kUrefBits) && z3::ugt(refs, borrowed)));
+  c.push_back(z3::implies(po && is(e.op, unsigned(Op::destroy)), held_at(s, e.port) && borrowed == bv(0, w)));
   c.push_back(z3::implies(po && is(e.op, unsigned(Op::mod_refs_receive)), at_name(s, F::recv, e.port)));
-  c.push_back(z3::implies(po && is(e.op, unsigned(Op::insert_send)), snd != bv(kUrefsMax, kUrefBits)));
+  c.push_back(z3::implies(po && is(e.op, unsigned(Op::insert_send)), z3::ult(refs, bv(kUrefsMax, w))));
   return z3::mk_and(c);
 }
 

@@ -74,6 +74,7 @@ class Terms {
                          z3::ite(here && is(k, unsigned(Msg::terminate)), c_.bool_val(false), now_live));
     }
     v.push_back(now_live == live(s, p));
+    v.push_back(z3::implies(s(F::plive, p), s(F::named, p)));
     v.push_back(z3::ule(s(F::qlen, p), bv(b_.queue_depth, enc_.layout().qlen_bits())));
     return z3::mk_and(v);
   }
@@ -113,6 +114,31 @@ void add_protocol_word(Induction& ind, const Terms& t) {
                 });
 }
 
+// Names the pager learnt for a live incarnation are two distinct names of
+// the task, not object ports.
+void add_live_names(Induction& ind, const Encoding& enc, const Terms& t) {
+  ind.auxiliary("live incarnations' controls and names are distinct names of the task that denote them",
+                [&enc, &t](const State& s) {
+                  const Bounds& b = t.b();
+                  const unsigned nb = enc.layout().name_bits();
+                  return all(t.ctx(), b.pairs(), [&](unsigned p) {
+                    auto valid = [&](F f) { return z3::uge(s(f, p), t.bv(b.objects, nb)) && enc.below(s(f, p), b.names); };
+                    const z3::expr pair = t.bv(p, enc.layout().pair_bits());
+                    auto denotes = [&](F f, Role r) {
+                      return t.is(enc.at_name(s, F::role, s(f, p)), unsigned(r)) && enc.at_name(s, F::owner, s(f, p)) == pair;
+                    };
+                    const z3::expr own = valid(F::ctl) && valid(F::nam) && s(F::ctl, p) != s(F::nam, p) &&
+                                         denotes(F::ctl, Role::control) && denotes(F::nam, Role::name);
+                    // ... and no other live incarnation uses them.
+                    const z3::expr apart = all(t.ctx(), p, [&](unsigned q) {
+                      return z3::implies(s(F::plive, q), s(F::ctl, p) != s(F::ctl, q) && s(F::ctl, p) != s(F::nam, q) &&
+                                                             s(F::nam, p) != s(F::ctl, q) && s(F::nam, p) != s(F::nam, q));
+                    });
+                    return z3::implies(s(F::plive, p), own && apart);
+                  });
+                });
+}
+
 }  // namespace
 
 // --- (a) seqnos ------------------------------------------------------------------
@@ -148,22 +174,22 @@ ProofResult prove_seqnos(const ProofOptions& options) {
   // Needed because GNU Mach does not reset the seqno of the control and name
   // ports when terminate moves them out of the kernel: they arrive at 0 only
   // because nothing was ever dequeued from them while the kernel held them.
-  ind.auxiliary("the live incarnation's control and name ports, still kernel-held, have seqno 0", [&](const State& s) {
+  ind.auxiliary("the live incarnation's control and name ports are kernel-held and have seqno 0", [&](const State& s) {
     return all(c, b.pairs(), [&](unsigned p) {
       return all(c, names, [&](unsigned n) {
-        const z3::expr current = s(F::plive, p) && s(F::named, p) && (t.slot(s(F::ctl, p), n) || t.slot(s(F::nam, p), n)) &&
-                                 t.held(s, n) && t.pair_is(s(F::owner, n), p) &&
-                                 (t.is(s(F::role, n), unsigned(Role::control)) || t.is(s(F::role, n), unsigned(Role::name)));
+        const z3::expr current = s(F::plive, p) && s(F::named, p) && (t.slot(s(F::ctl, p), n) || t.slot(s(F::nam, p), n));
         return z3::implies(current, !s(F::recv, n) && t.is(s(F::kctr, n), 0));
       });
     });
   });
-
   add_protocol_word(ind, t);
 
-  ind.obligation("a dequeue carries the model's expected seqno: no SQ1/SQ2/SQ6 verdict",
+  add_live_names(ind, enc, t);
+
+  ind.obligation("a dequeue carries the model's expected seqno: no SQ1/SQ2/SQ5/SQ6 verdict",
                  [&](const State&, const Event&, const Step& st) {
-                   return !st.verdicts.any(c, "SQ1") && !st.verdicts.any(c, "SQ2") && !st.verdicts.any(c, "SQ6");
+                   return !st.verdicts.any(c, "SQ1") && !st.verdicts.any(c, "SQ2") && !st.verdicts.any(c, "SQ5") &&
+                          !st.verdicts.any(c, "SQ6");
                  });
   ind.obligation("the first dequeue after a right enters is 0, each next one is the previous plus one",
                  [&](const State& pre, const Event& e, const Step&) {
@@ -234,31 +260,49 @@ ProofResult prove_urefs_never_negative(const ProofOptions& options) {
   Induction ind(enc, "no user-reference count goes below zero (conforming pager)", list(kUrefRules));
   ind.pager_conforms();
 
-  // The references an unfinished init carried belong to mach_msg_server
-  // until the handler succeeds; the pager's count must cover them.
+  // The references an unfinished init or request carried belong to
+  // mach_msg_server until the handler succeeds; the pager's count (send and
+  // dead-name references, 17 bits so the sum cannot wrap) must cover them.
+  const unsigned w = kUrefBits + 1;
+  auto carries_control = [&](const State& s, unsigned th) {
+    const z3::expr k = s(F::tkind, th);
+    return t.is(k, unsigned(Msg::init)) || t.request(k);
+  };
   auto borrowed = [&](const State& s, unsigned n) {
-    z3::expr sum = t.bv(0, kUrefBits);
+    z3::expr sum = t.bv(0, w);
     for (unsigned th = 0; th < b.threads; ++th) {
-      const z3::expr lent = s(F::busy, th) && t.is(s(F::tkind, th), unsigned(Msg::init)) && !s(F::committed, th);
-      sum = sum + z3::ite(lent && t.slot(s(F::tc, th), n), t.bv(1, kUrefBits), t.bv(0, kUrefBits)) +
-            z3::ite(lent && t.slot(s(F::tn, th), n), t.bv(1, kUrefBits), t.bv(0, kUrefBits));
+      const z3::expr lent = s(F::busy, th) && !s(F::committed, th);
+      sum = sum + z3::ite(lent && carries_control(s, th) && t.slot(s(F::tc, th), n), t.bv(1, w), t.bv(0, w)) +
+            z3::ite(lent && t.is(s(F::tkind, th), unsigned(Msg::init)) && t.slot(s(F::tn, th), n), t.bv(1, w),
+                    t.bv(0, w));
     }
     return sum;
   };
-  ind.invariant("every name holds at least the send references unfinished inits carried to it", [&](const State& s) {
-    return all(c, b.names, [&](unsigned n) { return z3::uge(s(F::snd, n), borrowed(s, n)); });
+  ind.invariant("every name holds at least the send references unfinished messages carried to it", [&](const State& s) {
+    return all(c, b.names, [&](unsigned n) {
+      return z3::uge(z3::zext(s(F::snd, n), 1) + z3::zext(s(F::dead, n), 1), borrowed(s, n));
+    });
   });
-  ind.auxiliary("an unfinished init carried two distinct names the pager did not hold before", [&](const State& s) {
-    return all(c, b.threads, [&](unsigned th) {
-      const z3::expr init = s(F::busy, th) && t.is(s(F::tkind, th), unsigned(Msg::init));
-      return z3::implies(init, s(F::tc, th) != s(F::tn, th) &&
-                                   z3::uge(s(F::tc, th), t.bv(b.objects, enc.layout().name_bits())) &&
-                                   z3::uge(s(F::tn, th), t.bv(b.objects, enc.layout().name_bits())) &&
-                                   enc.below(s(F::tc, th), b.names) && enc.below(s(F::tn, th), b.names));
+  ind.auxiliary("an unfinished message carried rights under names of the task, two distinct ones for init",
+                [&](const State& s) {
+                  const unsigned nb = enc.layout().name_bits();
+                  return all(c, b.threads, [&](unsigned th) {
+                    auto valid = [&](F f) { return z3::uge(s(f, th), t.bv(b.objects, nb)) && enc.below(s(f, th), b.names); };
+                    const z3::expr busy = s(F::busy, th);
+                    return z3::implies(busy && carries_control(s, th), valid(F::tc)) &&
+                           z3::implies(busy && t.is(s(F::tkind, th), unsigned(Msg::init)),
+                                       valid(F::tn) && s(F::tc, th) != s(F::tn, th));
+                  });
+                });
+  add_protocol_word(ind, t);
+  add_live_names(ind, enc, t);
+  ind.auxiliary("a name's send and dead-name references fit Mach's one 16-bit count", [&](const State& s) {
+    return all(c, b.names, [&](unsigned n) {
+      return z3::ule(z3::zext(s(F::snd, n), 1) + z3::zext(s(F::dead, n), 1), t.bv(kUrefsMax, w));
     });
   });
   ind.auxiliary("object ports carry no send references in the pager task", [&](const State& s) {
-    return all(c, b.objects, [&](unsigned n) { return t.is(s(F::snd, n), 0); });
+    return all(c, b.objects, [&](unsigned n) { return t.is(s(F::snd, n), 0) && t.is(s(F::dead, n), 0); });
   });
 
   ind.obligation("no release of a reference the pager does not hold: no V1/V3 verdict",
@@ -308,11 +352,9 @@ ProofResult prove_terminate_releases_rights(const ProofOptions& options) {
                              z3::uge(s(F::tn, th), t.bv(b.objects, enc.layout().name_bits())));
     });
   });
-  ind.auxiliary("object ports denote no control or name port; a name not held denotes nothing", [&](const State& s) {
-    return all(c, b.names, [&](unsigned n) {
-      if (n < b.objects) return t.is(s(F::role, n), unsigned(Role::other));
-      return z3::implies(!t.held(s, n), t.is(s(F::role, n), unsigned(Role::none)));
-    });
+  add_live_names(ind, enc, t);
+  ind.auxiliary("object ports denote no control or name port", [&](const State& s) {
+    return all(c, b.objects, [&](unsigned n) { return t.is(s(F::role, n), unsigned(Role::other)); });
   });
 
   ind.obligation("a terminate handler returns only when the control and name rights are gone",
@@ -321,10 +363,7 @@ ProofResult prove_terminate_releases_rights(const ProofOptions& options) {
                    return all(c, b.threads, [&](unsigned th) {
                      const z3::expr mine = ret && e.thread == t.bv(th, enc.layout().thread_bits()) &&
                                            pre(F::busy, th) && t.is(pre(F::tkind, th), unsigned(Msg::terminate));
-                     const z3::expr gone = !(t.at(st.post, F::recv, pre(F::tc, th)) ||
-                                             t.at(st.post, F::snd, pre(F::tc, th)) != t.bv(0, kUrefBits)) &&
-                                           !(t.at(st.post, F::recv, pre(F::tn, th)) ||
-                                             t.at(st.post, F::snd, pre(F::tn, th)) != t.bv(0, kUrefBits));
+                     const z3::expr gone = !enc.held_at(st.post, pre(F::tc, th)) && !enc.held_at(st.post, pre(F::tn, th));
                      return z3::implies(mine, gone);
                    });
                  });
@@ -346,11 +385,11 @@ ProofResult prove_no_request_before_ready(const ProofOptions& options) {
                          s(F::plive, p) && s(F::pready, p) && t.nothing_in_flight_but_requests(s, p));
     });
   });
-  ind.invariant("outstanding requests and resident pages belong to a ready pair", [&](const State& s) {
+  // (Resident pages need not: GNU Mach accepts an unsolicited supply before
+  // ready, and the model records it; SU1 judges it.)
+  ind.invariant("outstanding requests belong to a ready pair", [&](const State& s) {
     return all(c, b.pairs(), [&](unsigned p) {
-      return all(c, b.pages, [&](unsigned pg) {
-        return z3::implies(s(F::req, p, pg) || s(F::res, p, pg), t.life(s, p, Life::ready));
-      });
+      return all(c, b.pages, [&](unsigned pg) { return z3::implies(s(F::req, p, pg), t.life(s, p, Life::ready)); });
     });
   });
   ind.invariant("requests in flight precede any init or terminate, and the pager made their incarnation ready",

@@ -91,7 +91,14 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
     z3::expr_vector obligations(ctx);
     for (const NamedStep& o : obligations_) obligations.push_back(o.f(pre, ev, step));
 
-    // A fresh solver per query (no incremental mode), with the resource limit.
+    // A fresh solver per query (no incremental mode, so every check is
+    // reproducible on its own): bit-blasting to SAT after word-level
+    // simplification, which decides these QF_BV queries fastest here.
+    auto fresh_solver = [&] {
+      const z3::tactic pipeline = z3::tactic(ctx, "simplify") & z3::tactic(ctx, "propagate-values") &
+                                  z3::tactic(ctx, "solve-eqs") & z3::tactic(ctx, "bit-blast") & z3::tactic(ctx, "sat");
+      return pipeline.mk_solver();
+    };
     auto solve = [&](z3::solver& s, const z3::expr& query) {
       z3::params p(ctx);
       p.set("rlimit", static_cast<unsigned>(rlimit));
@@ -104,7 +111,7 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
     };
     // Runs one check; true when unsat (the obligation holds).
     auto check = [&](const z3::expr& query, const std::string& what, bool base) -> bool {
-      z3::solver s(ctx, "QF_BV");
+      z3::solver s = fresh_solver();
       const z3::check_result res = solve(s, query);
       if (res == z3::unsat) return true;
       if (res == z3::unknown) {
@@ -135,7 +142,7 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
     };
 
     auto satisfiable = [&](const z3::expr& query) {
-      z3::solver s(ctx, "QF_BV");
+      z3::solver s = fresh_solver();
       return solve(s, query) == z3::sat;
     };
 

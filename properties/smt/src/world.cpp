@@ -34,6 +34,7 @@ std::string_view to_string(Msg m) {
     case Msg::data_unlock: return "data_unlock";
     case Msg::data_return: return "data_return";
     case Msg::other: return "other";
+    case Msg::stray: return "stray";
   }
   return "?";
 }

@@ -62,6 +62,8 @@ class Evaluator {
   struct Result {
     ConcreteState post;
     std::set<VerdictKey> verdicts;
+    bool accepted = false;  // ControlCalled: the kernel took the call
+    bool succeeds = false;  // PortOperated: the kernel answered KERN_SUCCESS
   };
   Result step(const ConcreteState& pre, const ConcreteEvent& e);
   std::set<VerdictKey> quiescent(const ConcreteState& s);

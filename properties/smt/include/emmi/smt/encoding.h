@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,36 +26,38 @@ namespace emmi::smt {
 enum class F : std::uint8_t {
   // per (object, kernel) pair, index o * kernels + k
   lc,           // lifecycle (Life)
-  ctl,          // control name learnt at init (a name slot)
-  nam,          // name-port name learnt at init
+  ctl,          // control name learnt at the latest init the pager dequeued (a slot)
+  nam,          // name-port name learnt at that init
   named,        // ctl/nam are meaningful (an init was dequeued)
-  init_failed,  // the handler of the latest init returned an error (IN9)
   ever_ready,   // some incarnation was made ready (TM6 versus RD1)
-  destroyed,    // the pager called memory_object_destroy (no RD1 at quiescence)
+  destroyed,    // the pager called memory_object_destroy on the current incarnation
   req,          // per page: outstanding data_request
   res,          // per page: resident (supplied by the pager)
   plive,        // ghost: the pager's latest dequeued init/terminate was init
   pready,       // ghost: the pager made its current incarnation ready
   linit,        // ghost: inits sent minus terminates sent (live inits)
-  qlen,         // ghost: messages of this pair in flight on the object port
-  qreg,         // ghost: their kinds, 3 bits each, oldest in the low bits
+  qlen,         // messages of this pair in flight on the object port
+  qreg,         // their kinds (Msg), 3 bits each, oldest in the low bits
   // per name slot
   recv,         // the pager holds the receive right
   snd,          // send user references
+  dead,         // dead-name user references (send rights whose port died)
   ctr,          // the seqno the next dequeue must carry (the model's counter)
   kctr,         // ghost: the kernel's own counter for the port (ip_seqno)
-  last,         // ghost: seqno of the latest dequeue since the right entered
-  has_last,     // ghost: a message was dequeued since the right entered
-  role,         // ghost: what the name denotes (Role)
-  owner,        // ghost: for control/name roles, the pair
-  qother,       // ghost: non-pair messages queued on the port
+  last,         // seqno of the latest dequeue since the right entered
+  has_last,     // a message was dequeued since the right entered (not "fresh")
+  role,         // what the name denoted when last given (Role); kept after release
+  owner,        // for control/name roles, the pair
+  failed,       // control/name of an incarnation whose init handler failed (IN9)
+  ended,        // control/name of an incarnation whose terminate was dequeued
+  qother,       // messages not about a pair queued on the port
   // per pager thread
   busy,         // handling a message
-  tkind,        // its kind (Msg)
+  tkind,        // its kind (Msg; stray for a message sent outside any incarnation)
   tport,        // the name it was dequeued from
   tpair,        // its pair
-  tc,           // rights it carried: control (init: send, terminate: receive)
-  tn,           //                    name
+  tc,           // rights it carried: control (init, requests: send; terminate: receive)
+  tn,           //                    name (init: send; terminate: receive)
   committed,    // ghost: the handler released a right the message carried
 };
 inline constexpr std::size_t kFieldKinds = static_cast<std::size_t>(F::committed) + 1;
@@ -151,7 +154,15 @@ struct Verdicts {
 struct Step {
   State post;
   Verdicts verdicts;
+  // What the kernel answers, as the model's events report it: a control call
+  // reached a live control port (ControlCalled.accepted), a port operation
+  // succeeded (PortOperated.result == KERN_SUCCESS).
+  z3::expr accepted;
+  z3::expr succeeds;
 };
+
+// Every rule a verdict of step() or quiescent() can name.
+std::span<const std::string_view> encoded_rules();
 
 // Deliberate deviations, so that tests can check a proof notices a broken
 // transition without a copy of the encoding.
@@ -159,7 +170,10 @@ struct Variant {
   unsigned dequeue_increment = 1;          // the counter after a dequeue is seqno + this
   bool reset_seqno_on_move_in = true;      // SQ5: a receive right moved in starts at 0
   bool terminate_moves_rights = true;      // TM3: terminate gives the pager the receive rights
-  bool ready_needs_current_control = true; // ready counts only on the kernel's live control port
+  // Control calls reach the kernel only on the current incarnation's control
+  // port before terminate was sent; false reads SEMANTICS.md's "live pair
+  // (initialised, ready, terminating)" literally.
+  bool ready_needs_current_control = true;
 };
 
 class Encoding {
@@ -212,6 +226,11 @@ class Encoding {
   z3::expr at_name(const State& s, F f, const z3::expr& slot) const;
   z3::expr at_thread(const State& s, F f, const z3::expr& thread) const;
   z3::expr held_at(const State& s, const z3::expr& slot) const;
+  // The slot is the control or name of an incarnation the pager has not seen
+  // terminated: GNU Mach cannot give that name to another port.
+  z3::expr reserved(const State& s, const z3::expr& slot) const;
+  // No init of pair p is in flight (the pager's incarnation is the kernel's).
+  z3::expr no_init_in_flight(const State& s, unsigned pair, unsigned from = 0) const;
   // Kind of the message at position i of pair p's in-flight queue (0: none).
   z3::expr queued_kind(const State& s, unsigned pair, unsigned i) const;
   unsigned pair_of(unsigned object, unsigned kernel) const { return object * bounds().kernels + kernel; }

@@ -49,7 +49,9 @@ enum class Ev : std::uint8_t { kernel_sent, dequeued, handler_returned, control_
 inline constexpr unsigned kEvBits = 3;
 
 // Message kinds. 0 means "none" (an idle thread, an empty queue cell).
-enum class Msg : std::uint8_t { none, init, terminate, data_request, data_unlock, data_return, other };
+// `stray` is an EMMI message the kernel sent outside any incarnation (after
+// an IN1/TM8 verdict): the model queues it but gives it no meaning.
+enum class Msg : std::uint8_t { none, init, terminate, data_request, data_unlock, data_return, other, stray };
 inline constexpr unsigned kMsgBits = 3;
 
 // Handler return codes, as mach_msg_server sees them.
