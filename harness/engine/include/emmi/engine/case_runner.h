@@ -1,0 +1,70 @@
+// Runs one test case — a kernel command sequence — against a pager in a
+// forked child: the simulated kernel plays the kernels, the reference model
+// judges every observed event, the engine waits for quiescence after each
+// command, and the child streams the trace and the verdicts back. Whatever
+// the pager does, the parent gets a CaseOutcome.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emmi/engine/command.h"
+#include "emmi/engine/isolation.h"
+#include "emmi/engine/pager_library.h"
+#include "emmi/engine/profile.h"
+#include "emmi/model/types.h"
+
+namespace emmi::engine {
+
+struct CaseVerdict {
+  std::string rule;
+  model::Party party = model::Party::pager;
+  std::string explanation;
+  std::uint64_t event_index = 0;
+  bool liveness = false;  // the pager stopped making progress (a timeout verdict)
+};
+
+// One step of the message-sequence chart.
+struct TraceStep {
+  std::uint64_t index = 0;
+  std::string from, to;  // lanes: "kernel k1", "pager t2"
+  std::string label;
+  std::optional<std::uint32_t> seqno;
+  std::string rights;
+  std::string note;
+};
+
+struct CaseOutcome {
+  ChildEnd end = ChildEnd::exited;
+  std::string detail;                 // how the child ended
+  std::vector<CaseVerdict> verdicts;  // in the order found
+  std::vector<TraceStep> trace;
+  std::map<std::string, std::uint64_t> exercised;  // rule -> times checked
+  std::size_t commands_done = 0;      // commands completed (quiescence reached after them)
+  std::uint64_t events = 0;
+  std::string in_flight;              // message being handled when the case ended, if any
+  std::string setup_error;            // the case could not start (pager start() failed, ...)
+  std::chrono::microseconds elapsed{0};
+
+  bool completed() const { return end == ChildEnd::exited && setup_error.empty(); }
+};
+
+struct CaseOptions {
+  bool check_serializability = true;  // the SQ7 history check at the end of the case
+  bool z3_cross_check = true;         // also pose it to Z3 (small histories only)
+  std::size_t z3_history_limit = 64;  // messages
+  std::string pager_options;          // emmi_pager_config::options
+};
+
+CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const CaseSpec& spec,
+                     const CaseOptions& options = {});
+
+// The rule a crash or a hang is charged to, from the message the pager was
+// handling (a data_request that never got an answer is DR3, ...).
+std::string liveness_rule_for(std::string_view in_flight_label);
+
+}  // namespace emmi::engine

@@ -1,0 +1,54 @@
+// Kernel commands: what the simulated kernel does to the pager in one step of
+// a test case. A case is a sequence of them; RapidCheck generates and shrinks
+// the sequence, and a replay token encodes it exactly.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace emmi::engine {
+
+enum class CommandKind : std::uint8_t {
+  map,                // init from `kernel` on `object` (first map or re-map)
+  fault,              // data_request for page `page` (read, or write if `write`)
+  evict,              // data_return of page `page` (with fresh contents if `dirty`)
+  unmap,              // terminate (after returning the dirty pages, as GNU Mach does)
+  // Bursts: several messages queued before the pager may run, so that the
+  // pager sees them together and seqno order decides the outcome.
+  evict_then_unmap,   // data_return of `page`, then terminate
+  evict_then_refault, // data_return of `page`, then data_request of the same page
+  map_while_unmap,    // terminate from `kernel`, then init from `other_kernel`
+  unmap_then_remap,   // terminate, then init again from the same kernel
+};
+
+std::string_view to_string(CommandKind k);
+
+struct Command {
+  CommandKind kind;
+  std::uint8_t kernel = 0;
+  std::uint8_t object = 0;
+  std::uint8_t other_kernel = 0;
+  std::uint16_t page = 0;  // index in units of that kernel's page size
+  bool write = false;
+  bool dirty = false;
+
+  friend bool operator==(const Command&, const Command&) = default;
+};
+
+// "fault k1 o0 page 3 write" — what counterexamples print.
+std::string describe(const Command& c);
+
+// Replay tokens: the command list, the schedule seed and the world, in a
+// compact printable form ("emmi1:" prefix, then URL-safe base64).
+struct CaseSpec {
+  std::vector<Command> commands;
+  std::uint64_t schedule_seed = 0;
+};
+
+std::string encode_replay_token(const CaseSpec& spec);
+// nullopt for a token that is malformed or of another version.
+std::optional<CaseSpec> decode_replay_token(std::string_view token);
+
+}  // namespace emmi::engine

@@ -1,0 +1,59 @@
+// The conformance engine: RapidCheck searches for kernel command sequences on
+// which the pager breaks a rule, each case runs isolated (case_runner.h), a
+// failure shrinks to a minimal sequence, and the per-rule outcome becomes a
+// RunReport (reports/). The search is split into units — independent seeded
+// searches — which are what --jobs runs in parallel and --shard splits.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "emmi/engine/case_runner.h"
+#include "emmi/engine/profile.h"
+#include "emmi/reports/result.h"
+
+namespace emmi::engine {
+
+struct Progress {
+  std::uint64_t cases = 0;      // cases run so far (this process and its workers)
+  std::uint64_t failures = 0;   // failing rules found so far
+  std::chrono::milliseconds elapsed{0};
+};
+
+struct RunConfig {
+  std::string pager_path;
+  Profile profile;
+  std::string dialect = "gnumach-seqnos";
+  std::uint64_t seed = 0;
+  std::uint32_t jobs = 1;
+  std::uint32_t shard_index = 0;  // 0-based
+  std::uint32_t shard_total = 1;
+  bool conformance_mode = false;
+  std::optional<CaseSpec> replay;  // run exactly this case instead of searching
+  std::string replay_token;
+  std::string pager_options;
+  std::string command_line_prefix = "emmi-cts run";  // for replay commands in reports
+  std::function<void(const Progress&)> progress;     // called from the main process
+};
+
+// Runs the configured search (or replay) and returns the report. Throws
+// InputError for a pager that cannot be loaded.
+reports::RunReport run_conformance(const RunConfig& config);
+
+// --- Pieces, exposed for tests -----------------------------------------------------
+
+// A failing rule found by one case: which rule, with what verdict.
+struct Finding {
+  std::string rule;
+  reports::Verdict verdict = reports::Verdict::fail;
+  std::string message;
+};
+
+// The findings of one case outcome (pager non-conformance, crash, timeout,
+// resource exhaustion, and suite-side problems as unresolved).
+std::vector<Finding> findings_of(const CaseOutcome& outcome);
+
+}  // namespace emmi::engine

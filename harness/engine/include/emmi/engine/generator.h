@@ -1,0 +1,64 @@
+// Generation of kernel command sequences for RapidCheck. The abstract state
+// tracks what a conforming kernel has mapped and which pages it holds, so
+// every generated sequence is a legal kernel's; shrinking keeps it legal.
+// Commands are drawn by weight (RapidCheck's state machine draws uniformly),
+// so rare but important paths — bursts that make seqno order matter — are hit.
+#pragma once
+
+#include <rapidcheck.h>
+
+#include <set>
+#include <vector>
+
+#include "emmi/engine/command.h"
+#include "emmi/engine/profile.h"
+
+namespace emmi::engine {
+
+struct PairState {
+  bool mapped = false;
+  std::set<std::uint16_t> resident;  // kernel pages the kernel holds (assumed supplied)
+};
+
+struct CaseModel {
+  World world;
+  std::vector<PairState> pairs;  // index: object * kernels + kernel
+
+  explicit CaseModel(World w);
+  PairState& pair(std::size_t object, std::size_t kernel);
+  const PairState& pair(std::size_t object, std::size_t kernel) const;
+};
+
+// Whether `c` is something a conforming kernel may do in `m`.
+bool enabled(const CaseModel& m, const Command& c);
+void apply(CaseModel& m, const Command& c);
+
+struct Weighted {
+  std::uint32_t weight;
+  Command command;
+};
+
+// Every enabled command with its weight, in a deterministic order.
+std::vector<Weighted> enabled_commands(const CaseModel& m);
+
+// Draws one element by weight; shrinks towards the first element.
+template <typename T>
+rc::Gen<T> weighted_choice(std::vector<std::pair<std::uint32_t, T>> choices) {
+  std::uint64_t total = 0;
+  for (auto& [w, v] : choices) total += w;
+  // inRange scales with the size RapidCheck is generating at; the choice of
+  // command must not, so it is drawn at full size.
+  return rc::gen::map(rc::gen::resize(rc::kNominalSize, rc::gen::inRange<std::uint64_t>(0, total)),
+                      [choices = std::move(choices)](std::uint64_t r) {
+                        for (auto& [w, v] : choices) {
+                          if (r < w) return v;
+                          r -= w;
+                        }
+                        return choices.back().second;
+                      });
+}
+
+// A whole case: a legal command sequence of at most `max_commands` commands.
+rc::Gen<std::vector<Command>> gen_case(const World& world);
+
+}  // namespace emmi::engine

@@ -1,0 +1,74 @@
+// Runs untrusted work (a pager under test) in a forked child with CPU, memory,
+// file and wall-clock limits. The child streams framed records to the parent
+// over a pipe as it goes, so a crash or hang still leaves the records sent so
+// far; how the child ended becomes a value, never a crash of the suite.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace emmi::engine {
+
+struct Limits {
+  std::chrono::milliseconds wall{10'000};       // then SIGKILL: a hang
+  std::uint32_t cpu_seconds = 60;                // RLIMIT_CPU (SIGXCPU)
+  std::uint64_t address_space = 4ull << 30;      // RLIMIT_AS, bytes
+  std::uint64_t file_size = 16ull << 20;         // RLIMIT_FSIZE, bytes
+  std::uint64_t open_files = 512;                // RLIMIT_NOFILE
+  std::uint64_t max_output = 64ull << 20;        // records beyond this: a flood
+};
+
+enum class ChildEnd : std::uint8_t {
+  exited,              // returned normally; see exit_code
+  crashed,             // killed by a signal it raised (SIGSEGV, SIGABRT, ...)
+  timed_out,           // still running at the wall-clock limit
+  resource_exhausted,  // CPU, memory or file limit, or an output flood
+};
+
+std::string_view to_string(ChildEnd e);
+
+struct ChildOutcome {
+  ChildEnd end = ChildEnd::exited;
+  int exit_code = 0;
+  int signal = 0;          // for crashed / resource_exhausted by signal
+  std::string detail;      // one line: "SIGSEGV", "wall-clock limit 2000 ms", ...
+  std::vector<std::string> records;  // every complete record the child sent
+  std::chrono::microseconds elapsed{0};
+};
+
+// The child's end of the pipe. Each record is written whole (length-prefixed)
+// and immediately, so nothing is lost if the child dies right after.
+class RecordWriter {
+ public:
+  explicit RecordWriter(int fd) : fd_(fd) {}
+  void write(std::string_view record);
+
+ private:
+  int fd_;
+};
+
+// AddressSanitizer and ThreadSanitizer reserve terabytes of shadow address
+// space, so RLIMIT_AS cannot be applied in those builds; memory runaway is then
+// caught only by the wall-clock limit.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kAddressSpaceLimitEnforced = false;
+#else
+inline constexpr bool kAddressSpaceLimitEnforced = true;
+#endif
+
+// Exit code a child uses when it ran out of memory (std::bad_alloc caught at
+// the top of the child).
+inline constexpr int kExitOutOfMemory = 86;
+
+// Forks; the child applies `limits`, runs `body` and _exit()s with its return
+// value. The parent must be single-threaded (fork copies only the caller's
+// thread). Throws std::system_error only when the suite itself cannot fork or
+// make a pipe.
+ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
+                          const Limits& limits);
+
+}  // namespace emmi::engine

@@ -1,0 +1,41 @@
+// Test profiles: how big the simulated world is and how hard the engine
+// searches. `quick` is for pre-commit, `standard` is the default and the CI
+// gate, `exhaustive` is for long runs. README.md documents the figures.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace emmi::engine {
+
+struct World {
+  std::vector<std::uint64_t> kernel_page_sizes;  // one entry per kernel
+  std::uint32_t objects = 1;
+  std::uint64_t object_size = 65536;              // bytes, a multiple of every page size
+
+  std::uint32_t pages(std::size_t kernel) const {
+    return static_cast<std::uint32_t>(object_size / kernel_page_sizes.at(kernel));
+  }
+};
+
+struct Profile {
+  std::string name;
+  World world;
+  std::uint32_t units = 4;            // independent searches (the unit of --jobs and --shard)
+  std::uint32_t cases = 25;           // RapidCheck max_success per unit and round
+  std::uint32_t max_commands = 24;    // RapidCheck max_size: commands per case
+  std::uint32_t rounds = 4;           // searches for further failing rules
+  std::uint32_t pager_threads = 3;    // server threads the pager is asked to run
+  std::uint32_t perturbation = 2;     // schedule perturbation depth (0 = none)
+  std::chrono::milliseconds quiescence_bound{400};  // then: liveness verdict
+  std::chrono::milliseconds case_wall{8000};        // then: timeout verdict
+};
+
+std::optional<Profile> profile_named(std::string_view name);
+std::vector<std::string_view> profile_names();
+
+}  // namespace emmi::engine

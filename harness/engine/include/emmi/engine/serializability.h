@@ -1,0 +1,72 @@
+// Seqno-serializability of a concurrent pager history (SQ7). With several
+// pager threads the effects of different messages interleave; the history is
+// correct only if it is explainable by processing each memory object's
+// messages in seqno order. Effects conflict when they touch the same resource
+// (a control or name port, or a 4 KiB block of an object). The decision: the
+// precedence graph (seqno order per port, plus the observed order of
+// conflicting effects) must be acyclic. An explicit search decides it; the
+// same question posed to Z3 cross-checks it on small histories.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emmi/model/event.h"
+
+namespace emmi::engine {
+
+struct HistoryMessage {
+  model::PortName port;   // receive right it was dequeued from
+  model::Seqno seqno;
+  model::MessageKind kind;
+  std::size_t event_index;  // index of its Dequeued event in the trace
+};
+
+struct Effect {
+  std::size_t message;     // index into History::messages
+  std::uint64_t resource;  // see resource_of_port / resource_of_block
+  std::size_t event_index; // index of the effect's event in the trace
+};
+
+struct History {
+  std::vector<HistoryMessage> messages;
+  std::vector<Effect> effects;  // in observed order
+};
+
+std::uint64_t resource_of_port(model::PortName name);
+std::uint64_t resource_of_block(model::ObjectId object, model::Offset block_offset);
+std::string describe_resource(std::uint64_t resource);
+
+// Builds the history from a recorded trace: each pager effect (control call,
+// port operation, release of out-of-line memory) is attributed to the message
+// its thread was handling (from its Dequeued until its HandlerReturned).
+History extract_history(const std::vector<model::Event>& trace);
+
+// Two messages whose effects crossed: `later` (higher seqno, or otherwise
+// ordered after) touched `resource` before `earlier` did.
+struct Crossing {
+  std::size_t earlier;   // message indices
+  std::size_t later;
+  std::uint64_t resource;
+  std::size_t later_effect_event;
+  std::size_t earlier_effect_event;
+};
+
+struct SerializabilityResult {
+  bool serializable = true;
+  std::optional<Crossing> witness;  // set when not serializable
+  std::string explanation;          // one line naming both messages
+};
+
+// Explicit decision (cycle search in the precedence graph).
+SerializabilityResult check_seqno_serializable(const History& h);
+
+// The same question as integer-ordering constraints for Z3: one position per
+// message, an ordering constraint per precedence edge; sat iff serializable.
+// Returns nullopt when Z3 answered unknown within `rlimit`.
+std::optional<bool> check_seqno_serializable_z3(const History& h,
+                                                unsigned rlimit = 5'000'000);
+
+}  // namespace emmi::engine

@@ -1,0 +1,476 @@
+// One test case in a forked child; see case_runner.h.
+#include "emmi/engine/case_runner.h"
+
+#include <sched.h>
+#include <time.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "emmi/engine/serializability.h"
+#include "emmi/mach/kernel.h"
+#include "emmi/mach/kernel_driver.h"
+#include "emmi/model/model.h"
+#include "emmi/pager_abi.h"
+
+namespace emmi::engine {
+
+namespace {
+
+using model::MessageKind;
+
+// --- Record encoding -------------------------------------------------------------
+// One record per line-like unit: a type letter, then tab-separated fields.
+// Fields never contain tabs or newlines (they are replaced by spaces).
+
+std::string field(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto tab = s.find('\t', start);
+    out.push_back(s.substr(start, tab == std::string_view::npos ? s.npos : tab - start));
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+  return out;
+}
+
+std::string_view party_code(model::Party p) {
+  switch (p) {
+    case model::Party::pager: return "pager";
+    case model::Party::kernel: return "kernel";
+    case model::Party::suite: return "suite";
+  }
+  return "suite";
+}
+
+model::Party party_from(std::string_view s) {
+  if (s == "pager") return model::Party::pager;
+  if (s == "kernel") return model::Party::kernel;
+  return model::Party::suite;
+}
+
+std::string message_label(MessageKind k) { return fmt::format("memory_object_{}", model::to_string(k)); }
+
+// Rules whose checks an event exercises (the coverage column of the report).
+void count_exercised(const model::Event& e, bool is_object_port, std::size_t kernels,
+                     std::map<std::string, std::uint64_t>& out) {
+  auto add = [&](std::initializer_list<const char*> ids) {
+    for (const char* id : ids) ++out[id];
+  };
+  std::visit(
+      [&](const auto& ev) {
+        using E = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<E, model::Dequeued>) {
+          add({"SQ6"});
+          if (is_object_port) add({"SQ1", "SQ7"}); else add({"SQ2"});
+        } else if constexpr (std::is_same_v<E, model::KernelSent>) {
+          switch (ev.kind) {
+            case MessageKind::init: add({"IN1", "IN3", "IN8", "MK1", "IN5"}); break;
+            case MessageKind::terminate: add({"TM3", "TM8", "SQ5"}); break;
+            case MessageKind::data_request: add({"DR3", "RD1"}); break;
+            case MessageKind::data_return: add({"RT2", "RT4", "PR8"}); break;
+            default: break;
+          }
+        } else if constexpr (std::is_same_v<E, model::HandlerReturned>) {
+          add({"V1", "V3", "IN9"});
+        } else if constexpr (std::is_same_v<E, model::ControlCalled>) {
+          switch (ev.call) {
+            case model::ControlCall::data_supply:
+              add({"SU1", "SU2", "SU4", "SU12", "DR8", "MK2", "PS1", "RT4"});
+              if (kernels > 1) add({"MK4", "PS2"});
+              break;
+            case model::ControlCall::data_unavailable: add({"UN4", "DR5", "DR8", "PS1"}); break;
+            case model::ControlCall::data_error: add({"ER5", "DR4", "DR8", "PS1"}); break;
+            case model::ControlCall::ready:
+            case model::ControlCall::change_attributes: add({"RD1", "IN2"}); break;
+            default: add({"PS1"}); break;
+          }
+        } else if constexpr (std::is_same_v<E, model::PortOperated>) {
+          add({"V1", "V3", "TM4", "TM5", "V6"});
+        } else if constexpr (std::is_same_v<E, model::MemoryReleased>) {
+          add({"V4", "RT2", "PR8"});
+        }
+      },
+      e);
+}
+
+// --- Observation in the child -------------------------------------------------------
+
+struct Queued {
+  model::KernelId kernel;
+  MessageKind kind;
+};
+
+class Recorder final : public mach::Observer {
+ public:
+  Recorder(RecordWriter& out, model::WorldConfig config, std::size_t kernels)
+      : out_(out), model_(config), kernels_(kernels) {}
+
+  void on_event(const model::Event& e) override {
+    std::lock_guard g(mu_);
+    const std::uint64_t index = trace_.size();
+    trace_.push_back(e);
+    for (const model::Verdict& v : model_.apply(e)) write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+    write_trace(index, e);
+  }
+
+  // Verdicts due at the end of the case (or when the pager stopped making progress).
+  void finish(const CaseOptions& options) {
+    std::lock_guard g(mu_);
+    for (const model::Verdict& v : model_.check_quiescent())
+      write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+    if (options.check_serializability) {
+      History h = extract_history(trace_);
+      auto r = check_seqno_serializable(h);
+      if (options.z3_cross_check && h.messages.size() <= options.z3_history_limit) {
+        auto z = check_seqno_serializable_z3(h);
+        if (z.has_value() && *z != r.serializable)
+          write_verdict("SQ7", model::Party::suite,
+                        fmt::format("serializability: explicit search says {}, Z3 says {}",
+                                    r.serializable, *z),
+                        trace_.size(), false);
+      }
+      if (!r.serializable)
+        write_verdict("SQ7", model::Party::pager, r.explanation,
+                      r.witness ? r.witness->later_effect_event : trace_.size(), false);
+    }
+    for (auto& [rule, n] : exercised_) out_.write(fmt::format("X\t{}\t{}", rule, n));
+  }
+
+  // The pager stopped making progress: charge it to what it was handling.
+  void stuck(std::string_view why) {
+    std::lock_guard g(mu_);
+    std::string label = in_flight_.empty() ? std::string() : in_flight_.begin()->second;
+    write_verdict(liveness_rule_for(label), model::Party::pager,
+                  fmt::format("{}{}{}", why, label.empty() ? "" : " while handling ", label),
+                  trace_.size(), true);
+  }
+
+ private:
+  void write_verdict(std::string_view rule, model::Party party, std::string_view why,
+                     std::uint64_t index, bool liveness) {
+    out_.write(fmt::format("V\t{}\t{}\t{}\t{}\t{}", rule, party_code(party), index,
+                           liveness ? 1 : 0, field(why)));
+  }
+
+  void write_trace(std::uint64_t index, const model::Event& e) {
+    std::string from, to, label, rights, seqno;
+    bool is_object_port = false;
+    std::visit(
+        [&](const auto& ev) {
+          using E = std::decay_t<decltype(ev)>;
+          if constexpr (std::is_same_v<E, model::ObjectOffered>) {
+            object_ports_[ev.port] = ev.object;
+          } else if constexpr (std::is_same_v<E, model::KernelSent>) {
+            queued_[ev.destination].push_back({ev.kernel, ev.kind});
+          } else if constexpr (std::is_same_v<E, model::Dequeued>) {
+            Queued q{0, MessageKind::other};
+            if (auto it = queued_.find(ev.port); it != queued_.end() && !it->second.empty()) {
+              q = it->second.front();
+              it->second.pop_front();
+            }
+            is_object_port = object_ports_.count(ev.port) > 0;
+            bool notification = q.kind == MessageKind::no_senders || q.kind == MessageKind::send_once ||
+                                q.kind == MessageKind::dead_name ||
+                                q.kind == MessageKind::port_destroyed;
+            from = notification ? "mach" : fmt::format("kernel k{}", q.kernel);
+            to = fmt::format("pager t{}", ev.thread);
+            label = notification ? fmt::format("mach_notify_{}", model::to_string(q.kind))
+                                 : message_label(q.kind);
+            seqno = std::to_string(ev.seqno);
+            for (std::size_t i = 0; i < ev.rights.size(); ++i) {
+              const auto& r = ev.rights[i];
+              if (q.kind == MessageKind::init || q.kind == MessageKind::terminate) {
+                if (i == 0) control_kernel_[r.name] = q.kernel;
+                rights += fmt::format("{}{}:{}", rights.empty() ? "" : " ",
+                                      i == 0 ? "control" : "name", model::to_string(r.right));
+              } else {
+                rights += fmt::format("{}0x{:x}:{}", rights.empty() ? "" : " ", r.name,
+                                      model::to_string(r.right));
+              }
+            }
+            if (ev.region) rights += fmt::format("{}ool:{}B", rights.empty() ? "" : " ", ev.region_size);
+            in_flight_[ev.thread] = fmt::format("{} seqno {}", label, ev.seqno);
+          } else if constexpr (std::is_same_v<E, model::HandlerReturned>) {
+            from = to = fmt::format("pager t{}", ev.thread);
+            label = ev.code == model::kMigNoReply ? "return MIG_NO_REPLY"
+                                                  : fmt::format("return 0x{:x}", static_cast<std::uint32_t>(ev.code));
+            in_flight_.erase(ev.thread);
+          } else if constexpr (std::is_same_v<E, model::ControlCalled>) {
+            from = fmt::format("pager t{}", ev.thread);
+            auto k = control_kernel_.find(ev.control);
+            to = k != control_kernel_.end() ? fmt::format("kernel k{}", k->second) : "mach";
+            label = fmt::format("memory_object_{}", model::to_string(ev.call));
+            if (ev.size) label += fmt::format(" [0x{:x}+0x{:x}]", ev.offset, ev.size);
+            rights = fmt::format("control 0x{:x}{}", ev.control, ev.accepted ? "" : " (rejected)");
+          } else if constexpr (std::is_same_v<E, model::PortOperated>) {
+            from = to = fmt::format("pager t{}", ev.thread);
+            label = fmt::format("mach_port_{} 0x{:x}", model::to_string(ev.op), ev.name);
+            if (ev.result != model::kKernSuccess) label += fmt::format(" -> 0x{:x}", ev.result);
+          } else if constexpr (std::is_same_v<E, model::MemoryReleased>) {
+            from = to = fmt::format("pager t{}", ev.thread);
+            label = "vm_deallocate (out-of-line data)";
+            if (ev.result != model::kKernSuccess) label += " -> not mapped";
+          }
+        },
+        e);
+    count_exercised(e, is_object_port, kernels_, exercised_);
+    if (label.empty()) return;
+    out_.write(fmt::format("T\t{}\t{}\t{}\t{}\t{}\t{}", index, field(from), field(to),
+                           field(label), seqno, field(rights)));
+  }
+
+  RecordWriter& out_;
+  std::mutex mu_;
+  model::Model model_;
+  std::size_t kernels_;
+  std::vector<model::Event> trace_;
+  std::unordered_map<model::PortName, std::deque<Queued>> queued_;
+  std::unordered_map<model::PortName, model::ObjectId> object_ports_;
+  std::unordered_map<model::PortName, model::KernelId> control_kernel_;
+  std::map<model::ThreadId, std::string> in_flight_;
+  std::map<std::string, std::uint64_t> exercised_;
+};
+
+// --- Schedule perturbation ------------------------------------------------------------
+// PCT-style: each pager thread gets a seeded priority; at a seeded fraction of
+// the simulated kernel's boundaries (dequeue, control call, port operation) a
+// thread yields or pauses briefly, longer the lower its priority, so that
+// threads racing on one object's messages change order from case to case.
+
+std::uint64_t mix(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+struct Perturber {
+  std::uint64_t seed;
+  std::uint32_t depth;
+  std::atomic<std::uint64_t> step{0};
+
+  static void hook(void* context, mach::HookPoint point, model::ThreadId thread) {
+    auto* self = static_cast<Perturber*>(context);
+    std::uint64_t n = self->step.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t h = mix(self->seed ^ (n * 0x9e3779b97f4a7c15ull) ^ (std::uint64_t(point) << 56));
+    if (h % 16 >= self->depth * 3) return;  // most boundaries pass untouched
+    std::uint64_t priority = mix(self->seed ^ thread) % 4;  // 0 = highest
+    if (priority == 0) {
+      sched_yield();
+      return;
+    }
+    timespec pause{0, static_cast<long>(20'000 * priority * (1 + (h >> 8) % 4))};
+    nanosleep(&pause, nullptr);
+  }
+};
+
+// --- Executing commands ---------------------------------------------------------------------
+
+class CaseDriver {
+ public:
+  CaseDriver(mach::KernelDriver& driver, const World& world, std::vector<model::KernelId> kernels,
+             std::vector<model::ObjectId> objects)
+      : d_(driver), world_(world), kernels_(std::move(kernels)), objects_(std::move(objects)) {}
+
+  void execute(const Command& c) {
+    switch (c.kind) {
+      case CommandKind::map: map(c.kernel, c.object); break;
+      case CommandKind::unmap: unmap(c.kernel, c.object); break;
+      case CommandKind::fault: fault(c); break;
+      case CommandKind::evict: evict(c); break;
+      case CommandKind::evict_then_unmap: evict(c); unmap(c.kernel, c.object); break;
+      case CommandKind::evict_then_refault: evict(c); fault(c); break;
+      case CommandKind::map_while_unmap: unmap(c.kernel, c.object); map(c.other_kernel, c.object); break;
+      case CommandKind::unmap_then_remap: unmap(c.kernel, c.object); map(c.kernel, c.object); break;
+    }
+  }
+
+ private:
+  bool valid(std::size_t k, std::size_t o) const { return k < kernels_.size() && o < objects_.size(); }
+
+  void map(std::size_t k, std::size_t o) {
+    if (valid(k, o) && !d_.mapped(kernels_[k], objects_[o])) d_.map(kernels_[k], objects_[o]);
+  }
+  void unmap(std::size_t k, std::size_t o) {
+    if (valid(k, o) && d_.mapped(kernels_[k], objects_[o])) d_.unmap(kernels_[k], objects_[o]);
+  }
+  model::Offset offset_of(const Command& c) const { return model::Offset(c.page) * world_.kernel_page_sizes[c.kernel]; }
+
+  void fault(const Command& c) {
+    if (!valid(c.kernel, c.object)) return;
+    auto k = kernels_[c.kernel];
+    auto o = objects_[c.object];
+    // A conforming kernel faults only on a ready object, and only for a page
+    // it neither holds nor already waits for.
+    if (!d_.ready(k, o) || d_.page(k, o, offset_of(c))) return;
+    d_.fault(k, o, offset_of(c), c.write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
+  }
+
+  void evict(const Command& c) {
+    if (!valid(c.kernel, c.object)) return;
+    auto k = kernels_[c.kernel];
+    auto o = objects_[c.object];
+    auto page = d_.page(k, o, offset_of(c));
+    if (!page || page->state != mach::KernelDriver::PageState::resident) return;
+    std::vector<model::Stamp> stamps = page->stamps;
+    if (c.dirty) {
+      // Data integrity oracle: every write the kernel returns is unique.
+      for (auto& s : stamps) s = kFreshStampTag | ++writes_;
+      d_.write(k, o, offset_of(c), stamps);
+    }
+    d_.return_data(k, o, offset_of(c), stamps, c.dirty || page->dirty, false);
+  }
+
+  static constexpr model::Stamp kFreshStampTag = 0x4000'0000'0000'0000ull;
+  mach::KernelDriver& d_;
+  const World& world_;
+  std::vector<model::KernelId> kernels_;
+  std::vector<model::ObjectId> objects_;
+  std::uint64_t writes_ = 0;
+};
+
+int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profile,
+               const CaseSpec& spec, const CaseOptions& options) {
+  const World& world = profile.world;
+  mach::Kernel kernel;
+  Recorder recorder(out, model::WorldConfig{world.objects, world.object_size},
+                    world.kernel_page_sizes.size());
+  kernel.set_observer(&recorder);
+  Perturber perturber{spec.schedule_seed, profile.perturbation};
+  if (profile.perturbation > 0) kernel.set_schedule_hook(&Perturber::hook, &perturber);
+  mach::KernelDriver driver(kernel);
+
+  std::vector<model::KernelId> kernels;
+  for (auto page_size : world.kernel_page_sizes) kernels.push_back(driver.attach(page_size));
+
+  std::vector<emmi_pager_object> offered(world.objects);
+  emmi_pager_config config{};
+  config.abi_version = EMMI_PAGER_ABI_VERSION;
+  config.dialect = EMMI_DIALECT_GNUMACH;
+  config.object_count = world.objects;
+  config.object_size = world.object_size;
+  config.options = options.pager_options.empty() ? nullptr : options.pager_options.c_str();
+  kern_return_t kr;
+  {
+    mach::Kernel::ExternalPagerCall as_pager(kernel);
+    kr = lib.pager->start(&config, offered.data());
+  }
+  if (kr != KERN_SUCCESS) {
+    out.write(fmt::format("S\tpager start() returned 0x{:x}", kr));
+    return 0;
+  }
+  std::vector<model::ObjectId> objects;
+  for (std::uint32_t i = 0; i < world.objects; ++i) {
+    auto id = driver.adopt(offered[i].port, offered[i].disposition, world.object_size);
+    if (id == 0) {
+      out.write(fmt::format("S\tpager start() offered object {} as name 0x{:x} with disposition "
+                            "{}, from which no send right can be taken",
+                            i, offered[i].port, offered[i].disposition));
+      return 0;
+    }
+    objects.push_back(id);
+  }
+
+  auto settle = [&] {
+    return kernel.wait_quiescent(std::chrono::steady_clock::now() + profile.quiescence_bound);
+  };
+  CaseDriver cases(driver, world, kernels, objects);
+  bool progressing = settle();
+  if (!progressing) recorder.stuck("the pager did not settle after start()");
+  for (std::size_t i = 0; progressing && i < spec.commands.size(); ++i) {
+    out.write(fmt::format("B\t{}", i));
+    cases.execute(spec.commands[i]);
+    progressing = settle();
+    if (!progressing) {
+      recorder.stuck(fmt::format("no progress within {} ms after command {} ({})",
+                                 profile.quiescence_bound.count(), i + 1,
+                                 describe(spec.commands[i])));
+      break;
+    }
+    out.write(fmt::format("C\t{}", i));
+  }
+  if (progressing) recorder.finish(options);
+  kernel.set_schedule_hook(nullptr, nullptr);
+  out.write("D");
+  return 0;
+}
+
+}  // namespace
+
+std::string liveness_rule_for(std::string_view label) {
+  auto has = [&](std::string_view s) { return label.find(s) != std::string_view::npos; };
+  if (has("data_request") || has("data_unlock")) return "DR3";
+  if (has("memory_object_init")) return "RD1";
+  if (has("terminate")) return "TM6";
+  if (has("data_return")) return "RT4";
+  return "IN2";
+}
+
+CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const CaseSpec& spec,
+                     const CaseOptions& options) {
+  Limits limits;
+  limits.wall = profile.case_wall;
+  ChildOutcome child = run_isolated(
+      [&](RecordWriter& out) { return child_main(out, pager, profile, spec, options); }, limits);
+
+  CaseOutcome o;
+  o.end = child.end;
+  o.detail = child.detail;
+  o.elapsed = child.elapsed;
+  std::map<std::string, std::string> in_flight;  // lane -> label
+  bool done = false;
+  for (const std::string& record : child.records) {
+    auto f = split(record);
+    if (f.empty() || f[0].empty()) continue;
+    switch (f[0][0]) {
+      case 'V':
+        if (f.size() >= 6)
+          o.verdicts.push_back({std::string(f[1]), party_from(f[2]),
+                                std::string(f[5]), std::stoull(std::string(f[3])), f[4] == "1"});
+        break;
+      case 'T':
+        if (f.size() >= 7) {
+          TraceStep t;
+          t.index = std::stoull(std::string(f[1]));
+          t.from = f[2];
+          t.to = f[3];
+          t.label = f[4];
+          if (!f[5].empty()) t.seqno = static_cast<std::uint32_t>(std::stoul(std::string(f[5])));
+          t.rights = f[6];
+          if (t.seqno) in_flight[t.to] = fmt::format("{} seqno {}", t.label, *t.seqno);
+          if (t.label.rfind("return", 0) == 0) in_flight.erase(t.from);
+          o.trace.push_back(std::move(t));
+          ++o.events;
+        }
+        break;
+      case 'X':
+        if (f.size() >= 3) o.exercised[std::string(f[1])] += std::stoull(std::string(f[2]));
+        break;
+      case 'C': o.commands_done = std::stoull(std::string(f[1])) + 1; break;
+      case 'S': o.setup_error = f.size() > 1 ? std::string(f[1]) : "setup failed"; break;
+      case 'D': done = true; break;
+      default: break;
+    }
+  }
+  if (!in_flight.empty()) o.in_flight = in_flight.begin()->second;
+  if (child.end == ChildEnd::exited && !done && o.setup_error.empty())
+    o.setup_error = fmt::format("the case ended early ({})", child.detail);
+  return o;
+}
+
+}  // namespace emmi::engine

@@ -1,0 +1,145 @@
+// Command descriptions and replay tokens; see command.h.
+#include "emmi/engine/command.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace emmi::engine {
+
+std::string_view to_string(CommandKind k) {
+  switch (k) {
+    case CommandKind::map: return "map";
+    case CommandKind::fault: return "fault";
+    case CommandKind::evict: return "evict";
+    case CommandKind::unmap: return "unmap";
+    case CommandKind::evict_then_unmap: return "evict+unmap";
+    case CommandKind::evict_then_refault: return "evict+refault";
+    case CommandKind::map_while_unmap: return "unmap+map-other";
+    case CommandKind::unmap_then_remap: return "unmap+remap";
+  }
+  return "?";
+}
+
+std::string describe(const Command& c) {
+  switch (c.kind) {
+    case CommandKind::map:
+    case CommandKind::unmap:
+    case CommandKind::unmap_then_remap:
+      return fmt::format("{} k{} o{}", to_string(c.kind), c.kernel, c.object);
+    case CommandKind::map_while_unmap:
+      return fmt::format("unmap k{} o{} + map k{} o{}", c.kernel, c.object, c.other_kernel,
+                         c.object);
+    case CommandKind::fault:
+      return fmt::format("fault k{} o{} page {}{}", c.kernel, c.object, c.page,
+                         c.write ? " write" : " read");
+    case CommandKind::evict:
+      return fmt::format("evict k{} o{} page {}{}", c.kernel, c.object, c.page,
+                         c.dirty ? " dirty" : " clean");
+    case CommandKind::evict_then_unmap:
+    case CommandKind::evict_then_refault:
+      return fmt::format("{} k{} o{} page {}{}", to_string(c.kind), c.kernel, c.object, c.page,
+                         c.dirty ? " dirty" : " clean");
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr std::string_view kPrefix = "emmi1:";
+constexpr char kAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string base64(const std::string& bytes) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char b : bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  return out;
+}
+
+std::optional<std::string> unbase64(std::string_view text) {
+  std::array<int, 256> value;
+  value.fill(-1);
+  for (int i = 0; i < 64; ++i) value[static_cast<unsigned char>(kAlphabet[i])] = i;
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : text) {
+    int v = value[static_cast<unsigned char>(ch)];
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+void put(std::string& s, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint64_t get(std::string_view s, std::size_t& at, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= std::uint64_t(static_cast<unsigned char>(s[at++])) << (8 * i);
+  return v;
+}
+
+constexpr int kCommandBytes = 7;
+
+}  // namespace
+
+std::string encode_replay_token(const CaseSpec& spec) {
+  std::string raw;
+  put(raw, spec.schedule_seed, 8);
+  put(raw, spec.commands.size(), 2);
+  for (const Command& c : spec.commands) {
+    put(raw, static_cast<std::uint8_t>(c.kind), 1);
+    put(raw, c.kernel, 1);
+    put(raw, c.object, 1);
+    put(raw, c.other_kernel, 1);
+    put(raw, c.page, 2);
+    put(raw, (c.write ? 1u : 0u) | (c.dirty ? 2u : 0u), 1);
+  }
+  return std::string(kPrefix) + base64(raw);
+}
+
+std::optional<CaseSpec> decode_replay_token(std::string_view token) {
+  if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  auto raw = unbase64(token.substr(kPrefix.size()));
+  if (!raw || raw->size() < 10) return std::nullopt;
+  std::size_t at = 0;
+  CaseSpec spec;
+  spec.schedule_seed = get(*raw, at, 8);
+  std::size_t n = get(*raw, at, 2);
+  if (raw->size() != 10 + n * kCommandBytes) return std::nullopt;
+  for (std::size_t i = 0; i < n; ++i) {
+    Command c{};
+    auto kind = get(*raw, at, 1);
+    if (kind > static_cast<std::uint64_t>(CommandKind::unmap_then_remap)) return std::nullopt;
+    c.kind = static_cast<CommandKind>(kind);
+    c.kernel = static_cast<std::uint8_t>(get(*raw, at, 1));
+    c.object = static_cast<std::uint8_t>(get(*raw, at, 1));
+    c.other_kernel = static_cast<std::uint8_t>(get(*raw, at, 1));
+    c.page = static_cast<std::uint16_t>(get(*raw, at, 2));
+    auto flags = get(*raw, at, 1);
+    if (flags > 3) return std::nullopt;
+    c.write = flags & 1;
+    c.dirty = flags & 2;
+    spec.commands.push_back(c);
+  }
+  return spec;
+}
+
+}  // namespace emmi::engine

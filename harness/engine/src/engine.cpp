@@ -1,0 +1,447 @@
+// The search and the report; see engine.h.
+#include "emmi/engine/engine.h"
+
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <rapidcheck.h>
+
+#include "emmi/catalogue/catalogue.h"
+#include "emmi/engine/generator.h"
+#include "emmi/engine/isolation.h"
+#include "emmi/engine/pager_library.h"
+
+// RapidCheck's own encoding of reproduce strings (the RC_PARAMS="reproduce=..."
+// form it prints); defined in librapidcheck, not declared in its public headers.
+namespace rc::detail {
+std::string reproduceMapToString(const std::unordered_map<std::string, Reproduce>& map);
+}
+
+namespace emmi::engine {
+
+namespace {
+
+using reports::Verdict;
+
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+class QuietListener final : public rc::detail::TestListener {
+ public:
+  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
+  void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
+  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
+};
+
+struct FoundFailure {
+  Finding finding;
+  CaseSpec spec;
+  CaseOutcome outcome;
+  std::string reproduce;
+  std::uint64_t seed = 0;
+};
+
+struct UnitResult {
+  std::uint64_t cases = 0;
+  std::uint64_t commands = 0;
+  std::map<std::string, std::uint64_t> exercised;
+  std::vector<FoundFailure> failures;
+};
+
+std::string property_id(std::uint32_t unit, std::uint32_t round) {
+  return fmt::format("emmi/unit{}/round{}", unit, round);
+}
+
+UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t unit,
+                    const std::function<void(const UnitResult&)>& on_case) {
+  UnitResult r;
+  const Profile& profile = cfg.profile;
+  CaseOptions options;
+  options.pager_options = cfg.pager_options;
+  std::set<std::string> known;
+  for (std::uint32_t round = 0; round < profile.rounds; ++round) {
+    std::optional<FoundFailure> last;
+    auto property = [&] {
+      CaseSpec spec{*gen_case(profile.world), *rc::gen::arbitrary<std::uint64_t>()};
+      CaseOutcome o = run_case(lib, profile, spec, options);
+      ++r.cases;
+      r.commands += o.commands_done;
+      for (auto& [rule, n] : o.exercised) r.exercised[rule] += n;
+      if (on_case) on_case(r);
+      std::vector<Finding> fresh;
+      for (Finding& f : findings_of(o))
+        if (!known.count(f.rule)) fresh.push_back(std::move(f));
+      if (!fresh.empty()) {
+        last = FoundFailure{fresh.front(), spec, std::move(o), {}, 0};
+        RC_FAIL(fresh.front().rule + ": " + fresh.front().message);
+      }
+    };
+    rc::detail::TestParams params;
+    params.seed = mix(cfg.seed ^ mix(unit) ^ (std::uint64_t(round) << 48));
+    params.maxSuccess = static_cast<int>(profile.cases);
+    params.maxSize = static_cast<int>(profile.max_commands);
+    params.maxDiscardRatio = 10;
+    rc::detail::TestMetadata metadata;
+    metadata.id = property_id(unit, round);
+    metadata.description = metadata.id;
+    QuietListener quiet;
+    auto result = rc::detail::checkProperty(rc::detail::toProperty(property), metadata, params,
+                                            quiet);
+    rc::detail::FailureResult failure;
+    if (!result.match(failure) || !last) break;  // nothing (more) found in this unit
+    // The last failing run is the shrunk counterexample.
+    last->seed = params.seed;
+    last->reproduce = rc::detail::reproduceMapToString({{metadata.id, failure.reproduce}});
+    for (const Finding& f : findings_of(last->outcome)) known.insert(f.rule);
+    known.insert(last->finding.rule);
+    r.failures.push_back(std::move(*last));
+  }
+  return r;
+}
+
+// Results cross process boundaries (jobs) as JSON.
+nlohmann::json to_json(const CaseOutcome& o) {
+  nlohmann::json j;
+  j["end"] = static_cast<int>(o.end);
+  j["detail"] = o.detail;
+  j["commands_done"] = o.commands_done;
+  j["in_flight"] = o.in_flight;
+  j["setup_error"] = o.setup_error;
+  for (auto& v : o.verdicts)
+    j["verdicts"].push_back({v.rule, static_cast<int>(v.party), v.explanation, v.event_index, v.liveness});
+  for (auto& t : o.trace)
+    j["trace"].push_back({t.index, t.from, t.to, t.label, t.seqno ? int64_t(*t.seqno) : -1, t.rights, t.note});
+  return j;
+}
+
+CaseOutcome outcome_from_json(const nlohmann::json& j) {
+  CaseOutcome o;
+  o.end = static_cast<ChildEnd>(j.at("end").get<int>());
+  o.detail = j.at("detail");
+  o.commands_done = j.at("commands_done");
+  o.in_flight = j.at("in_flight");
+  o.setup_error = j.at("setup_error");
+  if (j.contains("verdicts"))
+    for (auto& v : j["verdicts"])
+      o.verdicts.push_back({v[0], static_cast<model::Party>(v[1].get<int>()), v[2], v[3], v[4]});
+  if (j.contains("trace"))
+    for (auto& t : j["trace"]) {
+      TraceStep s{t[0], t[1], t[2], t[3], std::nullopt, t[5], t[6]};
+      if (t[4].get<std::int64_t>() >= 0) s.seqno = static_cast<std::uint32_t>(t[4].get<std::int64_t>());
+      o.trace.push_back(std::move(s));
+    }
+  return o;
+}
+
+nlohmann::json to_json(const UnitResult& r) {
+  nlohmann::json j;
+  j["cases"] = r.cases;
+  j["commands"] = r.commands;
+  j["exercised"] = r.exercised;
+  j["failures"] = nlohmann::json::array();
+  for (const FoundFailure& f : r.failures) {
+    j["failures"].push_back({{"rule", f.finding.rule},
+                             {"verdict", f.finding.verdict.name()},
+                             {"message", f.finding.message},
+                             {"token", encode_replay_token(f.spec)},
+                             {"reproduce", f.reproduce},
+                             {"seed", f.seed},
+                             {"outcome", to_json(f.outcome)}});
+  }
+  return j;
+}
+
+UnitResult unit_from_json(const nlohmann::json& j) {
+  UnitResult r;
+  r.cases = j.at("cases");
+  r.commands = j.at("commands");
+  r.exercised = j.at("exercised").get<std::map<std::string, std::uint64_t>>();
+  for (auto& f : j.at("failures")) {
+    FoundFailure ff;
+    ff.finding.rule = f.at("rule");
+    ff.finding.verdict = Verdict::from_name(f.at("verdict").get<std::string>()).value_or(Verdict::unresolved);
+    ff.finding.message = f.at("message");
+    ff.spec = decode_replay_token(f.at("token").get<std::string>()).value_or(CaseSpec{});
+    ff.reproduce = f.at("reproduce");
+    ff.seed = f.at("seed");
+    ff.outcome = outcome_from_json(f.at("outcome"));
+    r.failures.push_back(std::move(ff));
+  }
+  return r;
+}
+
+// Runs the units of this shard, `jobs` worker processes at a time. Each worker
+// is itself single-threaded and forks one child per case.
+std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg) {
+  std::vector<std::uint32_t> mine;
+  for (std::uint32_t u = 0; u < cfg.profile.units; ++u)
+    if (u % cfg.shard_total == cfg.shard_index) mine.push_back(u);
+  std::vector<UnitResult> out;
+  if (cfg.jobs <= 1) {
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t done_before = 0, failures = 0;
+    for (auto u : mine) {
+      auto report = [&](const UnitResult& r) {
+        if (!cfg.progress) return;
+        cfg.progress({done_before + r.cases, failures + r.failures.size(),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)});
+      };
+      out.push_back(run_unit(lib, cfg, u, report));
+      done_before += out.back().cases;
+      failures += out.back().failures.size();
+    }
+    return out;
+  }
+  // Workers: each takes every jobs-th unit of this shard and sends its unit
+  // results back as one JSON record when it is done.
+  std::vector<std::pair<pid_t, int>> workers;
+  const std::uint32_t jobs = std::min<std::uint32_t>(cfg.jobs, static_cast<std::uint32_t>(mine.size()));
+  for (std::uint32_t w = 0; w < jobs; ++w) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      ::close(fds[0]);
+      nlohmann::json all = nlohmann::json::array();
+      for (std::size_t i = w; i < mine.size(); i += jobs)
+        all.push_back(to_json(run_unit(lib, cfg, mine[i], nullptr)));
+      RecordWriter(fds[1]).write(all.dump());
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    workers.push_back({pid, fds[0]});
+  }
+  for (auto& [pid, fd] : workers) {
+    std::string data;
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      data.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (data.size() < 4 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw std::runtime_error("a search worker failed (internal error)");
+    for (auto& u : nlohmann::json::parse(data.substr(4))) out.push_back(unit_from_json(u));
+  }
+  return out;
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string os_name() {
+  utsname u{};
+  if (::uname(&u) != 0) return "unknown";
+  return fmt::format("{} {} {}", u.sysname, u.release, u.machine);
+}
+
+reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig& cfg) {
+  reports::Counterexample c;
+  for (const Command& cmd : f.spec.commands) c.commands.push_back(describe(cmd));
+  c.seed = f.seed;
+  if (!f.reproduce.empty()) c.reproduce = "RC_PARAMS=\"reproduce=" + f.reproduce + "\"";
+  std::string pager = cfg.pager_path.empty() ? "" : " --pager " + cfg.pager_path;
+  c.replay_command = fmt::format("{}{} --profile {} --replay {}", cfg.command_line_prefix, pager,
+                                 cfg.profile.name, encode_replay_token(f.spec));
+  for (const TraceStep& t : f.outcome.trace) {
+    reports::TraceEvent e;
+    e.index = t.index;
+    e.lane_from = t.from;
+    e.lane_to = t.to;
+    e.label = t.label;
+    if (t.seqno) e.seqno = *t.seqno;
+    e.rights = t.rights;
+    c.trace.push_back(std::move(e));
+  }
+  // The verdicts of the shrunk case, attached to the events that revealed them.
+  for (const CaseVerdict& v : f.outcome.verdicts) {
+    auto it = std::find_if(c.trace.begin(), c.trace.end(),
+                           [&](const reports::TraceEvent& e) { return e.index >= v.event_index; });
+    std::string note = v.rule + ": " + v.explanation;
+    if (it != c.trace.end()) {
+      it->note += (it->note.empty() ? "" : "; ") + note;
+    } else {
+      reports::TraceEvent e;
+      e.index = v.event_index;
+      e.lane_from = e.lane_to = v.liveness ? "pager" : "model";
+      e.label = v.liveness ? "no progress" : "at quiescence";
+      e.note = note;
+      c.trace.push_back(std::move(e));
+    }
+  }
+  if (f.outcome.end != ChildEnd::exited) {
+    reports::TraceEvent e;
+    e.index = c.trace.empty() ? 0 : c.trace.back().index + 1;
+    e.lane_from = e.lane_to = "pager";
+    e.label = std::string(to_string(f.outcome.end)) + ": " + f.outcome.detail;
+    c.trace.push_back(std::move(e));
+  }
+  return c;
+}
+
+reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
+                                const std::vector<UnitResult>& units, double seconds,
+                                const std::string& started) {
+  reports::RunReport rep;
+  rep.suite.version = EMMI_CTS_VERSION;
+  rep.pager = {cfg.pager_path, lib.sha256, lib.name};
+  rep.dialect = cfg.dialect;
+  rep.profile = cfg.profile.name;
+  rep.seed = cfg.seed;
+  rep.machine = {hostname(), os_name(), static_cast<std::uint32_t>(std::thread::hardware_concurrency())};
+  rep.conformance_mode = cfg.conformance_mode;
+  if (cfg.shard_total > 1) rep.shard = reports::ShardInfo{cfg.shard_index, cfg.shard_total};
+  rep.started_at = started;
+  rep.duration_s = seconds;
+  const World& w = cfg.profile.world;
+  std::string sizes;
+  for (auto s : w.kernel_page_sizes) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
+  rep.parameters = {{"kernel_page_sizes", sizes},
+                    {"objects", std::to_string(w.objects)},
+                    {"object_size", std::to_string(w.object_size)},
+                    {"units", std::to_string(cfg.profile.units)},
+                    {"cases_per_unit", std::to_string(cfg.profile.cases)},
+                    {"max_commands", std::to_string(cfg.profile.max_commands)},
+                    {"rounds", std::to_string(cfg.profile.rounds)},
+                    {"perturbation", std::to_string(cfg.profile.perturbation)},
+                    {"jobs", std::to_string(cfg.jobs)}};
+  if (cfg.replay) rep.parameters["replay"] = cfg.replay_token;
+
+  std::map<std::string, std::uint64_t> exercised;
+  std::map<std::string, const FoundFailure*> worst;  // per rule: most severe, then shortest
+  std::uint64_t commands = 0;
+  for (const UnitResult& u : units) {
+    rep.cases_run += u.cases;
+    commands += u.commands;
+    for (auto& [rule, n] : u.exercised) exercised[rule] += n;
+    for (const FoundFailure& f : u.failures) {
+      auto& slot = worst[f.finding.rule];
+      if (!slot || f.finding.verdict.severity() > slot->finding.verdict.severity() ||
+          (f.finding.verdict == slot->finding.verdict &&
+           f.spec.commands.size() < slot->spec.commands.size()))
+        slot = &f;
+    }
+  }
+  rep.parameters["commands_run"] = std::to_string(commands);
+
+  const auto& cat = catalogue::Catalogue::builtin();
+  for (const catalogue::Rule& rule : cat.rules()) {
+    reports::RuleResult rr;
+    rr.id = rule.id;
+    rr.group = rule.group;
+    rr.title = rule.title;
+    rr.level = std::string(catalogue::to_string(rule.level));
+    auto ex = exercised.find(rule.id);
+    rr.exercised = ex == exercised.end() ? 0 : ex->second;
+    if (auto f = worst.find(rule.id); f != worst.end()) {
+      rr.verdict = f->second->finding.verdict;
+      rr.message = f->second->finding.message;
+      rr.counterexample = counterexample_of(*f->second, cfg);
+      if (rr.exercised == 0) rr.exercised = 1;
+    } else if (!rule.check.checked()) {
+      rr.verdict = Verdict::not_applicable;
+      rr.exercised = 0;
+      rr.message = rule.check.reason.empty() ? "not checked by this version" : "not yet checked: " + rule.check.reason;
+    } else if (rr.exercised == 0) {
+      rr.verdict = Verdict::not_applicable;
+      rr.message = "never exercised by this profile";
+    } else {
+      rr.verdict = Verdict::pass;
+      rr.message = fmt::format("exercised {} times, never violated", rr.exercised);
+    }
+    rep.rules.push_back(std::move(rr));
+  }
+  // Findings on rule IDs the catalogue does not know would be a suite bug.
+  for (auto& [rule, f] : worst) {
+    if (cat.find(rule)) continue;
+    reports::RuleResult rr;
+    rr.id = rule;
+    rr.group = "suite";
+    rr.title = "finding on a rule missing from the catalogue";
+    rr.level = "MUST";
+    rr.verdict = Verdict::unresolved;
+    rr.message = f->finding.message;
+    rep.rules.push_back(std::move(rr));
+  }
+  return rep;
+}
+
+}  // namespace
+
+std::vector<Finding> findings_of(const CaseOutcome& o) {
+  std::vector<Finding> out;
+  std::set<std::string> seen;
+  auto add = [&](std::string rule, Verdict v, std::string message) {
+    if (seen.insert(rule).second) out.push_back({std::move(rule), v, std::move(message)});
+  };
+  if (o.end == ChildEnd::crashed)
+    add(liveness_rule_for(o.in_flight), Verdict::crash,
+        fmt::format("the pager crashed ({}){}", o.detail,
+                    o.in_flight.empty() ? "" : " while handling " + o.in_flight));
+  else if (o.end == ChildEnd::timed_out)
+    add(liveness_rule_for(o.in_flight), Verdict::timeout,
+        fmt::format("the case did not finish ({}){}", o.detail,
+                    o.in_flight.empty() ? "" : "; the pager was handling " + o.in_flight));
+  else if (o.end == ChildEnd::resource_exhausted)
+    add(liveness_rule_for(o.in_flight), Verdict::resource_exhausted,
+        fmt::format("the pager exhausted a resource: {}", o.detail));
+  for (const CaseVerdict& v : o.verdicts) {
+    Verdict verdict = v.party != model::Party::pager ? Verdict::unresolved
+                      : v.liveness                  ? Verdict::timeout
+                                                    : Verdict::fail;
+    std::string message = v.party == model::Party::pager
+                              ? v.explanation
+                              : fmt::format("{} side: {}", model::to_string(v.party), v.explanation);
+    add(v.rule, verdict, message);
+  }
+  if (!o.setup_error.empty() && o.end == ChildEnd::exited)
+    add("IN2", Verdict::fail, "the case could not run: " + o.setup_error);
+  return out;
+}
+
+reports::RunReport run_conformance(const RunConfig& cfg) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string started = reports::iso8601_utc_now();
+  PagerLibrary lib = PagerLibrary::load(cfg.pager_path);
+  std::vector<UnitResult> units;
+  if (cfg.replay) {
+    UnitResult u;
+    CaseOptions options;
+    options.pager_options = cfg.pager_options;
+    CaseOutcome o = run_case(lib, cfg.profile, *cfg.replay, options);
+    u.cases = 1;
+    u.commands = o.commands_done;
+    u.exercised = o.exercised;
+    for (Finding& f : findings_of(o)) u.failures.push_back({std::move(f), *cfg.replay, o, {}, cfg.seed});
+    units.push_back(std::move(u));
+  } else {
+    units = run_units(lib, cfg);
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return build_report(cfg, lib, units, seconds, started);
+}
+
+}  // namespace emmi::engine

@@ -1,0 +1,66 @@
+// Loading and validating a pager under test; see pager_library.h.
+#include "emmi/engine/pager_library.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "emmi/engine/sha256.h"
+#include "emmi/pager_abi.h"
+
+namespace emmi::engine {
+
+PagerLibrary PagerLibrary::load(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError(fmt::format("--pager '{}': no such file", path));
+  if (!S_ISREG(st.st_mode))
+    throw InputError(fmt::format("--pager '{}': not a regular file (expected a shared object)", path));
+  PagerLibrary lib;
+  lib.path = path;
+  try {
+    lib.sha256 = sha256_file(path);
+  } catch (const std::exception& e) {
+    throw InputError(fmt::format("--pager '{}': {}", path, e.what()));
+  }
+  // A path without a slash would make dlopen() search the library path.
+  std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
+  lib.handle = ::dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib.handle)
+    throw InputError(fmt::format("--pager '{}': cannot load it as a shared object: {}", path,
+                                 ::dlerror()));
+  auto entry = reinterpret_cast<emmi_pager_entry_fn>(::dlsym(lib.handle, EMMI_PAGER_ENTRY_SYMBOL));
+  if (!entry)
+    throw InputError(fmt::format(
+        "--pager '{}': not a pager: it does not export {} (see emmi/pager_abi.h)", path,
+        EMMI_PAGER_ENTRY_SYMBOL));
+  lib.pager = entry();
+  if (!lib.pager)
+    throw InputError(fmt::format("--pager '{}': {}() returned NULL", path, EMMI_PAGER_ENTRY_SYMBOL));
+  if (lib.pager->abi_version != EMMI_PAGER_ABI_VERSION)
+    throw InputError(fmt::format(
+        "--pager '{}': built for pager ABI version {}, this emmi-cts speaks version {}", path,
+        lib.pager->abi_version, EMMI_PAGER_ABI_VERSION));
+  if (!lib.pager->start || !lib.pager->stop)
+    throw InputError(fmt::format("--pager '{}': its emmi_pager has no start() or stop()", path));
+  lib.name = lib.pager->name ? lib.pager->name : std::filesystem::path(path).stem().string();
+  return lib;
+}
+
+std::string default_pager_path() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const char* file = "libemmi_reference_pager.so";
+  if (!ec) {
+    auto dir = exe.parent_path();
+    for (auto candidate : {dir / ".." / "lib" / file, dir / ".." / "lib" / "emmi-cts" / file}) {
+      if (std::filesystem::exists(candidate, ec)) return candidate.lexically_normal().string();
+    }
+  }
+  return file;
+}
+
+}  // namespace emmi::engine

@@ -1,0 +1,124 @@
+// The pager under test is untrusted: whatever it does in the child, the parent
+// gets a value saying how it ended, and the records it sent before that.
+#include "emmi/engine/isolation.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+using namespace emmi::engine;
+using namespace std::chrono_literals;
+
+TEST(Isolation, NormalExitDeliversEveryRecordInOrder) {
+  auto out = run_isolated(
+      [](RecordWriter& w) {
+        for (int i = 0; i < 1000; ++i) w.write("record " + std::to_string(i));
+        return 7;
+      },
+      Limits{});
+  EXPECT_EQ(out.end, ChildEnd::exited);
+  EXPECT_EQ(out.exit_code, 7);
+  ASSERT_EQ(out.records.size(), 1000u);
+  EXPECT_EQ(out.records.front(), "record 0");
+  EXPECT_EQ(out.records.back(), "record 999");
+}
+
+TEST(Isolation, LargeRecordsSurviveThePipe) {
+  std::string big(1 << 20, 'x');
+  auto out = run_isolated([&](RecordWriter& w) { w.write(big); w.write(""); return 0; }, Limits{});
+  ASSERT_EQ(out.records.size(), 2u);
+  EXPECT_EQ(out.records[0], big);
+  EXPECT_EQ(out.records[1], "");
+}
+
+TEST(Isolation, CrashBecomesCrashedWithTheSignalAndTheTraceSoFar) {
+  auto out = run_isolated(
+      [](RecordWriter& w) {
+        w.write("before the fault");
+        std::raise(SIGSEGV);
+        w.write("never sent");
+        return 0;
+      },
+      Limits{});
+  EXPECT_EQ(out.end, ChildEnd::crashed);
+  EXPECT_EQ(out.signal, SIGSEGV);
+  EXPECT_EQ(out.detail, "SIGSEGV");
+  ASSERT_EQ(out.records.size(), 1u);
+  EXPECT_EQ(out.records[0], "before the fault");
+}
+
+TEST(Isolation, HangBecomesTimedOutAtTheWallClockLimit) {
+  Limits limits;
+  limits.wall = 300ms;
+  auto out = run_isolated(
+      [](RecordWriter& w) {
+        w.write("about to block");
+        for (;;) ::pause();
+        return 0;
+      },
+      limits);
+  EXPECT_EQ(out.end, ChildEnd::timed_out);
+  ASSERT_EQ(out.records.size(), 1u);
+  EXPECT_GE(out.elapsed, 300ms);
+}
+
+TEST(Isolation, RunawayAllocationBecomesResourceExhausted) {
+  if (!kAddressSpaceLimitEnforced) GTEST_SKIP() << "RLIMIT_AS cannot apply under ASan/TSan";
+  Limits limits;
+  limits.address_space = 512ull << 20;
+  auto out = run_isolated(
+      [](RecordWriter&) {
+        std::vector<std::vector<char>> hoard;
+        for (;;) hoard.emplace_back(64ull << 20, 'a');
+        return 0;
+      },
+      limits);
+  EXPECT_EQ(out.end, ChildEnd::resource_exhausted);
+  EXPECT_NE(out.detail.find("memory"), std::string::npos) << out.detail;
+}
+
+TEST(Isolation, OutputFloodIsCutOffAndReported) {
+  Limits limits;
+  limits.max_output = 1 << 20;
+  auto out = run_isolated(
+      [](RecordWriter& w) {
+        for (;;) w.write(std::string(4096, 'f'));
+        return 0;
+      },
+      limits);
+  EXPECT_EQ(out.end, ChildEnd::resource_exhausted);
+  EXPECT_NE(out.detail.find("flood"), std::string::npos) << out.detail;
+}
+
+TEST(Isolation, CpuLimitBecomesResourceExhausted) {
+  Limits limits;
+  limits.cpu_seconds = 1;
+  auto out = run_isolated(
+      [](RecordWriter&) {
+        volatile std::uint64_t spin = 0;
+        for (;;) spin = spin + 1;
+        return 0;
+      },
+      limits);
+  EXPECT_EQ(out.end, ChildEnd::resource_exhausted);
+  EXPECT_EQ(out.signal, SIGXCPU);
+}
+
+TEST(Isolation, ThreadsLeftRunningInTheChildDoNotKeepItAlive) {
+  // A pager's server threads are still blocked when the case ends; _exit in
+  // the child must end them all.
+  auto out = run_isolated(
+      [](RecordWriter& w) {
+        std::thread([] { for (;;) ::pause(); }).detach();
+        w.write("done");
+        return 0;
+      },
+      Limits{});
+  EXPECT_EQ(out.end, ChildEnd::exited);
+  EXPECT_EQ(out.records.size(), 1u);
+}
