@@ -3,8 +3,8 @@
 // checks that matters for merging, and names the exact field at fault.
 #include "emmi/reports/json_report.h"
 
+#include <algorithm>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -50,6 +50,30 @@ json rule_to_json(const RuleResult& r) {
                            {"trace", std::move(trace)}};
   }
   return j;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// YYYY-MM-DDTHH:MM:SS[.fraction]Z, as the schema's timestamp pattern.
+bool is_iso8601_utc(std::string_view s) {
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (s.size() < kShape.size() + 1 || s.back() != 'Z') return false;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    if (kShape[i] == 'd' ? !is_digit(s[i]) : s[i] != kShape[i]) return false;
+  }
+  std::string_view fraction = s.substr(kShape.size(), s.size() - kShape.size() - 1);
+  if (fraction.empty()) return true;
+  if (fraction.size() < 2 || fraction[0] != '.') return false;
+  for (char c : fraction.substr(1)) {
+    if (!is_digit(c)) return false;
+  }
+  return true;
+}
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return is_digit(c) || (c >= 'a' && c <= 'f');
+         });
 }
 
 // Reads a RunReport out of parsed JSON, tracking the path of the value being
@@ -141,9 +165,8 @@ class Reader {
   }
 
   std::string timestamp(const json& obj, std::string_view key, const std::string& where) const {
-    static const std::regex kIso(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z)");
     std::string s = string(obj, key, where);
-    if (!std::regex_match(s, kIso)) {
+    if (!is_iso8601_utc(s)) {
       fail(join(where, key), fmt::format("expected an ISO-8601 UTC time such as "
                                          "2024-05-01T12:00:00Z, got \"{}\"", s));
     }
@@ -260,8 +283,7 @@ class Reader {
     const json& pager = object(field(j, "pager", ""), "pager");
     r.pager.path = string(pager, "path", "pager");
     r.pager.sha256 = string(pager, "sha256", "pager");
-    static const std::regex kSha256("[0-9a-f]{64}");
-    if (!std::regex_match(r.pager.sha256, kSha256)) {
+    if (!is_sha256_hex(r.pager.sha256)) {
       fail("pager.sha256", fmt::format("expected 64 lower-case hex digits, got \"{}\"",
                                        r.pager.sha256));
     }

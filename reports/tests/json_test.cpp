@@ -88,6 +88,14 @@ const Corruption kCorruptions[] = {
      "pager.sha256: expected 64 lower-case hex digits"},
     {"bad time", [](nlohmann::json& j) { j["started_at"] = "yesterday"; },
      "started_at: expected an ISO-8601 UTC time"},
+    {"local time", [](nlohmann::json& j) { j["started_at"] = "2024-05-01T12:00:00"; },
+     "started_at: expected an ISO-8601 UTC time"},
+    {"empty fraction", [](nlohmann::json& j) { j["started_at"] = "2024-05-01T12:00:00.Z"; },
+     "started_at: expected an ISO-8601 UTC time"},
+    {"upper-case hash", [](nlohmann::json& j) {
+       j["pager"]["sha256"] = std::string(63, 'a') + "F";
+     },
+     "pager.sha256: expected 64 lower-case hex digits"},
     {"trace lane", [](nlohmann::json& j) {
        j["rules"][10]["counterexample"]["trace"][3].erase("lane_from");
      },

@@ -50,6 +50,33 @@ void write_file(const fs::path& file, std::string_view content) {
   out << content;
 }
 
+std::vector<std::string> start_tags(const std::string& text, const std::string& start) {
+  std::vector<std::string> tags;
+  for (std::size_t at = text.find(start); at != std::string::npos; at = text.find(start, at + 1)) {
+    std::size_t end = text.find('>', at);
+    if (end == std::string::npos) break;
+    tags.push_back(text.substr(at, end - at + 1));
+  }
+  return tags;
+}
+
+std::string attribute(const std::string& tag, const std::string& name) {
+  std::string key = " " + name + "=\"";
+  std::size_t at = tag.find(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  return tag.substr(at, tag.find('"', at) - at);
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 std::vector<std::string> list_dir(const fs::path& dir) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) {

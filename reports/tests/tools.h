@@ -46,6 +46,17 @@ std::string require_tool(const std::string& path, const std::string& package);
 std::string read_file(const std::filesystem::path& file);
 void write_file(const std::filesystem::path& file, std::string_view content);
 
+// Every start tag in `text` that begins with `start` (e.g. "<line class=\"arrow\""),
+// from '<' to its closing '>'. std::regex is avoided on purpose: GCC 12 warns
+// inside <regex> at -O2 with sanitizers, and -Werror is on.
+std::vector<std::string> start_tags(const std::string& text, const std::string& start);
+
+// The value of attribute `name` in a start tag; "" if absent.
+std::string attribute(const std::string& tag, const std::string& name);
+
+// How often `needle` occurs in `text` (overlaps counted).
+std::size_t count(const std::string& text, const std::string& needle);
+
 // Names of the entries of a directory, sorted.
 std::vector<std::string> list_dir(const std::filesystem::path& dir);
 
