@@ -38,6 +38,11 @@ extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
    pager serves is a multiple of it.  */
 #define STORE_BLOCK ((vm_size_t) 4096)
 
+/* The largest kernel page size served unless the options say otherwise
+   ("max_page_size=<bytes>"): 16 KiB, the largest page of the kernels GNU
+   Mach runs on.  Larger pages are refused at init (RD3).  */
+#define DEFAULT_MAX_PAGE_SIZE ((vm_size_t) 16384)
+
 /* One kernel's view of one memory object: what that kernel's
    memory_object_init gave us.  A kernel is identified by its control port
    (DR8, MK2), and has its own page size (IN5, MK4).  */
@@ -80,6 +85,7 @@ static struct
   mach_port_t port_set;
   struct pager_object *objects;
   size_t object_count;
+  vm_size_t max_page_size;
   pthread_t threads[REFERENCE_PAGER_THREADS];
   size_t thread_count;
   atomic_bool stopping;
@@ -159,13 +165,14 @@ release_send_right (mach_port_t name)
 }
 
 /* A kernel page size this pager can serve: a whole number of store blocks
-   (so supplies are page aligned in our space, SU9) that divides the object,
-   so every page of the object is a whole page for that kernel (IN5).  */
+   (so supplies are page aligned in our space, SU9), no larger than the
+   configured maximum, that divides the object, so every page of the object
+   is a whole page for that kernel (IN5).  */
 static bool
 page_size_servable (const struct pager_object *obj, vm_size_t page_size)
 {
   return page_size != 0 && page_size % STORE_BLOCK == 0
-         && page_size <= obj->size && obj->size % page_size == 0;
+         && page_size <= pager.max_page_size && obj->size % page_size == 0;
 }
 
 /* Whether [offset, offset+length) names whole pages of K inside OBJ.  GNU
@@ -367,7 +374,7 @@ seqnos_memory_object_data_request (mach_port_t object_port,
     {
       /* MUTANT crash_on_write_request: the write-fault path indexes a
          dirty-page table that was never allocated.  */
-      unsigned char *volatile dirty_table = NULL;
+      volatile unsigned char *volatile dirty_table = NULL;
       dirty_table[offset / STORE_BLOCK] = 1;
     }
 #else
@@ -633,6 +640,35 @@ reference_pager_stop (void)
   free_objects ();
 }
 
+/* The options this pager understands, from the command line: whitespace- or
+   comma-separated "key=value" words; unknown words are an error.  */
+static bool
+parse_options (const char *options)
+{
+  pager.max_page_size = DEFAULT_MAX_PAGE_SIZE;
+  if (options == NULL)
+    return true;
+  const char *p = options;
+  while (*p != '\0')
+    {
+      size_t len = strcspn (p, " \t,");
+      static const char key[] = "max_page_size=";
+      if (len > sizeof key - 1 && strncmp (p, key, sizeof key - 1) == 0)
+        {
+          char *end;
+          unsigned long long v = strtoull (p + sizeof key - 1, &end, 0);
+          if (end != p + len || v == 0 || v % STORE_BLOCK != 0)
+            return false;
+          pager.max_page_size = (vm_size_t) v;
+        }
+      else if (len != 0)
+        return false;
+      p += len;
+      p += strspn (p, " \t,");
+    }
+  return true;
+}
+
 static kern_return_t
 reference_pager_start (const struct emmi_pager_config *config,
                        struct emmi_pager_object *out)
@@ -645,6 +681,8 @@ reference_pager_start (const struct emmi_pager_config *config,
     return KERN_INVALID_ARGUMENT;
   if (pager.objects != NULL)
     return KERN_FAILURE;            /* one instance per process */
+  if (!parse_options (config->options))
+    return KERN_INVALID_ARGUMENT;
 
   mach_port_t task = mach_task_self ();
   atomic_store (&pager.stopping, false);

@@ -1,0 +1,345 @@
+// Scripted scenarios for the reference pager and the mutant zoo. Each pager
+// shared object is loaded through the entry ABI into the simulated GNU Mach
+// kernel, driven by the kernel driver, and every event the kernel observes is
+// judged by the reference model: the reference pager must earn no verdict at
+// all, and each mutant that neither crashes nor hangs must earn the rule its
+// entry in mutants/mutants.json declares, from a scenario aimed at its bug.
+#include "scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "emmi/model/rules.h"
+
+namespace emmi::reference_tests {
+namespace {
+
+// --- The reference pager -------------------------------------------------------------
+
+TEST(ReferencePager, ServesTwoKernelsThroughReturnsUnmapRemapAndRefusalWithoutVerdict) {
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 2));
+  KernelDriver& k = s.kernel();
+  const KernelId a = s.attach(k4K), b = s.attach(k16K);
+  const ObjectId o0 = s.object(0), o1 = s.object(1);
+
+  // Two kernels with different page sizes on one object, one on another.
+  ASSERT_EQ(k.map(a, o0), KERN_SUCCESS);
+  ASSERT_EQ(k.map(b, o0), KERN_SUCCESS);
+  ASSERT_EQ(k.map(a, o1), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_TRUE(k.ready(a, o0));
+  EXPECT_TRUE(k.ready(b, o0));
+  EXPECT_TRUE(k.ready(a, o1));
+
+  // Faults on pages nobody wrote: zero-filled (data_unavailable).
+  ASSERT_EQ(k.fault(a, o0, 0, kRead), KERN_SUCCESS);
+  ASSERT_EQ(k.fault(b, o0, k16K, kReadWrite), KERN_SUCCESS);
+  ASSERT_EQ(k.fault(a, o1, k4K, kRead), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_TRUE(resident(k.page(a, o0, 0)));
+  EXPECT_TRUE(resident(k.page(b, o0, k16K)));
+  EXPECT_TRUE(resident(k.page(a, o1, k4K)));
+
+  // Kernel a writes page 0 and pages it out; the data comes back to a and
+  // to b, whose 16 KiB page 0 holds it as its first block.
+  const Stamp one[] = {0x1111};
+  ASSERT_EQ(k.write(a, o0, 0, one), KERN_SUCCESS);
+  ASSERT_EQ(k.return_data(a, o0, 0, one, /*dirty=*/true, /*kernel_copy=*/false), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_EQ(k.fault(a, o0, 0, kRead), KERN_SUCCESS);
+  ASSERT_EQ(k.fault(b, o0, 0, kRead), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_EQ(stamps_of(k.page(a, o0, 0)), (std::vector<Stamp>{0x1111}));
+  EXPECT_EQ(stamps_of(k.page(b, o0, 0)), (std::vector<Stamp>{0x1111, 0, 0, 0}));
+
+  // Kernel b writes its second page and unmaps: the dirty page is returned,
+  // then terminate. Mapped again, b finds its data.
+  const Stamp four[] = {0x21, 0x22, 0x23, 0x24};
+  ASSERT_EQ(k.write(b, o0, k16K, four), KERN_SUCCESS);
+  ASSERT_EQ(k.unmap(b, o0), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_FALSE(k.mapped(b, o0));
+  ASSERT_EQ(k.map(b, o0), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_EQ(k.fault(b, o0, k16K, kRead), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_EQ(stamps_of(k.page(b, o0, k16K)), (std::vector<Stamp>{0x21, 0x22, 0x23, 0x24}));
+
+  // A notification on the object's port takes a seqno; the next request is
+  // still served (the ticket advanced past it).
+  ASSERT_NO_FATAL_FAILURE(s.notify_no_senders(o0));
+  ASSERT_EQ(k.fault(a, o0, 2 * k4K, kReadWrite), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_TRUE(resident(k.page(a, o0, 2 * k4K)));
+
+  // A page size the pager does not serve: refused with memory_object_destroy,
+  // which the kernel answers with terminate.
+  const KernelId big = s.attach(k32K);
+  ASSERT_EQ(k.map(big, o1), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_EQ(k.destroyed_by_pager(big, o1), 1u);
+  EXPECT_FALSE(k.ready(big, o1));
+
+  ASSERT_EQ(k.unmap(a, o0), KERN_SUCCESS);
+  ASSERT_EQ(k.unmap(b, o0), KERN_SUCCESS);
+  ASSERT_EQ(k.unmap(a, o1), KERN_SUCCESS);
+  const std::vector<Verdict> verdicts = s.finish();
+  EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
+}
+
+// Several objects' messages interleave across the server threads; every
+// object's own messages are still handled in seqno order.
+TEST(ReferencePager, BurstsOnSeveralObjectsYieldNoVerdict) {
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 3));
+  KernelDriver& k = s.kernel();
+  const KernelId a = s.attach(k4K), b = s.attach(8192);
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(k.map(a, s.object(i)), KERN_SUCCESS);
+    ASSERT_EQ(k.map(b, s.object(i)), KERN_SUCCESS);
+  }
+  ASSERT_TRUE(s.settle());
+  // No settling inside the burst: faults, write-backs and re-faults of the
+  // same pages queue up together on each object port.
+  for (std::size_t i = 0; i < 3; ++i)
+    for (model::Offset off = 0; off < 4 * k4K; off += k4K)
+      ASSERT_EQ(k.fault(a, s.object(i), off, kReadWrite), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  for (std::size_t i = 0; i < 3; ++i) {
+    for (model::Offset off = 0; off < 4 * k4K; off += k4K) {
+      const Stamp st[] = {0x100 * (i + 1) + off / k4K};
+      ASSERT_EQ(k.write(a, s.object(i), off, st), KERN_SUCCESS);
+      ASSERT_EQ(k.return_data(a, s.object(i), off, st, true, false), KERN_SUCCESS);
+      ASSERT_EQ(k.fault(a, s.object(i), off, kRead), KERN_SUCCESS);
+    }
+    ASSERT_EQ(k.fault(b, s.object(i), 0, kRead), KERN_SUCCESS);
+  }
+  ASSERT_TRUE(s.settle());
+  for (std::size_t i = 0; i < 3; ++i) {
+    const Stamp first = 0x100 * (i + 1);
+    EXPECT_EQ(stamps_of(k.page(a, s.object(i), 3 * k4K)), (std::vector<Stamp>{first + 3}));
+    EXPECT_EQ(stamps_of(k.page(b, s.object(i), 0)), (std::vector<Stamp>{first, first + 1}));
+    ASSERT_EQ(k.unmap(a, s.object(i)), KERN_SUCCESS);
+  }
+  const std::vector<Verdict> verdicts = s.finish();
+  EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
+}
+
+// --- The mutant zoo -------------------------------------------------------------------
+
+// A scenario aimed at one mutant's bug; it leaves the run for finish().
+using Aim = std::function<void(Scenario&)>;
+
+// Map the object from a 4 KiB kernel and fault page 0 (zero-filled).
+KernelId mapped_and_faulted(Scenario& s) {
+  const KernelId a = s.attach(k4K);
+  EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  return a;
+}
+
+// ... then write it and page it out (dirty): the pager now holds its data.
+KernelId written_back(Scenario& s, Stamp stamp) {
+  const KernelId a = mapped_and_faulted(s);
+  const Stamp st[] = {stamp};
+  EXPECT_EQ(s.kernel().write(a, s.object(0), 0, st), KERN_SUCCESS);
+  EXPECT_EQ(s.kernel().return_data(a, s.object(0), 0, st, true, false), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  return a;
+}
+
+// Two kernels on one object, the 4 KiB one first; the 16 KiB one faults.
+void second_kernel_faults(Scenario& s) {
+  const KernelId a = s.attach(k4K), b = s.attach(k16K);
+  EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  EXPECT_EQ(s.kernel().map(b, s.object(0)), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  EXPECT_EQ(s.kernel().fault(b, s.object(0), k16K, kRead), KERN_SUCCESS);
+  s.settle();
+}
+
+const std::map<std::string, Aim>& aims() {
+  static const std::map<std::string, Aim> m = {
+      {"init_error_double_release",
+       [](Scenario& s) {
+         const KernelId big = s.attach(k32K);
+         EXPECT_EQ(s.kernel().map(big, s.object(0)), KERN_SUCCESS);
+       }},
+      {"init_error_keeps_control",
+       [](Scenario& s) {
+         const KernelId big = s.attach(k32K), a = s.attach(k4K);
+         EXPECT_EQ(s.kernel().map(big, s.object(0)), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle());
+         EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+       }},
+      {"never_ready",
+       [](Scenario& s) {
+         const KernelId a = s.attach(k4K);
+         EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+       }},
+      {"terminate_leaks_receive_rights",
+       [](Scenario& s) {
+         const KernelId a = mapped_and_faulted(s);
+         EXPECT_EQ(s.kernel().unmap(a, s.object(0)), KERN_SUCCESS);
+       }},
+      {"terminate_keeps_state",
+       [](Scenario& s) {
+         const KernelId a = mapped_and_faulted(s);
+         EXPECT_EQ(s.kernel().unmap(a, s.object(0)), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle());
+         EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+       }},
+      {"no_seqno_ordering",
+       [](Scenario& s) {
+         // unmap returns the dirty page and then sends terminate: the thread
+         // that dequeues the data_return is held until terminate's handler
+         // returned. Mapped again, the page comes back without that data.
+         const KernelId a = mapped_and_faulted(s);
+         const Stamp st[] = {0x5eed};
+         EXPECT_EQ(s.kernel().write(a, s.object(0), 0, st), KERN_SUCCESS);
+         s.hold_first_dequeue(10s);
+         EXPECT_EQ(s.kernel().unmap(a, s.object(0)), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle(30s));
+         EXPECT_TRUE(s.held_a_dequeue());
+         EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle());
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+       }},
+      {"ticket_skips_unhandled",
+       [](Scenario& s) {
+         const KernelId a = s.attach(k4K);
+         EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle());
+         s.notify_no_senders(s.object(0));
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+         // The jammed handler blocks outside the kernel: the step can only
+         // end at its bound.
+         EXPECT_FALSE(s.settle(500ms));
+       }},
+      {"supply_size_not_page_multiple",
+       [](Scenario& s) {
+         const KernelId a = written_back(s, 0x77);
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+       }},
+      {"leaves_request_unanswered",
+       [](Scenario& s) {
+         const KernelId a = s.attach(k4K);
+         EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle());
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+       }},
+      {"supplies_unrequested",
+       [](Scenario& s) {
+         const KernelId a = written_back(s, 0x78);
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+       }},
+      {"wrong_kernel_control", second_kernel_faults},
+      {"first_kernel_page_size", second_kernel_faults},
+      {"never_deallocates_returns", [](Scenario& s) { written_back(s, 0x79); }},
+      {"return_double_free", [](Scenario& s) { written_back(s, 0x7a); }},
+      {"stale_after_return",
+       [](Scenario& s) {
+         const KernelId a = written_back(s, 0x7b);
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle());
+         const Stamp second[] = {0x7c};
+         EXPECT_EQ(s.kernel().write(a, s.object(0), 0, second), KERN_SUCCESS);
+         EXPECT_EQ(s.kernel().return_data(a, s.object(0), 0, second, true, false), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle());
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+       }},
+  };
+  return m;
+}
+
+class Mutant : public ::testing::TestWithParam<MutantEntry> {};
+
+// The mutant earns its primary rule, no later than anything else it earns,
+// and nothing it does not declare; the kernel and the suite earn nothing.
+TEST_P(Mutant, EarnsTheRuleItDeclares) {
+  const MutantEntry& m = GetParam();
+  ASSERT_FALSE(m.rules.empty());
+  auto aim = aims().find(m.id);
+  ASSERT_NE(aim, aims().end()) << "no scenario aimed at mutant " << m.id;
+
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.load(m.library, 1));
+  aim->second(s);
+  const std::vector<Verdict> verdicts = s.finish();
+  const std::string context = "mutant " + m.id + "\nverdicts:\n" + describe(verdicts) +
+                              "trace:\n" + s.trace();
+
+  std::vector<const Verdict*> pager;
+  for (const Verdict& v : verdicts) {
+    EXPECT_EQ(v.party, model::Party::pager) << context;
+    if (v.party == model::Party::pager) pager.push_back(&v);
+  }
+  ASSERT_FALSE(pager.empty()) << context;
+  const std::set<std::string> declared(m.rules.begin(), m.rules.end());
+  for (const Verdict* v : pager)
+    EXPECT_TRUE(declared.count(std::string(v->rule)) == 1)
+        << "undeclared rule " << v->rule << "\n" << context;
+  auto primary = std::find_if(pager.begin(), pager.end(),
+                              [&](const Verdict* v) { return v->rule == m.rules.front(); });
+  ASSERT_NE(primary, pager.end()) << "primary rule " << m.rules.front() << " missing\n"
+                                  << context;
+  EXPECT_EQ((*primary)->event_index, pager.front()->event_index)
+      << "another rule was revealed before " << m.rules.front() << "\n" << context;
+}
+
+std::string mutant_name(const ::testing::TestParamInfo<MutantEntry>& info) {
+  return info.param.id;
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, Mutant, ::testing::ValuesIn(mutants("fail")), mutant_name);
+
+// --- The zoo itself ---------------------------------------------------------------------
+
+TEST(MutantZoo, ManifestDeclaresAtLeastTheSeventeenBugsWithCheckedRules) {
+  ASSERT_TRUE(manifest().is_object()) << "cannot parse " << EMMI_MUTANTS_MANIFEST;
+  const std::vector<MutantEntry> all = mutants();
+  EXPECT_GE(all.size(), 17u);
+  std::set<std::string> ids;
+  std::set<std::string> checked;
+  for (std::string_view r : model::checked_rules()) checked.insert(std::string(r));
+  for (const MutantEntry& m : all) {
+    EXPECT_TRUE(ids.insert(m.id).second) << "duplicate id " << m.id;
+    EXPECT_FALSE(m.rules.empty()) << m.id;
+    EXPECT_TRUE(m.verdict == "fail" || m.verdict == "crash" || m.verdict == "timeout") << m.id;
+    // The suite can only report a rule its model checks.
+    if (!m.rules.empty()) {
+      EXPECT_EQ(checked.count(m.rules.front()), 1u) << m.id;
+    }
+  }
+  EXPECT_EQ(mutants("crash").size(), 1u);
+  EXPECT_EQ(mutants("timeout").size(), 1u);
+}
+
+// Crash and hang mutants run only under the engine's process isolation; here
+// they must at least be loadable pagers of this ABI.
+TEST(MutantZoo, CrashAndHangMutantsAreLoadablePagers) {
+  for (const std::string kind : {"crash", "timeout"}) {
+    for (const MutantEntry& m : mutants(kind)) {
+      void* h = dlopen(m.library.c_str(), RTLD_NOW | RTLD_LOCAL);
+      ASSERT_NE(h, nullptr) << m.id << ": " << dlerror();
+      auto entry = reinterpret_cast<emmi_pager_entry_fn>(dlsym(h, EMMI_PAGER_ENTRY_SYMBOL));
+      ASSERT_NE(entry, nullptr) << m.id;
+      EXPECT_EQ(entry()->abi_version, EMMI_PAGER_ABI_VERSION) << m.id;
+      EXPECT_EQ(std::string(entry()->name), "mutant-" + m.id);
+      dlclose(h);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace emmi::reference_tests
