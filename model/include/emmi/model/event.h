@@ -63,7 +63,7 @@ struct KernelSent {
   Prot access = 0;          // data_request/unlock: desired access
   bool dirty = false;       // data_return
   bool kernel_copy = false; // data_return
-  std::vector<Stamp> stamps;  // data_return: one per 4 KiB block of the range
+  std::vector<Stamp> stamps{};  // data_return: one per 4 KiB block of the range
 };
 
 // A right the message added to the pager task when it was copied out.
@@ -81,7 +81,7 @@ struct Dequeued {
   ThreadId thread;
   PortName port;
   Seqno seqno;
-  std::vector<CarriedRight> rights;
+  std::vector<CarriedRight> rights{};
   RegionId region = 0;   // 0: no out-of-line memory
   Size region_size = 0;
 };
@@ -124,7 +124,7 @@ struct ControlCalled {
   Prot lock_value = 0;
   bool precious = false;
   bool may_cache = false;
-  std::vector<Stamp> stamps;  // data_supply: one per 4 KiB block supplied
+  std::vector<Stamp> stamps{};  // data_supply: one per 4 KiB block supplied
   PortName reply_to = kNullPort;
   bool accepted = true;
 };

@@ -33,7 +33,8 @@ enum class KernelActionKind : std::uint8_t {
   map,      // send init (first map, or re-map after terminate was sent)
   fault,    // send data_request for one kernel page not resident nor requested
   evict,    // send data_return for one resident page (dirty or clean)
-  unmap,    // send terminate (after returning every resident dirty page)
+  unmap,    // send terminate (the driver first returns the pages it dirtied:
+            // the model knows residency, not dirtiness)
 };
 
 std::string_view to_string(KernelActionKind k);
@@ -58,6 +59,8 @@ struct WorldConfig {
 class Model {
  public:
   explicit Model(WorldConfig config = {});
+  // Copies are independent snapshots (engines fork the model). A moved-from
+  // Model may only be assigned to or destroyed.
   Model(const Model&);
   Model& operator=(const Model&);
   Model(Model&&) noexcept;
@@ -91,6 +94,10 @@ class Model {
   std::optional<Stamp> latest_contents(ObjectId o, Offset offset) const;
   // Out-of-line regions delivered and not yet released.
   std::size_t live_regions() const;
+  // The control and name port names (in the pager task) of the current
+  // incarnation of (o, k), once the pager has dequeued its init.
+  std::optional<PortName> control_port(ObjectId o, KernelId k) const;
+  std::optional<PortName> name_port(ObjectId o, KernelId k) const;
 
  private:
   struct State;

@@ -21,6 +21,7 @@ using RegionId = std::uint64_t;  // an out-of-line memory region delivered to th
 using Stamp = std::uint64_t;     // content token of one 4 KiB block (0 = zero-filled)
 
 inline constexpr PortName kNullPort = 0;
+inline constexpr PortName kDeadPort = ~PortName{0};  // MACH_PORT_DEAD
 
 // Contents are tracked per 4 KiB block, the smallest page size the suite
 // drives; every kernel page size is a multiple of it (4, 8 or 16 KiB).
@@ -33,7 +34,15 @@ inline constexpr KernReturn kKernInvalidArgument = 4;
 inline constexpr KernReturn kKernFailure = 5;
 inline constexpr KernReturn kKernInvalidName = 15;
 inline constexpr KernReturn kKernInvalidRight = 17;
+inline constexpr KernReturn kKernInvalidValue = 18;
+inline constexpr KernReturn kMigBadId = -303;          // demux did not know the routine
+inline constexpr KernReturn kMigBadArguments = -304;   // stub rejected the message shape
 inline constexpr KernReturn kMigNoReply = -305;
+inline constexpr KernReturn kMigDestroyRequest = -309; // "destroy the request, no reply"
+
+// vm_prot_t bits.
+inline constexpr Prot kProtRead = 1;
+inline constexpr Prot kProtWrite = 2;
 
 // The kinds of right a name can denote in a task (mach_port_right_t).
 enum class Right : std::uint8_t { send, receive, send_once, port_set, dead_name };

@@ -1,0 +1,1310 @@
+// The reference model's transitions and checks. Every check names its rule
+// through the constants of rule_table.h; SEMANTICS.md states in prose what
+// each handler below does, and the SMT encoding in properties/smt mirrors it.
+#include "emmi/model/model.h"
+
+#include <algorithm>
+#include <array>
+#include <span>
+
+#include "emmi/model/rules.h"
+#include "rule_table.h"
+#include "state.h"
+#include "text.h"
+
+namespace emmi::model {
+
+std::span<const std::string_view> checked_rules() {
+#define EMMI_MODEL_RULE_ENTRY(id, what) rule::id,
+  static constexpr std::array kRules{EMMI_MODEL_RULES(EMMI_MODEL_RULE_ENTRY)};
+#undef EMMI_MODEL_RULE_ENTRY
+  return kRules;
+}
+
+namespace detail {
+namespace {
+
+bool about_pair(MessageKind k) {
+  return k == MessageKind::init || k == MessageKind::terminate ||
+         k == MessageKind::data_request || k == MessageKind::data_unlock ||
+         k == MessageKind::data_return;
+}
+
+bool destroys_request(KernReturn code) { return code != kKernSuccess && code != kMigNoReply; }
+
+Size sat_add(Size a, Size b) { return a + b < a ? ~Size{0} : a + b; }
+
+std::string_view verb_text(Verb v) {
+  switch (v) {
+    case Verb::supplied: return "supplied";
+    case Verb::answered_unavailable: return "answered data_unavailable for";
+    case Verb::answered_error: return "answered data_error for";
+    case Verb::locked: return "lock_request'ed";
+    case Verb::released_data: return "released the returned data of";
+    case Verb::called: return "made a control call on";
+    case Verb::operated: return "operated on";
+  }
+  return "touched";
+}
+
+class Step {
+ public:
+  Step(State& s, std::vector<Verdict>& out) : s_(s), out_(out) {}
+
+  void operator()(const KernelAttached& e);
+  void operator()(const ObjectOffered& e);
+  void operator()(const KernelSent& e);
+  void operator()(const Dequeued& e);
+  void operator()(const HandlerReturned& e);
+  void operator()(const ControlCalled& e);
+  void operator()(const PortOperated& e);
+  void operator()(const MemoryReleased& e);
+
+ private:
+  void report(std::string_view rule, Party party, std::string explanation) {
+    out_.push_back(Verdict{rule, party, std::move(explanation), s_.events});
+  }
+
+  std::string kernel_text(std::uint32_t kidx) const { return dec(s_.kernels[kidx].id); }
+  std::string pair_text(const Pair& p) const {
+    return cat("object ", dec(p.object), " / kernel ", kernel_text(p.kernel));
+  }
+  std::string port_text(PortName n) const;
+  // " (thread 2 handling data_request seqno 3)", or "" between messages.
+  std::string handling(const ThreadRec& t) const {
+    if (!t.cur.busy) return cat(" (thread ", dec(t.id), ")");
+    return cat(" (thread ", dec(t.id), " handling ", to_string(t.cur.msg.kind), " seqno ",
+               dec(t.cur.seqno), ")");
+  }
+  std::string message_text(const Current& c) const {
+    return cat(to_string(c.msg.kind), " seqno ", dec(c.seqno), " on ", port_text(c.port));
+  }
+
+  void add_rights(const std::vector<CarriedRight>& rights);
+  void remove_receive(PortRec& r);
+  void finish(ThreadRec& t, KernReturn code);
+  void check_init_rights(const Dequeued& e, std::uint32_t inc_index);
+  bool names_collide(PortName n, std::uint32_t inc_index) const;
+
+  // SQ7: the thread's current message touches a resource.
+  bool attributable(const Current& c, ObjectId object) const {
+    return c.busy && object < s_.objects.size() && s_.objects[object].port == c.port &&
+           c.port != kNullPort;
+  }
+  // `resource()` words the resource, only when a verdict needs it.
+  template <class Describe>
+  bool touch(Touch& t, const Current& c, Verb verb, Describe resource);
+
+  void control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th);
+  std::uint32_t other_kernel_unit(const Pair& p, Offset off, Size size) const;
+
+  State& s_;
+  std::vector<Verdict>& out_;
+};
+
+std::string Step::port_text(PortName n) const {
+  const PortRec* r = s_.find_port(n);
+  if (r != nullptr) {
+    if (r->role == Role::object) return cat("object port ", hex(n), " of object ", dec(r->owner));
+    if (r->role == Role::control || r->role == Role::name) {
+      const Pair& p = s_.pairs[s_.incarnations[r->owner].pair];
+      return cat(r->role == Role::control ? "control " : "name port ", hex(n), " of ", pair_text(p));
+    }
+  }
+  return cat("port ", hex(n));
+}
+
+// --- set-up -----------------------------------------------------------------
+
+void Step::operator()(const KernelAttached& e) {
+  if (s_.kernel_index(e.kernel) != kNoIndex) {
+    report(rule::PS1, Party::suite, cat("kernel ", dec(e.kernel), " attached twice"));
+    return;
+  }
+  if (e.page_size == 0 || e.page_size % kBlockSize != 0) {
+    report(rule::PS1, Party::suite,
+           cat("kernel ", dec(e.kernel), " has page size ", hex(e.page_size),
+               ", not a positive multiple of 0x1000"));
+    return;
+  }
+  if (s_.config.object_size % e.page_size != 0)
+    report(rule::PS1, Party::suite,
+           cat("object size ", hex(s_.config.object_size), " is not a multiple of kernel ",
+               dec(e.kernel), "'s page size ", hex(e.page_size)));
+  auto kidx = static_cast<std::uint32_t>(s_.kernels.size());
+  s_.kernels.push_back({e.kernel, e.page_size});
+  std::size_t pages = (s_.config.object_size + e.page_size - 1) / e.page_size;
+  for (ObjectId o = 0; o < s_.config.objects; ++o) {
+    Pair p;
+    p.object = o;
+    p.kernel = kidx;
+    p.pages.assign(pages, PageState::absent);
+    p.prot.assign(pages, 0);
+    p.req.assign(pages, 0);
+    s_.pairs.push_back(std::move(p));
+  }
+}
+
+void Step::operator()(const ObjectOffered& e) {
+  if (e.object >= s_.config.objects) {
+    report(rule::IN7, Party::suite,
+           cat("object ", dec(e.object), " offered, but the world has ", dec(s_.config.objects),
+               " objects"));
+    return;
+  }
+  ObjectRec& obj = s_.objects[e.object];
+  if (obj.offered || e.port == kNullPort || e.port == kDeadPort) {
+    report(rule::IN7, Party::suite,
+           cat("object ", dec(e.object), " offered ", obj.offered ? "twice" : "with a null port"));
+    return;
+  }
+  PortRec& r = s_.port(e.port);
+  if (r.role != Role::none) {
+    report(rule::IN7, Party::suite,
+           cat("object ", dec(e.object), " offered on ", port_text(e.port)));
+    return;
+  }
+  r.role = Role::object;
+  r.owner = e.object;
+  if (!r.receive) {  // not reported by an earlier allocate: the counter starts now
+    r.receive = true;
+    r.next = 0;
+    r.fresh = true;
+  }
+  obj.port = e.port;
+  obj.offered = true;
+}
+
+// --- kernel -> pager ----------------------------------------------------------
+
+// The index of another kernel mapping the same object whose page size makes
+// (off, size) whole pages although `p`'s page size does not (MK4, PS2), or
+// kNoIndex.
+std::uint32_t Step::other_kernel_unit(const Pair& p, Offset off, Size size) const {
+  for (std::uint32_t k = 0; k < s_.kernels.size(); ++k) {
+    if (k == p.kernel) continue;
+    Size ps = s_.kernels[k].page_size;
+    if (ps == s_.page_size_of(p)) continue;
+    if (s_.pair(p.object, k).current == kNoIndex) continue;
+    if (off % ps == 0 && size % ps == 0 && size != 0) return k;
+  }
+  return kNoIndex;
+}
+
+void Step::operator()(const KernelSent& e) {
+  PortRec* dest = s_.find_port(e.destination);
+  if (!about_pair(e.kind)) {
+    // Completions and notifications: the kernel can only send where the
+    // pager holds a receive right. A reply port the model has not seen
+    // allocated (e.g. from mach_reply_port) is adopted with a fresh counter.
+    PortRec& r = dest != nullptr ? *dest : s_.port(e.destination);
+    if (!r.receive) {
+      r.receive = true;
+      r.next = 0;
+      r.fresh = true;
+    }
+    r.queue.push_back(Queued{e.kind, kNoIndex, e.object, e.offset, e.length});
+    return;
+  }
+
+  std::uint32_t kidx = s_.kernel_index(e.kernel);
+  if (kidx == kNoIndex || e.object >= s_.config.objects) {
+    report(kidx == kNoIndex ? rule::IN1 : rule::IN7, Party::suite,
+           cat(to_string(e.kind), " from kernel ", dec(e.kernel), " for object ", dec(e.object),
+               ": ", kidx == kNoIndex ? "that kernel never attached" : "no such object"));
+    return;
+  }
+  if (dest == nullptr || !dest->receive) {
+    // IN7: the kernel sends on its send right to the object port; it cannot
+    // address a port the pager no longer has.
+    report(rule::IN7, Party::kernel,
+           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for object ",
+               dec(e.object), " to ", port_text(e.destination),
+               ", for which the pager holds no receive right"));
+    return;
+  }
+  const ObjectRec& obj = s_.objects[e.object];
+  if (obj.port != e.destination)
+    report(rule::IN7, Party::kernel,
+           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for object ",
+               dec(e.object), " to ", port_text(e.destination), ", not to its object port ",
+               hex(obj.port)));
+
+  const std::uint32_t sent = ++s_.objects[e.object].sent;  // FIFO position on the object port
+  Pair& p = s_.pair(e.object, kidx);
+  std::uint32_t pair_index = static_cast<std::uint32_t>(&p - s_.pairs.data());
+  Size ps = s_.page_size_of(p);
+  std::uint32_t inc = p.current;
+
+  auto clear_pages = [&] {
+    std::fill(p.pages.begin(), p.pages.end(), PageState::absent);
+    std::fill(p.prot.begin(), p.prot.end(), Prot{0});
+  };
+
+  switch (e.kind) {
+    case MessageKind::init:
+      // IN1: one init per (object, kernel) until terminate; GNU Mach queues a
+      // re-init behind the terminate (gnumach-kernel.md, 3a).
+      if (p.life == Lifecycle::initialised || p.life == Lifecycle::ready)
+        report(rule::IN1, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent a second init for ", pair_text(p),
+                   " while it is ", to_string(p.life)));
+      inc = static_cast<std::uint32_t>(s_.incarnations.size());
+      s_.incarnations.push_back(Incarnation{pair_index});
+      p.current = inc;
+      p.life = Lifecycle::initialised;
+      p.destroy_requested = false;
+      clear_pages();
+      break;
+
+    case MessageKind::terminate:
+      if (p.life == Lifecycle::uninitialised) {
+        report(rule::IN1, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent terminate for ", pair_text(p),
+                   " before any init"));
+        inc = kNoIndex;
+        break;
+      }
+      if (p.life == Lifecycle::terminating || p.life == Lifecycle::terminated) {
+        report(rule::TM8, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent a second terminate for ", pair_text(p)));
+        inc = kNoIndex;
+        break;
+      }
+      // The kernel forgets the mapping: outstanding requests are no longer
+      // waited for and resident pages are gone (all returns came first, 3d).
+      p.life = Lifecycle::terminating;
+      s_.incarnations[inc].terminate_sent = true;
+      clear_pages();
+      break;
+
+    default: {  // data_request, data_unlock, data_return
+      if (p.life == Lifecycle::uninitialised) {
+        report(rule::IN1, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for ", pair_text(p),
+                   " before init"));
+        inc = kNoIndex;
+        break;
+      }
+      if (p.life == Lifecycle::terminating || p.life == Lifecycle::terminated) {
+        report(rule::TM8, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for ", pair_text(p),
+                   " after terminate"));
+        inc = kNoIndex;
+        break;
+      }
+      if (e.kind != MessageKind::data_return && p.life == Lifecycle::initialised)
+        report(rule::RD1, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " at offset ",
+                   hex(e.offset), " for ", pair_text(p), " before the pager made it ready"));
+      if (e.offset % ps != 0 || e.length % ps != 0 || e.length == 0) {
+        std::uint32_t other = other_kernel_unit(p, e.offset, e.length);
+        report(other != kNoIndex ? rule::PS2 : rule::PS1, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " offset ",
+                   hex(e.offset), " length ", hex(e.length), " for ", pair_text(p),
+                   ": not whole pages of its page size ", hex(ps),
+                   other != kNoIndex ? cat(" (whole pages of kernel ", kernel_text(other), "'s)")
+                                     : std::string()));
+      }
+      Size end = sat_add(e.offset, e.length);
+      if (end > s_.config.object_size && e.kind != MessageKind::data_return)
+        report(rule::DR1, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for [", hex(e.offset),
+                   ", ", hex(end), ") of ", pair_text(p), ", beyond the object's size ",
+                   hex(s_.config.object_size)));
+      std::size_t first = e.offset / ps;
+      std::size_t last = std::min<std::size_t>(p.pages.size(), (end + ps - 1) / ps);
+      if (e.kind == MessageKind::data_request) {
+        for (std::size_t i = first; i < last; ++i) {
+          // A page the model thinks resident was dropped silently (RT3);
+          // a page already requested merges (GNU Mach never sends one).
+          if (p.pages[i] == PageState::requested) {
+            p.prot[i] |= e.access;
+          } else {
+            p.prot[i] = e.access;
+            p.req[i] = sent;
+          }
+          p.pages[i] = PageState::requested;
+        }
+      } else if (e.kind == MessageKind::data_return) {
+        // RT1: the kernel writes back only pages it holds.
+        Offset not_held = ~Offset{0};
+        for (std::size_t i = first; i < last; ++i) {
+          if (p.pages[i] != PageState::resident) {
+            not_held = std::min<Offset>(not_held, i * ps);
+            continue;
+          }
+          p.pages[i] = PageState::absent;
+          p.prot[i] = 0;
+        }
+        if (not_held == ~Offset{0} && end > s_.config.object_size)
+          not_held = std::max<Offset>(e.offset, s_.config.object_size);
+        if (not_held != ~Offset{0})
+          report(rule::RT1, Party::kernel,
+                 cat("kernel ", dec(e.kernel), " returned page ", hex(not_held), " of ",
+                     pair_text(p), ", which it does not hold"));
+        // The latest contents of each block, as the kernel sent them (RT4).
+        if (e.offset % kBlockSize == 0 && e.length % kBlockSize == 0) {
+          std::size_t blocks = e.length / kBlockSize;
+          if (e.stamps.size() != blocks)
+            report(rule::RT4, Party::suite,
+                   cat("data_return of ", pair_text(p), " at ", hex(e.offset), " carries ",
+                       dec(e.stamps.size()), " block stamps for ", dec(blocks), " blocks"));
+          ObjectRec& o = s_.objects[e.object];
+          std::size_t b0 = e.offset / kBlockSize;
+          for (std::size_t i = 0; i < std::min(blocks, e.stamps.size()); ++i) {
+            if (b0 + i >= o.blocks.size()) break;
+            o.blocks[b0 + i].record(sent, e.stamps[i]);
+          }
+        }
+      }
+      break;
+    }
+  }
+  dest->queue.push_back(Queued{e.kind, inc, e.object, e.offset, e.length});
+}
+
+// --- dequeue -------------------------------------------------------------------
+
+void Step::add_rights(const std::vector<CarriedRight>& rights) {
+  for (const CarriedRight& c : rights) {
+    if (c.name == kNullPort || c.name == kDeadPort) continue;
+    PortRec& r = s_.port(c.name);
+    switch (c.right) {
+      case Right::send: ++r.send; break;
+      case Right::send_once: ++r.send_once; break;
+      case Right::dead_name: ++r.dead; break;
+      case Right::receive:
+        // SQ5: a receive right moved into the pager task starts at seqno 0.
+        r.receive = true;
+        r.next = 0;
+        r.fresh = true;
+        r.queue.clear();
+        r.head = 0;
+        break;
+      case Right::port_set: break;
+    }
+  }
+}
+
+// Removing a receive right while send rights remain under the same name turns
+// them into a dead name with the same user references (Mach's ipc_right).
+void Step::remove_receive(PortRec& r) {
+  r.receive = false;
+  r.dead += r.send;
+  r.send = 0;
+  r.queue.clear();
+  r.head = 0;
+}
+
+bool Step::names_collide(PortName n, std::uint32_t inc_index) const {
+  const PortRec* r = s_.find_port(n);
+  if (r == nullptr || r->role == Role::none) return false;
+  if (r->role == Role::object) return true;
+  if (r->owner == inc_index) return false;
+  const Incarnation& other = s_.incarnations[r->owner];
+  bool held = r->receive || r->send != 0 || r->dead != 0;
+  return !other.terminate_dequeued || held;
+}
+
+void Step::check_init_rights(const Dequeued& e, std::uint32_t inc_index) {
+  Incarnation& inc = s_.incarnations[inc_index];
+  const Pair& p = s_.pairs[inc.pair];
+  for (const CarriedRight& c : e.rights)
+    if (c.right == Right::receive)
+      report(rule::IN4, Party::kernel,
+             cat("init seqno ", dec(e.seqno), " of ", pair_text(p), " moved the receive right ",
+                 hex(c.name), " to the pager; the kernel keeps the control receive right"));
+  if (e.rights.size() < 2 || e.rights[0].right != Right::send ||
+      e.rights[1].right != Right::send) {
+    report(rule::IN3, Party::kernel,
+           cat("init seqno ", dec(e.seqno), " of ", pair_text(p),
+               " does not carry send rights to a control and a name port"));
+    return;
+  }
+  PortName control = e.rights[0].name;
+  PortName name = e.rights[1].name;
+  if (control == name || names_collide(control, inc_index))
+    report(rule::IN8, Party::kernel,
+           cat("init seqno ", dec(e.seqno), " of ", pair_text(p), " gave control ", hex(control),
+               ", which is already ",
+               control == name ? std::string("its name port") : port_text(control)));
+  if (control != name && names_collide(name, inc_index))
+    report(rule::MK1, Party::kernel,
+           cat("init seqno ", dec(e.seqno), " of ", pair_text(p), " gave name port ", hex(name),
+               ", which is already ", port_text(name)));
+  inc.control = control;
+  inc.name = name;
+  PortRec& c = s_.port(control);
+  c.role = Role::control;
+  c.owner = inc_index;
+  c.touch = Touch{};
+  if (name != control) {
+    PortRec& n = s_.port(name);
+    n.role = Role::name;
+    n.owner = inc_index;
+    n.touch = Touch{};
+  }
+}
+
+void Step::operator()(const Dequeued& e) {
+  ThreadRec& th = s_.thread(e.thread);
+  // A thread that dequeues again has finished its previous message.
+  if (th.cur.busy) finish(th, kKernSuccess);
+
+  PortRec* rp = s_.find_port(e.port);
+  Queued m{MessageKind::other, kNoIndex, 0, 0, 0};
+  if (rp == nullptr || !rp->receive || rp->head >= rp->queue.size()) {
+    // The simulated kernel delivered a message the model never saw sent;
+    // the thread still handles "something", so its effects stay attributed.
+    report(rule::SQ6, Party::suite,
+           cat("thread ", dec(e.thread), " dequeued seqno ", dec(e.seqno), " from ",
+               port_text(e.port), ", where nothing is queued"));
+  } else {
+    PortRec& r = *rp;
+    m = r.queue[r.head++];
+    if (r.head == r.queue.size()) {  // drained: reuse the storage
+      r.queue.clear();
+      r.head = 0;
+    }
+    if (e.seqno != r.next) {
+      std::string_view rl = r.role == Role::object ? rule::SQ1 : rule::SQ2;
+      std::string why;
+      if (r.fresh && r.next == 0) {
+        rl = rule::SQ5;
+        why = "the first message since the receive right was created or moved must carry 0";
+      } else if (e.seqno > r.next) {
+        rl = rule::SQ6;
+        why = cat("seqnos ", dec(r.next), "..", dec(e.seqno - 1), " were skipped");
+      } else {
+        why = cat("expected ", dec(r.next));
+      }
+      report(rl, Party::kernel,
+             cat(to_string(m.kind), " dequeued from ", port_text(e.port), " by thread ",
+                 dec(e.thread), " carries seqno ", dec(e.seqno), ": ", why));
+    }
+    r.next = e.seqno + 1;
+    r.fresh = false;
+  }
+
+  th.cur.busy = true;
+  th.cur.msg = m;
+  th.cur.port = e.port;
+  th.cur.seqno = e.seqno;
+  th.cur.region = e.region;
+  th.cur.rights.assign(e.rights.begin(), e.rights.end());
+
+  if (m.incarnation != kNoIndex) {
+    std::uint32_t inc_index = m.incarnation;
+    switch (m.kind) {
+      case MessageKind::init:
+        check_init_rights(e, inc_index);
+        s_.incarnations[inc_index].init_dequeued = true;
+        s_.incarnations[inc_index].init_seqno = e.seqno;
+        break;
+      case MessageKind::terminate: {
+        Incarnation& inc = s_.incarnations[inc_index];
+        Pair& p = s_.pairs[inc.pair];
+        // TM3: terminate moves the receive rights of this incarnation's
+        // control and name ports (GNU Mach: MOVE_RECEIVE for both).
+        bool ok = e.rights.size() >= 2 && e.rights[0].name == inc.control &&
+                  e.rights[0].right == Right::receive && e.rights[1].name == inc.name &&
+                  e.rights[1].right == Right::receive;
+        if (!ok)
+          report(rule::TM3, Party::kernel,
+                 cat("terminate seqno ", dec(e.seqno), " of ", pair_text(p),
+                     " does not move the receive rights of control ", hex(inc.control),
+                     " and name port ", hex(inc.name)));
+        inc.terminate_dequeued = true;
+        inc.terminate_seqno = e.seqno;
+        if (p.current == inc_index) p.life = Lifecycle::terminated;
+        break;
+      }
+      default: {  // data_request, data_unlock, data_return carry the control (MAKE_SEND)
+        const Incarnation& inc = s_.incarnations[inc_index];
+        if (inc.init_dequeued && inc.control != kNullPort &&
+            (e.rights.empty() || e.rights[0].name != inc.control ||
+             e.rights[0].right != Right::send))
+          report(rule::MK2, Party::kernel,
+                 cat(to_string(m.kind), " seqno ", dec(e.seqno), " from kernel ",
+                     kernel_text(s_.pairs[inc.pair].kernel), " carries ",
+                     e.rights.empty() ? std::string("no right") : port_text(e.rights[0].name),
+                     " instead of a send right to control ", hex(inc.control)));
+        break;
+      }
+    }
+  }
+  add_rights(e.rights);
+
+  if (e.region != 0) {
+    RegionRec* reg = s_.find_region(e.region);
+    if (reg != nullptr && reg->state == RegionState::live)
+      report(rule::PR8, Party::suite,
+             cat("region ", hex(e.region), " delivered again while still mapped"));
+    RegionRec fresh{e.region, RegionState::live, m, e.port, e.seqno};
+    if (reg != nullptr) {
+      *reg = fresh;
+    } else {
+      s_.region_index.insert(e.region, static_cast<std::uint32_t>(s_.regions.size()));
+      s_.regions.push_back(fresh);
+    }
+  }
+}
+
+// --- handler return --------------------------------------------------------------
+
+void Step::finish(ThreadRec& t, KernReturn code) {
+  Current& c = t.cur;
+  c.busy = false;
+  if (!destroys_request(code)) return;
+
+  // The pager refused a request it must be prepared for after init (IN2).
+  if (c.msg.incarnation != kNoIndex &&
+      (c.msg.kind == MessageKind::data_request || c.msg.kind == MessageKind::data_unlock ||
+       c.msg.kind == MessageKind::data_return))
+    report(rule::IN2, Party::pager,
+           cat(message_text(c), " returned ", code_name(code),
+               ": after init the pager must accept the kernel's requests"));
+
+  // mach_msg_server destroys the request: every right and the out-of-line
+  // memory it carried (X2: for every routine). Whatever the pager already
+  // released is released twice.
+  std::string_view twice = c.msg.kind == MessageKind::init ? rule::V1
+                           : code == kMigDestroyRequest    ? rule::V2
+                                                           : rule::V3;
+  for (const CarriedRight& cr : c.rights) {
+    if (cr.name == kNullPort || cr.name == kDeadPort) continue;
+    PortRec& r = s_.port(cr.name);
+    bool had = false;
+    switch (cr.right) {
+      case Right::send:
+        if (r.send > 0) { --r.send; had = true; }
+        else if (r.dead > 0) { --r.dead; had = true; }  // its port died meanwhile
+        break;
+      case Right::send_once:
+        if (r.send_once > 0) { --r.send_once; had = true; }
+        break;
+      case Right::receive:
+        if (r.receive) { remove_receive(r); had = true; }
+        break;
+      case Right::dead_name:
+        if (r.dead > 0) { --r.dead; had = true; }
+        break;
+      case Right::port_set: had = true; break;
+    }
+    if (!had)
+      report(twice, Party::pager,
+             cat(message_text(c), " returned ", code_name(code),
+                 ", so mach_msg_server released its ", to_string(cr.right), " right to ",
+                 port_text(cr.name), ", which the pager had already released"));
+  }
+  if (c.region != 0) {
+    RegionRec* reg = s_.find_region(c.region);
+    if (reg != nullptr) {
+      if (reg->state == RegionState::released)
+        report(rule::V4, Party::pager,
+               cat(message_text(c), " returned ", code_name(code),
+                   ", so mach_msg_server freed its out-of-line memory ", hex(c.region),
+                   ", which the pager had already released"));
+      reg->state = RegionState::freed_by_server;
+    }
+  }
+  if (c.msg.kind == MessageKind::init && c.msg.incarnation != kNoIndex) {
+    Incarnation& inc = s_.incarnations[c.msg.incarnation];
+    inc.init_failed = true;
+    inc.init_code = code;
+  }
+}
+
+void Step::operator()(const HandlerReturned& e) {
+  ThreadRec& th = s_.thread(e.thread);
+  if (!th.cur.busy) {
+    report(rule::V3, Party::suite,
+           cat("thread ", dec(e.thread), " returned ", code_name(e.code),
+               " without a dequeued message"));
+    return;
+  }
+  finish(th, e.code);
+}
+
+// --- control calls -------------------------------------------------------------------
+
+template <class Describe>
+bool Step::touch(Touch& t, const Current& c, Verb verb, Describe resource) {
+  std::uint32_t mine = c.seqno + 1;
+  if (t.port != c.port) t = Touch{0, c.port};  // seqnos of two ports do not compare
+  bool crossed = t.seqno_plus1 > mine;
+  if (crossed)
+    report(rule::SQ7, Party::pager,
+           cat(to_string(c.msg.kind), " seqno ", dec(c.seqno), " ", verb_text(verb), " ", resource(),
+               " after ", to_string(t.kind), " seqno ", dec(t.seqno_plus1 - 1), " ",
+               verb_text(t.verb), " it (", port_text(c.port), ")"));
+  if (mine > t.seqno_plus1) t = Touch{mine, c.port, c.msg.kind, verb};
+  return crossed;
+}
+
+void Step::operator()(const ControlCalled& e) {
+  ThreadRec& th = s_.thread(e.thread);
+  PortRec* rec = s_.find_port(e.control);
+  std::string_view wrong_port = e.call == ControlCall::data_supply ? rule::SU12 : rule::DR8;
+
+  // The call never reached a live control port: the kernel must refuse it.
+  auto kernel_disagrees = [&] {
+    report(wrong_port, Party::suite,
+           cat("simulated kernel accepted ", to_string(e.call), " on ", port_text(e.control),
+               "; the model expects it refused"));
+  };
+
+  if (rec == nullptr || rec->role != Role::control) {
+    report(wrong_port, Party::pager,
+           cat(to_string(e.call), " on ", port_text(e.control), handling(th),
+               ": not a control port the kernel gave"));
+    if (e.accepted) kernel_disagrees();
+    return;
+  }
+  const Incarnation& inc = s_.incarnations[rec->owner];
+  if (inc.init_failed) {
+    // IN9: mach_msg_server released init's control reference.
+    report(rule::IN9, Party::pager,
+           cat("init seqno ", dec(inc.init_seqno), " returned ", code_name(inc.init_code),
+               " but the pager used ", port_text(e.control), " afterwards: ", to_string(e.call),
+               handling(th)));
+    if (e.accepted) kernel_disagrees();
+    return;
+  }
+  if (inc.terminate_dequeued) {
+    report(rule::TM8, Party::pager,
+           cat(to_string(e.call), " on ", port_text(e.control), handling(th),
+               " after terminate seqno ", dec(inc.terminate_seqno), " was dequeued"));
+    if (e.accepted) kernel_disagrees();
+    return;
+  }
+  if (rec->send == 0 && !rec->receive) {
+    report(wrong_port, Party::pager,
+           cat(to_string(e.call), " on ", port_text(e.control), handling(th),
+               ": the pager no longer holds a right to it"));
+    if (e.accepted) kernel_disagrees();
+    return;
+  }
+  control_call(e, *rec, th);
+}
+
+void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
+  Incarnation& inc = s_.incarnations[rec.owner];
+  Pair& p = s_.pairs[inc.pair];
+  const Size ps = s_.page_size_of(p);
+  // The kernel still serves this control port only for the current
+  // incarnation until it sends terminate (vm_object_lookup fails afterwards).
+  // After memory_object_destroy the kernel has removed the port's
+  // association too (gnumach-kernel.md, 3b) and only owes the terminate.
+  const bool live = p.current == rec.owner && !p.destroy_requested &&
+                    (p.life == Lifecycle::initialised || p.life == Lifecycle::ready);
+  const bool ranged = e.call == ControlCall::data_supply ||
+                      e.call == ControlCall::data_unavailable ||
+                      e.call == ControlCall::data_error || e.call == ControlCall::lock_request;
+  const bool answers = ranged && e.call != ControlCall::lock_request;
+  // Only worded when a verdict needs it: this is the hot path.
+  auto where = [&] {
+    return cat(to_string(e.call), " on ", port_text(e.control), " at offset ", hex(e.offset),
+               " size ", hex(e.size), handling(th));
+  };
+
+  bool sizes_ok = true;
+  if (ranged && (e.offset % ps != 0 || e.size % ps != 0)) {
+    sizes_ok = false;
+    std::uint32_t other = other_kernel_unit(p, e.offset, e.size);
+    if (other != kNoIndex) {
+      // MK4: whole pages of another kernel of this object, not of this one
+      // (PS2: each kernel has its own unit).
+      report(rule::MK4, Party::pager,
+             cat(where(), " uses kernel ", kernel_text(other), "'s page size ",
+                 hex(s_.kernels[other].page_size), " instead of kernel ", kernel_text(p.kernel),
+                 "'s ", hex(ps)));
+    } else {
+      if (e.size % ps != 0) {
+        std::string_view r = e.call == ControlCall::data_supply        ? rule::SU4
+                             : e.call == ControlCall::data_unavailable ? rule::UN4
+                             : e.call == ControlCall::data_error       ? rule::ER5
+                                                                       : rule::PS1;
+        report(r, Party::pager, cat(where(), ": size is not whole pages of ", hex(ps)));
+      }
+      if (e.offset % ps != 0)
+        report(rule::IN5, Party::pager, cat(where(), ": offset is not a multiple of ", hex(ps)));
+    }
+  }
+  if (e.call == ControlCall::data_supply && e.size % kBlockSize == 0 &&
+      e.stamps.size() != e.size / kBlockSize)
+    report(rule::RT4, Party::suite,
+           cat(where(), " carries ", dec(e.stamps.size()), " block stamps for ",
+               dec(e.size / kBlockSize), " blocks"));
+
+  const Size end = sat_add(e.offset, e.size);
+  const std::size_t first = e.offset / ps;
+  const std::size_t last = std::min<std::size_t>(p.pages.size(), (end + ps - 1) / ps);
+  bool all_requested = true;
+
+  if (answers && live) {
+    // Which kernel pages of the range this pair requested (SU1, DR4, DR5),
+    // another kernel requested (DR8), or nobody did.
+    std::size_t answered = 0;
+    Offset foreign_at = 0, resident_at = 0, unrequested_at = 0;
+    std::uint32_t foreign_kernel = kNoIndex;
+    bool resident = false, unrequested = end > s_.config.object_size && e.size != 0;
+    if (unrequested) unrequested_at = std::max<Offset>(e.offset, s_.config.object_size);
+    for (std::size_t i = first; i < last; ++i) {
+      if (p.pages[i] == PageState::requested) {
+        ++answered;
+        continue;
+      }
+      Offset lo = std::max<Offset>(i * ps, e.offset), hi = std::min<Offset>((i + 1) * ps, end);
+      std::uint32_t who = kNoIndex;
+      for (std::uint32_t k = 0; k < s_.kernels.size() && who == kNoIndex; ++k) {
+        if (k == p.kernel) continue;
+        const Pair& q = s_.pair(p.object, k);
+        Size qps = s_.kernels[k].page_size;
+        for (std::size_t j = lo / qps; j < q.pages.size() && j * qps < hi; ++j)
+          if (q.pages[j] == PageState::requested) { who = k; break; }
+      }
+      if (who != kNoIndex) {
+        if (foreign_kernel == kNoIndex) { foreign_kernel = who; foreign_at = lo; }
+      } else if (p.pages[i] == PageState::resident) {
+        if (!resident) resident_at = i * ps;
+        resident = true;
+      } else {
+        if (!unrequested || unrequested_at > i * ps) unrequested_at = i * ps;
+        unrequested = true;
+      }
+    }
+    all_requested = foreign_kernel == kNoIndex && !resident && !unrequested;
+    if (foreign_kernel != kNoIndex)
+      report(rule::DR8, Party::pager,
+             cat(where(), " answers kernel ", kernel_text(foreign_kernel), "'s request at ",
+                 hex(foreign_at), " on kernel ", kernel_text(p.kernel),
+                 "'s control port (MK2: the control port names the kernel)"));
+    if (resident || unrequested) {
+      std::uint32_t other = kNoIndex;
+      if (sizes_ok && answered > 0) {
+        for (std::uint32_t k = 0; k < s_.kernels.size() && other == kNoIndex; ++k) {
+          Size kps = s_.kernels[k].page_size;
+          if (k != p.kernel && kps > ps && s_.pair(p.object, k).current != kNoIndex &&
+              e.offset % kps == 0 && e.size == kps)
+            other = k;
+        }
+      }
+      if (other != kNoIndex) {
+        report(rule::MK4, Party::pager,
+               cat(where(), " answers with kernel ", kernel_text(other), "'s page size ",
+                   hex(s_.kernels[other].page_size), " where kernel ", kernel_text(p.kernel),
+                   " requested pages of ", hex(ps)));
+      } else if (e.call == ControlCall::data_supply) {
+        if (resident)
+          report(rule::SU2, Party::pager,
+                 cat(where(), " overwrites page ", hex(resident_at),
+                     ", which the kernel holds and did not request"));
+        if (unrequested)
+          report(rule::SU1, Party::pager,
+                 cat(where(), " supplies page ", hex(unrequested_at), ", which kernel ",
+                     kernel_text(p.kernel), " did not request"));
+      } else {
+        report(e.call == ControlCall::data_unavailable ? rule::DR5 : rule::DR4, Party::pager,
+               cat(where(), " answers page ", hex(resident ? resident_at : unrequested_at),
+                   ", for which kernel ", kernel_text(p.kernel), " has no outstanding request"));
+      }
+    }
+
+    // RT4: the pager serves what the kernel last returned before it sent the
+    // request being answered (a return queued behind the request is not
+    // yet the pager's to know).
+    if (e.offset % kBlockSize == 0 && e.call != ControlCall::data_error) {
+      const ObjectRec& o = s_.objects[p.object];
+      std::size_t b0 = e.offset / kBlockSize;
+      std::size_t nb = std::min<std::size_t>(o.blocks.size() > b0 ? o.blocks.size() - b0 : 0,
+                                             e.size / kBlockSize);
+      for (std::size_t i = 0; i < nb; ++i) {
+        std::size_t page = (b0 + i) * kBlockSize / ps;
+        std::uint32_t q = page < p.pages.size() && p.pages[page] == PageState::requested
+                              ? p.req[page]
+                              : ~std::uint32_t{0};
+        Stamp want = 0;
+        if (!o.blocks[b0 + i].expected(q, want)) continue;
+        bool bad = e.call == ControlCall::data_supply
+                       ? (i < e.stamps.size() && e.stamps[i] != want)
+                       : want != 0;
+        if (bad) {
+          report(rule::RT4, Party::pager,
+                 cat(where(), " serves block ", hex((b0 + i) * kBlockSize), " of object ",
+                     dec(p.object), " with ",
+                     e.call == ControlCall::data_supply ? hex(e.stamps[i]) : std::string("zeros"),
+                     " but the kernel last returned ", hex(want)));
+          break;
+        }
+      }
+    }
+  }
+
+  // Does the simulated kernel agree the call reached a live control port?
+  const bool expect_refused = !live;
+  const bool expect_accepted = live && sizes_ok && all_requested &&
+                               e.call != ControlCall::lock_request;
+  if ((expect_refused && e.accepted) || (expect_accepted && !e.accepted))
+    report(e.call == ControlCall::data_supply ? rule::SU12 : rule::DR8, Party::suite,
+           cat("simulated kernel ", e.accepted ? "accepted" : "refused", " ", where(),
+               "; the model expects it ", e.accepted ? "refused" : "accepted"));
+
+  if (live && e.accepted) {
+    switch (e.call) {
+      case ControlCall::ready:
+      case ControlCall::change_attributes:
+        if (p.life == Lifecycle::initialised) p.life = Lifecycle::ready;
+        p.ever_ready = true;
+        break;
+      case ControlCall::destroy: p.destroy_requested = true; break;
+      case ControlCall::data_supply:
+        for (std::size_t i = first; i < last; ++i) {
+          if (p.pages[i] == PageState::resident) continue;  // KERN_MEMORY_PRESENT
+          p.pages[i] = PageState::resident;
+          p.prot[i] = e.lock_value;
+        }
+        break;
+      case ControlCall::data_unavailable:
+      case ControlCall::data_error:
+        for (std::size_t i = first; i < last; ++i)
+          if (p.pages[i] == PageState::requested) {
+            p.pages[i] = PageState::absent;
+            p.prot[i] = 0;
+          }
+        break;
+      default: break;
+    }
+  }
+
+  // SQ7: data calls touch their blocks (answers for different pages commute);
+  // other calls touch the control port.
+  if (attributable(th.cur, p.object)) {
+    if (ranged) {
+      ObjectRec& o = s_.objects[p.object];
+      Verb v = e.call == ControlCall::data_supply        ? Verb::supplied
+               : e.call == ControlCall::data_unavailable ? Verb::answered_unavailable
+               : e.call == ControlCall::data_error       ? Verb::answered_error
+                                                         : Verb::locked;
+      std::size_t b_end = std::min<std::size_t>(o.touch.size(), (end + kBlockSize - 1) / kBlockSize);
+      for (std::size_t b = e.offset / kBlockSize; b < b_end; ++b)
+        if (touch(o.touch[b], th.cur, v,
+                  [&] { return cat("block ", hex(b * kBlockSize), " of object ", dec(p.object)); }))
+          break;
+    } else {
+      touch(rec.touch, th.cur, Verb::called, [&] { return port_text(e.control); });
+    }
+  }
+}
+
+// --- port operations ---------------------------------------------------------------
+
+void Step::operator()(const PortOperated& e) {
+  if (e.name == kNullPort || e.name == kDeadPort) return;  // always succeed, no effect
+  ThreadRec& th = s_.thread(e.thread);
+  PortRec* rec = s_.find_port(e.name);
+
+  // A release of a right the pager does not hold: V1 when mach_msg_server
+  // already released it for a failed init, otherwise V3 (X18).
+  std::string_view twice = rule::V3;
+  if (rec != nullptr && (rec->role == Role::control || rec->role == Role::name) &&
+      s_.incarnations[rec->owner].init_failed)
+    twice = rule::V1;
+  auto double_release = [&](std::string what) {
+    report(twice, Party::pager,
+           cat(to_string(e.op), " on ", port_text(e.name), handling(th), ": ", what,
+               twice == rule::V1 ? "; mach_msg_server released init's rights after its error return"
+                                 : ""));
+  };
+
+  // predicted: 1 success, 0 failure, -1 no prediction.
+  int predicted = -1;
+  switch (e.op) {
+    case PortOp::deallocate:
+      if (rec != nullptr && rec->send > 0) { --rec->send; predicted = 1; }
+      else if (rec != nullptr && rec->dead > 0) { --rec->dead; predicted = 1; }
+      else if (rec != nullptr && rec->send_once > 0) { --rec->send_once; predicted = 1; }
+      else if (rec != nullptr && rec->receive) predicted = 0;  // KERN_INVALID_RIGHT
+      else {
+        double_release("the pager holds no user reference to release");
+        predicted = 0;
+      }
+      break;
+
+    case PortOp::mod_refs: {
+      std::int64_t d = e.delta;
+      auto adjust = [&](std::uint32_t& count, std::string_view kind) {
+        if (d < 0 && static_cast<std::int64_t>(count) < -d) {
+          // Mach fails the whole operation; the count stays as it was.
+          double_release(cat("releases ", dec(static_cast<std::uint64_t>(-d)), " ", kind,
+                             " reference(s) but holds ", dec(count)));
+          predicted = 0;
+        } else if (d > 0 && count == 0) {
+          predicted = 0;
+        } else {
+          count = static_cast<std::uint32_t>(static_cast<std::int64_t>(count) + d);
+          predicted = 1;
+        }
+      };
+      if (rec == nullptr) {
+        if (d < 0) double_release("the pager holds no right under that name");
+        predicted = d == 0 ? -1 : 0;
+        break;
+      }
+      switch (e.right) {
+        case Right::send: adjust(rec->send, "send"); break;
+        case Right::dead_name: adjust(rec->dead, "dead-name"); break;
+        case Right::send_once: adjust(rec->send_once, "send-once"); break;
+        case Right::receive:
+          if (d < 0 && !rec->receive) {
+            double_release("the pager holds no receive right there");
+            predicted = 0;
+          } else if (d == -1) {
+            remove_receive(*rec);
+            predicted = 1;
+          } else {
+            predicted = d == 0 && rec->receive ? 1 : 0;
+          }
+          break;
+        case Right::port_set: break;
+      }
+      break;
+    }
+
+    case PortOp::destroy:
+      if (rec != nullptr && (rec->receive || rec->send || rec->send_once || rec->dead)) {
+        rec->receive = false;
+        rec->send = rec->send_once = rec->dead = 0;
+        rec->queue.clear();
+        rec->head = 0;
+        predicted = 1;
+      } else {
+        double_release("the pager holds no right under that name");
+        predicted = 0;
+      }
+      break;
+
+    case PortOp::allocate: {
+      PortRec& r = s_.port(e.name);
+      rec = &r;
+      if (e.right == Right::receive) {
+        r.receive = true;  // SQ5: a new port starts at seqno 0
+        r.next = 0;
+        r.fresh = true;
+        r.queue.clear();
+        r.head = 0;
+      } else if (e.right == Right::dead_name) {
+        ++r.dead;
+      }
+      predicted = 1;
+      break;
+    }
+
+    case PortOp::insert_right: {
+      PortRec& r = s_.port(e.name);
+      rec = &r;
+      std::uint32_t n = e.delta > 0 ? static_cast<std::uint32_t>(e.delta) : 1;
+      if (e.right == Right::send) r.send += n;
+      else if (e.right == Right::send_once) r.send_once += n;
+      break;
+    }
+  }
+
+  if (predicted >= 0 && (predicted == 1) != (e.result == kKernSuccess))
+    report(rule::V3, Party::suite,
+           cat("simulated kernel answered ", code_name(e.result), " to ", to_string(e.op), " on ",
+               port_text(e.name), "; the model predicts ", predicted ? "success" : "failure"));
+
+  // SQ7: a port operation touches the name it operates on, for the handler
+  // of a message on an object port.
+  if (rec != nullptr && th.cur.busy) {
+    const PortRec* from = s_.find_port(th.cur.port);
+    if (from != nullptr && from->role == Role::object)
+      touch(rec->touch, th.cur, Verb::operated, [&] { return port_text(e.name); });
+  }
+}
+
+// --- out-of-line memory ------------------------------------------------------------
+
+void Step::operator()(const MemoryReleased& e) {
+  ThreadRec& th = s_.thread(e.thread);
+  RegionRec* reg = s_.find_region(e.region);
+  if (reg == nullptr) {
+    report(rule::PR8, Party::suite,
+           cat("thread ", dec(e.thread), " released region ", hex(e.region),
+               ", which no message delivered"));
+    return;
+  }
+  bool predicted_ok = reg->state == RegionState::live;
+  if (!predicted_ok)
+    report(rule::V4, Party::pager,
+           cat("release", handling(th), " of the out-of-line memory ", hex(e.region), " of ",
+               to_string(reg->msg.kind), " seqno ", dec(reg->seqno), " on ", port_text(reg->port),
+               " again (already ",
+               reg->state == RegionState::released ? "released by the pager"
+                                                   : "freed by mach_msg_server after an error return",
+               ")"));
+  if (predicted_ok != (e.result == kKernSuccess))
+    report(rule::V4, Party::suite,
+           cat("simulated kernel answered ", code_name(e.result), " to the release of ",
+               hex(e.region), "; the model predicts ", predicted_ok ? "success" : "failure"));
+  if (!predicted_ok) return;
+  reg->state = RegionState::released;
+
+  // SQ7: releasing returned data marks the handler done with those blocks.
+  if (reg->msg.kind == MessageKind::data_return && attributable(th.cur, reg->msg.object)) {
+    ObjectRec& o = s_.objects[reg->msg.object];
+    Size end = sat_add(reg->msg.offset, reg->msg.length);
+    std::size_t b_end = std::min<std::size_t>(o.touch.size(), (end + kBlockSize - 1) / kBlockSize);
+    for (std::size_t b = reg->msg.offset / kBlockSize; b < b_end; ++b)
+      if (touch(o.touch[b], th.cur, Verb::released_data, [&] {
+            return cat("block ", hex(b * kBlockSize), " of object ", dec(reg->msg.object));
+          }))
+        break;
+  }
+}
+
+}  // namespace
+}  // namespace detail
+
+// --- Model -----------------------------------------------------------------------------
+
+using detail::kNoIndex;
+using detail::PageState;
+
+// The pimpl is the detail state itself; the nested name keeps model.h free
+// of the internals.
+struct Model::State : detail::State {};
+
+Model::Model(WorldConfig config) : s_(std::make_unique<State>()) {
+  s_->config = config;
+  std::size_t blocks = (config.object_size + kBlockSize - 1) / kBlockSize;
+  s_->objects.resize(config.objects);
+  for (detail::ObjectRec& o : s_->objects) {
+    o.blocks.assign(blocks, detail::BlockHistory{});
+    o.touch.assign(blocks, detail::Touch{});
+  }
+}
+
+Model::Model(const Model& o) : s_(std::make_unique<State>(*o.s_)) {}
+Model& Model::operator=(const Model& o) {
+  if (this != &o) s_ = std::make_unique<State>(*o.s_);
+  return *this;
+}
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+std::vector<Verdict> Model::apply(const Event& e) {
+  std::vector<Verdict> out;
+  detail::Step step(*s_, out);
+  std::visit(step, e);
+  ++s_->events;
+  return out;
+}
+
+std::vector<Verdict> Model::check_quiescent() const {
+  using detail::cat;
+  using detail::dec;
+  using detail::hex;
+  std::vector<Verdict> out;
+  const detail::State& s = *s_;
+  auto report = [&](std::string_view rule, std::string text) {
+    out.push_back(Verdict{rule, Party::pager, std::move(text), s.events});
+  };
+  auto pair_text = [&](const detail::Pair& p) {
+    return cat("object ", dec(p.object), " / kernel ", dec(s.kernels[p.kernel].id));
+  };
+
+  // Pairs in object order, then kernel id order.
+  std::vector<std::uint32_t> korder(s.kernels.size());
+  for (std::uint32_t i = 0; i < korder.size(); ++i) korder[i] = i;
+  std::sort(korder.begin(), korder.end(),
+            [&](auto a, auto b) { return s.kernels[a].id < s.kernels[b].id; });
+  for (ObjectId o = 0; o < s.config.objects; ++o) {
+    for (std::uint32_t k : korder) {
+      const detail::Pair& p = s.pair(o, k);
+      if (p.current == kNoIndex || p.destroy_requested) continue;
+      if (p.life != Lifecycle::initialised && p.life != Lifecycle::ready) continue;
+      const detail::Incarnation& inc = s.incarnations[p.current];
+      Size ps = s.kernels[p.kernel].page_size;
+      for (std::size_t i = 0; i < p.pages.size(); ++i)
+        if (p.pages[i] == PageState::requested)
+          report(rule::DR3, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),
+                                " (control ", hex(inc.control), ") is unanswered at quiescence"));
+      if (p.life == Lifecycle::initialised) {
+        std::string state = inc.init_failed
+                                ? cat("its init seqno ", dec(inc.init_seqno), " returned ",
+                                      detail::code_name(inc.init_code))
+                            : inc.init_dequeued ? cat("init seqno ", dec(inc.init_seqno),
+                                                      " was handled")
+                                                : std::string("its init is still queued");
+        report(p.ever_ready ? rule::TM6 : rule::RD1,
+               cat(pair_text(p), " was never made ready (", state, ")",
+                   p.ever_ready ? " although it was ready before terminate" : ""));
+      }
+    }
+  }
+
+  // Rights moved by terminate and never released (TM4, TM5, V6).
+  for (const detail::Incarnation& inc : s.incarnations) {
+    if (!inc.terminate_dequeued) continue;
+    const detail::Pair& p = s.pairs[inc.pair];
+    for (int which = 0; which < 2; ++which) {
+      PortName n = which == 0 ? inc.control : inc.name;
+      const detail::PortRec* r = s.find_port(n);
+      if (n == kNullPort || r == nullptr) continue;
+      std::string what = cat(which == 0 ? "control " : "name port ", hex(n), " of ", pair_text(p));
+      if (r->receive)
+        report(which == 0 ? rule::TM4 : rule::TM5,
+               cat("the pager still holds the receive right of ", what, " after terminate seqno ",
+                   dec(inc.terminate_seqno)));
+      if (r->send + r->dead > 0)
+        report(rule::V6, cat("the pager still holds ", dec(r->send + r->dead),
+                             " send/dead-name reference(s) to ", what, " after terminate seqno ",
+                             dec(inc.terminate_seqno)));
+    }
+  }
+
+  // Out-of-line memory never released (RT2 for data_return, PR8 otherwise).
+  for (const detail::RegionRec& r : s.regions) {
+    if (r.state != detail::RegionState::live) continue;
+    bool ret = r.msg.kind == MessageKind::data_return;
+    report(ret ? rule::RT2 : rule::PR8,
+           cat("out-of-line memory ", hex(r.id), " of ", to_string(r.msg.kind), " seqno ",
+               dec(r.seqno), " on port ", hex(r.port), ret ? " (offset " : "",
+               ret ? hex(r.msg.offset) : "", ret ? ")" : "", " was never released"));
+  }
+  return out;
+}
+
+std::vector<KernelAction> Model::enabled_kernel_actions() const {
+  const detail::State& s = *s_;
+  std::vector<KernelAction> out;
+  std::vector<std::uint32_t> korder(s.kernels.size());
+  for (std::uint32_t i = 0; i < korder.size(); ++i) korder[i] = i;
+  std::sort(korder.begin(), korder.end(),
+            [&](auto a, auto b) { return s.kernels[a].id < s.kernels[b].id; });
+  for (ObjectId o = 0; o < s.config.objects; ++o) {
+    const detail::ObjectRec& obj = s.objects[o];
+    const detail::PortRec* port = obj.offered ? s.find_port(obj.port) : nullptr;
+    if (port == nullptr || !port->receive) continue;  // nothing to map, or nobody to send to
+    for (std::uint32_t k : korder) {
+      const detail::Pair& p = s.pair(o, k);
+      KernelId kid = s.kernels[k].id;
+      Size ps = s.kernels[k].page_size;
+      switch (p.life) {
+        case Lifecycle::uninitialised:
+        case Lifecycle::terminating:
+        case Lifecycle::terminated:
+          out.push_back({KernelActionKind::map, kid, o});
+          break;
+        case Lifecycle::initialised:
+          out.push_back({KernelActionKind::unmap, kid, o});
+          break;
+        case Lifecycle::ready:
+          if (!p.destroy_requested) {
+            for (std::size_t i = 0; i < p.pages.size(); ++i)
+              if (p.pages[i] == PageState::absent) {
+                out.push_back({KernelActionKind::fault, kid, o, i * ps, kProtRead});
+                out.push_back({KernelActionKind::fault, kid, o, i * ps, kProtRead | kProtWrite});
+              }
+            for (std::size_t i = 0; i < p.pages.size(); ++i)
+              if (p.pages[i] == PageState::resident) {
+                out.push_back({KernelActionKind::evict, kid, o, i * ps, 0, true});
+                out.push_back({KernelActionKind::evict, kid, o, i * ps, 0, false});
+              }
+          }
+          out.push_back({KernelActionKind::unmap, kid, o});
+          break;
+      }
+    }
+  }
+  return out;
+}
+
+std::uint64_t Model::events_applied() const { return s_->events; }
+
+Lifecycle Model::lifecycle(ObjectId o, KernelId k) const {
+  std::uint32_t kidx = s_->kernel_index(k);
+  if (kidx == kNoIndex || o >= s_->config.objects) return Lifecycle::uninitialised;
+  return s_->pair(o, kidx).life;
+}
+
+std::optional<Size> Model::page_size(KernelId k) const {
+  std::uint32_t kidx = s_->kernel_index(k);
+  if (kidx == kNoIndex) return std::nullopt;
+  return s_->kernels[kidx].page_size;
+}
+
+std::uint32_t Model::urefs(PortName name, Right r) const {
+  const detail::PortRec* p = s_->find_port(name);
+  if (p == nullptr) return 0;
+  switch (r) {
+    case Right::send: return p->send;
+    case Right::receive: return p->receive ? 1 : 0;
+    case Right::send_once: return p->send_once;
+    case Right::dead_name: return p->dead;
+    case Right::port_set: return 0;
+  }
+  return 0;
+}
+
+std::optional<Seqno> Model::next_seqno(PortName port) const {
+  const detail::PortRec* p = s_->find_port(port);
+  if (p == nullptr || !p->receive) return std::nullopt;
+  return p->next;
+}
+
+std::size_t Model::queued(PortName port) const {
+  const detail::PortRec* p = s_->find_port(port);
+  return p == nullptr ? 0 : p->queue.size() - p->head;
+}
+
+std::vector<Offset> Model::outstanding_requests(ObjectId o, KernelId k) const {
+  std::vector<Offset> out;
+  std::uint32_t kidx = s_->kernel_index(k);
+  if (kidx == kNoIndex || o >= s_->config.objects) return out;
+  const detail::Pair& p = s_->pair(o, kidx);
+  for (std::size_t i = 0; i < p.pages.size(); ++i)
+    if (p.pages[i] == PageState::requested) out.push_back(i * s_->kernels[kidx].page_size);
+  return out;
+}
+
+std::optional<Stamp> Model::latest_contents(ObjectId o, Offset offset) const {
+  if (o >= s_->config.objects) return std::nullopt;
+  const detail::ObjectRec& obj = s_->objects[o];
+  std::size_t b = offset / kBlockSize;
+  if (b >= obj.blocks.size() || obj.blocks[b].last_index == 0) return std::nullopt;
+  return obj.blocks[b].last;
+}
+
+std::size_t Model::live_regions() const {
+  return static_cast<std::size_t>(std::count_if(
+      s_->regions.begin(), s_->regions.end(),
+      [](const detail::RegionRec& r) { return r.state == detail::RegionState::live; }));
+}
+
+namespace {
+std::optional<PortName> incarnation_port(const detail::State& s, ObjectId o, KernelId k,
+                                         bool control) {
+  std::uint32_t kidx = s.kernel_index(k);
+  if (kidx == kNoIndex || o >= s.config.objects) return std::nullopt;
+  const detail::Pair& p = s.pair(o, kidx);
+  if (p.current == kNoIndex || !s.incarnations[p.current].init_dequeued) return std::nullopt;
+  const detail::Incarnation& inc = s.incarnations[p.current];
+  PortName n = control ? inc.control : inc.name;
+  if (n == kNullPort) return std::nullopt;
+  return n;
+}
+}  // namespace
+
+std::optional<PortName> Model::control_port(ObjectId o, KernelId k) const {
+  return incarnation_port(*s_, o, k, true);
+}
+std::optional<PortName> Model::name_port(ObjectId o, KernelId k) const {
+  return incarnation_port(*s_, o, k, false);
+}
+
+}  // namespace emmi::model

@@ -1,0 +1,205 @@
+// The model's internal state (see SEMANTICS.md, "State"). Flat vectors
+// indexed by small dense ids, with FlatIndex for the sparse keys (port names,
+// threads, regions), so applying an event allocates nothing in steady state
+// and copying a Model is a plain member-wise copy.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "emmi/model/event.h"
+#include "emmi/model/model.h"
+#include "flat_index.h"
+
+namespace emmi::model::detail {
+
+enum class PageState : std::uint8_t { absent, requested, resident };
+enum class Role : std::uint8_t { none, object, control, name };
+enum class RegionState : std::uint8_t { live, released, freed_by_server };
+
+// What a handler did to a resource; only used to word SQ7 explanations.
+enum class Verb : std::uint8_t {
+  supplied,
+  answered_unavailable,
+  answered_error,
+  locked,
+  released_data,
+  called,
+  operated,
+};
+
+// The latest handler (by seqno on the owning object's port) that touched a
+// resource: SQ7 compares the next toucher against it.
+struct Touch {
+  std::uint32_t seqno_plus1 = 0;  // 0: not touched by any attributed handler
+  PortName port = kNullPort;      // the object port that seqno counts on
+  MessageKind kind = MessageKind::other;
+  Verb verb = Verb::called;
+};
+
+struct KernelRec {
+  KernelId id;
+  Size page_size;
+};
+
+// One init of one (object, kernel) pair, from init to terminate. Messages
+// queued for the pair remember their incarnation, so a re-init queued behind
+// a terminate never confuses the old control port with the new one.
+struct Incarnation {
+  std::uint32_t pair;
+  PortName control = kNullPort;
+  PortName name = kNullPort;
+  Seqno init_seqno = 0;
+  Seqno terminate_seqno = 0;
+  KernReturn init_code = kKernSuccess;
+  bool init_dequeued = false;
+  bool init_failed = false;  // init's handler returned an error (IN9)
+  bool terminate_sent = false;
+  bool terminate_dequeued = false;
+};
+
+struct Pair {
+  ObjectId object = 0;
+  std::uint32_t kernel = 0;  // index into State::kernels
+  Lifecycle life = Lifecycle::uninitialised;
+  std::uint32_t current = kNoIndex;  // incarnation
+  bool ever_ready = false;
+  bool destroy_requested = false;    // of the current incarnation (DS2)
+  std::vector<PageState> pages;      // per kernel page
+  std::vector<Prot> prot;            // requested access, or supplied lock value
+  std::vector<std::uint32_t> req;    // send index of the page's outstanding request
+};
+
+struct Queued {
+  MessageKind kind;
+  std::uint32_t incarnation;  // kNoIndex for messages not about a pair
+  ObjectId object;
+  Offset offset;
+  Size length;
+};
+
+// A name in the pager task: its rights, its receive right's seqno counter and
+// queue, and what the model knows it denotes.
+struct PortRec {
+  PortName name = kNullPort;
+  std::uint32_t send = 0;
+  std::uint32_t send_once = 0;
+  std::uint32_t dead = 0;
+  bool receive = false;
+  bool fresh = true;  // no dequeue since the counter (re)started (SQ5)
+  Role role = Role::none;
+  std::uint32_t owner = kNoIndex;  // object id (object) or incarnation (control, name)
+  Seqno next = 0;
+  std::uint32_t head = 0;          // queue[head..] are still queued
+  std::vector<Queued> queue;
+  Touch touch;                      // SQ7: handlers that operated on this name
+};
+
+// The message a pager thread is handling.
+struct Current {
+  bool busy = false;
+  Queued msg{MessageKind::other, kNoIndex, 0, 0, 0};
+  PortName port = kNullPort;
+  Seqno seqno = 0;
+  RegionId region = 0;
+  std::vector<CarriedRight> rights;
+};
+
+struct ThreadRec {
+  ThreadId id;
+  Current cur;
+};
+
+struct RegionRec {
+  RegionId id;
+  RegionState state;
+  Queued msg;
+  PortName port;
+  Seqno seqno;
+};
+
+// The last two contents the kernel returned for one 4 KiB block, each with
+// the send index of its data_return (0: none). A supply answers a request
+// sent at index q and must carry the latest contents returned before q.
+struct BlockHistory {
+  Stamp last = 0;
+  Stamp prev = 0;
+  std::uint32_t last_index = 0;
+  std::uint32_t prev_index = 0;
+
+  void record(std::uint32_t index, Stamp stamp) {
+    prev = last;
+    prev_index = last_index;
+    last = stamp;
+    last_index = index;
+  }
+  // The contents a supply for a request sent at `q` must carry; false when
+  // nothing was returned before q (or that history is no longer kept).
+  bool expected(std::uint32_t q, Stamp& out) const {
+    if (last_index != 0 && last_index < q) { out = last; return true; }
+    if (prev_index != 0 && prev_index < q) { out = prev; return true; }
+    return false;
+  }
+};
+
+struct ObjectRec {
+  PortName port = kNullPort;
+  bool offered = false;
+  std::uint32_t sent = 0;            // send index of the latest message about this object
+  std::vector<BlockHistory> blocks;  // RT4, per 4 KiB block
+  std::vector<Touch> touch;          // SQ7, per 4 KiB block
+};
+
+struct State {
+  WorldConfig config;
+  std::uint64_t events = 0;
+  std::vector<KernelRec> kernels;
+  std::vector<ObjectRec> objects;
+  std::vector<Pair> pairs;  // index: kernel index * config.objects + object
+  std::vector<Incarnation> incarnations;
+  std::vector<PortRec> ports;
+  FlatIndex<PortName> port_index;
+  std::vector<ThreadRec> threads;
+  FlatIndex<ThreadId> thread_index;
+  std::vector<RegionRec> regions;
+  FlatIndex<RegionId> region_index;
+
+  std::uint32_t kernel_index(KernelId k) const {
+    for (std::uint32_t i = 0; i < kernels.size(); ++i)
+      if (kernels[i].id == k) return i;
+    return kNoIndex;
+  }
+  Pair& pair(ObjectId o, std::uint32_t kidx) { return pairs[kidx * config.objects + o]; }
+  const Pair& pair(ObjectId o, std::uint32_t kidx) const {
+    return pairs[kidx * config.objects + o];
+  }
+  Size page_size_of(const Pair& p) const { return kernels[p.kernel].page_size; }
+
+  PortRec* find_port(PortName n) {
+    std::uint32_t i = port_index.find(n);
+    return i == kNoIndex ? nullptr : &ports[i];
+  }
+  const PortRec* find_port(PortName n) const {
+    std::uint32_t i = port_index.find(n);
+    return i == kNoIndex ? nullptr : &ports[i];
+  }
+  PortRec& port(PortName n) {
+    std::uint32_t i = port_index.insert(n, static_cast<std::uint32_t>(ports.size()));
+    if (i == ports.size()) {
+      ports.emplace_back();
+      ports.back().name = n;
+    }
+    return ports[i];
+  }
+  ThreadRec& thread(ThreadId t) {
+    std::uint32_t i = thread_index.insert(t, static_cast<std::uint32_t>(threads.size()));
+    if (i == threads.size()) threads.push_back(ThreadRec{t, {}});
+    return threads[i];
+  }
+  RegionRec* find_region(RegionId r) {
+    std::uint32_t i = region_index.find(r);
+    return i == kNoIndex ? nullptr : &regions[i];
+  }
+};
+
+}  // namespace emmi::model::detail
