@@ -132,6 +132,31 @@ TEST(ReferencePager, BurstsOnSeveralObjectsYieldNoVerdict) {
   EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
 }
 
+// The options text lowers the largest page size served: with
+// max_page_size=8192 a 16 KiB kernel is refused the conforming way and an
+// 8 KiB one served. Words the pager does not know make start() fail.
+TEST(ReferencePager, MaxPageSizeOptionRefusesLargerPagesWithoutVerdict) {
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 1, "max_page_size=8192"));
+  KernelDriver& k = s.kernel();
+  const KernelId small = s.attach(8192), large = s.attach(k16K);
+  ASSERT_EQ(k.map(small, s.object(0)), KERN_SUCCESS);
+  ASSERT_EQ(k.map(large, s.object(0)), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_TRUE(k.ready(small, s.object(0)));
+  EXPECT_EQ(k.destroyed_by_pager(large, s.object(0)), 1u);
+  EXPECT_EQ(k.destroyed_by_pager(small, s.object(0)), 0u);
+  const std::vector<Verdict> verdicts = s.finish();
+  EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
+}
+
+TEST(ReferencePager, UnknownOptionsMakeStartFail) {
+  for (const std::string bad : {"max_page_size=12345", "max_page_size=", "page_size=4096"}) {
+    Scenario s;
+    ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 1, bad, KERN_INVALID_ARGUMENT));
+  }
+}
+
 // --- The mutant zoo -------------------------------------------------------------------
 
 // A scenario aimed at one mutant's bug; it leaves the run for finish().
@@ -172,12 +197,12 @@ const std::map<std::string, Aim>& aims() {
   static const std::map<std::string, Aim> m = {
       {"init_error_double_release",
        [](Scenario& s) {
-         const KernelId big = s.attach(k32K);
+         const KernelId big = s.attach(k16K);  // above the options' max_page_size
          EXPECT_EQ(s.kernel().map(big, s.object(0)), KERN_SUCCESS);
        }},
       {"init_error_keeps_control",
        [](Scenario& s) {
-         const KernelId big = s.attach(k32K), a = s.attach(k4K);
+         const KernelId big = s.attach(k16K), a = s.attach(k4K);
          EXPECT_EQ(s.kernel().map(big, s.object(0)), KERN_SUCCESS);
          EXPECT_TRUE(s.settle());
          EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
@@ -273,7 +298,7 @@ TEST_P(Mutant, EarnsTheRuleItDeclares) {
   ASSERT_NE(aim, aims().end()) << "no scenario aimed at mutant " << m.id;
 
   Scenario s;
-  ASSERT_NO_FATAL_FAILURE(s.load(m.library, 1));
+  ASSERT_NO_FATAL_FAILURE(s.load(m.library, 1, m.options));
   aim->second(s);
   const std::vector<Verdict> verdicts = s.finish();
   const std::string context = "mutant " + m.id + "\nverdicts:\n" + describe(verdicts) +

@@ -56,6 +56,7 @@ struct MutantEntry {
   std::string library;
   std::vector<std::string> rules;  // rules[0]: the one the suite must report
   std::string verdict;             // fail | crash | timeout
+  std::string options;             // emmi_pager_config.options, may be empty
 };
 
 inline void PrintTo(const MutantEntry& m, std::ostream* os) { *os << m.id; }
@@ -73,7 +74,8 @@ inline std::vector<MutantEntry> mutants(const std::string& verdict_kind = "") {
   if (!manifest().is_object() || !manifest().contains("mutants")) return out;
   for (const auto& m : manifest()["mutants"]) {
     MutantEntry e{m.value("id", ""), m.value("library", ""),
-                  m.value("rules", std::vector<std::string>{}), m.value("verdict", "")};
+                  m.value("rules", std::vector<std::string>{}), m.value("verdict", ""),
+                  m.value("options", "")};
     if (verdict_kind.empty() || e.verdict == verdict_kind) out.push_back(std::move(e));
   }
   return out;
@@ -216,7 +218,8 @@ class Scenario {
 
   // dlopen() the pager, check its entry ABI, start it with `objects` memory
   // objects and let the driver adopt them.
-  void load(const std::string& library, std::uint32_t objects, const char* options = nullptr) {
+  void load(const std::string& library, std::uint32_t objects, const std::string& options = "",
+            kern_return_t expected_start = KERN_SUCCESS) {
     ASSERT_FALSE(library.empty()) << "no library path in " << EMMI_MUTANTS_MANIFEST;
     // The driver numbers objects from 1 and the model from 0: a world one
     // object larger holds either numbering.
@@ -235,14 +238,15 @@ class Scenario {
     config.dialect = EMMI_DIALECT_GNUMACH;
     config.object_count = objects;
     config.object_size = kObjectSize;
-    config.options = options;
+    config.options = options.empty() ? nullptr : options.c_str();
     std::vector<emmi_pager_object> offered(objects);
     kern_return_t kr;
     {
       Kernel::ExternalPagerCall as_pager(kernel_);
       kr = pager_->start(&config, offered.data());
     }
-    ASSERT_EQ(kr, KERN_SUCCESS);
+    ASSERT_EQ(kr, expected_start) << "start() with options '" << options << "'";
+    if (kr != KERN_SUCCESS) return;
     started_ = true;
     for (const emmi_pager_object& o : offered) {
       ObjectId id = driver_.adopt(o.port, o.disposition, kObjectSize);
