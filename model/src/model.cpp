@@ -487,6 +487,25 @@ void Step::operator()(const Dequeued& e) {
     r.fresh = false;
   }
 
+  if (e.too_large) {
+    // The pager never saw this message: no rights, no handler. A lost init
+    // leaves the pair unready (RD1 at quiescence), a lost request unanswered
+    // (DR3); the kernel is not blamed for the missing rights.
+    if (m.incarnation != kNoIndex) {
+      Incarnation& inc = s_.incarnations[m.incarnation];
+      if (m.kind == MessageKind::init) {
+        inc.init_dequeued = true;
+        inc.init_seqno = e.seqno;
+      } else if (m.kind == MessageKind::terminate) {
+        inc.terminate_dequeued = true;
+        inc.terminate_seqno = e.seqno;
+        Pair& p = s_.pairs[inc.pair];
+        if (p.current == m.incarnation) p.life = Lifecycle::terminated;
+      }
+    }
+    return;
+  }
+
   th.cur.busy = true;
   th.cur.msg = m;
   th.cur.port = e.port;
@@ -844,8 +863,13 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
 
   // Does the simulated kernel agree the call reached a live control port?
   const bool expect_refused = !live;
-  const bool expect_accepted = live && sizes_ok && all_requested &&
-                               e.call != ControlCall::lock_request;
+  // Not cross-checked: lock_request; ready and change_attributes (the kernel
+  // refuses an invalid copy strategy, which the event does not carry); a
+  // lock value outside VM_PROT_ALL.
+  const bool expect_accepted = live && sizes_ok && all_requested && e.lock_value <= 7 &&
+                               e.call != ControlCall::lock_request &&
+                               e.call != ControlCall::ready &&
+                               e.call != ControlCall::change_attributes;
   if ((expect_refused && e.accepted) || (expect_accepted && !e.accepted))
     report(e.call == ControlCall::data_supply ? rule::SU12 : rule::DR8, Party::suite,
            cat("simulated kernel ", e.accepted ? "accepted" : "refused", " ", where(),

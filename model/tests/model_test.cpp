@@ -133,6 +133,16 @@ TEST(SimulatedKernel, RefusingAValidSupplyIsASuiteError) {
   EXPECT_EQ(s.model().outstanding_requests(0, 0), std::vector<Offset>{0});  // not answered
 }
 
+TEST(SimulatedKernel, ReadyMayBeRefusedForAnInvalidCopyStrategy) {
+  Scenario s;
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
+  c.accepted = false;  // e.g. MEMORY_OBJECT_COPY_SYMMETRIC, which the event does not carry
+  s.call_as(c).ret(1);
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_EQ(s.model().lifecycle(0, 0), Lifecycle::initialised);
+}
+
 TEST(SimulatedKernel, CallsAfterDestroyAreRefused) {
   Scenario s = ready_world();
   s.fault(0, 0, 0).dequeue(2, 0).destroy_object(2, 0, 0);

@@ -17,6 +17,18 @@ TEST(Readiness, RD1_Violated_InitNeverDequeued) {
   EXPECT_TRUE(Violates(s, "RD1", Party::pager));
 }
 
+TEST(Readiness, RD1_Violated_InitLostToASmallReceiveBuffer) {
+  Scenario s;
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0, [](Dequeued& d) {
+    d.rights.clear();
+    d.too_large = true;
+  });
+  EXPECT_FALSE(s.has_party(Party::kernel)) << s.summary();
+  s.quiesce();
+  EXPECT_TRUE(Violates(s, "RD1", Party::pager));
+  EXPECT_FALSE(s.model().control_port(0, 0).has_value());
+}
+
 TEST(Readiness, RD1_Violated_KernelFaultsBeforeReady) {
   Scenario s;
   s.attach(0, 0x1000).offer(0).map(0, 0).handle(1, 0).fault(0, 0, 0);

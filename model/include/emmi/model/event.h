@@ -84,6 +84,11 @@ struct Dequeued {
   std::vector<CarriedRight> rights{};
   RegionId region = 0;   // 0: no out-of-line memory
   Size region_size = 0;
+  // The message did not fit the pager's buffer and the receive lacked
+  // MACH_RCV_LARGE: GNU Mach dequeued it (using up `seqno`), destroyed its
+  // rights and memory and returned only the header (MACH_RCV_TOO_LARGE).
+  // No handler runs for it; `rights` and `region` are empty.
+  bool too_large = false;
 };
 
 // The handler the pager's demux ran for the message `thread` dequeued last
