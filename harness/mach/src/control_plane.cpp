@@ -54,8 +54,12 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
   const bool known = kind == KObject::control && decode_control(m->data.data(), m->data.size(), cm);
 
   std::lock_guard<std::recursive_mutex> g(mu);
-  const KernelId kid = static_cast<KernelId>(c >> 32);
-  const ObjectId oid = static_cast<ObjectId>(c & 0xffffffffu);
+  KernelId kid = 0;
+  ObjectId oid = 0;
+  if (auto it = by_cookie.find(c); it != by_cookie.end()) {
+    kid = it->second.first;
+    oid = it->second.second;
+  }
   KernelRec* k = kernel_rec(kid);
   ObjectRec* o = object_rec(oid);
   Mapping* mp = mapping(kid, oid);

@@ -34,6 +34,8 @@ std::shared_ptr<Core> installed_core_shared() {
   return g_core_shared;
 }
 
+bool adopt_preregistered(Core* core, ThreadBinding& b);
+
 ThreadBinding& binding() {
   thread_local ThreadBinding b;
   return b;
@@ -76,21 +78,22 @@ Core::Core() {
 }
 
 Core::~Core() {
-  // Free what is left without generating notifications: the instance is gone.
-  for (auto& sp : spaces) {
-    for (Entry& e : sp->entries) {
-      e.port = nullptr;
-      e.pset = nullptr;
+  // The instance is gone: free what is left without notifications.
+  for (Port* p : all_ports) {
+    while (p->head != nullptr) {
+      KMsg* m = p->head;
+      p->head = m->next;
+      delete m;
     }
   }
+  for (Port* p : all_ports) delete p;
+  for (PortSet* s : all_psets) delete s;
   while (free_kmsgs_ != nullptr) {
     KMsg* n = free_kmsgs_->next;
     delete free_kmsgs_;
     free_kmsgs_ = n;
   }
-  for (auto& [addr, r] : vm) {
-    ::munmap(reinterpret_cast<void*>(r.start), r.size);
-  }
+  for (auto& [addr, r] : vm) real_munmap(reinterpret_cast<void*>(r.start), r.size);
 }
 
 Space* Core::create_space(const std::string& label, bool is_pager) {
@@ -130,6 +133,7 @@ ThreadRec* Core::thread() {
   ThreadBinding& b = binding();
   if (b.core.get() == this && b.epoch == epoch && b.rec != nullptr) return b.rec;
   if (b.core && b.rec != nullptr && b.core.get() != this) b.core->thread_exit(b.rec);
+  if (adopt_preregistered(this, b)) return b.rec;
   Lock lk(*this);
   threads.emplace_back();
   ThreadRec* t = &threads.back();
@@ -160,6 +164,10 @@ void Core::thread_exit(ThreadRec* rec) {
   Lock lk(*this);
   if (rec->exited) return;
   rec->exited = true;
+  if (rec->starting) {
+    rec->starting = false;
+    --starting_pager_threads;
+  }
   if (rec->counted && rec->running) {
     --running_pager_threads;
     rec->running = false;
@@ -174,18 +182,30 @@ Port* Core::new_port() {
   Port* p = new Port();
   p->serial = next_serial++;
   ++ports_alive;
+  all_ports.insert(p);
   return p;
+}
+
+PortSet* Core::new_pset() {
+  auto* s = new PortSet();
+  s->serial = next_serial++;
+  all_psets.insert(s);
+  return s;
 }
 
 void Core::port_unref(Port* p) {
   if (--p->refs == 0) {
     --ports_alive;
+    all_ports.erase(p);
     delete p;
   }
 }
 
 void Core::pset_unref(PortSet* s) {
-  if (--s->refs == 0) delete s;
+  if (--s->refs == 0) {
+    all_psets.erase(s);
+    delete s;
+  }
 }
 
 mach_port_name_t Core::alloc_name(Space* s) {
@@ -739,15 +759,19 @@ void Core::notify_port_destroyed(Port* so, Port* receive) {
 }
 
 void Core::serve_kobject(KMsg* m) {
+  Lock lk(*this);
   Port* p = m->dest.port;
-  if ((p->kobject == KObject::control || p->kobject == KObject::name) && kserver != nullptr) {
-    kserver->serve(m, p->kobject, p->kcookie);
+  const KObject kind = p->kobject;
+  const std::uint64_t cookie = p->kcookie;
+  KObjectServer* server = kserver;
+  if ((kind == KObject::control || kind == KObject::name) && server != nullptr) {
+    lk.unlock();
+    server->serve(m, kind, cookie);
     return;
   }
   // Task, host and thread ports: the simulation serves those calls as
   // direct functions, not messages. Like ipc_kobject_server for an unknown
   // routine: reply MIG_BAD_ID when there is a reply right, destroy the rest.
-  Lock lk(*this);
   RightRef reply = m->reply;
   m->reply = RightRef{};
   const mach_msg_id_t id = m->id();
@@ -790,6 +814,13 @@ void Core::thread_unblocks(ThreadRec* t) {
 
 bool Core::quiescent_locked() {
   if (running_pager_threads != 0) return false;
+  // A thread still starting might yet receive what sits on a pager port
+  // that no blocked thread waits on; with nothing pending it cannot matter
+  // (and a thread the pager started that never calls in cannot hold the
+  // step open forever).
+  if (starting_pager_threads != 0)
+    for (Port* p : all_ports)
+      if (p->head != nullptr && p->receiver == pager_) return false;
   for (ThreadRec& t : threads) {
     if (!t.counted || t.exited) continue;
     if (t.wait_port != nullptr && t.wait_port->head != nullptr) return false;
@@ -805,6 +836,7 @@ bool Core::wait_quiescent(std::chrono::steady_clock::time_point deadline) {
   ++quiescence_waiters;
   bool ok = quiescent_cv.wait_until(lk.raw(), deadline, [&] { return quiescent_locked(); });
   --quiescence_waiters;
+
   return ok;
 }
 

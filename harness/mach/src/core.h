@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "emmi/mach/kernel.h"
@@ -163,6 +164,7 @@ struct KMsg {
 struct ThreadRec {
   emmi::model::ThreadId id = 0;
   bool counted = false;   // a pager thread (quiescence considers it)
+  bool starting = false;  // created by a pager thread, not yet called in
   bool running = true;    // not blocked in a receive
   bool exited = false;
   bool signalled = false; // a wake-up is on its way
@@ -220,11 +222,14 @@ class Core : public std::enable_shared_from_this<Core> {
   bool acting_as_pager();  // current task is the pager's (events are reported)
   bool counts_as_pager_thread();  // ... and not a suite thread calling start/stop
   void thread_exit(ThreadRec* rec);
-  // A thread a pager thread is creating: counted and running from now on.
+  // A thread a pager thread is creating: "starting" until its first call
+  // into the kernel (thread_started) or its end.
   ThreadRec* preregister_pager_thread();
+  void thread_started(ThreadRec* rec);
 
   // ---- Rights (lock held) ---------------------------------------------------
   Port* new_port();
+  PortSet* new_pset();
   void port_ref(Port* p) { ++p->refs; }
   void port_unref(Port* p);
   void pset_unref(PortSet* s);
@@ -292,9 +297,11 @@ class Core : public std::enable_shared_from_this<Core> {
   // Release [start, start+size) rounded to pages in `s`; returns the
   // delivered regions that became wholly released and whether anything was
   // mapped there at all.
+  // `s` null: any task's memory (munmap is per process). With `unmap`
+  // false the caller unmaps the range itself.
   kern_return_t vm_release(Space* s, std::uintptr_t start, std::size_t size,
                            std::vector<emmi::model::RegionId>* released_whole,
-                           emmi::model::RegionId* double_free);
+                           emmi::model::RegionId* double_free, bool unmap = true);
 
   // ---- State ---------------------------------------------------------------------
   KObjectServer* kserver = nullptr;
@@ -305,8 +312,12 @@ class Core : public std::enable_shared_from_this<Core> {
   std::uint64_t ports_alive = 0;
 
   std::vector<std::unique_ptr<Space>> spaces;
+  // Every live port and set, so the instance frees them when it goes.
+  std::unordered_set<Port*> all_ports;
+  std::unordered_set<PortSet*> all_psets;
   std::deque<ThreadRec> threads;  // stable addresses; never freed before the core
   std::uint32_t running_pager_threads = 0;
+  std::uint32_t starting_pager_threads = 0;
   std::uint32_t quiescence_waiters = 0;
   std::condition_variable quiescent_cv;
   std::vector<ThreadRec*> pending_wakeups;
@@ -371,6 +382,8 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg,
 mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg,
                               mach_msg_option_t option, mach_msg_size_t rcv_size,
                               mach_port_name_t rcv_name, mach_msg_timeout_t timeout);
+
+int real_munmap(void* addr, std::size_t len);
 
 inline std::size_t round_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
 constexpr std::size_t kVmPage = 4096;

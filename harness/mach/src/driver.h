@@ -43,11 +43,13 @@ class Driver : public KObjectServer {
     mach_port_t name = MACH_PORT_NULL;         // receive right, kernel's space
     std::map<Offset, KernelDriver::Page> pages;
     std::uint32_t destroyed_by_pager = 0;
+    std::uint64_t cookie = 0;
   };
 
-  static std::uint64_t cookie(KernelId k, ObjectId o) {
-    return (static_cast<std::uint64_t>(k) << 32) | o;
-  }
+  // Each init gets a fresh cookie for its control and name ports, so a
+  // message to an old control port can never act on a later mapping.
+  std::uint64_t next_cookie = 1;
+  std::map<std::uint64_t, std::pair<KernelId, ObjectId>> by_cookie;
   KernelRec* kernel_rec(KernelId k);
   ObjectRec* object_rec(ObjectId o);
   Mapping* mapping(KernelId k, ObjectId o);

@@ -83,6 +83,8 @@ void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
     (void)send_data_return(k, o, mp, off, stamps, page.dirty || !page.precious, false);
   }
   mp.pages.clear();
+  by_cookie.erase(mp.cookie);
+  mp.cookie = 0;
   // From here control calls on the old control port are no longer served
   // (vm_object_remove clears the kobjects before terminate is sent).
   set_kobject(k.space, mp.control, KObject::none, 0);
@@ -180,8 +182,10 @@ kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
   if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.control) != KERN_SUCCESS ||
       mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.name) != KERN_SUCCESS)
     return KERN_RESOURCE_SHORTAGE;
-  d.set_kobject(k->space, mp.control, detail::KObject::control, Driver::cookie(kernel, object));
-  d.set_kobject(k->space, mp.name, detail::KObject::name, Driver::cookie(kernel, object));
+  mp.cookie = d.next_cookie++;
+  d.by_cookie[mp.cookie] = {kernel, object};
+  d.set_kobject(k->space, mp.control, detail::KObject::control, mp.cookie);
+  d.set_kobject(k->space, mp.name, detail::KObject::name, mp.cookie);
   mp.mapped = true;
   mp.ready = false;
   mp.pages.clear();

@@ -238,8 +238,7 @@ kern_return_t mach_port_allocate(mach_port_t task, mach_port_right_t right, mach
       break;
     }
     case MACH_PORT_RIGHT_PORT_SET: {
-      auto* set = new PortSet();
-      set->serial = core.next_serial++;
+      PortSet* set = core.new_pset();
       set->refs = 1;
       n = core.alloc_name(c.target);
       set->space = c.target;
@@ -290,8 +289,7 @@ kern_return_t mach_port_allocate_name(mach_port_t task, mach_port_right_t right,
     p->receiver_name = name;
     s->by_port[p] = name;
   } else if (right == MACH_PORT_RIGHT_PORT_SET) {
-    auto* set = new PortSet();
-    set->serial = core.next_serial++;
+    PortSet* set = core.new_pset();
     set->refs = 1;
     set->space = s;
     set->name = name;

@@ -18,19 +18,52 @@ struct Start {
   void* arg;
   std::shared_ptr<Core> core;
   ThreadRec* rec;
+  bool adopted = false;
 };
 
-void* trampoline(void* p) {
-  Start s = *static_cast<Start*>(p);
-  delete static_cast<Start*>(p);
-  ThreadBinding& b = binding();
-  b.core = s.core;
-  b.epoch = s.core->epoch;
-  b.rec = s.rec;
+// Set while this library's pthread_create runs: a sanitizer's interceptor
+// may call back into it (its "real" pthread_create is ours); only the
+// outermost call wraps the thread.
+thread_local bool tl_creating = false;
+
+// Set before the thread's own function runs; consumed by the first kernel
+// call of the thread (Core::thread) or, if it never calls in, at its end.
+thread_local Start* tl_adopt = nullptr;
+
+void finish(Start* s) {
+  tl_adopt = nullptr;
+  if (!s->adopted) s->core->thread_exit(s->rec);
+  delete s;
+}
+
+// Under ThreadSanitizer this runs before the sanitizer has set the thread
+// up (its pthread_create interceptor calls ours with its own start
+// function): it must not be instrumented, and it only stores a pointer.
+__attribute__((no_sanitize("thread"))) void* trampoline(void* p) {
+  auto* s = static_cast<Start*>(p);
+  tl_adopt = s;
+  void* result = s->fn(s->arg);
+  finish(s);
+  return result;
+}
+
+}  // namespace
+
+// The record pthread_create prepared for the calling thread, if any.
+bool adopt_preregistered(Core* core, ThreadBinding& b) {
+  Start* s = tl_adopt;
+  if (s == nullptr || s->adopted || s->core.get() != core) return false;
+  s->adopted = true;
+  core->thread_started(s->rec);
+  b.core = s->core;
+  b.epoch = core->epoch;
+  b.rec = s->rec;
   b.task_override = nullptr;
   b.external = false;
-  return s.fn(s.arg);
+  return true;
 }
+
+namespace {
 
 using CreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
 
@@ -47,9 +80,19 @@ ThreadRec* Core::preregister_pager_thread() {
   ThreadRec* t = &threads.back();
   t->id = static_cast<emmi::model::ThreadId>(threads.size());
   t->counted = true;
-  t->running = true;
-  ++running_pager_threads;
+  t->running = false;
+  t->starting = true;
+  ++starting_pager_threads;
   return t;
+}
+
+void Core::thread_started(ThreadRec* t) {
+  Lock lk(*this);
+  if (!t->starting || t->exited) return;
+  t->starting = false;
+  t->running = true;
+  --starting_pager_threads;
+  ++running_pager_threads;
 }
 
 }  // namespace emmi::mach::detail
@@ -58,6 +101,7 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
                               void* (*fn)(void*), void* arg) {
   using namespace emmi::mach::detail;
   CreateFn real = real_create();
+  if (tl_creating) return real(thread, attr, fn, arg);
   Core* core = installed_core();
   ThreadBinding& b = binding();
   const bool pager_creator =
@@ -67,7 +111,9 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   if (!pager_creator) return real(thread, attr, fn, arg);
   ThreadRec* rec = core->preregister_pager_thread();
   auto* start = new Start{fn, arg, b.core, rec};
+  tl_creating = true;
   int rc = real(thread, attr, trampoline, start);
+  tl_creating = false;
   if (rc != 0) {
     delete start;
     core->thread_exit(rec);

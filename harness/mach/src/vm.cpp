@@ -3,6 +3,7 @@
 // mappings, so the pager's vm_deallocate of them is seen and accounted
 // (MemoryReleased events), and a second release of the same region is
 // reported as a double free.
+#include <dlfcn.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -13,12 +14,20 @@ namespace emmi::mach::detail {
 
 bool quiet_events();
 
+// The C library's munmap (this library interposes munmap, see below).
+int real_munmap(void* addr, std::size_t len) {
+  using Fn = int (*)(void*, std::size_t);
+  static Fn fn = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "munmap"));
+  return fn(addr, len);
+}
+
 std::uintptr_t Core::vm_map_fresh(Space* s, std::size_t size, bool ool,
                                   emmi::model::RegionId* region) {
   const std::size_t bytes = round_up(std::max<std::size_t>(size, 1), kVmPage);
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return 0;
   const auto start = reinterpret_cast<std::uintptr_t>(p);
+  if (vm.count(start)) vm.erase(start);
   VmRegion r;
   r.start = start;
   r.size = bytes;
@@ -37,7 +46,7 @@ std::uintptr_t Core::vm_map_fresh(Space* s, std::size_t size, bool ool,
 
 kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
                                std::vector<emmi::model::RegionId>* released_whole,
-                               emmi::model::RegionId* double_free) {
+                               emmi::model::RegionId* double_free, bool unmap) {
   if (size == 0) return KERN_SUCCESS;
   const std::uintptr_t lo = start & ~(kVmPage - 1);
   const std::uintptr_t hi = round_up(start + size, kVmPage);
@@ -48,14 +57,14 @@ kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
     VmRegion r = it->second;
     const std::uintptr_t rlo = r.start;
     const std::uintptr_t rhi = r.start + r.size;
-    if (rhi <= lo || r.space != s) {
+    if (rhi <= lo || (s != nullptr && r.space != s)) {
       ++it;
       continue;
     }
     any = true;
     const std::uintptr_t cut_lo = std::max(lo, rlo);
     const std::uintptr_t cut_hi = std::min(hi, rhi);
-    ::munmap(reinterpret_cast<void*>(cut_lo), cut_hi - cut_lo);
+    if (unmap) real_munmap(reinterpret_cast<void*>(cut_lo), cut_hi - cut_lo);
     it = vm.erase(it);
     if (rlo < cut_lo) {
       VmRegion left = r;
@@ -127,7 +136,7 @@ kern_return_t vm_allocate(mach_port_t target_task, vm_address_t* address, vm_siz
     p = ::mmap(reinterpret_cast<void*>(*address), bytes, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (p != MAP_FAILED && reinterpret_cast<vm_address_t>(p) != *address) {
-      ::munmap(p, bytes);
+      real_munmap(p, bytes);
       return KERN_NO_SPACE;
     }
   }
@@ -175,3 +184,39 @@ kern_return_t vm_deallocate(mach_port_t target_task, vm_address_t address, vm_si
 }
 
 }  // extern "C"
+
+// Hurd code releases out-of-line data with munmap as often as with
+// vm_deallocate (on the Hurd they are the same call). Interposing munmap
+// keeps the ledger true and makes those releases visible as well; anything
+// the ledger does not know goes straight to the C library.
+extern "C" int munmap(void* addr, size_t len) {
+  Core* core = installed_core();
+  if (core == nullptr || len == 0) return real_munmap(addr, len);
+  const auto start = reinterpret_cast<std::uintptr_t>(addr);
+  bool known = false;
+  {
+    Core::Lock lk(*core);
+    auto it = core->vm.upper_bound(start + len - 1);
+    if (it != core->vm.begin()) {
+      --it;
+      known = it->second.start + it->second.size > start;
+    }
+  }
+  if (known) {
+    ThreadRec* t = core->thread();
+    const bool pager = core->acting_as_pager();
+    Core::Lock lk(*core);
+    std::vector<emmi::model::RegionId> released;
+    core->vm_release(nullptr, start, len, &released, nullptr, false);
+    if (pager && core->observing() && !quiet_events()) {
+      for (emmi::model::RegionId r : released) {
+        emmi::model::MemoryReleased ev;
+        ev.thread = t->id;
+        ev.region = r;
+        ev.result = KERN_SUCCESS;
+        core->emit(std::move(ev));
+      }
+    }
+  }
+  return real_munmap(addr, len);
+}

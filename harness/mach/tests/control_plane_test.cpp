@@ -56,7 +56,8 @@ class ControlPlane : public ::testing::Test {
     std::memcpy(&init, &buf, sizeof init);
     control = init.control;
     name = init.name;
-    EXPECT_EQ(init.page_size, 4096u);
+    const vm_size_t page_size = init.page_size;  // packed field
+    EXPECT_EQ(page_size, 4096u);
   }
   void TearDown() override { kernel.set_observer(nullptr); }
 
@@ -114,7 +115,8 @@ TEST_F(ControlPlane, SupplyFillsTheRequestedPageAndCompletesOnce) {
   ASSERT_EQ(buf.head.msgh_id, 2207);
   std::memcpy(&done, &buf, sizeof done);
   EXPECT_EQ(done.result, KERN_MEMORY_PRESENT);
-  EXPECT_EQ(done.error_offset, 0u);
+  const vm_offset_t error_offset = done.error_offset;  // packed field
+  EXPECT_EQ(error_offset, 0u);
   EXPECT_EQ(receive_now(object, buf), MACH_RCV_TIMED_OUT);
   EXPECT_EQ(driver.page(kid, oid, 0)->stamps, std::vector<Stamp>{11});
 

@@ -60,6 +60,8 @@ class EndToEnd : public ::testing::Test {
       pager_->stop();
     }
     kernel_.set_observer(nullptr);
+    // Unload, so the next test (or --gtest_repeat) starts a fresh pager.
+    if (handle_ != nullptr) dlclose(handle_);
   }
   std::vector<TinyRecord> pager_log() {
     std::vector<TinyRecord> r(256);

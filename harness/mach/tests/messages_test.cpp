@@ -62,25 +62,47 @@ TEST_F(Messages, OutOfLineMemoryIsDeliveredFreshAndFreedOnce) {
   ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
   OolMsg got;
   std::memcpy(&got, &buf, sizeof got);
-  ASSERT_NE(got.data, 0u);
-  EXPECT_EQ(got.data % 4096, 0u) << "fresh page-aligned mapping";
-  EXPECT_EQ(got.data_type.msgtl_number, 8192u);
-  EXPECT_EQ(read_blocks(reinterpret_cast<void*>(got.data), 8192), (std::vector<Stamp>{7, 9}));
+  const vm_offset_t data = got.data;  // a packed (4-byte aligned) field
+  const natural_t count = got.data_type.msgtl_number;
+  ASSERT_NE(data, 0u);
+  EXPECT_EQ(data % 4096, 0u) << "fresh page-aligned mapping";
+  EXPECT_EQ(count, 8192u);
+  EXPECT_EQ(read_blocks(reinterpret_cast<void*>(data), 8192), (std::vector<Stamp>{7, 9}));
   auto deq = recorder.of<emmi::model::Dequeued>();
   ASSERT_EQ(deq.size(), 1u);
   EXPECT_NE(deq[0].region, 0u);
   EXPECT_EQ(deq[0].region_size, 8192u);
   EXPECT_EQ(kernel.stats().ool_regions_mapped, 1u);
 
-  EXPECT_EQ(vm_deallocate(mach_task_self(), got.data, 8192), KERN_SUCCESS);
+  EXPECT_EQ(vm_deallocate(mach_task_self(), data, 8192), KERN_SUCCESS);
   EXPECT_EQ(kernel.stats().ool_regions_mapped, 0u);
-  EXPECT_EQ(vm_deallocate(mach_task_self(), got.data, 8192), KERN_SUCCESS);
+  EXPECT_EQ(vm_deallocate(mach_task_self(), data, 8192), KERN_SUCCESS);
   auto rel = recorder.of<emmi::model::MemoryReleased>();
   ASSERT_EQ(rel.size(), 2u);
   EXPECT_EQ(rel[0].region, deq[0].region);
   EXPECT_EQ(rel[0].result, KERN_SUCCESS);
   EXPECT_EQ(rel[1].region, deq[0].region);
   EXPECT_NE(rel[1].result, KERN_SUCCESS) << "a second release is a double free";
+}
+
+// Hurd pagers release out-of-line data with munmap too (libpager's
+// data_return does); the kernel sees that release as well.
+TEST_F(Messages, MunmapOfOutOfLineMemoryIsSeen) {
+  mach_port_t port = new_receive_right();
+  std::vector<std::uint8_t> src(4096, 0xab);
+  ASSERT_EQ(send_ool(port, src.data(), src.size(), false), MACH_MSG_SUCCESS);
+  Buffer buf;
+  ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
+  OolMsg got;
+  std::memcpy(&got, &buf, sizeof got);
+  void* data = reinterpret_cast<void*>(got.data);
+  EXPECT_EQ(static_cast<std::uint8_t*>(data)[100], 0xab);
+  EXPECT_EQ(munmap(data, 4096), 0);
+  EXPECT_EQ(kernel.stats().ool_regions_mapped, 0u);
+  auto rel = recorder.of<emmi::model::MemoryReleased>();
+  ASSERT_EQ(rel.size(), 1u);
+  EXPECT_EQ(rel[0].region, recorder.of<emmi::model::Dequeued>().at(0).region);
+  EXPECT_EQ(rel[0].result, KERN_SUCCESS);
 }
 
 // Unreadable out-of-line memory: "MACH_SEND_INVALID_MEMORY The message body
@@ -314,19 +336,29 @@ TEST_F(Messages, BlockedReceiverWakesAndQuiescenceFollowsIt) {
 // MACH_RCV_PORT_DIED (how a pager's stop() ends its threads).
 TEST_F(Messages, DestroyingTheWaitedPortEndsTheReceive) {
   mach_port_t port = new_receive_right();
-  std::atomic<mach_msg_return_t> result{MACH_MSG_SUCCESS};
+  mach_port_t to_port = MACH_PORT_NULL;
+  mach_msg_type_name_t t = 0;
+  ASSERT_EQ(mach_port_extract_right(mach_task_self(), port, MACH_MSG_TYPE_MAKE_SEND, &to_port, &t),
+            KERN_SUCCESS);
+  std::atomic<mach_msg_return_t> first{MACH_MSG_SUCCESS};
+  std::atomic<mach_msg_return_t> second{MACH_MSG_SUCCESS};
   std::thread server;
   {
     Kernel::ExternalPagerCall as_pager(kernel);
     server = std::thread([&] {
       Buffer buf;
-      result = mach_msg(&buf.head, MACH_RCV_MSG, 0, sizeof buf, port, 0, MACH_PORT_NULL);
+      first = mach_msg(&buf.head, MACH_RCV_MSG, 0, sizeof buf, port, 0, MACH_PORT_NULL);
+      second = mach_msg(&buf.head, MACH_RCV_MSG, 0, sizeof buf, port, 0, MACH_PORT_NULL);
     });
+    // A pending message keeps the step open until the new thread has taken
+    // it and waits again.
+    ASSERT_EQ(send_simple(to_port, MACH_MSG_TYPE_COPY_SEND), MACH_MSG_SUCCESS);
   }
   ASSERT_TRUE(kernel.wait_quiescent(std::chrono::steady_clock::now() + 10s));
   ASSERT_EQ(mach_port_destroy(mach_task_self(), port), KERN_SUCCESS);
   server.join();
-  EXPECT_EQ(result.load(), MACH_RCV_PORT_DIED);
+  EXPECT_EQ(first.load(), MACH_MSG_SUCCESS);
+  EXPECT_EQ(second.load(), MACH_RCV_PORT_DIED);
 }
 
 namespace {
