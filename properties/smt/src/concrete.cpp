@@ -210,6 +210,21 @@ struct Evaluator::Impl {
       for (unsigned i = 0; i < e.num_args(); ++i) collect_reads(e.arg(i), seen, reads);
   }
 
+  // The step for one event kind and message kind: most of the formula (the
+  // other kinds' blocks) simplifies away, so the per-event specialisation
+  // below works on a much smaller term.
+  const z3::expr& by_kind(const ConcreteEvent& e) {
+    const std::pair<unsigned, unsigned> key{unsigned(e.kind), unsigned(e.msg)};
+    auto it = kinds.find(key);
+    if (it != kinds.end()) return it->second;
+    z3::expr_vector src(ctx), dst(ctx);
+    src.push_back(event_consts[0]);
+    dst.push_back(ctx.bv_val(key.first, kEvBits));
+    src.push_back(event_consts[1]);
+    dst.push_back(ctx.bv_val(key.second, kMsgBits));
+    return kinds.emplace(key, z3::expr(whole).substitute(src, dst).simplify()).first->second;
+  }
+
   const Specialised& specialise(const ConcreteEvent& e) {
     // The seqno stays symbolic: it is substituted with the pre-state, so
     // dequeues with different seqnos share one specialisation.
@@ -219,12 +234,12 @@ struct Evaluator::Impl {
     if (it != cache.end()) return it->second;
 
     z3::expr_vector src(ctx), dst(ctx);
-    for (std::size_t i = 0; i < event_consts.size(); ++i) {
+    for (std::size_t i = 2; i < event_consts.size(); ++i) {
       if (i == kSeqnoParam) continue;
       src.push_back(event_consts[i]);
       dst.push_back(ctx.bv_val(key[i], event_consts[i].get_sort().bv_size()));
     }
-    const z3::expr s = z3::expr(whole).substitute(src, dst).simplify();
+    const z3::expr s = z3::expr(by_kind(e)).substitute(src, dst).simplify();
     const Layout& l = enc.layout();
     Specialised sp{{}, {}, ctx.bool_val(false), z3::expr_vector(ctx), {}};
     z3::expr_vector parts(ctx);
@@ -296,6 +311,7 @@ struct Evaluator::Impl {
   z3::expr quiet_whole;
   unsigned bundles = 0;
   std::vector<z3::expr> event_consts;
+  std::map<std::pair<unsigned, unsigned>, z3::expr> kinds;
   std::map<std::vector<std::uint64_t>, Specialised> cache;
   std::map<unsigned, std::size_t> index_of;
 };

@@ -563,13 +563,16 @@ class StepBuilder {
       const unsigned o = p / b_.kernels, k = p % b_.kernels;
       const z3::expr lc = pre_(F::lc, p);
       // The kernel serves a control port only for the current incarnation
-      // and only until it sends terminate (vm_object_lookup fails after,
-      // gnumach-kernel.md §3d); the pager learns the new control port when
-      // it dequeues the new init.
+      // and only until it sends terminate or the pager destroys the object
+      // (vm_object_lookup fails after, gnumach-kernel.md §3b, §3d); the pager
+      // learns the new control port when it dequeues the new init.
       z3::expr live = usable && at_slot(F::owner, e_.port) == bv(p, pb()) && pre_(F::named, p) &&
                       pre_(F::ctl, p) == e_.port;
+      // After memory_object_destroy the kernel has removed the port
+      // associations (gnumach-kernel.md §3b): the control port is dead too.
       if (enc_.variant().ready_needs_current_control)
-        live = live && enc_.no_init_in_flight(pre_, p) && (life(lc, Life::initialised) || life(lc, Life::ready));
+        live = live && enc_.no_init_in_flight(pre_, p) && !pre_(F::destroyed, p) &&
+               (life(lc, Life::initialised) || life(lc, Life::ready));
       else
         live = live && (life(lc, Life::initialised) || life(lc, Life::ready) || life(lc, Life::terminating));
       accepted_ = accepted_ || live;

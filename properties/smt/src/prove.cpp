@@ -75,8 +75,8 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
   r.name = name_;
   r.rules = rules_;
   r.rlimit = rlimit;
-  for (const Named& c : conjuncts_)
-    if (c.aux) r.auxiliary.push_back(c.name);
+  for (const Named& c : conjuncts_) (c.aux ? r.auxiliary : r.invariants).push_back(c.name);
+  for (const NamedStep& o : obligations_) r.obligations.push_back(o.name);
 
   z3::context& ctx = enc_->ctx();
   try {

@@ -38,12 +38,15 @@ struct Counterexample {
 std::string render(const Layout& l, const Counterexample& c);
 
 struct ProofResult {
-  std::string name;
+  std::string id;                         // the proofs() entry, e.g. "seqnos" (set by run_proofs)
+  std::string name;                       // what is proved, in words
   std::vector<std::string_view> rules;   // rule IDs the proof establishes
   Outcome outcome = Outcome::unknown;
   std::optional<Counterexample> counterexample;
   std::string rendered;                   // render() of the counterexample, if any
   std::string reason;                     // unknown: Z3's reason; error: the exception text
+  std::vector<std::string> invariants;    // what the proof establishes (state conjuncts)
+  std::vector<std::string> obligations;   // what it establishes of every step
   std::vector<std::string> auxiliary;     // strengthening conjuncts the proof needed
   std::uint64_t rlimit = 0;               // the resource limit of each check
   std::uint64_t rlimit_used = 0;          // Z3's "rlimit count", summed over the checks
