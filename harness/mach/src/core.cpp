@@ -48,7 +48,7 @@ ThreadBinding::~ThreadBinding() {
 // ---------------------------------------------------------------------------
 // Lock
 
-Core::Lock::Lock(Core& core) : core_(core), lock_(core.mutex) {}
+Core::Lock::Lock(Core& core) : lock_(core.mutex) {}
 
 Core::Lock::~Lock() {
   if (lock_.owns_lock()) unlock();

@@ -207,7 +207,6 @@ class Core : public std::enable_shared_from_this<Core> {
     std::unique_lock<std::mutex>& raw() { return lock_; }
 
    private:
-    Core& core_;
     std::unique_lock<std::mutex> lock_;
   };
   std::mutex mutex;

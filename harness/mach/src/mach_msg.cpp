@@ -748,10 +748,12 @@ mach_msg_return_t mach_msg_server_timeout(
       while (mr == MACH_MSG_SUCCESS) {
         (void)(*demux)(&request->Head, &reply->Head);
         if (Core* core = core_or_null()) {
+          const emmi::model::ThreadId self = core->thread()->id;
+          const bool pager = core->acting_as_pager();
           Core::Lock lk(*core);
-          if (core->observing() && core->acting_as_pager()) {
+          if (core->observing() && pager) {
             emmi::model::HandlerReturned ev;
-            ev.thread = core->thread()->id;
+            ev.thread = self;
             ev.code = reply->RetCode;
             core->emit(std::move(ev));
           }

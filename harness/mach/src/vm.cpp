@@ -103,6 +103,22 @@ using namespace emmi::mach::detail;
 
 namespace {
 
+// MemoryReleased events for releases by a pager thread (lock held).
+void report_released(Core& core, ThreadRec* t, bool pager,
+                     const std::vector<emmi::model::RegionId>& released,
+                     emmi::model::RegionId double_free) {
+  if (!pager || !core.observing() || quiet_events()) return;
+  auto one = [&](emmi::model::RegionId r, kern_return_t result) {
+    emmi::model::MemoryReleased ev;
+    ev.thread = t->id;
+    ev.region = r;
+    ev.result = result;
+    core.emit(std::move(ev));
+  };
+  for (emmi::model::RegionId r : released) one(r, KERN_SUCCESS);
+  if (double_free != 0) one(double_free, KERN_INVALID_ADDRESS);
+}
+
 // The space `task` names in the caller's space, or null.
 Space* task_space(Core& core, mach_port_t task) {
   Entry* e = core.lookup(core.current_space(), task);
@@ -164,22 +180,7 @@ kern_return_t vm_deallocate(mach_port_t target_task, vm_address_t address, vm_si
   // GNU Mach's vm_deallocate succeeds even where nothing is mapped; only
   // memory in the ledger is unmapped (anything else belongs to the process).
   core->vm_release(s, address, size, &released, &double_free);
-  if (pager && core->observing() && !quiet_events() && s == core->pager_space()) {
-    for (emmi::model::RegionId r : released) {
-      emmi::model::MemoryReleased ev;
-      ev.thread = t->id;
-      ev.region = r;
-      ev.result = KERN_SUCCESS;
-      core->emit(std::move(ev));
-    }
-    if (double_free != 0) {
-      emmi::model::MemoryReleased ev;
-      ev.thread = t->id;
-      ev.region = double_free;
-      ev.result = KERN_INVALID_ADDRESS;
-      core->emit(std::move(ev));
-    }
-  }
+  if (s == core->pager_space()) report_released(*core, t, pager, released, double_free);
   return KERN_SUCCESS;
 }
 
@@ -208,15 +209,7 @@ extern "C" int munmap(void* addr, size_t len) {
     Core::Lock lk(*core);
     std::vector<emmi::model::RegionId> released;
     core->vm_release(nullptr, start, len, &released, nullptr, false);
-    if (pager && core->observing() && !quiet_events()) {
-      for (emmi::model::RegionId r : released) {
-        emmi::model::MemoryReleased ev;
-        ev.thread = t->id;
-        ev.region = r;
-        ev.result = KERN_SUCCESS;
-        core->emit(std::move(ev));
-      }
-    }
+    report_released(*core, t, pager, released, 0);
   }
   return real_munmap(addr, len);
 }
