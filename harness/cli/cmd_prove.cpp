@@ -1,6 +1,8 @@
 // `emmi-cts prove`: run the SMT proofs of the model's invariants and print
 // each result with its time and Z3 resource count. Exit 0 when every proof
 // is proved, 1 when one failed or is unknown, 3 when Z3 raised an error.
+#include <climits>
+#include <cstdint>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -29,7 +31,7 @@ void add_prove_command(CLI::App& app, Invocation& invocation) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cmd->add_option("--rlimit", o->rlimit, "Z3 resource limit of each check (deterministic, unlike a timeout)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{UINT_MAX}))
       ->capture_default_str();
   cmd->add_option("--jobs", o->jobs, "Proofs to run at the same time, one Z3 context each")
       ->check(CLI::Range(1u, 64u))

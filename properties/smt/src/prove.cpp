@@ -3,6 +3,8 @@
 // concrete values.
 #include "emmi/smt/prove.h"
 
+#include <algorithm>
+#include <climits>
 #include <sstream>
 
 namespace emmi::smt {
@@ -101,7 +103,7 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
     };
     auto solve = [&](z3::solver& s, const z3::expr& query) {
       z3::params p(ctx);
-      p.set("rlimit", static_cast<unsigned>(rlimit));
+      p.set("rlimit", static_cast<unsigned>(std::min<std::uint64_t>(rlimit, UINT_MAX)));
       s.set(p);
       s.add(query);
       const z3::check_result res = s.check();
