@@ -7,6 +7,7 @@
 
 #include <cassert>
 #include <string>
+#include <tuple>
 
 namespace emmi::smt {
 namespace {
@@ -442,6 +443,7 @@ class StepBuilder {
     // The message is the oldest of its pair: its meaning is the one it was
     // sent with, or none if it was sent outside any incarnation.
     z3::expr real_init = ff(), real_term = ff(), real_request = ff(), stray = ff();
+    z3::expr old_ctl = bv(0, nb()), old_nam = bv(0, nb());  // names the terminated incarnation had
     for (unsigned p = 0; p < b_.pairs(); ++p) {
       const z3::expr mine = deq && pair_of_port_event(p) && emmi();
       const z3::expr front = enc_.queued_kind(pre_, p, 0);
@@ -464,6 +466,12 @@ class StepBuilder {
       upd(F::plive, p, term, ff());
       upd(F::pready, p, term, ff());
       upd(F::lc, p, term && enc_.no_init_in_flight(pre_, p, 1), bv(unsigned(Life::terminated), kLifeBits));
+      // The receive rights may arrive under new names when the pager no
+      // longer held the old ones; the new names then stand for those ports.
+      upd(F::ctl, p, term, e_.c);
+      upd(F::nam, p, term, e_.n);
+      old_ctl = z3::ite(term, pre_(F::ctl, p), old_ctl);
+      old_nam = z3::ite(term, pre_(F::nam, p), old_nam);
       for (unsigned s = b_.objects; s < b_.names; ++s)
         upd(F::ended, s, term && pre_(F::named, p) && (slot_is(pre_(F::ctl, p), s) || slot_is(pre_(F::nam, p), s)), tt());
       real_request = real_request || (real && (msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::data_return)));
@@ -494,6 +502,19 @@ class StepBuilder {
         if (enc_.variant().reset_seqno_on_move_in) upd(F::ctr, s, moved, bv(0, kSeqnoBits));
         upd(F::has_last, s, moved, ff());
         upd(F::qother, s, moved, bv(0, kCountBits));
+        // The port keeps its incarnation's flags whatever name it arrives
+        // under. Under a new name its kernel counter is the one it had while
+        // kernel-held, 0: the seqno proof shows that the old name's counter
+        // is 0 (its auxiliary conjunct), so this equals carrying it over on
+        // every reachable state, and keeps the query small.
+        for (const auto& [as, old, role] : {std::tuple{as_c, old_ctl, Role::control}, std::tuple{as_n, old_nam, Role::name}}) {
+          const z3::expr here = real_term && as;
+          upd(F::kctr, s, here && !slot_is(old, s), bv(0, kSeqnoBits));
+          upd(F::failed, s, here, at_slot(F::failed, old));
+          upd(F::role, s, here, bv(unsigned(role), kRoleBits));
+          upd(F::owner, s, here, pair);
+          upd(F::ended, s, here, tt());
+        }
       }
     }
     for (unsigned t = 0; t < b_.threads; ++t) {
@@ -599,8 +620,10 @@ class StepBuilder {
         verdict("DR5", "pager", unasked && !elsewhere && is_call(Call::data_unavailable));
         verdict("DR4", "pager", unasked && !elsewhere && is_call(Call::data_error));
         // Supplied pages become resident (a resident one stays: the kernel
-        // answers KERN_MEMORY_PRESENT); the others answer the request.
-        upd_page(F::res, p, pg, covered && supply, tt());
+        // answers KERN_MEMORY_PRESENT); a requested page answered with
+        // data_unavailable is zero-filled and held by the kernel from then on
+        // (UN1); data_error leaves it absent.
+        upd_page(F::res, p, pg, covered && (supply || (requested && is_call(Call::data_unavailable))), tt());
         upd_page(F::req, p, pg, covered, ff());
       }
     }
@@ -760,12 +783,17 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
   c.push_back(z3::implies(deq && msg(Msg::other), at_name(s, F::qother, e.port) != bv(0, kCountBits)));
   // init: copy-out names two new ports with names the task does not use.
   c.push_back(z3::implies(deq && msg(Msg::init), e.c != e.n && fresh(e.c) && fresh(e.n)));
-  // terminate and requests carry rights of the pager's current incarnation,
-  // under the names init gave them (the model's TM3 and MK2 checks; it
-  // assumes an incarnation's names stay stable in the pager task).
+  // terminate carries the receive rights of the pager's current incarnation,
+  // under the names init gave them, or under new names (never used) when
+  // the pager no longer holds the old ones (the model's TM3 check); requests
+  // carry a send right to the control under its name (the model's MK2).
   for (unsigned p = 0; p < b.pairs(); ++p) {
     const z3::expr mine = deq && is(e.port, p / b.kernels) && is(e.ker, p % b.kernels);
-    c.push_back(z3::implies(mine && msg(Msg::terminate), e.c == s(F::ctl, p) && e.n == s(F::nam, p)));
+    auto arrives = [&](const z3::expr& carried, F which) {
+      const z3::expr old = s(which, p);
+      return carried == old || (!held_at(s, old) && fresh(carried) && is(at_name(s, F::role, carried), unsigned(Role::none)));
+    };
+    c.push_back(z3::implies(mine && msg(Msg::terminate), e.c != e.n && arrives(e.c, F::ctl) && arrives(e.n, F::nam)));
     c.push_back(z3::implies(mine && (msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::data_return)),
                             e.c == s(F::ctl, p)));
   }

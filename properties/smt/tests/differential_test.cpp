@@ -332,6 +332,14 @@ class World {
       } else {
         e.c = static_cast<unsigned>(at(F::ctl, p));
         e.n = static_cast<unsigned>(at(F::nam, p));
+        // A port the pager no longer names arrives under a new name (GNU
+        // Mach's copy-out; the model rebinds the incarnation to it).
+        auto gone = [&](unsigned s) { return !at(F::recv, s) && at(F::snd, s) == 0 && at(F::dead, s) == 0; };
+        if (e.msg == Msg::terminate && next_fresh_ + 2 <= kBounds.names && (gone(e.c) || gone(e.n)) &&
+            *rc::gen::inRange(0, 2) == 1) {
+          if (gone(e.c)) e.c = next_fresh_++;
+          if (gone(e.n)) e.n = next_fresh_++;
+        }
       }
     }
     return e;
