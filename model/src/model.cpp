@@ -84,6 +84,14 @@ class Step {
   void remove_receive(PortRec& r);
   void finish(ThreadRec& t, KernReturn code);
   void check_init_rights(const Dequeued& e, std::uint32_t inc_index);
+  // The incarnation's control or name port now goes by `now` in the pager task.
+  void rebind(std::uint32_t inc_index, PortName before, PortName now, Role role);
+  // Whether a right carried under `carried` can be the port the model knows
+  // as `known`: the same name, or — once the pager holds nothing under
+  // `known` (mach_msg_server or the pager released it all) — a name never
+  // seen before, since the kernel copies the right out afresh and names are
+  // never reused.
+  bool same_port(PortName known, PortName carried) const;
   bool names_collide(PortName n, std::uint32_t inc_index) const;
 
   // SQ7: the thread's current message touches a resource.
@@ -526,9 +534,11 @@ void Step::operator()(const Dequeued& e) {
         Pair& p = s_.pairs[inc.pair];
         // TM3: terminate moves the receive rights of this incarnation's
         // control and name ports (GNU Mach: MOVE_RECEIVE for both).
-        bool ok = e.rights.size() >= 2 && e.rights[0].name == inc.control &&
-                  e.rights[0].right == Right::receive && e.rights[1].name == inc.name &&
-                  e.rights[1].right == Right::receive;
+        bool ok = e.rights.size() >= 2 && e.rights[0].right == Right::receive &&
+                  e.rights[1].right == Right::receive &&
+                  same_port(inc.control, e.rights[0].name) && same_port(inc.name, e.rights[1].name);
+        if (ok && e.rights[0].name != inc.control) rebind(inc_index, inc.control, e.rights[0].name, Role::control);
+        if (ok && e.rights[1].name != inc.name) rebind(inc_index, inc.name, e.rights[1].name, Role::name);
         if (!ok)
           report(rule::TM3, Party::kernel,
                  cat("terminate seqno ", dec(e.seqno), " of ", pair_text(p),
@@ -541,9 +551,11 @@ void Step::operator()(const Dequeued& e) {
       }
       default: {  // data_request, data_unlock, data_return carry the control (MAKE_SEND)
         const Incarnation& inc = s_.incarnations[inc_index];
-        if (inc.init_dequeued && inc.control != kNullPort &&
-            (e.rights.empty() || e.rights[0].name != inc.control ||
-             e.rights[0].right != Right::send))
+        const bool ok = !e.rights.empty() && e.rights[0].right == Right::send &&
+                        same_port(inc.control, e.rights[0].name);
+        if (ok && e.rights[0].name != inc.control)
+          rebind(inc_index, inc.control, e.rights[0].name, Role::control);
+        if (inc.init_dequeued && inc.control != kNullPort && !ok)
           report(rule::MK2, Party::kernel,
                  cat(to_string(m.kind), " seqno ", dec(e.seqno), " from kernel ",
                      kernel_text(s_.pairs[inc.pair].kernel), " carries ",
@@ -568,6 +580,25 @@ void Step::operator()(const Dequeued& e) {
       s_.regions.push_back(fresh);
     }
   }
+}
+
+bool Step::same_port(PortName known, PortName carried) const {
+  if (carried == known) return true;
+  const PortRec* k = s_.find_port(known);
+  const bool gone = k == nullptr || (k->send == 0 && k->send_once == 0 && k->dead == 0 && !k->receive);
+  const PortRec* c = s_.find_port(carried);
+  return gone && carried != kNullPort && (c == nullptr || c->role == Role::none);
+}
+
+void Step::rebind(std::uint32_t inc_index, PortName before, PortName now, Role role) {
+  Incarnation& inc = s_.incarnations[inc_index];
+  (role == Role::control ? inc.control : inc.name) = now;
+  PortRec& r = s_.port(now);
+  r.role = role;
+  r.owner = inc_index;
+  // The old name keeps its role: a later use of it is still recognised as a
+  // use of this incarnation's port (IN9, TM8).
+  (void)before;
 }
 
 // --- handler return --------------------------------------------------------------
@@ -891,6 +922,13 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         }
         break;
       case ControlCall::data_unavailable:
+        // The kernel zero-fills the page and holds it from then on (UN1, UN3).
+        for (std::size_t i = first; i < last; ++i)
+          if (p.pages[i] == PageState::requested) {
+            p.pages[i] = PageState::resident;
+            p.prot[i] = 0;
+          }
+        break;
       case ControlCall::data_error:
         for (std::size_t i = first; i < last; ++i)
           if (p.pages[i] == PageState::requested) {
