@@ -34,6 +34,8 @@ struct Invocation {
 
 void add_rules_command(CLI::App& app, Invocation& invocation);
 void add_explain_command(CLI::App& app, Invocation& invocation);
+void add_run_command(CLI::App& app, Invocation& invocation);
+void add_merge_command(CLI::App& app, Invocation& invocation);
 void add_prove_command(CLI::App& app, Invocation& invocation);
 
 }  // namespace emmi::cli

@@ -28,6 +28,8 @@ int run(int argc, char** argv) {
   Invocation invocation;
   add_rules_command(app, invocation);
   add_explain_command(app, invocation);
+  add_run_command(app, invocation);
+  add_merge_command(app, invocation);
   add_prove_command(app, invocation);
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->footer(kExitCodes);
 

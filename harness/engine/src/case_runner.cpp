@@ -118,7 +118,12 @@ class Recorder final : public mach::Observer {
   Recorder(RecordWriter& out, model::WorldConfig config, std::size_t kernels)
       : out_(out), model_(config), kernels_(kernels) {}
 
-  void on_event(const model::Event& e) override {
+  void on_event(const model::Event& observed) override {
+    // The kernel driver numbers objects from 1 (0 means "no object"); the
+    // model numbers them 0 .. objects-1.
+    model::Event e = observed;
+    if (auto* offered = std::get_if<model::ObjectOffered>(&e)) offered->object -= 1;
+    if (auto* sent = std::get_if<model::KernelSent>(&e); sent && sent->object > 0) sent->object -= 1;
     std::lock_guard g(mu_);
     const std::uint64_t index = trace_.size();
     trace_.push_back(e);
@@ -212,12 +217,12 @@ class Recorder final : public mach::Observer {
             from = fmt::format("pager t{}", ev.thread);
             auto k = control_kernel_.find(ev.control);
             to = k != control_kernel_.end() ? fmt::format("kernel k{}", k->second) : "mach";
-            label = fmt::format("memory_object_{}", model::to_string(ev.call));
+            label = std::string(model::to_string(ev.call));
             if (ev.size) label += fmt::format(" [0x{:x}+0x{:x}]", ev.offset, ev.size);
             rights = fmt::format("control 0x{:x}{}", ev.control, ev.accepted ? "" : " (rejected)");
           } else if constexpr (std::is_same_v<E, model::PortOperated>) {
             from = to = fmt::format("pager t{}", ev.thread);
-            label = fmt::format("mach_port_{} 0x{:x}", model::to_string(ev.op), ev.name);
+            label = fmt::format("{} 0x{:x}", model::to_string(ev.op), ev.name);
             if (ev.result != model::kKernSuccess) label += fmt::format(" -> 0x{:x}", ev.result);
           } else if constexpr (std::is_same_v<E, model::MemoryReleased>) {
             from = to = fmt::format("pager t{}", ev.thread);
@@ -283,9 +288,10 @@ struct Perturber {
 
 class CaseDriver {
  public:
-  CaseDriver(mach::KernelDriver& driver, const World& world, std::vector<model::KernelId> kernels,
-             std::vector<model::ObjectId> objects)
-      : d_(driver), world_(world), kernels_(std::move(kernels)), objects_(std::move(objects)) {}
+  CaseDriver(mach::Kernel& kernel, mach::KernelDriver& driver, const World& world,
+             std::vector<model::KernelId> kernels, std::vector<model::ObjectId> objects)
+      : kernel_(kernel), d_(driver), world_(world), kernels_(std::move(kernels)),
+        objects_(std::move(objects)) {}
 
   void execute(const Command& c) {
     switch (c.kind) {
@@ -297,6 +303,7 @@ class CaseDriver {
       case CommandKind::evict_then_refault: evict(c); fault(c); break;
       case CommandKind::map_while_unmap: unmap(c.kernel, c.object); map(c.other_kernel, c.object); break;
       case CommandKind::unmap_then_remap: unmap(c.kernel, c.object); map(c.kernel, c.object); break;
+      case CommandKind::stray: stray(c.object); break;
     }
   }
 
@@ -336,7 +343,35 @@ class CaseDriver {
     d_.return_data(k, o, offset_of(c), stamps, c.dirty || page->dirty, false);
   }
 
+  // An unrelated task, holding a send right to the object made from the
+  // pager's receive right, sends a message no EMMI interface defines.
+  void stray(std::size_t o) {
+    if (o >= objects_.size()) return;
+    if (!stranger_) {
+      stranger_ = kernel_.create_task("stranger");
+      pager_task_ = kernel_.task_port_in(*stranger_, kernel_.pager_task());
+    }
+    mach::Kernel::TaskScope as_stranger(kernel_, *stranger_);
+    mach_port_t send = MACH_PORT_NULL;
+    mach_msg_type_name_t type = 0;
+    if (mach_port_extract_right(pager_task_, d_.pager_port(objects_[o]), MACH_MSG_TYPE_MAKE_SEND,
+                                &send, &type) != KERN_SUCCESS)
+      return;
+    mach_msg_header_t h{};
+    h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND, 0);
+    h.msgh_size = sizeof h;
+    h.msgh_remote_port = send;
+    h.msgh_local_port = MACH_PORT_NULL;
+    h.msgh_id = kStrayMessageId;
+    mach_msg(&h, MACH_SEND_MSG, sizeof h, 0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+  }
+
+  // Outside every subsystem a pager serves (memory_object 2200.., notify 64..).
+  static constexpr mach_msg_id_t kStrayMessageId = 0x454d4d49;
   static constexpr model::Stamp kFreshStampTag = 0x4000'0000'0000'0000ull;
+  mach::Kernel& kernel_;
+  std::optional<mach::TaskId> stranger_;
+  unsigned pager_task_ = 0;
   mach::KernelDriver& d_;
   const World& world_;
   std::vector<model::KernelId> kernels_;
@@ -389,7 +424,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   auto settle = [&] {
     return kernel.wait_quiescent(std::chrono::steady_clock::now() + profile.quiescence_bound);
   };
-  CaseDriver cases(driver, world, kernels, objects);
+  CaseDriver cases(kernel, driver, world, kernels, objects);
   bool progressing = settle();
   if (!progressing) recorder.stuck("the pager did not settle after start()");
   for (std::size_t i = 0; progressing && i < spec.commands.size(); ++i) {

@@ -17,6 +17,7 @@ std::string_view to_string(CommandKind k) {
     case CommandKind::evict_then_refault: return "evict+refault";
     case CommandKind::map_while_unmap: return "unmap+map-other";
     case CommandKind::unmap_then_remap: return "unmap+remap";
+    case CommandKind::stray: return "stray-message";
   }
   return "?";
 }
@@ -27,6 +28,8 @@ std::string describe(const Command& c) {
     case CommandKind::unmap:
     case CommandKind::unmap_then_remap:
       return fmt::format("{} k{} o{}", to_string(c.kind), c.kernel, c.object);
+    case CommandKind::stray:
+      return fmt::format("stray-message o{}", c.object);
     case CommandKind::map_while_unmap:
       return fmt::format("unmap k{} o{} + map k{} o{}", c.kernel, c.object, c.other_kernel,
                          c.object);
@@ -127,7 +130,7 @@ std::optional<CaseSpec> decode_replay_token(std::string_view token) {
   for (std::size_t i = 0; i < n; ++i) {
     Command c{};
     auto kind = get(*raw, at, 1);
-    if (kind > static_cast<std::uint64_t>(CommandKind::unmap_then_remap)) return std::nullopt;
+    if (kind > static_cast<std::uint64_t>(CommandKind::stray)) return std::nullopt;
     c.kind = static_cast<CommandKind>(kind);
     c.kernel = static_cast<std::uint8_t>(get(*raw, at, 1));
     c.object = static_cast<std::uint8_t>(get(*raw, at, 1));

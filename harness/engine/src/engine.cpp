@@ -15,6 +15,9 @@
 #include <nlohmann/json.hpp>
 #include <rapidcheck.h>
 
+#include <fcntl.h>
+#include <rapidcheck/detail/Configuration.h>
+
 #include "emmi/catalogue/catalogue.h"
 #include "emmi/engine/generator.h"
 #include "emmi/engine/isolation.h"
@@ -52,6 +55,8 @@ struct FoundFailure {
   CaseOutcome outcome;
   std::string reproduce;
   std::uint64_t seed = 0;
+  std::uint64_t detected_after_cases = 0;  // cases run in the unit until the first failing one
+  double detected_after_s = 0;             // and the time that took
 };
 
 struct UnitResult {
@@ -72,8 +77,11 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
   CaseOptions options;
   options.pager_options = cfg.pager_options;
   std::set<std::string> known;
+  const auto unit_start = std::chrono::steady_clock::now();
   for (std::uint32_t round = 0; round < profile.rounds; ++round) {
     std::optional<FoundFailure> last;
+    std::uint64_t first_cases = 0;
+    double first_s = 0;
     auto property = [&] {
       CaseSpec spec{*gen_case(profile.world), *rc::gen::arbitrary<std::uint64_t>()};
       CaseOutcome o = run_case(lib, profile, spec, options);
@@ -85,7 +93,11 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
       for (Finding& f : findings_of(o))
         if (!known.count(f.rule)) fresh.push_back(std::move(f));
       if (!fresh.empty()) {
-        last = FoundFailure{fresh.front(), spec, std::move(o), {}, 0};
+        if (first_cases == 0) {
+          first_cases = r.cases;
+          first_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - unit_start).count();
+        }
+        last = FoundFailure{fresh.front(), spec, std::move(o), {}, 0, first_cases, first_s};
         RC_FAIL(fresh.front().rule + ": " + fresh.front().message);
       }
     };
@@ -105,8 +117,15 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
     // The last failing run is the shrunk counterexample.
     last->seed = params.seed;
     last->reproduce = rc::detail::reproduceMapToString({{metadata.id, failure.reproduce}});
-    for (const Finding& f : findings_of(last->outcome)) known.insert(f.rule);
+    // Every rule the shrunk case breaks gets it as its counterexample, the
+    // rule the search was shrinking for first.
     known.insert(last->finding.rule);
+    for (Finding& f : findings_of(last->outcome)) {
+      if (!known.insert(f.rule).second) continue;
+      FoundFailure also = *last;
+      also.finding = std::move(f);
+      r.failures.push_back(std::move(also));
+    }
     r.failures.push_back(std::move(*last));
   }
   return r;
@@ -159,6 +178,8 @@ nlohmann::json to_json(const UnitResult& r) {
                              {"token", encode_replay_token(f.spec)},
                              {"reproduce", f.reproduce},
                              {"seed", f.seed},
+                             {"detected_after_cases", f.detected_after_cases},
+                             {"detected_after_s", f.detected_after_s},
                              {"outcome", to_json(f.outcome)}});
   }
   return j;
@@ -177,6 +198,8 @@ UnitResult unit_from_json(const nlohmann::json& j) {
     ff.spec = decode_replay_token(f.at("token").get<std::string>()).value_or(CaseSpec{});
     ff.reproduce = f.at("reproduce");
     ff.seed = f.at("seed");
+    ff.detected_after_cases = f.at("detected_after_cases");
+    ff.detected_after_s = f.at("detected_after_s");
     ff.outcome = outcome_from_json(f.at("outcome"));
     r.failures.push_back(std::move(ff));
   }
@@ -348,6 +371,7 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   rep.parameters["commands_run"] = std::to_string(commands);
 
   const auto& cat = catalogue::Catalogue::builtin();
+  const auto dialect = catalogue::parse_dialect(cfg.dialect).value_or(catalogue::Dialect::gnumach_seqnos);
   for (const catalogue::Rule& rule : cat.rules()) {
     reports::RuleResult rr;
     rr.id = rule.id;
@@ -357,14 +381,23 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
     auto ex = exercised.find(rule.id);
     rr.exercised = ex == exercised.end() ? 0 : ex->second;
     if (auto f = worst.find(rule.id); f != worst.end()) {
-      rr.verdict = f->second->finding.verdict;
-      rr.message = f->second->finding.message;
+      const FoundFailure& found = *f->second;
+      rr.verdict = found.finding.verdict;
+      rr.message = found.detected_after_cases == 0
+                       ? found.finding.message
+                       : fmt::format("{} [found after {} cases, {:.2f} s; shrunk to {} commands]",
+                                     found.finding.message, found.detected_after_cases,
+                                     found.detected_after_s, found.spec.commands.size());
       rr.counterexample = counterexample_of(*f->second, cfg);
       if (rr.exercised == 0) rr.exercised = 1;
+    } else if (!rule.applies_to(dialect)) {
+      rr.verdict = Verdict::not_applicable;
+      rr.exercised = 0;
+      rr.message = fmt::format("does not apply to the {} dialect", cfg.dialect);
     } else if (!rule.check.checked()) {
       rr.verdict = Verdict::not_applicable;
       rr.exercised = 0;
-      rr.message = rule.check.reason.empty() ? "not checked by this version" : "not yet checked: " + rule.check.reason;
+      rr.message = rule.check.reason.empty() ? "not checked by this version" : rule.check.reason;
     } else if (rr.exercised == 0) {
       rr.verdict = Verdict::not_applicable;
       rr.message = "never exercised by this profile";
@@ -422,7 +455,29 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
   return out;
 }
 
+namespace {
+
+// RapidCheck announces its configuration on stderr the first time it reads
+// it. The engine passes every parameter explicitly and records the seed in
+// the report, so the announcement is noise on the suite's output.
+void load_rapidcheck_configuration_quietly() {
+  std::fflush(stderr);
+  int saved = ::dup(STDERR_FILENO);
+  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (saved >= 0 && null >= 0) ::dup2(null, STDERR_FILENO);
+  (void)rc::detail::configuration();
+  std::fflush(stderr);
+  if (saved >= 0) {
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+  }
+  if (null >= 0) ::close(null);
+}
+
+}  // namespace
+
 reports::RunReport run_conformance(const RunConfig& cfg) {
+  load_rapidcheck_configuration_quietly();
   const auto start = std::chrono::steady_clock::now();
   const std::string started = reports::iso8601_utc_now();
   PagerLibrary lib = PagerLibrary::load(cfg.pager_path);
@@ -435,7 +490,7 @@ reports::RunReport run_conformance(const RunConfig& cfg) {
     u.cases = 1;
     u.commands = o.commands_done;
     u.exercised = o.exercised;
-    for (Finding& f : findings_of(o)) u.failures.push_back({std::move(f), *cfg.replay, o, {}, cfg.seed});
+    for (Finding& f : findings_of(o)) u.failures.push_back({std::move(f), *cfg.replay, o, {}, cfg.seed, 0, 0});
     units.push_back(std::move(u));
   } else {
     units = run_units(lib, cfg);

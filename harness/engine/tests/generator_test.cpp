@@ -22,11 +22,26 @@ RC_GTEST_PROP(Generator, EverySequenceIsLegalFromTheStart, ()) {
   }
 }
 
-TEST(Generator, InitialStateOffersOnlyMaps) {
+TEST(Generator, InitialStateOffersOnlyMapsAndStrayMessages) {
   CaseModel m(test_world());
   auto offered = enabled_commands(m);
   ASSERT_FALSE(offered.empty());
-  for (const auto& w : offered) EXPECT_EQ(w.command.kind, CommandKind::map) << describe(w.command);
+  for (const auto& w : offered)
+    EXPECT_TRUE(w.command.kind == CommandKind::map || w.command.kind == CommandKind::stray)
+        << describe(w.command);
+}
+
+TEST(Generator, PagesAlreadyUsedWeighMore) {
+  CaseModel m(test_world());
+  apply(m, {CommandKind::map, 0, 0});
+  apply(m, {CommandKind::fault, 0, 0, 0, 5});
+  apply(m, {CommandKind::evict, 0, 0, 0, 5, false, true});
+  std::uint32_t used = 0, fresh = 0;
+  for (const auto& w : enabled_commands(m)) {
+    if (w.command.kind != CommandKind::fault || w.command.write) continue;
+    (w.command.page == 5 ? used : fresh) = w.weight;
+  }
+  EXPECT_GT(used, fresh);
 }
 
 TEST(Generator, FaultNeedsAMappedPageNotYetHeld) {

@@ -21,6 +21,10 @@ enum class CommandKind : std::uint8_t {
   evict_then_refault, // data_return of `page`, then data_request of the same page
   map_while_unmap,    // terminate from `kernel`, then init from `other_kernel`
   unmap_then_remap,   // terminate, then init again from the same kernel
+  // A message that is no EMMI message, from an unrelated task holding a send
+  // right to the object: the pager's demux must reject it (G5) and a seqno
+  // ordering pager must still count its seqno (gnumach-kernel.md §2).
+  stray,
 };
 
 std::string_view to_string(CommandKind k);

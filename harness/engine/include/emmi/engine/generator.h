@@ -18,6 +18,7 @@ namespace emmi::engine {
 struct PairState {
   bool mapped = false;
   std::set<std::uint16_t> resident;  // kernel pages the kernel holds (assumed supplied)
+  std::set<std::uint16_t> touched;   // pages faulted or evicted so far in the case
 };
 
 struct CaseModel {

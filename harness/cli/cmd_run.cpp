@@ -1,0 +1,199 @@
+// emmi-cts run: play the kernel against a pager and write the compliance
+// reports. The work is in emmi_engine and emmi_reports; this file maps the
+// command line onto them.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "emmi/engine/engine.h"
+#include "emmi/engine/pager_library.h"
+#include "emmi/engine/waivers.h"
+#include "emmi/reports/errors.h"
+#include "emmi/reports/writer.h"
+
+namespace emmi::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string pager;
+  std::string dialect = "gnumach-seqnos";
+  std::string profile = "standard";
+  std::optional<std::uint64_t> seed;
+  std::uint32_t jobs = 0;
+  std::string shard;
+  double timeout = 0;
+  std::string report_dir = "emmi-reports";
+  std::string formats = "json,junit,md,html";
+  std::string waivers;
+  bool conformance = false;
+  std::string replay;
+  std::string pager_options;
+  bool quiet = false;
+};
+
+// "I/N" with 1 <= I <= N, or the GoogleTest sharding environment.
+std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
+  if (!text.empty()) {
+    unsigned i = 0, n = 0;
+    char slash = 0;
+    std::istringstream in(text);
+    if (!(in >> i >> slash >> n) || slash != '/' || !in.eof() || n == 0 || i == 0 || i > n)
+      throw InputError(fmt::format("--shard '{}': expected I/N with 1 <= I <= N, e.g. 2/3", text));
+    return {i - 1, n};
+  }
+  const char* total = std::getenv("GTEST_TOTAL_SHARDS");
+  const char* index = std::getenv("GTEST_SHARD_INDEX");
+  if (!total && !index) return {0, 1};
+  if (!total || !index)
+    throw InputError("GTEST_TOTAL_SHARDS and GTEST_SHARD_INDEX must be set together");
+  char* end = nullptr;
+  unsigned long n = std::strtoul(total, &end, 10);
+  if (*end || n == 0) throw InputError(fmt::format("GTEST_TOTAL_SHARDS='{}': expected a positive number", total));
+  unsigned long i = std::strtoul(index, &end, 10);
+  if (*end || i >= n)
+    throw InputError(fmt::format("GTEST_SHARD_INDEX='{}': expected 0 .. {}", index, n - 1));
+  if (const char* status = std::getenv("GTEST_SHARD_STATUS_FILE")) {
+    std::ofstream touch(status);  // tells the runner sharding is understood
+  }
+  return {static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(n)};
+}
+
+int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
+  engine::RunConfig cfg;
+  cfg.pager_path = o.pager.empty() ? engine::default_pager_path() : o.pager;
+  if (o.dialect != "gnumach" && o.dialect != "gnumach-seqnos")
+    throw InputError(fmt::format("--dialect '{}': expected gnumach or gnumach-seqnos", o.dialect));
+  cfg.dialect = o.dialect;
+  auto profile = engine::profile_named(o.conformance ? "standard" : o.profile);
+  if (!profile)
+    throw InputError(fmt::format("--profile '{}': expected quick, standard or exhaustive", o.profile));
+  cfg.profile = *profile;
+  if (o.conformance) {
+    // Conformance mode is locked: fixed profile, seed and parameters, no waivers.
+    if (o.profile != "standard" || o.seed || !o.waivers.empty() || o.timeout > 0 || !o.replay.empty())
+      throw InputError(
+          "--conformance fixes the profile (standard), the seed and the limits, and accepts no "
+          "--waivers or --replay: drop those options");
+    cfg.seed = 0;
+    cfg.conformance_mode = true;
+  } else {
+    cfg.seed = o.seed ? *o.seed : std::random_device{}();
+  }
+  if (o.timeout > 0)
+    cfg.profile.case_wall = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
+  auto [shard_index, shard_total] = parse_shard(o.shard);
+  cfg.shard_index = shard_index;
+  cfg.shard_total = shard_total;
+  cfg.jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  cfg.pager_options = o.pager_options;
+  if (!o.replay.empty()) {
+    cfg.replay = engine::decode_replay_token(o.replay);
+    if (!cfg.replay)
+      throw InputError(fmt::format("--replay '{}': not a replay token of this emmi-cts version", o.replay));
+    cfg.replay_token = o.replay;
+  }
+  std::vector<std::string> formats;
+  try {
+    formats = reports::parse_format_list(o.formats);
+  } catch (const reports::ReportError& e) {
+    throw InputError(fmt::format("--format '{}': {}", o.formats, e.what()));
+  }
+  std::vector<engine::WaiverEntry> waivers;
+  if (!o.waivers.empty()) waivers = engine::read_waivers(o.waivers);
+
+  // The report directory is made (and checked) before the run, so a long run
+  // never ends in "cannot write".
+  std::error_code ec;
+  std::filesystem::create_directories(o.report_dir, ec);
+  if (ec || !std::filesystem::is_directory(o.report_dir) || ::access(o.report_dir.c_str(), W_OK) != 0)
+    throw InputError(fmt::format("--report-dir '{}': cannot create or write to it{}", o.report_dir,
+                                 ec ? " (" + ec.message() + ")" : ""));
+
+  const bool show_progress = !o.quiet && ::isatty(STDERR_FILENO) && !std::getenv("NO_COLOR");
+  if (show_progress) {
+    cfg.progress = [&err](const engine::Progress& p) {
+      err << fmt::format("\r  {} cases, {} failing rules so far, {:.1f} s", p.cases, p.failures,
+                         p.elapsed.count() / 1000.0)
+          << std::flush;
+    };
+  }
+  reports::RunReport report;
+  try {
+    report = engine::run_conformance(cfg);
+  } catch (const engine::InputError& e) {
+    throw InputError(e.what());
+  }
+  if (show_progress) err << "\r\033[K";
+  for (const std::string& line : engine::apply_waivers(report, waivers, engine::today_utc()))
+    err << "emmi-cts: " << line << '\n';
+
+  std::vector<std::filesystem::path> written;
+  try {
+    written = reports::write_reports(report, o.report_dir, formats);
+  } catch (const reports::ReportError& e) {
+    throw InputError(e.what());
+  }
+  auto counts = reports::count_verdicts(report);
+  auto outcome = reports::run_outcome(report);
+  out << fmt::format("{}: {} ({} rules: {} pass, {} fail, {} timeout, {} crash, {} not applicable; "
+                     "{} cases in {:.1f} s)\n",
+                     report.pager.name, reports::outcome_label(outcome), report.rules.size(),
+                     counts[reports::Verdict::pass], counts[reports::Verdict::fail],
+                     counts[reports::Verdict::timeout], counts[reports::Verdict::crash],
+                     counts[reports::Verdict::not_applicable], report.cases_run, report.duration_s);
+  for (const auto& r : report.rules) {
+    if (!r.verdict.is_failure()) continue;
+    out << fmt::format("  {:<4} {:<18} {}\n", r.id, r.verdict.name(), r.message);
+    if (r.counterexample && !r.counterexample->replay_command.empty())
+      out << fmt::format("       replay: {}\n", r.counterexample->replay_command);
+  }
+  for (const auto& path : written) out << "  wrote " << path.string() << '\n';
+  switch (outcome) {
+    case reports::RunOutcome::conformant: return kConformant;
+    case reports::RunOutcome::not_conformant: return kNotConformant;
+    case reports::RunOutcome::incomplete: return kInternalError;
+    case reports::RunOutcome::nothing_exercised: return kNotConformant;
+  }
+  return kInternalError;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Invocation& invocation) {
+  auto opts = std::make_shared<RunOptions>();
+  CLI::App* run = app.add_subcommand(
+      "run", "Play the kernel against a pager and write compliance reports");
+  run->add_option("--pager", opts->pager,
+                  "Pager under test: a shared object implementing emmi/pager_abi.h "
+                  "(default: the bundled reference pager)");
+  run->add_option("--dialect", opts->dialect, "gnumach or gnumach-seqnos (default)");
+  run->add_option("--profile", opts->profile, "quick, standard (default) or exhaustive");
+  run->add_option("--seed", opts->seed, "Seed of the search (default: random; recorded in the report)");
+  run->add_option("--jobs", opts->jobs, "Search units run in parallel (default: number of CPUs)");
+  run->add_option("--shard", opts->shard,
+                  "Run shard I of N (I/N); also read from GTEST_TOTAL_SHARDS/GTEST_SHARD_INDEX");
+  run->add_option("--timeout", opts->timeout, "Wall-clock limit per case, in seconds");
+  run->add_option("--report-dir", opts->report_dir, "Where reports go (default: emmi-reports)");
+  run->add_option("--format", opts->formats, "Comma-separated: json,junit,md,html (default: all)");
+  run->add_option("--waivers", opts->waivers, "JSON file of accepted failures (rule, reason, expires)");
+  run->add_flag("--conformance", opts->conformance,
+                "Locked parameters for a publishable compliance report (no waivers)");
+  run->add_option("--replay", opts->replay, "Rerun exactly one case from a report's replay token");
+  run->add_option("--pager-options", opts->pager_options, "Free text passed to the pager's start()");
+  run->add_flag("--quiet", opts->quiet, "No progress line");
+  run->callback([opts, &invocation] {
+    invocation.run = [opts](std::ostream& out, std::ostream& err) { return run_command(*opts, out, err); };
+  });
+}
+
+}  // namespace emmi::cli
