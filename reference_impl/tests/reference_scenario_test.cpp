@@ -347,7 +347,7 @@ TEST(MutantZoo, ManifestDeclaresAtLeastTheSeventeenBugsWithCheckedRules) {
     }
   }
   EXPECT_EQ(mutants("crash").size(), 1u);
-  EXPECT_EQ(mutants("timeout").size(), 1u);
+  EXPECT_GE(mutants("timeout").size(), 1u);  // the deadlock, and the seqno-ticket jam
 }
 
 // Crash and hang mutants run only under the engine's process isolation; here

@@ -154,10 +154,26 @@ class Recorder final : public mach::Observer {
     for (auto& [rule, n] : exercised_) out_.write(fmt::format("X\t{}\t{}", rule, n));
   }
 
-  // The pager stopped making progress: charge it to what it was handling.
+  // The pager stopped making progress: charge it to what it was handling. A
+  // message stuck right after one the pager rejected (or a notification) on
+  // the same port is the seqno-ticket jam of gnumach-kernel.md §2: the pager
+  // did not count the rejected message's seqno (SQ6).
   void stuck(std::string_view why) {
     std::lock_guard g(mu_);
-    std::string label = in_flight_.empty() ? std::string() : in_flight_.begin()->second;
+    for (const auto& [thread, f] : in_flight_) {
+      auto port = handled_.find(f.port);
+      if (f.seqno == 0 || port == handled_.end()) continue;
+      auto before = port->second.find(f.seqno - 1);
+      if (before == port->second.end() || !before->second.rejected) continue;
+      write_verdict("SQ6", model::Party::pager,
+                    fmt::format("{} while handling {}: seqno {} on port 0x{:x} was a message the "
+                                "pager rejected ({}), and the pager still waits for it to be "
+                                "counted",
+                                why, f.label, f.seqno - 1, f.port, before->second.what),
+                    trace_.size(), true);
+      return;
+    }
+    std::string label = in_flight_.empty() ? std::string() : in_flight_.begin()->second.label;
     write_verdict(liveness_rule_for(label), model::Party::pager,
                   fmt::format("{}{}{}", why, label.empty() ? "" : " while handling ", label),
                   trace_.size(), true);
@@ -207,12 +223,22 @@ class Recorder final : public mach::Observer {
               }
             }
             if (ev.region) rights += fmt::format("{}ool:{}B", rights.empty() ? "" : " ", ev.region_size);
-            in_flight_[ev.thread] = fmt::format("{} seqno {}", label, ev.seqno);
+            in_flight_[ev.thread] = {ev.port, ev.seqno, fmt::format("{} seqno {}", label, ev.seqno)};
+            // A message no EMMI routine takes is rejected by the demux even
+            // if the handler return is never seen.
+            handled_[ev.port][ev.seqno] = {q.kind == MessageKind::other || notification, label};
           } else if constexpr (std::is_same_v<E, model::HandlerReturned>) {
             from = to = fmt::format("pager t{}", ev.thread);
             label = ev.code == model::kMigNoReply ? "return MIG_NO_REPLY"
                                                   : fmt::format("return 0x{:x}", static_cast<std::uint32_t>(ev.code));
-            in_flight_.erase(ev.thread);
+            if (auto f = in_flight_.find(ev.thread); f != in_flight_.end()) {
+              auto& h = handled_[f->second.port][f->second.seqno];
+              if (ev.code != model::kKernSuccess && ev.code != model::kMigNoReply) {
+                h.rejected = true;
+                h.what += " returned " + label.substr(7);
+              }
+              in_flight_.erase(f);
+            }
           } else if constexpr (std::is_same_v<E, model::ControlCalled>) {
             from = fmt::format("pager t{}", ev.thread);
             auto k = control_kernel_.find(ev.control);
@@ -245,7 +271,17 @@ class Recorder final : public mach::Observer {
   std::unordered_map<model::PortName, std::deque<Queued>> queued_;
   std::unordered_map<model::PortName, model::ObjectId> object_ports_;
   std::unordered_map<model::PortName, model::KernelId> control_kernel_;
-  std::map<model::ThreadId, std::string> in_flight_;
+  struct InFlight {
+    model::PortName port;
+    model::Seqno seqno;
+    std::string label;
+  };
+  struct Handled {
+    bool rejected = false;
+    std::string what;
+  };
+  std::map<model::ThreadId, InFlight> in_flight_;
+  std::unordered_map<model::PortName, std::map<model::Seqno, Handled>> handled_;
   std::map<std::string, std::uint64_t> exercised_;
 };
 

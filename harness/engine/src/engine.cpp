@@ -127,8 +127,17 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
       r.failures.push_back(std::move(also));
     }
     r.failures.push_back(std::move(*last));
+    bool stop = false;
+    for (const FoundFailure& f : r.failures) stop = stop || cfg.stop_on.count(f.finding.rule) > 0;
+    if (stop) break;
   }
   return r;
+}
+
+bool reached_stop_rule(const RunConfig& cfg, const UnitResult& r) {
+  for (const FoundFailure& f : r.failures)
+    if (cfg.stop_on.count(f.finding.rule)) return true;
+  return false;
 }
 
 // Results cross process boundaries (jobs) as JSON.
@@ -226,6 +235,7 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
       out.push_back(run_unit(lib, cfg, u, report));
       done_before += out.back().cases;
       failures += out.back().failures.size();
+      if (reached_stop_rule(cfg, out.back())) break;
     }
     return out;
   }

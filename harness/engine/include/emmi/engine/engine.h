@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "emmi/engine/case_runner.h"
@@ -37,6 +38,9 @@ struct RunConfig {
   std::string pager_options;
   std::string command_line_prefix = "emmi-cts run";  // for replay commands in reports
   std::function<void(const Progress&)> progress;     // called from the main process
+  // Stop searching as soon as one of these rules has a shrunk counterexample
+  // (the mutation gate asks only whether a mutant's declared rule is caught).
+  std::set<std::string> stop_on;
 };
 
 // Runs the configured search (or replay) and returns the report. Throws
