@@ -17,6 +17,15 @@ TEST(DataPath, DR1_Conforming_FaultOnLastPage) {
   EXPECT_TRUE(Conforms(s));
 }
 
+// data_unavailable: the kernel zero-fills the page and holds it, so it may
+// page it out again (UN1, UN3), which is no RT1 error.
+TEST(DataPath, RT1_Conforming_ZeroFilledPageIsHeldAndReturned) {
+  Scenario s = ready_world();
+  s.fault(0, 0, 0x3000).dequeue(2, 0).unavailable(2, 0, 0, 0x3000).ret(2);
+  s.evict(0, 0, 0x3000).serve().quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
 TEST(DataPath, DR3_Violated_RequestNeverAnswered) {
   Scenario s = ready_world();
   s.fault(0, 0, 0x2000).handle(2, 0).quiesce();

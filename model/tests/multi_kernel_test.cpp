@@ -81,5 +81,18 @@ TEST(MultiKernel, PS2_Conforming_DifferentPageSizesSideBySide) {
   EXPECT_TRUE(Conforms(s));
 }
 
+// A request carrying the control port under a fresh name, after the pager
+// released every send right it had to it, is the same kernel (MK2 holds).
+TEST(MultiKernel, MK2_Conforming_ControlComesBackUnderAFreshName) {
+  Scenario s = ready_world();
+  s.deallocate(1, s.control(0, 0));
+  s.fault(0, 0, 0).dequeue(2, 0, [](Dequeued& d) { d.rights[0].name = 0x9001; });
+  ControlCalled supply{2, ControlCall::data_supply, 0x9001, 0, 0x1000};
+  supply.stamps = {0};
+  supply.accepted = true;  // the kernel sees its own control port
+  s.call_as(supply).ret(2).quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
 }  // namespace
 }  // namespace emmi::model::testing

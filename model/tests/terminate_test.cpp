@@ -37,6 +37,28 @@ TEST(Terminate, TM3_Conforming_ReceiveRightsMovedWithFreshSeqnos) {
   EXPECT_EQ(s.model().lifecycle(0, 0), Lifecycle::terminated);
 }
 
+// Once the pager has released every right it held to the control and name
+// ports, GNU Mach copies the receive rights terminate moves out under new
+// names (the simulated kernel never reuses names): still the same ports.
+TEST(Terminate, TM3_Conforming_FreshNamesAfterEveryRightWasReleased) {
+  Scenario s = ready_world();
+  PortName control = s.control(0, 0), name = s.name(0, 0);
+  s.deallocate(1, control).deallocate(1, name).unmap(0, 0);
+  s.dequeue(1, 0, [](Dequeued& d) {
+    d.rights[0].name = 0x9001;
+    d.rights[1].name = 0x9002;
+  });
+  s.destroy_port(1, 0x9001).destroy_port(1, 0x9002).ret(1).quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Terminate, TM3_Violated_FreshNameWhileTheOldOneIsStillHeld) {
+  Scenario s = ready_world();
+  s.unmap(0, 0);
+  s.dequeue(1, 0, [](Dequeued& d) { d.rights[0].name = 0x9001; });
+  EXPECT_TRUE(Violates(s, "TM3", Party::kernel));
+}
+
 TEST(Terminate, TM4_Violated_ControlReceiveRightKept) {
   Scenario s = terminating_world();
   PortName control = s.control(0, 0), name = s.name(0, 0);
