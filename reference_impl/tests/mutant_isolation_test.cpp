@@ -31,6 +31,12 @@ MutantEntry only(const std::string& kind) {
   return m.size() == 1 ? m.front() : MutantEntry{};
 }
 
+MutantEntry with_id(const std::string& id) {
+  for (const MutantEntry& m : mutants())
+    if (m.id == id) return m;
+  return MutantEntry{};
+}
+
 TEST(MutantIsolation, CrashMutantDiesOfSigsegvOnAWriteFault) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   const MutantEntry m = only("crash");
@@ -42,7 +48,7 @@ TEST(MutantIsolation, CrashMutantDiesOfSigsegvOnAWriteFault) {
 
 TEST(MutantIsolation, DeadlockMutantHangsInItsHandler) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  const MutantEntry m = only("timeout");
+  const MutantEntry m = with_id("deadlock_in_request");
   ASSERT_FALSE(m.library.empty());
   // The alarm is the child's only way out: stop() blocks on the mutex the
   // deadlocked handler holds. The reference pager, same script, exits 0.
