@@ -109,7 +109,13 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
     throw InputError(fmt::format("--format '{}': {}", o.formats, e.what()));
   }
   std::vector<engine::WaiverEntry> waivers;
-  if (!o.waivers.empty()) waivers = engine::read_waivers(o.waivers);
+  if (!o.waivers.empty()) {
+    try {
+      waivers = engine::read_waivers(o.waivers);
+    } catch (const engine::InputError& e) {
+      throw InputError(e.what());  // a bad waivers file is bad input (exit 2), not an internal error
+    }
+  }
 
   // The report directory is made (and checked) before the run, so a long run
   // never ends in "cannot write".
