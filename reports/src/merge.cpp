@@ -4,6 +4,7 @@
 #include "emmi/reports/merge.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -30,9 +31,25 @@ void require_same(const std::vector<const RunReport*>& shards, std::string_view 
   }
 }
 
+// Parameters that count work done rather than set it (the engine records
+// "commands_run"): they differ between shards by nature, so they are summed
+// into the merged report instead of being required to agree.
+bool is_work_count(const std::string& key) { return key == "commands_run"; }
+
+std::uint64_t count_of(const std::string& text, const std::string& key, const RunReport& shard) {
+  if (text.empty()) return 0;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw MergeError(fmt::format("cannot merge: parameter {} of {} is not a count: '{}'", key,
+                                 describe(shard), text));
+  return n;
+}
+
 std::string parameters_text(const RunReport& r) {
   std::string text;
-  for (const auto& [k, v] : r.parameters) text += fmt::format("{}{}={}", text.empty() ? "" : ",", k, v);
+  for (const auto& [k, v] : r.parameters)
+    if (!is_work_count(k)) text += fmt::format("{}{}={}", text.empty() ? "" : ",", k, v);
   return text.empty() ? "none" : text;
 }
 
@@ -133,6 +150,11 @@ RunReport merge(const std::vector<RunReport>& reports) {
     merged.started_at = std::min(merged.started_at, shard->started_at);
     merged.duration_s += shard->duration_s;
     merged.cases_run += shard->cases_run;
+    for (const auto& [k, v] : shard->parameters) {
+      if (!is_work_count(k) || shard == shards.front()) continue;
+      merged.parameters[k] = std::to_string(count_of(merged.parameters[k], k, *shard) +
+                                            count_of(v, k, *shard));
+    }
     merged.merged_from.push_back(
         {*shard->shard, shard->machine, shard->started_at, shard->duration_s, shard->cases_run});
     for (const RuleResult& rule : shard->rules) {
