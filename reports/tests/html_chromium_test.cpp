@@ -20,49 +20,9 @@ using testing::ScratchDir;
 
 const fs::path kArtifacts = EMMI_REPORTS_ARTIFACT_DIR;
 
-struct BrowserRun {
-  testing::CommandResult result;
-  std::vector<std::string> console;  // every console message the page produced
-};
-
-// One headless Chromium run on a local file, isolated in a fresh profile, with
-// every background network feature off.
-BrowserRun open_in_chromium(const fs::path& page, const std::vector<std::string>& action) {
-  BrowserRun run;
-  std::string chromium = testing::require_tool("/usr/bin/chromium", "chromium");
-  if (chromium.empty()) return run;
-  ScratchDir profile;
-  std::vector<std::string> argv = {chromium,
-                                   "--headless",
-                                   "--no-sandbox",
-                                   "--disable-gpu",
-                                   "--disable-quic",
-                                   "--no-first-run",
-                                   "--disable-background-networking",
-                                   "--disable-component-update",
-                                   "--disable-sync",
-                                   "--user-data-dir=" + profile.path().string(),
-                                   "--enable-logging=stderr",
-                                   "--v=0"};
-  argv.insert(argv.end(), action.begin(), action.end());
-  argv.push_back("file://" + fs::absolute(page).string());
-  run.result = testing::run_command(argv, 180);
-  // Chromium logs each console message as "[...:INFO:CONSOLE:12] "text", source: ...".
-  std::istringstream lines(run.result.err);
-  for (std::string line; std::getline(lines, line);) {
-    std::size_t at = line.find(":CONSOLE");
-    if (at == std::string::npos) continue;
-    std::size_t text = line.find("] ", at);
-    run.console.push_back(text == std::string::npos ? line : line.substr(text + 2));
-  }
-  return run;
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string s;
-  for (const auto& l : lines) s += l + "\n";
-  return s;
-}
+using testing::BrowserRun;
+using testing::joined;
+using testing::open_in_chromium;
 
 fs::path write_sample_page() {
   fs::create_directories(kArtifacts);

@@ -15,27 +15,8 @@ using testing::ScratchDir;
 
 const std::string kSchema = EMMI_REPORTS_SCHEMA_DIR "/emmi-report-v1.schema.json";
 
-// Validates with Draft 2020-12 and prints one line per error.
-constexpr const char* kValidate = R"PY(
-import json, sys
-import jsonschema
-schema = json.load(open(sys.argv[1]))
-jsonschema.Draft202012Validator.check_schema(schema)
-document = json.load(open(sys.argv[2]))
-errors = list(jsonschema.Draft202012Validator(schema).iter_errors(document))
-for e in errors:
-    print("/".join(str(p) for p in e.absolute_path) + ": " + e.message)
-sys.exit(1 if errors else 0)
-)PY";
-
 testing::CommandResult validate(const std::filesystem::path& document) {
-  std::string python = testing::require_tool("/usr/bin/python3", "python3");
-  if (python.empty()) return {};
-  auto probe = testing::run_command({python, "-c", "import jsonschema"});
-  EXPECT_EQ(probe.exit_code, 0) << "python3-jsonschema is missing: install the Debian package "
-                                   "python3-jsonschema (.ci/bootstrap installs it)\n"
-                                << probe.err;
-  return testing::run_command({python, "-c", kValidate, kSchema, document.string()});
+  return testing::validate_json_schema(kSchema, document);
 }
 
 TEST(JsonSchema, WrittenReportValidates) {

@@ -130,4 +130,66 @@ std::string require_tool(const std::string& path, const std::string& package) {
   return path;
 }
 
+namespace {
+// Draft 2020-12, one line per error.
+constexpr const char* kValidateJson = R"PY(
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+document = json.load(open(sys.argv[2]))
+errors = list(jsonschema.Draft202012Validator(schema).iter_errors(document))
+for e in errors:
+    print("/".join(str(p) for p in e.absolute_path) + ": " + e.message)
+sys.exit(1 if errors else 0)
+)PY";
+}  // namespace
+
+CommandResult validate_json_schema(const fs::path& schema, const fs::path& document) {
+  std::string python = require_tool("/usr/bin/python3", "python3");
+  if (python.empty()) return {};
+  auto probe = run_command({python, "-c", "import jsonschema"});
+  EXPECT_EQ(probe.exit_code, 0) << "python3-jsonschema is missing: install the Debian package "
+                                   "python3-jsonschema (.ci/bootstrap installs it)\n"
+                                << probe.err;
+  return run_command({python, "-c", kValidateJson, schema.string(), document.string()});
+}
+
+BrowserRun open_in_chromium(const fs::path& page, const std::vector<std::string>& action) {
+  BrowserRun run;
+  std::string chromium = require_tool("/usr/bin/chromium", "chromium");
+  if (chromium.empty()) return run;
+  ScratchDir profile;
+  std::vector<std::string> argv = {chromium,
+                                   "--headless",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--disable-quic",
+                                   "--no-first-run",
+                                   "--disable-background-networking",
+                                   "--disable-component-update",
+                                   "--disable-sync",
+                                   "--user-data-dir=" + profile.path().string(),
+                                   "--enable-logging=stderr",
+                                   "--v=0"};
+  argv.insert(argv.end(), action.begin(), action.end());
+  argv.push_back("file://" + fs::absolute(page).string());
+  run.result = run_command(argv, 180);
+  // Chromium logs each console message as "[...:INFO:CONSOLE:12] "text", source: ...".
+  std::istringstream lines(run.result.err);
+  for (std::string line; std::getline(lines, line);) {
+    std::size_t at = line.find(":CONSOLE");
+    if (at == std::string::npos) continue;
+    std::size_t text = line.find("] ", at);
+    run.console.push_back(text == std::string::npos ? line : line.substr(text + 2));
+  }
+  return run;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const auto& l : lines) s += l + "\n";
+  return s;
+}
+
 }  // namespace emmi::reports::testing

@@ -60,4 +60,20 @@ std::size_t count(const std::string& text, const std::string& needle);
 // Names of the entries of a directory, sorted.
 std::vector<std::string> list_dir(const std::filesystem::path& dir);
 
+// Validates a JSON document against a JSON Schema (Draft 2020-12) with Debian
+// python3-jsonschema; exit_code 0 when valid, else one line per error on out.
+CommandResult validate_json_schema(const std::filesystem::path& schema,
+                                   const std::filesystem::path& document);
+
+// One headless Chromium run on a local file: a fresh profile, every
+// background network feature off, console messages captured.
+struct BrowserRun {
+  CommandResult result;
+  std::vector<std::string> console;  // every console message the page produced
+};
+BrowserRun open_in_chromium(const std::filesystem::path& page, const std::vector<std::string>& action);
+
+// Lines joined with '\n', for failure messages.
+std::string joined(const std::vector<std::string>& lines);
+
 }  // namespace emmi::reports::testing
