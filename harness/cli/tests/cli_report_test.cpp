@@ -1,0 +1,306 @@
+// emmi-cts run on real pagers, and its reports checked the way their readers
+// check them: the JSON against the repository's JSON Schema (python3
+// jsonschema), the JUnit XML against junit.xsd (xmllint), the HTML in headless
+// Chromium with a sequence chart for a mutant's failure. Also: sharded runs
+// merged equal the unsharded run, conformance mode records what a re-run
+// needs, and waivers (future expiry waives, past expiry fails).
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tools.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using emmi::reports::testing::CommandResult;
+using emmi::reports::testing::count;
+using emmi::reports::testing::read_file;
+using emmi::reports::testing::require_tool;
+using emmi::reports::testing::ScratchDir;
+using emmi::reports::testing::write_file;
+using nlohmann::json;
+
+const fs::path kSchemaDir = EMMI_REPORTS_SCHEMA_DIR;
+const fs::path kArtifacts = EMMI_CLI_ARTIFACT_DIR;
+constexpr const char* kSeed = "424242";
+
+CommandResult run_tool(const std::vector<std::string>& argv) {
+  return emmi::reports::testing::run_command(argv, 600);
+}
+
+CommandResult emmi_cts(std::vector<std::string> args) {
+  args.insert(args.begin(), EMMI_CTS_BINARY);
+  return run_tool(args);
+}
+
+struct Mutant {
+  std::string library;
+  std::string options;
+  std::vector<std::string> rules;
+};
+
+Mutant mutant(const std::string& id) {
+  json manifest = json::parse(read_file(EMMI_MUTANTS_MANIFEST));
+  for (const json& m : manifest.at("mutants")) {
+    if (m.at("id") != id) continue;
+    return {m.at("library"), m.value("options", ""), m.at("rules").get<std::vector<std::string>>()};
+  }
+  ADD_FAILURE() << "no mutant " << id << " in " << EMMI_MUTANTS_MANIFEST;
+  return {};
+}
+
+std::string reference_pager() {
+  return json::parse(read_file(EMMI_MUTANTS_MANIFEST)).at("reference");
+}
+
+// emmi-cts run --profile quick --seed kSeed on `pager`, reports into `dir`.
+CommandResult run_quick(const std::string& pager, const fs::path& dir,
+                        std::vector<std::string> extra = {}, const std::string& options = "") {
+  std::vector<std::string> args = {"run",        "--quiet",     "--profile", "quick",
+                                   "--seed",     kSeed,         "--pager",   pager,
+                                   "--report-dir", dir.string()};
+  if (!options.empty()) args.insert(args.end(), {"--pager-options", options});
+  args.insert(args.end(), extra.begin(), extra.end());
+  return emmi_cts(args);
+}
+
+json read_json(const fs::path& file) { return json::parse(read_file(file)); }
+
+std::map<std::string, std::string> verdicts(const json& report) {
+  std::map<std::string, std::string> out;
+  for (const json& rule : report.at("rules")) out[rule.at("id")] = rule.at("verdict");
+  return out;
+}
+
+std::string describe(const std::map<std::string, std::string>& v) {
+  std::string s;
+  for (const auto& [id, verdict] : v)
+    if (verdict != "pass") s += id + "=" + verdict + " ";
+  return s;
+}
+
+// ---- (a) the reference pager's reports validate ---------------------------------
+
+TEST(RealReports, ReferencePagerReportsValidate) {
+  ScratchDir dir;
+  CommandResult r = run_quick(reference_pager(), dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* name : {"emmi-report.json", "emmi-report.junit.xml", "emmi-report.md", "emmi-report.html"})
+    EXPECT_TRUE(fs::exists(dir / name)) << name;
+
+  json report = read_json(dir / "emmi-report.json");
+  EXPECT_EQ(report.at("seed").dump(), kSeed);
+  EXPECT_EQ(report.at("profile"), "quick");
+  for (const auto& [id, verdict] : verdicts(report))
+    EXPECT_TRUE(verdict == "pass" || verdict == "not-applicable") << id << ": " << verdict;
+  EXPECT_GT(report.at("cases_run").get<int>(), 0);
+
+  CommandResult js = emmi::reports::testing::validate_json_schema(
+      kSchemaDir / "emmi-report-v1.schema.json", dir / "emmi-report.json");
+  EXPECT_EQ(js.exit_code, 0) << "python3-jsonschema: " << js.out << js.err;
+
+  std::string xmllint = require_tool("/usr/bin/xmllint", "libxml2-utils");
+  ASSERT_FALSE(xmllint.empty());
+  CommandResult xml = run_tool({xmllint, "--noout", "--schema", (kSchemaDir / "junit.xsd").string(),
+                                (dir / "emmi-report.junit.xml").string()});
+  EXPECT_EQ(xml.exit_code, 0) << xml.err;
+  EXPECT_NE(xml.err.find("validates"), std::string::npos) << xml.err;
+  // One testcase per rule of the report.
+  CommandResult n = run_tool({xmllint, "--xpath", "count(//testcase)", (dir / "emmi-report.junit.xml").string()});
+  EXPECT_EQ(std::stoul(n.out), report.at("rules").size());
+}
+
+// ---- (b) a mutant's HTML report in headless Chromium ------------------------------
+
+using emmi::reports::testing::BrowserRun;
+using emmi::reports::testing::joined;
+using emmi::reports::testing::open_in_chromium;
+
+TEST(RealReports, MutantHtmlReportRendersItsSequenceChart) {
+  const std::string id = "leaves_request_unanswered";
+  Mutant m = mutant(id);
+  fs::path dir = kArtifacts / ("mutant-" + id);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  CommandResult r = run_quick(m.library, dir, {"--format", "json,html"}, m.options);
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+
+  json report = read_json(dir / "emmi-report.json");
+  std::size_t charts = 0;
+  for (const json& rule : report.at("rules"))
+    if (rule.contains("counterexample")) ++charts;
+  ASSERT_EQ(verdicts(report).at(m.rules.front()), "fail") << describe(verdicts(report));
+  ASSERT_GT(charts, 0u) << "a failing rule without a counterexample to draw";
+
+  BrowserRun dom = open_in_chromium(dir / "emmi-report.html", {"--dump-dom"});
+  ASSERT_EQ(dom.result.exit_code, 0) << dom.result.err.substr(0, 2000);
+  EXPECT_TRUE(dom.console.empty()) << joined(dom.console);
+  EXPECT_NE(dom.result.out.find("id=\"emmi-report-ready\""), std::string::npos)
+      << "the report's script did not run to the end";
+  // One chart per counterexample, in the DOM the browser built, with arrows
+  // labelled by the EMMI messages of the shrunk case.
+  EXPECT_EQ(count(dom.result.out, "<svg class=\"msc\""), charts);
+  EXPECT_NE(dom.result.out.find("memory_object_data_request"), std::string::npos);
+
+  fs::path png = kArtifacts / ("mutant-" + id + ".png");
+  fs::remove(png);
+  BrowserRun shot = open_in_chromium(dir / "emmi-report.html",
+                                     {"--screenshot=" + png.string(), "--window-size=1280,2400",
+                                      "--hide-scrollbars"});
+  ASSERT_EQ(shot.result.exit_code, 0) << shot.result.err.substr(0, 2000);
+  EXPECT_TRUE(shot.console.empty()) << joined(shot.console);
+  ASSERT_TRUE(fs::exists(png));
+  std::string bytes = read_file(png);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_GT(bytes.size(), 60u * 1024) << "a nearly blank page: " << png;
+  std::cout << "screenshot: " << png << "\n";
+}
+
+// ---- (c) sharded runs merged equal the unsharded run ------------------------------
+
+TEST(RealReports, ThreeShardsMergedEqualTheUnshardedRun) {
+  ScratchDir dir;
+  const std::string pager = reference_pager();
+  CommandResult whole = run_quick(pager, dir / "whole", {"--jobs", "1", "--format", "json"});
+  ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+
+  std::vector<std::string> merge_args = {"merge", "--report-dir", (dir / "merged").string()};
+  std::size_t shard_cases = 0;
+  int empty_shards = 0;
+  for (int i = 1; i <= 3; ++i) {
+    fs::path shard_dir = dir / ("shard-" + std::to_string(i));
+    CommandResult s = run_quick(pager, shard_dir,
+                                {"--jobs", "1", "--format", "json", "--shard", std::to_string(i) + "/3"});
+    json shard = read_json(shard_dir / "emmi-report.json");
+    // The quick profile has two search units, so one of three shards has no
+    // work: it reports "nothing exercised" (exit 1) rather than a pass.
+    if (shard.at("cases_run") == 0) {
+      EXPECT_EQ(s.exit_code, 1) << "shard " << i << ": " << s.out << s.err;
+      ++empty_shards;
+    } else {
+      EXPECT_EQ(s.exit_code, 0) << "shard " << i << ": " << s.out << s.err;
+    }
+    EXPECT_EQ(shard.at("shard").at("index"), i - 1);
+    EXPECT_EQ(shard.at("shard").at("total"), 3);
+    shard_cases += shard.at("cases_run").get<std::size_t>();
+    merge_args.push_back((shard_dir / "emmi-report.json").string());
+  }
+  EXPECT_LE(empty_shards, 1);
+  CommandResult merged = emmi_cts(merge_args);
+  ASSERT_EQ(merged.exit_code, 0) << merged.out << merged.err;
+
+  json a = read_json(dir / "whole" / "emmi-report.json");
+  json b = read_json(dir / "merged" / "emmi-report.json");
+  EXPECT_EQ(verdicts(a), verdicts(b)) << "unsharded: " << describe(verdicts(a))
+                                      << "\nmerged: " << describe(verdicts(b));
+  EXPECT_EQ(b.at("merged_from").size(), 3u);
+  EXPECT_EQ(b.at("cases_run").get<std::size_t>(), shard_cases);
+  EXPECT_EQ(a.at("seed"), b.at("seed"));
+  // Same settings, and the kernel commands of the shards add up to the whole.
+  EXPECT_EQ(a.at("parameters"), b.at("parameters"));
+  // Every rule exercised in the whole run is exercised as often across the shards.
+  std::map<std::string, int> whole_exercised, merged_exercised;
+  for (const json& rule : a.at("rules")) whole_exercised[rule.at("id")] = rule.at("exercised");
+  for (const json& rule : b.at("rules")) merged_exercised[rule.at("id")] = rule.at("exercised");
+  EXPECT_EQ(whole_exercised, merged_exercised);
+}
+
+// ---- (d) conformance mode ----------------------------------------------------------
+
+std::string sha256_of(const std::string& file) {
+  CommandResult r = run_tool({"/usr/bin/sha256sum", file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out.substr(0, 64);
+}
+
+TEST(RealReports, ConformanceReportRecordsWhatARerunNeeds) {
+  ScratchDir dir;
+  const std::string pager = reference_pager();
+  CommandResult r = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager, "--format", "json",
+                              "--report-dir", dir.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json report = read_json(dir / "emmi-report.json");
+  EXPECT_EQ(report.at("conformance_mode"), true);
+  EXPECT_EQ(report.at("suite").at("name"), "emmi-cts");
+  CommandResult version = emmi_cts({"--version"});
+  EXPECT_EQ("emmi-cts " + report.at("suite").at("version").get<std::string>() + "\n", version.out);
+  EXPECT_EQ(report.at("pager").at("sha256"), sha256_of(pager));
+  EXPECT_EQ(report.at("pager").at("path"), pager);
+  EXPECT_EQ(report.at("profile"), "standard");
+  EXPECT_TRUE(report.at("seed").is_number_unsigned());
+  EXPECT_FALSE(report.at("parameters").empty());
+  const json& machine = report.at("machine");
+  EXPECT_FALSE(machine.at("hostname").get<std::string>().empty());
+  EXPECT_FALSE(machine.at("os").get<std::string>().empty());
+  EXPECT_GT(machine.at("cpus").get<int>(), 0);
+
+  // The same locked run, anywhere: same seed and parameters.
+  ScratchDir again;
+  CommandResult r2 = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager, "--format", "json",
+                               "--report-dir", again.path().string()});
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  json report2 = read_json(again / "emmi-report.json");
+  EXPECT_EQ(report.at("seed"), report2.at("seed"));
+  EXPECT_EQ(report.at("parameters"), report2.at("parameters"));
+  EXPECT_EQ(verdicts(report), verdicts(report2));
+
+  fs::path waivers = dir / "waivers.json";
+  write_file(waivers, R"({"waivers": [{"rule": "SQ7", "reason": "r"}]})");
+  CommandResult refused = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager, "--waivers",
+                                    waivers.string(), "--report-dir", (dir / "refused").string()});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("--waivers"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(dir / "refused" / "emmi-report.json"));
+}
+
+// ---- (e) waivers ----------------------------------------------------------------------
+
+fs::path write_waivers(const fs::path& file, const std::vector<std::string>& rules, const std::string& expires) {
+  json doc = {{"waivers", json::array()}};
+  for (const std::string& id : rules)
+    doc["waivers"].push_back({{"rule", id}, {"reason", "known: init never answers"}, {"expires", expires}});
+  write_file(file, doc.dump(2));
+  return file;
+}
+
+TEST(RealReports, WaiversWaiveUntilTheyExpire) {
+  // never_ready fails on the first map of any case: its failures do not
+  // depend on the search, so the same rules fail in every run below.
+  Mutant m = mutant("never_ready");
+  ScratchDir dir;
+  const std::vector<std::string> fixed = {"--jobs", "1", "--format", "json"};
+  CommandResult plain = run_quick(m.library, dir / "plain", fixed, m.options);
+  ASSERT_EQ(plain.exit_code, 1) << plain.out << plain.err;
+  std::vector<std::string> failing;
+  for (const auto& [id, verdict] : verdicts(read_json(dir / "plain" / "emmi-report.json")))
+    if (verdict != "pass" && verdict != "not-applicable") failing.push_back(id);
+  ASSERT_FALSE(failing.empty());
+  EXPECT_NE(std::find(failing.begin(), failing.end(), m.rules.front()), failing.end());
+
+  std::vector<std::string> with_waivers = fixed;
+  with_waivers.insert(with_waivers.end(),
+                      {"--waivers", write_waivers(dir / "future.json", failing, "2999-12-31").string()});
+  CommandResult waived = run_quick(m.library, dir / "waived", with_waivers, m.options);
+  EXPECT_EQ(waived.exit_code, 0) << waived.out << waived.err;
+  auto waived_verdicts = verdicts(read_json(dir / "waived" / "emmi-report.json"));
+  for (const std::string& id : failing) EXPECT_EQ(waived_verdicts.at(id), "waived") << id;
+
+  with_waivers = fixed;
+  with_waivers.insert(with_waivers.end(),
+                      {"--waivers", write_waivers(dir / "past.json", failing, "2000-01-01").string()});
+  CommandResult expired = run_quick(m.library, dir / "expired", with_waivers, m.options);
+  EXPECT_EQ(expired.exit_code, 1) << expired.out << expired.err;
+  EXPECT_NE(expired.err.find("expired on 2000-01-01"), std::string::npos) << expired.err;
+  auto expired_verdicts = verdicts(read_json(dir / "expired" / "emmi-report.json"));
+  for (const std::string& id : failing) EXPECT_NE(expired_verdicts.at(id), "waived") << id;
+}
+
+}  // namespace

@@ -1,0 +1,145 @@
+// The CI gate for other projects, end to end: `cmake --install` this build
+// into a scratch prefix, check the installed CLI works on its own (bundled
+// reference pager, libemmi_mach found through its RUNPATH), then configure,
+// build and test the example consumer project (examples/consumer) against the
+// installed EmmiCts package: its conformant pager's test passes and its
+// never_ready mutant's test fails because the pager is not conformant (RD1),
+// not because of a usage error.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tools.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using emmi::reports::testing::CommandResult;
+using emmi::reports::testing::read_file;
+using emmi::reports::testing::ScratchDir;
+using nlohmann::json;
+
+CommandResult run(const std::vector<std::string>& argv) {
+  return emmi::reports::testing::run_command(argv, 900);
+}
+
+std::string shown(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) s += a + ' ';
+  return s;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class InstalledPackage : public ::testing::Test {
+ protected:
+  // One install shared by the tests of this file (installing is the slow part
+  // only on a cold disk; the consumer build dominates).
+  static void SetUpTestSuite() {
+    scratch_ = new ScratchDir;
+    prefix_ = scratch_->path() / "prefix";
+    install_ = new CommandResult(
+        run({EMMI_CMAKE_COMMAND, "--install", EMMI_BUILD_DIR, "--prefix", prefix_.string()}));
+  }
+  static void TearDownTestSuite() {
+    delete install_;
+    delete scratch_;
+  }
+  void SetUp() override { ASSERT_EQ(install_->exit_code, 0) << install_->out << install_->err; }
+
+  static inline ScratchDir* scratch_ = nullptr;
+  static inline CommandResult* install_ = nullptr;
+  static inline fs::path prefix_;
+};
+
+TEST_F(InstalledPackage, InstallsTheCliLibraryHeadersPagerSchemasAndPackage) {
+  for (const char* file : {"bin/emmi-cts", "lib/libemmi_mach.so", "lib/libemmi_mig_pager.a",
+                           "lib/emmi-cts/libemmi_reference_pager.so",
+                           "include/emmi-cts/emmi/pager_abi.h", "include/emmi-cts/mach.h",
+                           "include/emmi-cts/mach_init.h", "include/emmi-cts/mach/mig_support.h",
+                           "include/emmi-cts/emmi/mig/seqnos_memory_object_S.h",
+                           "include/emmi-cts/gnumach/mach/memory_object.h",
+                           "share/emmi-cts/schema/emmi-report-v1.schema.json",
+                           "share/emmi-cts/schema/junit.xsd",
+                           "share/emmi-cts/examples/reference_pager.c",
+                           "lib/cmake/EmmiCts/EmmiCtsConfig.cmake",
+                           "lib/cmake/EmmiCts/EmmiCtsConfigVersion.cmake",
+                           "lib/cmake/EmmiCts/EmmiCtsTargets.cmake",
+                           "lib/cmake/EmmiCts/EmmiCtsConformance.cmake"})
+    EXPECT_TRUE(fs::exists(prefix_ / file)) << file;
+  // Nothing of the build tree leaks into the installed package description.
+  std::string targets = read_file(prefix_ / "lib/cmake/EmmiCts/EmmiCtsTargets.cmake");
+  EXPECT_FALSE(contains(targets, EMMI_BUILD_DIR)) << "build paths in EmmiCtsTargets.cmake";
+}
+
+TEST_F(InstalledPackage, InstalledCliRunsTheBundledReferencePager) {
+  const std::string cli = (prefix_ / "bin/emmi-cts").string();
+  CommandResult ldd = run({"/usr/bin/ldd", cli});
+  // The kernel library the installed CLI loads is the installed one (RUNPATH
+  // $ORIGIN/../lib), not the build tree's.
+  std::size_t at = ldd.out.find("libemmi_mach.so => ");
+  ASSERT_NE(at, std::string::npos) << ldd.out;
+  std::size_t from = at + std::string("libemmi_mach.so => ").size();
+  fs::path loaded = ldd.out.substr(from, ldd.out.find(" (", from) - from);
+  EXPECT_EQ(fs::weakly_canonical(loaded), fs::weakly_canonical(prefix_ / "lib/libemmi_mach.so"))
+      << ldd.out;
+
+  fs::path reports = scratch_->path() / "installed-run";
+  CommandResult r = run({cli, "run", "--quiet", "--profile", "quick", "--seed", "5", "--format",
+                         "json", "--report-dir", reports.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json report = json::parse(read_file(reports / "emmi-report.json"));
+  EXPECT_EQ(fs::path(report.at("pager").at("path").get<std::string>()),
+            prefix_ / "lib/emmi-cts/libemmi_reference_pager.so");
+}
+
+TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
+  fs::path build = scratch_->path() / "consumer-build";
+  std::vector<std::string> configure = {EMMI_CMAKE_COMMAND, "-S", EMMI_CONSUMER_SOURCE_DIR,
+                                        "-B", build.string(), "-G", EMMI_GENERATOR,
+                                        "-DCMAKE_PREFIX_PATH=" + prefix_.string()};
+  CommandResult c = run(configure);
+  ASSERT_EQ(c.exit_code, 0) << shown(configure) << "\n" << c.out << c.err;
+
+  CommandResult b = run({EMMI_CMAKE_COMMAND, "--build", build.string(), "-j2"});
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+
+  // Each of the consumer's tests on its own, so each result is its own.
+  auto ctest = [&](const std::string& name) {
+    return run({EMMI_CTEST_COMMAND, "--test-dir", build.string(), "--output-on-failure", "-R",
+                "^" + name + "$"});
+  };
+  CommandResult list = run({EMMI_CTEST_COMMAND, "--test-dir", build.string(), "-N"});
+  EXPECT_TRUE(contains(list.out, "Total Tests: 2")) << list.out;
+
+  CommandResult good = ctest("example_pager_conforms");
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+  EXPECT_TRUE(contains(good.out, "100% tests passed")) << good.out;
+
+  CommandResult bad = ctest("example_pager_never_ready");
+  EXPECT_NE(bad.exit_code, 0) << bad.out << bad.err;
+  EXPECT_TRUE(contains(bad.out, "0% tests passed, 1 tests failed")) << bad.out;
+  EXPECT_TRUE(contains(bad.out, "NOT CONFORMANT")) << bad.out;
+
+  // The reports say why: the consumer's own libraries were checked, the
+  // conformant one passes every rule, the mutant fails RD1.
+  json ok = json::parse(read_file(build / "emmi-example_pager_conforms/emmi-report.json"));
+  EXPECT_EQ(fs::path(ok.at("pager").at("path").get<std::string>()).parent_path(), build);
+  EXPECT_EQ(ok.at("profile"), "quick");
+  for (const json& rule : ok.at("rules"))
+    EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable") << rule.dump();
+  json mutant = json::parse(read_file(build / "emmi-example_pager_never_ready/emmi-report.json"));
+  EXPECT_EQ(fs::path(mutant.at("pager").at("path").get<std::string>()).parent_path(), build);
+  EXPECT_EQ(mutant.at("pager").at("name"), "mutant-never_ready");
+  bool rd1_fails = false;
+  for (const json& rule : mutant.at("rules"))
+    rd1_fails |= rule.at("id") == "RD1" && rule.at("verdict") == "fail";
+  EXPECT_TRUE(rd1_fails) << mutant.at("rules").dump();
+}
+
+}  // namespace
