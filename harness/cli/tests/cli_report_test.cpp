@@ -181,12 +181,11 @@ TEST(RealReports, ThreeShardsMergedEqualTheUnshardedRun) {
                                 {"--jobs", "1", "--format", "json", "--shard", std::to_string(i) + "/3"});
     json shard = read_json(shard_dir / "emmi-report.json");
     // The quick profile has two search units, so one of three shards has no
-    // work: it reports "nothing exercised" (exit 1) rather than a pass.
+    // work: it says so and succeeds (the merged report decides).
+    EXPECT_EQ(s.exit_code, 0) << "shard " << i << ": " << s.out << s.err;
     if (shard.at("cases_run") == 0) {
-      EXPECT_EQ(s.exit_code, 1) << "shard " << i << ": " << s.out << s.err;
+      EXPECT_NE(s.out.find("nothing to do"), std::string::npos) << s.out;
       ++empty_shards;
-    } else {
-      EXPECT_EQ(s.exit_code, 0) << "shard " << i << ": " << s.out << s.err;
     }
     EXPECT_EQ(shard.at("shard").at("index"), i - 1);
     EXPECT_EQ(shard.at("shard").at("total"), 3);
