@@ -132,14 +132,16 @@ class Recorder final : public mach::Observer {
   }
 
   // Verdicts due at the end of the case (or when the pager stopped making progress).
-  void finish(const CaseOptions& options) {
+  void finish(const CaseOptions& options, std::uint64_t schedule_seed) {
     std::lock_guard g(mu_);
     for (const model::Verdict& v : model_.check_quiescent())
       write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
     if (options.check_serializability) {
       History h = extract_history(trace_);
       auto r = check_seqno_serializable(h);
-      if (options.z3_cross_check && h.messages.size() <= options.z3_history_limit) {
+      const bool sampled = options.z3_sample <= 1 || schedule_seed % options.z3_sample == 0;
+      if (options.z3_cross_check && h.messages.size() <= options.z3_history_limit &&
+          (sampled || !r.serializable)) {
         auto z = check_seqno_serializable_z3(h);
         if (z.has_value() && *z != r.serializable)
           write_verdict("SQ7", model::Party::suite,
@@ -475,7 +477,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     }
     out.write(fmt::format("C\t{}", i));
   }
-  if (progressing) recorder.finish(options);
+  if (progressing) recorder.finish(options, spec.schedule_seed);
   kernel.set_schedule_hook(nullptr, nullptr);
   out.write("D");
   return 0;
