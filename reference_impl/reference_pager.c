@@ -346,6 +346,21 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
   return KERN_SUCCESS;
 }
 
+#ifdef EMMI_MUTANT_CRASH_ON_WRITE_REQUEST
+/* MUTANT crash_on_write_request: the write-fault path indexes a dirty-page
+   table that was never allocated.  The seeded bug must end the pager with
+   SIGSEGV, as it would in a production build: without no_sanitize, UBSan's
+   null check (-fno-sanitize-recover) would stop the process with exit 1
+   before the store, and the suite would see a pager that exited, not one
+   that crashed.  */
+__attribute__ ((no_sanitize ("null"), noinline)) static void
+mark_dirty_in_missing_table (vm_offset_t offset)
+{
+  volatile unsigned char *volatile dirty_table = NULL;
+  dirty_table[offset / STORE_BLOCK] = 1;
+}
+#endif
+
 kern_return_t
 seqnos_memory_object_data_request (mach_port_t object_port,
                                    mach_port_seqno_t seqno, mach_port_t control,
@@ -371,12 +386,7 @@ seqnos_memory_object_data_request (mach_port_t object_port,
     }
 #ifdef EMMI_MUTANT_CRASH_ON_WRITE_REQUEST
   if (desired_access & VM_PROT_WRITE)
-    {
-      /* MUTANT crash_on_write_request: the write-fault path indexes a
-         dirty-page table that was never allocated.  */
-      volatile unsigned char *volatile dirty_table = NULL;
-      dirty_table[offset / STORE_BLOCK] = 1;
-    }
+    mark_dirty_in_missing_table (offset);
 #else
   (void) desired_access;   /* every answer grants every access (DR6) */
 #endif
