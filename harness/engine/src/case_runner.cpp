@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -77,10 +78,10 @@ void count_exercised(const model::Event& e, bool is_object_port, std::size_t ker
           if (is_object_port) add({"SQ1", "SQ7"}); else add({"SQ2"});
         } else if constexpr (std::is_same_v<E, model::KernelSent>) {
           switch (ev.kind) {
-            case MessageKind::init: add({"IN1", "IN3", "IN8", "MK1", "IN5"}); break;
+            case MessageKind::init: add({"IN1", "IN3", "IN4", "IN5", "IN7", "IN8", "MK1"}); break;
             case MessageKind::terminate: add({"TM3", "TM8", "SQ5"}); break;
-            case MessageKind::data_request: add({"DR3", "RD1"}); break;
-            case MessageKind::data_return: add({"RT2", "RT4", "PR8"}); break;
+            case MessageKind::data_request: add({"DR1", "DR3", "RD1"}); break;
+            case MessageKind::data_return: add({"RT1", "RT2", "RT4", "PR8"}); break;
             default: break;
           }
         } else if constexpr (std::is_same_v<E, model::HandlerReturned>) {
@@ -198,6 +199,10 @@ class Recorder final : public mach::Observer {
             object_ports_[ev.port] = ev.object;
           } else if constexpr (std::is_same_v<E, model::KernelSent>) {
             queued_[ev.destination].push_back({ev.kernel, ev.kind});
+            // TM6 is checked on every re-init: an init after a terminate.
+            const auto pair = std::make_pair(ev.kernel, ev.object);
+            if (ev.kind == MessageKind::terminate) terminated_.insert(pair);
+            if (ev.kind == MessageKind::init && terminated_.count(pair)) ++exercised_["TM6"];
           } else if constexpr (std::is_same_v<E, model::Dequeued>) {
             Queued q{0, MessageKind::other};
             if (auto it = queued_.find(ev.port); it != queued_.end() && !it->second.empty()) {
@@ -285,6 +290,7 @@ class Recorder final : public mach::Observer {
   std::map<model::ThreadId, InFlight> in_flight_;
   std::unordered_map<model::PortName, std::map<model::Seqno, Handled>> handled_;
   std::map<std::string, std::uint64_t> exercised_;
+  std::set<std::pair<model::KernelId, model::ObjectId>> terminated_;
 };
 
 // --- Schedule perturbation ------------------------------------------------------------
