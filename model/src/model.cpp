@@ -446,11 +446,13 @@ void Step::check_init_rights(const Dequeued& e, std::uint32_t inc_index) {
   PortRec& c = s_.port(control);
   c.role = Role::control;
   c.owner = inc_index;
+  c.init_failed = false;
   c.touch = Touch{};
   if (name != control) {
     PortRec& n = s_.port(name);
     n.role = Role::name;
     n.owner = inc_index;
+    n.init_failed = false;
     n.touch = Touch{};
   }
 }
@@ -593,12 +595,15 @@ bool Step::same_port(PortName known, PortName carried) const {
 void Step::rebind(std::uint32_t inc_index, PortName before, PortName now, Role role) {
   Incarnation& inc = s_.incarnations[inc_index];
   (role == Role::control ? inc.control : inc.name) = now;
+  const PortRec* old = s_.find_port(before);
+  const bool failed = old != nullptr && old->init_failed;
   PortRec& r = s_.port(now);
   r.role = role;
   r.owner = inc_index;
+  // The port keeps what a failed init did to it under its new name (IN9, V1).
+  r.init_failed = failed;
   // The old name keeps its role: a later use of it is still recognised as a
   // use of this incarnation's port (IN9, TM8).
-  (void)before;
 }
 
 // --- handler return --------------------------------------------------------------
@@ -663,6 +668,13 @@ void Step::finish(ThreadRec& t, KernReturn code) {
     Incarnation& inc = s_.incarnations[c.msg.incarnation];
     inc.init_failed = true;
     inc.init_code = code;
+    // The names init carried are the rights mach_msg_server released. A
+    // name terminate brought meanwhile is a right the pager owns: its use
+    // is judged as a use after terminate (TM8), not IN9.
+    for (const CarriedRight& cr : c.rights)
+      if (PortRec* r = s_.find_port(cr.name); r != nullptr && r->owner == c.msg.incarnation &&
+                                              (r->role == Role::control || r->role == Role::name))
+        r->init_failed = true;
   }
 }
 
@@ -713,7 +725,7 @@ void Step::operator()(const ControlCalled& e) {
     return;
   }
   const Incarnation& inc = s_.incarnations[rec->owner];
-  if (inc.init_failed) {
+  if (rec->init_failed) {
     // IN9: mach_msg_server released init's control reference.
     report(rule::IN9, Party::pager,
            cat("init seqno ", dec(inc.init_seqno), " returned ", code_name(inc.init_code),
@@ -970,8 +982,7 @@ void Step::operator()(const PortOperated& e) {
   // A release of a right the pager does not hold: V1 when mach_msg_server
   // already released it for a failed init, otherwise V3 (X18).
   std::string_view twice = rule::V3;
-  if (rec != nullptr && (rec->role == Role::control || rec->role == Role::name) &&
-      s_.incarnations[rec->owner].init_failed)
+  if (rec != nullptr && (rec->role == Role::control || rec->role == Role::name) && rec->init_failed)
     twice = rule::V1;
   auto double_release = [&](std::string what) {
     report(twice, Party::pager,

@@ -89,6 +89,9 @@ struct PortRec {
   bool fresh = true;  // no dequeue since the counter (re)started (SQ5)
   Role role = Role::none;
   std::uint32_t owner = kNoIndex;  // object id (object) or incarnation (control, name)
+  // A control or name right that a failed init carried (mach_msg_server
+  // released it), or the same port under the name terminate later gave it.
+  bool init_failed = false;
   Seqno next = 0;
   std::uint32_t head = 0;          // queue[head..] are still queued
   std::vector<Queued> queue;

@@ -127,6 +127,37 @@ TEST(Init, IN9_Conforming_RefusedInitLeavesControlAlone) {
   EXPECT_TRUE(Conforms(s));
 }
 
+// The pager drops init's control reference while init is still being handled;
+// terminate, dequeued by another thread before init's handler fails, moves the
+// control's receive right in under a new name. That right is the pager's: a
+// call on it is a use after terminate (TM8), while the name init carried
+// stays IN9.
+TEST(Init, IN9_FollowsTheNamesInitCarried_TerminateBeforeTheError) {
+  Scenario s;
+  s.attach(0, 0x1000).offer(0).map(0, 0).unmap(0, 0);
+  PortName control = s.control(0, 0);
+  s.dequeue(1, 0).deallocate(1, control);
+  s.dequeue(2, 0, [](Dequeued& d) { d.rights[0].name = 0x9001; });
+  s.ret(1, kKernFailure);
+  s.call_on(1, ControlCall::lock_request, 0x9001, 0, 0x1000);
+  EXPECT_TRUE(s.has("TM8", Party::pager)) << s.summary();
+  EXPECT_FALSE(s.has("IN9", Party::pager)) << s.summary();
+  s.call_on(1, ControlCall::ready, control);
+  EXPECT_TRUE(s.has("IN9", Party::pager)) << s.summary();
+}
+
+// The other order: init fails, the pager holds nothing of the control any
+// more, and terminate brings its receive right under a new name. The port is
+// still the one mach_msg_server released for the failed init: IN9.
+TEST(Init, IN9_FollowsThePortToTheNameTerminateGivesAfterTheError) {
+  Scenario s;
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0).ret(1, kKernFailure).unmap(0, 0);
+  s.dequeue(1, 0, [](Dequeued& d) { d.rights[0].name = 0x9001; });
+  s.call_on(1, ControlCall::ready, 0x9001);
+  EXPECT_TRUE(s.has("IN9", Party::pager)) << s.summary();
+  EXPECT_FALSE(s.has("TM8", Party::pager)) << s.summary();
+}
+
 TEST(Init, PS1_Violated_KernelRequestNotWholePages) {
   Scenario s = ready_world(0x2000);
   s.fault_range(0, 0, 0, 0x1000);
