@@ -4,16 +4,35 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
 #include <system_error>
 
 namespace emmi::engine {
+
+namespace detail {
+
+// The head of the memory the parent shares with its child; the records follow.
+// `committed` counts the bytes of complete records: the child publishes a
+// record by advancing it (release), the parent reads that many bytes once the
+// child is gone.
+struct SharedLog {
+  std::atomic<std::uint64_t> committed;
+  std::atomic<std::uint32_t> flooded;
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+constexpr std::size_t kRecordsAt = 64;  // the records start here
+inline char* records_of(SharedLog* log) { return reinterpret_cast<char*>(log) + kRecordsAt; }
+
+}  // namespace detail
 
 std::string_view to_string(ChildEnd e) {
   switch (e) {
@@ -44,11 +63,25 @@ void set_limit(int resource, rlim_t value) {
   ::setrlimit(resource, &rl);
 }
 
-[[noreturn]] void child_main(int fd, const std::function<int(RecordWriter&)>& body,
+// Closes every descriptor above stderr but `keep`: the pager under test has
+// no business with the suite's pipes and sockets (a worker's result pipe, the
+// serializability oracle's socket).
+void close_inherited_descriptors(int keep) {
+  auto close_from_to = [](unsigned first, unsigned last) {
+    if (first > last) return;
+    if (::close_range(first, last, 0) == 0) return;
+    for (unsigned fd = first; fd <= std::min(last, 4095u); ++fd) ::close(static_cast<int>(fd));
+  };
+  close_from_to(3, static_cast<unsigned>(keep) - 1);
+  close_from_to(static_cast<unsigned>(keep) + 1, ~0u);
+}
+
+[[noreturn]] void child_main(int keep_fd, RecordWriter& out, const std::function<int(RecordWriter&)>& body,
                              const Limits& limits) {
   // A process group of its own, so the parent can kill every thread and any
   // process the pager forked in one call.
   ::setpgid(0, 0);
+  close_inherited_descriptors(keep_fd);
   {
     // SIGXCPU at the soft limit; the hard limit (SIGKILL) one second later.
     rlimit cpu{limits.cpu_seconds, limits.cpu_seconds + 1};
@@ -67,7 +100,6 @@ void set_limit(int resource, rlim_t value) {
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, SIG_DFL);
   int code = 0;
   try {
-    RecordWriter out(fd);
     code = body(out);
   } catch (const std::bad_alloc&) {
     code = kExitOutOfMemory;
@@ -90,12 +122,59 @@ void RecordWriter::write(std::string_view record) {
   std::uint32_t n = static_cast<std::uint32_t>(record.size());
   char header[4];
   std::memcpy(header, &n, 4);
-  write_all(fd_, header, 4);
-  write_all(fd_, record.data(), record.size());
+  std::lock_guard g(mu_);
+  if (log_ == nullptr) {
+    write_all(fd_, header, 4);
+    write_all(fd_, record.data(), record.size());
+    return;
+  }
+  const std::uint64_t at = log_->committed.load(std::memory_order_relaxed);
+  if (at + 4 + n > capacity_) {
+    // A flood: the parent reports it; the records so far stay readable.
+    log_->flooded.store(1, std::memory_order_release);
+    ::_exit(kExitOutputFlood);
+  }
+  std::memcpy(detail::records_of(log_) + at, header, 4);
+  std::memcpy(detail::records_of(log_) + at + 4, record.data(), n);
+  log_->committed.store(at + 4 + n, std::memory_order_release);
 }
+
+namespace {
+
+// One shared log per process, reused by every child it forks one after the
+// other (its pages stay mapped, so a case does not fault them in again). A
+// worker process forked from a parent that already had one makes its own.
+detail::SharedLog* shared_log(std::uint64_t capacity) {
+  static pid_t owner = 0;
+  static void* base = nullptr;
+  static std::size_t mapped = 0;
+  const std::size_t want = detail::kRecordsAt + capacity;
+  if (base != nullptr && (owner != ::getpid() || mapped != want)) {
+    ::munmap(base, mapped);
+    base = nullptr;
+  }
+  if (base == nullptr) {
+    base = ::mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) {
+      base = nullptr;
+      throw std::system_error(errno, std::generic_category(), "mmap of the record log");
+    }
+    owner = ::getpid();
+    mapped = want;
+  }
+  auto* log = static_cast<detail::SharedLog*>(base);
+  log->committed.store(0, std::memory_order_relaxed);
+  log->flooded.store(0, std::memory_order_relaxed);
+  return log;
+}
+
+}  // namespace
 
 ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
                           const Limits& limits) {
+  detail::SharedLog* log = shared_log(limits.max_output);
+  // The pipe carries nothing: the child holds its write end, so the read end
+  // reports end-of-file when the child (every thread of it) is gone.
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
     throw std::system_error(errno, std::generic_category(), "pipe");
@@ -109,18 +188,16 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
   }
   if (pid == 0) {
     ::close(fds[0]);
-    child_main(fds[1], body, limits);
+    RecordWriter out(log, limits.max_output);
+    child_main(fds[1], out, body, limits);
   }
   ::setpgid(pid, pid);  // also from the parent: no race with the child's own call
   ::close(fds[1]);
 
   ChildOutcome out;
-  std::string buffer;
-  std::uint64_t total = 0;
-  bool killed_for_time = false, killed_for_flood = false, eof = false;
+  bool killed_for_time = false;
   const auto deadline = start + limits.wall;
-  char chunk[65536];
-  while (!eof) {
+  for (;;) {
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
       killed_for_time = true;
@@ -131,32 +208,12 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
     int r = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) continue;  // timeout: the loop head decides
-    ssize_t n = ::read(fds[0], chunk, sizeof chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (n == 0) {
-      eof = true;
-      break;
-    }
-    total += static_cast<std::uint64_t>(n);
-    if (total > limits.max_output) {
-      killed_for_flood = true;
-      break;
-    }
-    buffer.append(chunk, static_cast<std::size_t>(n));
-    std::size_t pos = 0;
-    while (buffer.size() - pos >= 4) {
-      std::uint32_t len;
-      std::memcpy(&len, buffer.data() + pos, 4);
-      if (buffer.size() - pos - 4 < len) break;
-      out.records.emplace_back(buffer, pos + 4, len);
-      pos += 4 + len;
-    }
-    buffer.erase(0, pos);
+    char c;
+    ssize_t n = ::read(fds[0], &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of file: the child is gone (or broke its pipe)
   }
-  if (killed_for_time || killed_for_flood) ::kill(-pid, SIGKILL);
+  if (killed_for_time) ::kill(-pid, SIGKILL);
   ::close(fds[0]);
 
   int status = 0;
@@ -167,6 +224,20 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
   ::kill(-pid, SIGKILL);
   out.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
+
+  // Every record the child published, in order. The count comes from the
+  // child, which the suite does not trust to have stayed sane: it is clamped
+  // to the log, and a frame running past it ends the reading.
+  const std::uint64_t committed = std::min<std::uint64_t>(log->committed.load(std::memory_order_acquire),
+                                                          limits.max_output);
+  const bool killed_for_flood = log->flooded.load(std::memory_order_acquire) != 0;
+  for (std::uint64_t pos = 0; committed - pos >= 4;) {
+    std::uint32_t len;
+    std::memcpy(&len, detail::records_of(log) + pos, 4);
+    if (committed - pos - 4 < len) break;
+    out.records.emplace_back(detail::records_of(log) + pos + 4, len);
+    pos += 4 + len;
+  }
 
   if (killed_for_time) {
     out.end = ChildEnd::timed_out;

@@ -3,6 +3,7 @@
 #include "emmi/engine/isolation.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,7 +29,7 @@ TEST(Isolation, NormalExitDeliversEveryRecordInOrder) {
   EXPECT_EQ(out.records.back(), "record 999");
 }
 
-TEST(Isolation, LargeRecordsSurviveThePipe) {
+TEST(Isolation, LargeRecordsArriveWhole) {
   std::string big(1 << 20, 'x');
   auto out = run_isolated([&](RecordWriter& w) { w.write(big); w.write(""); return 0; }, Limits{});
   ASSERT_EQ(out.records.size(), 2u);
@@ -121,4 +122,40 @@ TEST(Isolation, ThreadsLeftRunningInTheChildDoNotKeepItAlive) {
       Limits{});
   EXPECT_EQ(out.end, ChildEnd::exited);
   EXPECT_EQ(out.records.size(), 1u);
+}
+
+TEST(Isolation, TheChildInheritsNoDescriptorOfTheSuiteButStandardOnes) {
+  // The suite's pipes and sockets (a worker's result pipe, the oracle's
+  // socket) are nothing the pager under test should be able to write to.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  auto out = run_isolated(
+      [&](RecordWriter& w) {
+        w.write(::fcntl(fds[0], F_GETFD) == -1 && ::fcntl(fds[1], F_GETFD) == -1 ? "closed" : "open");
+        w.write(::fcntl(2, F_GETFD) != -1 ? "stderr" : "no stderr");
+        return 0;
+      },
+      Limits{});
+  ::close(fds[0]);
+  ::close(fds[1]);
+  ASSERT_EQ(out.records.size(), 2u);
+  EXPECT_EQ(out.records[0], "closed");
+  EXPECT_EQ(out.records[1], "stderr");
+}
+
+TEST(Isolation, RecordsFromManyThreadsArriveWholeAndNoneIsLost) {
+  auto out = run_isolated(
+      [](RecordWriter& w) {
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+          threads.emplace_back([&w, t] {
+            for (int i = 0; i < 500; ++i) w.write(std::string(1 + (i % 97), static_cast<char>('a' + t)));
+          });
+        for (auto& th : threads) th.join();
+        return 0;
+      },
+      Limits{});
+  ASSERT_EQ(out.records.size(), 2000u);
+  for (const std::string& r : out.records)
+    EXPECT_EQ(r.find_first_not_of(r.front()), std::string::npos) << "a record was torn: " << r;
 }

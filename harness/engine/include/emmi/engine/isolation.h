@@ -1,12 +1,15 @@
 // Runs untrusted work (a pager under test) in a forked child with CPU, memory,
-// file and wall-clock limits. The child streams framed records to the parent
-// over a pipe as it goes, so a crash or hang still leaves the records sent so
-// far; how the child ended becomes a value, never a crash of the suite.
+// file and wall-clock limits. The child appends framed records to a log in
+// memory it shares with the parent, each record published whole as soon as it
+// is written, so a crash or hang still leaves the records written so far
+// (and writing one costs a copy, not a system call and a wake-up of the
+// parent); how the child ended becomes a value, never a crash of the suite.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,15 +43,27 @@ struct ChildOutcome {
   std::chrono::microseconds elapsed{0};
 };
 
-// The child's end of the pipe. Each record is written whole (length-prefixed)
-// and immediately, so nothing is lost if the child dies right after.
+namespace detail {
+struct SharedLog;
+}
+
+// Where a child writes its records. Each record is written whole
+// (length-prefixed) and immediately, so nothing is lost if the child dies
+// right after. Safe to call from several threads.
 class RecordWriter {
  public:
+  // Framed records on a pipe or file descriptor.
   explicit RecordWriter(int fd) : fd_(fd) {}
+  // Framed records appended to the log run_isolated shares with the child;
+  // a record that would overflow it ends the child as an output flood.
+  RecordWriter(detail::SharedLog* log, std::uint64_t capacity) : log_(log), capacity_(capacity) {}
   void write(std::string_view record);
 
  private:
-  int fd_;
+  int fd_ = -1;
+  detail::SharedLog* log_ = nullptr;
+  std::uint64_t capacity_ = 0;
+  std::mutex mu_;
 };
 
 // AddressSanitizer and ThreadSanitizer reserve terabytes of shadow address
@@ -63,6 +78,8 @@ inline constexpr bool kAddressSpaceLimitEnforced = true;
 // Exit code a child uses when it ran out of memory (std::bad_alloc caught at
 // the top of the child).
 inline constexpr int kExitOutOfMemory = 86;
+// Exit code of a child whose records overflowed Limits::max_output.
+inline constexpr int kExitOutputFlood = 87;
 
 // Forks; the child applies `limits`, runs `body` and _exit()s with its return
 // value. The parent must be single-threaded (fork copies only the caller's
