@@ -94,7 +94,7 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   auto [shard_index, shard_total] = parse_shard(o.shard);
   cfg.shard_index = shard_index;
   cfg.shard_total = shard_total;
-  cfg.jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  cfg.jobs = o.jobs ? o.jobs : engine::default_jobs();
   cfg.pager_options = o.pager_options;
   if (!o.replay.empty()) {
     cfg.replay = engine::decode_replay_token(o.replay);
@@ -193,7 +193,7 @@ void add_run_command(CLI::App& app, Invocation& invocation) {
   run->add_option("--dialect", opts->dialect, "gnumach or gnumach-seqnos (default)");
   run->add_option("--profile", opts->profile, "quick, standard (default) or exhaustive");
   run->add_option("--seed", opts->seed, "Seed of the search (default: random; recorded in the report)");
-  run->add_option("--jobs", opts->jobs, "Search units run in parallel (default: number of CPUs)");
+  run->add_option("--jobs", opts->jobs, "Search units run in parallel (default: twice the number of CPUs)");
   run->add_option("--shard", opts->shard,
                   "Run shard I of N (I/N); also read from GTEST_TOTAL_SHARDS/GTEST_SHARD_INDEX");
   run->add_option("--timeout", opts->timeout, "Wall-clock limit per case, in seconds");

@@ -100,7 +100,7 @@ TEST(ReferenceGate, StandardProfileConformsOnTwentySeeds) {
   double seconds = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     engine::RunConfig cfg = standard_run(reference_library(), seed * 7919);
-    cfg.jobs = 2;
+    cfg.jobs = engine::default_jobs();  // as emmi-cts run
     reports::RunReport report = engine::run_conformance(cfg);
     for (const auto& r : report.rules)
       EXPECT_FALSE(r.verdict.is_failure())

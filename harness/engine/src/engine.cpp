@@ -66,6 +66,9 @@ struct UnitResult {
   std::vector<FoundFailure> failures;
 };
 
+// Runs of a shrink candidate before it counts as passing.
+constexpr int kShrinkAttempts = 3;
+
 std::string property_id(std::uint32_t unit, std::uint32_t round) {
   return fmt::format("emmi/unit{}/round{}", unit, round);
 }
@@ -84,14 +87,22 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
     double first_s = 0;
     auto property = [&] {
       CaseSpec spec{*gen_case(profile.world), *rc::gen::arbitrary<std::uint64_t>()};
-      CaseOutcome o = run_case(lib, profile, spec, options);
-      ++r.cases;
-      r.commands += o.commands_done;
-      for (auto& [rule, n] : o.exercised) r.exercised[rule] += n;
-      if (on_case) on_case(r);
+      // Once a failure is found, every case RapidCheck runs is a shrink
+      // candidate. A failure that needs a particular interleaving of the
+      // pager's threads may not show on one run of a smaller case that still
+      // has it; a few runs keep shrinking from stopping early on such luck.
+      const int attempts = last ? kShrinkAttempts : 1;
+      CaseOutcome o;
       std::vector<Finding> fresh;
-      for (Finding& f : findings_of(o))
-        if (!known.count(f.rule)) fresh.push_back(std::move(f));
+      for (int attempt = 0; attempt < attempts && fresh.empty(); ++attempt) {
+        o = run_case(lib, profile, spec, options);
+        ++r.cases;
+        r.commands += o.commands_done;
+        for (auto& [rule, n] : o.exercised) r.exercised[rule] += n;
+        if (on_case) on_case(r);
+        for (Finding& f : findings_of(o))
+          if (!known.count(f.rule)) fresh.push_back(std::move(f));
+      }
       if (!fresh.empty()) {
         if (first_cases == 0) {
           first_cases = r.cases;
@@ -485,6 +496,8 @@ void load_rapidcheck_configuration_quietly() {
 }
 
 }  // namespace
+
+std::uint32_t default_jobs() { return 2 * std::max(1u, std::thread::hardware_concurrency()); }
 
 reports::RunReport run_conformance(const RunConfig& cfg) {
   load_rapidcheck_configuration_quietly();

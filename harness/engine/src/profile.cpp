@@ -11,7 +11,7 @@ std::optional<Profile> profile_named(std::string_view name) {
     p.world = {{4096, 16384, 32768}, 1, 65536};
     p.units = 2;
     p.cases = 15;
-    p.max_commands = 12;
+    p.max_commands = 36;
     p.rounds = 2;
     p.pager_threads = 2;
     p.perturbation = 1;
@@ -25,7 +25,7 @@ std::optional<Profile> profile_named(std::string_view name) {
     p.world = {{4096, 8192, 16384, 32768}, 2, 65536};
     p.units = 6;
     p.cases = 25;
-    p.max_commands = 24;
+    p.max_commands = 72;
     p.rounds = 4;
     p.pager_threads = 3;
     p.perturbation = 2;
@@ -37,7 +37,7 @@ std::optional<Profile> profile_named(std::string_view name) {
     p.world = {{4096, 8192, 16384, 32768}, 3, 131072};
     p.units = 16;
     p.cases = 125;
-    p.max_commands = 48;
+    p.max_commands = 144;
     p.rounds = 8;
     p.pager_threads = 4;
     p.perturbation = 3;

@@ -4,6 +4,8 @@
 #include <z3++.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <deque>
 #include <map>
 #include <unordered_map>
@@ -204,18 +206,80 @@ SerializabilityResult check_seqno_serializable(const History& h) {
   return {};
 }
 
+std::string encode_history(const History& h) {
+  // "m port seqno kind event;...|e message resource event;..."
+  std::string out;
+  for (const HistoryMessage& m : h.messages)
+    out += fmt::format("{} {} {} {};", m.port, m.seqno, static_cast<unsigned>(m.kind), m.event_index);
+  out += '|';
+  for (const Effect& e : h.effects) out += fmt::format("{} {} {};", e.message, e.resource, e.event_index);
+  return out;
+}
+
+namespace {
+
+// The unsigned integers of one ';'-terminated item, or nothing if malformed.
+template <std::size_t N>
+std::optional<std::array<std::uint64_t, N>> parse_item(std::string_view item) {
+  std::array<std::uint64_t, N> v{};
+  const char* p = item.data();
+  const char* end = item.data() + item.size();
+  for (std::size_t i = 0; i < N; ++i) {
+    while (p < end && *p == ' ') ++p;
+    auto [next, ec] = std::from_chars(p, end, v[i]);
+    if (ec != std::errc{} || next == p) return std::nullopt;
+    p = next;
+  }
+  if (p != end) return std::nullopt;
+  return v;
+}
+
+template <std::size_t N, class Add>
+bool parse_list(std::string_view text, Add add) {
+  while (!text.empty()) {
+    auto semi = text.find(';');
+    if (semi == std::string_view::npos) return false;
+    auto v = parse_item<N>(text.substr(0, semi));
+    if (!v || !add(*v)) return false;
+    text.remove_prefix(semi + 1);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<History> decode_history(std::string_view text) {
+  auto bar = text.find('|');
+  if (bar == std::string_view::npos) return std::nullopt;
+  History h;
+  bool ok = parse_list<4>(text.substr(0, bar), [&](const std::array<std::uint64_t, 4>& v) {
+    if (v[2] > static_cast<std::uint64_t>(model::MessageKind::other)) return false;
+    h.messages.push_back({static_cast<model::PortName>(v[0]), static_cast<model::Seqno>(v[1]),
+                          static_cast<model::MessageKind>(v[2]), static_cast<std::size_t>(v[3])});
+    return true;
+  });
+  ok = ok && parse_list<3>(text.substr(bar + 1), [&](const std::array<std::uint64_t, 3>& v) {
+    if (v[0] >= h.messages.size()) return false;
+    h.effects.push_back({static_cast<std::size_t>(v[0]), v[1], static_cast<std::size_t>(v[2])});
+    return true;
+  });
+  if (!ok) return std::nullopt;
+  return h;
+}
+
 std::optional<bool> check_seqno_serializable_z3(const History& h, unsigned rlimit) {
   auto adj = precedence_graph(h);
-  z3::context ctx;
-  z3::solver s(ctx, "QF_IDL");
+  thread_local z3::context ctx;
+  thread_local z3::solver s(ctx, "QF_IDL");
+  thread_local std::vector<z3::expr> t;
   s.set("rlimit", rlimit);
-  std::vector<z3::expr> t;
-  t.reserve(adj.size());
-  for (std::size_t m = 0; m < adj.size(); ++m)
-    t.push_back(ctx.int_const(fmt::format("t{}", m).c_str()));
+  while (t.size() < adj.size()) t.push_back(ctx.int_const(fmt::format("t{}", t.size()).c_str()));
+  s.push();
   for (std::size_t u = 0; u < adj.size(); ++u)
     for (const Edge& e : adj[u]) s.add(t[u] < t[e.to]);
-  switch (s.check()) {
+  const z3::check_result answer = s.check();
+  s.pop();
+  switch (answer) {
     case z3::sat: return true;
     case z3::unsat: return false;
     default: return std::nullopt;

@@ -801,7 +801,9 @@ void Core::thread_blocks(ThreadRec* t) {
   if (t->counted && t->running) {
     t->running = false;
     --running_pager_threads;
-    if (quiescence_waiters > 0) quiescent_cv.notify_all();
+    // Wake the waiters only when this block makes the pager quiescent: with
+    // several server threads, every other block would wake them for nothing.
+    if (quiescence_waiters > 0 && quiescent_locked()) quiescent_cv.notify_all();
   }
 }
 

@@ -24,6 +24,11 @@ struct Progress {
   std::chrono::milliseconds elapsed{0};
 };
 
+// Workers `emmi-cts run` uses unless told: twice the CPUs. A case spends
+// much of its time waiting for the pager's threads to hand messages to one
+// another, so more workers than CPUs keep the CPUs busy.
+std::uint32_t default_jobs();
+
 struct RunConfig {
   std::string pager_path;
   Profile profile;

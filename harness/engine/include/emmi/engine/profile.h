@@ -27,7 +27,11 @@ struct Profile {
   World world;
   std::uint32_t units = 4;            // independent searches (the unit of --jobs and --shard)
   std::uint32_t cases = 25;           // RapidCheck max_success per unit and round
-  std::uint32_t max_commands = 24;    // RapidCheck max_size: commands per case
+  // RapidCheck max_size. A case at size s has 1 to s+1 commands, and the
+  // size grows from 0 to max_commands over a unit's cases, so a case has
+  // about max_commands / 4 commands on average: each case pays for a fork
+  // and a pager start, and longer cases spread that over more commands.
+  std::uint32_t max_commands = 72;
   std::uint32_t rounds = 4;           // searches for further failing rules
   std::uint32_t pager_threads = 3;    // server threads the pager is asked to run
   std::uint32_t perturbation = 2;     // schedule perturbation depth (0 = none)

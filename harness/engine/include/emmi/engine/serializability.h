@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "emmi/model/event.h"
@@ -60,12 +61,20 @@ struct SerializabilityResult {
   std::string explanation;          // one line naming both messages
 };
 
+// A history as one line of text and back, so that the child that recorded
+// it can hand it to the parent over the record pipe. decode_history returns
+// nullopt for text that is not an encoded history.
+std::string encode_history(const History& h);
+std::optional<History> decode_history(std::string_view text);
+
 // Explicit decision (cycle search in the precedence graph).
 SerializabilityResult check_seqno_serializable(const History& h);
 
 // The same question as integer-ordering constraints for Z3: one position per
 // message, an ordering constraint per precedence edge; sat iff serializable.
-// Returns nullopt when Z3 answered unknown within `rlimit`.
+// Returns nullopt when Z3 answered unknown within `rlimit`. Each calling
+// thread keeps one Z3 context for all its checks: making a context costs
+// far more than solving a history of a few dozen messages.
 std::optional<bool> check_seqno_serializable_z3(const History& h,
                                                 unsigned rlimit = 5'000'000);
 
