@@ -46,6 +46,20 @@ kern_return_t target_of(Call& c, mach_port_t task) {
   return KERN_SUCCESS;
 }
 
+// With the lock held, `act` on the port of the receive right `task` holds
+// under `name`; the Mach errors for a bad task, name or right otherwise.
+template <class Act>
+kern_return_t on_receive_right(mach_port_t task, mach_port_t name, Act act) {
+  Call c;
+  if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
+  Core::Lock lk(*c.core);
+  if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
+  Entry* e = c.core->lookup(c.target, name);
+  if (e == nullptr) return KERN_INVALID_NAME;
+  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
+  return act(*e->port);
+}
+
 void report(Call& c, PortOp op, mach_port_name_t name, Right right, std::int32_t delta,
             kern_return_t result) {
   if (!c.pager || !c.core->observing() || quiet_events() || c.target != c.core->pager_space())
@@ -512,64 +526,43 @@ kern_return_t mach_port_rename(mach_port_t, mach_port_t, mach_port_t) {
 
 kern_return_t mach_port_get_receive_status(mach_port_t task, mach_port_t name,
                                            mach_port_status_t* status) {
-  Call c;
-  if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
-  Core::Lock lk(*c.core);
-  if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-  Entry* e = c.core->lookup(c.target, name);
-  if (e == nullptr) return KERN_INVALID_NAME;
-  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
-  Port* p = e->port;
-  std::memset(status, 0, sizeof *status);
-  status->mps_pset = p->pset != nullptr ? p->pset->name : MACH_PORT_NULL;
-  status->mps_seqno = p->seqno;
-  status->mps_mscount = p->mscount;
-  status->mps_qlimit = p->qlimit;
-  status->mps_msgcount = p->msgcount;
-  status->mps_sorights = p->sorights;
-  status->mps_srights = p->srights > 0;
-  status->mps_pdrequest = p->pdrequest != nullptr;
-  status->mps_nsrequest = p->nsrequest != nullptr;
-  return KERN_SUCCESS;
+  return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
+    std::memset(status, 0, sizeof *status);
+    status->mps_pset = p.pset != nullptr ? p.pset->name : MACH_PORT_NULL;
+    status->mps_seqno = p.seqno;
+    status->mps_mscount = p.mscount;
+    status->mps_qlimit = p.qlimit;
+    status->mps_msgcount = p.msgcount;
+    status->mps_sorights = p.sorights;
+    status->mps_srights = p.srights > 0;
+    status->mps_pdrequest = p.pdrequest != nullptr;
+    status->mps_nsrequest = p.nsrequest != nullptr;
+    return KERN_SUCCESS;
+  });
 }
 
 kern_return_t mach_port_set_qlimit(mach_port_t task, mach_port_t name,
                                    mach_port_msgcount_t qlimit) {
-  Call c;
-  if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
-  Core::Lock lk(*c.core);
-  if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-  Entry* e = c.core->lookup(c.target, name);
-  if (e == nullptr) return KERN_INVALID_NAME;
-  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
-  if (qlimit > MACH_PORT_QLIMIT_MAX) return KERN_INVALID_VALUE;
-  e->port->qlimit = qlimit;
-  return KERN_SUCCESS;
+  return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
+    if (qlimit > MACH_PORT_QLIMIT_MAX) return KERN_INVALID_VALUE;
+    p.qlimit = qlimit;
+    return KERN_SUCCESS;
+  });
 }
 
 kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
                                     mach_port_mscount_t mscount) {
-  Call c;
-  if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
-  Core::Lock lk(*c.core);
-  if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-  Entry* e = c.core->lookup(c.target, name);
-  if (e == nullptr) return KERN_INVALID_NAME;
-  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
-  e->port->mscount = mscount;
-  return KERN_SUCCESS;
+  return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
+    p.mscount = mscount;
+    return KERN_SUCCESS;
+  });
 }
 
 kern_return_t mach_port_set_seqno(mach_port_t task, mach_port_t name, mach_port_seqno_t seqno) {
-  Call c;
-  if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
-  Core::Lock lk(*c.core);
-  if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-  Entry* e = c.core->lookup(c.target, name);
-  if (e == nullptr) return KERN_INVALID_NAME;
-  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
-  e->port->seqno = seqno;
-  return KERN_SUCCESS;
+  return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
+    p.seqno = seqno;
+    return KERN_SUCCESS;
+  });
 }
 
 kern_return_t mach_port_get_set_status(mach_port_t task, mach_port_t name,
@@ -765,30 +758,20 @@ kern_return_t mach_port_extract_right(mach_port_t task, mach_port_t name,
 
 kern_return_t mach_port_set_protected_payload(mach_port_t task, mach_port_t name,
                                               natural_t payload) {
-  Call c;
-  if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
-  Core::Lock lk(*c.core);
-  if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-  Entry* e = c.core->lookup(c.target, name);
-  if (e == nullptr) return KERN_INVALID_NAME;
-  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
-  // Recorded only: messages keep their local port name (see README).
-  e->port->has_payload = true;
-  e->port->payload = payload;
-  return KERN_SUCCESS;
+  return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
+    // Recorded only: messages keep their local port name (see README).
+    p.has_payload = true;
+    p.payload = payload;
+    return KERN_SUCCESS;
+  });
 }
 
 kern_return_t mach_port_clear_protected_payload(mach_port_t task, mach_port_t name) {
-  Call c;
-  if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
-  Core::Lock lk(*c.core);
-  if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-  Entry* e = c.core->lookup(c.target, name);
-  if (e == nullptr) return KERN_INVALID_NAME;
-  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
-  e->port->has_payload = false;
-  e->port->payload = 0;
-  return KERN_SUCCESS;
+  return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
+    p.has_payload = false;
+    p.payload = 0;
+    return KERN_SUCCESS;
+  });
 }
 
 }  // extern "C"
