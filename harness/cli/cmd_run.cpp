@@ -151,11 +151,15 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   }
   auto counts = reports::count_verdicts(report);
   auto outcome = reports::run_outcome(report);
-  out << fmt::format("{}: {} ({} rules: {} pass, {} fail, {} timeout, {} crash, {} not applicable; "
+  // The rarer verdicts are named only when some rule has them.
+  std::string rarer;
+  for (auto v : {reports::Verdict::resource_exhausted, reports::Verdict::unresolved, reports::Verdict::waived})
+    if (counts[v] > 0) rarer += fmt::format(", {} {}", counts[v], v.name());
+  out << fmt::format("{}: {} ({} rules: {} pass, {} fail, {} timeout, {} crash{}, {} not applicable; "
                      "{} cases in {:.1f} s)\n",
                      report.pager.name, reports::outcome_label(outcome), report.rules.size(),
                      counts[reports::Verdict::pass], counts[reports::Verdict::fail],
-                     counts[reports::Verdict::timeout], counts[reports::Verdict::crash],
+                     counts[reports::Verdict::timeout], counts[reports::Verdict::crash], rarer,
                      counts[reports::Verdict::not_applicable], report.cases_run, report.duration_s);
   for (const auto& r : report.rules) {
     if (!r.verdict.is_failure()) continue;

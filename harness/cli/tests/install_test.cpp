@@ -115,7 +115,7 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
                 "^" + name + "$"});
   };
   CommandResult list = run({EMMI_CTEST_COMMAND, "--test-dir", build.string(), "-N"});
-  EXPECT_TRUE(contains(list.out, "Total Tests: 2")) << list.out;
+  EXPECT_TRUE(contains(list.out, "Total Tests: 5")) << list.out;
 
   CommandResult good = ctest("example_pager_conforms");
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
@@ -140,6 +140,38 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   for (const json& rule : mutant.at("rules"))
     rd1_fails |= rule.at("id") == "RD1" && rule.at("verdict") == "fail";
   EXPECT_TRUE(rd1_fails) << mutant.at("rules").dump();
+
+  // WAIVERS: the same mutant passes the gate with RD1 waived, and says so.
+  CommandResult waived = ctest("example_pager_never_ready_waived");
+  EXPECT_EQ(waived.exit_code, 0) << waived.out << waived.err;
+  json w = json::parse(read_file(build / "emmi-example_pager_never_ready_waived/emmi-report.json"));
+  bool rd1_waived = false;
+  for (const json& rule : w.at("rules"))
+    rd1_waived |= rule.at("id") == "RD1" && rule.at("verdict") == "waived";
+  EXPECT_TRUE(rd1_waived) << w.at("rules").dump();
+
+  // PAGER_OPTIONS reach the pager and the report records them. With
+  // max_page_size=32768 the pager serves the quick profile's 32 KiB kernel,
+  // whose inits it refuses by default; the same seed gives the same kernel
+  // commands, so more inits are answered with memory_object_ready (RD1).
+  CommandResult optioned = ctest("example_pager_options");
+  EXPECT_EQ(optioned.exit_code, 0) << optioned.out << optioned.err;
+  json o = json::parse(read_file(build / "emmi-example_pager_options/emmi-report.json"));
+  EXPECT_EQ(o.at("parameters").at("pager_options"), "max_page_size=32768");
+  EXPECT_FALSE(ok.at("parameters").contains("pager_options"));
+  auto exercised = [](const json& report, const std::string& id) {
+    for (const json& rule : report.at("rules"))
+      if (rule.at("id") == id) return rule.at("exercised").get<std::uint64_t>();
+    return std::uint64_t{0};
+  };
+  EXPECT_GT(exercised(o, "RD1"), exercised(ok, "RD1"));
+
+  // CONFORMANCE: the locked standard profile, recorded as such.
+  CommandResult locked = ctest("example_pager_conformance");
+  EXPECT_EQ(locked.exit_code, 0) << locked.out << locked.err;
+  json l = json::parse(read_file(build / "emmi-example_pager_conformance/emmi-report.json"));
+  EXPECT_EQ(l.at("conformance_mode"), true);
+  EXPECT_EQ(l.at("profile"), "standard");
 }
 
 }  // namespace

@@ -373,6 +373,8 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
                     {"perturbation", std::to_string(cfg.profile.perturbation)},
                     {"jobs", std::to_string(cfg.jobs)}};
   if (cfg.replay) rep.parameters["replay"] = cfg.replay_token;
+  // What the pager was told at start(): a re-run needs it as much as the seed.
+  if (!cfg.pager_options.empty()) rep.parameters["pager_options"] = cfg.pager_options;
 
   std::map<std::string, std::uint64_t> exercised;
   std::map<std::string, const FoundFailure*> worst;  // per rule: most severe, then shortest
