@@ -99,9 +99,17 @@ class Step {
     return c.busy && object < s_.objects.size() && s_.objects[object].port == c.port &&
            c.port != kNullPort;
   }
-  // `resource()` words the resource, only when a verdict needs it.
+  // SQ7. `resource()` words the resource, only when a verdict needs it.
+  // crosses: reports SQ7 if a handler of a later message on the same object
+  // port already made `t`; note: records this handler's touch in `t`.
+  template <class Describe>
+  bool crosses(const Touch& t, const Current& c, Verb verb, Describe resource);
+  void note(Touch& t, const Current& c, Verb verb);
   template <class Describe>
   bool touch(Touch& t, const Current& c, Verb verb, Describe resource);
+  // A touch of a name: `shared` for user-reference arithmetic on it.
+  template <class Describe>
+  bool touch_name(PortRec& r, const Current& c, Verb verb, bool shared, Describe resource);
 
   void control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th);
   std::uint32_t other_kernel_unit(const Pair& p, Offset off, Size size) const;
@@ -692,16 +700,38 @@ void Step::operator()(const HandlerReturned& e) {
 // --- control calls -------------------------------------------------------------------
 
 template <class Describe>
-bool Step::touch(Touch& t, const Current& c, Verb verb, Describe resource) {
-  std::uint32_t mine = c.seqno + 1;
-  if (t.port != c.port) t = Touch{0, c.port};  // seqnos of two ports do not compare
-  bool crossed = t.seqno_plus1 > mine;
-  if (crossed)
-    report(rule::SQ7, Party::pager,
-           cat(to_string(c.msg.kind), " seqno ", dec(c.seqno), " ", verb_text(verb), " ", resource(),
-               " after ", to_string(t.kind), " seqno ", dec(t.seqno_plus1 - 1), " ",
-               verb_text(t.verb), " it (", port_text(c.port), ")"));
+bool Step::crosses(const Touch& t, const Current& c, Verb verb, Describe resource) {
+  const std::uint32_t mine = c.seqno + 1;
+  // Seqnos of two ports do not compare.
+  if (t.port != c.port || t.seqno_plus1 <= mine) return false;
+  report(rule::SQ7, Party::pager,
+         cat(to_string(c.msg.kind), " seqno ", dec(c.seqno), " ", verb_text(verb), " ", resource(),
+             " after ", to_string(t.kind), " seqno ", dec(t.seqno_plus1 - 1), " ",
+             verb_text(t.verb), " it (", port_text(c.port), ")"));
+  return true;
+}
+
+void Step::note(Touch& t, const Current& c, Verb verb) {
+  const std::uint32_t mine = c.seqno + 1;
+  if (t.port != c.port) t = Touch{0, c.port};
   if (mine > t.seqno_plus1) t = Touch{mine, c.port, c.msg.kind, verb};
+}
+
+template <class Describe>
+bool Step::touch(Touch& t, const Current& c, Verb verb, Describe resource) {
+  const bool crossed = crosses(t, c, verb, resource);
+  note(t, c, verb);
+  return crossed;
+}
+
+template <class Describe>
+bool Step::touch_name(PortRec& r, const Current& c, Verb verb, bool shared, Describe resource) {
+  // Shared touches (user-reference arithmetic) commute with one another, so
+  // they cross only an exclusive touch by a later message; an exclusive one
+  // crosses any later touch.
+  const bool crossed = crosses(shared ? r.touch_exclusive : r.touch, c, verb, resource);
+  note(r.touch, c, verb);
+  if (!shared) note(r.touch_exclusive, c, verb);
   return crossed;
 }
 
@@ -967,7 +997,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
                   [&] { return cat("block ", hex(b * kBlockSize), " of object ", dec(p.object)); }))
           break;
     } else {
-      touch(rec.touch, th.cur, Verb::called, [&] { return port_text(e.control); });
+      touch_name(rec, th.cur, Verb::called, false, [&] { return port_text(e.control); });
     }
   }
 }
@@ -1090,11 +1120,13 @@ void Step::operator()(const PortOperated& e) {
                port_text(e.name), "; the model predicts ", predicted ? "success" : "failure"));
 
   // SQ7: a port operation touches the name it operates on, for the handler
-  // of a message on an object port.
+  // of a message on an object port. Adding and dropping user references
+  // commute (the counts end the same in either order), so two handlers that
+  // drop their requests' control references out of seqno order do not cross.
   if (rec != nullptr && th.cur.busy) {
     const PortRec* from = s_.find_port(th.cur.port);
     if (from != nullptr && from->role == Role::object)
-      touch(rec->touch, th.cur, Verb::operated, [&] { return port_text(e.name); });
+      touch_name(*rec, th.cur, Verb::operated, is_uref_arithmetic(e), [&] { return port_text(e.name); });
   }
 }
 

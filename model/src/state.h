@@ -96,6 +96,7 @@ struct PortRec {
   std::uint32_t head = 0;          // queue[head..] are still queued
   std::vector<Queued> queue;
   Touch touch;                      // SQ7: handlers that operated on this name
+  Touch touch_exclusive;            // ... with anything but user-reference arithmetic
 };
 
 // The message a pager thread is handling.

@@ -58,9 +58,9 @@ History extract_history(const std::vector<model::Event>& trace) {
   std::unordered_map<model::ThreadId, std::size_t> current;  // thread -> message index
   std::unordered_map<model::RegionId, SentInfo> regions;
 
-  auto attribute = [&](model::ThreadId t, std::uint64_t resource, std::size_t at) {
+  auto attribute = [&](model::ThreadId t, std::uint64_t resource, std::size_t at, bool shared = false) {
     auto it = current.find(t);
-    if (it != current.end()) h.effects.push_back({it->second, resource, at});
+    if (it != current.end()) h.effects.push_back({it->second, resource, at, shared});
   };
   auto attribute_range = [&](model::ThreadId t, model::ObjectId o, model::Offset off,
                              model::Size size, std::size_t at) {
@@ -104,7 +104,7 @@ History extract_history(const std::vector<model::Event>& trace) {
               attribute_range(e.thread, o->second, e.offset, e.size, i);
             }
           } else if constexpr (std::is_same_v<E, model::PortOperated>) {
-            attribute(e.thread, resource_of_port(e.name), i);
+            attribute(e.thread, resource_of_port(e.name), i, model::is_uref_arithmetic(e));
           } else if constexpr (std::is_same_v<E, model::MemoryReleased>) {
             auto r = regions.find(e.region);
             if (r != regions.end() && r->second.kind == model::MessageKind::data_return)
@@ -129,16 +129,29 @@ std::vector<std::vector<Edge>> precedence_graph(const History& h) {
     });
     for (std::size_t k = 1; k < ms.size(); ++k) adj[ms[k - 1]].push_back({ms[k], false, 0, 0, 0});
   }
-  // Observed order of conflicting effects: consecutive effects on one resource.
-  std::unordered_map<std::uint64_t, const Effect*> last;
+  // Observed order of conflicting effects, per resource: an exclusive effect
+  // follows the last exclusive one and every shared one since; a shared
+  // effect follows the last exclusive one only.
+  struct Seen {
+    const Effect* exclusive = nullptr;
+    std::vector<const Effect*> shared_since;
+  };
+  std::unordered_map<std::uint64_t, Seen> seen;
+  auto edge = [&](const Effect* from, const Effect& to) {
+    if (from != nullptr && from->message != to.message)
+      adj[from->message].push_back({to.message, true, to.resource, from->event_index, to.event_index});
+  };
   for (const Effect& e : h.effects) {
-    auto [it, fresh] = last.try_emplace(e.resource, &e);
-    if (!fresh) {
-      const Effect* prev = it->second;
-      if (prev->message != e.message)
-        adj[prev->message].push_back({e.message, true, e.resource, prev->event_index, e.event_index});
-      it->second = &e;
+    Seen& s = seen[e.resource];
+    if (e.shared) {
+      edge(s.exclusive, e);
+      s.shared_since.push_back(&e);
+      continue;
     }
+    if (s.shared_since.empty()) edge(s.exclusive, e);
+    for (const Effect* before : s.shared_since) edge(before, e);
+    s.exclusive = &e;
+    s.shared_since.clear();
   }
   return adj;
 }
@@ -207,12 +220,13 @@ SerializabilityResult check_seqno_serializable(const History& h) {
 }
 
 std::string encode_history(const History& h) {
-  // "m port seqno kind event;...|e message resource event;..."
+  // "port seqno kind event;...|message resource event shared;..."
   std::string out;
   for (const HistoryMessage& m : h.messages)
     out += fmt::format("{} {} {} {};", m.port, m.seqno, static_cast<unsigned>(m.kind), m.event_index);
   out += '|';
-  for (const Effect& e : h.effects) out += fmt::format("{} {} {};", e.message, e.resource, e.event_index);
+  for (const Effect& e : h.effects)
+    out += fmt::format("{} {} {} {};", e.message, e.resource, e.event_index, e.shared ? 1 : 0);
   return out;
 }
 
@@ -258,9 +272,9 @@ std::optional<History> decode_history(std::string_view text) {
                           static_cast<model::MessageKind>(v[2]), static_cast<std::size_t>(v[3])});
     return true;
   });
-  ok = ok && parse_list<3>(text.substr(bar + 1), [&](const std::array<std::uint64_t, 3>& v) {
-    if (v[0] >= h.messages.size()) return false;
-    h.effects.push_back({static_cast<std::size_t>(v[0]), v[1], static_cast<std::size_t>(v[2])});
+  ok = ok && parse_list<4>(text.substr(bar + 1), [&](const std::array<std::uint64_t, 4>& v) {
+    if (v[0] >= h.messages.size() || v[3] > 1) return false;
+    h.effects.push_back({static_cast<std::size_t>(v[0]), v[1], static_cast<std::size_t>(v[2]), v[3] == 1});
     return true;
   });
   if (!ok) return std::nullopt;

@@ -122,7 +122,8 @@ History random_history() {
   const auto effects = *rc::gen::inRange<std::size_t>(0, 24);
   for (std::size_t e = 0; e < effects; ++e) {
     h.effects.push_back({*rc::gen::inRange<std::size_t>(0, messages),
-                         resource_of_block(0, *rc::gen::inRange<std::uint64_t>(0, 4) * 4096), e});
+                         resource_of_block(0, *rc::gen::inRange<std::uint64_t>(0, 4) * 4096), e,
+                         *rc::gen::arbitrary<bool>()});
   }
   return h;
 }
@@ -157,13 +158,36 @@ RC_GTEST_PROP(Serializability, EncodedHistoriesDecodeToThemselves, ()) {
     RC_ASSERT(back->effects[i].message == h.effects[i].message);
     RC_ASSERT(back->effects[i].resource == h.effects[i].resource);
     RC_ASSERT(back->effects[i].event_index == h.effects[i].event_index);
+    RC_ASSERT(back->effects[i].shared == h.effects[i].shared);
   }
 }
 
 TEST(Serializability, TextThatIsNotAnEncodedHistoryIsRefused) {
   EXPECT_TRUE(decode_history("|").has_value());  // the empty history
   for (const char* bad : {"", "garbage", "1 2 3;|", "1 2 3 4|", "1 2 99 4;|",
-                          "1 2 3 4;|5 6 7;",  // the effect names a message that is not there
-                          "1 2 3 4;|0 6;", "1 -2 3 4;|", "1 2 3 4 5;|"})
+                          "1 2 3 4;|5 6 7 0;",  // the effect names a message that is not there
+                          "1 2 3 4;|0 6 7;", "1 2 3 4;|0 6 7 2;", "1 -2 3 4;|", "1 2 3 4 5;|"})
     EXPECT_FALSE(decode_history(bad).has_value()) << bad;
+}
+
+// Two handlers dropping user references of one name commute; a drop and a
+// destroy of it do not.
+TEST(Serializability, ReferenceDropsCommuteButNotWithADestroy) {
+  History h;
+  h.messages.push_back({0x100, 1, MessageKind::data_request, 0});
+  h.messages.push_back({0x100, 2, MessageKind::data_request, 1});
+  const auto control = resource_of_port(kControl);
+  h.effects.push_back({1, control, 2, true});  // seqno 2 drops its reference first
+  h.effects.push_back({0, control, 3, true});  // then seqno 1
+  EXPECT_TRUE(check_seqno_serializable(h).serializable);
+  EXPECT_EQ(check_seqno_serializable_z3(h), std::optional<bool>(true));
+
+  h.effects.front().shared = false;  // seqno 2 destroys the name instead
+  auto r = check_seqno_serializable(h);
+  EXPECT_FALSE(r.serializable);
+  EXPECT_EQ(check_seqno_serializable_z3(h), std::optional<bool>(false));
+
+  h.effects.front().shared = true;  // seqno 1 destroys it after seqno 2's drop
+  h.effects.back().shared = false;
+  EXPECT_FALSE(check_seqno_serializable(h).serializable);
 }

@@ -154,6 +154,19 @@ struct PortOperated {
   KernReturn result = kKernSuccess;
 };
 
+// Adding or dropping user references of a name (mach_port_deallocate,
+// mod_refs of send or dead-name references, inserting a send right): such
+// operations commute with one another, since the counts end the same in
+// either order, so SQ7 lets them cross.
+inline bool is_uref_arithmetic(const PortOperated& op) {
+  switch (op.op) {
+    case PortOp::deallocate: return true;
+    case PortOp::mod_refs: return op.right == Right::send || op.right == Right::dead_name;
+    case PortOp::insert_right: return op.right == Right::send;
+    default: return false;
+  }
+}
+
 // Out-of-line memory delivered to the pager was released (vm_deallocate or
 // munmap of the whole region). `result` is non-success when the region was not
 // mapped (a double free).

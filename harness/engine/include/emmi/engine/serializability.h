@@ -2,7 +2,8 @@
 // pager threads the effects of different messages interleave; the history is
 // correct only if it is explainable by processing each memory object's
 // messages in seqno order. Effects conflict when they touch the same resource
-// (a control or name port, or a 4 KiB block of an object). The decision: the
+// (a control or name port, or a 4 KiB block of an object), unless both only
+// add or drop user references of a port name. The decision: the
 // precedence graph (seqno order per port, plus the observed order of
 // conflicting effects) must be acyclic. An explicit search decides it; the
 // same question posed to Z3 cross-checks it on small histories.
@@ -29,6 +30,10 @@ struct Effect {
   std::size_t message;     // index into History::messages
   std::uint64_t resource;  // see resource_of_port / resource_of_block
   std::size_t event_index; // index of the effect's event in the trace
+  // Shared effects commute with one another (user-reference arithmetic on a
+  // name, model::is_uref_arithmetic); a shared and an exclusive effect on
+  // one resource conflict, as do two exclusive ones.
+  bool shared = false;
 };
 
 struct History {
