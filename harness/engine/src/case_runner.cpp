@@ -228,10 +228,16 @@ class Recorder final : public mach::Observer {
               }
             }
             if (ev.region) rights += fmt::format("{}ool:{}B", rights.empty() ? "" : " ", ev.region_size);
-            in_flight_[ev.thread] = {ev.port, ev.seqno, fmt::format("{} seqno {}", label, ev.seqno)};
-            // A message no EMMI routine takes is rejected by the demux even
-            // if the handler return is never seen.
-            handled_[ev.port][ev.seqno] = {q.kind == MessageKind::other || notification, label};
+            if (ev.too_large) {
+              // Destroyed by the kernel at receive: no handler will run.
+              label += " (too large for the receive buffer: destroyed)";
+              handled_[ev.port][ev.seqno] = {true, label};
+            } else {
+              in_flight_[ev.thread] = {ev.port, ev.seqno, fmt::format("{} seqno {}", label, ev.seqno)};
+              // A message no EMMI routine takes is rejected by the demux even
+              // if the handler return is never seen.
+              handled_[ev.port][ev.seqno] = {q.kind == MessageKind::other || notification, label};
+            }
           } else if constexpr (std::is_same_v<E, model::HandlerReturned>) {
             from = to = fmt::format("pager t{}", ev.thread);
             label = ev.code == model::kMigNoReply ? "return MIG_NO_REPLY"

@@ -461,6 +461,18 @@ void copyout(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t* out,
 // Without MACH_RCV_LARGE a message too large for the buffer is dequeued and
 // destroyed; the caller gets the header with the destination, no reply port
 // (mach_msg.html, MACH_RCV_LARGE) and the seqno is used up (section 2).
+// A message dequeued into a buffer too small for it (without MACH_RCV_LARGE)
+// is destroyed by the kernel: its seqno is used, the pager never sees it.
+void report_lost(Core& core, Port* q, Space* s, mach_port_seqno_t seqno, ThreadRec* t) {
+  if (!core.observing() || !s->is_pager) return;
+  emmi::model::Dequeued ev;
+  ev.thread = t->id;
+  ev.port = q->receiver_name;
+  ev.seqno = seqno;
+  ev.too_large = true;
+  core.emit(std::move(ev));
+}
+
 void copyout_too_large(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t* out,
                        mach_port_seqno_t seqno, ThreadRec* t) {
   mach_msg_header_t h;
@@ -474,13 +486,7 @@ void copyout_too_large(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t
   h.msgh_local_port = q->receiver_name;
   h.msgh_seqno = seqno;
   std::memcpy(out, &h, sizeof h);
-  if (core.observing() && s->is_pager) {
-    emmi::model::Dequeued ev;
-    ev.thread = t->id;
-    ev.port = q->receiver_name;
-    ev.seqno = seqno;
-    core.emit(std::move(ev));
-  }
+  report_lost(core, q, s, seqno, t);
   core.destroy_kmsg(m);
 }
 
@@ -543,8 +549,12 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
       const mach_port_seqno_t seqno = q->seqno++;
       mach_msg_return_t mr = MACH_MSG_SUCCESS;
       if (m->data.size() > rcv_size) {
-        if (rcv_size >= sizeof(mach_msg_header_t)) copyout_too_large(core, m, q, s, msg, seqno, t);
-        else core.destroy_kmsg(m);
+        if (rcv_size >= sizeof(mach_msg_header_t)) {
+          copyout_too_large(core, m, q, s, msg, seqno, t);
+        } else {
+          report_lost(core, q, s, seqno, t);
+          core.destroy_kmsg(m);
+        }
         mr = MACH_RCV_TOO_LARGE;
       } else {
         copyout(core, m, q, s, msg, seqno, t);

@@ -141,6 +141,29 @@ TEST_F(Messages, TooLargeMessagesWithAndWithoutRcvLarge) {
   EXPECT_FALSE(status_of(carried).mps_srights) << "its rights were destroyed";
   ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
   EXPECT_EQ(buf.head.msgh_seqno, 1u);
+
+  // The observer hears of the destroyed message as a dequeue the pager never
+  // saw (the model then expects no handler and no rights for it).
+  auto dequeued = recorder.of<emmi::model::Dequeued>();
+  ASSERT_EQ(dequeued.size(), 2u);
+  EXPECT_TRUE(dequeued[0].too_large);
+  EXPECT_EQ(dequeued[0].seqno, 0u);
+  EXPECT_TRUE(dequeued[0].rights.empty());
+  EXPECT_FALSE(dequeued[1].too_large);
+  EXPECT_EQ(dequeued[1].seqno, 1u);
+}
+
+// Even a buffer too small for a header takes the message off the queue.
+TEST_F(Messages, AMessageLostToABufferSmallerThanAHeaderIsReported) {
+  mach_port_t port = new_receive_right();
+  ASSERT_EQ(send_simple(port, MACH_MSG_TYPE_MAKE_SEND, 1), MACH_MSG_SUCCESS);
+  Buffer buf;
+  ASSERT_EQ(receive_now(port, buf, 0, sizeof(mach_msg_header_t) / 2), MACH_RCV_TOO_LARGE);
+  EXPECT_EQ(status_of(port).mps_seqno, 1u);
+  EXPECT_EQ(status_of(port).mps_msgcount, 0u);
+  auto dequeued = recorder.of<emmi::model::Dequeued>();
+  ASSERT_EQ(dequeued.size(), 1u);
+  EXPECT_TRUE(dequeued[0].too_large);
 }
 
 // "A receive operation on a port set blocks waiting for a message sent to any
