@@ -706,6 +706,15 @@ kern_return_t mach_port_request_notification(mach_port_t task, mach_port_t name,
     RightRef r{RightRef::right, MACH_MSG_TYPE_PORT_SEND_ONCE, old};
     *previous = core.copyout_right(c.caller, r);
   }
+  // What this did to the caller's own rights, for the model's ledger: the
+  // send-once right moved in as the request, and the previous request's
+  // send-once right handed back (the pager must release it; libports does).
+  if (c.caller == c.target) {
+    if (so.port != nullptr && notifyPoly == MACH_MSG_TYPE_MOVE_SEND_ONCE)
+      report(c, emmi::model::PortOp::mod_refs, notify, Right::send_once, -1, KERN_SUCCESS);
+    if (*previous != MACH_PORT_NULL)
+      report(c, emmi::model::PortOp::insert_right, *previous, Right::send_once, 1, KERN_SUCCESS);
+  }
   return KERN_SUCCESS;
 }
 

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "emmi/model/model.h"
 #include "test_support.h"
 
 namespace emmi::mach::testing {
@@ -265,6 +266,43 @@ TEST_F(Rights, DeallocateOfAnUnheldNameIsAnErrorAndIsReported) {
   EXPECT_EQ(ops[2].result, KERN_INVALID_NAME);
   EXPECT_EQ(ops[0].op, emmi::model::PortOp::deallocate);
   EXPECT_EQ(ops[0].thread, kernel.current_thread_id());
+}
+
+// A second no-senders request hands back the first one's send-once right
+// (libports releases it with mach_port_deallocate). The observer hears of
+// both rights the pager's ledger gains and loses, so that release is not a
+// double release.
+TEST_F(Rights, ARepeatedNotificationRequestHandsBackThePreviousSendOnceRight) {
+  mach_port_t port = new_receive_right();
+  mach_port_t notify = new_receive_right();
+  mach_port_t previous = MACH_PORT_NULL;
+  ASSERT_EQ(mach_port_request_notification(mach_task_self(), port, MACH_NOTIFY_NO_SENDERS, 1,
+                                           notify, MACH_MSG_TYPE_MAKE_SEND_ONCE, &previous),
+            KERN_SUCCESS);
+  ASSERT_EQ(previous, static_cast<mach_port_t>(MACH_PORT_NULL));
+  recorder.clear();
+  ASSERT_EQ(mach_port_request_notification(mach_task_self(), port, MACH_NOTIFY_NO_SENDERS, 1,
+                                           notify, MACH_MSG_TYPE_MAKE_SEND_ONCE, &previous),
+            KERN_SUCCESS);
+  ASSERT_NE(previous, static_cast<mach_port_t>(MACH_PORT_NULL));
+  EXPECT_EQ(refs(previous, MACH_PORT_RIGHT_SEND_ONCE), 1u);
+  EXPECT_EQ(mach_port_deallocate(mach_task_self(), previous), KERN_SUCCESS);
+
+  auto ops = recorder.of<emmi::model::PortOperated>();
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0].op, emmi::model::PortOp::insert_right);
+  EXPECT_EQ(ops[0].name, previous);
+  EXPECT_EQ(ops[0].right, emmi::model::Right::send_once);
+  EXPECT_EQ(ops[1].op, emmi::model::PortOp::deallocate);
+  EXPECT_EQ(ops[1].name, previous);
+
+  // The model, given the same operations, holds the right and sees one
+  // release of it, not a double release.
+  emmi::model::Model m(emmi::model::WorldConfig{1, 0x10000});
+  std::vector<emmi::model::Verdict> verdicts;
+  for (const auto& op : ops)
+    for (auto& v : m.apply(op)) verdicts.push_back(v);
+  EXPECT_TRUE(verdicts.empty()) << verdicts.front().rule << ": " << verdicts.front().explanation;
 }
 
 }  // namespace
