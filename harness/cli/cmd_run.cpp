@@ -197,7 +197,7 @@ void add_run_command(CLI::App& app, Invocation& invocation) {
   run->add_option("--dialect", opts->dialect, "gnumach or gnumach-seqnos (default)");
   run->add_option("--profile", opts->profile, "quick, standard (default) or exhaustive");
   run->add_option("--seed", opts->seed, "Seed of the search (default: random; recorded in the report)");
-  run->add_option("--jobs", opts->jobs, "Search units run in parallel (default: twice the number of CPUs)");
+  run->add_option("--jobs", opts->jobs, "Search units run in parallel (default: three per CPU)");
   run->add_option("--shard", opts->shard,
                   "Run shard I of N (I/N); also read from GTEST_TOTAL_SHARDS/GTEST_SHARD_INDEX");
   run->add_option("--timeout", opts->timeout, "Wall-clock limit per case, in seconds");

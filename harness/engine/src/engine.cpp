@@ -499,7 +499,7 @@ void load_rapidcheck_configuration_quietly() {
 
 }  // namespace
 
-std::uint32_t default_jobs() { return 2 * std::max(1u, std::thread::hardware_concurrency()); }
+std::uint32_t default_jobs() { return 3 * std::max(1u, std::thread::hardware_concurrency()); }
 
 reports::RunReport run_conformance(const RunConfig& cfg) {
   load_rapidcheck_configuration_quietly();
