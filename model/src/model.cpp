@@ -1112,6 +1112,18 @@ void Step::operator()(const PortOperated& e) {
       else if (e.right == Right::send_once) r.send_once += n;
       break;
     }
+
+    case PortOp::set_seqno:
+      // The pager sets its own receive right's counter: the next message
+      // dequeued from it carries that number (SQ1 follows it). Not a
+      // release, so never a double release.
+      if (rec != nullptr && rec->receive) {
+        rec->next = static_cast<Seqno>(e.delta);
+        predicted = 1;
+      } else {
+        predicted = 0;
+      }
+      break;
   }
 
   if (predicted >= 0 && (predicted == 1) != (e.result == kKernSuccess))

@@ -113,6 +113,7 @@ std::string_view to_string(PortOp op) {
     case PortOp::destroy: return "mach_port_destroy";
     case PortOp::allocate: return "mach_port_allocate";
     case PortOp::insert_right: return "mach_port_insert_right";
+    case PortOp::set_seqno: return "mach_port_set_seqno";
   }
   return "?";
 }
@@ -224,6 +225,8 @@ std::string describe_one(const PortOperated& e) {
                                                           : e.delta)));
   else if (e.op == PortOp::allocate)
     out += cat(" ", to_string(e.right));
+  else if (e.op == PortOp::set_seqno)
+    out += cat(" to ", dec(static_cast<std::uint32_t>(e.delta)));
   return out + cat(" -> ", detail::code_name(e.result));
 }
 std::string describe_one(const MemoryReleased& e) {

@@ -214,7 +214,7 @@ rc::Gen<Event> arbitrary_event() {
       rc::gen::construct<Event>(rc::gen::construct<PortOperated>(
           rc::gen::inRange<ThreadId>(1, 3),
           rc::gen::element(PortOp::deallocate, PortOp::mod_refs, PortOp::destroy,
-                           PortOp::allocate, PortOp::insert_right),
+                           PortOp::allocate, PortOp::insert_right, PortOp::set_seqno),
           name, right, rc::gen::inRange<std::int32_t>(-3, 3),
           rc::gen::element(kKernSuccess, kKernInvalidName))),
       rc::gen::construct<Event>(rc::gen::construct<MemoryReleased>(

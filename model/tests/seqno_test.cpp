@@ -23,6 +23,28 @@ TEST(Seqno, SQ1_Conforming_ObjectPortCountsEveryMessage) {
   EXPECT_TRUE(Conforms(s));
 }
 
+// mach_port_set_seqno on the pager's own object port: the kernel numbers
+// the next message from there, and the model follows.
+TEST(Seqno, SQ1_Conforming_ThePagerSetsItsObjectPortsCounter) {
+  Scenario s = ready_world();
+  PortOperated set{1, PortOp::set_seqno, s.port(0), Right::receive, 40};
+  s.apply(set);
+  EXPECT_EQ(s.model().next_seqno(s.port(0)), 40u);
+  s.fault(0, 0, 0).dequeue(2, 0, [](Dequeued& d) { set_seqno(d, 40); });
+  s.supply(2, 0, 0, 0).ret(2).quiesce();
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+}
+
+TEST(Seqno, SetSeqnoOnANameWithoutAReceiveRightIsExpectedToFail) {
+  Scenario s = ready_world();
+  PortOperated set{1, PortOp::set_seqno, s.control(0, 0), Right::receive, 7, kKernInvalidRight};
+  s.apply(set);
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+  set.result = kKernSuccess;  // a kernel that let it through disagrees with the model
+  s.apply(set);
+  EXPECT_TRUE(s.has("V3", Party::suite)) << s.summary();
+}
+
 TEST(Seqno, SQ2_Violated_ReplyPortSeqnoRepeats) {
   Scenario s = ready_world();
   s.allocate(1, kReply);

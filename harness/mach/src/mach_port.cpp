@@ -558,11 +558,20 @@ kern_return_t mach_port_set_mscount(mach_port_t task, mach_port_t name,
   });
 }
 
+// Reported to the observer, unlike the other receive-right settings: the
+// model's seqno check must follow the counter the pager set.
 kern_return_t mach_port_set_seqno(mach_port_t task, mach_port_t name, mach_port_seqno_t seqno) {
-  return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
-    p.seqno = seqno;
-    return KERN_SUCCESS;
-  });
+  Call c;
+  if (kern_return_t kr = begin(task, c); kr != KERN_SUCCESS) return kr;
+  Core::Lock lk(*c.core);
+  if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
+  const Entry* e = c.core->lookup(c.target, name);
+  const kern_return_t kr = e == nullptr                           ? KERN_INVALID_NAME
+                           : !(e->type & MACH_PORT_TYPE_RECEIVE) ? KERN_INVALID_RIGHT
+                                                                  : KERN_SUCCESS;
+  if (kr == KERN_SUCCESS) e->port->seqno = seqno;
+  report(c, emmi::model::PortOp::set_seqno, name, Right::receive, static_cast<std::int32_t>(seqno), kr);
+  return kr;
 }
 
 kern_return_t mach_port_get_set_status(mach_port_t task, mach_port_t name,

@@ -268,6 +268,26 @@ TEST_F(Rights, DeallocateOfAnUnheldNameIsAnErrorAndIsReported) {
   EXPECT_EQ(ops[0].thread, kernel.current_thread_id());
 }
 
+// mach_port_set_seqno: the next message dequeued carries the number set,
+// and the observer hears of it (the model's seqno check follows it).
+TEST_F(Rights, SetSeqnoNumbersTheNextMessageAndIsReported) {
+  mach_port_t port = new_receive_right();
+  recorder.clear();
+  ASSERT_EQ(mach_port_set_seqno(mach_task_self(), port, 41), KERN_SUCCESS);
+  EXPECT_EQ(mach_port_set_seqno(mach_task_self(), port + 1000, 3), KERN_INVALID_NAME);
+  ASSERT_EQ(send_simple(port, MACH_MSG_TYPE_MAKE_SEND, 1), MACH_MSG_SUCCESS);
+  Buffer buf;
+  ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
+  EXPECT_EQ(buf.head.msgh_seqno, 41u);
+  auto ops = recorder.of<emmi::model::PortOperated>();
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0].op, emmi::model::PortOp::set_seqno);
+  EXPECT_EQ(ops[0].name, port);
+  EXPECT_EQ(ops[0].delta, 41);
+  EXPECT_EQ(ops[0].result, KERN_SUCCESS);
+  EXPECT_EQ(ops[1].result, KERN_INVALID_NAME);
+}
+
 // A second no-senders request hands back the first one's send-once right
 // (libports releases it with mach_port_deallocate). The observer hears of
 // both rights the pager's ledger gains and loses, so that release is not a

@@ -140,6 +140,7 @@ enum class PortOp : std::uint8_t {
   destroy,      // mach_port_destroy: every right under the name
   allocate,     // mach_port_allocate: a new right
   insert_right, // mach_port_insert_right (make/copy send into the pager task)
+  set_seqno,    // mach_port_set_seqno(delta = the new counter) on a receive right
 };
 
 std::string_view to_string(PortOp op);
@@ -150,7 +151,7 @@ struct PortOperated {
   PortOp op;
   PortName name;
   Right right = Right::send;  // for mod_refs / allocate / insert_right
-  std::int32_t delta = -1;    // for mod_refs / insert_right (+1)
+  std::int32_t delta = -1;    // for mod_refs / insert_right (+1); set_seqno: the new counter
   KernReturn result = kKernSuccess;
 };
 
