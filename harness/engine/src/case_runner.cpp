@@ -2,6 +2,7 @@
 #include "emmi/engine/case_runner.h"
 
 #include <sched.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <atomic>
@@ -14,7 +15,6 @@
 
 #include "emmi/engine/oracle.h"
 #include "emmi/engine/serializability.h"
-#include <sys/prctl.h>
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/kernel_driver.h"
 #include "emmi/model/model.h"

@@ -46,6 +46,15 @@ kern_return_t target_of(Call& c, mach_port_t task) {
   return KERN_SUCCESS;
 }
 
+// With the lock held: the entry the target space holds under `name` with a
+// right of `type` in `out`, or the Mach error for a missing name or right.
+kern_return_t entry_with(Call& c, mach_port_t name, mach_port_type_t type, Entry*& out) {
+  out = c.core->lookup(c.target, name);
+  if (out == nullptr) return KERN_INVALID_NAME;
+  if (!(out->type & type)) return KERN_INVALID_RIGHT;
+  return KERN_SUCCESS;
+}
+
 // With the lock held, `act` on the port of the receive right `task` holds
 // under `name`; the Mach errors for a bad task, name or right otherwise.
 template <class Act>
@@ -54,9 +63,8 @@ kern_return_t on_receive_right(mach_port_t task, mach_port_t name, Act act) {
   if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
   Core::Lock lk(*c.core);
   if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-  Entry* e = c.core->lookup(c.target, name);
-  if (e == nullptr) return KERN_INVALID_NAME;
-  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
+  Entry* e = nullptr;
+  if (kern_return_t kr = entry_with(c, name, MACH_PORT_TYPE_RECEIVE, e); kr != KERN_SUCCESS) return kr;
   return act(*e->port);
 }
 
@@ -565,10 +573,8 @@ kern_return_t mach_port_set_seqno(mach_port_t task, mach_port_t name, mach_port_
   if (kern_return_t kr = begin(task, c); kr != KERN_SUCCESS) return kr;
   Core::Lock lk(*c.core);
   if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-  const Entry* e = c.core->lookup(c.target, name);
-  const kern_return_t kr = e == nullptr                           ? KERN_INVALID_NAME
-                           : !(e->type & MACH_PORT_TYPE_RECEIVE) ? KERN_INVALID_RIGHT
-                                                                  : KERN_SUCCESS;
+  Entry* e = nullptr;
+  const kern_return_t kr = entry_with(c, name, MACH_PORT_TYPE_RECEIVE, e);
   if (kr == KERN_SUCCESS) e->port->seqno = seqno;
   report(c, emmi::model::PortOp::set_seqno, name, Right::receive, static_cast<std::int32_t>(seqno), kr);
   return kr;
@@ -583,9 +589,8 @@ kern_return_t mach_port_get_set_status(mach_port_t task, mach_port_t name,
     if (kern_return_t kr = begin(task, c, false); kr != KERN_SUCCESS) return kr;
     Core::Lock lk(*c.core);
     if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
-    Entry* e = c.core->lookup(c.target, name);
-    if (e == nullptr) return KERN_INVALID_NAME;
-    if (!(e->type & MACH_PORT_TYPE_PORT_SET)) return KERN_INVALID_RIGHT;
+    Entry* e = nullptr;
+    if (kern_return_t kr = entry_with(c, name, MACH_PORT_TYPE_PORT_SET, e); kr != KERN_SUCCESS) return kr;
     for (Port* p : e->pset->members) ns.push_back(p->receiver_name);
   }
   vm_address_t a = 0;
@@ -604,14 +609,12 @@ kern_return_t mach_port_move_member(mach_port_t task, mach_port_t member, mach_p
   Core::Lock lk(*c.core);
   if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
   Core& core = *c.core;
-  Entry* e = core.lookup(c.target, member);
-  if (e == nullptr) return KERN_INVALID_NAME;
-  if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
+  Entry* e = nullptr;
+  if (kern_return_t kr = entry_with(c, member, MACH_PORT_TYPE_RECEIVE, e); kr != KERN_SUCCESS) return kr;
   PortSet* to = nullptr;
   if (after != MACH_PORT_NULL) {
-    Entry* se = core.lookup(c.target, after);
-    if (se == nullptr) return KERN_INVALID_NAME;
-    if (!(se->type & MACH_PORT_TYPE_PORT_SET)) return KERN_INVALID_RIGHT;
+    Entry* se = nullptr;
+    if (kern_return_t kr = entry_with(c, after, MACH_PORT_TYPE_PORT_SET, se); kr != KERN_SUCCESS) return kr;
     to = se->pset;
   }
   Port* p = e->port;
