@@ -17,6 +17,7 @@
 #include "emmi/engine/serializability.h"
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/kernel_driver.h"
+#include "emmi/mach/scheduler.h"
 #include "emmi/model/model.h"
 #include "emmi/pager_abi.h"
 
@@ -175,10 +176,46 @@ class Recorder final : public mach::Observer {
       return;
     }
     std::string label = in_flight_.empty() ? std::string() : in_flight_.begin()->second.label;
+    if (label.empty()) {
+      // Nothing was dequeued and left unanswered by the thread that took it
+      // (a dispatcher hands requests on): charge the request the model
+      // still waits an answer for.
+      for (std::string_view rule : {"DR3", "RD1", "TM6"})
+        for (const model::Verdict& v : model_.check_quiescent())
+          if (v.rule == rule) {
+            write_verdict(v.rule, model::Party::pager, fmt::format("{}; {}", why, v.explanation),
+                          trace_.size(), true);
+            return;
+          }
+    }
     write_verdict(liveness_rule_for(label), model::Party::pager,
                   fmt::format("{}{}{}", why, label.empty() ? "" : " while handling ", label),
                   trace_.size(), true);
   }
+
+  // The case ran uncontrolled and the pager never settled: the suite cannot
+  // tell a hang from a thread blocked where it cannot see.
+  void unresolved(std::string_view why) {
+    std::lock_guard g(mu_);
+    write_verdict("IN2", model::Party::suite, why, trace_.size(), true);
+  }
+
+  // At quiescence: a pager thread blocked outside a receive (for good: no
+  // timer will wake it) while the message it dequeued is unanswered.
+  std::string blocked_in_handler(const std::vector<mach::ThreadState>& threads) {
+    std::lock_guard g(mu_);
+    for (const auto& t : threads) {
+      if (!t.blocked || t.in_receive) continue;
+      auto f = in_flight_.find(t.lane);
+      if (f != in_flight_.end())
+        return fmt::format("t{} {} while handling {}", t.lane, t.state, f->second.label);
+    }
+    return {};
+  }
+
+  // Scheduling decisions shown on the chart: the next event after a
+  // preemption carries a note.
+  void set_scheduler(mach::ControlledScheduling* s) { sched_ = s; }
 
  private:
   void write_verdict(std::string_view rule, model::Party party, std::string_view why,
@@ -270,8 +307,22 @@ class Recorder final : public mach::Observer {
         e);
     count_exercised(e, is_object_port, kernels_, exercised_);
     if (label.empty()) return;
-    out_.write(fmt::format("T\t{}\t{}\t{}\t{}\t{}\t{}", index, field(from), field(to),
-                           field(label), seqno, field(rights)));
+    std::string note;
+    if (sched_ != nullptr) {
+      const auto preemptions = sched_->preemptions();
+      if (preemptions != preemptions_seen_) {
+        auto sw = sched_->switches();
+        if (!sw.empty())
+          note = fmt::format("scheduler: preempted {} for {}", lane_name(sw.back().from), lane_name(sw.back().to));
+        preemptions_seen_ = preemptions;
+      }
+    }
+    out_.write(fmt::format("T\t{}\t{}\t{}\t{}\t{}\t{}\t{}", index, field(from), field(to),
+                           field(label), seqno, field(rights), field(note)));
+  }
+
+  static std::string lane_name(std::uint32_t lane) {
+    return lane == 0 ? std::string("a new thread") : fmt::format("t{}", lane);
   }
 
   RecordWriter& out_;
@@ -295,41 +346,8 @@ class Recorder final : public mach::Observer {
   std::unordered_map<model::PortName, std::map<model::Seqno, Handled>> handled_;
   std::map<std::string, std::uint64_t> exercised_;
   std::set<std::pair<model::KernelId, model::ObjectId>> terminated_;
-};
-
-// --- Schedule perturbation ------------------------------------------------------------
-// PCT-style: each pager thread gets a seeded priority; at a seeded fraction of
-// the simulated kernel's boundaries (dequeue, control call, port operation) a
-// thread yields or pauses briefly (5 to 60 us), longer the lower its priority, so that
-// threads racing on one object's messages change order from case to case.
-
-std::uint64_t mix(std::uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
-
-struct Perturber {
-  std::uint64_t seed;
-  std::uint32_t depth;
-  std::atomic<std::uint64_t> step{0};
-
-  static void hook(void* context, mach::HookPoint point, model::ThreadId thread) {
-    auto* self = static_cast<Perturber*>(context);
-    std::uint64_t n = self->step.fetch_add(1, std::memory_order_relaxed);
-    std::uint64_t h = mix(self->seed ^ (n * 0x9e3779b97f4a7c15ull) ^ (std::uint64_t(point) << 56));
-    if (h % 16 >= self->depth * 3) return;  // most boundaries pass untouched
-    std::uint64_t priority = mix(self->seed ^ thread) % 4;  // 0 = highest
-    if (priority == 0) {
-      sched_yield();
-      return;
-    }
-    timespec pause{0, static_cast<long>(5'000 * priority * (1 + (h >> 8) % 4))};
-    nanosleep(&pause, nullptr);
-  }
+  mach::ControlledScheduling* sched_ = nullptr;
+  std::uint64_t preemptions_seen_ = 0;
 };
 
 // --- Executing commands ---------------------------------------------------------------------
@@ -438,9 +456,23 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   Recorder recorder(out, model::WorldConfig{world.objects, world.object_size},
                     world.kernel_page_sizes.size());
   kernel.set_observer(&recorder);
-  Perturber perturber{spec.schedule_seed, profile.perturbation};
-  if (profile.perturbation > 0) kernel.set_schedule_hook(&Perturber::hook, &perturber);
   mach::KernelDriver driver(kernel);
+  // From here the pager's threads run one at a time under the case's
+  // schedule; this thread is the suite's command thread.
+  mach::ScheduleOptions schedule;
+  schedule.strategy = spec.strategy;
+  schedule.seed = spec.schedule_seed;
+  schedule.pct_depth = spec.pct_depth != 0 ? spec.pct_depth : profile.pct_depth;
+  schedule.pct_steps = profile.pct_steps_per_command * (spec.commands.size() + 1);
+  schedule.timer_horizon = profile.timer_horizon;
+  schedule.run_free_after = profile.run_free_after;
+  mach::ControlledScheduling sched(kernel, schedule);
+  recorder.set_scheduler(&sched);
+  sched.on_stall([&](const std::string& why) {
+    recorder.stuck(why);
+    out.write("D");
+    std::_Exit(0);
+  });
 
   std::vector<model::KernelId> kernels;
   for (auto page_size : world.kernel_page_sizes) kernels.push_back(driver.attach(page_size));
@@ -455,6 +487,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   kern_return_t kr;
   {
     mach::Kernel::ExternalPagerCall as_pager(kernel);
+    mach::ControlledScheduling::PagerCode pager_code(sched);
     kr = lib.pager->start(&config, offered.data());
   }
   if (kr != KERN_SUCCESS) {
@@ -473,26 +506,37 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     objects.push_back(id);
   }
 
-  auto settle = [&] {
-    return kernel.wait_quiescent(std::chrono::steady_clock::now() + profile.quiescence_bound);
+  // Let the pager run until it is quiescent; false when it can never go
+  // on (a wait-for cycle, or a thread blocked for good mid-handler) or, in
+  // an uncontrolled case, did not settle within the wall bound.
+  auto settle = [&](const std::string& after) {
+    if (sched.settle(profile.quiescence_bound) == mach::Settled::busy) {
+      recorder.unresolved(fmt::format(
+          "the case ran uncontrolled ({}) and the pager did not settle within {} ms {}; the "
+          "suite cannot tell a hang from a thread blocked outside the calls it intercepts",
+          sched.uncontrolled_reason(), profile.quiescence_bound.count(), after));
+      return false;
+    }
+    std::string why;
+    for (const std::string& cycle : sched.deadlock_cycles()) why += (why.empty() ? "" : "; ") + cycle;
+    if (why.empty()) why = recorder.blocked_in_handler(sched.threads());
+    if (why.empty()) return true;
+    recorder.stuck(fmt::format("the pager can make no more progress {}: {}", after, why));
+    return false;
   };
   CaseDriver cases(kernel, driver, world, kernels, objects);
-  bool progressing = settle();
-  if (!progressing) recorder.stuck("the pager did not settle after start()");
+  bool progressing = settle("after start()");
   for (std::size_t i = 0; progressing && i < spec.commands.size(); ++i) {
     out.write(fmt::format("B\t{}", i));
     cases.execute(spec.commands[i]);
-    progressing = settle();
-    if (!progressing) {
-      recorder.stuck(fmt::format("no progress within {} ms after command {} ({})",
-                                 profile.quiescence_bound.count(), i + 1,
-                                 describe(spec.commands[i])));
-      break;
-    }
+    progressing = settle(fmt::format("after command {} ({})", i + 1, describe(spec.commands[i])));
+    if (!progressing) break;
     out.write(fmt::format("C\t{}", i));
   }
   if (progressing) recorder.finish(options, spec.schedule_seed);
-  kernel.set_schedule_hook(nullptr, nullptr);
+  out.write(fmt::format("Q\t{}\t{}\t{}\t{:x}\t{}", sched.uncontrolled() ? 1 : 0,
+                        sched.scheduling_points(), sched.preemptions(), sched.decision_digest(),
+                        field(sched.uncontrolled_reason())));
   out.write("D");
   return 0;
 }
@@ -557,6 +601,7 @@ CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const Ca
           t.label = f[4];
           if (!f[5].empty()) t.seqno = static_cast<std::uint32_t>(std::stoul(std::string(f[5])));
           t.rights = f[6];
+          if (f.size() >= 8) t.note = f[7];
           if (t.seqno) in_flight[t.to] = fmt::format("{} seqno {}", t.label, *t.seqno);
           if (t.label.rfind("return", 0) == 0) in_flight.erase(t.from);
           o.trace.push_back(std::move(t));
@@ -568,6 +613,15 @@ CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const Ca
         break;
       case 'H':
         if (f.size() >= 4) cross_check_with_z3(o, f[1] == "1", std::stoull(std::string(f[2])), f[3]);
+        break;
+      case 'Q':
+        if (f.size() >= 6) {
+          o.uncontrolled = f[1] == "1";
+          o.scheduling_points = std::stoull(std::string(f[2]));
+          o.preemptions = std::stoull(std::string(f[3]));
+          o.schedule_digest = std::stoull(std::string(f[4]), nullptr, 16);
+          o.uncontrolled_reason = f[5];
+        }
         break;
       case 'C': o.commands_done = std::stoull(std::string(f[1])) + 1; break;
       case 'S': o.setup_error = f.size() > 1 ? std::string(f[1]) : "setup failed"; break;

@@ -49,7 +49,8 @@ std::string describe(const Command& c) {
 
 namespace {
 
-constexpr std::string_view kPrefix = "emmi1:";
+constexpr std::string_view kPrefix = "emmi2:";
+constexpr std::size_t kHeaderBytes = 12;  // seed 8, strategy 1, depth 1, count 2
 constexpr char kAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -106,6 +107,8 @@ constexpr int kCommandBytes = 7;
 std::string encode_replay_token(const CaseSpec& spec) {
   std::string raw;
   put(raw, spec.schedule_seed, 8);
+  put(raw, static_cast<std::uint8_t>(spec.strategy), 1);
+  put(raw, spec.pct_depth, 1);
   put(raw, spec.commands.size(), 2);
   for (const Command& c : spec.commands) {
     put(raw, static_cast<std::uint8_t>(c.kind), 1);
@@ -121,12 +124,16 @@ std::string encode_replay_token(const CaseSpec& spec) {
 std::optional<CaseSpec> decode_replay_token(std::string_view token) {
   if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
   auto raw = unbase64(token.substr(kPrefix.size()));
-  if (!raw || raw->size() < 10) return std::nullopt;
+  if (!raw || raw->size() < kHeaderBytes) return std::nullopt;
   std::size_t at = 0;
   CaseSpec spec;
   spec.schedule_seed = get(*raw, at, 8);
+  auto strategy = get(*raw, at, 1);
+  if (strategy > static_cast<std::uint64_t>(mach::Strategy::pct)) return std::nullopt;
+  spec.strategy = static_cast<mach::Strategy>(strategy);
+  spec.pct_depth = static_cast<std::uint8_t>(get(*raw, at, 1));
   std::size_t n = get(*raw, at, 2);
-  if (raw->size() != 10 + n * kCommandBytes) return std::nullopt;
+  if (raw->size() != kHeaderBytes + n * kCommandBytes) return std::nullopt;
   for (std::size_t i = 0; i < n; ++i) {
     Command c{};
     auto kind = get(*raw, at, 1);

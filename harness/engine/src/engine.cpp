@@ -66,8 +66,15 @@ struct UnitResult {
   std::vector<FoundFailure> failures;
 };
 
-// Runs of a shrink candidate before it counts as passing.
-constexpr int kShrinkAttempts = 3;
+
+mach::Strategy strategy_for(const Profile& profile, std::uint64_t schedule_seed) {
+  switch (profile.schedules) {
+    case Profile::Schedules::pct: return mach::Strategy::pct;
+    case Profile::Schedules::random_walk: return mach::Strategy::random_walk;
+    case Profile::Schedules::portfolio: break;
+  }
+  return (mix(schedule_seed) & 1) ? mach::Strategy::pct : mach::Strategy::random_walk;
+}
 
 std::string property_id(std::uint32_t unit, std::uint32_t round) {
   return fmt::format("emmi/unit{}/round{}", unit, round);
@@ -86,16 +93,19 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
     std::uint64_t first_cases = 0;
     double first_s = 0;
     auto property = [&] {
-      CaseSpec spec{*gen_case(profile.world), *rc::gen::arbitrary<std::uint64_t>()};
-      // Once a failure is found, every case RapidCheck runs is a shrink
-      // candidate. A failure that needs a particular interleaving of the
-      // pager's threads may not show on one run of a smaller case that still
-      // has it; a few runs keep shrinking from stopping early on such luck.
-      const int attempts = last ? kShrinkAttempts : 1;
+      CaseSpec spec{*gen_case(profile.world), *rc::gen::arbitrary<std::uint64_t>(),
+                    mach::Strategy::pct, static_cast<std::uint8_t>(profile.pct_depth)};
+      spec.strategy = strategy_for(profile, spec.schedule_seed);
+      // The schedule is part of the case: one run decides it, shrink
+      // candidates included. Only a case that ran uncontrolled (some thread
+      // ran free of the scheduler) may differ from run to run; while
+      // shrinking, such a candidate gets a second chance.
       CaseOutcome o;
+      int attempts = 1;
       std::vector<Finding> fresh;
       for (int attempt = 0; attempt < attempts && fresh.empty(); ++attempt) {
         o = run_case(lib, profile, spec, options);
+        if (last && o.uncontrolled) attempts = 2;
         ++r.cases;
         r.commands += o.commands_done;
         for (auto& [rule, n] : o.exercised) r.exercised[rule] += n;
@@ -370,7 +380,12 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
                     {"cases_per_unit", std::to_string(cfg.profile.cases)},
                     {"max_commands", std::to_string(cfg.profile.max_commands)},
                     {"rounds", std::to_string(cfg.profile.rounds)},
-                    {"perturbation", std::to_string(cfg.profile.perturbation)},
+                    {"schedule", fmt::format("{}; pct depth {}, k = {} per command",
+                                             cfg.profile.schedules == Profile::Schedules::pct ? "pct"
+                                             : cfg.profile.schedules == Profile::Schedules::random_walk
+                                                 ? "random walk"
+                                                 : "portfolio (pct and random walk)",
+                                             cfg.profile.pct_depth, cfg.profile.pct_steps_per_command)},
                     {"jobs", std::to_string(cfg.jobs)}};
   if (cfg.replay) rep.parameters["replay"] = cfg.replay_token;
   // What the pager was told at start(): a re-run needs it as much as the seed.

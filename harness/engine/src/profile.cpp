@@ -14,7 +14,7 @@ std::optional<Profile> profile_named(std::string_view name) {
     p.max_commands = 36;
     p.rounds = 2;
     p.pager_threads = 2;
-    p.perturbation = 1;
+    p.pct_depth = 2;
     return p;
   }
   if (name == "standard") {
@@ -28,7 +28,7 @@ std::optional<Profile> profile_named(std::string_view name) {
     p.max_commands = 72;
     p.rounds = 4;
     p.pager_threads = 3;
-    p.perturbation = 2;
+    p.pct_depth = 3;
     return p;
   }
   if (name == "exhaustive") {
@@ -40,7 +40,7 @@ std::optional<Profile> profile_named(std::string_view name) {
     p.max_commands = 144;
     p.rounds = 8;
     p.pager_threads = 4;
-    p.perturbation = 3;
+    p.pct_depth = 4;
     p.case_wall = 20s;
     return p;
   }

@@ -2,6 +2,7 @@
 // simulated kernel. Rules cite GNU Mach (spec/gnumach-kernel.md) and the
 // mach_msg manual page (spec/xnu-osfmk-man/mach_msg.html).
 #include "core.h"
+#include "thread_scheduler.h"
 
 #include <sys/mman.h>
 
@@ -23,7 +24,9 @@ std::mutex g_install_mutex;
 std::shared_ptr<Core> g_core_shared;
 
 // Wake-ups queued by the lock holder (see Core::Lock).
-thread_local std::vector<ThreadRec*> tl_wakeups;
+// With the scheduler's record of a receiver blocked under control, taken
+// while the lock is held.
+thread_local std::vector<std::pair<ThreadRec*, void*>> tl_wakeups;
 
 }  // namespace
 
@@ -48,7 +51,17 @@ ThreadBinding::~ThreadBinding() {
 // ---------------------------------------------------------------------------
 // Lock
 
-Core::Lock::Lock(Core& core) : lock_(core.mutex) {}
+// The kernel's own lock is never a scheduling point: while it is held, every
+// intercepted call of the thread passes straight through.
+Core::Lock::Lock(Core& core) : lock_(core.mutex, std::defer_lock) {
+  ++sched::tl_internal;
+  lock_.lock();
+}
+
+void Core::Lock::relock() {
+  ++sched::tl_internal;
+  lock_.lock();
+}
 
 Core::Lock::~Lock() {
   if (lock_.owns_lock()) unlock();
@@ -57,16 +70,33 @@ Core::Lock::~Lock() {
 void Core::Lock::unlock() {
   // Deliver wake-ups after releasing the mutex: the woken receiver can take
   // the lock at once instead of blocking on it.
-  static thread_local std::vector<ThreadRec*> batch;
+  static thread_local std::vector<std::pair<ThreadRec*, void*>> batch;
   batch.clear();
   batch.swap(tl_wakeups);
   lock_.unlock();
-  for (ThreadRec* t : batch) t->cv.notify_one();
+  for (auto [t, controlled] : batch) {
+    // A receiver blocked under the scheduler is woken through it.
+    if (controlled != nullptr) {
+      auto* st = static_cast<sched::SThread*>(controlled);
+      st->owner->wake_receiver(st);
+    } else {
+      t->cv.notify_one();
+    }
+  }
+  --sched::tl_internal;
+}
+
+void Core::run_hook(HookPoint point) {
+  // Kernel boundaries are scheduling points of a controlled pager thread.
+  if (sched::SThread* me = sched::Scheduler::self(); me != nullptr && !me->command)
+    sched::Scheduler::active()->point(me);
+  ScheduleHook h = hook_.load(std::memory_order_acquire);
+  if (h != nullptr) h(hook_ctx_, point, thread()->id);
 }
 
 void Core::wake(ThreadRec* t) {
   t->signalled = true;
-  tl_wakeups.push_back(t);
+  tl_wakeups.emplace_back(t, t->sched);
 }
 
 // ---------------------------------------------------------------------------
@@ -766,6 +796,9 @@ void Core::serve_kobject(KMsg* m) {
   KObjectServer* server = kserver;
   if ((kind == KObject::control || kind == KObject::name) && server != nullptr) {
     lk.unlock();
+    // The control plane is the kernel's code: its locks are no scheduling
+    // points of the pager thread that called.
+    sched::Internal internal;
     server->serve(m, kind, cookie);
     return;
   }

@@ -171,6 +171,7 @@ struct ThreadRec {
   Port* wait_port = nullptr;
   PortSet* wait_set = nullptr;
   std::condition_variable cv;
+  void* sched = nullptr;  // the scheduler's record while it blocks under control
 };
 
 // Served in the sending thread for messages to control/name ports.
@@ -204,6 +205,7 @@ class Core : public std::enable_shared_from_this<Core> {
     explicit Lock(Core& core);
     ~Lock();
     void unlock();
+    void relock();
     std::unique_lock<std::mutex>& raw() { return lock_; }
 
    private:
@@ -271,10 +273,7 @@ class Core : public std::enable_shared_from_this<Core> {
     hook_ctx_ = ctx;
     hook_.store(h, std::memory_order_release);
   }
-  void run_hook(HookPoint point) {
-    ScheduleHook h = hook_.load(std::memory_order_acquire);
-    if (h != nullptr) h(hook_ctx_, point, thread()->id);
-  }
+  void run_hook(HookPoint point);
   static emmi::model::MessageKind kind_of(mach_msg_id_t id);
 
   // ---- Quiescence -------------------------------------------------------------

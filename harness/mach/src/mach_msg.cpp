@@ -12,6 +12,7 @@
 
 #include "control_decode.h"
 #include "core.h"
+#include "thread_scheduler.h"
 
 namespace emmi::mach::detail {
 
@@ -173,6 +174,8 @@ bool quiet_events() { return tl_quiet; }
 mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t option,
                            mach_msg_size_t send_size) {
   (void)option;
+  // A new controlled thread waits for its first turn before it acts.
+  (void)sched::Scheduler::self();
   ThreadRec* t = core.thread();
   Space* s = core.current_space();
   const bool pager = core.acting_as_pager();
@@ -501,6 +504,11 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
   count_pager_thread(core, t, core.counts_as_pager_thread());
   const bool timed = (option & MACH_RCV_TIMEOUT) != 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+  sched::SThread* controlled = sched::Scheduler::self();
+  const std::uint64_t virtual_deadline =
+      controlled != nullptr && timed
+          ? sched::Scheduler::active()->now_ns() + std::max<std::uint64_t>(1, std::uint64_t(timeout) * 1'000'000)
+          : 0;
 
   Core::Lock lk(core);
   for (;;) {
@@ -564,7 +572,8 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
       return mr;
     }
 
-    if (timed && std::chrono::steady_clock::now() >= deadline) return MACH_RCV_TIMED_OUT;
+    if (timed && (controlled != nullptr ? timeout == 0 : std::chrono::steady_clock::now() >= deadline))
+      return MACH_RCV_TIMED_OUT;
 
     // Block until a sender (or a change to the port) wakes us.
     if (port != nullptr) {
@@ -580,6 +589,21 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
     core.thread_blocks(t);
     bool timed_out = false;
     while (!t->signalled) {
+      if (controlled != nullptr) {
+        // Under controlled scheduling the scheduler parks the thread and
+        // decides when a receive timeout fires (virtual time).
+        t->sched = controlled;
+        lk.unlock();
+        const auto r = sched::Scheduler::active()->block(controlled, sched::Wait::receive, t,
+                                                         timed ? virtual_deadline : 0);
+        lk.relock();
+        t->sched = nullptr;
+        if (r == sched::BlockResult::timed_out && !t->signalled) {
+          timed_out = true;
+          break;
+        }
+        continue;
+      }
       if (timed) {
         if (t->cv.wait_until(lk.raw(), deadline) == std::cv_status::timeout && !t->signalled) {
           timed_out = true;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "core.h"
+#include "thread_scheduler.h"
 
 namespace emmi::mach::detail {
 
@@ -18,6 +19,7 @@ struct Start {
   void* arg;
   std::shared_ptr<Core> core;
   ThreadRec* rec;
+  sched::SThread* controlled = nullptr;  // its record, when scheduling is controlled
   bool adopted = false;
 };
 
@@ -32,6 +34,7 @@ thread_local Start* tl_adopt = nullptr;
 
 void finish(Start* s) {
   tl_adopt = nullptr;
+  if (s->controlled != nullptr) s->controlled->owner->exit(s->controlled);
   if (!s->adopted) s->core->thread_exit(s->rec);
   delete s;
 }
@@ -42,6 +45,9 @@ void finish(Start* s) {
 __attribute__((no_sanitize("thread"))) void* trampoline(void* p) {
   auto* s = static_cast<Start*>(p);
   tl_adopt = s;
+  // Only a pointer store: the thread waits for its first turn at its first
+  // scheduling act (see sched::Scheduler::self).
+  if (s->controlled != nullptr) sched::Scheduler::adopt(s->controlled);
   void* result = s->fn(s->arg);
   finish(s);
   return result;
@@ -111,12 +117,21 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   if (!pager_creator) return real(thread, attr, fn, arg);
   ThreadRec* rec = core->preregister_pager_thread();
   auto* start = new Start{fn, arg, b.core, rec};
+  sched::Scheduler* scheduler = sched::Scheduler::active();
+  if (scheduler != nullptr) start->controlled = scheduler->add_thread(rec->id);
   tl_creating = true;
   int rc = real(thread, attr, trampoline, start);
   tl_creating = false;
   if (rc != 0) {
+    if (start->controlled != nullptr) scheduler->abandon(start->controlled);
     delete start;
     core->thread_exit(rec);
+    return rc;
+  }
+  if (start->controlled != nullptr) {
+    scheduler->set_handle(start->controlled, *thread);
+    // Creating a thread is a scheduling point: the new one may run first.
+    if (sched::SThread* me = sched::Scheduler::intercepting()) scheduler->point(me);
   }
   return rc;
 }

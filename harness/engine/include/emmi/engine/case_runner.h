@@ -49,6 +49,14 @@ struct CaseOutcome {
   std::string in_flight;              // message being handled when the case ended, if any
   std::string setup_error;            // the case could not start (pager start() failed, ...)
   std::chrono::microseconds elapsed{0};
+  // The schedule: whether some thread was let run free (then the case is no
+  // longer replayed exactly), how many scheduling points and preemptions,
+  // and a fingerprint of every decision (equal runs, equal digests).
+  bool uncontrolled = false;
+  std::string uncontrolled_reason;
+  std::uint64_t scheduling_points = 0;
+  std::uint64_t preemptions = 0;
+  std::uint64_t schedule_digest = 0;
 
   bool completed() const { return end == ChildEnd::exited && setup_error.empty(); }
 };

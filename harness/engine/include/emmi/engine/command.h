@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "emmi/mach/scheduler.h"
+
 namespace emmi::engine {
 
 enum class CommandKind : std::uint8_t {
@@ -44,11 +46,17 @@ struct Command {
 // "fault k1 o0 page 3 write" — what counterexamples print.
 std::string describe(const Command& c);
 
-// Replay tokens: the command list, the schedule seed and the world, in a
-// compact printable form ("emmi1:" prefix, then URL-safe base64).
+// Replay tokens: the command list and the schedule (strategy, depth, seed),
+// in a compact printable form ("emmi2:" prefix, then URL-safe base64).
 struct CaseSpec {
   std::vector<Command> commands;
+  // The schedule: with the commands, it fixes the interleaving of the
+  // pager's threads (controlled scheduling makes a case deterministic).
   std::uint64_t schedule_seed = 0;
+  mach::Strategy strategy = mach::Strategy::pct;
+  std::uint8_t pct_depth = 0;  // 0: the profile's
+
+  friend bool operator==(const CaseSpec&, const CaseSpec&) = default;
 };
 
 std::string encode_replay_token(const CaseSpec& spec);

@@ -34,8 +34,21 @@ struct Profile {
   std::uint32_t max_commands = 72;
   std::uint32_t rounds = 4;           // searches for further failing rules
   std::uint32_t pager_threads = 3;    // server threads the pager is asked to run
-  std::uint32_t perturbation = 2;     // schedule perturbation depth (0 = none)
-  std::chrono::milliseconds quiescence_bound{400};  // then: liveness verdict
+  // Controlled scheduling (harness/mach/include/emmi/mach/scheduler.h): PCT
+  // with bug depth `pct_depth`, its step estimate k taken as
+  // pct_steps_per_command scheduling points per command.
+  // Which strategy schedules a case: PCT, a random walk, or both, case by
+  // case (a portfolio: PCT finds bugs of small depth among many steps, the
+  // random walk ones that need a switch at one particular point).
+  enum class Schedules : std::uint8_t { portfolio, pct, random_walk };
+  Schedules schedules = Schedules::portfolio;
+  std::uint32_t pct_depth = 3;
+  std::uint64_t pct_steps_per_command = 60;
+  std::chrono::milliseconds timer_horizon{60000};  // virtual time per settle
+  std::chrono::milliseconds run_free_after{1000};  // wall clock without a scheduling point
+  // Only for a case that ran uncontrolled: how long to wait for every pager
+  // thread to block before the case is unresolved.
+  std::chrono::milliseconds quiescence_bound{2000};
   std::chrono::milliseconds case_wall{8000};        // then: timeout verdict
 };
 

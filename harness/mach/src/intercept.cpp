@@ -1,0 +1,561 @@
+// The synchronisation and timing calls a C/C++ pager makes, interposed (this
+// library precedes the C library in the process's symbol lookup, as it does
+// for pthread_create and munmap). For a thread the scheduler controls, each
+// call is a scheduling point and blocks through the scheduler, so the suite
+// always knows which pager thread can run; every other thread, and the
+// suite's own code, goes straight to the C library.
+//
+// The real lock is always taken as well (with its try form, while the thread
+// holds the turn), so the C library's view of every mutex stays true and a
+// case can drop to free running at any moment.
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sched.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+#include "thread_scheduler.h"
+
+namespace emmi::mach::detail::sched {
+
+namespace {
+
+template <typename F>
+F lookup(const char* name, const char* version = nullptr) {
+  void* p = version != nullptr ? dlvsym(RTLD_NEXT, name, version) : nullptr;
+  if (p == nullptr) p = dlsym(RTLD_NEXT, name);
+  if (p == nullptr) {
+    std::fprintf(stderr, "emmi-cts: the C library has no %s\n", name);
+    std::abort();
+  }
+  return reinterpret_cast<F>(p);
+}
+
+Real load() {
+  Real r{};
+  r.mutex_lock = lookup<decltype(r.mutex_lock)>("pthread_mutex_lock");
+  r.mutex_trylock = lookup<decltype(r.mutex_trylock)>("pthread_mutex_trylock");
+  r.mutex_unlock = lookup<decltype(r.mutex_unlock)>("pthread_mutex_unlock");
+  r.mutex_timedlock = lookup<decltype(r.mutex_timedlock)>("pthread_mutex_timedlock");
+  // The condition variables of glibc 2.3.2 on; dlsym alone may give the old
+  // ones, which other code's condition variables are not laid out for.
+  r.cond_wait = lookup<decltype(r.cond_wait)>("pthread_cond_wait", "GLIBC_2.3.2");
+  r.cond_timedwait = lookup<decltype(r.cond_timedwait)>("pthread_cond_timedwait", "GLIBC_2.3.2");
+  r.cond_signal = lookup<decltype(r.cond_signal)>("pthread_cond_signal", "GLIBC_2.3.2");
+  r.cond_broadcast = lookup<decltype(r.cond_broadcast)>("pthread_cond_broadcast", "GLIBC_2.3.2");
+  r.rwlock_rdlock = lookup<decltype(r.rwlock_rdlock)>("pthread_rwlock_rdlock");
+  r.rwlock_wrlock = lookup<decltype(r.rwlock_wrlock)>("pthread_rwlock_wrlock");
+  r.rwlock_tryrdlock = lookup<decltype(r.rwlock_tryrdlock)>("pthread_rwlock_tryrdlock");
+  r.rwlock_trywrlock = lookup<decltype(r.rwlock_trywrlock)>("pthread_rwlock_trywrlock");
+  r.rwlock_timedrdlock = lookup<decltype(r.rwlock_timedrdlock)>("pthread_rwlock_timedrdlock");
+  r.rwlock_timedwrlock = lookup<decltype(r.rwlock_timedwrlock)>("pthread_rwlock_timedwrlock");
+  r.rwlock_unlock = lookup<decltype(r.rwlock_unlock)>("pthread_rwlock_unlock");
+  r.spin_lock = lookup<decltype(r.spin_lock)>("pthread_spin_lock");
+  r.spin_trylock = lookup<decltype(r.spin_trylock)>("pthread_spin_trylock");
+  r.spin_unlock = lookup<decltype(r.spin_unlock)>("pthread_spin_unlock");
+  r.barrier_init = lookup<decltype(r.barrier_init)>("pthread_barrier_init");
+  r.barrier_wait = lookup<decltype(r.barrier_wait)>("pthread_barrier_wait");
+  r.join = lookup<decltype(r.join)>("pthread_join");
+  r.exit = lookup<decltype(r.exit)>("pthread_exit");
+  r.sem_wait = lookup<decltype(r.sem_wait)>("sem_wait");
+  r.sem_trywait = lookup<decltype(r.sem_trywait)>("sem_trywait");
+  r.sem_timedwait = lookup<decltype(r.sem_timedwait)>("sem_timedwait");
+  r.sem_post = lookup<decltype(r.sem_post)>("sem_post");
+  r.sched_yield = lookup<decltype(r.sched_yield)>("sched_yield");
+  r.nanosleep = lookup<decltype(r.nanosleep)>("nanosleep");
+  r.clock_nanosleep = lookup<decltype(r.clock_nanosleep)>("clock_nanosleep");
+  r.usleep = lookup<decltype(r.usleep)>("usleep");
+  r.sleep = lookup<decltype(r.sleep)>("sleep");
+  r.clock_gettime = lookup<decltype(r.clock_gettime)>("clock_gettime");
+  r.gettimeofday = lookup<decltype(r.gettimeofday)>("gettimeofday");
+  r.time = lookup<decltype(r.time)>("time");
+  return r;
+}
+
+}  // namespace
+
+const Real& real() {
+  static const Real r = load();
+  return r;
+}
+
+namespace {
+
+constexpr std::int64_t kNs = 1'000'000'000;
+
+std::int64_t ns_of(const timespec& ts) { return std::int64_t(ts.tv_sec) * kNs + ts.tv_nsec; }
+
+timespec ts_of(std::int64_t ns) {
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(ns / kNs);
+  ts.tv_nsec = static_cast<long>(ns % kNs);
+  return ts;
+}
+
+// The virtual clock a controlled thread sees, and the virtual deadline of an
+// absolute time on that clock (at least 1: 0 means "no deadline").
+bool virtual_clock(clockid_t clock) {
+  switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_BOOTTIME:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int base_of(clockid_t clock) {
+  return (clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+}
+
+std::int64_t virtual_time(Scheduler* s, clockid_t clock) {
+  return s->clock_base_ns(base_of(clock)) + static_cast<std::int64_t>(s->now_ns());
+}
+
+std::uint64_t deadline_of(Scheduler* s, clockid_t clock, const timespec* abstime) {
+  std::int64_t v = ns_of(*abstime) - s->clock_base_ns(base_of(clock));
+  return v < 1 ? 1 : static_cast<std::uint64_t>(v);
+}
+
+std::uint64_t deadline_after(Scheduler* s, std::int64_t ns) {
+  if (ns < 1) ns = 1;
+  return s->now_ns() + static_cast<std::uint64_t>(ns);
+}
+
+// glibc (2.25 on) keeps a condition variable's clock in bit 1 of __wrefs.
+clockid_t clock_of(const pthread_cond_t* c) {
+  return (c->__data.__wrefs & 2) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+}
+
+bool try_mutex(const void* m) {
+  return real().mutex_trylock(static_cast<pthread_mutex_t*>(const_cast<void*>(m))) == 0;
+}
+bool try_spin(const void* l) {
+  return real().spin_trylock(static_cast<pthread_spinlock_t*>(const_cast<void*>(l))) == 0;
+}
+bool try_rd(const void* l) {
+  return real().rwlock_tryrdlock(static_cast<pthread_rwlock_t*>(const_cast<void*>(l))) == 0;
+}
+bool try_wr(const void* l) {
+  return real().rwlock_trywrlock(static_cast<pthread_rwlock_t*>(const_cast<void*>(l))) == 0;
+}
+bool try_sem(const void* sem) {
+  return real().sem_trywait(const_cast<void*>(sem)) == 0;
+}
+bool joined_exited(const void* t) {
+  return static_cast<const SThread*>(t)->state == SThread::State::exited;
+}
+
+// Spinlocks are volatile ints: the scheduler keys them by address.
+const void* key(pthread_spinlock_t* l) { return const_cast<int*>(l); }
+
+int mutex_kind(const pthread_mutex_t* m) { return m->__data.__kind & 3; }
+
+// Lock `m` for a controlled thread: the C library's try form while it holds
+// the turn, else block until the holder unlocks.
+int controlled_lock(Scheduler* s, SThread* me, pthread_mutex_t* m, std::uint64_t deadline) {
+  for (;;) {
+    int rc = real().mutex_trylock(m);
+    if (rc == 0) {
+      s->note_locked(me, m);
+      return 0;
+    }
+    if (rc != EBUSY) return rc;
+    // Locking a mutex one holds already: an error-checking mutex says so; a
+    // normal one blocks for ever (and the deadlock report names it).
+    if (s->owner_of(m) == me && mutex_kind(m) == PTHREAD_MUTEX_ERRORCHECK) return EDEADLK;
+    switch (s->block(me, Wait::mutex, m, deadline, &try_mutex)) {
+      case BlockResult::acquired:
+        s->note_locked(me, m);
+        return 0;
+      case BlockResult::timed_out: return ETIMEDOUT;
+      case BlockResult::woken: break;
+    }
+  }
+}
+
+}  // namespace
+
+}  // namespace emmi::mach::detail::sched
+
+using emmi::mach::detail::sched::BlockResult;
+using emmi::mach::detail::sched::Scheduler;
+using emmi::mach::detail::sched::SThread;
+using emmi::mach::detail::sched::Wait;
+namespace sd = emmi::mach::detail::sched;
+
+extern "C" {
+
+// --- Mutexes -------------------------------------------------------------------
+
+int pthread_mutex_lock(pthread_mutex_t* m) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().mutex_lock(m);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  return sd::controlled_lock(s, me, m, 0);
+}
+
+int pthread_mutex_trylock(pthread_mutex_t* m) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().mutex_trylock(m);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  int rc = sd::real().mutex_trylock(m);
+  if (rc == 0)
+    s->note_locked(me, m);
+  else if (rc == EBUSY)
+    s->yield(me);  // a polling loop must let the holder run
+  return rc;
+}
+
+int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* abstime) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().mutex_timedlock(m, abstime);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  return sd::controlled_lock(s, me, m, sd::deadline_of(s, CLOCK_REALTIME, abstime));
+}
+
+int pthread_mutex_unlock(pthread_mutex_t* m) {
+  if (sd::tl_internal != 0) return sd::real().mutex_unlock(m);
+  int rc = sd::real().mutex_unlock(m);
+  // Whoever unlocks (a controlled thread or not), waiters under the
+  // scheduler must hear of it.
+  if (rc == 0)
+    if (Scheduler* s = Scheduler::active()) s->note_unlocked(m);
+  return rc;
+}
+
+// --- Condition variables ----------------------------------------------------------
+
+int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().cond_wait(c, m);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  (void)s->cond_block(me, c, m, 0);
+  return sd::controlled_lock(s, me, m, 0);
+}
+
+int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().cond_timedwait(c, m, abstime);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  if (abstime->tv_nsec < 0 || abstime->tv_nsec >= sd::kNs) return EINVAL;
+  auto r = s->cond_block(me, c, m, sd::deadline_of(s, sd::clock_of(c), abstime));
+  int rc = sd::controlled_lock(s, me, m, 0);
+  if (rc != 0) return rc;
+  return r == BlockResult::timed_out ? ETIMEDOUT : 0;
+}
+
+int pthread_cond_signal(pthread_cond_t* c) {
+  if (sd::tl_internal != 0) return sd::real().cond_signal(c);
+  Scheduler* s = Scheduler::active();
+  if (s == nullptr) return sd::real().cond_signal(c);
+  if (SThread* me = Scheduler::intercepting()) s->point(me);
+  s->wake_one(Wait::cond, c);
+  return sd::real().cond_signal(c);
+}
+
+int pthread_cond_broadcast(pthread_cond_t* c) {
+  if (sd::tl_internal != 0) return sd::real().cond_broadcast(c);
+  Scheduler* s = Scheduler::active();
+  if (s == nullptr) return sd::real().cond_broadcast(c);
+  if (SThread* me = Scheduler::intercepting()) s->point(me);
+  s->wake_all(Wait::cond, c);
+  return sd::real().cond_broadcast(c);
+}
+
+// --- Read-write locks and spinlocks ---------------------------------------------------
+
+namespace {
+
+int controlled_rw(pthread_rwlock_t* l, bool write, const struct timespec* abstime) {
+  SThread* me = Scheduler::intercepting();
+  const auto& r = sd::real();
+  if (me == nullptr) {
+    if (abstime != nullptr) return write ? r.rwlock_timedwrlock(l, abstime) : r.rwlock_timedrdlock(l, abstime);
+    return write ? r.rwlock_wrlock(l) : r.rwlock_rdlock(l);
+  }
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  const std::uint64_t deadline = abstime != nullptr ? sd::deadline_of(s, CLOCK_REALTIME, abstime) : 0;
+  for (;;) {
+    int rc = write ? r.rwlock_trywrlock(l) : r.rwlock_tryrdlock(l);
+    if (rc == 0) {
+      if (write) s->note_locked(me, l);
+      return 0;
+    }
+    if (rc != EBUSY) return rc;
+    switch (s->block(me, Wait::rwlock, l, deadline, write ? &sd::try_wr : &sd::try_rd)) {
+      case BlockResult::acquired:
+        if (write) s->note_locked(me, l);
+        return 0;
+      case BlockResult::timed_out: return ETIMEDOUT;
+      case BlockResult::woken: break;
+    }
+  }
+}
+
+int controlled_try_rw(pthread_rwlock_t* l, bool write) {
+  SThread* me = Scheduler::intercepting();
+  const auto& r = sd::real();
+  int rc = write ? r.rwlock_trywrlock(l) : r.rwlock_tryrdlock(l);
+  if (me == nullptr) return rc;
+  Scheduler* s = Scheduler::active();
+  if (rc == 0 && write) s->note_locked(me, l);
+  if (rc == EBUSY) s->yield(me);
+  return rc;
+}
+
+}  // namespace
+
+int pthread_rwlock_rdlock(pthread_rwlock_t* l) { return controlled_rw(l, false, nullptr); }
+int pthread_rwlock_wrlock(pthread_rwlock_t* l) { return controlled_rw(l, true, nullptr); }
+int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const struct timespec* t) { return controlled_rw(l, false, t); }
+int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const struct timespec* t) { return controlled_rw(l, true, t); }
+int pthread_rwlock_tryrdlock(pthread_rwlock_t* l) { return controlled_try_rw(l, false); }
+int pthread_rwlock_trywrlock(pthread_rwlock_t* l) { return controlled_try_rw(l, true); }
+
+int pthread_rwlock_unlock(pthread_rwlock_t* l) {
+  if (sd::tl_internal != 0) return sd::real().rwlock_unlock(l);
+  int rc = sd::real().rwlock_unlock(l);
+  if (rc == 0)
+    if (Scheduler* s = Scheduler::active()) s->note_unlocked(l);
+  return rc;
+}
+
+int pthread_spin_lock(pthread_spinlock_t* l) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().spin_lock(l);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  // A spinning thread would hold the turn for ever: it blocks instead,
+  // until the holder unlocks.
+  for (;;) {
+    int rc = sd::real().spin_trylock(l);
+    if (rc == 0) {
+      s->note_locked(me, sd::key(l));
+      return 0;
+    }
+    if (rc != EBUSY) return rc;
+    if (s->block(me, Wait::spin, sd::key(l), 0, &sd::try_spin) == BlockResult::acquired) {
+      s->note_locked(me, sd::key(l));
+      return 0;
+    }
+  }
+}
+
+int pthread_spin_trylock(pthread_spinlock_t* l) {
+  int rc = sd::real().spin_trylock(l);
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return rc;
+  Scheduler* s = Scheduler::active();
+  if (rc == 0) s->note_locked(me, sd::key(l));
+  if (rc == EBUSY) s->yield(me);
+  return rc;
+}
+
+int pthread_spin_unlock(pthread_spinlock_t* l) {
+  if (sd::tl_internal != 0) return sd::real().spin_unlock(l);
+  int rc = sd::real().spin_unlock(l);
+  if (rc == 0)
+    if (Scheduler* s = Scheduler::active()) s->note_unlocked(sd::key(l));
+  return rc;
+}
+
+// --- Barriers, joins, thread exit ------------------------------------------------------
+
+int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierattr_t* attr, unsigned count) {
+  int rc = sd::real().barrier_init(b, attr, count);
+  if (rc == 0 && sd::tl_internal == 0)
+    if (Scheduler* s = Scheduler::active()) s->barrier_init(b, count);
+  return rc;
+}
+
+int pthread_barrier_wait(pthread_barrier_t* b) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().barrier_wait(b);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  return s->barrier_arrive(me, b) ? PTHREAD_BARRIER_SERIAL_THREAD : 0;
+}
+
+int pthread_join(pthread_t thread, void** result) {
+  SThread* me = Scheduler::intercepting();
+  if (me != nullptr) {
+    Scheduler* s = Scheduler::active();
+    s->point(me);
+    if (SThread* target = s->by_handle(thread))
+      while (target->state != SThread::State::exited)
+        (void)s->block(me, Wait::join, target, 0, &sd::joined_exited);
+  }
+  return sd::real().join(thread, result);
+}
+
+void pthread_exit(void* value) {
+  if (SThread* me = Scheduler::self(); me != nullptr && !me->command) me->owner->exit(me);
+  sd::real().exit(value);
+}
+
+// --- Semaphores ------------------------------------------------------------------------
+
+namespace {
+
+int controlled_sem_wait(sem_t* sem, const struct timespec* abstime) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return abstime ? sd::real().sem_timedwait(sem, abstime) : sd::real().sem_wait(sem);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  const std::uint64_t deadline = abstime ? sd::deadline_of(s, CLOCK_REALTIME, abstime) : 0;
+  for (;;) {
+    if (sd::real().sem_trywait(sem) == 0) return 0;
+    if (errno != EAGAIN) return -1;
+    switch (s->block(me, Wait::sem, sem, deadline, &sd::try_sem)) {
+      case BlockResult::acquired: return 0;
+      case BlockResult::timed_out: errno = ETIMEDOUT; return -1;
+      case BlockResult::woken: break;
+    }
+  }
+}
+
+}  // namespace
+
+int sem_wait(sem_t* sem) { return controlled_sem_wait(sem, nullptr); }
+int sem_timedwait(sem_t* sem, const struct timespec* abstime) { return controlled_sem_wait(sem, abstime); }
+
+int sem_trywait(sem_t* sem) {
+  int rc = sd::real().sem_trywait(sem);
+  if (rc != 0)
+    if (SThread* me = Scheduler::intercepting()) Scheduler::active()->yield(me);
+  return rc;
+}
+
+int sem_post(sem_t* sem) {
+  int rc = sd::real().sem_post(sem);
+  if (rc == 0 && sd::tl_internal == 0)
+    if (Scheduler* s = Scheduler::active()) {
+      s->wake_all(Wait::sem, sem);
+      if (SThread* me = Scheduler::intercepting()) s->point(me);
+    }
+  return rc;
+}
+
+// --- Yielding and sleeping ------------------------------------------------------------------
+
+int sched_yield(void) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().sched_yield();
+  Scheduler::active()->yield(me);
+  return 0;
+}
+
+namespace {
+
+// Sleep `ns` of virtual time: the thread blocks until the scheduler lets its
+// timer fire.
+void virtual_sleep(Scheduler* s, SThread* me, std::uint64_t deadline) {
+  while (s->block(me, Wait::sleep, nullptr, deadline) != BlockResult::timed_out) {
+  }
+}
+
+}  // namespace
+
+int nanosleep(const struct timespec* req, struct timespec* rem) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().nanosleep(req, rem);
+  if (req->tv_nsec < 0 || req->tv_nsec >= sd::kNs || req->tv_sec < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  Scheduler* s = Scheduler::active();
+  const std::int64_t ns = sd::ns_of(*req);
+  if (ns == 0) {
+    s->yield(me);
+  } else {
+    virtual_sleep(s, me, sd::deadline_after(s, ns));
+  }
+  if (rem != nullptr) *rem = timespec{};
+  return 0;
+}
+
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, struct timespec* rem) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr || !sd::virtual_clock(clock)) return sd::real().clock_nanosleep(clock, flags, req, rem);
+  if (req->tv_nsec < 0 || req->tv_nsec >= sd::kNs) return EINVAL;
+  Scheduler* s = Scheduler::active();
+  const std::uint64_t deadline =
+      (flags & TIMER_ABSTIME) ? sd::deadline_of(s, clock, req) : sd::deadline_after(s, sd::ns_of(*req));
+  if (deadline <= s->now_ns()) {
+    s->yield(me);
+  } else {
+    virtual_sleep(s, me, deadline);
+  }
+  if (rem != nullptr) *rem = timespec{};
+  return 0;
+}
+
+int usleep(useconds_t usec) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().usleep(usec);
+  Scheduler* s = Scheduler::active();
+  if (usec == 0) {
+    s->yield(me);
+  } else {
+    virtual_sleep(s, me, sd::deadline_after(s, std::int64_t(usec) * 1000));
+  }
+  return 0;
+}
+
+unsigned sleep(unsigned seconds) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().sleep(seconds);
+  Scheduler* s = Scheduler::active();
+  if (seconds == 0) {
+    s->yield(me);
+  } else {
+    virtual_sleep(s, me, sd::deadline_after(s, std::int64_t(seconds) * sd::kNs));
+  }
+  return 0;
+}
+
+// --- Clocks ---------------------------------------------------------------------------------
+
+int clock_gettime(clockid_t clock, struct timespec* tp) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr || !sd::virtual_clock(clock)) return sd::real().clock_gettime(clock, tp);
+  *tp = sd::ts_of(sd::virtual_time(Scheduler::active(), clock));
+  return 0;
+}
+
+int gettimeofday(struct timeval* tv, void* tz) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().gettimeofday(tv, tz);
+  const std::int64_t ns = sd::virtual_time(Scheduler::active(), CLOCK_REALTIME);
+  tv->tv_sec = static_cast<time_t>(ns / sd::kNs);
+  tv->tv_usec = static_cast<suseconds_t>((ns % sd::kNs) / 1000);
+  return 0;
+}
+
+time_t time(time_t* out) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().time(out);
+  const time_t t = static_cast<time_t>(sd::virtual_time(Scheduler::active(), CLOCK_REALTIME) / sd::kNs);
+  if (out != nullptr) *out = t;
+  return t;
+}
+
+}  // extern "C"

@@ -1,0 +1,750 @@
+// The scheduler: see thread_scheduler.h and emmi/mach/scheduler.h.
+#include "thread_scheduler.h"
+
+#include <dlfcn.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "core.h"
+#include "emmi/mach/kernel.h"
+
+namespace emmi::mach::detail::sched {
+
+thread_local int tl_internal = 0;
+std::atomic<Scheduler*> Scheduler::g_active{nullptr};
+thread_local SThread* Scheduler::tl_self = nullptr;
+
+namespace {
+
+std::uint64_t splitmix(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::int64_t real_clock_ns(clockid_t clock) {
+  // The vDSO through syscall-free libc: not intercepted (we are internal).
+  timespec ts{};
+  ::clock_gettime(clock, &ts);
+  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const ScheduleOptions& options, std::uint32_t command_lane)
+    : options_(options), rng_(options.seed ^ 0x5eed5c4edull) {
+  Internal in;
+  realtime_base_ = real_clock_ns(CLOCK_REALTIME);
+  monotonic_base_ = real_clock_ns(CLOCK_MONOTONIC);
+  if (options_.strategy == Strategy::pct && options_.pct_depth > 1) {
+    const std::uint64_t k = std::max<std::uint64_t>(options_.pct_steps, 1);
+    for (std::uint32_t i = 1; i < options_.pct_depth; ++i) change_points_.push_back(1 + next_random() % k);
+  }
+  threads_.emplace_back();
+  command_ = &threads_.back();
+  command_->index = 0;
+  command_->lane = command_lane;
+  command_->command = true;
+  command_->owner = this;
+  command_->entered = true;
+  command_->pager_code = false;
+  command_->state = SThread::State::running;
+  command_->priority = std::int64_t(options_.pct_depth) + std::int64_t(next_random() >> 33);
+  tl_self = command_;
+  Scheduler* expected = nullptr;
+  if (!g_active.compare_exchange_strong(expected, this)) {
+    std::fprintf(stderr, "emmi-cts: a second ControlledScheduling in one process\n");
+    std::abort();
+  }
+}
+
+Scheduler::~Scheduler() { retire(); }
+
+void Scheduler::retire() {
+  Internal in;
+  // The case is over. Threads parked here stay parked (the process ends
+  // with the case, as it did before scheduling was controlled); a thread
+  // still running goes on with the C library's own primitives.
+  Scheduler* self = this;
+  g_active.compare_exchange_strong(self, nullptr);
+  tl_self = nullptr;
+}
+
+std::uint64_t Scheduler::next_random() { return splitmix(rng_); }
+
+// ---------------------------------------------------------------------------
+// Threads
+
+SThread* Scheduler::add_thread(std::uint32_t lane) {
+  Internal in;
+  Lock lk(mu_);
+  threads_.emplace_back();
+  SThread* t = &threads_.back();
+  t->index = static_cast<std::uint32_t>(threads_.size() - 1);
+  t->lane = lane;
+  t->owner = this;
+  t->priority = std::int64_t(options_.pct_depth) + std::int64_t(next_random() >> 33);
+  if (free_) {
+    t->state = SThread::State::running;
+    t->go = true;
+  } else {
+    t->state = SThread::State::runnable;
+  }
+  return t;
+}
+
+void Scheduler::set_handle(SThread* t, pthread_t handle) {
+  Internal in;
+  Lock lk(mu_);
+  t->handle = handle;
+  t->has_handle = true;
+}
+
+SThread* Scheduler::by_handle(pthread_t handle) {
+  Internal in;
+  Lock lk(mu_);
+  for (SThread& t : threads_)
+    if (t.has_handle && pthread_equal(t.handle, handle)) return &t;
+  return nullptr;
+}
+
+void Scheduler::enter(SThread* t) {
+  Internal in;
+  Lock lk(mu_);
+  t->entered = true;
+  wait_for_turn(t, lk);
+}
+
+void Scheduler::abandon(SThread* t) {
+  Internal in;
+  Lock lk(mu_);
+  t->state = SThread::State::exited;
+  t->entered = true;
+}
+
+void Scheduler::exit(SThread* t) {
+  Internal in;
+  // A thread that never reached a scheduling point still waits for its turn
+  // before it may end (its end wakes joiners).
+  if (!t->entered) enter(t);
+  Lock lk(mu_);
+  t->state = SThread::State::exited;
+  t->wait = Wait::none;
+  tl_self = nullptr;
+  for (SThread& o : threads_)
+    if (o.state == SThread::State::blocked && o.wait == Wait::join && o.object == t) make_runnable(&o);
+  if (free_) {
+    if (command_->state == SThread::State::blocked && all_pager_blocked()) command_->cv.notify_one();
+    return;
+  }
+  SThread* next = choose();
+  if (next == nullptr && idle(lk)) next = choose();
+  if (next != nullptr) hand_to(next);
+}
+
+void Scheduler::set_pager_code(bool on) {
+  Internal in;
+  Lock lk(mu_);
+  command_->pager_code = on;
+}
+
+// ---------------------------------------------------------------------------
+// Scheduling
+
+SThread* Scheduler::choose() {
+  SThread* best = nullptr;
+  std::uint32_t count = 0;
+  for (SThread& t : threads_)
+    if (t.state == SThread::State::runnable) ++count;
+  if (count == 0) return nullptr;
+  if (options_.strategy == Strategy::random_walk) {
+    std::uint64_t pick = next_random() % count;
+    for (SThread& t : threads_)
+      if (t.state == SThread::State::runnable && pick-- == 0) return &t;
+  }
+  for (SThread& t : threads_)
+    if (t.state == SThread::State::runnable && (best == nullptr || t.priority > best->priority)) best = &t;
+  return best;
+}
+
+void Scheduler::hand_to(SThread* next) {
+  next->state = SThread::State::running;
+  next->go = true;
+  next->cv.notify_one();
+}
+
+void Scheduler::make_runnable(SThread* t) {
+  t->wait = Wait::none;
+  t->object = nullptr;
+  if (free_) {
+    t->state = SThread::State::running;
+    t->go = true;
+    t->cv.notify_one();
+  } else {
+    t->state = SThread::State::runnable;
+  }
+}
+
+void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
+  std::uint64_t seen = points_;
+  while (!me->go) {
+    if (free_ && me->state == SThread::State::blocked && me->timed) {
+      const std::uint64_t v = vnow_locked();
+      const auto real = std::chrono::steady_clock::now() +
+                        std::chrono::nanoseconds(me->deadline > v ? me->deadline - v : 0);
+      if (me->cv.wait_until(lk, real) == std::cv_status::timeout && !me->go &&
+          me->state == SThread::State::blocked) {
+        me->timed_out = true;
+        me->state = SThread::State::running;
+        me->wait = Wait::none;
+        break;
+      }
+      continue;
+    }
+    if (!me->command || free_) {
+      me->cv.wait(lk);
+      continue;
+    }
+    // The command thread watches over the token: a thread that holds it
+    // longer than run_free_after without reaching a scheduling point is
+    // let run free (an atomics spin loop, a raw futex, a blocking system
+    // call the scheduler does not know).
+    if (me->cv.wait_for(lk, options_.run_free_after) == std::cv_status::timeout && !me->go) {
+      if (points_ == seen) {
+        std::string who;
+        for (SThread& t : threads_)
+          if (t.state == SThread::State::running && &t != me)
+            who = t.lane ? fmt::format("t{}", t.lane) : fmt::format("pager thread #{}", t.index);
+        go_free(fmt::format("{} ran {} ms without reaching a scheduling point",
+                            who.empty() ? "a pager thread" : who, options_.run_free_after.count()));
+        if (me->state != SThread::State::blocked || me->wait != Wait::quiescence) continue;
+        return;  // settle() goes on waiting in free mode
+      }
+      seen = points_;
+    }
+  }
+  me->go = false;
+}
+
+void Scheduler::decide(SThread* me, Lock& lk) {
+  ++points_;
+  if (free_) return;
+  for (std::size_t i = 0; i < change_points_.size(); ++i)
+    if (change_points_[i] == points_) me->priority = std::int64_t(i + 1);
+  me->state = SThread::State::runnable;
+  SThread* next = choose();
+  digest_ = splitmix(digest_) ^ (next ? next->index : 0xffff) ^ (points_ << 20);
+  if (next == me || next == nullptr) {
+    me->state = SThread::State::running;
+    return;
+  }
+  ++preemptions_;
+  if (switches_.size() < 4096) switches_.push_back({points_, me->lane, next->lane});
+  hand_to(next);
+  wait_for_turn(me, lk);
+}
+
+void Scheduler::point(SThread* me) {
+  Internal in;
+  Lock lk(mu_);
+  decide(me, lk);
+}
+
+void Scheduler::yield(SThread* me) {
+  Internal in;
+  Lock lk(mu_);
+  if (options_.strategy == Strategy::pct) me->priority = --yield_floor_ - 1'000'000;
+  decide(me, lk);
+}
+
+BlockResult Scheduler::block(SThread* me, Wait wait, const void* object,
+                             std::uint64_t deadline_ns, TryAcquire try_acquire) {
+  Internal in;
+  Lock lk(mu_);
+  if (wait == Wait::receive && me->receive_wake) {
+    me->receive_wake = false;
+    return BlockResult::woken;
+  }
+  if (try_acquire != nullptr && try_acquire(object)) return BlockResult::acquired;
+  me->wait = wait;
+  me->object = object;
+  me->cond_mutex = nullptr;
+  me->timed = deadline_ns != 0;
+  me->deadline = deadline_ns;
+  return block_locked(me, lk);
+}
+
+BlockResult Scheduler::cond_block(SThread* me, const void* cond, pthread_mutex_t* mutex,
+                                  std::uint64_t deadline_ns) {
+  Internal in;
+  Lock lk(mu_);
+  me->wait = Wait::cond;
+  me->object = cond;
+  me->cond_mutex = mutex;
+  me->timed = deadline_ns != 0;
+  me->deadline = deadline_ns;
+  // A waiter from here on: a signal sent after the mutex is given up finds it.
+  me->state = SThread::State::blocked;
+  real().mutex_unlock(mutex);
+  note_unlocked_locked(mutex);
+  return block_locked(me, lk);
+}
+
+BlockResult Scheduler::block_locked(SThread* me, Lock& lk) {
+  ++points_;
+  me->state = SThread::State::blocked;
+  me->block_seq = ++block_seq_;
+  me->timed_out = false;
+  me->go = false;
+  if (free_) {
+    if (!me->command && command_->state == SThread::State::blocked && all_pager_blocked())
+      command_->cv.notify_one();
+    wait_for_turn(me, lk);
+  } else {
+    SThread* next = choose();
+    if (next == nullptr && idle(lk)) next = choose();
+    digest_ = splitmix(digest_) ^ (next ? next->index : 0xffff) ^ (points_ << 20);
+    if (next == nullptr) {
+      // Nothing can run and the command thread itself is blocked here, in
+      // pager code: the pager can never go on.
+      auto handler = stall_handler_;
+      std::string why = fmt::format("every pager thread is blocked, and so is the suite's call "
+                                    "into the pager, which {}", state_of(*command_));
+      lk.unlock();
+      if (handler) handler(why);
+      std::fprintf(stderr, "emmi-cts: %s\n", why.c_str());
+      std::abort();
+    }
+    if (next == me) {
+      me->go = false;
+    } else {
+      hand_to(next);
+      wait_for_turn(me, lk);
+    }
+  }
+  me->state = SThread::State::running;
+  me->wait = Wait::none;
+  me->object = nullptr;
+  me->timed = false;
+  const bool timed_out = me->timed_out;
+  me->timed_out = false;
+  return timed_out ? BlockResult::timed_out : BlockResult::woken;
+}
+
+bool Scheduler::idle(Lock&) {
+  // A timer that falls due within the horizon fires first.
+  SThread* timer = nullptr;
+  for (SThread& t : threads_)
+    if (t.state == SThread::State::blocked && t.timed && !t.command &&
+        (timer == nullptr || t.deadline < timer->deadline))
+      timer = &t;
+  if (timer != nullptr && timer->deadline <= horizon_end_ && firings_ < options_.max_timer_firings) {
+    vnow_ = std::max(vnow_, timer->deadline);
+    ++firings_;
+    timer->timed_out = true;
+    make_runnable(timer);
+    return true;
+  }
+  if (command_->state == SThread::State::blocked) {
+    if (command_->timed && command_->wait != Wait::quiescence) {
+      // The command thread's own timed wait in pager code.
+      vnow_ = std::max(vnow_, command_->deadline);
+      command_->timed_out = true;
+    }
+    if (command_->wait == Wait::quiescence || command_->timed) {
+      make_runnable(command_);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Scheduler::wake_all(Wait wait, const void* object) {
+  Internal in;
+  Lock lk(mu_);
+  for (SThread& t : threads_)
+    if (t.state == SThread::State::blocked && t.wait == wait && t.object == object) make_runnable(&t);
+}
+
+void Scheduler::wake_one(Wait wait, const void* object) {
+  Internal in;
+  Lock lk(mu_);
+  SThread* first = nullptr;
+  for (SThread& t : threads_)
+    if (t.state == SThread::State::blocked && t.wait == wait && t.object == object &&
+        (first == nullptr || t.block_seq < first->block_seq))
+      first = &t;
+  if (first != nullptr) make_runnable(first);
+}
+
+bool Scheduler::has_waiters(Wait wait, const void* object) {
+  Internal in;
+  Lock lk(mu_);
+  for (SThread& t : threads_)
+    if (t.state == SThread::State::blocked && t.wait == wait && t.object == object) return true;
+  return false;
+}
+
+void Scheduler::wake_receiver(SThread* t) {
+  Internal in;
+  Lock lk(mu_);
+  if (t->state == SThread::State::blocked && t->wait == Wait::receive)
+    make_runnable(t);
+  else if (t->state != SThread::State::exited)
+    t->receive_wake = true;
+}
+
+void Scheduler::note_locked(SThread* me, const void* mutex) {
+  Internal in;
+  Lock lk(mu_);
+  auto& o = owners_[mutex];
+  if (o.first == me) {
+    ++o.second;
+  } else {
+    o = {me, 1};
+  }
+}
+
+void Scheduler::note_unlocked(const void* mutex) {
+  Internal in;
+  Lock lk(mu_);
+  note_unlocked_locked(mutex);
+}
+
+void Scheduler::note_unlocked_locked(const void* mutex) {
+  auto it = owners_.find(mutex);
+  if (it != owners_.end() && --it->second.second == 0) owners_.erase(it);
+  for (SThread& t : threads_)
+    if (t.state == SThread::State::blocked && (t.wait == Wait::mutex || t.wait == Wait::rwlock ||
+                                               t.wait == Wait::spin) && t.object == mutex)
+      make_runnable(&t);
+}
+
+SThread* Scheduler::owner_of(const void* mutex) {
+  Internal in;
+  Lock lk(mu_);
+  auto it = owners_.find(mutex);
+  return it == owners_.end() ? nullptr : it->second.first;
+}
+
+void Scheduler::barrier_init(const void* b, unsigned count) {
+  Internal in;
+  Lock lk(mu_);
+  barriers_[b] = Barrier{count, 0, 0};
+}
+
+bool Scheduler::barrier_arrive(SThread* me, const void* b) {
+  std::uint64_t generation;
+  {
+    Internal in;
+    Lock lk(mu_);
+    auto& bar = barriers_[b];
+    if (++bar.arrived >= bar.count) {
+      bar.arrived = 0;
+      ++bar.generation;
+      for (SThread& t : threads_)
+        if (t.state == SThread::State::blocked && t.wait == Wait::barrier && t.object == b) make_runnable(&t);
+      return true;
+    }
+    generation = bar.generation;
+  }
+  for (;;) {
+    (void)block(me, Wait::barrier, b);
+    Internal in;
+    Lock lk(mu_);
+    if (barriers_[b].generation != generation) return false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Virtual time
+
+std::uint64_t Scheduler::vnow_locked() const {
+  if (!free_) return vnow_;
+  return free_virtual_base_ + static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                             std::chrono::steady_clock::now() - free_real_base_)
+                                                             .count());
+}
+
+std::uint64_t Scheduler::now_ns() {
+  Internal in;
+  Lock lk(mu_);
+  return vnow_locked();
+}
+
+std::int64_t Scheduler::clock_base_ns(int clock) const {
+  return clock == CLOCK_REALTIME ? realtime_base_ : monotonic_base_;
+}
+
+// ---------------------------------------------------------------------------
+// The command thread
+
+bool Scheduler::all_pager_blocked() const {
+  for (const SThread& t : threads_)
+    if (!t.command && (t.state == SThread::State::running || t.state == SThread::State::runnable)) return false;
+  return true;
+}
+
+void Scheduler::go_free(const std::string& why) {
+  if (free_) return;
+  free_reason_ = why;
+  free_virtual_base_ = vnow_;
+  free_real_base_ = std::chrono::steady_clock::now();
+  free_ = true;
+  for (SThread& t : threads_) {
+    if (t.state == SThread::State::runnable) {
+      t.state = SThread::State::running;
+      t.go = true;
+    }
+    t.cv.notify_one();  // timed waiters re-arm on the real clock
+  }
+}
+
+Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
+  Internal in;
+  Lock lk(mu_);
+  SThread* me = command_;
+  horizon_end_ = vnow_ + static_cast<std::uint64_t>(options_.timer_horizon.count()) * 1'000'000;
+  firings_ = 0;
+  me->state = SThread::State::blocked;
+  me->wait = Wait::quiescence;
+  me->timed = false;
+  if (!free_) {
+    ++points_;
+    SThread* next = choose();
+    if (next == nullptr && idle(lk)) next = choose();
+    if (next != nullptr && next != me) {
+      hand_to(next);
+      wait_for_turn(me, lk);
+    }
+  }
+  if (free_) {
+    const auto deadline = std::chrono::steady_clock::now() + wall_bound;
+    while (!all_pager_blocked()) {
+      if (me->cv.wait_until(lk, deadline) == std::cv_status::timeout && !all_pager_blocked()) {
+        me->state = SThread::State::running;
+        me->wait = Wait::none;
+        me->go = false;
+        return Settled::busy;
+      }
+    }
+  }
+  me->state = SThread::State::running;
+  me->wait = Wait::none;
+  me->go = false;
+  return Settled::quiescent;
+}
+
+std::string Scheduler::describe_object(Wait wait, const void* object) {
+  std::string where = fmt::format("0x{:x}", reinterpret_cast<std::uintptr_t>(object));
+  Dl_info info{};
+  if (object != nullptr && dladdr(object, &info) != 0 && info.dli_sname != nullptr) {
+    const auto off = reinterpret_cast<std::uintptr_t>(object) - reinterpret_cast<std::uintptr_t>(info.dli_saddr);
+    where = off ? fmt::format("{}+0x{:x}", info.dli_sname, off) : std::string(info.dli_sname);
+  }
+  switch (wait) {
+    case Wait::mutex: return "mutex " + where;
+    case Wait::rwlock: return "rwlock " + where;
+    case Wait::spin: return "spinlock " + where;
+    case Wait::cond: return "condition " + where;
+    case Wait::sem: return "semaphore " + where;
+    case Wait::barrier: return "barrier " + where;
+    default: return where;
+  }
+}
+
+namespace {
+std::string lane_name(const SThread& t) {
+  if (t.command) return "the suite's command thread";
+  return t.lane ? fmt::format("t{}", t.lane) : fmt::format("pager thread #{}", t.index);
+}
+}  // namespace
+
+std::string Scheduler::state_of(const SThread& t) {
+  switch (t.state) {
+    case SThread::State::running: return "running";
+    case SThread::State::runnable: return "runnable";
+    case SThread::State::exited: return "exited";
+    case SThread::State::blocked: break;
+  }
+  std::string timed = t.timed ? fmt::format(" (until virtual {} ms)", t.deadline / 1'000'000) : "";
+  switch (t.wait) {
+    case Wait::receive: return "waits in a mach_msg receive" + timed;
+    case Wait::sleep: return "sleeps" + timed;
+    case Wait::join: {
+      auto* target = static_cast<const SThread*>(t.object);
+      return "joins " + (target ? lane_name(*target) : std::string("a thread"));
+    }
+    case Wait::mutex:
+    case Wait::rwlock:
+    case Wait::spin: {
+      std::string s = "waits for " + describe_object(t.wait, t.object);
+      auto it = owners_.find(t.object);
+      if (it != owners_.end()) s += " held by " + lane_name(*it->second.first);
+      return s + timed;
+    }
+    case Wait::cond: {
+      std::string s = "waits on " + describe_object(t.wait, t.object);
+      if (t.cond_mutex) s += " (with " + describe_object(Wait::mutex, t.cond_mutex) + ")";
+      return s + timed;
+    }
+    case Wait::quiescence: return "waits for the pager to settle";
+    default: return "waits on " + describe_object(t.wait, t.object) + timed;
+  }
+}
+
+std::vector<ThreadState> Scheduler::threads_state() {
+  Internal in;
+  Lock lk(mu_);
+  std::vector<ThreadState> out;
+  for (SThread& t : threads_) {
+    if (t.command || t.state == SThread::State::exited) continue;
+    ThreadState s;
+    s.lane = t.lane;
+    s.state = state_of(t);
+    s.in_receive = t.state == SThread::State::blocked && t.wait == Wait::receive;
+    s.blocked = t.state == SThread::State::blocked;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::string> Scheduler::cycles() {
+  Internal in;
+  Lock lk(mu_);
+  // Wait-for edges: a thread waiting for a lock points at its holder, a
+  // joiner at the thread it joins.
+  auto next_of = [&](const SThread& t) -> const SThread* {
+    if (t.state != SThread::State::blocked) return nullptr;
+    if (t.wait == Wait::join) return static_cast<const SThread*>(t.object);
+    if (t.wait == Wait::mutex || t.wait == Wait::rwlock || t.wait == Wait::spin) {
+      auto it = owners_.find(t.object);
+      return it == owners_.end() ? nullptr : it->second.first;
+    }
+    return nullptr;
+  };
+  std::vector<std::string> out;
+  std::vector<const SThread*> reported;
+  for (const SThread& start : threads_) {
+    std::vector<const SThread*> path;
+    const SThread* cur = &start;
+    while (cur != nullptr && std::find(path.begin(), path.end(), cur) == path.end()) {
+      path.push_back(cur);
+      cur = next_of(*cur);
+    }
+    if (cur == nullptr) continue;
+    auto first = std::find(path.begin(), path.end(), cur);
+    std::vector<const SThread*> cycle(first, path.end());
+    if (std::any_of(cycle.begin(), cycle.end(), [&](const SThread* t) {
+          return std::find(reported.begin(), reported.end(), t) != reported.end();
+        }))
+      continue;
+    std::string text = "deadlock:";
+    for (const SThread* t : cycle) {
+      reported.push_back(t);
+      std::string held;
+      for (auto& [m, o] : owners_)
+        if (o.first == t) held += (held.empty() ? "" : ", ") + describe_object(Wait::mutex, m);
+      text += fmt::format(" {}{} {};", lane_name(*t), held.empty() ? "" : " holds " + held + " and",
+                          state_of(*t));
+    }
+    text.pop_back();
+    out.push_back(std::move(text));
+  }
+  return out;
+}
+
+std::string Scheduler::free_reason() {
+  Internal in;
+  Lock lk(mu_);
+  return free_reason_;
+}
+std::uint64_t Scheduler::points() {
+  Internal in;
+  Lock lk(mu_);
+  return points_;
+}
+std::uint64_t Scheduler::preemptions() {
+  Internal in;
+  Lock lk(mu_);
+  return preemptions_;
+}
+std::uint64_t Scheduler::digest() {
+  Internal in;
+  Lock lk(mu_);
+  return digest_;
+}
+std::vector<ControlledScheduling::Switch> Scheduler::switches() {
+  Internal in;
+  Lock lk(mu_);
+  return switches_;
+}
+
+}  // namespace emmi::mach::detail::sched
+
+// ---------------------------------------------------------------------------
+// The public face
+
+namespace emmi::mach {
+
+using detail::sched::Scheduler;
+
+std::string_view to_string(Strategy s) {
+  switch (s) {
+    case Strategy::random_walk: return "random";
+    case Strategy::pct: return "pct";
+  }
+  return "?";
+}
+
+namespace {
+// Pager threads may still touch their record after the case let them go
+// (a thread stop() never joined): schedulers are retired, never freed.
+std::mutex g_retired_mutex;
+std::vector<Scheduler*> g_retired;
+Scheduler* g_current = nullptr;
+}  // namespace
+
+ControlledScheduling::ControlledScheduling(Kernel& kernel, const ScheduleOptions& options)
+    : kernel_(kernel) {
+  g_current = new Scheduler(options, kernel.current_thread_id());
+}
+
+ControlledScheduling::~ControlledScheduling() {
+  g_current->retire();
+  detail::sched::Internal in;
+  std::lock_guard g(g_retired_mutex);
+  g_retired.push_back(g_current);
+  g_current = nullptr;
+}
+
+Settled ControlledScheduling::settle(std::chrono::milliseconds wall_bound) {
+  return g_current->settle(wall_bound);
+}
+
+ControlledScheduling::PagerCode::PagerCode(ControlledScheduling&) { g_current->set_pager_code(true); }
+ControlledScheduling::PagerCode::~PagerCode() { g_current->set_pager_code(false); }
+
+void ControlledScheduling::on_stall(std::function<void(const std::string&)> handler) {
+  g_current->set_stall_handler(std::move(handler));
+}
+
+std::vector<ThreadState> ControlledScheduling::threads() const { return g_current->threads_state(); }
+std::vector<std::string> ControlledScheduling::deadlock_cycles() const { return g_current->cycles(); }
+bool ControlledScheduling::uncontrolled() const { return g_current->free_running(); }
+std::string ControlledScheduling::uncontrolled_reason() const { return g_current->free_reason(); }
+std::uint64_t ControlledScheduling::scheduling_points() const { return g_current->points(); }
+std::uint64_t ControlledScheduling::preemptions() const { return g_current->preemptions(); }
+std::uint64_t ControlledScheduling::virtual_now_ns() const { return g_current->now_ns(); }
+std::uint64_t ControlledScheduling::decision_digest() const { return g_current->digest(); }
+std::vector<ControlledScheduling::Switch> ControlledScheduling::switches() const {
+  return g_current->switches();
+}
+
+}  // namespace emmi::mach

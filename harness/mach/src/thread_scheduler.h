@@ -1,0 +1,263 @@
+// The scheduler behind ControlledScheduling (emmi/mach/scheduler.h): the
+// state of every controlled thread, who holds the token, virtual time, and
+// the blocking primitives the interposed pthread calls (intercept.cpp) and
+// the simulated kernel's receive are built on.
+//
+// One lock (Scheduler::mu_) guards it all. In controlled mode exactly one
+// controlled thread holds the token and runs; every other one waits on its
+// own condition variable. In free mode (after a thread ran too long without
+// a scheduling point) the token is gone and threads run at once, but every
+// block and wake-up still goes through this bookkeeping, so quiescence stays
+// exact for whatever blocks in an intercepted call.
+#pragma once
+
+#include <pthread.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "emmi/mach/scheduler.h"
+
+namespace emmi::mach::detail::sched {
+
+// While > 0, the calling thread runs the suite's own code (the simulated
+// kernel under its lock, the scheduler itself): intercepted calls pass
+// straight through to the C library.
+extern thread_local int tl_internal;
+class Internal {
+ public:
+  Internal() { ++tl_internal; }
+  ~Internal() { --tl_internal; }
+  Internal(const Internal&) = delete;
+  Internal& operator=(const Internal&) = delete;
+};
+
+enum class Wait : std::uint8_t {
+  none, mutex, rwlock, spin, cond, sem, barrier, join, sleep, receive, quiescence,
+};
+
+class Scheduler;
+
+enum class BlockResult : std::uint8_t { woken, timed_out, acquired };
+
+// Checked under the scheduler's lock just before a thread blocks: true when
+// what it waits for is already there (the lock was taken, the semaphore
+// decremented), so a wake-up between a failed try and the block is never lost.
+using TryAcquire = bool (*)(const void* object);
+
+struct SThread {
+  enum class State : std::uint8_t { runnable, running, blocked, exited };
+  std::uint32_t index = 0;   // creation order; 0 is the command thread
+  std::uint32_t lane = 0;    // the kernel's thread id (t<lane> in events)
+  State state = State::runnable;
+  Wait wait = Wait::none;
+  const void* object = nullptr;     // what it waits on
+  const void* cond_mutex = nullptr; // Wait::cond: the mutex it gave up
+  std::uint64_t block_seq = 0;      // FIFO order among waiters
+  bool timed = false;
+  std::uint64_t deadline = 0;       // virtual ns
+  bool timed_out = false;
+  bool receive_wake = false;        // a receive wake-up that came before the block
+  bool go = false;                  // it may run now
+  bool entered = false;             // has waited for its first turn
+  Scheduler* owner = nullptr;
+  bool command = false;
+  bool pager_code = true;           // the command thread: only inside PagerCode
+  std::int64_t priority = 0;        // PCT
+  pthread_t handle{};
+  bool has_handle = false;
+  std::condition_variable cv;
+};
+
+class Scheduler {
+ public:
+  Scheduler(const ScheduleOptions& options, std::uint32_t command_lane);
+  ~Scheduler();
+  // The case is over: every thread runs free, and the scheduler is no
+  // longer the active one (its records stay valid).
+  void retire();
+
+  static Scheduler* active() { return g_active.load(std::memory_order_acquire); }
+  // The calling thread's record while it is controlled, else null. A new
+  // thread waits for its first turn here, at its first scheduling act (not
+  // in its start routine, which under ThreadSanitizer runs before the
+  // sanitizer knows the thread).
+  static SThread* self() {
+    SThread* s = tl_self;
+    Scheduler* a = g_active.load(std::memory_order_acquire);
+    if (s == nullptr || a == nullptr || s->owner != a) return nullptr;
+    if (!s->entered) a->enter(s);
+    return s;
+  }
+  // The record if intercepted calls of this thread are scheduling points.
+  static SThread* intercepting() {
+    if (tl_internal != 0 || tl_self == nullptr) return nullptr;
+    SThread* s = self();
+    return (s != nullptr && s->pager_code) ? s : nullptr;
+  }
+  // Set by the thread's start routine: the record it enters with.
+  static void adopt(SThread* t) { tl_self = t; }
+
+  // --- Threads ---------------------------------------------------------------
+  SThread* add_thread(std::uint32_t lane);          // a pager thread being created
+  void set_handle(SThread* t, pthread_t handle);
+  SThread* by_handle(pthread_t handle);
+  void enter(SThread* t);                           // waits for the thread's first turn
+  void exit(SThread* t);                            // last scheduling act of a thread
+  void abandon(SThread* t);                         // pthread_create failed
+  void set_pager_code(bool on);                     // command thread
+
+  // --- Scheduling --------------------------------------------------------------
+  // A scheduling point: the strategy may run another thread first.
+  void point(SThread* me);
+  // sched_yield or a failed trylock: under PCT the thread also drops below
+  // every other, so a polling loop cannot starve the thread it waits for.
+  void yield(SThread* me);
+  // Block until woken or until the virtual deadline passes. `deadline_ns`
+  // 0: no deadline. `try_acquire`, if given, is tried under the lock first.
+  BlockResult block(SThread* me, Wait wait, const void* object, std::uint64_t deadline_ns = 0,
+                    TryAcquire try_acquire = nullptr);
+  // pthread_cond_wait: become a waiter of `cond`, then give up `mutex`
+  // (atomically, as far as signallers can tell), then block.
+  BlockResult cond_block(SThread* me, const void* cond, pthread_mutex_t* mutex,
+                         std::uint64_t deadline_ns);
+  void wake_all(Wait wait, const void* object);
+  void wake_one(Wait wait, const void* object);
+  void wake_receiver(SThread* t);
+  bool has_waiters(Wait wait, const void* object);
+
+  // Mutex bookkeeping, for wait-for cycles.
+  void note_locked(SThread* me, const void* mutex);
+  void note_unlocked(const void* mutex);
+  void note_unlocked_locked(const void* mutex);
+  SThread* owner_of(const void* mutex);
+
+  // Barriers: the count given at init.
+  void barrier_init(const void* b, unsigned count);
+  bool barrier_arrive(SThread* me, const void* b);  // true: the serial thread
+
+  // --- Virtual time ----------------------------------------------------------------
+  std::uint64_t now_ns();  // virtual ns since the scheduler began
+  // CLOCK_REALTIME / CLOCK_MONOTONIC as seen by controlled threads.
+  std::int64_t clock_base_ns(int clock) const;
+
+  // --- The command thread -------------------------------------------------------------
+  Settled settle(std::chrono::milliseconds wall_bound);
+  std::vector<ThreadState> threads_state();
+  std::vector<std::string> cycles();
+
+  // Called when the command thread blocks in pager code and nothing else can
+  // run (stop() joining a thread that never ends). Must not return.
+  void set_stall_handler(std::function<void(const std::string&)> handler) {
+    std::lock_guard g(mu_);
+    stall_handler_ = std::move(handler);
+  }
+
+  bool free_running() const { return free_.load(std::memory_order_relaxed); }
+  std::string free_reason();
+  std::uint64_t points();
+  std::uint64_t preemptions();
+  std::uint64_t digest();
+  std::vector<ControlledScheduling::Switch> switches();
+
+  static std::string describe_object(Wait wait, const void* object);
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+  std::uint64_t next_random();
+  void decide(SThread* me, Lock& lk);            // me stays runnable
+  BlockResult block_locked(SThread* me, Lock& lk);
+  SThread* choose();
+  bool idle(Lock& lk);
+  void hand_to(SThread* next);
+  void wait_for_turn(SThread* me, Lock& lk);
+  void make_runnable(SThread* t);
+  void go_free(const std::string& why);
+  bool all_pager_blocked() const;
+  std::string state_of(const SThread& t);
+  std::uint64_t vnow_locked() const;
+
+  static std::atomic<Scheduler*> g_active;
+  static thread_local SThread* tl_self;
+  friend class emmi::mach::ControlledScheduling;
+
+  ScheduleOptions options_;
+  mutable std::mutex mu_;
+  std::deque<SThread> threads_;
+  SThread* command_ = nullptr;
+  std::uint64_t rng_;
+  std::uint64_t points_ = 0;
+  std::uint64_t preemptions_ = 0;
+  std::uint64_t digest_ = 0;
+  std::uint64_t block_seq_ = 0;
+  std::vector<std::uint64_t> change_points_;
+  std::int64_t yield_floor_ = 0;
+  std::uint64_t vnow_ = 0;
+  std::uint64_t horizon_end_ = 0;
+  std::uint32_t firings_ = 0;
+  std::atomic<bool> free_{false};
+  std::string free_reason_;
+  std::chrono::steady_clock::time_point free_real_base_;
+  std::uint64_t free_virtual_base_ = 0;
+  std::int64_t realtime_base_ = 0, monotonic_base_ = 0;
+  std::unordered_map<const void*, std::pair<SThread*, std::uint32_t>> owners_;
+  struct Barrier {
+    unsigned count = 0, arrived = 0;
+    std::uint64_t generation = 0;
+  };
+  std::unordered_map<const void*, Barrier> barriers_;
+  std::vector<ControlledScheduling::Switch> switches_;
+  std::function<void(const std::string&)> stall_handler_;
+};
+
+// The C library's own functions, looked up past this library's interposers.
+struct Real {
+  int (*mutex_lock)(pthread_mutex_t*);
+  int (*mutex_trylock)(pthread_mutex_t*);
+  int (*mutex_unlock)(pthread_mutex_t*);
+  int (*mutex_timedlock)(pthread_mutex_t*, const struct timespec*);
+  int (*cond_wait)(pthread_cond_t*, pthread_mutex_t*);
+  int (*cond_timedwait)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*);
+  int (*cond_signal)(pthread_cond_t*);
+  int (*cond_broadcast)(pthread_cond_t*);
+  int (*rwlock_rdlock)(pthread_rwlock_t*);
+  int (*rwlock_wrlock)(pthread_rwlock_t*);
+  int (*rwlock_tryrdlock)(pthread_rwlock_t*);
+  int (*rwlock_trywrlock)(pthread_rwlock_t*);
+  int (*rwlock_timedrdlock)(pthread_rwlock_t*, const struct timespec*);
+  int (*rwlock_timedwrlock)(pthread_rwlock_t*, const struct timespec*);
+  int (*rwlock_unlock)(pthread_rwlock_t*);
+  int (*spin_lock)(pthread_spinlock_t*);
+  int (*spin_trylock)(pthread_spinlock_t*);
+  int (*spin_unlock)(pthread_spinlock_t*);
+  int (*barrier_init)(pthread_barrier_t*, const pthread_barrierattr_t*, unsigned);
+  int (*barrier_wait)(pthread_barrier_t*);
+  int (*join)(pthread_t, void**);
+  void (*exit)(void*) __attribute__((noreturn));
+  int (*sem_wait)(void*);
+  int (*sem_trywait)(void*);
+  int (*sem_timedwait)(void*, const struct timespec*);
+  int (*sem_post)(void*);
+  int (*sched_yield)();
+  int (*nanosleep)(const struct timespec*, struct timespec*);
+  int (*clock_nanosleep)(clockid_t, int, const struct timespec*, struct timespec*);
+  int (*usleep)(useconds_t);
+  unsigned (*sleep)(unsigned);
+  int (*clock_gettime)(clockid_t, struct timespec*);
+  int (*gettimeofday)(struct timeval*, void*);
+  time_t (*time)(time_t*);
+};
+const Real& real();
+
+}  // namespace emmi::mach::detail::sched

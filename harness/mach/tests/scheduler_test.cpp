@@ -1,0 +1,475 @@
+// Controlled scheduling (emmi/mach/scheduler.h): pager threads that wait on
+// their own condition variables, mutexes, semaphores, barriers and timers are
+// seen exactly; the same seed gives the same interleaving; a wait-for cycle is
+// named; a thread that never reaches a scheduling point is let run free.
+#include <mach.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <algorithm>
+#include <deque>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "emmi/mach/kernel.h"
+#include "emmi/mach/scheduler.h"
+#include "test_support.h"
+
+using namespace emmi::mach;
+using emmi::mach::testing::Buffer;
+using emmi::mach::testing::new_receive_right;
+using emmi::mach::testing::send_simple;
+
+// Globals so that the deadlock report can name them (the test exports its
+// symbols).
+extern "C" {
+pthread_mutex_t emmi_test_lock_a = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t emmi_test_lock_b = PTHREAD_MUTEX_INITIALIZER;
+}
+
+namespace {
+
+ScheduleOptions options(std::uint64_t seed, Strategy strategy = Strategy::random_walk) {
+  ScheduleOptions o;
+  o.seed = seed;
+  o.strategy = strategy;
+  o.pct_steps = 200;
+  return o;
+}
+
+pthread_t spawn(void* (*fn)(void*), void* arg) {
+  pthread_t t;
+  EXPECT_EQ(pthread_create(&t, nullptr, fn, arg), 0);
+  return t;
+}
+
+// --- A dispatcher and a worker, as Hurd's libpager builds them -------------------
+// The receiving thread queues each message id and signals a condition
+// variable; the worker, waiting on it, "handles" the id.
+struct Dispatch {
+  mach_port_t port = MACH_PORT_NULL;
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t work = PTHREAD_COND_INITIALIZER;
+  std::deque<int> queue;
+  std::vector<int> handled;  // under lock
+  bool stopping = false;
+  int expected = 0;
+};
+
+void* receiver(void* p) {
+  auto* d = static_cast<Dispatch*>(p);
+  for (;;) {
+    Buffer buf{};
+    if (mach_msg(&buf.head, MACH_RCV_MSG, 0, sizeof buf, d->port, MACH_MSG_TIMEOUT_NONE,
+                 MACH_PORT_NULL) != MACH_MSG_SUCCESS)
+      break;
+    pthread_mutex_lock(&d->lock);
+    d->queue.push_back(buf.head.msgh_id);
+    pthread_cond_signal(&d->work);
+    pthread_mutex_unlock(&d->lock);
+  }
+  pthread_mutex_lock(&d->lock);
+  d->stopping = true;
+  pthread_cond_broadcast(&d->work);
+  pthread_mutex_unlock(&d->lock);
+  return nullptr;
+}
+
+void* worker(void* p) {
+  auto* d = static_cast<Dispatch*>(p);
+  pthread_mutex_lock(&d->lock);
+  for (;;) {
+    while (d->queue.empty() && !d->stopping) pthread_cond_wait(&d->work, &d->lock);
+    if (d->queue.empty()) break;
+    int id = d->queue.front();
+    d->queue.pop_front();
+    pthread_mutex_unlock(&d->lock);
+    sched_yield();  // "work": a scheduling point between taking and recording
+    pthread_mutex_lock(&d->lock);
+    d->handled.push_back(id);
+  }
+  pthread_mutex_unlock(&d->lock);
+  return nullptr;
+}
+
+struct DispatchRun {
+  std::vector<int> handled;
+  std::uint64_t digest = 0;
+  bool uncontrolled = false;
+};
+
+DispatchRun run_dispatch(std::uint64_t seed, Strategy strategy, int workers, int messages) {
+  Kernel kernel;
+  ControlledScheduling sched(kernel, options(seed, strategy));
+  Dispatch d;
+  std::vector<pthread_t> threads;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    d.port = new_receive_right();
+    threads.push_back(spawn(receiver, &d));
+    for (int i = 0; i < workers; ++i) threads.push_back(spawn(worker, &d));
+  }
+  EXPECT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    for (int i = 0; i < messages; ++i)
+      EXPECT_EQ(send_simple(d.port, MACH_MSG_TYPE_MAKE_SEND, 1000 + i), MACH_MSG_SUCCESS);
+  }
+  // Quiescent means: the worker has handled everything the receiver queued.
+  EXPECT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+  DispatchRun out;
+  pthread_mutex_lock(&d.lock);
+  out.handled = d.handled;
+  pthread_mutex_unlock(&d.lock);
+  auto states = sched.threads();
+  for (const auto& t : states) EXPECT_TRUE(t.blocked) << t.state;
+  // The end: destroying the port ends the receiver, which ends the workers.
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    EXPECT_EQ(mach_port_destroy(mach_task_self(), d.port), KERN_SUCCESS);
+    for (pthread_t t : threads) EXPECT_EQ(pthread_join(t, nullptr), 0);
+  }
+  out.digest = sched.decision_digest();
+  out.uncontrolled = sched.uncontrolled();
+  return out;
+}
+
+TEST(ControlledScheduling, CondvarWorkerIsQuiescentOnlyWhenItsWorkIsDone) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    for (Strategy strategy : {Strategy::random_walk, Strategy::pct}) {
+      DispatchRun r = run_dispatch(seed, strategy, 2, 5);
+      std::vector<int> sorted = r.handled;
+      std::sort(sorted.begin(), sorted.end());
+      EXPECT_EQ(sorted, (std::vector<int>{1000, 1001, 1002, 1003, 1004}))
+          << "seed " << seed << " " << to_string(strategy);
+      EXPECT_FALSE(r.uncontrolled);
+    }
+  }
+}
+
+TEST(ControlledScheduling, SameSeedSameInterleaving) {
+  std::set<std::vector<int>> orders;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    DispatchRun a = run_dispatch(seed, Strategy::random_walk, 3, 6);
+    DispatchRun b = run_dispatch(seed, Strategy::random_walk, 3, 6);
+    EXPECT_EQ(a.handled, b.handled) << "seed " << seed;
+    EXPECT_EQ(a.digest, b.digest) << "seed " << seed;
+    orders.insert(a.handled);
+  }
+  // Three workers racing: the seeds do not all give one order.
+  EXPECT_GT(orders.size(), 1u);
+}
+
+// --- A lock-order inversion ------------------------------------------------------------
+
+void* a_then_b(void*) {
+  pthread_mutex_lock(&emmi_test_lock_a);
+  sched_yield();
+  pthread_mutex_lock(&emmi_test_lock_b);
+  pthread_mutex_unlock(&emmi_test_lock_b);
+  pthread_mutex_unlock(&emmi_test_lock_a);
+  return nullptr;
+}
+
+void* b_then_a(void*) {
+  pthread_mutex_lock(&emmi_test_lock_b);
+  sched_yield();
+  pthread_mutex_lock(&emmi_test_lock_a);
+  pthread_mutex_unlock(&emmi_test_lock_a);
+  pthread_mutex_unlock(&emmi_test_lock_b);
+  return nullptr;
+}
+
+TEST(ControlledScheduling, LockOrderInversionIsACycleNamingBothMutexesAndThreads) {
+  int deadlocks = 0, clean = 0;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    // Fresh mutexes each time: a deadlocked pair keeps its locks for ever.
+    emmi_test_lock_a = PTHREAD_MUTEX_INITIALIZER;
+    emmi_test_lock_b = PTHREAD_MUTEX_INITIALIZER;
+    Kernel kernel;
+    ControlledScheduling sched(kernel, options(seed));
+    pthread_t t1, t2;
+    {
+      Kernel::ExternalPagerCall as_pager(kernel);
+      ControlledScheduling::PagerCode pager_code(sched);
+      t1 = spawn(a_then_b, nullptr);
+      t2 = spawn(b_then_a, nullptr);
+    }
+    ASSERT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+    auto cycles = sched.deadlock_cycles();
+    if (cycles.empty()) {
+      ++clean;
+      Kernel::ExternalPagerCall as_pager(kernel);
+      ControlledScheduling::PagerCode pager_code(sched);
+      EXPECT_EQ(pthread_join(t1, nullptr), 0);
+      EXPECT_EQ(pthread_join(t2, nullptr), 0);
+      continue;
+    }
+    ++deadlocks;
+    ASSERT_EQ(cycles.size(), 1u);
+    const std::string& c = cycles.front();
+    EXPECT_NE(c.find("emmi_test_lock_a"), std::string::npos) << c;
+    EXPECT_NE(c.find("emmi_test_lock_b"), std::string::npos) << c;
+    auto threads = sched.threads();
+    ASSERT_EQ(threads.size(), 2u);
+    for (const auto& t : threads) {
+      EXPECT_NE(c.find("t" + std::to_string(t.lane)), std::string::npos) << c;
+      EXPECT_FALSE(t.in_receive);
+    }
+    // The two threads stay blocked for ever (parked when the scheduler goes).
+    pthread_detach(t1);
+    pthread_detach(t2);
+  }
+  EXPECT_GT(deadlocks, 0);
+  EXPECT_GT(clean, 0);
+}
+
+// --- Virtual time ------------------------------------------------------------------------
+
+struct Timed {
+  std::atomic<int> slept{0};
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+  int timed_wait_result = -1;
+};
+
+void* sleeper(void* p) {
+  auto* t = static_cast<Timed*>(p);
+  timespec ten{10, 0};
+  nanosleep(&ten, nullptr);
+  usleep(500'000);
+  t->slept = 1;
+  return nullptr;
+}
+
+void* long_waiter(void* p) {
+  auto* t = static_cast<Timed*>(p);
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  timespec until = now;
+  until.tv_sec += 3600;  // beyond the horizon: it must not keep the pager busy
+  pthread_mutex_lock(&t->lock);
+  t->timed_wait_result = pthread_cond_timedwait(&t->never, &t->lock, &until);
+  pthread_mutex_unlock(&t->lock);
+  return nullptr;
+}
+
+TEST(ControlledScheduling, TimersFireInVirtualTime) {
+  Kernel kernel;
+  ScheduleOptions o = options(7);
+  o.timer_horizon = std::chrono::milliseconds(60'000);
+  ControlledScheduling sched(kernel, o);
+  Timed t;
+  pthread_t a, b;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    a = spawn(sleeper, &t);
+    b = spawn(long_waiter, &t);
+  }
+  const auto wall = std::chrono::steady_clock::now();
+  ASSERT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+  EXPECT_EQ(t.slept.load(), 1);
+  // 10.5 s of sleeping passed in virtual time, and far less on the wall.
+  EXPECT_GE(sched.virtual_now_ns(), 10'500'000'000ull);
+  EXPECT_LT(std::chrono::steady_clock::now() - wall, std::chrono::seconds(10));
+  // The hour-long wait is still pending: quiescent does not wait for it.
+  auto threads = sched.threads();
+  ASSERT_EQ(threads.size(), 1u);
+  EXPECT_NE(threads.front().state.find("condition"), std::string::npos) << threads.front().state;
+  EXPECT_EQ(t.timed_wait_result, -1);
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    EXPECT_EQ(pthread_join(a, nullptr), 0);
+    pthread_mutex_lock(&t.lock);
+    pthread_cond_signal(&t.never);
+    pthread_mutex_unlock(&t.lock);
+    EXPECT_EQ(pthread_join(b, nullptr), 0);
+  }
+  EXPECT_EQ(t.timed_wait_result, 0);
+}
+
+TEST(ControlledScheduling, ReceiveTimeoutFiresInVirtualTime) {
+  Kernel kernel;
+  ControlledScheduling sched(kernel, options(3));
+  struct Rx {
+    mach_port_t port;
+    mach_msg_return_t result = 0;
+  } rx;
+  pthread_t t;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    rx.port = new_receive_right();
+    t = spawn(
+        [](void* p) -> void* {
+          auto* r = static_cast<Rx*>(p);
+          Buffer buf{};
+          r->result = mach_msg(&buf.head, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof buf, r->port,
+                               5000, MACH_PORT_NULL);
+          return nullptr;
+        },
+        &rx);
+  }
+  ASSERT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+  EXPECT_EQ(rx.result, MACH_RCV_TIMED_OUT);
+  EXPECT_GE(sched.virtual_now_ns(), 5'000'000'000ull);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ControlledScheduling::PagerCode pager_code(sched);
+  EXPECT_EQ(pthread_join(t, nullptr), 0);
+}
+
+// --- Semaphores, read-write locks, barriers ----------------------------------------------
+
+struct Sync {
+  sem_t items;
+  pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+  pthread_barrier_t barrier;
+  pthread_spinlock_t spin;
+  std::atomic<int> consumed{0};
+  std::atomic<int> serial{0};
+  int shared = 0;
+};
+
+void* consumer(void* p) {
+  auto* s = static_cast<Sync*>(p);
+  for (int i = 0; i < 3; ++i) {
+    sem_wait(&s->items);
+    ++s->consumed;
+  }
+  if (pthread_barrier_wait(&s->barrier) == PTHREAD_BARRIER_SERIAL_THREAD) ++s->serial;
+  return nullptr;
+}
+
+void* producer(void* p) {
+  auto* s = static_cast<Sync*>(p);
+  for (int i = 0; i < 6; ++i) {
+    pthread_rwlock_wrlock(&s->rw);
+    pthread_spin_lock(&s->spin);
+    ++s->shared;
+    pthread_spin_unlock(&s->spin);
+    pthread_rwlock_unlock(&s->rw);
+    sem_post(&s->items);
+  }
+  if (pthread_barrier_wait(&s->barrier) == PTHREAD_BARRIER_SERIAL_THREAD) ++s->serial;
+  return nullptr;
+}
+
+TEST(ControlledScheduling, SemaphoresRwlocksSpinlocksAndBarriers) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    Kernel kernel;
+    ControlledScheduling sched(kernel, options(seed, seed % 2 ? Strategy::pct : Strategy::random_walk));
+    Sync s;
+    sem_init(&s.items, 0, 0);
+    pthread_spin_init(&s.spin, PTHREAD_PROCESS_PRIVATE);
+    std::vector<pthread_t> threads;
+    {
+      Kernel::ExternalPagerCall as_pager(kernel);
+      ControlledScheduling::PagerCode pager_code(sched);
+      pthread_barrier_init(&s.barrier, nullptr, 3);
+      threads.push_back(spawn(consumer, &s));
+      threads.push_back(spawn(consumer, &s));
+      threads.push_back(spawn(producer, &s));
+    }
+    ASSERT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+    EXPECT_EQ(s.consumed.load(), 6);
+    EXPECT_EQ(s.shared, 6);
+    EXPECT_EQ(s.serial.load(), 1);  // exactly one serial thread per barrier round
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    for (pthread_t t : threads) EXPECT_EQ(pthread_join(t, nullptr), 0);
+    EXPECT_FALSE(sched.uncontrolled());
+  }
+}
+
+// --- The escape hatch ------------------------------------------------------------------------
+
+std::atomic<int> g_flag{0};
+
+void* spins_until_flag(void*) {
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&m);  // a scheduling point first: then it holds the turn
+  pthread_mutex_unlock(&m);
+  while (g_flag.load() == 0) {
+  }
+  return nullptr;
+}
+
+void* sets_flag(void*) {
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&m);
+  pthread_mutex_unlock(&m);
+  g_flag = 1;
+  return nullptr;
+}
+
+TEST(ControlledScheduling, ThreadWithoutSchedulingPointsRunsFreeAndIsReported) {
+  bool saw_uncontrolled = false;
+  for (std::uint64_t seed = 1; seed <= 8 && !saw_uncontrolled; ++seed) {
+    g_flag = 0;
+    Kernel kernel;
+    ScheduleOptions o = options(seed);
+    o.run_free_after = std::chrono::milliseconds(50);
+    ControlledScheduling sched(kernel, o);
+    pthread_t a, b;
+    {
+      Kernel::ExternalPagerCall as_pager(kernel);
+      ControlledScheduling::PagerCode pager_code(sched);
+      a = spawn(spins_until_flag, nullptr);
+      b = spawn(sets_flag, nullptr);
+    }
+    EXPECT_EQ(sched.settle(std::chrono::milliseconds(5000)), Settled::quiescent);
+    EXPECT_EQ(g_flag.load(), 1);
+    {
+      Kernel::ExternalPagerCall as_pager(kernel);
+      ControlledScheduling::PagerCode pager_code(sched);
+      EXPECT_EQ(pthread_join(a, nullptr), 0);
+      EXPECT_EQ(pthread_join(b, nullptr), 0);
+    }
+    if (sched.uncontrolled()) {
+      saw_uncontrolled = true;
+      EXPECT_NE(sched.uncontrolled_reason().find("without reaching a scheduling point"),
+                std::string::npos)
+          << sched.uncontrolled_reason();
+    }
+  }
+  EXPECT_TRUE(saw_uncontrolled);
+}
+
+// --- A suite call into the pager that can never return ------------------------------------------
+
+TEST(ControlledSchedulingDeathTest, StopJoiningABlockedThreadStallsAndIsReported) {
+  EXPECT_EXIT(
+      {
+        Kernel kernel;
+        ControlledScheduling sched(kernel, options(1));
+        sched.on_stall([](const std::string& why) {
+          std::fprintf(stderr, "stalled: %s\n", why.c_str());
+          std::_Exit(7);
+        });
+        static Timed t;
+        Kernel::ExternalPagerCall as_pager(kernel);
+        ControlledScheduling::PagerCode pager_code(sched);
+        pthread_t w = spawn(
+            [](void*) -> void* {
+              pthread_mutex_lock(&t.lock);
+              pthread_cond_wait(&t.never, &t.lock);
+              pthread_mutex_unlock(&t.lock);
+              return nullptr;
+            },
+            nullptr);
+        pthread_join(w, nullptr);
+      },
+      ::testing::ExitedWithCode(7), "stalled: .*joins t[0-9]+");
+}
+
+}  // namespace
