@@ -38,6 +38,8 @@ struct RunOptions {
   bool conformance = false;
   std::string replay;
   std::string pager_options;
+  std::string schedule;
+  std::uint32_t pct_depth = 0;
   bool quiet = false;
 };
 
@@ -88,6 +90,20 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
     cfg.conformance_mode = true;
   } else {
     cfg.seed = o.seed ? *o.seed : std::random_device{}();
+  }
+  if (!o.schedule.empty() || o.pct_depth != 0) {
+    if (o.conformance)
+      throw InputError("--conformance fixes the schedule: drop --schedule and --pct-depth");
+    if (o.schedule == "pct")
+      cfg.profile.schedules = engine::Profile::Schedules::pct;
+    else if (o.schedule == "random")
+      cfg.profile.schedules = engine::Profile::Schedules::random_walk;
+    else if (o.schedule == "portfolio")
+      cfg.profile.schedules = engine::Profile::Schedules::portfolio;
+    else if (!o.schedule.empty())
+      throw InputError(fmt::format("--schedule '{}': expected portfolio, pct or random", o.schedule));
+    if (o.pct_depth > 16) throw InputError(fmt::format("--pct-depth {}: expected 1 to 16", o.pct_depth));
+    if (o.pct_depth != 0) cfg.profile.pct_depth = o.pct_depth;
   }
   if (o.timeout > 0)
     cfg.profile.case_wall = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
@@ -208,6 +224,10 @@ void add_run_command(CLI::App& app, Invocation& invocation) {
                 "Locked parameters for a publishable compliance report (no waivers)");
   run->add_option("--replay", opts->replay, "Rerun exactly one case from a report's replay token");
   run->add_option("--pager-options", opts->pager_options, "Free text passed to the pager's start()");
+  run->add_option("--schedule", opts->schedule,
+                  "How the pager's threads are scheduled: portfolio (default: PCT and random "
+                  "walk, case by case), pct or random");
+  run->add_option("--pct-depth", opts->pct_depth, "PCT bug depth d (default: the profile's)");
   run->add_flag("--quiet", opts->quiet, "No progress line");
   run->callback([opts, &invocation] {
     invocation.run = [opts](std::ostream& out, std::ostream& err) { return run_command(*opts, out, err); };
