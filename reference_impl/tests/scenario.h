@@ -57,6 +57,7 @@ struct MutantEntry {
   std::vector<std::string> rules;  // rules[0]: the one the suite must report
   std::string verdict;             // fail | crash | timeout
   std::string options;             // emmi_pager_config.options, may be empty
+  std::string source;              // relative to reference_impl/
 };
 
 inline void PrintTo(const MutantEntry& m, std::ostream* os) { *os << m.id; }
@@ -75,7 +76,7 @@ inline std::vector<MutantEntry> mutants(const std::string& verdict_kind = "") {
   for (const auto& m : manifest()["mutants"]) {
     MutantEntry e{m.value("id", ""), m.value("library", ""),
                   m.value("rules", std::vector<std::string>{}), m.value("verdict", ""),
-                  m.value("options", "")};
+                  m.value("options", ""), m.value("source", "reference_pager.c")};
     if (verdict_kind.empty() || e.verdict == verdict_kind) out.push_back(std::move(e));
   }
   return out;

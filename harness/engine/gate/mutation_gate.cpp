@@ -1,7 +1,8 @@
 // The CTest gate of the conformance engine: every pager of the mutant zoo must
 // fail the standard profile for the rule it declares (mutation score 100%),
 // with a shrunk counterexample of at most 8 kernel commands; and the reference
-// pager must pass the standard profile on 20 different seeds. The table of
+// pager and every conforming pager of the manifest (other threading designs)
+// must pass the standard profile on 20 different seeds. The table of
 // results (time to detection, counterexample length) is printed at the end.
 #include <gtest/gtest.h>
 
@@ -34,9 +35,22 @@ std::vector<Mutant> zoo() {
   return out;
 }
 
-std::string reference_library() {
+// The pagers that must be found conforming: the reference pager and every
+// entry of the manifest's "conforming" list (pagers of other threading
+// designs), each with the options the manifest gives it.
+struct Conforming {
+  std::string id, library, options;
+};
+
+std::vector<Conforming> conforming_pagers() {
   std::ifstream in(EMMI_MUTANTS_MANIFEST);
-  return nlohmann::json::parse(in).at("reference");
+  if (!in) return {};
+  auto doc = nlohmann::json::parse(in);
+  std::vector<Conforming> out{{"reference", doc.at("reference"), ""}};
+  if (doc.contains("conforming"))
+    for (auto& c : doc.at("conforming"))
+      out.push_back({c.at("id"), c.at("library"), c.value("options", "")});
+  return out;
 }
 
 struct Row {
@@ -95,25 +109,37 @@ std::string name_of(const testing::TestParamInfo<Mutant>& info) { return info.pa
 
 INSTANTIATE_TEST_SUITE_P(Zoo, MutantGate, testing::ValuesIn(zoo()), name_of);
 
-TEST(ReferenceGate, StandardProfileConformsOnTwentySeeds) {
+class ConformingGate : public testing::TestWithParam<Conforming> {};
+
+TEST_P(ConformingGate, StandardProfileConformsOnTwentySeeds) {
+  const Conforming& c = GetParam();
   std::uint64_t cases = 0, commands = 0;
   double seconds = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    engine::RunConfig cfg = standard_run(reference_library(), seed * 7919);
+    engine::RunConfig cfg = standard_run(c.library, seed * 7919);
+    cfg.pager_options = c.options;
     cfg.jobs = engine::default_jobs();  // as emmi-cts run
     reports::RunReport report = engine::run_conformance(cfg);
     for (const auto& r : report.rules)
-      EXPECT_FALSE(r.verdict.is_failure())
-          << "seed " << cfg.seed << ": " << r.id << " " << r.verdict.name() << ": " << r.message;
+      EXPECT_FALSE(r.verdict.is_failure()) << c.id << ", seed " << cfg.seed << ": " << r.id
+                                           << " " << r.verdict.name() << ": " << r.message;
     cases += report.cases_run;
     commands += std::stoull(report.parameters.at("commands_run"));
     seconds += report.duration_s;
   }
-  std::printf("reference pager, standard profile, 20 seeds: %llu cases, %llu kernel commands in "
+  std::printf("%s pager, standard profile, 20 seeds: %llu cases, %llu kernel commands in "
               "%.1f s (%.0f commands/s, %.1f s per run)\n",
-              static_cast<unsigned long long>(cases), static_cast<unsigned long long>(commands),
-              seconds, commands / seconds, seconds / 20);
+              c.id.c_str(), static_cast<unsigned long long>(cases),
+              static_cast<unsigned long long>(commands), seconds, commands / seconds,
+              seconds / 20);
 }
+
+std::string conforming_name(const testing::TestParamInfo<Conforming>& info) {
+  return info.param.id;
+}
+
+INSTANTIATE_TEST_SUITE_P(Pagers, ConformingGate, testing::ValuesIn(conforming_pagers()),
+                         conforming_name);
 
 class ScoreTable : public testing::Environment {
  public:
