@@ -136,10 +136,36 @@ class Recorder final : public mach::Observer {
   }
 
   // Verdicts due at the end of the case (or when the pager stopped making progress).
-  void finish(const CaseOptions& options, std::uint64_t schedule_seed) {
+  //
+  // A request left unanswered while some pager thread is parked for good
+  // outside a receive (no timer will wake it) is a pager that stopped
+  // making progress (timeout), not one that chose not to answer (fail); and
+  // if an object port's message after one the pager rejected was taken
+  // and never got anywhere, that is the seqno-ticket jam of SQ6.
+  void finish(const CaseOptions& options, std::uint64_t schedule_seed,
+              const std::vector<mach::ThreadState>& threads) {
     std::lock_guard g(mu_);
-    for (const model::Verdict& v : model_.check_quiescent())
-      write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+    std::string parked;
+    for (const auto& t : threads)
+      if (t.blocked && !t.in_receive && !t.timed)
+        parked += fmt::format("{}t{} {}", parked.empty() ? "" : "; ", t.lane, t.state);
+    auto verdicts = model_.check_quiescent();
+    auto is_liveness = [](std::string_view rule) { return rule == "DR3" || rule == "RD1" || rule == "TM6"; };
+    const bool unanswered =
+        std::any_of(verdicts.begin(), verdicts.end(), [&](const model::Verdict& v) { return is_liveness(v.rule); });
+    if (unanswered && !parked.empty())
+      if (std::string jam = ticket_jam(); !jam.empty())
+        write_verdict("SQ6", model::Party::pager,
+                      fmt::format("{}, and the pager stopped making progress ({})", jam, parked),
+                      trace_.size(), true);
+    for (const model::Verdict& v : verdicts) {
+      if (is_liveness(v.rule) && !parked.empty())
+        write_verdict(v.rule, v.party,
+                      fmt::format("{}; the pager stopped making progress: {}", v.explanation, parked),
+                      v.event_index, true);
+      else
+        write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+    }
     if (options.check_serializability) {
       History h = extract_history(trace_);
       auto r = check_seqno_serializable(h);
@@ -193,6 +219,21 @@ class Recorder final : public mach::Observer {
                   trace_.size(), true);
   }
 
+  // A message the pager rejected (or a notification) on an object port,
+  // followed by a message of that port the pager took: the first place a
+  // ticket that does not count rejected messages jams.
+  std::string ticket_jam() const {
+    for (const auto& [port, seqnos] : handled_) {
+      if (!object_ports_.count(port)) continue;
+      for (const auto& [seqno, h] : seqnos)
+        if (h.rejected && seqnos.count(seqno + 1))
+          return fmt::format("seqno {} on port 0x{:x} was a message the pager rejected ({}), "
+                             "and seqno {} after it was taken but never handled",
+                             seqno, port, h.what, seqno + 1);
+    }
+    return {};
+  }
+
   // The case ran uncontrolled and the pager never settled: the suite cannot
   // tell a hang from a thread blocked where it cannot see.
   void unresolved(std::string_view why) {
@@ -205,7 +246,7 @@ class Recorder final : public mach::Observer {
   std::string blocked_in_handler(const std::vector<mach::ThreadState>& threads) {
     std::lock_guard g(mu_);
     for (const auto& t : threads) {
-      if (!t.blocked || t.in_receive) continue;
+      if (!t.blocked || t.in_receive || t.timed) continue;
       auto f = in_flight_.find(t.lane);
       if (f != in_flight_.end())
         return fmt::format("t{} {} while handling {}", t.lane, t.state, f->second.label);
@@ -533,7 +574,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     if (!progressing) break;
     out.write(fmt::format("C\t{}", i));
   }
-  if (progressing) recorder.finish(options, spec.schedule_seed);
+  if (progressing) recorder.finish(options, spec.schedule_seed, sched.threads());
   out.write(fmt::format("Q\t{}\t{}\t{}\t{:x}\t{}", sched.uncontrolled() ? 1 : 0,
                         sched.scheduling_points(), sched.preemptions(), sched.decision_digest(),
                         field(sched.uncontrolled_reason())));

@@ -298,6 +298,10 @@ BlockResult Scheduler::cond_block(SThread* me, const void* cond, pthread_mutex_t
 
 BlockResult Scheduler::block_locked(SThread* me, Lock& lk) {
   ++points_;
+  if (me->object != nullptr)
+    object_ids_.try_emplace(me->object, static_cast<std::uint32_t>(object_ids_.size() + 1));
+  if (me->cond_mutex != nullptr)
+    object_ids_.try_emplace(me->cond_mutex, static_cast<std::uint32_t>(object_ids_.size() + 1));
   me->state = SThread::State::blocked;
   me->block_seq = ++block_seq_;
   me->timed_out = false;
@@ -403,6 +407,7 @@ void Scheduler::wake_receiver(SThread* t) {
 void Scheduler::note_locked(SThread* me, const void* mutex) {
   Internal in;
   Lock lk(mu_);
+  object_ids_.try_emplace(mutex, static_cast<std::uint32_t>(object_ids_.size() + 1));
   auto& o = owners_[mutex];
   if (o.first == me) {
     ++o.second;
@@ -542,11 +547,25 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
 }
 
 std::string Scheduler::describe_object(Wait wait, const void* object) {
-  std::string where = fmt::format("0x{:x}", reinterpret_cast<std::uintptr_t>(object));
+  // Names that stay the same from run to run (a replay gives the same
+  // words): a symbol, else the offset in its file, else the order in which
+  // the case first met the object.
+  std::string where;
   Dl_info info{};
-  if (object != nullptr && dladdr(object, &info) != 0 && info.dli_sname != nullptr) {
-    const auto off = reinterpret_cast<std::uintptr_t>(object) - reinterpret_cast<std::uintptr_t>(info.dli_saddr);
-    where = off ? fmt::format("{}+0x{:x}", info.dli_sname, off) : std::string(info.dli_sname);
+  if (object != nullptr && dladdr(object, &info) != 0 && info.dli_fname != nullptr) {
+    if (info.dli_sname != nullptr) {
+      const auto off = reinterpret_cast<std::uintptr_t>(object) - reinterpret_cast<std::uintptr_t>(info.dli_saddr);
+      where = off ? fmt::format("{}+0x{:x}", info.dli_sname, off) : std::string(info.dli_sname);
+    } else {
+      std::string_view file = info.dli_fname;
+      if (auto slash = file.rfind('/'); slash != std::string_view::npos) file.remove_prefix(slash + 1);
+      where = fmt::format("in {}+0x{:x}", file,
+                          reinterpret_cast<std::uintptr_t>(object) - reinterpret_cast<std::uintptr_t>(info.dli_fbase));
+    }
+  } else {
+    auto [it, fresh] = object_ids_.try_emplace(object, static_cast<std::uint32_t>(object_ids_.size() + 1));
+    (void)fresh;
+    where = fmt::format("#{} (on the heap or stack)", it->second);
   }
   switch (wait) {
     case Wait::mutex: return "mutex " + where;
@@ -610,6 +629,7 @@ std::vector<ThreadState> Scheduler::threads_state() {
     s.state = state_of(t);
     s.in_receive = t.state == SThread::State::blocked && t.wait == Wait::receive;
     s.blocked = t.state == SThread::State::blocked;
+    s.timed = s.blocked && t.timed;
     out.push_back(std::move(s));
   }
   return out;

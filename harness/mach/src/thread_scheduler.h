@@ -171,7 +171,7 @@ class Scheduler {
   std::uint64_t digest();
   std::vector<ControlledScheduling::Switch> switches();
 
-  static std::string describe_object(Wait wait, const void* object);
+  std::string describe_object(Wait wait, const void* object);  // lock held
 
  private:
   using Lock = std::unique_lock<std::mutex>;
@@ -217,6 +217,7 @@ class Scheduler {
     std::uint64_t generation = 0;
   };
   std::unordered_map<const void*, Barrier> barriers_;
+  std::unordered_map<const void*, std::uint32_t> object_ids_;  // in the order first met
   std::vector<ControlledScheduling::Switch> switches_;
   std::function<void(const std::string&)> stall_handler_;
 };

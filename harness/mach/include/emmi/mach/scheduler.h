@@ -65,6 +65,7 @@ struct ThreadState {
   std::string state;         // "waits in mach_msg receive", "waits for mutex m (held by t3)", ...
   bool in_receive = false;
   bool blocked = true;       // false: running (uncontrolled) or runnable
+  bool timed = false;        // blocked until a timer fires
 };
 
 class ControlledScheduling {
