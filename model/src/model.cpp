@@ -573,30 +573,6 @@ void Step::operator()(const Dequeued& e) {
     c.region = e.region;
     c.rights.assign(e.rights.begin(), e.rights.end());
   }
-  // SQ7 attribution: who carried send rights under which name; which
-  // requests an answer on the control would answer.
-  if (from_object) {
-    for (const CarriedRight& cr : e.rights) {
-      if (cr.name == kNullPort || cr.name == kDeadPort) continue;
-      if (cr.right != Right::send && cr.right != Right::send_once) continue;
-      PortRec& r = s_.port(cr.name);
-      ++r.carriers;
-      r.carrier_port = e.port;
-      r.carrier_seqno = e.seqno;
-      r.carrier_kind = m.kind;
-    }
-    if (m.incarnation != kNoIndex &&
-        (m.kind == MessageKind::data_request || m.kind == MessageKind::data_unlock)) {
-      Incarnation& inc = s_.incarnations[m.incarnation];
-      auto& table = pending(m.kind == MessageKind::data_request ? inc.pending_request
-                                                                  : inc.pending_unlock);
-      inc.pending_port = e.port;
-      const Size end = sat_add(m.offset, m.length);
-      for (std::size_t b = m.offset / kBlockSize; b < table.size() && b * kBlockSize < end; ++b)
-        table[b] = e.seqno + 1;
-    }
-  }
-
   if (m.incarnation != kNoIndex) {
     std::uint32_t inc_index = m.incarnation;
     switch (m.kind) {
@@ -644,6 +620,30 @@ void Step::operator()(const Dequeued& e) {
     }
   }
   add_rights(e.rights);
+  // SQ7 attribution (after init gave its names their roles): who carried send rights under which name; which
+  // requests an answer on the control would answer.
+  if (from_object) {
+    for (const CarriedRight& cr : e.rights) {
+      if (cr.name == kNullPort || cr.name == kDeadPort) continue;
+      if (cr.right != Right::send && cr.right != Right::send_once) continue;
+      PortRec& r = s_.port(cr.name);
+      ++r.carriers;
+      r.carrier_port = e.port;
+      r.carrier_seqno = e.seqno;
+      r.carrier_kind = m.kind;
+    }
+    if (m.incarnation != kNoIndex &&
+        (m.kind == MessageKind::data_request || m.kind == MessageKind::data_unlock)) {
+      Incarnation& inc = s_.incarnations[m.incarnation];
+      auto& table = pending(m.kind == MessageKind::data_request ? inc.pending_request
+                                                                  : inc.pending_unlock);
+      inc.pending_port = e.port;
+      const Size end = sat_add(m.offset, m.length);
+      for (std::size_t b = m.offset / kBlockSize; b < table.size() && b * kBlockSize < end; ++b)
+        table[b] = e.seqno + 1;
+    }
+  }
+
 
   if (e.region != 0) {
     RegionRec* reg = s_.find_region(e.region);
@@ -1280,7 +1280,8 @@ void Step::operator()(const PortOperated& e) {
     target = Target::of(inc.terminate_port, inc.terminate_seqno, MessageKind::terminate);
   } else if (drops_send) {
     const Current& c = th.cur;
-    const bool mine = c.busy && std::any_of(c.rights.begin(), c.rights.end(), [&](const CarriedRight& cr) {
+    const bool mine = c.busy && is_object_port(c.port) &&
+                      std::any_of(c.rights.begin(), c.rights.end(), [&](const CarriedRight& cr) {
       return cr.name == e.name && (cr.right == Right::send || cr.right == Right::send_once);
     });
     const bool terminated = (rec->role == Role::control || rec->role == Role::name) &&
