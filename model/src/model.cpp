@@ -32,6 +32,24 @@ bool about_pair(MessageKind k) {
 
 bool destroys_request(KernReturn code) { return code != kKernSuccess && code != kMigNoReply; }
 
+// SQ7: the message an effect is charged to.
+struct Attrib {
+  PortName port = kNullPort;
+  Seqno seqno = 0;
+  MessageKind kind = MessageKind::other;
+  bool same(const Attrib& o) const { return port == o.port && seqno == o.seqno; }
+};
+
+// What an effect answers (SEMANTICS.md, "Attribution"): nothing the model can
+// name, exactly one message, or several (then nothing is charged).
+struct Target {
+  enum Kind : std::uint8_t { none, one, ambiguous } what = none;
+  Attrib msg{};
+  static Target of(PortName port, Seqno seqno, MessageKind kind) {
+    return Target{one, Attrib{port, seqno, kind}};
+  }
+};
+
 Size sat_add(Size a, Size b) { return a + b < a ? ~Size{0} : a + b; }
 
 std::string_view verb_text(Verb v) {
@@ -82,7 +100,11 @@ class Step {
 
   void add_rights(const std::vector<CarriedRight>& rights);
   void remove_receive(PortRec& r);
-  void finish(ThreadRec& t, KernReturn code);
+  void finish(Current& c, KernReturn code);
+  void finish_all(ThreadRec& t, KernReturn code) {
+    t.nested.clear();
+    if (t.cur.busy) finish(t.cur, code);
+  }
   void check_init_rights(const Dequeued& e, std::uint32_t inc_index);
   // The incarnation's control or name port now goes by `now` in the pager task.
   void rebind(std::uint32_t inc_index, PortName before, PortName now, Role role);
@@ -94,22 +116,33 @@ class Step {
   bool same_port(PortName known, PortName carried) const;
   bool names_collide(PortName n, std::uint32_t inc_index) const;
 
-  // SQ7: the thread's current message touches a resource.
-  bool attributable(const Current& c, ObjectId object) const {
-    return c.busy && object < s_.objects.size() && s_.objects[object].port == c.port &&
-           c.port != kNullPort;
-  }
+  // SQ7: the message an effect is charged to, from what it answers
+  // (`target`) and the message the acting thread handles. The thread's
+  // message counts when it came from `object_port` (any object port when
+  // that is null). Two different candidates, or an ambiguous target: the
+  // effect is charged to nothing (no verdict rather than a guess).
+  std::optional<Attrib> charge(const Target& target, const ThreadRec& th,
+                               PortName object_port) const;
   // SQ7. `resource()` words the resource, only when a verdict needs it.
   // crosses: reports SQ7 if a handler of a later message on the same object
   // port already made `t`; note: records this handler's touch in `t`.
   template <class Describe>
-  bool crosses(const Touch& t, const Current& c, Verb verb, Describe resource);
-  void note(Touch& t, const Current& c, Verb verb);
+  bool crosses(const Touch& t, const Attrib& c, Verb verb, Describe resource);
+  void note(Touch& t, const Attrib& c, Verb verb);
   template <class Describe>
-  bool touch(Touch& t, const Current& c, Verb verb, Describe resource);
+  bool touch(Touch& t, const Attrib& c, Verb verb, Describe resource);
   // A touch of a name: `shared` for user-reference arithmetic on it.
   template <class Describe>
-  bool touch_name(PortRec& r, const Current& c, Verb verb, bool shared, Describe resource);
+  bool touch_name(PortRec& r, const Attrib& c, Verb verb, bool shared, Describe resource);
+  // The pending-request table of an incarnation, sized to the object.
+  std::vector<std::uint32_t>& pending(std::vector<std::uint32_t>& v) const {
+    if (v.empty()) v.assign((s_.config.object_size + kBlockSize - 1) / kBlockSize, 0);
+    return v;
+  }
+  bool is_object_port(PortName n) const {
+    const PortRec* r = s_.find_port(n);
+    return r != nullptr && r->role == Role::object;
+  }
 
   void control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th);
   std::uint32_t other_kernel_unit(const Pair& p, Offset off, Size size) const;
@@ -456,19 +489,26 @@ void Step::check_init_rights(const Dequeued& e, std::uint32_t inc_index) {
   c.owner = inc_index;
   c.init_failed = false;
   c.touch = Touch{};
+  c.touch_exclusive = Touch{};
+  c.carriers = 0;
   if (name != control) {
     PortRec& n = s_.port(name);
     n.role = Role::name;
     n.owner = inc_index;
     n.init_failed = false;
     n.touch = Touch{};
+    n.touch_exclusive = Touch{};
+    n.carriers = 0;
   }
 }
 
 void Step::operator()(const Dequeued& e) {
   ThreadRec& th = s_.thread(e.thread);
-  // A thread that dequeues again has finished its previous message.
-  if (th.cur.busy) finish(th, kKernSuccess);
+  // A thread that dequeues from an object port again has finished what it was
+  // handling. From any other port (an RPC reply, a nested server loop) it is
+  // still inside its handler: the message nests (SEMANTICS.md, "Dequeue").
+  const bool from_object = is_object_port(e.port);
+  if (th.cur.busy && from_object) finish_all(th, kKernSuccess);
 
   PortRec* rp = s_.find_port(e.port);
   Queued m{MessageKind::other, kNoIndex, 0, 0, 0};
@@ -524,13 +564,15 @@ void Step::operator()(const Dequeued& e) {
     return;
   }
 
-  th.cur.busy = true;
-  th.cur.msg = m;
-  th.cur.port = e.port;
-  th.cur.seqno = e.seqno;
-  th.cur.region = e.region;
-  th.cur.rights.assign(e.rights.begin(), e.rights.end());
-
+  {
+    Current& c = th.cur.busy ? th.nested.emplace_back() : th.cur;
+    c.busy = true;
+    c.msg = m;
+    c.port = e.port;
+    c.seqno = e.seqno;
+    c.region = e.region;
+    c.rights.assign(e.rights.begin(), e.rights.end());
+  }
   if (m.incarnation != kNoIndex) {
     std::uint32_t inc_index = m.incarnation;
     switch (m.kind) {
@@ -538,6 +580,7 @@ void Step::operator()(const Dequeued& e) {
         check_init_rights(e, inc_index);
         s_.incarnations[inc_index].init_dequeued = true;
         s_.incarnations[inc_index].init_seqno = e.seqno;
+        s_.incarnations[inc_index].init_port = e.port;
         break;
       case MessageKind::terminate: {
         Incarnation& inc = s_.incarnations[inc_index];
@@ -556,6 +599,7 @@ void Step::operator()(const Dequeued& e) {
                      " and name port ", hex(inc.name)));
         inc.terminate_dequeued = true;
         inc.terminate_seqno = e.seqno;
+        inc.terminate_port = e.port;
         if (p.current == inc_index) p.life = Lifecycle::terminated;
         break;
       }
@@ -576,6 +620,30 @@ void Step::operator()(const Dequeued& e) {
     }
   }
   add_rights(e.rights);
+  // SQ7 attribution (after init gave its names their roles): who carried send rights under which name; which
+  // requests an answer on the control would answer.
+  if (from_object) {
+    for (const CarriedRight& cr : e.rights) {
+      if (cr.name == kNullPort || cr.name == kDeadPort) continue;
+      if (cr.right != Right::send && cr.right != Right::send_once) continue;
+      PortRec& r = s_.port(cr.name);
+      ++r.carriers;
+      r.carrier_port = e.port;
+      r.carrier_seqno = e.seqno;
+      r.carrier_kind = m.kind;
+    }
+    if (m.incarnation != kNoIndex &&
+        (m.kind == MessageKind::data_request || m.kind == MessageKind::data_unlock)) {
+      Incarnation& inc = s_.incarnations[m.incarnation];
+      auto& table = pending(m.kind == MessageKind::data_request ? inc.pending_request
+                                                                  : inc.pending_unlock);
+      inc.pending_port = e.port;
+      const Size end = sat_add(m.offset, m.length);
+      for (std::size_t b = m.offset / kBlockSize; b < table.size() && b * kBlockSize < end; ++b)
+        table[b] = e.seqno + 1;
+    }
+  }
+
 
   if (e.region != 0) {
     RegionRec* reg = s_.find_region(e.region);
@@ -616,8 +684,7 @@ void Step::rebind(std::uint32_t inc_index, PortName before, PortName now, Role r
 
 // --- handler return --------------------------------------------------------------
 
-void Step::finish(ThreadRec& t, KernReturn code) {
-  Current& c = t.cur;
+void Step::finish(Current& c, KernReturn code) {
   c.busy = false;
   if (!destroys_request(code)) return;
 
@@ -688,44 +755,78 @@ void Step::finish(ThreadRec& t, KernReturn code) {
 
 void Step::operator()(const HandlerReturned& e) {
   ThreadRec& th = s_.thread(e.thread);
+  if (e.port != kNullPort) {
+    // The request mach_msg_server received for this handler: the outermost
+    // message, or a nested one (a nested server loop); whatever the thread
+    // dequeued inside that handler is finished with it.
+    auto is = [&](const Current& c) { return c.busy && c.port == e.port && c.seqno == e.seqno; };
+    if (is(th.cur)) {
+      th.nested.clear();
+      finish(th.cur, e.code);
+      return;
+    }
+    for (std::size_t i = th.nested.size(); i-- > 0;) {
+      if (!is(th.nested[i])) continue;
+      finish(th.nested[i], e.code);
+      th.nested.resize(i);
+      return;
+    }
+    // A message the model already considers finished (the thread dequeued
+    // from an object port inside its handler): nothing left to account.
+    return;
+  }
   if (!th.cur.busy) {
     report(rule::V3, Party::suite,
            cat("thread ", dec(e.thread), " returned ", code_name(e.code),
                " without a dequeued message"));
     return;
   }
-  finish(th, e.code);
+  finish_all(th, e.code);
 }
 
 // --- control calls -------------------------------------------------------------------
 
+std::optional<Attrib> Step::charge(const Target& target, const ThreadRec& th,
+                                   PortName object_port) const {
+  if (target.what == Target::ambiguous) return std::nullopt;
+  std::optional<Attrib> mine;
+  const Current& c = th.cur;
+  if (c.busy && c.port != kNullPort &&
+      (object_port != kNullPort ? c.port == object_port : is_object_port(c.port)))
+    mine = Attrib{c.port, c.seqno, c.msg.kind};
+  if (target.what == Target::none) return mine;
+  if (object_port != kNullPort && target.msg.port != object_port) return std::nullopt;
+  if (mine && !mine->same(target.msg)) return std::nullopt;
+  return target.msg;
+}
+
 template <class Describe>
-bool Step::crosses(const Touch& t, const Current& c, Verb verb, Describe resource) {
+bool Step::crosses(const Touch& t, const Attrib& c, Verb verb, Describe resource) {
   const std::uint32_t mine = c.seqno + 1;
   // Seqnos of two ports do not compare.
   if (t.port != c.port || t.seqno_plus1 <= mine) return false;
   report(rule::SQ7, Party::pager,
-         cat(to_string(c.msg.kind), " seqno ", dec(c.seqno), " ", verb_text(verb), " ", resource(),
+         cat(to_string(c.kind), " seqno ", dec(c.seqno), " ", verb_text(verb), " ", resource(),
              " after ", to_string(t.kind), " seqno ", dec(t.seqno_plus1 - 1), " ",
              verb_text(t.verb), " it (", port_text(c.port), ")"));
   return true;
 }
 
-void Step::note(Touch& t, const Current& c, Verb verb) {
+void Step::note(Touch& t, const Attrib& c, Verb verb) {
   const std::uint32_t mine = c.seqno + 1;
   if (t.port != c.port) t = Touch{0, c.port};
-  if (mine > t.seqno_plus1) t = Touch{mine, c.port, c.msg.kind, verb};
+  if (mine > t.seqno_plus1) t = Touch{mine, c.port, c.kind, verb};
 }
 
 template <class Describe>
-bool Step::touch(Touch& t, const Current& c, Verb verb, Describe resource) {
+bool Step::touch(Touch& t, const Attrib& c, Verb verb, Describe resource) {
   const bool crossed = crosses(t, c, verb, resource);
   note(t, c, verb);
   return crossed;
 }
 
 template <class Describe>
-bool Step::touch_name(PortRec& r, const Current& c, Verb verb, bool shared, Describe resource) {
+bool Step::touch_name(PortRec& r, const Attrib& c, Verb verb, bool shared, Describe resource) {
   // Shared touches (user-reference arithmetic) commute with one another, so
   // they cross only an exclusive touch by a later message; an exclusive one
   // crosses any later touch.
@@ -765,9 +866,17 @@ void Step::operator()(const ControlCalled& e) {
     return;
   }
   if (inc.terminate_dequeued) {
-    report(rule::TM8, Party::pager,
-           cat(to_string(e.call), " on ", port_text(e.control), handling(th),
-               " after terminate seqno ", dec(inc.terminate_seqno), " was dequeued"));
+    // A use after terminate when terminate's handling is visibly under way:
+    // the pager let go of the receive right terminate moved in, or this very
+    // thread handles that terminate. Otherwise the call may be the work of
+    // an earlier message (a worker still handling init or a request the
+    // dispatcher dequeued before terminate): no verdict, the kernel drops it.
+    const bool handling_terminate = th.cur.busy && th.cur.msg.kind == MessageKind::terminate &&
+                                    th.cur.msg.incarnation == rec->owner;
+    if (!rec->receive || handling_terminate)
+      report(rule::TM8, Party::pager,
+             cat(to_string(e.call), " on ", port_text(e.control), handling(th),
+                 " after terminate seqno ", dec(inc.terminate_seqno), " was dequeued"));
     if (e.accepted) kernel_disagrees();
     return;
   }
@@ -934,6 +1043,12 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     }
   }
 
+  // SQ7: the first ready / change_attributes answers the incarnation's init.
+  Target lifecycle_target;
+  if ((e.call == ControlCall::ready || e.call == ControlCall::change_attributes) && !inc.readied &&
+      inc.init_dequeued)
+    lifecycle_target = Target::of(inc.init_port, inc.init_seqno, MessageKind::init);
+
   // Does the simulated kernel agree the call reached a live control port?
   const bool expect_refused = !live;
   // Not cross-checked: lock_request; ready and change_attributes (the kernel
@@ -954,6 +1069,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
       case ControlCall::change_attributes:
         if (p.life == Lifecycle::initialised) p.life = Lifecycle::ready;
         p.ever_ready = true;
+        inc.readied = true;
         break;
       case ControlCall::destroy: p.destroy_requested = true; break;
       case ControlCall::data_supply:
@@ -982,23 +1098,35 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     }
   }
 
-  // SQ7: data calls touch their blocks (answers for different pages commute);
+  // SQ7: data calls touch their blocks (answers for different pages commute),
+  // each charged to the request it answers (a lock_request to the unlock);
   // other calls touch the control port.
-  if (attributable(th.cur, p.object)) {
-    if (ranged) {
-      ObjectRec& o = s_.objects[p.object];
-      Verb v = e.call == ControlCall::data_supply        ? Verb::supplied
-               : e.call == ControlCall::data_unavailable ? Verb::answered_unavailable
-               : e.call == ControlCall::data_error       ? Verb::answered_error
-                                                         : Verb::locked;
-      std::size_t b_end = std::min<std::size_t>(o.touch.size(), (end + kBlockSize - 1) / kBlockSize);
-      for (std::size_t b = e.offset / kBlockSize; b < b_end; ++b)
-        if (touch(o.touch[b], th.cur, v,
-                  [&] { return cat("block ", hex(b * kBlockSize), " of object ", dec(p.object)); }))
-          break;
-    } else {
-      touch_name(rec, th.cur, Verb::called, false, [&] { return port_text(e.control); });
+  const PortName object_port = s_.objects[p.object].port;
+  if (ranged) {
+    ObjectRec& o = s_.objects[p.object];
+    Verb v = e.call == ControlCall::data_supply        ? Verb::supplied
+             : e.call == ControlCall::data_unavailable ? Verb::answered_unavailable
+             : e.call == ControlCall::data_error       ? Verb::answered_error
+                                                       : Verb::locked;
+    const bool lock = e.call == ControlCall::lock_request;
+    std::vector<std::uint32_t>& table = lock ? inc.pending_unlock : inc.pending_request;
+    const MessageKind answered = lock ? MessageKind::data_unlock : MessageKind::data_request;
+    std::size_t b_end = std::min<std::size_t>(o.touch.size(), (end + kBlockSize - 1) / kBlockSize);
+    bool crossed = false;
+    for (std::size_t b = e.offset / kBlockSize; b < b_end; ++b) {
+      Target t;
+      if (b < table.size() && table[b] != 0) {
+        t = Target::of(inc.pending_port, table[b] - 1, answered);
+        table[b] = 0;  // answered
+      }
+      std::optional<Attrib> who = charge(t, th, object_port);
+      if (!who || crossed) continue;
+      crossed = touch(o.touch[b], *who, v, [&] {
+        return cat("block ", hex(b * kBlockSize), " of object ", dec(p.object));
+      });
     }
+  } else if (std::optional<Attrib> who = charge(lifecycle_target, th, object_port)) {
+    touch_name(rec, *who, Verb::called, false, [&] { return port_text(e.control); });
   }
 }
 
@@ -1008,6 +1136,7 @@ void Step::operator()(const PortOperated& e) {
   if (e.name == kNullPort || e.name == kDeadPort) return;  // always succeed, no effect
   ThreadRec& th = s_.thread(e.thread);
   PortRec* rec = s_.find_port(e.name);
+  const bool had_receive = rec != nullptr && rec->receive;
 
   // A release of a right the pager does not hold: V1 when mach_msg_server
   // already released it for a failed init, otherwise V3 (X18).
@@ -1131,15 +1260,43 @@ void Step::operator()(const PortOperated& e) {
            cat("simulated kernel answered ", code_name(e.result), " to ", to_string(e.op), " on ",
                port_text(e.name), "; the model predicts ", predicted ? "success" : "failure"));
 
-  // SQ7: a port operation touches the name it operates on, for the handler
-  // of a message on an object port. Adding and dropping user references
-  // commute (the counts end the same in either order), so two handlers that
-  // drop their requests' control references out of seqno order do not cross.
-  if (rec != nullptr && th.cur.busy) {
-    const PortRec* from = s_.find_port(th.cur.port);
-    if (from != nullptr && from->role == Role::object)
-      touch_name(*rec, th.cur, Verb::operated, is_uref_arithmetic(e), [&] { return port_text(e.name); });
+  // SQ7: a port operation touches the name it operates on. Adding and
+  // dropping user references commute (the counts end the same in either
+  // order), so two handlers that drop their requests' control references out
+  // of seqno order do not cross. Charged to (SEMANTICS.md, "Attribution"):
+  // the destruction of the receive right terminate moved in, to that
+  // terminate; the release of a send reference, to the message that carried
+  // it; anything else, to the thread's message.
+  if (rec == nullptr) return;
+  Target target;
+  const bool drops_receive = e.op == PortOp::destroy ||
+                             (e.op == PortOp::mod_refs && e.right == Right::receive && e.delta < 0);
+  const bool drops_send =
+      e.op == PortOp::deallocate ||
+      (e.op == PortOp::mod_refs && e.delta < 0 && e.right != Right::receive && e.right != Right::port_set);
+  if (drops_receive && had_receive && (rec->role == Role::control || rec->role == Role::name) &&
+      s_.incarnations[rec->owner].terminate_dequeued) {
+    const Incarnation& inc = s_.incarnations[rec->owner];
+    target = Target::of(inc.terminate_port, inc.terminate_seqno, MessageKind::terminate);
+  } else if (drops_send) {
+    const Current& c = th.cur;
+    const bool mine = c.busy && is_object_port(c.port) &&
+                      std::any_of(c.rights.begin(), c.rights.end(), [&](const CarriedRight& cr) {
+      return cr.name == e.name && (cr.right == Right::send || cr.right == Right::send_once);
+    });
+    const bool terminated = (rec->role == Role::control || rec->role == Role::name) &&
+                            s_.incarnations[rec->owner].terminate_dequeued;
+    if (mine)
+      target = Target::of(c.port, c.seqno, c.msg.kind);
+    else if (terminated)  // terminate's handling releases every reference left (V6)
+      target.what = Target::ambiguous;
+    else if (rec->carriers == 1)
+      target = Target::of(rec->carrier_port, rec->carrier_seqno, rec->carrier_kind);
+    else if (rec->carriers > 1)
+      target.what = Target::ambiguous;
   }
+  if (std::optional<Attrib> who = charge(target, th, kNullPort))
+    touch_name(*rec, *who, Verb::operated, is_uref_arithmetic(e), [&] { return port_text(e.name); });
 }
 
 // --- out-of-line memory ------------------------------------------------------------
@@ -1169,13 +1326,17 @@ void Step::operator()(const MemoryReleased& e) {
   if (!predicted_ok) return;
   reg->state = RegionState::released;
 
-  // SQ7: releasing returned data marks the handler done with those blocks.
-  if (reg->msg.kind == MessageKind::data_return && attributable(th.cur, reg->msg.object)) {
+  // SQ7: releasing returned data marks the data_return's handling done with
+  // those blocks; the release is charged to the message that delivered it.
+  if (reg->msg.kind != MessageKind::data_return || reg->msg.object >= s_.objects.size()) return;
+  const PortName object_port = s_.objects[reg->msg.object].port;
+  if (std::optional<Attrib> who =
+          charge(Target::of(reg->port, reg->seqno, reg->msg.kind), th, object_port)) {
     ObjectRec& o = s_.objects[reg->msg.object];
     Size end = sat_add(reg->msg.offset, reg->msg.length);
     std::size_t b_end = std::min<std::size_t>(o.touch.size(), (end + kBlockSize - 1) / kBlockSize);
     for (std::size_t b = reg->msg.offset / kBlockSize; b < b_end; ++b)
-      if (touch(o.touch[b], th.cur, Verb::released_data, [&] {
+      if (touch(o.touch[b], *who, Verb::released_data, [&] {
             return cat("block ", hex(b * kBlockSize), " of object ", dec(reg->msg.object));
           }))
         break;

@@ -51,6 +51,15 @@ struct Incarnation {
   PortName name = kNullPort;
   Seqno init_seqno = 0;
   Seqno terminate_seqno = 0;
+  PortName init_port = kNullPort;       // where init and terminate were dequeued
+  PortName terminate_port = kNullPort;
+  // SQ7 attribution (SEMANTICS.md, "Attribution"): per 4 KiB block, seqno+1
+  // of the dequeued data_request (data_unlock) an answer (lock_request) on
+  // this control would answer; 0 for none. Sized on first use.
+  std::vector<std::uint32_t> pending_request{};
+  std::vector<std::uint32_t> pending_unlock{};
+  PortName pending_port = kNullPort;    // the port those requests came from
+  bool readied = false;  // a live ready/change_attributes was accepted
   KernReturn init_code = kKernSuccess;
   bool init_dequeued = false;
   bool init_failed = false;  // init's handler returned an error (IN9)
@@ -97,6 +106,13 @@ struct PortRec {
   std::vector<Queued> queue;
   Touch touch;                      // SQ7: handlers that operated on this name
   Touch touch_exclusive;            // ... with anything but user-reference arithmetic
+  // SQ7 attribution of a send-right release: how many messages dequeued from
+  // an object port carried a send (or send-once) right under this name, and
+  // the latest of them.
+  std::uint32_t carriers = 0;
+  PortName carrier_port = kNullPort;
+  Seqno carrier_seqno = 0;
+  MessageKind carrier_kind = MessageKind::other;
 };
 
 // The message a pager thread is handling.
@@ -109,9 +125,14 @@ struct Current {
   std::vector<CarriedRight> rights;
 };
 
+// `cur` is the message the thread handles at the outermost level (the
+// request a demux runs a handler for); `nested` are messages it dequeued from
+// other than object ports while handling it (RPC replies, a nested server
+// loop's requests), innermost last.
 struct ThreadRec {
   ThreadId id;
   Current cur;
+  std::vector<Current> nested;
 };
 
 struct RegionRec {
@@ -197,7 +218,7 @@ struct State {
   }
   ThreadRec& thread(ThreadId t) {
     std::uint32_t i = thread_index.insert(t, static_cast<std::uint32_t>(threads.size()));
-    if (i == threads.size()) threads.push_back(ThreadRec{t, {}});
+    if (i == threads.size()) threads.push_back(ThreadRec{t, {}, {}});
     return threads[i];
   }
   RegionRec* find_region(RegionId r) {

@@ -192,7 +192,9 @@ std::string describe_one(const Dequeued& e) {
   return out;
 }
 std::string describe_one(const HandlerReturned& e) {
-  return cat("thread ", dec(e.thread), " handler returns ", detail::code_name(e.code));
+  std::string out = cat("thread ", dec(e.thread), " handler returns ", detail::code_name(e.code));
+  if (e.port != kNullPort) out += cat(" for seqno ", dec(e.seqno), " on ", hex(e.port));
+  return out;
 }
 std::string describe_one(const ControlCalled& e) {
   std::string out = cat("thread ", dec(e.thread), " calls ", to_string(e.call), " on ",

@@ -130,8 +130,8 @@ TEST(Init, IN9_Conforming_RefusedInitLeavesControlAlone) {
 // The pager drops init's control reference while init is still being handled;
 // terminate, dequeued by another thread before init's handler fails, moves the
 // control's receive right in under a new name. That right is the pager's: a
-// call on it is a use after terminate (TM8), while the name init carried
-// stays IN9.
+// call on it by terminate's handler is a use after terminate (TM8), while the
+// name init carried stays IN9.
 TEST(Init, IN9_FollowsTheNamesInitCarried_TerminateBeforeTheError) {
   Scenario s;
   s.attach(0, 0x1000).offer(0).map(0, 0).unmap(0, 0);
@@ -139,7 +139,7 @@ TEST(Init, IN9_FollowsTheNamesInitCarried_TerminateBeforeTheError) {
   s.dequeue(1, 0).deallocate(1, control);
   s.dequeue(2, 0, [](Dequeued& d) { d.rights[0].name = 0x9001; });
   s.ret(1, kKernFailure);
-  s.call_on(1, ControlCall::lock_request, 0x9001, 0, 0x1000);
+  s.call_on(2, ControlCall::lock_request, 0x9001, 0, 0x1000);
   EXPECT_TRUE(s.has("TM8", Party::pager)) << s.summary();
   EXPECT_FALSE(s.has("IN9", Party::pager)) << s.summary();
   s.call_on(1, ControlCall::ready, control);

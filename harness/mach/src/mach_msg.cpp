@@ -780,6 +780,9 @@ mach_msg_return_t mach_msg_server_timeout(
                     MACH_PORT_NULL);
       bool next_request = false;
       while (mr == MACH_MSG_SUCCESS) {
+        // The request this handler runs for, before the demux can touch it.
+        const mach_port_t request_port = request->Head.msgh_local_port;
+        const mach_port_seqno_t request_seqno = request->Head.msgh_seqno;
         (void)(*demux)(&request->Head, &reply->Head);
         if (Core* core = core_or_null()) {
           const emmi::model::ThreadId self = core->thread()->id;
@@ -789,6 +792,8 @@ mach_msg_return_t mach_msg_server_timeout(
             emmi::model::HandlerReturned ev;
             ev.thread = self;
             ev.code = reply->RetCode;
+            ev.port = request_port;
+            ev.seqno = request_seqno;
             core->emit(std::move(ev));
           }
         }

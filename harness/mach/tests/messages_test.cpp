@@ -230,6 +230,13 @@ TEST_F(Messages, ServerDestroysTheRequestOnError) {
   auto handled = recorder.of<emmi::model::HandlerReturned>();
   ASSERT_EQ(handled.size(), 2u);
   EXPECT_EQ(handled[0].code, KERN_FAILURE);
+  // Each return names the request mach_msg_server received for it.
+  auto dequeued = recorder.of<emmi::model::Dequeued>();
+  ASSERT_EQ(dequeued.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(handled[i].port, dequeued[i].port);
+    EXPECT_EQ(handled[i].seqno, dequeued[i].seqno);
+  }
   // The destruction is implied by HandlerReturned, not reported again.
   EXPECT_TRUE(recorder.of<emmi::model::PortOperated>().empty());
   EXPECT_TRUE(recorder.of<emmi::model::MemoryReleased>().empty());

@@ -517,10 +517,13 @@ class StepBuilder {
         }
       }
     }
+    // From an object port the thread's current message becomes this one (an
+    // unfinished earlier one counts as returned with KERN_SUCCESS: nothing is
+    // destroyed). From any other port while it handles a message, the
+    // message nests (an RPC reply): the handler's message stays current.
+    const z3::expr from_object = z3::ult(e_.port, bv(b_.objects, nb()));
     for (unsigned t = 0; t < b_.threads; ++t) {
-      // The thread's current message becomes this one (an unfinished earlier
-      // one counts as returned with KERN_SUCCESS: nothing is destroyed).
-      const z3::expr mine = deq && is(e_.thread, t);
+      const z3::expr mine = deq && is(e_.thread, t) && (from_object || !pre_(F::busy, t));
       upd(F::busy, t, mine, tt());
       upd(F::tkind, t, mine, z3::ite(stray, bv(unsigned(Msg::stray), kMsgBits), e_.msg));
       upd(F::tport, t, mine, e_.port);
@@ -577,8 +580,14 @@ class StepBuilder {
     verdict("DR8", "pager", call && wrong_port && !supply);
     // IN9: after an init error the pager does not own that control right.
     verdict("IN9", "pager", call && control && failed);
-    // TM8 (pager side): no use of a control port after terminate.
-    verdict("TM8", "pager", call && control && !failed && ended);
+    // TM8 (pager side): no use of a control port after terminate, once
+    // terminate's handling shows: the pager let go of the receive right it
+    // moved in, or the calling thread handles that terminate. Before that the
+    // call may be an earlier message's work (a worker pool): no verdict.
+    const z3::expr handling_terminate = enc_.at_thread(pre_, F::busy, e_.thread) &&
+                                        is_msg(enc_, enc_.at_thread(pre_, F::tkind, e_.thread), Msg::terminate) &&
+                                        enc_.at_thread(pre_, F::tc, e_.thread) == e_.port;
+    verdict("TM8", "pager", call && control && !failed && ended && (!at_slot(F::recv, e_.port) || handling_terminate));
     const z3::expr usable = call && control && !failed && !ended && holds;
     for (unsigned p = 0; p < b_.pairs(); ++p) {
       const unsigned o = p / b_.kernels, k = p % b_.kernels;

@@ -215,6 +215,42 @@ TEST(Concrete, ControlCallVerdicts) {
   EXPECT_EQ(s.call(0, Call::ready, 2), (Keys{{"TM8", "pager"}}));
 }
 
+// A dispatcher (thread 0) dequeues init and terminate and hands them to a
+// worker (thread 1). The worker's ready is init's work: no TM8 until
+// terminate's handling has let go of the receive right it moved in.
+TEST(Concrete, AWorkersCallAfterTheDispatcherDequeuedTerminateWaitsForItsHandling) {
+  Script s;
+  s.send(Msg::init, 0, 1);
+  s.send(Msg::terminate, 0, 1);
+  s.dequeue(0, 0, 0, Msg::init, 1, 2, 3);
+  s.returned(0, Ret::no_reply);
+  s.dequeue(0, 0, 1, Msg::terminate, 1, 2, 3);
+  s.returned(0, Ret::no_reply);
+  EXPECT_EQ(s.call(1, Call::ready, 2), kNone);
+  EXPECT_FALSE(s.last().accepted);
+  EXPECT_EQ(s.op(1, Op::mod_refs_receive, 2), kNone);
+  EXPECT_EQ(s.call(1, Call::ready, 2), (Keys{{"TM8", "pager"}}));
+}
+
+// A message dequeued from a reply port inside init's handler nests: init's
+// error return still makes mach_msg_server release init's rights.
+TEST(Concrete, AReplyDequeuedInsideAHandlerNests) {
+  Script s;
+  s.send(Msg::init, 0, 1);
+  s.dequeue(0, 0, 0, Msg::init, 1, 2, 3);
+  ConcreteEvent reply;
+  reply.kind = Ev::kernel_sent;
+  reply.msg = Msg::other;
+  reply.port = 5;
+  EXPECT_EQ(s.run(reply), kNone);
+  EXPECT_EQ(s.dequeue(0, 5, 0, Msg::other, 0), kNone);
+  EXPECT_EQ(s.at(F::tkind, 0), unsigned(Msg::init));
+  EXPECT_EQ(s.returned(0, Ret::error), kNone);
+  EXPECT_EQ(s.at(F::snd, 2), 0u);
+  EXPECT_EQ(s.at(F::snd, 3), 0u);
+  EXPECT_EQ(s.at(F::busy, 0), 0u);
+}
+
 TEST(Concrete, ReadyOnTheOldControlAfterAReinitIsRefused) {
   Script s;
   s.ready_pair();

@@ -91,14 +91,19 @@ struct Dequeued {
   bool too_large = false;
 };
 
-// The handler the pager's demux ran for the message `thread` dequeued last
-// returned `code`. Any code other than KERN_SUCCESS or MIG_NO_REPLY makes
+// The handler the pager's demux ran for a message `thread` dequeued returned
+// `code`. `port` and `seqno` name that message (the request mach_msg_server
+// received before calling the demux); with `port` null the message is the
+// one the thread is handling at the outermost level (see SEMANTICS.md,
+// "Handler return"). Any code other than KERN_SUCCESS or MIG_NO_REPLY makes
 // mach_msg_server destroy the request: the model itself releases the rights
 // and memory the request carried (the simulated kernel reports no separate
 // port operations for that destruction).
 struct HandlerReturned {
   ThreadId thread;
   KernReturn code;
+  PortName port = kNullPort;  // the request's receive right (msgh_local_port)
+  Seqno seqno = 0;            // the request's msgh_seqno
 };
 
 // --- Pager -> kernel ----------------------------------------------------------

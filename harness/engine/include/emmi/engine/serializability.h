@@ -46,8 +46,10 @@ std::uint64_t resource_of_block(model::ObjectId object, model::Offset block_offs
 std::string describe_resource(std::uint64_t resource);
 
 // Builds the history from a recorded trace: each pager effect (control call,
-// port operation, release of out-of-line memory) is attributed to the message
-// its thread was handling (from its Dequeued until its HandlerReturned).
+// port operation, release of out-of-line memory) is charged to the message it
+// answers, whichever thread made it, by the rules of model/SEMANTICS.md
+// ("Attribution"): the thread's own message is the other candidate, and an
+// effect two different messages could own is charged to neither.
 History extract_history(const std::vector<model::Event>& trace);
 
 // Two messages whose effects crossed: `later` (higher seqno, or otherwise
