@@ -780,7 +780,7 @@ kern_return_t mach_port_extract_right(mach_port_t task, mach_port_t name,
 kern_return_t mach_port_set_protected_payload(mach_port_t task, mach_port_t name,
                                               natural_t payload) {
   return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
-    // Recorded only: messages keep their local port name (see README).
+    // Messages received from the port carry it from now on (mach_msg.cpp).
     p.has_payload = true;
     p.payload = payload;
     return KERN_SUCCESS;
