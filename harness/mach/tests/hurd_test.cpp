@@ -254,6 +254,31 @@ TEST_F(Hurd, PrivilegedSchedulingCallsAnswerAsForAnUnprivilegedTask) {
   EXPECT_EQ(mach_port_deallocate(mach_task_self(), self), KERN_SUCCESS);
 }
 
+// GNU Mach's mach_host_self returns a send right each time: Hurd code
+// deallocates what it got, and the model must know those references (else
+// the pager's release of one reads as a double release, V3).
+TEST_F(Hurd, MachHostSelfGivesOneReferencePerCall) {
+  recorder.clear();
+  mach_port_t host = mach_host_self();
+  ASSERT_TRUE(MACH_PORT_VALID(host));
+  EXPECT_EQ(mach_host_self(), host);
+  EXPECT_EQ(refs(host, MACH_PORT_RIGHT_SEND), 2u);
+  auto ops = recorder.of<emmi::model::PortOperated>();
+  ASSERT_EQ(ops.size(), 2u) << "one insertion per call";
+  EXPECT_EQ(ops[0].op, emmi::model::PortOp::insert_right);
+  EXPECT_EQ(ops[0].name, host);
+  EXPECT_EQ(ops[1].op, emmi::model::PortOp::insert_right);
+  EXPECT_EQ(mach_port_deallocate(mach_task_self(), host), KERN_SUCCESS);
+  EXPECT_EQ(mach_port_deallocate(mach_task_self(), host), KERN_SUCCESS);
+  // All released: the next call gives a right again.
+  mach_port_t again = mach_host_self();
+  ASSERT_TRUE(MACH_PORT_VALID(again));
+  EXPECT_EQ(refs(again, MACH_PORT_RIGHT_SEND), 1u);
+  mach_port_type_t type = 0;
+  ASSERT_EQ(mach_port_type(mach_task_self(), again, &type), KERN_SUCCESS);
+  EXPECT_EQ(type, MACH_PORT_TYPE_SEND);
+}
+
 // --- glibc-Hurd headers and helpers ----------------------------------------------------
 
 TEST_F(Hurd, HurdCodeMayDefineItsOwnMigReplySetup) {
