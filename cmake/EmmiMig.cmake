@@ -8,7 +8,8 @@
 #
 #   emmi_mig(<var>
 #     DEFS <file>            e.g. mach/memory_object.defs (relative to
-#                            EMMI_GNUMACH_INCLUDE_DIR) or an absolute path
+#                            EMMI_GNUMACH_INCLUDE_DIR, else to the current
+#                            source dir) or an absolute path
 #     OUTPUT_DIR <dir>       where the files go; one directory per variant,
 #                            because MIG names its files after the .defs
 #     [NAME <base>]          base of the generated file names (default: the
@@ -23,7 +24,19 @@
 #     [SERVER_HEADER]        <base>_S.h, the server-side prototypes
 #     [HEADER_DIR <dir>]     where the headers go (default OUTPUT_DIR); user
 #                            stubs then need HEADER_DIR on their include path
-#     [SERVER_PREFIX <p>]    MIG -prefix (renames the server's handlers)
+#     [SERVER_PREFIX <p>]    MIG -prefix: renames every generated function,
+#                            the server's handlers and demux included (Hurd
+#                            libpager: _pager_)
+#     [SUBRPREFIX <p>]       MIG -subrprefix: the prefix of the calls the user
+#                            stubs make (glibc and the Hurd: __, so stubs call
+#                            __mach_msg, which <mach.h> provides)
+#     [IMACROS <file> ...]   -imacros <file>: the Hurd's mig-mutate.h, which
+#                            defines <SUBSYSTEM>_INTRAN, _INTRAN_PAYLOAD,
+#                            _DESTRUCTOR and _IMPORTS for the .defs (relative
+#                            paths are taken from the current source dir)
+#     [HURD_SERVER]          -DSERVERPREFIX=S_ -DHURD_SERVER=1, as the Hurd's
+#                            Makeconf passes for every server it generates
+#     [INCLUDE_DIRS <d> ...] more -I directories for the .defs imports
 #     [DEFINES <D[=V]> ...]  more preprocessor definitions
 #   )
 #
@@ -34,14 +47,15 @@
 
 function(emmi_mig var)
   cmake_parse_arguments(PARSE_ARGV 1 M
-    "SEQNOS;SERVER;USER;HEADER;SERVER_HEADER"
-    "DEFS;OUTPUT_DIR;HEADER_DIR;NAME;SERVER_PREFIX"
-    "USER_ROUTINES;DEFINES")
+    "SEQNOS;SERVER;USER;HEADER;SERVER_HEADER;HURD_SERVER"
+    "DEFS;OUTPUT_DIR;HEADER_DIR;NAME;SERVER_PREFIX;SUBRPREFIX"
+    "USER_ROUTINES;DEFINES;IMACROS;INCLUDE_DIRS")
   if(NOT M_DEFS OR NOT M_OUTPUT_DIR)
     message(FATAL_ERROR "emmi_mig(${var}): DEFS and OUTPUT_DIR are required")
   endif()
   if(NOT EMMI_MIG)
-    message(FATAL_ERROR "emmi_mig(${var}): EMMI_MIG (x86_64-gnu-mig) not set")
+    message(FATAL_ERROR "emmi_mig(${var}): EMMI_MIG (x86_64-gnu-mig) not found; "
+                        "Debian: apt-get install mig-x86-64-gnu")
   endif()
   if(M_USER AND M_USER_ROUTINES)
     message(FATAL_ERROR "emmi_mig(${var}): USER and USER_ROUTINES exclude each other")
@@ -49,8 +63,11 @@ function(emmi_mig var)
 
   if(IS_ABSOLUTE "${M_DEFS}")
     set(defs "${M_DEFS}")
-  else()
+  elseif(EXISTS "${EMMI_GNUMACH_INCLUDE_DIR}/${M_DEFS}")
     set(defs "${EMMI_GNUMACH_INCLUDE_DIR}/${M_DEFS}")
+  else()
+    # A .defs of the project's own.
+    set(defs "${CMAKE_CURRENT_SOURCE_DIR}/${M_DEFS}")
   endif()
   if(NOT EXISTS "${defs}")
     message(FATAL_ERROR "emmi_mig(${var}): ${defs} does not exist (gnumach-dev?)")
@@ -68,15 +85,35 @@ function(emmi_mig var)
     set(hdir "${dir}")
   endif()
 
-  set(args -D__x86_64__ "-I${EMMI_GNUMACH_INCLUDE_DIR}")
+  set(args -D__x86_64__)
+  foreach(d IN LISTS M_INCLUDE_DIRS)
+    get_filename_component(d "${d}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND args "-I${d}")
+  endforeach()
+  list(APPEND args "-I${EMMI_GNUMACH_INCLUDE_DIR}")
+  set(imacros)
+  foreach(f IN LISTS M_IMACROS)
+    get_filename_component(f "${f}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    if(NOT EXISTS "${f}")
+      message(FATAL_ERROR "emmi_mig(${var}): IMACROS ${f} does not exist")
+    endif()
+    list(APPEND args -imacros "${f}")
+    list(APPEND imacros "${f}")
+  endforeach()
   if(M_SEQNOS)
     list(APPEND args -DSEQNOS)
+  endif()
+  if(M_HURD_SERVER)
+    list(APPEND args -DSERVERPREFIX=S_ -DHURD_SERVER=1)
   endif()
   foreach(d IN LISTS M_DEFINES)
     list(APPEND args "-D${d}")
   endforeach()
   if(M_SERVER_PREFIX)
     list(APPEND args -prefix "${M_SERVER_PREFIX}")
+  endif()
+  if(M_SUBRPREFIX)
+    list(APPEND args -subrprefix "${M_SUBRPREFIX}")
   endif()
 
   set(sources)
@@ -128,7 +165,7 @@ function(emmi_mig var)
     OUTPUT ${sources} ${headers}
     COMMAND "${EMMI_MIG}" ${args} "${defs}"
     WORKING_DIRECTORY "${dir}"
-    DEPENDS "${defs}" ${all_defs} "${EMMI_MIG}"
+    DEPENDS "${defs}" ${all_defs} ${imacros} "${EMMI_MIG}"
     COMMENT "MIG ${M_DEFS} -> ${base} ${M_DEFINES}"
     VERBATIM)
 

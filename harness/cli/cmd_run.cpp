@@ -112,6 +112,15 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   cfg.shard_total = shard_total;
   cfg.jobs = o.jobs ? o.jobs : engine::default_jobs();
   cfg.pager_options = o.pager_options;
+  // A failure's replay command must rerun its case under everything that
+  // shaped it or judged it: the engine adds --pager, --profile and --replay.
+  // (Conformance mode's fixed parameters are the standard profile's.)
+  cfg.command_line_prefix = fmt::format("emmi-cts run --dialect {} --seed {}",
+                                        engine::shell_word(o.dialect), cfg.seed);
+  if (!o.pager_options.empty())
+    cfg.command_line_prefix += " --pager-options " + engine::shell_word(o.pager_options);
+  if (o.timeout > 0) cfg.command_line_prefix += fmt::format(" --timeout {}", o.timeout);
+  if (!o.waivers.empty()) cfg.command_line_prefix += " --waivers " + engine::shell_word(o.waivers);
   if (!o.replay.empty()) {
     cfg.replay = engine::decode_replay_token(o.replay);
     if (!cfg.replay)

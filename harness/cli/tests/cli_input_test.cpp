@@ -85,6 +85,22 @@ TEST(CliInput, SharedObjectWithoutTheEntrySymbol) {
                  {"--pager '" EMMI_NOT_A_PAGER "'", "not a pager", "emmi_pager_entry"});
 }
 
+// Pagers with GCC nested functions ask for an executable stack, which glibc
+// 2.41+ refuses in dlopen: the error says so, names the file, and says what
+// to do. (This object also has an undefined symbol, so it fails here too.)
+TEST(CliInput, PagerThatAsksForAnExecutableStack) {
+  expect_refused({"--pager", EMMI_EXECSTACK_PAGER},
+                 {"--pager '" EMMI_EXECSTACK_PAGER "'", "cannot load it",
+                  "'" EMMI_EXECSTACK_PAGER "' asks for an executable stack", "nested functions",
+                  "-Wl,-z,noexecstack"});
+  // An object that does not ask for one gets no such explanation.
+  ScratchDir dir;
+  CommandResult r = emmi_cts({"run", "--quiet", "--profile", "quick", "--seed", "1", "--pager",
+                              EMMI_NOT_A_PAGER, "--report-dir", (dir / "reports").string()});
+  EXPECT_EQ(r.exit_code, kInputError);
+  EXPECT_FALSE(contains(r.err, "executable stack")) << r.err;
+}
+
 TEST(CliInput, PagerBuiltForAnotherAbiVersion) {
   expect_refused({"--pager", EMMI_WRONG_ABI_PAGER},
                  {"--pager '" EMMI_WRONG_ABI_PAGER "'", "ABI version 99", "version 1"});

@@ -302,4 +302,82 @@ TEST(RealReports, WaiversWaiveUntilTheyExpire) {
   for (const std::string& id : failing) EXPECT_NE(expired_verdicts.at(id), "waived") << id;
 }
 
+// ---- replay commands carry every option that shaped the case ----------------------
+
+// The init_error_double_release mutant's bug shows only when it refuses an
+// init, which it does for kernels whose page size exceeds its
+// max_page_size option: a replay without --pager-options does not fail.
+// The printed replay command must carry that, the dialect and the timeout,
+// and running it must give the same verdict.
+TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
+  ScratchDir dir;
+  const std::string id = "init_error_double_release";
+  Mutant m = mutant(id);
+  ASSERT_FALSE(m.options.empty());
+  const std::string rule = m.rules.front();
+  CommandResult r = run_quick(m.library, dir / "search",
+                              {"--dialect", "gnumach", "--timeout", "20", "--format", "json"},
+                              m.options);
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  json report = read_json(dir / "search" / "emmi-report.json");
+  std::string replay;
+  for (const json& entry : report.at("rules"))
+    if (entry.at("id") == rule && entry.contains("counterexample"))
+      replay = entry.at("counterexample").value("replay_command", "");
+  ASSERT_FALSE(replay.empty()) << rule << ": " << describe(verdicts(report));
+  const std::vector<std::string> parts = {"emmi-cts run ", "--dialect gnumach",
+                                         "--pager-options " + m.options, "--timeout 20",
+                                         "--seed " + std::string(kSeed), "--pager " + m.library,
+                                         "--profile quick", "--replay "};
+  for (const std::string& part : parts)
+    EXPECT_NE(replay.find(part), std::string::npos) << "missing '" << part << "' in: " << replay;
+  // The console shows the same command.
+  EXPECT_NE(r.out.find("replay: " + replay), std::string::npos) << r.out;
+
+  // Run the printed command as a shell would (emmi-cts being this build's).
+  auto rerun = [&](std::string command, const fs::path& out) {
+    command.replace(0, std::string("emmi-cts").size(), EMMI_CTS_BINARY);
+    command += " --quiet --format json --report-dir " + out.string();
+    return run_tool({"/bin/sh", "-c", command});
+  };
+  CommandResult again = rerun(replay, dir / "replay");
+  ASSERT_EQ(again.exit_code, 1) << again.out << again.err;
+  json replayed = read_json(dir / "replay" / "emmi-report.json");
+  EXPECT_EQ(verdicts(replayed).at(rule), "fail") << describe(verdicts(replayed));
+  EXPECT_EQ(replayed.at("dialect"), "gnumach");
+  EXPECT_EQ(replayed.at("parameters").at("pager_options"), m.options);
+
+  // Without the pager's options the same case does not fail that rule: the
+  // option was needed.
+  std::string without = replay;
+  const std::string opt = " --pager-options " + m.options;
+  without.erase(without.find(opt), opt.size());
+  CommandResult bare = rerun(without, dir / "bare");
+  json bare_report = read_json(dir / "bare" / "emmi-report.json");
+  EXPECT_NE(verdicts(bare_report).at(rule), "fail") << describe(verdicts(bare_report));
+}
+
+// ---- releasing memory by sending it with the deallocate bit ---------------------
+
+// A pager that releases the pages of every data_return by sending them out
+// of line with the deallocate bit set, instead of vm_deallocate, is as
+// correct as the reference pager: the release is the kernel's "as if by
+// vm_deallocate". The suite once kept quiet about such releases, so RT2
+// reported the returned pages as leaked.
+TEST(RealReports, ReleasingReturnedPagesByDeallocOnSendIsNoLeak) {
+  ScratchDir dir;
+  CommandResult r = run_quick(EMMI_HANDBACK_PAGER, dir.path(), {"--format", "json"});
+  json report = read_json(dir / "emmi-report.json");
+  EXPECT_EQ(r.exit_code, 0) << describe(verdicts(report)) << r.out << r.err;
+  auto v = verdicts(report);
+  EXPECT_EQ(v.at("RT2"), "pass");
+  EXPECT_EQ(v.at("V4"), "pass");
+  EXPECT_EQ(v.at("PR8"), "pass");
+  for (const json& rule : report.at("rules")) {
+    if (rule.at("id") == "RT2") {
+      EXPECT_GT(rule.value("exercised", 0u), 0u) << "no data_return";
+    }
+  }
+}
+
 }  // namespace

@@ -70,7 +70,14 @@ TEST_F(InstalledPackage, InstallsTheCliLibraryHeadersPagerSchemasAndPackage) {
                            "lib/cmake/EmmiCts/EmmiCtsConfig.cmake",
                            "lib/cmake/EmmiCts/EmmiCtsConfigVersion.cmake",
                            "lib/cmake/EmmiCts/EmmiCtsTargets.cmake",
-                           "lib/cmake/EmmiCts/EmmiCtsConformance.cmake"})
+                           "lib/cmake/EmmiCts/EmmiCtsConformance.cmake",
+                           // MIG from CMake, and for builds that are not CMake
+                           "lib/cmake/EmmiCts/EmmiMig.cmake", "lib/pkgconfig/emmi-cts.pc",
+                           "bin/emmi-mig", "include/emmi-cts/gnumach/mach/memory_object.defs",
+                           // glibc-Hurd pieces
+                           "include/emmi-cts/hurd.h", "include/emmi-cts/pthread.h",
+                           "include/emmi-cts/mach/mach_traps.h",
+                           "include/emmi-cts/mach/mach_host.h"})
     EXPECT_TRUE(fs::exists(prefix_ / file)) << file;
   // Nothing of the build tree leaks into the installed package description.
   std::string targets = read_file(prefix_ / "lib/cmake/EmmiCts/EmmiCtsTargets.cmake");
@@ -115,7 +122,7 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
                 "^" + name + "$"});
   };
   CommandResult list = run({EMMI_CTEST_COMMAND, "--test-dir", build.string(), "-N"});
-  EXPECT_TRUE(contains(list.out, "Total Tests: 5")) << list.out;
+  EXPECT_TRUE(contains(list.out, "Total Tests: 6")) << list.out;
 
   CommandResult good = ctest("example_pager_conforms");
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
@@ -161,12 +168,76 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   EXPECT_FALSE(ok.at("parameters").contains("pager_options"));
   EXPECT_GT(rule_in(o, "RD1").value("exercised", 0u), rule_in(ok, "RD1").value("exercised", 0u));
 
+  // emmi_mig() with the Hurd's options (-imacros mig-mutate.h, -prefix,
+  // -subrprefix, SERVERPREFIX, HURD_SERVER, SEQNOS): the same pager served
+  // through those stubs conforms, and its glue aborts if the intran and
+  // destructor were not run for every message.
+  CommandResult hurd = ctest("example_hurd_style_pager_conforms");
+  EXPECT_EQ(hurd.exit_code, 0) << hurd.out << hurd.err;
+  json h = json::parse(read_file(build / "emmi-example_hurd_style_pager_conforms/emmi-report.json"));
+  EXPECT_EQ(fs::path(h.at("pager").at("path").get<std::string>()).filename(),
+            "libexample_hurd_style_pager.so");
+  for (const json& rule : h.at("rules"))
+    EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable") << rule.dump();
+  std::string server = read_file(build / "hurd_mig/server/hurd_memory_objectServer.c");
+  EXPECT_TRUE(contains(server, "_pager_seqnos_memory_object_server")) << "-prefix _pager_";
+  EXPECT_TRUE(contains(server, "begin_using_pager_payload(")) << "-imacros mig-mutate.h";
+  EXPECT_TRUE(contains(server, "#include \"hurd_glue.h\"")) << "MEMORY_OBJECT_IMPORTS";
+  std::string supply = read_file(build / "hurd_mig/user/hurd_control_memory_object_data_supply.c");
+  EXPECT_TRUE(contains(supply, "__mach_msg(")) << "-subrprefix __";
+
   // CONFORMANCE: the locked standard profile, recorded as such.
   CommandResult locked = ctest("example_pager_conformance");
   EXPECT_EQ(locked.exit_code, 0) << locked.out << locked.err;
   json l = json::parse(read_file(build / "emmi-example_pager_conformance/emmi-report.json"));
   EXPECT_EQ(l.at("conformance_mode"), true);
   EXPECT_EQ(l.at("profile"), "standard");
+}
+
+// A project built with make: pkg-config finds the installed package and
+// emmi-mig generates the Hurd-style stubs (examples/consumer-make).
+TEST_F(InstalledPackage, MakefileConsumerBuildsWithPkgConfigAndEmmiMig) {
+  const std::string pc_path = (prefix_ / "lib/pkgconfig").string();
+  auto with_pc = [&](std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"/usr/bin/env", "PKG_CONFIG_PATH=" + pc_path});
+    return run(argv);
+  };
+  // The package description points into the prefix, wherever it is.
+  CommandResult cflags = with_pc({"pkg-config", "--cflags", "--libs", "emmi-cts"});
+  ASSERT_EQ(cflags.exit_code, 0) << cflags.err;
+  CommandResult mig_dir = run({(prefix_ / "bin/emmi-mig").string(), "--gnumach-include"});
+  ASSERT_EQ(mig_dir.exit_code, 0) << mig_dir.err;
+  EXPECT_EQ(fs::weakly_canonical(mig_dir.out.substr(0, mig_dir.out.find('\n'))),
+            fs::weakly_canonical(prefix_ / "include/emmi-cts/gnumach"));
+  CommandResult variable = with_pc({"pkg-config", "--variable=emmi_mig", "emmi-cts"});
+  EXPECT_EQ(fs::weakly_canonical(variable.out.substr(0, variable.out.find('\n'))),
+            fs::weakly_canonical(prefix_ / "bin/emmi-mig"));
+  EXPECT_TRUE(contains(cflags.out, "-lemmi_mig_pager")) << cflags.out;
+
+  // emmi-mig always passes -D__x86_64__: memory_object_init is 60 bytes.
+  fs::path gen = scratch_->path() / "emmi-mig-check";
+  fs::create_directories(gen);
+  CommandResult mig = run({(prefix_ / "bin/emmi-mig").string(), "-DSEQNOS", "-server",
+                           (gen / "s.c").string(), "-user", "/dev/null", "-header", "/dev/null",
+                           (prefix_ / "include/emmi-cts/gnumach/mach/memory_object.defs").string()});
+  ASSERT_EQ(mig.exit_code, 0) << mig.err;
+  EXPECT_TRUE(contains(read_file(gen / "s.c"), "msgh_size != 60")) << "64-bit wire layout";
+
+  fs::path build = scratch_->path() / "make-build";
+  fs::create_directories(build);
+  CommandResult make = with_pc({"make", "-C", build.string(), "-f",
+                                std::string(EMMI_MAKE_CONSUMER_DIR) + "/Makefile", "check"});
+  ASSERT_EQ(make.exit_code, 0) << make.out << make.err;
+  for (const char* pager : {"example_pager", "example_hurd_style_pager"}) {
+    json report = json::parse(read_file(build / (std::string("emmi-") + pager) / "emmi-report.json"));
+    EXPECT_EQ(fs::path(report.at("pager").at("path").get<std::string>()).filename(),
+              std::string("lib") + pager + ".so");
+    for (const json& rule : report.at("rules"))
+      EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable")
+          << pager << ": " << rule.dump();
+  }
+  EXPECT_TRUE(contains(read_file(build / "hurd_mig/hurd_memory_objectServer.c"),
+                       "_pager_seqnos_memory_object_server"));
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <chrono>
 #include <map>
 #include <set>
@@ -312,12 +314,29 @@ std::string os_name() {
   return fmt::format("{} {} {}", u.sysname, u.release, u.machine);
 }
 
+}  // namespace
+
+std::string shell_word(std::string_view word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_@%+=:,./-", c) != nullptr;
+  });
+  if (plain) return std::string(word);
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+namespace {
+
 reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig& cfg) {
   reports::Counterexample c;
   for (const Command& cmd : f.spec.commands) c.commands.push_back(describe(cmd));
   c.seed = f.seed;
   if (!f.reproduce.empty()) c.reproduce = "RC_PARAMS=\"reproduce=" + f.reproduce + "\"";
-  std::string pager = cfg.pager_path.empty() ? "" : " --pager " + cfg.pager_path;
+  std::string pager = cfg.pager_path.empty() ? "" : " --pager " + shell_word(cfg.pager_path);
   c.replay_command = fmt::format("{}{} --profile {} --replay {}", cfg.command_line_prefix, pager,
                                  cfg.profile.name, encode_replay_token(f.spec));
   for (const TraceStep& t : f.outcome.trace) {

@@ -2,10 +2,13 @@
 #include "emmi/engine/isolation.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,9 +61,31 @@ void write_all(int fd, const char* p, std::size_t n) {
   }
 }
 
+// Soft and hard limit alike: an unprivileged process may lower its hard
+// limits but never raise them.
 void set_limit(int resource, rlim_t value) {
   rlimit rl{value, value};
   ::setrlimit(resource, &rl);
+}
+
+// A process with CAP_SYS_RESOURCE (the suite often runs as root, CI always)
+// may raise its hard limits again, and pager code does: Hurd's libpager sets
+// RLIMIT_AS to infinity. The child gives the capability up for good: out of
+// its bounding set (when it may change that) and out of its effective,
+// permitted and inheritable sets, so the limits above stay.
+void drop_resource_capability() {
+  (void)::prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0);
+  __user_cap_header_struct head{};
+  head.version = _LINUX_CAPABILITY_VERSION_3;
+  head.pid = 0;
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+  if (::syscall(SYS_capget, &head, data) != 0) return;
+  const unsigned word = CAP_TO_INDEX(CAP_SYS_RESOURCE);
+  const std::uint32_t bit = CAP_TO_MASK(CAP_SYS_RESOURCE);
+  data[word].effective &= ~bit;
+  data[word].permitted &= ~bit;
+  data[word].inheritable &= ~bit;
+  (void)::syscall(SYS_capset, &head, data);
 }
 
 // Closes every descriptor above stderr but `keep`: the pager under test has
@@ -91,6 +116,7 @@ void close_inherited_descriptors(int keep) {
   set_limit(RLIMIT_FSIZE, limits.file_size);
   set_limit(RLIMIT_NOFILE, limits.open_files);
   set_limit(RLIMIT_CORE, 0);
+  drop_resource_capability();
   ::signal(SIGPIPE, SIG_IGN);
   // A sanitizer runtime (ASan, TSan) installs its own handlers for the fault
   // signals, prints a report and exit()s with its own code: the parent would

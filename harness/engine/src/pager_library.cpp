@@ -2,16 +2,52 @@
 #include "emmi/engine/pager_library.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 #include <fmt/format.h>
 
 #include "emmi/engine/sha256.h"
 #include "emmi/pager_abi.h"
 
 namespace emmi::engine {
+
+bool wants_executable_stack(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  Elf64_Ehdr eh{};
+  if (!in.read(reinterpret_cast<char*>(&eh), sizeof eh)) return false;
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_phentsize != sizeof(Elf64_Phdr))
+    return false;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    in.seekg(static_cast<std::streamoff>(eh.e_phoff + i * sizeof ph));
+    if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return false;
+    if (ph.p_type == PT_GNU_STACK) return (ph.p_flags & PF_X) != 0;
+  }
+  // No PT_GNU_STACK: the dynamic loader gives such an object the x86-64
+  // default, an executable stack.
+  return eh.e_machine == EM_X86_64;
+}
+
+std::string load_failure(const std::string& path, const std::string& dl_error, bool exec_stack) {
+  std::string msg =
+      fmt::format("--pager '{}': cannot load it as a shared object: {}", path, dl_error);
+  if (exec_stack)
+    msg += fmt::format(
+        "\n  '{}' asks for an executable stack (its PT_GNU_STACK segment is executable, or it "
+        "has none). GCC does that for nested functions whose address is taken (trampolines), "
+        "and glibc 2.41 and later refuse to dlopen such objects. Rebuild the pager without "
+        "them, or, if nothing needs the stack executable, link it with -Wl,-z,noexecstack "
+        "(check with: readelf -lW {} | grep GNU_STACK).",
+        path, path);
+  return msg;
+}
 
 PagerLibrary PagerLibrary::load(const std::string& path) {
   struct stat st {};
@@ -29,9 +65,10 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
   // A path without a slash would make dlopen() search the library path.
   std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
   lib.handle = ::dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!lib.handle)
-    throw InputError(fmt::format("--pager '{}': cannot load it as a shared object: {}", path,
-                                 ::dlerror()));
+  if (!lib.handle) {
+    const std::string err = ::dlerror();
+    throw InputError(load_failure(path, err, wants_executable_stack(path)));
+  }
   auto entry = reinterpret_cast<emmi_pager_entry_fn>(::dlsym(lib.handle, EMMI_PAGER_ENTRY_SYMBOL));
   if (!entry)
     throw InputError(fmt::format(

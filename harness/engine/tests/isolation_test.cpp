@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -158,4 +159,43 @@ TEST(Isolation, RecordsFromManyThreadsArriveWholeAndNoneIsLost) {
   ASSERT_EQ(out.records.size(), 2000u);
   for (const std::string& r : out.records)
     EXPECT_EQ(r.find_first_not_of(r.front()), std::string::npos) << "a record was torn: " << r;
+}
+
+// The limits are hard limits the pager cannot lift, even when the suite runs
+// as root: Hurd's libpager raises RLIMIT_AS to infinity at start-up.
+TEST(Isolation, APagerCannotRaiseItsLimits) {
+  Limits limits;
+  limits.address_space = 3ull << 30;
+  limits.open_files = 100;
+  auto out = run_isolated(
+      [](RecordWriter& w) {
+        rlimit inf{RLIM_INFINITY, RLIM_INFINITY};
+        int as = ::setrlimit(RLIMIT_AS, &inf);
+        w.write(as == 0 ? "raised" : "refused");
+        rlimit more{4096, 4096};
+        int nofile = ::setrlimit(RLIMIT_NOFILE, &more);
+        w.write(nofile == 0 ? "raised" : "refused");
+        rlimit now{};
+        ::getrlimit(RLIMIT_AS, &now);
+        w.write(std::to_string(now.rlim_cur) + " " + std::to_string(now.rlim_max));
+        ::getrlimit(RLIMIT_NOFILE, &now);
+        w.write(std::to_string(now.rlim_cur) + " " + std::to_string(now.rlim_max));
+        // Raising the soft limit up to the hard one stays allowed.
+        rlimit lower{50, 100};
+        w.write(::setrlimit(RLIMIT_NOFILE, &lower) == 0 ? "lowered" : "not lowered");
+        rlimit back{100, 100};
+        w.write(::setrlimit(RLIMIT_NOFILE, &back) == 0 ? "back" : "not back");
+        return 0;
+      },
+      limits);
+  ASSERT_EQ(out.end, ChildEnd::exited) << out.detail;
+  ASSERT_EQ(out.records.size(), 6u);
+  if (kAddressSpaceLimitEnforced) {
+    EXPECT_EQ(out.records[0], "refused");
+    EXPECT_EQ(out.records[2], std::to_string(3ull << 30) + " " + std::to_string(3ull << 30));
+  }
+  EXPECT_EQ(out.records[1], "refused");
+  EXPECT_EQ(out.records[3], "100 100");
+  EXPECT_EQ(out.records[4], "lowered");
+  EXPECT_EQ(out.records[5], "back");
 }

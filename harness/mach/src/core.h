@@ -34,7 +34,7 @@ class Core;
 
 // Kernel objects a port can stand for. Messages to them are served in the
 // sender's thread (GNU Mach's ipc_kobject_server), never queued.
-enum class KObject : std::uint8_t { none, task, host, thread, control, name };
+enum class KObject : std::uint8_t { none, task, host, thread, control, name, pset_name };
 
 // One port right carried by a message (or held by the kernel).
 struct RightRef {

@@ -16,6 +16,10 @@
 
 namespace emmi::mach::detail {
 
+void report_released(Core& core, ThreadRec* t, bool pager,
+                     const std::vector<emmi::model::RegionId>& released,
+                     emmi::model::RegionId double_free);
+
 namespace {
 
 // A message body item descriptor as GNU Mach reads it (pack(4) layout of the
@@ -171,6 +175,18 @@ void count_pager_thread(Core& core, ThreadRec* t, bool pager) {
 
 bool quiet_events() { return tl_quiet; }
 
+namespace {
+
+// An out-of-line region sent with dealloc that was not readable: if it is a
+// delivered region the pager released before, this send is its second
+// release (lock held).
+void report_redealloc(Core& core, ThreadRec* t, bool pager, std::uint64_t addr) {
+  auto rel = core.released_ool.find(static_cast<std::uintptr_t>(addr) & ~(kVmPage - 1));
+  if (rel != core.released_ool.end()) report_released(core, t, pager, {}, rel->second);
+}
+
+}  // namespace
+
 mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t option,
                            mach_msg_size_t send_size) {
   (void)option;
@@ -300,6 +316,10 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
         if (length > 0) {
           buf.bytes.reset(new (std::nothrow) std::uint8_t[buf.size]);
           if (!buf.bytes || !read_memory(static_cast<std::uintptr_t>(addr), buf.size, buf.bytes.get())) {
+            // Deallocating on send memory the pager already released
+            // (vm_deallocate, or an earlier send with dealloc) is a second
+            // release of that delivered region: V4, as for vm_deallocate.
+            if (d.dealloc) report_redealloc(core, t, pager && s == core.pager_space(), addr);
             err = MACH_SEND_INVALID_MEMORY;
             break;
           }
@@ -323,8 +343,13 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
           // "If the option is set and the out-of-line memory region is not
           // null, then the region is implicitly de-allocated from the
           // sender, as if by vm_deallocate" (mach_msg.html). Only memory the
-          // simulated kernel mapped can be taken away safely.
-          core.vm_release(s, static_cast<std::uintptr_t>(addr), buf.size, nullptr, nullptr);
+          // simulated kernel mapped can be taken away safely. As for
+          // vm_deallocate, the pager's release of delivered regions (a
+          // data_return's pages handed back in a data_supply) is reported.
+          std::vector<emmi::model::RegionId> released;
+          emmi::model::RegionId double_free = 0;
+          core.vm_release(s, static_cast<std::uintptr_t>(addr), buf.size, &released, &double_free);
+          report_released(core, t, pager && s == core.pager_space(), released, double_free);
         }
         it.ool = static_cast<std::int32_t>(m->ools.size());
         m->ools.push_back(std::move(buf));
@@ -361,6 +386,24 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
 }
 
 namespace {
+
+// Protected payloads (GNU Mach ipc_kmsg_copyout_header and _copyout_dest):
+// once the receiver has set one on the port (mach_port_set_protected_payload),
+// a message received from it carries the payload where the port's name
+// would be, and says so with MACH_MSG_TYPE_PROTECTED_PAYLOAD as its local
+// type; otherwise the receiver's name for the port and the destination type.
+mach_msg_type_name_t local_type_of(const Port* q, mach_msg_type_name_t dest_type) {
+  return q->has_payload ? MACH_MSG_TYPE_PROTECTED_PAYLOAD : dest_type;
+}
+
+void set_local_port(mach_msg_header_t* h, const Port* q) {
+  if (q->has_payload) {
+    h->msgh_protected_payload = q->payload;
+  } else {
+    h->msgh_protected_payload = 0;  // the union's upper bytes
+    h->msgh_local_port = q->receiver_name;
+  }
+}
 
 // Copy a dequeued message out into `s` and into the caller's buffer.
 void copyout(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t* out,
@@ -400,12 +443,11 @@ void copyout(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t* out,
     core.port_unref(dest.port);
   }
 
-  out->msgh_bits = MACH_MSGH_BITS(reply_rcv_type, dest_type) |
+  out->msgh_bits = MACH_MSGH_BITS(reply_rcv_type, local_type_of(q, dest_type)) |
                    (m->complex ? MACH_MSGH_BITS_COMPLEX : 0);
   out->msgh_size = static_cast<mach_msg_size_t>(size);
   out->msgh_remote_port = reply_name;
-  out->msgh_protected_payload = 0;
-  out->msgh_local_port = q->receiver_name;
+  set_local_port(out, q);
   out->msgh_seqno = seqno;
 
   for (Item& it : m->items) {
@@ -482,11 +524,10 @@ void copyout_too_large(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t
   std::memcpy(&h, m->data.data(), sizeof h);
   const mach_msg_type_name_t dest_type = m->dest.type;
   const std::size_t size = m->data.size();
-  h.msgh_bits = MACH_MSGH_BITS(0, dest_type);
+  h.msgh_bits = MACH_MSGH_BITS(0, local_type_of(q, dest_type));
   h.msgh_size = static_cast<mach_msg_size_t>(size);
   h.msgh_remote_port = MACH_PORT_NULL;
-  h.msgh_protected_payload = 0;
-  h.msgh_local_port = q->receiver_name;
+  set_local_port(&h, q);
   h.msgh_seqno = seqno;
   std::memcpy(out, &h, sizeof h);
   report_lost(core, q, s, seqno, t);

@@ -207,13 +207,22 @@ mach_port_t mach_task_self(void) {
   return core->current_space()->self_name;
 }
 
+// GNU Mach's mach_host_self trap returns a send right: every call is one
+// more user reference on the task's name for the host port (Hurd code
+// deallocates each one). The pager's references are reported as inserted
+// send rights, so the model counts them when the pager releases them.
 mach_port_t mach_host_self(void) {
   Core* core = installed_core();
   if (core == nullptr) return MACH_PORT_NULL;
-  (void)core->thread();
+  ThreadRec* t = core->thread();
+  const bool pager = core->acting_as_pager();
   Space* s = core->current_space();
   Core::Lock lk(*core);
-  if (s->host_name == MACH_PORT_NULL) {
+  Entry* held = s->host_name == MACH_PORT_NULL ? nullptr : core->lookup(s, s->host_name);
+  if (held != nullptr && (held->type & MACH_PORT_TYPE_SEND) && held->port != nullptr &&
+      held->port->kobject == KObject::host) {
+    ++held->urefs;
+  } else {
     Port* hp = core->new_port();
     hp->kobject = KObject::host;
     hp->srights = 1;
@@ -224,6 +233,16 @@ mach_port_t mach_host_self(void) {
     e.urefs = 1;
     e.port = hp;
     s->by_port[hp] = s->host_name;
+  }
+  if (pager && core->observing() && !quiet_events() && s == core->pager_space()) {
+    emmi::model::PortOperated ev;
+    ev.thread = t->id;
+    ev.op = PortOp::insert_right;
+    ev.name = s->host_name;
+    ev.right = Right::send;
+    ev.delta = 1;
+    ev.result = KERN_SUCCESS;
+    core->emit(std::move(ev));
   }
   return s->host_name;
 }
@@ -780,7 +799,7 @@ kern_return_t mach_port_extract_right(mach_port_t task, mach_port_t name,
 kern_return_t mach_port_set_protected_payload(mach_port_t task, mach_port_t name,
                                               natural_t payload) {
   return on_receive_right(task, name, [&](Port& p) -> kern_return_t {
-    // Recorded only: messages keep their local port name (see README).
+    // Messages received from the port carry it from now on (mach_msg.cpp).
     p.has_payload = true;
     p.payload = payload;
     return KERN_SUCCESS;

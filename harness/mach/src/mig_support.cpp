@@ -1,6 +1,7 @@
 // The helpers MIG-generated stubs call (<mach/mig_support.h>): one reply port
 // per thread and task, created on first use, as glibc's Hurd port does.
 #include <mach.h>
+#include <mach/mig_support.h>
 
 #include <sys/mman.h>
 
@@ -69,10 +70,12 @@ void __mig_dealloc_reply_port(mach_port_t port) { mig_dealloc_reply_port(port); 
 void __mig_put_reply_port(mach_port_t port) { mig_put_reply_port(port); }
 
 void mig_init(void*) {}
+void __mig_init(void* first) { mig_init(first); }
 
 void mig_allocate(vm_address_t* addr, vm_size_t size) {
   if (vm_allocate(mach_task_self(), addr, size, TRUE) != KERN_SUCCESS) *addr = 0;
 }
+void __mig_allocate(vm_address_t* addr, vm_size_t size) { mig_allocate(addr, size); }
 
 void mig_deallocate(vm_address_t addr, vm_size_t size) {
   (void)vm_deallocate(mach_task_self(), addr, size);
@@ -91,11 +94,26 @@ void mig_reply_setup(const mach_msg_header_t* request, mach_msg_header_t* reply)
   out->RetCode = KERN_SUCCESS;
 }
 
-char* mig_strncpy(char* dst, const char* src, long len) {
-  if (len <= 0) return dst;
-  std::strncpy(dst, src, static_cast<std::size_t>(len) - 1);
-  dst[len - 1] = '\0';
-  return dst + std::strlen(dst);
+void __mig_reply_setup(const mach_msg_header_t* request, mach_msg_header_t* reply) {
+  mig_reply_setup(request, reply);
+}
+
+// glibc's contract: at most len - 1 characters (the rest of those len - 1
+// padded with NULs), a terminator when the source was that long, and the
+// number of characters copied without the terminator.
+vm_size_t mig_strncpy(char* dst, const char* src, vm_size_t len) {
+  if (len == 0) return 0;
+  const char* end = ::stpncpy(dst, src, len - 1);
+  const vm_size_t copied = static_cast<vm_size_t>(end - dst);
+  if (copied == len - 1) dst[copied] = '\0';
+  return copied;
+}
+vm_size_t __mig_strncpy(char* dst, const char* src, vm_size_t len) {
+  return mig_strncpy(dst, src, len);
+}
+
+void* __mig_memcpy(void* dst, const void* src, vm_size_t len) {
+  return std::memcpy(dst, src, len);
 }
 
 }  // extern "C"

@@ -101,9 +101,10 @@ kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
 
 using namespace emmi::mach::detail;
 
-namespace {
+namespace emmi::mach::detail {
 
-// MemoryReleased events for releases by a pager thread (lock held).
+// MemoryReleased events for releases by a pager thread (lock held): by
+// vm_deallocate, munmap, and mach_msg's deallocate-on-send (mach_msg.cpp).
 void report_released(Core& core, ThreadRec* t, bool pager,
                      const std::vector<emmi::model::RegionId>& released,
                      emmi::model::RegionId double_free) {
@@ -118,6 +119,10 @@ void report_released(Core& core, ThreadRec* t, bool pager,
   for (emmi::model::RegionId r : released) one(r, KERN_SUCCESS);
   if (double_free != 0) one(double_free, KERN_INVALID_ADDRESS);
 }
+
+}  // namespace emmi::mach::detail
+
+namespace {
 
 // The space `task` names in the caller's space, or null.
 Space* task_space(Core& core, mach_port_t task) {

@@ -4,6 +4,9 @@
 // spec/xnu-osfmk-man/mach_msg.html unless said otherwise.
 #include <sys/mman.h>
 
+#include <mach.h>
+#include <mach/mig_support.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>

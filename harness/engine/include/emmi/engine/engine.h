@@ -42,12 +42,18 @@ struct RunConfig {
   std::optional<CaseSpec> replay;  // run exactly this case instead of searching
   std::string replay_token;
   std::string pager_options;
-  std::string command_line_prefix = "emmi-cts run";  // for replay commands in reports
+  // Replay commands in reports are this, then --pager, --profile and
+  // --replay: the caller puts here every other option that shaped the cases.
+  std::string command_line_prefix = "emmi-cts run";
   std::function<void(const Progress&)> progress;     // called from the main process
   // Stop searching as soon as one of these rules has a shrunk counterexample
   // (the mutation gate asks only whether a mutant's declared rule is caught).
   std::set<std::string> stop_on;
 };
+
+// `word` as one word of a POSIX shell command line (single-quoted when it
+// holds anything but letters, digits and _@%+=:,./-), for replay commands.
+std::string shell_word(std::string_view word);
 
 // Runs the configured search (or replay) and returns the report. Throws
 // InputError for a pager that cannot be loaded.

@@ -29,6 +29,15 @@ struct PagerLibrary {
   static PagerLibrary load(const std::string& path);
 };
 
+// Whether the ELF shared object at `path` asks for an executable stack
+// (PT_GNU_STACK with PF_X, or no PT_GNU_STACK on x86-64): GCC nested
+// functions need one, and glibc 2.41+ refuses to dlopen such objects.
+bool wants_executable_stack(const std::string& path);
+
+// The InputError text for a failed dlopen of `path`: the loader's error and,
+// when the object wants an executable stack, what that means and what to do.
+std::string load_failure(const std::string& path, const std::string& dl_error, bool exec_stack);
+
 // Where the bundled reference pager is, relative to the running executable
 // (build tree: bin/../lib; installed: bin/../lib/emmi-cts).
 std::string default_pager_path();
