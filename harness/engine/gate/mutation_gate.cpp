@@ -13,7 +13,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "emmi/engine/case_runner.h"
 #include "emmi/engine/engine.h"
+#include "emmi/engine/pager_library.h"
 
 using namespace emmi;
 
@@ -59,6 +61,15 @@ struct Row {
   bool caught = false;
   double seconds = 0;
 };
+struct Replays {
+  std::string id;
+  int identical;
+};
+std::vector<Replays>& replays() {
+  static std::vector<Replays> rows;
+  return rows;
+}
+
 std::vector<Row>& table() {
   static std::vector<Row> rows;
   return rows;
@@ -71,6 +82,45 @@ engine::RunConfig standard_run(const std::string& library, std::uint64_t seed) {
   cfg.seed = seed;
   cfg.jobs = 1;
   return cfg;
+}
+
+// The replay token of a counterexample pins the commands and the schedule:
+// rerun 100 times, the case gives the same trace, event for event, and the
+// declared rule's finding every time.
+void expect_replays_identical(const Mutant& m, const engine::RunConfig& cfg,
+                              const std::string& replay_command) {
+  auto at = replay_command.find("emmi2:");
+  ASSERT_NE(at, std::string::npos) << replay_command;
+  auto end = replay_command.find_first_of(" '\"", at);
+  auto spec = engine::decode_replay_token(replay_command.substr(at, end == std::string::npos ? end : end - at));
+  ASSERT_TRUE(spec.has_value()) << replay_command;
+  auto lib = engine::PagerLibrary::load(m.library);
+  engine::CaseOptions options;
+  options.pager_options = cfg.pager_options;
+  auto key = [](const engine::CaseOutcome& o) {
+    std::string k;
+    for (const auto& t : o.trace)
+      k += fmt::format("{}|{}|{}|{}|{}|{}|{}\n", t.index, t.from, t.to, t.label,
+                       t.seqno ? static_cast<long long>(*t.seqno) : -1LL, t.rights, t.note);
+    for (const auto& v : o.verdicts) k += fmt::format("{}:{}:{}\n", v.rule, v.liveness, v.explanation);
+    return k;
+  };
+  const engine::CaseOutcome first = engine::run_case(lib, cfg.profile, *spec, options);
+  ASSERT_FALSE(first.uncontrolled) << m.id << ": " << first.uncontrolled_reason;
+  bool declared = false;
+  for (const auto& v : first.verdicts) declared = declared || v.rule == m.rules.front();
+  if (m.verdict == "crash") declared = declared || first.end == engine::ChildEnd::crashed;
+  EXPECT_TRUE(declared) << m.id << ": the replay does not reproduce " << m.rules.front();
+  const std::string expected = key(first);
+  int identical = 1;
+  for (int i = 1; i < 100; ++i) {
+    engine::CaseOutcome again = engine::run_case(lib, cfg.profile, *spec, options);
+    if (key(again) == expected && again.schedule_digest == first.schedule_digest &&
+        again.end == first.end)
+      ++identical;
+  }
+  EXPECT_EQ(identical, 100) << m.id << ": replays with the identical trace, out of 100";
+  replays().push_back({m.id, identical});
 }
 
 class MutantGate : public testing::TestWithParam<Mutant> {};
@@ -103,6 +153,7 @@ TEST_P(MutantGate, FailsForTheRuleItDeclares) {
   EXPECT_LE(result->counterexample->commands.size(), 8u)
       << m.id << ": counterexample not shrunk enough";
   EXPECT_FALSE(result->counterexample->replay_command.empty());
+  expect_replays_identical(m, cfg, result->counterexample->replay_command);
 }
 
 std::string name_of(const testing::TestParamInfo<Mutant>& info) { return info.param.id; }
@@ -165,6 +216,10 @@ class ScoreTable : public testing::Environment {
     }
     std::printf("mutation score: %zu/%zu detected for their declared rule (%.0f%%)\n", caught,
                 table().size(), 100.0 * caught / table().size());
+    std::size_t exact = 0;
+    for (const Replays& r : replays()) exact += r.identical == 100;
+    std::printf("replays: %zu/%zu counterexamples gave the identical trace 100 times out of 100\n",
+                exact, replays().size());
   }
 };
 
