@@ -140,6 +140,32 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
     // The last failing run is the shrunk counterexample.
     last->seed = params.seed;
     last->reproduce = rc::detail::reproduceMapToString({{metadata.id, failure.reproduce}});
+    // Then the schedule: the same commands under PCT with fewer priority
+    // change points, down to none (the highest-priority thread runs until it
+    // blocks), keep the first that still breaks the rule. Each candidate is
+    // one run: the schedule decides the interleaving.
+    {
+      const std::uint32_t from = last->spec.strategy == mach::Strategy::pct
+                                     ? (last->spec.pct_depth ? last->spec.pct_depth : profile.pct_depth)
+                                     : profile.pct_depth + 1;
+      for (std::uint32_t depth = 1; depth < from; ++depth) {
+        CaseSpec fewer = last->spec;
+        fewer.strategy = mach::Strategy::pct;
+        fewer.pct_depth = static_cast<std::uint8_t>(depth);
+        CaseOutcome o = run_case(lib, profile, fewer, options);
+        ++r.cases;
+        r.commands += o.commands_done;
+        if (o.uncontrolled || o.preemptions >= last->outcome.preemptions) continue;
+        bool same = false;
+        for (const Finding& f : findings_of(o)) same = same || f.rule == last->finding.rule;
+        if (!same) continue;
+        for (Finding& f : findings_of(o))
+          if (f.rule == last->finding.rule) last->finding = std::move(f);
+        last->spec = fewer;
+        last->outcome = std::move(o);
+        break;
+      }
+    }
     // Every rule the shrunk case breaks gets it as its counterexample, the
     // rule the search was shrinking for first.
     known.insert(last->finding.rule);
@@ -171,6 +197,8 @@ nlohmann::json to_json(const CaseOutcome& o) {
   j["commands_done"] = o.commands_done;
   j["in_flight"] = o.in_flight;
   j["setup_error"] = o.setup_error;
+  j["schedule"] = {o.uncontrolled, o.uncontrolled_reason, o.scheduling_points, o.preemptions,
+                   o.schedule_digest};
   for (auto& v : o.verdicts)
     j["verdicts"].push_back({v.rule, static_cast<int>(v.party), v.explanation, v.event_index, v.liveness});
   for (auto& t : o.trace)
@@ -185,6 +213,14 @@ CaseOutcome outcome_from_json(const nlohmann::json& j) {
   o.commands_done = j.at("commands_done");
   o.in_flight = j.at("in_flight");
   o.setup_error = j.at("setup_error");
+  if (j.contains("schedule")) {
+    const auto& sc = j["schedule"];
+    o.uncontrolled = sc[0];
+    o.uncontrolled_reason = sc[1];
+    o.scheduling_points = sc[2];
+    o.preemptions = sc[3];
+    o.schedule_digest = sc[4];
+  }
   if (j.contains("verdicts"))
     for (auto& v : j["verdicts"])
       o.verdicts.push_back({v[0], static_cast<model::Party>(v[1].get<int>()), v[2], v[3], v[4]});
@@ -442,9 +478,15 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       rr.verdict = found.finding.verdict;
       rr.message = found.detected_after_cases == 0
                        ? found.finding.message
-                       : fmt::format("{} [found after {} cases, {:.2f} s; shrunk to {} commands]",
+                       : fmt::format("{} [found after {} cases, {:.2f} s; shrunk to {} commands, "
+                                     "{} with {} preemptions{}]",
                                      found.finding.message, found.detected_after_cases,
-                                     found.detected_after_s, found.spec.commands.size());
+                                     found.detected_after_s, found.spec.commands.size(),
+                                     found.spec.strategy == mach::Strategy::pct
+                                         ? fmt::format("pct depth {}", found.spec.pct_depth)
+                                         : std::string("random walk"),
+                                     found.outcome.preemptions,
+                                     found.outcome.uncontrolled ? "; ran uncontrolled: " + found.outcome.uncontrolled_reason : "");
       rr.counterexample = counterexample_of(*f->second, cfg);
       if (rr.exercised == 0) rr.exercised = 1;
     } else if (!rule.applies_to(dialect)) {
