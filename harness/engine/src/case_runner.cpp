@@ -575,9 +575,9 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     out.write(fmt::format("C\t{}", i));
   }
   if (progressing) recorder.finish(options, spec.schedule_seed, sched.threads());
-  out.write(fmt::format("Q\t{}\t{}\t{}\t{:x}\t{}", sched.uncontrolled() ? 1 : 0,
+  out.write(fmt::format("Q\t{}\t{}\t{}\t{:x}\t{}\t{}", sched.uncontrolled() ? 1 : 0,
                         sched.scheduling_points(), sched.preemptions(), sched.decision_digest(),
-                        field(sched.uncontrolled_reason())));
+                        field(sched.uncontrolled_reason()), sched.choice_points()));
   out.write("D");
   return 0;
 }
@@ -662,6 +662,7 @@ CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const Ca
           o.preemptions = std::stoull(std::string(f[3]));
           o.schedule_digest = std::stoull(std::string(f[4]), nullptr, 16);
           o.uncontrolled_reason = f[5];
+          if (f.size() >= 7) o.choice_points = std::stoull(std::string(f[6]));
         }
         break;
       case 'C': o.commands_done = std::stoull(std::string(f[1])) + 1; break;

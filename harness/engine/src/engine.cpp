@@ -198,7 +198,7 @@ nlohmann::json to_json(const CaseOutcome& o) {
   j["in_flight"] = o.in_flight;
   j["setup_error"] = o.setup_error;
   j["schedule"] = {o.uncontrolled, o.uncontrolled_reason, o.scheduling_points, o.preemptions,
-                   o.schedule_digest};
+                   o.schedule_digest, o.choice_points};
   for (auto& v : o.verdicts)
     j["verdicts"].push_back({v.rule, static_cast<int>(v.party), v.explanation, v.event_index, v.liveness});
   for (auto& t : o.trace)
@@ -220,6 +220,7 @@ CaseOutcome outcome_from_json(const nlohmann::json& j) {
     o.scheduling_points = sc[2];
     o.preemptions = sc[3];
     o.schedule_digest = sc[4];
+    if (sc.size() > 5) o.choice_points = sc[5];
   }
   if (j.contains("verdicts"))
     for (auto& v : j["verdicts"])

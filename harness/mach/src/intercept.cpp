@@ -472,6 +472,15 @@ void virtual_sleep(Scheduler* s, SThread* me, std::uint64_t deadline) {
   }
 }
 
+// A relative sleep of `ns`; none at all is a yield.
+void virtual_sleep_for(SThread* me, std::int64_t ns) {
+  Scheduler* s = Scheduler::active();
+  if (ns <= 0)
+    s->yield(me);
+  else
+    virtual_sleep(s, me, sd::deadline_after(s, ns));
+}
+
 }  // namespace
 
 int nanosleep(const struct timespec* req, struct timespec* rem) {
@@ -481,13 +490,7 @@ int nanosleep(const struct timespec* req, struct timespec* rem) {
     errno = EINVAL;
     return -1;
   }
-  Scheduler* s = Scheduler::active();
-  const std::int64_t ns = sd::ns_of(*req);
-  if (ns == 0) {
-    s->yield(me);
-  } else {
-    virtual_sleep(s, me, sd::deadline_after(s, ns));
-  }
+  virtual_sleep_for(me, sd::ns_of(*req));
   if (rem != nullptr) *rem = timespec{};
   return 0;
 }
@@ -511,39 +514,30 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, stru
 int usleep(useconds_t usec) {
   SThread* me = Scheduler::intercepting();
   if (me == nullptr) return sd::real().usleep(usec);
-  Scheduler* s = Scheduler::active();
-  if (usec == 0) {
-    s->yield(me);
-  } else {
-    virtual_sleep(s, me, sd::deadline_after(s, std::int64_t(usec) * 1000));
-  }
+  virtual_sleep_for(me, std::int64_t(usec) * 1000);
   return 0;
 }
 
 unsigned sleep(unsigned seconds) {
   SThread* me = Scheduler::intercepting();
   if (me == nullptr) return sd::real().sleep(seconds);
-  Scheduler* s = Scheduler::active();
-  if (seconds == 0) {
-    s->yield(me);
-  } else {
-    virtual_sleep(s, me, sd::deadline_after(s, std::int64_t(seconds) * sd::kNs));
-  }
+  virtual_sleep_for(me, std::int64_t(seconds) * sd::kNs);
   return 0;
 }
 
 // --- Clocks ---------------------------------------------------------------------------------
 
+// A clock read is no scheduling point and never waits (sanitizers read the
+// clock inside their allocator's lock): the thread's virtual time is read
+// as it stands.
 int clock_gettime(clockid_t clock, struct timespec* tp) {
-  SThread* me = Scheduler::intercepting();
-  if (me == nullptr || !sd::virtual_clock(clock)) return sd::real().clock_gettime(clock, tp);
+  if (Scheduler::clock_reader() == nullptr || !sd::virtual_clock(clock)) return sd::real().clock_gettime(clock, tp);
   *tp = sd::ts_of(sd::virtual_time(Scheduler::active(), clock));
   return 0;
 }
 
 int gettimeofday(struct timeval* tv, void* tz) {
-  SThread* me = Scheduler::intercepting();
-  if (me == nullptr) return sd::real().gettimeofday(tv, tz);
+  if (Scheduler::clock_reader() == nullptr) return sd::real().gettimeofday(tv, tz);
   const std::int64_t ns = sd::virtual_time(Scheduler::active(), CLOCK_REALTIME);
   tv->tv_sec = static_cast<time_t>(ns / sd::kNs);
   tv->tv_usec = static_cast<suseconds_t>((ns % sd::kNs) / 1000);
@@ -551,8 +545,7 @@ int gettimeofday(struct timeval* tv, void* tz) {
 }
 
 time_t time(time_t* out) {
-  SThread* me = Scheduler::intercepting();
-  if (me == nullptr) return sd::real().time(out);
+  if (Scheduler::clock_reader() == nullptr) return sd::real().time(out);
   const time_t t = static_cast<time_t>(sd::virtual_time(Scheduler::active(), CLOCK_REALTIME) / sd::kNs);
   if (out != nullptr) *out = t;
   return t;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -29,17 +31,47 @@ std::uint64_t splitmix(std::uint64_t& state) {
 }
 
 std::int64_t real_clock_ns(clockid_t clock) {
-  // The vDSO through syscall-free libc: not intercepted (we are internal).
+  // The C library's clock, past this library's interposer.
   timespec ts{};
-  ::clock_gettime(clock, &ts);
+  real().clock_gettime(clock, &ts);
   return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 }  // namespace
 
+// The state and CPU time of one of this process's threads, from procfs.
+TaskSample sample_task(pid_t tid) {
+  TaskSample out;
+  if (tid <= 0) return out;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", static_cast<int>(tid));
+  std::FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return out;
+  char buf[1024];
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // "tid (comm) S ppid ... utime stime": comm may hold spaces; it ends at
+  // the last ')'.
+  const char* close = std::strrchr(buf, ')');
+  if (close == nullptr || close[1] == '\0') return out;
+  char state = close[2];
+  unsigned long long utime = 0, stime = 0;
+  // After the state: fields 4 .. 13, then utime (14) and stime (15).
+  if (std::sscanf(close + 3, "%*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+    return out;
+  out.ok = true;
+  out.sleeping = state == 'S' || state == 'D';
+  out.cpu_ticks = utime + stime;
+  out.ticks_per_s = static_cast<std::uint64_t>(sysconf(_SC_CLK_TCK));
+  return out;
+}
+
 Scheduler::Scheduler(const ScheduleOptions& options, std::uint32_t command_lane)
     : options_(options), rng_(options.seed ^ 0x5eed5c4edull) {
   Internal in;
+  // start() runs before the first settle: it gets a horizon of its own.
+  horizon_end_ = static_cast<std::uint64_t>(options_.timer_horizon.count()) * 1'000'000;
   realtime_base_ = real_clock_ns(CLOCK_REALTIME);
   monotonic_base_ = real_clock_ns(CLOCK_MONOTONIC);
   if (options_.strategy == Strategy::pct && options_.pct_depth > 1) {
@@ -193,9 +225,11 @@ void Scheduler::make_runnable(SThread* t) {
 
 void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
   std::uint64_t seen = points_;
+  TaskSample watch{};
+  bool slept_before = false;
   while (!me->go) {
     if (free_ && me->state == SThread::State::blocked && me->timed) {
-      const std::uint64_t v = vnow_locked();
+      const std::uint64_t v = now_ns();
       const auto real = std::chrono::steady_clock::now() +
                         std::chrono::nanoseconds(me->deadline > v ? me->deadline - v : 0);
       if (me->cv.wait_until(lk, real) == std::cv_status::timeout && !me->go &&
@@ -211,22 +245,54 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
       me->cv.wait(lk);
       continue;
     }
-    // The command thread watches over the token: a thread that holds it
-    // longer than run_free_after without reaching a scheduling point is
-    // let run free (an atomics spin loop, a raw futex, a blocking system
-    // call the scheduler does not know).
+    // The command thread watches over the token. A thread that holds it
+    // and reaches no scheduling point is let run free when it is seen to
+    // spin (it used at least half the window's CPU time: an atomics spin
+    // loop) or to sleep in the kernel for two windows in a row (a raw
+    // futex, a pipe, a system call the scheduler does not know). A thread
+    // that merely waits for a CPU on a loaded machine keeps the token.
     if (me->cv.wait_for(lk, options_.run_free_after) == std::cv_status::timeout && !me->go) {
-      if (points_ == seen) {
-        std::string who;
-        for (SThread& t : threads_)
-          if (t.state == SThread::State::running && &t != me)
-            who = t.lane ? fmt::format("t{}", t.lane) : fmt::format("pager thread #{}", t.index);
-        go_free(fmt::format("{} ran {} ms without reaching a scheduling point",
-                            who.empty() ? "a pager thread" : who, options_.run_free_after.count()));
-        if (me->state != SThread::State::blocked || me->wait != Wait::quiescence) continue;
-        return;  // settle() goes on waiting in free mode
+      if (points_ != seen) {
+        seen = points_;
+        watch = {};
+        slept_before = false;
+        continue;
       }
-      seen = points_;
+      SThread* holder = nullptr;
+      for (SThread& t : threads_)
+        if (t.state == SThread::State::running && &t != me) holder = &t;
+      const pid_t tid = holder != nullptr ? holder->tid.load(std::memory_order_relaxed) : 0;
+      const TaskSample now = sample_task(tid);
+      std::string why;
+      const std::string who = holder == nullptr ? std::string("a pager thread")
+                              : holder->lane   ? fmt::format("t{}", holder->lane)
+                                               : fmt::format("pager thread #{}", holder->index);
+      if (!now.ok) {
+        why = fmt::format("{} holds the turn and cannot be observed", who);
+      } else if (watch.ok && watch.tid == tid) {
+        // CPU time since the thread was first seen holding the turn without
+        // progress: a spinning thread piles it up however loaded the
+        // machine is; a thread starved of CPU does not.
+        const std::uint64_t window_ticks = std::max<std::uint64_t>(
+            1, static_cast<std::uint64_t>(options_.run_free_after.count()) * now.ticks_per_s / 1000);
+        if (now.cpu_ticks - watch.cpu_ticks >= window_ticks)
+          why = fmt::format("{} ran {} ms of CPU time without reaching a scheduling point", who,
+                            (now.cpu_ticks - watch.cpu_ticks) * 1000 / now.ticks_per_s);
+        else if (now.sleeping && slept_before)
+          why = fmt::format("{} slept in the kernel for {} ms outside every call the scheduler "
+                            "intercepts", who, 2 * options_.run_free_after.count());
+      }
+      if (why.empty()) {
+        if (!watch.ok || watch.tid != tid) {
+          watch = now;
+          watch.tid = tid;
+        }
+        slept_before = now.ok && now.sleeping;
+        continue;
+      }
+      go_free(why);
+      if (me->state != SThread::State::blocked || me->wait != Wait::quiescence) continue;
+      return;  // settle() goes on waiting in free mode
     }
   }
   me->go = false;
@@ -235,8 +301,16 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
 void Scheduler::decide(SThread* me, Lock& lk) {
   ++points_;
   if (free_) return;
+  // PCT's steps are the choice points: where some other thread could run
+  // instead. Points where the running thread is alone do not use up the
+  // change points (k stays the number of real decisions).
+  bool alone = true;
+  for (SThread& t : threads_)
+    if (&t != me && t.state == SThread::State::runnable) alone = false;
+  if (alone) return;
+  ++choices_;
   for (std::size_t i = 0; i < change_points_.size(); ++i)
-    if (change_points_[i] == points_) me->priority = std::int64_t(i + 1);
+    if (change_points_[i] == choices_) me->priority = std::int64_t(i + 1);
   me->state = SThread::State::runnable;
   SThread* next = choose();
   digest_ = splitmix(digest_) ^ (next ? next->index : 0xffff) ^ (points_ << 20);
@@ -342,14 +416,19 @@ BlockResult Scheduler::block_locked(SThread* me, Lock& lk) {
 }
 
 bool Scheduler::idle(Lock&) {
-  // A timer that falls due within the horizon fires first.
+  // A timer that falls due within the horizon fires first. While the
+  // command thread itself waits in pager code (start() waiting for its
+  // threads), the horizon does not apply: nothing else could end the wait.
   SThread* timer = nullptr;
   for (SThread& t : threads_)
     if (t.state == SThread::State::blocked && t.timed && !t.command &&
         (timer == nullptr || t.deadline < timer->deadline))
       timer = &t;
-  if (timer != nullptr && timer->deadline <= horizon_end_ && firings_ < options_.max_timer_firings) {
-    vnow_ = std::max(vnow_, timer->deadline);
+  const bool command_in_pager_code =
+      command_->state == SThread::State::blocked && command_->wait != Wait::quiescence;
+  if (timer != nullptr && (timer->deadline <= horizon_end_ || command_in_pager_code) &&
+      firings_ < options_.max_timer_firings) {
+    vnow_.store(std::max(vnow_.load(), timer->deadline));
     ++firings_;
     timer->timed_out = true;
     make_runnable(timer);
@@ -358,7 +437,7 @@ bool Scheduler::idle(Lock&) {
   if (command_->state == SThread::State::blocked) {
     if (command_->timed && command_->wait != Wait::quiescence) {
       // The command thread's own timed wait in pager code.
-      vnow_ = std::max(vnow_, command_->deadline);
+      vnow_.store(std::max(vnow_.load(), command_->deadline));
       command_->timed_out = true;
     }
     if (command_->wait == Wait::quiescence || command_->timed) {
@@ -470,17 +549,10 @@ bool Scheduler::barrier_arrive(SThread* me, const void* b) {
 // ---------------------------------------------------------------------------
 // Virtual time
 
-std::uint64_t Scheduler::vnow_locked() const {
-  if (!free_) return vnow_;
-  return free_virtual_base_ + static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                             std::chrono::steady_clock::now() - free_real_base_)
-                                                             .count());
-}
-
-std::uint64_t Scheduler::now_ns() {
-  Internal in;
-  Lock lk(mu_);
-  return vnow_locked();
+std::uint64_t Scheduler::now_ns() const {
+  if (!free_.load(std::memory_order_acquire)) return vnow_.load(std::memory_order_relaxed);
+  const std::int64_t since = real_clock_ns(CLOCK_MONOTONIC) - free_real_base_ns_.load(std::memory_order_relaxed);
+  return free_virtual_base_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(since > 0 ? since : 0);
 }
 
 std::int64_t Scheduler::clock_base_ns(int clock) const {
@@ -499,8 +571,8 @@ bool Scheduler::all_pager_blocked() const {
 void Scheduler::go_free(const std::string& why) {
   if (free_) return;
   free_reason_ = why;
-  free_virtual_base_ = vnow_;
-  free_real_base_ = std::chrono::steady_clock::now();
+  free_virtual_base_.store(vnow_.load());
+  free_real_base_ns_.store(real_clock_ns(CLOCK_MONOTONIC));
   free_ = true;
   for (SThread& t : threads_) {
     if (t.state == SThread::State::runnable) {
@@ -515,7 +587,7 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
   Internal in;
   Lock lk(mu_);
   SThread* me = command_;
-  horizon_end_ = vnow_ + static_cast<std::uint64_t>(options_.timer_horizon.count()) * 1'000'000;
+  horizon_end_ = vnow_.load() + static_cast<std::uint64_t>(options_.timer_horizon.count()) * 1'000'000;
   firings_ = 0;
   me->state = SThread::State::blocked;
   me->wait = Wait::quiescence;
@@ -668,9 +740,13 @@ std::vector<std::string> Scheduler::cycles() {
     std::string text = "deadlock:";
     for (const SThread* t : cycle) {
       reported.push_back(t);
-      std::string held;
+      // Sorted: the same words in every run, whatever the addresses.
+      std::vector<std::string> names;
       for (auto& [m, o] : owners_)
-        if (o.first == t) held += (held.empty() ? "" : ", ") + describe_object(Wait::mutex, m);
+        if (o.first == t) names.push_back(describe_object(Wait::mutex, m));
+      std::sort(names.begin(), names.end());
+      std::string held;
+      for (const std::string& n : names) held += (held.empty() ? "" : ", ") + n;
       text += fmt::format(" {}{} {};", lane_name(*t), held.empty() ? "" : " holds " + held + " and",
                           state_of(*t));
     }
@@ -680,31 +756,19 @@ std::vector<std::string> Scheduler::cycles() {
   return out;
 }
 
-std::string Scheduler::free_reason() {
+template <typename T>
+T Scheduler::read(const T& field) {
   Internal in;
   Lock lk(mu_);
-  return free_reason_;
+  return field;
 }
-std::uint64_t Scheduler::points() {
-  Internal in;
-  Lock lk(mu_);
-  return points_;
-}
-std::uint64_t Scheduler::preemptions() {
-  Internal in;
-  Lock lk(mu_);
-  return preemptions_;
-}
-std::uint64_t Scheduler::digest() {
-  Internal in;
-  Lock lk(mu_);
-  return digest_;
-}
-std::vector<ControlledScheduling::Switch> Scheduler::switches() {
-  Internal in;
-  Lock lk(mu_);
-  return switches_;
-}
+
+std::string Scheduler::free_reason() { return read(free_reason_); }
+std::uint64_t Scheduler::points() { return read(points_); }
+std::uint64_t Scheduler::choices() { return read(choices_); }
+std::uint64_t Scheduler::preemptions() { return read(preemptions_); }
+std::uint64_t Scheduler::digest() { return read(digest_); }
+std::vector<ControlledScheduling::Switch> Scheduler::switches() { return read(switches_); }
 
 }  // namespace emmi::mach::detail::sched
 
@@ -727,7 +791,8 @@ namespace {
 // Pager threads may still touch their record after the case let them go
 // (a thread stop() never joined): schedulers are retired, never freed.
 std::mutex g_retired_mutex;
-std::vector<Scheduler*> g_retired;
+// Never destroyed: the retired schedulers stay reachable to the end.
+std::vector<Scheduler*>* const g_retired = new std::vector<Scheduler*>();
 Scheduler* g_current = nullptr;
 }  // namespace
 
@@ -740,7 +805,7 @@ ControlledScheduling::~ControlledScheduling() {
   g_current->retire();
   detail::sched::Internal in;
   std::lock_guard g(g_retired_mutex);
-  g_retired.push_back(g_current);
+  g_retired->push_back(g_current);
   g_current = nullptr;
 }
 
@@ -760,6 +825,7 @@ std::vector<std::string> ControlledScheduling::deadlock_cycles() const { return 
 bool ControlledScheduling::uncontrolled() const { return g_current->free_running(); }
 std::string ControlledScheduling::uncontrolled_reason() const { return g_current->free_reason(); }
 std::uint64_t ControlledScheduling::scheduling_points() const { return g_current->points(); }
+std::uint64_t ControlledScheduling::choice_points() const { return g_current->choices(); }
 std::uint64_t ControlledScheduling::preemptions() const { return g_current->preemptions(); }
 std::uint64_t ControlledScheduling::virtual_now_ns() const { return g_current->now_ns(); }
 std::uint64_t ControlledScheduling::decision_digest() const { return g_current->digest(); }

@@ -77,8 +77,18 @@ struct SThread {
   std::int64_t priority = 0;        // PCT
   pthread_t handle{};
   bool has_handle = false;
+  std::atomic<pid_t> tid{0};        // the kernel's id, for the watchdog
   std::condition_variable cv;
 };
+
+struct TaskSample {
+  bool ok = false;
+  bool sleeping = false;          // in the kernel (S or D)
+  std::uint64_t cpu_ticks = 0;    // user + system
+  std::uint64_t ticks_per_s = 100;
+  pid_t tid = 0;
+};
+TaskSample sample_task(pid_t tid);
 
 class Scheduler {
  public:
@@ -100,6 +110,14 @@ class Scheduler {
     if (!s->entered) a->enter(s);
     return s;
   }
+  // The record of a thread the clocks lie to (virtual time), without
+  // waiting for a turn: a clock read is no scheduling point.
+  static SThread* clock_reader() {
+    SThread* s = tl_self;
+    Scheduler* a = g_active.load(std::memory_order_acquire);
+    if (tl_internal != 0 || s == nullptr || a == nullptr || s->owner != a || !s->pager_code) return nullptr;
+    return s;
+  }
   // The record if intercepted calls of this thread are scheduling points.
   static SThread* intercepting() {
     if (tl_internal != 0 || tl_self == nullptr) return nullptr;
@@ -107,7 +125,10 @@ class Scheduler {
     return (s != nullptr && s->pager_code) ? s : nullptr;
   }
   // Set by the thread's start routine: the record it enters with.
-  static void adopt(SThread* t) { tl_self = t; }
+  static void adopt(SThread* t) {
+    tl_self = t;
+    t->tid.store(gettid(), std::memory_order_relaxed);
+  }
 
   // --- Threads ---------------------------------------------------------------
   SThread* add_thread(std::uint32_t lane);          // a pager thread being created
@@ -148,7 +169,7 @@ class Scheduler {
   bool barrier_arrive(SThread* me, const void* b);  // true: the serial thread
 
   // --- Virtual time ----------------------------------------------------------------
-  std::uint64_t now_ns();  // virtual ns since the scheduler began
+  std::uint64_t now_ns() const;  // virtual ns since the scheduler began; never waits
   // CLOCK_REALTIME / CLOCK_MONOTONIC as seen by controlled threads.
   std::int64_t clock_base_ns(int clock) const;
 
@@ -167,6 +188,7 @@ class Scheduler {
   bool free_running() const { return free_.load(std::memory_order_relaxed); }
   std::string free_reason();
   std::uint64_t points();
+  std::uint64_t choices();
   std::uint64_t preemptions();
   std::uint64_t digest();
   std::vector<ControlledScheduling::Switch> switches();
@@ -175,6 +197,8 @@ class Scheduler {
 
  private:
   using Lock = std::unique_lock<std::mutex>;
+  template <typename T>
+  T read(const T& field);  // a copy, under the lock
   std::uint64_t next_random();
   void decide(SThread* me, Lock& lk);            // me stays runnable
   BlockResult block_locked(SThread* me, Lock& lk);
@@ -186,7 +210,6 @@ class Scheduler {
   void go_free(const std::string& why);
   bool all_pager_blocked() const;
   std::string state_of(const SThread& t);
-  std::uint64_t vnow_locked() const;
 
   static std::atomic<Scheduler*> g_active;
   static thread_local SThread* tl_self;
@@ -198,18 +221,21 @@ class Scheduler {
   SThread* command_ = nullptr;
   std::uint64_t rng_;
   std::uint64_t points_ = 0;
+  std::uint64_t choices_ = 0;  // points where another thread could have run
   std::uint64_t preemptions_ = 0;
   std::uint64_t digest_ = 0;
   std::uint64_t block_seq_ = 0;
   std::vector<std::uint64_t> change_points_;
   std::int64_t yield_floor_ = 0;
-  std::uint64_t vnow_ = 0;
+  // Read without the lock by the clocks (a sanitizer's allocator reads the
+  // clock while holding its own lock: the clock must never wait).
+  std::atomic<std::uint64_t> vnow_{0};
   std::uint64_t horizon_end_ = 0;
   std::uint32_t firings_ = 0;
   std::atomic<bool> free_{false};
   std::string free_reason_;
-  std::chrono::steady_clock::time_point free_real_base_;
-  std::uint64_t free_virtual_base_ = 0;
+  std::atomic<std::int64_t> free_real_base_ns_{0};   // steady clock when the case went free
+  std::atomic<std::uint64_t> free_virtual_base_{0};
   std::int64_t realtime_base_ = 0, monotonic_base_ = 0;
   std::unordered_map<const void*, std::pair<SThread*, std::uint32_t>> owners_;
   struct Barrier {

@@ -58,7 +58,8 @@ class Hurd : public ::testing::Test {
     std::memcpy(&got, &buf, sizeof got);
     auto deq = recorder.of<emmi::model::Dequeued>();
     EXPECT_FALSE(deq.empty());
-    return {got.data, deq.empty() ? 0 : deq.back().region};
+    const vm_address_t address = got.data;  // a copy: the field of the packed message is unaligned
+    return {address, deq.empty() ? 0 : deq.back().region};
   }
 
   std::vector<emmi::model::MemoryReleased> releases() const {

@@ -102,6 +102,7 @@ struct DispatchRun {
   std::vector<int> handled;
   std::uint64_t digest = 0;
   bool uncontrolled = false;
+  std::string why;
 };
 
 DispatchRun run_dispatch(std::uint64_t seed, Strategy strategy, int workers, int messages) {
@@ -139,6 +140,7 @@ DispatchRun run_dispatch(std::uint64_t seed, Strategy strategy, int workers, int
   }
   out.digest = sched.decision_digest();
   out.uncontrolled = sched.uncontrolled();
+  out.why = sched.uncontrolled_reason();
   return out;
 }
 
@@ -150,7 +152,7 @@ TEST(ControlledScheduling, CondvarWorkerIsQuiescentOnlyWhenItsWorkIsDone) {
       std::sort(sorted.begin(), sorted.end());
       EXPECT_EQ(sorted, (std::vector<int>{1000, 1001, 1002, 1003, 1004}))
           << "seed " << seed << " " << to_string(strategy);
-      EXPECT_FALSE(r.uncontrolled);
+      EXPECT_FALSE(r.uncontrolled) << r.why;
     }
   }
 }
@@ -470,6 +472,51 @@ TEST(ControlledSchedulingDeathTest, StopJoiningABlockedThreadStallsAndIsReported
         pthread_join(w, nullptr);
       },
       ::testing::ExitedWithCode(7), "stalled: .*joins t[0-9]+");
+}
+
+}  // namespace
+
+namespace {
+
+// start() waiting for a thread that sleeps first (a pager that waits for its
+// server threads to be ready): timers fire while the suite's call into the
+// pager waits, before any settle.
+struct Ready {
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+  bool ready = false;
+};
+
+void* sleeps_then_ready(void* p) {
+  auto* r = static_cast<Ready*>(p);
+  sleep(120);  // beyond any horizon
+  pthread_mutex_lock(&r->lock);
+  r->ready = true;
+  pthread_cond_signal(&r->changed);
+  pthread_mutex_unlock(&r->lock);
+  return nullptr;
+}
+
+TEST(ControlledScheduling, StartWaitingForASleepingThreadIsNoStall) {
+  Kernel kernel;
+  ControlledScheduling sched(kernel, options(5));
+  sched.on_stall([](const std::string& why) {
+    ADD_FAILURE() << "stalled: " << why;
+    std::_Exit(1);
+  });
+  Ready r;
+  pthread_t t;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    t = spawn(sleeps_then_ready, &r);
+    pthread_mutex_lock(&r.lock);
+    while (!r.ready) pthread_cond_wait(&r.changed, &r.lock);
+    pthread_mutex_unlock(&r.lock);
+    EXPECT_EQ(pthread_join(t, nullptr), 0);
+  }
+  EXPECT_TRUE(r.ready);
+  EXPECT_GE(sched.virtual_now_ns(), 120'000'000'000ull);
 }
 
 }  // namespace

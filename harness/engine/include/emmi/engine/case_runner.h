@@ -55,6 +55,7 @@ struct CaseOutcome {
   bool uncontrolled = false;
   std::string uncontrolled_reason;
   std::uint64_t scheduling_points = 0;
+  std::uint64_t choice_points = 0;  // where another thread could have run
   std::uint64_t preemptions = 0;
   std::uint64_t schedule_digest = 0;
 

@@ -36,14 +36,15 @@ struct Profile {
   std::uint32_t pager_threads = 3;    // server threads the pager is asked to run
   // Controlled scheduling (harness/mach/include/emmi/mach/scheduler.h): PCT
   // with bug depth `pct_depth`, its step estimate k taken as
-  // pct_steps_per_command scheduling points per command.
+  // pct_steps_per_command choice points per command (measured: 2 for the
+  // reference pager, 2.4 for the worker pool, 5 for thread-per-request).
   // Which strategy schedules a case: PCT, a random walk, or both, case by
   // case (a portfolio: PCT finds bugs of small depth among many steps, the
   // random walk ones that need a switch at one particular point).
   enum class Schedules : std::uint8_t { portfolio, pct, random_walk };
   Schedules schedules = Schedules::portfolio;
   std::uint32_t pct_depth = 3;
-  std::uint64_t pct_steps_per_command = 60;
+  std::uint64_t pct_steps_per_command = 4;
   std::chrono::milliseconds timer_horizon{60000};  // virtual time per settle
   std::chrono::milliseconds run_free_after{1000};  // wall clock without a scheduling point
   // Only for a case that ran uncontrolled: how long to wait for every pager

@@ -40,7 +40,7 @@ struct ScheduleOptions {
   Strategy strategy = Strategy::pct;
   std::uint64_t seed = 0;
   std::uint32_t pct_depth = 3;      // d
-  std::uint64_t pct_steps = 2000;   // k, the estimated scheduling points of a case
+  std::uint64_t pct_steps = 2000;   // k, the estimated choice points of a case
   // Timers (timed waits, sleeps, receive timeouts) that fall due within this
   // much virtual time after a settle began fire while the pager is
   // otherwise idle; later ones do not keep it from being quiescent.
@@ -105,6 +105,7 @@ class ControlledScheduling {
   bool uncontrolled() const;           // some thread was let run free
   std::string uncontrolled_reason() const;
   std::uint64_t scheduling_points() const;
+  std::uint64_t choice_points() const;  // where another thread could have run (PCT's steps)
   std::uint64_t preemptions() const;   // switches away from a thread that could go on
   std::uint64_t virtual_now_ns() const;
   // A fingerprint of every decision made so far (equal runs, equal values).
