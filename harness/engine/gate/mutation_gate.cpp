@@ -25,6 +25,8 @@ struct Mutant {
   std::string id, library, options, verdict;
   std::vector<std::string> rules;
 };
+// gtest names the parameter of a failing test by this, not by its bytes.
+void PrintTo(const Mutant& m, std::ostream* os) { *os << m.id; }
 
 std::vector<Mutant> zoo() {
   std::ifstream in(EMMI_MUTANTS_MANIFEST);
@@ -43,6 +45,7 @@ std::vector<Mutant> zoo() {
 struct Conforming {
   std::string id, library, options;
 };
+void PrintTo(const Conforming& c, std::ostream* os) { *os << c.id; }
 
 std::vector<Conforming> conforming_pagers() {
   std::ifstream in(EMMI_MUTANTS_MANIFEST);
