@@ -579,6 +579,10 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
                         sched.scheduling_points(), sched.preemptions(), sched.decision_digest(),
                         field(sched.uncontrolled_reason()), sched.choice_points()));
   out.write("D");
+  // Pager threads outlive the case (parked, or running if it went
+  // uncontrolled): nothing they do may reach the recorder from here on.
+  kernel.set_observer(nullptr);
+  recorder.set_scheduler(nullptr);
   return 0;
 }
 
