@@ -19,7 +19,6 @@ namespace emmi::mach::detail::sched {
 
 thread_local int tl_internal = 0;
 std::atomic<Scheduler*> Scheduler::g_active{nullptr};
-thread_local SThread* Scheduler::tl_self = nullptr;
 
 namespace {
 

@@ -124,8 +124,10 @@ class Scheduler {
     SThread* s = self();
     return (s != nullptr && s->pager_code) ? s : nullptr;
   }
-  // Set by the thread's start routine: the record it enters with.
-  static void adopt(SThread* t) {
+  // Set by the thread's start routine: the record it enters with. Under
+  // ThreadSanitizer that routine runs before the sanitizer knows the
+  // thread, so this must be inlined into it, uninstrumented.
+  __attribute__((always_inline)) static inline void adopt(SThread* t) {
     tl_self = t;
     t->tid.store(gettid(), std::memory_order_relaxed);
   }
@@ -212,7 +214,9 @@ class Scheduler {
   std::string state_of(const SThread& t);
 
   static std::atomic<Scheduler*> g_active;
-  static thread_local SThread* tl_self;
+  // constinit: read straight from TLS, with no wrapper function (the start
+  // routine may not call instrumented code).
+  static inline constinit thread_local SThread* tl_self = nullptr;
   friend class emmi::mach::ControlledScheduling;
 
   ScheduleOptions options_;
