@@ -143,6 +143,16 @@ ObjectId KernelDriver::adopt(mach_port_t pager_name, mach_msg_type_name_t dispos
   if (disposition != MACH_MSG_TYPE_MAKE_SEND && disposition != MACH_MSG_TYPE_COPY_SEND &&
       disposition != MACH_MSG_TYPE_MOVE_SEND)
     return 0;
+  {
+    // A proxy (memory_object_create_proxy) is no memory object of the
+    // pager's: the kernels would map the real object through it with its
+    // maximum protection, which the kernel driver does not model. Refused
+    // before anything is taken, so a MOVE_SEND leaves the pager's right.
+    Core::Lock lk(d.core);
+    detail::Entry* e = d.core.lookup(d.core.pager_space(), pager_name);
+    if (e != nullptr && e->port != nullptr && e->port->kobject == detail::KObject::pager_proxy)
+      return 0;
+  }
   mach_port_t held = MACH_PORT_NULL;
   mach_msg_type_name_t type = 0;
   {
