@@ -222,6 +222,23 @@ void Step::operator()(const ObjectOffered& e) {
   }
   obj.port = e.port;
   obj.offered = true;
+  // What the kernels' send right cost the pager's ledger. MAKE_SEND makes a
+  // new right from the receive right: nothing leaves. COPY_SEND and
+  // MOVE_SEND need a send right under the name (the simulated kernel took
+  // it, so the pager held one); MOVE_SEND takes one user reference away, so
+  // a later release of it by the pager is judged as a release of a right it
+  // no longer holds.
+  if (e.disposition == Disposition::make_send) return;
+  if (r.send == 0) {
+    report(rule::V3, Party::suite,
+           cat("object ", dec(e.object), " offered with ", to_string(e.disposition), " on ",
+               hex(e.port), ", but the model saw the pager hold no send right under that name"));
+    return;
+  }
+  if (e.disposition == Disposition::move_send) {
+    --r.send;
+    r.moved_away = true;
+  }
 }
 
 // --- kernel -> pager ----------------------------------------------------------
@@ -1157,8 +1174,13 @@ void Step::operator()(const PortOperated& e) {
       if (rec != nullptr && rec->send > 0) { --rec->send; predicted = 1; }
       else if (rec != nullptr && rec->dead > 0) { --rec->dead; predicted = 1; }
       else if (rec != nullptr && rec->send_once > 0) { --rec->send_once; predicted = 1; }
-      else if (rec != nullptr && rec->receive) predicted = 0;  // KERN_INVALID_RIGHT
-      else {
+      else if (rec != nullptr && rec->receive) {
+        predicted = 0;  // KERN_INVALID_RIGHT
+        if (rec->moved_away)
+          double_release(cat("the pager holds only the receive right; it gave its send right to "
+                             "the kernels with MOVE_SEND when it offered object ",
+                             dec(rec->owner)));
+      } else {
         double_release("the pager holds no user reference to release");
         predicted = 0;
       }
@@ -1169,8 +1191,13 @@ void Step::operator()(const PortOperated& e) {
       auto adjust = [&](std::uint32_t& count, std::string_view kind) {
         if (d < 0 && static_cast<std::int64_t>(count) < -d) {
           // Mach fails the whole operation; the count stays as it was.
+          const bool gave = rec->moved_away && kind == "send";
           double_release(cat("releases ", dec(static_cast<std::uint64_t>(-d)), " ", kind,
-                             " reference(s) but holds ", dec(count)));
+                             " reference(s) but holds ", dec(count),
+                             gave ? cat("; it gave its send right to the kernels with MOVE_SEND "
+                                        "when it offered object ",
+                                        dec(rec->owner))
+                                  : std::string()));
           predicted = 0;
         } else if (d > 0 && count == 0) {
           predicted = 0;

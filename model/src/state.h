@@ -101,6 +101,11 @@ struct PortRec {
   // A control or name right that a failed init carried (mach_msg_server
   // released it), or the same port under the name terminate later gave it.
   bool init_failed = false;
+  // An object port the pager offered with MOVE_SEND: its send right went to
+  // the kernels, so a later release of a send reference it no longer holds
+  // under the name is a double release (V3) even where only the receive
+  // right is left (GNU Mach answers KERN_INVALID_RIGHT).
+  bool moved_away = false;
   Seqno next = 0;
   std::uint32_t head = 0;          // queue[head..] are still queued
   std::vector<Queued> queue;

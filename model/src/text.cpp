@@ -106,6 +106,15 @@ std::string_view to_string(ControlCall c) {
   return "?";
 }
 
+std::string_view to_string(Disposition d) {
+  switch (d) {
+    case Disposition::make_send: return "MAKE_SEND";
+    case Disposition::copy_send: return "COPY_SEND";
+    case Disposition::move_send: return "MOVE_SEND";
+  }
+  return "?";
+}
+
 std::string_view to_string(PortOp op) {
   switch (op) {
     case PortOp::deallocate: return "mach_port_deallocate";
@@ -163,7 +172,8 @@ std::string describe_one(const KernelAttached& e) {
   return cat("kernel ", dec(e.kernel), " attached, page size ", hex(e.page_size));
 }
 std::string describe_one(const ObjectOffered& e) {
-  return cat("object ", dec(e.object), " offered on port ", hex(e.port));
+  return cat("object ", dec(e.object), " offered on port ", hex(e.port), " (",
+             to_string(e.disposition), ")");
 }
 std::string describe_one(const KernelSent& e) {
   std::string out = cat("kernel ", dec(e.kernel), " sends ", to_string(e.kind), " to ",

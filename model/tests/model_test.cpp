@@ -184,7 +184,10 @@ rc::Gen<Event> arbitrary_event() {
       rc::gen::construct<Event>(rc::gen::construct<KernelAttached>(
           rc::gen::inRange<KernelId>(0, 3), rc::gen::elementOf(std::vector<Size>{0, 0x1000, 0x1800, 0x4000}))),
       rc::gen::construct<Event>(
-          rc::gen::construct<ObjectOffered>(rc::gen::inRange<ObjectId>(0, 3), name)),
+          rc::gen::construct<ObjectOffered>(
+              rc::gen::inRange<ObjectId>(0, 3), name,
+              rc::gen::element(Disposition::make_send, Disposition::copy_send,
+                               Disposition::move_send))),
       rc::gen::construct<Event>(rc::gen::exec([=] {
         KernelSent m{*rc::gen::element(MessageKind::init, MessageKind::terminate,
                                        MessageKind::data_request, MessageKind::data_unlock,

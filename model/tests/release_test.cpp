@@ -126,5 +126,71 @@ TEST(Release, PR8_Conforming_OutOfLineMemoryReleased) {
   EXPECT_TRUE(Conforms(s));
 }
 
+// --- Dispositions of the offered objects (emmi_pager_object.disposition) -------
+
+// One object of 64 KiB, kernel 0 with 4 KiB pages, offered with `d` after the
+// pager made `sends` send rights under its name.
+Scenario offered_world(Disposition d, std::uint32_t sends) {
+  Scenario s(WorldConfig{1, 0x10000});
+  s.attach(0, 0x1000).offer_with(0, d, sends);
+  return s;
+}
+
+TEST(Release, V3_Violated_ReleaseOfASendRightGivenAwayWithMoveSend) {
+  // start() made one send right and gave it to the kernels: the name keeps
+  // only the receive right, so deallocating it releases a right the pager no
+  // longer holds (GNU Mach answers KERN_INVALID_RIGHT).
+  Scenario s = offered_world(Disposition::move_send, 1);
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_EQ(s.urefs(s.port(0), Right::send), 0u);
+  s.deallocate(1, s.port(0));
+  EXPECT_TRUE(Violates(s, "V3", Party::pager));
+  EXPECT_FALSE(s.has_party(Party::suite)) << s.summary();
+}
+
+TEST(Release, V3_Violated_ModRefsOfASendRightGivenAwayWithMoveSend) {
+  Scenario s = offered_world(Disposition::move_send, 1);
+  s.mod_refs(1, s.port(0), Right::send, -1);
+  EXPECT_TRUE(Violates(s, "V3", Party::pager));
+  EXPECT_FALSE(s.has_party(Party::suite)) << s.summary();
+}
+
+TEST(Release, V3_Conforming_MoveSendOfOneOfTwoReferences) {
+  // Two user references, one moved: the pager may release the other once.
+  Scenario s = offered_world(Disposition::move_send, 2);
+  s.deallocate(1, s.port(0));
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_EQ(s.urefs(s.port(0), Right::send), 0u);
+  s.deallocate(1, s.port(0));
+  EXPECT_TRUE(Violates(s, "V3", Party::pager));
+}
+
+TEST(Release, V3_Conforming_CopySendKeepsThePagersRight) {
+  Scenario s = offered_world(Disposition::copy_send, 1);
+  EXPECT_EQ(s.urefs(s.port(0), Right::send), 1u);
+  s.deallocate(1, s.port(0));
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_EQ(s.urefs(s.port(0), Right::send), 0u);
+  EXPECT_EQ(s.urefs(s.port(0), Right::receive), 1u);
+}
+
+TEST(Release, V3_Conforming_MakeSendTakesNothing) {
+  Scenario s = offered_world(Disposition::make_send, 0);
+  // Deallocating the receive right's name is a harmless error, as before.
+  s.deallocate(1, s.port(0));
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_EQ(s.urefs(s.port(0), Right::receive), 1u);
+}
+
+TEST(Release, V3_Conforming_SuiteBlamedWhenACopiedOrMovedRightWasNeverSeen) {
+  // The simulated kernel could only copy or move a send right the pager
+  // held; a ledger without one is the suite's error, never the pager's.
+  for (Disposition d : {Disposition::copy_send, Disposition::move_send}) {
+    Scenario s = offered_world(d, 0);
+    EXPECT_TRUE(Violates(s, "V3", Party::suite)) << to_string(d);
+    EXPECT_FALSE(s.has_party(Party::pager)) << s.summary();
+  }
+}
+
 }  // namespace
 }  // namespace emmi::model::testing

@@ -35,10 +35,19 @@ class Scenario {
     return apply(KernelAttached{k, page_size});
   }
   Scenario& offer(ObjectId o) { return offer(o, kObjectPortBase + o); }
-  Scenario& offer(ObjectId o, PortName port) {
+  Scenario& offer(ObjectId o, PortName port, Disposition d = Disposition::make_send) {
     ports_[o] = port;
     seqnos_[port] = 0;
-    return apply(ObjectOffered{o, port});
+    return apply(ObjectOffered{o, port, d});
+  }
+  // The pager's start(): allocate the object's receive right, make `sends`
+  // send rights under its name (mach_port_insert_right), offer it with `d`.
+  Scenario& offer_with(ObjectId o, Disposition d, std::uint32_t sends, ThreadId t = 99) {
+    const PortName port = kObjectPortBase + o;
+    allocate(t, port);
+    for (std::uint32_t i = 0; i < sends; ++i)
+      apply(PortOperated{t, PortOp::insert_right, port, Right::send, 1});
+    return offer(o, port, d);
   }
 
   // --- the kernel (what a conforming GNU Mach kernel sends) --------------------

@@ -502,6 +502,11 @@ void Core::destroy_right(RightRef& r) {
 
 void Core::release_send(Port* p) {
   if (p->srights > 0) --p->srights;
+  if (p->srights == 0 && p->kobject == KObject::pager_proxy) {
+    release_proxy(p);
+    port_unref(p);
+    return;
+  }
   // The no-senders notification is generated the moment the last send right
   // goes (GNU Mach ipc_port_release_send).
   if (p->srights == 0 && p->active && p->nsrequest != nullptr) {
@@ -510,6 +515,14 @@ void Core::release_send(Port* p) {
     notify_no_senders(so, p->mscount);
   }
   port_unref(p);
+}
+
+void Core::release_proxy(Port* p) {
+  std::unique_ptr<ProxyRec> rec = std::move(p->proxy);
+  p->kobject = KObject::none;
+  p->active = false;
+  if (rec != nullptr && rec->object != nullptr) release_send(rec->object);
+  port_unref(p);  // the kernel's own reference (ipc_port_alloc_kernel)
 }
 
 void Core::release_send_once(Port* p) {

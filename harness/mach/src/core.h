@@ -34,7 +34,17 @@ class Core;
 
 // Kernel objects a port can stand for. Messages to them are served in the
 // sender's thread (GNU Mach's ipc_kobject_server), never queued.
-enum class KObject : std::uint8_t { none, task, host, thread, control, name, pset_name };
+enum class KObject : std::uint8_t { none, task, host, thread, control, name, pset_name, pager_proxy };
+
+// What a proxy memory object port stands for (memory_object_create_proxy):
+// a send right to the real memory object, held by the kernel for the
+// proxy's lifetime, and the limits a mapping through the proxy gets.
+struct ProxyRec {
+  Port* object = nullptr;  // one send right (srights and a reference)
+  vm_prot_t max_protection = 0;
+  vm_offset_t start = 0;
+  vm_size_t len = 0;
+};
 
 // One port right carried by a message (or held by the kernel).
 struct RightRef {
@@ -76,6 +86,7 @@ struct Port {
   std::uint64_t kcookie = 0;     // KObject::control/name: the control plane's key
   bool has_payload = false;
   unsigned long payload = 0;
+  std::unique_ptr<ProxyRec> proxy;  // KObject::pager_proxy
 };
 
 struct PortSet {
@@ -248,6 +259,9 @@ class Core : public std::enable_shared_from_this<Core> {
   mach_port_name_t copyout_right(Space* s, RightRef& r);
   void destroy_right(RightRef& r);
   void release_send(Port* p);
+  // A proxy memory object lost its last send right: GNU Mach's no-senders
+  // handler frees it and releases its send right to the real object.
+  void release_proxy(Port* p);
   void release_send_once(Port* p);
   void destroy_receive(Port* p);  // the receive right is gone (port dies unless pdrequest)
   void destroy_pset(PortSet* s);

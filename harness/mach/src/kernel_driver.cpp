@@ -143,6 +143,16 @@ ObjectId KernelDriver::adopt(mach_port_t pager_name, mach_msg_type_name_t dispos
   if (disposition != MACH_MSG_TYPE_MAKE_SEND && disposition != MACH_MSG_TYPE_COPY_SEND &&
       disposition != MACH_MSG_TYPE_MOVE_SEND)
     return 0;
+  {
+    // A proxy (memory_object_create_proxy) is no memory object of the
+    // pager's: the kernels would map the real object through it with its
+    // maximum protection, which the kernel driver does not model. Refused
+    // before anything is taken, so a MOVE_SEND leaves the pager's right.
+    Core::Lock lk(d.core);
+    detail::Entry* e = d.core.lookup(d.core.pager_space(), pager_name);
+    if (e != nullptr && e->port != nullptr && e->port->kobject == detail::KObject::pager_proxy)
+      return 0;
+  }
   mach_port_t held = MACH_PORT_NULL;
   mach_msg_type_name_t type = 0;
   {
@@ -162,7 +172,15 @@ ObjectId KernelDriver::adopt(mach_port_t pager_name, mach_msg_type_name_t dispos
   o.pager_port = (p != nullptr && p->receiver == d.core.pager_space()) ? p->receiver_name
                                                                        : pager_name;
   d.objects.push_back(o);
-  if (d.core.observing()) d.core.emit(emmi::model::ObjectOffered{o.id, o.pager_port});
+  // The model accounts what the kernels' right cost the pager: nothing for
+  // MAKE_SEND, nothing it loses for COPY_SEND, one user reference for
+  // MOVE_SEND (mach_port_extract_right from the driver's task is no pager
+  // port operation, so the disposition travels with the offer).
+  using emmi::model::Disposition;
+  const Disposition how = disposition == MACH_MSG_TYPE_MOVE_SEND   ? Disposition::move_send
+                          : disposition == MACH_MSG_TYPE_COPY_SEND ? Disposition::copy_send
+                                                                   : Disposition::make_send;
+  if (d.core.observing()) d.core.emit(emmi::model::ObjectOffered{o.id, o.pager_port, how});
   return o.id;
 }
 

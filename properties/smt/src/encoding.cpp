@@ -236,7 +236,10 @@ z3::expr Encoding::initial(const State& s) const {
   for (unsigned n = 0; n < b.names; ++n) {
     const bool object_port = n < b.objects;
     c.push_back(object_port ? s(F::recv, n) : !s(F::recv, n));
-    c.push_back(is(s(F::snd, n), 0));
+    // An object port's send references are whatever start() left the pager
+    // after the kernels took theirs (ObjectOffered's disposition: MAKE_SEND
+    // takes none, COPY_SEND keeps them, MOVE_SEND takes one), so any count.
+    if (!object_port) c.push_back(is(s(F::snd, n), 0));
     c.push_back(is(s(F::dead, n), 0));
     c.push_back(is(s(F::ctr, n), 0));
     c.push_back(is(s(F::kctr, n), 0));

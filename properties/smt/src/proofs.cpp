@@ -301,8 +301,10 @@ ProofResult prove_urefs_never_negative(const ProofOptions& options) {
       return z3::ule(z3::zext(s(F::snd, n), 1) + z3::zext(s(F::dead, n), 1), t.bv(kUrefsMax, w));
     });
   });
-  ind.auxiliary("object ports carry no send references in the pager task", [&](const State& s) {
-    return all(c, b.objects, [&](unsigned n) { return t.is(s(F::snd, n), 0) && t.is(s(F::dead, n), 0); });
+  // Send references under an object port's name are whatever start() left
+  // (ObjectOffered's disposition); no event of the vocabulary changes them.
+  ind.auxiliary("object ports carry no dead-name references in the pager task", [&](const State& s) {
+    return all(c, b.objects, [&](unsigned n) { return t.is(s(F::dead, n), 0); });
   });
 
   ind.obligation("no release of a reference the pager does not hold: no V1/V3 verdict",

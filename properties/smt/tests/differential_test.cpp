@@ -36,6 +36,9 @@ constexpr m::Size kPage = 4096;
 
 m::PortName name_of(unsigned slot) { return 0x100 + slot; }
 m::ThreadId thread_of(unsigned t) { return 1 + t; }
+// The suite thread that calls the pager's start() (not a pager thread the
+// encoding knows).
+constexpr m::ThreadId kStartThread = 99;
 
 m::MessageKind model_kind(Msg k) {
   switch (k) {
@@ -77,7 +80,20 @@ class World {
   explicit World(Evaluator& eval)
       : eval_(eval), model_(m::WorldConfig{kBounds.objects, kBounds.pages * kPage}), state_(initial_state(eval.layout())) {
     for (m::KernelId k = 0; k < kBounds.kernels; ++k) expect_quiet(model_.apply(m::KernelAttached{k, kPage}));
-    for (m::ObjectId o = 0; o < kBounds.objects; ++o) expect_quiet(model_.apply(m::ObjectOffered{o, name_of(o)}));
+    // start(): each object's receive right, the send references the pager
+    // made under its name, and the disposition the kernels took theirs with
+    // (MAKE_SEND takes nothing, COPY_SEND needs and keeps a reference,
+    // MOVE_SEND takes one). The encoding starts from what is left.
+    for (m::ObjectId o = 0; o < kBounds.objects; ++o) {
+      const auto d = *rc::gen::element(m::Disposition::make_send, m::Disposition::copy_send,
+                                       m::Disposition::move_send);
+      const std::uint32_t sends = *rc::gen::inRange<std::uint32_t>(d == m::Disposition::make_send ? 0 : 1, 3);
+      expect_quiet(model_.apply(m::PortOperated{kStartThread, m::PortOp::allocate, name_of(o), m::Right::receive, 1}));
+      for (std::uint32_t i = 0; i < sends; ++i)
+        expect_quiet(model_.apply(m::PortOperated{kStartThread, m::PortOp::insert_right, name_of(o), m::Right::send, 1}));
+      expect_quiet(model_.apply(m::ObjectOffered{o, name_of(o), d}));
+      state_[eval.layout().at(F::snd, o)] = sends - (d == m::Disposition::move_send ? 1 : 0);
+    }
     queues_.resize(kBounds.names);
   }
 

@@ -41,11 +41,22 @@ struct KernelAttached {
   Size page_size;
 };
 
+// How the kernels took their send right to an offered object, as if the
+// pager had put the name in a message with that disposition (the entry ABI's
+// emmi_pager_object.disposition): MAKE_SEND makes a new send right from the
+// receive right, so nothing leaves the pager's task; COPY_SEND copies a send
+// right the pager holds and keeps; MOVE_SEND takes one user reference of the
+// pager's send right away from it.
+enum class Disposition : std::uint8_t { make_send, copy_send, move_send };
+
+std::string_view to_string(Disposition d);
+
 // The pager made memory object `object` and handed the kernels a send right
 // to it; `port` is the receive right's name in the pager task.
 struct ObjectOffered {
   ObjectId object;
   PortName port;
+  Disposition disposition = Disposition::make_send;
 };
 
 // --- Kernel -> pager ----------------------------------------------------------

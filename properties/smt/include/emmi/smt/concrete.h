@@ -44,7 +44,9 @@ std::string describe(const Layout& l, const ConcreteState& s, const ConcreteStat
 ConcreteState read_state(const z3::model& m, const State& s);
 ConcreteEvent read_event(const z3::model& m, const Event& e);
 
-// The initial state of Encoding::initial, as values.
+// An initial state of Encoding::initial, as values: the objects offered
+// with MAKE_SEND of receive rights that have no send references. The caller
+// may set an object port's F::snd to what another disposition leaves.
 ConcreteState initial_state(const Layout& l);
 
 // Evaluates Encoding::step on concrete values. The step formula is built

@@ -190,7 +190,9 @@ class Encoding {
   Event fresh_event(const std::string& prefix) const;
 
   // The world after set-up: every kernel attached, every object offered
-  // (the pager holds each object's receive right, counter 0), nothing sent.
+  // (the pager holds each object's receive right, counter 0, and any number
+  // of send references under its name: what start() made, less the one a
+  // MOVE_SEND offer gave away), nothing sent.
   z3::expr initial(const State& s) const;
 
   // Post-state and verdicts of `e` in `pre`. Total: defined for any values.
