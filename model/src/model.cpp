@@ -1,5 +1,5 @@
 // The reference model's transitions and checks. Every check names its rule
-// through the constants of rule_table.h; SEMANTICS.md states in prose what
+// through the constants of the rule table (emmi/model/rules.h); SEMANTICS.md states in prose what
 // each handler below does, and the SMT encoding in properties/smt mirrors it.
 #include "emmi/model/model.h"
 
@@ -8,17 +8,43 @@
 #include <span>
 
 #include "emmi/model/rules.h"
-#include "rule_table.h"
 #include "state.h"
 #include "text.h"
 
 namespace emmi::model {
 
 std::span<const std::string_view> checked_rules() {
-#define EMMI_MODEL_RULE_ENTRY(id, what) rule::id,
+#define EMMI_MODEL_RULE_ENTRY(id, binds, what) rule::id,
   static constexpr std::array kRules{EMMI_MODEL_RULES(EMMI_MODEL_RULE_ENTRY)};
 #undef EMMI_MODEL_RULE_ENTRY
   return kRules;
+}
+
+std::span<const RuleInfo> rule_table() {
+#define EMMI_MODEL_RULE_INFO(id, binds, what) RuleInfo{rule::id, Binds::binds, what},
+  static constexpr std::array kTable{EMMI_MODEL_RULES(EMMI_MODEL_RULE_INFO)};
+#undef EMMI_MODEL_RULE_INFO
+  return kTable;
+}
+
+const RuleInfo* find_rule(std::string_view id) {
+  for (const RuleInfo& r : rule_table())
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+bool binds_pager(std::string_view id) {
+  const RuleInfo* r = find_rule(id);
+  return r != nullptr && r->binds != Binds::kernel;
+}
+
+std::string_view to_string(Binds b) {
+  switch (b) {
+    case Binds::pager: return "pager";
+    case Binds::kernel: return "kernel";
+    case Binds::both: return "both";
+  }
+  return "?";
 }
 
 namespace detail {
