@@ -174,21 +174,31 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   } catch (const reports::ReportError& e) {
     throw InputError(e.what());
   }
-  auto counts = reports::count_verdicts(report);
+  // The headline counts the pager's rules; the suite's self-checks (rules
+  // binding the kernel) are summed up apart.
+  auto counts = reports::count_verdicts(report, reports::Party::pager);
+  auto checks = reports::count_verdicts(report, reports::Party::kernel);
   auto outcome = reports::run_outcome(report);
   // The rarer verdicts are named only when some rule has them.
   std::string rarer;
   for (auto v : {reports::Verdict::resource_exhausted, reports::Verdict::unresolved, reports::Verdict::waived})
     if (counts[v] > 0) rarer += fmt::format(", {} {}", counts[v], v.name());
-  out << fmt::format("{}: {} ({} rules: {} pass, {} fail, {} timeout, {} crash{}, {} not applicable; "
+  if (auto advisory = reports::count_advisory(report); advisory > 0)
+    rarer += fmt::format(" ({} of the fails advisory: not MUST)", advisory);
+  out << fmt::format("{}: {} ({} pager rules: {} pass, {} fail, {} timeout, {} crash{}, {} not "
+                     "applicable; self-checks of the suite's kernel: {} held, {} broken; "
                      "{} cases in {:.1f} s)\n",
-                     report.pager.name, reports::outcome_label(outcome), report.rules.size(),
+                     report.pager.name, reports::outcome_label(outcome), counts.total(),
                      counts[reports::Verdict::pass], counts[reports::Verdict::fail],
                      counts[reports::Verdict::timeout], counts[reports::Verdict::crash], rarer,
-                     counts[reports::Verdict::not_applicable], report.cases_run, report.duration_s);
+                     counts[reports::Verdict::not_applicable], checks[reports::Verdict::pass],
+                     checks[reports::Verdict::unresolved], report.cases_run, report.duration_s);
   for (const auto& r : report.rules) {
     if (!r.verdict.is_failure()) continue;
-    out << fmt::format("  {:<4} {:<18} {}\n", r.id, r.verdict.name(), r.message);
+    std::string_view note = r.party == reports::Party::kernel ? "  [suite self-check]"
+                            : reports::is_advisory(r)         ? "  [advisory]"
+                                                              : "";
+    out << fmt::format("  {:<4} {:<18} {}{}\n", r.id, r.verdict.name(), r.message, note);
     if (r.counterexample && !r.counterexample->replay_command.empty())
       out << fmt::format("       replay: {}\n", r.counterexample->replay_command);
   }

@@ -1,5 +1,5 @@
 // The reference model's transitions and checks. Every check names its rule
-// through the constants of rule_table.h; SEMANTICS.md states in prose what
+// through the constants of the rule table (emmi/model/rules.h); SEMANTICS.md states in prose what
 // each handler below does, and the SMT encoding in properties/smt mirrors it.
 #include "emmi/model/model.h"
 
@@ -8,17 +8,43 @@
 #include <span>
 
 #include "emmi/model/rules.h"
-#include "rule_table.h"
 #include "state.h"
 #include "text.h"
 
 namespace emmi::model {
 
 std::span<const std::string_view> checked_rules() {
-#define EMMI_MODEL_RULE_ENTRY(id, what) rule::id,
+#define EMMI_MODEL_RULE_ENTRY(id, binds, what) rule::id,
   static constexpr std::array kRules{EMMI_MODEL_RULES(EMMI_MODEL_RULE_ENTRY)};
 #undef EMMI_MODEL_RULE_ENTRY
   return kRules;
+}
+
+std::span<const RuleInfo> rule_table() {
+#define EMMI_MODEL_RULE_INFO(id, binds, what) RuleInfo{rule::id, Binds::binds, what},
+  static constexpr std::array kTable{EMMI_MODEL_RULES(EMMI_MODEL_RULE_INFO)};
+#undef EMMI_MODEL_RULE_INFO
+  return kTable;
+}
+
+const RuleInfo* find_rule(std::string_view id) {
+  for (const RuleInfo& r : rule_table())
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+bool binds_pager(std::string_view id) {
+  const RuleInfo* r = find_rule(id);
+  return r != nullptr && r->binds != Binds::kernel;
+}
+
+std::string_view to_string(Binds b) {
+  switch (b) {
+    case Binds::pager: return "pager";
+    case Binds::kernel: return "kernel";
+    case Binds::both: return "both";
+  }
+  return "?";
 }
 
 namespace detail {
@@ -67,7 +93,7 @@ std::string_view verb_text(Verb v) {
 
 class Step {
  public:
-  Step(State& s, std::vector<Verdict>& out) : s_(s), out_(out) {}
+  Step(State& s, Judgement& out) : s_(s), out_(out.verdicts), checked_(out.checked) {}
 
   void operator()(const KernelAttached& e);
   void operator()(const ObjectOffered& e);
@@ -80,7 +106,13 @@ class Step {
 
  private:
   void report(std::string_view rule, Party party, std::string explanation) {
+    if (party != Party::suite) check(rule);  // a broken rule was checked
     out_.push_back(Verdict{rule, party, std::move(explanation), s_.events});
+  }
+  // The check of `rule` ran on this event (Judgement::checked).
+  void check(std::string_view rule) {
+    if (std::find(checked_.begin(), checked_.end(), rule) == checked_.end())
+      checked_.push_back(rule);
   }
 
   std::string kernel_text(std::uint32_t kidx) const { return dec(s_.kernels[kidx].id); }
@@ -149,6 +181,7 @@ class Step {
 
   State& s_;
   std::vector<Verdict>& out_;
+  std::vector<std::string_view>& checked_;
 };
 
 std::string Step::port_text(PortName n) const {
@@ -280,6 +313,7 @@ void Step::operator()(const KernelSent& e) {
                ": ", kidx == kNoIndex ? "that kernel never attached" : "no such object"));
     return;
   }
+  check(rule::IN7);
   if (dest == nullptr || !dest->receive) {
     // IN7: the kernel sends on its send right to the object port; it cannot
     // address a port the pager no longer has.
@@ -311,6 +345,7 @@ void Step::operator()(const KernelSent& e) {
     case MessageKind::init:
       // IN1: one init per (object, kernel) until terminate; GNU Mach queues a
       // re-init behind the terminate (gnumach-kernel.md, 3a).
+      check(rule::IN1);
       if (p.life == Lifecycle::initialised || p.life == Lifecycle::ready)
         report(rule::IN1, Party::kernel,
                cat("kernel ", dec(e.kernel), " sent a second init for ", pair_text(p),
@@ -324,6 +359,8 @@ void Step::operator()(const KernelSent& e) {
       break;
 
     case MessageKind::terminate:
+      check(rule::IN1);
+      check(rule::TM8);
       if (p.life == Lifecycle::uninitialised) {
         report(rule::IN1, Party::kernel,
                cat("kernel ", dec(e.kernel), " sent terminate for ", pair_text(p),
@@ -345,6 +382,8 @@ void Step::operator()(const KernelSent& e) {
       break;
 
     default: {  // data_request, data_unlock, data_return
+      check(rule::IN1);
+      check(rule::TM8);
       if (p.life == Lifecycle::uninitialised) {
         report(rule::IN1, Party::kernel,
                cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for ", pair_text(p),
@@ -358,6 +397,14 @@ void Step::operator()(const KernelSent& e) {
                    " after terminate"));
         inc = kNoIndex;
         break;
+      }
+      check(rule::PS1);
+      if (s_.kernels.size() > 1) check(rule::PS2);
+      if (e.kind != MessageKind::data_return) {
+        check(rule::RD1);
+        check(rule::DR1);
+      } else {
+        check(rule::RT1);
       }
       if (e.kind != MessageKind::data_return && p.life == Lifecycle::initialised)
         report(rule::RD1, Party::kernel,
@@ -476,6 +523,8 @@ bool Step::names_collide(PortName n, std::uint32_t inc_index) const {
 void Step::check_init_rights(const Dequeued& e, std::uint32_t inc_index) {
   Incarnation& inc = s_.incarnations[inc_index];
   const Pair& p = s_.pairs[inc.pair];
+  check(rule::IN4);
+  check(rule::IN3);
   for (const CarriedRight& c : e.rights)
     if (c.right == Right::receive)
       report(rule::IN4, Party::kernel,
@@ -490,6 +539,8 @@ void Step::check_init_rights(const Dequeued& e, std::uint32_t inc_index) {
   }
   PortName control = e.rights[0].name;
   PortName name = e.rights[1].name;
+  check(rule::IN8);
+  check(rule::MK1);
   if (control == name || names_collide(control, inc_index))
     report(rule::IN8, Party::kernel,
            cat("init seqno ", dec(e.seqno), " of ", pair_text(p), " gave control ", hex(control),
@@ -542,6 +593,9 @@ void Step::operator()(const Dequeued& e) {
       r.queue.clear();
       r.head = 0;
     }
+    check(rule::SQ6);
+    check(r.role == Role::object ? rule::SQ1 : rule::SQ2);
+    if (r.fresh && r.next == 0) check(rule::SQ5);
     if (e.seqno != r.next) {
       std::string_view rl = r.role == Role::object ? rule::SQ1 : rule::SQ2;
       std::string why;
@@ -609,6 +663,7 @@ void Step::operator()(const Dequeued& e) {
                   same_port(inc.control, e.rights[0].name) && same_port(inc.name, e.rights[1].name);
         if (ok && e.rights[0].name != inc.control) rebind(inc_index, inc.control, e.rights[0].name, Role::control);
         if (ok && e.rights[1].name != inc.name) rebind(inc_index, inc.name, e.rights[1].name, Role::name);
+        check(rule::TM3);
         if (!ok)
           report(rule::TM3, Party::kernel,
                  cat("terminate seqno ", dec(e.seqno), " of ", pair_text(p),
@@ -626,6 +681,7 @@ void Step::operator()(const Dequeued& e) {
                         same_port(inc.control, e.rights[0].name);
         if (ok && e.rights[0].name != inc.control)
           rebind(inc_index, inc.control, e.rights[0].name, Role::control);
+        if (inc.init_dequeued && inc.control != kNullPort) check(rule::MK2);
         if (inc.init_dequeued && inc.control != kNullPort && !ok)
           report(rule::MK2, Party::kernel,
                  cat(to_string(m.kind), " seqno ", dec(e.seqno), " from kernel ",
@@ -703,6 +759,11 @@ void Step::rebind(std::uint32_t inc_index, PortName before, PortName now, Role r
 
 void Step::finish(Current& c, KernReturn code) {
   c.busy = false;
+  const bool data_message =
+      c.msg.incarnation != kNoIndex &&
+      (c.msg.kind == MessageKind::data_request || c.msg.kind == MessageKind::data_unlock ||
+       c.msg.kind == MessageKind::data_return);
+  if (data_message) check(rule::IN2);
   if (!destroys_request(code)) return;
 
   // The pager refused a request it must be prepared for after init (IN2).
@@ -721,6 +782,7 @@ void Step::finish(Current& c, KernReturn code) {
                                                            : rule::V3;
   for (const CarriedRight& cr : c.rights) {
     if (cr.name == kNullPort || cr.name == kDeadPort) continue;
+    check(twice);
     PortRec& r = s_.port(cr.name);
     bool had = false;
     switch (cr.right) {
@@ -748,6 +810,7 @@ void Step::finish(Current& c, KernReturn code) {
   if (c.region != 0) {
     RegionRec* reg = s_.find_region(c.region);
     if (reg != nullptr) {
+      check(rule::V4);
       if (reg->state == RegionState::released)
         report(rule::V4, Party::pager,
                cat(message_text(c), " returned ", code_name(code),
@@ -821,7 +884,9 @@ template <class Describe>
 bool Step::crosses(const Touch& t, const Attrib& c, Verb verb, Describe resource) {
   const std::uint32_t mine = c.seqno + 1;
   // Seqnos of two ports do not compare.
-  if (t.port != c.port || t.seqno_plus1 <= mine) return false;
+  if (t.port != c.port) return false;
+  check(rule::SQ7);
+  if (t.seqno_plus1 <= mine) return false;
   report(rule::SQ7, Party::pager,
          cat(to_string(c.kind), " seqno ", dec(c.seqno), " ", verb_text(verb), " ", resource(),
              " after ", to_string(t.kind), " seqno ", dec(t.seqno_plus1 - 1), " ",
@@ -865,6 +930,7 @@ void Step::operator()(const ControlCalled& e) {
                "; the model expects it refused"));
   };
 
+  check(wrong_port);
   if (rec == nullptr || rec->role != Role::control) {
     report(wrong_port, Party::pager,
            cat(to_string(e.call), " on ", port_text(e.control), handling(th),
@@ -873,6 +939,7 @@ void Step::operator()(const ControlCalled& e) {
     return;
   }
   const Incarnation& inc = s_.incarnations[rec->owner];
+  check(rule::IN9);
   if (rec->init_failed) {
     // IN9: mach_msg_server released init's control reference.
     report(rule::IN9, Party::pager,
@@ -882,6 +949,7 @@ void Step::operator()(const ControlCalled& e) {
     if (e.accepted) kernel_disagrees();
     return;
   }
+  check(rule::TM8);
   if (inc.terminate_dequeued) {
     // A use after terminate when terminate's handling is visibly under way:
     // the pager let go of the receive right terminate moved in, or this very
@@ -928,6 +996,21 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
   };
 
   bool sizes_ok = true;
+  if (ranged) {
+    check(e.call == ControlCall::data_supply        ? rule::SU4
+          : e.call == ControlCall::data_unavailable ? rule::UN4
+          : e.call == ControlCall::data_error       ? rule::ER5
+                                                    : rule::PS1);
+    check(rule::IN5);
+    // MK4 tells one kernel's unit from another's: only where another kernel
+    // with another page size maps the object.
+    for (std::uint32_t k = 0; k < s_.kernels.size(); ++k)
+      if (k != p.kernel && s_.kernels[k].page_size != ps &&
+          s_.pair(p.object, k).current != kNoIndex) {
+        check(rule::MK4);
+        break;
+      }
+  }
   if (ranged && (e.offset % ps != 0 || e.size % ps != 0)) {
     sizes_ok = false;
     std::uint32_t other = other_kernel_unit(p, e.offset, e.size);
@@ -994,6 +1077,13 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
       }
     }
     all_requested = foreign_kernel == kNoIndex && !resident && !unrequested;
+    check(rule::DR8);
+    if (e.call == ControlCall::data_supply) {
+      check(rule::SU1);
+      check(rule::SU2);
+    } else {
+      check(e.call == ControlCall::data_unavailable ? rule::DR5 : rule::DR4);
+    }
     if (foreign_kernel != kNoIndex)
       report(rule::DR8, Party::pager,
              cat(where(), " answers kernel ", kernel_text(foreign_kernel), "'s request at ",
@@ -1045,6 +1135,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
                               : ~std::uint32_t{0};
         Stamp want = 0;
         if (!o.blocks[b0 + i].expected(q, want)) continue;
+        check(rule::RT4);
         bool bad = e.call == ControlCall::data_supply
                        ? (i < e.stamps.size() && e.stamps[i] != want)
                        : want != 0;
@@ -1166,6 +1257,11 @@ void Step::operator()(const PortOperated& e) {
                twice == rule::V1 ? "; mach_msg_server released init's rights after its error return"
                                  : ""));
   };
+
+  // Every release is checked against the rights the pager holds (V1/V3).
+  if (e.op == PortOp::deallocate || e.op == PortOp::destroy ||
+      (e.op == PortOp::mod_refs && e.delta < 0))
+    check(twice);
 
   // predicted: 1 success, 0 failure, -1 no prediction.
   int predicted = -1;
@@ -1338,6 +1434,7 @@ void Step::operator()(const MemoryReleased& e) {
     return;
   }
   bool predicted_ok = reg->state == RegionState::live;
+  check(rule::V4);
   if (!predicted_ok)
     report(rule::V4, Party::pager,
            cat("release", handling(th), " of the out-of-line memory ", hex(e.region), " of ",
@@ -1401,21 +1498,31 @@ Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
-std::vector<Verdict> Model::apply(const Event& e) {
-  std::vector<Verdict> out;
+std::vector<Verdict> Model::apply(const Event& e) { return judge(e).verdicts; }
+
+Judgement Model::judge(const Event& e) {
+  Judgement out;
   detail::Step step(*s_, out);
   std::visit(step, e);
   ++s_->events;
   return out;
 }
 
-std::vector<Verdict> Model::check_quiescent() const {
+std::vector<Verdict> Model::check_quiescent() const { return judge_quiescent().verdicts; }
+
+Judgement Model::judge_quiescent() const {
   using detail::cat;
   using detail::dec;
   using detail::hex;
-  std::vector<Verdict> out;
+  Judgement judgement;
+  std::vector<Verdict>& out = judgement.verdicts;
   const detail::State& s = *s_;
+  auto check = [&](std::string_view rule) {
+    auto& c = judgement.checked;
+    if (std::find(c.begin(), c.end(), rule) == c.end()) c.push_back(rule);
+  };
   auto report = [&](std::string_view rule, std::string text) {
+    check(rule);
     out.push_back(Verdict{rule, Party::pager, std::move(text), s.events});
   };
   auto pair_text = [&](const detail::Pair& p) {
@@ -1434,6 +1541,13 @@ std::vector<Verdict> Model::check_quiescent() const {
       if (p.life != Lifecycle::initialised && p.life != Lifecycle::ready) continue;
       const detail::Incarnation& inc = s.incarnations[p.current];
       Size ps = s.kernels[p.kernel].page_size;
+      check(rule::DR3);
+      // Made ready (RD1), or made ready again after terminate (TM6).
+      const bool reinit = std::any_of(s.incarnations.begin(), s.incarnations.end(),
+                                      [&](const detail::Incarnation& other) {
+                                        return &other != &inc && other.pair == inc.pair;
+                                      });
+      check(reinit && p.ever_ready ? rule::TM6 : rule::RD1);
       for (std::size_t i = 0; i < p.pages.size(); ++i)
         if (p.pages[i] == PageState::requested)
           report(rule::DR3, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),
@@ -1456,6 +1570,9 @@ std::vector<Verdict> Model::check_quiescent() const {
   for (const detail::Incarnation& inc : s.incarnations) {
     if (!inc.terminate_dequeued) continue;
     const detail::Pair& p = s.pairs[inc.pair];
+    check(rule::TM4);
+    check(rule::TM5);
+    check(rule::V6);
     for (int which = 0; which < 2; ++which) {
       PortName n = which == 0 ? inc.control : inc.name;
       const detail::PortRec* r = s.find_port(n);
@@ -1474,14 +1591,15 @@ std::vector<Verdict> Model::check_quiescent() const {
 
   // Out-of-line memory never released (RT2 for data_return, PR8 otherwise).
   for (const detail::RegionRec& r : s.regions) {
-    if (r.state != detail::RegionState::live) continue;
     bool ret = r.msg.kind == MessageKind::data_return;
+    check(ret ? rule::RT2 : rule::PR8);
+    if (r.state != detail::RegionState::live) continue;
     report(ret ? rule::RT2 : rule::PR8,
            cat("out-of-line memory ", hex(r.id), " of ", to_string(r.msg.kind), " seqno ",
                dec(r.seqno), " on port ", hex(r.port), ret ? " (offset " : "",
                ret ? hex(r.msg.offset) : "", ret ? ")" : "", " was never released"));
   }
-  return out;
+  return judgement;
 }
 
 std::vector<KernelAction> Model::enabled_kernel_actions() const {

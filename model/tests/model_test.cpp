@@ -1,5 +1,6 @@
 // Properties of the model as a whole: the rule table, determinism and
 // copies, explanations, and that every rule has its two tests.
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <string>
@@ -247,6 +248,57 @@ RC_GTEST_PROP(Robustness, ArbitraryEventsOnlyNameTableRulesAndCopiesAgree, ()) {
   }
   check(m.check_quiescent());
   RC_ASSERT(to_string_all(m.check_quiescent()) == to_string_all(copy.check_quiescent()));
+}
+
+// The coverage the model reports (Judgement::checked) is consistent with what
+// it does: judge() and apply() agree, every rule a pager or kernel verdict
+// names was checked on that event, and only table rules are ever checked.
+RC_GTEST_PROP(Coverage, EveryReportedRuleWasCheckedOnItsEvent, ()) {
+  const auto events = *rc::gen::container<std::vector<Event>>(arbitrary_event());
+  Model judged(WorldConfig{3, 0x10000});
+  Model applied(WorldConfig{3, 0x10000});
+  auto consistent = [](const Judgement& j) {
+    for (std::string_view rule : j.checked) RC_ASSERT(is_checked_rule(rule));
+    std::set<std::string_view> once(j.checked.begin(), j.checked.end());
+    RC_ASSERT(once.size() == j.checked.size());
+    for (const Verdict& v : j.verdicts)
+      if (v.party != Party::suite) RC_ASSERT(once.count(v.rule) == 1);
+  };
+  for (const Event& e : events) {
+    Judgement j = judged.judge(e);
+    consistent(j);
+    RC_ASSERT(to_string_all(j.verdicts) == to_string_all(applied.apply(e)));
+  }
+  Judgement q = judged.judge_quiescent();
+  consistent(q);
+  RC_ASSERT(to_string_all(q.verdicts) == to_string_all(applied.check_quiescent()));
+}
+
+bool checked_on_last(const Scenario& s, std::string_view rule, const Event& e) {
+  Model copy = s.model();
+  Judgement j = copy.judge(e);
+  return std::find(j.checked.begin(), j.checked.end(), rule) != j.checked.end();
+}
+
+TEST(Coverage, V2IsCheckedExactlyWhenAHandlerReturnsDestroyRequest) {
+  auto carry_send = [](Dequeued& d) { d.rights = {{0x700, Right::send}}; };
+  Scenario s = ready_world();
+  s.notify(MessageKind::other, s.port(0));  // a message the demux refuses
+  s.dequeue(1, 0, carry_send);
+  EXPECT_TRUE(checked_on_last(s, rule::V2, HandlerReturned{1, kMigDestroyRequest}));
+  EXPECT_FALSE(checked_on_last(s, rule::V2, HandlerReturned{1, kKernSuccess}));
+  EXPECT_TRUE(checked_on_last(s, rule::V3, HandlerReturned{1, kKernFailure}));
+  EXPECT_FALSE(checked_on_last(s, rule::V3, HandlerReturned{1, kKernSuccess}));
+}
+
+TEST(Coverage, KernelChecksOfADataRequestAreReported) {
+  Scenario s = ready_world();
+  Model copy = s.model();
+  KernelSent request{MessageKind::data_request, s.port(0), 0, 0, 0, 0x1000, kProtRead};
+  Judgement j = copy.judge(request);
+  for (std::string_view rule : {rule::IN1, rule::IN7, rule::TM8, rule::PS1, rule::RD1, rule::DR1})
+    EXPECT_NE(std::find(j.checked.begin(), j.checked.end(), rule), j.checked.end()) << rule;
+  EXPECT_TRUE(j.verdicts.empty());
 }
 
 }  // namespace

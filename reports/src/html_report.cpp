@@ -110,6 +110,8 @@ table.rules { width: 100%; border-collapse: separate; border-spacing: 0; overflo
 .cx h3 { display: flex; gap: 10px; align-items: center; margin: 0 0 6px; font-size: 17px; }
 .cx h3 .rid { font-family: var(--mono); }
 .cx .msg { margin: 0 0 12px; }
+.cx .level { margin: 0 0 6px; color: var(--muted); font-size: 13px; }
+.legend + .note { margin: 0; padding: 10px 12px; color: var(--muted); font-size: 13px; }
 .cx h4 { margin: 16px 0 6px; font-size: 13px; text-transform: uppercase; letter-spacing: .05em;
   color: var(--muted); }
 .replay { background: #0d1117; color: #e6edf3; border-radius: 8px; padding: 10px 14px;
@@ -231,7 +233,7 @@ void facts(std::ostream& out, const RunReport& r) {
 }
 
 void counts(std::ostream& out, const RunReport& r) {
-  VerdictCounts c = count_verdicts(r);
+  VerdictCounts c = count_verdicts(r, Party::pager);
   out << "<section class=\"counts\" aria-label=\"rules per verdict\">\n";
   for (Verdict v : Verdict::all()) {
     if (c[v] == 0) continue;
@@ -240,22 +242,25 @@ void counts(std::ostream& out, const RunReport& r) {
         "title=\"{1}\"><span class=\"n\">{2}</span><span>{0}</span><span class=\"conf\">{3}"
         "</span></button>\n",
         v.name(), attr(v.description()), c[v],
-        v.is_failure() ? "fails the run" : "conformant");
+        !v.is_failure() ? "conformant" : v == Verdict::fail ? "fails the run if MUST"
+                                                            : "fails the run");
   }
   out << "</section>\n";
 }
 
 void rule_table(std::ostream& out, const RunReport& r) {
-  out << "<section><h2>Rules</h2>\n<div class=\"filters\">"
+  out << "<section id=\"pager-verdicts\"><h2>Pager verdicts</h2>\n<p>"
+      << esc(detail::pager_counts_text(r)) << ".</p>\n<div class=\"filters\">"
          "<input type=\"search\" id=\"rule-filter\" placeholder=\"Filter by rule, group, title "
          "or message\" aria-label=\"filter rules\">"
          "<label><input type=\"checkbox\" id=\"only-problems\"> only rules that did not pass"
          "</label><span id=\"shown-count\"></span></div>\n";
   out << "<table class=\"card rules\" id=\"rules\"><thead><tr><th>Rule</th><th>Group</th>"
-         "<th>Title</th><th>Level</th><th>Verdict</th><th>Exercised</th><th>Message</th></tr>"
-         "</thead><tbody>\n";
+         "<th>Title</th><th>Level</th><th>Verdict</th><th>For the run</th><th>Exercised</th>"
+         "<th>Message</th></tr></thead><tbody>\n";
   for (std::size_t i = 0; i < r.rules.size(); ++i) {
     const RuleResult& rule = r.rules[i];
+    if (rule.party != Party::pager) continue;
     std::string message = rule.verdict == Verdict::waived ? detail::skip_reason(rule)
                                                           : one_line(rule.message);
     std::string search = one_line(
@@ -270,11 +275,38 @@ void rule_table(std::ostream& out, const RunReport& r) {
     }
     out << fmt::format(
         "<tr class=\"v-{0}{1}\" data-verdict=\"{0}\" data-search=\"{2}\"><td class=\"id\">{3}"
-        "</td><td>{4}</td><td>{5}</td><td>{6}</td><td>{7}</td><td class=\"num\">{8}</td>"
-        "<td class=\"msg\">{9}</td></tr>\n",
+        "</td><td>{4}</td><td>{5}</td><td>{6}</td><td>{7}</td><td>{8}</td>"
+        "<td class=\"num\">{9}</td><td class=\"msg\">{10}</td></tr>\n",
         rule.verdict.name(), rule.verdict == Verdict::pass ? "" : " bad", attr(search), id_cell,
-        esc(rule.group), esc(rule.title), esc(rule.level), pill(rule.verdict), rule.exercised,
-        esc(message));
+        esc(rule.group), esc(rule.title), esc(rule.level), pill(rule.verdict),
+        esc(detail::consequence(rule)), rule.exercised, esc(message));
+  }
+  out << "</tbody></table></section>\n";
+}
+
+// The suite's self-checks: rules binding the kernel, never pager verdicts.
+void self_check_table(std::ostream& out, const RunReport& r) {
+  std::vector<const RuleResult*> checks = rules_of(r, Party::kernel);
+  if (checks.empty()) return;
+  out << "<section id=\"self-checks\"><h2>Suite self-checks</h2>\n<p>"
+      << esc(detail::self_checks_text(r)) << ".</p>\n";
+  out << "<table class=\"card rules\" id=\"self-check-rules\"><thead><tr><th>Rule</th>"
+         "<th>Group</th><th>Title</th><th>Verdict</th><th>Exercised</th><th>Message</th></tr>"
+         "</thead><tbody>\n";
+  for (const RuleResult* rule : checks) {
+    std::string id_cell = esc(rule->id);
+    if (rule->counterexample) {
+      id_cell = fmt::format("<a href=\"#{}\">{}</a>",
+                            element_id("cx", static_cast<std::size_t>(rule - r.rules.data()),
+                                       rule->id),
+                            id_cell);
+    }
+    out << fmt::format(
+        "<tr class=\"v-{0}{1}\" data-verdict=\"{0}\"><td class=\"id\">{2}</td><td>{3}</td>"
+        "<td>{4}</td><td>{5}</td><td class=\"num\">{6}</td><td class=\"msg\">{7}</td></tr>\n",
+        rule->verdict.name(), rule->verdict.is_failure() ? " bad" : "", id_cell,
+        esc(rule->group), esc(rule->title), pill(rule->verdict), rule->exercised,
+        esc(one_line(rule->message)));
   }
   out << "</tbody></table></section>\n";
 }
@@ -285,6 +317,8 @@ void counterexample_card(std::ostream& out, const RuleResult& rule, std::size_t 
                      element_id("cx", index, rule.id));
   out << fmt::format("<h3>{} <span class=\"rid\">{}</span> <span>{}</span></h3>\n",
                      pill(rule.verdict), esc(rule.id), esc(rule.title));
+  out << fmt::format("<p class=\"level\">{} · {} rule · {}</p>\n", esc(rule.level),
+                     to_string(rule.party), esc(detail::consequence(rule)));
   out << fmt::format("<p class=\"msg\">{}</p>\n",
                      esc(rule.message.empty() ? rule.verdict.description() : rule.message));
   if (!c.replay_command.empty()) {
@@ -315,18 +349,26 @@ void legend(std::ostream& out) {
          "<tbody>\n";
   for (Verdict v : Verdict::all()) {
     out << fmt::format("<tr class=\"v-{}\"><td>{}</td><td>{}</td><td>{}</td></tr>\n", v.name(),
-                       pill(v), v.is_failure() ? "no" : "yes", esc(v.description()));
+                       pill(v),
+                       !v.is_failure() ? "yes" : v == Verdict::fail ? "no, if the rule is MUST" : "no",
+                       esc(v.description()));
   }
-  out << "</tbody></table></div></section>\n";
+  out << "</tbody></table><p class=\"note\">Levels: only a MUST rule's <em>fail</em> fails "
+         "the run; a SHOULD, MAY or INFO rule's is an advisory finding, shown with its "
+         "counterexample. Timeouts, crashes and exhausted resources fail the run at any level. "
+         "Rules that bind the kernel are self-checks of the suite's own simulated kernel, "
+         "listed apart: a broken one is a suite bug (unresolved), never a pager verdict."
+         "</p></div></section>\n";
 }
 
 }  // namespace
 
 void HtmlWriter::write(const RunReport& report, std::ostream& out) const {
   RunOutcome outcome = run_outcome(report);
-  VerdictCounts c = count_verdicts(report);
+  VerdictCounts c = count_verdicts(report, Party::pager);
   std::size_t failing = 0;
-  for (Verdict v : Verdict::all()) failing += v.is_failure() ? c[v] : 0;
+  for (const RuleResult* rule : rules_of(report, Party::pager)) failing += fails_run(*rule) ? 1 : 0;
+  const std::size_t advisory = count_advisory(report);
   std::string pager = report.pager.name.empty() ? report.pager.path : report.pager.name;
 
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -339,10 +381,11 @@ void HtmlWriter::write(const RunReport& report, std::ostream& out) const {
   out << fmt::format(
       "<header class=\"banner {}\"><div class=\"wrap\"><div class=\"brand\">emmi-cts compliance "
       "report</div><h1 id=\"outcome\">{} <span class=\"pager\">· {}</span></h1>"
-      "<p class=\"sub\">{} of {} rules fail the run · {} cases · {:.1f} s · {} · {}</p></div>"
-      "</header>\n",
+      "<p class=\"sub\">{} of {} pager rules fail the run{} · {} cases · {:.1f} s · {} · {}</p>"
+      "</div></header>\n",
       outcome_class(outcome), outcome_label(outcome), esc(pager), failing, c.total(),
-      report.cases_run, report.duration_s, esc(report.dialect), esc(report.profile));
+      advisory == 0 ? std::string() : fmt::format(" · {} advisory", advisory), report.cases_run,
+      report.duration_s, esc(report.dialect), esc(report.profile));
 
   // Failures first: on a CI page the counterexamples are what people open
   // the report for; the full rule table follows.
@@ -350,7 +393,10 @@ void HtmlWriter::write(const RunReport& report, std::ostream& out) const {
   facts(out, report);
   counts(out, report);
   bool heading = false;
-  for (const RuleResult* rule : detail::non_passing_rules(report)) {
+  std::vector<const RuleResult*> with_evidence = detail::non_passing_rules(report, Party::pager);
+  for (const RuleResult* rule : detail::non_passing_rules(report, Party::kernel))
+    with_evidence.push_back(rule);
+  for (const RuleResult* rule : with_evidence) {
     if (!rule->counterexample) continue;
     if (!heading) out << "<section id=\"counterexamples\"><h2>Counterexamples</h2>\n";
     heading = true;
@@ -358,6 +404,7 @@ void HtmlWriter::write(const RunReport& report, std::ostream& out) const {
   }
   if (heading) out << "</section>\n";
   rule_table(out, report);
+  self_check_table(out, report);
   legend(out);
   out << "</main>\n";
   out << fmt::format(

@@ -1,5 +1,5 @@
 // The canonical JSON record and its reader. Field names and constraints match
-// reports/schema/emmi-report-v1.schema.json; the reader checks what the schema
+// reports/schema/emmi-report-v2.schema.json; the reader checks what the schema
 // checks that matters for merging, and names the exact field at fault.
 #include "emmi/reports/json_report.h"
 
@@ -32,7 +32,9 @@ json rule_to_json(const RuleResult& r) {
             {"group", r.group},
             {"title", r.title},
             {"level", r.level},
+            {"party", to_string(r.party)},
             {"verdict", r.verdict.name()},
+            {"fails_run", fails_run(r)},
             {"exercised", r.exercised},
             {"message", r.message}};
   if (r.waiver) {
@@ -223,13 +225,25 @@ class Reader {
     return c;
   }
 
-  RuleResult rule(const json& j, const std::string& where) const {
+  RuleResult rule(const json& j, const std::string& where, Party section) const {
     object(j, where);
     RuleResult r;
     r.id = nonempty_string(j, "id", where);
     r.group = nonempty_string(j, "group", where);
     r.title = string(j, "title", where);
     r.level = nonempty_string(j, "level", where);
+    if (!is_known_level(r.level)) {
+      fail(join(where, "level"), fmt::format("expected one of {}; got \"{}\"",
+                                             fmt::join(kLevels, ", "), r.level));
+    }
+    std::string party = string(j, "party", where);
+    if (parse_party(party) != section) {
+      fail(join(where, "party"),
+           fmt::format("a rule in \"{}\" binds the {}, got \"{}\"",
+                       section == Party::pager ? "rules" : "self_checks", to_string(section),
+                       party));
+    }
+    r.party = section;
     std::string verdict = string(j, "verdict", where);
     std::optional<Verdict> v = Verdict::from_name(verdict);
     if (!v) {
@@ -251,6 +265,15 @@ class Reader {
     // The same two constraints as the schema's allOf for a rule.
     if (r.verdict == Verdict::waived && !r.waiver) {
       fail(where, "verdict is waived but there is no \"waiver\" saying why");
+    }
+    if (section == Party::kernel && r.verdict.is_nonconformance()) {
+      fail(join(where, "verdict"), fmt::format("a self-check of the suite cannot be a pager "
+                                               "non-conformance; got \"{}\"",
+                                               r.verdict.name()));
+    }
+    if (j.contains("fails_run") && !j["fails_run"].is_boolean()) {
+      fail(join(where, "fails_run"), fmt::format("expected true or false, got {}",
+                                                 type_of(j["fails_run"])));
     }
     if (r.verdict == Verdict::not_applicable && r.exercised != 0) {
       fail(join(where, "exercised"), fmt::format("a not-applicable rule was never exercised, "
@@ -317,7 +340,11 @@ class Reader {
     r.cases_run = unsigned_int(j, "cases_run", "");
     const json& rules = array(j, "rules", "");
     for (std::size_t i = 0; i < rules.size(); ++i) {
-      r.rules.push_back(rule(rules[i], fmt::format("rules[{}]", i)));
+      r.rules.push_back(rule(rules[i], fmt::format("rules[{}]", i), Party::pager));
+    }
+    const json& checks = array(j, "self_checks", "");
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+      r.rules.push_back(rule(checks[i], fmt::format("self_checks[{}]", i), Party::kernel));
     }
     return r;
   }
@@ -326,17 +353,32 @@ class Reader {
   std::string source_;
 };
 
+json counts_to_json(const VerdictCounts& counts) {
+  json count_map = json::object();
+  for (Verdict v : Verdict::all()) count_map[std::string(v.name())] = counts[v];
+  return count_map;
+}
+
+std::string outcome_name(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::conformant: return "conformant";
+    case RunOutcome::not_conformant: return "not-conformant";
+    case RunOutcome::incomplete: return "incomplete";
+    case RunOutcome::nothing_exercised: return "nothing-exercised";
+  }
+  return "incomplete";
+}
+
 }  // namespace
 
 json report_to_json(const RunReport& report) {
   json rules = json::array();
-  for (const RuleResult& r : report.rules) rules.push_back(rule_to_json(r));
+  json self_checks = json::array();
+  for (const RuleResult& r : report.rules)
+    (r.party == Party::pager ? rules : self_checks).push_back(rule_to_json(r));
 
-  VerdictCounts counts = count_verdicts(report);
-  json count_map = json::object();
   json conformant_verdicts = json::array();
   for (Verdict v : Verdict::all()) {
-    count_map[std::string(v.name())] = counts[v];
     if (!v.is_failure()) conformant_verdicts.push_back(v.name());
   }
 
@@ -368,11 +410,17 @@ json report_to_json(const RunReport& report) {
   j["started_at"] = report.started_at;
   j["duration_s"] = report.duration_s;
   j["cases_run"] = report.cases_run;
-  j["summary"] = {{"verdict", overall_verdict(report).name()},
+  j["summary"] = {{"outcome", outcome_name(run_outcome(report))},
                   {"conformant", is_conformant(report)},
-                  {"counts", std::move(count_map)},
+                  {"verdict", overall_verdict(report).name()},
+                  {"counts", counts_to_json(count_verdicts(report, Party::pager))},
+                  {"advisory", count_advisory(report)},
+                  {"self_checks",
+                   {{"verdict", self_check_verdict(report).name()},
+                    {"counts", counts_to_json(count_verdicts(report, Party::kernel))}}},
                   {"conformant_verdicts", std::move(conformant_verdicts)}};
   j["rules"] = std::move(rules);
+  j["self_checks"] = std::move(self_checks);
   return j;
 }
 

@@ -18,8 +18,13 @@ std::string attr(std::string_view text) { return xml_escape(text, true); }
 struct Tally {
   std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
 
-  void add(Verdict v) {
+  void add(const RuleResult& rule) {
     ++tests;
+    Verdict v = rule.verdict;
+    if (is_advisory(rule)) {  // reported as skipped with the finding, see testcase()
+      ++skipped;
+      return;
+    }
     switch (v.code()) {
       case Verdict::Code::fail: ++failures; break;
       case Verdict::Code::timeout:
@@ -59,7 +64,10 @@ void run_properties(std::ostream& out, const RunReport& r) {
     property(out, in, "shard", fmt::format("{}/{}", r.shard->index + 1, r.shard->total));
   }
   for (const auto& [key, value] : r.parameters) property(out, in, "parameter." + key, value);
+  property(out, in, "outcome", outcome_label(run_outcome(r)));
   property(out, in, "overall", overall_verdict(r).name());
+  property(out, in, "pager_rules", detail::pager_counts_text(r));
+  property(out, in, "self_checks", detail::self_checks_text(r));
   out << "    </properties>\n";
 }
 
@@ -68,21 +76,38 @@ void run_properties(std::ostream& out, const RunReport& r) {
 std::string failure_message(const RuleResult& rule) {
   std::string message = one_line(rule.message);
   if (message.empty()) message = fmt::format("{} {}", rule.id, rule.verdict.label());
-  if (rule.verdict == Verdict::unresolved) {
+  if (rule.party == Party::kernel) {
+    message = "suite bug: a duty of the suite's own simulated kernel broke (not a pager "
+              "non-conformance): " + message;
+  } else if (rule.verdict == Verdict::unresolved) {
     message = "suite problem (not a pager non-conformance): " + message;
   }
   return message;
 }
 
 void testcase(std::ostream& out, const RuleResult& rule, const std::string& classname) {
-  out << "    <testcase classname=\"" << attr(classname) << "\" name=\""
-      << attr(fmt::format("{}: {}", rule.id, one_line(rule.title))) << "\">\n";
+  std::string name = fmt::format("{}: {}", rule.id, one_line(rule.title));
+  if (rule.party == Party::kernel) name += " (suite self-check)";
+  out << "    <testcase classname=\"" << attr(classname) << "\" name=\"" << attr(name) << "\">\n";
   out << "      <properties>\n";
   constexpr std::string_view in = "        ";
   property(out, in, "verdict", rule.verdict.name());
   property(out, in, "level", rule.level);
+  property(out, in, "party", to_string(rule.party));
+  property(out, in, "fails_run", fails_run(rule) ? "true" : "false");
   property(out, in, "exercised", std::to_string(rule.exercised));
   out << "      </properties>\n";
+  if (is_advisory(rule)) {
+    // A broken rule whose level does not fail the run: CI must not go red
+    // for it, and it must not look like a pass either.
+    out << "      <skipped message=\""
+        << attr(fmt::format("advisory finding, {} rule (does not fail the run): {}", rule.level,
+                            one_line(rule.message.empty() ? rule.id : rule.message)))
+        << "\"/>\n";
+    out << "      <system-out>" << xml_escape(detail::failure_details(rule)) << "</system-out>\n";
+    out << "    </testcase>\n";
+    return;
+  }
   switch (rule.verdict.code()) {
     case Verdict::Code::pass:
       break;
@@ -119,7 +144,7 @@ std::string timestamp(const RunReport& report) {
 
 void JunitWriter::write(const RunReport& report, std::ostream& out) const {
   Tally all;
-  for (const RuleResult& r : report.rules) all.add(r.verdict);
+  for (const RuleResult& r : report.rules) all.add(r);
 
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out << "<testsuites name=\""
@@ -127,15 +152,28 @@ void JunitWriter::write(const RunReport& report, std::ostream& out) const {
                           report.pager.name.empty() ? report.pager.path : report.pager.name))
       << "\" " << all.attributes() << " time=\"" << fmt::format("{:.3f}", report.duration_s)
       << "\"" << timestamp(report) << ">\n";
-  for (const auto& [group, rules] : detail::rules_by_group(report)) {
+  // The pager's verdicts: one testsuite per rule group.
+  for (const auto& [group, rules] : detail::rules_by_group(report, Party::pager)) {
     Tally tally;
-    for (const RuleResult* r : rules) tally.add(r->verdict);
+    for (const RuleResult* r : rules) tally.add(*r);
     std::string classname = "emmi." + group;
     out << "  <testsuite name=\"" << attr(classname) << "\" " << tally.attributes()
         << timestamp(report) << " hostname=\""
         << attr(report.machine.hostname) << "\">\n";
     run_properties(out, report);
     for (const RuleResult* r : rules) testcase(out, *r, classname);
+    out << "  </testsuite>\n";
+  }
+  // The suite's self-checks (rules binding the kernel), in a testsuite of
+  // their own so no dashboard adds them to the pager's results.
+  std::vector<const RuleResult*> checks = rules_of(report, Party::kernel);
+  if (!checks.empty()) {
+    Tally tally;
+    for (const RuleResult* r : checks) tally.add(*r);
+    out << "  <testsuite name=\"emmi.self-checks\" " << tally.attributes() << timestamp(report)
+        << " hostname=\"" << attr(report.machine.hostname) << "\">\n";
+    run_properties(out, report);
+    for (const RuleResult* r : checks) testcase(out, *r, "emmi.self-checks." + r->group);
     out << "  </testsuite>\n";
   }
   out << "</testsuites>\n";

@@ -68,7 +68,8 @@ std::string anchor_text(const RuleResult& rule) {
 
 void counterexample_section(std::ostream& out, const RuleResult& rule) {
   const Counterexample& c = *rule.counterexample;
-  out << "### " << cell(anchor_text(rule)) << " (" << rule.verdict.name() << ")\n\n";
+  out << "### " << cell(anchor_text(rule)) << " (" << rule.verdict.name() << ", " << rule.level
+      << "; " << cell(detail::consequence(rule)) << ")\n\n";
   out << cell(rule.message.empty() ? std::string(rule.verdict.description()) : rule.message)
       << "\n\n";
   if (!c.replay_command.empty()) {
@@ -106,7 +107,7 @@ void counterexample_section(std::ostream& out, const RuleResult& rule) {
 
 void MarkdownWriter::write(const RunReport& report, std::ostream& out) const {
   RunOutcome outcome = run_outcome(report);
-  VerdictCounts counts = count_verdicts(report);
+  VerdictCounts counts = count_verdicts(report, Party::pager);
 
   out << "# " << outcome_mark(outcome) << " emmi-cts: " << outcome_label(outcome) << "\n\n";
   std::string pager = report.pager.name.empty() ? report.pager.path : report.pager.name;
@@ -125,34 +126,57 @@ void MarkdownWriter::write(const RunReport& report, std::ostream& out) const {
                      cell(report.suite.version), cell(report.machine.hostname),
                      report.started_at);
 
-  out << "| verdict | rules | counts as conformant |\n|---|---:|---|\n";
+  out << "## Pager verdicts\n\n";
+  out << cell(detail::pager_counts_text(report)) << ".\n\n";
+  out << "| verdict | pager rules | fails the run |\n|---|---:|---|\n";
   for (Verdict v : Verdict::all()) {
     if (counts[v] == 0) continue;
-    out << fmt::format("| {} | {} | {} |\n", v.name(), counts[v],
-                       v.is_failure() ? "no" : "yes");
+    std::string_view fails = !v.is_failure()        ? "no"
+                             : v == Verdict::fail ? "only at level MUST"
+                                                  : "yes";
+    out << fmt::format("| {} | {} | {} |\n", v.name(), counts[v], fails);
   }
   out << fmt::format("| **total** | **{}** | |\n\n", counts.total());
 
-  std::vector<const RuleResult*> non_passing = detail::non_passing_rules(report);
+  std::vector<const RuleResult*> non_passing = detail::non_passing_rules(report, Party::pager);
   if (non_passing.empty()) {
-    out << "Every rule passed.\n";
-    return;
+    out << "Every pager rule passed.\n\n";
+  } else {
+    out << "## Pager rules that did not pass\n\n";
+    out << "| rule | group | level | verdict | for the run | exercised | message |\n";
+    out << "|---|---|---|---|---|---:|---|\n";
+    for (const RuleResult* r : non_passing) {
+      std::string message = r->verdict == Verdict::waived || r->verdict == Verdict::not_applicable
+                                ? detail::skip_reason(*r)
+                                : r->message;
+      out << fmt::format("| **{}** {} | {} | {} | {} | {} | {} | {} |\n", cell(r->id),
+                         cell(r->title), cell(r->group), cell(r->level), r->verdict.name(),
+                         cell(detail::consequence(*r)), r->exercised, cell(message));
+    }
+    out << '\n';
   }
-  out << "## Rules that did not pass\n\n";
-  out << "| rule | group | level | verdict | exercised | message |\n";
-  out << "|---|---|---|---|---:|---|\n";
-  for (const RuleResult* r : non_passing) {
-    std::string message = r->verdict == Verdict::waived || r->verdict == Verdict::not_applicable
-                              ? detail::skip_reason(*r)
-                              : r->message;
-    out << fmt::format("| **{}** {} | {} | {} | {} | {} | {} |\n", cell(r->id), cell(r->title),
-                       cell(r->group), cell(r->level), r->verdict.name(), r->exercised,
-                       cell(message));
+
+  // The suite's self-checks: duties of the kernel, apart from the verdicts.
+  std::vector<const RuleResult*> checks = rules_of(report, Party::kernel);
+  if (!checks.empty()) {
+    out << "## Suite self-checks\n\n" << cell(detail::self_checks_text(report)) << ".\n\n";
+    std::vector<const RuleResult*> broken;
+    for (const RuleResult* r : checks)
+      if (r->verdict.is_failure()) broken.push_back(r);
+    if (!broken.empty()) {
+      out << "| rule | group | verdict | message |\n|---|---|---|---|\n";
+      for (const RuleResult* r : broken)
+        out << fmt::format("| **{}** {} | {} | {} | {} |\n", cell(r->id), cell(r->title),
+                           cell(r->group), r->verdict.name(), cell(r->message));
+      out << '\n';
+    }
   }
-  out << '\n';
 
   std::size_t shown = 0, with_counterexample = 0;
-  for (const RuleResult* r : non_passing) {
+  std::vector<const RuleResult*> with_evidence = non_passing;
+  for (const RuleResult* r : detail::non_passing_rules(report, Party::kernel))
+    with_evidence.push_back(r);
+  for (const RuleResult* r : with_evidence) {
     if (!r->counterexample) continue;
     ++with_counterexample;
     if (shown == kMaxCounterexamples) continue;

@@ -107,6 +107,7 @@ void merge_rule(RuleResult& into, const RuleResult& from, const RunReport& shard
   check("group", into.group, from.group);
   check("title", into.title, from.title);
   check("level", into.level, from.level);
+  check("party", std::string(to_string(into.party)), std::string(to_string(from.party)));
   into.exercised += from.exercised;
   // Shards arrive in index order; a later shard replaces the evidence only
   // when it is strictly more severe, so ties keep the lowest shard's.

@@ -71,28 +71,82 @@ std::size_t VerdictCounts::total() const noexcept {
   return sum;
 }
 
-VerdictCounts count_verdicts(const RunReport& report) {
+std::string_view to_string(Party p) noexcept {
+  switch (p) {
+    case Party::pager: return "pager";
+    case Party::kernel: return "kernel";
+  }
+  return "?";
+}
+
+std::optional<Party> parse_party(std::string_view name) noexcept {
+  if (name == "pager") return Party::pager;
+  if (name == "kernel") return Party::kernel;
+  return std::nullopt;
+}
+
+bool is_known_level(std::string_view level) noexcept {
+  return std::find(kLevels.begin(), kLevels.end(), level) != kLevels.end();
+}
+
+bool fails_run(const RuleResult& rule) noexcept {
+  if (!rule.verdict.is_failure()) return false;
+  // Only a pager rule's plain failure is weighed by its level; an unknown
+  // level weighs like MUST (never silently advisory).
+  if (rule.party != Party::pager || rule.verdict != Verdict::fail) return true;
+  return rule.level == "MUST" || !is_known_level(rule.level);
+}
+
+bool is_advisory(const RuleResult& rule) noexcept {
+  return rule.party == Party::pager && rule.verdict == Verdict::fail && !fails_run(rule);
+}
+
+VerdictCounts count_verdicts(const RunReport& report, Party party) {
   VerdictCounts counts;
-  for (const RuleResult& rule : report.rules) counts.add(rule.verdict);
+  for (const RuleResult& rule : report.rules)
+    if (rule.party == party) counts.add(rule.verdict);
   return counts;
 }
 
-Verdict overall_verdict(const RunReport& report) {
+std::vector<const RuleResult*> rules_of(const RunReport& report, Party party) {
+  std::vector<const RuleResult*> out;
+  for (const RuleResult& rule : report.rules)
+    if (rule.party == party) out.push_back(&rule);
+  return out;
+}
+
+std::size_t count_advisory(const RunReport& report) {
+  return static_cast<std::size_t>(
+      std::count_if(report.rules.begin(), report.rules.end(), is_advisory));
+}
+
+namespace {
+Verdict most_severe_of(const RunReport& report, Party party) {
   Verdict overall = Verdict::not_applicable;
-  for (const RuleResult& rule : report.rules) overall = more_severe(overall, rule.verdict);
+  for (const RuleResult& rule : report.rules)
+    if (rule.party == party) overall = more_severe(overall, rule.verdict);
   return overall;
+}
+}  // namespace
+
+Verdict overall_verdict(const RunReport& report) { return most_severe_of(report, Party::pager); }
+
+Verdict self_check_verdict(const RunReport& report) {
+  return most_severe_of(report, Party::kernel);
 }
 
 bool is_conformant(const RunReport& report) {
   return std::none_of(report.rules.begin(), report.rules.end(),
-                      [](const RuleResult& r) { return r.verdict.is_failure(); });
+                      [](const RuleResult& r) { return fails_run(r); });
 }
 
 RunOutcome run_outcome(const RunReport& report) {
   bool failure = false;
   for (const RuleResult& rule : report.rules) {
-    if (rule.verdict.is_nonconformance()) return RunOutcome::not_conformant;
-    failure = failure || rule.verdict.is_failure();
+    if (!fails_run(rule)) continue;
+    if (rule.party == Party::pager && rule.verdict.is_nonconformance())
+      return RunOutcome::not_conformant;
+    failure = true;
   }
   if (failure) return RunOutcome::incomplete;
   if (overall_verdict(report) == Verdict::not_applicable) return RunOutcome::nothing_exercised;

@@ -21,7 +21,8 @@ std::string trace_line(const TraceEvent& e) {
 }
 
 std::string failure_details(const RuleResult& rule) {
-  std::string text = fmt::format("{} {} ({}): {}\n", rule.id, rule.verdict.label(), rule.level,
+  std::string text = fmt::format("{} {} ({}, {} rule; {}): {}\n", rule.id, rule.verdict.label(),
+                                 rule.level, to_string(rule.party), consequence(rule),
                                  rule.message);
   text += fmt::format("exercised {} time(s)\n", rule.exercised);
   if (!rule.counterexample) return text;
@@ -42,21 +43,65 @@ std::string failure_details(const RuleResult& rule) {
   return text;
 }
 
-std::vector<const RuleResult*> non_passing_rules(const RunReport& report) {
+std::vector<const RuleResult*> non_passing_rules(const RunReport& report, Party party) {
   std::vector<const RuleResult*> rules;
   for (const RuleResult& r : report.rules) {
-    if (r.verdict != Verdict::pass) rules.push_back(&r);
+    if (r.party == party && r.verdict != Verdict::pass) rules.push_back(&r);
   }
   std::stable_sort(rules.begin(), rules.end(), [](const RuleResult* a, const RuleResult* b) {
+    if (fails_run(*a) != fails_run(*b)) return fails_run(*a);
     return a->verdict.severity() > b->verdict.severity();
   });
   return rules;
 }
 
+std::string consequence(const RuleResult& rule) {
+  if (rule.party == Party::kernel) {
+    if (rule.verdict.is_failure()) return "suite bug: the run is incomplete";
+    if (rule.verdict == Verdict::pass) return "held: the suite's kernel kept this duty";
+    return "self-check, not a pager verdict";
+  }
+  if (is_advisory(rule))
+    return fmt::format("advisory ({}): does not fail the run", rule.level);
+  if (rule.verdict == Verdict::unresolved) return "suite problem: the run is incomplete";
+  if (fails_run(rule)) return "fails the run";
+  if (rule.verdict == Verdict::not_applicable) return "shows nothing (not a pass)";
+  if (rule.verdict == Verdict::waived) return "waived: does not fail the run";
+  return "does not fail the run";
+}
+
+std::string pager_counts_text(const RunReport& report) {
+  VerdictCounts counts = count_verdicts(report, Party::pager);
+  std::string text = fmt::format("{} pager rules", counts.total());
+  std::string parts;
+  for (Verdict v : Verdict::all()) {
+    if (counts[v] == 0) continue;
+    parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", counts[v], v.name());
+  }
+  if (!parts.empty()) text += ": " + parts;
+  if (std::size_t advisory = count_advisory(report); advisory > 0)
+    text += fmt::format(" ({} advisory: not MUST, do not fail the run)", advisory);
+  return text;
+}
+
+std::string self_checks_text(const RunReport& report) {
+  VerdictCounts counts = count_verdicts(report, Party::kernel);
+  std::string text = fmt::format(
+      "{} rules bind the kernel, which only the suite's own simulated kernel can break; "
+      "they are self-checks of the suite, not verdicts on the pager: {} held, {} not exercised",
+      counts.total(), counts[Verdict::pass], counts[Verdict::not_applicable]);
+  std::size_t broken = counts.total() - counts[Verdict::pass] - counts[Verdict::not_applicable] -
+                       counts[Verdict::waived];
+  if (counts[Verdict::waived] > 0) text += fmt::format(", {} waived", counts[Verdict::waived]);
+  if (broken > 0) text += fmt::format(", {} broken (suite bugs: the run is incomplete)", broken);
+  return text;
+}
+
 std::vector<std::pair<std::string, std::vector<const RuleResult*>>> rules_by_group(
-    const RunReport& report) {
+    const RunReport& report, Party party) {
   std::vector<std::pair<std::string, std::vector<const RuleResult*>>> groups;
   for (const RuleResult& r : report.rules) {
+    if (r.party != party) continue;
     auto it = std::find_if(groups.begin(), groups.end(),
                            [&](const auto& g) { return g.first == r.group; });
     if (it == groups.end()) {

@@ -34,7 +34,7 @@ TEST(Html, HasOneChartPerCounterexampleAndARowPerRule) {
   RunReport r = testing::sample_report();
   std::string page = html(r);
   EXPECT_EQ(count(page, "<svg class=\"msc\""), 3u);  // SQ7, IN9, TM4
-  EXPECT_EQ(count(page, "\" data-search=\""), r.rules.size());
+  EXPECT_EQ(count(page, "\" data-search=\""), rules_of(r, Party::pager).size());
   EXPECT_NE(page.find("<h1 id=\"outcome\">NOT CONFORMANT"), std::string::npos);
   // Failures link to their counterexample card.
   std::string target;
@@ -45,6 +45,27 @@ TEST(Html, HasOneChartPerCounterexampleAndARowPerRule) {
   ASSERT_FALSE(target.empty());
   EXPECT_NE(page.find("<article class=\"card cx v-fail\" id=\"" + target + "\""),
             std::string::npos);
+}
+
+TEST(Html, SelfChecksAreATableApartFromThePagerVerdicts) {
+  RunReport r = testing::sample_report();
+  std::string page = html(r);
+  std::size_t pager = page.find("<section id=\"pager-verdicts\">");
+  std::size_t checks = page.find("<section id=\"self-checks\">");
+  ASSERT_NE(pager, std::string::npos);
+  ASSERT_NE(checks, std::string::npos);
+  std::string pager_table = page.substr(pager, checks - pager);
+  std::string check_table = page.substr(checks, page.find("</section>", checks) - checks);
+  for (const RuleResult& rule : r.rules) {
+    std::string cell = ">" + rule.id + "</";  // the id cell, linked or not
+    bool in_pager = pager_table.find(cell) != std::string::npos;
+    bool in_checks = check_table.find(cell) != std::string::npos;
+    EXPECT_EQ(in_pager, rule.party == Party::pager) << rule.id;
+    EXPECT_EQ(in_checks, rule.party == Party::kernel) << rule.id;
+  }
+  // The banner counts pager rules only; the advisory finding is named.
+  EXPECT_NE(page.find("6 of 14 pager rules fail the run · 1 advisory"), std::string::npos);
+  EXPECT_NE(pager_table.find("advisory (SHOULD): does not fail the run"), std::string::npos);
 }
 
 TEST(Html, EscapesPagerProvidedText) {

@@ -13,7 +13,7 @@ namespace {
 
 using testing::ScratchDir;
 
-const std::string kSchema = EMMI_REPORTS_SCHEMA_DIR "/emmi-report-v1.schema.json";
+const std::string kSchema = EMMI_REPORTS_SCHEMA_DIR "/emmi-report-v2.schema.json";
 
 testing::CommandResult validate(const std::filesystem::path& document) {
   return testing::validate_json_schema(kSchema, document);

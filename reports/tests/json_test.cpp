@@ -46,10 +46,26 @@ TEST(JsonReport, RoundTripThroughAFile) {
 TEST(JsonReport, WritesTheDerivedSummary) {
   nlohmann::json j = report_to_json(sample_report());
   EXPECT_EQ(j["format"], "emmi-cts-report");
-  EXPECT_EQ(j["format_version"], 1);
+  EXPECT_EQ(j["format_version"], 2);
+  EXPECT_EQ(j["summary"]["outcome"], "not-conformant");
   EXPECT_EQ(j["summary"]["verdict"], "fail");
   EXPECT_EQ(j["summary"]["conformant"], false);
-  EXPECT_EQ(j["summary"]["counts"]["fail"], 2);
+  // The headline counts the pager's rules; the self-checks are apart.
+  EXPECT_EQ(j["summary"]["counts"]["fail"], 3);
+  EXPECT_EQ(j["summary"]["counts"]["pass"], 5);
+  EXPECT_EQ(j["summary"]["advisory"], 1);
+  EXPECT_EQ(j["summary"]["self_checks"]["verdict"], "unresolved");
+  EXPECT_EQ(j["summary"]["self_checks"]["counts"]["pass"], 2);
+  EXPECT_EQ(j["summary"]["self_checks"]["counts"]["unresolved"], 1);
+  ASSERT_EQ(j["rules"].size(), 14u);
+  ASSERT_EQ(j["self_checks"].size(), 3u);
+  for (const auto& rule : j["rules"]) EXPECT_EQ(rule["party"], "pager") << rule["id"];
+  for (const auto& rule : j["self_checks"]) EXPECT_EQ(rule["party"], "kernel") << rule["id"];
+  EXPECT_EQ(j["self_checks"][2]["id"], "RT1");
+  EXPECT_EQ(j["self_checks"][2]["fails_run"], true);
+  EXPECT_EQ(j["rules"][13]["id"], "V6");
+  EXPECT_EQ(j["rules"][13]["fails_run"], false);
+  EXPECT_EQ(j["rules"][10]["fails_run"], true);
   EXPECT_EQ(j["summary"]["conformant_verdicts"],
             nlohmann::json({"pass", "not-applicable", "waived"}));
   EXPECT_FALSE(j.contains("shard"));
@@ -80,8 +96,22 @@ const Corruption kCorruptions[] = {
      "rules[1].exercised: expected a non-negative integer, got -4"},
     {"seed as string", [](nlohmann::json& j) { j["seed"] = "42"; },
      "seed: expected a non-negative integer, got string"},
-    {"newer version", [](nlohmann::json& j) { j["format_version"] = 2; },
-     "format_version: this reader understands version 1, the file is version 2"},
+    {"newer version", [](nlohmann::json& j) { j["format_version"] = 3; },
+     "format_version: this reader understands version 2, the file is version 3"},
+    {"older version", [](nlohmann::json& j) { j["format_version"] = 1; },
+     "format_version: this reader understands version 2, the file is version 1"},
+    {"unknown level", [](nlohmann::json& j) { j["rules"][1]["level"] = "MUSTN'T"; },
+     "rules[1].level: expected one of MUST, SHOULD, MAY, INFO"},
+    {"kernel rule among the pager's", [](nlohmann::json& j) { j["rules"][1]["party"] = "kernel"; },
+     "rules[1].party: a rule in \"rules\" binds the pager, got \"kernel\""},
+    {"pager rule among the self-checks",
+     [](nlohmann::json& j) { j["self_checks"][0]["party"] = "pager"; },
+     "self_checks[0].party: a rule in \"self_checks\" binds the kernel"},
+    {"self-check failing the pager",
+     [](nlohmann::json& j) { j["self_checks"][0]["verdict"] = "fail"; },
+     "self_checks[0].verdict: a self-check of the suite cannot be a pager non-conformance"},
+    {"no self-checks", [](nlohmann::json& j) { j.erase("self_checks"); },
+     "missing required field \"self_checks\""},
     {"not a report", [](nlohmann::json& j) { j["format"] = "junit"; },
      "not an emmi-cts report"},
     {"bad hash", [](nlohmann::json& j) { j["pager"]["sha256"] = "ABC"; },

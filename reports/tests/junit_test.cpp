@@ -18,9 +18,10 @@ std::string junit(const RunReport& r) { return testing::render(JunitWriter(), r)
 
 TEST(Junit, RootTalliesCountRulesByOutcomeElement) {
   std::string xml = junit(testing::sample_report());
-  // 13 rules: 2 fail -> failure; crash, timeout, resource-exhausted,
-  // unresolved -> error; not-applicable, waived -> skipped.
-  EXPECT_NE(xml.find(R"(tests="13" failures="2" errors="4" skipped="2")"), std::string::npos)
+  // 17 rules: 2 MUST fails -> failure; crash, timeout, resource-exhausted,
+  // 2 unresolved (one a broken self-check) -> error; not-applicable, waived
+  // and the advisory SHOULD fail -> skipped.
+  EXPECT_NE(xml.find(R"(tests="17" failures="2" errors="5" skipped="3")"), std::string::npos)
       << xml.substr(0, 300);
   EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 0), 0u);
 }
@@ -36,8 +37,37 @@ TEST(Junit, EveryFailureAndErrorHasANonEmptyMessage) {
       EXPECT_FALSE(testing::attribute(tag, "message").empty()) << tag;
     }
   }
-  EXPECT_EQ(seen, 8);
+  EXPECT_EQ(seen, 10);
   EXPECT_NE(xml.find(R"(<failure message="IN9 FAIL" type="fail">)"), std::string::npos);
+}
+
+TEST(Junit, SelfChecksAreATestsuiteOfTheirOwn) {
+  std::string xml = junit(testing::sample_report());
+  std::size_t suite = xml.find("<testsuite name=\"emmi.self-checks\" ");
+  ASSERT_NE(suite, std::string::npos);
+  std::string checks = xml.substr(suite, xml.find("</testsuite>", suite) - suite);
+  EXPECT_NE(checks.find(R"(tests="3" failures="0" errors="1" skipped="0")"), std::string::npos);
+  for (const char* id : {"IN3: ", "SQ5: ", "RT1: "}) {
+    EXPECT_NE(checks.find(std::string("name=\"") + id), std::string::npos) << id;
+    EXPECT_EQ(xml.find(std::string("name=\"") + id), xml.find(std::string("name=\"") + id, suite))
+        << id << " also outside the self-checks";
+  }
+  EXPECT_NE(checks.find("<error message=\"suite bug: a duty of the suite&#39;s own simulated kernel"),
+            std::string::npos);
+  EXPECT_NE(checks.find("<property name=\"party\" value=\"kernel\"/>"), std::string::npos);
+}
+
+TEST(Junit, AnAdvisoryFindingIsSkippedWithItsDetailsNotAFailure) {
+  std::string xml = junit(testing::sample_report());
+  std::size_t at = xml.find("name=\"V6: ");
+  ASSERT_NE(at, std::string::npos);
+  std::string tc = xml.substr(at, xml.find("</testcase>", at) - at);
+  EXPECT_EQ(tc.find("<failure"), std::string::npos);
+  EXPECT_NE(tc.find("<skipped message=\"advisory finding, SHOULD rule (does not fail the run)"),
+            std::string::npos) << tc;
+  EXPECT_NE(tc.find("<property name=\"level\" value=\"SHOULD\"/>"), std::string::npos);
+  EXPECT_NE(tc.find("<property name=\"fails_run\" value=\"false\"/>"), std::string::npos);
+  EXPECT_NE(tc.find("<system-out>V6 FAIL (SHOULD, pager rule;"), std::string::npos) << tc;
 }
 
 TEST(Junit, ControlCharactersInMessagesAreStripped) {

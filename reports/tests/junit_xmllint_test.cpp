@@ -80,7 +80,12 @@ TEST(JunitStructure, OneSuitePerGroupOneCasePerRule) {
   ScratchDir dir;
   RunReport r = testing::sample_report();
   auto file = write_report_file(JunitWriter(), r, dir.path());
-  EXPECT_EQ(xpath(file, "count(/testsuites/testsuite)"), "6");  // init ... rights
+  // init ... rights for the pager's rules, then one for the self-checks.
+  EXPECT_EQ(xpath(file, "count(/testsuites/testsuite)"), "7");
+  EXPECT_EQ(xpath(file, "string(/testsuites/testsuite[7]/@name)"), "emmi.self-checks");
+  EXPECT_EQ(xpath(file, "count(/testsuites/testsuite[7]/testcase)"), "3");
+  EXPECT_EQ(xpath(file, "string(//testcase[starts-with(@name, 'RT1: ')]/@classname)"),
+            "emmi.self-checks.data_return");
   EXPECT_EQ(xpath(file, "count(//testcase)"), std::to_string(r.rules.size()));
   EXPECT_EQ(xpath(file, "string(/testsuites/testsuite[5]/@name)"), "emmi.seqno");
   EXPECT_EQ(xpath(file, "string(//testcase[starts-with(@name, 'SQ7: ')]/@classname)"),

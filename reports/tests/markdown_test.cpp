@@ -28,7 +28,7 @@ TEST(Markdown, HeadlineSaysNotConformant) {
 TEST(Markdown, ListsEveryNonPassingRuleAndNoPassingOne) {
   RunReport r = testing::sample_report();
   std::string md = markdown(r);
-  std::size_t table = md.find("## Rules that did not pass");
+  std::size_t table = md.find("## Pager rules that did not pass");
   std::size_t examples = md.find("## Counterexamples");
   ASSERT_NE(table, std::string::npos);
   ASSERT_NE(examples, std::string::npos);
@@ -40,6 +40,35 @@ TEST(Markdown, ListsEveryNonPassingRuleAndNoPassingOne) {
   // Most severe first: the fails come before the crash, the crash before n/a.
   EXPECT_LT(section.find("**SQ7**"), section.find("**TM4**"));
   EXPECT_LT(section.find("**TM4**"), section.find("**DR5**"));
+  // The advisory finding (V6, SHOULD) comes after everything that fails the run.
+  EXPECT_LT(section.find("**TM4**"), section.find("**V6**"));
+  EXPECT_NE(line_containing(section, "| **V6** ").find("advisory (SHOULD): does not fail the run"),
+            std::string::npos);
+}
+
+TEST(Markdown, SelfChecksAreASectionApartFromThePagerVerdicts) {
+  RunReport r = testing::sample_report();
+  std::string md = markdown(r);
+  std::size_t pager = md.find("## Pager verdicts");
+  std::size_t checks = md.find("## Suite self-checks");
+  ASSERT_NE(pager, std::string::npos);
+  ASSERT_NE(checks, std::string::npos);
+  ASSERT_LT(pager, checks);
+  // The headline counts the 14 pager rules only.
+  EXPECT_NE(md.find("14 pager rules: 5 pass, 3 fail"), std::string::npos) << md.substr(0, 900);
+  EXPECT_NE(md.find("(1 advisory: not MUST, do not fail the run)"), std::string::npos);
+  // No rule binding the kernel shows in the pager section; the broken one is
+  // in the self-checks, as a suite bug.
+  std::string pager_section = md.substr(pager, checks - pager);
+  for (const RuleResult& rule : r.rules) {
+    if (rule.party == Party::kernel) {
+      EXPECT_EQ(pager_section.find("**" + rule.id + "**"), std::string::npos) << rule.id;
+    }
+  }
+  std::string self = md.substr(checks, md.find("## Counterexamples") - checks);
+  EXPECT_NE(self.find("3 rules bind the kernel"), std::string::npos) << self;
+  EXPECT_NE(self.find("2 held, 0 not exercised, 1 broken (suite bugs"), std::string::npos) << self;
+  EXPECT_NE(self.find("| **RT1** "), std::string::npos) << self;
 }
 
 TEST(Markdown, CounterexamplesCarryTheReplayCommandInACodeBlock) {
@@ -63,7 +92,7 @@ TEST(Markdown, PagerTextCannotBreakTheTable) {
   for (std::size_t i = 0; i < row.size(); ++i) {
     if (row[i] == '|' && (i == 0 || row[i - 1] != '\\')) ++unescaped_pipes;
   }
-  EXPECT_EQ(unescaped_pipes, 7) << row;  // six columns
+  EXPECT_EQ(unescaped_pipes, 8) << row;  // seven columns
   EXPECT_NE(row.find("a \\| b c \\<script\\> \\`x\\`"), std::string::npos) << row;
 }
 
@@ -104,8 +133,8 @@ TEST(Markdown, AllPassedSaysSo) {
     rule.exercised = 1;
   }
   std::string md = markdown(r);
-  EXPECT_NE(md.find("Every rule passed."), std::string::npos);
-  EXPECT_EQ(md.find("## Rules that did not pass"), std::string::npos);
+  EXPECT_NE(md.find("Every pager rule passed."), std::string::npos);
+  EXPECT_EQ(md.find("## Pager rules that did not pass"), std::string::npos);
 }
 
 }  // namespace

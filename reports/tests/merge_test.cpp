@@ -26,7 +26,7 @@ const std::vector<RuleResult>& catalogue() {
     std::vector<RuleResult> r;
     for (const RuleResult& rule : testing::sample_report().rules) {
       RuleResult blank{rule.id, rule.group, rule.title, rule.level, Verdict::not_applicable,
-                       0, "", std::nullopt, std::nullopt};
+                       0, "", std::nullopt, std::nullopt, rule.party};
       r.push_back(blank);
     }
     return r;
@@ -206,6 +206,22 @@ TEST(Merge, RejectsMissingDuplicateAndUnshardedReports) {
             std::string::npos);
   EXPECT_NE(merge_error({}).find("no reports given"), std::string::npos);
   EXPECT_EQ(merge({whole}), whole);  // a single whole run merges to itself
+}
+
+TEST(Merge, RejectsShardsThatDisagreeOnARulesParty) {
+  std::vector<RunReport> shards = shards_of(fixed_cases(), 2);
+  shards[1].rules[0].party = Party::kernel;
+  std::string error = merge_error(shards);
+  EXPECT_NE(error.find("rule IN2 has party \"pager\" in one shard and \"kernel\" in shard 2/2"),
+            std::string::npos)
+      << error;
+}
+
+TEST(Merge, KeepsTheSelfChecksApart) {
+  RunReport merged = merge(shards_of(fixed_cases(), 3));
+  ASSERT_EQ(merged.rules.size(), testing::sample_report().rules.size());
+  for (std::size_t i = 0; i < merged.rules.size(); ++i)
+    EXPECT_EQ(merged.rules[i].party, testing::sample_report().rules[i].party) << i;
 }
 
 TEST(Merge, RejectsDifferentRuleCatalogues) {

@@ -114,6 +114,67 @@ TEST(RunOutcome, FollowsTheRuleVerdicts) {
   EXPECT_EQ(outcome_label(RunOutcome::not_conformant), "NOT CONFORMANT");
 }
 
+RuleResult rule_with(Verdict v, std::string level, Party party) {
+  RuleResult r;
+  r.id = "R";
+  r.group = "g";
+  r.level = std::move(level);
+  r.verdict = v;
+  r.exercised = v == Verdict::not_applicable ? 0 : 1;
+  r.party = party;
+  return r;
+}
+
+TEST(Severity, OnlyAMustRulesFailFailsTheRun) {
+  EXPECT_TRUE(fails_run(rule_with(Verdict::fail, "MUST", Party::pager)));
+  for (const char* level : {"SHOULD", "MAY", "INFO"}) {
+    RuleResult r = rule_with(Verdict::fail, level, Party::pager);
+    EXPECT_FALSE(fails_run(r)) << level;
+    EXPECT_TRUE(is_advisory(r)) << level;
+    // The pager stopped working: that fails the run whatever the level.
+    for (Verdict v : {Verdict::timeout, Verdict::crash, Verdict::resource_exhausted,
+                      Verdict::unresolved})
+      EXPECT_TRUE(fails_run(rule_with(v, level, Party::pager))) << level << " " << v.name();
+  }
+  // An unknown level never turns a failure advisory.
+  EXPECT_TRUE(fails_run(rule_with(Verdict::fail, "MUSTN'T", Party::pager)));
+  for (Verdict v : {Verdict::pass, Verdict::not_applicable, Verdict::waived})
+    EXPECT_FALSE(fails_run(rule_with(v, "MUST", Party::pager))) << v.name();
+}
+
+TEST(Severity, AnAdvisoryFindingLeavesTheRunConformant) {
+  RunReport r;
+  r.rules = {rule_with(Verdict::pass, "MUST", Party::pager),
+             rule_with(Verdict::fail, "SHOULD", Party::pager)};
+  EXPECT_EQ(run_outcome(r), RunOutcome::conformant);
+  EXPECT_TRUE(is_conformant(r));
+  EXPECT_EQ(count_advisory(r), 1u);
+  // The finding is not dropped: the pager's verdict says fail.
+  EXPECT_EQ(overall_verdict(r), Verdict::fail);
+  r.rules.push_back(rule_with(Verdict::fail, "MUST", Party::pager));
+  EXPECT_EQ(run_outcome(r), RunOutcome::not_conformant);
+}
+
+TEST(Party, SelfChecksNeitherPassNorFailThePager) {
+  // Only self-checks exercised: nothing was shown about the pager.
+  RunReport r;
+  r.rules = {rule_with(Verdict::pass, "MUST", Party::kernel),
+             rule_with(Verdict::not_applicable, "MUST", Party::pager)};
+  EXPECT_EQ(overall_verdict(r), Verdict::not_applicable);
+  EXPECT_EQ(self_check_verdict(r), Verdict::pass);
+  EXPECT_EQ(run_outcome(r), RunOutcome::nothing_exercised);
+  EXPECT_EQ(count_verdicts(r, Party::pager)[Verdict::pass], 0u);
+  // A broken self-check is a suite bug: the run is incomplete, not the pager's failure.
+  r.rules = {rule_with(Verdict::pass, "MUST", Party::pager),
+             rule_with(Verdict::unresolved, "MUST", Party::kernel)};
+  EXPECT_EQ(run_outcome(r), RunOutcome::incomplete);
+  EXPECT_EQ(overall_verdict(r), Verdict::pass);
+  // Even a fail verdict on a kernel rule never makes the pager non-conformant.
+  r.rules[1].verdict = Verdict::fail;
+  EXPECT_EQ(run_outcome(r), RunOutcome::incomplete);
+  EXPECT_FALSE(is_advisory(r.rules[1]));
+}
+
 TEST(OverallVerdict, IsTheMostSevereRuleVerdict) {
   EXPECT_EQ(overall_verdict(with_verdicts({})), Verdict::not_applicable);
   EXPECT_EQ(overall_verdict(with_verdicts({Verdict::not_applicable, Verdict::pass})),
@@ -129,10 +190,14 @@ TEST(OverallVerdict, IsTheMostSevereRuleVerdict) {
 
 TEST(VerdictCounts, CountEveryRuleOnce) {
   RunReport sample = testing::sample_report();
-  VerdictCounts counts = count_verdicts(sample);
-  EXPECT_EQ(counts.total(), sample.rules.size());
-  EXPECT_EQ(counts[Verdict::fail], 2u);
+  VerdictCounts counts = count_verdicts(sample, Party::pager);
+  VerdictCounts checks = count_verdicts(sample, Party::kernel);
+  EXPECT_EQ(counts.total() + checks.total(), sample.rules.size());
+  EXPECT_EQ(counts.total(), 14u);
+  EXPECT_EQ(counts[Verdict::fail], 3u);
   EXPECT_EQ(counts[Verdict::pass], 5u);
+  EXPECT_EQ(checks[Verdict::pass], 2u);
+  EXPECT_EQ(checks[Verdict::unresolved], 1u);
   for (Verdict v : Verdict::all()) EXPECT_GE(counts[v], 1u) << "fixture lacks " << v.name();
 }
 

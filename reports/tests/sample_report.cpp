@@ -89,7 +89,7 @@ RunReport sample_report() {
   r.rules = {
       {"IN2", "init", "After init the pager is ready to receive other requests", "MUST",
        Verdict::pass, 812, "", std::nullopt, std::nullopt},
-      {"IN3", "init", "init gives the pager a send right to the control port", "MUST",
+      {"IN5", "init", "Data calls use whole pages of that kernel's page size", "MUST",
        Verdict::pass, 812, "", std::nullopt, std::nullopt},
       {"IN9", "init",
        "On an init error the pager neither keeps nor releases the control right", "MUST",
@@ -114,7 +114,7 @@ RunReport sample_report() {
       {"SU10", "data_supply", "With deallocate TRUE the pages leave the pager's space", "MUST",
        Verdict::resource_exhausted, 3, "pager exceeded RLIMIT_AS (512 MiB) during data_supply",
        std::nullopt, std::nullopt},
-      {"SQ5", "seqno", "Seqnos start at zero and reset when the receive right moves", "MUST",
+      {"SQ6", "seqno", "Every dequeue uses one seqno, whether or not the pager reads it", "MUST",
        Verdict::pass, 1620, "", std::nullopt, std::nullopt},
       {"SQ7", "seqno", "A multi-threaded pager restores message order from seqnos", "MUST",
        Verdict::fail, 1620,
@@ -125,6 +125,20 @@ RunReport sample_report() {
        std::nullopt, std::nullopt},
       {"PR8", "rights", "Out-of-line memory received is vm_deallocated", "MUST", Verdict::pass,
        640, "", std::nullopt, std::nullopt},
+      // A SHOULD rule broken: an advisory finding, the run does not fail for it.
+      {"V6", "rights", "After terminate the pager releases its control and name references",
+       "SHOULD", Verdict::fail, 120, "the pager still holds 1 send reference to control 0x1f07",
+       std::nullopt, std::nullopt},
+      // Duties of the kernel, after the pager's rules: self-checks of the
+      // suite, kept (IN3, SQ5) and broken by the suite's own kernel (RT1).
+      {"IN3", "init", "init gives the pager a send right to the control port", "MUST",
+       Verdict::pass, 812, "self-check: the suite's simulated kernel kept this duty", std::nullopt,
+       std::nullopt, Party::kernel},
+      {"SQ5", "seqno", "Seqnos start at zero and reset when the receive right moves", "MUST",
+       Verdict::pass, 1620, "", std::nullopt, std::nullopt, Party::kernel},
+      {"RT1", "data_return", "The kernel returns only pages it holds", "MUST",
+       Verdict::unresolved, 55, "suite bug: the simulated kernel returned page 0x3000 it does "
+       "not hold", std::nullopt, std::nullopt, Party::kernel},
   };
   return r;
 }

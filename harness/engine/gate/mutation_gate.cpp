@@ -13,9 +13,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "emmi/catalogue/catalogue.h"
 #include "emmi/engine/case_runner.h"
 #include "emmi/engine/engine.h"
 #include "emmi/engine/pager_library.h"
+#include "emmi/model/rules.h"
 
 using namespace emmi;
 
@@ -204,6 +206,59 @@ std::string conforming_name(const testing::TestParamInfo<Conforming>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Pagers, ConformingGate, testing::ValuesIn(conforming_pagers()),
                          conforming_name);
+
+// The model owns coverage (model::Judgement): across a standard-profile run of
+// the reference pager, every rule the model can emit that applies to the
+// dialect is counted, and the report shows it: exercised > 0, or
+// not-applicable with a reason. A rule no pager of the tree can exercise is
+// listed here with why, and must stay uncounted, so the list cannot go stale.
+const std::map<std::string, std::string>& unreachable_rules() {
+  static const std::map<std::string, std::string> rules = {
+      {"V2", "checked only when a handler returns MIG_DESTROY_REQUEST, which no pager in "
+             "reference_impl does (model/tests/release_test.cpp covers it)"},
+      {"DR4", "checked on data_error answers; no pager in reference_impl calls data_error"},
+      {"ER5", "checked on data_error sizes; no pager in reference_impl calls data_error"},
+      {"PR8", "checked on out-of-line memory other than data_return's; the suite's kernel "
+              "sends none to the reference pager (RT2 covers data_return's)"},
+      {"SQ2", "a self-check on receive rights other than object ports; the reference pager "
+              "receives no message on a reply or notification port"},
+  };
+  return rules;
+}
+
+TEST(CoverageGate, EveryModelRuleIsCountedOnTheReferencePager) {
+  const std::vector<Conforming> pagers = conforming_pagers();
+  ASSERT_FALSE(pagers.empty()) << "cannot read " << EMMI_MUTANTS_MANIFEST;
+  engine::RunConfig cfg = standard_run(pagers.front().library, 7919);
+  cfg.jobs = engine::default_jobs();
+  reports::RunReport report = engine::run_conformance(cfg);
+  std::map<std::string, const reports::RuleResult*> by_id;
+  for (const reports::RuleResult& r : report.rules) {
+    by_id[r.id] = &r;
+    if (r.verdict == reports::Verdict::pass) {
+      EXPECT_GT(r.exercised, 0u) << r.id;
+    } else if (r.verdict == reports::Verdict::not_applicable) {
+      EXPECT_FALSE(r.message.empty()) << r.id << " is not applicable without a reason";
+    }
+  }
+  const auto dialect = *catalogue::parse_dialect(cfg.dialect);
+  for (std::string_view id : model::checked_rules()) {
+    const catalogue::Rule* rule = catalogue::Catalogue::builtin().find(id);
+    ASSERT_NE(rule, nullptr) << id;
+    if (!rule->applies_to(dialect)) continue;
+    auto found = by_id.find(std::string(id));
+    ASSERT_NE(found, by_id.end()) << id << " missing from the report";
+    const reports::RuleResult& r = *found->second;
+    if (auto why = unreachable_rules().find(std::string(id)); why != unreachable_rules().end()) {
+      EXPECT_EQ(r.exercised, 0u) << id << " is counted now: remove it from unreachable_rules() ("
+                                 << why->second << ")";
+      continue;
+    }
+    EXPECT_GT(r.exercised, 0u) << id << " is checked by the model but never counted on the "
+                               << "reference pager (" << r.verdict.name() << ": " << r.message
+                               << ")";
+  }
+}
 
 class ScoreTable : public testing::Environment {
  public:

@@ -19,6 +19,7 @@
 #include "emmi/mach/kernel_driver.h"
 #include "emmi/mach/scheduler.h"
 #include "emmi/model/model.h"
+#include "emmi/model/rules.h"
 #include "emmi/pager_abi.h"
 
 namespace emmi::engine {
@@ -67,47 +68,12 @@ model::Party party_from(std::string_view s) {
 
 std::string message_label(MessageKind k) { return fmt::format("memory_object_{}", model::to_string(k)); }
 
-// Rules whose checks an event exercises (the coverage column of the report).
-void count_exercised(const model::Event& e, bool is_object_port, std::size_t kernels,
+// The coverage column of the report: every rule the model says it checked
+// on an event (or at quiescence), counted once per event. The model owns
+// this knowledge (model::Judgement); the engine keeps no list of its own.
+void count_exercised(const std::vector<std::string_view>& checked,
                      std::map<std::string, std::uint64_t>& out) {
-  auto add = [&](std::initializer_list<const char*> ids) {
-    for (const char* id : ids) ++out[id];
-  };
-  std::visit(
-      [&](const auto& ev) {
-        using E = std::decay_t<decltype(ev)>;
-        if constexpr (std::is_same_v<E, model::Dequeued>) {
-          add({"SQ6"});
-          if (is_object_port) add({"SQ1", "SQ7"}); else add({"SQ2"});
-        } else if constexpr (std::is_same_v<E, model::KernelSent>) {
-          switch (ev.kind) {
-            case MessageKind::init: add({"IN1", "IN3", "IN4", "IN5", "IN7", "IN8", "MK1"}); break;
-            case MessageKind::terminate: add({"TM3", "TM8", "SQ5"}); break;
-            case MessageKind::data_request: add({"DR1", "DR3", "RD1"}); break;
-            case MessageKind::data_return: add({"RT1", "RT2", "RT4", "PR8"}); break;
-            default: break;
-          }
-        } else if constexpr (std::is_same_v<E, model::HandlerReturned>) {
-          add({"V1", "V3", "IN9"});
-        } else if constexpr (std::is_same_v<E, model::ControlCalled>) {
-          switch (ev.call) {
-            case model::ControlCall::data_supply:
-              add({"SU1", "SU2", "SU4", "SU12", "DR8", "MK2", "PS1", "RT4"});
-              if (kernels > 1) add({"MK4", "PS2"});
-              break;
-            case model::ControlCall::data_unavailable: add({"UN4", "DR5", "DR8", "PS1"}); break;
-            case model::ControlCall::data_error: add({"ER5", "DR4", "DR8", "PS1"}); break;
-            case model::ControlCall::ready:
-            case model::ControlCall::change_attributes: add({"RD1", "IN2"}); break;
-            default: add({"PS1"}); break;
-          }
-        } else if constexpr (std::is_same_v<E, model::PortOperated>) {
-          add({"V1", "V3", "TM4", "TM5", "V6"});
-        } else if constexpr (std::is_same_v<E, model::MemoryReleased>) {
-          add({"V4", "RT2", "PR8"});
-        }
-      },
-      e);
+  for (std::string_view rule : checked) ++out[std::string(rule)];
 }
 
 // --- Observation in the child -------------------------------------------------------
@@ -131,7 +97,9 @@ class Recorder final : public mach::Observer {
     std::lock_guard g(mu_);
     const std::uint64_t index = trace_.size();
     trace_.push_back(e);
-    for (const model::Verdict& v : model_.apply(e)) write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+    model::Judgement judged = model_.judge(e);
+    for (const model::Verdict& v : judged.verdicts) write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+    count_exercised(judged.checked, exercised_);
     write_trace(index, e);
   }
 
@@ -149,8 +117,12 @@ class Recorder final : public mach::Observer {
     for (const auto& t : threads)
       if (t.blocked && !t.in_receive && !t.timed)
         parked += fmt::format("{}t{} {}", parked.empty() ? "" : "; ", t.lane, t.state);
-    auto verdicts = model_.check_quiescent();
-    auto is_liveness = [](std::string_view rule) { return rule == "DR3" || rule == "RD1" || rule == "TM6"; };
+    model::Judgement judged = model_.judge_quiescent();
+    count_exercised(judged.checked, exercised_);
+    const auto& verdicts = judged.verdicts;
+    auto is_liveness = [](std::string_view rule) {
+      return rule == model::rule::DR3 || rule == model::rule::RD1 || rule == model::rule::TM6;
+    };
     const bool unanswered =
         std::any_of(verdicts.begin(), verdicts.end(), [&](const model::Verdict& v) { return is_liveness(v.rule); });
     if (unanswered && !parked.empty())
@@ -267,7 +239,6 @@ class Recorder final : public mach::Observer {
 
   void write_trace(std::uint64_t index, const model::Event& e) {
     std::string from, to, label, rights, seqno;
-    bool is_object_port = false;
     std::visit(
         [&](const auto& ev) {
           using E = std::decay_t<decltype(ev)>;
@@ -275,17 +246,12 @@ class Recorder final : public mach::Observer {
             object_ports_[ev.port] = ev.object;
           } else if constexpr (std::is_same_v<E, model::KernelSent>) {
             queued_[ev.destination].push_back({ev.kernel, ev.kind});
-            // TM6 is checked on every re-init: an init after a terminate.
-            const auto pair = std::make_pair(ev.kernel, ev.object);
-            if (ev.kind == MessageKind::terminate) terminated_.insert(pair);
-            if (ev.kind == MessageKind::init && terminated_.count(pair)) ++exercised_["TM6"];
           } else if constexpr (std::is_same_v<E, model::Dequeued>) {
             Queued q{0, MessageKind::other};
             if (auto it = queued_.find(ev.port); it != queued_.end() && !it->second.empty()) {
               q = it->second.front();
               it->second.pop_front();
             }
-            is_object_port = object_ports_.count(ev.port) > 0;
             bool notification = q.kind == MessageKind::no_senders || q.kind == MessageKind::send_once ||
                                 q.kind == MessageKind::dead_name ||
                                 q.kind == MessageKind::port_destroyed;
@@ -346,7 +312,6 @@ class Recorder final : public mach::Observer {
           }
         },
         e);
-    count_exercised(e, is_object_port, kernels_, exercised_);
     if (label.empty()) return;
     std::string note;
     if (sched_ != nullptr) {
@@ -386,7 +351,6 @@ class Recorder final : public mach::Observer {
   std::map<model::ThreadId, InFlight> in_flight_;
   std::unordered_map<model::PortName, std::map<model::Seqno, Handled>> handled_;
   std::map<std::string, std::uint64_t> exercised_;
-  std::set<std::pair<model::KernelId, model::ObjectId>> terminated_;
   mach::ControlledScheduling* sched_ = nullptr;
   std::uint64_t preemptions_seen_ = 0;
 };

@@ -24,6 +24,7 @@
 #include "emmi/engine/generator.h"
 #include "emmi/engine/isolation.h"
 #include "emmi/engine/pager_library.h"
+#include "emmi/model/rules.h"
 
 // RapidCheck's own encoding of reproduce strings (the RC_PARAMS="reproduce=..."
 // form it prints); defined in librapidcheck, not declared in its public headers.
@@ -412,6 +413,32 @@ reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig
   return c;
 }
 
+// Whose duty a rule is, for the section of the report it goes in. The model's
+// table decides for the rules it checks (a rule the catalogue files under the
+// kernel, such as TM5, can still carry a pager duty the model checks); the
+// catalogue's party decides for the others.
+reports::Party party_of(const catalogue::Rule& rule) {
+  if (const model::RuleInfo* checked = model::find_rule(rule.id))
+    return checked->binds == model::Binds::kernel ? reports::Party::kernel : reports::Party::pager;
+  auto binds_pager = [](catalogue::Who w) {
+    return w == catalogue::Who::pager || w == catalogue::Who::default_pager ||
+           w == catalogue::Who::none;
+  };
+  if (binds_pager(rule.who)) return reports::Party::pager;
+  for (catalogue::Who w : rule.also_binds)
+    if (binds_pager(w)) return reports::Party::pager;
+  return reports::Party::kernel;
+}
+
+}  // namespace
+
+reports::Party rule_party(std::string_view rule_id) {
+  const catalogue::Rule* rule = catalogue::Catalogue::builtin().find(rule_id);
+  return rule != nullptr ? party_of(*rule) : reports::Party::pager;
+}
+
+namespace {
+
 reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
                                 const std::vector<UnitResult>& units, double seconds,
                                 const std::string& started) {
@@ -472,6 +499,8 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
     rr.group = rule.group;
     rr.title = rule.title;
     rr.level = std::string(catalogue::to_string(rule.level));
+    rr.party = party_of(rule);
+    const bool self_check = rr.party == reports::Party::kernel;
     auto ex = exercised.find(rule.id);
     rr.exercised = ex == exercised.end() ? 0 : ex->second;
     if (auto f = worst.find(rule.id); f != worst.end()) {
@@ -488,6 +517,13 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
                                          : std::string("random walk"),
                                      found.outcome.preemptions,
                                      found.outcome.uncontrolled ? "; ran uncontrolled: " + found.outcome.uncontrolled_reason : "");
+      // Only the suite's own kernel can break a rule that binds the kernel:
+      // whatever was found there is a suite bug, never the pager's failure.
+      if (self_check && rr.verdict != Verdict::unresolved) {
+        rr.message = fmt::format("suite bug: a {} finding on a duty of the kernel: {}",
+                                 rr.verdict.name(), rr.message);
+        rr.verdict = Verdict::unresolved;
+      }
       rr.counterexample = counterexample_of(*f->second, cfg);
       if (rr.exercised == 0) rr.exercised = 1;
     } else if (!rule.applies_to(dialect)) {
@@ -503,7 +539,10 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       rr.message = "never exercised by this profile";
     } else {
       rr.verdict = Verdict::pass;
-      rr.message = fmt::format("exercised {} times, never violated", rr.exercised);
+      rr.message = self_check
+                       ? fmt::format("self-check: the suite's simulated kernel kept this duty "
+                                     "({} checks)", rr.exercised)
+                       : fmt::format("exercised {} times, never violated", rr.exercised);
     }
     rep.rules.push_back(std::move(rr));
   }

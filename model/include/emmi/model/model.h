@@ -56,6 +56,18 @@ struct WorldConfig {
   Size object_size = 4 * 16384;  // bytes; a multiple of every kernel page size
 };
 
+// What the model did with one event (or at quiescence): the verdicts it
+// reveals and every rule whose check ran, each once, in the order first
+// checked. A rule counts as checked when the model evaluated the condition
+// whose failure it reports under that rule, whether or not it failed, and
+// only for checks of a party's duty (the pager's or the kernel's): the
+// suite's consistency checks of its own trace exercise nothing. This is the
+// coverage column of the report; nothing else decides it.
+struct Judgement {
+  std::vector<Verdict> verdicts;
+  std::vector<std::string_view> checked;  // rule IDs from rule_table() (static storage)
+};
+
 class Model {
  public:
   explicit Model(WorldConfig config = {});
@@ -69,11 +81,15 @@ class Model {
 
   // Apply one observed event; returns the verdicts it reveals (usually none).
   std::vector<Verdict> apply(const Event& e);
+  // The same, with the rules checked on the event.
+  Judgement judge(const Event& e);
 
   // Verdicts due at quiescence: unanswered data requests (DR3), init never
   // made ready (RD1, TM6 for a re-init), terminate rights still held (TM4,
   // TM5, V6), out-of-line memory never released (RT2, PR8).
   std::vector<Verdict> check_quiescent() const;
+  // The same, with the rules checked at quiescence.
+  Judgement judge_quiescent() const;
 
   // What a conforming kernel may do next, in a deterministic order.
   std::vector<KernelAction> enabled_kernel_actions() const;

@@ -1,13 +1,101 @@
-// The rule IDs the model can emit. The catalogue test cross-checks this list
-// against properties/catalogue/rules.json, so a verdict never names a rule the
+// The one table of rule IDs the model can emit, each with the party whose
+// duty it is and the paraphrase of what the model checks for it. Checks (in
+// the model, the engine and the liveness mapping) name rules only through the
+// constants generated from this table, so checked_rules() cannot miss an
+// emitted ID. The catalogue test cross-checks the list against
+// properties/catalogue/rules.json, so a verdict never names a rule the
 // catalogue does not know, and a rule marked "model" is really checked here.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 
 namespace emmi::model {
 
+// Whose duty a rule the model checks is.
+//   pager   only the pager under test can break it: its verdicts judge the pager.
+//   kernel  a duty of the kernel: only the suite's own simulated kernel can
+//           break it, so its checks are self-checks of the suite, never
+//           verdicts on the pager.
+//   both    the model checks a part for each side (PS1: the kernel's request
+//           sizes and the pager's call sizes; SQ6: the kernel's numbering, and
+//           the engine charges a pager that jams on a rejected seqno).
+enum class Binds : std::uint8_t { pager, kernel, both };
+
+std::string_view to_string(Binds b);
+
+struct RuleInfo {
+  std::string_view id;
+  Binds binds;
+  std::string_view what;
+};
+
+#define EMMI_MODEL_RULES(X)                                                                     \
+  /* init */                                                                                    \
+  X(IN1, kernel, "kernel: init first, and at most one live init per (object, kernel)")          \
+  X(IN2, pager, "pager: after init, accept data_request/data_unlock/data_return (no error)")    \
+  X(IN3, kernel, "kernel: init gives the pager send rights to the control and name ports")      \
+  X(IN4, kernel, "kernel: init keeps the control receive right in the kernel")                  \
+  X(IN5, pager, "pager: offsets of data calls are multiples of that kernel's page size")        \
+  X(IN7, kernel, "kernel: EMMI messages for object o go to the port the pager offered for o")   \
+  X(IN8, kernel, "kernel: each init has a control port distinct from every live pair's")        \
+  X(IN9, pager, "pager: after an init error return, never use that control port")               \
+  X(MK1, kernel, "kernel: each init has its own name port")                                     \
+  X(MK2, kernel, "kernel: each request carries the control port of the kernel that sent it")    \
+  X(MK4, pager, "pager: sizes use the page size of the kernel the call goes to")                \
+  X(PS1, both, "sizes of requests and lock_request are multiples of the kernel's page size")    \
+  X(PS2, kernel, "kernel: a kernel uses its own page size, not another kernel's")               \
+  /* terminate */                                                                               \
+  X(TM3, kernel, "kernel: terminate moves the current control and name receive rights")         \
+  X(TM4, pager, "pager: after terminate, destroy the control port's receive right")             \
+  X(TM5, pager, "pager: after terminate, release the name port's receive right")                \
+  X(TM6, pager, "pager: an object re-initialised after terminate is made ready again")          \
+  X(TM8, both, "no EMMI traffic on a pair after terminate, except a new init")                  \
+  X(V6, pager, "pager: after terminate, release every send reference to control and name")      \
+  /* seqnos */                                                                                  \
+  X(SQ1, kernel, "kernel: object-port messages carry the port's next seqno")                    \
+  X(SQ2, kernel, "kernel: messages on other ports (reply ports) carry that port's next seqno")  \
+  X(SQ5, kernel, "kernel: a new or moved receive right starts at seqno 0")                      \
+  X(SQ6, both, "kernel: every dequeue uses exactly one seqno; pager: no jam on a rejected one") \
+  X(SQ7, pager, "pager: effects of one object's messages do not cross seqno order")             \
+  /* reference release */                                                                       \
+  X(V1, pager, "pager: init's rights are released once (by mach_msg_server on error)")          \
+  X(V2, pager, "pager: after MIG_DESTROY_REQUEST, do not release the request's rights again")   \
+  X(V3, pager, "pager: after another error return, do not release the request's rights again")  \
+  X(V4, pager, "pager: out-of-line memory is freed once (by mach_msg_server on error)")         \
+  X(PR8, pager, "pager: out-of-line memory other than data_return's is released")               \
+  /* data path */                                                                               \
+  X(DR1, kernel, "kernel: data_request/data_unlock lie inside the mapped object")               \
+  X(DR3, pager, "pager: every data_request is answered by quiescence")                          \
+  X(DR4, pager, "pager: data_error only answers an outstanding request")                        \
+  X(DR5, pager, "pager: data_unavailable only answers an outstanding request")                  \
+  X(DR8, pager, "pager: answers and control calls go to the asking kernel's control port")      \
+  X(SU1, pager, "pager: data_supply only for requested pages")                                  \
+  X(SU2, pager, "pager: data_supply never overwrites a resident page")                          \
+  X(SU4, pager, "pager: data_supply size is a multiple of the kernel's page size")              \
+  X(SU12, pager, "pager: data_supply goes to a control port the kernel gave in init")           \
+  X(UN4, pager, "pager: data_unavailable size is a multiple of the kernel's page size")         \
+  X(ER5, pager, "pager: data_error size is a multiple of the kernel's page size")               \
+  X(RT1, kernel, "kernel: data_return only for pages the kernel holds")                         \
+  X(RT2, pager, "pager: data_return's out-of-line memory is released")                          \
+  X(RT4, pager, "pager: a supply carries the contents the kernel last returned")                \
+  /* readiness */                                                                               \
+  X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")
+
+namespace rule {
+#define EMMI_MODEL_RULE_CONSTANT(id, binds, what) inline constexpr std::string_view id = #id;
+EMMI_MODEL_RULES(EMMI_MODEL_RULE_CONSTANT)
+#undef EMMI_MODEL_RULE_CONSTANT
+}  // namespace rule
+
+// Every rule ID the model can emit, in table order.
 std::span<const std::string_view> checked_rules();
+// The table itself.
+std::span<const RuleInfo> rule_table();
+// The entry of `id` (exact spelling), or nullptr for a rule the model does not check.
+const RuleInfo* find_rule(std::string_view id);
+// True when the model checks a duty of the pager under `id` (binds pager or both).
+bool binds_pager(std::string_view id);
 
 }  // namespace emmi::model

@@ -1,5 +1,5 @@
 // The canonical record of a run: JSON in the versioned format described by
-// reports/schema/emmi-report-v1.schema.json, its writer, and the reader that
+// reports/schema/emmi-report-v2.schema.json, its writer, and the reader that
 // `emmi-cts merge` uses to load shard reports back.
 #pragma once
 
@@ -15,10 +15,13 @@
 namespace emmi::reports {
 
 inline constexpr std::string_view kReportFormat = "emmi-cts-report";
-inline constexpr int kReportFormatVersion = 1;
+inline constexpr int kReportFormatVersion = 2;
 
-// Derived fields (summary: overall verdict, counts) are written for readers'
-// convenience; report_from_json recomputes them and ignores what is stored.
+// Version 2 puts the pager's verdicts in "rules" and the suite's self-checks
+// (rules binding the kernel) in "self_checks", gives every rule its "party"
+// and whether it "fails_run", and the summary counts the pager rules only.
+// Derived fields (summary, fails_run) are written for readers' convenience;
+// report_from_json recomputes them and ignores what is stored.
 nlohmann::json report_to_json(const RunReport& report);
 
 // `source` names the input in error messages (a file name, "<stdin>").

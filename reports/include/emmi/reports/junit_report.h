@@ -1,22 +1,29 @@
 // JUnit XML for CI systems (GitLab, Jenkins, GitHub actions), in the subset
-// described by reports/schema/junit.xsd: one testsuite per rule group, one
-// testcase per rule.
+// described by reports/schema/junit.xsd: one testsuite per rule group of the
+// pager's rules, one testcase per rule, then one testsuite "emmi.self-checks"
+// holding the suite's self-checks (rules binding the kernel), so no dashboard
+// adds them to the pager's results.
 //
 // Mapping of verdicts (chosen so CI pages show what matters):
 //   pass                 plain testcase
-//   fail                 <failure message="..." type="fail"> with the
+//   fail, MUST rule      <failure message="..." type="fail"> with the
 //                        counterexample, replay command and reproduce string
 //                        in the element text (GitLab shows only the text)
+//   fail, other level    <skipped message="advisory finding, SHOULD rule (does
+//                        not fail the run): ...">, the failure text in
+//                        <system-out>: CI stays green, nothing is hidden
 //   timeout, crash,      <error message="..." type="<verdict>">: the case did
 //   resource-exhausted   not run to completion; a pager non-conformance all the
 //                        same (the JUnit "error" meaning: abnormal termination)
 //   unresolved           <error type="unresolved">, message prefixed "suite
-//                        problem:" so it is not read as the pager's fault
+//                        problem:" (a self-check: "suite bug:") so it is not
+//                        read as the pager's fault
 //   not-applicable       <skipped message="not applicable: ...">
 //   waived               <skipped message="waived: reason (expires ...)">: it
 //                        does not count against the run, and a skip with a
 //                        reason is what every CI UI shows
-// Every testcase also carries <properties> with verdict, level and exercised,
+// Every testcase also carries <properties> with verdict, level, party,
+// fails_run and exercised,
 // so nothing of the verdict is lost. Characters XML 1.0 forbids (control
 // characters, invalid UTF-8) are removed from all text.
 #pragma once

@@ -100,6 +100,28 @@ inline constexpr Verdict Verdict::waived{Verdict::Code::waived};
 // The more severe of two verdicts (the one that decides a combination).
 Verdict more_severe(Verdict a, Verdict b) noexcept;
 
+// Whose duty a rule is, which decides the section of the report it is in.
+//   pager   the pager's verdicts: the headline (CONFORMANT / NOT CONFORMANT)
+//           and its counts are made of these rules only.
+//   kernel  duties of the kernel: only the suite's own simulated kernel can
+//           break them, so their checks are the suite's self-checks, listed
+//           apart. A broken one is an unresolved suite bug (the run is
+//           incomplete), never a pager failure, and a kept one is never
+//           counted as a pager pass.
+enum class Party : std::uint8_t { pager, kernel };
+
+std::string_view to_string(Party p) noexcept;           // "pager", "kernel"
+std::optional<Party> parse_party(std::string_view name) noexcept;
+
+// A rule's level, the RFC 2119 keyword of the catalogue: "MUST", "SHOULD",
+// "MAY" or "INFO". It decides whether a `fail` verdict fails the run: only a
+// MUST rule's does. A broken SHOULD (or MAY, INFO) rule is an advisory
+// finding: reported with its counterexample in every format, the run stays
+// conformant. Timeouts, crashes and exhausted resources fail the run at any
+// level (the pager stopped working), and so does an unresolved verdict.
+inline constexpr std::array<std::string_view, 4> kLevels{"MUST", "SHOULD", "MAY", "INFO"};
+bool is_known_level(std::string_view level) noexcept;
+
 // One message or right transfer seen by the simulated kernel, as drawn in the
 // message-sequence chart. Lanes are named "kernel k0", "pager t1", ...; an
 // event whose lane_to is empty or equal to lane_from is local to one lane
@@ -145,9 +167,16 @@ struct RuleResult {
   std::string message;          // one line: why this verdict
   std::optional<Waiver> waiver;                  // set when verdict is waived
   std::optional<Counterexample> counterexample;  // set for failures that have one
+  Party party = Party::pager;                    // which section of the report
 
   friend bool operator==(const RuleResult&, const RuleResult&) = default;
 };
+
+// True when this rule's verdict makes the run fail (not conformant or
+// incomplete), given its verdict, level and party; see Level above.
+bool fails_run(const RuleResult& rule) noexcept;
+// A pager rule broken at a level that does not fail the run (SHOULD, MAY, INFO).
+bool is_advisory(const RuleResult& rule) noexcept;
 
 struct SuiteInfo {
   std::string name = "emmi-cts";
@@ -217,21 +246,36 @@ class VerdictCounts {
   std::array<std::size_t, Verdict::kCount> counts_{};
 };
 
-VerdictCounts count_verdicts(const RunReport& report);
+// How many rules of one party (one section of the report) ended with each
+// verdict. The headline counts Party::pager only.
+VerdictCounts count_verdicts(const RunReport& report, Party party);
 
-// The run's verdict: the most severe rule verdict; not-applicable when no rule
-// was exercised at all (nothing was shown, so the headline must not say pass).
+// Rules of one party, in report order.
+std::vector<const RuleResult*> rules_of(const RunReport& report, Party party);
+
+// How many pager rules are advisory findings (is_advisory).
+std::size_t count_advisory(const RunReport& report);
+
+// The pager's verdict: the most severe verdict of the pager rules;
+// not-applicable when none was exercised (nothing was shown, so the headline
+// must not say pass). The self-checks do not take part.
 Verdict overall_verdict(const RunReport& report);
+// The most severe verdict of the suite's self-checks (kernel rules).
+Verdict self_check_verdict(const RunReport& report);
 
-// No rule's verdict is a failure.
+// No rule's verdict fails the run (fails_run), in either section.
 bool is_conformant(const RunReport& report);
 
 // The headline of a run, for reports and the command line's exit code:
-//   conformant         no failure, at least one rule exercised   (exit 0)
-//   not_conformant     some rule's verdict is a pager non-conformance (exit 1)
-//   incomplete         failures, but all of them suite-side (unresolved) (exit 3)
-//   nothing_exercised  no failure and no rule exercised: vacuous, so reports
-//                      do not call it conformant
+//   conformant         nothing fails the run, some pager rule exercised (exit 0)
+//   not_conformant     a pager rule's verdict is a non-conformance that fails
+//                      the run (a MUST rule's fail, or any timeout, crash,
+//                      resource-exhausted)                               (exit 1)
+//   incomplete         failures, but all of them suite-side: unresolved, in
+//                      either section (a broken self-check)              (exit 3)
+//   nothing_exercised  nothing fails the run and no pager rule was exercised:
+//                      vacuous (self-checks alone show nothing about the
+//                      pager), so reports do not call it conformant
 enum class RunOutcome { conformant, not_conformant, incomplete, nothing_exercised };
 RunOutcome run_outcome(const RunReport& report);
 std::string_view outcome_label(RunOutcome outcome) noexcept;  // "NOT CONFORMANT"

@@ -72,4 +72,10 @@ struct Finding {
 // resource exhaustion, and suite-side problems as unresolved).
 std::vector<Finding> findings_of(const CaseOutcome& outcome);
 
+// The report section of a catalogue rule: kernel for a duty only the kernel
+// has (a self-check of the suite's simulated kernel), pager otherwise. The
+// model's rule table decides for the rules it checks, the catalogue for the
+// rest; an ID the catalogue does not know is the pager's.
+reports::Party rule_party(std::string_view rule_id);
+
 }  // namespace emmi::engine
