@@ -30,7 +30,7 @@ int explain(const std::string& id, std::ostream& out) {
     }
     message += "?";
   }
-  throw InputError(message);
+  throw InputError(id, message);
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ void add_prove_command(CLI::App& app, Invocation& invocation) {
       try {
         run = smt::run_proofs(o->proofs, options, o->jobs);
       } catch (const std::invalid_argument& e) {
-        throw InputError(std::string(e.what()) + " (known: " + ids + ")");
+        throw InputError("--proof", std::string(e.what()) + " (known: " + ids + ")");
       }
       out << (o->format == "json" ? smt::results_json(run) : smt::results_text(run, o->verbose));
       switch (smt::summarise(run)) {

@@ -5,9 +5,10 @@
 
 #include <functional>
 #include <iosfwd>
-#include <stdexcept>
 
 #include <CLI/CLI.hpp>
+
+#include "emmi/errors.h"
 
 namespace emmi::cli {
 
@@ -19,12 +20,10 @@ enum ExitCode : int {
   kInternalError = 3, // a bug or failure of the suite itself
 };
 
-// Bad input a command found after parsing (e.g. an unknown rule ID). main
-// prints "emmi-cts: <message>" and exits with kUsageError.
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// Bad input a command finds after parsing (an unknown rule ID, a pager that
+// will not load, a corrupt report) is an emmi::InputError (emmi/errors.h),
+// whichever library finds it: main prints "emmi-cts: <message>" and exits
+// with kUsageError. Everything else that escapes is kInternalError.
 
 // What a parsed subcommand will do. Registration sets `run`; main calls it
 // after CLI11 has parsed the whole command line.

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emmi/catalogue/catalogue.h"
-#include "emmi/engine/pager_library.h"
+#include "emmi/errors.h"
 
 namespace emmi::engine {
 
@@ -32,17 +32,17 @@ bool valid_date(const std::string& s) {
 
 std::vector<WaiverEntry> read_waivers(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("--waivers '{}': cannot read the file", path));
+  if (!in) throw InputError(path, fmt::format("--waivers '{}': cannot read the file", path));
   std::stringstream text;
   text << in.rdbuf();
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text.str());
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(fmt::format("--waivers '{}': not valid JSON ({})", path, e.what()));
+    throw InputError(path, fmt::format("--waivers '{}': not valid JSON ({})", path, e.what()));
   }
   auto bad = [&](const std::string& what) {
-    return InputError(fmt::format(
+    return InputError(path, fmt::format(
         "--waivers '{}': {} (expected {{\"waivers\": [{{\"rule\": \"SQ7\", \"reason\": \"...\", "
         "\"expires\": \"YYYY-MM-DD\"}}]}})",
         path, what));

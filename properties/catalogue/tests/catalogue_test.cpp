@@ -244,5 +244,17 @@ TEST(CatalogueValidation, RejectsOtherSchemaVersionsAndBrokenJson) {
   EXPECT_THROW(Catalogue::parse("{\"rules\": ["), CatalogueError);
 }
 
+TEST(CatalogueValidation, ErrorsAreInputErrorsNamingTheCatalogue) {
+  // The command line maps every emmi::InputError to exit code 2; a catalogue
+  // document is input like any file.
+  try {
+    Catalogue::parse("{\"rules\": [");
+    FAIL() << "a truncated document parsed";
+  } catch (const emmi::InputError& e) {
+    EXPECT_EQ(e.input(), "catalogue");
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace emmi::catalogue

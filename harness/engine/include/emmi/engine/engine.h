@@ -56,7 +56,7 @@ struct RunConfig {
 std::string shell_word(std::string_view word);
 
 // Runs the configured search (or replay) and returns the report. Throws
-// InputError for a pager that cannot be loaded.
+// emmi::InputError for a pager that cannot be loaded.
 reports::RunReport run_conformance(const RunConfig& config);
 
 // --- Pieces, exposed for tests -----------------------------------------------------

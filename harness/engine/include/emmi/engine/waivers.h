@@ -21,7 +21,7 @@ struct WaiverEntry {
   std::optional<std::string> expires;  // YYYY-MM-DD
 };
 
-// Reads and validates a waivers file; throws InputError naming the file and
+// Reads and validates a waivers file; throws emmi::InputError naming the file and
 // what is wrong (not JSON, unknown rule, missing reason, bad date, duplicate).
 std::vector<WaiverEntry> read_waivers(const std::string& path);
 
