@@ -1,6 +1,7 @@
 // Waivers; see waivers.h.
 #include "emmi/engine/waivers.h"
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -21,11 +22,11 @@ bool valid_date(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
     if (s[i] < '0' || s[i] > '9') return false;
-  int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
-  static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > days[m - 1]) return false;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return !(m == 2 && d == 29 && !leap);
+  // The calendar (month lengths, leap years) is the standard library's.
+  const std::chrono::year_month_day date{std::chrono::year{std::stoi(s.substr(0, 4))},
+                                         std::chrono::month{unsigned(std::stoi(s.substr(5, 2)))},
+                                         std::chrono::day{unsigned(std::stoi(s.substr(8, 2)))}};
+  return date.ok();
 }
 
 }  // namespace
