@@ -67,6 +67,7 @@ TEST_F(InstalledPackage, InstallsTheCliLibraryHeadersPagerSchemasAndPackage) {
                            "share/emmi-cts/schema/emmi-report-v1.schema.json",
                            "share/emmi-cts/schema/junit.xsd",
                            "share/emmi-cts/examples/reference_pager.c",
+                           "share/doc/emmi-cts/LICENSE",
                            "lib/cmake/EmmiCts/EmmiCtsConfig.cmake",
                            "lib/cmake/EmmiCts/EmmiCtsConfigVersion.cmake",
                            "lib/cmake/EmmiCts/EmmiCtsTargets.cmake",
