@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Every third-party dependency comes from a Debian package (see .ci/bootstrap).
 # Nothing is downloaded at configure, build or test time.
 find_package(rapidcheck CONFIG REQUIRED)   # librapidcheck-dev

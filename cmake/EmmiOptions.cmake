@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Project-wide compiler settings: strict warnings everywhere, and one
 # sanitizer option so ASan+UBSan and TSan builds are a preset away.
 add_compile_options(-Wall -Wextra)

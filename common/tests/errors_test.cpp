@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The exception roots: what the command line relies on when it maps an
 // exception to an exit code.
 #include "emmi/errors.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `emmi-cts explain RULE-ID`: one rule (or X-note decision) in full.
 #include <memory>
 #include <ostream>

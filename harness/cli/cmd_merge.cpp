@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts merge: join the JSON reports of a sharded run into one report and
 // write every format from it.
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `emmi-cts prove`: run the SMT proofs of the model's invariants and print
 // each result with its time and Z3 resource count. Exit 0 when every proof
 // is proved, 1 when one failed or is unknown, 3 when Z3 raised an error.

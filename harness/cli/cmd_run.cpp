@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts run: play the kernel against a pager and write the compliance
 // reports. The work is in emmi_engine and emmi_reports; this file maps the
 // command line onto them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The emmi-cts subcommands. Each lives in its own cmd_<name>.cpp and
 // registers itself on the CLI11 app; adding one is a new file, one line in
 // CMakeLists.txt and one line in main.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts: the command line of the EMMI conformance test suite. A thin
 // driver: it parses arguments, hands over to a subcommand, and maps the
 // outcome to the documented exit codes.

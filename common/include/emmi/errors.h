@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The suite's two exception roots. Every error that reaches the command line
 // derives from one of them, so the CLI maps exceptions to exit codes in one
 // place and no library translates another library's errors:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CI gate for other projects, end to end: `cmake --install` this build
 // into a scratch prefix, check the installed CLI works on its own (bundled
 // reference pager, libemmi_mach found through its RUNPATH), then configure,

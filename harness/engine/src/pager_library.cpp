@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading and validating a pager under test; see pager_library.h.
 #include "emmi/engine/pager_library.h"
 

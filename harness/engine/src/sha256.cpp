@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SHA-256 of the pager binary, for the conformance record. The digest itself
 // is OpenSSL's libcrypto (Debian: libssl-dev), through its EVP interface: a
 // compliance hash comes from a vetted, maintained implementation, not from

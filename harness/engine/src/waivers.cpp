@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waivers; see waivers.h.
 #include "emmi/engine/waivers.h"
 

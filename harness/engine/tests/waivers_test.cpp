@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waivers files: every fault is an emmi::InputError naming the file, and an
 // "expires" date must be a real day of the calendar.
 #include "emmi/engine/waivers.h"

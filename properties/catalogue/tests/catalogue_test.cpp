@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The embedded catalogue parses, is well-formed, and every citation is really
 // on the manual page it names; the validator rejects malformed documents.
 #include "emmi/catalogue/catalogue.h"

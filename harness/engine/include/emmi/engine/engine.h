@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The conformance engine: RapidCheck searches for kernel command sequences on
 // which the pager breaks a rule, each case runs isolated (case_runner.h), a
 // failure shrinks to a minimal sequence, and the per-rule outcome becomes a

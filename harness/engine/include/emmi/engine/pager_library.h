@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading a pager under test: a shared object implementing the entry ABI
 // (emmi/pager_abi.h). Every way the input can be wrong gets an error that
 // names the file and what was expected.

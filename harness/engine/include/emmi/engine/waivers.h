@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waivers: a project may accept a known failure of a rule for a while, with a
 // reason and optionally an expiry date. A waived failure does not fail the
 // run; an expired waiver waives nothing and is reported. Conformance mode

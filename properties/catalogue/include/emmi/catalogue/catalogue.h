@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The rule catalogue: every normative rule of shared/spec/emmi-rules.md with
 // its level, party, dialects, citation and how emmi-cts checks it, plus the
 // choices made where the manual pages disagree (the X-notes).
