@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Throughput of the conformance engine against the bundled reference pager.
 //   BM_BareCase:        one isolated case with no command: fork, the
 //                       simulated kernel, the pager's start() and exit. The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mach_msg round trip on the simulated kernel against the cheapest possible
 // thread handoff (a mutex and condition variables), in one run so the ratio
 // is meaningful on any machine. Target: round trip <= 1.5 x raw handoff.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Throughput of the reference model (events per second), on a conforming
 // trace with the realistic mix of a test case: map, ready, faults answered by
 // supplies, evictions whose data the pager releases, unmap with the rights

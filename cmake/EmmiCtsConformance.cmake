@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # emmi_cts_add_conformance_test: a CTest test that runs the installed emmi-cts
 # on a pager the project builds. Part of the EmmiCts package; it adds no build
 # step, only the test (the pager target is built by the project's own build).

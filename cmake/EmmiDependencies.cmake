@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Every third-party dependency comes from a Debian package (see .ci/bootstrap).
 # Nothing is downloaded at configure, build or test time.
 find_package(rapidcheck CONFIG REQUIRED)   # librapidcheck-dev
@@ -6,6 +7,7 @@ find_package(Z3 4.8 REQUIRED)              # libz3-dev (cmake/FindZ3.cmake)
 find_package(nlohmann_json 3.10 CONFIG REQUIRED) # nlohmann-json3-dev
 find_package(CLI11 CONFIG REQUIRED)        # libcli11-dev
 find_package(fmt CONFIG REQUIRED)          # libfmt-dev
+find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto) # libssl-dev (libcrypto: SHA-256)
 find_package(Threads REQUIRED)
 if(EMMI_BUILD_BENCHMARKS)
   find_package(benchmark CONFIG REQUIRED)  # libbenchmark-dev

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # EmmiMig: generate Mach RPC stubs at build time with GNU MIG (${EMMI_MIG},
 # Debian's x86_64-gnu-mig) from the real GNU Mach .defs files.
 #

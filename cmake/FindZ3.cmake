@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Debian's libz3-dev ships headers, libz3.so and a pkg-config file but no CMake
 # package; this module finds them and provides the imported target z3::libz3.
 find_path(Z3_INCLUDE_DIR NAMES z3++.h)

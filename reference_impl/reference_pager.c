@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The emmi-cts reference pager: a memory-backed, multi-threaded EMMI pager
    written only against the GNU Mach user API (the real <mach/...> headers and
    MIG stubs generated from memory_object.defs with -DSEQNOS) and the pager

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `emmi-cts explain RULE-ID`: one rule (or X-note decision) in full.
 #include <memory>
 #include <ostream>
@@ -30,7 +31,7 @@ int explain(const std::string& id, std::ostream& out) {
     }
     message += "?";
   }
-  throw InputError(message);
+  throw InputError(id, message);
 }
 
 }  // namespace

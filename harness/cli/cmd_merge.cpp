@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts merge: join the JSON reports of a sharded run into one report and
 // write every format from it.
 #include <fmt/format.h>
@@ -6,7 +7,6 @@
 #include <iostream>
 
 #include "commands.h"
-#include "emmi/reports/errors.h"
 #include "emmi/reports/json_report.h"
 #include "emmi/reports/merge.h"
 #include "emmi/reports/writer.h"
@@ -24,23 +24,22 @@ struct MergeOptions {
 int merge_command(const MergeOptions& o, std::ostream& out) {
   std::vector<reports::RunReport> shards;
   std::vector<std::string> formats;
-  try {
-    formats = reports::parse_format_list(o.formats);
-    for (const std::string& path : o.inputs) shards.push_back(reports::read_report_file(path));
-    std::error_code ec;
-    std::filesystem::create_directories(o.report_dir, ec);
-    auto merged = reports::merge(shards);
-    for (const auto& p : reports::write_reports(merged, o.report_dir, formats))
-      out << "wrote " << p.string() << '\n';
-    out << fmt::format("merged {} shard reports: {}\n", shards.size(),
-                       reports::outcome_label(reports::run_outcome(merged)));
-    switch (reports::run_outcome(merged)) {
-      case reports::RunOutcome::conformant: return kConformant;
-      case reports::RunOutcome::incomplete: return kInternalError;
-      default: return kNotConformant;
-    }
-  } catch (const reports::ReportError& e) {
-    throw InputError(e.what());
+  // Every reports::ReportError (a bad format list, an unreadable or corrupt
+  // report, shards that do not join, an unwritable directory) is input
+  // error, exit code 2; main.cpp maps it.
+  formats = reports::parse_format_list(o.formats);
+  for (const std::string& path : o.inputs) shards.push_back(reports::read_report_file(path));
+  std::error_code ec;
+  std::filesystem::create_directories(o.report_dir, ec);
+  auto merged = reports::merge(shards);
+  for (const auto& p : reports::write_reports(merged, o.report_dir, formats))
+    out << "wrote " << p.string() << '\n';
+  out << fmt::format("merged {} shard reports: {}\n", shards.size(),
+                     reports::outcome_label(reports::run_outcome(merged)));
+  switch (reports::run_outcome(merged)) {
+    case reports::RunOutcome::conformant: return kConformant;
+    case reports::RunOutcome::incomplete: return kInternalError;
+    default: return kNotConformant;
   }
 }
 

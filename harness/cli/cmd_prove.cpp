@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `emmi-cts prove`: run the SMT proofs of the model's invariants and print
 // each result with its time and Z3 resource count. Exit 0 when every proof
 // is proved, 1 when one failed or is unknown, 3 when Z3 raised an error.
@@ -45,7 +46,7 @@ void add_prove_command(CLI::App& app, Invocation& invocation) {
       try {
         run = smt::run_proofs(o->proofs, options, o->jobs);
       } catch (const std::invalid_argument& e) {
-        throw InputError(std::string(e.what()) + " (known: " + ids + ")");
+        throw InputError("--proof", std::string(e.what()) + " (known: " + ids + ")");
       }
       out << (o->format == "json" ? smt::results_json(run) : smt::results_text(run, o->verbose));
       switch (smt::summarise(run)) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `emmi-cts rules`: the rule catalogue with its coverage, as a table or JSON.
 #include <memory>
 #include <ostream>

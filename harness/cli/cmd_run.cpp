@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts run: play the kernel against a pager and write the compliance
 // reports. The work is in emmi_engine and emmi_reports; this file maps the
 // command line onto them.
@@ -50,20 +51,22 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
     char slash = 0;
     std::istringstream in(text);
     if (!(in >> i >> slash >> n) || slash != '/' || !in.eof() || n == 0 || i == 0 || i > n)
-      throw InputError(fmt::format("--shard '{}': expected I/N with 1 <= I <= N, e.g. 2/3", text));
+      throw InputError("--shard", fmt::format("--shard '{}': expected I/N with 1 <= I <= N, e.g. 2/3", text));
     return {i - 1, n};
   }
   const char* total = std::getenv("GTEST_TOTAL_SHARDS");
   const char* index = std::getenv("GTEST_SHARD_INDEX");
   if (!total && !index) return {0, 1};
   if (!total || !index)
-    throw InputError("GTEST_TOTAL_SHARDS and GTEST_SHARD_INDEX must be set together");
+    throw InputError(total ? "GTEST_SHARD_INDEX" : "GTEST_TOTAL_SHARDS",
+                     "GTEST_TOTAL_SHARDS and GTEST_SHARD_INDEX must be set together");
   char* end = nullptr;
   unsigned long n = std::strtoul(total, &end, 10);
-  if (*end || n == 0) throw InputError(fmt::format("GTEST_TOTAL_SHARDS='{}': expected a positive number", total));
+  if (*end || n == 0)
+    throw InputError("GTEST_TOTAL_SHARDS", fmt::format("GTEST_TOTAL_SHARDS='{}': expected a positive number", total));
   unsigned long i = std::strtoul(index, &end, 10);
   if (*end || i >= n)
-    throw InputError(fmt::format("GTEST_SHARD_INDEX='{}': expected 0 .. {}", index, n - 1));
+    throw InputError("GTEST_SHARD_INDEX", fmt::format("GTEST_SHARD_INDEX='{}': expected 0 .. {}", index, n - 1));
   if (const char* status = std::getenv("GTEST_SHARD_STATUS_FILE")) {
     std::ofstream touch(status);  // tells the runner sharding is understood
   }
@@ -74,16 +77,17 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   engine::RunConfig cfg;
   cfg.pager_path = o.pager.empty() ? engine::default_pager_path() : o.pager;
   if (o.dialect != "gnumach" && o.dialect != "gnumach-seqnos")
-    throw InputError(fmt::format("--dialect '{}': expected gnumach or gnumach-seqnos", o.dialect));
+    throw InputError("--dialect", fmt::format("--dialect '{}': expected gnumach or gnumach-seqnos", o.dialect));
   cfg.dialect = o.dialect;
   auto profile = engine::profile_named(o.conformance ? "standard" : o.profile);
   if (!profile)
-    throw InputError(fmt::format("--profile '{}': expected quick, standard or exhaustive", o.profile));
+    throw InputError("--profile", fmt::format("--profile '{}': expected quick, standard or exhaustive", o.profile));
   cfg.profile = *profile;
   if (o.conformance) {
     // Conformance mode is locked: fixed profile, seed and parameters, no waivers.
     if (o.profile != "standard" || o.seed || !o.waivers.empty() || o.timeout > 0 || !o.replay.empty())
       throw InputError(
+          "--conformance",
           "--conformance fixes the profile (standard), the seed and the limits, and accepts no "
           "--waivers or --replay: drop those options");
     cfg.seed = 0;
@@ -93,7 +97,7 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   }
   if (!o.schedule.empty() || o.pct_depth != 0) {
     if (o.conformance)
-      throw InputError("--conformance fixes the schedule: drop --schedule and --pct-depth");
+      throw InputError("--conformance", "--conformance fixes the schedule: drop --schedule and --pct-depth");
     if (o.schedule == "pct")
       cfg.profile.schedules = engine::Profile::Schedules::pct;
     else if (o.schedule == "random")
@@ -101,8 +105,8 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
     else if (o.schedule == "portfolio")
       cfg.profile.schedules = engine::Profile::Schedules::portfolio;
     else if (!o.schedule.empty())
-      throw InputError(fmt::format("--schedule '{}': expected portfolio, pct or random", o.schedule));
-    if (o.pct_depth > 16) throw InputError(fmt::format("--pct-depth {}: expected 1 to 16", o.pct_depth));
+      throw InputError("--schedule", fmt::format("--schedule '{}': expected portfolio, pct or random", o.schedule));
+    if (o.pct_depth > 16) throw InputError("--pct-depth", fmt::format("--pct-depth {}: expected 1 to 16", o.pct_depth));
     if (o.pct_depth != 0) cfg.profile.pct_depth = o.pct_depth;
   }
   if (o.timeout > 0)
@@ -124,30 +128,26 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   if (!o.replay.empty()) {
     cfg.replay = engine::decode_replay_token(o.replay);
     if (!cfg.replay)
-      throw InputError(fmt::format("--replay '{}': not a replay token of this emmi-cts version", o.replay));
+      throw InputError("--replay", fmt::format("--replay '{}': not a replay token of this emmi-cts version", o.replay));
     cfg.replay_token = o.replay;
   }
   std::vector<std::string> formats;
   try {
     formats = reports::parse_format_list(o.formats);
   } catch (const reports::ReportError& e) {
-    throw InputError(fmt::format("--format '{}': {}", o.formats, e.what()));
+    // Not a translation: the option's name and value are context the
+    // reports library does not have.
+    throw InputError("--format", fmt::format("--format '{}': {}", o.formats, e.what()));
   }
   std::vector<engine::WaiverEntry> waivers;
-  if (!o.waivers.empty()) {
-    try {
-      waivers = engine::read_waivers(o.waivers);
-    } catch (const engine::InputError& e) {
-      throw InputError(e.what());  // a bad waivers file is bad input (exit 2), not an internal error
-    }
-  }
+  if (!o.waivers.empty()) waivers = engine::read_waivers(o.waivers);
 
   // The report directory is made (and checked) before the run, so a long run
   // never ends in "cannot write".
   std::error_code ec;
   std::filesystem::create_directories(o.report_dir, ec);
   if (ec || !std::filesystem::is_directory(o.report_dir) || ::access(o.report_dir.c_str(), W_OK) != 0)
-    throw InputError(fmt::format("--report-dir '{}': cannot create or write to it{}", o.report_dir,
+    throw InputError("--report-dir", fmt::format("--report-dir '{}': cannot create or write to it{}", o.report_dir,
                                  ec ? " (" + ec.message() + ")" : ""));
 
   const bool show_progress = !o.quiet && ::isatty(STDERR_FILENO) && !std::getenv("NO_COLOR");
@@ -158,22 +158,13 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
           << std::flush;
     };
   }
-  reports::RunReport report;
-  try {
-    report = engine::run_conformance(cfg);
-  } catch (const engine::InputError& e) {
-    throw InputError(e.what());
-  }
+  reports::RunReport report = engine::run_conformance(cfg);
   if (show_progress) err << "\r\033[K";
   for (const std::string& line : engine::apply_waivers(report, waivers, engine::today_utc()))
     err << "emmi-cts: " << line << '\n';
 
-  std::vector<std::filesystem::path> written;
-  try {
-    written = reports::write_reports(report, o.report_dir, formats);
-  } catch (const reports::ReportError& e) {
-    throw InputError(e.what());
-  }
+  // A reports::ReportError from here is exit code 2, like every input error (main.cpp).
+  const std::vector<std::filesystem::path> written = reports::write_reports(report, o.report_dir, formats);
   // The headline counts the pager's rules; the suite's self-checks (rules
   // binding the kernel) are summed up apart.
   auto counts = reports::count_verdicts(report, reports::Party::pager);

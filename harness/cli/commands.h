@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The emmi-cts subcommands. Each lives in its own cmd_<name>.cpp and
 // registers itself on the CLI11 app; adding one is a new file, one line in
 // CMakeLists.txt and one line in main.cpp.
@@ -5,9 +6,10 @@
 
 #include <functional>
 #include <iosfwd>
-#include <stdexcept>
 
 #include <CLI/CLI.hpp>
+
+#include "emmi/errors.h"
 
 namespace emmi::cli {
 
@@ -19,12 +21,10 @@ enum ExitCode : int {
   kInternalError = 3, // a bug or failure of the suite itself
 };
 
-// Bad input a command found after parsing (e.g. an unknown rule ID). main
-// prints "emmi-cts: <message>" and exits with kUsageError.
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// Bad input a command finds after parsing (an unknown rule ID, a pager that
+// will not load, a corrupt report) is an emmi::InputError (emmi/errors.h),
+// whichever library finds it: main prints "emmi-cts: <message>" and exits
+// with kUsageError. Everything else that escapes is kInternalError.
 
 // What a parsed subcommand will do. Registration sets `run`; main calls it
 // after CLI11 has parsed the whole command line.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts: the command line of the EMMI conformance test suite. A thin
 // driver: it parses arguments, hands over to a subcommand, and maps the
 // outcome to the documented exit codes.
@@ -5,6 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "emmi/reports/errors.h"
 
 namespace {
 
@@ -49,7 +51,13 @@ int run(int argc, char** argv) {
   if (!invocation.run) return kUsageError;
   try {
     return invocation.run(std::cout, std::cerr);
-  } catch (const InputError& e) {
+  } catch (const emmi::InputError& e) {
+    std::cerr << "emmi-cts: " << e.what() << '\n';
+    return kUsageError;
+  } catch (const emmi::reports::ReportError& e) {
+    // reports/ keeps its own root until ReportError derives from
+    // emmi::InputError; it is input error all the same. The one place the
+    // CLI maps it.
     std::cerr << "emmi-cts: " << e.what() << '\n';
     return kUsageError;
   }
@@ -63,6 +71,8 @@ int main(int argc, char** argv) {
     std::cout.flush();
     return std::cout ? code : emmi::cli::kInternalError;
   } catch (const std::exception& e) {
+    // emmi::InternalError, and what is not one yet (std::system_error, a
+    // third-party library's own): all the suite's failure, not the user's.
     std::cerr << "emmi-cts: internal error: " << e.what() << '\n';
   } catch (...) {
     std::cerr << "emmi-cts: internal error\n";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A conforming EMMI pager with ONE thread: the plain (non-SEQNOS)
    memory_object stubs on mach_msg_server_timeout, called in a loop as Hurd
    servers do when they give their server thread an idle timeout.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A conforming EMMI pager in the shape of GNU Hurd's libpager of 2014: a
    thread per request, ordered by a per-object seqno ticket on a pthread
    condition variable.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A conforming EMMI pager in the shape of GNU Hurd's libpager: ONE thread
    receives every request and hands it to a pool of worker threads, which wait
    for work on a pthread condition variable, not in mach_msg.

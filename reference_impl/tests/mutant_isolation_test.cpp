@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The crash and deadlock mutants, each run in a child process (a death test
 // re-executes this binary), as the engine runs every case: the crash mutant
 // must die of SIGSEGV on a write fault, and the deadlock mutant must hang in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Scripted scenarios for the reference pager and the mutant zoo. Each pager
 // shared object is loaded through the entry ABI into the simulated GNU Mach
 // kernel, driven by the kernel driver, and every event the kernel observes is

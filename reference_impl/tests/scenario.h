@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The scenario harness of the reference pager's tests: a pager shared object
 // loaded through the entry ABI into a fresh simulated GNU Mach kernel, kernels
 // played by the kernel driver, every observed event judged by the reference

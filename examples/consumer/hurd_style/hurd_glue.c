@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reference pager served through a server generated the way a Hurd
    library generates its own: MIG with -DSEQNOS, -prefix _pager_,
    -DSERVERPREFIX=S_ -DHURD_SERVER=1 and -imacros mig-mutate.h, so every

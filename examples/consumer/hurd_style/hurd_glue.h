@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the Hurd-style server stubs need (see mig-mutate.h).  */
 #ifndef HURD_GLUE_H
 #define HURD_GLUE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MIG mutations a Hurd library passes with -imacros (libpager's
    mig-mutate.h has this shape): the server stubs turn the request port into
    a pager_t with begin_using_pager, or with begin_using_pager_payload when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bad input to emmi-cts: every case must exit 2 (usage or input error) with a
 // message that names the offending input, and must leave no report or
 // temporary file behind. Inputs are checked before any case runs, so all but

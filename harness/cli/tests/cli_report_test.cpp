@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts run on real pagers, and its reports checked the way their readers
 // check them: the JSON against the repository's JSON Schema (python3
 // jsonschema), the JUnit XML against junit.xsd (xmllint), the HTML in headless

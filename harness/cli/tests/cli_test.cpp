@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End-to-end tests of the built emmi-cts binary: output, messages and the
 // documented exit codes (0 success, 2 usage or input error).
 #include <string>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A shared object that asks for an executable stack, as a pager with GCC
    nested functions does (the trampoline of a nested function whose address
    is taken lives on the stack).  glibc 2.41 and later refuse to dlopen it;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reference pager, except that it gives memory back the way some Hurd
    pagers do: instead of vm_deallocate, it sends the region out of line with
    the deallocate bit set ("as if by vm_deallocate", mach_msg.html), here to

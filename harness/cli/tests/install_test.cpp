@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CI gate for other projects, end to end: `cmake --install` this build
 // into a scratch prefix, check the installed CLI works on its own (bundled
 // reference pager, libemmi_mach found through its RUNPATH), then configure,
@@ -67,6 +68,7 @@ TEST_F(InstalledPackage, InstallsTheCliLibraryHeadersPagerSchemasAndPackage) {
                            "share/emmi-cts/schema/emmi-report-v2.schema.json",
                            "share/emmi-cts/schema/junit.xsd",
                            "share/emmi-cts/examples/reference_pager.c",
+                           "share/doc/emmi-cts/LICENSE",
                            "lib/cmake/EmmiCts/EmmiCtsConfig.cmake",
                            "lib/cmake/EmmiCts/EmmiCtsConfigVersion.cmake",
                            "lib/cmake/EmmiCts/EmmiCtsTargets.cmake",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs a program and captures its stdout, stderr and exit status separately,
 // for tests that drive the built emmi-cts (or any other tool) end to end.
 #pragma once

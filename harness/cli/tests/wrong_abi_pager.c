@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A pager entry from a future ABI: emmi_pager_entry exists but reports
    abi_version 99. emmi-cts must refuse it naming both versions, and never
    call start(). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CTest gate of the conformance engine: every pager of the mutant zoo must
 // fail the standard profile for the rule it declares (mutation score 100%),
 // with a shrunk counterexample of at most 8 kernel commands; and the reference

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Command descriptions and replay tokens; see command.h.
 #include "emmi/engine/command.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Weighted, always-legal kernel command sequences; see generator.h.
 #include "emmi/engine/generator.h"
 

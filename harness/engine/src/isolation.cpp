@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fork-per-case isolation; see isolation.h.
 #include "emmi/engine/isolation.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The serializability oracle's helper process; see oracle.h.
 #include "emmi/engine/oracle.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading and validating a pager under test; see pager_library.h.
 #include "emmi/engine/pager_library.h"
 
@@ -52,37 +53,37 @@ std::string load_failure(const std::string& path, const std::string& dl_error, b
 PagerLibrary PagerLibrary::load(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
-    throw InputError(fmt::format("--pager '{}': no such file", path));
+    throw InputError(path, fmt::format("--pager '{}': no such file", path));
   if (!S_ISREG(st.st_mode))
-    throw InputError(fmt::format("--pager '{}': not a regular file (expected a shared object)", path));
+    throw InputError(path, fmt::format("--pager '{}': not a regular file (expected a shared object)", path));
   PagerLibrary lib;
   lib.path = path;
   try {
     lib.sha256 = sha256_file(path);
   } catch (const std::exception& e) {
-    throw InputError(fmt::format("--pager '{}': {}", path, e.what()));
+    throw InputError(path, fmt::format("--pager '{}': {}", path, e.what()));
   }
   // A path without a slash would make dlopen() search the library path.
   std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
   lib.handle = ::dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!lib.handle) {
     const std::string err = ::dlerror();
-    throw InputError(load_failure(path, err, wants_executable_stack(path)));
+    throw InputError(path, load_failure(path, err, wants_executable_stack(path)));
   }
   auto entry = reinterpret_cast<emmi_pager_entry_fn>(::dlsym(lib.handle, EMMI_PAGER_ENTRY_SYMBOL));
   if (!entry)
-    throw InputError(fmt::format(
+    throw InputError(path, fmt::format(
         "--pager '{}': not a pager: it does not export {} (see emmi/pager_abi.h)", path,
         EMMI_PAGER_ENTRY_SYMBOL));
   lib.pager = entry();
   if (!lib.pager)
-    throw InputError(fmt::format("--pager '{}': {}() returned NULL", path, EMMI_PAGER_ENTRY_SYMBOL));
+    throw InputError(path, fmt::format("--pager '{}': {}() returned NULL", path, EMMI_PAGER_ENTRY_SYMBOL));
   if (lib.pager->abi_version != EMMI_PAGER_ABI_VERSION)
-    throw InputError(fmt::format(
+    throw InputError(path, fmt::format(
         "--pager '{}': built for pager ABI version {}, this emmi-cts speaks version {}", path,
         lib.pager->abi_version, EMMI_PAGER_ABI_VERSION));
   if (!lib.pager->start || !lib.pager->stop)
-    throw InputError(fmt::format("--pager '{}': its emmi_pager has no start() or stop()", path));
+    throw InputError(path, fmt::format("--pager '{}': its emmi_pager has no start() or stop()", path));
   lib.name = lib.pager->name ? lib.pager->name : std::filesystem::path(path).stem().string();
   return lib;
 }

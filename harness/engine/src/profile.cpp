@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The three profiles; see profile.h.
 #include "emmi/engine/profile.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Seqno-serializability of concurrent pager histories; see serializability.h.
 #include "emmi/engine/serializability.h"
 

@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: MIT
 // Waivers; see waivers.h.
 #include "emmi/engine/waivers.h"
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -10,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emmi/catalogue/catalogue.h"
-#include "emmi/engine/pager_library.h"
+#include "emmi/errors.h"
 
 namespace emmi::engine {
 
@@ -21,28 +23,28 @@ bool valid_date(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
     if (s[i] < '0' || s[i] > '9') return false;
-  int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
-  static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > days[m - 1]) return false;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return !(m == 2 && d == 29 && !leap);
+  // The calendar (month lengths, leap years) is the standard library's.
+  const std::chrono::year_month_day date{std::chrono::year{std::stoi(s.substr(0, 4))},
+                                         std::chrono::month{unsigned(std::stoi(s.substr(5, 2)))},
+                                         std::chrono::day{unsigned(std::stoi(s.substr(8, 2)))}};
+  return date.ok();
 }
 
 }  // namespace
 
 std::vector<WaiverEntry> read_waivers(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("--waivers '{}': cannot read the file", path));
+  if (!in) throw InputError(path, fmt::format("--waivers '{}': cannot read the file", path));
   std::stringstream text;
   text << in.rdbuf();
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text.str());
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(fmt::format("--waivers '{}': not valid JSON ({})", path, e.what()));
+    throw InputError(path, fmt::format("--waivers '{}': not valid JSON ({})", path, e.what()));
   }
   auto bad = [&](const std::string& what) {
-    return InputError(fmt::format(
+    return InputError(path, fmt::format(
         "--waivers '{}': {} (expected {{\"waivers\": [{{\"rule\": \"SQ7\", \"reason\": \"...\", "
         "\"expires\": \"YYYY-MM-DD\"}}]}})",
         path, what));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Replay tokens must reproduce exactly the case they were made from, and a
 // damaged token must be refused rather than replay something else.
 #include "emmi/engine/command.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Generated command sequences are always a legal kernel's, whatever RapidCheck
 // draws, and the weighted choice reaches the rare bursts.
 #include "emmi/engine/generator.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The pager under test is untrusted: whatever it does in the child, the parent
 // gets a value saying how it ended, and the records it sent before that.
 #include "emmi/engine/isolation.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Z3 helper process answers as Z3 in this process does, and a helper that
 // dies costs one unanswered question, never the suite.
 #include "emmi/engine/oracle.h"

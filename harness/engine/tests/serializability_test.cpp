@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SQ7: a concurrent history is acceptable only if explainable by processing
 // each object's messages in seqno order. The explicit search and the Z3
 // formulation must agree, and a violation names the two messages that crossed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: mach_msg send of arbitrary message bytes on the simulated
 // kernel. The world holds receive, send, send-once and dead names, a port set,
 // a peer task and a live control port (an object mapped by a kernel), so

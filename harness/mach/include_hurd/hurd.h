@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small part of glibc-Hurd's <hurd.h>: only what emmi-cts's simulated
  * kernel can answer. A pager whose sources need more of <hurd.h> (file_t,
  * getauth, the proc server, ...) must stub it; see the top-level README,

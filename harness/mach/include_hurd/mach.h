@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <mach.h> as glibc for GNU/Hurd provides it, for pager code that runs on
  * emmi-cts's simulated GNU Mach kernel. Types, constants and message layouts
  * are GNU Mach's own (gnumach-dev); the RPC prototypes come from headers MIG

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <mach_init.h> as glibc for GNU/Hurd provides it: the calling thread's task
  * and host ports and the VM page size. On the simulated kernel the task
  * depends on the calling thread (pager threads are in the pager's task), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <pthread.h> with what glibc for GNU/Hurd adds to it and Hurd code relies
  * on, with the values right for this (Linux) C library. The C library's own
  * <pthread.h> comes first, unchanged.

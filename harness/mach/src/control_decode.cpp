@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // See control_decode.h. Field lists follow mach.defs; sizes are those of the
 // MIG user stubs built with -D__x86_64__ (pack(4), 32-byte header).
 #include "control_decode.h"

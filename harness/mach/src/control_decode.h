@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Decoding of the EMMI control calls a pager sends to a control port
 // (mach.defs, subsystem 2000), in the layout the MIG user stubs produce on
 // x86_64. The checks are those of GNU Mach's MIG-generated kernel server:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The control plane: the kernel's server for messages to control ports,
 // run in the sending pager thread like GNU Mach's ipc_kobject_server. Checks
 // and behaviour follow spec/gnumach-kernel.md section 3e; a rejected call's

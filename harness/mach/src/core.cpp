@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ports, rights, name spaces, message delivery and notifications of the
 // simulated kernel. Rules cite GNU Mach (spec/gnumach-kernel.md) and the
 // mach_msg manual page (spec/xnu-osfmk-man/mach_msg.html).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internals of the simulated GNU Mach kernel: ports, port sets, task name
 // spaces, messages in transit and the per-thread state. Everything here is
 // guarded by Core::mutex (one lock per kernel instance: rights move between

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internals of the kernel driver and the control plane (the kernel-object
 // server for control ports). Lock order: Driver::mu, then Core::mutex; the
 // MIG stubs the driver calls take Core::mutex themselves.

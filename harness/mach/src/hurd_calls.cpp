@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Calls Hurd libraries make beyond the EMMI: the Mach traps glibc-Hurd's
 // <mach/mach_traps.h> declares, the scheduling calls of mach_host.defs that
 // libports' multithreaded manager uses to raise its threads' priority,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel driver: each action of a kernel is the real EMMI message, sent
 // from that kernel's own task through the MIG-generated user stubs
 // (memory_object.defs built with -D__x86_64__).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mach_msg: copyin of a message (header rights atomically, then the typed
 // body: inline rights, out-of-line memory and port arrays), delivery, and
 // receive with seqno stamping and copyout into the receiver's task; plus

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mach_port_* calls (prototypes from MIG's mach_port.h) served directly
 // by the simulated kernel, with GNU Mach's return codes (ipc/mach_port.c,
 // ipc/ipc_right.c), and mach_task_self() & co.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The helpers MIG-generated stubs call (<mach/mig_support.h>): one reply port
 // per thread and task, created on first use, as glibc's Hurd port does.
 #include <mach.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pager threads are known to the kernel from the moment they are created:
 // pthread_create is interposed so a thread started by a pager thread (or by
 // the pager's start(), called through ExternalPagerCall) counts as a running

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // vm_allocate / vm_deallocate and the ledger of memory the simulated kernel
 // mapped: out-of-line regions delivered by messages are fresh page-aligned
 // mappings, so the pager's vm_deallocate of them is seen and accounted

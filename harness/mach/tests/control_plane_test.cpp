@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The control plane: the kernel side of the pager's control calls, checked
 // against spec/gnumach-kernel.md section 3e. The test plays the pager by
 // hand, with the MIG-generated control-call stubs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end: a pager written only against the GNU Mach API and the
 // MIG-generated SEQNOS server, loaded with dlopen() through the entry ABI,
 // receives real EMMI messages built by the MIG user stubs. It checks the

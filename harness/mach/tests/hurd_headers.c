@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Compiled as Hurd code is: only with the glibc-Hurd shim headers. It builds
    only if they leave room for what Hurd libraries do, and the values it
    reports are checked by hurd_test.cpp.  */

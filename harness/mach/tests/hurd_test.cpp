@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What Hurd pager code meets on the simulated kernel beyond the EMMI:
 // deallocate-on-send of delivered memory (reported like vm_deallocate),
 // protected payloads at copyout, the Mach traps and scheduling calls of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Message semantics: out-of-line memory, MACH_RCV_LARGE, port sets, the
 // mach_msg_server loop, dead-name and port-destroyed notifications, blocking
 // receives and quiescence. Manual quotes are from

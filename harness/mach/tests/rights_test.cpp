@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Port-right semantics of the simulated kernel, each test checking a sentence
 // of the manual (spec/xnu-osfmk-man/mach_msg.html, mach_port_deallocate.html)
 // or a GNU Mach behaviour from spec/gnumach-kernel.md.

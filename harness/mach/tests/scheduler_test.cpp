@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Controlled scheduling (emmi/mach/scheduler.h): pager threads that wait on
 // their own condition variables, mutexes, semaphores, barriers and timers are
 // seen exactly; the same seed gives the same interleaving; a wait-for cycle is

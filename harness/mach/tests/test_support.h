@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers shared by the simulated-kernel tests: small typed messages built
 // the way MIG lays them out, and an observer that records model events.
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A tiny pager for the end-to-end test of the simulated kernel: written only
  * against the GNU Mach API and the MIG-generated SEQNOS memory_object server,
  * exported through the emmi-cts entry ABI. It serves every object from one

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Script mode (cmake -P): writes INPUT (rules.json) into OUTPUT as a C++ raw
 # string, so an installed emmi-cts carries its catalogue and needs no source
 # tree. Run by a custom command that depends on rules.json.

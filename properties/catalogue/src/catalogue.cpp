@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Parsing and validation of the rule catalogue. The validation is strict
 // (unknown keys, missing fields and inconsistent check methods are errors) so
 // that a typo in rules.json fails the catalogue tests instead of silently

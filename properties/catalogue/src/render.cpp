@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Text and JSON renderings of the catalogue. JSON keys are emitted in a fixed
 // order and every optional field is present (null when absent) so that
 // consumers can rely on the shape.

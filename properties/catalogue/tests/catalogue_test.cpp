@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The embedded catalogue parses, is well-formed, and every citation is really
 // on the manual page it names; the validator rejects malformed documents.
 #include "emmi/catalogue/catalogue.h"
@@ -242,6 +243,18 @@ TEST(CatalogueValidation, RejectsOtherSchemaVersionsAndBrokenJson) {
   doc["schema_version"] = 2;
   EXPECT_NE(rejection(doc).find("schema_version"), std::string::npos);
   EXPECT_THROW(Catalogue::parse("{\"rules\": ["), CatalogueError);
+}
+
+TEST(CatalogueValidation, ErrorsAreInputErrorsNamingTheCatalogue) {
+  // The command line maps every emmi::InputError to exit code 2; a catalogue
+  // document is input like any file.
+  try {
+    Catalogue::parse("{\"rules\": [");
+    FAIL() << "a truncated document parsed";
+  } catch (const emmi::InputError& e) {
+    EXPECT_EQ(e.input(), "catalogue");
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The model and the catalogue agree: every rule the model can report is in
 // the catalogue, and the rules marked "model" are exactly the ones it checks.
 #include "emmi/model/rules.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // See page_text.h. Only the entities the XNU pages use are decoded by name;
 // numeric references are decoded for ASCII, which is all the quotes need.
 #include "page_text.h"

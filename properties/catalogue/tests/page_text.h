@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Plain text of a manual page as emmi-rules.md quotes it: HTML tags removed,
 // entities decoded, whitespace collapsed. Used to prove every catalogue quote
 // is really on the page it cites.

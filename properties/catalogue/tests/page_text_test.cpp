@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The quote check is only as good as the page normaliser: these cases pin
 // down how tags, entities and whitespace are treated.
 #include "page_text.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The renderings behind `emmi-cts rules` and `emmi-cts explain`: complete,
 // machine-readable where promised, and carrying the citation and check.
 #include "emmi/catalogue/render.h"

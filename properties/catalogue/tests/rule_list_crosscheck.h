@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared checks for a component that publishes the rule IDs it covers (the
 // model's checked_rules(), the SMT proofs' proved_rules()): the list and the
 // rules the catalogue marks with that component's method must be the same.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The SMT proofs and the catalogue agree: every rule a proof covers is in the
 // catalogue, and the rules marked "smt" are exactly the ones proved.
 #include "emmi/smt/proofs.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Keeps rules.json in step with shared/spec/emmi-rules.md: the same rule IDs
 // in both, and for each rule the same page, quote, party, Test column and
 // section; one decision per X-note.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs COMMAND (a ;-list) and fails unless it exits with EXPECTED and, when
 # given, its standard output matches the regular expression MATCH.
 # Usage: cmake -DCOMMAND=... -DEXPECTED=2 [-DMATCH=regex] -P expect_exit.cmake

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Concrete states and events: rendering, reading them out of Z3 models, and
 // evaluating the symbolic step on them.
 #include "emmi/smt/concrete.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The transition function of the encoding. Each event kind is one block of
 // guarded updates; every variable an event does not name keeps its value
 // (the frame condition is the `ite(..., new, old)` default). Rules are cited

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The proofs. Each function sets up a context and the encoding, states the
 // invariant (and the auxiliary conjuncts that make it inductive) in the
 // protocol's terms, and calls prove(). Conjuncts quantify over the bounded

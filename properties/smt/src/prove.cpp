@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // prove(): base and step checks of an inductive invariant, one fresh solver
 // per check, and the reading of a counterexample to induction back into
 // concrete values.

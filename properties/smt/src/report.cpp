@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts prove: running the proofs and rendering their results.
 #include "emmi/smt/report.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names of the encoding's codes, for counterexamples and test messages.
 #include "emmi/smt/world.h"
 

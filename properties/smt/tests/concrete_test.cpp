@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The encoding evaluated on concrete values: protocol scenarios with the
 // verdicts and states SEMANTICS.md prescribes, a cross-check of the fast
 // evaluation (substitute + simplify) against a plain Z3 solve of the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Differential property: random event sequences, conforming and not, are
 // applied to the C++ reference model (emmi_model) and to the SMT encoding
 // evaluated concretely; both must give the same verdicts (for every rule the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Breaking one transition of the encoding on purpose must make the proof
 // about it fail with a counterexample to induction (pre-state, event,
 // post-state), not pass. The encoding is parameterised (Variant), so each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Each inductive proof is its own test: it must be proved (not failed, not
 // unknown) within its resource limit, and name the rules it establishes.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // emmi-cts prove's library side: choosing proofs, the summary that becomes
 // the exit code, and the text and JSON renderings.
 #include <gtest/gtest.h>

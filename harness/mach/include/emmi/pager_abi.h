@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The entry ABI between emmi-cts and a pager under test.
  *
  * A pager is a shared object written against the GNU Mach user API (<mach.h>,

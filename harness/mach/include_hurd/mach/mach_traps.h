@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <mach/mach_traps.h> as glibc for GNU/Hurd provides it: the Mach system
  * calls other than mach_msg (which GNU Mach's <mach/message.h> declares).
  * On the simulated kernel:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <mach/mig_support.h> as glibc for GNU/Hurd provides it: the helpers that
  * MIG-generated stubs call (per-thread reply ports, memory for out-of-line
  * arrays), under their plain and their __ names. Implemented by emmi-cts's

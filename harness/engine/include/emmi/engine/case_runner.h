@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs one test case — a kernel command sequence — against a pager in a
 // forked child: the simulated kernel plays the kernels, the reference model
 // judges every observed event, the engine waits for quiescence after each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Kernel commands: what the simulated kernel does to the pager in one step of
 // a test case. A case is a sequence of them; RapidCheck generates and shrinks
 // the sequence, and a replay token encodes it exactly.

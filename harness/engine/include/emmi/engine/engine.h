@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The conformance engine: RapidCheck searches for kernel command sequences on
 // which the pager breaks a rule, each case runs isolated (case_runner.h), a
 // failure shrinks to a minimal sequence, and the per-rule outcome becomes a
@@ -56,7 +57,7 @@ struct RunConfig {
 std::string shell_word(std::string_view word);
 
 // Runs the configured search (or replay) and returns the report. Throws
-// InputError for a pager that cannot be loaded.
+// emmi::InputError for a pager that cannot be loaded.
 reports::RunReport run_conformance(const RunConfig& config);
 
 // --- Pieces, exposed for tests -----------------------------------------------------

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Generation of kernel command sequences for RapidCheck. The abstract state
 // tracks what a conforming kernel has mapped and which pages it holds, so
 // every generated sequence is a legal kernel's; shrinking keeps it legal.

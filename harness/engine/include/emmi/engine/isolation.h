@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs untrusted work (a pager under test) in a forked child with CPU, memory,
 // file and wall-clock limits. The child appends framed records to a log in
 // memory it shares with the parent, each record published whole as soon as it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Z3 side of the serializability cross-check, in a helper process.
 //
 // A Z3 context costs about 16 MiB that Z3 fills when it is made, and a fresh

@@ -1,20 +1,16 @@
+// SPDX-License-Identifier: MIT
 // Loading a pager under test: a shared object implementing the entry ABI
 // (emmi/pager_abi.h). Every way the input can be wrong gets an error that
 // names the file and what was expected.
 #pragma once
 
-#include <stdexcept>
 #include <string>
+
+#include "emmi/errors.h"
 
 struct emmi_pager;
 
 namespace emmi::engine {
-
-// Bad input from the user (exit code 2 at the command line).
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct PagerLibrary {
   std::string path;    // as given
@@ -24,7 +20,7 @@ struct PagerLibrary {
   void* handle = nullptr;
 
   // dlopen()s `path`, finds emmi_pager_entry, checks the ABI version and
-  // start/stop. Throws InputError otherwise. The library stays loaded for the
+  // start/stop. Throws emmi::InputError (naming `path`) otherwise. The library stays loaded for the
   // life of the process (children of fork() inherit it).
   static PagerLibrary load(const std::string& path);
 };
@@ -34,7 +30,7 @@ struct PagerLibrary {
 // functions need one, and glibc 2.41+ refuses to dlopen such objects.
 bool wants_executable_stack(const std::string& path);
 
-// The InputError text for a failed dlopen of `path`: the loader's error and,
+// The emmi::InputError text for a failed dlopen of `path`: the loader's error and,
 // when the object wants an executable stack, what that means and what to do.
 std::string load_failure(const std::string& path, const std::string& dl_error, bool exec_stack);
 

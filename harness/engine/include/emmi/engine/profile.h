@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test profiles: how big the simulated world is and how hard the engine
 // searches. `quick` is for pre-commit, `standard` is the default and the CI
 // gate, `exhaustive` is for long runs. README.md documents the figures.

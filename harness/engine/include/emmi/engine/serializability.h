@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Seqno-serializability of a concurrent pager history (SQ7). With several
 // pager threads the effects of different messages interleave; the history is
 // correct only if it is explainable by processing each memory object's

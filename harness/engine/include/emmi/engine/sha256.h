@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: MIT
 // SHA-256 of a file, for the report's record of exactly which pager binary was
-// judged (FIPS 180-4).
+// judged (FIPS 180-4), computed by OpenSSL's libcrypto.
 #pragma once
 
 #include <string>

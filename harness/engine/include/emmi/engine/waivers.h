@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waivers: a project may accept a known failure of a rule for a while, with a
 // reason and optionally an expiry date. A waived failure does not fail the
 // run; an expired waiver waives nothing and is reported. Conformance mode
@@ -21,7 +22,7 @@ struct WaiverEntry {
   std::optional<std::string> expires;  // YYYY-MM-DD
 };
 
-// Reads and validates a waivers file; throws InputError naming the file and
+// Reads and validates a waivers file; throws emmi::InputError naming the file and
 // what is wrong (not JSON, unknown rule, missing reason, bad date, duplicate).
 std::vector<WaiverEntry> read_waivers(const std::string& path);
 

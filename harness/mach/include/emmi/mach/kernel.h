@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The simulated GNU Mach kernel: one instance holds every task's port name
 // space, every port and queued message, and the out-of-line memory ledger.
 // The C API (mach_msg, mach_port_*, vm_*) serves the installed instance;

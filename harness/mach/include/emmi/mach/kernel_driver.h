@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel side of the EMMI on the simulated kernel: the harness acts as
 // one or more kernels (each with its own task, page size and page state) and
 // every action sends the real message through the MIG-generated user stubs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Controlled scheduling of the pager's threads, in the manner of systematic
 // concurrency testers (CHESS, Coyote, shuttle, Relacy): while a
 // ControlledScheduling is alive, the pager's threads and the suite's command

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Page contents as the model sees them: one Stamp per 4 KiB block. The
 // kernel driver fills the pages it returns with a stamp's pattern, and the
 // kernel reads the stamps back from data a pager supplies, so the model can

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The rule catalogue: every normative rule of shared/spec/emmi-rules.md with
 // its level, party, dialects, citation and how emmi-cts checks it, plus the
 // choices made where the manual pages disagree (the X-notes).
@@ -7,10 +8,11 @@
 #include <cstddef>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "emmi/errors.h"
 
 namespace emmi::catalogue {
 
@@ -113,9 +115,11 @@ struct Coverage {
 
 // Thrown by Catalogue::parse for a document that is not a valid catalogue;
 // the message names the offending element (e.g. "rules[12] (SU1): ...").
-class CatalogueError : public std::runtime_error {
+// An input error whose input() is "catalogue"; the built-in catalogue is
+// checked by the build's tests, so from builtin() it never escapes.
+class CatalogueError : public emmi::InputError {
  public:
-  using std::runtime_error::runtime_error;
+  explicit CatalogueError(const std::string& message) : emmi::InputError("catalogue", message) {}
 };
 
 class Catalogue {

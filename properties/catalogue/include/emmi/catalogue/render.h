@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Human- and machine-readable views of the catalogue, shared by the
 // `emmi-cts rules` and `emmi-cts explain` commands and by the reports, so the
 // command line stays a thin driver and the output is unit-testable.

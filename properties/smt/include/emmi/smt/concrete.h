@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Concrete values for the encoding: a state as one number per layout field,
 // an event as plain parameters, their rendering (used for counterexamples to
 // induction, never Z3's own printing), and an evaluator that runs the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Z3 encoding of the reference model (model/SEMANTICS.md) for a bounded
 // world: the protocol state as a flat vector of bit-vector and Boolean terms,
 // one deterministic step function for every event kind (parameterised by the

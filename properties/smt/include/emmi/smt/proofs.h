@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The inductive proofs of the model's invariants, one function per proof,
 // and the list `emmi-cts prove` runs. Each proof names the rule IDs of
 // emmi-rules.md it establishes; proved_rules() is their union, which the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The prove() idiom: an inductive invariant over the encoding is checked in
 // two parts, base (initial => invariant) and step (invariant /\ transition =>
 // invariant' /\ step obligations), each on a fresh solver with a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Running the proofs as `emmi-cts prove` does, and writing their results as
 // text or JSON. The command line only parses options and maps the summary
 // to an exit code.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bounded world the SMT encoding reasons about, and the small integer
 // codes it uses for lifecycles, message kinds, calls and port operations.
 // The symbolic encoding, the concrete evaluator and the tests share them.
