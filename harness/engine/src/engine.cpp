@@ -99,16 +99,21 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
       CaseSpec spec{*gen_case(profile.world), *rc::gen::arbitrary<std::uint64_t>(),
                     mach::Strategy::pct, static_cast<std::uint8_t>(profile.pct_depth)};
       spec.strategy = strategy_for(profile, spec.schedule_seed);
-      // The schedule is part of the case: one run decides it, shrink
-      // candidates included. Only a case that ran uncontrolled (some thread
-      // ran free of the scheduler) may differ from run to run; while
-      // shrinking, such a candidate gets a second chance.
+      // The schedule is part of the case: one run decides it. But a shorter
+      // command list shifts every later decision of the same seed, so a
+      // shrink candidate that passes is also tried under two more schedules
+      // (seeds derived from its own); the one that fails is the one the
+      // replay token keeps, so it still reruns exactly.
       CaseOutcome o;
-      int attempts = 1;
+      const int attempts = last ? 3 : 1;
+      const std::uint64_t base_seed = spec.schedule_seed;
       std::vector<Finding> fresh;
       for (int attempt = 0; attempt < attempts && fresh.empty(); ++attempt) {
+        if (attempt > 0) {
+          spec.schedule_seed = mix(base_seed + static_cast<std::uint64_t>(attempt));
+          spec.strategy = strategy_for(profile, spec.schedule_seed);
+        }
         o = run_case(lib, profile, spec, options);
-        if (last && o.uncontrolled) attempts = 2;
         ++r.cases;
         r.commands += o.commands_done;
         for (auto& [rule, n] : o.exercised) r.exercised[rule] += n;

@@ -6,7 +6,10 @@
 // not yet reached its first mach_msg would be invisible, and the kernel could
 // declare quiescence while it is about to act.
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
+
+#include <string_view>
 
 #include "core.h"
 #include "thread_scheduler.h"
@@ -104,11 +107,43 @@ void Core::thread_started(ThreadRec* t) {
 
 }  // namespace emmi::mach::detail
 
+namespace emmi::mach::detail {
+namespace {
+
+// A sanitizer runtime starts threads of its own (ThreadSanitizer's
+// background thread) through the same pthread_create, possibly from a pager
+// thread's call. A call that comes from a sanitizer runtime, but not from
+// its pthread_create interceptor (which forwards the pager's own calls), is
+// such a thread: it is never a pager thread.
+bool sanitizer_internal_caller(const void* return_address) {
+  Dl_info info{};
+  void* extra = nullptr;
+  if (dladdr1(return_address, &info, &extra, RTLD_DL_SYMENT) == 0 ||
+      info.dli_fname == nullptr)
+    return false;
+  const std::string_view file = info.dli_fname;
+  if (file.find("libtsan") == std::string_view::npos && file.find("libasan") == std::string_view::npos &&
+      file.find("liblsan") == std::string_view::npos)
+    return false;
+  const auto* sym = static_cast<const ElfW(Sym)*>(extra);
+  if (sym == nullptr || info.dli_sname == nullptr) return true;
+  const auto start = reinterpret_cast<std::uintptr_t>(info.dli_saddr);
+  const auto at = reinterpret_cast<std::uintptr_t>(return_address);
+  const std::string_view name = info.dli_sname;
+  const bool in_interceptor = at >= start && at < start + sym->st_size &&
+                              (name == "__interceptor_pthread_create" || name == "pthread_create");
+  return !in_interceptor;
+}
+
+}  // namespace
+}  // namespace emmi::mach::detail
+
 extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
                               void* (*fn)(void*), void* arg) {
   using namespace emmi::mach::detail;
   CreateFn real = real_create();
   if (tl_creating) return real(thread, attr, fn, arg);
+  if (sanitizer_internal_caller(__builtin_return_address(0))) return real(thread, attr, fn, arg);
   Core* core = installed_core();
   ThreadBinding& b = binding();
   const bool pager_creator =
