@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How fast each scheduling strategy finds the concurrency bugs of the zoo:
 // for a mutant whose bug needs a particular interleaving, the number of
 // cases the search runs before its first failing case, averaged over 20

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small open-addressing map from an integer key (port name, thread, region)
 // to a dense record index. The model never erases: port names are not reused
 // by the simulated kernel, and a record whose rights are gone simply holds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reference model's transitions and checks. Every check names its rule
 // through the constants of the rule table (emmi/model/rules.h); SEMANTICS.md states in prose what
 // each handler below does, and the SMT encoding in properties/smt mirrors it.

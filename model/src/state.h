@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The model's internal state (see SEMANTICS.md, "State"). Flat vectors
 // indexed by small dense ids, with FlatIndex for the sparse keys (port names,
 // threads, regions), so applying an event allocates nothing in steady state

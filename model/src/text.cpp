@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names and one-line descriptions of the model's vocabulary, for traces,
 // counterexamples and verdict explanations.
 #include "text.h"

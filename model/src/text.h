@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Formatting helpers for explanations and traces. Used only when a verdict or
 // a description is produced, never on the event hot path.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Attribution of effects to messages (SEMANTICS.md, "Attribution"): an
 // effect belongs to the message it answers, not to the thread that made it.
 // The pagers here are dispatcher/worker pagers in the style of GNU Hurd's

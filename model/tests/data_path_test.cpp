@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Data path: DR1, DR3-DR5, DR8, SU1, SU2, SU4, SU12, UN4, ER5, RT1, RT2, RT4
 // (what the pager may answer, where, in which unit, with which contents).
 #include "verdicts.h"

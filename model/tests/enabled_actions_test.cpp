@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // enabled_kernel_actions(): what a conforming kernel may do next, in a fixed
 // order, and never anything the model would blame on the kernel.
 #include "verdicts.h"

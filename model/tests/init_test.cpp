@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Init family: IN1-IN9, and PS1 (sizes in whole pages of the kernel's unit).
 #include "verdicts.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Properties of the model as a whole: the rule table, determinism and
 // copies, explanations, and that every rule has its two tests.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Several kernels on one object: MK1, MK2, MK4, PS2, and DR8 across kernels
 // (each kernel has its own control and name ports and its own page size).
 #include "verdicts.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Readiness: RD1 (the pager makes an initialised object ready; the kernel
 // sends no request before that).
 #include "verdicts.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reference release under mach_msg_server: V1-V4 (an error return destroys
 // the request's rights and memory; the pager must not release them again)
 // and PR8 (out-of-line memory must be released).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A fluent builder of EMMI traces for tests: it plays a conforming GNU Mach
 // kernel (port names, seqnos, the rights each message carries, out-of-line
 // regions, the kernel's answers to port operations) so that a test reads like

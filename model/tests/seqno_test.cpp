@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Seqno family: SQ1, SQ2, SQ5, SQ6 (the kernel stamps each dequeue with the
 // receive right's next number) and SQ7 (the pager's effects keep seqno order).
 #include "verdicts.h"

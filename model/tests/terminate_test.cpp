@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Terminate family: TM3-TM6, TM8 and V6 (what terminate moves, and what the
 // pager must release afterwards).
 #include "verdicts.h"

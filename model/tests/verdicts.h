@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // GoogleTest assertions over a Scenario's verdicts, and the small worlds the
 // model tests start from.
 #pragma once

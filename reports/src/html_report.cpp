@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Self-contained HTML report. Everything is inline (CSS, JS, SVG); the
 // Content-Security-Policy forbids every fetch, so the file renders the same
 // offline, as a CI artifact, or attached to a mail.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The canonical JSON record and its reader. Field names and constraints match
 // reports/schema/emmi-report-v2.schema.json; the reader checks what the schema
 // checks that matters for merging, and names the exact field at fault.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JUnit XML writer; the verdict mapping is documented in junit_report.h and
 // the emitted subset is described by reports/schema/junit.xsd.
 #include "emmi/reports/junit_report.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Markdown summary (GitHub-flavoured: tables and fenced code blocks), short
 // enough for a pull-request comment; the JSON and HTML reports hold the rest.
 #include "emmi/reports/markdown_report.h"

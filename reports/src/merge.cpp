@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Joining shard reports. Shards of one run split the cases, not the rules:
 // every shard reports every rule it knows, with the verdict its own cases
 // gave. The whole run's verdict per rule is the most severe shard verdict.

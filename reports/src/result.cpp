@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Verdict semantics live in one table here; everything else asks the verdict.
 #include "emmi/reports/result.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Message-sequence chart of a counterexample's trace as inline SVG: kernels'
 // lanes on the left, pager threads' lanes on the right, one row per event in
 // trace order. Sizes are fixed per lane and row so the chart never depends on

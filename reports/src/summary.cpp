@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared plain-text descriptions of verdicts and counterexamples.
 #include "summary.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Plain-text pieces several writers share (JUnit failure text, Markdown code
 // blocks, HTML titles), so every format describes a failure the same way.
 // Not part of the public API.

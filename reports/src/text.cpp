@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // XML-safe text: strip what XML 1.0 forbids, escape what it reserves.
 #include "text.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Text helpers shared by the XML-based writers (JUnit, HTML): making arbitrary
 // pager-derived strings safe to embed. Not part of the public API.
 #pragma once

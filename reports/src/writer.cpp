@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Atomic report output: each document is rendered in memory, written to
 // DIR/<file>.tmp-XXXXXX, flushed to disk and renamed over the final name, so
 // readers (a CI artifact upload, a person) see either the old report or the

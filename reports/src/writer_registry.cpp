@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The table of report formats. A new format is a new writer file plus one
 // line here (and its source in CMakeLists.txt).
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Atomic report output: complete files or nothing, and a clear error naming
 // the directory when it cannot be written.
 #include "emmi/reports/writer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The HTML report in a real browser (Debian chromium, headless): it loads
 // with no console message at all (no script error, no CSP violation, which is
 // how a network fetch would show), its script runs to the end, the charts are

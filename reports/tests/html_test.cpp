@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The HTML report without a browser: self-contained, escaped, one chart per
 // counterexample, and charts whose geometry follows the trace. Rendering in
 // Chromium is checked in html_chromium_test.cpp.

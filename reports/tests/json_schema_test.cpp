@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Written JSON reports validate against the versioned schema in the
 // repository, checked by an independent validator (Debian python3-jsonschema).
 #include <gtest/gtest.h>

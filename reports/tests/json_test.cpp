@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The canonical JSON record: lossless round trip, and a reader whose errors
 // name the file and the field at fault.
 #include "emmi/reports/json_report.h"

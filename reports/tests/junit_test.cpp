@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JUnit output without an XML parser: tallies, the non-empty failure message
 // CI systems need, and no byte an XML 1.0 parser would reject. (The schema and
 // structure checks with a real parser are in junit_xmllint_test.cpp.)

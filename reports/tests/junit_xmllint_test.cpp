@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JUnit output checked with a real XML parser: it validates against the XSD
 // kept in the repository (reports/schema/junit.xsd), and its structure is
 // what GitLab and Jenkins read (queried with XPath through xmllint).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Markdown summary: the headline, the failing rules and how to replay them.
 #include "emmi/reports/markdown_report.h"
 

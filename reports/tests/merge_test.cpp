@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shard merge: sharding a run's cases and merging the shard reports gives the
 // verdicts of the unsharded run; reports of different runs are refused.
 #include "emmi/reports/merge.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Verdict semantics and the run-level verdict derived from rule verdicts.
 #include "emmi/reports/result.h"
 

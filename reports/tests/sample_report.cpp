@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fixed result data; see sample_report.h.
 #include "sample_report.h"
 

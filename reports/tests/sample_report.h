@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fixed result data for the report tests: a run of a seqno-reordering mutant
 // that exercises every verdict, with counterexamples whose traces span two
 // kernels and three pager threads, as the engine will produce them.

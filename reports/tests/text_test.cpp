@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // XML-safe text: what Jenkins' and GitLab's JUnit parsers choke on is gone,
 // everything else survives byte for byte.
 #include "text.h"

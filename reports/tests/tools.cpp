@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Scratch directories and external tool runs for the report tests.
 #include "tools.h"
 

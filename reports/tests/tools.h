@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test helpers: scratch directories and running the external validators
 // (xmllint, python3-jsonschema, chromium). A missing validator is a test
 // failure that says which Debian package to install, never a skip: the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One test case in a forked child; see case_runner.h.
 #include "emmi/engine/case_runner.h"
 

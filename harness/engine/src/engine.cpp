@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The search and the report; see engine.h.
 #include "emmi/engine/engine.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which section of the report a rule goes in: the pager's verdicts, or the
 // suite's self-checks of the duties only its simulated kernel can break.
 #include <gtest/gtest.h>

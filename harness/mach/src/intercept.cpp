@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The synchronisation and timing calls a C/C++ pager makes, interposed (this
 // library precedes the C library in the process's symbol lookup, as it does
 // for pthread_create and munmap). For a thread the scheduler controls, each

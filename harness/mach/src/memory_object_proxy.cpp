@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Proxy memory objects (GNU Mach's memory_object_create_proxy, mach4.defs)
 // and vm_map, as far as a pager can observe them.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The scheduler: see thread_scheduler.h and emmi/mach/scheduler.h.
 #include "thread_scheduler.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The scheduler behind ControlledScheduling (emmi/mach/scheduler.h): the
 // state of every controlled thread, who holds the token, virtual time, and
 // the blocking primitives the interposed pthread calls (intercept.cpp) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Proxy memory objects (memory_object_create_proxy), vm_map, and the
 // dispositions a pager offers its objects with, as the model hears them.
 #include <mach.h>

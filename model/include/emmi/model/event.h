@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The events the reference model consumes. They are dialect-neutral facts the
 // simulated kernel observed: what the kernel sent, what a pager thread
 // dequeued (with the seqno the kernel stamped), what a handler returned, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reference model of the EMMI protocol (GNU Mach dialects): a pure,
 // deterministic state machine. apply(event) returns the verdicts the event
 // reveals; check_quiescent() returns the liveness and leak verdicts due when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one table of rule IDs the model can emit, each with the party whose
 // duty it is and the paraphrase of what the model checks for it. Checks (in
 // the model, the engine and the liveness mapping) name rules only through the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Basic vocabulary of the EMMI reference model: identifiers, sizes, rights.
 // Everything is a small value type; the model never touches real ports or
 // memory, it only reasons about what the simulated kernel observed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the model says about an event: a rule from emmi-rules.md was broken,
 // by whom, and why, in one line that names the ports and seqnos involved.
 #pragma once

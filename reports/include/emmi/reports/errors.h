@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Errors the reports library raises for bad input or an unusable output place.
 // All derive from ReportError, which the command line maps to exit code 2
 // (usage or input error); a misbehaving pager is never one of these.

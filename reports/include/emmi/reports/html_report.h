@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A self-contained HTML report: one file with inline CSS, inline JS and inline
 // SVG, no network access at all (a Content-Security-Policy forbids it). It
 // holds a filterable rule table and, for every counterexample, a

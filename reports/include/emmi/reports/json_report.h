@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The canonical record of a run: JSON in the versioned format described by
 // reports/schema/emmi-report-v2.schema.json, its writer, and the reader that
 // `emmi-cts merge` uses to load shard reports back.

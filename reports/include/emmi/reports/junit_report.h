@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JUnit XML for CI systems (GitLab, Jenkins, GitHub actions), in the subset
 // described by reports/schema/junit.xsd: one testsuite per rule group of the
 // pager's rules, one testcase per rule, then one testsuite "emmi.self-checks"

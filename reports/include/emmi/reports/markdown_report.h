@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Markdown summary for a CI job page or a pull-request comment: headline
 // verdict, counts per verdict, the rules that did not pass, and each
 // counterexample with its replay command in code blocks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Joins the reports of the shards of one run (GTEST_SHARD_INDEX style) into
 // the report of the whole run, for `emmi-cts merge`.
 #pragma once

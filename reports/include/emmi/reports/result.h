@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The result of one conformance run as every report format sees it: one verdict
 // per rule of the catalogue, counterexamples with their message traces, and
 // enough provenance (suite, pager hash, seed, machine) for anyone to re-run it.

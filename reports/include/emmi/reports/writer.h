@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one interface every report format implements, and the functions that
 // write reports into a directory atomically (temporary name, then rename), so
 // a crash or a full disk never leaves a half-written report behind.
