@@ -398,6 +398,10 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg,
 
 int real_munmap(void* addr, std::size_t len);
 
+// A send right the kernel copied out to `s` on its own (a host or processor
+// set name, a proxy), told to the model as an inserted right (lock held).
+void report_inserted(Core& core, ThreadRec* t, bool pager, Space* s, mach_port_t name);
+
 inline std::size_t round_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
 constexpr std::size_t kVmPage = 4096;
 

@@ -104,16 +104,7 @@ mach_port_t pset_name_for(Core& core, Space* s, ThreadRec* t, bool pager) {
     e.port = p;
     s->by_port[p] = name;
   }
-  if (pager && core.observing() && !quiet_events() && s == core.pager_space()) {
-    emmi::model::PortOperated ev;
-    ev.thread = t->id;
-    ev.op = emmi::model::PortOp::insert_right;
-    ev.name = name;
-    ev.right = emmi::model::Right::send;
-    ev.delta = 1;
-    ev.result = KERN_SUCCESS;
-    core.emit(std::move(ev));
-  }
+  report_inserted(core, t, pager, s, name);
   return name;
 }
 

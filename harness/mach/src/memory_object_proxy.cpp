@@ -33,6 +33,20 @@ extern "C" {
 namespace emmi::mach::detail {
 bool quiet_events();
 int real_munmap(void* addr, std::size_t len);
+
+void report_inserted(Core& core, ThreadRec* t, bool pager, Space* s, mach_port_t name) {
+  if (!pager || !core.observing() || quiet_events() || s != core.pager_space()) return;
+  if (!MACH_PORT_VALID(name)) return;
+  emmi::model::PortOperated ev;
+  ev.thread = t->id;
+  ev.op = emmi::model::PortOp::insert_right;
+  ev.name = name;
+  ev.right = emmi::model::Right::send;
+  ev.delta = 1;
+  ev.result = KERN_SUCCESS;
+  core.emit(std::move(ev));
+}
+
 }  // namespace emmi::mach::detail
 
 using namespace emmi::mach::detail;
@@ -110,20 +124,6 @@ void report_moved(Core& core, ThreadRec* t, bool pager, Space* s, mach_port_t na
   core.emit(std::move(ev));
 }
 
-// A send right the kernel copied out to the pager's task, told to the model
-// as mach_host_self does.
-void report_inserted(Core& core, ThreadRec* t, bool pager, Space* s, mach_port_t name) {
-  if (!pager || !core.observing() || quiet_events() || s != core.pager_space()) return;
-  if (!MACH_PORT_VALID(name)) return;
-  emmi::model::PortOperated ev;
-  ev.thread = t->id;
-  ev.op = emmi::model::PortOp::insert_right;
-  ev.name = name;
-  ev.right = emmi::model::Right::send;
-  ev.delta = 1;
-  ev.result = KERN_SUCCESS;
-  core.emit(std::move(ev));
-}
 
 int host_prot(vm_prot_t p) {
   int out = PROT_NONE;
