@@ -47,7 +47,7 @@ struct Profile {
   std::uint32_t pct_depth = 3;
   std::uint64_t pct_steps_per_command = 4;
   std::chrono::milliseconds timer_horizon{60000};  // virtual time per settle
-  std::chrono::milliseconds run_free_after{1000};  // wall clock without a scheduling point
+  std::chrono::milliseconds run_free_after{1000};  // see ScheduleOptions::run_free_after
   // Only for a case that ran uncontrolled: how long to wait for every pager
   // thread to block before the case is unresolved.
   std::chrono::milliseconds quiescence_bound{2000};

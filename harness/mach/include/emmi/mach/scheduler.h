@@ -49,8 +49,9 @@ struct ScheduleOptions {
   // At most this many timers fire in one settle (a pager polling in a
   // tight timed loop still settles).
   std::uint32_t max_timer_firings = 4096;
-  // A thread that runs this long (wall clock) without reaching a scheduling
-  // point is let run free, and the case is reported as uncontrolled.
+  // A thread that holds the turn without reaching a scheduling point is let
+  // run free (and the case reported as uncontrolled) once it has used this
+  // much CPU time, or slept in the kernel through two such windows.
   std::chrono::milliseconds run_free_after{1000};
 };
 
