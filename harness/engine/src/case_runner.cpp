@@ -6,6 +6,8 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -84,6 +86,17 @@ struct Queued {
   MessageKind kind;
 };
 
+// The rules of a request the pager left unanswered, in the order a stuck
+// case is charged to them.
+constexpr std::array<std::string_view, 3> kUnansweredRules{model::rule::DR3, model::rule::RD1,
+                                                           model::rule::TM6};
+bool is_unanswered_rule(std::string_view rule) {
+  return std::find(kUnansweredRules.begin(), kUnansweredRules.end(), rule) != kUnansweredRules.end();
+}
+
+// A pager thread blocked outside a receive that no timer will wake.
+bool parked_for_good(const mach::ThreadState& t) { return t.blocked && !t.in_receive && !t.timed; }
+
 class Recorder final : public mach::Observer {
  public:
   Recorder(RecordWriter& out, model::WorldConfig config, std::size_t kernels)
@@ -116,23 +129,20 @@ class Recorder final : public mach::Observer {
     std::lock_guard g(mu_);
     std::string parked;
     for (const auto& t : threads)
-      if (t.blocked && !t.in_receive && !t.timed)
+      if (parked_for_good(t))
         parked += fmt::format("{}t{} {}", parked.empty() ? "" : "; ", t.lane, t.state);
     model::Judgement judged = model_.judge_quiescent();
     count_exercised(judged.checked, exercised_);
     const auto& verdicts = judged.verdicts;
-    auto is_liveness = [](std::string_view rule) {
-      return rule == model::rule::DR3 || rule == model::rule::RD1 || rule == model::rule::TM6;
-    };
     const bool unanswered =
-        std::any_of(verdicts.begin(), verdicts.end(), [&](const model::Verdict& v) { return is_liveness(v.rule); });
+        std::any_of(verdicts.begin(), verdicts.end(), [](const model::Verdict& v) { return is_unanswered_rule(v.rule); });
     if (unanswered && !parked.empty())
       if (std::string jam = ticket_jam(); !jam.empty())
         write_verdict("SQ6", model::Party::pager,
                       fmt::format("{}, and the pager stopped making progress ({})", jam, parked),
                       trace_.size(), true);
     for (const model::Verdict& v : verdicts) {
-      if (is_liveness(v.rule) && !parked.empty())
+      if (is_unanswered_rule(v.rule) && !parked.empty())
         write_verdict(v.rule, v.party,
                       fmt::format("{}; the pager stopped making progress: {}", v.explanation, parked),
                       v.event_index, true);
@@ -179,7 +189,7 @@ class Recorder final : public mach::Observer {
       // Nothing was dequeued and left unanswered by the thread that took it
       // (a dispatcher hands requests on): charge the request the model
       // still waits an answer for.
-      for (std::string_view rule : {"DR3", "RD1", "TM6"})
+      for (std::string_view rule : kUnansweredRules)
         for (const model::Verdict& v : model_.check_quiescent())
           if (v.rule == rule) {
             write_verdict(v.rule, model::Party::pager, fmt::format("{}; {}", why, v.explanation),
@@ -219,7 +229,7 @@ class Recorder final : public mach::Observer {
   std::string blocked_in_handler(const std::vector<mach::ThreadState>& threads) {
     std::lock_guard g(mu_);
     for (const auto& t : threads) {
-      if (!t.blocked || t.in_receive || t.timed) continue;
+      if (!parked_for_good(t)) continue;
       auto f = in_flight_.find(t.lane);
       if (f != in_flight_.end())
         return fmt::format("t{} {} while handling {}", t.lane, t.state, f->second.label);
