@@ -131,7 +131,7 @@ class Recorder final : public mach::Observer {
     for (const auto& t : threads)
       if (parked_for_good(t))
         parked += fmt::format("{}t{} {}", parked.empty() ? "" : "; ", t.lane, t.state);
-    model::Judgement judged = model_.judge_quiescent();
+    model::Judgement judged = model_.judge_quiescent(model::Model::Quiescence::before_stop);
     count_exercised(judged.checked, exercised_);
     const auto& verdicts = judged.verdicts;
     const bool unanswered =
@@ -162,6 +162,36 @@ class Recorder final : public mach::Observer {
         write_verdict("SQ7", model::Party::pager, r.explanation,
                       r.witness ? r.witness->later_effect_event : trace_.size(), false);
     }
+  }
+
+  // The pager's stop() is about to be called.
+  void stopping() {
+    std::lock_guard g(mu_);
+    model_.pager_stopping();
+  }
+
+  // After the pager's stop(): what it still holds, it has leaked (V6, RT2,
+  // PR8). `hung` says why stop() did not finish, if it did not: then what
+  // is still held is a release that never came (timeout), and a pager that
+  // holds nothing leaves the case unresolved, since no rule covers stop().
+  void after_stop(std::string_view hung = {}) {
+    std::lock_guard g(mu_);
+    model::Judgement judged = model_.judge_quiescent(model::Model::Quiescence::after_stop);
+    count_exercised(judged.checked, exercised_);
+    for (const model::Verdict& v : judged.verdicts)
+      write_verdict(v.rule, v.party,
+                    hung.empty() ? v.explanation
+                                 : fmt::format("{}; the pager's stop() did not finish: {}",
+                                               v.explanation, hung),
+                    v.event_index, !hung.empty());
+    if (!hung.empty() && judged.verdicts.empty())
+      write_verdict("IN2", model::Party::suite,
+                    fmt::format("the pager's stop() did not finish: {}", hung), trace_.size(), true);
+  }
+
+  // How often each rule was checked in the case.
+  void write_exercised() {
+    std::lock_guard g(mu_);
     for (auto& [rule, n] : exercised_) out_.write(fmt::format("X\t{}\t{}", rule, n));
   }
 
@@ -484,8 +514,13 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   schedule.run_free_after = profile.run_free_after;
   mach::ControlledScheduling sched(kernel, schedule);
   recorder.set_scheduler(&sched);
+  bool stopping = false;
   sched.on_stall([&](const std::string& why) {
-    recorder.stuck(why);
+    if (stopping)
+      recorder.after_stop(why);
+    else
+      recorder.stuck(why);
+    recorder.write_exercised();
     out.write("D");
     std::_Exit(0);
   });
@@ -549,7 +584,25 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     if (!progressing) break;
     out.write(fmt::format("C\t{}", i));
   }
-  if (progressing) recorder.finish(options, spec.schedule_seed, sched.threads());
+  if (progressing) {
+    recorder.finish(options, spec.schedule_seed, sched.threads());
+    // The pager stops serving, as at the end of its life; only then is
+    // what it still holds a leak.
+    stopping = true;
+    recorder.stopping();
+    if (lib.pager->stop != nullptr) {
+      mach::Kernel::ExternalPagerCall as_pager(kernel);
+      mach::ControlledScheduling::PagerCode pager_code(sched);
+      lib.pager->stop();
+    }
+    if (sched.settle(profile.quiescence_bound) == mach::Settled::busy)
+      recorder.after_stop(fmt::format("the case ran uncontrolled ({}) and the pager's threads did "
+                                      "not settle within {} ms after it",
+                                      sched.uncontrolled_reason(), profile.quiescence_bound.count()));
+    else
+      recorder.after_stop();
+  }
+  recorder.write_exercised();
   out.write(fmt::format("Q\t{}\t{}\t{}\t{:x}\t{}\t{}", sched.uncontrolled() ? 1 : 0,
                         sched.scheduling_points(), sched.preemptions(), sched.decision_digest(),
                         field(sched.uncontrolled_reason()), sched.choice_points()));
