@@ -143,7 +143,9 @@ struct ControlCalled {
   PortName control;
   Offset offset = 0;
   Size size = 0;
-  Prot lock_value = 0;
+  Prot lock_value = 0;           // data_supply, lock_request (kProtNoChange: keep)
+  std::int32_t should_return = 0;  // lock_request: MEMORY_OBJECT_RETURN_NONE/DIRTY/ALL
+  bool should_flush = false;       // lock_request
   bool precious = false;
   bool may_cache = false;
   std::vector<Stamp> stamps{};  // data_supply: one per 4 KiB block supplied
