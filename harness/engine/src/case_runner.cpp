@@ -88,7 +88,7 @@ struct Queued {
 
 // The rules of a request the pager left unanswered, in the order a stuck
 // case is charged to them.
-constexpr std::array<std::string_view, 3> kUnansweredRules{model::rule::DR3, model::rule::RD1,
+constexpr std::array<std::string_view, 4> kUnansweredRules{model::rule::DR3, model::rule::UL2, model::rule::RD1,
                                                            model::rule::TM6};
 bool is_unanswered_rule(std::string_view rule) {
   return std::find(kUnansweredRules.begin(), kUnansweredRules.end(), rule) != kUnansweredRules.end();
@@ -386,6 +386,7 @@ class CaseDriver {
       case CommandKind::map_while_unmap: unmap(c.kernel, c.object); map(c.other_kernel, c.object); break;
       case CommandKind::unmap_then_remap: unmap(c.kernel, c.object); map(c.kernel, c.object); break;
       case CommandKind::stray: stray(c.object); break;
+      case CommandKind::write_page: write_page(c); break;
     }
   }
 
@@ -416,13 +417,32 @@ class CaseDriver {
     auto o = objects_[c.object];
     auto page = d_.page(k, o, offset_of(c));
     if (!page || page->state != mach::KernelDriver::PageState::resident) return;
-    std::vector<model::Stamp> stamps = page->stamps;
-    if (c.dirty) {
-      // Data integrity oracle: every write the kernel returns is unique.
-      for (auto& s : stamps) s = kFreshStampTag | ++writes_;
-      d_.write(k, o, offset_of(c), stamps);
+    // A dirty eviction writes the page first, unless its lock forbids
+    // writing: then it returns the page as it is (no write ever dirties a
+    // write-locked page).
+    if (c.dirty && (page->lock & VM_PROT_WRITE) == 0 && !page->pending_write) {
+      d_.write(k, o, offset_of(c), fresh_stamps(page->stamps.size()));
+      page = d_.page(k, o, offset_of(c));
     }
-    d_.return_data(k, o, offset_of(c), stamps, c.dirty || page->dirty, false);
+    d_.return_data(k, o, offset_of(c), page->stamps, page->dirty, false);
+  }
+
+  // Data integrity oracle: every write the kernel returns is unique.
+  std::vector<model::Stamp> fresh_stamps(std::size_t n) {
+    std::vector<model::Stamp> stamps(n);
+    for (auto& s : stamps) s = kFreshStampTag | ++writes_;
+    return stamps;
+  }
+
+  // The kernel writes a resident page; on a write-locked page the write
+  // waits for the pager (data_unlock).
+  void write_page(const Command& c) {
+    if (!valid(c.kernel, c.object)) return;
+    auto k = kernels_[c.kernel];
+    auto o = objects_[c.object];
+    auto page = d_.page(k, o, offset_of(c));
+    if (!page || page->state != mach::KernelDriver::PageState::resident) return;
+    d_.write(k, o, offset_of(c), fresh_stamps(page->stamps.size()));
   }
 
   // An unrelated task, holding a send right to the object made from the
@@ -583,7 +603,8 @@ void cross_check_with_z3(CaseOutcome& o, bool explicit_answer, std::uint64_t ind
 
 std::string liveness_rule_for(std::string_view label) {
   auto has = [&](std::string_view s) { return label.find(s) != std::string_view::npos; };
-  if (has("data_request") || has("data_unlock")) return "DR3";
+  if (has("data_unlock")) return "UL2";
+  if (has("data_request")) return "DR3";
   if (has("memory_object_init")) return "RD1";
   if (has("terminate")) return "TM6";
   if (has("data_return")) return "RT4";

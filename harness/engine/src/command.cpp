@@ -19,6 +19,7 @@ std::string_view to_string(CommandKind k) {
     case CommandKind::map_while_unmap: return "unmap+map-other";
     case CommandKind::unmap_then_remap: return "unmap+remap";
     case CommandKind::stray: return "stray-message";
+    case CommandKind::write_page: return "write";
   }
   return "?";
 }
@@ -37,6 +38,8 @@ std::string describe(const Command& c) {
     case CommandKind::fault:
       return fmt::format("fault k{} o{} page {}{}", c.kernel, c.object, c.page,
                          c.write ? " write" : " read");
+    case CommandKind::write_page:
+      return fmt::format("write k{} o{} page {}", c.kernel, c.object, c.page);
     case CommandKind::evict:
       return fmt::format("evict k{} o{} page {}{}", c.kernel, c.object, c.page,
                          c.dirty ? " dirty" : " clean");
@@ -138,7 +141,7 @@ std::optional<CaseSpec> decode_replay_token(std::string_view token) {
   for (std::size_t i = 0; i < n; ++i) {
     Command c{};
     auto kind = get(*raw, at, 1);
-    if (kind > static_cast<std::uint64_t>(CommandKind::stray)) return std::nullopt;
+    if (kind > static_cast<std::uint64_t>(CommandKind::write_page)) return std::nullopt;
     c.kind = static_cast<CommandKind>(kind);
     c.kernel = static_cast<std::uint8_t>(get(*raw, at, 1));
     c.object = static_cast<std::uint8_t>(get(*raw, at, 1));

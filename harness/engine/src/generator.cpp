@@ -30,7 +30,8 @@ bool enabled(const CaseModel& m, const Command& c) {
     case CommandKind::fault: return p.mapped && page_ok && !p.resident.count(c.page);
     case CommandKind::evict:
     case CommandKind::evict_then_unmap:
-    case CommandKind::evict_then_refault: return p.mapped && page_ok && p.resident.count(c.page);
+    case CommandKind::evict_then_refault:
+    case CommandKind::write_page: return p.mapped && page_ok && p.resident.count(c.page);
     case CommandKind::stray: return true;
     case CommandKind::map_while_unmap:
       return p.mapped && c.other_kernel < kernels && c.other_kernel != c.kernel &&
@@ -49,7 +50,8 @@ void apply(CaseModel& m, const Command& c) {
     case CommandKind::unmap_then_remap: p.resident.clear(); break;
     case CommandKind::fault: p.resident.insert(c.page); p.touched.insert(c.page); break;
     case CommandKind::evict: p.resident.erase(c.page); p.touched.insert(c.page); break;
-    case CommandKind::evict_then_refault: p.touched.insert(c.page); break;
+    case CommandKind::evict_then_refault:
+    case CommandKind::write_page: p.touched.insert(c.page); break;
     case CommandKind::stray: break;
     case CommandKind::map_while_unmap:
       p.mapped = false;
@@ -89,6 +91,7 @@ std::vector<Weighted> enabled_commands(const CaseModel& m) {
         offer(1 * x, {CommandKind::evict, k, o, 0, pg, false, false});
         offer(2 * x, {CommandKind::evict_then_refault, k, o, 0, pg, false, true});
         offer(1 * x, {CommandKind::evict_then_unmap, k, o, 0, pg, false, true});
+        offer(2 * x, {CommandKind::write_page, k, o, 0, pg, false, false});
       }
     }
   }
