@@ -219,6 +219,9 @@ const std::map<std::string, std::string>& unreachable_rules() {
              "reference_impl does (model/tests/release_test.cpp covers it)"},
       {"DR4", "checked on data_error answers; no pager in reference_impl calls data_error"},
       {"ER5", "checked on data_error sizes; no pager in reference_impl calls data_error"},
+      {"UL4", "checked on a data_error while an unlock is outstanding; the reference pager "
+              "grants every unlock (model/tests/locks_test.cpp and the mutant "
+              "refuses_unlock_without_flush cover it)"},
       {"PR8", "checked on out-of-line memory other than data_return's; the suite's kernel "
               "sends none to the reference pager (RT2 covers data_return's)"},
       {"SQ2", "a self-check on receive rights other than object ports; the reference pager "

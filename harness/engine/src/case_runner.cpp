@@ -89,7 +89,7 @@ struct Queued {
 
 // The rules of a request the pager left unanswered, in the order a stuck
 // case is charged to them.
-constexpr std::array<std::string_view, 3> kUnansweredRules{model::rule::DR3, model::rule::RD1,
+constexpr std::array<std::string_view, 4> kUnansweredRules{model::rule::DR3, model::rule::UL2, model::rule::RD1,
                                                            model::rule::TM6};
 bool is_unanswered_rule(std::string_view rule) {
   return std::find(kUnansweredRules.begin(), kUnansweredRules.end(), rule) != kUnansweredRules.end();
@@ -437,13 +437,33 @@ class SimulatedKernelActions final : public KernelActions {
     const model::Offset offset = offset_of(kernel, page);
     auto held = d_.page(k, o, offset);
     if (!held || held->state != mach::KernelDriver::PageState::resident) return;
-    std::vector<model::Stamp> stamps = held->stamps;
-    if (dirty) {
-      // Data integrity oracle: every write the kernel returns is unique.
-      for (auto& s : stamps) s = kFreshStampTag | ++writes_;
-      d_.write(k, o, offset, stamps);
+    // A dirty eviction writes the page first, unless its lock forbids
+    // writing: then it returns the page as it is (no write ever dirties a
+    // write-locked page).
+    if (dirty && (held->lock & VM_PROT_WRITE) == 0 && !held->pending_write) {
+      d_.write(k, o, offset, fresh_stamps(held->stamps.size()));
+      held = d_.page(k, o, offset);
     }
-    d_.return_data(k, o, offset, stamps, dirty || held->dirty, false);
+    d_.return_data(k, o, offset, held->stamps, held->dirty, false);
+  }
+
+  // Data integrity oracle: every write the kernel returns is unique.
+  std::vector<model::Stamp> fresh_stamps(std::size_t n) {
+    std::vector<model::Stamp> stamps(n);
+    for (auto& s : stamps) s = kFreshStampTag | ++writes_;
+    return stamps;
+  }
+
+  // The kernel writes a resident page; on a write-locked page the write
+  // waits for the pager (data_unlock).
+  void write(std::size_t kernel, std::size_t object, std::uint16_t page) override {
+    if (!valid(kernel, object)) return;
+    auto k = kernels_[kernel];
+    auto o = objects_[object];
+    const model::Offset offset = offset_of(kernel, page);
+    auto held = d_.page(k, o, offset);
+    if (!held || held->state != mach::KernelDriver::PageState::resident) return;
+    d_.write(k, o, offset, fresh_stamps(held->stamps.size()));
   }
 
   // An unrelated task, holding a send right to the object made from the
@@ -633,7 +653,8 @@ void cross_check_with_z3(CaseOutcome& o, bool explicit_answer, std::uint64_t ind
 
 std::string liveness_rule_for(std::string_view label) {
   auto has = [&](std::string_view s) { return label.find(s) != std::string_view::npos; };
-  if (has("data_request") || has("data_unlock")) return "DR3";
+  if (has("data_unlock")) return "UL2";
+  if (has("data_request")) return "DR3";
   if (has("memory_object_init")) return "RD1";
   if (has("terminate")) return "TM6";
   if (has("data_return")) return "RT4";

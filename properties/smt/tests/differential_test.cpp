@@ -299,15 +299,14 @@ class World {
     if (live(p)) conforming.push_back(Msg::terminate);
     if (lc == Life::ready) {
       if (!at(F::req, p, e.page) && !at(F::res, p, e.page)) conforming.push_back(Msg::data_request);
-      if (at(F::res, p, e.page)) {
-        conforming.push_back(Msg::data_unlock);
-        conforming.push_back(Msg::data_return);
-      }
+      // No data_unlock: the model judges it against page locks (UL1, UL3,
+      // UL2), which the encoding does not track (SEMANTICS.md, "Page locks").
+      if (at(F::res, p, e.page)) conforming.push_back(Msg::data_return);
     }
     if (!conforming.empty() && *rc::gen::inRange(0, 10) < 8) {
       e.msg = *rc::gen::elementOf(conforming);
     } else {
-      e.msg = *rc::gen::element(Msg::init, Msg::terminate, Msg::data_request, Msg::data_unlock, Msg::data_return);
+      e.msg = *rc::gen::element(Msg::init, Msg::terminate, Msg::data_request, Msg::data_return);
     }
     return e;
   }
