@@ -16,6 +16,8 @@
 
 #include <fmt/format.h>
 
+#include "case_outcome.h"
+#include "case_record.h"
 #include "command_specs.h"
 #include "emmi/engine/oracle.h"
 #include "emmi/engine/serializability.h"
@@ -32,42 +34,13 @@ namespace {
 
 using model::MessageKind;
 
-// --- Record encoding -------------------------------------------------------------
-// One record per line-like unit: a type letter, then tab-separated fields.
-// Fields never contain tabs or newlines (they are replaced by spaces).
-
-std::string field(std::string_view s) {
+// Records keep the one-line form they always had: tabs and line breaks in
+// what the child reports become spaces (reports show them as one line).
+std::string one_line(std::string_view s) {
   std::string out(s);
   for (char& c : out)
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
   return out;
-}
-
-std::vector<std::string_view> split(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (;;) {
-    auto tab = s.find('\t', start);
-    out.push_back(s.substr(start, tab == std::string_view::npos ? s.npos : tab - start));
-    if (tab == std::string_view::npos) break;
-    start = tab + 1;
-  }
-  return out;
-}
-
-std::string_view party_code(model::Party p) {
-  switch (p) {
-    case model::Party::pager: return "pager";
-    case model::Party::kernel: return "kernel";
-    case model::Party::suite: return "suite";
-  }
-  return "suite";
-}
-
-model::Party party_from(std::string_view s) {
-  if (s == "pager") return model::Party::pager;
-  if (s == "kernel") return model::Party::kernel;
-  return model::Party::suite;
 }
 
 std::string message_label(MessageKind k) { return fmt::format("memory_object_{}", model::to_string(k)); }
@@ -158,12 +131,12 @@ class Recorder final : public mach::Observer {
       const bool sampled = options.z3_sample <= 1 || schedule_seed % options.z3_sample == 0;
       if (options.z3_cross_check && h.messages.size() <= options.z3_history_limit &&
           (sampled || !r.serializable))
-        out_.write(fmt::format("H\t{}\t{}\t{}", r.serializable ? 1 : 0, trace_.size(), encode_history(h)));
+        out_.write(encode_record(record::HistoryCheck{r.serializable, trace_.size(), encode_history(h)}));
       if (!r.serializable)
         write_verdict("SQ7", model::Party::pager, r.explanation,
                       r.witness ? r.witness->later_effect_event : trace_.size(), false);
     }
-    for (auto& [rule, n] : exercised_) out_.write(fmt::format("X\t{}\t{}", rule, n));
+    for (auto& [rule, n] : exercised_) out_.write(encode_record(record::Exercised{rule, n}));
   }
 
   // The pager stopped making progress: charge it to what it was handling. A
@@ -245,12 +218,12 @@ class Recorder final : public mach::Observer {
  private:
   void write_verdict(std::string_view rule, model::Party party, std::string_view why,
                      std::uint64_t index, bool liveness) {
-    out_.write(fmt::format("V\t{}\t{}\t{}\t{}\t{}", rule, party_code(party), index,
-                           liveness ? 1 : 0, field(why)));
+    out_.write(encode_record(CaseVerdict{std::string(rule), party, one_line(why), index, liveness}));
   }
 
   void write_trace(std::uint64_t index, const model::Event& e) {
-    std::string from, to, label, rights, seqno;
+    std::string from, to, label, rights;
+    std::optional<std::uint32_t> seqno;
     std::visit(
         [&](const auto& ev) {
           using E = std::decay_t<decltype(ev)>;
@@ -271,7 +244,7 @@ class Recorder final : public mach::Observer {
             to = fmt::format("pager t{}", ev.thread);
             label = notification ? fmt::format("mach_notify_{}", model::to_string(q.kind))
                                  : message_label(q.kind);
-            seqno = std::to_string(ev.seqno);
+            seqno = ev.seqno;
             for (std::size_t i = 0; i < ev.rights.size(); ++i) {
               const auto& r = ev.rights[i];
               if (q.kind == MessageKind::init || q.kind == MessageKind::terminate) {
@@ -335,8 +308,8 @@ class Recorder final : public mach::Observer {
         preemptions_seen_ = preemptions;
       }
     }
-    out_.write(fmt::format("T\t{}\t{}\t{}\t{}\t{}\t{}\t{}", index, field(from), field(to),
-                           field(label), seqno, field(rights), field(note)));
+    out_.write(encode_record(TraceStep{index, one_line(from), one_line(to), one_line(label), seqno,
+                                       one_line(rights), one_line(note)}));
   }
 
   static std::string lane_name(std::uint32_t lane) {
@@ -483,7 +456,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   recorder.set_scheduler(&sched);
   sched.on_stall([&](const std::string& why) {
     recorder.stuck(why);
-    out.write("D");
+    out.write(encode_record(record::Done{}));
     std::_Exit(0);
   });
 
@@ -504,16 +477,17 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     kr = lib.pager->start(&config, offered.data());
   }
   if (kr != KERN_SUCCESS) {
-    out.write(fmt::format("S\tpager start() returned 0x{:x}", kr));
+    out.write(encode_record(record::SetupFailed{fmt::format("pager start() returned 0x{:x}", kr)}));
     return 0;
   }
   std::vector<model::ObjectId> objects;
   for (std::uint32_t i = 0; i < world.objects; ++i) {
     auto id = driver.adopt(offered[i].port, offered[i].disposition, world.object_size);
     if (id == 0) {
-      out.write(fmt::format("S\tpager start() offered object {} as name 0x{:x} with disposition "
-                            "{}, from which no send right can be taken",
-                            i, offered[i].port, offered[i].disposition));
+      out.write(encode_record(record::SetupFailed{
+          fmt::format("pager start() offered object {} as name 0x{:x} with disposition {}, from "
+                      "which no send right can be taken",
+                      i, offered[i].port, offered[i].disposition)}));
       return 0;
     }
     objects.push_back(id);
@@ -540,17 +514,17 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   SimulatedKernelActions cases(kernel, driver, world, kernels, objects);
   bool progressing = settle("after start()");
   for (std::size_t i = 0; progressing && i < spec.commands.size(); ++i) {
-    out.write(fmt::format("B\t{}", i));
+    out.write(encode_record(record::CommandBegun{i}));
     cases.execute(spec.commands[i]);
     progressing = settle(fmt::format("after command {} ({})", i + 1, describe(spec.commands[i])));
     if (!progressing) break;
-    out.write(fmt::format("C\t{}", i));
+    out.write(encode_record(record::CommandCompleted{i}));
   }
   if (progressing) recorder.finish(options, spec.schedule_seed, sched.threads());
-  out.write(fmt::format("Q\t{}\t{}\t{}\t{:x}\t{}\t{}", sched.uncontrolled() ? 1 : 0,
-                        sched.scheduling_points(), sched.preemptions(), sched.decision_digest(),
-                        field(sched.uncontrolled_reason()), sched.choice_points()));
-  out.write("D");
+  out.write(encode_record(record::Schedule{sched.uncontrolled(), sched.scheduling_points(),
+                                          sched.preemptions(), sched.decision_digest(),
+                                          one_line(sched.uncontrolled_reason()), sched.choice_points()}));
+  out.write(encode_record(record::Done{}));
   // Pager threads outlive the case (parked, or running if it went
   // uncontrolled): nothing they do may reach the recorder from here on.
   kernel.set_observer(nullptr);
@@ -587,70 +561,64 @@ std::string liveness_rule_for(std::string_view label) {
   return "IN2";
 }
 
-CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const CaseSpec& spec,
-                     const CaseOptions& options) {
-  Limits limits;
-  limits.wall = profile.case_wall;
-  ChildOutcome child = run_isolated(
-      [&](RecordWriter& out) { return child_main(out, pager, profile, spec, options); }, limits);
-
+CaseOutcome outcome_of(const ChildOutcome& child) {
   CaseOutcome o;
   o.end = child.end;
   o.detail = child.detail;
   o.elapsed = child.elapsed;
   std::map<std::string, std::string> in_flight;  // lane -> label
   bool done = false;
-  for (const std::string& record : child.records) {
-    auto f = split(record);
-    if (f.empty() || f[0].empty()) continue;
-    switch (f[0][0]) {
-      case 'V':
-        if (f.size() >= 6)
-          o.verdicts.push_back({std::string(f[1]), party_from(f[2]),
-                                std::string(f[5]), std::stoull(std::string(f[3])), f[4] == "1"});
-        break;
-      case 'T':
-        if (f.size() >= 7) {
-          TraceStep t;
-          t.index = std::stoull(std::string(f[1]));
-          t.from = f[2];
-          t.to = f[3];
-          t.label = f[4];
-          if (!f[5].empty()) t.seqno = static_cast<std::uint32_t>(std::stoul(std::string(f[5])));
-          t.rights = f[6];
-          if (f.size() >= 8) t.note = f[7];
-          if (t.seqno) in_flight[t.to] = fmt::format("{} seqno {}", t.label, *t.seqno);
-          if (t.label.rfind("return", 0) == 0) in_flight.erase(t.from);
-          o.trace.push_back(std::move(t));
-          ++o.events;
-        }
-        break;
-      case 'X':
-        if (f.size() >= 3) o.exercised[std::string(f[1])] += std::stoull(std::string(f[2]));
-        break;
-      case 'H':
-        if (f.size() >= 4) cross_check_with_z3(o, f[1] == "1", std::stoull(std::string(f[2])), f[3]);
-        break;
-      case 'Q':
-        if (f.size() >= 6) {
-          o.uncontrolled = f[1] == "1";
-          o.scheduling_points = std::stoull(std::string(f[2]));
-          o.preemptions = std::stoull(std::string(f[3]));
-          o.schedule_digest = std::stoull(std::string(f[4]), nullptr, 16);
-          o.uncontrolled_reason = f[5];
-          if (f.size() >= 7) o.choice_points = std::stoull(std::string(f[6]));
-        }
-        break;
-      case 'C': o.commands_done = std::stoull(std::string(f[1])) + 1; break;
-      case 'S': o.setup_error = f.size() > 1 ? std::string(f[1]) : "setup failed"; break;
-      case 'D': done = true; break;
-      default: break;
+  for (std::size_t i = 0; i < child.records.size(); ++i) {
+    const std::string& bytes = child.records[i];
+    auto decoded = decode_record(bytes);
+    if (!decoded) {
+      // The suite cannot tell what the child meant: the case is unresolved,
+      // never a verdict on the pager.
+      o.verdicts.push_back({"IN2", model::Party::suite,
+                            fmt::format("record {} of {} from the case's child could not be "
+                                        "decoded ({}): \"{}\"",
+                                        i, child.records.size(), decoded.error, printable(bytes)),
+                            o.events, false});
+      continue;
     }
+    std::visit(
+        [&](auto& r) {
+          using R = std::decay_t<decltype(r)>;
+          if constexpr (std::is_same_v<R, CaseVerdict>) {
+            o.verdicts.push_back(std::move(r));
+          } else if constexpr (std::is_same_v<R, TraceStep>) {
+            if (r.seqno) in_flight[r.to] = fmt::format("{} seqno {}", r.label, *r.seqno);
+            if (r.label.rfind("return", 0) == 0) in_flight.erase(r.from);
+            o.trace.push_back(std::move(r));
+            ++o.events;
+          } else if constexpr (std::is_same_v<R, record::Exercised>) {
+            o.exercised[r.rule] += r.times;
+          } else if constexpr (std::is_same_v<R, record::HistoryCheck>) {
+            cross_check_with_z3(o, r.serializable, r.event_index, r.history);
+          } else if constexpr (std::is_same_v<R, record::Schedule>) {
+            record::set_schedule(o, r);
+          } else if constexpr (std::is_same_v<R, record::CommandCompleted>) {
+            o.commands_done = r.index + 1;
+          } else if constexpr (std::is_same_v<R, record::SetupFailed>) {
+            o.setup_error = r.why.empty() ? "setup failed" : r.why;
+          } else if constexpr (std::is_same_v<R, record::Done>) {
+            done = true;
+          }
+        },
+        *decoded.value);
   }
   if (!in_flight.empty()) o.in_flight = in_flight.begin()->second;
   if (child.end == ChildEnd::exited && !done && o.setup_error.empty())
     o.setup_error = fmt::format("the case ended early ({})", child.detail);
   return o;
+}
+
+CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const CaseSpec& spec,
+                     const CaseOptions& options) {
+  Limits limits;
+  limits.wall = profile.case_wall;
+  return outcome_of(run_isolated(
+      [&](RecordWriter& out) { return child_main(out, pager, profile, spec, options); }, limits));
 }
 
 }  // namespace emmi::engine
