@@ -263,6 +263,13 @@ void set_schedule(CaseOutcome& o, const Schedule& s) {
 
 }  // namespace record
 
+std::string one_line(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
 std::string printable(std::string_view bytes, std::size_t limit) {
   std::string out;
   for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {

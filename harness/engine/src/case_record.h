@@ -125,6 +125,10 @@ Decoded<CaseRecord> decode_record(std::string_view bytes) noexcept;
 std::string encode_units(const std::vector<UnitResult>& units);
 Decoded<std::vector<UnitResult>> decode_units(std::string_view bytes) noexcept;
 
+// What the child reports keeps the one-line form it always had: tabs and
+// line breaks become spaces (reports show each text as one line).
+std::string one_line(std::string_view s);
+
 // `bytes` shown for a message: printable ASCII kept, the rest as \xNN, at
 // most `limit` bytes of input.
 std::string printable(std::string_view bytes, std::size_t limit = 48);
