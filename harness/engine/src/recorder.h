@@ -25,8 +25,7 @@ namespace emmi::engine {
 
 class Recorder final : public mach::Observer {
  public:
-  Recorder(RecordWriter& out, model::WorldConfig config, std::size_t kernels)
-      : out_(out), model_(config), kernels_(kernels) {}
+  Recorder(RecordWriter& out, model::WorldConfig config) : out_(out), model_(config) {}
 
   // Judges the event, and writes its verdicts and its trace step.
   void on_event(const model::Event& observed) override;
@@ -73,7 +72,6 @@ class Recorder final : public mach::Observer {
   RecordWriter& out_;
   std::mutex mu_;
   model::Model model_;
-  std::size_t kernels_;
   std::vector<model::Event> trace_;
   // A message the kernel queued: who sent it, and what it is.
   struct Queued {
