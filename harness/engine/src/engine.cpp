@@ -15,12 +15,12 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <rapidcheck.h>
 
 #include <fcntl.h>
 #include <rapidcheck/detail/Configuration.h>
 
+#include "case_record.h"
 #include "emmi/catalogue/catalogue.h"
 #include "emmi/engine/generator.h"
 #include "emmi/engine/isolation.h"
@@ -52,24 +52,6 @@ class QuietListener final : public rc::detail::TestListener {
   void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
   void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
 };
-
-struct FoundFailure {
-  Finding finding;
-  CaseSpec spec;
-  CaseOutcome outcome;
-  std::string reproduce;
-  std::uint64_t seed = 0;
-  std::uint64_t detected_after_cases = 0;  // cases run in the unit until the first failing one
-  double detected_after_s = 0;             // and the time that took
-};
-
-struct UnitResult {
-  std::uint64_t cases = 0;
-  std::uint64_t commands = 0;
-  std::map<std::string, std::uint64_t> exercised;
-  std::vector<FoundFailure> failures;
-};
-
 
 mach::Strategy strategy_for(const Profile& profile, std::uint64_t schedule_seed) {
   switch (profile.schedules) {
@@ -196,92 +178,6 @@ bool reached_stop_rule(const RunConfig& cfg, const UnitResult& r) {
   return false;
 }
 
-// Results cross process boundaries (jobs) as JSON.
-nlohmann::json to_json(const CaseOutcome& o) {
-  nlohmann::json j;
-  j["end"] = static_cast<int>(o.end);
-  j["detail"] = o.detail;
-  j["commands_done"] = o.commands_done;
-  j["in_flight"] = o.in_flight;
-  j["setup_error"] = o.setup_error;
-  j["schedule"] = {o.uncontrolled, o.uncontrolled_reason, o.scheduling_points, o.preemptions,
-                   o.schedule_digest, o.choice_points};
-  for (auto& v : o.verdicts)
-    j["verdicts"].push_back({v.rule, static_cast<int>(v.party), v.explanation, v.event_index, v.liveness});
-  for (auto& t : o.trace)
-    j["trace"].push_back({t.index, t.from, t.to, t.label, t.seqno ? int64_t(*t.seqno) : -1, t.rights, t.note});
-  return j;
-}
-
-CaseOutcome outcome_from_json(const nlohmann::json& j) {
-  CaseOutcome o;
-  o.end = static_cast<ChildEnd>(j.at("end").get<int>());
-  o.detail = j.at("detail");
-  o.commands_done = j.at("commands_done");
-  o.in_flight = j.at("in_flight");
-  o.setup_error = j.at("setup_error");
-  if (j.contains("schedule")) {
-    const auto& sc = j["schedule"];
-    o.uncontrolled = sc[0];
-    o.uncontrolled_reason = sc[1];
-    o.scheduling_points = sc[2];
-    o.preemptions = sc[3];
-    o.schedule_digest = sc[4];
-    if (sc.size() > 5) o.choice_points = sc[5];
-  }
-  if (j.contains("verdicts"))
-    for (auto& v : j["verdicts"])
-      o.verdicts.push_back({v[0], static_cast<model::Party>(v[1].get<int>()), v[2], v[3], v[4]});
-  if (j.contains("trace"))
-    for (auto& t : j["trace"]) {
-      TraceStep s{t[0], t[1], t[2], t[3], std::nullopt, t[5], t[6]};
-      if (t[4].get<std::int64_t>() >= 0) s.seqno = static_cast<std::uint32_t>(t[4].get<std::int64_t>());
-      o.trace.push_back(std::move(s));
-    }
-  return o;
-}
-
-nlohmann::json to_json(const UnitResult& r) {
-  nlohmann::json j;
-  j["cases"] = r.cases;
-  j["commands"] = r.commands;
-  j["exercised"] = r.exercised;
-  j["failures"] = nlohmann::json::array();
-  for (const FoundFailure& f : r.failures) {
-    j["failures"].push_back({{"rule", f.finding.rule},
-                             {"verdict", f.finding.verdict.name()},
-                             {"message", f.finding.message},
-                             {"token", encode_replay_token(f.spec)},
-                             {"reproduce", f.reproduce},
-                             {"seed", f.seed},
-                             {"detected_after_cases", f.detected_after_cases},
-                             {"detected_after_s", f.detected_after_s},
-                             {"outcome", to_json(f.outcome)}});
-  }
-  return j;
-}
-
-UnitResult unit_from_json(const nlohmann::json& j) {
-  UnitResult r;
-  r.cases = j.at("cases");
-  r.commands = j.at("commands");
-  r.exercised = j.at("exercised").get<std::map<std::string, std::uint64_t>>();
-  for (auto& f : j.at("failures")) {
-    FoundFailure ff;
-    ff.finding.rule = f.at("rule");
-    ff.finding.verdict = Verdict::from_name(f.at("verdict").get<std::string>()).value_or(Verdict::unresolved);
-    ff.finding.message = f.at("message");
-    ff.spec = decode_replay_token(f.at("token").get<std::string>()).value_or(CaseSpec{});
-    ff.reproduce = f.at("reproduce");
-    ff.seed = f.at("seed");
-    ff.detected_after_cases = f.at("detected_after_cases");
-    ff.detected_after_s = f.at("detected_after_s");
-    ff.outcome = outcome_from_json(f.at("outcome"));
-    r.failures.push_back(std::move(ff));
-  }
-  return r;
-}
-
 // Runs the units of this shard, `jobs` worker processes at a time. Each worker
 // is itself single-threaded and forks one child per case.
 std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg) {
@@ -307,7 +203,7 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     return out;
   }
   // Workers: each takes every jobs-th unit of this shard and sends its unit
-  // results back as one JSON record when it is done.
+  // results back as one record (case_record.h) when it is done.
   std::vector<std::pair<pid_t, int>> workers;
   const std::uint32_t jobs = std::min<std::uint32_t>(cfg.jobs, static_cast<std::uint32_t>(mine.size()));
   for (std::uint32_t w = 0; w < jobs; ++w) {
@@ -317,16 +213,16 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
       ::close(fds[0]);
-      nlohmann::json all = nlohmann::json::array();
-      for (std::size_t i = w; i < mine.size(); i += jobs)
-        all.push_back(to_json(run_unit(lib, cfg, mine[i], nullptr)));
-      RecordWriter(fds[1]).write(all.dump());
+      std::vector<UnitResult> all;
+      for (std::size_t i = w; i < mine.size(); i += jobs) all.push_back(run_unit(lib, cfg, mine[i], nullptr));
+      RecordWriter(fds[1]).write(encode_units(all));
       ::_exit(0);
     }
     ::close(fds[1]);
     workers.push_back({pid, fds[0]});
   }
-  for (auto& [pid, fd] : workers) {
+  for (std::size_t w = 0; w < workers.size(); ++w) {
+    auto [pid, fd] = workers[w];
     std::string data;
     char buf[65536];
     for (;;) {
@@ -341,7 +237,20 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     }
     if (data.size() < 4 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
       throw std::runtime_error("a search worker failed (internal error)");
-    for (auto& u : nlohmann::json::parse(data.substr(4))) out.push_back(unit_from_json(u));
+    // The record framing (a 4-byte length) and the record.
+    auto units = decode_units(std::string_view(data).substr(4));
+    if (!units) {
+      // What the worker found is lost: the suite cannot say the pager passed.
+      UnitResult lost;
+      lost.failures.push_back(
+          {{"IN2", Verdict::unresolved,
+            fmt::format("the results of search worker {} could not be decoded ({}): \"{}\"", w,
+                        units.error, printable(std::string_view(data).substr(4)))},
+           {}, {}, {}, cfg.seed, 0, 0});
+      out.push_back(std::move(lost));
+      continue;
+    }
+    for (UnitResult& u : *units.value) out.push_back(std::move(u));
   }
   return out;
 }

@@ -67,6 +67,8 @@ struct Finding {
   std::string rule;
   reports::Verdict verdict = reports::Verdict::fail;
   std::string message;
+
+  friend bool operator==(const Finding&, const Finding&) = default;
 };
 
 // The findings of one case outcome (pager non-conformance, crash, timeout,
