@@ -65,7 +65,7 @@ TEST_F(InstalledPackage, InstallsTheCliLibraryHeadersPagerSchemasAndPackage) {
                            "include/emmi-cts/mach_init.h", "include/emmi-cts/mach/mig_support.h",
                            "include/emmi-cts/emmi/mig/seqnos_memory_object_S.h",
                            "include/emmi-cts/gnumach/mach/memory_object.h",
-                           "share/emmi-cts/schema/emmi-report-v2.schema.json",
+                           "share/emmi-cts/schema/emmi-report-v3.schema.json",
                            "share/emmi-cts/schema/junit.xsd",
                            "share/emmi-cts/examples/reference_pager.c",
                            "share/doc/emmi-cts/LICENSE",

@@ -112,7 +112,8 @@ class Recorder final : public mach::Observer {
     const std::uint64_t index = trace_.size();
     trace_.push_back(e);
     model::Judgement judged = model_.judge(e);
-    for (const model::Verdict& v : judged.verdicts) write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+    for (const model::Verdict& v : judged.verdicts)
+      write_verdict(v.rule, v.party, v.explanation, v.event_index, false, v.portability);
     count_exercised(judged.checked, exercised_);
     write_trace(index, e);
   }
@@ -147,7 +148,7 @@ class Recorder final : public mach::Observer {
                       fmt::format("{}; the pager stopped making progress: {}", v.explanation, parked),
                       v.event_index, true);
       else
-        write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+        write_verdict(v.rule, v.party, v.explanation, v.event_index, false, v.portability);
     }
     if (options.check_serializability) {
       History h = extract_history(trace_);
@@ -243,9 +244,9 @@ class Recorder final : public mach::Observer {
 
  private:
   void write_verdict(std::string_view rule, model::Party party, std::string_view why,
-                     std::uint64_t index, bool liveness) {
-    out_.write(fmt::format("V\t{}\t{}\t{}\t{}\t{}", rule, party_code(party), index,
-                           liveness ? 1 : 0, field(why)));
+                     std::uint64_t index, bool liveness, std::string_view portability = {}) {
+    out_.write(fmt::format("V\t{}\t{}\t{}\t{}\t{}\t{}", rule, party_code(party), index,
+                           liveness ? 1 : 0, field(why), portability));
   }
 
   void write_trace(std::uint64_t index, const model::Event& e) {
@@ -469,8 +470,9 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   // pager starts inherit it.
   ::prctl(PR_SET_TIMERSLACK, 1000ul, 0, 0, 0);
   mach::Kernel kernel;
-  Recorder recorder(out, model::WorldConfig{world.objects, world.object_size},
-                    world.kernel_page_sizes.size());
+  Recorder recorder(
+      out, model::WorldConfig{world.objects, world.object_size, readings_of(world.platform)},
+      world.kernel_page_sizes.size());
   kernel.set_observer(&recorder);
   mach::KernelDriver driver(kernel);
   // From here the pager's threads run one at a time under the case's
@@ -609,8 +611,9 @@ CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const Ca
     switch (f[0][0]) {
       case 'V':
         if (f.size() >= 6)
-          o.verdicts.push_back({std::string(f[1]), party_from(f[2]),
-                                std::string(f[5]), std::stoull(std::string(f[3])), f[4] == "1"});
+          o.verdicts.push_back({std::string(f[1]), party_from(f[2]), std::string(f[5]),
+                                std::stoull(std::string(f[3])), f[4] == "1",
+                                f.size() >= 7 ? std::string(f[6]) : std::string()});
         break;
       case 'T':
         if (f.size() >= 7) {
