@@ -286,6 +286,19 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
     }
 #endif
 
+#ifdef EMMI_LIBPAGER_INIT_POLICY
+  /* Not a mutant: Hurd libpager's init policy, for the platform tests
+     (harness/cli/tests/libpager_policy_pager.c).  An init whose page size is
+     not the native 4 KiB, or one that arrives while another kernel's init
+     is in force, is ignored: no ready, no destroy; the error return makes
+     mach_msg_server release the two send rights it carried.  GNU Mach never
+     sends either (one kernel, PAGE_SIZE), so this is conformant there.  */
+  if (page_size != STORE_BLOCK || obj->kernels != NULL)
+    {
+      end_turn (obj);
+      return KERN_INVALID_ARGUMENT;
+    }
+#endif
   kern_return_t result = KERN_SUCCESS;
   struct kernel_binding *k = NULL;
   if (page_size_servable (obj, page_size))
@@ -848,6 +861,8 @@ fail:
 
 #ifdef EMMI_MUTANT_NAME
 #define PAGER_NAME "mutant-" EMMI_MUTANT_NAME
+#elif defined EMMI_LIBPAGER_INIT_POLICY
+#define PAGER_NAME "libpager-init-policy"
 #else
 #define PAGER_NAME "reference"
 #endif

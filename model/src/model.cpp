@@ -112,6 +112,13 @@ class Step {
     if (party != Party::suite) check(rule);  // a broken rule was checked
     out_.push_back(Verdict{rule, party, std::move(explanation), s_.events});
   }
+  // A violation of the manual's reading of X-note `note`; when the world
+  // reads that note GNU Mach's way, a portability finding (Verdict::portability).
+  void report_reading(std::string_view rule, Reading reading, std::string_view note,
+                      std::string explanation) {
+    report(rule, Party::pager, std::move(explanation));
+    if (reading == Reading::gnumach) out_.back().portability = note;
+  }
   // The check of `rule` ran on this event (Judgement::checked).
   void check(std::string_view rule) {
     if (std::find(checked_.begin(), checked_.end(), rule) == checked_.end())
@@ -823,10 +830,12 @@ void Step::finish(Current& c, KernReturn code) {
       case Right::port_set: had = true; break;
     }
     if (!had)
-      report(twice, Party::pager,
-             cat(message_text(c), " returned ", code_name(code),
-                 ", so mach_msg_server released its ", to_string(cr.right), " right to ",
-                 port_text(cr.name), ", which the pager had already released"));
+      report_reading(twice, twice == rule::V2 ? Reading::manual
+                                              : s_.config.readings.unknown_name_release,
+                     "X18",
+                     cat(message_text(c), " returned ", code_name(code),
+                         ", so mach_msg_server released its ", to_string(cr.right), " right to ",
+                         port_text(cr.name), ", which the pager had already released"));
   }
   if (c.region != 0) {
     RegionRec* reg = s_.find_region(c.region);
@@ -1132,14 +1141,15 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
                    hex(s_.kernels[other].page_size), " where kernel ", kernel_text(p.kernel),
                    " requested pages of ", hex(ps)));
       } else if (e.call == ControlCall::data_supply) {
+        const Reading x6 = s_.config.readings.unsolicited_supply;
         if (resident)
-          report(rule::SU2, Party::pager,
-                 cat(where(), " overwrites page ", hex(resident_at),
-                     ", which the kernel holds and did not request"));
+          report_reading(rule::SU2, x6, "X6",
+                         cat(where(), " overwrites page ", hex(resident_at),
+                             ", which the kernel holds and did not request"));
         if (unrequested)
-          report(rule::SU1, Party::pager,
-                 cat(where(), " supplies page ", hex(unrequested_at), ", which kernel ",
-                     kernel_text(p.kernel), " did not request"));
+          report_reading(rule::SU1, x6, "X6",
+                         cat(where(), " supplies page ", hex(unrequested_at), ", which kernel ",
+                             kernel_text(p.kernel), " did not request"));
       } else if (e.call == ControlCall::data_error && unlock_pending) {
         // UL4: refusing an unlock takes a flush first; data_error answers
         // only the request the kernel then makes.
@@ -1357,10 +1367,11 @@ void Step::operator()(const PortOperated& e) {
   if (rec != nullptr && (rec->role == Role::control || rec->role == Role::name) && rec->init_failed)
     twice = rule::V1;
   auto double_release = [&](std::string what) {
-    report(twice, Party::pager,
-           cat(to_string(e.op), " on ", port_text(e.name), handling(th), ": ", what,
-               twice == rule::V1 ? "; mach_msg_server released init's rights after its error return"
-                                 : ""));
+    report_reading(twice, s_.config.readings.unknown_name_release, "X18",
+                   cat(to_string(e.op), " on ", port_text(e.name), handling(th), ": ", what,
+                       twice == rule::V1
+                           ? "; mach_msg_server released init's rights after its error return"
+                           : ""));
   };
 
   // Every release is checked against the rights the pager holds (V1/V3).

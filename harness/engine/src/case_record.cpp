@@ -119,6 +119,7 @@ constexpr std::uint64_t kU32 = std::numeric_limits<std::uint32_t>::max();
 
 void put(Writer& w, const CaseVerdict& v) {
   w.bytes(v.rule).u64(static_cast<std::uint64_t>(v.party)).bytes(v.explanation).u64(v.event_index).flag(v.liveness);
+  w.bytes(v.portability);
 }
 CaseVerdict get_verdict(Reader& r) {
   CaseVerdict v;
@@ -127,6 +128,7 @@ CaseVerdict get_verdict(Reader& r) {
   v.explanation = r.bytes("verdict explanation");
   v.event_index = r.u64("verdict event index");
   v.liveness = r.flag("verdict liveness");
+  v.portability = r.bytes("verdict portability");
   return v;
 }
 
@@ -205,6 +207,7 @@ CaseOutcome get_outcome(Reader& r) {
 
 void put(Writer& w, const FoundFailure& f) {
   w.bytes(f.finding.rule).bytes(f.finding.verdict.name()).bytes(f.finding.message);
+  w.bytes(f.finding.portability);
   w.bytes(encode_replay_token(f.spec)).bytes(f.reproduce).u64(f.seed);
   w.u64(f.detected_after_cases).real(f.detected_after_s);
   put(w, f.outcome);
@@ -216,6 +219,7 @@ FoundFailure get_failure(Reader& r) {
   if (auto v = reports::Verdict::from_name(verdict)) f.finding.verdict = *v;
   else r.fail(fmt::format("unknown verdict \"{}\"", printable(verdict)));
   f.finding.message = r.bytes("finding message");
+  f.finding.portability = r.bytes("finding portability");
   const std::string token = r.bytes("replay token");
   if (auto spec = decode_replay_token(token)) f.spec = std::move(*spec);
   else r.fail(fmt::format("bad replay token \"{}\"", printable(token)));

@@ -31,7 +31,7 @@ namespace emmi::engine {
 
 namespace record {
 
-inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::uint8_t kVersion = 2;  // 2: verdicts and findings carry portability
 
 struct CommandBegun {  // the command thread starts command `index`
   std::uint64_t index = 0;

@@ -22,7 +22,8 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   const World& world = profile.world;
   shorten_timer_slack();
   mach::Kernel kernel;
-  Recorder recorder(out, model::WorldConfig{world.objects, world.object_size});
+  Recorder recorder(
+      out, model::WorldConfig{world.objects, world.object_size, readings_of(world.platform)});
   kernel.set_observer(&recorder);
   mach::KernelDriver driver(kernel);
   // From here the pager's threads run one at a time under the case's

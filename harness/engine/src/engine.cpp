@@ -284,6 +284,59 @@ std::string shell_word(std::string_view word) {
 
 namespace {
 
+// A portability finding's note: which X-note, and why the platform's
+// reading makes the act harmless.
+std::string portability_note(std::string_view note, const World& w) {
+  std::string why = note == "X6"
+                        ? "GNU Mach inserts pages supplied without a request and ignores data "
+                          "for pages it already holds (memory_object_data_supply, "
+                          "vm/memory_object.c), where the manual page forbids both"
+                    : note == "X18"
+                        ? "GNU Mach answers a release of a right the task does not hold with "
+                          "KERN_INVALID_NAME (or KERN_INVALID_RIGHT) and changes nothing, where "
+                          "the manual's strict reading (and XNU) make it an error"
+                        : "the platform's reading of this X-note accepts it";
+  return fmt::format("{}: harmless on the {} platform: {}; --platform manual fails it", note,
+                     to_string(w.platform), why);
+}
+
+// Whether a shrunk case uses a world GNU Mach never makes (a kernel whose
+// page size is not GNU Mach's 4 KiB, or a second kernel mapping one object),
+// said in words, or "" when GNU Mach could send the same messages. Only on
+// the manual platform. It says "uses", not "needs": shrinking removes
+// commands but does not move them to kernel k0, so only a run on the gnumach
+// platform tells whether the pager's behaviour matters there.
+std::string outside_gnumach(const CaseSpec& spec, const World& w) {
+  if (w.platform != Platform::manual) return {};
+  std::map<std::uint8_t, std::set<std::uint8_t>> kernels_of_object;
+  for (const Command& c : spec.commands) {
+    if (c.kind == CommandKind::stray) continue;
+    kernels_of_object[c.object].insert(c.kernel);
+    if (c.kind == CommandKind::map_while_unmap) kernels_of_object[c.object].insert(c.other_kernel);
+  }
+  std::set<std::uint8_t> odd_size;
+  std::string shared;
+  for (const auto& [object, kernels] : kernels_of_object) {
+    for (std::uint8_t k : kernels)
+      if (k < w.kernel_page_sizes.size() && w.kernel_page_sizes[k] != kGnuMachPageSize)
+        odd_size.insert(k);
+    if (kernels.size() > 1 && shared.empty()) {
+      std::string list;
+      for (std::uint8_t k : kernels) list += fmt::format("{}k{}", list.empty() ? "" : ", ", k);
+      shared = fmt::format("{} kernels ({}) map object o{}", kernels.size(), list, object);
+    }
+  }
+  std::vector<std::string> parts;
+  for (std::uint8_t k : odd_size)
+    parts.push_back(fmt::format("kernel k{} has {}-byte pages", k, w.kernel_page_sizes[k]));
+  if (!shared.empty()) parts.push_back(shared);
+  if (parts.empty()) return {};
+  return fmt::format("the shrunk case uses a world GNU Mach never makes ({}); GNU Mach maps an "
+                     "object through one kernel with 4096-byte pages: --platform gnumach judges "
+                     "whether this matters there",
+                     fmt::join(parts, "; "));
+}
+
 reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig& cfg) {
   reports::Counterexample c;
   for (const Command& cmd : f.spec.commands) c.commands.push_back(describe(cmd));
@@ -361,6 +414,7 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   rep.suite.version = EMMI_CTS_VERSION;
   rep.pager = {cfg.pager_path, lib.sha256, lib.name};
   rep.dialect = cfg.dialect;
+  rep.platform = std::string(to_string(cfg.profile.world.platform));
   rep.profile = cfg.profile.name;
   rep.seed = cfg.seed;
   rep.machine = {hostname(), os_name(), static_cast<std::uint32_t>(std::thread::hardware_concurrency())};
@@ -369,9 +423,7 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   rep.started_at = started;
   rep.duration_s = seconds;
   const World& w = cfg.profile.world;
-  std::string sizes;
-  for (auto s : w.kernel_page_sizes) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
-  rep.parameters = {{"kernel_page_sizes", sizes},
+  rep.parameters = {{"kernel_page_sizes", page_sizes_text(w)},
                     {"objects", std::to_string(w.objects)},
                     {"object_size", std::to_string(w.object_size)},
                     {"units", std::to_string(cfg.profile.units)},
@@ -398,9 +450,13 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
     for (auto& [rule, n] : u.exercised) exercised[rule] += n;
     for (const FoundFailure& f : u.failures) {
       auto& slot = worst[f.finding.rule];
+      // A finding that fails the run outranks a portability finding of
+      // the same rule and verdict.
+      const bool same = slot && f.finding.verdict == slot->finding.verdict;
       if (!slot || f.finding.verdict.severity() > slot->finding.verdict.severity() ||
-          (f.finding.verdict == slot->finding.verdict &&
-           f.spec.commands.size() < slot->spec.commands.size()))
+          (same && slot->finding.portability.empty() != f.finding.portability.empty()
+               ? f.finding.portability.empty()
+               : same && f.spec.commands.size() < slot->spec.commands.size()))
         slot = &f;
     }
   }
@@ -441,6 +497,15 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       }
       rr.counterexample = counterexample_of(*f->second, cfg);
       if (rr.exercised == 0) rr.exercised = 1;
+      if (!self_check && rr.verdict == Verdict::fail && !found.finding.portability.empty()) {
+        rr.portability = portability_note(found.finding.portability, cfg.profile.world);
+      } else if (!self_check && rr.verdict.is_nonconformance()) {
+        // On a world GNU Mach never makes, say so: the finding stands on
+        // this platform, and cannot happen on GNU Mach.
+        if (std::string why = outside_gnumach(found.spec, cfg.profile.world); !why.empty())
+          rr.message += " [platform " + std::string(to_string(cfg.profile.world.platform)) +
+                        ": " + why + "]";
+      }
     } else if (!rule.applies_to(dialect)) {
       rr.verdict = Verdict::not_applicable;
       rr.exercised = 0;
@@ -451,7 +516,9 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       rr.message = rule.check.reason.empty() ? "not checked by this version" : rule.check.reason;
     } else if (rr.exercised == 0) {
       rr.verdict = Verdict::not_applicable;
-      rr.message = "never exercised by this profile";
+      rr.message = fmt::format("never exercised by this profile on the {} platform (kernel page "
+                               "sizes {}, {} object(s))",
+                               to_string(w.platform), page_sizes_text(w), w.objects);
     } else {
       rr.verdict = Verdict::pass;
       rr.message = self_check
@@ -502,7 +569,15 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
     std::string message = v.party == model::Party::pager
                               ? v.explanation
                               : fmt::format("{} side: {}", model::to_string(v.party), v.explanation);
-    add(v.rule, verdict, message);
+    // A real violation of a rule outranks a portability finding of it.
+    const std::string portability = verdict == Verdict::fail ? v.portability : std::string();
+    if (portability.empty())
+      for (Finding& f : out)
+        if (f.rule == v.rule && !f.portability.empty()) {
+          f = {v.rule, verdict, message, {}};
+          break;
+        }
+    if (seen.insert(v.rule).second) out.push_back({v.rule, verdict, std::move(message), portability});
   }
   if (!o.setup_error.empty() && o.end == ChildEnd::exited)
     add("IN2", Verdict::fail, "the case could not run: " + o.setup_error);

@@ -46,7 +46,8 @@ void Recorder::on_event(const model::Event& observed) {
   const std::uint64_t index = trace_.size();
   trace_.push_back(e);
   model::Judgement judged = model_.judge(e);
-  for (const model::Verdict& v : judged.verdicts) write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+  for (const model::Verdict& v : judged.verdicts)
+    write_verdict(v.rule, v.party, v.explanation, v.event_index, false, v.portability);
   coverage_.count(judged.checked);
   write_trace(index, e);
 }
@@ -74,7 +75,7 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
                     fmt::format("{}; the pager stopped making progress: {}", v.explanation, parked),
                     v.event_index, true);
     else
-      write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
+      write_verdict(v.rule, v.party, v.explanation, v.event_index, false, v.portability);
   }
   if (options.check_serializability) {
     History h = extract_history(trace_);
@@ -179,8 +180,9 @@ std::string Recorder::blocked_in_handler(const std::vector<mach::ThreadState>& t
 }
 
 void Recorder::write_verdict(std::string_view rule, model::Party party, std::string_view why,
-                             std::uint64_t index, bool liveness) {
-  out_.write(encode_record(CaseVerdict{std::string(rule), party, one_line(why), index, liveness}));
+                             std::uint64_t index, bool liveness, std::string_view portability) {
+  out_.write(encode_record(CaseVerdict{std::string(rule), party, one_line(why), index, liveness,
+                                       std::string(portability)}));
 }
 
 void Recorder::write_trace(std::uint64_t index, const model::Event& e) {

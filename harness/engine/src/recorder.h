@@ -79,7 +79,7 @@ class Recorder final : public mach::Observer {
 
  private:
   void write_verdict(std::string_view rule, model::Party party, std::string_view why,
-                     std::uint64_t index, bool liveness);
+                     std::uint64_t index, bool liveness, std::string_view portability = {});
   // The message-sequence chart step of an event, if it has one.
   void write_trace(std::uint64_t index, const model::Event& e);
 

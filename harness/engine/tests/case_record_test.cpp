@@ -27,7 +27,8 @@ rc::Gen<CaseVerdict> any_verdict() {
                                                          emmi::model::Party::suite)),
       rc::gen::set(&CaseVerdict::explanation, any_text()),
       rc::gen::set(&CaseVerdict::event_index, rc::gen::arbitrary<std::uint64_t>()),
-      rc::gen::set(&CaseVerdict::liveness, rc::gen::arbitrary<bool>()));
+      rc::gen::set(&CaseVerdict::liveness, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&CaseVerdict::portability, any_text()));
 }
 
 rc::Gen<TraceStep> any_trace() {
@@ -163,9 +164,10 @@ RC_GTEST_PROP(CaseRecord, ArbitraryBytesNeverThrow, ()) {
 TEST(CaseRecord, RefusesOtherVersionsTagsAndTrailingBytes) {
   std::string done = encode_record(record::Done{});
   ASSERT_TRUE(decode_record(done));
-  std::string v2 = done;
-  v2[0] = 2;
-  EXPECT_NE(decode_record(v2).error.find("version 2"), std::string::npos) << decode_record(v2).error;
+  std::string other = done;
+  other[0] = static_cast<char>(record::kVersion + 1);
+  const std::string named = "version " + std::to_string(record::kVersion + 1);
+  EXPECT_NE(decode_record(other).error.find(named), std::string::npos) << decode_record(other).error;
   std::string odd_tag = done;
   odd_tag[1] = 'Z';
   EXPECT_FALSE(decode_record(odd_tag));

@@ -79,7 +79,14 @@ Evaluator& evaluator() {
 class World {
  public:
   explicit World(Evaluator& eval)
-      : eval_(eval), model_(m::WorldConfig{kBounds.objects, kBounds.pages * kPage}), state_(initial_state(eval.layout())) {
+      // The encoding states the manual's strict readings of the X-notes (an
+      // unsolicited supply, X6, and a release of a right not held, X18, are
+      // violations), so the model it is compared with reads them the same way
+      // (model::Reading::manual, spelled out rather than left to the default).
+      : eval_(eval),
+        model_(m::WorldConfig{kBounds.objects, kBounds.pages * kPage,
+                              m::Readings{m::Reading::manual, m::Reading::manual}}),
+        state_(initial_state(eval.layout())) {
     for (m::KernelId k = 0; k < kBounds.kernels; ++k) expect_quiet(model_.apply(m::KernelAttached{k, kPage}));
     // start(): each object's receive right, the send references the pager
     // made under its name, and the disposition the kernels took theirs with

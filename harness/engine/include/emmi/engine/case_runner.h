@@ -27,6 +27,9 @@ struct CaseVerdict {
   std::string explanation;
   std::uint64_t event_index = 0;
   bool liveness = false;  // the pager stopped making progress (a timeout verdict)
+  // The X-note ("X6", "X18") when the act is harmless on the case's platform
+  // and breaks only the manual's reading (model::Verdict::portability).
+  std::string portability{};
 
   friend bool operator==(const CaseVerdict&, const CaseVerdict&) = default;
 };
