@@ -82,7 +82,18 @@ struct RuleInfo {
   X(RT2, pager, "pager: data_return's out-of-line memory is released")                          \
   X(RT4, pager, "pager: a supply carries the contents the kernel last returned")                \
   /* readiness */                                                                               \
-  X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")
+  X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")      \
+  /* default pager (default_pager.cpp) */                                                       \
+  X(CR1, kernel, "kernel: create goes only to the default memory manager's port")               \
+  X(CR2, pager, "default pager: a never-written page of a created object is not supplied")      \
+  X(CR3, kernel, "kernel: a created object is ready at once (requests need no ready)")          \
+  X(CR6, kernel, "kernel: create carries the object's receive right, control and name sends")   \
+  X(DI1, kernel, "kernel: data_initialize only on temporary objects the kernel created")        \
+  X(DI2, pager, "default pager: data_initialize of a page it holds is ignored")                 \
+  X(DI3, pager, "default pager: otherwise data_initialize keeps the data like data_return")     \
+  X(UN2, pager, "default pager: a never-written page is answered with data_unavailable")        \
+  X(SQ3, kernel, "kernel: create messages carry the default-pager port's next seqno")           \
+  X(G6, pager, "default pager: create/data_initialize served by the default demux, others too")
 
 namespace rule {
 #define EMMI_MODEL_RULE_CONSTANT(id, binds, what) inline constexpr std::string_view id = #id;
