@@ -86,7 +86,6 @@ struct RuleInfo {
   /* default pager (default_pager.cpp) */                                                       \
   X(CR1, kernel, "kernel: create goes only to the default memory manager's port")               \
   X(CR2, pager, "default pager: a never-written page of a created object is not supplied")      \
-  X(CR3, kernel, "kernel: a created object is ready at once (requests need no ready)")          \
   X(CR6, kernel, "kernel: create carries the object's receive right, control and name sends")   \
   X(DI1, kernel, "kernel: data_initialize only on temporary objects the kernel created")        \
   X(DI2, pager, "default pager: data_initialize of a page it holds is ignored")                 \
