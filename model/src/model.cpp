@@ -869,7 +869,7 @@ void Step::operator()(const HandlerReturned& e) {
 
 std::optional<Attrib> Step::charge(const Target& target, const ThreadRec& th,
                                    PortName object_port) const {
-  if (target.what == Target::ambiguous) return std::nullopt;
+  if (target.what == Target::ambiguous || s_.stopping) return std::nullopt;
   std::optional<Attrib> mine;
   const Current& c = th.cur;
   if (c.busy && c.port != kNullPort &&
@@ -1509,9 +1509,13 @@ Judgement Model::judge(const Event& e) {
   return out;
 }
 
+void Model::pager_stopping() { s_->stopping = true; }
+
 std::vector<Verdict> Model::check_quiescent() const { return judge_quiescent().verdicts; }
 
-Judgement Model::judge_quiescent() const {
+Judgement Model::judge_quiescent(Quiescence which) const {
+  const bool progress = which != Quiescence::after_stop;
+  const bool holdings = which != Quiescence::before_stop;
   using detail::cat;
   using detail::dec;
   using detail::hex;
@@ -1535,7 +1539,7 @@ Judgement Model::judge_quiescent() const {
   for (std::uint32_t i = 0; i < korder.size(); ++i) korder[i] = i;
   std::sort(korder.begin(), korder.end(),
             [&](auto a, auto b) { return s.kernels[a].id < s.kernels[b].id; });
-  for (ObjectId o = 0; o < s.config.objects; ++o) {
+  for (ObjectId o = 0; progress && o < s.config.objects; ++o) {
     for (std::uint32_t k : korder) {
       const detail::Pair& p = s.pair(o, k);
       if (p.current == kNoIndex || p.destroy_requested) continue;
@@ -1571,19 +1575,21 @@ Judgement Model::judge_quiescent() const {
   for (const detail::Incarnation& inc : s.incarnations) {
     if (!inc.terminate_dequeued) continue;
     const detail::Pair& p = s.pairs[inc.pair];
-    check(rule::TM4);
-    check(rule::TM5);
-    check(rule::V6);
-    for (int which = 0; which < 2; ++which) {
-      PortName n = which == 0 ? inc.control : inc.name;
+    if (progress) {
+      check(rule::TM4);
+      check(rule::TM5);
+    }
+    if (holdings) check(rule::V6);
+    for (int port = 0; port < 2; ++port) {
+      PortName n = port == 0 ? inc.control : inc.name;
       const detail::PortRec* r = s.find_port(n);
       if (n == kNullPort || r == nullptr) continue;
-      std::string what = cat(which == 0 ? "control " : "name port ", hex(n), " of ", pair_text(p));
-      if (r->receive)
-        report(which == 0 ? rule::TM4 : rule::TM5,
+      std::string what = cat(port == 0 ? "control " : "name port ", hex(n), " of ", pair_text(p));
+      if (progress && r->receive)
+        report(port == 0 ? rule::TM4 : rule::TM5,
                cat("the pager still holds the receive right of ", what, " after terminate seqno ",
                    dec(inc.terminate_seqno)));
-      if (r->send + r->dead > 0)
+      if (holdings && r->send + r->dead > 0)
         report(rule::V6, cat("the pager still holds ", dec(r->send + r->dead),
                              " send/dead-name reference(s) to ", what, " after terminate seqno ",
                              dec(inc.terminate_seqno)));
@@ -1592,6 +1598,7 @@ Judgement Model::judge_quiescent() const {
 
   // Out-of-line memory never released (RT2 for data_return, PR8 otherwise).
   for (const detail::RegionRec& r : s.regions) {
+    if (!holdings) break;
     bool ret = r.msg.kind == MessageKind::data_return;
     check(ret ? rule::RT2 : rule::PR8);
     if (r.state != detail::RegionState::live) continue;

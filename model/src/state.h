@@ -184,6 +184,8 @@ struct ObjectRec {
 struct State {
   WorldConfig config;
   std::uint64_t events = 0;
+  // The pager's stop() has begun: nothing it does answers a message.
+  bool stopping = false;
   std::vector<KernelRec> kernels;
   std::vector<ObjectRec> objects;
   std::vector<Pair> pairs;  // index: kernel index * config.objects + object

@@ -273,6 +273,21 @@ RC_GTEST_PROP(Coverage, EveryReportedRuleWasCheckedOnItsEvent, ()) {
   Judgement q = judged.judge_quiescent();
   consistent(q);
   RC_ASSERT(to_string_all(q.verdicts) == to_string_all(applied.check_quiescent()));
+
+  // Before and after the pager's stop(): together exactly the whole, with
+  // progress and terminate's receive rights before, holdings after.
+  Judgement before = judged.judge_quiescent(Model::Quiescence::before_stop);
+  Judgement after = judged.judge_quiescent(Model::Quiescence::after_stop);
+  consistent(before);
+  consistent(after);
+  std::multiset<std::string> whole, parts;
+  for (const Verdict& v : q.verdicts) whole.insert(to_string(v));
+  for (const Judgement* j : {&before, &after})
+    for (const Verdict& v : j->verdicts) parts.insert(to_string(v));
+  RC_ASSERT(whole == parts);
+  const std::set<std::string_view> holdings{rule::V6, rule::RT2, rule::PR8};
+  for (const Verdict& v : before.verdicts) RC_ASSERT(holdings.count(v.rule) == 0);
+  for (const Verdict& v : after.verdicts) RC_ASSERT(holdings.count(v.rule) == 1);
 }
 
 bool checked_on_last(const Scenario& s, std::string_view rule, const Event& e) {

@@ -392,4 +392,42 @@ TEST(RealReports, ReleasingReturnedPagesByDeallocOnSendIsNoLeak) {
   }
 }
 
+// A pager may keep the pages it is returned as its store until it stops
+// serving: leaks are judged after its stop(), which every case calls.
+TEST(RealReports, ReturnedPagesKeptUntilStopAreNoLeak) {
+  ScratchDir dir;
+  CommandResult r = run_quick(EMMI_STORE_KEEPING_PAGER, dir.path(), {"--format", "json"});
+  json report = read_json(dir / "emmi-report.json");
+  EXPECT_EQ(r.exit_code, 0) << describe(verdicts(report)) << r.out << r.err;
+  EXPECT_EQ(verdicts(report).at("RT2"), "pass");
+}
+
+// A stop() that never finishes while the pager still holds returned pages:
+// their release never came (a timeout, not a hung suite, not a fail).
+TEST(RealReports, StopThatNeverFinishesHoldingPagesIsATimeout) {
+  ScratchDir dir;
+  CommandResult r = run_quick(EMMI_STORE_KEEPING_PAGER, dir.path(), {"--format", "json"}, "stop=hang");
+  json report = read_json(dir / "emmi-report.json");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(verdicts(report).at("RT2"), "timeout") << describe(verdicts(report));
+  for (const json& rule : report.at("rules")) {
+    if (rule.at("id") == "RT2")
+      EXPECT_NE(rule.dump().find("stop() did not finish"), std::string::npos) << rule.dump();
+  }
+}
+
+// The same once it has released everything: no rule covers stop() itself,
+// so the suite cannot say more than that it could not finish the case.
+TEST(RealReports, StopThatNeverFinishesHoldingNothingIsUnresolved) {
+  ScratchDir dir;
+  CommandResult r = run_quick(EMMI_STORE_KEEPING_PAGER, dir.path(), {"--format", "json"},
+                              "stop=hang-released");
+  json report = read_json(dir / "emmi-report.json");
+  auto v = verdicts(report);
+  EXPECT_EQ(v.at("RT2"), "pass") << describe(v);
+  EXPECT_EQ(v.at("IN2"), "unresolved") << describe(v);
+  EXPECT_NE(report.dump().find("stop() did not finish"), std::string::npos);
+  EXPECT_NE(r.exit_code, 0) << "an incomplete run is not a conformant one";
+}
+
 }  // namespace

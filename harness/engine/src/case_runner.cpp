@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "command_specs.h"
 #include "emmi/engine/oracle.h"
 #include "emmi/engine/serializability.h"
 #include "emmi/mach/kernel.h"
@@ -131,7 +132,7 @@ class Recorder final : public mach::Observer {
     for (const auto& t : threads)
       if (parked_for_good(t))
         parked += fmt::format("{}t{} {}", parked.empty() ? "" : "; ", t.lane, t.state);
-    model::Judgement judged = model_.judge_quiescent();
+    model::Judgement judged = model_.judge_quiescent(model::Model::Quiescence::before_stop);
     count_exercised(judged.checked, exercised_);
     const auto& verdicts = judged.verdicts;
     const bool unanswered =
@@ -162,6 +163,36 @@ class Recorder final : public mach::Observer {
         write_verdict("SQ7", model::Party::pager, r.explanation,
                       r.witness ? r.witness->later_effect_event : trace_.size(), false);
     }
+  }
+
+  // The pager's stop() is about to be called.
+  void stopping() {
+    std::lock_guard g(mu_);
+    model_.pager_stopping();
+  }
+
+  // After the pager's stop(): what it still holds, it has leaked (V6, RT2,
+  // PR8). `hung` says why stop() did not finish, if it did not: then what
+  // is still held is a release that never came (timeout), and a pager that
+  // holds nothing leaves the case unresolved, since no rule covers stop().
+  void after_stop(std::string_view hung = {}) {
+    std::lock_guard g(mu_);
+    model::Judgement judged = model_.judge_quiescent(model::Model::Quiescence::after_stop);
+    count_exercised(judged.checked, exercised_);
+    for (const model::Verdict& v : judged.verdicts)
+      write_verdict(v.rule, v.party,
+                    hung.empty() ? v.explanation
+                                 : fmt::format("{}; the pager's stop() did not finish: {}",
+                                               v.explanation, hung),
+                    v.event_index, !hung.empty());
+    if (!hung.empty() && judged.verdicts.empty())
+      write_verdict("IN2", model::Party::suite,
+                    fmt::format("the pager's stop() did not finish: {}", hung), trace_.size(), true);
+  }
+
+  // How often each rule was checked in the case.
+  void write_exercised() {
+    std::lock_guard g(mu_);
     for (auto& [rule, n] : exercised_) out_.write(fmt::format("X\t{}\t{}", rule, n));
   }
 
@@ -368,66 +399,56 @@ class Recorder final : public mach::Observer {
 
 // --- Executing commands ---------------------------------------------------------------------
 
-class CaseDriver {
+// The kernel actions commands are made of (command_specs.h), played on the
+// simulated kernel through its KernelDriver.
+class SimulatedKernelActions final : public KernelActions {
  public:
-  CaseDriver(mach::Kernel& kernel, mach::KernelDriver& driver, const World& world,
-             std::vector<model::KernelId> kernels, std::vector<model::ObjectId> objects)
+  SimulatedKernelActions(mach::Kernel& kernel, mach::KernelDriver& driver, const World& world,
+                         std::vector<model::KernelId> kernels, std::vector<model::ObjectId> objects)
       : kernel_(kernel), d_(driver), world_(world), kernels_(std::move(kernels)),
         objects_(std::move(objects)) {}
 
   void execute(const Command& c) {
-    switch (c.kind) {
-      case CommandKind::map: map(c.kernel, c.object); break;
-      case CommandKind::unmap: unmap(c.kernel, c.object); break;
-      case CommandKind::fault: fault(c); break;
-      case CommandKind::evict: evict(c); break;
-      case CommandKind::evict_then_unmap: evict(c); unmap(c.kernel, c.object); break;
-      case CommandKind::evict_then_refault: evict(c); fault(c); break;
-      case CommandKind::map_while_unmap: unmap(c.kernel, c.object); map(c.other_kernel, c.object); break;
-      case CommandKind::unmap_then_remap: unmap(c.kernel, c.object); map(c.kernel, c.object); break;
-      case CommandKind::stray: stray(c.object); break;
-    }
+    if (const CommandSpec* spec = find_spec(c.kind)) spec->run(c, *this);
   }
 
- private:
-  bool valid(std::size_t k, std::size_t o) const { return k < kernels_.size() && o < objects_.size(); }
-
-  void map(std::size_t k, std::size_t o) {
+  void map(std::size_t k, std::size_t o) override {
     if (valid(k, o) && !d_.mapped(kernels_[k], objects_[o])) d_.map(kernels_[k], objects_[o]);
   }
-  void unmap(std::size_t k, std::size_t o) {
+  void unmap(std::size_t k, std::size_t o) override {
     if (valid(k, o) && d_.mapped(kernels_[k], objects_[o])) d_.unmap(kernels_[k], objects_[o]);
   }
-  model::Offset offset_of(const Command& c) const { return model::Offset(c.page) * world_.kernel_page_sizes[c.kernel]; }
 
-  void fault(const Command& c) {
-    if (!valid(c.kernel, c.object)) return;
-    auto k = kernels_[c.kernel];
-    auto o = objects_[c.object];
+  void fault(std::size_t kernel, std::size_t object, std::uint16_t page, bool write) override {
+    if (!valid(kernel, object)) return;
+    auto k = kernels_[kernel];
+    auto o = objects_[object];
+    const model::Offset offset = offset_of(kernel, page);
     // A conforming kernel faults only on a ready object, and only for a page
     // it neither holds nor already waits for.
-    if (!d_.ready(k, o) || d_.page(k, o, offset_of(c))) return;
-    d_.fault(k, o, offset_of(c), c.write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
+    if (!d_.ready(k, o) || d_.page(k, o, offset)) return;
+    d_.fault(k, o, offset, write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
   }
 
-  void evict(const Command& c) {
-    if (!valid(c.kernel, c.object)) return;
-    auto k = kernels_[c.kernel];
-    auto o = objects_[c.object];
-    auto page = d_.page(k, o, offset_of(c));
-    if (!page || page->state != mach::KernelDriver::PageState::resident) return;
-    std::vector<model::Stamp> stamps = page->stamps;
-    if (c.dirty) {
+  void evict(std::size_t kernel, std::size_t object, std::uint16_t page, bool dirty) override {
+    if (!valid(kernel, object)) return;
+    auto k = kernels_[kernel];
+    auto o = objects_[object];
+    const model::Offset offset = offset_of(kernel, page);
+    auto held = d_.page(k, o, offset);
+    if (!held || held->state != mach::KernelDriver::PageState::resident) return;
+    std::vector<model::Stamp> stamps = held->stamps;
+    if (dirty) {
       // Data integrity oracle: every write the kernel returns is unique.
       for (auto& s : stamps) s = kFreshStampTag | ++writes_;
-      d_.write(k, o, offset_of(c), stamps);
+      d_.write(k, o, offset, stamps);
     }
-    d_.return_data(k, o, offset_of(c), stamps, c.dirty || page->dirty, false);
+    d_.return_data(k, o, offset, stamps, dirty || held->dirty, false);
   }
 
   // An unrelated task, holding a send right to the object made from the
   // pager's receive right, sends a message no EMMI interface defines.
-  void stray(std::size_t o) {
+  void stray(std::size_t o) override {
     if (o >= objects_.size()) return;
     if (!stranger_) {
       stranger_ = kernel_.create_task("stranger");
@@ -446,6 +467,12 @@ class CaseDriver {
     h.msgh_local_port = MACH_PORT_NULL;
     h.msgh_id = kStrayMessageId;
     mach_msg(&h, MACH_SEND_MSG, sizeof h, 0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+  }
+
+ private:
+  bool valid(std::size_t k, std::size_t o) const { return k < kernels_.size() && o < objects_.size(); }
+  model::Offset offset_of(std::size_t kernel, std::uint16_t page) const {
+    return model::Offset(page) * world_.kernel_page_sizes[kernel];
   }
 
   // Outside every subsystem a pager serves (memory_object 2200.., notify 64..).
@@ -484,8 +511,13 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   schedule.run_free_after = profile.run_free_after;
   mach::ControlledScheduling sched(kernel, schedule);
   recorder.set_scheduler(&sched);
+  bool stopping = false;
   sched.on_stall([&](const std::string& why) {
-    recorder.stuck(why);
+    if (stopping)
+      recorder.after_stop(why);
+    else
+      recorder.stuck(why);
+    recorder.write_exercised();
     out.write("D");
     std::_Exit(0);
   });
@@ -540,7 +572,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     recorder.stuck(fmt::format("the pager can make no more progress {}: {}", after, why));
     return false;
   };
-  CaseDriver cases(kernel, driver, world, kernels, objects);
+  SimulatedKernelActions cases(kernel, driver, world, kernels, objects);
   bool progressing = settle("after start()");
   for (std::size_t i = 0; progressing && i < spec.commands.size(); ++i) {
     out.write(fmt::format("B\t{}", i));
@@ -549,7 +581,25 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     if (!progressing) break;
     out.write(fmt::format("C\t{}", i));
   }
-  if (progressing) recorder.finish(options, spec.schedule_seed, sched.threads());
+  if (progressing) {
+    recorder.finish(options, spec.schedule_seed, sched.threads());
+    // The pager stops serving, as at the end of its life; only then is
+    // what it still holds a leak.
+    stopping = true;
+    recorder.stopping();
+    if (lib.pager->stop != nullptr) {
+      mach::Kernel::ExternalPagerCall as_pager(kernel);
+      mach::ControlledScheduling::PagerCode pager_code(sched);
+      lib.pager->stop();
+    }
+    if (sched.settle(profile.quiescence_bound) == mach::Settled::busy)
+      recorder.after_stop(fmt::format("the case ran uncontrolled ({}) and the pager's threads did "
+                                      "not settle within {} ms after it",
+                                      sched.uncontrolled_reason(), profile.quiescence_bound.count()));
+    else
+      recorder.after_stop();
+  }
+  recorder.write_exercised();
   out.write(fmt::format("Q\t{}\t{}\t{}\t{:x}\t{}\t{}", sched.uncontrolled() ? 1 : 0,
                         sched.scheduling_points(), sched.preemptions(), sched.decision_digest(),
                         field(sched.uncontrolled_reason()), sched.choice_points()));

@@ -6,46 +6,18 @@
 
 #include <array>
 
+#include "command_specs.h"
+
 namespace emmi::engine {
 
 std::string_view to_string(CommandKind k) {
-  switch (k) {
-    case CommandKind::map: return "map";
-    case CommandKind::fault: return "fault";
-    case CommandKind::evict: return "evict";
-    case CommandKind::unmap: return "unmap";
-    case CommandKind::evict_then_unmap: return "evict+unmap";
-    case CommandKind::evict_then_refault: return "evict+refault";
-    case CommandKind::map_while_unmap: return "unmap+map-other";
-    case CommandKind::unmap_then_remap: return "unmap+remap";
-    case CommandKind::stray: return "stray-message";
-  }
-  return "?";
+  const CommandSpec* spec = find_spec(k);
+  return spec ? spec->name : "?";
 }
 
 std::string describe(const Command& c) {
-  switch (c.kind) {
-    case CommandKind::map:
-    case CommandKind::unmap:
-    case CommandKind::unmap_then_remap:
-      return fmt::format("{} k{} o{}", to_string(c.kind), c.kernel, c.object);
-    case CommandKind::stray:
-      return fmt::format("stray-message o{}", c.object);
-    case CommandKind::map_while_unmap:
-      return fmt::format("unmap k{} o{} + map k{} o{}", c.kernel, c.object, c.other_kernel,
-                         c.object);
-    case CommandKind::fault:
-      return fmt::format("fault k{} o{} page {}{}", c.kernel, c.object, c.page,
-                         c.write ? " write" : " read");
-    case CommandKind::evict:
-      return fmt::format("evict k{} o{} page {}{}", c.kernel, c.object, c.page,
-                         c.dirty ? " dirty" : " clean");
-    case CommandKind::evict_then_unmap:
-    case CommandKind::evict_then_refault:
-      return fmt::format("{} k{} o{} page {}{}", to_string(c.kind), c.kernel, c.object, c.page,
-                         c.dirty ? " dirty" : " clean");
-  }
-  return "?";
+  const CommandSpec* spec = find_spec(c.kind);
+  return spec ? spec->describe(spec->name, c) : "?";
 }
 
 namespace {
@@ -138,7 +110,7 @@ std::optional<CaseSpec> decode_replay_token(std::string_view token) {
   for (std::size_t i = 0; i < n; ++i) {
     Command c{};
     auto kind = get(*raw, at, 1);
-    if (kind > static_cast<std::uint64_t>(CommandKind::stray)) return std::nullopt;
+    if (kind >= command_specs().size()) return std::nullopt;
     c.kind = static_cast<CommandKind>(kind);
     c.kernel = static_cast<std::uint8_t>(get(*raw, at, 1));
     c.object = static_cast<std::uint8_t>(get(*raw, at, 1));

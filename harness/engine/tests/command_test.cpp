@@ -11,12 +11,10 @@ using namespace emmi::engine;
 namespace {
 rc::Gen<Command> any_command() {
   return rc::gen::build<Command>(
-      rc::gen::set(&Command::kind, rc::gen::element(CommandKind::map, CommandKind::fault,
-                                                    CommandKind::evict, CommandKind::unmap,
-                                                    CommandKind::evict_then_unmap,
-                                                    CommandKind::evict_then_refault,
-                                                    CommandKind::map_while_unmap,
-                                                    CommandKind::unmap_then_remap)),
+      // Every kind there is (stray-message included).
+      rc::gen::set(&Command::kind,
+                   rc::gen::map(rc::gen::inRange<int>(0, static_cast<int>(CommandKind::kind_count)),
+                                [](int k) { return static_cast<CommandKind>(k); })),
       rc::gen::set(&Command::kernel, rc::gen::inRange<std::uint8_t>(0, 8)),
       rc::gen::set(&Command::object, rc::gen::inRange<std::uint8_t>(0, 8)),
       rc::gen::set(&Command::other_kernel, rc::gen::inRange<std::uint8_t>(0, 8)),

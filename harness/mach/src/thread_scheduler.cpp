@@ -21,6 +21,23 @@ namespace emmi::mach::detail::sched {
 thread_local int tl_internal = 0;
 std::atomic<Scheduler*> Scheduler::g_active{nullptr};
 
+}  // namespace emmi::mach::detail::sched
+
+// ThreadSanitizer's annotation interface; null unless its runtime is loaded.
+extern "C" {
+__attribute__((weak)) void __tsan_acquire(void* addr);
+__attribute__((weak)) void __tsan_release(void* addr);
+}
+
+namespace emmi::mach::detail::sched {
+
+void SchedLock::taken() {
+  if (__tsan_acquire != nullptr) __tsan_acquire(lk_.mutex());
+}
+void SchedLock::released() {
+  if (__tsan_release != nullptr) __tsan_release(lk_.mutex());
+}
+
 namespace {
 
 std::uint64_t splitmix(std::uint64_t& state) {
@@ -232,7 +249,7 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
       const std::uint64_t v = now_ns();
       const auto real = std::chrono::steady_clock::now() +
                         std::chrono::nanoseconds(me->deadline > v ? me->deadline - v : 0);
-      if (me->cv.wait_until(lk, real) == std::cv_status::timeout && !me->go &&
+      if (lk.wait_until(me->cv, real) == std::cv_status::timeout && !me->go &&
           me->state == SThread::State::blocked) {
         me->timed_out = true;
         me->state = SThread::State::running;
@@ -242,7 +259,7 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
       continue;
     }
     if (!me->command || free_) {
-      me->cv.wait(lk);
+      lk.wait(me->cv);
       continue;
     }
     // The command thread watches over the token. A thread that holds it
@@ -251,7 +268,7 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
     // loop) or to sleep in the kernel for two windows in a row (a raw
     // futex, a pipe, a system call the scheduler does not know). A thread
     // that merely waits for a CPU on a loaded machine keeps the token.
-    if (me->cv.wait_for(lk, options_.run_free_after) == std::cv_status::timeout && !me->go) {
+    if (lk.wait_for(me->cv, options_.run_free_after) == std::cv_status::timeout && !me->go) {
       if (points_ != seen) {
         seen = points_;
         watch = {};
@@ -604,7 +621,7 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
   if (free_) {
     const auto deadline = std::chrono::steady_clock::now() + wall_bound;
     while (!all_pager_blocked()) {
-      if (me->cv.wait_until(lk, deadline) == std::cv_status::timeout && !all_pager_blocked()) {
+      if (lk.wait_until(me->cv, deadline) == std::cv_status::timeout && !all_pager_blocked()) {
         me->state = SThread::State::running;
         me->wait = Wait::none;
         me->go = false;

@@ -44,6 +44,56 @@ class Internal {
   Internal& operator=(const Internal&) = delete;
 };
 
+// The scheduler's lock. Under ThreadSanitizer the scheduler often runs inside
+// one of the sanitizer's blocking interceptors (a pager's
+// pthread_cond_wait reaches ours through it), where the sanitizer ignores
+// nested lock calls: it would not see this lock at all, and every hand-over
+// of the turn would look like a race. So the lock also tells the sanitizer
+// itself, through its annotation interface, whenever it is taken and
+// released (weak symbols: nothing happens in other builds). This is what
+// orders the pager threads' turns for the sanitizer, as it orders them in
+// fact.
+class SchedLock {
+ public:
+  explicit SchedLock(std::mutex& m) : lk_(m) { taken(); }
+  ~SchedLock() {
+    if (lk_.owns_lock()) released();
+  }
+  SchedLock(const SchedLock&) = delete;
+  SchedLock& operator=(const SchedLock&) = delete;
+
+  void lock() {
+    lk_.lock();
+    taken();
+  }
+  void unlock() {
+    released();
+    lk_.unlock();
+  }
+  void wait(std::condition_variable& cv) {
+    released();
+    cv.wait(lk_);
+    taken();
+  }
+  template <typename Clock, typename Duration>
+  std::cv_status wait_until(std::condition_variable& cv,
+                            const std::chrono::time_point<Clock, Duration>& when) {
+    released();
+    const std::cv_status st = cv.wait_until(lk_, when);
+    taken();
+    return st;
+  }
+  template <typename Rep, typename Period>
+  std::cv_status wait_for(std::condition_variable& cv, const std::chrono::duration<Rep, Period>& d) {
+    return wait_until(cv, std::chrono::steady_clock::now() + d);
+  }
+
+ private:
+  void taken();
+  void released();
+  std::unique_lock<std::mutex> lk_;
+};
+
 enum class Wait : std::uint8_t {
   none, mutex, rwlock, spin, cond, sem, barrier, join, sleep, receive, quiescence,
 };
@@ -184,7 +234,7 @@ class Scheduler {
   // Called when the command thread blocks in pager code and nothing else can
   // run (stop() joining a thread that never ends). Must not return.
   void set_stall_handler(std::function<void(const std::string&)> handler) {
-    std::lock_guard g(mu_);
+    SchedLock g(mu_);
     stall_handler_ = std::move(handler);
   }
 
@@ -199,7 +249,7 @@ class Scheduler {
   std::string describe_object(Wait wait, const void* object);  // lock held
 
  private:
-  using Lock = std::unique_lock<std::mutex>;
+  using Lock = SchedLock;
   template <typename T>
   T read(const T& field);  // a copy, under the lock
   std::uint64_t next_random();

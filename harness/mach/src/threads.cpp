@@ -115,24 +115,26 @@ namespace {
 // thread's call. A call that comes from a sanitizer runtime, but not from
 // its pthread_create interceptor (which forwards the pager's own calls), is
 // such a thread: it is never a pager thread.
-bool sanitizer_internal_caller(const void* return_address) {
+enum class Caller { other, sanitizer_interceptor, sanitizer_internal };
+
+Caller sanitizer_caller(const void* return_address) {
   Dl_info info{};
   void* extra = nullptr;
   if (dladdr1(return_address, &info, &extra, RTLD_DL_SYMENT) == 0 ||
       info.dli_fname == nullptr)
-    return false;
+    return Caller::other;
   const std::string_view file = info.dli_fname;
   if (file.find("libtsan") == std::string_view::npos && file.find("libasan") == std::string_view::npos &&
       file.find("liblsan") == std::string_view::npos)
-    return false;
+    return Caller::other;
   const auto* sym = static_cast<const ElfW(Sym)*>(extra);
-  if (sym == nullptr || info.dli_sname == nullptr) return true;
+  if (sym == nullptr || info.dli_sname == nullptr) return Caller::sanitizer_internal;
   const auto start = reinterpret_cast<std::uintptr_t>(info.dli_saddr);
   const auto at = reinterpret_cast<std::uintptr_t>(return_address);
   const std::string_view name = info.dli_sname;
   const bool in_interceptor = at >= start && at < start + sym->st_size &&
                               (name == "__interceptor_pthread_create" || name == "pthread_create");
-  return !in_interceptor;
+  return in_interceptor ? Caller::sanitizer_interceptor : Caller::sanitizer_internal;
 }
 
 }  // namespace
@@ -143,7 +145,8 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   using namespace emmi::mach::detail;
   CreateFn real = real_create();
   if (tl_creating) return real(thread, attr, fn, arg);
-  if (sanitizer_internal_caller(__builtin_return_address(0))) return real(thread, attr, fn, arg);
+  const Caller caller = sanitizer_caller(__builtin_return_address(0));
+  if (caller == Caller::sanitizer_internal) return real(thread, attr, fn, arg);
   Core* core = installed_core();
   ThreadBinding& b = binding();
   const bool pager_creator =
@@ -167,7 +170,12 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   if (start->controlled != nullptr) {
     scheduler->set_handle(start->controlled, *thread);
     // Creating a thread is a scheduling point: the new one may run first.
-    if (sched::SThread* me = sched::Scheduler::intercepting()) scheduler->point(me);
+    // Not when a sanitizer's interceptor called us: its start function
+    // holds the new thread until that interceptor returns, so the new
+    // thread could not take a turn given here; the creator's next
+    // scheduling act is the point instead.
+    if (caller == Caller::other)
+      if (sched::SThread* me = sched::Scheduler::intercepting()) scheduler->point(me);
   }
   return rc;
 }

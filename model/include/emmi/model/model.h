@@ -85,12 +85,23 @@ class Model {
   // The same, with the rules checked on the event.
   Judgement judge(const Event& e);
 
+  // The pager's stop() begins: what the pager does from here on (releasing
+  // the pages it kept as its store, its ports) is shutting down, not the
+  // handling of any message, so none of it is charged to one (SQ7).
+  void pager_stopping();
+
   // Verdicts due at quiescence: unanswered data requests (DR3), init never
   // made ready (RD1, TM6 for a re-init), terminate rights still held (TM4,
   // TM5, V6), out-of-line memory never released (RT2, PR8).
   std::vector<Verdict> check_quiescent() const;
+  // Which of those verdicts: a pager that keeps what it received (returned
+  // pages as its store, a right it still uses) has not leaked it until it
+  // stops serving, so a harness that stops the pager judges progress and
+  // the receive rights of terminate (DR3, RD1, TM6, TM4, TM5) before the
+  // pager's stop() and what it still holds (V6, RT2, PR8) after it.
+  enum class Quiescence : std::uint8_t { all, before_stop, after_stop };
   // The same, with the rules checked at quiescence.
-  Judgement judge_quiescent() const;
+  Judgement judge_quiescent(Quiescence which = Quiescence::all) const;
 
   // What a conforming kernel may do next, in a deterministic order.
   std::vector<KernelAction> enabled_kernel_actions() const;

@@ -13,6 +13,11 @@
 
 namespace emmi::engine {
 
+// The kinds of kernel command. What each one does, when a kernel may issue
+// it and how it is generated and run is its entry in the command table
+// (src/command_specs.cpp); adding a kind is one value here, before
+// kind_count, and one entry there. The values are part of the replay token:
+// never renumber them.
 enum class CommandKind : std::uint8_t {
   map,                // init from `kernel` on `object` (first map or re-map)
   fault,              // data_request for page `page` (read, or write if `write`)
@@ -28,6 +33,8 @@ enum class CommandKind : std::uint8_t {
   // right to the object: the pager's demux must reject it (G5) and a seqno
   // ordering pager must still count its seqno (gnumach-kernel.md §2).
   stray,
+
+  kind_count  // not a command: how many kinds there are
 };
 
 std::string_view to_string(CommandKind k);

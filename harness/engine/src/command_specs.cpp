@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+// The table of kernel commands; see command_specs.h.
+#include "command_specs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace emmi::engine {
+
+namespace {
+
+// --- Shared pieces of the entries -------------------------------------------------
+
+const PairState& mapping(const CaseModel& m, const Command& c) { return m.pair(c.object, c.kernel); }
+PairState& mapping(CaseModel& m, const Command& c) { return m.pair(c.object, c.kernel); }
+bool page_in_range(const CaseModel& m, const Command& c) { return c.page < m.world.pages(c.kernel); }
+bool mapped(const CaseModel& m, const Command& c) { return mapping(m, c).mapped; }
+bool holds_page(const CaseModel& m, const Command& c) {
+  return mapped(m, c) && page_in_range(m, c) && mapping(m, c).resident.count(c.page);
+}
+
+std::string describe_mapping(std::string_view name, const Command& c) {
+  return fmt::format("{} k{} o{}", name, c.kernel, c.object);
+}
+std::string describe_return(std::string_view name, const Command& c) {
+  return fmt::format("{} k{} o{} page {}{}", name, c.kernel, c.object, c.page,
+                     c.dirty ? " dirty" : " clean");
+}
+
+void forget_pages(CaseModel& m, const Command& c) { mapping(m, c).resident.clear(); }
+void unmapped(CaseModel& m, const Command& c) {
+  mapping(m, c).mapped = false;
+  forget_pages(m, c);
+}
+
+// Whole-mapping commands weigh as much as a page command per page, so the
+// mix between them does not depend on how many pages an object has.
+std::uint32_t per_page(const GenSite& s, std::uint32_t weight) { return weight * s.pages; }
+Command at_mapping(CommandKind kind, const GenSite& s) { return {kind, s.kernel, s.object}; }
+// Page commands: a page the case already used weighs more (site.locality),
+// so that return/re-fault chains on one page (where lost writes show) are
+// common. A returned page is dirty unless the entry says otherwise.
+Command at_page(CommandKind kind, const GenSite& s, bool write = false, bool dirty = true) {
+  return {kind, s.kernel, s.object, 0, s.page, write, dirty};
+}
+
+// --- The table -------------------------------------------------------------------------
+
+constexpr std::array kSpecs{
+    // A message that is no EMMI message, from an unrelated task holding a
+    // send right to the object: the pager's demux must reject it (G5) and a
+    // seqno-ordering pager must still count its seqno (gnumach-kernel.md §2).
+    CommandSpec{
+        CommandKind::stray, "stray-message",
+        [](std::string_view name, const Command& c) { return fmt::format("{} o{}", name, c.object); },
+        [](const CaseModel&, const Command&) { return true; },
+        [](CaseModel&, const Command&) {},
+        GenScope::object,
+        [](const GenSite& s, Offers& offer) {
+          offer(std::max<std::uint32_t>(1, 2 * s.model.world.pages(0)),
+                {CommandKind::stray, 0, s.object});
+        },
+        [](const Command& c, KernelActions& k) { k.stray(c.object); }},
+    CommandSpec{
+        CommandKind::map, "map", describe_mapping,
+        [](const CaseModel& m, const Command& c) { return !mapped(m, c); },
+        [](CaseModel& m, const Command& c) {
+          mapping(m, c).mapped = true;
+          forget_pages(m, c);
+        },
+        GenScope::mapping,
+        [](const GenSite& s, Offers& offer) { offer(per_page(s, 6), at_mapping(CommandKind::map, s)); },
+        [](const Command& c, KernelActions& k) { k.map(c.kernel, c.object); }},
+    // terminate (after returning the dirty pages, as GNU Mach does)
+    CommandSpec{
+        CommandKind::unmap, "unmap", describe_mapping, mapped, unmapped, GenScope::mapping,
+        [](const GenSite& s, Offers& offer) { offer(per_page(s, 1), at_mapping(CommandKind::unmap, s)); },
+        [](const Command& c, KernelActions& k) { k.unmap(c.kernel, c.object); }},
+    // Bursts: several messages queued before the pager may run, so that the
+    // pager sees them together and seqno order decides the outcome.
+    CommandSpec{
+        CommandKind::unmap_then_remap, "unmap+remap", describe_mapping, mapped, forget_pages,
+        GenScope::mapping,
+        [](const GenSite& s, Offers& offer) {
+          offer(per_page(s, 1), at_mapping(CommandKind::unmap_then_remap, s));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.unmap(c.kernel, c.object);
+          k.map(c.kernel, c.object);
+        }},
+    CommandSpec{
+        CommandKind::map_while_unmap, "unmap+map-other",
+        [](std::string_view, const Command& c) {
+          return fmt::format("unmap k{} o{} + map k{} o{}", c.kernel, c.object, c.other_kernel,
+                             c.object);
+        },
+        [](const CaseModel& m, const Command& c) {
+          return mapped(m, c) && c.other_kernel < m.world.kernel_page_sizes.size() &&
+                 c.other_kernel != c.kernel && !m.pair(c.object, c.other_kernel).mapped;
+        },
+        [](CaseModel& m, const Command& c) {
+          unmapped(m, c);
+          m.pair(c.object, c.other_kernel).mapped = true;
+          m.pair(c.object, c.other_kernel).resident.clear();
+        },
+        GenScope::mapping,
+        [](const GenSite& s, Offers& offer) {
+          const auto kernels = static_cast<std::uint8_t>(s.model.world.kernel_page_sizes.size());
+          for (std::uint8_t other = 0; other < kernels; ++other)
+            offer(per_page(s, 1), {CommandKind::map_while_unmap, s.kernel, s.object, other});
+        },
+        [](const Command& c, KernelActions& k) {
+          k.unmap(c.kernel, c.object);
+          k.map(c.other_kernel, c.object);
+        }},
+    CommandSpec{
+        CommandKind::fault, "fault",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} o{} page {}{}", name, c.kernel, c.object, c.page,
+                             c.write ? " write" : " read");
+        },
+        [](const CaseModel& m, const Command& c) {
+          return mapped(m, c) && page_in_range(m, c) && !mapping(m, c).resident.count(c.page);
+        },
+        [](CaseModel& m, const Command& c) {
+          mapping(m, c).resident.insert(c.page);
+          mapping(m, c).touched.insert(c.page);
+        },
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          offer(2 * s.locality, at_page(CommandKind::fault, s, false, false));
+          offer(2 * s.locality, at_page(CommandKind::fault, s, true, false));
+        },
+        [](const Command& c, KernelActions& k) { k.fault(c.kernel, c.object, c.page, c.write); }},
+    CommandSpec{
+        CommandKind::evict, "evict", describe_return, holds_page,
+        [](CaseModel& m, const Command& c) {
+          mapping(m, c).resident.erase(c.page);
+          mapping(m, c).touched.insert(c.page);
+        },
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          offer(3 * s.locality, at_page(CommandKind::evict, s));
+          offer(1 * s.locality, at_page(CommandKind::evict, s, false, false));
+        },
+        [](const Command& c, KernelActions& k) { k.evict(c.kernel, c.object, c.page, c.dirty); }},
+    // data_return of the page, then data_request of the same page.
+    CommandSpec{
+        CommandKind::evict_then_refault, "evict+refault", describe_return, holds_page,
+        [](CaseModel& m, const Command& c) { mapping(m, c).touched.insert(c.page); },
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          offer(2 * s.locality, at_page(CommandKind::evict_then_refault, s));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.evict(c.kernel, c.object, c.page, c.dirty);
+          k.fault(c.kernel, c.object, c.page, c.write);
+        }},
+    // data_return of the page, then terminate.
+    CommandSpec{
+        CommandKind::evict_then_unmap, "evict+unmap", describe_return, holds_page, unmapped,
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          offer(1 * s.locality, at_page(CommandKind::evict_then_unmap, s));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.evict(c.kernel, c.object, c.page, c.dirty);
+          k.unmap(c.kernel, c.object);
+        }},
+};
+
+// Every kind has exactly one entry, and the table has no other entries: the
+// replay-token decoder sizes itself from the table.
+constexpr bool one_spec_per_kind() {
+  if (kSpecs.size() != static_cast<std::size_t>(CommandKind::kind_count)) return false;
+  for (std::size_t kind = 0; kind < kSpecs.size(); ++kind) {
+    std::size_t n = 0;
+    for (const CommandSpec& s : kSpecs) n += static_cast<std::size_t>(s.kind) == kind;
+    if (n != 1) return false;
+  }
+  return true;
+}
+static_assert(one_spec_per_kind(), "every CommandKind needs exactly one entry in kSpecs");
+
+// The table's index of every kind.
+constexpr std::array<std::uint8_t, kSpecs.size()> kIndexOfKind = [] {
+  std::array<std::uint8_t, kSpecs.size()> index{};
+  for (std::size_t i = 0; i < kSpecs.size(); ++i)
+    index[static_cast<std::size_t>(kSpecs[i].kind)] = static_cast<std::uint8_t>(i);
+  return index;
+}();
+
+}  // namespace
+
+std::span<const CommandSpec> command_specs() { return kSpecs; }
+
+const CommandSpec* find_spec(CommandKind kind) {
+  const auto k = static_cast<std::size_t>(kind);
+  return k < kIndexOfKind.size() ? &kSpecs[kIndexOfKind[k]] : nullptr;
+}
+
+}  // namespace emmi::engine

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+// One CommandSpec per kind of kernel command, all in one table: its name and
+// description, its precondition on the generator's abstract state, its
+// update of that state, how the generator offers it, and how it runs against
+// a kernel. (RapidCheck's state::Command keeps the same four things together
+// for one command object; here they are kept together per command kind.)
+//
+// Adding a kernel command is one CommandKind value (command.h) and one entry
+// in the table (command_specs.cpp). The replay-token decoder accepts exactly
+// the kinds the table holds.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emmi/engine/command.h"
+#include "emmi/engine/generator.h"
+
+namespace emmi::engine {
+
+// What a command needs of the kernel it runs on. Kernels and objects are the
+// case's indices (Command::kernel, Command::object); pages are in units of
+// that kernel's page size. Every action is one a conforming kernel may take
+// in the kernel's current state: an implementation does nothing when the
+// kernel is not in that state (a page already held, an object not mapped).
+class KernelActions {
+ public:
+  virtual ~KernelActions() = default;
+  // memory_object_init from `kernel` on `object`, if it is not mapped there.
+  virtual void map(std::size_t kernel, std::size_t object) = 0;
+  // memory_object_terminate, if it is mapped there.
+  virtual void unmap(std::size_t kernel, std::size_t object) = 0;
+  // memory_object_data_request for a page the kernel neither holds nor waits for.
+  virtual void fault(std::size_t kernel, std::size_t object, std::uint16_t page, bool write) = 0;
+  // memory_object_data_return of a resident page (written first if `dirty`).
+  virtual void evict(std::size_t kernel, std::size_t object, std::uint16_t page, bool dirty) = 0;
+  // A message no EMMI interface defines, from an unrelated task, to `object`.
+  virtual void stray(std::size_t object) = 0;
+};
+
+// Where in its loops the generator offers a command: once per object, once
+// per (object, kernel) mapping, or once per page of a mapping.
+enum class GenScope : std::uint8_t { object, mapping, page };
+
+// The point of the generator's loops a command is offered at.
+struct GenSite {
+  const CaseModel& model;
+  std::uint8_t object = 0;
+  std::uint8_t kernel = 0;     // mapping and page scopes
+  std::uint16_t pages = 0;     // pages of the object in that kernel's page size
+  std::uint16_t page = 0;      // page scope
+  std::uint32_t locality = 1;  // page scope: weight factor of a page the case already used
+};
+
+// Collects the commands a spec offers, keeping the enabled ones.
+class Offers {
+ public:
+  Offers(const CaseModel& m, std::vector<Weighted>& out) : m_(m), out_(out) {}
+  void operator()(std::uint32_t weight, const Command& c) {
+    if (enabled(m_, c)) out_.push_back({weight, c});
+  }
+
+ private:
+  const CaseModel& m_;
+  std::vector<Weighted>& out_;
+};
+
+struct CommandSpec {
+  CommandKind kind;
+  std::string_view name;  // to_string(kind)
+  // "fault k1 o0 page 3 write": what counterexamples print.
+  std::string (*describe)(std::string_view name, const Command& c);
+  // Whether a conforming kernel may issue `c` in `m`; called only once the
+  // command's kernel and object exist in the world.
+  bool (*precondition)(const CaseModel& m, const Command& c);
+  // The abstract state after `c` (the generator's model of the kernel).
+  void (*apply)(CaseModel& m, const Command& c);
+  // The generator offers the command at every site of `scope`, with weights.
+  GenScope scope;
+  void (*generate)(const GenSite& site, Offers& offer);
+  // The messages the kernel sends for it.
+  void (*run)(const Command& c, KernelActions& kernel);
+};
+
+// Every spec, in the order the generator offers them within a scope (the
+// order is part of what a seed generates: keep it).
+std::span<const CommandSpec> command_specs();
+// The spec of `kind`; nullptr for a value that is no command kind.
+const CommandSpec* find_spec(CommandKind kind);
+
+}  // namespace emmi::engine
