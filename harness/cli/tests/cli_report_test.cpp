@@ -411,8 +411,9 @@ TEST(RealReports, StopThatNeverFinishesHoldingPagesIsATimeout) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(verdicts(report).at("RT2"), "timeout") << describe(verdicts(report));
   for (const json& rule : report.at("rules")) {
-    if (rule.at("id") == "RT2")
+    if (rule.at("id") == "RT2") {
       EXPECT_NE(rule.dump().find("stop() did not finish"), std::string::npos) << rule.dump();
+    }
   }
 }
 
