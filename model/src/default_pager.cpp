@@ -245,9 +245,12 @@ Judgement DefaultPagerModel::judge(const Event& e) {
   return j;
 }
 
-Judgement DefaultPagerModel::judge_quiescent() const {
+Judgement DefaultPagerModel::judge_quiescent(Model::Quiescence which) const {
+  const bool progress = which != Model::Quiescence::after_stop;
+  const bool holdings = which != Model::Quiescence::before_stop;
   Judgement j;
   for (const auto& [o, t] : temps_) {
+    if (!progress) break;
     if (t.port == kNullPort) continue;
     note(j, rule::DR3);
     for (Offset off : t.outstanding)
@@ -256,6 +259,7 @@ Judgement DefaultPagerModel::judge_quiescent() const {
                  " never answered"));
   }
   for (const auto& [id, r] : regions_) {
+    if (!holdings) break;
     std::string_view rule = r.kind == MessageKind::data_return ? rule::RT2 : rule::PR8;
     note(j, rule);
     if (!r.released)

@@ -121,6 +121,29 @@ TEST(DefaultPagerModel, UnansweredRequestAndUnreleasedInitializeMemoryAtQuiescen
   EXPECT_TRUE(has("PR8"));
 }
 
+// As Model's: progress (DR3) is judged before the pager's stop(), what it
+// still holds (PR8, RT2) after it; both halves make the whole.
+TEST(DefaultPagerModel, QuiescenceSplitsProgressBeforeStopFromHoldingsAfterIt) {
+  Exchange r;
+  r.create();
+  r.apply(KernelSent{MessageKind::data_initialize, kObject, 1, kTemp, 0, 4096, 0, false, false, {7}});
+  r.apply(Dequeued{kThread, kObject, 0, {}, 5, 4096});
+  r.apply(HandlerReturned{kThread, kKernSuccess, kObject, 0});
+  r.apply(KernelSent{MessageKind::data_request, kObject, 1, kTemp, 4096, 4096});
+  auto rules = [](const Judgement& j) {
+    std::vector<std::string_view> out;
+    for (const Verdict& v : j.verdicts) out.push_back(v.rule);
+    return out;
+  };
+  using Q = Model::Quiescence;
+  EXPECT_EQ(rules(r.m.judge_quiescent(Q::before_stop)), std::vector<std::string_view>{"DR3"});
+  EXPECT_EQ(rules(r.m.judge_quiescent(Q::after_stop)), std::vector<std::string_view>{"PR8"});
+  const Judgement before = r.m.judge_quiescent(Q::before_stop);
+  EXPECT_NE(std::find(before.checked.begin(), before.checked.end(), "DR3"), before.checked.end());
+  EXPECT_EQ(std::find(before.checked.begin(), before.checked.end(), "PR8"), before.checked.end());
+  EXPECT_EQ(rules(r.m.judge_quiescent()), (std::vector<std::string_view>{"DR3", "PR8"}));
+}
+
 TEST(DefaultPagerModel, OrdinaryObjectsEventsAreNotClaimed) {
   DefaultPagerModel m{2};
   EXPECT_FALSE(m.claims(KernelSent{MessageKind::data_request, 0x300, 1, 0, 0, 4096}));

@@ -22,6 +22,7 @@
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/kernel_driver.h"
 #include "emmi/mach/scheduler.h"
+#include "emmi/model/default_pager.h"
 #include "emmi/model/model.h"
 #include "emmi/model/rules.h"
 #include "emmi/pager_abi.h"
@@ -70,7 +71,11 @@ model::Party party_from(std::string_view s) {
   return model::Party::suite;
 }
 
-std::string message_label(MessageKind k) { return fmt::format("memory_object_{}", model::to_string(k)); }
+std::string message_label(MessageKind k) {
+  std::string_view name = model::to_string(k);
+  return name.rfind("memory_object_", 0) == 0 ? std::string(name)
+                                              : fmt::format("memory_object_{}", name);
+}
 
 // The coverage column of the report: every rule the model says it checked
 // on an event (or at quiescence), counted once per event. The model owns
@@ -98,10 +103,14 @@ bool is_unanswered_rule(std::string_view rule) {
 // A pager thread blocked outside a receive that no timer will wake.
 bool parked_for_good(const mach::ThreadState& t) { return t.blocked && !t.in_receive && !t.timed; }
 
+// Every event goes to the reference model (Model), except those of the
+// default-pager side, which DefaultPagerModel claims (temporary objects'
+// ports and memory, the create message): those go to it alone, and
+// KernelAttached goes to both. Both count their checked rules in coverage.
 class Recorder final : public mach::Observer {
  public:
   Recorder(RecordWriter& out, model::WorldConfig config, std::size_t kernels)
-      : out_(out), model_(config), kernels_(kernels) {}
+      : out_(out), model_(config), default_pager_(config.objects), kernels_(kernels) {}
 
   void on_event(const model::Event& observed) override {
     // The kernel driver numbers objects from 1 (0 means "no object"); the
@@ -112,9 +121,10 @@ class Recorder final : public mach::Observer {
     std::lock_guard g(mu_);
     const std::uint64_t index = trace_.size();
     trace_.push_back(e);
-    model::Judgement judged = model_.judge(e);
-    for (const model::Verdict& v : judged.verdicts) write_verdict(v.rule, v.party, v.explanation, v.event_index, false);
-    count_exercised(judged.checked, exercised_);
+    const bool attached = std::holds_alternative<model::KernelAttached>(e);
+    const bool claimed = default_pager_.claims(e);
+    if (attached || claimed) judged(default_pager_.judge(e), index);
+    if (attached || !claimed) judged(model_.judge(e), index);
     write_trace(index, e);
   }
 
@@ -132,9 +142,7 @@ class Recorder final : public mach::Observer {
     for (const auto& t : threads)
       if (parked_for_good(t))
         parked += fmt::format("{}t{} {}", parked.empty() ? "" : "; ", t.lane, t.state);
-    model::Judgement judged = model_.judge_quiescent(model::Model::Quiescence::before_stop);
-    count_exercised(judged.checked, exercised_);
-    const auto& verdicts = judged.verdicts;
+    const auto verdicts = quiescent(model::Model::Quiescence::before_stop);
     const bool unanswered =
         std::any_of(verdicts.begin(), verdicts.end(), [](const model::Verdict& v) { return is_unanswered_rule(v.rule); });
     if (unanswered && !parked.empty())
@@ -177,15 +185,14 @@ class Recorder final : public mach::Observer {
   // holds nothing leaves the case unresolved, since no rule covers stop().
   void after_stop(std::string_view hung = {}) {
     std::lock_guard g(mu_);
-    model::Judgement judged = model_.judge_quiescent(model::Model::Quiescence::after_stop);
-    count_exercised(judged.checked, exercised_);
-    for (const model::Verdict& v : judged.verdicts)
+    const auto verdicts = quiescent(model::Model::Quiescence::after_stop);
+    for (const model::Verdict& v : verdicts)
       write_verdict(v.rule, v.party,
                     hung.empty() ? v.explanation
                                  : fmt::format("{}; the pager's stop() did not finish: {}",
                                                v.explanation, hung),
                     v.event_index, !hung.empty());
-    if (!hung.empty() && judged.verdicts.empty())
+    if (!hung.empty() && verdicts.empty())
       write_verdict("IN2", model::Party::suite,
                     fmt::format("the pager's stop() did not finish: {}", hung), trace_.size(), true);
   }
@@ -220,8 +227,10 @@ class Recorder final : public mach::Observer {
       // Nothing was dequeued and left unanswered by the thread that took it
       // (a dispatcher hands requests on): charge the request the model
       // still waits an answer for.
+      std::vector<model::Verdict> due = model_.check_quiescent();
+      for (model::Verdict& v : default_pager_.judge_quiescent().verdicts) due.push_back(std::move(v));
       for (std::string_view rule : kUnansweredRules)
-        for (const model::Verdict& v : model_.check_quiescent())
+        for (const model::Verdict& v : due)
           if (v.rule == rule) {
             write_verdict(v.rule, model::Party::pager, fmt::format("{}; {}", why, v.explanation),
                           trace_.size(), true);
@@ -273,6 +282,26 @@ class Recorder final : public mach::Observer {
   void set_scheduler(mach::ControlledScheduling* s) { sched_ = s; }
 
  private:
+  // The judgement of event `index`: its verdicts are written, its checked
+  // rules counted. Each model numbers only the events it judged; the
+  // verdicts of an event are about that event, numbered as in the trace.
+  void judged(const model::Judgement& j, std::uint64_t index) {
+    for (const model::Verdict& v : j.verdicts) write_verdict(v.rule, v.party, v.explanation, index, false);
+    count_exercised(j.checked, exercised_);
+  }
+
+  // The verdicts due at quiescence (`which` part), of both models, their
+  // checked rules counted; numbered after the last event of the trace.
+  std::vector<model::Verdict> quiescent(model::Model::Quiescence which) {
+    model::Judgement main = model_.judge_quiescent(which);
+    model::Judgement dp = default_pager_.judge_quiescent(which);
+    count_exercised(main.checked, exercised_);
+    count_exercised(dp.checked, exercised_);
+    for (model::Verdict& v : dp.verdicts) main.verdicts.push_back(std::move(v));
+    for (model::Verdict& v : main.verdicts) v.event_index = trace_.size();
+    return std::move(main.verdicts);
+  }
+
   void write_verdict(std::string_view rule, model::Party party, std::string_view why,
                      std::uint64_t index, bool liveness) {
     out_.write(fmt::format("V\t{}\t{}\t{}\t{}\t{}", rule, party_code(party), index,
@@ -376,6 +405,7 @@ class Recorder final : public mach::Observer {
   RecordWriter& out_;
   std::mutex mu_;
   model::Model model_;
+  model::DefaultPagerModel default_pager_;
   std::size_t kernels_;
   std::vector<model::Event> trace_;
   std::unordered_map<model::PortName, std::deque<Queued>> queued_;
@@ -469,7 +499,45 @@ class SimulatedKernelActions final : public KernelActions {
     mach_msg(&h, MACH_SEND_MSG, sizeof h, 0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
   }
 
+  // The default memory manager: temporary objects in creation order (0
+  // where the kernel could not create one, so that later indices still
+  // match the generator's).
+  void create_temporary(std::size_t kernel) override {
+    if (kernel >= kernels_.size()) return;
+    temporaries_.push_back(
+        {kernel, d_.create_temporary(kernels_[kernel], world_.object_size)});
+  }
+
+  void temporary_fault(std::size_t t, std::uint16_t page, bool write) override {
+    if (t >= temporaries_.size() || temporaries_[t].object == 0) return;
+    const auto [kernel, o] = temporaries_[t];
+    auto k = kernels_[kernel];
+    const model::Offset offset = offset_of(kernel, page);
+    if (offset >= world_.object_size || d_.page(k, o, offset)) return;
+    d_.fault(k, o, offset, write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
+  }
+
+  void temporary_page_out(std::size_t t, std::uint16_t page, bool dirty, bool initialize) override {
+    if (t >= temporaries_.size() || temporaries_[t].object == 0) return;
+    const auto [kernel, o] = temporaries_[t];
+    auto k = kernels_[kernel];
+    const model::Offset offset = offset_of(kernel, page);
+    auto held = d_.page(k, o, offset);
+    if (!held || held->state != mach::KernelDriver::PageState::resident) return;
+    if (dirty) {
+      std::vector<model::Stamp> stamps = held->stamps;
+      for (auto& s : stamps) s = kFreshStampTag | ++writes_;
+      d_.write(k, o, offset, stamps);
+    }
+    d_.page_out(k, o, offset, initialize);
+  }
+
  private:
+  struct Temporary {
+    std::size_t kernel;
+    model::ObjectId object;  // the driver's id; 0: not created
+  };
+
   bool valid(std::size_t k, std::size_t o) const { return k < kernels_.size() && o < objects_.size(); }
   model::Offset offset_of(std::size_t kernel, std::uint16_t page) const {
     return model::Offset(page) * world_.kernel_page_sizes[kernel];
@@ -485,12 +553,14 @@ class SimulatedKernelActions final : public KernelActions {
   const World& world_;
   std::vector<model::KernelId> kernels_;
   std::vector<model::ObjectId> objects_;
+  std::vector<Temporary> temporaries_;
   std::uint64_t writes_ = 0;
 };
 
 int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profile,
                const CaseSpec& spec, const CaseOptions& options) {
-  const World& world = profile.world;
+  // A default pager without the ordinary role offers no objects of its own.
+  const World world = world_for(lib, profile.world);
   // Pauses of the perturber as short as it asks: the default timer slack
   // (50 us) would stretch each to several times its length. Threads the
   // pager starts inherit it.
@@ -525,6 +595,9 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   std::vector<model::KernelId> kernels;
   for (auto page_size : world.kernel_page_sizes) kernels.push_back(driver.attach(page_size));
 
+  // The default-pager role: the pager's task gets the host-priv port from
+  // get_privileged_ports, as a default pager booting does (pager_abi.h).
+  if (lib.default_role()) kernel.set_pager_privileged(true);
   std::vector<emmi_pager_object> offered(world.objects);
   emmi_pager_config config{};
   config.abi_version = EMMI_PAGER_ABI_VERSION;
@@ -540,6 +613,15 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   }
   if (kr != KERN_SUCCESS) {
     out.write(fmt::format("S\tpager start() returned 0x{:x}", kr));
+    return 0;
+  }
+  if (lib.default_role() && !kernel.has_default_manager()) {
+    out.write(fmt::format("S\tthe pager declares the default-pager role ({} has "
+                          "EMMI_PAGER_ROLE_DEFAULT), but its start() registered no default "
+                          "memory manager: it must call vm_set_default_memory_manager with the "
+                          "host-priv port from get_privileged_ports and a receive right it "
+                          "serves (emmi/pager_abi.h)",
+                          EMMI_PAGER_ROLES_SYMBOL));
     return 0;
   }
   std::vector<model::ObjectId> objects;

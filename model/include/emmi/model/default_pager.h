@@ -32,7 +32,10 @@ class DefaultPagerModel {
   Judgement judge(const Event& e);
   // Unanswered data_requests of temporary objects (DR3) and out-of-line
   // memory never released (RT2 for data_return, PR8 for data_initialize).
-  Judgement judge_quiescent() const;
+  // `which` splits them as Model::judge_quiescent does: progress (DR3)
+  // before the pager's stop(), what it still holds (RT2, PR8) after it: a
+  // default pager may keep the pages it was given as its store until then.
+  Judgement judge_quiescent(Model::Quiescence which = Model::Quiescence::all) const;
 
   // Read-only views, for tests.
   bool knows_port(PortName p) const;

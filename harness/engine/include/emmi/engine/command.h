@@ -33,6 +33,16 @@ enum class CommandKind : std::uint8_t {
   // right to the object: the pager's demux must reject it (G5) and a seqno
   // ordering pager must still count its seqno (gnumach-kernel.md §2).
   stray,
+  // The default memory manager (only against a pager declaring the
+  // default-pager role, World::default_pager). `object` indexes the
+  // temporary objects in creation order; `kernel` is the kernel that
+  // created it, the only one that maps it.
+  create_temporary,          // memory_object_create from `kernel`
+  temporary_fault,           // data_request for `page` of temporary `object`
+  temporary_page_out,        // data_initialize (first pageout) or data_return of `page`
+                             // (written with fresh contents first if `dirty`)
+  temporary_reinitialize,    // fresh contents, then data_initialize of a page paged out before
+  temporary_page_out_then_refault,  // page_out of `page`, then data_request of it
 
   kind_count  // not a command: how many kinds there are
 };
