@@ -105,13 +105,18 @@ TEST(DefaultPagerModel, DI2_ViolatedByInitializeOverwritingHeldData) {
   EXPECT_TRUE(r.has("DI2"));
 }
 
-TEST(DefaultPagerModel, UnansweredRequestAndUnreleasedInitializeMemoryAtQuiescence) {
-  Exchange r;
+// data_initialize's memory never released, then a data_request never answered.
+void unreleased_and_unanswered(Exchange& r) {
   r.create();
   r.apply(KernelSent{MessageKind::data_initialize, kObject, 1, kTemp, 0, 4096, 0, false, false, {7}});
   r.apply(Dequeued{kThread, kObject, 0, {}, 5, 4096});
   r.apply(HandlerReturned{kThread, kKernSuccess, kObject, 0});
   r.apply(KernelSent{MessageKind::data_request, kObject, 1, kTemp, 4096, 4096});
+}
+
+TEST(DefaultPagerModel, UnansweredRequestAndUnreleasedInitializeMemoryAtQuiescence) {
+  Exchange r;
+  unreleased_and_unanswered(r);
   Judgement q = r.m.judge_quiescent();
   auto has = [&](std::string_view rule) {
     return std::any_of(q.verdicts.begin(), q.verdicts.end(),
@@ -125,11 +130,7 @@ TEST(DefaultPagerModel, UnansweredRequestAndUnreleasedInitializeMemoryAtQuiescen
 // still holds (PR8, RT2) after it; both halves make the whole.
 TEST(DefaultPagerModel, QuiescenceSplitsProgressBeforeStopFromHoldingsAfterIt) {
   Exchange r;
-  r.create();
-  r.apply(KernelSent{MessageKind::data_initialize, kObject, 1, kTemp, 0, 4096, 0, false, false, {7}});
-  r.apply(Dequeued{kThread, kObject, 0, {}, 5, 4096});
-  r.apply(HandlerReturned{kThread, kKernSuccess, kObject, 0});
-  r.apply(KernelSent{MessageKind::data_request, kObject, 1, kTemp, 4096, 4096});
+  unreleased_and_unanswered(r);
   auto rules = [](const Judgement& j) {
     std::vector<std::string_view> out;
     for (const Verdict& v : j.verdicts) out.push_back(v.rule);

@@ -24,9 +24,18 @@ bool holds_page(const CaseModel& m, const Command& c) {
 std::string describe_mapping(std::string_view name, const Command& c) {
   return fmt::format("{} k{} o{}", name, c.kernel, c.object);
 }
-std::string describe_return(std::string_view name, const Command& c) {
-  return fmt::format("{} k{} o{} page {}{}", name, c.kernel, c.object, c.page,
+// "fault k1 o0 page 3 write"; `object` is 'o', or 't' for a temporary object.
+std::string describe_fault(std::string_view name, const Command& c, char object) {
+  return fmt::format("{} k{} {}{} page {}{}", name, c.kernel, object, c.object, c.page,
+                     c.write ? " write" : " read");
+}
+// "evict k1 o0 page 3 dirty"; `object` as in describe_fault.
+std::string describe_page_out(std::string_view name, const Command& c, char object) {
+  return fmt::format("{} k{} {}{} page {}{}", name, c.kernel, object, c.object, c.page,
                      c.dirty ? " dirty" : " clean");
+}
+std::string describe_return(std::string_view name, const Command& c) {
+  return describe_page_out(name, c, 'o');
 }
 
 void forget_pages(CaseModel& m, const Command& c) { mapping(m, c).resident.clear(); }
@@ -58,8 +67,7 @@ bool holds_temporary_page(const CaseModel& m, const Command& c) {
   return t != nullptr && page_in_range(m, c) && t->resident.count(c.page);
 }
 std::string describe_temporary_page(std::string_view name, const Command& c) {
-  return fmt::format("{} k{} t{} page {}{}", name, c.kernel, c.object, c.page,
-                     c.dirty ? " dirty" : " clean");
+  return describe_page_out(name, c, 't');
 }
 void paged_out(CaseModel& m, const Command& c) {
   TemporaryState& t = temporary(m, c);
@@ -142,10 +150,7 @@ constexpr std::array kSpecs{
         }},
     CommandSpec{
         CommandKind::fault, "fault",
-        [](std::string_view name, const Command& c) {
-          return fmt::format("{} k{} o{} page {}{}", name, c.kernel, c.object, c.page,
-                             c.write ? " write" : " read");
-        },
+        [](std::string_view name, const Command& c) { return describe_fault(name, c, 'o'); },
         [](const CaseModel& m, const Command& c) {
           return mapped(m, c) && page_in_range(m, c) && !mapping(m, c).resident.count(c.page);
         },
@@ -217,10 +222,7 @@ constexpr std::array kSpecs{
     // page never paged out (CR2, UN2), its contents otherwise (DI3, DI2).
     CommandSpec{
         CommandKind::temporary_fault, "fault-temporary",
-        [](std::string_view name, const Command& c) {
-          return fmt::format("{} k{} t{} page {}{}", name, c.kernel, c.object, c.page,
-                             c.write ? " write" : " read");
-        },
+        [](std::string_view name, const Command& c) { return describe_fault(name, c, 't'); },
         [](const CaseModel& m, const Command& c) {
           const TemporaryState* t = temporary(m, c);
           return t != nullptr && page_in_range(m, c) && !t->resident.count(c.page);
