@@ -5,8 +5,11 @@
 #
 #   emmi_cts_add_conformance_test(NAME <test name> PAGER <target or .so path>
 #     [PROFILE quick|standard|exhaustive] [WAIVERS <file>] [PAGER_OPTIONS <text>]
-#     [SEED <n>] [DIALECT gnumach|gnumach-seqnos] [TIMEOUT <seconds per case>]
-#     [FORMATS json,junit,md,html] [CONFORMANCE])
+#     [SEED <n>] [DIALECT gnumach|gnumach-seqnos] [PLATFORM gnumach|manual]
+#     [TIMEOUT <seconds per case>] [FORMATS json,junit,md,html] [CONFORMANCE])
+#
+# PLATFORM is the target the pager is judged for (emmi-cts README,
+# "Platforms"): gnumach (the default) or manual.
 #
 # Reports go to <current binary dir>/emmi-<name>/. The test passes when
 # emmi-cts exits 0 (conformant); 1 (not conformant), 2 (bad input) and 3
@@ -15,7 +18,7 @@ include_guard(GLOBAL)
 
 function(emmi_cts_add_conformance_test)
   cmake_parse_arguments(PARSE_ARGV 0 arg "CONFORMANCE"
-    "NAME;PAGER;PROFILE;WAIVERS;PAGER_OPTIONS;SEED;DIALECT;TIMEOUT;FORMATS" "")
+    "NAME;PAGER;PROFILE;WAIVERS;PAGER_OPTIONS;SEED;DIALECT;PLATFORM;TIMEOUT;FORMATS" "")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "emmi_cts_add_conformance_test: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -65,6 +68,12 @@ function(emmi_cts_add_conformance_test)
   endif()
   if(DEFINED arg_DIALECT)
     list(APPEND command --dialect ${arg_DIALECT})
+  endif()
+  if(DEFINED arg_PLATFORM)
+    if(NOT arg_PLATFORM MATCHES "^(gnumach|manual)$")
+      message(FATAL_ERROR "emmi_cts_add_conformance_test(${arg_NAME}): PLATFORM '${arg_PLATFORM}': expected gnumach or manual")
+    endif()
+    list(APPEND command --platform ${arg_PLATFORM})
   endif()
   if(DEFINED arg_TIMEOUT)
     list(APPEND command --timeout ${arg_TIMEOUT})

@@ -34,6 +34,10 @@ extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
 
 #define REFERENCE_PAGER_THREADS 4
 
+/* How many lock_requests with a completion one object may have in flight;
+   past that the pager asks for no completion (LK6).  */
+#define PENDING_LOCKS 8
+
 /* The unit in which the store remembers what the kernels gave back: the
    smallest page size a GNU Mach kernel uses.  Every kernel page size this
    pager serves is a multiple of it.  */
@@ -73,6 +77,18 @@ struct pager_object
   vm_size_t size;
   unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
   struct kernel_binding *kernels; /* in init order */
+
+  /* The lock_requests this object made with a reply port and whose
+     lock_completed has not arrived (LK8: the completion is the only sure
+     sign the kernel acted).  They are matched by control port, offset and
+     size (LK9).  */
+  struct pending_lock
+  {
+    mach_port_t control;
+    vm_offset_t offset;
+    vm_size_t size;
+  } pending_locks[PENDING_LOCKS];
+  size_t pending_lock_count;
 #ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
   bool terminated;
 #endif
@@ -87,6 +103,11 @@ static struct
   struct pager_object *objects;
   size_t object_count;
   vm_size_t max_page_size;
+  /* Read-mostly policy ("write_locks=1", the default): a page the kernel
+     asked for only to read, and that holds data, is supplied write-locked
+     (SU6), so the first write to it comes back as data_unlock (UL2).  A
+     pager that tracks writers for coherence (SU3, MK3) works this way.  */
+  bool write_locks;
   pthread_t threads[REFERENCE_PAGER_THREADS];
   size_t thread_count;
   atomic_bool stopping;
@@ -197,10 +218,16 @@ holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length
 
 static void
 answer_page (struct pager_object *obj, mach_port_t control,
-             vm_offset_t offset, vm_size_t size)
+             vm_offset_t offset, vm_size_t size, vm_prot_t desired_access)
 {
   if (holds_data (obj, offset, size))
     {
+      /* SU6: lock_value lists what is NOT permitted.  A read gets the page
+         write-locked under the read-mostly policy; a write gets every
+         access (DR6).  */
+      vm_prot_t lock = VM_PROT_NONE;
+      if (pager.write_locks && (desired_access & VM_PROT_WRITE) == 0)
+        lock = VM_PROT_WRITE;
 #ifdef EMMI_MUTANT_SUPPLY_SIZE_NOT_PAGE_MULTIPLE
       /* MUTANT supply_size_not_page_multiple: the size is computed one
          512-byte sector short, so it is no whole number of pages.  */
@@ -212,10 +239,10 @@ answer_page (struct pager_object *obj, mach_port_t control,
       if (offset + 2 * size <= obj->size)
         size *= 2;
 #endif
-      /* DR3: the data itself, granting every access (lock_value NONE, SU6,
-         DR6).  The kernel copies it out of the store: no deallocation (SU10).  */
+      /* DR3: the data itself.  The kernel copies it out of the store: no
+         deallocation (SU10).  */
       memory_object_data_supply (control, offset, obj->store + offset, size,
-                                 FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+                                 FALSE, lock, FALSE, MACH_PORT_NULL);
     }
   else
     {
@@ -259,6 +286,19 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
     }
 #endif
 
+#ifdef EMMI_LIBPAGER_INIT_POLICY
+  /* Not a mutant: Hurd libpager's init policy, for the platform tests
+     (harness/cli/tests/libpager_policy_pager.c).  An init whose page size is
+     not the native 4 KiB, or one that arrives while another kernel's init
+     is in force, is ignored: no ready, no destroy; the error return makes
+     mach_msg_server release the two send rights it carried.  GNU Mach never
+     sends either (one kernel, PAGE_SIZE), so this is conformant there.  */
+  if (page_size != STORE_BLOCK || obj->kernels != NULL)
+    {
+      end_turn (obj);
+      return KERN_INVALID_ARGUMENT;
+    }
+#endif
   kern_return_t result = KERN_SUCCESS;
   struct kernel_binding *k = NULL;
   if (page_size_servable (obj, page_size))
@@ -325,6 +365,12 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
         free (k);
         break;
       }
+  /* LK8: no completion will come for this kernel's requests any more.  */
+  for (size_t i = 0; i < obj->pending_lock_count;)
+    if (obj->pending_locks[i].control == control)
+      obj->pending_locks[i] = obj->pending_locks[--obj->pending_lock_count];
+    else
+      i++;
 #ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
   /* MUTANT terminate_keeps_state: marks the object terminated and never
      clears the mark.  */
@@ -388,8 +434,6 @@ seqnos_memory_object_data_request (mach_port_t object_port,
 #ifdef EMMI_MUTANT_CRASH_ON_WRITE_REQUEST
   if (desired_access & VM_PROT_WRITE)
     mark_dirty_in_missing_table (offset);
-#else
-  (void) desired_access;   /* every answer grants every access (DR6) */
 #endif
 
   /* DR3, DR8: answer every page of the range, on the control port of the
@@ -407,13 +451,43 @@ seqnos_memory_object_data_request (mach_port_t object_port,
   reply_control = obj->kernels->control;
 #endif
   for (vm_offset_t page = offset; page < offset + length; page += unit)
-    answer_page (obj, reply_control, page, unit);
+    answer_page (obj, reply_control, page, unit, desired_access);
 
   /* §3f: the send right this request carried is ours; dropping it at once
      keeps one uref per kernel, which terminate releases.  */
   release_send_right (control);
   end_turn (obj);
   return KERN_SUCCESS;
+}
+
+/* Ask the kernel to lift every lock on [offset, offset+length) of K's cache,
+   with OBJ's port as reply_to when a slot is free to remember the request
+   (LK8), else with no completion wanted (LK6).  */
+static void
+unlock_range (struct pager_object *obj, struct kernel_binding *k,
+              vm_offset_t offset, vm_size_t length)
+{
+  mach_port_t reply_to = MACH_PORT_NULL;
+  if (obj->pending_lock_count < PENDING_LOCKS)
+    {
+      struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
+      p->control = k->control;
+      p->offset = offset;
+      p->size = length;
+      /* The stub makes a send-once right from our receive right, so the
+         completion arrives on the object port and takes its turn there.  */
+      reply_to = obj->port;
+    }
+  vm_size_t size = length;
+#ifdef EMMI_MUTANT_LOCK_SIZE_NOT_PAGE_MULTIPLE
+  /* MUTANT lock_size_not_page_multiple: the size is one 512-byte sector
+     short of the page (GNU Mach rounds it up, LK1 forbids it).  */
+  size -= 512;
+#endif
+  /* UL2, LK4: no page stays locked (VM_PROT_NONE), nothing to write back
+     (RETURN_NONE, LK2) and nothing to flush (LK3).  */
+  memory_object_lock_request (k->control, offset, size, MEMORY_OBJECT_RETURN_NONE,
+                              FALSE, VM_PROT_NONE, reply_to);
 }
 
 kern_return_t
@@ -432,10 +506,21 @@ seqnos_memory_object_data_unlock (mach_port_t object_port,
       end_turn (obj);
       return KERN_INVALID_ARGUMENT;
     }
-  /* UL2: this pager never restricts access, so it grants whatever is asked
-     by lifting every lock on the range; no completion wanted (LK6).  */
-  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
-                              FALSE, VM_PROT_NONE, MACH_PORT_NULL);
+#if defined EMMI_MUTANT_IGNORES_UNLOCK
+  /* MUTANT ignores_unlock: the write waits for an answer that never comes.  */
+  (void) unlock_range;
+#elif defined EMMI_MUTANT_REFUSES_UNLOCK_WITHOUT_FLUSH
+  /* MUTANT refuses_unlock_without_flush: refuses with data_error while the
+     kernel still holds the page (UL4 wants a flush first).  */
+  (void) unlock_range;
+  memory_object_data_error (control, offset, length, KERN_PROTECTION_FAILURE);
+#else
+  /* UL2: the locks are only this pager's read-mostly policy, so any access
+     asked for is granted by lifting them.  A pager that must refuse (UL4,
+     UL5) flushes the page with lock_request(should_flush TRUE) and answers
+     the kernel's next data_request for it with data_error.  */
+  unlock_range (obj, k, offset, length);
+#endif
   release_send_right (control);
   end_turn (obj);
   return KERN_SUCCESS;
@@ -504,18 +589,33 @@ pass_turn (mach_port_t object_port, mach_port_seqno_t seqno,
   return result;
 }
 
-/* Completions: this pager names no reply port (MACH_PORT_NULL everywhere), so
-   none should come.  */
+/* LK8, LK9: the completion of an unlock_range, matched by control port,
+   offset and size; the request is forgotten.  The kernel may also complete
+   a request of an earlier incarnation: nothing matches, nothing to do.  */
 kern_return_t
 seqnos_memory_object_lock_completed (mach_port_t object_port,
                                      mach_port_seqno_t seqno, mach_port_t control,
                                      vm_offset_t offset, vm_size_t length)
 {
-  (void) offset;
-  (void) length;
-  return pass_turn (object_port, seqno, control, KERN_SUCCESS);
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  for (size_t i = 0; i < obj->pending_lock_count; i++)
+    {
+      struct pending_lock *p = &obj->pending_locks[i];
+      if (p->control == control && p->offset == offset && p->size == length)
+        {
+          *p = obj->pending_locks[--obj->pending_lock_count];
+          break;
+        }
+    }
+  release_send_right (control);   /* §3f */
+  end_turn (obj);
+  return KERN_SUCCESS;
 }
 
+/* Completions of supply and change_attributes: this pager names no reply
+   port for those calls, so none should come.  */
 kern_return_t
 seqnos_memory_object_supply_completed (mach_port_t object_port,
                                        mach_port_seqno_t seqno,
@@ -657,6 +757,7 @@ static bool
 parse_options (const char *options)
 {
   pager.max_page_size = DEFAULT_MAX_PAGE_SIZE;
+  pager.write_locks = true;
   if (options == NULL)
     return true;
   const char *p = options;
@@ -672,6 +773,10 @@ parse_options (const char *options)
             return false;
           pager.max_page_size = (vm_size_t) v;
         }
+      else if (len == sizeof "write_locks=0" - 1
+               && (strncmp (p, "write_locks=0", len) == 0
+                   || strncmp (p, "write_locks=1", len) == 0))
+        pager.write_locks = p[len - 1] == '1';
       else if (len != 0)
         return false;
       p += len;
@@ -756,6 +861,8 @@ fail:
 
 #ifdef EMMI_MUTANT_NAME
 #define PAGER_NAME "mutant-" EMMI_MUTANT_NAME
+#elif defined EMMI_LIBPAGER_INIT_POLICY
+#define PAGER_NAME "libpager-init-policy"
 #else
 #define PAGER_NAME "reference"
 #endif

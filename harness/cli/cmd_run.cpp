@@ -28,6 +28,10 @@ namespace {
 struct RunOptions {
   std::string pager;
   std::string dialect = "gnumach-seqnos";
+  std::string platform{engine::to_string(engine::kDefaultPlatform)};
+  std::string page_sizes;
+  std::optional<std::uint32_t> kernels;
+  std::optional<std::uint32_t> objects;
   std::string profile = "standard";
   std::optional<std::uint64_t> seed;
   std::uint32_t jobs = 0;
@@ -79,10 +83,19 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   if (o.dialect != "gnumach" && o.dialect != "gnumach-seqnos")
     throw InputError("--dialect", fmt::format("--dialect '{}': expected gnumach or gnumach-seqnos", o.dialect));
   cfg.dialect = o.dialect;
-  auto profile = engine::profile_named(o.conformance ? "standard" : o.profile);
+  const std::optional<engine::Platform> platform = engine::parse_platform(o.platform);
+  if (!platform)
+    throw InputError("--platform", fmt::format("--platform '{}': expected gnumach or manual", o.platform));
+  auto profile = engine::profile_named(o.conformance ? "standard" : o.profile, *platform);
   if (!profile)
     throw InputError("--profile", fmt::format("--profile '{}': expected quick, standard or exhaustive", o.profile));
   cfg.profile = *profile;
+  const engine::WorldOverrides overrides{o.page_sizes, o.kernels, o.objects};
+  if (o.conformance && !overrides.empty())
+    throw InputError("--conformance",
+                     "--conformance fixes the world of the platform: drop --page-sizes, "
+                     "--kernels and --objects (choose the platform with --platform)");
+  engine::apply_overrides(cfg.profile.world, overrides);
   if (o.conformance) {
     // Conformance mode is locked: fixed profile, seed and parameters, no waivers.
     if (o.profile != "standard" || o.seed || !o.waivers.empty() || o.timeout > 0 || !o.replay.empty())
@@ -119,8 +132,12 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   // A failure's replay command must rerun its case under everything that
   // shaped it or judged it: the engine adds --pager, --profile and --replay.
   // (Conformance mode's fixed parameters are the standard profile's.)
-  cfg.command_line_prefix = fmt::format("emmi-cts run --dialect {} --seed {}",
-                                        engine::shell_word(o.dialect), cfg.seed);
+  cfg.command_line_prefix = fmt::format("emmi-cts run --dialect {} --platform {} --seed {}",
+                                        engine::shell_word(o.dialect), o.platform, cfg.seed);
+  // The world decides what a token's kernel and object numbers mean.
+  if (!o.page_sizes.empty()) cfg.command_line_prefix += " --page-sizes " + engine::shell_word(o.page_sizes);
+  if (o.kernels) cfg.command_line_prefix += fmt::format(" --kernels {}", *o.kernels);
+  if (o.objects) cfg.command_line_prefix += fmt::format(" --objects {}", *o.objects);
   if (!o.pager_options.empty())
     cfg.command_line_prefix += " --pager-options " + engine::shell_word(o.pager_options);
   if (o.timeout > 0) cfg.command_line_prefix += fmt::format(" --timeout {}", o.timeout);
@@ -176,10 +193,13 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
     if (counts[v] > 0) rarer += fmt::format(", {} {}", counts[v], v.name());
   if (auto advisory = reports::count_advisory(report); advisory > 0)
     rarer += fmt::format(" ({} of the fails advisory: not MUST)", advisory);
-  out << fmt::format("{}: {} ({} pager rules: {} pass, {} fail, {} timeout, {} crash{}, {} not "
+  if (auto portability = reports::count_portability(report); portability > 0)
+    rarer += fmt::format(" ({} of the fails portability findings: harmless on {})", portability,
+                         report.platform);
+  out << fmt::format("{}: {} on {} ({} pager rules: {} pass, {} fail, {} timeout, {} crash{}, {} not "
                      "applicable; self-checks of the suite's kernel: {} held, {} broken; "
                      "{} cases in {:.1f} s)\n",
-                     report.pager.name, reports::outcome_label(outcome), counts.total(),
+                     report.pager.name, reports::outcome_label(outcome), report.platform, counts.total(),
                      counts[reports::Verdict::pass], counts[reports::Verdict::fail],
                      counts[reports::Verdict::timeout], counts[reports::Verdict::crash], rarer,
                      counts[reports::Verdict::not_applicable], checks[reports::Verdict::pass],
@@ -188,8 +208,10 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
     if (!r.verdict.is_failure()) continue;
     std::string_view note = r.party == reports::Party::kernel ? "  [suite self-check]"
                             : reports::is_advisory(r)         ? "  [advisory]"
+                            : reports::is_portability(r)      ? "  [portability]"
                                                               : "";
     out << fmt::format("  {:<4} {:<18} {}{}\n", r.id, r.verdict.name(), r.message, note);
+    if (!r.portability.empty()) out << fmt::format("       why: {}\n", r.portability);
     if (r.counterexample && !r.counterexample->replay_command.empty())
       out << fmt::format("       replay: {}\n", r.counterexample->replay_command);
   }
@@ -221,6 +243,15 @@ void add_run_command(CLI::App& app, Invocation& invocation) {
                   "Pager under test: a shared object implementing emmi/pager_abi.h "
                   "(default: the bundled reference pager)");
   run->add_option("--dialect", opts->dialect, "gnumach or gnumach-seqnos (default)");
+  run->add_option("--platform", opts->platform,
+                  "Target platform: gnumach (default: one kernel with 4 KiB pages, GNU Mach's "
+                  "readings of the X-notes) or manual (several kernels, mixed page sizes, the "
+                  "manual pages read strictly); see README.md, Platforms");
+  run->add_option("--page-sizes", opts->page_sizes,
+                  "Override the kernels: one per page size, comma-separated bytes (e.g. 4096,8192)");
+  run->add_option("--kernels", opts->kernels,
+                  "Override how many kernels (1-8), taking the page sizes in turn");
+  run->add_option("--objects", opts->objects, "Override how many memory objects the pager offers (1-8)");
   run->add_option("--profile", opts->profile, "quick, standard (default) or exhaustive");
   run->add_option("--seed", opts->seed, "Seed of the search (default: random; recorded in the report)");
   run->add_option("--jobs", opts->jobs, "Search units run in parallel (default: three per CPU)");

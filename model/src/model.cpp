@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <span>
 
 #include "emmi/model/rules.h"
+#include "locks.h"
 #include "state.h"
 #include "text.h"
 
@@ -110,6 +112,13 @@ class Step {
     if (party != Party::suite) check(rule);  // a broken rule was checked
     out_.push_back(Verdict{rule, party, std::move(explanation), s_.events});
   }
+  // A violation of the manual's reading of X-note `note`; when the world
+  // reads that note GNU Mach's way, a portability finding (Verdict::portability).
+  void report_reading(std::string_view rule, Reading reading, std::string_view note,
+                      std::string explanation) {
+    report(rule, Party::pager, std::move(explanation));
+    if (reading == Reading::gnumach) out_.back().portability = note;
+  }
   // The check of `rule` ran on this event (Judgement::checked).
   void check(std::string_view rule) {
     if (std::find(checked_.begin(), checked_.end(), rule) == checked_.end())
@@ -178,6 +187,11 @@ class Step {
   }
 
   void control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th);
+  // Page locks (locks.h): the kernel's data_unlock (UL1, UL3), its
+  // lock_completed (LK5, LK9), and the pager's lock values (SU6, LK4).
+  void data_unlock(const KernelSent& e, Pair& p, std::size_t first, std::size_t last);
+  void lock_completed(const KernelSent& e);
+  void lock_values(const ControlCalled& e, const std::function<std::string()>& where);
   std::uint32_t other_kernel_unit(const Pair& p, Offset off, Size size) const;
 
   State& s_;
@@ -224,6 +238,7 @@ void Step::operator()(const KernelAttached& e) {
     p.pages.assign(pages, PageState::absent);
     p.prot.assign(pages, 0);
     p.req.assign(pages, 0);
+    locks::init_pages(p, pages);
     s_.pairs.push_back(std::move(p));
   }
 }
@@ -304,6 +319,7 @@ void Step::operator()(const KernelSent& e) {
       r.fresh = true;
     }
     r.queue.push_back(Queued{e.kind, kNoIndex, e.object, e.offset, e.length});
+    if (e.kind == MessageKind::lock_completed) lock_completed(e);
     return;
   }
 
@@ -340,6 +356,7 @@ void Step::operator()(const KernelSent& e) {
   auto clear_pages = [&] {
     std::fill(p.pages.begin(), p.pages.end(), PageState::absent);
     std::fill(p.prot.begin(), p.prot.end(), Prot{0});
+    locks::clear(p);
   };
 
   switch (e.kind) {
@@ -411,9 +428,11 @@ void Step::operator()(const KernelSent& e) {
         report(rule::RD1, Party::kernel,
                cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " at offset ",
                    hex(e.offset), " for ", pair_text(p), " before the pager made it ready"));
+      if (e.kind == MessageKind::data_unlock) check(rule::UL6);
       if (e.offset % ps != 0 || e.length % ps != 0 || e.length == 0) {
         std::uint32_t other = other_kernel_unit(p, e.offset, e.length);
-        report(other != kNoIndex ? rule::PS2 : rule::PS1, Party::kernel,
+        const std::string_view unit_rule = e.kind == MessageKind::data_unlock ? rule::UL6 : rule::PS1;
+        report(other != kNoIndex ? rule::PS2 : unit_rule, Party::kernel,
                cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " offset ",
                    hex(e.offset), " length ", hex(e.length), " for ", pair_text(p),
                    ": not whole pages of its page size ", hex(ps),
@@ -428,6 +447,8 @@ void Step::operator()(const KernelSent& e) {
                    hex(s_.config.object_size)));
       std::size_t first = e.offset / ps;
       std::size_t last = std::min<std::size_t>(p.pages.size(), (end + ps - 1) / ps);
+      if (e.kind != MessageKind::data_return) locks::end_flush_window(p);
+      if (e.kind == MessageKind::data_unlock) data_unlock(e, p, first, last);
       if (e.kind == MessageKind::data_request) {
         for (std::size_t i = first; i < last; ++i) {
           // A page the model thinks resident was dropped silently (RT3);
@@ -445,11 +466,17 @@ void Step::operator()(const KernelSent& e) {
         Offset not_held = ~Offset{0};
         for (std::size_t i = first; i < last; ++i) {
           if (p.pages[i] != PageState::resident) {
+            // The write-back of a page the lock_request just flushed.
+            if (locks::take_flushed(p, i)) continue;
             not_held = std::min<Offset>(not_held, i * ps);
             continue;
           }
+          // With kernel_copy the kernel keeps a clean copy (lock_request
+          // without a flush, gnumach-kernel.md §3c).
+          if (e.kernel_copy) continue;
           p.pages[i] = PageState::absent;
           p.prot[i] = 0;
+          p.unlock[i] = 0;
         }
         if (not_held == ~Offset{0} && end > s_.config.object_size)
           not_held = std::max<Offset>(e.offset, s_.config.object_size);
@@ -803,10 +830,12 @@ void Step::finish(Current& c, KernReturn code) {
       case Right::port_set: had = true; break;
     }
     if (!had)
-      report(twice, Party::pager,
-             cat(message_text(c), " returned ", code_name(code),
-                 ", so mach_msg_server released its ", to_string(cr.right), " right to ",
-                 port_text(cr.name), ", which the pager had already released"));
+      report_reading(twice, twice == rule::V2 ? Reading::manual
+                                              : s_.config.readings.unknown_name_release,
+                     "X18",
+                     cat(message_text(c), " returned ", code_name(code),
+                         ", so mach_msg_server released its ", to_string(cr.right), " right to ",
+                         port_text(cr.name), ", which the pager had already released"));
   }
   if (c.region != 0) {
     RegionRec* reg = s_.find_region(c.region);
@@ -1001,7 +1030,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     check(e.call == ControlCall::data_supply        ? rule::SU4
           : e.call == ControlCall::data_unavailable ? rule::UN4
           : e.call == ControlCall::data_error       ? rule::ER5
-                                                    : rule::PS1);
+                                                    : rule::LK1);
     check(rule::IN5);
     // MK4 tells one kernel's unit from another's: only where another kernel
     // with another page size maps the object.
@@ -1027,13 +1056,14 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         std::string_view r = e.call == ControlCall::data_supply        ? rule::SU4
                              : e.call == ControlCall::data_unavailable ? rule::UN4
                              : e.call == ControlCall::data_error       ? rule::ER5
-                                                                       : rule::PS1;
+                                                                       : rule::LK1;
         report(r, Party::pager, cat(where(), ": size is not whole pages of ", hex(ps)));
       }
       if (e.offset % ps != 0)
         report(rule::IN5, Party::pager, cat(where(), ": offset is not a multiple of ", hex(ps)));
     }
   }
+  lock_values(e, where);
   if (e.call == ControlCall::data_supply && e.size % kBlockSize == 0 &&
       e.stamps.size() != e.size / kBlockSize)
     report(rule::RT4, Party::suite,
@@ -1052,6 +1082,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     Offset foreign_at = 0, resident_at = 0, unrequested_at = 0;
     std::uint32_t foreign_kernel = kNoIndex;
     bool resident = false, unrequested = end > s_.config.object_size && e.size != 0;
+    bool unlock_pending = false;  // UL4: a resident page waits for an unlock answer
     if (unrequested) unrequested_at = std::max<Offset>(e.offset, s_.config.object_size);
     for (std::size_t i = first; i < last; ++i) {
       if (p.pages[i] == PageState::requested) {
@@ -1072,6 +1103,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
       } else if (p.pages[i] == PageState::resident) {
         if (!resident) resident_at = i * ps;
         resident = true;
+        unlock_pending = unlock_pending || locks::unlock_outstanding(p, i);
       } else {
         if (!unrequested || unrequested_at > i * ps) unrequested_at = i * ps;
         unrequested = true;
@@ -1079,6 +1111,9 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     }
     all_requested = foreign_kernel == kNoIndex && !resident && !unrequested;
     check(rule::DR8);
+    if (e.call == ControlCall::data_error)
+      for (std::size_t i = first; i < last; ++i)
+        if (locks::unlock_outstanding(p, i)) check(rule::UL4);
     if (e.call == ControlCall::data_supply) {
       check(rule::SU1);
       check(rule::SU2);
@@ -1106,14 +1141,21 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
                    hex(s_.kernels[other].page_size), " where kernel ", kernel_text(p.kernel),
                    " requested pages of ", hex(ps)));
       } else if (e.call == ControlCall::data_supply) {
+        const Reading x6 = s_.config.readings.unsolicited_supply;
         if (resident)
-          report(rule::SU2, Party::pager,
-                 cat(where(), " overwrites page ", hex(resident_at),
-                     ", which the kernel holds and did not request"));
+          report_reading(rule::SU2, x6, "X6",
+                         cat(where(), " overwrites page ", hex(resident_at),
+                             ", which the kernel holds and did not request"));
         if (unrequested)
-          report(rule::SU1, Party::pager,
-                 cat(where(), " supplies page ", hex(unrequested_at), ", which kernel ",
-                     kernel_text(p.kernel), " did not request"));
+          report_reading(rule::SU1, x6, "X6",
+                         cat(where(), " supplies page ", hex(unrequested_at), ", which kernel ",
+                             kernel_text(p.kernel), " did not request"));
+      } else if (e.call == ControlCall::data_error && unlock_pending) {
+        // UL4: refusing an unlock takes a flush first; data_error answers
+        // only the request the kernel then makes.
+        report(rule::UL4, Party::pager,
+               cat(where(), " refuses the unlock of page ", hex(resident_at),
+                   " without flushing it first: the kernel still holds the page"));
       } else {
         report(e.call == ControlCall::data_unavailable ? rule::DR5 : rule::DR4, Party::pager,
                cat(where(), " answers page ", hex(resident ? resident_at : unrequested_at),
@@ -1172,6 +1214,12 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
            cat("simulated kernel ", e.accepted ? "accepted" : "refused", " ", where(),
                "; the model expects it ", e.accepted ? "refused" : "accepted"));
 
+  // LK5: the kernel owes a lock_completed to a reply port the pager receives on.
+  if (e.call == ControlCall::lock_request && e.accepted && e.reply_to != kNullPort) {
+    const PortRec* reply = s_.find_port(e.reply_to);
+    if (reply != nullptr && reply->receive)
+      locks::expect_completion(s_, e.reply_to, e.offset, e.size);
+  }
   if (live && e.accepted) {
     switch (e.call) {
       case ControlCall::ready:
@@ -1186,6 +1234,17 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
           if (p.pages[i] == PageState::resident) continue;  // KERN_MEMORY_PRESENT
           p.pages[i] = PageState::resident;
           p.prot[i] = e.lock_value;
+          p.unlock[i] = 0;
+        }
+        break;
+      case ControlCall::lock_request:
+        if (sizes_ok || e.offset % ps == 0) {
+          // GNU Mach rounds the size up to whole pages (§3e).
+          const std::size_t lock_last =
+              std::min<std::size_t>(p.pages.size(), (end + ps - 1) / ps);
+          const locks::LockEffect eff =
+              locks::apply_lock_request(p, first, lock_last, e.should_flush, e.lock_value);
+          if (eff.granted + eff.refused > 0) check(rule::UL2);
         }
         break;
       case ControlCall::data_unavailable:
@@ -1194,6 +1253,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
           if (p.pages[i] == PageState::requested) {
             p.pages[i] = PageState::resident;
             p.prot[i] = 0;
+            p.unlock[i] = 0;
           }
         break;
       case ControlCall::data_error:
@@ -1239,6 +1299,60 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
   }
 }
 
+// --- page locks (locks.h; SEMANTICS.md, "Page locks") ------------------------------
+
+void Step::data_unlock(const KernelSent& e, Pair& p, std::size_t first, std::size_t last) {
+  // UL1: the kernel asks about data it caches; UL3: for an access the
+  // page's lock forbids (a thread needs it). Both are kernel duties.
+  check(rule::UL1);
+  check(rule::UL3);
+  if (auto f = locks::unlock_fault(p, first, last, e.access)) {
+    const Size ps = s_.page_size_of(p);
+    if (f->not_cached)
+      report(rule::UL1, Party::kernel,
+             cat("kernel ", dec(e.kernel), " sent data_unlock for page ", hex(f->page * ps), " of ",
+                 pair_text(p), ", which it does not cache"));
+    else
+      report(rule::UL3, Party::kernel,
+             cat("kernel ", dec(e.kernel), " sent data_unlock for page ", hex(f->page * ps), " of ",
+                 pair_text(p), " asking for access ", hex(e.access), ", which its lock ",
+                 hex(p.prot[f->page]), " does not forbid"));
+  }
+  locks::record_unlock(p, first, last, e.access);
+}
+
+void Step::lock_completed(const KernelSent& e) {
+  // Only completions the model expects are judged: a send-once right the
+  // pager made under another name cannot be told from an unrelated one.
+  const bool owed = std::any_of(s_.completions.begin(), s_.completions.end(),
+                                [&](const PendingCompletion& c) { return c.reply == e.destination; });
+  if (!owed) return;
+  check(rule::LK5);
+  check(rule::LK9);
+  if (locks::complete(s_, e.destination, e.offset, e.length) == locks::Completion::wrong_range)
+    report(rule::LK9, Party::kernel,
+           cat("lock_completed to ", port_text(e.destination), " for offset ", hex(e.offset),
+               " size ", hex(e.length), " echoes no lock_request made with that reply port"));
+}
+
+void Step::lock_values(const ControlCalled& e, const std::function<std::string()>& where) {
+  if (e.call == ControlCall::data_supply) {
+    // SU6: lock_value lists forbidden accesses, so only bits of VM_PROT_ALL.
+    check(rule::SU6);
+    if (!locks::supply_lock_valid(e.lock_value))
+      report(rule::SU6, Party::pager,
+             cat(where(), ": lock_value ", hex(e.lock_value),
+                 " is not a set of accesses within VM_PROT_ALL"));
+  } else if (e.call == ControlCall::lock_request) {
+    // LK4: a new lock within VM_PROT_ALL, or VM_PROT_NO_CHANGE to keep it.
+    check(rule::LK4);
+    if (!locks::request_lock_valid(e.lock_value))
+      report(rule::LK4, Party::pager,
+             cat(where(), ": lock_value ", hex(e.lock_value),
+                 " is neither within VM_PROT_ALL nor VM_PROT_NO_CHANGE"));
+  }
+}
+
 // --- port operations ---------------------------------------------------------------
 
 void Step::operator()(const PortOperated& e) {
@@ -1253,10 +1367,11 @@ void Step::operator()(const PortOperated& e) {
   if (rec != nullptr && (rec->role == Role::control || rec->role == Role::name) && rec->init_failed)
     twice = rule::V1;
   auto double_release = [&](std::string what) {
-    report(twice, Party::pager,
-           cat(to_string(e.op), " on ", port_text(e.name), handling(th), ": ", what,
-               twice == rule::V1 ? "; mach_msg_server released init's rights after its error return"
-                                 : ""));
+    report_reading(twice, s_.config.readings.unknown_name_release, "X18",
+                   cat(to_string(e.op), " on ", port_text(e.name), handling(th), ": ", what,
+                       twice == rule::V1
+                           ? "; mach_msg_server released init's rights after its error return"
+                           : ""));
   };
 
   // Every release is checked against the rights the pager holds (V1/V3).
@@ -1564,6 +1679,17 @@ Judgement Model::judge_quiescent(Quiescence which) const {
         if (p.pages[i] == PageState::requested)
           report(rule::DR3, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),
                                 " (control ", hex(inc.control), ") is unanswered at quiescence"));
+      // UL2: every data_unlock is answered by a lock_request that relaxes
+      // the lock (or refused by a flush, UL4) before quiescence.
+      for (std::size_t i = 0; i < p.pages.size(); ++i) {
+        if (p.unlock[i] == 0 || p.pages[i] != PageState::resident) continue;
+        check(rule::UL2);
+        if (detail::locks::unlock_outstanding(p, i))
+          report(rule::UL2, cat("data_unlock at offset ", hex(i * ps), " of ", pair_text(p),
+                                " asking for access ", hex(p.unlock[i]),
+                                " is unanswered at quiescence: the lock is still ",
+                                hex(p.prot[i])));
+      }
       if (p.life == Lifecycle::initialised) {
         std::string state = inc.init_failed
                                 ? cat("its init seqno ", dec(inc.init_seqno), " returned ",
@@ -1576,6 +1702,15 @@ Judgement Model::judge_quiescent(Quiescence which) const {
                    p.ever_ready ? " although it was ready before terminate" : ""));
       }
     }
+  }
+
+  // LK5: every lock_completed the kernel owes has been sent (a kernel duty).
+  for (const detail::PendingCompletion& c : s.completions) {
+    check(rule::LK5);
+    out.push_back(Verdict{rule::LK5, Party::kernel,
+                          cat("no lock_completed reached ", hex(c.reply), " for the lock_request at ",
+                              hex(c.offset), " size ", hex(c.size)),
+                          s.events});
   }
 
   // Rights moved by terminate and never released (TM4, TM5, V6).

@@ -78,6 +78,19 @@ struct Pair {
   std::vector<PageState> pages;      // per kernel page
   std::vector<Prot> prot;            // requested access, or supplied lock value
   std::vector<std::uint32_t> req;    // send index of the page's outstanding request
+  // Page locks (locks.h): per kernel page, the access a data_unlock asked
+  // for and the pager has not granted, and whether a lock_request just
+  // flushed the page (its write-back may follow).
+  std::vector<Prot> unlock;
+  std::vector<std::uint8_t> flushing;
+};
+
+// A lock_completed the kernel owes (LK5) to the pager's receive right
+// `reply`, echoing the request's offset and size (LK9).
+struct PendingCompletion {
+  PortName reply;
+  Offset offset;
+  Size size;
 };
 
 struct Queued {
@@ -193,6 +206,7 @@ struct State {
   std::vector<ObjectRec> objects;
   std::vector<Pair> pairs;  // index: kernel index * config.objects + object
   std::vector<Incarnation> incarnations;
+  std::vector<PendingCompletion> completions;  // oldest first
   std::vector<PortRec> ports;
   FlatIndex<PortName> port_index;
   std::vector<ThreadRec> threads;

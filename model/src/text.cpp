@@ -141,6 +141,14 @@ std::string_view to_string(Lifecycle l) {
   return "?";
 }
 
+std::string_view to_string(Reading r) {
+  switch (r) {
+    case Reading::manual: return "manual";
+    case Reading::gnumach: return "gnumach";
+  }
+  return "?";
+}
+
 std::string_view to_string(KernelActionKind k) {
   switch (k) {
     case KernelActionKind::map: return "map";
@@ -152,7 +160,8 @@ std::string_view to_string(KernelActionKind k) {
 }
 
 std::string to_string(const Verdict& v) {
-  return cat(v.rule, " [", to_string(v.party), "] @", dec(v.event_index), ": ", v.explanation);
+  return cat(v.rule, " [", to_string(v.party), "] @", dec(v.event_index), ": ", v.explanation,
+             v.portability.empty() ? "" : cat(" (portability: ", v.portability, ")"));
 }
 
 namespace {

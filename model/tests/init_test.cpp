@@ -165,10 +165,10 @@ TEST(Init, PS1_Violated_KernelRequestNotWholePages) {
   EXPECT_TRUE(Violates(s, "PS1", Party::kernel));
 }
 
-TEST(Init, PS1_Violated_LockRequestNotWholePages) {
+TEST(Init, LK1_Violated_LockRequestNotWholePages) {
   Scenario s = ready_world(0x2000);
   s.fault(0, 0, 0).dequeue(2, 0).supply(2, 0, 0, 0).lock(2, 0, 0, 0, 0x3000);
-  EXPECT_TRUE(Violates(s, "PS1", Party::pager));
+  EXPECT_TRUE(Violates(s, "LK1", Party::pager));
 }
 
 TEST(Init, PS1_Violated_BadPageSizeIsASuiteError) {

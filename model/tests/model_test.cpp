@@ -32,7 +32,8 @@ TEST(RuleTable, ListsEachRuleOnceAndCoversTheIssue) {
        {"IN1", "IN2", "IN3", "IN4", "IN5", "IN7", "IN8", "IN9", "MK1", "MK2", "MK4", "PS1",
         "PS2", "TM3", "TM4", "TM5", "TM6", "TM8", "V6", "SQ1", "SQ2", "SQ5", "SQ6", "SQ7",
         "V1", "V2", "V3", "V4", "PR8", "DR3", "DR4", "DR5", "DR8", "SU1", "SU2", "SU4",
-        "SU12", "UN4", "ER5", "RT2", "RT4", "RD1"})
+        "SU12", "UN4", "ER5", "RT2", "RT4", "RD1", "SU6", "UL1", "UL2", "UL3", "UL4",
+        "UL6", "LK1", "LK4", "LK5", "LK9"})
     EXPECT_TRUE(seen.contains(r)) << r;
 }
 

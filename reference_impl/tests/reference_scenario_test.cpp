@@ -194,6 +194,16 @@ void second_kernel_faults(Scenario& s) {
   s.settle();
 }
 
+// ... then fault it again for reading (the reference pager supplies it
+// write-locked) and write it: the kernel asks to unlock (gnumach-kernel.md §3c).
+void unlock_asked(Scenario& s) {
+  const KernelId a = written_back(s, 0x7d);
+  EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  const Stamp w[] = {0x7e};
+  EXPECT_EQ(s.kernel().write(a, s.object(0), 0, w), KERN_SUCCESS);
+}
+
 const std::map<std::string, Aim>& aims() {
   static const std::map<std::string, Aim> m = {
       {"init_error_double_release",
@@ -272,6 +282,9 @@ const std::map<std::string, Aim>& aims() {
       {"wrong_kernel_control", second_kernel_faults},
       {"first_kernel_page_size", second_kernel_faults},
       {"never_deallocates_returns", [](Scenario& s) { written_back(s, 0x79); }},
+      {"ignores_unlock", unlock_asked},
+      {"refuses_unlock_without_flush", unlock_asked},
+      {"lock_size_not_page_multiple", unlock_asked},
       {"return_double_free", [](Scenario& s) { written_back(s, 0x7a); }},
       {"stale_after_return",
        [](Scenario& s) {

@@ -205,6 +205,7 @@ void facts(std::ostream& out, const RunReport& r) {
   out << "<section><dl class=\"card facts\">\n";
   fact(out, "Pager", esc(r.pager.name.empty() ? "(unnamed)" : r.pager.name));
   fact(out, "Dialect", code(r.dialect));
+  fact(out, "Platform", code(r.platform) + " — " + esc(detail::platform_text(r)), true);
   fact(out, "Profile", code(r.profile));
   fact(out, "Seed", code(std::to_string(r.seed)));
   fact(out, "Mode", r.conformance_mode ? "<strong>conformance</strong> (locked parameters, "
@@ -264,6 +265,7 @@ void rule_table(std::ostream& out, const RunReport& r) {
     if (rule.party != Party::pager) continue;
     std::string message = rule.verdict == Verdict::waived ? detail::skip_reason(rule)
                                                           : one_line(rule.message);
+    if (!rule.portability.empty()) message = "portability: " + one_line(rule.portability) + "; " + message;
     std::string search = one_line(
         fmt::format("{} {} {} {} {}", rule.id, rule.group, rule.title, rule.verdict.name(),
                     message));
@@ -322,6 +324,9 @@ void counterexample_card(std::ostream& out, const RuleResult& rule, std::size_t 
                      to_string(rule.party), esc(detail::consequence(rule)));
   out << fmt::format("<p class=\"msg\">{}</p>\n",
                      esc(rule.message.empty() ? rule.verdict.description() : rule.message));
+  if (!rule.portability.empty())
+    out << fmt::format("<p class=\"msg\"><strong>Portability finding:</strong> {}</p>\n",
+                       esc(rule.portability));
   if (!c.replay_command.empty()) {
     out << "<h4>Replay</h4>\n<pre class=\"replay\"><code>" << esc(c.replay_command)
         << "</code></pre>\n";
@@ -356,7 +361,9 @@ void legend(std::ostream& out) {
   }
   out << "</tbody></table><p class=\"note\">Levels: only a MUST rule's <em>fail</em> fails "
          "the run; a SHOULD, MAY or INFO rule's is an advisory finding, shown with its "
-         "counterexample. Timeouts, crashes and exhausted resources fail the run at any level. "
+         "counterexample. A portability finding (a rule broken under the manual's strict "
+         "reading, harmless on the report's platform) is shown the same way and does not fail "
+         "the run either. Timeouts, crashes and exhausted resources fail the run at any level. "
          "Rules that bind the kernel are self-checks of the suite's own simulated kernel, "
          "listed apart: a broken one is a suite bug (unresolved), never a pager verdict."
          "</p></div></section>\n";
@@ -382,11 +389,15 @@ void HtmlWriter::write(const RunReport& report, std::ostream& out) const {
   out << fmt::format(
       "<header class=\"banner {}\"><div class=\"wrap\"><div class=\"brand\">emmi-cts compliance "
       "report</div><h1 id=\"outcome\">{} <span class=\"pager\">· {}</span></h1>"
-      "<p class=\"sub\">{} of {} pager rules fail the run{} · {} cases · {:.1f} s · {} · {}</p>"
-      "</div></header>\n",
+      "<p class=\"sub\">{} of {} pager rules fail the run{}{} · {} cases · {:.1f} s · {} · "
+      "platform {} · {}</p></div></header>\n",
       outcome_class(outcome), outcome_label(outcome), esc(pager), failing, c.total(),
-      advisory == 0 ? std::string() : fmt::format(" · {} advisory", advisory), report.cases_run,
-      report.duration_s, esc(report.dialect), esc(report.profile));
+      advisory == 0 ? std::string() : fmt::format(" · {} advisory", advisory),
+      count_portability(report) == 0
+          ? std::string()
+          : fmt::format(" · {} portability", count_portability(report)),
+      report.cases_run, report.duration_s, esc(report.dialect), esc(report.platform),
+      esc(report.profile));
 
   // Failures first: on a CI page the counterexamples are what people open
   // the report for; the full rule table follows.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The canonical JSON record and its reader. Field names and constraints match
-// reports/schema/emmi-report-v2.schema.json; the reader checks what the schema
+// reports/schema/emmi-report-v3.schema.json; the reader checks what the schema
 // checks that matters for merging, and names the exact field at fault.
 #include "emmi/reports/json_report.h"
 
@@ -42,6 +42,7 @@ json rule_to_json(const RuleResult& r) {
     j["waiver"] = {{"reason", r.waiver->reason}};
     if (r.waiver->expires) j["waiver"]["expires"] = *r.waiver->expires;
   }
+  if (!r.portability.empty()) j["portability"] = r.portability;
   if (r.counterexample) {
     const Counterexample& c = *r.counterexample;
     json trace = json::array();
@@ -283,6 +284,7 @@ class Reader {
     if (j.contains("counterexample")) {
       r.counterexample = counterexample(j["counterexample"], join(where, "counterexample"));
     }
+    if (j.contains("portability")) r.portability = nonempty_string(j, "portability", where);
     return r;
   }
 
@@ -313,6 +315,10 @@ class Reader {
     }
     r.pager.name = string(pager, "name", "pager");
     r.dialect = nonempty_string(j, "dialect", "");
+    r.platform = nonempty_string(j, "platform", "");
+    if (r.platform != "gnumach" && r.platform != "manual") {
+      fail("platform", fmt::format("expected \"gnumach\" or \"manual\", got \"{}\"", r.platform));
+    }
     r.profile = nonempty_string(j, "profile", "");
     r.seed = unsigned_int(j, "seed", "");
     const json& parameters = object(field(j, "parameters", ""), "parameters");
@@ -391,6 +397,7 @@ json report_to_json(const RunReport& report) {
                 {"sha256", report.pager.sha256},
                 {"name", report.pager.name}};
   j["dialect"] = report.dialect;
+  j["platform"] = report.platform;
   j["profile"] = report.profile;
   j["seed"] = report.seed;
   j["parameters"] = report.parameters;
@@ -416,6 +423,7 @@ json report_to_json(const RunReport& report) {
                   {"verdict", overall_verdict(report).name()},
                   {"counts", counts_to_json(count_verdicts(report, Party::pager))},
                   {"advisory", count_advisory(report)},
+                  {"portability", count_portability(report)},
                   {"self_checks",
                    {{"verdict", self_check_verdict(report).name()},
                     {"counts", counts_to_json(count_verdicts(report, Party::kernel))}}},

@@ -22,7 +22,7 @@ struct Tally {
   void add(const RuleResult& rule) {
     ++tests;
     Verdict v = rule.verdict;
-    if (is_advisory(rule)) {  // reported as skipped with the finding, see testcase()
+    if (is_advisory(rule) || is_portability(rule)) {  // skipped with the finding, see testcase()
       ++skipped;
       return;
     }
@@ -58,6 +58,7 @@ void run_properties(std::ostream& out, const RunReport& r) {
   property(out, in, "pager.path", r.pager.path);
   property(out, in, "pager.sha256", r.pager.sha256);
   property(out, in, "dialect", r.dialect);
+  property(out, in, "platform", r.platform);
   property(out, in, "profile", r.profile);
   property(out, in, "seed", std::to_string(r.seed));
   property(out, in, "conformance_mode", r.conformance_mode ? "true" : "false");
@@ -97,7 +98,20 @@ void testcase(std::ostream& out, const RuleResult& rule, const std::string& clas
   property(out, in, "party", to_string(rule.party));
   property(out, in, "fails_run", fails_run(rule) ? "true" : "false");
   property(out, in, "exercised", std::to_string(rule.exercised));
+  if (!rule.portability.empty()) property(out, in, "portability", rule.portability);
   out << "      </properties>\n";
+  if (is_portability(rule)) {
+    // Harmless on the report's platform, broken under the manual's reading:
+    // like an advisory finding, never red and never a pass.
+    out << "      <skipped message=\""
+        << attr(fmt::format("portability finding (does not fail the run): {}; {}",
+                            one_line(rule.portability),
+                            one_line(rule.message.empty() ? rule.id : rule.message)))
+        << "\"/>\n";
+    out << "      <system-out>" << xml_escape(detail::failure_details(rule)) << "</system-out>\n";
+    out << "    </testcase>\n";
+    return;
+  }
   if (is_advisory(rule)) {
     // A broken rule whose level does not fail the run: CI must not go red
     // for it, and it must not look like a pass either.

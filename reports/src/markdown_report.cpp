@@ -114,9 +114,10 @@ void MarkdownWriter::write(const RunReport& report, std::ostream& out) const {
   std::string pager = report.pager.name.empty() ? report.pager.path : report.pager.name;
   out << fmt::format("Pager **{}** ({}, sha256 {})  \n", cell(pager),
                      inline_code(report.pager.path), inline_code(report.pager.sha256.substr(0, 16)));
-  out << fmt::format("Dialect {} · profile {} · seed `{}` · {} cases in {:.1f} s",
-                     inline_code(report.dialect), inline_code(report.profile), report.seed,
-                     report.cases_run, report.duration_s);
+  out << fmt::format("Dialect {} · platform {} · profile {} · seed `{}` · {} cases in {:.1f} s",
+                     inline_code(report.dialect), inline_code(report.platform),
+                     inline_code(report.profile), report.seed, report.cases_run,
+                     report.duration_s);
   if (report.shard) out << fmt::format(" · shard {}/{}", report.shard->index + 1,
                                        report.shard->total);
   if (!report.merged_from.empty()) {
@@ -127,6 +128,7 @@ void MarkdownWriter::write(const RunReport& report, std::ostream& out) const {
                      cell(report.suite.version), cell(report.machine.hostname),
                      report.started_at);
 
+  out << cell(detail::platform_text(report)) << ".\n\n";
   out << "## Pager verdicts\n\n";
   out << cell(detail::pager_counts_text(report)) << ".\n\n";
   out << "| verdict | pager rules | fails the run |\n|---|---:|---|\n";
@@ -150,6 +152,7 @@ void MarkdownWriter::write(const RunReport& report, std::ostream& out) const {
       std::string message = r->verdict == Verdict::waived || r->verdict == Verdict::not_applicable
                                 ? detail::skip_reason(*r)
                                 : r->message;
+      if (!r->portability.empty()) message = "portability: " + r->portability + "; " + message;
       out << fmt::format("| **{}** {} | {} | {} | {} | {} | {} | {} |\n", cell(r->id),
                          cell(r->title), cell(r->group), cell(r->level), r->verdict.name(),
                          cell(detail::consequence(*r)), r->exercised, cell(message));

@@ -109,6 +109,13 @@ void merge_rule(RuleResult& into, const RuleResult& from, const RunReport& shard
   check("title", into.title, from.title);
   check("level", into.level, from.level);
   check("party", std::string(to_string(into.party)), std::string(to_string(from.party)));
+  // Of two equally severe findings, the one that fails the run is the
+  // evidence (a portability finding does not).
+  if (from.verdict == into.verdict && !into.portability.empty() && from.portability.empty()) {
+    into.message = from.message;
+    into.counterexample = from.counterexample;
+    into.portability.clear();
+  }
   into.exercised += from.exercised;
   // Shards arrive in index order; a later shard replaces the evidence only
   // when it is strictly more severe, so ties keep the lowest shard's.
@@ -117,6 +124,7 @@ void merge_rule(RuleResult& into, const RuleResult& from, const RunReport& shard
     into.message = from.message;
     into.waiver = from.waiver;
     into.counterexample = from.counterexample;
+    into.portability = from.portability;
   }
 }
 
@@ -130,6 +138,9 @@ RunReport merge(const std::vector<RunReport>& reports) {
   require_same(shards, "suite version", [](const RunReport& r) { return r.suite.version; });
   require_same(shards, "pager sha256", [](const RunReport& r) { return r.pager.sha256; });
   require_same(shards, "dialect", [](const RunReport& r) { return r.dialect; });
+  // Verdicts judged for different platforms answer different questions: a
+  // portability finding on one is a failure on the other.
+  require_same(shards, "platform", [](const RunReport& r) { return r.platform; });
   require_same(shards, "profile", [](const RunReport& r) { return r.profile; });
   require_same(shards, "seed", [](const RunReport& r) { return std::to_string(r.seed); });
   require_same(shards, "parameters", parameters_text);
@@ -141,6 +152,7 @@ RunReport merge(const std::vector<RunReport>& reports) {
   merged.suite = first.suite;
   merged.pager = first.pager;
   merged.dialect = first.dialect;
+  merged.platform = first.platform;
   merged.profile = first.profile;
   merged.seed = first.seed;
   merged.parameters = first.parameters;

@@ -95,11 +95,17 @@ bool fails_run(const RuleResult& rule) noexcept {
   // Only a pager rule's plain failure is weighed by its level; an unknown
   // level weighs like MUST (never silently advisory).
   if (rule.party != Party::pager || rule.verdict != Verdict::fail) return true;
+  if (!rule.portability.empty()) return false;  // harmless on the report's platform
   return rule.level == "MUST" || !is_known_level(rule.level);
 }
 
+bool is_portability(const RuleResult& rule) noexcept {
+  return rule.party == Party::pager && rule.verdict == Verdict::fail && !rule.portability.empty();
+}
+
 bool is_advisory(const RuleResult& rule) noexcept {
-  return rule.party == Party::pager && rule.verdict == Verdict::fail && !fails_run(rule);
+  return rule.party == Party::pager && rule.verdict == Verdict::fail && !fails_run(rule) &&
+         !is_portability(rule);
 }
 
 VerdictCounts count_verdicts(const RunReport& report, Party party) {
@@ -119,6 +125,11 @@ std::vector<const RuleResult*> rules_of(const RunReport& report, Party party) {
 std::size_t count_advisory(const RunReport& report) {
   return static_cast<std::size_t>(
       std::count_if(report.rules.begin(), report.rules.end(), is_advisory));
+}
+
+std::size_t count_portability(const RunReport& report) {
+  return static_cast<std::size_t>(
+      std::count_if(report.rules.begin(), report.rules.end(), is_portability));
 }
 
 namespace {

@@ -26,6 +26,7 @@ std::string failure_details(const RuleResult& rule) {
                                  rule.level, to_string(rule.party), consequence(rule),
                                  rule.message);
   text += fmt::format("exercised {} time(s)\n", rule.exercised);
+  if (!rule.portability.empty()) text += fmt::format("portability: {}\n", rule.portability);
   if (!rule.counterexample) return text;
   const Counterexample& c = *rule.counterexample;
   if (!c.replay_command.empty()) text += fmt::format("\nreplay: {}\n", c.replay_command);
@@ -64,6 +65,9 @@ std::string consequence(const RuleResult& rule) {
   }
   if (is_advisory(rule))
     return fmt::format("advisory ({}): does not fail the run", rule.level);
+  if (is_portability(rule))
+    return "portability: breaks the manual's strict reading, harmless on this platform; does not "
+           "fail the run";
   if (rule.verdict == Verdict::unresolved) return "suite problem: the run is incomplete";
   if (fails_run(rule)) return "fails the run";
   if (rule.verdict == Verdict::not_applicable) return "shows nothing (not a pass)";
@@ -82,7 +86,31 @@ std::string pager_counts_text(const RunReport& report) {
   if (!parts.empty()) text += ": " + parts;
   if (std::size_t advisory = count_advisory(report); advisory > 0)
     text += fmt::format(" ({} advisory: not MUST, do not fail the run)", advisory);
+  if (std::size_t portability = count_portability(report); portability > 0)
+    text += fmt::format(" ({} portability: harmless on the {} platform, do not fail the run)",
+                        portability, report.platform);
   return text;
+}
+
+std::string platform_text(const RunReport& report) {
+  auto parameter = [&](const char* key) {
+    auto it = report.parameters.find(key);
+    return it == report.parameters.end() ? std::string("?") : it->second;
+  };
+  std::string world = fmt::format("kernel page sizes {}; {} object(s)",
+                                  parameter("kernel_page_sizes"), parameter("objects"));
+  if (report.platform == "gnumach")
+    return fmt::format("platform gnumach: judged for GNU Mach, one kernel per object port with "
+                       "its native 4 KiB pages ({}); an unsolicited supply (X6) or a release of "
+                       "a right not held (X18) is harmless there: a portability finding, not a "
+                       "failure",
+                       world);
+  if (report.platform == "manual")
+    return fmt::format("platform manual: judged by the strict reading of the manual pages, "
+                       "several kernels with mixed page sizes, two of them equal ({}); X6 and "
+                       "X18 read strictly",
+                       world);
+  return fmt::format("platform {} ({})", report.platform, world);
 }
 
 std::string self_checks_text(const RunReport& report) {

@@ -44,6 +44,10 @@ std::string self_checks_text(const RunReport& report);
 // "waived: <reason> (expires 2025-01-31)" or "not applicable: <message>".
 std::string skip_reason(const RuleResult& rule);
 
+// What the report's platform means, in one sentence with the kernels' page
+// sizes and the objects the run played (from the parameters).
+std::string platform_text(const RunReport& report);
+
 // The lane a trace event ends on (lane_from when it is local to one lane).
 const std::string& target_lane(const TraceEvent& event);
 

@@ -14,7 +14,7 @@ namespace {
 
 using testing::ScratchDir;
 
-const std::string kSchema = EMMI_REPORTS_SCHEMA_DIR "/emmi-report-v2.schema.json";
+const std::string kSchema = EMMI_REPORTS_SCHEMA_DIR "/emmi-report-v3.schema.json";
 
 testing::CommandResult validate(const std::filesystem::path& document) {
   return testing::validate_json_schema(kSchema, document);
@@ -23,6 +23,16 @@ testing::CommandResult validate(const std::filesystem::path& document) {
 TEST(JsonSchema, WrittenReportValidates) {
   ScratchDir dir;
   auto file = write_report_file(JsonWriter(), testing::sample_report(), dir.path());
+  auto result = validate(file);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+}
+
+TEST(JsonSchema, ManualPlatformReportWithAPortabilityFindingValidates) {
+  ScratchDir dir;
+  RunReport r = testing::sample_report();
+  r.platform = "manual";
+  r.rules.front().portability = "X18: harmless on the gnumach platform";
+  auto file = write_report_file(JsonWriter(), r, dir.path());
   auto result = validate(file);
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
 }
@@ -57,6 +67,8 @@ TEST(JsonSchema, BrokenReportsFailValidation) {
   const Case cases[] = {
       {"missing required field", [](nlohmann::json& j) { j["pager"].erase("sha256"); },
        "'sha256' is a required property"},
+      {"unknown platform", [](nlohmann::json& j) { j["platform"] = "osf"; }, "'osf' is not one of"},
+      {"version 2", [](nlohmann::json& j) { j["format_version"] = 2; }, "3 was expected"},
       {"unknown verdict", [](nlohmann::json& j) { j["rules"][3]["verdict"] = "flaky"; },
        "rules/3/verdict: 'flaky' is not one of"},
       {"waived without waiver", [](nlohmann::json& j) { j["rules"][4].erase("waiver"); },

@@ -3,6 +3,8 @@
 // name the file and the field at fault.
 #include "emmi/reports/json_report.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -47,7 +49,9 @@ TEST(JsonReport, RoundTripThroughAFile) {
 TEST(JsonReport, WritesTheDerivedSummary) {
   nlohmann::json j = report_to_json(sample_report());
   EXPECT_EQ(j["format"], "emmi-cts-report");
-  EXPECT_EQ(j["format_version"], 2);
+  EXPECT_EQ(j["format_version"], 3);
+  EXPECT_EQ(j["platform"], "gnumach");
+  EXPECT_EQ(j["summary"]["portability"], 0);
   EXPECT_EQ(j["summary"]["outcome"], "not-conformant");
   EXPECT_EQ(j["summary"]["verdict"], "fail");
   EXPECT_EQ(j["summary"]["conformant"], false);
@@ -97,10 +101,21 @@ const Corruption kCorruptions[] = {
      "rules[1].exercised: expected a non-negative integer, got -4"},
     {"seed as string", [](nlohmann::json& j) { j["seed"] = "42"; },
      "seed: expected a non-negative integer, got string"},
-    {"newer version", [](nlohmann::json& j) { j["format_version"] = 3; },
-     "format_version: this reader understands version 2, the file is version 3"},
+    {"newer version", [](nlohmann::json& j) { j["format_version"] = 4; },
+     "format_version: this reader understands version 3, the file is version 4"},
     {"older version", [](nlohmann::json& j) { j["format_version"] = 1; },
-     "format_version: this reader understands version 2, the file is version 1"},
+     "format_version: this reader understands version 3, the file is version 1"},
+    {"version 2 (no platform)", [](nlohmann::json& j) {
+       j["format_version"] = 2;
+       j.erase("platform");
+     },
+     "format_version: this reader understands version 3, the file is version 2"},
+    {"unknown platform", [](nlohmann::json& j) { j["platform"] = "osf"; },
+     "platform: expected \"gnumach\" or \"manual\", got \"osf\""},
+    {"no platform", [](nlohmann::json& j) { j.erase("platform"); },
+     "missing required field \"platform\""},
+    {"empty portability", [](nlohmann::json& j) { j["rules"][1]["portability"] = ""; },
+     "rules[1].portability: must not be empty"},
     {"unknown level", [](nlohmann::json& j) { j["rules"][1]["level"] = "MUSTN'T"; },
      "rules[1].level: expected one of MUST, SHOULD, MAY, INFO"},
     {"kernel rule among the pager's", [](nlohmann::json& j) { j["rules"][1]["party"] = "kernel"; },
@@ -186,6 +201,45 @@ TEST(JsonReader, ErrorsAreReportErrorsForTheCommandLine) {
   // The CLI maps every ReportError to exit code 2.
   EXPECT_THROW(parse_report("{", "x.json"), ReportError);
   EXPECT_THROW(parse_report("[]", "x.json"), ReportError);
+}
+
+}  // namespace
+}  // namespace emmi::reports
+
+namespace emmi::reports {
+namespace {
+
+// A portability finding (format version 3): a pager rule's fail that is
+// harmless on the report's platform. It round-trips, is counted apart, and
+// does not fail the run.
+TEST(JsonReport, PortabilityFindingRoundTripsAndDoesNotFailTheRun) {
+  RunReport r = testing::sample_report();
+  r.rules.erase(std::remove_if(r.rules.begin(), r.rules.end(),
+                               [](const RuleResult& rule) { return rule.verdict.is_failure(); }),
+                r.rules.end());
+  RuleResult su1;
+  su1.id = "SU1";
+  su1.group = "supply";
+  su1.title = "Never supply unrequested data";
+  su1.level = "MUST";
+  su1.verdict = Verdict::fail;
+  su1.exercised = 4;
+  su1.message = "data_supply supplies page 0x1000, which kernel 1 did not request";
+  su1.portability = "X6: harmless on the gnumach platform";
+  r.rules.insert(r.rules.begin(), su1);  // pager rules come first in a read report
+  EXPECT_FALSE(fails_run(su1));
+  EXPECT_TRUE(is_portability(su1));
+  EXPECT_FALSE(is_advisory(su1));
+  EXPECT_TRUE(is_conformant(r));
+  nlohmann::json j = report_to_json(r);
+  EXPECT_EQ(j["summary"]["portability"], 1);
+  EXPECT_EQ(j["summary"]["advisory"], 0);
+  EXPECT_EQ(j["rules"][0]["portability"], su1.portability);
+  EXPECT_EQ(j["rules"][0]["fails_run"], false);
+  EXPECT_EQ(report_from_json(j, "x.json"), r);
+  // The same finding without the note is a MUST failure.
+  su1.portability.clear();
+  EXPECT_TRUE(fails_run(su1));
 }
 
 }  // namespace

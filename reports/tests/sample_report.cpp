@@ -33,6 +33,7 @@ RunReport sample_report() {
              "3f7a2c9d8e1b4a6f5c0d9e8b7a6f5e4d3c2b1a09f8e7d6c5b4a3928170615243",
              "mutant-seqno-reorder"};
   r.dialect = "gnumach-seqnos";
+  r.platform = "gnumach";
   r.profile = "standard";
   r.seed = 1234567890123ULL;
   r.parameters = {{"kernels", "2"}, {"objects", "2"}, {"pager_threads", "3"},

@@ -190,13 +190,28 @@ TEST(CliInput, BadProfileDialectFormatAndReplay) {
   expect_refused({"--replay", "not-a-token"}, {"--replay 'not-a-token'", "not a replay token"});
 }
 
+TEST(CliInput, BadPlatformAndWorldOverrides) {
+  expect_refused({"--platform", "osf"}, {"--platform 'osf'", "gnumach or manual"});
+  expect_refused({"--page-sizes", "4096,5000"}, {"--page-sizes '4096,5000'", "5000", "power of two"});
+  expect_refused({"--page-sizes", "2048"}, {"--page-sizes '2048'", "2048", "from 4096"});
+  expect_refused({"--page-sizes", "4096,,8192"}, {"--page-sizes '4096,,8192'", "not a number"});
+  expect_refused({"--page-sizes", "4k"}, {"--page-sizes '4k'", "'4k' is not a number"});
+  // Larger than the quick profile's 64 KiB objects.
+  expect_refused({"--page-sizes", "131072"}, {"--page-sizes '131072'", "object size (65536"});
+  expect_refused({"--kernels", "0"}, {"--kernels 0", "1 to 8"});
+  expect_refused({"--kernels", "9"}, {"--kernels 9", "1 to 8"});
+  expect_refused({"--objects", "0"}, {"--objects 0", "1 to 8"});
+  expect_refused({"--objects", "12"}, {"--objects 12", "1 to 8"});
+}
+
 TEST(CliInput, ConformanceRefusesWaiversAndFixedParameters) {
   ScratchDir dir;
   fs::path waivers = dir / "w.json";
   write_file(waivers, R"({"waivers": [{"rule": "SQ7", "reason": "r"}]})");
   for (std::vector<std::string> extra :
        {std::vector<std::string>{"--waivers", waivers.string()},
-        std::vector<std::string>{"--replay", "x"}}) {
+        std::vector<std::string>{"--replay", "x"},
+        std::vector<std::string>{"--kernels", "2"}}) {
     std::vector<std::string> args = {"run", "--quiet", "--conformance", "--report-dir",
                                      (dir / "r").string()};
     args.insert(args.end(), extra.begin(), extra.end());

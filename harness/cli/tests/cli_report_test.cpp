@@ -116,7 +116,7 @@ TEST(RealReports, ReferencePagerReportsValidate) {
   EXPECT_GT(report.at("cases_run").get<int>(), 0);
 
   CommandResult js = emmi::reports::testing::validate_json_schema(
-      kSchemaDir / "emmi-report-v2.schema.json", dir / "emmi-report.json");
+      kSchemaDir / "emmi-report-v3.schema.json", dir / "emmi-report.json");
   EXPECT_EQ(js.exit_code, 0) << "python3-jsonschema: " << js.out << js.err;
 
   std::string xmllint = require_tool("/usr/bin/xmllint", "libxml2-utils");
@@ -326,8 +326,10 @@ TEST(RealReports, WaiversWaiveUntilTheyExpire) {
 // The init_error_double_release mutant's bug shows only when it refuses an
 // init, which it does for kernels whose page size exceeds its
 // max_page_size option: a replay without --pager-options does not fail.
-// The printed replay command must carry that, the dialect and the timeout,
-// and running it must give the same verdict.
+// Such kernels exist only on the manual platform, here narrowed to two by
+// --page-sizes. The printed replay command must carry the options, the
+// dialect, the platform, the world override and the timeout, and running it
+// must give the same verdict.
 TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
   ScratchDir dir;
   const std::string id = "init_error_double_release";
@@ -335,7 +337,8 @@ TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
   ASSERT_FALSE(m.options.empty());
   const std::string rule = m.rules.front();
   CommandResult r = run_quick(m.library, dir / "search",
-                              {"--dialect", "gnumach", "--timeout", "20", "--format", "json"},
+                              {"--dialect", "gnumach", "--platform", "manual", "--page-sizes",
+                               "4096,16384", "--timeout", "20", "--format", "json"},
                               m.options);
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   json report = read_json(dir / "search" / "emmi-report.json");
@@ -345,6 +348,7 @@ TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
       replay = entry.at("counterexample").value("replay_command", "");
   ASSERT_FALSE(replay.empty()) << rule << ": " << describe(verdicts(report));
   const std::vector<std::string> parts = {"emmi-cts run ", "--dialect gnumach",
+                                         "--platform manual", "--page-sizes 4096,16384",
                                          "--pager-options " + m.options, "--timeout 20",
                                          "--seed " + std::string(kSeed), "--pager " + m.library,
                                          "--profile quick", "--replay "};
@@ -364,6 +368,8 @@ TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
   json replayed = read_json(dir / "replay" / "emmi-report.json");
   EXPECT_EQ(verdicts(replayed).at(rule), "fail") << describe(verdicts(replayed));
   EXPECT_EQ(replayed.at("dialect"), "gnumach");
+  EXPECT_EQ(replayed.at("platform"), "manual");
+  EXPECT_EQ(replayed.at("parameters").at("kernel_page_sizes"), "4096,16384");
   EXPECT_EQ(replayed.at("parameters").at("pager_options"), m.options);
 
   // Without the pager's options the same case does not fail that rule: the
@@ -374,6 +380,100 @@ TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
   CommandResult bare = rerun(without, dir / "bare");
   json bare_report = read_json(dir / "bare" / "emmi-report.json");
   EXPECT_NE(verdicts(bare_report).at(rule), "fail") << describe(verdicts(bare_report));
+}
+
+// ---- target platforms ----------------------------------------------------------------
+
+// Rules whose verdict fails the run (the JSON's own fails_run), by ID.
+std::vector<std::string> failing_the_run(const json& report) {
+  std::vector<std::string> out;
+  for (const char* section : {"rules", "self_checks"})
+    for (const json& rule : report.at(section))
+      if (rule.at("fails_run").get<bool>()) out.push_back(rule.at("id"));
+  return out;
+}
+
+const json* rule_entry(const json& report, const std::string& id) {
+  for (const json& rule : report.at("rules"))
+    if (rule.at("id") == id) return &rule;
+  return nullptr;
+}
+
+// A pager with Hurd libpager's init policy ignores an init whose page size is
+// not 4 KiB, and a second kernel's init of an object already initialised.
+// GNU Mach never sends either: on --platform gnumach it conforms. The manual
+// platform plays kernels GNU Mach never makes, whose inits wait for ready
+// for ever: exactly RD1 fails the run, and the report says the case needs a
+// world GNU Mach never makes. Both reports say which platform judged them and
+// what it means; a merge of the two refuses to mix platforms.
+TEST(RealReports, LibpagerInitPolicyConformsOnGnuMachAndFailsRd1OnTheManual) {
+  ScratchDir dir;
+  const std::vector<std::string> fixed = {"--jobs", "1", "--format", "json,junit,md,html"};
+  std::vector<std::string> gnumach = fixed;
+  gnumach.insert(gnumach.end(), {"--platform", "gnumach"});
+  CommandResult g = run_quick(EMMI_LIBPAGER_POLICY_PAGER, dir / "gnumach", gnumach);
+  const json gr = read_json(dir / "gnumach" / "emmi-report.json");
+  EXPECT_EQ(g.exit_code, 0) << describe(verdicts(gr)) << g.out << g.err;
+  EXPECT_NE(g.out.find("CONFORMANT on gnumach"), std::string::npos) << g.out;
+  EXPECT_EQ(gr.at("platform"), "gnumach");
+  EXPECT_EQ(gr.at("parameters").at("kernel_page_sizes"), "4096");
+  EXPECT_EQ(gr.at("summary").at("outcome"), "conformant");
+  EXPECT_EQ(verdicts(gr).at("RD1"), "pass");
+  const std::string md_g = read_file(dir / "gnumach" / "emmi-report.md");
+  EXPECT_NE(md_g.find("platform gnumach: judged for GNU Mach, one kernel per object port"),
+            std::string::npos) << md_g;
+  EXPECT_NE(read_file(dir / "gnumach" / "emmi-report.junit.xml")
+                .find(R"(<property name="platform" value="gnumach"/>)"),
+            std::string::npos);
+  EXPECT_NE(read_file(dir / "gnumach" / "emmi-report.html").find("platform gnumach"),
+            std::string::npos);
+
+  std::vector<std::string> manual = fixed;
+  manual.insert(manual.end(), {"--platform", "manual"});
+  CommandResult m = run_quick(EMMI_LIBPAGER_POLICY_PAGER, dir / "manual", manual);
+  const json mr = read_json(dir / "manual" / "emmi-report.json");
+  EXPECT_EQ(m.exit_code, 1) << m.out << m.err;
+  EXPECT_EQ(mr.at("platform"), "manual");
+  EXPECT_EQ(mr.at("parameters").at("kernel_page_sizes"), "4096,4096,16384,32768");
+  EXPECT_EQ(failing_the_run(mr), std::vector<std::string>{"RD1"}) << describe(verdicts(mr));
+  const json* rd1 = rule_entry(mr, "RD1");
+  ASSERT_NE(rd1, nullptr);
+  EXPECT_EQ(rd1->at("verdict"), "fail");
+  const std::string why = rd1->at("message");
+  EXPECT_NE(why.find("was never made ready"), std::string::npos) << why;
+  EXPECT_NE(why.find("[platform manual: the shrunk case uses a world GNU Mach never makes"),
+            std::string::npos) << why;
+  EXPECT_NE(why.find("--platform gnumach judges whether this matters there"), std::string::npos)
+      << why;
+  ASSERT_TRUE(rd1->contains("counterexample"));
+  EXPECT_NE(rd1->at("counterexample").at("replay_command").get<std::string>().find(
+                "--platform manual"),
+            std::string::npos);
+  // Any other finding is advisory (it does not fail the run) and comes from
+  // the same worlds: a re-init ignored while another kernel holds the object.
+  for (const json& rule : mr.at("rules")) {
+    if (rule.at("verdict") != "fail" || rule.at("id") == "RD1") continue;
+    EXPECT_NE(rule.at("message").get<std::string>().find("GNU Mach never makes"),
+              std::string::npos)
+        << rule.dump();
+  }
+  const std::string md_m = read_file(dir / "manual" / "emmi-report.md");
+  EXPECT_NE(md_m.find("platform manual: judged by the strict reading of the manual pages"),
+            std::string::npos) << md_m;
+
+  // Reports judged for different platforms do not merge (as shards they
+  // would otherwise look alike).
+  CommandResult s1 = run_quick(EMMI_LIBPAGER_POLICY_PAGER, dir / "s1",
+                               {"--jobs", "1", "--format", "json", "--shard", "1/2"});
+  CommandResult s2 = run_quick(EMMI_LIBPAGER_POLICY_PAGER, dir / "s2",
+                               {"--jobs", "1", "--format", "json", "--shard", "2/2",
+                                "--platform", "manual"});
+  CommandResult merged = emmi_cts({"merge", "--report-dir", (dir / "merged").string(),
+                                   (dir / "s1" / "emmi-report.json").string(),
+                                   (dir / "s2" / "emmi-report.json").string()});
+  EXPECT_EQ(merged.exit_code, 2) << merged.out << merged.err;
+  EXPECT_NE(merged.err.find("platform differs between shard 1/2 (gnumach) and shard 2/2 (manual)"),
+            std::string::npos) << merged.err;
 }
 
 // ---- releasing memory by sending it with the deallocate bit ---------------------

@@ -65,7 +65,7 @@ TEST_F(InstalledPackage, InstallsTheCliLibraryHeadersPagerSchemasAndPackage) {
                            "include/emmi-cts/mach_init.h", "include/emmi-cts/mach/mig_support.h",
                            "include/emmi-cts/emmi/mig/seqnos_memory_object_S.h",
                            "include/emmi-cts/gnumach/mach/memory_object.h",
-                           "share/emmi-cts/schema/emmi-report-v2.schema.json",
+                           "share/emmi-cts/schema/emmi-report-v3.schema.json",
                            "share/emmi-cts/schema/junit.xsd",
                            "share/emmi-cts/examples/reference_pager.c",
                            "share/doc/emmi-cts/LICENSE",
@@ -124,7 +124,7 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
                 "^" + name + "$"});
   };
   CommandResult list = run({EMMI_CTEST_COMMAND, "--test-dir", build.string(), "-N"});
-  EXPECT_TRUE(contains(list.out, "Total Tests: 6")) << list.out;
+  EXPECT_TRUE(contains(list.out, "Total Tests: 7")) << list.out;
 
   CommandResult good = ctest("example_pager_conforms");
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
@@ -146,6 +146,7 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   json ok = json::parse(read_file(build / "emmi-example_pager_conforms/emmi-report.json"));
   EXPECT_EQ(fs::path(ok.at("pager").at("path").get<std::string>()).parent_path(), build);
   EXPECT_EQ(ok.at("profile"), "quick");
+  EXPECT_EQ(ok.at("platform"), "gnumach");
   for (const json& rule : ok.at("rules"))
     EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable") << rule.dump();
   json mutant = json::parse(read_file(build / "emmi-example_pager_never_ready/emmi-report.json"));
@@ -159,16 +160,23 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   json w = json::parse(read_file(build / "emmi-example_pager_never_ready_waived/emmi-report.json"));
   EXPECT_EQ(rule_in(w, "RD1").value("verdict", ""), "waived") << w.at("rules").dump();
 
+  // PLATFORM: the same pager gated on the manual platform too, recorded as such.
+  CommandResult manual = ctest("example_pager_conforms_manual");
+  EXPECT_EQ(manual.exit_code, 0) << manual.out << manual.err;
+  json mn = json::parse(read_file(build / "emmi-example_pager_conforms_manual/emmi-report.json"));
+  EXPECT_EQ(mn.at("platform"), "manual");
+  EXPECT_EQ(mn.at("parameters").at("kernel_page_sizes"), "4096,4096,16384,32768");
+
   // PAGER_OPTIONS reach the pager and the report records them. With
-  // max_page_size=32768 the pager serves the quick profile's 32 KiB kernel,
-  // whose inits it refuses by default; the same seed gives the same kernel
-  // commands, so more inits are answered with memory_object_ready (RD1).
+  // max_page_size=32768 the pager serves the manual quick profile's 32 KiB
+  // kernel, whose inits it refuses by default; the same seed gives the same
+  // kernel commands, so more inits are answered with memory_object_ready (RD1).
   CommandResult optioned = ctest("example_pager_options");
   EXPECT_EQ(optioned.exit_code, 0) << optioned.out << optioned.err;
   json o = json::parse(read_file(build / "emmi-example_pager_options/emmi-report.json"));
   EXPECT_EQ(o.at("parameters").at("pager_options"), "max_page_size=32768");
-  EXPECT_FALSE(ok.at("parameters").contains("pager_options"));
-  EXPECT_GT(rule_in(o, "RD1").value("exercised", 0u), rule_in(ok, "RD1").value("exercised", 0u));
+  EXPECT_FALSE(mn.at("parameters").contains("pager_options"));
+  EXPECT_GT(rule_in(o, "RD1").value("exercised", 0u), rule_in(mn, "RD1").value("exercised", 0u));
 
   // emmi_mig() with the Hurd's options (-imacros mig-mutate.h, -prefix,
   // -subrprefix, SERVERPREFIX, HURD_SERVER, SEQNOS): the same pager served

@@ -199,6 +199,20 @@ constexpr std::array kSpecs{
           k.evict(c.kernel, c.object, c.page, c.dirty);
           k.unmap(c.kernel, c.object);
         }},
+    // The kernel writes a resident page. A page the pager supplied
+    // write-locked is not written: the kernel sends data_unlock and the
+    // write waits for the pager's lock_request (UL2) or refusal (UL4).
+    CommandSpec{
+        CommandKind::write_page, "write",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} o{} page {}", name, c.kernel, c.object, c.page);
+        },
+        holds_page, [](CaseModel& m, const Command& c) { mapping(m, c).touched.insert(c.page); },
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          offer(2 * s.locality, at_page(CommandKind::write_page, s, false, false));
+        },
+        [](const Command& c, KernelActions& k) { k.write(c.kernel, c.object, c.page); }},
     // --- The default memory manager (World::default_pager only) -----------------
     // memory_object_create: the kernel makes temporary object t<object>
     // (the next index) and hands it to the default memory manager.

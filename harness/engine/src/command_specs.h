@@ -39,6 +39,8 @@ class KernelActions {
   virtual void evict(std::size_t kernel, std::size_t object, std::uint16_t page, bool dirty) = 0;
   // A message no EMMI interface defines, from an unrelated task, to `object`.
   virtual void stray(std::size_t object) = 0;
+  // The kernel writes a resident page (data_unlock first if it is write-locked).
+  virtual void write(std::size_t kernel, std::size_t object, std::uint16_t page) = 0;
 
   // The default memory manager. memory_object_create from `kernel`: a new
   // temporary object, the next index of the case's temporary objects.

@@ -15,12 +15,12 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <rapidcheck.h>
 
 #include <fcntl.h>
 #include <rapidcheck/detail/Configuration.h>
 
+#include "case_record.h"
 #include "emmi/catalogue/catalogue.h"
 #include "emmi/engine/generator.h"
 #include "emmi/engine/isolation.h"
@@ -52,24 +52,6 @@ class QuietListener final : public rc::detail::TestListener {
   void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
   void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
 };
-
-struct FoundFailure {
-  Finding finding;
-  CaseSpec spec;
-  CaseOutcome outcome;
-  std::string reproduce;
-  std::uint64_t seed = 0;
-  std::uint64_t detected_after_cases = 0;  // cases run in the unit until the first failing one
-  double detected_after_s = 0;             // and the time that took
-};
-
-struct UnitResult {
-  std::uint64_t cases = 0;
-  std::uint64_t commands = 0;
-  std::map<std::string, std::uint64_t> exercised;
-  std::vector<FoundFailure> failures;
-};
-
 
 mach::Strategy strategy_for(const Profile& profile, std::uint64_t schedule_seed) {
   switch (profile.schedules) {
@@ -199,92 +181,6 @@ bool reached_stop_rule(const RunConfig& cfg, const UnitResult& r) {
   return false;
 }
 
-// Results cross process boundaries (jobs) as JSON.
-nlohmann::json to_json(const CaseOutcome& o) {
-  nlohmann::json j;
-  j["end"] = static_cast<int>(o.end);
-  j["detail"] = o.detail;
-  j["commands_done"] = o.commands_done;
-  j["in_flight"] = o.in_flight;
-  j["setup_error"] = o.setup_error;
-  j["schedule"] = {o.uncontrolled, o.uncontrolled_reason, o.scheduling_points, o.preemptions,
-                   o.schedule_digest, o.choice_points};
-  for (auto& v : o.verdicts)
-    j["verdicts"].push_back({v.rule, static_cast<int>(v.party), v.explanation, v.event_index, v.liveness});
-  for (auto& t : o.trace)
-    j["trace"].push_back({t.index, t.from, t.to, t.label, t.seqno ? int64_t(*t.seqno) : -1, t.rights, t.note});
-  return j;
-}
-
-CaseOutcome outcome_from_json(const nlohmann::json& j) {
-  CaseOutcome o;
-  o.end = static_cast<ChildEnd>(j.at("end").get<int>());
-  o.detail = j.at("detail");
-  o.commands_done = j.at("commands_done");
-  o.in_flight = j.at("in_flight");
-  o.setup_error = j.at("setup_error");
-  if (j.contains("schedule")) {
-    const auto& sc = j["schedule"];
-    o.uncontrolled = sc[0];
-    o.uncontrolled_reason = sc[1];
-    o.scheduling_points = sc[2];
-    o.preemptions = sc[3];
-    o.schedule_digest = sc[4];
-    if (sc.size() > 5) o.choice_points = sc[5];
-  }
-  if (j.contains("verdicts"))
-    for (auto& v : j["verdicts"])
-      o.verdicts.push_back({v[0], static_cast<model::Party>(v[1].get<int>()), v[2], v[3], v[4]});
-  if (j.contains("trace"))
-    for (auto& t : j["trace"]) {
-      TraceStep s{t[0], t[1], t[2], t[3], std::nullopt, t[5], t[6]};
-      if (t[4].get<std::int64_t>() >= 0) s.seqno = static_cast<std::uint32_t>(t[4].get<std::int64_t>());
-      o.trace.push_back(std::move(s));
-    }
-  return o;
-}
-
-nlohmann::json to_json(const UnitResult& r) {
-  nlohmann::json j;
-  j["cases"] = r.cases;
-  j["commands"] = r.commands;
-  j["exercised"] = r.exercised;
-  j["failures"] = nlohmann::json::array();
-  for (const FoundFailure& f : r.failures) {
-    j["failures"].push_back({{"rule", f.finding.rule},
-                             {"verdict", f.finding.verdict.name()},
-                             {"message", f.finding.message},
-                             {"token", encode_replay_token(f.spec)},
-                             {"reproduce", f.reproduce},
-                             {"seed", f.seed},
-                             {"detected_after_cases", f.detected_after_cases},
-                             {"detected_after_s", f.detected_after_s},
-                             {"outcome", to_json(f.outcome)}});
-  }
-  return j;
-}
-
-UnitResult unit_from_json(const nlohmann::json& j) {
-  UnitResult r;
-  r.cases = j.at("cases");
-  r.commands = j.at("commands");
-  r.exercised = j.at("exercised").get<std::map<std::string, std::uint64_t>>();
-  for (auto& f : j.at("failures")) {
-    FoundFailure ff;
-    ff.finding.rule = f.at("rule");
-    ff.finding.verdict = Verdict::from_name(f.at("verdict").get<std::string>()).value_or(Verdict::unresolved);
-    ff.finding.message = f.at("message");
-    ff.spec = decode_replay_token(f.at("token").get<std::string>()).value_or(CaseSpec{});
-    ff.reproduce = f.at("reproduce");
-    ff.seed = f.at("seed");
-    ff.detected_after_cases = f.at("detected_after_cases");
-    ff.detected_after_s = f.at("detected_after_s");
-    ff.outcome = outcome_from_json(f.at("outcome"));
-    r.failures.push_back(std::move(ff));
-  }
-  return r;
-}
-
 // Runs the units of this shard, `jobs` worker processes at a time. Each worker
 // is itself single-threaded and forks one child per case.
 std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg) {
@@ -310,7 +206,7 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     return out;
   }
   // Workers: each takes every jobs-th unit of this shard and sends its unit
-  // results back as one JSON record when it is done.
+  // results back as one record (case_record.h) when it is done.
   std::vector<std::pair<pid_t, int>> workers;
   const std::uint32_t jobs = std::min<std::uint32_t>(cfg.jobs, static_cast<std::uint32_t>(mine.size()));
   for (std::uint32_t w = 0; w < jobs; ++w) {
@@ -320,16 +216,16 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
       ::close(fds[0]);
-      nlohmann::json all = nlohmann::json::array();
-      for (std::size_t i = w; i < mine.size(); i += jobs)
-        all.push_back(to_json(run_unit(lib, cfg, mine[i], nullptr)));
-      RecordWriter(fds[1]).write(all.dump());
+      std::vector<UnitResult> all;
+      for (std::size_t i = w; i < mine.size(); i += jobs) all.push_back(run_unit(lib, cfg, mine[i], nullptr));
+      RecordWriter(fds[1]).write(encode_units(all));
       ::_exit(0);
     }
     ::close(fds[1]);
     workers.push_back({pid, fds[0]});
   }
-  for (auto& [pid, fd] : workers) {
+  for (std::size_t w = 0; w < workers.size(); ++w) {
+    auto [pid, fd] = workers[w];
     std::string data;
     char buf[65536];
     for (;;) {
@@ -344,7 +240,20 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     }
     if (data.size() < 4 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
       throw std::runtime_error("a search worker failed (internal error)");
-    for (auto& u : nlohmann::json::parse(data.substr(4))) out.push_back(unit_from_json(u));
+    // The record framing (a 4-byte length) and the record.
+    auto units = decode_units(std::string_view(data).substr(4));
+    if (!units) {
+      // What the worker found is lost: the suite cannot say the pager passed.
+      UnitResult lost;
+      lost.failures.push_back(
+          {{"IN2", Verdict::unresolved,
+            fmt::format("the results of search worker {} could not be decoded ({}): \"{}\"", w,
+                        units.error, printable(std::string_view(data).substr(4)))},
+           {}, {}, {}, cfg.seed, 0, 0});
+      out.push_back(std::move(lost));
+      continue;
+    }
+    for (UnitResult& u : *units.value) out.push_back(std::move(u));
   }
   return out;
 }
@@ -377,6 +286,59 @@ std::string shell_word(std::string_view word) {
 }
 
 namespace {
+
+// A portability finding's note: which X-note, and why the platform's
+// reading makes the act harmless.
+std::string portability_note(std::string_view note, const World& w) {
+  std::string why = note == "X6"
+                        ? "GNU Mach inserts pages supplied without a request and ignores data "
+                          "for pages it already holds (memory_object_data_supply, "
+                          "vm/memory_object.c), where the manual page forbids both"
+                    : note == "X18"
+                        ? "GNU Mach answers a release of a right the task does not hold with "
+                          "KERN_INVALID_NAME (or KERN_INVALID_RIGHT) and changes nothing, where "
+                          "the manual's strict reading (and XNU) make it an error"
+                        : "the platform's reading of this X-note accepts it";
+  return fmt::format("{}: harmless on the {} platform: {}; --platform manual fails it", note,
+                     to_string(w.platform), why);
+}
+
+// Whether a shrunk case uses a world GNU Mach never makes (a kernel whose
+// page size is not GNU Mach's 4 KiB, or a second kernel mapping one object),
+// said in words, or "" when GNU Mach could send the same messages. Only on
+// the manual platform. It says "uses", not "needs": shrinking removes
+// commands but does not move them to kernel k0, so only a run on the gnumach
+// platform tells whether the pager's behaviour matters there.
+std::string outside_gnumach(const CaseSpec& spec, const World& w) {
+  if (w.platform != Platform::manual) return {};
+  std::map<std::uint8_t, std::set<std::uint8_t>> kernels_of_object;
+  for (const Command& c : spec.commands) {
+    if (c.kind == CommandKind::stray) continue;
+    kernels_of_object[c.object].insert(c.kernel);
+    if (c.kind == CommandKind::map_while_unmap) kernels_of_object[c.object].insert(c.other_kernel);
+  }
+  std::set<std::uint8_t> odd_size;
+  std::string shared;
+  for (const auto& [object, kernels] : kernels_of_object) {
+    for (std::uint8_t k : kernels)
+      if (k < w.kernel_page_sizes.size() && w.kernel_page_sizes[k] != kGnuMachPageSize)
+        odd_size.insert(k);
+    if (kernels.size() > 1 && shared.empty()) {
+      std::string list;
+      for (std::uint8_t k : kernels) list += fmt::format("{}k{}", list.empty() ? "" : ", ", k);
+      shared = fmt::format("{} kernels ({}) map object o{}", kernels.size(), list, object);
+    }
+  }
+  std::vector<std::string> parts;
+  for (std::uint8_t k : odd_size)
+    parts.push_back(fmt::format("kernel k{} has {}-byte pages", k, w.kernel_page_sizes[k]));
+  if (!shared.empty()) parts.push_back(shared);
+  if (parts.empty()) return {};
+  return fmt::format("the shrunk case uses a world GNU Mach never makes ({}); GNU Mach maps an "
+                     "object through one kernel with 4096-byte pages: --platform gnumach judges "
+                     "whether this matters there",
+                     fmt::join(parts, "; "));
+}
 
 reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig& cfg) {
   reports::Counterexample c;
@@ -455,6 +417,7 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   rep.suite.version = EMMI_CTS_VERSION;
   rep.pager = {cfg.pager_path, lib.sha256, lib.name};
   rep.dialect = cfg.dialect;
+  rep.platform = std::string(to_string(cfg.profile.world.platform));
   rep.profile = cfg.profile.name;
   rep.seed = cfg.seed;
   rep.machine = {hostname(), os_name(), static_cast<std::uint32_t>(std::thread::hardware_concurrency())};
@@ -463,9 +426,7 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   rep.started_at = started;
   rep.duration_s = seconds;
   const World w = world_for(lib, cfg.profile.world);
-  std::string sizes;
-  for (auto s : w.kernel_page_sizes) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
-  rep.parameters = {{"kernel_page_sizes", sizes},
+  rep.parameters = {{"kernel_page_sizes", page_sizes_text(w)},
                     {"objects", std::to_string(w.objects)},
                     {"object_size", std::to_string(w.object_size)},
                     {"units", std::to_string(cfg.profile.units)},
@@ -496,9 +457,13 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
     for (auto& [rule, n] : u.exercised) exercised[rule] += n;
     for (const FoundFailure& f : u.failures) {
       auto& slot = worst[f.finding.rule];
+      // A finding that fails the run outranks a portability finding of
+      // the same rule and verdict.
+      const bool same = slot && f.finding.verdict == slot->finding.verdict;
       if (!slot || f.finding.verdict.severity() > slot->finding.verdict.severity() ||
-          (f.finding.verdict == slot->finding.verdict &&
-           f.spec.commands.size() < slot->spec.commands.size()))
+          (same && slot->finding.portability.empty() != f.finding.portability.empty()
+               ? f.finding.portability.empty()
+               : same && f.spec.commands.size() < slot->spec.commands.size()))
         slot = &f;
     }
   }
@@ -539,6 +504,15 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       }
       rr.counterexample = counterexample_of(*f->second, cfg);
       if (rr.exercised == 0) rr.exercised = 1;
+      if (!self_check && rr.verdict == Verdict::fail && !found.finding.portability.empty()) {
+        rr.portability = portability_note(found.finding.portability, cfg.profile.world);
+      } else if (!self_check && rr.verdict.is_nonconformance()) {
+        // On a world GNU Mach never makes, say so: the finding stands on
+        // this platform, and cannot happen on GNU Mach.
+        if (std::string why = outside_gnumach(found.spec, cfg.profile.world); !why.empty())
+          rr.message += " [platform " + std::string(to_string(cfg.profile.world.platform)) +
+                        ": " + why + "]";
+      }
     } else if (!rule.applies_to(dialect)) {
       rr.verdict = Verdict::not_applicable;
       rr.exercised = 0;
@@ -549,7 +523,9 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       rr.message = rule.check.reason.empty() ? "not checked by this version" : rule.check.reason;
     } else if (rr.exercised == 0) {
       rr.verdict = Verdict::not_applicable;
-      rr.message = "never exercised by this profile";
+      rr.message = fmt::format("never exercised by this profile on the {} platform (kernel page "
+                               "sizes {}, {} object(s))",
+                               to_string(w.platform), page_sizes_text(w), w.objects);
     } else {
       rr.verdict = Verdict::pass;
       rr.message = self_check
@@ -600,7 +576,15 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
     std::string message = v.party == model::Party::pager
                               ? v.explanation
                               : fmt::format("{} side: {}", model::to_string(v.party), v.explanation);
-    add(v.rule, verdict, message);
+    // A real violation of a rule outranks a portability finding of it.
+    const std::string portability = verdict == Verdict::fail ? v.portability : std::string();
+    if (portability.empty())
+      for (Finding& f : out)
+        if (f.rule == v.rule && !f.portability.empty()) {
+          f = {v.rule, verdict, message, {}};
+          break;
+        }
+    if (seen.insert(v.rule).second) out.push_back({v.rule, verdict, std::move(message), portability});
   }
   if (!o.setup_error.empty() && o.end == ChildEnd::exited)
     add("IN2", Verdict::fail, "the case could not run: " + o.setup_error);

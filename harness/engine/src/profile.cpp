@@ -1,15 +1,57 @@
 // SPDX-License-Identifier: MIT
-// The three profiles; see profile.h.
+// The three profiles and the two platforms; see profile.h.
 #include "emmi/engine/profile.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "emmi/errors.h"
 
 namespace emmi::engine {
 
-std::optional<Profile> profile_named(std::string_view name) {
+std::string_view to_string(Platform p) {
+  switch (p) {
+    case Platform::gnumach: return "gnumach";
+    case Platform::manual: return "manual";
+  }
+  return "?";
+}
+
+std::optional<Platform> parse_platform(std::string_view name) {
+  if (name == "gnumach") return Platform::gnumach;
+  if (name == "manual") return Platform::manual;
+  return std::nullopt;
+}
+
+model::Readings readings_of(Platform p) {
+  model::Readings r;
+  const model::Reading reading = p == Platform::gnumach ? model::Reading::gnumach
+                                                        : model::Reading::manual;
+  r.unsolicited_supply = reading;    // X6
+  r.unknown_name_release = reading;  // X18
+  return r;
+}
+
+namespace {
+
+// The kernels of a platform. The manual's page sizes are the profile's
+// (every size the reference pager serves, and 32 KiB, which it refuses, so
+// the refusal path runs), with a second 4 KiB kernel right after the first.
+std::vector<std::uint64_t> kernels_of(Platform platform, std::vector<std::uint64_t> manual_sizes) {
+  if (platform == Platform::gnumach) return {kGnuMachPageSize};
+  manual_sizes.insert(manual_sizes.begin() + 1, manual_sizes.front());
+  return manual_sizes;
+}
+
+}  // namespace
+
+std::optional<Profile> profile_named(std::string_view name, Platform platform) {
   using namespace std::chrono_literals;
   if (name == "quick") {
     Profile p;
     p.name = "quick";
-    p.world = {{4096, 16384, 32768}, 1, 65536};
+    p.world = {kernels_of(platform, {4096, 16384, 32768}), 1, 65536, platform};
     p.units = 2;
     p.cases = 15;
     p.max_commands = 36;
@@ -21,9 +63,7 @@ std::optional<Profile> profile_named(std::string_view name) {
   if (name == "standard") {
     Profile p;
     p.name = "standard";
-    // The 32 KiB kernel has a page size the reference pager refuses, so the
-    // refusal path (memory_object_destroy, init error returns) is exercised.
-    p.world = {{4096, 8192, 16384, 32768}, 2, 65536};
+    p.world = {kernels_of(platform, {4096, 8192, 16384, 32768}), 2, 65536, platform};
     p.units = 6;
     p.cases = 25;
     p.max_commands = 72;
@@ -35,7 +75,7 @@ std::optional<Profile> profile_named(std::string_view name) {
   if (name == "exhaustive") {
     Profile p;
     p.name = "exhaustive";
-    p.world = {{4096, 8192, 16384, 32768}, 3, 131072};
+    p.world = {kernels_of(platform, {4096, 8192, 16384, 32768}), 3, 131072, platform};
     p.units = 16;
     p.cases = 125;
     p.max_commands = 144;
@@ -49,5 +89,65 @@ std::optional<Profile> profile_named(std::string_view name) {
 }
 
 std::vector<std::string_view> profile_names() { return {"quick", "standard", "exhaustive"}; }
+
+std::string page_sizes_text(const World& world) {
+  std::string out;
+  for (auto s : world.kernel_page_sizes) out += (out.empty() ? "" : ",") + std::to_string(s);
+  return out;
+}
+
+namespace {
+
+// Kernel and object indices are one byte in a replay token; more than a few
+// only slow the search down.
+constexpr std::uint32_t kMaxKernels = 8;
+constexpr std::uint32_t kMaxObjects = 8;
+
+}  // namespace
+
+void apply_overrides(World& world, const WorldOverrides& o) {
+  if (!o.page_sizes.empty()) {
+    std::vector<std::uint64_t> sizes;
+    std::string_view rest = o.page_sizes;
+    while (true) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      std::uint64_t v = 0;
+      auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+      if (item.empty() || ec != std::errc() || end != item.data() + item.size())
+        throw InputError("--page-sizes",
+                         fmt::format("--page-sizes '{}': '{}' is not a number of bytes; expected "
+                                     "a comma-separated list such as 4096,8192",
+                                     o.page_sizes, item));
+      if (v < 4096 || (v & (v - 1)) != 0 || v > world.object_size)
+        throw InputError("--page-sizes",
+                         fmt::format("--page-sizes '{}': {} is not a power of two from 4096 to "
+                                     "the object size ({} bytes)",
+                                     o.page_sizes, v, world.object_size));
+      sizes.push_back(v);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (sizes.size() > kMaxKernels)
+      throw InputError("--page-sizes", fmt::format("--page-sizes '{}': {} kernels, at most {}",
+                                                   o.page_sizes, sizes.size(), kMaxKernels));
+    world.kernel_page_sizes = std::move(sizes);
+  }
+  if (o.kernels) {
+    if (*o.kernels == 0 || *o.kernels > kMaxKernels)
+      throw InputError("--kernels",
+                       fmt::format("--kernels {}: expected 1 to {}", *o.kernels, kMaxKernels));
+    std::vector<std::uint64_t> sizes;
+    for (std::uint32_t k = 0; k < *o.kernels; ++k)
+      sizes.push_back(world.kernel_page_sizes[k % world.kernel_page_sizes.size()]);
+    world.kernel_page_sizes = std::move(sizes);
+  }
+  if (o.objects) {
+    if (*o.objects == 0 || *o.objects > kMaxObjects)
+      throw InputError("--objects",
+                       fmt::format("--objects {}: expected 1 to {}", *o.objects, kMaxObjects));
+    world.objects = *o.objects;
+  }
+}
 
 }  // namespace emmi::engine

@@ -44,6 +44,9 @@ class ActionLog final : public KernelActions {
     log.push_back(fmt("evict", k, o) + " p" + std::to_string(page) + (dirty ? " dirty" : " clean"));
   }
   void stray(std::size_t o) override { log.push_back("stray o" + std::to_string(o)); }
+  void write(std::size_t k, std::size_t o, std::uint16_t page) override {
+    log.push_back(fmt("write", k, o) + " p" + std::to_string(page));
+  }
   void create_temporary(std::size_t k) override { log.push_back("create k" + std::to_string(k)); }
   void temporary_fault(std::size_t t, std::uint16_t page, bool write) override {
     log.push_back("fault t" + std::to_string(t) + " p" + std::to_string(page) + (write ? " w" : " r"));
@@ -119,12 +122,17 @@ TEST(CommandSpec, TokensOfBeforeTheTableDecodeToTheSameCase) {
   EXPECT_EQ(encode_replay_token(*spec), kEveryKindToken);
 }
 
-TEST(CommandSpec, GeneratedCasesAreThoseOfBeforeTheTable) {
+// What the generator draws for given seeds, pinned. Made by the build that
+// moved the commands into the table (it drew exactly what the build before
+// it drew), then re-pinned when the write command was added (a new entry
+// changes the draws, deliberately). A change here that no new or reweighted
+// entry explains is a bug: the table order and weights decide every draw.
+TEST(CommandSpec, GeneratedCasesArePinned) {
   EXPECT_EQ(encode_replay_token(pinned_case(0)),
-            "emmi2:AAAAAAAAAAAAAAcAAAAAAAAAAAgAAQAAAAAAAQAAAAAAAwAAAAAAAAAAAAAAAAABAAAADwAAAQAAAAMAAQ");
+            "emmi2:AAAAAAAAAAAAAAcAAAAAAAAAAAgAAQAAAAAAAQAAAAAAAwAAAAAAAAAAAAAAAAABAAAADwAAAQAAAAAAAQ");
   EXPECT_EQ(encode_replay_token(pinned_case(2)),
-            "emmi2:3j0AAAAAAAAAAgoAAAAAAAAAAAABAAAAAAABAAAABgAAAQAAAAAAAAgAAQAAAAAAAAEAAAAABQAAAAAAAgMAAA"
-            "AAAAAHAAEAAAAAAQABAAQAAA");
+            "emmi2:3j0AAAAAAAAAAgoAAAAAAAAAAAABAAAAAAABAAAABgAAAQAAAAEAAQEAAAANAAEJAAAABgAABAAAAAYAAgABAQ"
+            "AAAAAAAAAAAAAAAAABAAAAAA");
   // The first 300 cases, as one FNV-1a hash of their tokens: the order the
   // generator offers commands in and their weights decide every draw.
   std::uint64_t h = 1469598103934665603ull;
@@ -133,7 +141,7 @@ TEST(CommandSpec, GeneratedCasesAreThoseOfBeforeTheTable) {
       h ^= static_cast<unsigned char>(c);
       h *= 1099511628211ull;
     }
-  EXPECT_EQ(h, 0x5e147dd4b0d39ab7ull);
+  EXPECT_EQ(h, 0x970a752f28a29606ull);
 }
 
 TEST(CommandSpec, BurstsRunTheirActionsInOrder) {

@@ -124,6 +124,8 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.offset = cm.offset;
       ev.size = cm.size;
       ev.lock_value = static_cast<emmi::model::Prot>(cm.lock_value);
+      ev.should_return = cm.should_return;
+      ev.should_flush = cm.should_flush;
       ev.precious = cm.precious;
       ev.may_cache = cm.may_cache;
       ev.stamps = supplied;
@@ -228,6 +230,7 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       kern_return_t result = KERN_SUCCESS;
       Offset error_offset = 0;
       const std::size_t blocks = page / kBlockSize;
+      std::vector<Offset> filled;
       for (Size done = 0; done < cm.size; done += page) {
         const Offset off = cm.offset + done;
         auto it = mp->pages.find(off);
@@ -237,6 +240,12 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
           break;
         }
         KernelDriver::Page p;
+        if (it != mp->pages.end() && it->second.state == PageState::requested) {
+          // The fault waiting for this page keeps what it asked for.
+          p.requested_access = it->second.requested_access;
+          p.pending_write = it->second.pending_write;
+          p.pending_stamps = std::move(it->second.pending_stamps);
+        }
         p.offset = off;
         p.state = PageState::resident;
         p.lock = static_cast<Prot>(cm.lock_value);
@@ -244,7 +253,8 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
         const std::size_t first = done / kBlockSize;
         for (std::size_t b = 0; b < blocks; ++b)
           p.stamps.push_back(first + b < supplied.size() ? supplied[first + b] : 0);
-        mp->pages[off] = p;
+        mp->pages[off] = std::move(p);
+        filled.push_back(off);
       }
       if (MACH_PORT_VALID(reply_name)) {
         SpaceScope in_kernel(k->space);
@@ -252,70 +262,39 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
         (void)memory_object_supply_completed(reply_name, reply_poly, mp->control, cm.offset,
                                              cm.size, result, error_offset);
       }
+      // The faulting threads wake up: a write the lock forbids asks to
+      // unlock (gnumach-kernel.md §3c).
+      for (Offset off : filled) after_fill(*k, *o, *mp, mp->pages[off]);
       break;
     }
 
     case ControlCall::data_unavailable:
     case ControlCall::data_error:
       // Only busy, absent (requested) pages change: unavailable ones are
-      // zero-filled by the fault, errors fail it.
+      // zero-filled by the fault (a waiting write then happens), errors fail
+      // it (and the write waiting on it, UL5).
       for (auto& [off, p] : mp->pages) {
         if (off < cm.offset || off >= cm.offset + cm.size || p.state != PageState::requested)
           continue;
         if (cm.call == ControlCall::data_error) {
           p.state = PageState::error;
+          p.pending_write = false;
+          p.pending_stamps.clear();
+          p.unlock_access = 0;
         } else {
           p.state = PageState::resident;
+          p.lock = 0;
           p.stamps.assign(page / kBlockSize, 0);
+          after_fill(*k, *o, *mp, p);
         }
       }
       break;
 
-    case ControlCall::lock_request: {
-      const Size size = (cm.size + page - 1) / page * page;
-      const std::size_t blocks = page / kBlockSize;
-      // Return clusters of contiguous pages (at most 32, DATA_WRITE_MAX).
-      std::vector<Offset> to_return;
-      for (auto& [off, p] : mp->pages) {
-        if (off < cm.offset || off >= cm.offset + size || p.state != PageState::resident) continue;
-        const bool must = (cm.should_return == MEMORY_OBJECT_RETURN_DIRTY && p.dirty) ||
-                          (cm.should_return == MEMORY_OBJECT_RETURN_ALL && (p.dirty || p.precious));
-        if (must) to_return.push_back(off);
-      }
-      std::size_t i = 0;
-      while (i < to_return.size()) {
-        std::size_t j = i + 1;
-        while (j < to_return.size() && j - i < 32 && to_return[j] == to_return[j - 1] + page) ++j;
-        std::vector<Stamp> stamps;
-        bool dirty = false;
-        for (std::size_t n = i; n < j; ++n) {
-          KernelDriver::Page& p = mp->pages[to_return[n]];
-          std::vector<Stamp> s = p.stamps;
-          s.resize(blocks, 0);
-          stamps.insert(stamps.end(), s.begin(), s.end());
-          dirty = dirty || p.dirty;
-          p.dirty = false;
-        }
-        (void)send_data_return(*k, *o, *mp, to_return[i], stamps, dirty, !cm.should_flush);
-        i = j;
-      }
-      for (auto it = mp->pages.begin(); it != mp->pages.end();) {
-        const bool in = it->first >= cm.offset && it->first < cm.offset + size &&
-                        it->second.state == PageState::resident;
-        if (in && cm.should_flush) {
-          it = mp->pages.erase(it);
-          continue;
-        }
-        if (in && cm.lock_value != VM_PROT_NO_CHANGE) it->second.lock = static_cast<Prot>(cm.lock_value);
-        ++it;
-      }
-      if (MACH_PORT_VALID(reply_name)) {
-        SpaceScope in_kernel(k->space);
-        SendInfoScope si(&info);
-        (void)memory_object_lock_completed(reply_name, reply_poly, mp->control, cm.offset, cm.size);
-      }
+    case ControlCall::lock_request:
+      // Return, flush and lock the range, then lock_completed (page_locks.cpp).
+      lock_request(*k, *o, *mp, cm.offset, cm.size, cm.should_return, cm.should_flush,
+                   static_cast<Prot>(cm.lock_value), reply_name, reply_poly);
       break;
-    }
 
     case ControlCall::destroy:
       // The kernel removes the associations and sends terminate with all the

@@ -67,6 +67,24 @@ class Driver : public KObjectServer {
   // memory_object_data_return of `stamps` from `offset`. Driver::mu held.
   kern_return_t send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset,
                                  std::span<const Stamp> stamps, bool dirty, bool kernel_copy);
+  // --- Page locks (page_locks.cpp, gnumach-kernel.md §3c, §3e) ---------------
+  // memory_object_data_unlock for `page` with its unlock_access. Driver::mu held.
+  kern_return_t send_unlock(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page);
+  // memory_object_data_request for `page` (now requested) with its access.
+  kern_return_t send_request(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page);
+  // The kernel writes `stamps` into resident `page`, or, if its lock forbids
+  // writing, keeps the write waiting and asks the pager to unlock.
+  void write_page(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page,
+                  std::vector<Stamp> stamps);
+  // A page just became resident (supplied or zero-filled): a waiting write
+  // happens if the lock allows it, else the kernel asks to unlock; a fault
+  // that asked for an access the supplied lock forbids asks too.
+  void after_fill(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page);
+  // memory_object_lock_request on [offset, offset+size): return, flush and
+  // lock every resident page, then lock_completed to `reply` (if valid).
+  void lock_request(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset, Size size,
+                    int should_return, bool should_flush, Prot lock_value, mach_port_t reply,
+                    mach_msg_type_name_t reply_poly);
   // Points a port (a name in `s`) at a kernel object. Takes Core::mutex.
   void set_kobject(Space* s, mach_port_t name, KObject kind, std::uint64_t cookie);
 

@@ -233,38 +233,24 @@ kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offse
   page.offset = offset;
   page.state = PageState::requested;
   page.requested_access = access;
-  mp->pages[offset] = page;
-  SendInfo info;
-  info.kernel = kernel;
-  info.object = object;
-  info.offset = offset;
-  info.length = k->page_size;
-  info.access = access;
-  SpaceScope in_kernel(k->space);
-  SendInfoScope si(&info);
-  return memory_object_data_request(mp->object_send, mp->control, offset, k->page_size, access);
+  KernelDriver::Page& slot = mp->pages[offset] = page;
+  return d.send_request(*k, *o, *mp, slot);
 }
 
 kern_return_t KernelDriver::unlock(KernelId kernel, ObjectId object, Offset offset, Prot access) {
   Driver& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
   Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
   Driver::Mapping* mp = d.mapping(kernel, object);
-  if (k == nullptr || mp == nullptr || !mp->mapped || !mp->ready) return KERN_INVALID_ARGUMENT;
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->ready)
+    return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
   auto it = mp->pages.find(offset);
   if (it == mp->pages.end() || it->second.state != PageState::resident) return KERN_FAILURE;
-  it->second.requested_access |= access;
-  SendInfo info;
-  info.kernel = kernel;
-  info.object = object;
-  info.offset = offset;
-  info.length = k->page_size;
-  info.access = it->second.requested_access;
-  SpaceScope in_kernel(k->space);
-  SendInfoScope si(&info);
-  return memory_object_data_unlock(mp->object_send, mp->control, offset, k->page_size,
-                                   it->second.requested_access);
+  // The union of the access asked for so far (gnumach-kernel.md §3c).
+  it->second.unlock_access |= access;
+  return d.send_unlock(*k, *o, *mp, it->second);
 }
 
 kern_return_t KernelDriver::return_data(KernelId kernel, ObjectId object, Offset offset,
@@ -297,13 +283,14 @@ kern_return_t KernelDriver::write(KernelId kernel, ObjectId object, Offset offse
   Driver& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
   Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
   Driver::Mapping* mp = d.mapping(kernel, object);
-  if (k == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
   auto it = mp->pages.find(offset);
   if (it == mp->pages.end() || it->second.state != PageState::resident) return KERN_FAILURE;
-  it->second.stamps.assign(stamps.begin(), stamps.end());
-  it->second.stamps.resize(k->page_size / kBlockSize, 0);
-  it->second.dirty = true;
+  // A write-locked page is never written here: the write waits for the
+  // pager's unlock (page_locks.cpp).
+  d.write_page(*k, *o, *mp, it->second, std::vector<Stamp>(stamps.begin(), stamps.end()));
   return KERN_SUCCESS;
 }
 

@@ -82,6 +82,36 @@ class ControlPlane : public ::testing::Test {
                                      reply_to);
   }
 
+  kern_return_t supply_locked(vm_offset_t offset, std::vector<Stamp> stamps, vm_prot_t lock,
+                              boolean_t precious = FALSE) {
+    vm_address_t data = 0;
+    const vm_size_t size = stamps.size() * 4096;
+    EXPECT_EQ(vm_allocate(mach_task_self(), &data, size, TRUE), KERN_SUCCESS);
+    fill_blocks({reinterpret_cast<std::uint8_t*>(data), size}, stamps);
+    return memory_object_data_supply(control, offset, data, size, TRUE, lock, precious,
+                                     MACH_PORT_NULL);
+  }
+
+  // The ids of every message queued on the object port, oldest first
+  // (their rights and memory released).
+  std::vector<mach_msg_id_t> drain() {
+    std::vector<mach_msg_id_t> ids;
+    Buffer buf;
+    while (receive_now(object, buf) == MACH_MSG_SUCCESS) {
+      ids.push_back(buf.head.msgh_id);
+      mach_msg_destroy(&buf.head);
+    }
+    return ids;
+  }
+
+  // The kernel's messages to the pager of kind `kind`, in send order.
+  std::vector<emmi::model::KernelSent> sent(MessageKind kind) {
+    std::vector<emmi::model::KernelSent> out;
+    for (auto& e : recorder.of<emmi::model::KernelSent>())
+      if (e.kind == kind) out.push_back(e);
+    return out;
+  }
+
   Kernel kernel;
   Recorder recorder;
   KernelDriver driver{kernel};
@@ -252,6 +282,150 @@ TEST_F(ControlPlane, DestroyLeadsToTerminateAndStaleControl) {
   EXPECT_EQ(calls[0].call, ControlCall::ready);
   ASSERT_EQ(mach_port_destroy(mach_task_self(), control), KERN_SUCCESS);
   ASSERT_EQ(mach_port_destroy(mach_task_self(), name), KERN_SUCCESS);
+}
+
+
+// --- Page locks (gnumach-kernel.md §3c, §3e) ---------------------------------
+
+// §3c: a write to a page whose lock forbids writing sends one data_unlock for
+// that page with the union of the access asked so far, and the write waits:
+// the page is not dirtied. The pager's lock_request lifting the lock lets the
+// write happen; with MACH_PORT_NULL as reply_to no lock_completed is sent.
+TEST_F(ControlPlane, WriteToAWriteLockedPageWaitsForTheUnlock) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(supply_locked(0, {5}, VM_PROT_WRITE), KERN_SUCCESS);
+  EXPECT_EQ(driver.page(kid, oid, 0)->lock, Prot{VM_PROT_WRITE});
+  ASSERT_EQ(driver.write(kid, oid, 0, std::vector<Stamp>{6}), KERN_SUCCESS);
+  auto page = driver.page(kid, oid, 0);
+  EXPECT_FALSE(page->dirty);
+  EXPECT_TRUE(page->pending_write);
+  EXPECT_EQ(page->stamps, std::vector<Stamp>{5});
+  // A second write while the first waits asks for nothing new.
+  ASSERT_EQ(driver.write(kid, oid, 0, std::vector<Stamp>{7}), KERN_SUCCESS);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2204});
+  auto unlocks = sent(MessageKind::data_unlock);
+  ASSERT_EQ(unlocks.size(), 1u);
+  EXPECT_EQ(unlocks[0].offset, 0u);
+  EXPECT_EQ(unlocks[0].length, 4096u);
+  EXPECT_EQ(unlocks[0].access, Prot{VM_PROT_READ | VM_PROT_WRITE});
+
+  ASSERT_EQ(memory_object_lock_request(control, 0, 4096, MEMORY_OBJECT_RETURN_NONE, FALSE,
+                                       VM_PROT_NONE, MACH_PORT_NULL),
+            KERN_SUCCESS);
+  page = driver.page(kid, oid, 0);
+  EXPECT_TRUE(page->dirty);
+  EXPECT_FALSE(page->pending_write);
+  EXPECT_EQ(page->stamps, std::vector<Stamp>{7});
+  EXPECT_EQ(page->lock, Prot{VM_PROT_NONE});
+  EXPECT_TRUE(drain().empty());  // no completion asked for
+}
+
+// UL4/UL5 as the kernel lives them: the pager refuses by flushing the page;
+// the waiting write faults it in again (data_request with the write access)
+// and a data_error answering that fails the write.
+TEST_F(ControlPlane, AFlushRefusingAnUnlockMakesTheWriteFaultAgain) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(supply_locked(0, {5}, VM_PROT_WRITE), KERN_SUCCESS);
+  ASSERT_EQ(driver.write(kid, oid, 0, std::vector<Stamp>{6}), KERN_SUCCESS);
+  ASSERT_EQ(memory_object_lock_request(control, 0, 4096, MEMORY_OBJECT_RETURN_NONE, TRUE,
+                                       VM_PROT_NO_CHANGE, object),
+            KERN_SUCCESS);
+  // unlock, lock_completed, then the fault's data_request.
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{2204, 2206, 2203}));
+  auto requests = sent(MessageKind::data_request);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].access, Prot{VM_PROT_READ | VM_PROT_WRITE});
+  EXPECT_TRUE(sent(MessageKind::data_return).empty());  // the page was clean
+  EXPECT_EQ(driver.page(kid, oid, 0)->state, KernelDriver::PageState::requested);
+  ASSERT_EQ(memory_object_data_error(control, 0, 4096, KERN_MEMORY_ERROR), KERN_SUCCESS);
+  auto page = driver.page(kid, oid, 0);
+  EXPECT_EQ(page->state, KernelDriver::PageState::error);
+  EXPECT_FALSE(page->pending_write);
+}
+
+// §3c (vm_fault_page): a fault for write answered with a page whose lock
+// forbids writing asks to unlock it.
+TEST_F(ControlPlane, AWriteFaultSuppliedWriteLockedAsksToUnlock) {
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(memory_object_ready(control, TRUE, MEMORY_OBJECT_COPY_DELAY), KERN_SUCCESS);
+  ASSERT_EQ(driver.fault(kid, oid, 0, VM_PROT_READ | VM_PROT_WRITE), KERN_SUCCESS);
+  ASSERT_EQ(supply_locked(0, {5}, VM_PROT_WRITE), KERN_SUCCESS);
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{2203, 2204}));
+  // A read fault answered the same way asks for nothing.
+  ASSERT_EQ(driver.fault(kid, oid, 4096, VM_PROT_READ), KERN_SUCCESS);
+  ASSERT_EQ(supply_locked(4096, {8}, VM_PROT_WRITE), KERN_SUCCESS);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2203});
+}
+
+// §3c (PAGEOUT_PAGES): lock_request returns contiguous dirty pages in
+// clusters of at most 32 pages, kernel_copy = !should_flush, keeps clean
+// copies without a flush, sets the lock value on every cached page of the
+// range (LK4, LK7), then completes with the request's offset and size (LK9).
+TEST_F(ControlPlane, LockRequestReturnsClustersOfAtMost32PagesThenCompletes) {
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(memory_object_ready(control, TRUE, MEMORY_OBJECT_COPY_DELAY), KERN_SUCCESS);
+  std::vector<Stamp> stamps(34);
+  for (std::size_t i = 0; i < stamps.size(); ++i) stamps[i] = 100 + i;
+  // Supplying in advance is allowed (§3e): 34 pages, then one not cached.
+  ASSERT_EQ(supply_locked(0, stamps, VM_PROT_NONE), KERN_SUCCESS);
+  for (std::size_t i = 0; i < 34; ++i)
+    ASSERT_EQ(driver.write(kid, oid, i * 4096, std::vector<Stamp>{200 + i}), KERN_SUCCESS);
+  ASSERT_EQ(memory_object_lock_request(control, 0, 36 * 4096 - 1, MEMORY_OBJECT_RETURN_DIRTY,
+                                       FALSE, VM_PROT_WRITE, object),
+            KERN_SUCCESS);
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{2208, 2208, 2206}));
+  auto returns = sent(MessageKind::data_return);
+  ASSERT_EQ(returns.size(), 2u);
+  EXPECT_EQ(returns[0].offset, 0u);
+  EXPECT_EQ(returns[0].length, 32u * 4096);
+  EXPECT_EQ(returns[1].offset, 32u * 4096);
+  EXPECT_EQ(returns[1].length, 2u * 4096);
+  EXPECT_EQ(returns[1].stamps, (std::vector<Stamp>{232, 233}));
+  EXPECT_TRUE(returns[0].dirty);
+  EXPECT_TRUE(returns[0].kernel_copy);
+  auto done = sent(MessageKind::lock_completed);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].offset, 0u);
+  EXPECT_EQ(done[0].length, 36u * 4096 - 1);
+  auto page = driver.page(kid, oid, 33 * 4096);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_FALSE(page->dirty);
+  EXPECT_EQ(page->lock, Prot{VM_PROT_WRITE});
+  EXPECT_FALSE(driver.page(kid, oid, 34 * 4096).has_value());  // LK7: nothing to lock
+
+  // VM_PROT_NO_CHANGE keeps the lock; RETURN_NONE with a flush drops every
+  // page without writing anything back (LK14).
+  ASSERT_EQ(driver.write(kid, oid, 0, std::vector<Stamp>{300}), KERN_SUCCESS);
+  EXPECT_TRUE(driver.page(kid, oid, 0)->pending_write);
+  ASSERT_EQ(memory_object_lock_request(control, 4096, 33 * 4096, MEMORY_OBJECT_RETURN_NONE, TRUE,
+                                       VM_PROT_NO_CHANGE, MACH_PORT_NULL),
+            KERN_SUCCESS);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2204});
+  EXPECT_EQ(sent(MessageKind::data_return).size(), 2u);
+  EXPECT_EQ(driver.pages(kid, oid).size(), 1u);
+  EXPECT_EQ(driver.page(kid, oid, 0)->lock, Prot{VM_PROT_WRITE});
+}
+
+// LK12: RETURN_ALL returns precious pages even when clean (dirty FALSE);
+// RETURN_DIRTY does not (LK11: the kernel stays responsible for them).
+TEST_F(ControlPlane, ReturnAllReturnsCleanPreciousPagesReturnDirtyDoesNot) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(supply_locked(0, {9}, VM_PROT_NONE, TRUE), KERN_SUCCESS);
+  ASSERT_EQ(memory_object_lock_request(control, 0, 4096, MEMORY_OBJECT_RETURN_DIRTY, FALSE,
+                                       VM_PROT_NO_CHANGE, MACH_PORT_NULL),
+            KERN_SUCCESS);
+  EXPECT_TRUE(drain().empty());
+  ASSERT_EQ(memory_object_lock_request(control, 0, 4096, MEMORY_OBJECT_RETURN_ALL, FALSE,
+                                       VM_PROT_NO_CHANGE, MACH_PORT_NULL),
+            KERN_SUCCESS);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2208});
+  auto returns = sent(MessageKind::data_return);
+  ASSERT_EQ(returns.size(), 1u);
+  EXPECT_FALSE(returns[0].dirty);
+  EXPECT_EQ(returns[0].stamps, std::vector<Stamp>{9});
 }
 
 }  // namespace

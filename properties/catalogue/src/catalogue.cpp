@@ -255,6 +255,12 @@ Decision read_decision(const json& value, std::size_t index,
   d.rules = r.text_list("rules", /*allow_empty=*/true);
   for (const std::string& id : d.rules)
     if (!rule_ids.contains(id)) r.fail("\"rules\" names unknown rule \"" + id + "\"");
+  if (const json* platforms = r.optional("platforms")) {
+    Reader p(*platforms, r.where() + ".platforms");
+    d.gnumach_reading = p.text("gnumach");
+    d.manual_reading = p.text("manual");
+    p.finish();
+  }
   r.finish();
   return d;
 }

@@ -149,13 +149,13 @@ std::string rules_json(const Catalogue& cat) {
   for (const Rule& r : cat.rules()) rules.push_back(rule_json(r));
   doc["rules"] = std::move(rules);
   ordered decisions = ordered::array();
-  for (const Decision& d : cat.decisions())
-    decisions.push_back({{"id", d.id},
-                         {"topic", d.topic},
-                         {"summary", d.summary},
-                         {"choice", d.choice},
-                         {"why", d.why},
-                         {"rules", d.rules}});
+  for (const Decision& d : cat.decisions()) {
+    ordered decision = {{"id", d.id},       {"topic", d.topic}, {"summary", d.summary},
+                        {"choice", d.choice}, {"why", d.why},     {"rules", d.rules}};
+    if (d.gnumach_reading)
+      decision["platforms"] = {{"gnumach", *d.gnumach_reading}, {"manual", *d.manual_reading}};
+    decisions.push_back(std::move(decision));
+  }
   doc["decisions"] = std::move(decisions);
   return doc.dump(2) + '\n';
 }
@@ -190,7 +190,12 @@ std::string explain_rule(const Catalogue& cat, const Rule& r) {
   auto decisions = cat.decisions_for(r.id);
   if (!decisions.empty()) {
     out << "\nDecisions (where the pages disagree):\n";
-    for (const Decision* d : decisions) out << wrap(d->id + " " + d->topic + ": " + d->choice, 2);
+    for (const Decision* d : decisions) {
+      out << wrap(d->id + " " + d->topic + ": " + d->choice, 2);
+      if (d->gnumach_reading)
+        out << wrap("on --platform gnumach: " + *d->gnumach_reading, 4)
+            << wrap("on --platform manual: " + *d->manual_reading, 4);
+    }
   }
   return out.str();
 }
@@ -200,7 +205,12 @@ std::string explain_decision(const Decision& d) {
   out << d.id << ": " << d.topic << "\n\nThe pages disagree:\n"
       << wrap(d.summary, 2) << "\nemmi-cts chooses:\n"
       << wrap(d.choice, 2) << "\nWhy:\n"
-      << wrap(d.why, 2);
+      << wrap(d.why, 2) << "\nPlatforms (emmi-cts run --platform):\n";
+  if (d.gnumach_reading) {
+    out << wrap("gnumach: " + *d.gnumach_reading, 2) << wrap("manual: " + *d.manual_reading, 2);
+  } else {
+    out << wrap("gnumach and manual both take the choice above.", 2);
+  }
   if (!d.rules.empty()) {
     std::vector<std::string_view> ids(d.rules.begin(), d.rules.end());
     out << "\nRules concerned: " << join(ids, ", ") << '\n';

@@ -147,12 +147,14 @@ struct ControlCalled {
   PortName control;
   Offset offset = 0;
   Size size = 0;
-  Prot lock_value = 0;
+  Prot lock_value = 0;           // data_supply, lock_request (kProtNoChange: keep)
   bool precious = false;
   bool may_cache = false;
   std::vector<Stamp> stamps{};  // data_supply: one per 4 KiB block supplied
   PortName reply_to = kNullPort;
   bool accepted = true;
+  std::int32_t should_return = 0;  // lock_request: kReturnNone, kReturnDirty or kReturnAll
+  bool should_flush = false;       // lock_request
 };
 
 enum class PortOp : std::uint8_t {

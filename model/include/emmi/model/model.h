@@ -51,10 +51,38 @@ struct KernelAction {
 
 std::string describe(const KernelAction& a);
 
-// Shape of the world: which kernels (page sizes) and how big each object is.
+// How the model reads an X-note of emmi-rules.md on which the manual pages
+// and GNU Mach disagree (the catalogue's decisions say which reading each
+// target platform takes).
+enum class Reading : std::uint8_t {
+  manual,   // the manual pages' strict reading: the act is a violation
+  gnumach,  // GNU Mach's: the act is harmless there. The model still reports
+            // it, marked Verdict::portability, so that a report can call it a
+            // portability finding (breaks the manual, harmless on GNU Mach)
+            // instead of a failure, and never drop it silently.
+};
+
+std::string_view to_string(Reading r);
+
+struct Readings {
+  // X6: a data_supply of pages the kernel did not request (SU1) or already
+  // holds (SU2). GNU Mach inserts unrequested pages and ignores resident ones.
+  Reading unsolicited_supply = Reading::manual;
+  // X18: releasing a right the pager does not hold (V1 for init's rights
+  // after its error return, V3 otherwise). GNU Mach returns
+  // KERN_INVALID_NAME (or KERN_INVALID_RIGHT) and changes nothing.
+  Reading unknown_name_release = Reading::manual;
+
+  friend bool operator==(const Readings&, const Readings&) = default;
+};
+
+// Shape of the world: how many objects, how big each is, and the readings
+// of the X-notes. Kernels and their page sizes arrive as KernelAttached
+// events. The default readings are the manual's (the strictest).
 struct WorldConfig {
   std::uint32_t objects = 1;
   Size object_size = 4 * 16384;  // bytes; a multiple of every kernel page size
+  Readings readings{};
 };
 
 // What the model did with one event (or at quiescence): the verdicts it

@@ -45,7 +45,7 @@ struct RuleInfo {
   X(MK1, kernel, "kernel: each init has its own name port")                                     \
   X(MK2, kernel, "kernel: each request carries the control port of the kernel that sent it")    \
   X(MK4, pager, "pager: sizes use the page size of the kernel the call goes to")                \
-  X(PS1, both, "sizes of requests and lock_request are multiples of the kernel's page size")    \
+  X(PS1, both, "sizes of kernel requests are multiples of the kernel's page size")               \
   X(PS2, kernel, "kernel: a kernel uses its own page size, not another kernel's")               \
   /* terminate */                                                                               \
   X(TM3, kernel, "kernel: terminate moves the current control and name receive rights")         \
@@ -82,7 +82,18 @@ struct RuleInfo {
   X(RT2, pager, "pager: data_return's out-of-line memory is released")                          \
   X(RT4, pager, "pager: a supply carries the contents the kernel last returned")                \
   /* readiness */                                                                               \
-  X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")      \
+  X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")    \
+  /* page locks (locks.h) */                                                                    \
+  X(SU6, pager, "pager: a supply's lock_value lists forbidden accesses within VM_PROT_ALL")      \
+  X(UL1, kernel, "kernel: data_unlock asks only about pages the kernel caches")                 \
+  X(UL2, pager, "pager: a data_unlock is answered by a lock_request by quiescence")             \
+  X(UL3, kernel, "kernel: data_unlock asks for an access the page's lock forbids")              \
+  X(UL4, pager, "pager: an unlock is refused by flushing first, not by data_error alone")       \
+  X(UL6, kernel, "kernel: data_unlock length is whole pages of the kernel's page size")         \
+  X(LK1, pager, "pager: lock_request size is a multiple of the kernel's page size")             \
+  X(LK4, pager, "pager: lock_request's lock_value is within VM_PROT_ALL or VM_PROT_NO_CHANGE")  \
+  X(LK5, kernel, "kernel: an accepted lock_request with a reply port gets lock_completed")      \
+  X(LK9, kernel, "kernel: lock_completed echoes the request's offset and size")                 \
   /* default pager (default_pager.cpp) */                                                       \
   X(CR1, kernel, "kernel: create goes only to the default memory manager's port")               \
   X(CR2, pager, "default pager: a never-written page of a created object is not supplied")      \

@@ -44,6 +44,12 @@ inline constexpr KernReturn kMigDestroyRequest = -309; // "destroy the request, 
 // vm_prot_t bits.
 inline constexpr Prot kProtRead = 1;
 inline constexpr Prot kProtWrite = 2;
+inline constexpr Prot kProtAll = 7;        // VM_PROT_ALL (read, write, execute)
+inline constexpr Prot kProtNoChange = 8;   // VM_PROT_NO_CHANGE (lock_request: keep the lock)
+// lock_request's should_return (memory_object_return_t).
+inline constexpr std::int32_t kReturnNone = 0;
+inline constexpr std::int32_t kReturnDirty = 1;
+inline constexpr std::int32_t kReturnAll = 2;
 
 // The kinds of right a name can denote in a task (mach_port_right_t).
 enum class Right : std::uint8_t { send, receive, send_once, port_set, dead_name };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The canonical record of a run: JSON in the versioned format described by
-// reports/schema/emmi-report-v2.schema.json, its writer, and the reader that
+// reports/schema/emmi-report-v3.schema.json, its writer, and the reader that
 // `emmi-cts merge` uses to load shard reports back.
 #pragma once
 
@@ -16,9 +16,13 @@
 namespace emmi::reports {
 
 inline constexpr std::string_view kReportFormat = "emmi-cts-report";
-inline constexpr int kReportFormatVersion = 2;
+inline constexpr int kReportFormatVersion = 3;
 
-// Version 2 puts the pager's verdicts in "rules" and the suite's self-checks
+// Version 3 adds the target "platform" (gnumach or manual), a rule's
+// "portability" (a finding harmless on that platform, which never fails the
+// run) and the summary's portability count; a reader of version 3 refuses
+// versions 1 and 2 (they judged every pager by one world, without saying so).
+// Version 2 put the pager's verdicts in "rules" and the suite's self-checks
 // (rules binding the kernel) in "self_checks", gives every rule its "party"
 // and whether it "fails_run", and the summary counts the pager rules only.
 // Derived fields (summary, fails_run) are written for readers' convenience;

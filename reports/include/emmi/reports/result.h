@@ -169,6 +169,12 @@ struct RuleResult {
   std::optional<Waiver> waiver;                  // set when verdict is waived
   std::optional<Counterexample> counterexample;  // set for failures that have one
   Party party = Party::pager;                    // which section of the report
+  // A portability finding: the pager broke the manual pages' strict reading
+  // of this rule in a way the report's platform accepts harmlessly (an X-note
+  // of emmi-rules.md, e.g. "X6: GNU Mach inserts unrequested pages ...").
+  // Reported with its counterexample in every format as verdict fail; it
+  // never fails the run. Empty otherwise.
+  std::string portability{};
 
   friend bool operator==(const RuleResult&, const RuleResult&) = default;
 };
@@ -178,6 +184,9 @@ struct RuleResult {
 bool fails_run(const RuleResult& rule) noexcept;
 // A pager rule broken at a level that does not fail the run (SHOULD, MAY, INFO).
 bool is_advisory(const RuleResult& rule) noexcept;
+// A pager rule broken only under the manual's reading, harmless on the
+// report's platform (RuleResult::portability): never fails the run.
+bool is_portability(const RuleResult& rule) noexcept;
 
 struct SuiteInfo {
   std::string name = "emmi-cts";
@@ -220,8 +229,13 @@ struct ShardRecord {
 struct RunReport {
   SuiteInfo suite;
   PagerInfo pager;
-  std::string dialect;  // "gnumach", "gnumach-seqnos"
-  std::string profile;  // "quick", "standard", "exhaustive"
+  std::string dialect;   // "gnumach", "gnumach-seqnos"
+  // The target platform the pager was judged for (README.md, "Platforms"):
+  // "gnumach" (one 4 KiB kernel, GNU Mach's X-note readings) or "manual"
+  // (several kernels, mixed page sizes, the manual's strict readings). The
+  // kernels' page sizes and the objects are in `parameters`.
+  std::string platform;
+  std::string profile;   // "quick", "standard", "exhaustive"
   std::uint64_t seed = 0;
   std::map<std::string, std::string> parameters;
   MachineInfo machine;
@@ -256,6 +270,8 @@ std::vector<const RuleResult*> rules_of(const RunReport& report, Party party);
 
 // How many pager rules are advisory findings (is_advisory).
 std::size_t count_advisory(const RunReport& report);
+// How many pager rules are portability findings (is_portability).
+std::size_t count_portability(const RunReport& report);
 
 // The pager's verdict: the most severe verdict of the pager rules;
 // not-applicable when none was exercised (nothing was shown, so the headline

@@ -27,6 +27,11 @@ struct CaseVerdict {
   std::string explanation;
   std::uint64_t event_index = 0;
   bool liveness = false;  // the pager stopped making progress (a timeout verdict)
+  // The X-note ("X6", "X18") when the act is harmless on the case's platform
+  // and breaks only the manual's reading (model::Verdict::portability).
+  std::string portability{};
+
+  friend bool operator==(const CaseVerdict&, const CaseVerdict&) = default;
 };
 
 // One step of the message-sequence chart.
@@ -37,6 +42,8 @@ struct TraceStep {
   std::optional<std::uint32_t> seqno;
   std::string rights;
   std::string note;
+
+  friend bool operator==(const TraceStep&, const TraceStep&) = default;
 };
 
 struct CaseOutcome {
@@ -61,6 +68,8 @@ struct CaseOutcome {
   std::uint64_t schedule_digest = 0;
 
   bool completed() const { return end == ChildEnd::exited && setup_error.empty(); }
+
+  friend bool operator==(const CaseOutcome&, const CaseOutcome&) = default;
 };
 
 struct CaseOptions {

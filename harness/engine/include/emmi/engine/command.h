@@ -33,6 +33,10 @@ enum class CommandKind : std::uint8_t {
   // right to the object: the pager's demux must reject it (G5) and a seqno
   // ordering pager must still count its seqno (gnumach-kernel.md §2).
   stray,
+  // The kernel writes to resident page `page`. A page the pager supplied
+  // write-locked is not written: the kernel sends data_unlock and the write
+  // waits for the pager's lock_request (UL2) or refusal (UL4).
+  write_page,
   // The default memory manager (only against a pager declaring the
   // default-pager role, World::default_pager). `object` indexes the
   // temporary objects in creation order; `kernel` is the kernel that

@@ -33,6 +33,8 @@ std::uint32_t default_jobs();
 
 struct RunConfig {
   std::string pager_path;
+  // The search effort and the world; the world says the target platform
+  // (profile_named(name, platform), then apply_overrides).
   Profile profile;
   std::string dialect = "gnumach-seqnos";
   std::uint64_t seed = 0;
@@ -67,6 +69,9 @@ struct Finding {
   std::string rule;
   reports::Verdict verdict = reports::Verdict::fail;
   std::string message;
+  std::string portability{};  // the X-note when harmless on the case's platform
+
+  friend bool operator==(const Finding&, const Finding&) = default;
 };
 
 // The findings of one case outcome (pager non-conformance, crash, timeout,

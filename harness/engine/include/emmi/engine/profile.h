@@ -11,12 +11,37 @@
 #include <string_view>
 #include <vector>
 
+#include "emmi/model/model.h"
+
 namespace emmi::engine {
+
+// The target platform a run judges the pager for (README.md, "Platforms"):
+//   gnumach  what GNU Mach does: one kernel per object port, with GNU Mach's
+//            native 4 KiB page size, and GNU Mach's readings of the X-notes
+//            (an unsolicited supply, X6, and a release of a right not held,
+//            X18, are harmless there: portability findings, not failures).
+//            The default: it is the kernel pagers are written for.
+//   manual   the strict reading of the manual pages: several kernels with
+//            mixed page sizes, two of them with the same page size (a pager
+//            that tells kernels apart by page size rather than by control
+//            port is caught), and X6/X18 read strictly.
+enum class Platform : std::uint8_t { gnumach, manual };
+
+std::string_view to_string(Platform p);
+std::optional<Platform> parse_platform(std::string_view name);
+inline constexpr Platform kDefaultPlatform = Platform::gnumach;
+// GNU Mach's page size (PAGE_SIZE on i386 and x86_64), the only one its
+// memory_object_init ever carries.
+inline constexpr std::uint64_t kGnuMachPageSize = 4096;
+
+// How the model reads the X-notes on a platform.
+model::Readings readings_of(Platform p);
 
 struct World {
   std::vector<std::uint64_t> kernel_page_sizes;  // one entry per kernel
   std::uint32_t objects = 1;
   std::uint64_t object_size = 65536;              // bytes, a multiple of every page size
+  Platform platform = kDefaultPlatform;          // the X-note readings the model takes
   // The pager plays the default memory manager (world_for, pager_library.h):
   // the kernels may create temporary objects of object_size bytes and page
   // them out (command_specs.cpp).
@@ -58,7 +83,29 @@ struct Profile {
   std::chrono::milliseconds case_wall{8000};        // then: timeout verdict
 };
 
-std::optional<Profile> profile_named(std::string_view name);
+// A profile with the world of `platform`: on gnumach one 4 KiB kernel; on
+// manual the kernels of every page size the profile plays plus a second
+// 4 KiB one. The objects, their size and the search effort are the
+// profile's on both.
+std::optional<Profile> profile_named(std::string_view name, Platform platform = kDefaultPlatform);
 std::vector<std::string_view> profile_names();
+
+// The command line's world overrides, applied to a profile's world. Each
+// throws emmi::InputError naming the option and the bad value.
+//   page_sizes  "4096,8192": one kernel per size (decimal bytes, each a power
+//               of two from 4096 up to the object size)
+//   kernels     how many kernels (1 to 8); the page sizes (the override's or
+//               the platform's) are used in turn until there are that many
+//   objects     how many memory objects the pager offers (1 to 8)
+struct WorldOverrides {
+  std::string page_sizes;
+  std::optional<std::uint32_t> kernels;
+  std::optional<std::uint32_t> objects;
+  bool empty() const { return page_sizes.empty() && !kernels && !objects; }
+};
+void apply_overrides(World& world, const WorldOverrides& overrides);
+
+// "4096,4096,8192": the kernels' page sizes as the report and --page-sizes write them.
+std::string page_sizes_text(const World& world);
 
 }  // namespace emmi::engine

@@ -61,6 +61,13 @@ class KernelDriver {
   kern_return_t return_data(KernelId kernel, ObjectId object, Offset offset,
                             std::span<const Stamp> stamps, bool dirty, bool kernel_copy);
   // The kernel writes to a resident page: it becomes dirty with new contents.
+  // A page whose lock forbids writing is not written: the write waits, and
+  // the kernel sends memory_object_data_unlock for that one page with the
+  // union of the access asked so far (gnumach-kernel.md §3c, vm_fault_page).
+  // The pager's lock_request relaxing the lock lets the write happen; a flush
+  // makes the write fault again (data_request), and a data_error answering
+  // that fault fails it (UL4, UL5). Returns KERN_SUCCESS in both cases;
+  // page().pending_write tells whether the write still waits.
   kern_return_t write(KernelId kernel, ObjectId object, Offset offset,
                       std::span<const Stamp> stamps);
   // memory_object_terminate: dirty and precious pages are returned first (as
@@ -105,6 +112,12 @@ class KernelDriver {
     bool precious = false;
     bool dirty = false;
     std::vector<Stamp> stamps;  // one per 4 KiB block of the page
+    // Access asked for in data_unlock and not granted yet (GNU Mach's
+    // unlock_request): the union of every access asked so far.
+    Prot unlock_access = 0;
+    // A write waiting for the lock to be relaxed, with what it will write.
+    bool pending_write = false;
+    std::vector<Stamp> pending_stamps;
   };
   bool mapped(KernelId kernel, ObjectId object) const;  // init sent, not terminated
   bool ready(KernelId kernel, ObjectId object) const;   // ready/change_attributes seen

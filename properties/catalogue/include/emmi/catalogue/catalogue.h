@@ -92,6 +92,10 @@ struct Decision {
   std::string choice;
   std::string why;
   std::vector<std::string> rules;
+  // Where the target platforms (emmi-cts run --platform) read this X-note
+  // differently: the reading each one takes. Empty when both take `choice`.
+  std::optional<std::string> gnumach_reading;
+  std::optional<std::string> manual_reading;
 };
 
 struct Source {

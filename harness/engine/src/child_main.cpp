@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// The body of a case's child; see child_main.h.
+#include "child_main.h"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "case_record.h"
+#include "emmi/mach/kernel.h"
+#include "emmi/mach/kernel_driver.h"
+#include "emmi/mach/scheduler.h"
+#include "emmi/pager_abi.h"
+#include "kernel_actions.h"
+#include "recorder.h"
+#include "schedule.h"
+
+namespace emmi::engine {
+
+int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profile,
+               const CaseSpec& spec, const CaseOptions& options) {
+  // A default pager without the ordinary role offers no objects of its own.
+  const World world = world_for(lib, profile.world);
+  shorten_timer_slack();
+  mach::Kernel kernel;
+  Recorder recorder(
+      out, model::WorldConfig{world.objects, world.object_size, readings_of(world.platform)});
+  kernel.set_observer(&recorder);
+  mach::KernelDriver driver(kernel);
+  // From here the pager's threads run one at a time under the case's
+  // schedule; this thread is the suite's command thread.
+  mach::ControlledScheduling sched(kernel, schedule_options(profile, spec));
+  recorder.set_scheduler(&sched);
+  bool stopping = false;
+  sched.on_stall([&](const std::string& why) {
+    if (stopping)
+      recorder.after_stop(why);
+    else
+      recorder.stuck(why);
+    recorder.write_coverage();
+    out.write(encode_record(record::Done{}));
+    std::_Exit(0);
+  });
+
+  std::vector<model::KernelId> kernels;
+  for (auto page_size : world.kernel_page_sizes) kernels.push_back(driver.attach(page_size));
+
+  // The default-pager role: the pager's task gets the host-priv port from
+  // get_privileged_ports, as a default pager booting does (pager_abi.h).
+  if (lib.default_role()) kernel.set_pager_privileged(true);
+  std::vector<emmi_pager_object> offered(world.objects);
+  emmi_pager_config config{};
+  config.abi_version = EMMI_PAGER_ABI_VERSION;
+  config.dialect = EMMI_DIALECT_GNUMACH;
+  config.object_count = world.objects;
+  config.object_size = world.object_size;
+  config.options = options.pager_options.empty() ? nullptr : options.pager_options.c_str();
+  kern_return_t kr;
+  {
+    mach::Kernel::ExternalPagerCall as_pager(kernel);
+    mach::ControlledScheduling::PagerCode pager_code(sched);
+    kr = lib.pager->start(&config, offered.data());
+  }
+  if (kr != KERN_SUCCESS) {
+    out.write(encode_record(record::SetupFailed{fmt::format("pager start() returned 0x{:x}", kr)}));
+    return 0;
+  }
+  if (lib.default_role() && !kernel.has_default_manager()) {
+    out.write(encode_record(record::SetupFailed{fmt::format(
+        "the pager declares the default-pager role ({} has EMMI_PAGER_ROLE_DEFAULT), but its "
+        "start() registered no default memory manager: it must call "
+        "vm_set_default_memory_manager with the host-priv port from get_privileged_ports and a "
+        "receive right it serves (emmi/pager_abi.h)",
+        EMMI_PAGER_ROLES_SYMBOL)}));
+    return 0;
+  }
+  std::vector<model::ObjectId> objects;
+  for (std::uint32_t i = 0; i < world.objects; ++i) {
+    auto id = driver.adopt(offered[i].port, offered[i].disposition, world.object_size);
+    if (id == 0) {
+      out.write(encode_record(record::SetupFailed{
+          fmt::format("pager start() offered object {} as name 0x{:x} with disposition {}, from "
+                      "which no send right can be taken",
+                      i, offered[i].port, offered[i].disposition)}));
+      return 0;
+    }
+    objects.push_back(id);
+  }
+
+  auto settled = [&](const std::string& after) { return settle(sched, recorder, profile, after); };
+  SimulatedKernelActions cases(kernel, driver, world, kernels, objects);
+  bool progressing = settled("after start()");
+  for (std::size_t i = 0; progressing && i < spec.commands.size(); ++i) {
+    out.write(encode_record(record::CommandBegun{i}));
+    cases.execute(spec.commands[i]);
+    progressing = settled(fmt::format("after command {} ({})", i + 1, describe(spec.commands[i])));
+    if (!progressing) break;
+    out.write(encode_record(record::CommandCompleted{i}));
+  }
+  if (progressing) {
+    recorder.finish(options, spec.schedule_seed, sched.threads());
+    // The pager stops serving, as at the end of its life; only then is
+    // what it still holds a leak.
+    stopping = true;
+    recorder.stopping();
+    if (lib.pager->stop != nullptr) {
+      mach::Kernel::ExternalPagerCall as_pager(kernel);
+      mach::ControlledScheduling::PagerCode pager_code(sched);
+      lib.pager->stop();
+    }
+    if (sched.settle(profile.quiescence_bound) == mach::Settled::busy)
+      recorder.after_stop(fmt::format("the case ran uncontrolled ({}) and the pager's threads did "
+                                      "not settle within {} ms after it",
+                                      sched.uncontrolled_reason(), profile.quiescence_bound.count()));
+    else
+      recorder.after_stop();
+  }
+  recorder.write_coverage();
+  out.write(encode_record(schedule_record(sched)));
+  out.write(encode_record(record::Done{}));
+  // Pager threads outlive the case (parked, or running if it went
+  // uncontrolled): nothing they do may reach the recorder from here on.
+  kernel.set_observer(nullptr);
+  recorder.set_scheduler(nullptr);
+  return 0;
+}
+
+}  // namespace emmi::engine

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// Command execution: the kernel actions commands are made of
+// (command_specs.h), played on the simulated kernel through its
+// mach::KernelDriver. What a command does is its entry in the command table;
+// this is only how each action reaches the kernel.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "command_specs.h"
+#include "emmi/engine/profile.h"
+#include "emmi/mach/kernel.h"
+#include "emmi/mach/kernel_driver.h"
+
+namespace emmi::engine {
+
+// The kernel actions of the command table on the simulated kernel.
+class SimulatedKernelActions final : public KernelActions {
+ public:
+  SimulatedKernelActions(mach::Kernel& kernel, mach::KernelDriver& driver, const World& world,
+                         std::vector<model::KernelId> kernels, std::vector<model::ObjectId> objects)
+      : kernel_(kernel), d_(driver), world_(world), kernels_(std::move(kernels)),
+        objects_(std::move(objects)) {}
+
+  // Runs `c` (its entry in the command table).
+  void execute(const Command& c);
+
+  void map(std::size_t k, std::size_t o) override;
+  void unmap(std::size_t k, std::size_t o) override;
+  void fault(std::size_t kernel, std::size_t object, std::uint16_t page, bool write) override;
+  void evict(std::size_t kernel, std::size_t object, std::uint16_t page, bool dirty) override;
+  // An unrelated task, holding a send right to the object made from the
+  // pager's receive right, sends a message no EMMI interface defines.
+  void stray(std::size_t o) override;
+  void write(std::size_t kernel, std::size_t object, std::uint16_t page) override;
+
+  // The default memory manager: temporary objects in creation order (0
+  // where the kernel could not create one, so that later indices still
+  // match the generator's).
+  void create_temporary(std::size_t kernel) override;
+  void temporary_fault(std::size_t t, std::uint16_t page, bool write) override;
+  void temporary_page_out(std::size_t t, std::uint16_t page, bool dirty, bool initialize) override;
+
+ private:
+  struct Temporary {
+    std::size_t kernel;
+    model::ObjectId object;  // the driver's id; 0: not created
+  };
+
+  bool valid(std::size_t k, std::size_t o) const { return k < kernels_.size() && o < objects_.size(); }
+  // The kernel's and the object's IDs and the page's offset, for a kernel
+  // and an object the case has.
+  struct PageAt {
+    model::KernelId kernel;
+    model::ObjectId object;
+    model::Offset offset;
+  };
+  std::optional<PageAt> page_at(std::size_t kernel, std::size_t object, std::uint16_t page) const;
+
+  // Outside every subsystem a pager serves (memory_object 2200.., notify 64..).
+  static constexpr mach_msg_id_t kStrayMessageId = 0x454d4d49;
+  static constexpr model::Stamp kFreshStampTag = 0x4000'0000'0000'0000ull;
+  mach::Kernel& kernel_;
+  std::optional<mach::TaskId> stranger_;
+  unsigned pager_task_ = 0;
+  mach::KernelDriver& d_;
+  const World& world_;
+  std::vector<model::KernelId> kernels_;
+  std::vector<model::ObjectId> objects_;
+  std::vector<Temporary> temporaries_;
+  std::vector<model::Stamp> fresh_stamps(std::size_t n);
+  std::uint64_t writes_ = 0;
+};
+
+}  // namespace emmi::engine

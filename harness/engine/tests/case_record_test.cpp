@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+// The record codec between the engine's processes: what is encoded decodes to
+// the same value, and anything else is refused with a reason, never thrown
+// at the caller; a case whose child sent a bad record is unresolved.
+#include "case_record.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+
+#include "case_outcome.h"
+
+using namespace emmi::engine;
+
+namespace {
+
+rc::Gen<std::string> any_text() {
+  // Any bytes: tabs, newlines and NULs cross unchanged.
+  return rc::gen::container<std::string>(rc::gen::arbitrary<char>());
+}
+
+rc::Gen<CaseVerdict> any_verdict() {
+  return rc::gen::build<CaseVerdict>(
+      rc::gen::set(&CaseVerdict::rule, any_text()),
+      rc::gen::set(&CaseVerdict::party, rc::gen::element(emmi::model::Party::pager, emmi::model::Party::kernel,
+                                                         emmi::model::Party::suite)),
+      rc::gen::set(&CaseVerdict::explanation, any_text()),
+      rc::gen::set(&CaseVerdict::event_index, rc::gen::arbitrary<std::uint64_t>()),
+      rc::gen::set(&CaseVerdict::liveness, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&CaseVerdict::portability, any_text()));
+}
+
+rc::Gen<TraceStep> any_trace() {
+  return rc::gen::build<TraceStep>(
+      rc::gen::set(&TraceStep::index, rc::gen::arbitrary<std::uint64_t>()),
+      rc::gen::set(&TraceStep::from, any_text()), rc::gen::set(&TraceStep::to, any_text()),
+      rc::gen::set(&TraceStep::label, any_text()),
+      rc::gen::set(&TraceStep::seqno,
+                   rc::gen::map(rc::gen::maybe(rc::gen::arbitrary<std::uint32_t>()),
+                                [](rc::Maybe<std::uint32_t> m) {
+                                  return m ? std::optional<std::uint32_t>(*m) : std::nullopt;
+                                })),
+      rc::gen::set(&TraceStep::rights, any_text()), rc::gen::set(&TraceStep::note, any_text()));
+}
+
+rc::Gen<std::map<std::string, std::uint64_t>> any_counts() {
+  return rc::gen::container<std::map<std::string, std::uint64_t>>(any_text(),
+                                                                  rc::gen::arbitrary<std::uint64_t>());
+}
+
+rc::Gen<record::Schedule> any_schedule() {
+  return rc::gen::build<record::Schedule>(
+      rc::gen::set(&record::Schedule::uncontrolled, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&record::Schedule::scheduling_points, rc::gen::arbitrary<std::uint64_t>()),
+      rc::gen::set(&record::Schedule::preemptions, rc::gen::arbitrary<std::uint64_t>()),
+      rc::gen::set(&record::Schedule::digest, rc::gen::arbitrary<std::uint64_t>()),
+      rc::gen::set(&record::Schedule::uncontrolled_reason, any_text()),
+      rc::gen::set(&record::Schedule::choice_points, rc::gen::arbitrary<std::uint64_t>()));
+}
+
+rc::Gen<CaseRecord> any_record() {
+  return rc::gen::oneOf(
+      rc::gen::cast<CaseRecord>(any_verdict()), rc::gen::cast<CaseRecord>(any_trace()),
+      rc::gen::map(rc::gen::pair(any_text(), rc::gen::arbitrary<std::uint64_t>()),
+                   [](auto p) { return CaseRecord(record::Exercised{p.first, p.second}); }),
+      rc::gen::map(rc::gen::tuple(rc::gen::arbitrary<bool>(), rc::gen::arbitrary<std::uint64_t>(), any_text()),
+                   [](auto t) {
+                     return CaseRecord(record::HistoryCheck{std::get<0>(t), std::get<1>(t), std::get<2>(t)});
+                   }),
+      rc::gen::cast<CaseRecord>(any_schedule()),
+      rc::gen::map(rc::gen::arbitrary<std::uint64_t>(), [](std::uint64_t i) { return CaseRecord(record::CommandBegun{i}); }),
+      rc::gen::map(rc::gen::arbitrary<std::uint64_t>(), [](std::uint64_t i) { return CaseRecord(record::CommandCompleted{i}); }),
+      rc::gen::map(any_text(), [](std::string s) { return CaseRecord(record::SetupFailed{std::move(s)}); }),
+      rc::gen::just(CaseRecord(record::Done{})));
+}
+
+rc::Gen<Command> any_command() {
+  return rc::gen::build<Command>(
+      rc::gen::set(&Command::kind,
+                   rc::gen::map(rc::gen::inRange<int>(0, static_cast<int>(CommandKind::kind_count)),
+                                [](int k) { return static_cast<CommandKind>(k); })),
+      rc::gen::set(&Command::kernel, rc::gen::arbitrary<std::uint8_t>()),
+      rc::gen::set(&Command::object, rc::gen::arbitrary<std::uint8_t>()),
+      rc::gen::set(&Command::other_kernel, rc::gen::arbitrary<std::uint8_t>()),
+      rc::gen::set(&Command::page, rc::gen::arbitrary<std::uint16_t>()),
+      rc::gen::set(&Command::write, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&Command::dirty, rc::gen::arbitrary<bool>()));
+}
+
+rc::Gen<FoundFailure> any_failure() {
+  return rc::gen::exec([] {
+    FoundFailure f;
+    f.finding.rule = *any_text();
+    f.finding.verdict = *rc::gen::element(Finding{}.verdict, emmi::reports::Verdict::unresolved,
+                                          emmi::reports::Verdict::timeout, emmi::reports::Verdict::crash);
+    f.finding.message = *any_text();
+    f.spec.commands = *rc::gen::container<std::vector<Command>>(any_command());
+    f.spec.schedule_seed = *rc::gen::arbitrary<std::uint64_t>();
+    f.spec.strategy = *rc::gen::element(emmi::mach::Strategy::pct, emmi::mach::Strategy::random_walk);
+    f.spec.pct_depth = *rc::gen::arbitrary<std::uint8_t>();
+    CaseOutcome& o = f.outcome;
+    o.end = *rc::gen::element(ChildEnd::exited, ChildEnd::crashed, ChildEnd::timed_out,
+                              ChildEnd::resource_exhausted);
+    o.detail = *any_text();
+    o.verdicts = *rc::gen::container<std::vector<CaseVerdict>>(any_verdict());
+    o.trace = *rc::gen::container<std::vector<TraceStep>>(any_trace());
+    o.exercised = *any_counts();
+    o.commands_done = *rc::gen::arbitrary<std::size_t>();
+    o.events = *rc::gen::arbitrary<std::uint64_t>();
+    o.in_flight = *any_text();
+    o.setup_error = *any_text();
+    o.elapsed = std::chrono::microseconds(*rc::gen::inRange<std::int64_t>(0, std::int64_t(1) << 62));
+    record::set_schedule(o, *any_schedule());
+    f.reproduce = *any_text();
+    f.seed = *rc::gen::arbitrary<std::uint64_t>();
+    f.detected_after_cases = *rc::gen::arbitrary<std::uint64_t>();
+    f.detected_after_s = *rc::gen::arbitrary<double>();
+    return f;
+  });
+}
+
+rc::Gen<UnitResult> any_unit() {
+  return rc::gen::build<UnitResult>(
+      rc::gen::set(&UnitResult::cases, rc::gen::arbitrary<std::uint64_t>()),
+      rc::gen::set(&UnitResult::commands, rc::gen::arbitrary<std::uint64_t>()),
+      rc::gen::set(&UnitResult::exercised, any_counts()),
+      rc::gen::set(&UnitResult::failures,
+                   rc::gen::resize(4, rc::gen::container<std::vector<FoundFailure>>(any_failure()))));
+}
+
+}  // namespace
+
+RC_GTEST_PROP(CaseRecord, EncodeThenDecodeIsIdentity, ()) {
+  const CaseRecord rec = *any_record();
+  const auto back = decode_record(encode_record(rec));
+  RC_ASSERT(back.error == "");
+  RC_ASSERT(*back.value == rec);
+}
+
+RC_GTEST_PROP(CaseRecord, UnitResultsEncodeThenDecodeIsIdentity, ()) {
+  const auto units = *rc::gen::resize(8, rc::gen::container<std::vector<UnitResult>>(any_unit()));
+  const auto back = decode_units(encode_units(units));
+  RC_ASSERT(back.error == "");
+  RC_ASSERT(*back.value == units);
+}
+
+RC_GTEST_PROP(CaseRecord, EveryProperPrefixIsRefusedWithAReason, ()) {
+  const std::string bytes = encode_record(*any_record());
+  const auto cut = *rc::gen::inRange<std::size_t>(0, bytes.size());
+  const auto back = decode_record(std::string_view(bytes).substr(0, cut));
+  RC_ASSERT(!back);
+  RC_ASSERT(!back.error.empty());
+}
+
+RC_GTEST_PROP(CaseRecord, ArbitraryBytesNeverThrow, ()) {
+  const auto bytes = *rc::gen::container<std::string>(rc::gen::arbitrary<char>());
+  const auto rec = decode_record(bytes);
+  RC_ASSERT(rec.value.has_value() || !rec.error.empty());
+  const auto units = decode_units(bytes);
+  RC_ASSERT(units.value.has_value() || !units.error.empty());
+}
+
+TEST(CaseRecord, RefusesOtherVersionsTagsAndTrailingBytes) {
+  std::string done = encode_record(record::Done{});
+  ASSERT_TRUE(decode_record(done));
+  std::string other = done;
+  other[0] = static_cast<char>(record::kVersion + 1);
+  const std::string named = "version " + std::to_string(record::kVersion + 1);
+  EXPECT_NE(decode_record(other).error.find(named), std::string::npos) << decode_record(other).error;
+  std::string odd_tag = done;
+  odd_tag[1] = 'Z';
+  EXPECT_FALSE(decode_record(odd_tag));
+  EXPECT_FALSE(decode_record(done + "x"));
+  EXPECT_FALSE(decode_units(done));  // a case record is no unit batch
+  EXPECT_FALSE(decode_record(encode_units({})));
+  // A verdict whose party is out of range.
+  std::string verdict = encode_record(CaseVerdict{"DR3", emmi::model::Party::pager, "x", 1, false});
+  verdict[2 + 1 + 3] = 9;  // version, tag, rule (length + 3 bytes), then the party
+  EXPECT_NE(decode_record(verdict).error.find("party"), std::string::npos) << decode_record(verdict).error;
+}
+
+TEST(CaseRecord, ACorruptRecordFromTheChildMakesTheCaseUnresolved) {
+  ChildOutcome child;
+  child.records = {
+      encode_record(record::CommandBegun{0}),
+      encode_record(CaseVerdict{"DR3", emmi::model::Party::pager, "no answer", 3, false}),
+      std::string("V\tDR1\tpager\t12", 13),  // a record of the old tab-separated form
+      encode_record(record::CommandCompleted{0}).substr(0, 2),  // truncated
+      encode_record(record::Done{}),
+  };
+  CaseOutcome o;
+  ASSERT_NO_THROW(o = outcome_of(child));
+  EXPECT_EQ(o.commands_done, 0u);  // the completion record was the truncated one
+  auto findings = findings_of(o);
+  auto unresolved = std::count_if(findings.begin(), findings.end(), [](const Finding& f) {
+    return f.verdict == emmi::reports::Verdict::unresolved;
+  });
+  EXPECT_EQ(unresolved, 1);  // one finding per rule: the first bad record names it
+  bool named = false;
+  for (const CaseVerdict& v : o.verdicts)
+    if (v.party == emmi::model::Party::suite) {
+      EXPECT_EQ(v.rule, "IN2");
+      named = named || v.explanation.find("record 2 ") != std::string::npos;
+      EXPECT_NE(v.explanation.find("could not be decoded"), std::string::npos) << v.explanation;
+    }
+  EXPECT_TRUE(named);
+  // The good records still count.
+  EXPECT_TRUE(std::any_of(findings.begin(), findings.end(), [](const Finding& f) {
+    return f.rule == "DR3" && f.verdict == emmi::reports::Verdict::fail;
+  }));
+  EXPECT_TRUE(o.setup_error.empty());
+}

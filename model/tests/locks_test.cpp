@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+// Page locks: data_unlock (UL1-UL4, UL6), lock values (SU6, LK4), the size of
+// lock_request (LK1) and lock_completed (LK5, LK9). See SEMANTICS.md,
+// "Page locks".
+#include "verdicts.h"
+
+namespace emmi::model::testing {
+namespace {
+
+ControlCalled lock_call(ThreadId t, PortName control, Offset off, Size size, Prot lock,
+                        bool flush = false, PortName reply = kNullPort) {
+  ControlCalled c{t, ControlCall::lock_request, control, off, size};
+  c.lock_value = lock;
+  c.should_flush = flush;
+  c.reply_to = reply;
+  return c;
+}
+
+ControlCalled supply_call(ThreadId t, PortName control, Offset off, Size size, Prot lock) {
+  ControlCalled c{t, ControlCall::data_supply, control, off, size};
+  c.lock_value = lock;
+  c.stamps.assign(size / kBlockSize, 0);
+  return c;
+}
+
+// ready_world() where page 0 was faulted for read and supplied write-locked.
+Scenario locked_world() {
+  Scenario s = ready_world();
+  s.fault(0, 0, 0).dequeue(2, 0);
+  s.call(supply_call(2, s.control(0, 0), 0, 0x1000, kProtWrite));
+  s.ret(2);
+  return s;
+}
+
+TEST(Locks, UL2_Conforming_UnlockAnsweredByALockRequestThatRelaxes) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, 0));
+  s.ret(2).quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, UL2_Violated_UnlockLeftUnanswered) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0).ret(2).quiesce();
+  EXPECT_TRUE(Violates(s, "UL2", Party::pager));
+}
+
+TEST(Locks, UL2_Violated_LockRequestKeepsTheWriteLock) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange));
+  s.ret(2).quiesce();
+  EXPECT_TRUE(Violates(s, "UL2", Party::pager));
+}
+
+TEST(Locks, UL4_Conforming_FlushThenDataErrorForTheRefault) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
+  s.ret(2);
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).error(2, 0, 0, 0).ret(2).quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, UL4_Violated_DataErrorWithoutFlushingFirst) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0).error(2, 0, 0, 0).ret(2);
+  EXPECT_TRUE(Violates(s, "UL4", Party::pager));
+  EXPECT_FALSE(s.has("DR4", Party::pager));
+}
+
+// The write-back of the pages a flushing lock_request returns follows the
+// call: those pages are no longer cached, yet the return is the kernel's
+// due (gnumach-kernel.md §3c), not an RT1.
+TEST(Locks, RT1_Conforming_WriteBackOfAFlushedPage) {
+  Scenario s = locked_world();
+  s.call(lock_call(3, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
+  s.evict(0, 0, 0);
+  EXPECT_TRUE(Conforms(s));
+  s.evict(0, 0, 0);  // a second one is not
+  EXPECT_TRUE(Violates(s, "RT1", Party::kernel));
+}
+
+TEST(Locks, UL1_Conforming_UnlockOfACachedPage) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0);
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, UL1_Violated_UnlockOfAPageNotCached) {
+  Scenario s = ready_world();
+  s.unlock(0, 0, 0x1000);
+  EXPECT_TRUE(Violates(s, "UL1", Party::kernel));
+}
+
+TEST(Locks, UL3_Conforming_UnlockForALockedAccess) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0, kProtWrite);
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, UL3_Violated_UnlockForAnAccessNotLocked) {
+  Scenario s = ready_world();
+  s.fault(0, 0, 0).dequeue(2, 0).supply(2, 0, 0, 0).ret(2);
+  s.unlock(0, 0, 0);
+  EXPECT_TRUE(Violates(s, "UL3", Party::kernel));
+}
+
+TEST(Locks, UL6_Conforming_UnlockOfOnePage) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0);
+  EXPECT_FALSE(s.has("UL6", Party::kernel));
+}
+
+TEST(Locks, UL6_Violated_UnlockOfHalfAPage) {
+  Scenario s = locked_world();
+  s.send(KernelSent{MessageKind::data_unlock, s.port(0), 0, 0, 0, 0x800, kProtWrite});
+  EXPECT_TRUE(Violates(s, "UL6", Party::kernel));
+}
+
+TEST(Locks, SU6_Conforming_SupplyWriteLocked) {
+  Scenario s = locked_world();
+  s.quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, SU6_Violated_LockValueOutsideVmProtAll) {
+  Scenario s = ready_world();
+  s.fault(0, 0, 0).dequeue(2, 0);
+  s.call_as(supply_call(2, s.control(0, 0), 0, 0x1000, 0x10));  // GNU Mach refuses it
+  EXPECT_TRUE(Violates(s, "SU6", Party::pager));
+}
+
+TEST(Locks, LK1_Conforming_WholePages) {
+  Scenario s = locked_world();
+  s.call(lock_call(3, s.control(0, 0), 0, 0x2000, kProtNoChange));
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, LK4_Conforming_NoChange) {
+  Scenario s = locked_world();
+  s.call(lock_call(3, s.control(0, 0), 0, 0x1000, kProtNoChange));
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, LK4_Violated_LockValueNeitherAccessesNorNoChange) {
+  Scenario s = locked_world();
+  ControlCalled c = lock_call(3, s.control(0, 0), 0, 0x1000, 0x10);
+  c.accepted = false;  // GNU Mach refuses it (§3e)
+  s.call_as(c);
+  EXPECT_TRUE(Violates(s, "LK4", Party::pager));
+}
+
+TEST(Locks, LK5_Conforming_CompletionSentToTheReplyPort) {
+  Scenario s = locked_world();
+  s.call(lock_call(3, s.control(0, 0), 0, 0x1000, kProtNoChange, false, s.port(0)));
+  s.complete(MessageKind::lock_completed, s.port(0), 0, 0, 0, 0x1000).handle(3, 0).quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, LK5_Violated_NoCompletion) {
+  Scenario s = locked_world();
+  s.call(lock_call(3, s.control(0, 0), 0, 0x1000, kProtNoChange, false, s.port(0)));
+  s.quiesce();
+  EXPECT_TRUE(Violates(s, "LK5", Party::kernel));
+}
+
+TEST(Locks, LK9_Conforming_EchoesOffsetAndSize) {
+  Scenario s = locked_world();
+  s.call(lock_call(3, s.control(0, 0), 0, 0x1000, kProtNoChange, false, s.port(0)));
+  s.complete(MessageKind::lock_completed, s.port(0), 0, 0, 0, 0x1000);
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Locks, LK9_Violated_CompletionForAnotherRange) {
+  Scenario s = locked_world();
+  s.call(lock_call(3, s.control(0, 0), 0, 0x1000, kProtNoChange, false, s.port(0)));
+  s.complete(MessageKind::lock_completed, s.port(0), 0, 0, 0x1000, 0x1000);
+  EXPECT_TRUE(Violates(s, "LK9", Party::kernel));
+}
+
+}  // namespace
+}  // namespace emmi::model::testing
