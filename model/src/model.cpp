@@ -1444,7 +1444,12 @@ void Step::operator()(const PortOperated& e) {
     }
 
     case PortOp::destroy:
-      if (rec != nullptr && (rec->receive || rec->send || rec->send_once || rec->dead)) {
+      if (rec != nullptr && rec->port_set) {
+        // A port set: destroying it is how a server's threads are made
+        // to leave mach_msg (MACH_RCV_PORT_DIED); its members stay.
+        rec->port_set = false;
+        predicted = 1;
+      } else if (rec != nullptr && (rec->receive || rec->send || rec->send_once || rec->dead)) {
         rec->receive = false;
         rec->send = rec->send_once = rec->dead = 0;
         rec->queue.clear();
@@ -1467,6 +1472,8 @@ void Step::operator()(const PortOperated& e) {
         r.head = 0;
       } else if (e.right == Right::dead_name) {
         ++r.dead;
+      } else if (e.right == Right::port_set) {
+        r.port_set = true;
       }
       predicted = 1;
       break;

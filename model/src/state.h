@@ -120,6 +120,9 @@ struct PortRec {
   // under the name is a double release (V3) even where only the receive
   // right is left (GNU Mach answers KERN_INVALID_RIGHT).
   bool moved_away = false;
+  // A port set the pager allocated (mach_port_allocate of
+  // MACH_PORT_RIGHT_PORT_SET) and has not destroyed yet.
+  bool port_set = false;
   Seqno next = 0;
   std::uint32_t head = 0;          // queue[head..] are still queued
   std::vector<Queued> queue;

@@ -88,6 +88,8 @@ std::string_view to_string(MessageKind k) {
     case MessageKind::send_once: return "send_once";
     case MessageKind::dead_name: return "dead_name";
     case MessageKind::port_destroyed: return "port_destroyed";
+    case MessageKind::create: return "memory_object_create";
+    case MessageKind::data_initialize: return "data_initialize";
     case MessageKind::other: return "other";
   }
   return "?";

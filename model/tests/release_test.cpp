@@ -193,5 +193,23 @@ TEST(Release, V3_Conforming_SuiteBlamedWhenACopiedOrMovedRightWasNeverSeen) {
   }
 }
 
+// A server makes its threads leave mach_msg by destroying the port set they
+// receive on (the default pager's stop() does): that destroys a right the
+// pager holds, no double release.
+TEST(Release, V3_Conforming_DestroyOfAPortSetThePagerAllocated) {
+  Scenario s;
+  s.allocate(1, 0x500, Right::port_set);
+  s.apply(PortOperated{1, PortOp::destroy, 0x500});
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(Release, V3_Violated_PortSetDestroyedTwice) {
+  Scenario s;
+  s.allocate(1, 0x500, Right::port_set);
+  s.apply(PortOperated{1, PortOp::destroy, 0x500});
+  s.apply(PortOperated{1, PortOp::destroy, 0x500, Right::send, -1, kKernInvalidName});
+  EXPECT_TRUE(Violates(s, "V3", Party::pager));
+}
+
 }  // namespace
 }  // namespace emmi::model::testing

@@ -62,6 +62,15 @@ std::string reference_pager() {
   return json::parse(read_file(EMMI_MUTANTS_MANIFEST)).at("reference");
 }
 
+// The library of a conforming pager of the manifest.
+std::string conforming_pager(const std::string& id) {
+  json manifest = json::parse(read_file(EMMI_MUTANTS_MANIFEST));
+  for (const json& c : manifest.at("conforming"))
+    if (c.at("id") == id) return c.at("library");
+  ADD_FAILURE() << "no conforming pager " << id << " in " << EMMI_MUTANTS_MANIFEST;
+  return {};
+}
+
 // emmi-cts run --profile quick --seed kSeed on `pager`, reports into `dir`.
 CommandResult run_quick(const std::string& pager, const fs::path& dir,
                         std::vector<std::string> extra = {}, const std::string& options = "") {
@@ -500,6 +509,23 @@ TEST(RealReports, ReturnedPagesKeptUntilStopAreNoLeak) {
   json report = read_json(dir / "emmi-report.json");
   EXPECT_EQ(r.exit_code, 0) << describe(verdicts(report)) << r.out << r.err;
   EXPECT_EQ(verdicts(report).at("RT2"), "pass");
+}
+
+// A pager declaring the default-pager role (emmi_pager_roles) is played as
+// the default memory manager: no objects of its own, temporary objects the
+// kernels create, fault and page out, judged by the default-pager model.
+TEST(RealReports, DefaultPagerIsPlayedWithTemporaryObjects) {
+  ScratchDir dir;
+  CommandResult r = run_quick(conforming_pager("default_pager"), dir.path(), {"--format", "json"});
+  json report = read_json(dir / "emmi-report.json");
+  const auto v = verdicts(report);
+  EXPECT_EQ(r.exit_code, 0) << describe(v) << r.out << r.err;
+  EXPECT_EQ(report.at("parameters").at("pager_roles"), "default pager");
+  EXPECT_EQ(report.at("parameters").at("objects"), "0");
+  for (const char* rule : {"CR1", "CR2", "CR6", "DI1", "DI3", "UN2", "SQ3", "G6", "RT2", "PR8"})
+    EXPECT_EQ(v.at(rule), "pass") << rule << "\n" << describe(v);
+  // Nothing of an ordinary pager's is exercised: there is nothing to map.
+  EXPECT_EQ(v.at("IN2"), "not-applicable");
 }
 
 // A stop() that never finishes while the pager still holds returned pages:

@@ -19,7 +19,8 @@ namespace emmi::engine {
 
 int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profile,
                const CaseSpec& spec, const CaseOptions& options) {
-  const World& world = profile.world;
+  // A default pager without the ordinary role offers no objects of its own.
+  const World world = world_for(lib, profile.world);
   shorten_timer_slack();
   mach::Kernel kernel;
   Recorder recorder(
@@ -44,6 +45,9 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   std::vector<model::KernelId> kernels;
   for (auto page_size : world.kernel_page_sizes) kernels.push_back(driver.attach(page_size));
 
+  // The default-pager role: the pager's task gets the host-priv port from
+  // get_privileged_ports, as a default pager booting does (pager_abi.h).
+  if (lib.default_role()) kernel.set_pager_privileged(true);
   std::vector<emmi_pager_object> offered(world.objects);
   emmi_pager_config config{};
   config.abi_version = EMMI_PAGER_ABI_VERSION;
@@ -59,6 +63,15 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   }
   if (kr != KERN_SUCCESS) {
     out.write(encode_record(record::SetupFailed{fmt::format("pager start() returned 0x{:x}", kr)}));
+    return 0;
+  }
+  if (lib.default_role() && !kernel.has_default_manager()) {
+    out.write(encode_record(record::SetupFailed{fmt::format(
+        "the pager declares the default-pager role ({} has EMMI_PAGER_ROLE_DEFAULT), but its "
+        "start() registered no default memory manager: it must call "
+        "vm_set_default_memory_manager with the host-priv port from get_privileged_ports and a "
+        "receive right it serves (emmi/pager_abi.h)",
+        EMMI_PAGER_ROLES_SYMBOL)}));
     return 0;
   }
   std::vector<model::ObjectId> objects;

@@ -24,9 +24,18 @@ bool holds_page(const CaseModel& m, const Command& c) {
 std::string describe_mapping(std::string_view name, const Command& c) {
   return fmt::format("{} k{} o{}", name, c.kernel, c.object);
 }
-std::string describe_return(std::string_view name, const Command& c) {
-  return fmt::format("{} k{} o{} page {}{}", name, c.kernel, c.object, c.page,
+// "fault k1 o0 page 3 write"; `object` is 'o', or 't' for a temporary object.
+std::string describe_fault(std::string_view name, const Command& c, char object) {
+  return fmt::format("{} k{} {}{} page {}{}", name, c.kernel, object, c.object, c.page,
+                     c.write ? " write" : " read");
+}
+// "evict k1 o0 page 3 dirty"; `object` as in describe_fault.
+std::string describe_page_out(std::string_view name, const Command& c, char object) {
+  return fmt::format("{} k{} {}{} page {}{}", name, c.kernel, object, c.object, c.page,
                      c.dirty ? " dirty" : " clean");
+}
+std::string describe_return(std::string_view name, const Command& c) {
+  return describe_page_out(name, c, 'o');
 }
 
 void forget_pages(CaseModel& m, const Command& c) { mapping(m, c).resident.clear(); }
@@ -44,6 +53,30 @@ Command at_mapping(CommandKind kind, const GenSite& s) { return {kind, s.kernel,
 // common. A returned page is dirty unless the entry says otherwise.
 Command at_page(CommandKind kind, const GenSite& s, bool write = false, bool dirty = true) {
   return {kind, s.kernel, s.object, 0, s.page, write, dirty};
+}
+
+// Temporary objects (the default-pager role): `object` is the index of the
+// case's temporary objects, `kernel` the kernel that created it.
+const TemporaryState* temporary(const CaseModel& m, const Command& c) {
+  if (c.object >= m.temporaries.size() || m.temporaries[c.object].kernel != c.kernel) return nullptr;
+  return &m.temporaries[c.object];
+}
+TemporaryState& temporary(CaseModel& m, const Command& c) { return m.temporaries.at(c.object); }
+bool holds_temporary_page(const CaseModel& m, const Command& c) {
+  const TemporaryState* t = temporary(m, c);
+  return t != nullptr && page_in_range(m, c) && t->resident.count(c.page);
+}
+std::string describe_temporary_page(std::string_view name, const Command& c) {
+  return describe_page_out(name, c, 't');
+}
+void paged_out(CaseModel& m, const Command& c) {
+  TemporaryState& t = temporary(m, c);
+  t.resident.erase(c.page);
+  t.paged_out.insert(c.page);
+  t.touched.insert(c.page);
+}
+Command at_temporary_page(CommandKind kind, const GenSite& s, bool dirty = true) {
+  return {kind, s.kernel, s.object, 0, s.page, false, dirty};
 }
 
 // --- The table -------------------------------------------------------------------------
@@ -117,10 +150,7 @@ constexpr std::array kSpecs{
         }},
     CommandSpec{
         CommandKind::fault, "fault",
-        [](std::string_view name, const Command& c) {
-          return fmt::format("{} k{} o{} page {}{}", name, c.kernel, c.object, c.page,
-                             c.write ? " write" : " read");
-        },
+        [](std::string_view name, const Command& c) { return describe_fault(name, c, 'o'); },
         [](const CaseModel& m, const Command& c) {
           return mapped(m, c) && page_in_range(m, c) && !mapping(m, c).resident.count(c.page);
         },
@@ -183,6 +213,90 @@ constexpr std::array kSpecs{
           offer(2 * s.locality, at_page(CommandKind::write_page, s, false, false));
         },
         [](const Command& c, KernelActions& k) { k.write(c.kernel, c.object, c.page); }},
+    // --- The default memory manager (World::default_pager only) -----------------
+    // memory_object_create: the kernel makes temporary object t<object>
+    // (the next index) and hands it to the default memory manager.
+    CommandSpec{
+        CommandKind::create_temporary, "create-temporary",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} t{}", name, c.kernel, c.object);
+        },
+        [](const CaseModel& m, const Command& c) {
+          return c.object == m.temporaries.size() &&
+                 m.temporaries.size() < CaseModel::kMaxTemporaries;
+        },
+        [](CaseModel& m, const Command& c) { m.temporaries.push_back({c.kernel, {}, {}, {}}); },
+        GenScope::kernel,
+        [](const GenSite& s, Offers& offer) {
+          const auto next = static_cast<std::uint8_t>(s.model.temporaries.size());
+          offer(next == 0 ? 8 : 2, {CommandKind::create_temporary, s.kernel, next});
+        },
+        [](const Command& c, KernelActions& k) { k.create_temporary(c.kernel); }},
+    // data_request of a page of a temporary object: data_unavailable for a
+    // page never paged out (CR2, UN2), its contents otherwise (DI3, DI2).
+    CommandSpec{
+        CommandKind::temporary_fault, "fault-temporary",
+        [](std::string_view name, const Command& c) { return describe_fault(name, c, 't'); },
+        [](const CaseModel& m, const Command& c) {
+          const TemporaryState* t = temporary(m, c);
+          return t != nullptr && page_in_range(m, c) && !t->resident.count(c.page);
+        },
+        [](CaseModel& m, const Command& c) {
+          temporary(m, c).resident.insert(c.page);
+          temporary(m, c).touched.insert(c.page);
+        },
+        GenScope::temporary_page,
+        [](const GenSite& s, Offers& offer) {
+          Command read = at_temporary_page(CommandKind::temporary_fault, s, false);
+          Command write = read;
+          write.write = true;
+          offer(2 * s.locality, read);
+          offer(1 * s.locality, write);
+        },
+        [](const Command& c, KernelActions& k) { k.temporary_fault(c.object, c.page, c.write); }},
+    // Pageout: data_initialize the first time the kernel pages the page out,
+    // data_return later (gnumach-kernel.md 3c).
+    CommandSpec{
+        CommandKind::temporary_page_out, "page-out", describe_temporary_page,
+        holds_temporary_page, paged_out, GenScope::temporary_page,
+        [](const GenSite& s, Offers& offer) {
+          offer(3 * s.locality, at_temporary_page(CommandKind::temporary_page_out, s));
+          offer(1 * s.locality, at_temporary_page(CommandKind::temporary_page_out, s, false));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.temporary_page_out(c.object, c.page, c.dirty, false);
+        }},
+    // data_initialize of a page the pager already holds, with new contents:
+    // the pager must ignore it (DI2) and keep what it had.
+    CommandSpec{
+        CommandKind::temporary_reinitialize, "reinitialize", describe_temporary_page,
+        [](const CaseModel& m, const Command& c) {
+          return holds_temporary_page(m, c) && temporary(m, c)->paged_out.count(c.page) != 0;
+        },
+        paged_out, GenScope::temporary_page,
+        [](const GenSite& s, Offers& offer) {
+          offer(2 * s.locality, at_temporary_page(CommandKind::temporary_reinitialize, s));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.temporary_page_out(c.object, c.page, true, true);
+        }},
+    // A burst: the pageout and the next data_request of the page queued
+    // together, so that the pager must keep the kernel's order.
+    CommandSpec{
+        CommandKind::temporary_page_out_then_refault, "page-out+refault",
+        describe_temporary_page, holds_temporary_page,
+        [](CaseModel& m, const Command& c) {
+          temporary(m, c).paged_out.insert(c.page);
+          temporary(m, c).touched.insert(c.page);
+        },
+        GenScope::temporary_page,
+        [](const GenSite& s, Offers& offer) {
+          offer(2 * s.locality, at_temporary_page(CommandKind::temporary_page_out_then_refault, s));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.temporary_page_out(c.object, c.page, c.dirty, false);
+          k.temporary_fault(c.object, c.page, false);
+        }},
 };
 
 // Every kind has exactly one entry, and the table has no other entries: the

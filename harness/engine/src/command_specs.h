@@ -41,16 +41,31 @@ class KernelActions {
   virtual void stray(std::size_t object) = 0;
   // The kernel writes a resident page (data_unlock first if it is write-locked).
   virtual void write(std::size_t kernel, std::size_t object, std::uint16_t page) = 0;
+
+  // The default memory manager. memory_object_create from `kernel`: a new
+  // temporary object, the next index of the case's temporary objects.
+  virtual void create_temporary(std::size_t kernel) = 0;
+  // data_request for a page of temporary object `temporary` it neither
+  // holds nor waits for.
+  virtual void temporary_fault(std::size_t temporary, std::uint16_t page, bool write) = 0;
+  // A resident page of temporary object `temporary` paged out (written with
+  // fresh contents first if `dirty`): data_initialize the first time,
+  // data_return later; with `initialize`, data_initialize again.
+  virtual void temporary_page_out(std::size_t temporary, std::uint16_t page, bool dirty,
+                                  bool initialize) = 0;
 };
 
 // Where in its loops the generator offers a command: once per object, once
-// per (object, kernel) mapping, or once per page of a mapping.
-enum class GenScope : std::uint8_t { object, mapping, page };
+// per (object, kernel) mapping, or once per page of a mapping; and, only in
+// a world with the default-pager role, once per kernel and once per page of
+// a temporary object (after all the others, so that an ordinary pager's
+// world offers what it always did).
+enum class GenScope : std::uint8_t { object, mapping, page, kernel, temporary_page };
 
 // The point of the generator's loops a command is offered at.
 struct GenSite {
   const CaseModel& model;
-  std::uint8_t object = 0;
+  std::uint8_t object = 0;     // temporary_page scope: the temporary object's index
   std::uint8_t kernel = 0;     // mapping and page scopes
   std::uint16_t pages = 0;     // pages of the object in that kernel's page size
   std::uint16_t page = 0;      // page scope

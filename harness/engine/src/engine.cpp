@@ -73,13 +73,16 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
   CaseOptions options;
   options.pager_options = cfg.pager_options;
   std::set<std::string> known;
+  // The commands the pager's roles allow (the default-pager ones only for a
+  // default pager).
+  const World world = world_for(lib, profile.world);
   const auto unit_start = std::chrono::steady_clock::now();
   for (std::uint32_t round = 0; round < profile.rounds; ++round) {
     std::optional<FoundFailure> last;
     std::uint64_t first_cases = 0;
     double first_s = 0;
     auto property = [&] {
-      CaseSpec spec{*gen_case(profile.world), *rc::gen::arbitrary<std::uint64_t>(),
+      CaseSpec spec{*gen_case(world), *rc::gen::arbitrary<std::uint64_t>(),
                     mach::Strategy::pct, static_cast<std::uint8_t>(profile.pct_depth)};
       spec.strategy = strategy_for(profile, spec.schedule_seed);
       // The schedule is part of the case: one run decides it. But a shorter
@@ -422,7 +425,7 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   if (cfg.shard_total > 1) rep.shard = reports::ShardInfo{cfg.shard_index, cfg.shard_total};
   rep.started_at = started;
   rep.duration_s = seconds;
-  const World& w = cfg.profile.world;
+  const World w = world_for(lib, cfg.profile.world);
   rep.parameters = {{"kernel_page_sizes", page_sizes_text(w)},
                     {"objects", std::to_string(w.objects)},
                     {"object_size", std::to_string(w.object_size)},
@@ -437,6 +440,10 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
                                                  : "portfolio (pct and random walk)",
                                              cfg.profile.pct_depth, cfg.profile.pct_steps_per_command)},
                     {"jobs", std::to_string(cfg.jobs)}};
+  // A default pager is played with temporary objects (and without objects
+  // of its own unless it also declares the ordinary role).
+  if (w.default_pager)
+    rep.parameters["pager_roles"] = w.objects != 0 ? "pager, default pager" : "default pager";
   if (cfg.replay) rep.parameters["replay"] = cfg.replay_token;
   // What the pager was told at start(): a re-run needs it as much as the seed.
   if (!cfg.pager_options.empty()) rep.parameters["pager_options"] = cfg.pager_options;

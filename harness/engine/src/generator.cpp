@@ -20,9 +20,13 @@ const PairState& CaseModel::pair(std::size_t object, std::size_t kernel) const {
 }
 
 bool enabled(const CaseModel& m, const Command& c) {
-  if (c.kernel >= m.world.kernel_page_sizes.size() || c.object >= m.world.objects) return false;
   const CommandSpec* spec = find_spec(c.kind);
-  return spec != nullptr && spec->precondition(m, c);
+  if (spec == nullptr || c.kernel >= m.world.kernel_page_sizes.size()) return false;
+  // Temporary objects exist only with the default-pager role; their
+  // commands' `object` indexes them (the precondition checks it).
+  const bool temporary = spec->scope == GenScope::kernel || spec->scope == GenScope::temporary_page;
+  if (temporary ? !m.world.default_pager : c.object >= m.world.objects) return false;
+  return spec->precondition(m, c);
 }
 
 void apply(CaseModel& m, const Command& c) {
@@ -48,6 +52,18 @@ std::vector<Weighted> enabled_commands(const CaseModel& m) {
         site.locality = pair.touched.count(pg) ? 6 : 1;
         offer_all(GenScope::page, site);
       }
+    }
+  }
+  if (!m.world.default_pager) return out;
+  for (std::uint8_t k = 0; k < kernels; ++k) offer_all(GenScope::kernel, GenSite{m, 0, k});
+  for (std::size_t t = 0; t < m.temporaries.size(); ++t) {
+    const TemporaryState& temp = m.temporaries[t];
+    GenSite site{m, static_cast<std::uint8_t>(t), temp.kernel,
+                 static_cast<std::uint16_t>(m.world.pages(temp.kernel))};
+    for (std::uint16_t pg = 0; pg < site.pages; ++pg) {
+      site.page = pg;
+      site.locality = temp.touched.count(pg) ? 6 : 1;
+      offer_all(GenScope::temporary_page, site);
     }
   }
   return out;

@@ -65,6 +65,36 @@ void SimulatedKernelActions::write(std::size_t kernel, std::size_t object, std::
   d_.write(at->kernel, at->object, at->offset, fresh_stamps(held->stamps.size()));
 }
 
+void SimulatedKernelActions::create_temporary(std::size_t kernel) {
+  if (kernel >= kernels_.size()) return;
+  temporaries_.push_back({kernel, d_.create_temporary(kernels_[kernel], world_.object_size)});
+}
+
+void SimulatedKernelActions::temporary_fault(std::size_t t, std::uint16_t page, bool write) {
+  if (t >= temporaries_.size() || temporaries_[t].object == 0) return;
+  const auto [kernel, o] = temporaries_[t];
+  const auto k = kernels_[kernel];
+  const model::Offset offset = model::Offset(page) * world_.kernel_page_sizes[kernel];
+  if (offset >= world_.object_size || d_.page(k, o, offset)) return;
+  d_.fault(k, o, offset, write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
+}
+
+// Pageout of a temporary object's page: data_initialize the first time,
+// data_return later (the driver knows which), written first if `dirty` as
+// an eviction is (never through a lock that forbids writing).
+void SimulatedKernelActions::temporary_page_out(std::size_t t, std::uint16_t page, bool dirty,
+                                                bool initialize) {
+  if (t >= temporaries_.size() || temporaries_[t].object == 0) return;
+  const auto [kernel, o] = temporaries_[t];
+  const auto k = kernels_[kernel];
+  const model::Offset offset = model::Offset(page) * world_.kernel_page_sizes[kernel];
+  auto held = d_.page(k, o, offset);
+  if (!held || held->state != mach::KernelDriver::PageState::resident) return;
+  if (dirty && (held->lock & VM_PROT_WRITE) == 0 && !held->pending_write)
+    d_.write(k, o, offset, fresh_stamps(held->stamps.size()));
+  d_.page_out(k, o, offset, initialize);
+}
+
 void SimulatedKernelActions::stray(std::size_t o) {
   if (o >= objects_.size()) return;
   if (!stranger_) {

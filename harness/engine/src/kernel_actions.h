@@ -36,7 +36,19 @@ class SimulatedKernelActions final : public KernelActions {
   void stray(std::size_t o) override;
   void write(std::size_t kernel, std::size_t object, std::uint16_t page) override;
 
+  // The default memory manager: temporary objects in creation order (0
+  // where the kernel could not create one, so that later indices still
+  // match the generator's).
+  void create_temporary(std::size_t kernel) override;
+  void temporary_fault(std::size_t t, std::uint16_t page, bool write) override;
+  void temporary_page_out(std::size_t t, std::uint16_t page, bool dirty, bool initialize) override;
+
  private:
+  struct Temporary {
+    std::size_t kernel;
+    model::ObjectId object;  // the driver's id; 0: not created
+  };
+
   bool valid(std::size_t k, std::size_t o) const { return k < kernels_.size() && o < objects_.size(); }
   // The kernel's and the object's IDs and the page's offset, for a kernel
   // and an object the case has.
@@ -57,6 +69,7 @@ class SimulatedKernelActions final : public KernelActions {
   const World& world_;
   std::vector<model::KernelId> kernels_;
   std::vector<model::ObjectId> objects_;
+  std::vector<Temporary> temporaries_;
   std::vector<model::Stamp> fresh_stamps(std::size_t n);
   std::uint64_t writes_ = 0;
 };

@@ -85,7 +85,27 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
   if (!lib.pager->start || !lib.pager->stop)
     throw InputError(path, fmt::format("--pager '{}': its emmi_pager has no start() or stop()", path));
   lib.name = lib.pager->name ? lib.pager->name : std::filesystem::path(path).stem().string();
+  // Optional: without the symbol the pager plays the ordinary role only.
+  if (const auto* roles =
+          static_cast<const std::uint32_t*>(::dlsym(lib.handle, EMMI_PAGER_ROLES_SYMBOL))) {
+    constexpr std::uint32_t known = EMMI_PAGER_ROLE_PAGER | EMMI_PAGER_ROLE_DEFAULT;
+    if (*roles == 0 || (*roles & ~known) != 0)
+      throw InputError(path, fmt::format(
+          "--pager '{}': {} is 0x{:x}; expected a non-empty mask of EMMI_PAGER_ROLE_PAGER (0x{:x}) "
+          "and EMMI_PAGER_ROLE_DEFAULT (0x{:x}) (see emmi/pager_abi.h)",
+          path, EMMI_PAGER_ROLES_SYMBOL, *roles, EMMI_PAGER_ROLE_PAGER, EMMI_PAGER_ROLE_DEFAULT));
+    lib.roles = *roles;
+  }
   return lib;
+}
+
+bool PagerLibrary::default_role() const { return (roles & EMMI_PAGER_ROLE_DEFAULT) != 0; }
+bool PagerLibrary::pager_role() const { return (roles & EMMI_PAGER_ROLE_PAGER) != 0; }
+
+World world_for(const PagerLibrary& lib, World world) {
+  world.default_pager = lib.default_role();
+  if (!lib.pager_role()) world.objects = 0;
+  return world;
 }
 
 std::string default_pager_path() {

@@ -17,7 +17,11 @@ namespace {
 
 using model::MessageKind;
 
-std::string message_label(MessageKind k) { return fmt::format("memory_object_{}", model::to_string(k)); }
+std::string message_label(MessageKind k) {
+  std::string_view name = model::to_string(k);
+  return name.rfind("memory_object_", 0) == 0 ? std::string(name)
+                                              : fmt::format("memory_object_{}", name);
+}
 
 // The rules of a request the pager left unanswered, in the order a stuck
 // case is charged to them.
@@ -45,11 +49,27 @@ void Recorder::on_event(const model::Event& observed) {
   std::lock_guard g(mu_);
   const std::uint64_t index = trace_.size();
   trace_.push_back(e);
-  model::Judgement judged = model_.judge(e);
-  for (const model::Verdict& v : judged.verdicts)
-    write_verdict(v.rule, v.party, v.explanation, v.event_index, false, v.portability);
-  coverage_.count(judged.checked);
+  const bool attached = std::holds_alternative<model::KernelAttached>(e);
+  const bool claimed = default_pager_.claims(e);
+  if (attached || claimed) judged(default_pager_.judge(e), index);
+  if (attached || !claimed) judged(model_.judge(e), index);
   write_trace(index, e);
+}
+
+void Recorder::judged(const model::Judgement& j, std::uint64_t index) {
+  for (const model::Verdict& v : j.verdicts)
+    write_verdict(v.rule, v.party, v.explanation, index, false, v.portability);
+  coverage_.count(j.checked);
+}
+
+std::vector<model::Verdict> Recorder::quiescent(model::Model::Quiescence which) {
+  model::Judgement main = model_.judge_quiescent(which);
+  model::Judgement dp = default_pager_.judge_quiescent(which);
+  coverage_.count(main.checked);
+  coverage_.count(dp.checked);
+  for (model::Verdict& v : dp.verdicts) main.verdicts.push_back(std::move(v));
+  for (model::Verdict& v : main.verdicts) v.event_index = trace_.size();
+  return std::move(main.verdicts);
 }
 
 void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
@@ -59,9 +79,7 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
   for (const auto& t : threads)
     if (parked_for_good(t))
       parked += fmt::format("{}t{} {}", parked.empty() ? "" : "; ", t.lane, t.state);
-  model::Judgement judged = model_.judge_quiescent(model::Model::Quiescence::before_stop);
-  coverage_.count(judged.checked);
-  const auto& verdicts = judged.verdicts;
+  const auto verdicts = quiescent(model::Model::Quiescence::before_stop);
   const bool unanswered =
       std::any_of(verdicts.begin(), verdicts.end(), [](const model::Verdict& v) { return is_unanswered_rule(v.rule); });
   if (unanswered && !parked.empty())
@@ -99,15 +117,14 @@ void Recorder::stopping() {
 
 void Recorder::after_stop(std::string_view unfinished) {
   std::lock_guard g(mu_);
-  model::Judgement judged = model_.judge_quiescent(model::Model::Quiescence::after_stop);
-  coverage_.count(judged.checked);
-  for (const model::Verdict& v : judged.verdicts)
+  const auto verdicts = quiescent(model::Model::Quiescence::after_stop);
+  for (const model::Verdict& v : verdicts)
     write_verdict(v.rule, v.party,
                   unfinished.empty() ? v.explanation
                                      : fmt::format("{}; the pager's stop() did not finish: {}",
                                                    v.explanation, unfinished),
                   v.event_index, !unfinished.empty());
-  if (!unfinished.empty() && judged.verdicts.empty())
+  if (!unfinished.empty() && verdicts.empty())
     write_verdict("IN2", model::Party::suite,
                   fmt::format("the pager's stop() did not finish: {}", unfinished), trace_.size(),
                   true);
@@ -138,8 +155,10 @@ void Recorder::stuck(std::string_view why) {
     // Nothing was dequeued and left unanswered by the thread that took it
     // (a dispatcher hands requests on): charge the request the model
     // still waits an answer for.
+    std::vector<model::Verdict> due = model_.check_quiescent();
+    for (model::Verdict& v : default_pager_.judge_quiescent().verdicts) due.push_back(std::move(v));
     for (std::string_view rule : kUnansweredRules)
-      for (const model::Verdict& v : model_.check_quiescent())
+      for (const model::Verdict& v : due)
         if (v.rule == rule) {
           write_verdict(v.rule, model::Party::pager, fmt::format("{}; {}", why, v.explanation),
                         trace_.size(), true);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The recorder of a case's child: it observes every event of the simulated
-// kernel, has the reference model judge it, and writes the verdicts, the
+// kernel, has the reference model judge it (or, for the default-pager side,
+// DefaultPagerModel), and writes the verdicts, the
 // message-sequence chart and the coverage as records (case_record.h). It
 // also decides what a case that stopped making progress is charged to.
 #pragma once
@@ -19,13 +20,19 @@
 #include "emmi/engine/isolation.h"
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/scheduler.h"
+#include "emmi/model/default_pager.h"
 #include "emmi/model/model.h"
 
 namespace emmi::engine {
 
+// Every event goes to the reference model (Model), except those of the
+// default-pager side, which DefaultPagerModel claims (temporary objects'
+// ports and memory, the create message): those go to it alone, and
+// KernelAttached goes to both. Both count their checked rules in coverage.
 class Recorder final : public mach::Observer {
  public:
-  Recorder(RecordWriter& out, model::WorldConfig config) : out_(out), model_(config) {}
+  Recorder(RecordWriter& out, model::WorldConfig config)
+      : out_(out), model_(config), default_pager_(config.objects) {}
 
   // Judges the event, and writes its verdicts and its trace step.
   void on_event(const model::Event& observed) override;
@@ -78,6 +85,13 @@ class Recorder final : public mach::Observer {
   void set_scheduler(mach::ControlledScheduling* s) { sched_ = s; }
 
  private:
+  // The judgement of event `index`: its verdicts are written, its checked
+  // rules counted. Each model numbers only the events it judged; the
+  // verdicts of an event are about that event, numbered as in the trace.
+  void judged(const model::Judgement& j, std::uint64_t index);
+  // The verdicts due at quiescence (`which` part), of both models, their
+  // checked rules counted; numbered after the last event of the trace.
+  std::vector<model::Verdict> quiescent(model::Model::Quiescence which);
   void write_verdict(std::string_view rule, model::Party party, std::string_view why,
                      std::uint64_t index, bool liveness, std::string_view portability = {});
   // The message-sequence chart step of an event, if it has one.
@@ -86,6 +100,7 @@ class Recorder final : public mach::Observer {
   RecordWriter& out_;
   std::mutex mu_;
   model::Model model_;
+  model::DefaultPagerModel default_pager_;
   std::vector<model::Event> trace_;
   // A message the kernel queued: who sent it, and what it is.
   struct Queued {

@@ -47,6 +47,14 @@ class ActionLog final : public KernelActions {
   void write(std::size_t k, std::size_t o, std::uint16_t page) override {
     log.push_back(fmt("write", k, o) + " p" + std::to_string(page));
   }
+  void create_temporary(std::size_t k) override { log.push_back("create k" + std::to_string(k)); }
+  void temporary_fault(std::size_t t, std::uint16_t page, bool write) override {
+    log.push_back("fault t" + std::to_string(t) + " p" + std::to_string(page) + (write ? " w" : " r"));
+  }
+  void temporary_page_out(std::size_t t, std::uint16_t page, bool dirty, bool initialize) override {
+    log.push_back("page-out t" + std::to_string(t) + " p" + std::to_string(page) +
+                  (dirty ? " dirty" : " clean") + (initialize ? " initialize" : ""));
+  }
 
  private:
   static std::string fmt(const char* what, std::size_t k, std::size_t o) {
@@ -148,6 +156,102 @@ TEST(CommandSpec, BurstsRunTheirActionsInOrder) {
   EXPECT_EQ(run({CommandKind::map_while_unmap, 0, 1, 2}), (V{"unmap k0 o1", "map k2 o1"}));
   EXPECT_EQ(run({CommandKind::unmap_then_remap, 2, 1}), (V{"unmap k2 o1", "map k2 o1"}));
   EXPECT_EQ(run({CommandKind::stray, 0, 1}), V{"stray o1"});
+  EXPECT_EQ(run({CommandKind::create_temporary, 2, 0}), V{"create k2"});
+  EXPECT_EQ(run({CommandKind::temporary_fault, 2, 1, 0, 4, true}), V{"fault t1 p4 w"});
+  EXPECT_EQ(run({CommandKind::temporary_page_out, 2, 1, 0, 4, false, true}),
+            V{"page-out t1 p4 dirty"});
+  EXPECT_EQ(run({CommandKind::temporary_reinitialize, 2, 1, 0, 4, false, true}),
+            V{"page-out t1 p4 dirty initialize"});
+  EXPECT_EQ(run({CommandKind::temporary_page_out_then_refault, 2, 1, 0, 4, false, true}),
+            (V{"page-out t1 p4 dirty", "fault t1 p4 r"}));
+}
+
+namespace {
+bool temporary_kind(CommandKind k) {
+  return k == CommandKind::create_temporary || k == CommandKind::temporary_fault ||
+         k == CommandKind::temporary_page_out || k == CommandKind::temporary_reinitialize ||
+         k == CommandKind::temporary_page_out_then_refault;
+}
+std::set<CommandKind> offered(const CaseModel& m) {
+  std::set<CommandKind> kinds;
+  for (const Weighted& w : enabled_commands(m)) {
+    EXPECT_TRUE(enabled(m, w.command)) << describe(w.command);
+    kinds.insert(w.command.kind);
+  }
+  return kinds;
+}
+}  // namespace
+
+// An ordinary pager's world never offers a default-pager command, and
+// refuses one (a replay token naming one against an ordinary pager).
+TEST(CommandSpec, TemporaryObjectsOnlyInADefaultPagerWorld) {
+  for (int i = 0; i < 50; ++i)
+    for (const Command& c : pinned_case(i).commands)
+      EXPECT_FALSE(temporary_kind(c.kind)) << describe(c);
+  CaseModel ordinary(pinned_world());
+  EXPECT_FALSE(enabled(ordinary, {CommandKind::create_temporary, 0, 0}));
+  for (CommandKind k : offered(ordinary)) EXPECT_FALSE(temporary_kind(k));
+}
+
+// A default pager without objects of its own: first only create; then the
+// page commands of the created object, in the kernel's order of things (a
+// page is faulted before it is paged out, and paged out once before a
+// data_initialize can be repeated on it).
+TEST(CommandSpec, DefaultPagerWorldCreatesThenPagesTemporaryObjects) {
+  World w = pinned_world();
+  w.objects = 0;
+  w.default_pager = true;
+  CaseModel m(w);
+  EXPECT_EQ(offered(m), std::set<CommandKind>{CommandKind::create_temporary});
+  EXPECT_FALSE(enabled(m, {CommandKind::create_temporary, 1, 1}));  // t1 before t0
+  const Command create{CommandKind::create_temporary, 1, 0};
+  ASSERT_TRUE(enabled(m, create));
+  apply(m, create);
+  EXPECT_EQ(describe(create), "create-temporary k1 t0");
+  std::set<CommandKind> kinds = offered(m);
+  EXPECT_TRUE(kinds.count(CommandKind::temporary_fault));
+  EXPECT_FALSE(kinds.count(CommandKind::temporary_page_out));
+  // t0 belongs to kernel 1 (16 KiB: 4 pages) only.
+  EXPECT_FALSE(enabled(m, {CommandKind::temporary_fault, 0, 0, 0, 0}));
+  EXPECT_FALSE(enabled(m, {CommandKind::temporary_fault, 1, 0, 0, 4}));
+  const Command fault{CommandKind::temporary_fault, 1, 0, 0, 3};
+  ASSERT_TRUE(enabled(m, fault));
+  apply(m, fault);
+  EXPECT_FALSE(enabled(m, fault));
+  const Command reinit{CommandKind::temporary_reinitialize, 1, 0, 0, 3, false, true};
+  EXPECT_FALSE(enabled(m, reinit));
+  const Command out{CommandKind::temporary_page_out, 1, 0, 0, 3, false, true};
+  ASSERT_TRUE(enabled(m, out));
+  apply(m, out);
+  EXPECT_FALSE(enabled(m, out));
+  apply(m, fault);
+  EXPECT_TRUE(enabled(m, reinit));
+  EXPECT_EQ(describe(reinit), "reinitialize k1 t0 page 3 dirty");
+  // At most kMaxTemporaries objects.
+  for (std::uint8_t t = 1; t < CaseModel::kMaxTemporaries; ++t) apply(m, {CommandKind::create_temporary, 0, t});
+  EXPECT_FALSE(offered(m).count(CommandKind::create_temporary));
+}
+
+// Generated cases of a default pager's world are legal kernel sequences and
+// reach every default-pager command.
+TEST(CommandSpec, DefaultPagerCasesUseEveryTemporaryCommand) {
+  World w = pinned_world();
+  w.objects = 0;
+  w.default_pager = true;
+  std::set<CommandKind> seen;
+  for (int i = 0; i < 100; ++i) {
+    CaseModel m(w);
+    for (const Command& c : gen_case(w)(rc::Random(i), 40).value()) {
+      EXPECT_TRUE(temporary_kind(c.kind)) << describe(c);
+      EXPECT_TRUE(enabled(m, c)) << describe(c);
+      apply(m, c);
+      seen.insert(c.kind);
+    }
+  }
+  for (CommandKind k : {CommandKind::create_temporary, CommandKind::temporary_fault,
+                        CommandKind::temporary_page_out, CommandKind::temporary_reinitialize,
+                        CommandKind::temporary_page_out_then_refault})
+    EXPECT_TRUE(seen.count(k)) << to_string(k);
 }
 
 TEST(CommandSpec, GeneratedCommandsAreLegalAndAppliedByTheirSpec) {

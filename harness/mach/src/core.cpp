@@ -728,6 +728,8 @@ emmi::model::MessageKind Core::kind_of(mach_msg_id_t id) {
     case 2207: return MessageKind::supply_completed;
     case 2208: return MessageKind::data_return;
     case 2209: return MessageKind::change_completed;
+    case 2250: return MessageKind::create;
+    case 2251: return MessageKind::data_initialize;
     case MACH_NOTIFY_NO_SENDERS: return MessageKind::no_senders;
     case MACH_NOTIFY_SEND_ONCE: return MessageKind::send_once;
     case MACH_NOTIFY_DEAD_NAME: return MessageKind::dead_name;

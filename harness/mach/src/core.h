@@ -35,7 +35,10 @@ class Core;
 
 // Kernel objects a port can stand for. Messages to them are served in the
 // sender's thread (GNU Mach's ipc_kobject_server), never queued.
-enum class KObject : std::uint8_t { none, task, host, thread, control, name, pset_name, pager_proxy };
+enum class KObject : std::uint8_t {
+  none, task, host, thread, control, name, pset_name, pager_proxy,
+  host_priv,  // the privileged host port (get_privileged_ports, default pager only)
+};
 
 // What a proxy memory object port stands for (memory_object_create_proxy):
 // a send right to the real memory object, held by the kernel for the
@@ -318,6 +321,13 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // ---- State ---------------------------------------------------------------------
   KObjectServer* kserver = nullptr;
+  // The default memory manager (vm_set_default_memory_manager): one send
+  // right the kernel holds (srights and a reference), or null. Whether the
+  // pager task gets the host-priv port from get_privileged_ports, and that
+  // port once made. See default_pager_kernel.cpp.
+  Port* default_manager = nullptr;
+  Port* host_priv = nullptr;
+  bool pager_privileged = false;
   std::uint64_t epoch = 0;
   std::uint64_t next_serial = 1;
   std::uint64_t msg_serial = 1;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -45,6 +46,11 @@ class Driver : public KObjectServer {
     std::map<Offset, KernelDriver::Page> pages;
     std::uint32_t destroyed_by_pager = 0;
     std::uint64_t cookie = 0;
+    // A temporary object this kernel created (memory_object_create to the
+    // default memory manager); `paged_out`: pages it has paged out at
+    // least once (later pageouts are data_return, the first data_initialize).
+    bool temporary = false;
+    std::set<Offset> paged_out;
   };
 
   // Each init gets a fresh cookie for its control and name ports, so a

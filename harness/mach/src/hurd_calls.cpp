@@ -226,10 +226,8 @@ kern_return_t host_processor_set_priv(host_t host_priv, processor_set_name_t set
 
 // --- glibc-Hurd ------------------------------------------------------------------------
 
-kern_return_t get_privileged_ports(mach_port_t*, mach_port_t*) { return EPERM; }
-kern_return_t __get_privileged_ports(mach_port_t* host_priv, mach_port_t* device_master) {
-  return get_privileged_ports(host_priv, device_master);
-}
+// get_privileged_ports: default_pager_kernel.cpp (EPERM unless the suite
+// made the pager privileged for the default-pager role).
 
 int pthread_hurd_cond_wait_np(pthread_cond_t* cond, pthread_mutex_t* mutex) {
   return ::pthread_cond_wait(cond, mutex);

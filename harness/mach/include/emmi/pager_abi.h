@@ -91,6 +91,24 @@ struct emmi_pager {
 
 typedef const struct emmi_pager *(*emmi_pager_entry_fn)(void);
 
+/* Roles (optional, unchanged ABI version 1). A pager may export a second
+ * symbol, `const uint32_t emmi_pager_roles`, a mask of the roles it plays;
+ * without it the pager is an ordinary pager (EMMI_PAGER_ROLE_PAGER).
+ *
+ * EMMI_PAGER_ROLE_DEFAULT: the pager is a default memory manager. Before
+ * start() the suite makes the pager's task privileged, so that
+ * get_privileged_ports() gives it the host-priv port; start() must call
+ * vm_set_default_memory_manager(host_priv, &port) with the port the kernels
+ * send memory_object_create to (a receive right it serves), as a default
+ * pager does when it boots. Without EMMI_PAGER_ROLE_PAGER the suite calls
+ * start() with object_count 0 and only creates temporary objects; with both
+ * roles it also maps the objects start() offers. The suite sends
+ * memory_object_create, data_initialize and the other default-pager
+ * commands only to a pager declaring EMMI_PAGER_ROLE_DEFAULT. */
+#define EMMI_PAGER_ROLES_SYMBOL "emmi_pager_roles"
+#define EMMI_PAGER_ROLE_PAGER 1u
+#define EMMI_PAGER_ROLE_DEFAULT 2u
+
 /* Implemented by the pager. */
 EMMI_PAGER_EXPORT const struct emmi_pager *emmi_pager_entry(void);
 

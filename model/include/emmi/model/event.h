@@ -29,6 +29,10 @@ enum class MessageKind : std::uint8_t {
   send_once,         // notify 71 (a send-once right died unused)
   dead_name,         // notify 72
   port_destroyed,    // notify 69
+  // memory_object_default.defs (subsystem 2250), to the default memory manager:
+  create,            // 2250, on the default-pager port: the new object's receive
+                     // right, control (send), name (send), page size
+  data_initialize,   // 2251, on a temporary object's port: out-of-line data
   other,             // anything else the pager's port received
 };
 

@@ -93,7 +93,17 @@ struct RuleInfo {
   X(LK1, pager, "pager: lock_request size is a multiple of the kernel's page size")             \
   X(LK4, pager, "pager: lock_request's lock_value is within VM_PROT_ALL or VM_PROT_NO_CHANGE")  \
   X(LK5, kernel, "kernel: an accepted lock_request with a reply port gets lock_completed")      \
-  X(LK9, kernel, "kernel: lock_completed echoes the request's offset and size")
+  X(LK9, kernel, "kernel: lock_completed echoes the request's offset and size")                 \
+  /* default pager (default_pager.cpp) */                                                       \
+  X(CR1, kernel, "kernel: create goes only to the default memory manager's port")               \
+  X(CR2, pager, "default pager: a never-written page of a created object is not supplied")      \
+  X(CR6, kernel, "kernel: create carries the object's receive right, control and name sends")   \
+  X(DI1, kernel, "kernel: data_initialize only on temporary objects the kernel created")        \
+  X(DI2, pager, "default pager: data_initialize of a page it holds is ignored")                 \
+  X(DI3, pager, "default pager: otherwise data_initialize keeps the data like data_return")     \
+  X(UN2, pager, "default pager: a never-written page is answered with data_unavailable")        \
+  X(SQ3, kernel, "kernel: create messages carry the default-pager port's next seqno")           \
+  X(G6, pager, "default pager: create/data_initialize served by the default demux, others too")
 
 namespace rule {
 #define EMMI_MODEL_RULE_CONSTANT(id, binds, what) inline constexpr std::string_view id = #id;

@@ -37,6 +37,16 @@ enum class CommandKind : std::uint8_t {
   // write-locked is not written: the kernel sends data_unlock and the write
   // waits for the pager's lock_request (UL2) or refusal (UL4).
   write_page,
+  // The default memory manager (only against a pager declaring the
+  // default-pager role, World::default_pager). `object` indexes the
+  // temporary objects in creation order; `kernel` is the kernel that
+  // created it, the only one that maps it.
+  create_temporary,          // memory_object_create from `kernel`
+  temporary_fault,           // data_request for `page` of temporary `object`
+  temporary_page_out,        // data_initialize (first pageout) or data_return of `page`
+                             // (written with fresh contents first if `dirty`)
+  temporary_reinitialize,    // fresh contents, then data_initialize of a page paged out before
+  temporary_page_out_then_refault,  // page_out of `page`, then data_request of it
 
   kind_count  // not a command: how many kinds there are
 };

@@ -22,9 +22,24 @@ struct PairState {
   std::set<std::uint16_t> touched;   // pages faulted or evicted so far in the case
 };
 
+// A temporary object a kernel created (world.default_pager only); only
+// that kernel maps it. Pages in that kernel's page size.
+struct TemporaryState {
+  std::uint8_t kernel = 0;
+  std::set<std::uint16_t> resident;   // pages the kernel holds
+  std::set<std::uint16_t> paged_out;  // pages it paged out at least once
+  std::set<std::uint16_t> touched;    // pages faulted or paged out so far
+};
+
 struct CaseModel {
   World world;
   std::vector<PairState> pairs;  // index: object * kernels + kernel
+  // Temporary objects in the order the kernels created them: a temporary
+  // command's `object` is an index here.
+  std::vector<TemporaryState> temporaries;
+  // At most this many per case: every one costs the pager a port and a
+  // store, and two already let requests of two objects interleave.
+  static constexpr std::size_t kMaxTemporaries = 2;
 
   explicit CaseModel(World w);
   PairState& pair(std::size_t object, std::size_t kernel);

@@ -4,8 +4,10 @@
 // names the file and what was expected.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
+#include "emmi/engine/profile.h"
 #include "emmi/errors.h"
 
 struct emmi_pager;
@@ -18,12 +20,27 @@ struct PagerLibrary {
   std::string name;    // the pager's own name (emmi_pager::name)
   const emmi_pager* pager = nullptr;
   void* handle = nullptr;
+  // The roles the pager declares (emmi_pager_roles, emmi/pager_abi.h): a
+  // mask of EMMI_PAGER_ROLE_*; an ordinary pager (ROLE_PAGER) without it.
+  std::uint32_t roles = 1;
+
+  // The default-pager role: the suite makes the pager's task privileged,
+  // expects start() to register a default memory manager, and creates
+  // temporary objects.
+  bool default_role() const;
+  // The ordinary role: start() offers world.objects objects of its own.
+  bool pager_role() const;
 
   // dlopen()s `path`, finds emmi_pager_entry, checks the ABI version and
   // start/stop. Throws emmi::InputError (naming `path`) otherwise. The library stays loaded for the
   // life of the process (children of fork() inherit it).
   static PagerLibrary load(const std::string& path);
 };
+
+// The world a case plays against `lib`: `world` with the default-pager
+// commands enabled when the pager declares that role, and no objects of
+// its own when it declares no other (start() is called with object_count 0).
+World world_for(const PagerLibrary& lib, World world);
 
 // Whether the ELF shared object at `path` asks for an executable stack
 // (PT_GNU_STACK with PF_X, or no PT_GNU_STACK on x86-64): GCC nested

@@ -42,6 +42,10 @@ struct World {
   std::uint32_t objects = 1;
   std::uint64_t object_size = 65536;              // bytes, a multiple of every page size
   Platform platform = kDefaultPlatform;          // the X-note readings the model takes
+  // The pager plays the default memory manager (world_for, pager_library.h):
+  // the kernels may create temporary objects of object_size bytes and page
+  // them out (command_specs.cpp).
+  bool default_pager = false;
 
   std::uint32_t pages(std::size_t kernel) const {
     return static_cast<std::uint32_t>(object_size / kernel_page_sizes.at(kernel));

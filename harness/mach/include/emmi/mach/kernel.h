@@ -52,6 +52,15 @@ class Kernel {
   // (reply ports, thread ids) compare against it.
   static std::uint64_t installed_epoch();
 
+  // --- Host privilege ------------------------------------------------------
+  // Whether get_privileged_ports gives the pager task the host-priv port
+  // (off by default: a pager runs as an unprivileged task). The suite turns
+  // it on for a pager that declares the default-pager role, so that it can
+  // call vm_set_default_memory_manager (default_pager_kernel.cpp).
+  void set_pager_privileged(bool privileged);
+  // The default memory manager's port is set and alive.
+  bool has_default_manager() const;
+
   // --- Tasks ---------------------------------------------------------------
   // The pager's task exists from the start; events are reported for it only.
   TaskId pager_task() const;

@@ -75,6 +75,29 @@ class KernelDriver {
   // and the control and name receive rights.
   kern_return_t unmap(KernelId kernel, ObjectId object);
 
+  // --- The default memory manager (default_pager_kernel.cpp) -----------------
+  // A temporary (internal) object of `size` bytes that `kernel` creates and
+  // hands to the default memory manager with memory_object_create: the new
+  // object's receive right (moved), send rights made for a fresh control and
+  // name port, and the kernel's page size (gnumach-kernel.md 1b, 3a). The
+  // object is ready at once (CR3). Returns 0 when no default memory manager
+  // is set (vm_set_default_memory_manager) or its port is dead.
+  ObjectId create_temporary(KernelId kernel, Size size);
+  // Page out the resident page at `offset` of a temporary object:
+  // memory_object_data_initialize the first time this kernel pages it out,
+  // memory_object_data_return (dirty, no kernel copy) later (3c). With
+  // `initialize` true, data_initialize even for a page paged out before (the
+  // manual page allows it; DI2 says the pager ignores it). The kernel drops
+  // the page.
+  kern_return_t page_out(KernelId kernel, ObjectId object, Offset offset, bool initialize = false);
+  // The default memory manager is set and its port alive.
+  bool has_default_manager() const;
+  // Whether `object` is a temporary object (made by create_temporary).
+  bool temporary(ObjectId object) const;
+  // The pager's name of a temporary object's port once the pager has
+  // received the create message (else MACH_PORT_NULL).
+  mach_port_t temporary_port(ObjectId object) const;
+
   // --- Queries ---------------------------------------------------------------
   enum class PageState : std::uint8_t {
     requested,  // data_request sent, no answer yet (busy, absent)

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+// The kernel's side of the default memory manager (spec gnumach-kernel.md
+// sections 1b, 1c and 3a-3c):
+//   - get_privileged_ports gives the host-priv port to a pager the suite made
+//     privileged (the default-pager role; every other pager gets EPERM);
+//   - vm_set_default_memory_manager on that port, as GNU Mach's
+//     vm/memory_object.c implements it: a non-null argument replaces the
+//     manager and the old send right is moved back to the caller; a null
+//     argument queries (a copy of the current send right comes back);
+//   - temporary objects the simulated kernels create and hand to the manager
+//     with memory_object_create (the object's receive right moved, send
+//     rights made for a fresh control and name port, the page size), then page
+//     out with memory_object_data_initialize (first pageout of a page) or
+//     memory_object_data_return (later ones) and fault back with data_request.
+#include <mach.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "core.h"
+#include "driver.h"
+#include "emmi/mach/stamp.h"
+
+extern "C" {
+#include "memory_object_default_kernel.h"
+}
+
+namespace emmi::mach::detail {
+bool quiet_events();
+}  // namespace emmi::mach::detail
+
+using namespace emmi::mach::detail;
+
+namespace {
+
+// The caller's name for the host-priv port (one more user reference per
+// call, as a reply carrying a send right adds one), made on first use.
+mach_port_t host_priv_name(Core& core, Space* s) {
+  if (core.host_priv == nullptr) {
+    Port* hp = core.new_port();
+    hp->kobject = KObject::host_priv;
+    core.port_ref(hp);  // the kernel's own reference
+    core.host_priv = hp;
+  }
+  Port* hp = core.host_priv;
+  ++hp->srights;
+  core.port_ref(hp);
+  RightRef r{RightRef::right, MACH_MSG_TYPE_PORT_SEND, hp};
+  return core.copyout_right(s, r);
+}
+
+}  // namespace
+
+extern "C" {
+
+// glibc-Hurd: the host-priv and device-master ports, for root only. A pager
+// is unprivileged (EPERM, pointers untouched) unless the suite runs it as
+// the default pager; then it gets the host-priv port and no device master.
+kern_return_t get_privileged_ports(mach_port_t* host_priv, mach_port_t* device_master) {
+  Core* core = installed_core();
+  if (core == nullptr) return EPERM;
+  ThreadRec* t = core->thread();
+  const bool pager = core->acting_as_pager();
+  Core::Lock lk(*core);
+  Space* s = core->current_space();
+  if (!core->pager_privileged || s != core->pager_space()) return EPERM;
+  if (host_priv != nullptr) {
+    *host_priv = host_priv_name(*core, s);
+    report_inserted(*core, t, pager, s, *host_priv);
+  }
+  if (device_master != nullptr) *device_master = MACH_PORT_NULL;
+  return KERN_SUCCESS;
+}
+
+kern_return_t __get_privileged_ports(mach_port_t* host_priv, mach_port_t* device_master) {
+  return get_privileged_ports(host_priv, device_master);
+}
+
+// mach.defs 2041: routine vm_set_default_memory_manager(host_priv;
+// inout default_manager : mach_port_make_send_t). Served as a direct call
+// (the simulation serves host calls as functions), with the checks MIG and
+// GNU Mach make: the request port must be a send right (else
+// MACH_SEND_INVALID_DEST), a non-null argument must name a receive right
+// (MAKE_SEND; else MACH_SEND_INVALID_RIGHT), and a request port other than
+// host-priv converts to HOST_NULL (KERN_INVALID_HOST, the made right
+// released with the request).
+kern_return_t vm_set_default_memory_manager(mach_port_t host_priv, mach_port_t* default_manager) {
+  Core* core = installed_core();
+  if (core == nullptr) return MACH_SEND_INVALID_DEST;
+  ThreadRec* t = core->thread();
+  const bool pager = core->acting_as_pager();
+  Core::Lock lk(*core);
+  Space* s = core->current_space();
+  if (default_manager == nullptr) return MACH_SEND_INVALID_DATA;
+  if (!MACH_PORT_VALID(host_priv)) return MACH_SEND_INVALID_DEST;
+  Entry* e = core->lookup(s, host_priv);
+  if (e == nullptr || !(e->type & MACH_PORT_TYPE_SEND)) return MACH_SEND_INVALID_DEST;
+  RightRef fresh;
+  if (MACH_PORT_VALID(*default_manager) &&
+      core->copyin_right(s, *default_manager, MACH_MSG_TYPE_MAKE_SEND, fresh) != KERN_SUCCESS)
+    return MACH_SEND_INVALID_RIGHT;
+  if (e->port == nullptr || e->port->kobject != KObject::host_priv) {
+    core->destroy_right(fresh);
+    return KERN_INVALID_HOST;
+  }
+  RightRef back;
+  Port* current = core->default_manager;
+  if (fresh.kind != RightRef::right) {
+    // Query: ipc_port_copy_send of the current manager (null stays null).
+    if (current != nullptr) {
+      ++current->srights;
+      core->port_ref(current);
+      back = RightRef{RightRef::right, MACH_MSG_TYPE_PORT_SEND, current};
+    }
+  } else {
+    // Replace: the kernel keeps the made send right and gives the old one
+    // back (moved, not copied).
+    core->default_manager = fresh.port;
+    if (current != nullptr) back = RightRef{RightRef::right, MACH_MSG_TYPE_PORT_SEND, current};
+  }
+  *default_manager = core->copyout_right(s, back);
+  if (MACH_PORT_VALID(*default_manager)) report_inserted(*core, t, pager, s, *default_manager);
+  return KERN_SUCCESS;
+}
+
+}  // extern "C"
+
+namespace emmi::mach {
+
+void Kernel::set_pager_privileged(bool privileged) {
+  Core::Lock lk(*core_);
+  core_->pager_privileged = privileged;
+}
+
+bool Kernel::has_default_manager() const {
+  Core::Lock lk(*core_);
+  return core_->default_manager != nullptr && core_->default_manager->active;
+}
+
+ObjectId KernelDriver::create_temporary(KernelId kernel, Size size) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  if (k == nullptr || size == 0 || size % k->page_size != 0) return 0;
+  SpaceScope in_kernel(k->space);
+  // A send right to the default memory manager in this kernel's space (the
+  // kernel's ipc_port_copy_send of memory_manager_default; the stub moves it).
+  mach_port_t manager = MACH_PORT_NULL;
+  {
+    Core::Lock lk(d.core);
+    Port* dm = d.core.default_manager;
+    if (dm == nullptr || !dm->active) return 0;
+    ++dm->srights;
+    d.core.port_ref(dm);
+    RightRef r{RightRef::right, MACH_MSG_TYPE_PORT_SEND, dm};
+    manager = d.core.copyout_right(k->space, r);
+  }
+  Driver::ObjectRec o;
+  o.id = static_cast<ObjectId>(d.objects.size() + 1);
+  o.size = size;
+  Driver::Mapping mp;
+  mach_port_t object = MACH_PORT_NULL;
+  if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &object) != KERN_SUCCESS ||
+      mach_port_insert_right(mach_task_self(), object, object, MACH_MSG_TYPE_MAKE_SEND) !=
+          KERN_SUCCESS ||
+      mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.control) != KERN_SUCCESS ||
+      mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.name) != KERN_SUCCESS)
+    return 0;
+  mp.object_send = object;  // the send right stays when the receive right moves
+  mp.mapped = true;
+  mp.ready = true;  // CR3: the kernel does not wait for the default pager
+  mp.temporary = true;
+  mp.cookie = d.next_cookie++;
+  d.by_cookie[mp.cookie] = {kernel, o.id};
+  d.set_kobject(k->space, mp.control, KObject::control, mp.cookie);
+  d.set_kobject(k->space, mp.name, KObject::name, mp.cookie);
+  const ObjectId id = o.id;
+  d.objects.push_back(o);
+  Driver::Mapping& kept = d.maps[{kernel, id}] = std::move(mp);
+  SendInfo info;
+  info.kernel = kernel;
+  info.object = id;
+  info.length = size;
+  SendInfoScope si(&info);
+  if (memory_object_create(manager, object, size, kept.control, kept.name, k->page_size) !=
+      KERN_SUCCESS)
+    return 0;
+  return id;
+}
+
+kern_return_t KernelDriver::page_out(KernelId kernel, ObjectId object, Offset offset,
+                                     bool initialize) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->temporary)
+    return KERN_INVALID_ARGUMENT;
+  if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
+  auto it = mp->pages.find(offset);
+  if (it == mp->pages.end() || it->second.state != PageState::resident) return KERN_FAILURE;
+  std::vector<Stamp> stamps = it->second.stamps;
+  stamps.resize(k->page_size / kBlockSize, 0);
+  mp->pages.erase(it);
+  // vm_pageout_page's `initial`: the first pageout of the page.
+  const bool first = mp->paged_out.insert(offset).second;
+  if (!first && !initialize) return d.send_data_return(*k, *o, *mp, offset, stamps, true, false);
+  std::vector<std::uint8_t> bytes(stamps.size() * kBlockSize);
+  fill_blocks(bytes, stamps);
+  SendInfo info;
+  info.kernel = kernel;
+  info.object = object;
+  info.offset = offset;
+  info.length = bytes.size();
+  info.dirty = true;
+  info.stamps = stamps;
+  SpaceScope in_kernel(k->space);
+  SendInfoScope si(&info);
+  return memory_object_data_initialize(mp->object_send, mp->control, offset,
+                                       reinterpret_cast<vm_offset_t>(bytes.data()),
+                                       static_cast<mach_msg_type_number_t>(bytes.size()));
+}
+
+bool KernelDriver::has_default_manager() const { return impl_->kernel.has_default_manager(); }
+
+bool KernelDriver::temporary(ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  for (const auto& [key, mp] : impl_->maps)
+    if (key.second == object) return mp.temporary;
+  return false;
+}
+
+mach_port_t KernelDriver::temporary_port(ObjectId object) const {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  for (const auto& [key, mp] : d.maps) {
+    if (key.second != object || !mp.temporary) continue;
+    Driver::KernelRec* k = d.kernel_rec(key.first);
+    Core::Lock lk(d.core);
+    Entry* e = d.core.lookup(k->space, mp.object_send);
+    if (e == nullptr || e->port == nullptr) return MACH_PORT_NULL;
+    return e->port->receiver == d.core.pager_space() ? e->port->receiver_name : MACH_PORT_NULL;
+  }
+  return MACH_PORT_NULL;
+}
+
+}  // namespace emmi::mach

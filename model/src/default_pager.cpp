@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: MIT
+// The default-pager part of the reference model; see default_pager.h and
+// SEMANTICS.md, "Default pager".
+#include "emmi/model/default_pager.h"
+
+#include <algorithm>
+#include <string>
+
+#include "emmi/model/rules.h"
+#include "text.h"
+
+namespace emmi::model {
+
+using detail::cat;
+using detail::dec;
+using detail::hex;
+
+namespace {
+void note(Judgement& j, std::string_view rule) {
+  if (std::find(j.checked.begin(), j.checked.end(), rule) == j.checked.end())
+    j.checked.push_back(rule);
+}
+}  // namespace
+
+DefaultPagerModel::DefaultPagerModel(ObjectId first_temporary)
+    : first_temporary_(first_temporary) {}
+
+void DefaultPagerModel::report(Judgement& j, std::string_view rule, Party party,
+                               std::string why) const {
+  j.verdicts.push_back(Verdict{rule, party, std::move(why), events_});
+}
+
+bool DefaultPagerModel::knows_port(PortName p) const {
+  if (p == kNullPort) return false;
+  if (p == manager_) return true;
+  for (const auto& [o, t] : temps_)
+    if (t.port == p || t.control == p || t.name == p) return true;
+  return false;
+}
+
+std::optional<Stamp> DefaultPagerModel::contents(ObjectId o, Offset off) const {
+  auto t = temps_.find(o);
+  if (t == temps_.end()) return std::nullopt;
+  auto b = t->second.blocks.find(off);
+  if (b == t->second.blocks.end() || !b->second.written) return std::nullopt;
+  return b->second.stamp;
+}
+
+DefaultPagerModel::Temp* DefaultPagerModel::temp_by_control(PortName control) {
+  for (auto& [o, t] : temps_)
+    if (t.control == control && control != kNullPort) return &t;
+  return nullptr;
+}
+
+bool DefaultPagerModel::claims(const Event& e) const {
+  return std::visit(
+      [&](const auto& ev) -> bool {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, KernelSent>) {
+          return ev.kind == MessageKind::create || ev.kind == MessageKind::data_initialize ||
+                 knows_port(ev.destination) || (ev.object >= first_temporary_ && ev.kernel != 0);
+        } else if constexpr (std::is_same_v<T, Dequeued>) {
+          return knows_port(ev.port) || queued_.count(ev.port) != 0;
+        } else if constexpr (std::is_same_v<T, HandlerReturned>) {
+          if (ev.port != kNullPort) return knows_port(ev.port);
+          return handling_.count(ev.thread) != 0;
+        } else if constexpr (std::is_same_v<T, ControlCalled>) {
+          return knows_port(ev.control);
+        } else if constexpr (std::is_same_v<T, PortOperated>) {
+          return ev.name != manager_ && knows_port(ev.name);
+        } else if constexpr (std::is_same_v<T, MemoryReleased>) {
+          return regions_.count(ev.region) != 0;
+        } else {
+          return false;
+        }
+      },
+      e);
+}
+
+Judgement DefaultPagerModel::judge(const Event& e) {
+  Judgement j;
+  if (const auto* a = std::get_if<KernelAttached>(&e)) {
+    page_sizes_[a->kernel] = a->page_size;
+  } else if (const auto* s = std::get_if<KernelSent>(&e)) {
+    if (s->kind == MessageKind::create) {
+      // CR1: create goes to the one default memory manager; SQ3 then
+      // numbers it on that port.
+      note(j, rule::CR1);
+      if (manager_ == kNullPort) manager_ = s->destination;
+      if (s->destination != manager_)
+        report(j, rule::CR1, Party::kernel,
+               cat("kernel ", dec(s->kernel), " sent memory_object_create to ",
+                   hex(s->destination), ", not to the default memory manager ", hex(manager_)));
+      Temp& t = temps_[s->object];
+      t.kernel = s->kernel;
+      t.page_size = page_sizes_.count(s->kernel) ? page_sizes_[s->kernel] : 0;
+    } else {
+      // DI1: data_initialize only for objects the kernel created.
+      if (s->kind == MessageKind::data_initialize) note(j, rule::DI1);
+      auto it = temps_.find(s->object);
+      if (it == temps_.end()) {
+        if (s->kind == MessageKind::data_initialize)
+          report(j, rule::DI1, Party::kernel,
+                 cat("kernel ", dec(s->kernel), " sent data_initialize for object ",
+                     dec(s->object), ", which it did not create"));
+      } else {
+        Temp& t = it->second;
+        // CR3: no ready is awaited; requests may follow create at once
+        // (nothing to check: the model simply never waits for ready here).
+        if (s->kind == MessageKind::data_request) t.outstanding.insert(s->offset);
+        if (s->kind == MessageKind::data_initialize || s->kind == MessageKind::data_return) {
+          // What the pager must hold from now on: data_return always
+          // replaces (RT4); data_initialize only where nothing was written
+          // (DI3), and is otherwise ignored (DI2).
+          for (std::size_t i = 0; i < s->stamps.size(); ++i) {
+            Block& b = t.blocks[s->offset + i * kBlockSize];
+            if (s->kind == MessageKind::data_initialize && b.written) {
+              if (s->stamps[i] != b.stamp) b.ignored.insert(s->stamps[i]);
+              continue;
+            }
+            b.written = true;
+            b.stamp = s->stamps[i];
+            b.by_initialize = s->kind == MessageKind::data_initialize;
+            b.ignored.erase(b.stamp);
+          }
+        }
+      }
+    }
+    queued_[s->destination].push_back(
+        Sent{s->kind, s->object, s->offset, s->length, s->stamps});
+  } else if (const auto* d = std::get_if<Dequeued>(&e)) {
+    auto q = queued_.find(d->port);
+    std::optional<Sent> m;
+    if (q != queued_.end() && !q->second.empty()) {
+      m = q->second.front();
+      q->second.erase(q->second.begin());
+    }
+    if (d->port == manager_) {
+      note(j, rule::SQ3);
+      if (d->seqno != manager_next_)
+        report(j, rule::SQ3, Party::kernel,
+               cat("message dequeued from the default-pager port ", hex(d->port), " has seqno ",
+                   dec(d->seqno), ", expected ", dec(manager_next_)));
+      manager_next_ = d->seqno + 1;
+    } else {
+      for (auto& [o, t] : temps_)
+        if (t.port == d->port) t.next = d->seqno + 1;
+    }
+    if (m && m->kind == MessageKind::create && !d->too_large) {
+      // CR6: the new object's receive right, then send rights for control
+      // and name (memory_object_default.defs, 2250).
+      note(j, rule::CR6);
+      const auto& r = d->rights;
+      if (r.size() != 3 || r[0].right != Right::receive || r[1].right != Right::send ||
+          r[2].right != Right::send) {
+        report(j, rule::CR6, Party::kernel,
+               cat("memory_object_create dequeued on ", hex(d->port), " carried ",
+                   dec(r.size()), " rights, not receive, send, send"));
+      } else {
+        Temp& t = temps_[m->object];
+        t.port = r[0].name;
+        t.control = r[1].name;
+        t.name = r[2].name;
+        t.next = 0;
+      }
+    }
+    if (m) handling_[d->thread] = {d->port, m->kind};
+    if (m && d->region != 0) regions_[d->region] = Region{m->kind, false};
+  } else if (const auto* h = std::get_if<HandlerReturned>(&e)) {
+    auto it = handling_.find(h->thread);
+    if (it != handling_.end()) {
+      // G6: the default demux serves create and data_initialize, the common
+      // demux everything else; MIG_BAD_ID means no demux knew the routine.
+      note(j, rule::G6);
+      if (h->code == kMigBadId)
+        report(j, rule::G6, Party::pager,
+               cat("the pager's demux did not know ", to_string(it->second.second),
+                   " on ", hex(it->second.first), " (MIG_BAD_ID)"));
+      // A data_initialize or data_return the server destroyed: its memory
+      // went with it.
+      if (h->code != kKernSuccess && h->code != kMigNoReply)
+        for (auto& [id, r] : regions_)
+          if (!r.released && (r.kind == MessageKind::data_initialize ||
+                              r.kind == MessageKind::data_return))
+            r.released = true;
+      handling_.erase(it);
+    }
+  } else if (const auto* c = std::get_if<ControlCalled>(&e)) {
+    Temp* t = temp_by_control(c->control);
+    const bool answer = c->call == ControlCall::data_supply ||
+                        c->call == ControlCall::data_unavailable ||
+                        c->call == ControlCall::data_error;
+    if (t != nullptr && answer && c->accepted && t->page_size != 0) {
+      for (Offset at = c->offset; at < c->offset + c->size; at += t->page_size)
+        t->outstanding.erase(at);
+      for (Offset at = c->offset; at < c->offset + c->size; at += kBlockSize) {
+        auto b = t->blocks.find(at);
+        const bool written = b != t->blocks.end() && b->second.written;
+        if (c->call == ControlCall::data_supply) {
+          note(j, rule::CR2);
+          if (!written) {
+            report(j, rule::CR2, Party::pager,
+                   cat("data_supply for block ", hex(at), " of a created object the kernel never "
+                       "wrote; the default pager must answer data_unavailable"));
+            break;
+          }
+          const std::size_t i = (at - c->offset) / kBlockSize;
+          if (i < c->stamps.size() && c->stamps[i] != b->second.stamp) {
+            const bool di2 = b->second.ignored.count(c->stamps[i]) != 0;
+            std::string_view r = di2 ? rule::DI2 : rule::DI3;
+            note(j, r);
+            report(j, r, Party::pager,
+                   cat("data_supply at ", hex(at), " carries ", hex(c->stamps[i]),
+                       ", but the pager must hold ", hex(b->second.stamp),
+                       di2 ? " (it took a data_initialize for a page it already held)"
+                           : " (the contents the kernel paged out)"));
+            break;
+          }
+          if (b->second.by_initialize) note(j, rule::DI3);
+          if (!b->second.ignored.empty()) note(j, rule::DI2);
+        } else {
+          note(j, rule::UN2);
+          if (!written && c->call == ControlCall::data_error) {
+            report(j, rule::UN2, Party::pager,
+                   cat("data_error for never-written block ", hex(at),
+                       " of a created object; the default pager must answer data_unavailable"));
+            break;
+          }
+          if (written && c->call == ControlCall::data_unavailable) {
+            std::string_view r = b->second.by_initialize ? rule::DI3 : rule::UN2;
+            note(j, r);
+            report(j, r, Party::pager,
+                   cat("data_unavailable for block ", hex(at), ", which the kernel paged out (",
+                       hex(b->second.stamp), "); its contents were lost"));
+            break;
+          }
+        }
+      }
+    }
+  } else if (const auto* r = std::get_if<MemoryReleased>(&e)) {
+    auto it = regions_.find(r->region);
+    if (it != regions_.end()) it->second.released = true;
+  }
+  ++events_;
+  return j;
+}
+
+Judgement DefaultPagerModel::judge_quiescent(Model::Quiescence which) const {
+  const bool progress = which != Model::Quiescence::after_stop;
+  const bool holdings = which != Model::Quiescence::before_stop;
+  Judgement j;
+  for (const auto& [o, t] : temps_) {
+    if (!progress) break;
+    if (t.port == kNullPort) continue;
+    note(j, rule::DR3);
+    for (Offset off : t.outstanding)
+      report(j, rule::DR3, Party::pager,
+             cat("data_request at ", hex(off), " of created object ", dec(o), " on ", hex(t.port),
+                 " never answered"));
+  }
+  for (const auto& [id, r] : regions_) {
+    if (!holdings) break;
+    std::string_view rule = r.kind == MessageKind::data_return ? rule::RT2 : rule::PR8;
+    note(j, rule);
+    if (!r.released)
+      report(j, rule, Party::pager,
+             cat("out-of-line memory of a ", to_string(r.kind), " was never released"));
+  }
+  return j;
+}
+
+}  // namespace emmi::model
