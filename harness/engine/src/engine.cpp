@@ -24,6 +24,7 @@
 #include "emmi/catalogue/catalogue.h"
 #include "emmi/engine/generator.h"
 #include "emmi/engine/isolation.h"
+#include "emmi/mix.h"
 #include "emmi/engine/pager_library.h"
 #include "emmi/model/rules.h"
 
@@ -39,12 +40,7 @@ namespace {
 
 using reports::Verdict;
 
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using emmi::mix;
 
 class QuietListener final : public rc::detail::TestListener {
  public:

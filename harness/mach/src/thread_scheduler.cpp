@@ -15,6 +15,7 @@
 
 #include "core.h"
 #include "emmi/mach/kernel.h"
+#include "emmi/mix.h"
 
 namespace emmi::mach::detail::sched {
 
@@ -39,13 +40,6 @@ void SchedLock::released() {
 }
 
 namespace {
-
-std::uint64_t splitmix(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 std::int64_t real_clock_ns(clockid_t clock) {
   // The C library's clock, past this library's interposer.
@@ -125,7 +119,7 @@ void Scheduler::retire() {
   tl_self = nullptr;
 }
 
-std::uint64_t Scheduler::next_random() { return splitmix(rng_); }
+std::uint64_t Scheduler::next_random() { return emmi::splitmix_next(rng_); }
 
 // ---------------------------------------------------------------------------
 // Threads
@@ -330,7 +324,7 @@ void Scheduler::decide(SThread* me, Lock& lk) {
     if (change_points_[i] == choices_) me->priority = std::int64_t(i + 1);
   me->state = SThread::State::runnable;
   SThread* next = choose();
-  digest_ = splitmix(digest_) ^ (next ? next->index : 0xffff) ^ (points_ << 20);
+  digest_ = emmi::splitmix_next(digest_) ^ (next ? next->index : 0xffff) ^ (points_ << 20);
   if (next == me || next == nullptr) {
     me->state = SThread::State::running;
     return;
@@ -404,7 +398,7 @@ BlockResult Scheduler::block_locked(SThread* me, Lock& lk) {
   } else {
     SThread* next = choose();
     if (next == nullptr && idle(lk)) next = choose();
-    digest_ = splitmix(digest_) ^ (next ? next->index : 0xffff) ^ (points_ << 20);
+    digest_ = emmi::splitmix_next(digest_) ^ (next ? next->index : 0xffff) ^ (points_ << 20);
     if (next == nullptr) {
       // Nothing can run and the command thread itself is blocked here, in
       // pager code: the pager can never go on.
