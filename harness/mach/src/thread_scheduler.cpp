@@ -195,6 +195,11 @@ void Scheduler::set_pager_code(bool on) {
   Internal in;
   Lock lk(mu_);
   command_->pager_code = on;
+  // A call into the pager (start(), stop(), a pager action) is a phase of
+  // its own with a timer budget of its own: a pager thread that polls on a
+  // timer may have spent the last settle's whole budget, and the call may
+  // be waiting for exactly that thread (stop() joining its poller).
+  if (on) firings_ = 0;
 }
 
 // ---------------------------------------------------------------------------

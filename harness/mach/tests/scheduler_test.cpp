@@ -523,4 +523,50 @@ TEST(ControlledScheduling, StartWaitingForASleepingThreadIsNoStall) {
   EXPECT_GE(sched.virtual_now_ns(), 120'000'000'000ull);
 }
 
+// A pager thread that polls on a 1 ms timer until told to stop, as polling
+// pagers' workers do. The settle spends its whole timer budget on the
+// poller's ticks; stop()'s join of the poller must still get the ticks it
+// needs to see the flag, not be taken for a stall.
+struct Poller {
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> ticks{0};
+};
+
+void* polls_until_stopped(void* p) {
+  auto* r = static_cast<Poller*>(p);
+  const timespec interval{0, 1'000'000};
+  while (!r->stop.load()) {
+    r->ticks.fetch_add(1);
+    nanosleep(&interval, nullptr);
+  }
+  return nullptr;
+}
+
+TEST(ControlledScheduling, StopJoiningAPollerAfterASettleSpentItsTimersIsNoStall) {
+  Kernel kernel;
+  ScheduleOptions o = options(7);
+  o.max_timer_firings = 64;
+  ControlledScheduling sched(kernel, o);
+  sched.on_stall([](const std::string& why) {
+    ADD_FAILURE() << "stalled: " << why;
+    std::_Exit(1);
+  });
+  Poller r;
+  pthread_t t;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    t = spawn(polls_until_stopped, &r);
+  }
+  ASSERT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+  const std::uint64_t after_settle = r.ticks.load();
+  EXPECT_GE(after_settle, 64u);  // the settle let the poller tick its whole budget
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    r.stop.store(true);
+    EXPECT_EQ(pthread_join(t, nullptr), 0);
+  }
+}
+
 }  // namespace
