@@ -14,10 +14,13 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <sched.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -71,6 +74,12 @@ Real load() {
   r.sem_post = lookup<decltype(r.sem_post)>("sem_post");
   r.sched_yield = lookup<decltype(r.sched_yield)>("sched_yield");
   r.nanosleep = lookup<decltype(r.nanosleep)>("nanosleep");
+  r.syscall = lookup<decltype(r.syscall)>("syscall");
+  r.cond_clockwait = lookup<decltype(r.cond_clockwait)>("pthread_cond_clockwait");
+  r.mutex_clocklock = lookup<decltype(r.mutex_clocklock)>("pthread_mutex_clocklock");
+  r.rwlock_clockrdlock = lookup<decltype(r.rwlock_clockrdlock)>("pthread_rwlock_clockrdlock");
+  r.rwlock_clockwrlock = lookup<decltype(r.rwlock_clockwrlock)>("pthread_rwlock_clockwrlock");
+  r.sem_clockwait = lookup<decltype(r.sem_clockwait)>("sem_clockwait");
   r.clock_nanosleep = lookup<decltype(r.clock_nanosleep)>("clock_nanosleep");
   r.usleep = lookup<decltype(r.usleep)>("usleep");
   r.sleep = lookup<decltype(r.sleep)>("sleep");
@@ -229,6 +238,14 @@ int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* abstime) 
   return sd::controlled_lock(s, me, m, sd::deadline_of(s, CLOCK_REALTIME, abstime));
 }
 
+int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock, const struct timespec* abstime) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr || !sd::virtual_clock(clock)) return sd::real().mutex_clocklock(m, clock, abstime);
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  return sd::controlled_lock(s, me, m, sd::deadline_of(s, clock, abstime));
+}
+
 int pthread_mutex_unlock(pthread_mutex_t* m) {
   if (sd::tl_internal != 0) return sd::real().mutex_unlock(m);
   int rc = sd::real().mutex_unlock(m);
@@ -250,16 +267,34 @@ int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
   return sd::controlled_lock(s, me, m, 0);
 }
 
-int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime) {
-  SThread* me = Scheduler::intercepting();
-  if (me == nullptr) return sd::real().cond_timedwait(c, m, abstime);
+namespace {
+
+int controlled_cond_wait_until(SThread* me, pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock,
+                               const struct timespec* abstime) {
   Scheduler* s = Scheduler::active();
   s->point(me);
   if (abstime->tv_nsec < 0 || abstime->tv_nsec >= sd::kNs) return EINVAL;
-  auto r = s->cond_block(me, c, m, sd::deadline_of(s, sd::clock_of(c), abstime));
+  auto r = s->cond_block(me, c, m, sd::deadline_of(s, clock, abstime));
   int rc = sd::controlled_lock(s, me, m, 0);
   if (rc != 0) return rc;
   return r == BlockResult::timed_out ? ETIMEDOUT : 0;
+}
+
+}  // namespace
+
+int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().cond_timedwait(c, m, abstime);
+  return controlled_cond_wait_until(me, c, m, sd::clock_of(c), abstime);
+}
+
+// std::condition_variable's wait_for and wait_until (libstdc++ on glibc 2.30
+// and later) come here, with the clock named per call.
+int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock,
+                           const struct timespec* abstime) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr || !sd::virtual_clock(clock)) return sd::real().cond_clockwait(c, m, clock, abstime);
+  return controlled_cond_wait_until(me, c, m, clock, abstime);
 }
 
 int pthread_cond_signal(pthread_cond_t* c) {
@@ -284,16 +319,18 @@ int pthread_cond_broadcast(pthread_cond_t* c) {
 
 namespace {
 
-int controlled_rw(pthread_rwlock_t* l, bool write, const struct timespec* abstime) {
+int controlled_rw(pthread_rwlock_t* l, bool write, const struct timespec* abstime,
+                  clockid_t clock = CLOCK_REALTIME, bool clocked = false) {
   SThread* me = Scheduler::intercepting();
   const auto& r = sd::real();
-  if (me == nullptr) {
+  if (me == nullptr || (clocked && !sd::virtual_clock(clock))) {
+    if (clocked) return write ? r.rwlock_clockwrlock(l, clock, abstime) : r.rwlock_clockrdlock(l, clock, abstime);
     if (abstime != nullptr) return write ? r.rwlock_timedwrlock(l, abstime) : r.rwlock_timedrdlock(l, abstime);
     return write ? r.rwlock_wrlock(l) : r.rwlock_rdlock(l);
   }
   Scheduler* s = Scheduler::active();
   s->point(me);
-  const std::uint64_t deadline = abstime != nullptr ? sd::deadline_of(s, CLOCK_REALTIME, abstime) : 0;
+  const std::uint64_t deadline = abstime != nullptr ? sd::deadline_of(s, clock, abstime) : 0;
   for (;;) {
     int rc = write ? r.rwlock_trywrlock(l) : r.rwlock_tryrdlock(l);
     if (rc == 0) {
@@ -328,6 +365,12 @@ int pthread_rwlock_rdlock(pthread_rwlock_t* l) { return controlled_rw(l, false, 
 int pthread_rwlock_wrlock(pthread_rwlock_t* l) { return controlled_rw(l, true, nullptr); }
 int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const struct timespec* t) { return controlled_rw(l, false, t); }
 int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const struct timespec* t) { return controlled_rw(l, true, t); }
+int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t c, const struct timespec* t) {
+  return controlled_rw(l, false, t, c, true);
+}
+int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t c, const struct timespec* t) {
+  return controlled_rw(l, true, t, c, true);
+}
 int pthread_rwlock_tryrdlock(pthread_rwlock_t* l) { return controlled_try_rw(l, false); }
 int pthread_rwlock_trywrlock(pthread_rwlock_t* l) { return controlled_try_rw(l, true); }
 
@@ -416,12 +459,16 @@ void pthread_exit(void* value) {
 
 namespace {
 
-int controlled_sem_wait(sem_t* sem, const struct timespec* abstime) {
+int controlled_sem_wait(sem_t* sem, const struct timespec* abstime, clockid_t clock = CLOCK_REALTIME,
+                        bool clocked = false) {
   SThread* me = Scheduler::intercepting();
-  if (me == nullptr) return abstime ? sd::real().sem_timedwait(sem, abstime) : sd::real().sem_wait(sem);
+  if (me == nullptr || (clocked && !sd::virtual_clock(clock))) {
+    if (clocked) return sd::real().sem_clockwait(sem, clock, abstime);
+    return abstime ? sd::real().sem_timedwait(sem, abstime) : sd::real().sem_wait(sem);
+  }
   Scheduler* s = Scheduler::active();
   s->point(me);
-  const std::uint64_t deadline = abstime ? sd::deadline_of(s, CLOCK_REALTIME, abstime) : 0;
+  const std::uint64_t deadline = abstime ? sd::deadline_of(s, clock, abstime) : 0;
   for (;;) {
     if (sd::real().sem_trywait(sem) == 0) return 0;
     if (errno != EAGAIN) return -1;
@@ -437,6 +484,9 @@ int controlled_sem_wait(sem_t* sem, const struct timespec* abstime) {
 
 int sem_wait(sem_t* sem) { return controlled_sem_wait(sem, nullptr); }
 int sem_timedwait(sem_t* sem, const struct timespec* abstime) { return controlled_sem_wait(sem, abstime); }
+int sem_clockwait(sem_t* sem, clockid_t clock, const struct timespec* abstime) {
+  return controlled_sem_wait(sem, abstime, clock, true);
+}
 
 int sem_trywait(sem_t* sem) {
   int rc = sd::real().sem_trywait(sem);
@@ -524,6 +574,79 @@ unsigned sleep(unsigned seconds) {
   if (me == nullptr) return sd::real().sleep(seconds);
   virtual_sleep_for(me, std::int64_t(seconds) * sd::kNs);
   return 0;
+}
+
+// --- Futexes ---------------------------------------------------------------------------------
+
+// libstdc++ waits on std::atomic, std::counting_semaphore, std::latch and
+// std::future with the futex system call through syscall(), not through a
+// pthread call. For a controlled thread a FUTEX_WAIT is a block on the
+// word's address (after the value check the kernel would make: only the
+// thread holding the turn runs, so nothing changes the word in between), and
+// a FUTEX_WAKE wakes every controlled waiter on the address (a futex waiter
+// may always wake spuriously; the callers re-check the word). Every other
+// system call, and every futex call of a thread the scheduler does not
+// control, goes to the C library.
+
+namespace {
+
+long controlled_futex_wait(SThread* me, const std::uint32_t* word, std::uint32_t expected, int op,
+                           const struct timespec* timeout) {
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != expected) {
+    errno = EAGAIN;
+    return -1;
+  }
+  std::uint64_t deadline = 0;
+  if (timeout != nullptr) {
+    if (timeout->tv_nsec < 0 || timeout->tv_nsec >= sd::kNs || timeout->tv_sec < 0) {
+      errno = EINVAL;
+      return -1;
+    }
+    // FUTEX_WAIT takes a relative time on CLOCK_MONOTONIC; FUTEX_WAIT_BITSET
+    // an absolute one, on CLOCK_REALTIME when FUTEX_CLOCK_REALTIME is set.
+    if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET)
+      deadline = sd::deadline_of(s, (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC, timeout);
+    else
+      deadline = sd::deadline_after(s, sd::ns_of(*timeout));
+    if (deadline <= s->now_ns()) {
+      s->yield(me);
+      errno = ETIMEDOUT;
+      return -1;
+    }
+  }
+  if (s->block(me, Wait::futex, word, deadline) == BlockResult::timed_out) {
+    errno = ETIMEDOUT;
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+long syscall(long number, ...) {
+  va_list ap;
+  va_start(ap, number);
+  long a[6];
+  for (long& v : a) v = va_arg(ap, long);
+  va_end(ap);
+  if (number == SYS_futex && sd::tl_internal == 0) {
+    const auto* word = reinterpret_cast<const std::uint32_t*>(a[0]);
+    const int op = static_cast<int>(a[1]);
+    const int cmd = op & FUTEX_CMD_MASK;
+    if (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) {
+      if (SThread* me = Scheduler::intercepting())
+        return controlled_futex_wait(me, word, static_cast<std::uint32_t>(a[2]), op,
+                                     reinterpret_cast<const struct timespec*>(a[3]));
+    } else if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET) {
+      if (Scheduler* s = Scheduler::active()) {
+        s->wake_all(Wait::futex, word);
+        if (SThread* me = Scheduler::intercepting()) s->point(me);
+      }
+    }
+  }
+  return sd::real().syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 // --- Clocks ---------------------------------------------------------------------------------

@@ -662,6 +662,7 @@ std::string Scheduler::describe_object(Wait wait, const void* object) {
     case Wait::cond: return "condition " + where;
     case Wait::sem: return "semaphore " + where;
     case Wait::barrier: return "barrier " + where;
+    case Wait::futex: return "futex word " + where;
     default: return where;
   }
 }

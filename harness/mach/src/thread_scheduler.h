@@ -96,6 +96,7 @@ class SchedLock {
 
 enum class Wait : std::uint8_t {
   none, mutex, rwlock, spin, cond, sem, barrier, join, sleep, receive, quiescence,
+  futex,  // a futex word waited on with the futex system call (C++ atomic waits)
 };
 
 class Scheduler;
@@ -333,6 +334,13 @@ struct Real {
   int (*sem_post)(void*);
   int (*sched_yield)();
   int (*nanosleep)(const struct timespec*, struct timespec*);
+  long (*syscall)(long, ...);
+  // The clock-taking forms (glibc 2.30 on) libstdc++ uses for timed waits.
+  int (*cond_clockwait)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*);
+  int (*mutex_clocklock)(pthread_mutex_t*, clockid_t, const struct timespec*);
+  int (*rwlock_clockrdlock)(pthread_rwlock_t*, clockid_t, const struct timespec*);
+  int (*rwlock_clockwrlock)(pthread_rwlock_t*, clockid_t, const struct timespec*);
+  int (*sem_clockwait)(void*, clockid_t, const struct timespec*);
   int (*clock_nanosleep)(clockid_t, int, const struct timespec*, struct timespec*);
   int (*usleep)(useconds_t);
   unsigned (*sleep)(unsigned);

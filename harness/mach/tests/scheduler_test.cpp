@@ -12,6 +12,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <semaphore>
 #include <algorithm>
 #include <deque>
 #include <set>
@@ -567,6 +571,63 @@ TEST(ControlledScheduling, StopJoiningAPollerAfterASettleSpentItsTimersIsNoStall
     r.stop.store(true);
     EXPECT_EQ(pthread_join(t, nullptr), 0);
   }
+}
+
+// C++ standard-library waits: libstdc++ blocks std::counting_semaphore in
+// the futex system call (through syscall()) and std::condition_variable's
+// wait_for in pthread_cond_clockwait. Both must block through the
+// scheduler: the producer can only run if the consumer's wait hands the turn
+// on, and the timed wait must time out in virtual time.
+struct CxxWaits {
+  std::counting_semaphore<> items{0};
+  std::mutex lock;
+  std::condition_variable changed;
+  bool timed_out = false;
+  int consumed = 0;
+};
+
+TEST(ControlledScheduling, CxxSemaphoreAndTimedConditionWaitBlockThroughTheScheduler) {
+  Kernel kernel;
+  ControlledScheduling sched(kernel, options(11));
+  sched.on_stall([](const std::string& why) {
+    ADD_FAILURE() << "stalled: " << why;
+    std::_Exit(1);
+  });
+  CxxWaits w;
+  pthread_t consumer, producer;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    consumer = spawn(
+        [](void* p) -> void* {
+          auto* w = static_cast<CxxWaits*>(p);
+          for (int i = 0; i < 3; ++i) {
+            w->items.acquire();
+            ++w->consumed;
+          }
+          std::unique_lock lk(w->lock);
+          // Nobody notifies: only the virtual clock ends this wait.
+          w->timed_out = !w->changed.wait_for(lk, std::chrono::seconds(30), [] { return false; });
+          return nullptr;
+        },
+        &w);
+    producer = spawn(
+        [](void* p) -> void* {
+          auto* w = static_cast<CxxWaits*>(p);
+          for (int i = 0; i < 3; ++i) w->items.release();
+          return nullptr;
+        },
+        &w);
+  }
+  ASSERT_EQ(sched.settle(std::chrono::milliseconds(5000)), Settled::quiescent);
+  EXPECT_EQ(w.consumed, 3);
+  EXPECT_TRUE(w.timed_out);
+  EXPECT_GE(sched.virtual_now_ns(), 30'000'000'000ull);
+  EXPECT_FALSE(sched.uncontrolled());
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ControlledScheduling::PagerCode pager_code(sched);
+  EXPECT_EQ(pthread_join(consumer, nullptr), 0);
+  EXPECT_EQ(pthread_join(producer, nullptr), 0);
 }
 
 }  // namespace
