@@ -15,7 +15,9 @@
 #include <semaphore.h>
 #include <sched.h>
 #include <linux/futex.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <fcntl.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +77,26 @@ Real load() {
   r.sched_yield = lookup<decltype(r.sched_yield)>("sched_yield");
   r.nanosleep = lookup<decltype(r.nanosleep)>("nanosleep");
   r.syscall = lookup<decltype(r.syscall)>("syscall");
+  r.read = lookup<decltype(r.read)>("read");
+  r.readv = lookup<decltype(r.readv)>("readv");
+  r.recv = lookup<decltype(r.recv)>("recv");
+  r.recvfrom = lookup<decltype(r.recvfrom)>("recvfrom");
+  r.recvmsg = lookup<decltype(r.recvmsg)>("recvmsg");
+  r.poll = lookup<decltype(r.poll)>("poll");
+  r.ppoll = lookup<decltype(r.ppoll)>("ppoll");
+  r.select = lookup<decltype(r.select)>("select");
+  r.pselect = lookup<decltype(r.pselect)>("pselect");
+  r.epoll_wait = lookup<decltype(r.epoll_wait)>("epoll_wait");
+  r.epoll_pwait = lookup<decltype(r.epoll_pwait)>("epoll_pwait");
+  r.eventfd_read = lookup<decltype(r.eventfd_read)>("eventfd_read");
+  r.eventfd_write = lookup<decltype(r.eventfd_write)>("eventfd_write");
+  r.write = lookup<decltype(r.write)>("write");
+  r.writev = lookup<decltype(r.writev)>("writev");
+  r.send = lookup<decltype(r.send)>("send");
+  r.sendto = lookup<decltype(r.sendto)>("sendto");
+  r.sendmsg = lookup<decltype(r.sendmsg)>("sendmsg");
+  r.close = lookup<decltype(r.close)>("close");
+  r.shutdown = lookup<decltype(r.shutdown)>("shutdown");
   r.cond_clockwait = lookup<decltype(r.cond_clockwait)>("pthread_cond_clockwait");
   r.mutex_clocklock = lookup<decltype(r.mutex_clocklock)>("pthread_mutex_clocklock");
   r.rwlock_clockrdlock = lookup<decltype(r.rwlock_clockrdlock)>("pthread_rwlock_clockrdlock");
@@ -647,6 +669,205 @@ long syscall(long number, ...) {
     }
   }
   return sd::real().syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+// --- File descriptors -------------------------------------------------------------------------
+
+// Event-loop pagers wait for work on a pipe, an eventfd, a socket or an
+// epoll set (the self-pipe trick). For a controlled thread a blocking wait
+// on descriptors first asks the C library without waiting (poll with a zero
+// timeout); if nothing is ready, the thread blocks through the scheduler
+// until some thread writes, sends or closes a descriptor (any descriptor:
+// the wait is keyed on them all, and a woken thread asks again), or until
+// its timeout runs out in virtual time. A descriptor set O_NONBLOCK, a
+// regular file, and every thread the scheduler does not control go straight
+// to the C library.
+
+extern "C++" {
+namespace {
+
+const char fd_key = 0;  // what every descriptor wait is keyed on
+
+bool nonblocking(int fd) {
+  const int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && (flags & O_NONBLOCK) != 0;
+}
+
+// Blocks `me` until descriptors change or `deadline` (0: none) passes;
+// false when the deadline passed.
+bool wait_for_descriptors(Scheduler* s, SThread* me, std::uint64_t deadline) {
+  return s->block(me, Wait::fd, &fd_key, deadline) != BlockResult::timed_out;
+}
+
+// The deadline of a poll-style timeout in milliseconds (negative: none).
+std::uint64_t poll_deadline(Scheduler* s, int timeout_ms) {
+  return timeout_ms < 0 ? 0 : sd::deadline_after(s, std::int64_t(timeout_ms) * 1'000'000);
+}
+
+// A read-like call on `fd`: waits under the scheduler until the descriptor
+// is readable (or hung up, or in error), then makes the call.
+template <typename Call>
+auto controlled_read(int fd, int flags, Call call) -> decltype(call()) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr || (flags & MSG_DONTWAIT) != 0 || nonblocking(fd)) return call();
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (sd::real().poll(&p, 1, 0) != 0) return call();
+    (void)wait_for_descriptors(s, me, 0);
+  }
+}
+
+// A write-like call: made, then every thread waiting on descriptors asks
+// again. No scheduling point: the suite's own records go out this way.
+template <typename Call>
+auto descriptors_changed(Call call) -> decltype(call()) {
+  auto r = call();
+  if (sd::tl_internal == 0)
+    if (Scheduler* s = Scheduler::active()) s->wake_all(Wait::fd, &fd_key);
+  return r;
+}
+
+// A poll-like call: asked without waiting, then again each time descriptors
+// change, until something is ready or the deadline passes (then 0).
+template <typename Ask>
+int controlled_poll(SThread* me, std::uint64_t deadline, bool wait_forever, Ask ask) {
+  Scheduler* s = Scheduler::active();
+  s->point(me);
+  for (;;) {
+    const int r = ask();
+    if (r != 0) return r;
+    if (!wait_forever && deadline == 0) return 0;  // a zero timeout: just asked
+    if (!wait_for_descriptors(s, me, deadline)) return ask();
+  }
+}
+
+}  // namespace
+}  // extern "C++"
+
+ssize_t read(int fd, void* buf, size_t n) {
+  return controlled_read(fd, 0, [&] { return sd::real().read(fd, buf, n); });
+}
+ssize_t readv(int fd, const struct iovec* iov, int count) {
+  return controlled_read(fd, 0, [&] { return sd::real().readv(fd, iov, count); });
+}
+ssize_t recv(int fd, void* buf, size_t n, int flags) {
+  return controlled_read(fd, flags, [&] { return sd::real().recv(fd, buf, n, flags); });
+}
+ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* from, socklen_t* len) {
+  return controlled_read(fd, flags, [&] { return sd::real().recvfrom(fd, buf, n, flags, from, len); });
+}
+ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
+  return controlled_read(fd, flags, [&] { return sd::real().recvmsg(fd, msg, flags); });
+}
+int eventfd_read(int fd, eventfd_t* value) {
+  return controlled_read(fd, 0, [&] { return sd::real().eventfd_read(fd, value); });
+}
+
+ssize_t write(int fd, const void* buf, size_t n) {
+  return descriptors_changed([&] { return sd::real().write(fd, buf, n); });
+}
+ssize_t writev(int fd, const struct iovec* iov, int count) {
+  return descriptors_changed([&] { return sd::real().writev(fd, iov, count); });
+}
+ssize_t send(int fd, const void* buf, size_t n, int flags) {
+  return descriptors_changed([&] { return sd::real().send(fd, buf, n, flags); });
+}
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* to, socklen_t len) {
+  return descriptors_changed([&] { return sd::real().sendto(fd, buf, n, flags, to, len); });
+}
+ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
+  return descriptors_changed([&] { return sd::real().sendmsg(fd, msg, flags); });
+}
+int eventfd_write(int fd, eventfd_t value) {
+  return descriptors_changed([&] { return sd::real().eventfd_write(fd, value); });
+}
+int close(int fd) {
+  return descriptors_changed([&] { return sd::real().close(fd); });
+}
+int shutdown(int fd, int how) {
+  return descriptors_changed([&] { return sd::real().shutdown(fd, how); });
+}
+
+int poll(struct pollfd* fds, nfds_t n, int timeout) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().poll(fds, n, timeout);
+  Scheduler* s = Scheduler::active();
+  return controlled_poll(me, poll_deadline(s, timeout), timeout < 0,
+                         [&] { return sd::real().poll(fds, n, 0); });
+}
+
+int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* timeout, const sigset_t* mask) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().ppoll(fds, n, timeout, mask);
+  Scheduler* s = Scheduler::active();
+  const timespec zero{};
+  return controlled_poll(me, timeout ? sd::deadline_after(s, sd::ns_of(*timeout)) : 0, timeout == nullptr,
+                         [&] { return sd::real().ppoll(fds, n, &zero, mask); });
+}
+
+extern "C++" {
+namespace {
+
+// select and pselect change their sets: each question starts from the
+// caller's sets.
+struct FdSets {
+  fd_set* in[3];
+  fd_set saved[3];
+  explicit FdSets(fd_set* r, fd_set* w, fd_set* e) : in{r, w, e} {
+    for (int i = 0; i < 3; ++i)
+      if (in[i] != nullptr) saved[i] = *in[i];
+  }
+  void restore() {
+    for (int i = 0; i < 3; ++i)
+      if (in[i] != nullptr) *in[i] = saved[i];
+  }
+};
+
+}  // namespace
+}  // extern "C++"
+
+int select(int nfds, fd_set* r, fd_set* w, fd_set* e, struct timeval* timeout) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().select(nfds, r, w, e, timeout);
+  Scheduler* s = Scheduler::active();
+  FdSets sets(r, w, e);
+  const std::uint64_t deadline =
+      timeout ? sd::deadline_after(s, std::int64_t(timeout->tv_sec) * sd::kNs + timeout->tv_usec * 1000) : 0;
+  return controlled_poll(me, deadline, timeout == nullptr, [&] {
+    sets.restore();
+    timeval zero{};
+    return sd::real().select(nfds, r, w, e, &zero);
+  });
+}
+
+int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct timespec* timeout, const sigset_t* mask) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().pselect(nfds, r, w, e, timeout, mask);
+  Scheduler* s = Scheduler::active();
+  FdSets sets(r, w, e);
+  const timespec zero{};
+  return controlled_poll(me, timeout ? sd::deadline_after(s, sd::ns_of(*timeout)) : 0, timeout == nullptr, [&] {
+    sets.restore();
+    return sd::real().pselect(nfds, r, w, e, &zero, mask);
+  });
+}
+
+int epoll_wait(int epfd, struct epoll_event* events, int max, int timeout) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().epoll_wait(epfd, events, max, timeout);
+  Scheduler* s = Scheduler::active();
+  return controlled_poll(me, poll_deadline(s, timeout), timeout < 0,
+                         [&] { return sd::real().epoll_wait(epfd, events, max, 0); });
+}
+
+int epoll_pwait(int epfd, struct epoll_event* events, int max, int timeout, const sigset_t* mask) {
+  SThread* me = Scheduler::intercepting();
+  if (me == nullptr) return sd::real().epoll_pwait(epfd, events, max, timeout, mask);
+  Scheduler* s = Scheduler::active();
+  return controlled_poll(me, poll_deadline(s, timeout), timeout < 0,
+                         [&] { return sd::real().epoll_pwait(epfd, events, max, 0, mask); });
 }
 
 // --- Clocks ---------------------------------------------------------------------------------

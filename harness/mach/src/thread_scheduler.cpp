@@ -663,6 +663,7 @@ std::string Scheduler::describe_object(Wait wait, const void* object) {
     case Wait::sem: return "semaphore " + where;
     case Wait::barrier: return "barrier " + where;
     case Wait::futex: return "futex word " + where;
+    case Wait::fd: return "file descriptors";
     default: return where;
   }
 }

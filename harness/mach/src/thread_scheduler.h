@@ -12,8 +12,14 @@
 // exact for whatever blocks in an intercepted call.
 #pragma once
 
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +103,7 @@ class SchedLock {
 enum class Wait : std::uint8_t {
   none, mutex, rwlock, spin, cond, sem, barrier, join, sleep, receive, quiescence,
   futex,  // a futex word waited on with the futex system call (C++ atomic waits)
+  fd,     // a blocking read or poll of file descriptors (pipes, sockets, eventfd, epoll)
 };
 
 class Scheduler;
@@ -335,6 +342,27 @@ struct Real {
   int (*sched_yield)();
   int (*nanosleep)(const struct timespec*, struct timespec*);
   long (*syscall)(long, ...);
+  // File descriptors: blocking waits, and the calls that may end them.
+  ssize_t (*read)(int, void*, size_t);
+  ssize_t (*readv)(int, const struct iovec*, int);
+  ssize_t (*recv)(int, void*, size_t, int);
+  ssize_t (*recvfrom)(int, void*, size_t, int, struct sockaddr*, socklen_t*);
+  ssize_t (*recvmsg)(int, struct msghdr*, int);
+  int (*poll)(struct pollfd*, nfds_t, int);
+  int (*ppoll)(struct pollfd*, nfds_t, const struct timespec*, const sigset_t*);
+  int (*select)(int, fd_set*, fd_set*, fd_set*, struct timeval*);
+  int (*pselect)(int, fd_set*, fd_set*, fd_set*, const struct timespec*, const sigset_t*);
+  int (*epoll_wait)(int, struct epoll_event*, int, int);
+  int (*epoll_pwait)(int, struct epoll_event*, int, int, const sigset_t*);
+  int (*eventfd_read)(int, std::uint64_t*);
+  int (*eventfd_write)(int, std::uint64_t);
+  ssize_t (*write)(int, const void*, size_t);
+  ssize_t (*writev)(int, const struct iovec*, int);
+  ssize_t (*send)(int, const void*, size_t, int);
+  ssize_t (*sendto)(int, const void*, size_t, int, const struct sockaddr*, socklen_t);
+  ssize_t (*sendmsg)(int, const struct msghdr*, int);
+  int (*close)(int);
+  int (*shutdown)(int, int);
   // The clock-taking forms (glibc 2.30 on) libstdc++ uses for timed waits.
   int (*cond_clockwait)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*);
   int (*mutex_clocklock)(pthread_mutex_t*, clockid_t, const struct timespec*);

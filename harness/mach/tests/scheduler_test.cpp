@@ -6,6 +6,9 @@
 #include <mach.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -628,6 +631,77 @@ TEST(ControlledScheduling, CxxSemaphoreAndTimedConditionWaitBlockThroughTheSched
   ControlledScheduling::PagerCode pager_code(sched);
   EXPECT_EQ(pthread_join(consumer, nullptr), 0);
   EXPECT_EQ(pthread_join(producer, nullptr), 0);
+}
+
+// Event-loop waits: a worker blocked in read(2) on a pipe, in epoll_wait on
+// an eventfd, and in a poll that nothing ends but its timeout. Each must
+// block through the scheduler (the writer can only run if the reader hands
+// the turn on), be ended by the write, and the timeout must run out in
+// virtual time, with the case staying controlled.
+struct Descriptors {
+  int pipe_fds[2] = {-1, -1};
+  int event = -1;
+  int epoll = -1;
+  char got = 0;
+  std::uint64_t counted = 0;
+  int poll_result = -1;
+};
+
+TEST(ControlledScheduling, PipeEventfdAndEpollWaitsBlockThroughTheScheduler) {
+  Kernel kernel;
+  ControlledScheduling sched(kernel, options(13));
+  sched.on_stall([](const std::string& why) {
+    ADD_FAILURE() << "stalled: " << why;
+    std::_Exit(1);
+  });
+  Descriptors d;
+  ASSERT_EQ(pipe(d.pipe_fds), 0);
+  d.event = eventfd(0, 0);
+  d.epoll = epoll_create1(0);
+  ASSERT_GE(d.event, 0);
+  ASSERT_GE(d.epoll, 0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ASSERT_EQ(epoll_ctl(d.epoll, EPOLL_CTL_ADD, d.event, &ev), 0);
+  pthread_t reader, writer;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    reader = spawn(
+        [](void* p) -> void* {
+          auto* d = static_cast<Descriptors*>(p);
+          if (read(d->pipe_fds[0], &d->got, 1) != 1) return nullptr;
+          epoll_event out{};
+          if (epoll_wait(d->epoll, &out, 1, -1) != 1) return nullptr;
+          if (eventfd_read(d->event, &d->counted) != 0) return nullptr;
+          pollfd never{d->pipe_fds[0], POLLIN, 0};
+          d->poll_result = poll(&never, 1, 20'000);  // nothing writes again
+          return nullptr;
+        },
+        &d);
+    writer = spawn(
+        [](void* p) -> void* {
+          auto* d = static_cast<Descriptors*>(p);
+          const char byte = 'x';
+          if (write(d->pipe_fds[1], &byte, 1) != 1) return nullptr;
+          (void)eventfd_write(d->event, 5);
+          return nullptr;
+        },
+        &d);
+  }
+  ASSERT_EQ(sched.settle(std::chrono::milliseconds(5000)), Settled::quiescent);
+  EXPECT_EQ(d.got, 'x');
+  EXPECT_EQ(d.counted, 5u);
+  EXPECT_EQ(d.poll_result, 0);
+  EXPECT_GE(sched.virtual_now_ns(), 20'000'000'000ull);
+  EXPECT_FALSE(sched.uncontrolled());
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    EXPECT_EQ(pthread_join(reader, nullptr), 0);
+    EXPECT_EQ(pthread_join(writer, nullptr), 0);
+  }
+  for (int fd : {d.pipe_fds[0], d.pipe_fds[1], d.event, d.epoll}) close(fd);
 }
 
 }  // namespace
