@@ -3,13 +3,12 @@
 // threads: a receiving std::jthread queues a copy of each message for its
 // object and counts it on a std::counting_semaphore; two worker std::jthreads
 // take the semaphore, pick an object no other worker is serving, and drain
-// its queue in order. An idle worker also wakes every 50 ms
-// (try_acquire_for) to notice a stop request.
+// its queue in order. stop() asks the workers to stop and releases one
+// token each so that they see it.
 //
 // What makes it a different design for the suite: libstdc++ blocks a
 // semaphore's acquire in a futex system call of its own (std::atomic wait),
-// and a timed condition or semaphore wait in pthread_cond_clockwait or a
-// futex with a deadline, not in the pthread calls a C pager uses. A suite
+// not in the pthread calls a C pager uses. A suite
 // that only knows pthread_cond_wait and pthread_mutex_lock cannot tell
 // such a worker is idle, or wake it.
 //
@@ -18,7 +17,6 @@
 // plain stubs suffice (SQ7). Rule IDs are those of emmi-rules.md; section
 // numbers those of gnumach-kernel.md. Store semantics follow
 // reference_pager.c.
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -148,10 +146,13 @@ bool drain_one_object() {
 }
 
 void worker(std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    // A token per queued message; a worker that finds the message's object
-    // busy leaves it to the worker draining that object.
-    if (pager->work.try_acquire_for(std::chrono::milliseconds(50))) drain_one_object();
+  for (;;) {
+    // A token per queued message (and one per worker at stop); a worker
+    // that finds the message's object busy leaves it to the worker
+    // draining that object.
+    pager->work.acquire();
+    if (stop.stop_requested()) break;
+    drain_one_object();
   }
   while (drain_one_object()) {
   }
@@ -193,6 +194,7 @@ void cxx_stop() {
   mach_port_mod_refs(mach_task_self(), pager->port_set, MACH_PORT_RIGHT_PORT_SET, -1);
   if (pager->receiver.joinable()) pager->receiver.join();
   for (auto& w : pager->workers) w.request_stop();
+  pager->work.release(kWorkers);  // one token each, to see the request
   pager->workers.clear();
   for (auto& obj : pager->objects) {
     release_bindings(obj);

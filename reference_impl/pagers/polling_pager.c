@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A conforming EMMI pager whose worker POLLS: a receiving thread queues a
    copy of every message, and one worker thread looks at the queue, and when
-   it finds it empty sleeps for a millisecond with nanosleep() and looks
+   it finds it empty sleeps for 100 ms with nanosleep() and looks
    again.  No condition variable, no semaphore: nothing ever wakes the
    worker, it wakes itself.
 
@@ -41,8 +41,9 @@ extern boolean_t memory_object_server (mach_msg_header_t *request,
 extern boolean_t notify_server (mach_msg_header_t *request,
                                 mach_msg_header_t *reply);
 
-/* How long the worker sleeps when it finds the queue empty: 1 ms.  */
-static const struct timespec poll_interval = { 0, 1000000 };
+/* How long the worker sleeps when it finds the queue empty: 100 ms, a
+   timer tick.  */
+static const struct timespec poll_interval = { 0, 100000000 };
 
 #define STORE_BLOCK ((vm_size_t) 4096)
 #define MAX_PAGE_SIZE ((vm_size_t) 16384)
