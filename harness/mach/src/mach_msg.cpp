@@ -614,7 +614,12 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
       return mr;
     }
 
-    if (timed && (controlled != nullptr ? timeout == 0 : std::chrono::steady_clock::now() >= deadline))
+    // A controlled thread's receive with a zero timeout that finds nothing
+    // blocks with a deadline a nanosecond away: the scheduler lets it time
+    // out when the pager is otherwise idle, so a thread that polls its port
+    // in a loop still lets the pager settle (and may receive what another
+    // thread sends meanwhile, as if sent before it looked).
+    if (timed && controlled == nullptr && std::chrono::steady_clock::now() >= deadline)
       return MACH_RCV_TIMED_OUT;
 
     // Block until a sender (or a change to the port) wakes us.

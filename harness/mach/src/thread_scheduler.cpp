@@ -272,6 +272,18 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
         seen = points_;
         watch = {};
         slept_before = false;
+        // Progress, but no end to it: a pager whose threads keep reaching
+        // scheduling points (a busy wait on a lock it takes and drops, a
+        // message it keeps sending itself) never lets a step settle. Past
+        // the settle's bound the case is let run free, and a step that does
+        // not settle then is unresolved, not a hang of the pager's making.
+        if (me->wait == Wait::quiescence && settle_bound_.count() > 0 &&
+            std::chrono::steady_clock::now() - settle_since_ > settle_bound_) {
+          go_free(fmt::format("the pager's threads kept running for {} ms ({} scheduling points "
+                              "so far) without settling",
+                              settle_bound_.count(), points_));
+          return;  // settle() goes on waiting in free mode
+        }
         continue;
       }
       SThread* holder = nullptr;
@@ -350,7 +362,28 @@ void Scheduler::yield(SThread* me) {
   Internal in;
   Lock lk(mu_);
   if (options_.strategy == Strategy::pct) me->priority = --yield_floor_ - 1'000'000;
+  if (!free_ && !me->command && nobody_else_can_run(me)) {
+    // Yielding with nobody else to run (a sched_yield or failed-trylock
+    // poll loop): the thread waits for time to pass, as if it slept for a
+    // nanosecond. Its timer fires only when the pager is otherwise idle and
+    // counts against the step's timer budget, so a pager that polls for
+    // ever still settles, and the step's verdicts are taken at a state
+    // the poller has seen.
+    me->wait = Wait::sleep;
+    me->object = nullptr;
+    me->cond_mutex = nullptr;
+    me->timed = true;
+    me->deadline = vnow_.load() + 1;
+    (void)block_locked(me, lk);
+    return;
+  }
   decide(me, lk);
+}
+
+bool Scheduler::nobody_else_can_run(const SThread* me) const {
+  for (const SThread& t : threads_)
+    if (&t != me && (t.state == SThread::State::runnable || t.state == SThread::State::running)) return false;
+  return true;
 }
 
 BlockResult Scheduler::block(SThread* me, Wait wait, const void* object,
@@ -605,6 +638,8 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
   SThread* me = command_;
   horizon_end_ = vnow_.load() + static_cast<std::uint64_t>(options_.timer_horizon.count()) * 1'000'000;
   firings_ = 0;
+  settle_since_ = std::chrono::steady_clock::now();
+  settle_bound_ = wall_bound;
   me->state = SThread::State::blocked;
   me->wait = Wait::quiescence;
   me->timed = false;

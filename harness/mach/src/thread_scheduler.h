@@ -270,6 +270,7 @@ class Scheduler {
   void make_runnable(SThread* t);
   void go_free(const std::string& why);
   bool all_pager_blocked() const;
+  bool nobody_else_can_run(const SThread* me) const;  // with mu_ held
   std::string state_of(const SThread& t);
 
   static std::atomic<Scheduler*> g_active;
@@ -297,6 +298,11 @@ class Scheduler {
   std::uint32_t firings_ = 0;
   std::atomic<bool> free_{false};
   std::string free_reason_;
+  // While the command thread waits for the pager to settle: since when, and
+  // for how long the pager may keep running before the step is given up as
+  // one the scheduler cannot settle.
+  std::chrono::steady_clock::time_point settle_since_{};
+  std::chrono::milliseconds settle_bound_{0};
   std::atomic<std::int64_t> free_real_base_ns_{0};   // steady clock when the case went free
   std::atomic<std::uint64_t> free_virtual_base_{0};
   std::int64_t realtime_base_ = 0, monotonic_base_ = 0;
