@@ -26,7 +26,8 @@ bool settle(mach::ControlledScheduling& sched, Recorder& recorder, const Profile
   if (sched.settle(profile.quiescence_bound) == mach::Settled::busy) {
     recorder.unresolved(fmt::format(
         "the case ran uncontrolled ({}) and the pager did not settle within {} ms {}; the "
-        "suite cannot tell a hang from a thread blocked outside the calls it intercepts",
+        "suite cannot tell a hang from a busy wait or a thread blocked outside the calls it "
+        "intercepts",
         sched.uncontrolled_reason(), profile.quiescence_bound.count(), after));
     return false;
   }

@@ -704,4 +704,45 @@ TEST(ControlledScheduling, PipeEventfdAndEpollWaitsBlockThroughTheScheduler) {
   for (int fd : {d.pipe_fds[0], d.pipe_fds[1], d.event, d.epoll}) close(fd);
 }
 
+// A busy wait the scheduler cannot see as waiting: a thread that takes and
+// drops a mutex in a loop until a flag is set. Every lock is a scheduling
+// point, so the case stays controlled and makes progress, but the pager
+// never settles: past the settle's bound the case is let run free and the
+// settle reports busy (the engine's unresolved), instead of waiting until
+// the case's wall-clock limit takes it for a hang.
+struct BusyWait {
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  std::atomic<bool> stop{false};
+};
+
+TEST(ControlledScheduling, AStepThatNeverSettlesIsGivenUpAfterTheSettleBound) {
+  Kernel kernel;
+  ControlledScheduling sched(kernel, options(17));
+  BusyWait b;
+  pthread_t t;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    t = spawn(
+        [](void* p) -> void* {
+          auto* b = static_cast<BusyWait*>(p);
+          while (!b->stop.load()) {
+            pthread_mutex_lock(&b->lock);
+            pthread_mutex_unlock(&b->lock);
+          }
+          return nullptr;
+        },
+        &b);
+  }
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(sched.settle(std::chrono::milliseconds(300)), Settled::busy);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(30));
+  EXPECT_TRUE(sched.uncontrolled());
+  EXPECT_NE(sched.uncontrolled_reason().find("kept running"), std::string::npos) << sched.uncontrolled_reason();
+  b.stop.store(true);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ControlledScheduling::PagerCode pager_code(sched);
+  EXPECT_EQ(pthread_join(t, nullptr), 0);
+}
+
 }  // namespace
