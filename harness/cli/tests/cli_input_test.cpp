@@ -192,6 +192,12 @@ TEST(CliInput, BadProfileDialectFormatAndReplay) {
   expect_refused({"--replay", "not-a-token"}, {"--replay 'not-a-token'", "not a replay token"});
 }
 
+TEST(CliInput, PagerDeclaringAnUnknownDialectBit) {
+  expect_refused({"--pager", EMMI_BAD_DIALECTS_PAGER},
+                 {"--pager '" EMMI_BAD_DIALECTS_PAGER "'", "emmi_pager_dialects is 0x8",
+                  "EMMI_PAGER_SERVES_GNUMACH_SEQNOS"});
+}
+
 // The reference pager declares the SEQNOS stubs (emmi_pager_dialects): the
 // plain dialect is refused, naming the pager and what it declares.
 TEST(CliInput, DialectThePagerDoesNotDeclare) {
