@@ -5,11 +5,13 @@
 #
 #   emmi_cts_add_conformance_test(NAME <test name> PAGER <target or .so path>
 #     [PROFILE quick|standard|exhaustive] [WAIVERS <file>] [PAGER_OPTIONS <text>]
-#     [SEED <n>] [DIALECT gnumach|gnumach-seqnos] [PLATFORM gnumach|manual]
+#     [SEED <n>] [DIALECT auto|gnumach|gnumach-seqnos] [PLATFORM gnumach|manual]
 #     [TIMEOUT <seconds per case>] [FORMATS json,junit,md,html] [CONFORMANCE])
 #
 # PLATFORM is the target the pager is judged for (emmi-cts README,
-# "Platforms"): gnumach (the default) or manual.
+# "Platforms"): gnumach (the default) or manual. DIALECT defaults to auto:
+# what the pager declares in emmi_pager_dialects, plain gnumach when it
+# declares nothing (README, "Dialects").
 #
 # Reports go to <current binary dir>/emmi-<name>/. The test passes when
 # emmi-cts exits 0 (conformant); 1 (not conformant), 2 (bad input) and 3

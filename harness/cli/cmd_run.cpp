@@ -27,7 +27,7 @@ namespace {
 
 struct RunOptions {
   std::string pager;
-  std::string dialect = "gnumach-seqnos";
+  std::string dialect = "auto";
   std::string platform{engine::to_string(engine::kDefaultPlatform)};
   std::string page_sizes;
   std::optional<std::uint32_t> kernels;
@@ -80,8 +80,17 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
 int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   engine::RunConfig cfg;
   cfg.pager_path = o.pager.empty() ? engine::default_pager_path() : o.pager;
-  if (o.dialect != "gnumach" && o.dialect != "gnumach-seqnos")
-    throw InputError("--dialect", fmt::format("--dialect '{}': expected gnumach or gnumach-seqnos", o.dialect));
+  // The name is checked here, before the pager is loaded; whether the pager
+  // declares it is checked when it is (engine::resolve_dialect).
+  if (o.dialect == "osf")
+    throw InputError("--dialect", "--dialect 'osf': the OSF dialect is reserved but not built in "
+                                  "this version of emmi-cts; expected auto (the default: the "
+                                  "dialects the pager declares), gnumach or gnumach-seqnos");
+  if (o.dialect != "auto" && o.dialect != "gnumach" && o.dialect != "gnumach-seqnos")
+    throw InputError("--dialect", fmt::format("--dialect '{}': expected auto (the default: the "
+                                              "dialects the pager declares), gnumach or "
+                                              "gnumach-seqnos",
+                                              o.dialect));
   cfg.dialect = o.dialect;
   const std::optional<engine::Platform> platform = engine::parse_platform(o.platform);
   if (!platform)
@@ -130,10 +139,12 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   cfg.jobs = o.jobs ? o.jobs : engine::default_jobs();
   cfg.pager_options = o.pager_options;
   // A failure's replay command must rerun its case under everything that
-  // shaped it or judged it: the engine adds --pager, --profile and --replay.
-  // (Conformance mode's fixed parameters are the standard profile's.)
-  cfg.command_line_prefix = fmt::format("emmi-cts run --dialect {} --platform {} --seed {}",
-                                        engine::shell_word(o.dialect), o.platform, cfg.seed);
+  // shaped it or judged it: the engine adds the resolved --dialect (never
+  // auto), --pager, --profile and --replay. (Conformance mode's fixed
+  // parameters are the standard profile's.) --jobs and --shard only divide
+  // the search; the token fixes the case's commands and schedule.
+  cfg.command_line_prefix = fmt::format("emmi-cts run --platform {} --seed {}",
+                                        engine::shell_word(o.platform), cfg.seed);
   // The world decides what a token's kernel and object numbers mean.
   if (!o.page_sizes.empty()) cfg.command_line_prefix += " --page-sizes " + engine::shell_word(o.page_sizes);
   if (o.kernels) cfg.command_line_prefix += fmt::format(" --kernels {}", *o.kernels);
@@ -142,6 +153,10 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
     cfg.command_line_prefix += " --pager-options " + engine::shell_word(o.pager_options);
   if (o.timeout > 0) cfg.command_line_prefix += fmt::format(" --timeout {}", o.timeout);
   if (!o.waivers.empty()) cfg.command_line_prefix += " --waivers " + engine::shell_word(o.waivers);
+  // The token records the strategy and depth the case ran with; the
+  // schedule options go along so the replayed run's report says the same.
+  if (!o.schedule.empty()) cfg.command_line_prefix += " --schedule " + engine::shell_word(o.schedule);
+  if (o.pct_depth != 0) cfg.command_line_prefix += fmt::format(" --pct-depth {}", o.pct_depth);
   if (!o.replay.empty()) {
     cfg.replay = engine::decode_replay_token(o.replay);
     if (!cfg.replay)
@@ -242,7 +257,9 @@ void add_run_command(CLI::App& app, Invocation& invocation) {
   run->add_option("--pager", opts->pager,
                   "Pager under test: a shared object implementing emmi/pager_abi.h "
                   "(default: the bundled reference pager)");
-  run->add_option("--dialect", opts->dialect, "gnumach or gnumach-seqnos (default)");
+  run->add_option("--dialect", opts->dialect,
+                  "auto (default: what the pager declares in emmi_pager_dialects; plain gnumach "
+                  "when it declares nothing), gnumach or gnumach-seqnos");
   run->add_option("--platform", opts->platform,
                   "Target platform: gnumach (default: one kernel with 4 KiB pages, GNU Mach's "
                   "readings of the X-notes) or manual (several kernels, mixed page sizes, the "

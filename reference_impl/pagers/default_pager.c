@@ -511,6 +511,10 @@ static const struct emmi_pager default_pager = {
 
 EMMI_PAGER_EXPORT const uint32_t emmi_pager_roles = EMMI_PAGER_ROLE_DEFAULT;
 
+/* Both demuxes are the SEQNOS ones (seqnos_memory_object_default_server,
+   seqnos_memory_object_server): judged by the gnumach-seqnos rules.  */
+EMMI_PAGER_EXPORT const uint32_t emmi_pager_dialects = EMMI_PAGER_SERVES_GNUMACH_SEQNOS;
+
 EMMI_PAGER_EXPORT const struct emmi_pager *
 emmi_pager_entry (void)
 {

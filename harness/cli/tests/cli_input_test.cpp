@@ -184,10 +184,26 @@ TEST(CliInput, BadShardEnvironment) {
 
 TEST(CliInput, BadProfileDialectFormatAndReplay) {
   expect_refused({"--profile", "fastest"}, {"--profile 'fastest'", "quick, standard or exhaustive"});
-  expect_refused({"--dialect", "osf"}, {"--dialect 'osf'", "gnumach or gnumach-seqnos"});
+  expect_refused({"--dialect", "osf"}, {"--dialect 'osf'", "OSF dialect", "not built",
+                                       "auto", "gnumach or gnumach-seqnos"});
+  expect_refused({"--dialect", "cmu"}, {"--dialect 'cmu'", "auto", "gnumach or gnumach-seqnos"});
   expect_refused({"--format", "json,pdf"}, {"--format 'json,pdf'", "pdf"});
   expect_refused({"--format", "json,,md"}, {"--format 'json,,md'"});
   expect_refused({"--replay", "not-a-token"}, {"--replay 'not-a-token'", "not a replay token"});
+}
+
+TEST(CliInput, PagerDeclaringAnUnknownDialectBit) {
+  expect_refused({"--pager", EMMI_BAD_DIALECTS_PAGER},
+                 {"--pager '" EMMI_BAD_DIALECTS_PAGER "'", "emmi_pager_dialects is 0x8",
+                  "EMMI_PAGER_SERVES_GNUMACH_SEQNOS"});
+}
+
+// The reference pager declares the SEQNOS stubs (emmi_pager_dialects): the
+// plain dialect is refused, naming the pager and what it declares.
+TEST(CliInput, DialectThePagerDoesNotDeclare) {
+  expect_refused({"--pager", EMMI_REFERENCE_PAGER, "--dialect", "gnumach"},
+                 {"--dialect 'gnumach'", EMMI_REFERENCE_PAGER, "(reference)",
+                  "emmi_pager_dialects declares gnumach-seqnos"});
 }
 
 TEST(CliInput, BadPlatformAndWorldOverrides) {

@@ -99,6 +99,14 @@ std::string describe(const std::map<std::string, std::string>& v) {
   return s;
 }
 
+// Runs a printed replay command as a shell would (emmi-cts being this
+// build's), its JSON report into `out`.
+CommandResult rerun(std::string command, const fs::path& out) {
+  command.replace(0, std::string("emmi-cts").size(), EMMI_CTS_BINARY);
+  command += " --quiet --format json --report-dir " + out.string();
+  return run_tool({"/bin/sh", "-c", command});
+}
+
 // ---- (a) the reference pager's reports validate ---------------------------------
 
 TEST(RealReports, ReferencePagerReportsValidate) {
@@ -328,8 +336,9 @@ TEST(RealReports, WaiversWaiveUntilTheyExpire) {
 // max_page_size option: a replay without --pager-options does not fail.
 // Such kernels exist only on the manual platform, here narrowed to two by
 // --page-sizes. The printed replay command must carry the options, the
-// dialect, the platform, the world override and the timeout, and running it
-// must give the same verdict.
+// dialect the run resolved (the mutant declares the SEQNOS stubs; never
+// "auto"), the platform, the world overrides, the schedule options and the
+// timeout, and running it must give the same verdict in the same world.
 TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
   ScratchDir dir;
   const std::string id = "init_error_double_release";
@@ -337,40 +346,41 @@ TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
   ASSERT_FALSE(m.options.empty());
   const std::string rule = m.rules.front();
   CommandResult r = run_quick(m.library, dir / "search",
-                              {"--dialect", "gnumach", "--platform", "manual", "--page-sizes",
-                               "4096,16384", "--timeout", "20", "--format", "json"},
+                              {"--platform", "manual", "--page-sizes", "4096,16384", "--objects",
+                               "3", "--schedule", "pct", "--pct-depth", "2", "--timeout", "20",
+                               "--format", "json"},
                               m.options);
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   json report = read_json(dir / "search" / "emmi-report.json");
+  EXPECT_EQ(report.at("dialect"), "gnumach-seqnos");
   std::string replay;
   for (const json& entry : report.at("rules"))
     if (entry.at("id") == rule && entry.contains("counterexample"))
       replay = entry.at("counterexample").value("replay_command", "");
   ASSERT_FALSE(replay.empty()) << rule << ": " << describe(verdicts(report));
-  const std::vector<std::string> parts = {"emmi-cts run ", "--dialect gnumach",
-                                         "--platform manual", "--page-sizes 4096,16384",
-                                         "--pager-options " + m.options, "--timeout 20",
-                                         "--seed " + std::string(kSeed), "--pager " + m.library,
-                                         "--profile quick", "--replay "};
+  const std::vector<std::string> parts = {
+      "emmi-cts run ",  "--dialect gnumach-seqnos ", "--platform manual",
+      "--page-sizes 4096,16384", "--objects 3", "--schedule pct", "--pct-depth 2",
+      "--pager-options " + m.options, "--timeout 20", "--seed " + std::string(kSeed),
+      "--pager " + m.library, "--profile quick", "--replay "};
   for (const std::string& part : parts)
     EXPECT_NE(replay.find(part), std::string::npos) << "missing '" << part << "' in: " << replay;
+  EXPECT_EQ(replay.find("auto"), std::string::npos) << replay;
   // The console shows the same command.
   EXPECT_NE(r.out.find("replay: " + replay), std::string::npos) << r.out;
 
   // Run the printed command as a shell would (emmi-cts being this build's).
-  auto rerun = [&](std::string command, const fs::path& out) {
-    command.replace(0, std::string("emmi-cts").size(), EMMI_CTS_BINARY);
-    command += " --quiet --format json --report-dir " + out.string();
-    return run_tool({"/bin/sh", "-c", command});
-  };
   CommandResult again = rerun(replay, dir / "replay");
   ASSERT_EQ(again.exit_code, 1) << again.out << again.err;
   json replayed = read_json(dir / "replay" / "emmi-report.json");
   EXPECT_EQ(verdicts(replayed).at(rule), "fail") << describe(verdicts(replayed));
-  EXPECT_EQ(replayed.at("dialect"), "gnumach");
+  EXPECT_EQ(replayed.at("dialect"), "gnumach-seqnos");
   EXPECT_EQ(replayed.at("platform"), "manual");
-  EXPECT_EQ(replayed.at("parameters").at("kernel_page_sizes"), "4096,16384");
-  EXPECT_EQ(replayed.at("parameters").at("pager_options"), m.options);
+  for (const char* parameter : {"kernel_page_sizes", "objects", "schedule", "pager_options",
+                                "pager_dialects", "object_size"})
+    EXPECT_EQ(replayed.at("parameters").at(parameter), report.at("parameters").at(parameter))
+        << parameter;
+  EXPECT_EQ(replayed.at("parameters").at("objects"), "3");
 
   // Without the pager's options the same case does not fail that rule: the
   // option was needed.
@@ -380,6 +390,95 @@ TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
   CommandResult bare = rerun(without, dir / "bare");
   json bare_report = read_json(dir / "bare" / "emmi-report.json");
   EXPECT_NE(verdicts(bare_report).at(rule), "fail") << describe(verdicts(bare_report));
+}
+
+// ---- dialects: what the pager declares (emmi_pager_dialects) -----------------------
+
+const json& rule_json(const json& report, const std::string& id) {
+  for (const char* section : {"rules", "self_checks"})
+    for (const json& rule : report.at(section))
+      if (rule.at("id") == id) return rule;
+  static const json none;
+  ADD_FAILURE() << id << " is not in the report";
+  return none;
+}
+
+// The no_seqno_ordering mutant breaks SQ7 (and RT4 through it). Declaring
+// the SEQNOS stubs, it is judged as gnumach-seqnos by default and fails SQ7.
+TEST(RealReports, DeclaredSeqnosPagerIsJudgedBySeqnosRules) {
+  ScratchDir dir;
+  Mutant m = mutant("no_seqno_ordering");
+  CommandResult r = run_quick(m.library, dir.path(), {"--format", "json"});
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  json report = read_json(dir / "emmi-report.json");
+  EXPECT_EQ(report.at("dialect"), "gnumach-seqnos");
+  EXPECT_EQ(report.at("parameters").at("pager_dialects"), "gnumach-seqnos");
+  EXPECT_EQ(verdicts(report).at("SQ7"), "fail") << describe(verdicts(report));
+}
+
+// The same mutant without the declaration is a plain GNU Mach pager to the
+// suite: no SEQNOS rule is judged (SQ7 is not applicable, with the dialect
+// as the reason), the bug's RT4 still fails, and its replay command names
+// the resolved dialect, gnumach, and reruns to the same verdicts. Named
+// explicitly, gnumach-seqnos is allowed for such a pager and charges SQ7.
+TEST(RealReports, UndeclaredPagerIsPlainGnuMachAndChargedNoSeqnosRule) {
+  ScratchDir dir;
+  const std::string pager = EMMI_UNDECLARED_DIALECT_PAGER;
+  CommandResult r = run_quick(pager, dir / "auto", {"--format", "json"});
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  json report = read_json(dir / "auto" / "emmi-report.json");
+  EXPECT_EQ(report.at("dialect"), "gnumach");
+  EXPECT_EQ(report.at("parameters").at("pager_dialects"), "none declared");
+  for (const auto& [id, verdict] : verdicts(report))
+    if (id.rfind("SQ", 0) == 0) {
+      EXPECT_EQ(verdict, "not-applicable") << id;
+      EXPECT_EQ(rule_json(report, id).at("exercised"), 0) << id;
+    }
+  EXPECT_NE(rule_json(report, "SQ7").at("message").get<std::string>().find(
+                "does not apply to the gnumach dialect"),
+            std::string::npos)
+      << rule_json(report, "SQ7");
+  ASSERT_EQ(verdicts(report).at("RT4"), "fail") << describe(verdicts(report));
+  const std::string replay =
+      rule_json(report, "RT4").at("counterexample").at("replay_command").get<std::string>();
+  EXPECT_NE(replay.find("--dialect gnumach "), std::string::npos) << replay;
+  CommandResult again = rerun(replay, dir / "replay");
+  ASSERT_EQ(again.exit_code, 1) << again.out << again.err;
+  json replayed = read_json(dir / "replay" / "emmi-report.json");
+  EXPECT_EQ(replayed.at("dialect"), "gnumach");
+  EXPECT_EQ(verdicts(replayed).at("RT4"), "fail") << describe(verdicts(replayed));
+  EXPECT_EQ(verdicts(replayed).at("SQ7"), "not-applicable") << describe(verdicts(replayed));
+
+  // Backward compatibility: a pager that declares nothing may be judged by
+  // the SEQNOS rules when the user says so.
+  CommandResult strict =
+      run_quick(pager, dir / "seqnos", {"--dialect", "gnumach-seqnos", "--format", "json"});
+  ASSERT_EQ(strict.exit_code, 1) << strict.out << strict.err;
+  json strict_report = read_json(dir / "seqnos" / "emmi-report.json");
+  EXPECT_EQ(strict_report.at("dialect"), "gnumach-seqnos");
+  EXPECT_EQ(verdicts(strict_report).at("SQ7"), "fail") << describe(verdicts(strict_report));
+}
+
+// A pager that declares the plain stubs (single_thread) is refused the
+// SEQNOS dialect, with a message naming the pager and what it declares;
+// under auto it is judged as gnumach and conforms.
+TEST(RealReports, DialectThePagerDoesNotDeclareIsRefused) {
+  ScratchDir dir;
+  const std::string pager = conforming_pager("single_thread");
+  CommandResult refused =
+      run_quick(pager, dir / "refused", {"--dialect", "gnumach-seqnos", "--format", "json"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  for (const std::string& part : {std::string("--dialect 'gnumach-seqnos'"), pager,
+                                  std::string("emmi_pager_dialects declares gnumach")})
+    EXPECT_NE(refused.err.find(part), std::string::npos) << "missing '" << part << "' in: "
+                                                         << refused.err;
+  EXPECT_FALSE(fs::exists(dir / "refused" / "emmi-report.json"));
+
+  CommandResult plain = run_quick(pager, dir / "auto", {"--format", "json"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  json report = read_json(dir / "auto" / "emmi-report.json");
+  EXPECT_EQ(report.at("dialect"), "gnumach");
+  EXPECT_EQ(report.at("parameters").at("pager_dialects"), "gnumach");
 }
 
 // ---- target platforms ----------------------------------------------------------------

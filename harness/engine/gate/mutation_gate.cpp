@@ -287,7 +287,8 @@ TEST(CoverageGate, EveryModelRuleIsCountedOnTheReferencePagers) {
   // The reference pager's report names each rule; the counts are the sum.
   std::map<std::string, const reports::RuleResult*> by_id;
   for (const reports::RuleResult& r : reports.front().rules) by_id[r.id] = &r;
-  const auto dialect = *catalogue::parse_dialect(cfg.dialect);
+  // The dialect the reference pager declares (resolved from auto).
+  const auto dialect = *catalogue::parse_dialect(reports.front().dialect);
   for (std::string_view id : model::checked_rules()) {
     const catalogue::Rule* rule = catalogue::Catalogue::builtin().find(id);
     ASSERT_NE(rule, nullptr) << id;

@@ -62,9 +62,17 @@ std::string property_id(std::uint32_t unit, std::uint32_t round) {
   return fmt::format("emmi/unit{}/round{}", unit, round);
 }
 
+// The catalogue's dialect of a run whose dialect is resolved (run_conformance).
+catalogue::Dialect dialect_of(const RunConfig& cfg) {
+  const std::optional<catalogue::Dialect> d = catalogue::parse_dialect(cfg.dialect);
+  if (!d) throw InternalError(fmt::format("unresolved dialect '{}' in a run", cfg.dialect));
+  return *d;
+}
+
 UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t unit,
                     const std::function<void(const UnitResult&)>& on_case) {
   UnitResult r;
+  auto findings = [&cfg](const CaseOutcome& o) { return judged_findings(o, cfg.dialect); };
   const Profile& profile = cfg.profile;
   CaseOptions options;
   options.pager_options = cfg.pager_options;
@@ -100,7 +108,7 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
         r.commands += o.commands_done;
         for (auto& [rule, n] : o.exercised) r.exercised[rule] += n;
         if (on_case) on_case(r);
-        for (Finding& f : findings_of(o))
+        for (Finding& f : findings(o))
           if (!known.count(f.rule)) fresh.push_back(std::move(f));
       }
       if (!fresh.empty()) {
@@ -145,9 +153,9 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
         r.commands += o.commands_done;
         if (o.uncontrolled || o.preemptions >= last->outcome.preemptions) continue;
         bool same = false;
-        for (const Finding& f : findings_of(o)) same = same || f.rule == last->finding.rule;
+        for (const Finding& f : findings(o)) same = same || f.rule == last->finding.rule;
         if (!same) continue;
-        for (Finding& f : findings_of(o))
+        for (Finding& f : findings(o))
           if (f.rule == last->finding.rule) last->finding = std::move(f);
         last->spec = fewer;
         last->outcome = std::move(o);
@@ -157,7 +165,7 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
     // Every rule the shrunk case breaks gets it as its counterexample, the
     // rule the search was shrinking for first.
     known.insert(last->finding.rule);
-    for (Finding& f : findings_of(last->outcome)) {
+    for (Finding& f : findings(last->outcome)) {
       if (!known.insert(f.rule).second) continue;
       FoundFailure also = *last;
       also.finding = std::move(f);
@@ -342,7 +350,8 @@ reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig
   c.seed = f.seed;
   if (!f.reproduce.empty()) c.reproduce = "RC_PARAMS=\"reproduce=" + f.reproduce + "\"";
   std::string pager = cfg.pager_path.empty() ? "" : " --pager " + shell_word(cfg.pager_path);
-  c.replay_command = fmt::format("{}{} --profile {} --replay {}", cfg.command_line_prefix, pager,
+  c.replay_command = fmt::format("{} --dialect {}{} --profile {} --replay {}",
+                                 cfg.command_line_prefix, shell_word(cfg.dialect), pager,
                                  cfg.profile.name, encode_replay_token(f.spec));
   for (const TraceStep& t : f.outcome.trace) {
     reports::TraceEvent e;
@@ -441,6 +450,9 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   if (w.default_pager)
     rep.parameters["pager_roles"] = w.objects != 0 ? "pager, default pager" : "default pager";
   if (cfg.replay) rep.parameters["replay"] = cfg.replay_token;
+  // What the pager declares (emmi_pager_dialects), from which --dialect auto
+  // chose rep.dialect.
+  rep.parameters["pager_dialects"] = dialects_text(lib.dialects);
   // What the pager was told at start(): a re-run needs it as much as the seed.
   if (!cfg.pager_options.empty()) rep.parameters["pager_options"] = cfg.pager_options;
 
@@ -466,7 +478,7 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   rep.parameters["commands_run"] = std::to_string(commands);
 
   const auto& cat = catalogue::Catalogue::builtin();
-  const auto dialect = catalogue::parse_dialect(cfg.dialect).value_or(catalogue::Dialect::gnumach_seqnos);
+  const catalogue::Dialect dialect = dialect_of(cfg);
   for (const catalogue::Rule& rule : cat.rules()) {
     reports::RuleResult rr;
     rr.id = rule.id;
@@ -587,6 +599,17 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
   return out;
 }
 
+std::vector<Finding> judged_findings(const CaseOutcome& o, std::string_view dialect) {
+  const std::optional<catalogue::Dialect> d = catalogue::parse_dialect(dialect);
+  if (!d) throw InternalError(fmt::format("findings judged in an unknown dialect '{}'", dialect));
+  std::vector<Finding> out = findings_of(o);
+  std::erase_if(out, [&](const Finding& f) {
+    const catalogue::Rule* rule = catalogue::Catalogue::builtin().find(f.rule);
+    return rule != nullptr && !rule->applies_to(*d) && f.verdict != Verdict::unresolved;
+  });
+  return out;
+}
+
 namespace {
 
 // RapidCheck announces its configuration on stderr the first time it reads
@@ -610,11 +633,15 @@ void load_rapidcheck_configuration_quietly() {
 
 std::uint32_t default_jobs() { return 3 * std::max(1u, std::thread::hardware_concurrency()); }
 
-reports::RunReport run_conformance(const RunConfig& cfg) {
+reports::RunReport run_conformance(const RunConfig& config) {
   load_rapidcheck_configuration_quietly();
   const auto start = std::chrono::steady_clock::now();
   const std::string started = reports::iso8601_utc_now();
-  PagerLibrary lib = PagerLibrary::load(cfg.pager_path);
+  PagerLibrary lib = PagerLibrary::load(config.pager_path);
+  // "auto" and the explicit names become the dialect the pager is judged
+  // by; the report and the replay commands say it, never "auto".
+  RunConfig cfg = config;
+  cfg.dialect = resolve_dialect(lib, config.dialect);
   std::vector<UnitResult> units;
   if (cfg.replay) {
     UnitResult u;
@@ -624,7 +651,8 @@ reports::RunReport run_conformance(const RunConfig& cfg) {
     u.cases = 1;
     u.commands = o.commands_done;
     u.exercised = o.exercised;
-    for (Finding& f : findings_of(o)) u.failures.push_back({std::move(f), *cfg.replay, o, {}, cfg.seed, 0, 0});
+    for (Finding& f : judged_findings(o, cfg.dialect))
+      u.failures.push_back({std::move(f), *cfg.replay, o, {}, cfg.seed, 0, 0});
     units.push_back(std::move(u));
   } else {
     units = run_units(lib, cfg);

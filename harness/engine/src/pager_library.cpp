@@ -96,7 +96,72 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
           path, EMMI_PAGER_ROLES_SYMBOL, *roles, EMMI_PAGER_ROLE_PAGER, EMMI_PAGER_ROLE_DEFAULT));
     lib.roles = *roles;
   }
+  // Optional too: without it the pager is a plain GNU Mach pager.
+  if (const auto* dialects =
+          static_cast<const std::uint32_t*>(::dlsym(lib.handle, EMMI_PAGER_DIALECTS_SYMBOL))) {
+    constexpr std::uint32_t known =
+        EMMI_PAGER_SERVES_GNUMACH | EMMI_PAGER_SERVES_GNUMACH_SEQNOS | EMMI_PAGER_SERVES_OSF;
+    if (*dialects == 0 || (*dialects & ~known) != 0)
+      throw InputError(path, fmt::format(
+          "--pager '{}': {} is 0x{:x}; expected a non-empty mask of EMMI_PAGER_SERVES_GNUMACH "
+          "(0x{:x}), EMMI_PAGER_SERVES_GNUMACH_SEQNOS (0x{:x}) and EMMI_PAGER_SERVES_OSF (0x{:x}) "
+          "(see emmi/pager_abi.h)",
+          path, EMMI_PAGER_DIALECTS_SYMBOL, *dialects, EMMI_PAGER_SERVES_GNUMACH,
+          EMMI_PAGER_SERVES_GNUMACH_SEQNOS, EMMI_PAGER_SERVES_OSF));
+    lib.dialects = *dialects;
+  }
   return lib;
+}
+
+namespace {
+
+struct DialectBit {
+  std::string_view name;
+  std::uint32_t bit;
+};
+constexpr DialectBit kDialectBits[] = {{"gnumach", EMMI_PAGER_SERVES_GNUMACH},
+                                       {"gnumach-seqnos", EMMI_PAGER_SERVES_GNUMACH_SEQNOS},
+                                       {"osf", EMMI_PAGER_SERVES_OSF}};
+
+std::string_view osf_refusal() {
+  return "the OSF dialect is reserved but not built in this version of emmi-cts (only the "
+         "GNU Mach dialects, gnumach and gnumach-seqnos, can be run)";
+}
+
+}  // namespace
+
+std::string dialects_text(std::uint32_t mask) {
+  std::string out;
+  for (const DialectBit& d : kDialectBits)
+    if (mask & d.bit) out += fmt::format("{}{}", out.empty() ? "" : ", ", d.name);
+  return out.empty() ? "none declared" : out;
+}
+
+std::string resolve_dialect(const PagerLibrary& lib, std::string_view requested) {
+  if (requested == "osf")
+    throw InputError("--dialect", fmt::format("--dialect 'osf': {}", osf_refusal()));
+  if (requested == "auto") {
+    if (lib.dialects & EMMI_PAGER_SERVES_GNUMACH_SEQNOS) return "gnumach-seqnos";
+    if (lib.dialects == 0 || (lib.dialects & EMMI_PAGER_SERVES_GNUMACH)) return "gnumach";
+    throw InputError("--dialect", fmt::format(
+        "the pager '{}' ({}) declares only the {} dialect ({} is 0x{:x}): {}", lib.path, lib.name,
+        dialects_text(lib.dialects), EMMI_PAGER_DIALECTS_SYMBOL, lib.dialects, osf_refusal()));
+  }
+  const DialectBit* named = nullptr;
+  for (const DialectBit& d : kDialectBits)
+    if (d.name == requested) named = &d;
+  if (named == nullptr)
+    throw InputError("--dialect", fmt::format(
+        "--dialect '{}': expected auto (the default: the dialects the pager declares), gnumach "
+        "or gnumach-seqnos", requested));
+  // A pager that declares nothing predates the declaration: it may be
+  // judged by either GNU Mach dialect the user names.
+  if (lib.dialects != 0 && (lib.dialects & named->bit) == 0)
+    throw InputError("--dialect", fmt::format(
+        "--dialect '{}': the pager '{}' ({}) does not serve it: its {} declares {}; drop "
+        "--dialect (auto) or name one of those",
+        requested, lib.path, lib.name, EMMI_PAGER_DIALECTS_SYMBOL, dialects_text(lib.dialects)));
+  return std::string(requested);
 }
 
 bool PagerLibrary::default_role() const { return (roles & EMMI_PAGER_ROLE_DEFAULT) != 0; }

@@ -223,3 +223,5 @@ static void stop(void) {
 static const struct emmi_pager pager = {EMMI_PAGER_ABI_VERSION, "tiny-seqnos", start, stop};
 
 const struct emmi_pager *emmi_pager_entry(void) { return &pager; }
+/* It serves through seqnos_memory_object_server (pager_abi.h, dialects). */
+EMMI_PAGER_EXPORT const uint32_t emmi_pager_dialects = EMMI_PAGER_SERVES_GNUMACH_SEQNOS;

@@ -39,9 +39,10 @@ extern "C" {
 
 /* Which wire protocol the suite's kernels speak. */
 enum emmi_dialect {
-  /* GNU Mach's memory_object.defs (subsystem 2200). Whether the pager serves
-   * it with the plain or the SEQNOS stubs is the pager's own business: the
-   * messages are identical on the wire. */
+  /* GNU Mach's memory_object.defs (subsystem 2200). The messages are
+   * identical on the wire whether the pager serves them with the plain or
+   * the SEQNOS stubs; which it uses decides the rules it is judged by, and
+   * it says which in emmi_pager_dialects (below). */
   EMMI_DIALECT_GNUMACH = 1,
   /* Reserved for the OSF MK dialect of the manual pages (init without a name
    * port, synchronize, flavoured change_attributes). */
@@ -108,6 +109,32 @@ typedef const struct emmi_pager *(*emmi_pager_entry_fn)(void);
 #define EMMI_PAGER_ROLES_SYMBOL "emmi_pager_roles"
 #define EMMI_PAGER_ROLE_PAGER 1u
 #define EMMI_PAGER_ROLE_DEFAULT 2u
+
+/* Dialects (optional, unchanged ABI version 1). A pager may export
+ * `const uint32_t emmi_pager_dialects`, a mask of the wire dialects and
+ * server stubs it serves; the suite judges it by the rules of the dialect
+ * chosen from that mask (`emmi-cts run --dialect auto`, the default):
+ *
+ * EMMI_PAGER_SERVES_GNUMACH: GNU Mach's memory_object.defs through the plain
+ * stubs (memory_object_server): the pager's handlers see no sequence
+ * numbers, so the SEQNOS rules (SQ*) are not its duty.
+ * EMMI_PAGER_SERVES_GNUMACH_SEQNOS: the same messages through the SEQNOS
+ * stubs (seqnos_memory_object_server, MIG -DSEQNOS): the handlers get each
+ * message's seqno, and the pager is judged by the SEQNOS rules too
+ * (processing each object's requests in seqno order, SQ7, among them).
+ * EMMI_PAGER_SERVES_OSF: reserved for the OSF MK dialect of the manual
+ * pages; this version refuses to run it.
+ *
+ * Without the symbol the pager is a plain GNU Mach pager
+ * (EMMI_PAGER_SERVES_GNUMACH) and is not judged by the SEQNOS rules. The
+ * wire is the same for both GNU Mach dialects; config->dialect is
+ * EMMI_DIALECT_GNUMACH for either. A pager declaring both GNU Mach bits is
+ * judged as gnumach-seqnos unless --dialect says otherwise; an explicit
+ * --dialect the mask does not contain is refused. */
+#define EMMI_PAGER_DIALECTS_SYMBOL "emmi_pager_dialects"
+#define EMMI_PAGER_SERVES_GNUMACH 1u
+#define EMMI_PAGER_SERVES_GNUMACH_SEQNOS 2u
+#define EMMI_PAGER_SERVES_OSF 4u
 
 /* Implemented by the pager. */
 EMMI_PAGER_EXPORT const struct emmi_pager *emmi_pager_entry(void);

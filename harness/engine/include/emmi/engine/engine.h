@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "emmi/engine/case_runner.h"
 #include "emmi/engine/profile.h"
@@ -36,7 +37,11 @@ struct RunConfig {
   // The search effort and the world; the world says the target platform
   // (profile_named(name, platform), then apply_overrides).
   Profile profile;
-  std::string dialect = "gnumach-seqnos";
+  // "auto" (the dialects the pager declares in emmi_pager_dialects, plain
+  // gnumach when it declares none), "gnumach" or "gnumach-seqnos";
+  // run_conformance resolves it (resolve_dialect, pager_library.h), and the
+  // report records the resolved name.
+  std::string dialect = "auto";
   std::uint64_t seed = 0;
   std::uint32_t jobs = 1;
   std::uint32_t shard_index = 0;  // 0-based
@@ -45,8 +50,9 @@ struct RunConfig {
   std::optional<CaseSpec> replay;  // run exactly this case instead of searching
   std::string replay_token;
   std::string pager_options;
-  // Replay commands in reports are this, then --pager, --profile and
-  // --replay: the caller puts here every other option that shaped the cases.
+  // Replay commands in reports are this, then --dialect (the resolved one),
+  // --pager, --profile and --replay: the caller puts here every other option
+  // that shaped or judged the cases.
   std::string command_line_prefix = "emmi-cts run";
   std::function<void(const Progress&)> progress;     // called from the main process
   // Stop searching as soon as one of these rules has a shrunk counterexample
@@ -59,7 +65,8 @@ struct RunConfig {
 std::string shell_word(std::string_view word);
 
 // Runs the configured search (or replay) and returns the report. Throws
-// emmi::InputError for a pager that cannot be loaded.
+// emmi::InputError for a pager that cannot be loaded, and for a dialect it
+// does not declare (resolve_dialect).
 reports::RunReport run_conformance(const RunConfig& config);
 
 // --- Pieces, exposed for tests -----------------------------------------------------
@@ -77,6 +84,13 @@ struct Finding {
 // The findings of one case outcome (pager non-conformance, crash, timeout,
 // resource exhaustion, and suite-side problems as unresolved).
 std::vector<Finding> findings_of(const CaseOutcome& outcome);
+
+// findings_of in a resolved dialect ("gnumach", "gnumach-seqnos"): a pager's
+// failure of a rule that is not its duty in that dialect is dropped (the
+// SEQNOS rules are not the duty of a pager served by the plain stubs: its
+// handlers never see a seqno). A suite-side finding (unresolved) stays
+// whatever the dialect: it is a fault of the suite's kernel.
+std::vector<Finding> judged_findings(const CaseOutcome& outcome, std::string_view dialect);
 
 // The report section of a catalogue rule: kernel for a duty only the kernel
 // has (a self-check of the suite's simulated kernel), pager otherwise. The

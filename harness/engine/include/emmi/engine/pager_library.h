@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "emmi/engine/profile.h"
 #include "emmi/errors.h"
@@ -23,6 +24,10 @@ struct PagerLibrary {
   // The roles the pager declares (emmi_pager_roles, emmi/pager_abi.h): a
   // mask of EMMI_PAGER_ROLE_*; an ordinary pager (ROLE_PAGER) without it.
   std::uint32_t roles = 1;
+  // The dialects the pager declares it serves (emmi_pager_dialects,
+  // emmi/pager_abi.h): a mask of EMMI_PAGER_SERVES_*, or 0 when it exports
+  // no such symbol (a plain GNU Mach pager; see resolve_dialect).
+  std::uint32_t dialects = 0;
 
   // The default-pager role: the suite makes the pager's task privileged,
   // expects start() to register a default memory manager, and creates
@@ -41,6 +46,24 @@ struct PagerLibrary {
 // commands enabled when the pager declares that role, and no objects of
 // its own when it declares no other (start() is called with object_count 0).
 World world_for(const PagerLibrary& lib, World world);
+
+// The dialect a run judges `lib` by, spelled as the catalogue spells it
+// ("gnumach", "gnumach-seqnos"), for `requested`, the --dialect value:
+//   "auto"  the pager's declaration: gnumach-seqnos when it declares the
+//           SEQNOS stubs (also when it declares the plain ones as well: the
+//           wire is the same, and the SEQNOS rules are the stricter
+//           reading), else gnumach; a pager that declares nothing is a
+//           plain GNU Mach pager, gnumach;
+//   a name  that dialect, if the pager declares it or declares nothing
+//           (pagers from before emmi_pager_dialects).
+// Throws emmi::InputError ("--dialect") for an unknown name, for osf (not
+// built yet; also when "auto" would choose it) and for a dialect the pager
+// does not declare, naming the pager and what it declares.
+std::string resolve_dialect(const PagerLibrary& lib, std::string_view requested);
+
+// The dialects of an emmi_pager_dialects mask as words ("gnumach,
+// gnumach-seqnos"), or "none declared" for 0.
+std::string dialects_text(std::uint32_t mask);
 
 // Whether the ELF shared object at `path` asks for an executable stack
 // (PT_GNU_STACK with PF_X, or no PT_GNU_STACK on x86-64): GCC nested
