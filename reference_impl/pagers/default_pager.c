@@ -32,8 +32,13 @@
      in create are accepted: that size is only a hint (CR5).
 
    Mutants built from this file (mutants/mutants.json):
-     EMMI_MUTANT_DP_UN2  supplies garbage for a never-written page;
-     EMMI_MUTANT_DP_DI2  lets data_initialize overwrite a written block.  */
+     EMMI_MUTANT_DP_UN2        supplies garbage for a never-written page;
+     EMMI_MUTANT_DP_DI2        lets data_initialize overwrite a written block;
+     EMMI_MUTANT_DP_SQ3        its ticket does not count a data_initialize;
+     EMMI_MUTANT_DP_G6         serves the common memory_object interface on the
+                               default memory manager port too;
+     EMMI_MUTANT_DP_CR_RIGHTS  at terminate drops only the receive rights, not
+                               the send rights create (and every request) gave. */
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -243,7 +248,14 @@ seqnos_memory_object_data_initialize (mach_port_t object, mach_port_seqno_t seqn
   struct temp_object *o = object_of (object);
   if (o != NULL)
     keep (o, offset, (const unsigned char *) data, size, true);
+#ifdef EMMI_MUTANT_DP_SQ3
+  /* The bug: the turn ends without counting this seqno, so the next
+     message of the object waits for ever.  */
+  (void) t;
+  pthread_mutex_unlock (&dp.lock);
+#else
   end_turn (t);
+#endif
   /* The out-of-line pages are ours to release (PR8).  */
   vm_deallocate (mach_task_self (), data, size);
   return KERN_SUCCESS;
@@ -333,10 +345,19 @@ seqnos_memory_object_terminate (mach_port_t object, mach_port_seqno_t seqno,
       o->blocks = 0;
     }
   end_turn (t);
+#ifdef EMMI_MUTANT_DP_CR_RIGHTS
+  /* The bug: only the receive rights terminate brought are released; the
+     send references create and every request made under the same names
+     stay behind (as dead names once the ports die).  */
+  mach_port_mod_refs (mach_task_self (), control, MACH_PORT_RIGHT_RECEIVE, -1);
+  mach_port_mod_refs (mach_task_self (), name, MACH_PORT_RIGHT_RECEIVE, -1);
+#else
   /* Terminate brought the receive rights of control and name; with the send
-     rights under the same names, destroy drops everything (TM4, TM5, V6).  */
+     rights create and the requests made under the same names, destroy drops
+     everything (TM4, TM5, V6).  */
   mach_port_destroy (mach_task_self (), control);
   mach_port_destroy (mach_task_self (), name);
+#endif
   return KERN_SUCCESS;
 }
 
@@ -417,15 +438,24 @@ seqnos_memory_object_change_completed (mach_port_t object, mach_port_seqno_t seq
 
 /* --- The server loop ----------------------------------------------------------- */
 
-/* Default-pager messages first (G6), then the common interface.  Whatever
-   no handler took its turn for (an unknown message, or one a stub rejected)
-   still uses up its seqno here.  */
+/* Default-pager messages first, then the common interface, but only on an
+   object's port: the default memory manager port takes nothing but
+   memory_object_default.defs (G6), whatever else arrives there is refused
+   with MIG_BAD_ID.  Whatever no handler took its turn for (an unknown
+   message, or one a stub rejected) still uses up its seqno here.  */
 static boolean_t
 demux (mach_msg_header_t *in, mach_msg_header_t *out)
 {
   turn_taken = false;
+#ifdef EMMI_MUTANT_DP_G6
+  const bool manager = false; /* the bug: every port takes everything */
+#else
+  /* Set before the server threads start, never changed while they run.  */
+  const bool manager = in->msgh_local_port == dp.manager.port;
+#endif
   boolean_t known = seqnos_memory_object_default_server (in, out)
-                    || seqnos_memory_object_server (in, out);
+                    || (!manager && seqnos_memory_object_server (in, out));
+  /* Unknown: the stub that refused it set MIG_BAD_ID in the reply.  */
   if (!turn_taken)
     end_turn (take_turn (in->msgh_local_port, in->msgh_seqno));
   return known;
@@ -498,10 +528,8 @@ default_pager_start (const struct emmi_pager_config *config, struct emmi_pager_o
 
 static const struct emmi_pager default_pager = {
   .abi_version = EMMI_PAGER_ABI_VERSION,
-#if defined(EMMI_MUTANT_DP_UN2)
-  .name = "mutant-DP_UN2",
-#elif defined(EMMI_MUTANT_DP_DI2)
-  .name = "mutant-DP_DI2",
+#if defined(EMMI_MUTANT_NAME)
+  .name = "mutant-" EMMI_MUTANT_NAME,
 #else
   .name = "default_pager",
 #endif

@@ -58,7 +58,9 @@ Command at_page(CommandKind kind, const GenSite& s, bool write = false, bool dir
 // Temporary objects (the default-pager role): `object` is the index of the
 // case's temporary objects, `kernel` the kernel that created it.
 const TemporaryState* temporary(const CaseModel& m, const Command& c) {
-  if (c.object >= m.temporaries.size() || m.temporaries[c.object].kernel != c.kernel) return nullptr;
+  if (c.object >= m.temporaries.size() || m.temporaries[c.object].kernel != c.kernel ||
+      m.temporaries[c.object].terminated)
+    return nullptr;
   return &m.temporaries[c.object];
 }
 TemporaryState& temporary(CaseModel& m, const Command& c) { return m.temporaries.at(c.object); }
@@ -297,6 +299,38 @@ constexpr std::array kSpecs{
           k.temporary_page_out(c.object, c.page, c.dirty, false);
           k.temporary_fault(c.object, c.page, false);
         }},
+    // The last reference to a temporary object goes (vm_object_terminate of
+    // an internal object: pages freed, none paged out, then terminate with
+    // the receive rights of control and name; gnumach-kernel.md 3d).
+    CommandSpec{
+        CommandKind::temporary_terminate, "terminate-temporary",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} t{}", name, c.kernel, c.object);
+        },
+        [](const CaseModel& m, const Command& c) { return temporary(m, c) != nullptr; },
+        [](CaseModel& m, const Command& c) {
+          TemporaryState& t = temporary(m, c);
+          t.terminated = true;
+          t.resident.clear();
+        },
+        GenScope::temporary,
+        [](const GenSite& s, Offers& offer) {
+          offer(1, {CommandKind::temporary_terminate, s.kernel, s.object});
+        },
+        [](const Command& c, KernelActions& k) { k.temporary_terminate(c.object); }},
+    // A common-interface message on the default memory manager port, from
+    // another task: the default demux must refuse it (G6).
+    CommandSpec{
+        CommandKind::manager_stray, "stray-to-manager",
+        [](std::string_view name, const Command&) { return std::string(name); },
+        // After a create, when the model knows the manager port from it.
+        [](const CaseModel& m, const Command& c) { return c.kernel == 0 && !m.temporaries.empty(); },
+        [](CaseModel&, const Command&) {},
+        GenScope::kernel,
+        [](const GenSite& s, Offers& offer) {
+          offer(1, {CommandKind::manager_stray, s.kernel, 0});
+        },
+        [](const Command&, KernelActions& k) { k.manager_stray(); }},
 };
 
 // Every kind has exactly one entry, and the table has no other entries: the

@@ -95,12 +95,40 @@ void SimulatedKernelActions::temporary_page_out(std::size_t t, std::uint16_t pag
   d_.page_out(k, o, offset, initialize);
 }
 
-void SimulatedKernelActions::stray(std::size_t o) {
-  if (o >= objects_.size()) return;
+void SimulatedKernelActions::meet_stranger() {
   if (!stranger_) {
     stranger_ = kernel_.create_task("stranger");
     pager_task_ = kernel_.task_port_in(*stranger_, kernel_.pager_task());
   }
+}
+
+void SimulatedKernelActions::temporary_terminate(std::size_t t) {
+  if (t >= temporaries_.size() || temporaries_[t].object == 0) return;
+  const auto [kernel, o] = temporaries_[t];
+  if (!d_.mapped(kernels_[kernel], o)) return;
+  d_.destroy_temporary(kernels_[kernel], o);
+}
+
+void SimulatedKernelActions::manager_stray() {
+  const mach_port_t manager = d_.default_manager_port();
+  if (!MACH_PORT_VALID(manager)) return;
+  meet_stranger();
+  mach::Kernel::TaskScope as_stranger(kernel_, *stranger_);
+  mach_port_t send = MACH_PORT_NULL, control = MACH_PORT_NULL;
+  mach_msg_type_name_t type = 0;
+  if (mach_port_extract_right(pager_task_, manager, MACH_MSG_TYPE_MAKE_SEND, &send, &type) !=
+          KERN_SUCCESS ||
+      mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &control) != KERN_SUCCESS)
+    return;
+  // memory_object.defs' stub, as the kernels send it (MOVE_SEND of the
+  // request port, MAKE_SEND of control).
+  (void)mach::KernelDriver::send_data_request(send, control, 0, world_.kernel_page_sizes.front(),
+                                              VM_PROT_READ);
+}
+
+void SimulatedKernelActions::stray(std::size_t o) {
+  if (o >= objects_.size()) return;
+  meet_stranger();
   mach::Kernel::TaskScope as_stranger(kernel_, *stranger_);
   mach_port_t send = MACH_PORT_NULL;
   mach_msg_type_name_t type = 0;

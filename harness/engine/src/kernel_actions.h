@@ -42,6 +42,10 @@ class SimulatedKernelActions final : public KernelActions {
   void create_temporary(std::size_t kernel) override;
   void temporary_fault(std::size_t t, std::uint16_t page, bool write) override;
   void temporary_page_out(std::size_t t, std::uint16_t page, bool dirty, bool initialize) override;
+  void temporary_terminate(std::size_t t) override;
+  // The unrelated task, given a send right to the default memory manager
+  // port, sends memory_object_data_request there (its own port as control).
+  void manager_stray() override;
 
  private:
   struct Temporary {
@@ -63,6 +67,8 @@ class SimulatedKernelActions final : public KernelActions {
   static constexpr mach_msg_id_t kStrayMessageId = 0x454d4d49;
   static constexpr model::Stamp kFreshStampTag = 0x4000'0000'0000'0000ull;
   mach::Kernel& kernel_;
+  // The unrelated task (made on first use) and its name for the pager task.
+  void meet_stranger();
   std::optional<mach::TaskId> stranger_;
   unsigned pager_task_ = 0;
   mach::KernelDriver& d_;

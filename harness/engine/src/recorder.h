@@ -72,6 +72,13 @@ class Recorder final : public mach::Observer {
   // ticket that does not count rejected messages jams.
   std::string ticket_jam() const;
 
+  // A message a pager thread took and cannot handle, right after a
+  // memory_object_default.defs message of the same port (create on the
+  // default memory manager port, data_initialize on a temporary object's)
+  // that the pager handled: its ticket did not count that seqno (SQ3).
+  // Empty when there is none.
+  std::string uncounted_default_seqno() const;
+
   // The case ran uncontrolled and the pager never settled: the suite cannot
   // tell a hang from a thread blocked where it cannot see.
   void unresolved(std::string_view why);

@@ -23,6 +23,7 @@
 
 extern "C" {
 #include "memory_object_default_kernel.h"
+#include "memory_object_kernel.h"
 }
 
 namespace emmi::mach::detail {
@@ -243,6 +244,37 @@ mach_port_t KernelDriver::temporary_port(ObjectId object) const {
     return e->port->receiver == d.core.pager_space() ? e->port->receiver_name : MACH_PORT_NULL;
   }
   return MACH_PORT_NULL;
+}
+
+kern_return_t KernelDriver::destroy_temporary(KernelId kernel, ObjectId object) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->temporary)
+    return KERN_INVALID_ARGUMENT;
+  // vm_object_terminate: `if (!object->internal)` guards the pageout of
+  // dirty and precious pages; an internal object's pages are simply freed.
+  mp->pages.clear();
+  d.terminate(*k, *o, *mp);
+  return KERN_SUCCESS;
+}
+
+kern_return_t KernelDriver::send_data_request(mach_port_t object, mach_port_t control,
+                                              Offset offset, Size length, Prot access) {
+  return memory_object_data_request(object, control, static_cast<vm_offset_t>(offset),
+                                    static_cast<vm_size_t>(length),
+                                    static_cast<vm_prot_t>(access));
+}
+
+mach_port_t KernelDriver::default_manager_port() const {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Core::Lock lk(d.core);
+  Port* dm = d.core.default_manager;
+  if (dm == nullptr || !dm->active || dm->receiver != d.core.pager_space()) return MACH_PORT_NULL;
+  return dm->receiver_name;
 }
 
 }  // namespace emmi::mach

@@ -62,6 +62,7 @@ class DefaultPagerModel {
     PortName control = kNullPort;
     PortName name = kNullPort;
     Seqno next = 0;
+    bool terminated = false;         // the kernel sent terminate
     std::set<Offset> outstanding;    // data_request offsets not yet answered
     std::map<Offset, Block> blocks;  // by 4 KiB block offset
   };
@@ -69,6 +70,23 @@ class DefaultPagerModel {
     MessageKind kind;
     bool released = false;
   };
+  // The rights the pager holds under a temporary object's control or name
+  // (create's send rights, one more send reference per request carrying
+  // control, terminate's receive rights), as the simulated kernel confirmed
+  // each release: what is left after terminate and the pager's stop() is a
+  // leak (TM4, TM5, V6).
+  struct Held {
+    ObjectId object = 0;
+    bool control = true;     // else the name port
+    std::int64_t send = 0;   // send (or, once the port died, dead-name) references
+    bool receive = false;
+  };
+  struct Handling {
+    PortName port;
+    MessageKind kind;
+    std::vector<CarriedRight> rights;
+  };
+  void carried(const std::vector<CarriedRight>& rights, int sign);
 
   Temp* temp_by_control(PortName control);
   void report(Judgement& j, std::string_view rule, Party party, std::string why) const;
@@ -80,7 +98,8 @@ class DefaultPagerModel {
   Seqno manager_next_ = 0;
   std::map<ObjectId, Temp> temps_;
   std::map<PortName, std::vector<Sent>> queued_;  // FIFO per destination port
-  std::map<ThreadId, std::pair<PortName, MessageKind>> handling_;
+  std::map<ThreadId, Handling> handling_;
+  std::map<PortName, Held> held_;
   std::map<RegionId, Region> regions_;
 };
 

@@ -47,6 +47,12 @@ enum class CommandKind : std::uint8_t {
                              // (written with fresh contents first if `dirty`)
   temporary_reinitialize,    // fresh contents, then data_initialize of a page paged out before
   temporary_page_out_then_refault,  // page_out of `page`, then data_request of it
+  temporary_terminate,       // the last reference to temporary `object` goes: terminate
+                             // without paging anything out (internal objects)
+  // Another task holding a send right to the default memory manager port
+  // sends it memory_object_data_request, a message of the common interface
+  // that does not belong there: the demux must refuse it (G6).
+  manager_stray,
 
   kind_count  // not a command: how many kinds there are
 };

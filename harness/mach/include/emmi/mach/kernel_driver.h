@@ -97,6 +97,21 @@ class KernelDriver {
   // The pager's name of a temporary object's port once the pager has
   // received the create message (else MACH_PORT_NULL).
   mach_port_t temporary_port(ObjectId object) const;
+  // The last reference to a temporary object is gone: GNU Mach's
+  // vm_object_terminate frees an internal object's pages without paging
+  // them out (no data_return, unlike an external object) and then sends
+  // memory_object_terminate (memory_object_release: the object's send right
+  // moved, the receive rights of control and name; gnumach-kernel.md 3d).
+  kern_return_t destroy_temporary(KernelId kernel, ObjectId object);
+  // The pager's name of the default memory manager's receive right
+  // (MACH_PORT_NULL when none is set or it is not the pager's).
+  mach_port_t default_manager_port() const;
+  // memory_object_data_request sent by the calling task (the task of the
+  // current Kernel::TaskScope) to `object`, a send right it holds (moved),
+  // with `control` (a receive right it holds; a send right is made): what
+  // any task holding a send right to a pager port can send.
+  static kern_return_t send_data_request(mach_port_t object, mach_port_t control, Offset offset,
+                                         Size length, Prot access);
 
   // --- Queries ---------------------------------------------------------------
   enum class PageState : std::uint8_t {
