@@ -79,6 +79,12 @@ bool DefaultPagerModel::claims(const Event& e) const {
         } else if constexpr (std::is_same_v<T, ControlCalled>) {
           return knows_port(ev.control);
         } else if constexpr (std::is_same_v<T, PortOperated>) {
+          // Also whatever a handler of a manager-port message does to its
+          // ports (default_pager.defs: the objects it makes, the rights the
+          // request carried), which Model never saw arrive.
+          auto h = handling_.find(ev.thread);
+          if (h != handling_.end() && manager_ != kNullPort && h->second.port == manager_)
+            return true;
           return ev.name != manager_ && knows_port(ev.name);
         } else if constexpr (std::is_same_v<T, MemoryReleased>) {
           return regions_.count(ev.region) != 0;
@@ -316,6 +322,41 @@ Judgement DefaultPagerModel::judge(const Event& e) {
   } else if (const auto* r = std::get_if<MemoryReleased>(&e)) {
     auto it = regions_.find(r->region);
     if (it != regions_.end()) it->second.released = true;
+  }
+  ++events_;
+  return j;
+}
+
+Judgement DefaultPagerModel::judge_answer(const DefaultPagerAnswer& a) {
+  Judgement j;
+  if (a.call != DefaultPagerAnswer::Call::object_create) return j;
+  // CR10: a new object, zero-filled and temporary. What the client can see
+  // without mapping it: an answer, and on success a send right to a port
+  // the default pager receives, none it served before (the manager port, a
+  // temporary object, an object it already returned). The pager may refuse
+  // (an error code) and stay conforming.
+  note(j, rule::CR10);
+  if (!a.answered) {
+    report(j, rule::CR10, Party::pager,
+           "default_pager_object_create got no reply (a routine: mach_msg_server replies unless "
+           "the handler returned MIG_NO_REPLY)");
+  } else if (a.code == kKernSuccess) {
+    bool served_before = a.object == manager_ || user_objects_.count(a.object) != 0;
+    for (const auto& [o, t] : temps_) served_before = served_before || t.port == a.object;
+    if (!a.object_given)
+      report(j, rule::CR10, Party::pager,
+             "default_pager_object_create returned KERN_SUCCESS without a memory object");
+    else if (a.object == kNullPort)
+      report(j, rule::CR10, Party::pager,
+             "default_pager_object_create returned a port whose receive right the default pager "
+             "does not hold: not an object it serves");
+    else if (served_before)
+      report(j, rule::CR10, Party::pager,
+             cat("default_pager_object_create returned ", hex(a.object),
+                 ", a port the default pager already served (", a.object == manager_
+                     ? "its default memory manager port"
+                     : "an existing object", "), not a new object"));
+    if (a.object != kNullPort) user_objects_.insert(a.object);
   }
   ++events_;
   return j;

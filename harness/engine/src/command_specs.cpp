@@ -331,6 +331,26 @@ constexpr std::array kSpecs{
           offer(1, {CommandKind::manager_stray, s.kernel, 0});
         },
         [](const Command&, KernelActions& k) { k.manager_stray(); }},
+    // default_pager.defs from a privileged client task (CR10 on
+    // object_create's answer; the rest exercise the demux and the ticket of
+    // the manager port between creates, SQ3).
+    CommandSpec{
+        CommandKind::default_pager_call, "default-pager",
+        [](std::string_view name, const Command& c) {
+          static constexpr std::array<std::string_view, 5> kCalls{
+              "object_create", "info", "objects", "object_pages", "paging_file"};
+          return fmt::format("{}_{}", name, c.page < kCalls.size() ? kCalls[c.page] : "?");
+        },
+        [](const CaseModel& m, const Command& c) {
+          return c.kernel == 0 && c.page < 5 && !m.temporaries.empty();
+        },
+        [](CaseModel&, const Command&) {},
+        GenScope::kernel,
+        [](const GenSite& s, Offers& offer) {
+          for (std::uint16_t call = 0; call < 5; ++call)
+            offer(call == 0 ? 2 : 1, {CommandKind::default_pager_call, s.kernel, 0, 0, call});
+        },
+        [](const Command& c, KernelActions& k) { k.default_pager_call(c.page); }},
 };
 
 // Every kind has exactly one entry, and the table has no other entries: the

@@ -59,6 +59,9 @@ class KernelActions {
   // Another task sends memory_object_data_request to the default memory
   // manager port.
   virtual void manager_stray() = 0;
+  // A privileged client task sends default_pager.defs routine `call` (see
+  // CommandKind::default_pager_call) to the default memory manager port.
+  virtual void default_pager_call(std::uint16_t call) = 0;
 };
 
 // Where in its loops the generator offers a command: once per object, once

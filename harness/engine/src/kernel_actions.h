@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "emmi/engine/profile.h"
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/kernel_driver.h"
+#include "emmi/model/default_pager.h"
 
 namespace emmi::engine {
 
@@ -46,6 +48,12 @@ class SimulatedKernelActions final : public KernelActions {
   // The unrelated task, given a send right to the default memory manager
   // port, sends memory_object_data_request there (its own port as control).
   void manager_stray() override;
+  void default_pager_call(std::uint16_t call) override;
+  // The replies to the client's default_pager.defs calls that came, each
+  // given to `sink`; with `final`, the calls still unanswered too (the case
+  // is over: no reply will come).
+  void collect_answers(const std::function<void(const model::DefaultPagerAnswer&)>& sink,
+                       bool final = false);
 
  private:
   struct Temporary {
@@ -70,6 +78,15 @@ class SimulatedKernelActions final : public KernelActions {
   // The unrelated task (made on first use) and its name for the pager task.
   void meet_stranger();
   std::optional<mach::TaskId> stranger_;
+  // The client's calls waiting for their reply, and the name ports objects
+  // answers gave it (for object_pages).
+  struct PendingCall {
+    mach::KernelDriver::DefaultPagerCall call;
+    mach_port_t reply;
+  };
+  std::vector<PendingCall> pending_calls_;
+  std::vector<mach_port_t> object_names_;
+  mach_port_t client_manager_ = MACH_PORT_NULL;
   unsigned pager_task_ = 0;
   mach::KernelDriver& d_;
   const World& world_;

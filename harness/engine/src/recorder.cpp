@@ -125,6 +125,11 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
   }
 }
 
+void Recorder::answered(const model::DefaultPagerAnswer& a) {
+  std::lock_guard g(mu_);
+  judged(default_pager_.judge_answer(a), trace_.size());
+}
+
 void Recorder::stopping() {
   std::lock_guard g(mu_);
   model_.pager_stopping();

@@ -61,6 +61,10 @@ class Recorder final : public mach::Observer {
   // How often each rule was checked in the case (once, at its end).
   void write_coverage();
 
+  // A default_pager.defs answer a client task took after the pager ran:
+  // judged by the default-pager model (CR10).
+  void answered(const model::DefaultPagerAnswer& a);
+
   // The pager stopped making progress: charge it to what it was handling. A
   // message stuck right after one the pager rejected (or a notification) on
   // the same port is the seqno-ticket jam of gnumach-kernel.md §2: the pager

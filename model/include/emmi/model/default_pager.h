@@ -19,6 +19,20 @@
 
 namespace emmi::model {
 
+// What a privileged client task got back from a default_pager.defs call on
+// the default memory manager port (the engine takes the reply after the
+// pager's threads ran; it is no event of the trace).
+struct DefaultPagerAnswer {
+  enum class Call : std::uint8_t { object_create, info, objects, object_pages, paging_file };
+  Call call = Call::info;
+  bool answered = false;           // a reply came at all
+  KernReturn code = kKernSuccess;  // the reply's return code
+  // object_create: a send right came back, and the name of its receive
+  // right in the pager task (null when the pager does not hold it).
+  bool object_given = false;
+  PortName object = kNullPort;
+};
+
 class DefaultPagerModel {
  public:
   // Object ids below `first_temporary` are the pager's own (Model's); the
@@ -30,6 +44,9 @@ class DefaultPagerModel {
   // but judge() must see it too (the recorder passes it to both).
   bool claims(const Event& e) const;
   Judgement judge(const Event& e);
+  // A default_pager.defs answer: default_pager_object_create must return a
+  // new object the default pager serves (CR10).
+  Judgement judge_answer(const DefaultPagerAnswer& a);
   // Unanswered data_requests of temporary objects (DR3) and out-of-line
   // memory never released (RT2 for data_return, PR8 for data_initialize).
   // `which` splits them as Model::judge_quiescent does: progress (DR3)
@@ -100,6 +117,7 @@ class DefaultPagerModel {
   std::map<PortName, std::vector<Sent>> queued_;  // FIFO per destination port
   std::map<ThreadId, Handling> handling_;
   std::map<PortName, Held> held_;
+  std::set<PortName> user_objects_;  // what default_pager_object_create returned
   std::map<RegionId, Region> regions_;
 };
 

@@ -53,6 +53,11 @@ enum class CommandKind : std::uint8_t {
   // sends it memory_object_data_request, a message of the common interface
   // that does not belong there: the demux must refuse it (G6).
   manager_stray,
+  // A privileged client task calls default_pager.defs on the default memory
+  // manager port: `page` selects the routine (0 object_create, 1 info,
+  // 2 objects, 3 object_pages of a name an earlier objects call gave,
+  // 4 paging_file); the reply is taken after the pager ran.
+  default_pager_call,
 
   kind_count  // not a command: how many kinds there are
 };

@@ -113,6 +113,29 @@ class KernelDriver {
   static kern_return_t send_data_request(mach_port_t object, mach_port_t control, Offset offset,
                                          Size length, Prot access);
 
+  // --- A privileged client of the default pager (default_pager.defs, 2275) ---
+  // MIG's user stubs, split in two: the request is sent now, the reply taken
+  // later (after the pager's threads ran), never waited for.
+  enum class DefaultPagerCall : std::uint8_t { object_create, info, objects, object_pages, paging_file };
+  struct DefaultPagerReply {
+    bool answered = false;                 // a reply was there
+    kern_return_t code = KERN_SUCCESS;     // what the stub returned (RetCode, or MIG's own error)
+    mach_port_t object = MACH_PORT_NULL;   // object_create: the caller's send right
+    mach_port_t object_in_pager = MACH_PORT_NULL;  // ... its receive right's name in the pager
+                                                   // task (null when the pager does not hold it)
+    std::uint64_t total = 0, free = 0, page_size = 0;  // info
+    std::size_t count = 0;                 // objects: entries; object_pages: pages
+    std::vector<mach_port_t> names;        // objects: the valid name ports given to the caller
+  };
+  // Sends `call` from the calling task (the current Kernel::TaskScope) to
+  // `manager` (a send right it holds, copied), the reply to come to `reply`
+  // (a receive right it holds). `object`: object_pages' name port (copied);
+  // `size`: object_create's size.
+  static kern_return_t default_pager_request(DefaultPagerCall call, mach_port_t manager,
+                                             mach_port_t reply, mach_port_t object, Size size);
+  // The reply to `call` on `reply`, if one is queued (answered false if not).
+  static DefaultPagerReply default_pager_reply(DefaultPagerCall call, mach_port_t reply);
+
   // --- Queries ---------------------------------------------------------------
   enum class PageState : std::uint8_t {
     requested,  // data_request sent, no answer yet (busy, absent)
