@@ -32,7 +32,7 @@ void DefaultPagerModel::report(Judgement& j, std::string_view rule, Party party,
 
 bool DefaultPagerModel::knows_port(PortName p) const {
   if (p == kNullPort) return false;
-  if (p == manager_) return true;
+  if (p == manager_ || held_.count(p) != 0) return true;
   for (const auto& [o, t] : temps_)
     if (t.port == p || t.control == p || t.name == p) return true;
   return false;
@@ -52,6 +52,18 @@ DefaultPagerModel::Temp* DefaultPagerModel::temp_by_control(PortName control) {
   return nullptr;
 }
 
+// Rights a message added to (sign +1) or, destroyed by mach_msg_server
+// after an error return, took back from (-1) the pager's task, where they
+// fall under a temporary object's control or name.
+void DefaultPagerModel::carried(const std::vector<CarriedRight>& rights, int sign) {
+  for (const CarriedRight& r : rights) {
+    auto h = held_.find(r.name);
+    if (h == held_.end()) continue;
+    if (r.right == Right::send) h->second.send = std::max<std::int64_t>(0, h->second.send + sign);
+    if (r.right == Right::receive) h->second.receive = sign > 0;
+  }
+}
+
 bool DefaultPagerModel::claims(const Event& e) const {
   return std::visit(
       [&](const auto& ev) -> bool {
@@ -67,6 +79,12 @@ bool DefaultPagerModel::claims(const Event& e) const {
         } else if constexpr (std::is_same_v<T, ControlCalled>) {
           return knows_port(ev.control);
         } else if constexpr (std::is_same_v<T, PortOperated>) {
+          // Also whatever a handler of a manager-port message does to its
+          // ports (default_pager.defs: the objects it makes, the rights the
+          // request carried), which Model never saw arrive.
+          auto h = handling_.find(ev.thread);
+          if (h != handling_.end() && manager_ != kNullPort && h->second.port == manager_)
+            return true;
           return ev.name != manager_ && knows_port(ev.name);
         } else if constexpr (std::is_same_v<T, MemoryReleased>) {
           return regions_.count(ev.region) != 0;
@@ -97,8 +115,14 @@ Judgement DefaultPagerModel::judge(const Event& e) {
     } else {
       // DI1: data_initialize only for objects the kernel created.
       if (s->kind == MessageKind::data_initialize) note(j, rule::DI1);
-      auto it = temps_.find(s->object);
-      if (it == temps_.end()) {
+      // Anything but create on the manager port comes from some task, not
+      // about a temporary object (the engine's stray-to-manager): queued
+      // only, for the G6 check of how the pager's demux takes it.
+      const bool foreign = manager_ != kNullPort && s->destination == manager_;
+      auto it = foreign ? temps_.end() : temps_.find(s->object);
+      if (foreign) {
+        // nothing to record
+      } else if (it == temps_.end()) {
         if (s->kind == MessageKind::data_initialize)
           report(j, rule::DI1, Party::kernel,
                  cat("kernel ", dec(s->kernel), " sent data_initialize for object ",
@@ -108,6 +132,12 @@ Judgement DefaultPagerModel::judge(const Event& e) {
         // CR3: no ready is awaited; requests may follow create at once
         // (nothing to check: the model simply never waits for ready here).
         if (s->kind == MessageKind::data_request) t.outstanding.insert(s->offset);
+        // GNU Mach's vm_object_terminate of an internal object: nothing is
+        // paged out and no request of the object is answered any more.
+        if (s->kind == MessageKind::terminate) {
+          t.terminated = true;
+          t.outstanding.clear();
+        }
         if (s->kind == MessageKind::data_initialize || s->kind == MessageKind::data_return) {
           // What the pager must hold from now on: data_return always
           // replaces (RT4); data_initialize only where nothing was written
@@ -162,20 +192,40 @@ Judgement DefaultPagerModel::judge(const Event& e) {
         t.control = r[1].name;
         t.name = r[2].name;
         t.next = 0;
+        held_[t.control] = Held{m->object, true, 0, false};
+        held_[t.name] = Held{m->object, false, 0, false};
       }
     }
-    if (m) handling_[d->thread] = {d->port, m->kind};
+    if (m && !d->too_large) carried(d->rights, +1);
+    if (m) handling_[d->thread] = Handling{d->port, m->kind, d->rights};
     if (m && d->region != 0) regions_[d->region] = Region{m->kind, false};
   } else if (const auto* h = std::get_if<HandlerReturned>(&e)) {
     auto it = handling_.find(h->thread);
     if (it != handling_.end()) {
-      // G6: the default demux serves create and data_initialize, the common
-      // demux everything else; MIG_BAD_ID means no demux knew the routine.
+      const Handling& hd = it->second;
+      const bool served = h->code == kKernSuccess || h->code == kMigNoReply;
       note(j, rule::G6);
-      if (h->code == kMigBadId)
+      if (hd.port == manager_ && hd.kind != MessageKind::create) {
+        // G6: on the default memory manager port only
+        // memory_object_default.defs (create) belongs; a message of the
+        // common interface there must be refused, not served.
+        const bool common = hd.kind != MessageKind::other && hd.kind != MessageKind::data_initialize;
+        if (common && served)
+          report(j, rule::G6, Party::pager,
+                 cat("the pager served ", to_string(hd.kind), " on the default memory manager port ",
+                     hex(hd.port), " (returned ", h->code == kMigNoReply ? "MIG_NO_REPLY" : "KERN_SUCCESS",
+                     "): only memory_object_default_server's messages belong there, the common "
+                     "interface goes to memory_object_server on object ports"));
+      } else if (h->code == kMigBadId) {
+        // G6: the default demux serves create and data_initialize, the
+        // common demux everything else on a temporary object's port;
+        // MIG_BAD_ID means no demux knew the routine.
         report(j, rule::G6, Party::pager,
-               cat("the pager's demux did not know ", to_string(it->second.second),
-                   " on ", hex(it->second.first), " (MIG_BAD_ID)"));
+               cat("the pager's demux did not know ", to_string(hd.kind), " on ", hex(hd.port),
+                   " (MIG_BAD_ID)"));
+      }
+      // mach_msg_server destroyed the request and the rights it carried.
+      if (!served) carried(hd.rights, -1);
       // A data_initialize or data_return the server destroyed: its memory
       // went with it.
       if (h->code != kKernSuccess && h->code != kMigNoReply)
@@ -237,9 +287,76 @@ Judgement DefaultPagerModel::judge(const Event& e) {
         }
       }
     }
+  } else if (const auto* p = std::get_if<PortOperated>(&e)) {
+    auto h = held_.find(p->name);
+    if (h != held_.end() && p->result == kKernSuccess) {
+      Held& held = h->second;
+      switch (p->op) {
+        case PortOp::deallocate:
+          if (held.send > 0) --held.send;
+          break;
+        case PortOp::destroy:
+          held.send = 0;
+          held.receive = false;
+          break;
+        case PortOp::mod_refs:
+          if (p->right == Right::receive && p->delta < 0) held.receive = false;
+          if (p->right == Right::send || p->right == Right::dead_name)
+            held.send = std::max<std::int64_t>(0, held.send + p->delta);
+          break;
+        case PortOp::insert_right:
+          if (p->right == Right::send) ++held.send;
+          break;
+        default:
+          break;
+      }
+      // Everything under the name released after terminate: the name may
+      // be reused for something else (another object's control).
+      auto t = temps_.find(held.object);
+      if (held.send == 0 && !held.receive && t != temps_.end() && t->second.terminated) {
+        if (held.control) t->second.control = kNullPort;
+        else t->second.name = kNullPort;
+        held_.erase(h);
+      }
+    }
   } else if (const auto* r = std::get_if<MemoryReleased>(&e)) {
     auto it = regions_.find(r->region);
     if (it != regions_.end()) it->second.released = true;
+  }
+  ++events_;
+  return j;
+}
+
+Judgement DefaultPagerModel::judge_answer(const DefaultPagerAnswer& a) {
+  Judgement j;
+  if (a.call != DefaultPagerAnswer::Call::object_create) return j;
+  // CR10: a new object, zero-filled and temporary. What the client can see
+  // without mapping it: an answer, and on success a send right to a port
+  // the default pager receives, none it served before (the manager port, a
+  // temporary object, an object it already returned). The pager may refuse
+  // (an error code) and stay conforming.
+  note(j, rule::CR10);
+  if (!a.answered) {
+    report(j, rule::CR10, Party::pager,
+           "default_pager_object_create got no reply (a routine: mach_msg_server replies unless "
+           "the handler returned MIG_NO_REPLY)");
+  } else if (a.code == kKernSuccess) {
+    bool served_before = a.object == manager_ || user_objects_.count(a.object) != 0;
+    for (const auto& [o, t] : temps_) served_before = served_before || t.port == a.object;
+    if (!a.object_given)
+      report(j, rule::CR10, Party::pager,
+             "default_pager_object_create returned KERN_SUCCESS without a memory object");
+    else if (a.object == kNullPort)
+      report(j, rule::CR10, Party::pager,
+             "default_pager_object_create returned a port whose receive right the default pager "
+             "does not hold: not an object it serves");
+    else if (served_before)
+      report(j, rule::CR10, Party::pager,
+             cat("default_pager_object_create returned ", hex(a.object),
+                 ", a port the default pager already served (", a.object == manager_
+                     ? "its default memory manager port"
+                     : "an existing object", "), not a new object"));
+    if (a.object != kNullPort) user_objects_.insert(a.object);
   }
   ++events_;
   return j;
@@ -257,6 +374,31 @@ Judgement DefaultPagerModel::judge_quiescent(Model::Quiescence which) const {
       report(j, rule::DR3, Party::pager,
              cat("data_request at ", hex(off), " of created object ", dec(o), " on ", hex(t.port),
                  " never answered"));
+  }
+  // After terminate and the pager's stop(): nothing may be left under a
+  // temporary object's control or name (TM4, TM5, V6), as for an ordinary
+  // object's terminate.
+  for (const auto& [o, t] : temps_) {
+    if (!holdings) break;
+    if (!t.terminated || t.port == kNullPort) continue;
+    note(j, rule::TM4);
+    note(j, rule::TM5);
+    note(j, rule::V6);
+  }
+  for (const auto& [name, h] : held_) {
+    if (!holdings) break;
+    auto t = temps_.find(h.object);
+    if (t == temps_.end() || !t->second.terminated) continue;
+    if (h.receive)
+      report(j, h.control ? rule::TM4 : rule::TM5, Party::pager,
+             cat("after terminate of created object ", dec(h.object), " the pager still holds the ",
+                 h.control ? "control" : "name", " port's receive right ", hex(name)));
+    if (h.send > 0)
+      report(j, rule::V6, Party::pager,
+             cat("after terminate of created object ", dec(h.object), " the pager still holds ",
+                 dec(static_cast<std::uint64_t>(h.send)), " send reference(s) to its ",
+                 h.control ? "control" : "name", " port ", hex(name),
+                 " (create's, and those every request carrying control made)"));
   }
   for (const auto& [id, r] : regions_) {
     if (!holdings) break;

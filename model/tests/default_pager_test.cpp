@@ -226,5 +226,102 @@ TEST(DefaultPagerModel, G6_ViolatedByADemuxThatDoesNotKnowCreate) {
   EXPECT_TRUE(r.has("G6"));
 }
 
+// Another task's memory_object_data_request on the manager port: refusing it
+// (MIG_BAD_ID) is what the default demux does; serving it breaks G6.
+void stray_on_manager(Exchange& r, KernReturn code) {
+  r.create();
+  KernelSent s{MessageKind::data_request, kManager};
+  ASSERT_TRUE(r.m.claims(s));
+  r.apply(s);
+  r.apply(Dequeued{kThread, kManager, 1, {{0x400, Right::send}}});
+  r.apply(HandlerReturned{kThread, code, kManager, 1});
+}
+
+TEST(DefaultPagerModel, G6_ConformingRefusalOfACommonMessageOnTheManagerPort) {
+  Exchange r;
+  stray_on_manager(r, kMigBadId);
+  EXPECT_TRUE(r.verdicts.empty()) << r.verdicts.front().explanation;
+  EXPECT_TRUE(r.exercised("G6"));
+}
+
+TEST(DefaultPagerModel, G6_ViolatedByServingACommonMessageOnTheManagerPort) {
+  Exchange r;
+  stray_on_manager(r, kKernSuccess);
+  EXPECT_TRUE(r.has("G6"));
+}
+
+// terminate of a temporary object (GNU Mach: nothing paged out, the
+// receive rights of control and name moved to the pager); what the pager
+// then releases decides TM4, TM5 and V6 after its stop().
+Judgement terminated(Exchange& r, PortOp op, Right right, std::int32_t delta) {
+  r.create();
+  r.deliver(MessageKind::data_request, 0);
+  r.answer(ControlCall::data_unavailable, 0);
+  KernelSent t{MessageKind::terminate, kObject, 1, kTemp};
+  r.apply(t);
+  r.apply(Dequeued{kThread, kObject, r.object_seqno,
+                   {{kControl, Right::receive}, {kName, Right::receive}}});
+  for (PortName p : {kControl, kName}) {
+    PortOperated o{kThread, op, p, right, delta};
+    EXPECT_TRUE(r.m.claims(o));
+    r.apply(o);
+  }
+  r.apply(HandlerReturned{kThread, kKernSuccess, kObject, r.object_seqno++});
+  return r.m.judge_quiescent(Model::Quiescence::after_stop);
+}
+
+TEST(DefaultPagerModel, V6_ConformingDestroyOfControlAndNameAfterTerminate) {
+  Exchange r;
+  Judgement q = terminated(r, PortOp::destroy, Right::send, 0);
+  EXPECT_TRUE(q.verdicts.empty()) << q.verdicts.front().explanation;
+  for (auto rule : {"TM4", "TM5", "V6"})
+    EXPECT_NE(std::find(q.checked.begin(), q.checked.end(), rule), q.checked.end()) << rule;
+}
+
+TEST(DefaultPagerModel, V6_ViolatedByKeepingCreatesSendRightsAfterTerminate) {
+  Exchange r;
+  // Only terminate's receive rights released: create's send rights (and the
+  // data_request's one for control) stay, as dead names.
+  Judgement q = terminated(r, PortOp::mod_refs, Right::receive, -1);
+  ASSERT_EQ(q.verdicts.size(), 2u);  // control and name
+  for (const Verdict& v : q.verdicts) EXPECT_EQ(v.rule, "V6") << v.explanation;
+}
+
+TEST(DefaultPagerModel, TM4_ViolatedByKeepingTheControlReceiveRight) {
+  Exchange r;
+  Judgement q = terminated(r, PortOp::deallocate, Right::send, -1);
+  EXPECT_TRUE(std::any_of(q.verdicts.begin(), q.verdicts.end(),
+                          [](const Verdict& v) { return v.rule == "TM4"; }));
+}
+
+// default_pager_object_create's answer (CR10).
+TEST(DefaultPagerModel, CR10_ConformingNewObject) {
+  Exchange r;
+  r.create();
+  DefaultPagerAnswer a{DefaultPagerAnswer::Call::object_create, true, kKernSuccess, true, 0x500};
+  Judgement j = r.m.judge_answer(a);
+  EXPECT_TRUE(j.verdicts.empty()) << j.verdicts.front().explanation;
+  EXPECT_EQ(j.checked, (std::vector<std::string_view>{"CR10"}));
+  // A refusal is allowed.
+  a.code = 5;  // KERN_FAILURE
+  EXPECT_TRUE(r.m.judge_answer(a).verdicts.empty());
+}
+
+TEST(DefaultPagerModel, CR10_ViolatedByNoReplyOrAnOldPort) {
+  Exchange r;
+  r.create();
+  DefaultPagerAnswer none{DefaultPagerAnswer::Call::object_create};
+  EXPECT_EQ(r.m.judge_answer(none).verdicts.size(), 1u);
+  DefaultPagerAnswer manager{DefaultPagerAnswer::Call::object_create, true, kKernSuccess, true,
+                             kManager};
+  EXPECT_EQ(r.m.judge_answer(manager).verdicts.size(), 1u);
+  DefaultPagerAnswer temp{DefaultPagerAnswer::Call::object_create, true, kKernSuccess, true,
+                          kObject};
+  EXPECT_EQ(r.m.judge_answer(temp).verdicts.size(), 1u);
+  DefaultPagerAnswer foreign{DefaultPagerAnswer::Call::object_create, true, kKernSuccess, true,
+                             kNullPort};
+  EXPECT_EQ(r.m.judge_answer(foreign).verdicts.size(), 1u);
+}
+
 }  // namespace
 }  // namespace emmi::model

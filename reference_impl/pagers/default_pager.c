@@ -32,8 +32,13 @@
      in create are accepted: that size is only a hint (CR5).
 
    Mutants built from this file (mutants/mutants.json):
-     EMMI_MUTANT_DP_UN2  supplies garbage for a never-written page;
-     EMMI_MUTANT_DP_DI2  lets data_initialize overwrite a written block.  */
+     EMMI_MUTANT_DP_UN2        supplies garbage for a never-written page;
+     EMMI_MUTANT_DP_DI2        lets data_initialize overwrite a written block;
+     EMMI_MUTANT_DP_SQ3        its ticket does not count a data_initialize;
+     EMMI_MUTANT_DP_G6         serves the common memory_object interface on the
+                               default memory manager port too;
+     EMMI_MUTANT_DP_CR_RIGHTS  at terminate drops only the receive rights, not
+                               the send rights create (and every request) gave. */
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -48,12 +53,14 @@
 
 #include <emmi/mig/seqnos_memory_object_S.h>         /* MIG, memory_object.defs -DSEQNOS */
 #include <emmi/mig/seqnos_memory_object_default_S.h> /* MIG, memory_object_default.defs -DSEQNOS */
+#include <emmi/mig/default_pager_S.h>                /* MIG, default_pager.defs */
 #include "emmi/pager_abi.h"
 
 extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
                                               mach_msg_header_t *reply);
 extern boolean_t seqnos_memory_object_default_server (mach_msg_header_t *request,
                                                       mach_msg_header_t *reply);
+extern boolean_t default_pager_server (mach_msg_header_t *request, mach_msg_header_t *reply);
 
 #define BLOCK ((vm_size_t) 4096)
 #define SERVER_THREADS 2
@@ -70,8 +77,9 @@ struct temp_object
 {
   struct ticket ticket;
   bool live;                /* until terminate */
+  bool user;                /* made by default_pager_object_create, not by the kernel */
   mach_port_t control;      /* send right (create made it) */
-  mach_port_t name;         /* send right */
+  mach_port_t name;         /* send right (for a user object: our receive right) */
   vm_size_t page_size;
   size_t blocks;            /* store capacity, in blocks */
   unsigned char *written;   /* per block */
@@ -243,7 +251,14 @@ seqnos_memory_object_data_initialize (mach_port_t object, mach_port_seqno_t seqn
   struct temp_object *o = object_of (object);
   if (o != NULL)
     keep (o, offset, (const unsigned char *) data, size, true);
+#ifdef EMMI_MUTANT_DP_SQ3
+  /* The bug: the turn ends without counting this seqno, so the next
+     message of the object waits for ever.  */
+  (void) t;
+  pthread_mutex_unlock (&dp.lock);
+#else
   end_turn (t);
+#endif
   /* The out-of-line pages are ours to release (PR8).  */
   vm_deallocate (mach_task_self (), data, size);
   return KERN_SUCCESS;
@@ -323,9 +338,9 @@ seqnos_memory_object_terminate (mach_port_t object, mach_port_seqno_t seqno,
 {
   struct ticket *t = take_turn (object, seqno);
   struct temp_object *o = object_of (object);
-  if (o != NULL)
+  if (o != NULL && !o->user)
     {
-      /* The object is gone with its contents: nothing persists (CR10).  */
+      /* The object is gone with its contents: nothing persists.  */
       o->live = false;
       free (o->store);
       free (o->written);
@@ -333,10 +348,19 @@ seqnos_memory_object_terminate (mach_port_t object, mach_port_seqno_t seqno,
       o->blocks = 0;
     }
   end_turn (t);
+#ifdef EMMI_MUTANT_DP_CR_RIGHTS
+  /* The bug: only the receive rights terminate brought are released; the
+     send references create and every request made under the same names
+     stay behind (as dead names once the ports die).  */
+  mach_port_mod_refs (mach_task_self (), control, MACH_PORT_RIGHT_RECEIVE, -1);
+  mach_port_mod_refs (mach_task_self (), name, MACH_PORT_RIGHT_RECEIVE, -1);
+#else
   /* Terminate brought the receive rights of control and name; with the send
-     rights under the same names, destroy drops everything (TM4, TM5, V6).  */
+     rights create and the requests made under the same names, destroy drops
+     everything (TM4, TM5, V6).  */
   mach_port_destroy (mach_task_self (), control);
   mach_port_destroy (mach_task_self (), name);
+#endif
   return KERN_SUCCESS;
 }
 
@@ -346,11 +370,18 @@ kern_return_t
 seqnos_memory_object_init (mach_port_t object, mach_port_seqno_t seqno, mach_port_t control,
                            mach_port_t name, vm_size_t page_size)
 {
-  (void) control;
   (void) name;
   (void) page_size;
-  end_turn (take_turn (object, seqno));
-  return KERN_FAILURE; /* not an object of ours to map: mach_msg_server drops the rights */
+  struct ticket *t = take_turn (object, seqno);
+  struct temp_object *o = object_of (object);
+  const bool ours = o != NULL && o->user;
+  end_turn (t);
+  if (!ours)
+    return KERN_FAILURE; /* not an object of ours to map: mach_msg_server drops the rights */
+  /* An object default_pager_object_create made: served like a temporary
+     one (its pages start zero, CR10); the kernel may use it at once.  */
+  memory_object_ready (control, FALSE, MEMORY_OBJECT_COPY_DELAY);
+  return KERN_SUCCESS;
 }
 
 kern_return_t
@@ -415,17 +446,221 @@ seqnos_memory_object_change_completed (mach_port_t object, mach_port_seqno_t seq
   return KERN_SUCCESS;
 }
 
+/* --- default_pager.defs: the privileged clients' interface ------------------------
+   Routines (each gets a reply), served on the default memory manager port
+   only.  The demux calls default_pager_server inside the manager port's
+   turn, so these handlers run with dp.lock held.  */
+
+/* The blocks of `o` that hold data.  */
+static size_t
+written_blocks (const struct temp_object *o)
+{
+  size_t n = 0;
+  for (size_t b = 0; b < o->blocks; ++b)
+    n += o->written[b] != 0;
+  return n;
+}
+
+static struct temp_object *
+object_named (mach_port_t name)
+{
+  for (size_t i = 0; i < dp.object_count; ++i)
+    if (dp.objects[i]->live && dp.objects[i]->user && dp.objects[i]->name == name)
+      return dp.objects[i];
+  return NULL;
+}
+
+/* A new object, zero-filled, whose contents go when the object does
+   (CR10): a fresh port in our port set, and a name port for the
+   other default_pager calls.  */
+kern_return_t
+default_pager_object_create (mach_port_t manager, memory_object_t *memory_object,
+                             vm_size_t object_size)
+{
+  (void) object_size; /* a hint, as create's size */
+  if (manager != dp.manager.port)
+    return KERN_INVALID_ARGUMENT;
+  struct temp_object *o = calloc (1, sizeof *o);
+  if (o == NULL)
+    return KERN_RESOURCE_SHORTAGE;
+  if (dp.object_count == dp.object_capacity)
+    {
+      size_t n = dp.object_capacity ? 2 * dp.object_capacity : 8;
+      struct temp_object **a = realloc (dp.objects, n * sizeof *a);
+      if (a == NULL)
+        {
+          free (o);
+          return KERN_RESOURCE_SHORTAGE;
+        }
+      dp.objects = a;
+      dp.object_capacity = n;
+    }
+  kern_return_t kr = mach_port_allocate (mach_task_self (), MACH_PORT_RIGHT_RECEIVE, &o->ticket.port);
+  if (kr == KERN_SUCCESS)
+    kr = mach_port_allocate (mach_task_self (), MACH_PORT_RIGHT_RECEIVE, &o->name);
+  if (kr == KERN_SUCCESS)
+    kr = mach_port_move_member (mach_task_self (), o->ticket.port, dp.port_set);
+  if (kr != KERN_SUCCESS)
+    {
+      if (MACH_PORT_VALID (o->ticket.port))
+        mach_port_destroy (mach_task_self (), o->ticket.port);
+      if (MACH_PORT_VALID (o->name))
+        mach_port_destroy (mach_task_self (), o->name);
+      free (o);
+      return kr;
+    }
+  o->live = true;
+  o->user = true;
+  o->page_size = BLOCK;
+  dp.objects[dp.object_count++] = o;
+  *memory_object = o->ticket.port; /* the reply makes a send right (MAKE_SEND) */
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+default_pager_info (mach_port_t manager, default_pager_info_t *info)
+{
+  if (manager != dp.manager.port)
+    return KERN_INVALID_ARGUMENT;
+  /* The store is memory that grows on demand: its size is what it holds
+     now, none of it unused.  */
+  vm_size_t used = 0;
+  for (size_t i = 0; i < dp.object_count; ++i)
+    if (dp.objects[i]->live)
+      used += written_blocks (dp.objects[i]) * BLOCK;
+  info->dpi_total_space = used;
+  info->dpi_free_space = 0;
+  info->dpi_page_size = BLOCK;
+  return KERN_SUCCESS;
+}
+
+/* Fill *array (room for *count entries, inline) or, when it does not fit,
+   fresh memory the reply deallocates (Dealloc).  */
+static void *
+room_for (void *inline_room, mach_msg_type_number_t *count, size_t n, size_t size)
+{
+  if (n <= *count)
+    return inline_room;
+  vm_address_t a = 0;
+  if (vm_allocate (mach_task_self (), &a, n * size, TRUE) != KERN_SUCCESS)
+    return NULL;
+  return (void *) a;
+}
+
+kern_return_t
+default_pager_objects (mach_port_t manager, default_pager_object_array_t *objects,
+                       mach_msg_type_number_t *objectsCnt, mach_port_array_t *ports,
+                       mach_msg_type_number_t *portsCnt)
+{
+  if (manager != dp.manager.port)
+    return KERN_INVALID_ARGUMENT;
+  size_t n = 0;
+  for (size_t i = 0; i < dp.object_count; ++i)
+    n += dp.objects[i]->live;
+  default_pager_object_t *o = room_for (*objects, objectsCnt, n, sizeof *o);
+  mach_port_t *p = room_for (*ports, portsCnt, n, sizeof *p);
+  if (o == NULL || p == NULL)
+    return KERN_RESOURCE_SHORTAGE;
+  size_t k = 0;
+  for (size_t i = 0; i < dp.object_count; ++i)
+    {
+      struct temp_object *t = dp.objects[i];
+      if (!t->live)
+        continue;
+      o[k].dpo_object = (vm_offset_t) t->ticket.port;
+      o[k].dpo_size = written_blocks (t) * BLOCK;
+      /* A name we can give: only an object we made ourselves has a name
+         port of ours; a temporary object's name is the kernel's (CR4).  */
+      p[k] = MACH_PORT_NULL;
+      if (t->user
+          && mach_port_insert_right (mach_task_self (), t->name, t->name, MACH_MSG_TYPE_MAKE_SEND)
+                 == KERN_SUCCESS)
+        p[k] = t->name; /* moved to the caller by the reply */
+      ++k;
+    }
+  *objects = o;
+  *objectsCnt = (mach_msg_type_number_t) n;
+  *ports = p;
+  *portsCnt = (mach_msg_type_number_t) n;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+default_pager_object_pages (mach_port_t manager, mach_port_t memory_object,
+                            default_pager_page_array_t *pages, mach_msg_type_number_t *pagesCnt)
+{
+  if (manager != dp.manager.port)
+    return KERN_INVALID_ARGUMENT;
+  struct temp_object *o = object_named (memory_object);
+  if (o == NULL)
+    return KERN_INVALID_ARGUMENT;
+  size_t n = written_blocks (o);
+  default_pager_page_t *pg = room_for (*pages, pagesCnt, n, sizeof *pg);
+  if (pg == NULL)
+    return KERN_RESOURCE_SHORTAGE;
+  size_t k = 0;
+  for (size_t b = 0; b < o->blocks; ++b)
+    if (o->written[b])
+      pg[k++].dpp_offset = b * BLOCK;
+  *pages = pg;
+  *pagesCnt = (mach_msg_type_number_t) n;
+  /* The request's send right to the name is ours to release on success.  */
+  mach_port_deallocate (mach_task_self (), memory_object);
+  return KERN_SUCCESS;
+}
+
+/* The store is memory: no paging file can be added or removed.  */
+kern_return_t
+default_pager_paging_file (mach_port_t manager, mach_port_t master_device_port,
+                           const_default_pager_filename_t filename, boolean_t add)
+{
+  (void) filename;
+  (void) add;
+  if (manager != dp.manager.port)
+    return KERN_INVALID_ARGUMENT;
+  if (MACH_PORT_VALID (master_device_port))
+    mach_port_deallocate (mach_task_self (), master_device_port);
+  return KERN_FAILURE;
+}
+
+kern_return_t
+default_pager_register_fileserver (mach_port_t manager, mach_port_t fileserver_port)
+{
+  if (manager != dp.manager.port)
+    return KERN_INVALID_ARGUMENT;
+  if (MACH_PORT_VALID (fileserver_port))
+    mach_port_deallocate (mach_task_self (), fileserver_port);
+  return KERN_FAILURE;
+}
+
 /* --- The server loop ----------------------------------------------------------- */
 
-/* Default-pager messages first (G6), then the common interface.  Whatever
-   no handler took its turn for (an unknown message, or one a stub rejected)
-   still uses up its seqno here.  */
+/* Default-pager messages first, then the common interface, but only on an
+   object's port: the default memory manager port takes nothing but
+   memory_object_default.defs (G6), whatever else arrives there is refused
+   with MIG_BAD_ID.  Whatever no handler took its turn for (an unknown
+   message, or one a stub rejected) still uses up its seqno here.  */
 static boolean_t
 demux (mach_msg_header_t *in, mach_msg_header_t *out)
 {
   turn_taken = false;
+  /* Set before the server threads start, never changed while they run.  */
+  const bool manager = in->msgh_local_port == dp.manager.port;
+#ifdef EMMI_MUTANT_DP_G6
+  const bool common = true; /* the bug: every port takes the common interface */
+#else
+  const bool common = !manager;
+#endif
   boolean_t known = seqnos_memory_object_default_server (in, out)
-                    || seqnos_memory_object_server (in, out);
+                    || (common && seqnos_memory_object_server (in, out));
+  if (!known && manager)
+    {
+      /* default_pager.defs, in the manager port's turn.  */
+      struct ticket *t = take_turn (in->msgh_local_port, in->msgh_seqno);
+      known = default_pager_server (in, out);
+      end_turn (t);
+    }
+  /* Unknown: the stub that refused it set MIG_BAD_ID in the reply.  */
   if (!turn_taken)
     end_turn (take_turn (in->msgh_local_port, in->msgh_seqno));
   return known;
@@ -498,10 +733,8 @@ default_pager_start (const struct emmi_pager_config *config, struct emmi_pager_o
 
 static const struct emmi_pager default_pager = {
   .abi_version = EMMI_PAGER_ABI_VERSION,
-#if defined(EMMI_MUTANT_DP_UN2)
-  .name = "mutant-DP_UN2",
-#elif defined(EMMI_MUTANT_DP_DI2)
-  .name = "mutant-DP_DI2",
+#if defined(EMMI_MUTANT_NAME)
+  .name = "mutant-" EMMI_MUTANT_NAME,
 #else
   .name = "default_pager",
 #endif

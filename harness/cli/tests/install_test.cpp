@@ -124,7 +124,7 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
                 "^" + name + "$"});
   };
   CommandResult list = run({EMMI_CTEST_COMMAND, "--test-dir", build.string(), "-N"});
-  EXPECT_TRUE(contains(list.out, "Total Tests: 7")) << list.out;
+  EXPECT_TRUE(contains(list.out, "Total Tests: 8")) << list.out;
 
   CommandResult good = ctest("example_pager_conforms");
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
@@ -195,6 +195,15 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   EXPECT_TRUE(contains(server, "#include \"hurd_glue.h\"")) << "MEMORY_OBJECT_IMPORTS";
   std::string supply = read_file(build / "hurd_mig/user/hurd_control_memory_object_data_supply.c");
   EXPECT_TRUE(contains(supply, "__mach_msg(")) << "-subrprefix __";
+
+  // A default pager (the default-pager role of the entry ABI): played with
+  // temporary objects, and judged on the default-pager rules.
+  CommandResult dp = ctest("example_default_pager_conforms");
+  EXPECT_EQ(dp.exit_code, 0) << dp.out << dp.err;
+  json d = json::parse(read_file(build / "emmi-example_default_pager_conforms/emmi-report.json"));
+  EXPECT_EQ(d.at("parameters").at("pager_roles"), "default pager");
+  for (const char* id : {"CR2", "DI3", "UN2", "G6"})
+    EXPECT_EQ(rule_in(d, id).value("verdict", ""), "pass") << id << " " << d.at("rules").dump();
 
   // CONFORMANCE: the locked standard profile, recorded as such.
   CommandResult locked = ctest("example_pager_conformance");

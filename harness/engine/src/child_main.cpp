@@ -95,9 +95,11 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     cases.execute(spec.commands[i]);
     progressing = settled(fmt::format("after command {} ({})", i + 1, describe(spec.commands[i])));
     if (!progressing) break;
+    cases.collect_answers([&](const model::DefaultPagerAnswer& a) { recorder.answered(a); });
     out.write(encode_record(record::CommandCompleted{i}));
   }
   if (progressing) {
+    cases.collect_answers([&](const model::DefaultPagerAnswer& a) { recorder.answered(a); }, true);
     recorder.finish(options, spec.schedule_seed, sched.threads());
     // The pager stops serving, as at the end of its life; only then is
     // what it still holds a leak.

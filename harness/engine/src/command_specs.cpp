@@ -58,7 +58,9 @@ Command at_page(CommandKind kind, const GenSite& s, bool write = false, bool dir
 // Temporary objects (the default-pager role): `object` is the index of the
 // case's temporary objects, `kernel` the kernel that created it.
 const TemporaryState* temporary(const CaseModel& m, const Command& c) {
-  if (c.object >= m.temporaries.size() || m.temporaries[c.object].kernel != c.kernel) return nullptr;
+  if (c.object >= m.temporaries.size() || m.temporaries[c.object].kernel != c.kernel ||
+      m.temporaries[c.object].terminated)
+    return nullptr;
   return &m.temporaries[c.object];
 }
 TemporaryState& temporary(CaseModel& m, const Command& c) { return m.temporaries.at(c.object); }
@@ -297,6 +299,58 @@ constexpr std::array kSpecs{
           k.temporary_page_out(c.object, c.page, c.dirty, false);
           k.temporary_fault(c.object, c.page, false);
         }},
+    // The last reference to a temporary object goes (vm_object_terminate of
+    // an internal object: pages freed, none paged out, then terminate with
+    // the receive rights of control and name; gnumach-kernel.md 3d).
+    CommandSpec{
+        CommandKind::temporary_terminate, "terminate-temporary",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} t{}", name, c.kernel, c.object);
+        },
+        [](const CaseModel& m, const Command& c) { return temporary(m, c) != nullptr; },
+        [](CaseModel& m, const Command& c) {
+          TemporaryState& t = temporary(m, c);
+          t.terminated = true;
+          t.resident.clear();
+        },
+        GenScope::temporary,
+        [](const GenSite& s, Offers& offer) {
+          offer(1, {CommandKind::temporary_terminate, s.kernel, s.object});
+        },
+        [](const Command& c, KernelActions& k) { k.temporary_terminate(c.object); }},
+    // A common-interface message on the default memory manager port, from
+    // another task: the default demux must refuse it (G6).
+    CommandSpec{
+        CommandKind::manager_stray, "stray-to-manager",
+        [](std::string_view name, const Command&) { return std::string(name); },
+        // After a create, when the model knows the manager port from it.
+        [](const CaseModel& m, const Command& c) { return c.kernel == 0 && !m.temporaries.empty(); },
+        [](CaseModel&, const Command&) {},
+        GenScope::kernel,
+        [](const GenSite& s, Offers& offer) {
+          offer(1, {CommandKind::manager_stray, s.kernel, 0});
+        },
+        [](const Command&, KernelActions& k) { k.manager_stray(); }},
+    // default_pager.defs from a privileged client task (CR10 on
+    // object_create's answer; the rest exercise the demux and the ticket of
+    // the manager port between creates, SQ3).
+    CommandSpec{
+        CommandKind::default_pager_call, "default-pager",
+        [](std::string_view name, const Command& c) {
+          static constexpr std::array<std::string_view, 5> kCalls{
+              "object_create", "info", "objects", "object_pages", "paging_file"};
+          return fmt::format("{}_{}", name, c.page < kCalls.size() ? kCalls[c.page] : "?");
+        },
+        [](const CaseModel& m, const Command& c) {
+          return c.kernel == 0 && c.page < 5 && !m.temporaries.empty();
+        },
+        [](CaseModel&, const Command&) {},
+        GenScope::kernel,
+        [](const GenSite& s, Offers& offer) {
+          for (std::uint16_t call = 0; call < 5; ++call)
+            offer(call == 0 ? 2 : 1, {CommandKind::default_pager_call, s.kernel, 0, 0, call});
+        },
+        [](const Command& c, KernelActions& k) { k.default_pager_call(c.page); }},
 };
 
 // Every kind has exactly one entry, and the table has no other entries: the

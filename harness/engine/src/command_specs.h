@@ -53,6 +53,15 @@ class KernelActions {
   // data_return later; with `initialize`, data_initialize again.
   virtual void temporary_page_out(std::size_t temporary, std::uint16_t page, bool dirty,
                                   bool initialize) = 0;
+  // The kernel drops its last reference to temporary object `temporary`:
+  // terminate, its pages discarded, none paged out.
+  virtual void temporary_terminate(std::size_t temporary) = 0;
+  // Another task sends memory_object_data_request to the default memory
+  // manager port.
+  virtual void manager_stray() = 0;
+  // A privileged client task sends default_pager.defs routine `call` (see
+  // CommandKind::default_pager_call) to the default memory manager port.
+  virtual void default_pager_call(std::uint16_t call) = 0;
 };
 
 // Where in its loops the generator offers a command: once per object, once
@@ -60,7 +69,7 @@ class KernelActions {
 // a world with the default-pager role, once per kernel and once per page of
 // a temporary object (after all the others, so that an ordinary pager's
 // world offers what it always did).
-enum class GenScope : std::uint8_t { object, mapping, page, kernel, temporary_page };
+enum class GenScope : std::uint8_t { object, mapping, page, kernel, temporary_page, temporary };
 
 // The point of the generator's loops a command is offered at.
 struct GenSite {

@@ -24,7 +24,8 @@ bool enabled(const CaseModel& m, const Command& c) {
   if (spec == nullptr || c.kernel >= m.world.kernel_page_sizes.size()) return false;
   // Temporary objects exist only with the default-pager role; their
   // commands' `object` indexes them (the precondition checks it).
-  const bool temporary = spec->scope == GenScope::kernel || spec->scope == GenScope::temporary_page;
+  const bool temporary = spec->scope == GenScope::kernel || spec->scope == GenScope::temporary_page ||
+                         spec->scope == GenScope::temporary;
   if (temporary ? !m.world.default_pager : c.object >= m.world.objects) return false;
   return spec->precondition(m, c);
 }
@@ -66,6 +67,11 @@ std::vector<Weighted> enabled_commands(const CaseModel& m) {
       offer_all(GenScope::temporary_page, site);
     }
   }
+  // Whole-object commands of temporary objects come after every page
+  // command, so that the page commands are offered as they were before.
+  for (std::size_t t = 0; t < m.temporaries.size(); ++t)
+    offer_all(GenScope::temporary,
+              GenSite{m, static_cast<std::uint8_t>(t), m.temporaries[t].kernel});
   return out;
 }
 

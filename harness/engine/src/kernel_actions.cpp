@@ -95,12 +95,93 @@ void SimulatedKernelActions::temporary_page_out(std::size_t t, std::uint16_t pag
   d_.page_out(k, o, offset, initialize);
 }
 
-void SimulatedKernelActions::stray(std::size_t o) {
-  if (o >= objects_.size()) return;
+void SimulatedKernelActions::meet_stranger() {
   if (!stranger_) {
     stranger_ = kernel_.create_task("stranger");
     pager_task_ = kernel_.task_port_in(*stranger_, kernel_.pager_task());
   }
+}
+
+void SimulatedKernelActions::temporary_terminate(std::size_t t) {
+  if (t >= temporaries_.size() || temporaries_[t].object == 0) return;
+  const auto [kernel, o] = temporaries_[t];
+  if (!d_.mapped(kernels_[kernel], o)) return;
+  d_.destroy_temporary(kernels_[kernel], o);
+}
+
+void SimulatedKernelActions::manager_stray() {
+  const mach_port_t manager = d_.default_manager_port();
+  if (!MACH_PORT_VALID(manager)) return;
+  meet_stranger();
+  mach::Kernel::TaskScope as_stranger(kernel_, *stranger_);
+  mach_port_t send = MACH_PORT_NULL, control = MACH_PORT_NULL;
+  mach_msg_type_name_t type = 0;
+  if (mach_port_extract_right(pager_task_, manager, MACH_MSG_TYPE_MAKE_SEND, &send, &type) !=
+          KERN_SUCCESS ||
+      mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &control) != KERN_SUCCESS)
+    return;
+  // memory_object.defs' stub, as the kernels send it (MOVE_SEND of the
+  // request port, MAKE_SEND of control).
+  (void)mach::KernelDriver::send_data_request(send, control, 0, world_.kernel_page_sizes.front(),
+                                              VM_PROT_READ);
+}
+
+void SimulatedKernelActions::default_pager_call(std::uint16_t call) {
+  using Call = mach::KernelDriver::DefaultPagerCall;
+  if (call > static_cast<std::uint16_t>(Call::paging_file)) return;
+  const mach_port_t manager = d_.default_manager_port();
+  if (!MACH_PORT_VALID(manager)) return;
+  meet_stranger();
+  mach::Kernel::TaskScope as_client(kernel_, *stranger_);
+  // The client holds a send right to the default memory manager port, as a
+  // privileged task that asked vm_set_default_memory_manager would (CR11).
+  mach_msg_type_name_t type = 0;
+  if (!MACH_PORT_VALID(client_manager_) &&
+      mach_port_extract_right(pager_task_, manager, MACH_MSG_TYPE_MAKE_SEND, &client_manager_,
+                              &type) != KERN_SUCCESS)
+    return;
+  const auto which = static_cast<Call>(call);
+  const mach_port_t name = object_names_.empty() ? MACH_PORT_NULL : object_names_.front();
+  if (which == Call::object_pages && !MACH_PORT_VALID(name)) return;
+  mach_port_t reply = MACH_PORT_NULL;
+  if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &reply) != KERN_SUCCESS) return;
+  if (mach::KernelDriver::default_pager_request(which, client_manager_, reply, name,
+                                                world_.object_size) != KERN_SUCCESS) {
+    (void)mach_port_destroy(mach_task_self(), reply);
+    return;
+  }
+  pending_calls_.push_back({which, reply});
+}
+
+void SimulatedKernelActions::collect_answers(
+    const std::function<void(const model::DefaultPagerAnswer&)>& sink, bool final) {
+  if (pending_calls_.empty() || !stranger_) return;
+  using Call = mach::KernelDriver::DefaultPagerCall;
+  mach::Kernel::TaskScope as_client(kernel_, *stranger_);
+  std::vector<PendingCall> waiting;
+  for (const PendingCall& p : pending_calls_) {
+    const mach::KernelDriver::DefaultPagerReply r = mach::KernelDriver::default_pager_reply(p.call, p.reply);
+    if (!r.answered && !final) {
+      waiting.push_back(p);
+      continue;
+    }
+    model::DefaultPagerAnswer a;
+    a.call = static_cast<model::DefaultPagerAnswer::Call>(p.call);
+    a.answered = r.answered;
+    a.code = r.code;
+    a.object_given = MACH_PORT_VALID(r.object);
+    a.object = r.object_in_pager;
+    if (p.call == Call::objects)
+      for (mach_port_t n : r.names) object_names_.push_back(n);
+    sink(a);
+    (void)mach_port_destroy(mach_task_self(), p.reply);
+  }
+  pending_calls_ = std::move(waiting);
+}
+
+void SimulatedKernelActions::stray(std::size_t o) {
+  if (o >= objects_.size()) return;
+  meet_stranger();
   mach::Kernel::TaskScope as_stranger(kernel_, *stranger_);
   mach_port_t send = MACH_PORT_NULL;
   mach_msg_type_name_t type = 0;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "emmi/engine/profile.h"
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/kernel_driver.h"
+#include "emmi/model/default_pager.h"
 
 namespace emmi::engine {
 
@@ -42,6 +44,16 @@ class SimulatedKernelActions final : public KernelActions {
   void create_temporary(std::size_t kernel) override;
   void temporary_fault(std::size_t t, std::uint16_t page, bool write) override;
   void temporary_page_out(std::size_t t, std::uint16_t page, bool dirty, bool initialize) override;
+  void temporary_terminate(std::size_t t) override;
+  // The unrelated task, given a send right to the default memory manager
+  // port, sends memory_object_data_request there (its own port as control).
+  void manager_stray() override;
+  void default_pager_call(std::uint16_t call) override;
+  // The replies to the client's default_pager.defs calls that came, each
+  // given to `sink`; with `final`, the calls still unanswered too (the case
+  // is over: no reply will come).
+  void collect_answers(const std::function<void(const model::DefaultPagerAnswer&)>& sink,
+                       bool final = false);
 
  private:
   struct Temporary {
@@ -63,7 +75,18 @@ class SimulatedKernelActions final : public KernelActions {
   static constexpr mach_msg_id_t kStrayMessageId = 0x454d4d49;
   static constexpr model::Stamp kFreshStampTag = 0x4000'0000'0000'0000ull;
   mach::Kernel& kernel_;
+  // The unrelated task (made on first use) and its name for the pager task.
+  void meet_stranger();
   std::optional<mach::TaskId> stranger_;
+  // The client's calls waiting for their reply, and the name ports objects
+  // answers gave it (for object_pages).
+  struct PendingCall {
+    mach::KernelDriver::DefaultPagerCall call;
+    mach_port_t reply;
+  };
+  std::vector<PendingCall> pending_calls_;
+  std::vector<mach_port_t> object_names_;
+  mach_port_t client_manager_ = MACH_PORT_NULL;
   unsigned pager_task_ = 0;
   mach::KernelDriver& d_;
   const World& world_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -83,6 +84,11 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
   const bool unanswered =
       std::any_of(verdicts.begin(), verdicts.end(), [](const model::Verdict& v) { return is_unanswered_rule(v.rule); });
   if (unanswered && !parked.empty())
+    if (std::string skipped = uncounted_default_seqno(); !skipped.empty())
+      write_verdict("SQ3", model::Party::pager,
+                    fmt::format("{}, and the pager stopped making progress ({})", skipped, parked),
+                    trace_.size(), true);
+  if (unanswered && !parked.empty())
     if (std::string jam = ticket_jam(); !jam.empty())
       write_verdict("SQ6", model::Party::pager,
                     fmt::format("{}, and the pager stopped making progress ({})", jam, parked),
@@ -98,6 +104,15 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
   if (options.check_serializability) {
     History h = extract_history(trace_);
     auto r = check_seqno_serializable(h);
+    // The model counts SQ7 as it judges ordinary objects' events; a default
+    // pager's temporary objects are judged only here: count the check when
+    // the history holds two messages of one temporary object's port.
+    std::map<model::PortName, int> per_port;
+    for (const auto& m : h.messages)
+      if (default_pager_.knows_port(m.port) && ++per_port[m.port] == 2) {
+        coverage_.count(std::vector<std::string_view>{model::rule::SQ7});
+        break;
+      }
     // The parent poses the same question to Z3 (a Z3 context in every
     // child would cost more than the case).
     const bool sampled = options.z3_sample <= 1 || schedule_seed % options.z3_sample == 0;
@@ -108,6 +123,11 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
       write_verdict("SQ7", model::Party::pager, r.explanation,
                     r.witness ? r.witness->later_effect_event : trace_.size(), false);
   }
+}
+
+void Recorder::answered(const model::DefaultPagerAnswer& a) {
+  std::lock_guard g(mu_);
+  judged(default_pager_.judge_answer(a), trace_.size());
 }
 
 void Recorder::stopping() {
@@ -135,8 +155,33 @@ void Recorder::write_coverage() {
   coverage_.write(out_);
 }
 
+std::string Recorder::uncounted_default_seqno() const {
+  for (const auto& [thread, f] : in_flight_) {
+    auto port = handled_.find(f.port);
+    if (f.seqno == 0 || port == handled_.end()) continue;
+    auto before = port->second.find(f.seqno - 1);
+    if (before == port->second.end() || before->second.rejected) continue;
+    const std::string& what = before->second.what;
+    if (what.rfind("memory_object_data_initialize", 0) != 0 &&
+        what.rfind("memory_object_create", 0) != 0)
+      continue;
+    bool still_handled = false;
+    for (const auto& [t, g] : in_flight_) still_handled |= g.port == f.port && g.seqno == f.seqno - 1;
+    if (still_handled) continue;
+    return fmt::format("{} still waits for its turn: seqno {} on port 0x{:x} was {}, which the pager "
+                       "handled but did not count",
+                       f.label, f.seqno - 1, f.port, what);
+  }
+  return {};
+}
+
 void Recorder::stuck(std::string_view why) {
   std::lock_guard g(mu_);
+  if (std::string skipped = uncounted_default_seqno(); !skipped.empty()) {
+    write_verdict("SQ3", model::Party::pager, fmt::format("{}: {}", why, skipped), trace_.size(),
+                  true);
+    return;
+  }
   for (const auto& [thread, f] : in_flight_) {
     auto port = handled_.find(f.port);
     if (f.seqno == 0 || port == handled_.end()) continue;

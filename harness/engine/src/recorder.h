@@ -61,6 +61,10 @@ class Recorder final : public mach::Observer {
   // How often each rule was checked in the case (once, at its end).
   void write_coverage();
 
+  // A default_pager.defs answer a client task took after the pager ran:
+  // judged by the default-pager model (CR10).
+  void answered(const model::DefaultPagerAnswer& a);
+
   // The pager stopped making progress: charge it to what it was handling. A
   // message stuck right after one the pager rejected (or a notification) on
   // the same port is the seqno-ticket jam of gnumach-kernel.md §2: the pager
@@ -71,6 +75,13 @@ class Recorder final : public mach::Observer {
   // followed by a message of that port the pager took: the first place a
   // ticket that does not count rejected messages jams.
   std::string ticket_jam() const;
+
+  // A message a pager thread took and cannot handle, right after a
+  // memory_object_default.defs message of the same port (create on the
+  // default memory manager port, data_initialize on a temporary object's)
+  // that the pager handled: its ticket did not count that seqno (SQ3).
+  // Empty when there is none.
+  std::string uncounted_default_seqno() const;
 
   // The case ran uncontrolled and the pager never settled: the suite cannot
   // tell a hang from a thread blocked where it cannot see.

@@ -75,6 +75,15 @@ class Attributor {
       info = q->second.front();
       q->second.pop_front();
     }
+    // The default pager: create arrives on the default memory manager port
+    // and gives the pager a temporary object's port; both are ports whose
+    // messages the pager handles in seqno order, like an offered object's.
+    const bool create = info.kind == model::MessageKind::create && e.rights.size() >= 3 &&
+                        e.rights[0].right == model::Right::receive;
+    if (create) {
+      object_of_port_.emplace(e.port, info.object);
+      object_of_port_[e.rights[0].name] = info.object;
+    }
     const bool from_object = object_of_port_.contains(e.port);
     const std::size_t index = h_.messages.size();
     h_.messages.push_back({e.port, e.seqno, info.kind, at});
@@ -106,6 +115,16 @@ class Attributor {
       }
       init_of_control_[e.rights[0].name] = index;
       names_of_pair_[pair] = {e.rights[0].name, e.rights[1].name};
+    }
+    if (create) {
+      // create is a temporary object's init: control and name come after
+      // the object's receive right.
+      for (std::size_t i = 1; i < 3; ++i) {
+        carriers_.erase(e.rights[i].name);
+        terminated_.erase(e.rights[i].name);
+      }
+      init_of_control_[e.rights[1].name] = index;
+      names_of_pair_[pair] = {e.rights[1].name, e.rights[2].name};
     }
     if (about_pair && info.kind != model::MessageKind::terminate && !e.rights.empty())
       object_of_control_[e.rights.front().name] = info.object;

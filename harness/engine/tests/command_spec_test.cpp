@@ -55,6 +55,11 @@ class ActionLog final : public KernelActions {
     log.push_back("page-out t" + std::to_string(t) + " p" + std::to_string(page) +
                   (dirty ? " dirty" : " clean") + (initialize ? " initialize" : ""));
   }
+  void temporary_terminate(std::size_t t) override { log.push_back("terminate t" + std::to_string(t)); }
+  void manager_stray() override { log.push_back("stray manager"); }
+  void default_pager_call(std::uint16_t call) override {
+    log.push_back("default_pager call " + std::to_string(call));
+  }
 
  private:
   static std::string fmt(const char* what, std::size_t k, std::size_t o) {
@@ -164,13 +169,40 @@ TEST(CommandSpec, BurstsRunTheirActionsInOrder) {
             V{"page-out t1 p4 dirty initialize"});
   EXPECT_EQ(run({CommandKind::temporary_page_out_then_refault, 2, 1, 0, 4, false, true}),
             (V{"page-out t1 p4 dirty", "fault t1 p4 r"}));
+  EXPECT_EQ(run({CommandKind::temporary_terminate, 0, 1}), V{"terminate t1"});
+  EXPECT_EQ(run({CommandKind::manager_stray, 0, 0}), V{"stray manager"});
+  EXPECT_EQ(run({CommandKind::default_pager_call, 0, 0, 0, 1}), V{"default_pager call 1"});
+}
+
+// A terminated temporary object takes no more commands; the manager-port
+// commands wait for the first create (the model learns the port from it).
+TEST(CommandSpec, TerminatedTemporaryObjectsTakeNoCommands) {
+  World w = pinned_world();
+  w.objects = 0;
+  w.default_pager = true;
+  CaseModel m(w);
+  EXPECT_FALSE(enabled(m, {CommandKind::manager_stray, 0, 0}));
+  EXPECT_FALSE(enabled(m, {CommandKind::default_pager_call, 0, 0, 0, 1}));
+  apply(m, {CommandKind::create_temporary, 1, 0});
+  EXPECT_TRUE(enabled(m, {CommandKind::manager_stray, 0, 0}));
+  EXPECT_TRUE(enabled(m, {CommandKind::default_pager_call, 0, 0, 0, 1}));
+  EXPECT_FALSE(enabled(m, {CommandKind::default_pager_call, 0, 0, 0, 5}));
+  const Command terminate{CommandKind::temporary_terminate, 1, 0};
+  ASSERT_TRUE(enabled(m, terminate));
+  EXPECT_EQ(describe(terminate), "terminate-temporary k1 t0");
+  apply(m, terminate);
+  EXPECT_FALSE(enabled(m, terminate));
+  EXPECT_FALSE(enabled(m, {CommandKind::temporary_fault, 1, 0, 0, 0}));
+  EXPECT_EQ(describe({CommandKind::default_pager_call, 0, 0, 0, 0}), "default-pager_object_create");
 }
 
 namespace {
 bool temporary_kind(CommandKind k) {
   return k == CommandKind::create_temporary || k == CommandKind::temporary_fault ||
          k == CommandKind::temporary_page_out || k == CommandKind::temporary_reinitialize ||
-         k == CommandKind::temporary_page_out_then_refault;
+         k == CommandKind::temporary_page_out_then_refault ||
+         k == CommandKind::temporary_terminate || k == CommandKind::manager_stray ||
+         k == CommandKind::default_pager_call;
 }
 std::set<CommandKind> offered(const CaseModel& m) {
   std::set<CommandKind> kinds;
@@ -250,7 +282,9 @@ TEST(CommandSpec, DefaultPagerCasesUseEveryTemporaryCommand) {
   }
   for (CommandKind k : {CommandKind::create_temporary, CommandKind::temporary_fault,
                         CommandKind::temporary_page_out, CommandKind::temporary_reinitialize,
-                        CommandKind::temporary_page_out_then_refault})
+                        CommandKind::temporary_page_out_then_refault,
+                        CommandKind::temporary_terminate, CommandKind::manager_stray,
+                        CommandKind::default_pager_call})
     EXPECT_TRUE(seen.count(k)) << to_string(k);
 }
 

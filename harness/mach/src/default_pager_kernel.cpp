@@ -13,6 +13,7 @@
 //     out with memory_object_data_initialize (first pageout of a page) or
 //     memory_object_data_return (later ones) and fault back with data_request.
 #include <mach.h>
+#include <mach/default_pager_types.h>
 
 #include <cerrno>
 #include <vector>
@@ -23,6 +24,49 @@
 
 extern "C" {
 #include "memory_object_default_kernel.h"
+#include "memory_object_kernel.h"
+}
+
+// The default_pager.defs user stubs (MIG), compiled with these names (see
+// CMakeLists.txt) and with mach_msg and the reply-port calls routed here.
+extern "C" {
+kern_return_t emmi_dp_client_object_create(mach_port_t, mach_port_t*, vm_size_t);
+kern_return_t emmi_dp_client_info(mach_port_t, default_pager_info_t*);
+kern_return_t emmi_dp_client_objects(mach_port_t, default_pager_object_array_t*,
+                                     mach_msg_type_number_t*, mach_port_array_t*,
+                                     mach_msg_type_number_t*);
+kern_return_t emmi_dp_client_object_pages(mach_port_t, mach_port_t, default_pager_page_array_t*,
+                                          mach_msg_type_number_t*);
+kern_return_t emmi_dp_client_paging_file(mach_port_t, mach_port_t, const char*, boolean_t);
+}
+
+namespace {
+// One stub call is either the send half (the stub's request goes out, and
+// the call "times out" before any reply) or the receive half (its request is
+// dropped unsent; the reply queued on `reply` is taken without waiting and
+// the stub decodes it).
+enum class Half { send, receive };
+thread_local Half dp_half = Half::send;
+thread_local mach_port_t dp_reply = MACH_PORT_NULL;
+}  // namespace
+
+extern "C" {
+mach_msg_return_t emmi_dp_client_msg(mach_msg_header_t* msg, mach_msg_option_t option,
+                                     mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                                     mach_port_t rcv_name, mach_msg_timeout_t timeout,
+                                     mach_port_t notify) {
+  (void)rcv_name;
+  (void)timeout;
+  (void)notify;
+  if (dp_half == Half::send) {
+    const mach_msg_return_t r = mach_msg(msg, option & ~MACH_RCV_MSG, send_size, 0, MACH_PORT_NULL,
+                                         MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+    return r == MACH_MSG_SUCCESS ? MACH_RCV_TIMED_OUT : r;
+  }
+  return mach_msg(msg, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, rcv_size, dp_reply, 0, MACH_PORT_NULL);
+}
+mach_port_t emmi_dp_client_reply_port(void) { return dp_reply; }
+void emmi_dp_client_keep_port(mach_port_t) {}
 }
 
 namespace emmi::mach::detail {
@@ -243,6 +287,149 @@ mach_port_t KernelDriver::temporary_port(ObjectId object) const {
     return e->port->receiver == d.core.pager_space() ? e->port->receiver_name : MACH_PORT_NULL;
   }
   return MACH_PORT_NULL;
+}
+
+kern_return_t KernelDriver::destroy_temporary(KernelId kernel, ObjectId object) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->temporary)
+    return KERN_INVALID_ARGUMENT;
+  // vm_object_terminate: `if (!object->internal)` guards the pageout of
+  // dirty and precious pages; an internal object's pages are simply freed.
+  mp->pages.clear();
+  d.terminate(*k, *o, *mp);
+  return KERN_SUCCESS;
+}
+
+kern_return_t KernelDriver::send_data_request(mach_port_t object, mach_port_t control,
+                                              Offset offset, Size length, Prot access) {
+  return memory_object_data_request(object, control, static_cast<vm_offset_t>(offset),
+                                    static_cast<vm_size_t>(length),
+                                    static_cast<vm_prot_t>(access));
+}
+
+kern_return_t KernelDriver::default_pager_request(DefaultPagerCall call, mach_port_t manager,
+                                                  mach_port_t reply, mach_port_t object, Size size) {
+  dp_half = Half::send;
+  dp_reply = reply;
+  kern_return_t kr = KERN_INVALID_ARGUMENT;
+  switch (call) {
+    case DefaultPagerCall::object_create: {
+      mach_port_t ignored = MACH_PORT_NULL;
+      kr = emmi_dp_client_object_create(manager, &ignored, static_cast<vm_size_t>(size));
+      break;
+    }
+    case DefaultPagerCall::info: {
+      default_pager_info_t info{};
+      kr = emmi_dp_client_info(manager, &info);
+      break;
+    }
+    case DefaultPagerCall::objects: {
+      default_pager_object_t room[1];
+      mach_port_t ports[1];
+      default_pager_object_array_t objects = room;
+      mach_port_array_t names = ports;
+      mach_msg_type_number_t n = 1, m = 1;
+      kr = emmi_dp_client_objects(manager, &objects, &n, &names, &m);
+      break;
+    }
+    case DefaultPagerCall::object_pages: {
+      default_pager_page_t room[1];
+      default_pager_page_array_t pages = room;
+      mach_msg_type_number_t n = 1;
+      kr = emmi_dp_client_object_pages(manager, object, &pages, &n);
+      break;
+    }
+    case DefaultPagerCall::paging_file:
+      // No device master port: a paging file cannot be named for real.
+      kr = emmi_dp_client_paging_file(manager, MACH_PORT_NULL, "/dev/emmi-paging", TRUE);
+      break;
+  }
+  return kr == MACH_RCV_TIMED_OUT ? KERN_SUCCESS : kr;
+}
+
+KernelDriver::DefaultPagerReply KernelDriver::default_pager_reply(DefaultPagerCall call,
+                                                                  mach_port_t reply) {
+  dp_half = Half::receive;
+  dp_reply = reply;
+  DefaultPagerReply out;
+  auto taken = [&](kern_return_t kr) {
+    out.answered = kr != MACH_RCV_TIMED_OUT;
+    out.code = kr;
+    return out.answered && kr == KERN_SUCCESS;
+  };
+  // A region the reply carried out of line is the caller's to release.
+  auto release = [](const void* data, const void* room, std::size_t bytes) {
+    if (data != room && bytes != 0)
+      (void)vm_deallocate(mach_task_self(), reinterpret_cast<vm_address_t>(data), bytes);
+  };
+  switch (call) {
+    case DefaultPagerCall::object_create: {
+      mach_port_t object = MACH_PORT_NULL;
+      if (taken(emmi_dp_client_object_create(MACH_PORT_NULL, &object, 0))) {
+        out.object = object;
+        Core* core = installed_core();
+        if (core != nullptr && MACH_PORT_VALID(object)) {
+          Core::Lock lk(*core);
+          Entry* e = core->lookup(core->current_space(), object);
+          if (e != nullptr && e->port != nullptr && e->port->active &&
+              e->port->receiver == core->pager_space())
+            out.object_in_pager = e->port->receiver_name;
+        }
+      }
+      break;
+    }
+    case DefaultPagerCall::info: {
+      default_pager_info_t info{};
+      if (taken(emmi_dp_client_info(MACH_PORT_NULL, &info))) {
+        out.total = info.dpi_total_space;
+        out.free = info.dpi_free_space;
+        out.page_size = info.dpi_page_size;
+      }
+      break;
+    }
+    case DefaultPagerCall::objects: {
+      std::vector<default_pager_object_t> room(16);
+      std::vector<mach_port_t> ports(16);
+      default_pager_object_array_t objects = room.data();
+      mach_port_array_t names = ports.data();
+      mach_msg_type_number_t n = 16, m = 16;
+      if (taken(emmi_dp_client_objects(MACH_PORT_NULL, &objects, &n, &names, &m))) {
+        out.count = n;
+        for (mach_msg_type_number_t i = 0; i < m; ++i)
+          if (MACH_PORT_VALID(names[i])) out.names.push_back(names[i]);
+        release(objects, room.data(), n * sizeof(default_pager_object_t));
+        release(names, ports.data(), m * sizeof(mach_port_t));
+      }
+      break;
+    }
+    case DefaultPagerCall::object_pages: {
+      std::vector<default_pager_page_t> room(16);
+      default_pager_page_array_t pages = room.data();
+      mach_msg_type_number_t n = 16;
+      if (taken(emmi_dp_client_object_pages(MACH_PORT_NULL, MACH_PORT_NULL, &pages, &n))) {
+        out.count = n;
+        release(pages, room.data(), n * sizeof(default_pager_page_t));
+      }
+      break;
+    }
+    case DefaultPagerCall::paging_file:
+      taken(emmi_dp_client_paging_file(MACH_PORT_NULL, MACH_PORT_NULL, "", FALSE));
+      break;
+  }
+  return out;
+}
+
+mach_port_t KernelDriver::default_manager_port() const {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Core::Lock lk(d.core);
+  Port* dm = d.core.default_manager;
+  if (dm == nullptr || !dm->active || dm->receiver != d.core.pager_space()) return MACH_PORT_NULL;
+  return dm->receiver_name;
 }
 
 }  // namespace emmi::mach

@@ -102,8 +102,9 @@ struct RuleInfo {
   X(DI2, pager, "default pager: data_initialize of a page it holds is ignored")                 \
   X(DI3, pager, "default pager: otherwise data_initialize keeps the data like data_return")     \
   X(UN2, pager, "default pager: a never-written page is answered with data_unavailable")        \
-  X(SQ3, kernel, "kernel: create messages carry the default-pager port's next seqno")           \
-  X(G6, pager, "default pager: create/data_initialize served by the default demux, others too")
+  X(SQ3, both, "kernel: create carries the manager port's next seqno; pager: count each one")  \
+  X(G6, pager, "default pager: create/data_initialize served by the default demux, others too") \
+  X(CR10, pager, "default pager: default_pager_object_create returns a new object it serves")
 
 namespace rule {
 #define EMMI_MODEL_RULE_CONSTANT(id, binds, what) inline constexpr std::string_view id = #id;

@@ -47,6 +47,17 @@ enum class CommandKind : std::uint8_t {
                              // (written with fresh contents first if `dirty`)
   temporary_reinitialize,    // fresh contents, then data_initialize of a page paged out before
   temporary_page_out_then_refault,  // page_out of `page`, then data_request of it
+  temporary_terminate,       // the last reference to temporary `object` goes: terminate
+                             // without paging anything out (internal objects)
+  // Another task holding a send right to the default memory manager port
+  // sends it memory_object_data_request, a message of the common interface
+  // that does not belong there: the demux must refuse it (G6).
+  manager_stray,
+  // A privileged client task calls default_pager.defs on the default memory
+  // manager port: `page` selects the routine (0 object_create, 1 info,
+  // 2 objects, 3 object_pages of a name an earlier objects call gave,
+  // 4 paging_file); the reply is taken after the pager ran.
+  default_pager_call,
 
   kind_count  // not a command: how many kinds there are
 };

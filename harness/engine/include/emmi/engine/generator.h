@@ -29,6 +29,7 @@ struct TemporaryState {
   std::set<std::uint16_t> resident;   // pages the kernel holds
   std::set<std::uint16_t> paged_out;  // pages it paged out at least once
   std::set<std::uint16_t> touched;    // pages faulted or paged out so far
+  bool terminated = false;            // terminate sent: no more commands on it
 };
 
 struct CaseModel {

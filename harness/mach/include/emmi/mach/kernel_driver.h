@@ -97,6 +97,44 @@ class KernelDriver {
   // The pager's name of a temporary object's port once the pager has
   // received the create message (else MACH_PORT_NULL).
   mach_port_t temporary_port(ObjectId object) const;
+  // The last reference to a temporary object is gone: GNU Mach's
+  // vm_object_terminate frees an internal object's pages without paging
+  // them out (no data_return, unlike an external object) and then sends
+  // memory_object_terminate (memory_object_release: the object's send right
+  // moved, the receive rights of control and name; gnumach-kernel.md 3d).
+  kern_return_t destroy_temporary(KernelId kernel, ObjectId object);
+  // The pager's name of the default memory manager's receive right
+  // (MACH_PORT_NULL when none is set or it is not the pager's).
+  mach_port_t default_manager_port() const;
+  // memory_object_data_request sent by the calling task (the task of the
+  // current Kernel::TaskScope) to `object`, a send right it holds (moved),
+  // with `control` (a receive right it holds; a send right is made): what
+  // any task holding a send right to a pager port can send.
+  static kern_return_t send_data_request(mach_port_t object, mach_port_t control, Offset offset,
+                                         Size length, Prot access);
+
+  // --- A privileged client of the default pager (default_pager.defs, 2275) ---
+  // MIG's user stubs, split in two: the request is sent now, the reply taken
+  // later (after the pager's threads ran), never waited for.
+  enum class DefaultPagerCall : std::uint8_t { object_create, info, objects, object_pages, paging_file };
+  struct DefaultPagerReply {
+    bool answered = false;                 // a reply was there
+    kern_return_t code = KERN_SUCCESS;     // what the stub returned (RetCode, or MIG's own error)
+    mach_port_t object = MACH_PORT_NULL;   // object_create: the caller's send right
+    mach_port_t object_in_pager = MACH_PORT_NULL;  // ... its receive right's name in the pager
+                                                   // task (null when the pager does not hold it)
+    std::uint64_t total = 0, free = 0, page_size = 0;  // info
+    std::size_t count = 0;                 // objects: entries; object_pages: pages
+    std::vector<mach_port_t> names;        // objects: the valid name ports given to the caller
+  };
+  // Sends `call` from the calling task (the current Kernel::TaskScope) to
+  // `manager` (a send right it holds, copied), the reply to come to `reply`
+  // (a receive right it holds). `object`: object_pages' name port (copied);
+  // `size`: object_create's size.
+  static kern_return_t default_pager_request(DefaultPagerCall call, mach_port_t manager,
+                                             mach_port_t reply, mach_port_t object, Size size);
+  // The reply to `call` on `reply`, if one is queued (answered false if not).
+  static DefaultPagerReply default_pager_reply(DefaultPagerCall call, mach_port_t reply);
 
   // --- Queries ---------------------------------------------------------------
   enum class PageState : std::uint8_t {

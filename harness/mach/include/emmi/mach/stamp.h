@@ -27,7 +27,12 @@ inline void fill_block(void* block, Stamp stamp) {
 
 // The stamp of a block: 0 when all zero, the repeated word when the block
 // holds one, and otherwise a 64-bit hash of the bytes with the top bit set
-// (data the pager made up itself still gets a stable identity).
+// (data the pager made up itself still gets a stable identity). A repeated
+// word with the top bit set reads as that word too, so that the block the
+// kernel writes for a hashed stamp (fill_block) reads back as the same
+// stamp: a page of made-up data the kernel pages out and gets back keeps
+// its identity (without this the round trip changed it, and the model saw
+// the pager supply other contents than it was given).
 inline Stamp read_block(const void* block) {
   const auto* b = static_cast<const std::uint8_t*>(block);
   std::uint64_t first;
@@ -38,7 +43,7 @@ inline Stamp read_block(const void* block) {
     std::memcpy(&w, b + i, sizeof w);
     repeated = w == first;
   }
-  if (repeated && (first >> 63) == 0) return first;
+  if (repeated) return first;
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a
   for (std::size_t i = 0; i < kBlockSize; ++i) {
     h ^= b[i];
