@@ -126,6 +126,8 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.lock_value = static_cast<emmi::model::Prot>(cm.lock_value);
       ev.should_return = cm.should_return;
       ev.should_flush = cm.should_flush;
+      if (cm.call == ControlCall::data_error) ev.error_value = cm.error_value;
+      ev.copy_strategy = cm.copy_strategy;
       ev.precious = cm.precious;
       ev.may_cache = cm.may_cache;
       ev.stamps = supplied;

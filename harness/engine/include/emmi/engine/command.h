@@ -47,6 +47,10 @@ enum class CommandKind : std::uint8_t {
                              // (written with fresh contents first if `dirty`)
   temporary_reinitialize,    // fresh contents, then data_initialize of a page paged out before
   temporary_page_out_then_refault,  // page_out of `page`, then data_request of it
+  // A client thread retries a fault that failed with a memory error (the
+  // pager answered data_error): data_request for `page` again (ER2). Nothing
+  // when the page did not fail.
+  retry_fault,
 
   kind_count  // not a command: how many kinds there are
 };
