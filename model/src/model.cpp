@@ -1250,6 +1250,17 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
       case ControlCall::destroy: p.destroy_requested = true; break;
       case ControlCall::data_supply:
         for (std::size_t i = first; i < last; ++i) {
+          // GNU Mach stops at the first page it already holds and keeps
+          // what it filled before (KERN_MEMORY_PRESENT, §3e): a requested
+          // page after it is still requested, and a pager that asked for
+          // supply_completed was told so (SC4).
+          if (e.present_at && i * ps >= *e.present_at) {
+            if (e.reply_to != kNullPort) {
+              check(rule::SC4);
+              if (p.pages[i] == PageState::requested) residency::refused_by_supply(p, i);
+            }
+            continue;
+          }
           if (p.pages[i] == PageState::resident) continue;  // KERN_MEMORY_PRESENT
           p.pages[i] = PageState::resident;
           p.prot[i] = e.lock_value;
@@ -1709,6 +1720,12 @@ Judgement Model::judge_quiescent(Quiescence which) const {
                               dropped ? "; the kernel had dropped the clean page silently and "
                                         "asked for it again (RT3)"
                                       : ""));
+        // SC4: a supply_completed with KERN_MEMORY_PRESENT said the kernel
+        // did not take this page, and the pager never supplied it again.
+        if (detail::residency::has(p, i, detail::residency::refused))
+          report(rule::SC4, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),
+                                " is unanswered at quiescence although supply_completed reported "
+                                "KERN_MEMORY_PRESENT before it: the supply did not reach it"));
         // ER2: the request a client's retry makes after a data_error.
         if (retry)
           report(rule::ER2, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),

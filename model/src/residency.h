@@ -19,6 +19,7 @@ enum Flag : std::uint8_t {
   dropped = 2,   // requested again after the kernel dropped it silently (RT3)
   errored = 4,   // absent: data_error answered its last request
   retry = 8,     // requested again after a data_error (ER2)
+  refused = 16,  // requested; a supply with a reply port stopped before it (SC4)
 };
 
 void init_pages(Pair& p, std::size_t pages);
@@ -34,5 +35,8 @@ void filled(Pair& p, std::size_t i, bool is_precious);
 void left(Pair& p, std::size_t i);
 // data_error answered the page's request.
 void failed(Pair& p, std::size_t i);
+// A supply with a reply port stopped at a present page before requested
+// page i: supply_completed told the pager (KERN_MEMORY_PRESENT, SC4).
+inline void refused_by_supply(Pair& p, std::size_t i) { p.life_flags[i] |= refused; }
 
 }  // namespace emmi::model::detail::residency

@@ -97,5 +97,42 @@ TEST(Residency, DR4_Violated_DataErrorWithKernSuccess) {
   EXPECT_TRUE(Violates(s, "DR4", Party::pager));
 }
 
+// GNU Mach's reading of X6 (a supply may reach pages in advance), one
+// object, kernel 0 with 4 KiB pages: page 0 supplied, page 1 requested.
+Scenario present_world() {
+  WorldConfig c{1, 0x10000};
+  c.readings.unsolicited_supply = Reading::gnumach;
+  Scenario s(c);
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0).ready(1, 0, 0).ret(1);
+  s.fault(0, 0, 0).dequeue(2, 0).supply(2, 0, 0, 0).ret(2);
+  s.fault(0, 0, 0x1000).dequeue(2, 0);
+  // A supply of pages 0 and 1 with a reply port: the kernel stops at page
+  // 0, which it holds (KERN_MEMORY_PRESENT, §3e); page 1 stays requested.
+  ControlCalled c2{2, ControlCall::data_supply, s.control(0, 0), 0, 0x2000};
+  c2.stamps.assign(2, 0);
+  c2.reply_to = s.port(0);
+  c2.present_at = 0;
+  s.call(c2);
+  s.ret(2);
+  return s;
+}
+
+TEST(Residency, SC4_Conforming_PageTheSupplyDidNotReachIsSuppliedAgain) {
+  Scenario s = present_world();
+  s.complete(MessageKind::supply_completed, s.port(0), 0, 0, 0, 0x2000).dequeue(2, 0);
+  s.supply(2, 0, 0, 0x1000).ret(2).quiesce();
+  EXPECT_FALSE(s.has("SC4", Party::pager)) << s.summary();
+  EXPECT_FALSE(s.has("DR3", Party::pager)) << s.summary();
+  EXPECT_FALSE(s.has("SU2", Party::pager) && s.verdicts().back().portability.empty());
+}
+
+TEST(Residency, SC4_Violated_PageTheSupplyDidNotReachIsLeftUnanswered) {
+  Scenario s = present_world();
+  s.complete(MessageKind::supply_completed, s.port(0), 0, 0, 0, 0x2000).dequeue(2, 0).ret(2);
+  s.quiesce();
+  EXPECT_TRUE(Violates(s, "SC4", Party::pager));
+  EXPECT_TRUE(s.has("DR3", Party::pager));
+}
+
 }  // namespace
 }  // namespace emmi::model::testing

@@ -158,6 +158,9 @@ TEST_F(ControlPlane, SupplyFillsTheRequestedPageAndCompletesOnce) {
   EXPECT_EQ(calls[1].stamps, std::vector<Stamp>{11});
   EXPECT_EQ(calls[1].reply_to, object);
   EXPECT_EQ(calls[1].control, control);
+  // The event says where the kernel stopped (§3e), for the model to follow.
+  EXPECT_FALSE(calls[1].present_at.has_value());
+  EXPECT_EQ(calls[2].present_at, std::optional<emmi::model::Offset>{0});
 }
 
 // "data size a multiple of PAGE_SIZE": a bad size is rejected, the message

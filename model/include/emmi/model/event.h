@@ -160,6 +160,11 @@ struct ControlCalled {
   std::optional<KernReturn> error_value{};
   // ready / change_attributes: the copy strategy asked for.
   std::int32_t copy_strategy = 0;
+  // data_supply: where the kernel stopped with KERN_MEMORY_PRESENT (the
+  // first page of the range it already held, gnumach-kernel.md §3e); the
+  // pages from there on were not supplied. Absent: it took the whole range
+  // (or the observer did not say).
+  std::optional<Offset> present_at{};
 };
 
 enum class PortOp : std::uint8_t {

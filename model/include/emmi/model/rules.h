@@ -83,6 +83,7 @@ struct RuleInfo {
   X(RT4, pager, "pager: a supply carries the contents the kernel last returned")                \
   X(ER2, pager, "pager: the request retrying a fault failed by data_error is answered")        \
   X(SU7, kernel, "kernel: a precious page is returned, never dropped silently")                \
+  X(SC4, pager, "pager: pages a supply did not reach (KERN_MEMORY_PRESENT) are answered again") \
   /* readiness */                                                                               \
   X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")    \
   /* page locks (locks.h) */                                                                    \
