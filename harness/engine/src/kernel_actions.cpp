@@ -27,8 +27,12 @@ void SimulatedKernelActions::fault(std::size_t kernel, std::size_t object, std::
                                    bool write) {
   const auto at = page_at(kernel, object, page);
   // A conforming kernel faults only on a ready object, and only for a page
-  // it neither holds nor already waits for.
-  if (!at || !d_.ready(at->kernel, at->object) || d_.page(at->kernel, at->object, at->offset)) return;
+  // it neither holds nor already waits for (a page whose last request
+  // failed with data_error is neither: the fault is a retry, ER2).
+  if (!at || !d_.ready(at->kernel, at->object)) return;
+  if (auto held = d_.page(at->kernel, at->object, at->offset);
+      held && held->state != mach::KernelDriver::PageState::error)
+    return;
   d_.fault(at->kernel, at->object, at->offset, write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
 }
 
