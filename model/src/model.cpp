@@ -1276,9 +1276,11 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
           const locks::LockEffect eff =
               locks::apply_lock_request(p, first, lock_last, e.should_flush, e.lock_value);
           if (eff.granted + eff.refused > 0) check(rule::UL2);
-          // A flush discards the pages, precious ones too (LK14).
-          for (std::size_t i = first; i < lock_last; ++i)
-            if (p.pages[i] != PageState::resident) residency::left(p, i);
+          // A flush discards the pages, precious ones too (LK14); the
+          // marks of pages it did not hold (failed, refused) stay.
+          for (std::size_t i = first; e.should_flush && i < lock_last; ++i)
+            if (p.pages[i] != PageState::resident && residency::has(p, i, residency::precious))
+              residency::left(p, i);
         }
         break;
       case ControlCall::data_unavailable:

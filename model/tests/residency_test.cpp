@@ -80,6 +80,21 @@ TEST(Residency, ER2_Violated_RetryAfterDataErrorNeverAnswered) {
   EXPECT_TRUE(s.has("DR3", Party::pager));
 }
 
+// A lock_request over the failed page (it holds nothing there) leaves the
+// mark: the retry is still one.
+TEST(Residency, ER2_Violated_RetryUnansweredAfterALockRequestOverThePage) {
+  Scenario s = ready_world();
+  s.fault(0, 0, 0).dequeue(2, 0);
+  s.call(error_call(2, s.control(0, 0), 0, 10));
+  s.ret(2);
+  ControlCalled lock{3, ControlCall::lock_request, s.control(0, 0), 0, 0x1000};
+  lock.lock_value = kProtNoChange;
+  lock.should_flush = true;
+  s.call(lock);
+  s.fault(0, 0, 0).dequeue(2, 0).ret(2).quiesce();
+  EXPECT_TRUE(Violates(s, "ER2", Party::pager));
+}
+
 // A request that is no retry (the page was never failed) is DR3 only.
 TEST(Residency, ER2_NotChargedForAFirstRequest) {
   Scenario s = ready_world();
