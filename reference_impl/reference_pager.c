@@ -57,6 +57,9 @@ struct kernel_binding
   mach_port_t control;    /* our name for the control port; we hold one send uref */
   mach_port_t name;       /* our name for the name port; one send uref */
   vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
+#ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
+  unsigned char *held;    /* per STORE_BLOCK: supplied to this kernel, not returned */
+#endif
 };
 
 struct pager_object
@@ -76,6 +79,7 @@ struct pager_object
   vm_address_t store;             /* contents, page aligned (SU9) */
   vm_size_t size;
   unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
+  unsigned char *tried;           /* per STORE_BLOCK: requested before (transient_errors) */
   struct kernel_binding *kernels; /* in init order */
 
   /* The lock_requests this object made with a reply port and whose
@@ -108,6 +112,19 @@ static struct
      (SU6), so the first write to it comes back as data_unlock (UL2).  A
      pager that tracks writers for coherence (SU3, MK3) works this way.  */
   bool write_locks;
+  /* "notify_on_evict=1": pages holding data are supplied precious, and the
+     store hands them over: it forgets a page while the kernel holds it
+     precious, because the kernel must give a precious page back when it
+     evicts it, even clean (SU7), and before terminate (§3d).  A pager that
+     frees the backing slot of a page it lent works this way.  It serves
+     one kernel per object at a time: a second kernel's data could not be
+     served while the first holds the only copy, so that init is refused
+     with memory_object_destroy (RD3).  */
+  bool notify_on_evict;
+  /* "transient_errors=1": the first request for each page fails with
+     data_error, as a flaky disk would (DR4); the client's retry of the
+     fault is served (ER2).  */
+  bool transient_errors;
   pthread_t threads[REFERENCE_PAGER_THREADS];
   size_t thread_count;
   atomic_bool stopping;
@@ -220,6 +237,31 @@ static void
 answer_page (struct pager_object *obj, mach_port_t control,
              vm_offset_t offset, vm_size_t size, vm_prot_t desired_access)
 {
+  if (pager.transient_errors)
+    {
+      bool first = !obj->tried[offset / STORE_BLOCK];
+      for (vm_offset_t b = offset; b < offset + size; b += STORE_BLOCK)
+        obj->tried[b / STORE_BLOCK] = 1;
+#ifdef EMMI_MUTANT_ERROR_IS_PERMANENT
+      /* MUTANT error_is_permanent: a page that failed once is taken for
+         lost, and the client's retry gets no answer at all.  */
+      if (!first)
+        return;
+#endif
+      if (first)
+        {
+          /* DR4, ER5: the whole page fails, with a real error value (ER4:
+             the kernel reports its own KERN_MEMORY_ERROR to the client).  */
+#ifndef EMMI_MUTANT_DATA_ERROR_WITH_SUCCESS
+          memory_object_data_error (control, offset, size, KERN_MEMORY_ERROR);
+#else
+          /* MUTANT data_error_with_success: the error value says nothing
+             went wrong.  */
+          memory_object_data_error (control, offset, size, KERN_SUCCESS);
+#endif
+          return;
+        }
+    }
   if (holds_data (obj, offset, size))
     {
       /* SU6: lock_value lists what is NOT permitted.  A read gets the page
@@ -242,7 +284,13 @@ answer_page (struct pager_object *obj, mach_port_t control,
       /* DR3: the data itself.  The kernel copies it out of the store: no
          deallocation (SU10).  */
       memory_object_data_supply (control, offset, obj->store + offset, size,
-                                 FALSE, lock, FALSE, MACH_PORT_NULL);
+                                 FALSE, lock, pager.notify_on_evict,
+                                 MACH_PORT_NULL);
+      if (pager.notify_on_evict)
+        /* SU7: the page is the kernel's to give back now; the store holds
+           it again once a data_return brings it.  */
+        for (vm_offset_t b = offset; b < offset + size; b += STORE_BLOCK)
+          obj->returned[b / STORE_BLOCK] = 0;
     }
   else
     {
@@ -301,11 +349,20 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
 #endif
   kern_return_t result = KERN_SUCCESS;
   struct kernel_binding *k = NULL;
-  if (page_size_servable (obj, page_size))
+  if (page_size_servable (obj, page_size)
+      && !(pager.notify_on_evict && obj->kernels != NULL))
     k = calloc (1, sizeof *k);
+#ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
+  if (k != NULL && (k->held = calloc (obj->size / STORE_BLOCK, 1)) == NULL)
+    {
+      free (k);
+      k = NULL;
+    }
+#endif
   if (k == NULL)
     {
-      /* Refuse the conforming way (RD3): memory_object_destroy, which makes
+      /* A page size we cannot serve, or (notify_on_evict) a second kernel.
+         Refuse the conforming way (RD3): memory_object_destroy, which makes
          the kernel send terminate with the control and name receive rights
          (DS2).  The error return makes mach_msg_server release the two send
          rights this message carried, so this handler releases neither (IN9,
@@ -362,6 +419,9 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
         /* V6, §3g: the send rights init gave us, first ...  */
         release_send_right (k->control);
         release_send_right (k->name);
+#ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
+        free (k->held);
+#endif
         free (k);
         break;
       }
@@ -451,7 +511,18 @@ seqnos_memory_object_data_request (mach_port_t object_port,
   reply_control = obj->kernels->control;
 #endif
   for (vm_offset_t page = offset; page < offset + length; page += unit)
-    answer_page (obj, reply_control, page, unit, desired_access);
+    {
+#ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
+      /* MUTANT assumes_kernel_keeps_clean: a page this kernel was given and
+         never gave back is taken to be still in its cache, so a request for
+         it is ignored; but the kernel drops clean pages silently (RT3).  */
+      if (k->held[page / STORE_BLOCK])
+        continue;
+      for (vm_offset_t b = page; b < page + unit; b += STORE_BLOCK)
+        k->held[b / STORE_BLOCK] = 1;
+#endif
+      answer_page (obj, reply_control, page, unit, desired_access);
+    }
 
   /* §3f: the send right this request carried is ours; dropping it at once
      keeps one uref per kernel, which terminate releases.  */
@@ -546,6 +617,16 @@ seqnos_memory_object_data_return (mach_port_t object_port,
          kernel kept a copy or calls it dirty, this is now the data.  */
       for (vm_offset_t b = 0; b < data_count; b += STORE_BLOCK)
         {
+#ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
+          k->held[(offset + b) / STORE_BLOCK] = 0;
+#endif
+#ifdef EMMI_MUTANT_IGNORES_CLEAN_PRECIOUS_RETURN
+          /* MUTANT ignores_clean_precious_return: a page that comes back
+             clean is taken to be unchanged and not stored; but under
+             notify_on_evict the store gave its copy away (SU7).  */
+          if (!dirty)
+            continue;
+#endif
 #ifdef EMMI_MUTANT_STALE_AFTER_RETURN
           /* MUTANT stale_after_return: treats data_return like
              data_initialize (DI2) and ignores data for blocks it already
@@ -713,6 +794,9 @@ free_objects (void)
           obj->kernels = k->next;
           release_send_right (k->control);
           release_send_right (k->name);
+#ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
+          free (k->held);
+#endif
           free (k);
         }
       if (obj->port != MACH_PORT_NULL)
@@ -721,6 +805,7 @@ free_objects (void)
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       free (obj->returned);
+      free (obj->tried);
       pthread_cond_destroy (&obj->turn_changed);
       pthread_mutex_destroy (&obj->lock);
     }
@@ -758,6 +843,8 @@ parse_options (const char *options)
 {
   pager.max_page_size = DEFAULT_MAX_PAGE_SIZE;
   pager.write_locks = true;
+  pager.notify_on_evict = false;
+  pager.transient_errors = false;
   if (options == NULL)
     return true;
   const char *p = options;
@@ -777,6 +864,14 @@ parse_options (const char *options)
                && (strncmp (p, "write_locks=0", len) == 0
                    || strncmp (p, "write_locks=1", len) == 0))
         pager.write_locks = p[len - 1] == '1';
+      else if (len == sizeof "notify_on_evict=0" - 1
+               && (strncmp (p, "notify_on_evict=0", len) == 0
+                   || strncmp (p, "notify_on_evict=1", len) == 0))
+        pager.notify_on_evict = p[len - 1] == '1';
+      else if (len == sizeof "transient_errors=0" - 1
+               && (strncmp (p, "transient_errors=0", len) == 0
+                   || strncmp (p, "transient_errors=1", len) == 0))
+        pager.transient_errors = p[len - 1] == '1';
       else if (len != 0)
         return false;
       p += len;
@@ -823,7 +918,8 @@ reference_pager_start (const struct emmi_pager_config *config,
       /* A fresh receive right starts at seqno 0 (SQ5): so does the ticket.  */
       obj->next_seqno = 0;
       obj->returned = calloc (obj->size / STORE_BLOCK, 1);
-      if (obj->returned == NULL)
+      obj->tried = calloc (obj->size / STORE_BLOCK, 1);
+      if (obj->returned == NULL || obj->tried == NULL)
         goto fail_no_memory;
       kr = vm_allocate (task, &obj->store, obj->size, TRUE);
       if (kr != KERN_SUCCESS)

@@ -11,6 +11,7 @@
 
 #include "emmi/model/rules.h"
 #include "locks.h"
+#include "residency.h"
 #include "state.h"
 #include "text.h"
 
@@ -239,6 +240,7 @@ void Step::operator()(const KernelAttached& e) {
     p.prot.assign(pages, 0);
     p.req.assign(pages, 0);
     locks::init_pages(p, pages);
+    residency::init_pages(p, pages);
     s_.pairs.push_back(std::move(p));
   }
 }
@@ -357,6 +359,7 @@ void Step::operator()(const KernelSent& e) {
     std::fill(p.pages.begin(), p.pages.end(), PageState::absent);
     std::fill(p.prot.begin(), p.prot.end(), Prot{0});
     locks::clear(p);
+    residency::clear(p);
   };
 
   switch (e.kind) {
@@ -451,8 +454,17 @@ void Step::operator()(const KernelSent& e) {
       if (e.kind == MessageKind::data_unlock) data_unlock(e, p, first, last);
       if (e.kind == MessageKind::data_request) {
         for (std::size_t i = first; i < last; ++i) {
-          // A page the model thinks resident was dropped silently (RT3);
-          // a page already requested merges (GNU Mach never sends one).
+          // A page the model thinks resident was dropped silently (RT3),
+          // which the kernel may do only to a page that is not precious
+          // (SU7); a page a data_error failed is retried (ER2).
+          if (p.pages[i] == PageState::resident) check(rule::SU7);
+          if (residency::request(p, i))
+            report(rule::SU7, Party::kernel,
+                   cat("kernel ", dec(e.kernel), " requested page ", hex(i * ps), " of ",
+                       pair_text(p), " again without returning it, but the pager supplied it "
+                       "precious"));
+          if (residency::has(p, i, residency::retry)) check(rule::ER2);
+          // A page already requested merges (GNU Mach never sends one).
           if (p.pages[i] == PageState::requested) {
             p.prot[i] |= e.access;
           } else {
@@ -477,6 +489,7 @@ void Step::operator()(const KernelSent& e) {
           p.pages[i] = PageState::absent;
           p.prot[i] = 0;
           p.unlock[i] = 0;
+          residency::left(p, i);
         }
         if (not_held == ~Offset{0} && end > s_.config.object_size)
           not_held = std::max<Offset>(e.offset, s_.config.object_size);
@@ -1120,6 +1133,12 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     } else {
       check(e.call == ControlCall::data_unavailable ? rule::DR5 : rule::DR4);
     }
+    // DR4: data_error says the pager cannot provide the data; with
+    // KERN_SUCCESS as its error value the fault fails for no error.
+    if (e.call == ControlCall::data_error && e.error_value && *e.error_value == kKernSuccess)
+      report(rule::DR4, Party::pager,
+             cat(where(), " carries the error value KERN_SUCCESS: the kernel fails the fault "
+                          "while the pager reports no error"));
     if (foreign_kernel != kNoIndex)
       report(rule::DR8, Party::pager,
              cat(where(), " answers kernel ", kernel_text(foreign_kernel), "'s request at ",
@@ -1231,10 +1250,22 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
       case ControlCall::destroy: p.destroy_requested = true; break;
       case ControlCall::data_supply:
         for (std::size_t i = first; i < last; ++i) {
+          // GNU Mach stops at the first page it already holds and keeps
+          // what it filled before (KERN_MEMORY_PRESENT, §3e): a requested
+          // page after it is still requested, and a pager that asked for
+          // supply_completed was told so (SC4).
+          if (e.present_at && i * ps >= *e.present_at) {
+            if (e.reply_to != kNullPort) {
+              check(rule::SC4);
+              if (p.pages[i] == PageState::requested) residency::refused_by_supply(p, i);
+            }
+            continue;
+          }
           if (p.pages[i] == PageState::resident) continue;  // KERN_MEMORY_PRESENT
           p.pages[i] = PageState::resident;
           p.prot[i] = e.lock_value;
           p.unlock[i] = 0;
+          residency::filled(p, i, e.precious);
         }
         break;
       case ControlCall::lock_request:
@@ -1245,6 +1276,11 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
           const locks::LockEffect eff =
               locks::apply_lock_request(p, first, lock_last, e.should_flush, e.lock_value);
           if (eff.granted + eff.refused > 0) check(rule::UL2);
+          // A flush discards the pages, precious ones too (LK14); the
+          // marks of pages it did not hold (failed, refused) stay.
+          for (std::size_t i = first; e.should_flush && i < lock_last; ++i)
+            if (p.pages[i] != PageState::resident && residency::has(p, i, residency::precious))
+              residency::left(p, i);
         }
         break;
       case ControlCall::data_unavailable:
@@ -1254,6 +1290,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
             p.pages[i] = PageState::resident;
             p.prot[i] = 0;
             p.unlock[i] = 0;
+            residency::filled(p, i, false);
           }
         break;
       case ControlCall::data_error:
@@ -1261,6 +1298,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
           if (p.pages[i] == PageState::requested) {
             p.pages[i] = PageState::absent;
             p.prot[i] = 0;
+            residency::failed(p, i);
           }
         break;
       default: break;
@@ -1675,10 +1713,27 @@ Judgement Model::judge_quiescent(Quiescence which) const {
                                         return &other != &inc && other.pair == inc.pair;
                                       });
       check(reinit && p.ever_ready ? rule::TM6 : rule::RD1);
-      for (std::size_t i = 0; i < p.pages.size(); ++i)
-        if (p.pages[i] == PageState::requested)
-          report(rule::DR3, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),
-                                " (control ", hex(inc.control), ") is unanswered at quiescence"));
+      for (std::size_t i = 0; i < p.pages.size(); ++i) {
+        if (p.pages[i] != PageState::requested) continue;
+        const bool dropped = detail::residency::has(p, i, detail::residency::dropped);
+        const bool retry = detail::residency::has(p, i, detail::residency::retry);
+        report(rule::DR3, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),
+                              " (control ", hex(inc.control), ") is unanswered at quiescence",
+                              dropped ? "; the kernel had dropped the clean page silently and "
+                                        "asked for it again (RT3)"
+                                      : ""));
+        // SC4: a supply_completed with KERN_MEMORY_PRESENT said the kernel
+        // did not take this page, and the pager never supplied it again.
+        if (detail::residency::has(p, i, detail::residency::refused))
+          report(rule::SC4, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),
+                                " is unanswered at quiescence although supply_completed reported "
+                                "KERN_MEMORY_PRESENT before it: the supply did not reach it"));
+        // ER2: the request a client's retry makes after a data_error.
+        if (retry)
+          report(rule::ER2, cat("data_request at offset ", hex(i * ps), " of ", pair_text(p),
+                                ", the retry of a fault the pager failed with data_error, is "
+                                "unanswered at quiescence"));
+      }
       // UL2: every data_unlock is answered by a lock_request that relaxes
       // the lock (or refused by a flush, UL4) before quiescence.
       for (std::size_t i = 0; i < p.pages.size(); ++i) {

@@ -83,6 +83,9 @@ struct Pair {
   // flushed the page (its write-back may follow).
   std::vector<Prot> unlock;
   std::vector<std::uint8_t> flushing;
+  // Residency (residency.h): per kernel page, precious / dropped silently /
+  // failed by data_error / retried after it.
+  std::vector<std::uint8_t> life_flags;
 };
 
 // A lock_completed the kernel owes (LK5) to the pager's receive right

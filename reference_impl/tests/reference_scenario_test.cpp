@@ -297,6 +297,34 @@ const std::map<std::string, Aim>& aims() {
          EXPECT_TRUE(s.settle());
          EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
        }},
+      // gnumach-kernel.md §3c: the pageout drops the clean page silently
+      // (RT3) and the kernel faults it in again.
+      {"assumes_kernel_keeps_clean",
+       [](Scenario& s) {
+         const KernelId a = mapped_and_faulted(s);
+         EXPECT_EQ(s.kernel().evict(a, s.object(0), 0), KernelDriver::Eviction::dropped);
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+       }},
+      // notify_on_evict: the page comes back precious and clean (SU7), then
+      // is faulted in again.
+      {"ignores_clean_precious_return",
+       [](Scenario& s) {
+         const KernelId a = written_back(s, 0x80);
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+         EXPECT_TRUE(s.settle());
+         EXPECT_EQ(s.kernel().evict(a, s.object(0), 0), KernelDriver::Eviction::returned);
+         EXPECT_TRUE(s.settle());
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+       }},
+      // transient_errors: the first request fails (§3e, data_error), the
+      // client retries.
+      {"error_is_permanent",
+       [](Scenario& s) {
+         const KernelId a = mapped_and_faulted(s);
+         EXPECT_EQ(s.kernel().page(a, s.object(0), 0)->state, KernelDriver::PageState::error);
+         EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
+       }},
+      {"data_error_with_success", [](Scenario& s) { mapped_and_faulted(s); }},
   };
   return m;
 }

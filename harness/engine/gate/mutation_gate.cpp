@@ -233,7 +233,7 @@ INSTANTIATE_TEST_SUITE_P(Pagers, ConformingGate, testing::ValuesIn(conforming_pa
 // The model owns coverage (model::Judgement): across a standard-profile run of
 // the reference pager and one of each conforming default pager (the
 // default-pager rules are exercised only on temporary objects, which only a
-// default pager is given), every rule the model can emit that applies to the
+// default pager is given) and of each conforming pager with options, every rule the model can emit that applies to the
 // dialect is counted, and the reports show it: exercised > 0, or
 // not-applicable with a reason. A rule no pager of the tree can exercise is
 // listed here with why, and must stay uncounted, so the list cannot go stale.
@@ -241,8 +241,9 @@ const std::map<std::string, std::string>& unreachable_rules() {
   static const std::map<std::string, std::string> rules = {
       {"V2", "checked only when a handler returns MIG_DESTROY_REQUEST, which no pager in "
              "reference_impl does (model/tests/release_test.cpp covers it)"},
-      {"DR4", "checked on data_error answers; no pager in reference_impl calls data_error"},
-      {"ER5", "checked on data_error sizes; no pager in reference_impl calls data_error"},
+      {"SC4", "checked when a supply with a reply port meets a page the kernel already "
+              "holds (KERN_MEMORY_PRESENT), which only a supply in advance can (X6); no pager "
+              "in reference_impl supplies in advance (model/tests/residency_test.cpp covers it)"},
       {"UL4", "checked on a data_error while an unlock is outstanding; the reference pager "
               "grants every unlock (model/tests/locks_test.cpp and the mutant "
               "refuses_unlock_without_flush cover it)"},
@@ -259,9 +260,13 @@ TEST(CoverageGate, EveryModelRuleIsCountedOnTheReferencePagers) {
   // sizes, so the rules of several kernels (MK2, MK4, DR8, PS2 ...) and the
   // refusal path are reached. Each conforming default pager on the default
   // platform.
+  // A conforming pager run with options (the reference pager's optional
+  // policies: data_error and its retry, precious pages) on the default
+  // platform too.
   std::vector<const Conforming*> runs{&pagers.front()};
   for (const Conforming& c : pagers)
-    if (engine::PagerLibrary::load(c.library).default_role()) runs.push_back(&c);
+    if (engine::PagerLibrary::load(c.library).default_role() || !c.options.empty())
+      runs.push_back(&c);
   EXPECT_GE(runs.size(), 2u) << "no conforming default pager in " << EMMI_MUTANTS_MANIFEST;
   engine::RunConfig cfg;
   std::vector<reports::RunReport> reports;

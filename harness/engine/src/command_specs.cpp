@@ -215,6 +215,21 @@ constexpr std::array kSpecs{
           offer(2 * s.locality, at_page(CommandKind::write_page, s, false, false));
         },
         [](const Command& c, KernelActions& k) { k.write(c.kernel, c.object, c.page); }},
+    // A client retries a fault the pager failed with data_error: the kernel
+    // requests the page again (ER2: the pager must expect it). Offered on
+    // every page the generator thinks faulted in; the kernel does nothing
+    // for a page that did not fail.
+    CommandSpec{
+        CommandKind::retry_fault, "retry",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} o{} page {}", name, c.kernel, c.object, c.page);
+        },
+        holds_page, [](CaseModel& m, const Command& c) { mapping(m, c).touched.insert(c.page); },
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          offer(1 * s.locality, at_page(CommandKind::retry_fault, s, false, false));
+        },
+        [](const Command& c, KernelActions& k) { k.retry(c.kernel, c.object, c.page); }},
     // --- The default memory manager (World::default_pager only) -----------------
     // memory_object_create: the kernel makes temporary object t<object>
     // (the next index) and hands it to the default memory manager.

@@ -41,6 +41,9 @@ class KernelActions {
   virtual void stray(std::size_t object) = 0;
   // The kernel writes a resident page (data_unlock first if it is write-locked).
   virtual void write(std::size_t kernel, std::size_t object, std::uint16_t page) = 0;
+  // memory_object_data_request again for a page whose last request the
+  // pager failed with data_error (a client retries, ER2); nothing otherwise.
+  virtual void retry(std::size_t kernel, std::size_t object, std::uint16_t page) = 0;
 
   // The default memory manager. memory_object_create from `kernel`: a new
   // temporary object, the next index of the case's temporary objects.

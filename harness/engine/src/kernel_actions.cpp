@@ -27,8 +27,12 @@ void SimulatedKernelActions::fault(std::size_t kernel, std::size_t object, std::
                                    bool write) {
   const auto at = page_at(kernel, object, page);
   // A conforming kernel faults only on a ready object, and only for a page
-  // it neither holds nor already waits for.
-  if (!at || !d_.ready(at->kernel, at->object) || d_.page(at->kernel, at->object, at->offset)) return;
+  // it neither holds nor already waits for (a page whose last request
+  // failed with data_error is neither: the fault is a retry, ER2).
+  if (!at || !d_.ready(at->kernel, at->object)) return;
+  if (auto held = d_.page(at->kernel, at->object, at->offset);
+      held && held->state != mach::KernelDriver::PageState::error)
+    return;
   d_.fault(at->kernel, at->object, at->offset, write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
 }
 
@@ -39,13 +43,13 @@ void SimulatedKernelActions::evict(std::size_t kernel, std::size_t object, std::
   auto held = d_.page(at->kernel, at->object, at->offset);
   if (!held || held->state != mach::KernelDriver::PageState::resident) return;
   // A dirty eviction writes the page first, unless its lock forbids
-  // writing: then it returns the page as it is (no write ever dirties a
-  // write-locked page).
-  if (dirty && (held->lock & VM_PROT_WRITE) == 0 && !held->pending_write) {
+  // writing (no write ever dirties a write-locked page). Then the pageout
+  // daemon takes it as GNU Mach's does: a dirty or precious page comes back
+  // in a data_return, a clean one that is not precious is dropped silently
+  // (RT3) and faulted in again later (gnumach-kernel.md §3c).
+  if (dirty && (held->lock & VM_PROT_WRITE) == 0 && !held->pending_write)
     d_.write(at->kernel, at->object, at->offset, fresh_stamps(held->stamps.size()));
-    held = d_.page(at->kernel, at->object, at->offset);
-  }
-  d_.return_data(at->kernel, at->object, at->offset, held->stamps, held->dirty, false);
+  (void)d_.evict(at->kernel, at->object, at->offset);
 }
 
 // Data integrity oracle: every write the kernel returns is unique.
@@ -63,6 +67,17 @@ void SimulatedKernelActions::write(std::size_t kernel, std::size_t object, std::
   auto held = d_.page(at->kernel, at->object, at->offset);
   if (!held || held->state != mach::KernelDriver::PageState::resident) return;
   d_.write(at->kernel, at->object, at->offset, fresh_stamps(held->stamps.size()));
+}
+
+// A client retries a fault that failed (gnumach-kernel.md §3e, data_error:
+// the fault got a memory error): the page is requested again with the
+// access the failed fault asked for.
+void SimulatedKernelActions::retry(std::size_t kernel, std::size_t object, std::uint16_t page) {
+  const auto at = page_at(kernel, object, page);
+  if (!at || !d_.ready(at->kernel, at->object)) return;
+  auto held = d_.page(at->kernel, at->object, at->offset);
+  if (!held || held->state != mach::KernelDriver::PageState::error) return;
+  d_.fault(at->kernel, at->object, at->offset, held->requested_access);
 }
 
 void SimulatedKernelActions::create_temporary(std::size_t kernel) {

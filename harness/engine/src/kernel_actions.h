@@ -37,6 +37,7 @@ class SimulatedKernelActions final : public KernelActions {
   // pager's receive right, sends a message no EMMI interface defines.
   void stray(std::size_t o) override;
   void write(std::size_t kernel, std::size_t object, std::uint16_t page) override;
+  void retry(std::size_t kernel, std::size_t object, std::uint16_t page) override;
 
   // The default memory manager: temporary objects in creation order (0
   // where the kernel could not create one, so that later indices still

@@ -126,6 +126,16 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.lock_value = static_cast<emmi::model::Prot>(cm.lock_value);
       ev.should_return = cm.should_return;
       ev.should_flush = cm.should_flush;
+      if (cm.call == ControlCall::data_error) ev.error_value = cm.error_value;
+      // data_supply stops at the first page already present (§3e).
+      if (cm.call == ControlCall::data_supply && accepted)
+        for (Size done = 0; done < cm.size; done += page)
+          if (auto it = mp->pages.find(cm.offset + done);
+              it != mp->pages.end() && it->second.state == PageState::resident) {
+            ev.present_at = cm.offset + done;
+            break;
+          }
+      ev.copy_strategy = cm.copy_strategy;
       ev.precious = cm.precious;
       ev.may_cache = cm.may_cache;
       ev.stamps = supplied;

@@ -158,6 +158,9 @@ TEST_F(ControlPlane, SupplyFillsTheRequestedPageAndCompletesOnce) {
   EXPECT_EQ(calls[1].stamps, std::vector<Stamp>{11});
   EXPECT_EQ(calls[1].reply_to, object);
   EXPECT_EQ(calls[1].control, control);
+  // The event says where the kernel stopped (§3e), for the model to follow.
+  EXPECT_FALSE(calls[1].present_at.has_value());
+  EXPECT_EQ(calls[2].present_at, std::optional<emmi::model::Offset>{0});
 }
 
 // "data size a multiple of PAGE_SIZE": a bad size is rejected, the message
@@ -426,6 +429,75 @@ TEST_F(ControlPlane, ReturnAllReturnsCleanPreciousPagesReturnDirtyDoesNot) {
   ASSERT_EQ(returns.size(), 1u);
   EXPECT_FALSE(returns[0].dirty);
   EXPECT_EQ(returns[0].stamps, std::vector<Stamp>{9});
+}
+
+}  // namespace
+}  // namespace emmi::mach::testing
+
+// --- Pageout (residency.cpp, gnumach-kernel.md §3c) ------------------------------
+
+namespace emmi::mach::testing {
+namespace {
+
+// §3c, vm_pageout_page: a clean page that is not precious is freed without a
+// message (RT3); a dirty one comes back with dirty TRUE and no kernel copy.
+TEST_F(ControlPlane, PageoutDropsACleanPageSilentlyAndReturnsADirtyOne) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(driver.fault(kid, oid, 4096, VM_PROT_READ), KERN_SUCCESS);
+  drain();
+  ASSERT_EQ(supply(0, {5}, MACH_PORT_NULL), KERN_SUCCESS);
+  ASSERT_EQ(supply(4096, {7}, MACH_PORT_NULL), KERN_SUCCESS);
+  recorder.clear();
+  EXPECT_EQ(driver.evict(kid, oid, 0), KernelDriver::Eviction::dropped);
+  EXPECT_FALSE(driver.page(kid, oid, 0).has_value());
+  EXPECT_TRUE(sent(MessageKind::data_return).empty()) << "no notice of a dropped clean page";
+  EXPECT_TRUE(drain().empty());
+
+  ASSERT_EQ(driver.write(kid, oid, 4096, std::vector<Stamp>{8}), KERN_SUCCESS);
+  EXPECT_EQ(driver.evict(kid, oid, 4096), KernelDriver::Eviction::returned);
+  auto returns = sent(MessageKind::data_return);
+  ASSERT_EQ(returns.size(), 1u);
+  EXPECT_EQ(returns[0].offset, 4096u);
+  EXPECT_EQ(returns[0].stamps, std::vector<Stamp>{8});
+  EXPECT_TRUE(returns[0].dirty);
+  EXPECT_FALSE(returns[0].kernel_copy);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2208});
+  // A page not resident is not the pageout's to take; the dropped page is
+  // faulted in again with a new data_request.
+  EXPECT_EQ(driver.evict(kid, oid, 0), KernelDriver::Eviction::none);
+  EXPECT_EQ(driver.fault(kid, oid, 0, VM_PROT_READ), KERN_SUCCESS);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2203});
+}
+
+// §3c: "dirty is TRUE unless the page is precious and clean": a clean
+// precious page comes back (SU7) with dirty FALSE and no kernel copy.
+TEST_F(ControlPlane, PageoutReturnsACleanPreciousPageAsNotDirty) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(supply_locked(0, {9}, VM_PROT_NONE, TRUE), KERN_SUCCESS);
+  ASSERT_TRUE(driver.page(kid, oid, 0)->precious);
+  recorder.clear();
+  EXPECT_EQ(driver.evict(kid, oid, 0), KernelDriver::Eviction::returned);
+  auto returns = sent(MessageKind::data_return);
+  ASSERT_EQ(returns.size(), 1u);
+  EXPECT_EQ(returns[0].stamps, std::vector<Stamp>{9});
+  EXPECT_FALSE(returns[0].dirty);
+  EXPECT_FALSE(returns[0].kernel_copy);
+  EXPECT_FALSE(driver.page(kid, oid, 0).has_value());
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2208});
+}
+
+// §3c (vm_fault_page waits on the page): a page a write is waiting on, for
+// the pager's unlock, is not paged out.
+TEST_F(ControlPlane, PageoutLeavesAPageAWriteWaitsOn) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(supply_locked(0, {5}, VM_PROT_WRITE), KERN_SUCCESS);
+  ASSERT_EQ(driver.write(kid, oid, 0, std::vector<Stamp>{6}), KERN_SUCCESS);
+  ASSERT_TRUE(driver.page(kid, oid, 0)->pending_write);
+  EXPECT_EQ(driver.evict(kid, oid, 0), KernelDriver::Eviction::none);
+  EXPECT_TRUE(driver.page(kid, oid, 0).has_value());
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // every control call, port operation and memory release the pager made.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -155,6 +156,15 @@ struct ControlCalled {
   bool accepted = true;
   std::int32_t should_return = 0;  // lock_request: kReturnNone, kReturnDirty or kReturnAll
   bool should_flush = false;       // lock_request
+  // data_error: the error value (absent when the observer did not decode it).
+  std::optional<KernReturn> error_value{};
+  // ready / change_attributes: the copy strategy asked for.
+  std::int32_t copy_strategy = 0;
+  // data_supply: where the kernel stopped with KERN_MEMORY_PRESENT (the
+  // first page of the range it already held, gnumach-kernel.md §3e); the
+  // pages from there on were not supplied. Absent: it took the whole range
+  // (or the observer did not say).
+  std::optional<Offset> present_at{};
 };
 
 enum class PortOp : std::uint8_t {

@@ -81,6 +81,9 @@ struct RuleInfo {
   X(RT1, kernel, "kernel: data_return only for pages the kernel holds")                         \
   X(RT2, pager, "pager: data_return's out-of-line memory is released")                          \
   X(RT4, pager, "pager: a supply carries the contents the kernel last returned")                \
+  X(ER2, pager, "pager: the request retrying a fault failed by data_error is answered")        \
+  X(SU7, kernel, "kernel: a precious page is returned, never dropped silently")                \
+  X(SC4, pager, "pager: pages a supply did not reach (KERN_MEMORY_PRESENT) are answered again") \
   /* readiness */                                                                               \
   X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")    \
   /* page locks (locks.h) */                                                                    \

@@ -58,6 +58,10 @@ enum class CommandKind : std::uint8_t {
   // 2 objects, 3 object_pages of a name an earlier objects call gave,
   // 4 paging_file); the reply is taken after the pager ran.
   default_pager_call,
+  // A client thread retries a fault that failed with a memory error (the
+  // pager answered data_error): data_request for `page` again (ER2). Nothing
+  // when the page did not fail.
+  retry_fault,
 
   kind_count  // not a command: how many kinds there are
 };

@@ -60,6 +60,13 @@ class KernelDriver {
   // drops its copy of those pages.
   kern_return_t return_data(KernelId kernel, ObjectId object, Offset offset,
                             std::span<const Stamp> stamps, bool dirty, bool kernel_copy);
+  // The pageout daemon takes the resident page at `offset` (residency.cpp,
+  // gnumach-kernel.md §3c): a dirty or precious page goes back in one
+  // data_return (dirty TRUE unless it is precious and clean, SU7; no kernel
+  // copy), a clean page that is not precious is freed silently (RT3). A
+  // page a write waits on is left alone.
+  enum class Eviction : std::uint8_t { none, returned, dropped };
+  Eviction evict(KernelId kernel, ObjectId object, Offset offset);
   // The kernel writes to a resident page: it becomes dirty with new contents.
   // A page whose lock forbids writing is not written: the write waits, and
   // the kernel sends memory_object_data_unlock for that one page with the
