@@ -197,8 +197,60 @@ struct ObjectRec {
   std::vector<Touch> touch;          // SQ7, per 4 KiB block
 };
 
+// --- The pager's own actions (pager_actions.cpp) ---------------------------------
+// A data_return queued on an object port and not yet dequeued: when the
+// pager dequeues it, its contents (if dirty) become what the pager's store
+// must hold (RT5).
+struct ReturnInFlight {
+  PortName port;
+  ObjectId object;
+  Offset offset;
+  Size length;
+  bool dirty;
+  std::vector<Stamp> stamps;
+};
+
+// A completion (lock_completed, change_completed) an action's call asked for.
+struct AwaitedCompletion {
+  MessageKind kind;
+  PortName reply;
+  std::uint32_t pair = 0;  // State::pairs index of the call's control port
+  Offset offset = 0;
+  Size size = 0;
+  bool sent = false;      // the kernel queued it
+  bool dequeued = false;  // the pager took it
+};
+
+struct ActionState {
+  bool active = false;
+  PagerAction action{};
+  // Per pair (State::pairs index): the kernel pages the action must reach,
+  // and those an accepted call of the action did reach.
+  std::vector<std::vector<std::uint8_t>> required;
+  std::vector<std::vector<std::uint8_t>> reached;
+  // Per pair: a lock_request of the action without a reply port.
+  std::vector<std::uint8_t> unreplied;
+  // Per pair: change_attributes calls of the action (may_cache off without
+  // a reply port, CA3).
+  std::vector<std::uint8_t> changed_without_reply;
+  std::vector<AwaitedCompletion> awaited;
+};
+
+struct StoreState {
+  std::vector<ReturnInFlight> in_flight;  // send order
+  // Per object, per 4 KiB block: the latest dirty contents the pager
+  // dequeued (has = 1), which its store must hold.
+  std::vector<std::vector<Stamp>> expect;
+  std::vector<std::vector<std::uint8_t>> has;
+};
+
 struct State {
   WorldConfig config;
+  ActionState action;
+  StoreState store;
+  // CP1: per incarnation, the copy strategy of its first accepted ready or
+  // change_attributes (+1; 0 = not yet).
+  std::vector<std::int32_t> strategy_plus1;
   std::uint64_t events = 0;
   // The pager's stop() has begun: nothing it does answers a message.
   bool stopping = false;

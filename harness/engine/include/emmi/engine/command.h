@@ -47,6 +47,15 @@ enum class CommandKind : std::uint8_t {
                              // (written with fresh contents first if `dirty`)
   temporary_reinitialize,    // fresh contents, then data_initialize of a page paged out before
   temporary_page_out_then_refault,  // page_out of `page`, then data_request of it
+  // The pager's own actions (entry ABI version 2; only against a pager
+  // providing them, World::pager_actions). The suite calls the pager's
+  // function for object `object`. A range is `other_kernel` units from unit
+  // `page`, a unit being the largest page size of the world's kernels.
+  pager_sync,               // sync(object, range)
+  pager_flush,              // flush(object, range)
+  pager_change_attributes,  // change_attributes(object, may_cache = `write`,
+                            //   copy_strategy = `page`)
+  pager_shutdown,           // shutdown(object)
 
   kind_count  // not a command: how many kinds there are
 };

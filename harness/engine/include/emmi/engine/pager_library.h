@@ -23,6 +23,9 @@ struct PagerLibrary {
   // The roles the pager declares (emmi_pager_roles, emmi/pager_abi.h): a
   // mask of EMMI_PAGER_ROLE_*; an ordinary pager (ROLE_PAGER) without it.
   std::uint32_t roles = 1;
+  // The pager's own actions it provides (entry ABI version 2): a mask of
+  // kPager* (profile.h); 0 for a version 1 pager.
+  std::uint32_t actions = 0;
 
   // The default-pager role: the suite makes the pager's task privileged,
   // expects start() to register a default memory manager, and creates
