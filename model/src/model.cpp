@@ -321,6 +321,7 @@ void Step::operator()(const KernelSent& e) {
     }
     r.queue.push_back(Queued{e.kind, kNoIndex, e.object, e.offset, e.length});
     if (e.kind == MessageKind::lock_completed) lock_completed(e);
+    actions::on_sent(s_, e);
     return;
   }
 
