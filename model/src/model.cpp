@@ -120,6 +120,12 @@ class Step {
     report(rule, Party::pager, std::move(explanation));
     if (reading == Reading::gnumach) out_.back().portability = note;
   }
+  // The pager's own actions and the kernel's completions (pager_actions.h).
+  void sent_hook(const KernelSent& e) {
+    actions::on_sent(
+        s_, e, [&](std::string_view r) { check(r); },
+        [&](std::string_view r, std::string text) { report(r, Party::kernel, std::move(text)); });
+  }
   // The check of `rule` ran on this event (Judgement::checked).
   void check(std::string_view rule) {
     if (std::find(checked_.begin(), checked_.end(), rule) == checked_.end())
@@ -321,7 +327,7 @@ void Step::operator()(const KernelSent& e) {
     }
     r.queue.push_back(Queued{e.kind, kNoIndex, e.object, e.offset, e.length});
     if (e.kind == MessageKind::lock_completed) lock_completed(e);
-    actions::on_sent(s_, e);
+    sent_hook(e);
     return;
   }
 
@@ -505,7 +511,7 @@ void Step::operator()(const KernelSent& e) {
     }
   }
   dest->queue.push_back(Queued{e.kind, inc, e.object, e.offset, e.length});
-  actions::on_sent(s_, e);
+  sent_hook(e);
 }
 
 // --- dequeue -------------------------------------------------------------------
@@ -1766,6 +1772,7 @@ Judgement Model::judge_quiescent(Quiescence which) const {
                dec(r.seqno), " on port ", hex(r.port), ret ? " (offset " : "",
                ret ? hex(r.msg.offset) : "", ret ? ")" : "", " was never released"));
   }
+  if (progress) detail::actions::quiescent(s, judgement);
   return judgement;
 }
 

@@ -62,11 +62,39 @@ void add_report(const State& s, Judgement& j, std::string_view rule, std::string
 
 }  // namespace
 
-void on_sent(State& s, const KernelSent& e) {
+void on_sent(State& s, const KernelSent& e, const Check& check, const Report& kernel_report) {
+  const std::int32_t window = s.events == s.return_window_event + 1 ? s.return_window : 0;
+  s.return_window = 0;
   if (e.kind == MessageKind::data_return) {
     s.store.in_flight.push_back(
         ReturnInFlight{e.destination, e.object, e.offset, e.length, e.dirty, e.stamps});
+    const std::uint32_t kidx = s.kernel_index(e.kernel);
+    if (window != 0 && kidx != kNoIndex && e.object < s.config.objects) {
+      const auto pi = static_cast<std::uint32_t>(&s.pair(e.object, kidx) - s.pairs.data());
+      if (pi == s.return_window_pair) {
+        s.return_window = window;  // the request's next cluster may follow
+        s.return_window_event = s.events;
+        if (window == kReturnDirty + 1) {
+          // LK11: RETURN_DIRTY writes back modified pages only (a clean
+          // precious page stays with the kernel, or is discarded by a flush).
+          check(rule::LK11);
+          if (!e.dirty)
+            kernel_report(rule::LK11,
+                          cat("kernel ", dec(e.kernel), " answered a lock_request with "
+                              "should_return MEMORY_OBJECT_RETURN_DIRTY for object ",
+                              dec(e.object), " with a data_return of ", hex(e.offset), " length ",
+                              hex(e.length), " that is not dirty"));
+        }
+      }
+    }
     return;
+  }
+  if (e.kind == MessageKind::change_completed) {
+    auto it = std::find(s.change_owed.begin(), s.change_owed.end(), e.destination);
+    if (it != s.change_owed.end()) {
+      check(rule::CA4);
+      s.change_owed.erase(it);
+    }
   }
   if (!s.action.active) return;
   if (e.kind != MessageKind::lock_completed && e.kind != MessageKind::change_completed) return;
@@ -78,6 +106,7 @@ void on_sent(State& s, const KernelSent& e) {
 }
 
 void on_dequeued(State& s, PortName port, const Queued& m) {
+  s.return_window = 0;
   if (m.kind == MessageKind::data_return) {
     auto& fl = s.store.in_flight;
     auto it = std::find_if(fl.begin(), fl.end(), [&](const ReturnInFlight& r) {
@@ -107,9 +136,22 @@ void on_dequeued(State& s, PortName port, const Queued& m) {
 
 void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bool live,
                 const Check& check, const Report& report) {
+  s.return_window = 0;
   if (!live || !e.accepted) return;
   const auto pair_index = static_cast<std::size_t>(&p - s.pairs.data());
   ActionState& a = s.action;
+  if (e.call == ControlCall::lock_request &&
+      (e.should_return == kReturnDirty || e.should_return == kReturnAll)) {
+    s.return_window = e.should_return + 1;
+    s.return_window_pair = static_cast<std::uint32_t>(pair_index);
+    s.return_window_event = s.events;
+  }
+  // CA4: an accepted change_attributes naming a reply port the pager
+  // receives on is owed a change_completed there.
+  if (e.call == ControlCall::change_attributes && e.reply_to != kNullPort) {
+    const PortRec* r = s.find_port(e.reply_to);
+    if (r != nullptr && r->receive) s.change_owed.push_back(e.reply_to);
+  }
 
   // CP1: the copy strategy of an initialised object does not change. The
   // first accepted ready / change_attributes of an incarnation sets it (X12:
@@ -297,6 +339,15 @@ Judgement end(State& s, KernReturn result) {
   }
   a = ActionState{};
   return out;
+}
+
+void quiescent(const State& s, Judgement& out) {
+  if (s.change_owed.empty()) return;
+  add_check(out, rule::CA4);
+  out.verdicts.push_back(Verdict{rule::CA4, Party::kernel,
+                                 cat("no change_completed reached ", hex(s.change_owed.front()),
+                                     " for an accepted change_attributes that named it"),
+                                 s.events});
 }
 
 Judgement store(const State& s, ObjectId o, Offset offset, const std::vector<Stamp>& stamps,

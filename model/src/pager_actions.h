@@ -37,10 +37,15 @@ namespace emmi::model::detail::actions {
 using Check = std::function<void(std::string_view rule)>;
 using Report = std::function<void(std::string_view rule, std::string text)>;
 
-// A message the kernel queued on a pager port (after the model's own checks).
-void on_sent(State& s, const KernelSent& e);
+// A message the kernel queued on a pager port (after the model's own
+// checks). Self-checks of the kernel: LK11 (a lock_request returning only
+// dirty pages returns no clean one) and CA4 (change_completed to the port
+// given).
+void on_sent(State& s, const KernelSent& e, const Check& check, const Report& kernel_report);
 // The pager dequeued `m` from `port`.
 void on_dequeued(State& s, PortName port, const Queued& m);
+// At quiescence: a change_completed the kernel still owes (CA4, kernel).
+void quiescent(const State& s, Judgement& out);
 // A control call to a control port of incarnation `inc` of pair `p`;
 // `live`: the kernel serves that port.
 void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bool live,

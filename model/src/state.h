@@ -248,6 +248,16 @@ struct State {
   WorldConfig config;
   ActionState action;
   StoreState store;
+  // LK11: the should_return (+1) of the lock_request whose data_returns may
+  // follow now, and its pair (State::pairs index); 0: none. The window
+  // lasts while each event is the next one (events) after the one that set
+  // or extended it: any other event ends it.
+  std::int32_t return_window = 0;
+  std::uint32_t return_window_pair = 0;
+  std::uint64_t return_window_event = 0;
+  // CA4: reply ports owed a change_completed, one entry per accepted
+  // change_attributes that named one (oldest first).
+  std::vector<PortName> change_owed;
   // CP1: per incarnation, the copy strategy of its first accepted ready or
   // change_attributes (+1; 0 = not yet).
   std::vector<std::int32_t> strategy_plus1;

@@ -102,6 +102,8 @@ struct RuleInfo {
   X(CP1, pager, "pager: the copy strategy of an initialised object never changes")              \
   X(DS3, pager, "pager: destroy comes after a flush of every page the kernel holds")            \
   X(RT5, pager, "pager: its store keeps the latest contents the kernel returned")               \
+  X(LK11, kernel, "kernel: a lock_request with RETURN_DIRTY returns only dirty pages")          \
+  X(CA4, kernel, "kernel: an accepted change_attributes naming a reply port gets change_completed") \
   /* default pager (default_pager.cpp) */                                                       \
   X(CR1, kernel, "kernel: create goes only to the default memory manager's port")               \
   X(CR2, pager, "default pager: a never-written page of a created object is not supplied")      \
