@@ -150,12 +150,12 @@ struct ControlCalled {
   Prot lock_value = 0;           // data_supply, lock_request (kProtNoChange: keep)
   bool precious = false;
   bool may_cache = false;
-  std::int32_t copy_strategy = 0;  // ready, change_attributes (CP1)
   std::vector<Stamp> stamps{};  // data_supply: one per 4 KiB block supplied
   PortName reply_to = kNullPort;
   bool accepted = true;
   std::int32_t should_return = 0;  // lock_request: kReturnNone, kReturnDirty or kReturnAll
   bool should_flush = false;       // lock_request
+  std::int32_t copy_strategy = 0;  // ready, change_attributes (CP1)
 };
 
 enum class PortOp : std::uint8_t {
