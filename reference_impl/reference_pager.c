@@ -839,8 +839,11 @@ reference_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
 }
 
 /* flush: the kernels drop the range.  Modified pages are written back first
-   (RETURN_ALL, as libpager's pager_return); a pager that wants the kernels'
-   changes discarded passes RETURN_NONE, as pager_flush does.  */
+   (like libpager's pager_return); a pager that wants the kernels' changes
+   discarded passes RETURN_NONE, as pager_flush does.  RETURN_DIRTY is
+   enough here: this pager never supplies precious pages, so no clean page
+   is its only copy (a pager that does would pass RETURN_ALL, LK12; with a
+   flush, RETURN_DIRTY discards clean precious pages, LK11).  */
 static kern_return_t
 reference_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
 {
@@ -857,7 +860,7 @@ reference_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
          keep their copies (LK3).  */
       should_flush = FALSE;
 #endif
-      kr = lock_all_kernels (obj, offset, length, MEMORY_OBJECT_RETURN_ALL,
+      kr = lock_all_kernels (obj, offset, length, MEMORY_OBJECT_RETURN_DIRTY,
                              should_flush, VM_PROT_NO_CHANGE);
     }
   pthread_mutex_unlock (&obj->lock);
