@@ -91,8 +91,21 @@ struct pager_object
     mach_port_t control;
     vm_offset_t offset;
     vm_size_t size;
+    bool for_action;    /* made by sync/flush/shutdown, which waits for it */
   } pending_locks[PENDING_LOCKS];
   size_t pending_lock_count;
+
+  /* The pager's own actions (entry ABI version 2): how many completions
+     (lock_completed, change_completed) the action running on this object
+     still waits for.  The handlers that take them count down and broadcast
+     turn_changed, on which the action waits.  */
+  size_t action_locks;
+  size_t action_changes;
+  /* The attributes this pager gives the kernels in ready: caching off and
+     COPY_DELAY at first; change_attributes may turn caching on or off, but
+     the copy strategy never changes once the object is initialised (CP1).  */
+  bool may_cache;
+  memory_object_copy_strategy_t copy_strategy;
 #ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
   bool terminated;
 #endif
@@ -393,7 +406,7 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
       /* RD1, IN2: ready for requests.  No caching after the last unmap, so
          terminate follows it; COPY_DELAY because this pager never changes
          the data behind the kernel's back (CP4).  */
-      memory_object_ready (control, FALSE, MEMORY_OBJECT_COPY_DELAY);
+      memory_object_ready (control, obj->may_cache, obj->copy_strategy);
 #else
       /* MUTANT never_ready: the object is never made ready; every fault on
          it waits forever.  */
@@ -425,10 +438,15 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
         free (k);
         break;
       }
-  /* LK8: no completion will come for this kernel's requests any more.  */
+  /* LK8: no completion will come for this kernel's requests any more; an
+     action waiting for one stops waiting.  */
   for (size_t i = 0; i < obj->pending_lock_count;)
     if (obj->pending_locks[i].control == control)
-      obj->pending_locks[i] = obj->pending_locks[--obj->pending_lock_count];
+      {
+        if (obj->pending_locks[i].for_action && obj->action_locks > 0)
+          obj->action_locks--;
+        obj->pending_locks[i] = obj->pending_locks[--obj->pending_lock_count];
+      }
     else
       i++;
 #ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
@@ -545,6 +563,7 @@ unlock_range (struct pager_object *obj, struct kernel_binding *k,
       p->control = k->control;
       p->offset = offset;
       p->size = length;
+      p->for_action = false;
       /* The stub makes a send-once right from our receive right, so the
          completion arrives on the object port and takes its turn there.  */
       reply_to = obj->port;
@@ -605,7 +624,9 @@ seqnos_memory_object_data_return (mach_port_t object_port,
                                   boolean_t dirty, boolean_t kernel_copy)
 {
   (void) dirty;
+#ifndef EMMI_MUTANT_STORE_SKIPS_KERNEL_COPY
   (void) kernel_copy;
+#endif
   struct pager_object *obj = begin_message (object_port, seqno);
   if (obj == NULL)
     return KERN_ABORTED;
@@ -625,6 +646,13 @@ seqnos_memory_object_data_return (mach_port_t object_port,
              clean is taken to be unchanged and not stored; but under
              notify_on_evict the store gave its copy away (SU7).  */
           if (!dirty)
+            continue;
+#endif
+#ifdef EMMI_MUTANT_STORE_SKIPS_KERNEL_COPY
+          /* MUTANT store_skips_kernel_copy: reads kernel_copy as "the kernel
+             still has the data, no need to keep it", so what a sync writes
+             back never reaches the store (RT5).  */
+          if (kernel_copy)
             continue;
 #endif
 #ifdef EMMI_MUTANT_STALE_AFTER_RETURN
@@ -686,6 +714,11 @@ seqnos_memory_object_lock_completed (mach_port_t object_port,
       struct pending_lock *p = &obj->pending_locks[i];
       if (p->control == control && p->offset == offset && p->size == length)
         {
+          /* The action that made it (sync, flush, shutdown) may go on: every
+             data_return the kernel sent for it came before this message on
+             this port, so its turn has passed and it is in the store.  */
+          if (p->for_action && obj->action_locks > 0)
+            obj->action_locks--;
           *p = obj->pending_locks[--obj->pending_lock_count];
           break;
         }
@@ -695,8 +728,8 @@ seqnos_memory_object_lock_completed (mach_port_t object_port,
   return KERN_SUCCESS;
 }
 
-/* Completions of supply and change_attributes: this pager names no reply
-   port for those calls, so none should come.  */
+/* Completions of supply: this pager names no reply port for data_supply,
+   so none should come.  */
 kern_return_t
 seqnos_memory_object_supply_completed (mach_port_t object_port,
                                        mach_port_seqno_t seqno,
@@ -719,7 +752,15 @@ seqnos_memory_object_change_completed (mach_port_t object_port,
 {
   (void) may_cache;
   (void) strategy;
-  return pass_turn (object_port, seqno, MACH_PORT_NULL, KERN_SUCCESS);
+  /* CA3: the completion of a change_attributes the running action made
+     (the only place this pager names a reply port for it).  */
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  if (obj->action_changes > 0)
+    obj->action_changes--;
+  end_turn (obj);
+  return KERN_SUCCESS;
 }
 
 /* Sent only for objects made ready with MEMORY_OBJECT_COPY_CALL, which this
@@ -778,6 +819,214 @@ server_thread (void *arg)
      destroyed by reference_pager_stop.  */
   mach_msg_server (pager_demux, 0, pager.port_set);
   return NULL;
+}
+
+/* --- The pager's own actions (entry ABI version 2) ------------------------- */
+
+/* The suite calls these between its kernel commands, on a thread of its own
+   running in our task; they follow GNU Hurd's libpager (pager_sync_some,
+   pager_return_some, pager_change_attributes, pager_shutdown) and wait the
+   way its _pager_lock_object does: the request names the object port as
+   reply_to, and the action sleeps until the completion has taken its turn
+   on that port.  The action holds the object's lock (not a turn: it handles
+   no message) while it sends, so the kernel list it walks cannot change
+   under it, and releases it while it waits, so the server threads can take
+   the data_returns and the completion in seqno order.  */
+
+static struct pager_object *
+action_object (uint32_t index)
+{
+  if (pager.objects == NULL || index >= pager.object_count)
+    return NULL;
+  return &pager.objects[index];
+}
+
+/* memory_object_lock_request to every kernel of OBJ for [offset, offset +
+   length), each with a completion the action waits for (LK8; matched by
+   control, offset and size, LK9).  Called and returns with OBJ's lock held.
+   KERN_RESOURCE_SHORTAGE, having sent nothing, when there are not enough
+   free slots to remember the requests.  */
+static kern_return_t
+lock_all_kernels (struct pager_object *obj, vm_offset_t offset, vm_size_t length,
+                  int should_return, boolean_t should_flush, vm_prot_t lock_value)
+{
+  size_t kernels = 0;
+  for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    kernels++;
+  if (obj->pending_lock_count + kernels > PENDING_LOCKS)
+    return KERN_RESOURCE_SHORTAGE;
+  for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    {
+      mach_port_t reply_to = obj->port;
+#ifdef EMMI_MUTANT_SYNC_DOES_NOT_WAIT
+      /* MUTANT sync_does_not_wait: asks for no completion and returns as
+         soon as the requests are sent, taking "sent" for "done" (LK8).  */
+      reply_to = MACH_PORT_NULL;
+#else
+      struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
+      p->control = k->control;
+      p->offset = offset;
+      p->size = length;
+      p->for_action = true;
+      obj->action_locks++;
+#endif
+      memory_object_lock_request (k->control, offset, length, should_return,
+                                  should_flush, lock_value, reply_to);
+    }
+  /* The kernel acted on each request before the call returned, but only its
+     lock_completed, queued behind the data_returns, says so to us (LK8):
+     wait until every one has taken its turn.  */
+  while (obj->action_locks > 0 && !atomic_load (&pager.stopping))
+    pthread_cond_wait (&obj->turn_changed, &obj->lock);
+  return KERN_SUCCESS;
+}
+
+/* The range the suite names: whole pages of every kernel, inside the object.  */
+static bool
+action_range_valid (const struct pager_object *obj, uint64_t offset, uint64_t length)
+{
+  if (length == 0 || offset > obj->size || length > obj->size - offset)
+    return false;
+  for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    if (offset % k->page_size != 0 || length % k->page_size != 0)
+      return false;
+  return true;
+}
+
+/* sync: every modified page of the range comes back and is in the store
+   when this returns.  RETURN_ALL, like libpager's pager_sync, also brings
+   back precious pages (LK12); no flush, and the locks stay (NO_CHANGE).  */
+static kern_return_t
+reference_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&obj->lock);
+  kern_return_t kr = KERN_INVALID_ARGUMENT;
+  if (action_range_valid (obj, offset, length))
+    {
+      int should_return = MEMORY_OBJECT_RETURN_ALL;
+#ifdef EMMI_MUTANT_SYNC_RETURNS_NOTHING
+      /* MUTANT sync_returns_nothing: the "sync" asks the kernel to write
+         nothing back (LK2 needs a non-zero should_return).  */
+      should_return = MEMORY_OBJECT_RETURN_NONE;
+#endif
+      kr = lock_all_kernels (obj, offset, length, should_return, FALSE,
+                             VM_PROT_NO_CHANGE);
+    }
+  pthread_mutex_unlock (&obj->lock);
+  return kr;
+}
+
+/* flush: the kernels drop the range.  Modified pages are written back first
+   (like libpager's pager_return); a pager that wants the kernels' changes
+   discarded passes RETURN_NONE, as pager_flush does.  RETURN_DIRTY is
+   enough here: this pager never supplies precious pages, so no clean page
+   is its only copy (a pager that does would pass RETURN_ALL, LK12; with a
+   flush, RETURN_DIRTY discards clean precious pages, LK11).  */
+static kern_return_t
+reference_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&obj->lock);
+  kern_return_t kr = KERN_INVALID_ARGUMENT;
+  if (action_range_valid (obj, offset, length))
+    {
+      boolean_t should_flush = TRUE;
+#ifdef EMMI_MUTANT_FLUSH_WITHOUT_FLUSH
+      /* MUTANT flush_without_flush: forgets should_flush, so the kernels
+         keep their copies (LK3).  */
+      should_flush = FALSE;
+#endif
+      kr = lock_all_kernels (obj, offset, length, MEMORY_OBJECT_RETURN_DIRTY,
+                             should_flush, VM_PROT_NO_CHANGE);
+    }
+  pthread_mutex_unlock (&obj->lock);
+  return kr;
+}
+
+/* change_attributes: tell every kernel, and wait for each change_completed
+   (CA3: with caching off, the kernel may terminate the object once it has
+   made the change).  The copy strategy stays the one the object was made
+   ready with (CP1); the suite may ask for another, which is not ours to
+   give.  */
+static kern_return_t
+reference_pager_change_attributes (uint32_t index, int may_cache, int copy_strategy)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&obj->lock);
+  obj->may_cache = may_cache != 0;   /* later inits get it in ready too */
+  memory_object_copy_strategy_t strategy = obj->copy_strategy;
+#ifdef EMMI_MUTANT_CHANGES_COPY_STRATEGY
+  /* MUTANT changes_copy_strategy: passes whatever strategy it is asked for,
+     changing it on an initialised object (CP1).  */
+  strategy = copy_strategy;
+#else
+  (void) copy_strategy;
+#endif
+  for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    {
+      mach_port_t reply_to = obj->port;
+#ifdef EMMI_MUTANT_UNCACHE_WITHOUT_REPLY
+      /* MUTANT uncache_without_reply: no completion asked for, none
+         awaited, even when caching goes off (CA3).  */
+      reply_to = MACH_PORT_NULL;
+#else
+      obj->action_changes++;
+#endif
+      memory_object_change_attributes (k->control, obj->may_cache, strategy, reply_to);
+    }
+  while (obj->action_changes > 0 && !atomic_load (&pager.stopping))
+    pthread_cond_wait (&obj->turn_changed, &obj->lock);
+  pthread_mutex_unlock (&obj->lock);
+  return KERN_SUCCESS;
+}
+
+/* shutdown: the manual's way to end every kernel's use of the object (DS3):
+   flush it with a write lock, modified data coming back first, and only
+   then memory_object_destroy.  Each kernel answers with terminate, which
+   the terminate handler takes as any other (TM4..TM6, V6); the object port
+   stays ours, so a later mapping sends a new init.  */
+static kern_return_t
+reference_pager_shutdown (uint32_t index)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&obj->lock);
+  kern_return_t kr = KERN_SUCCESS;
+#ifndef EMMI_MUTANT_DESTROY_WITHOUT_FLUSH
+  kr = lock_all_kernels (obj, 0, obj->size, MEMORY_OBJECT_RETURN_ALL, TRUE,
+                         VM_PROT_WRITE);
+#else
+  /* MUTANT destroy_without_flush: destroys while the kernels still cache
+     the object's pages (DS3 wants them flushed first).  */
+#endif
+  if (kr == KERN_SUCCESS)
+    for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+      memory_object_destroy (k->control, KERN_SUCCESS);
+  pthread_mutex_unlock (&obj->lock);
+  return kr;
+}
+
+/* The observable store: what a data_request would be answered with now.
+   Blocks no kernel ever gave back are zero (they are answered with
+   data_unavailable, which zero-fills).  */
+static kern_return_t
+reference_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL || offset > obj->size || length > obj->size - offset)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&obj->lock);
+  memcpy (buffer, (const void *) (obj->store + offset), length);
+  pthread_mutex_unlock (&obj->lock);
+  return KERN_SUCCESS;
 }
 
 /* --- The entry ABI (emmi/pager_abi.h) ---------------------------------------- */
@@ -917,6 +1166,8 @@ reference_pager_start (const struct emmi_pager_config *config,
       obj->size = config->object_size;
       /* A fresh receive right starts at seqno 0 (SQ5): so does the ticket.  */
       obj->next_seqno = 0;
+      obj->may_cache = false;
+      obj->copy_strategy = MEMORY_OBJECT_COPY_DELAY;
       obj->returned = calloc (obj->size / STORE_BLOCK, 1);
       obj->tried = calloc (obj->size / STORE_BLOCK, 1);
       if (obj->returned == NULL || obj->tried == NULL)
@@ -968,6 +1219,12 @@ static const struct emmi_pager reference_pager = {
   .name = PAGER_NAME,
   .start = reference_pager_start,
   .stop = reference_pager_stop,
+  /* ABI version 2: the pager's own actions.  */
+  .sync = reference_pager_sync,
+  .flush = reference_pager_flush,
+  .change_attributes = reference_pager_change_attributes,
+  .shutdown = reference_pager_shutdown,
+  .read_store = reference_pager_read_store,
 };
 
 /* Its handlers are reached through seqnos_memory_object_server, the SEQNOS

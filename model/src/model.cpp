@@ -12,6 +12,7 @@
 #include "emmi/model/rules.h"
 #include "locks.h"
 #include "residency.h"
+#include "pager_actions.h"
 #include "state.h"
 #include "text.h"
 
@@ -119,6 +120,12 @@ class Step {
                       std::string explanation) {
     report(rule, Party::pager, std::move(explanation));
     if (reading == Reading::gnumach) out_.back().portability = note;
+  }
+  // The pager's own actions and the kernel's completions (pager_actions.h).
+  void sent_hook(const KernelSent& e) {
+    actions::on_sent(
+        s_, e, [&](std::string_view r) { check(r); },
+        [&](std::string_view r, std::string text) { report(r, Party::kernel, std::move(text)); });
   }
   // The check of `rule` ran on this event (Judgement::checked).
   void check(std::string_view rule) {
@@ -322,6 +329,7 @@ void Step::operator()(const KernelSent& e) {
     }
     r.queue.push_back(Queued{e.kind, kNoIndex, e.object, e.offset, e.length});
     if (e.kind == MessageKind::lock_completed) lock_completed(e);
+    sent_hook(e);
     return;
   }
 
@@ -516,6 +524,7 @@ void Step::operator()(const KernelSent& e) {
     }
   }
   dest->queue.push_back(Queued{e.kind, inc, e.object, e.offset, e.length});
+  sent_hook(e);
 }
 
 // --- dequeue -------------------------------------------------------------------
@@ -630,6 +639,7 @@ void Step::operator()(const Dequeued& e) {
   } else {
     PortRec& r = *rp;
     m = r.queue[r.head++];
+    actions::on_dequeued(s_, e.port, m);
     if (r.head == r.queue.size()) {  // drained: reuse the storage
       r.queue.clear();
       r.head = 0;
@@ -1335,6 +1345,10 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
   } else if (std::optional<Attrib> who = charge(lifecycle_target, th, object_port)) {
     touch_name(rec, *who, Verb::called, false, [&] { return port_text(e.control); });
   }
+  // The pager's own actions and the copy strategy (pager_actions.h).
+  actions::on_control(
+      s_, e, p, rec.owner, live, [&](std::string_view r) { check(r); },
+      [&](std::string_view r, std::string text) { report(r, Party::pager, std::move(text)); });
 }
 
 // --- page locks (locks.h; SEMANTICS.md, "Page locks") ------------------------------
@@ -1648,6 +1662,8 @@ Model::Model(WorldConfig config) : s_(std::make_unique<State>()) {
     o.blocks.assign(blocks, detail::BlockHistory{});
     o.touch.assign(blocks, detail::Touch{});
   }
+  s_->store.expect.assign(config.objects, std::vector<Stamp>(blocks, 0));
+  s_->store.has.assign(config.objects, std::vector<std::uint8_t>(blocks, 0));
 }
 
 Model::Model(const Model& o) : s_(std::make_unique<State>(*o.s_)) {}
@@ -1670,6 +1686,13 @@ Judgement Model::judge(const Event& e) {
 }
 
 void Model::pager_stopping() { s_->stopping = true; }
+
+Judgement Model::begin_pager_action(const PagerAction& a) { return detail::actions::begin(*s_, a); }
+Judgement Model::end_pager_action(KernReturn result) { return detail::actions::end(*s_, result); }
+Judgement Model::judge_store(ObjectId o, Offset offset, const std::vector<Stamp>& stamps,
+                             bool after_action) {
+  return detail::actions::store(*s_, o, offset, stamps, after_action);
+}
 
 std::vector<Verdict> Model::check_quiescent() const { return judge_quiescent().verdicts; }
 
@@ -1804,6 +1827,7 @@ Judgement Model::judge_quiescent(Quiescence which) const {
                dec(r.seqno), " on port ", hex(r.port), ret ? " (offset " : "",
                ret ? hex(r.msg.offset) : "", ret ? ")" : "", " was never released"));
   }
+  if (progress) detail::actions::quiescent(s, judgement);
   return judgement;
 }
 

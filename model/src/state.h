@@ -200,8 +200,70 @@ struct ObjectRec {
   std::vector<Touch> touch;          // SQ7, per 4 KiB block
 };
 
+// --- The pager's own actions (pager_actions.cpp) ---------------------------------
+// A data_return queued on an object port and not yet dequeued: when the
+// pager dequeues it, its contents (if dirty) become what the pager's store
+// must hold (RT5).
+struct ReturnInFlight {
+  PortName port;
+  ObjectId object;
+  Offset offset;
+  Size length;
+  bool dirty;
+  std::vector<Stamp> stamps;
+};
+
+// A completion (lock_completed, change_completed) an action's call asked for.
+struct AwaitedCompletion {
+  MessageKind kind;
+  PortName reply;
+  std::uint32_t pair = 0;  // State::pairs index of the call's control port
+  Offset offset = 0;
+  Size size = 0;
+  bool sent = false;      // the kernel queued it
+  bool dequeued = false;  // the pager took it
+};
+
+struct ActionState {
+  bool active = false;
+  PagerAction action{};
+  // Per pair (State::pairs index): the kernel pages the action must reach,
+  // and those an accepted call of the action did reach.
+  std::vector<std::vector<std::uint8_t>> required;
+  std::vector<std::vector<std::uint8_t>> reached;
+  // Per pair: a lock_request of the action without a reply port.
+  std::vector<std::uint8_t> unreplied;
+  // Per pair: change_attributes calls of the action (may_cache off without
+  // a reply port, CA3).
+  std::vector<std::uint8_t> changed_without_reply;
+  std::vector<AwaitedCompletion> awaited;
+};
+
+struct StoreState {
+  std::vector<ReturnInFlight> in_flight;  // send order
+  // Per object, per 4 KiB block: the latest dirty contents the pager
+  // dequeued (has = 1), which its store must hold.
+  std::vector<std::vector<Stamp>> expect;
+  std::vector<std::vector<std::uint8_t>> has;
+};
+
 struct State {
   WorldConfig config;
+  ActionState action;
+  StoreState store;
+  // LK11: the should_return (+1) of the lock_request whose data_returns may
+  // follow now, and its pair (State::pairs index); 0: none. The window
+  // lasts while each event is the next one (events) after the one that set
+  // or extended it: any other event ends it.
+  std::int32_t return_window = 0;
+  std::uint32_t return_window_pair = 0;
+  std::uint64_t return_window_event = 0;
+  // CA4: reply ports owed a change_completed, one entry per accepted
+  // change_attributes that named one (oldest first).
+  std::vector<PortName> change_owed;
+  // CP1: per incarnation, the copy strategy of its first accepted ready or
+  // change_attributes (+1; 0 = not yet).
+  std::vector<std::int32_t> strategy_plus1;
   std::uint64_t events = 0;
   // The pager's stop() has begun: nothing it does answers a message.
   bool stopping = false;

@@ -304,6 +304,17 @@ class Scenario {
     return out;
   }
 
+  // --- the pager's own actions (entry ABI version 2) -------------------------------------
+  Scenario& begin_action(const PagerAction& a) { return absorb(model_.begin_pager_action(a)); }
+  Scenario& end_action(KernReturn result = kKernSuccess) {
+    return absorb(model_.end_pager_action(result));
+  }
+  // read_store of object o from `offset` gave `stamps` (one per 4 KiB block).
+  Scenario& store_read(ObjectId o, Offset offset, std::vector<Stamp> stamps,
+                       bool after_action = false) {
+    return absorb(model_.judge_store(o, offset, stamps, after_action));
+  }
+
   // --- verdicts ---------------------------------------------------------------------------
   Scenario& quiesce() {
     for (Verdict& v : model_.check_quiescent()) verdicts_.push_back(std::move(v));
@@ -354,6 +365,10 @@ class Scenario {
   const std::vector<Event>& trace() const { return trace_; }
   std::uint32_t urefs(PortName n, Right r) const { return model_.urefs(n, r); }
 
+  Scenario& absorb(Judgement j) {
+    for (Verdict& v : j.verdicts) verdicts_.push_back(std::move(v));
+    return *this;
+  }
   // Applies any event as is.
   Scenario& apply(Event e) {
     for (Verdict& v : model_.apply(e)) verdicts_.push_back(std::move(v));

@@ -610,6 +610,21 @@ TEST(RealReports, ReturnedPagesKeptUntilStopAreNoLeak) {
   EXPECT_EQ(verdicts(report).at("RT2"), "pass");
 }
 
+// A pager built for version 1 of the entry ABI keeps working: its struct
+// ends after stop() (the suite must not read the version 2 members), it is
+// spoken to in version 1, and none of the pager's own actions is called, so
+// the rules only they make checkable are not applicable.
+TEST(RealReports, VersionOnePagerKeepsWorkingWithoutActions) {
+  ScratchDir dir;
+  CommandResult r = run_quick(EMMI_ABI_V1_PAGER, dir.path(), {"--format", "json"});
+  json report = read_json(dir / "emmi-report.json");
+  const auto v = verdicts(report);
+  EXPECT_EQ(r.exit_code, 0) << describe(v) << r.out << r.err;
+  EXPECT_EQ(v.at("DR3"), "pass") << describe(v);
+  for (const char* rule : {"LK2", "LK3", "LK8", "CA3", "DS3", "RT5"})
+    EXPECT_EQ(v.at(rule), "not-applicable") << rule << "\n" << describe(v);
+}
+
 // A pager declaring the default-pager role (emmi_pager_roles) is played as
 // the default memory manager: no objects of its own, temporary objects the
 // kernels create, fault and page out, judged by the default-pager model.

@@ -2,6 +2,7 @@
 // The body of a case's child; see child_main.h.
 #include "child_main.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/kernel_driver.h"
 #include "emmi/mach/scheduler.h"
+#include "emmi/mach/stamp.h"
 #include "emmi/pager_abi.h"
 #include "kernel_actions.h"
 #include "recorder.h"
@@ -50,7 +52,9 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   if (lib.default_role()) kernel.set_pager_privileged(true);
   std::vector<emmi_pager_object> offered(world.objects);
   emmi_pager_config config{};
-  config.abi_version = EMMI_PAGER_ABI_VERSION;
+  // A pager built for an older version of the entry ABI is spoken to in
+  // its own version.
+  config.abi_version = std::min<std::uint32_t>(lib.pager->abi_version, EMMI_PAGER_ABI_VERSION);
   config.dialect = EMMI_DIALECT_GNUMACH;
   config.object_count = world.objects;
   config.object_size = world.object_size;
@@ -89,6 +93,50 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
 
   auto settled = [&](const std::string& after) { return settle(sched, recorder, profile, after); };
   SimulatedKernelActions cases(kernel, driver, world, kernels, objects);
+
+  // The pager's own actions (entry ABI version 2): called like start(), as
+  // pager code on this thread, the model told when each begins and ends;
+  // after a sync or flush the store is read at once (it must already hold
+  // what the kernel returned, RT5).
+  auto read_store = [&](model::ObjectId object, std::uint64_t offset, std::uint64_t length,
+                        bool after_action) {
+    if ((world.pager_actions & kPagerReadStore) == 0 || length == 0) return;
+    std::vector<std::uint8_t> bytes(length, 0);
+    kern_return_t r;
+    {
+      mach::Kernel::ExternalPagerCall as_pager(kernel);
+      mach::ControlledScheduling::PagerCode pager_code(sched);
+      r = lib.pager->read_store(object, offset, bytes.data(), length);
+    }
+    if (r != KERN_SUCCESS) return;
+    recorder.store_read(object, offset, mach::read_blocks(bytes.data(), bytes.size()), after_action);
+  };
+  cases.set_pager_action_hook([&](const model::PagerAction& a) {
+    const emmi_pager& p = *lib.pager;
+    using K = model::PagerActionKind;
+    const std::uint32_t need = a.kind == K::sync                ? kPagerSync
+                               : a.kind == K::flush             ? kPagerFlush
+                               : a.kind == K::change_attributes ? kPagerChangeAttributes
+                                                                : kPagerShutdown;
+    if ((world.pager_actions & need) == 0) return;
+    recorder.action_begun(a);
+    kern_return_t r = KERN_FAILURE;
+    {
+      mach::Kernel::ExternalPagerCall as_pager(kernel);
+      mach::ControlledScheduling::PagerCode pager_code(sched);
+      switch (a.kind) {
+        case K::sync: r = p.sync(a.object, a.offset, a.length); break;
+        case K::flush: r = p.flush(a.object, a.offset, a.length); break;
+        case K::change_attributes:
+          r = p.change_attributes(a.object, a.may_cache ? 1 : 0, a.copy_strategy);
+          break;
+        case K::shutdown: r = p.shutdown(a.object); break;
+      }
+    }
+    recorder.action_ended(r);
+    if (r == KERN_SUCCESS && (a.kind == K::sync || a.kind == K::flush))
+      read_store(a.object, a.offset, a.length, true);
+  });
   bool progressing = settled("after start()");
   for (std::size_t i = 0; progressing && i < spec.commands.size(); ++i) {
     out.write(encode_record(record::CommandBegun{i}));
@@ -100,6 +148,9 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   }
   if (progressing) {
     cases.collect_answers([&](const model::DefaultPagerAnswer& a) { recorder.answered(a); }, true);
+    // The store at quiescence: every block holds what the kernel last
+    // returned for it (RT5).
+    for (std::uint32_t i = 0; i < world.objects; ++i) read_store(i, 0, world.object_size, false);
     recorder.finish(options, spec.schedule_seed, sched.threads());
     // The pager stops serving, as at the end of its life; only then is
     // what it still holds a leak.

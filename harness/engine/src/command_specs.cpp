@@ -81,6 +81,56 @@ Command at_temporary_page(CommandKind kind, const GenSite& s, bool dirty = true)
   return {kind, s.kernel, s.object, 0, s.page, false, dirty};
 }
 
+// The pager's own actions (World::pager_actions): ranges in units of the
+// largest page size of the world's kernels, so that every kernel's pages
+// tile them.
+std::uint64_t unit_size(const World& w) {
+  std::uint64_t u = 0;
+  for (auto ps : w.kernel_page_sizes) u = std::max<std::uint64_t>(u, ps);
+  return u;
+}
+std::uint16_t units(const World& w) {
+  const std::uint64_t u = unit_size(w);
+  return static_cast<std::uint16_t>(u == 0 ? 0 : w.object_size / u);
+}
+bool provides(const CaseModel& m, std::uint32_t action) { return (m.world.pager_actions & action) != 0; }
+bool mapped_anywhere(const CaseModel& m, std::size_t object) {
+  for (std::size_t k = 0; k < m.world.kernel_page_sizes.size(); ++k)
+    if (m.pair(object, k).mapped) return true;
+  return false;
+}
+bool range_ok(const CaseModel& m, const Command& c) {
+  return c.other_kernel >= 1 && std::size_t(c.page) + c.other_kernel <= units(m.world);
+}
+// The kernel pages of kernel `k` the command's range covers.
+std::pair<std::uint16_t, std::uint16_t> kernel_pages(const CaseModel& m, const Command& c,
+                                                     std::size_t k) {
+  const std::uint64_t per = unit_size(m.world) / m.world.kernel_page_sizes[k];
+  return {static_cast<std::uint16_t>(c.page * per),
+          static_cast<std::uint16_t>((c.page + c.other_kernel) * per)};
+}
+bool resident_in_range(const CaseModel& m, const Command& c) {
+  for (std::size_t k = 0; k < m.world.kernel_page_sizes.size(); ++k) {
+    const PairState& p = m.pair(c.object, k);
+    const auto [first, last] = kernel_pages(m, c, k);
+    if (p.mapped && p.resident.lower_bound(first) != p.resident.lower_bound(last)) return true;
+  }
+  return false;
+}
+std::string describe_range(std::string_view name, const Command& c) {
+  return fmt::format("{} o{} units {}+{}", name, c.object, c.page, c.other_kernel);
+}
+// Offers the whole object, and each unit some kernel holds a page of.
+void offer_ranges(const GenSite& s, Offers& offer, CommandKind kind, std::uint32_t action) {
+  if (!provides(s.model, action) || !mapped_anywhere(s.model, s.object)) return;
+  const std::uint16_t n = units(s.model.world);
+  offer(std::max<std::uint32_t>(1, n), {kind, 0, s.object, static_cast<std::uint8_t>(n), 0});
+  for (std::uint16_t u = 0; u < n; ++u) {
+    const Command one{kind, 0, s.object, 1, u};
+    if (resident_in_range(s.model, one)) offer(2, one);
+  }
+}
+
 // --- The table -------------------------------------------------------------------------
 
 constexpr std::array kSpecs{
@@ -366,6 +416,83 @@ constexpr std::array kSpecs{
             offer(call == 0 ? 2 : 1, {CommandKind::default_pager_call, s.kernel, 0, 0, call});
         },
         [](const Command& c, KernelActions& k) { k.default_pager_call(c.page); }},
+    // --- The pager's own actions (World::pager_actions; emmi/pager_abi.h) ------
+    // sync(): the pager writes back what the kernels modified in the range
+    // (lock_request returning dirty pages, then lock_completed; LK2, LK8);
+    // then the suite reads its store (RT5).
+    CommandSpec{
+        CommandKind::pager_sync, "pager-sync", describe_range,
+        [](const CaseModel& m, const Command& c) {
+          return provides(m, kPagerSync) && range_ok(m, c) && mapped_anywhere(m, c.object);
+        },
+        [](CaseModel&, const Command&) {}, GenScope::object,
+        [](const GenSite& s, Offers& offer) {
+          offer_ranges(s, offer, CommandKind::pager_sync, kPagerSync);
+        },
+        [](const Command& c, KernelActions& k) { k.pager_sync(c.object, c.page, c.other_kernel); }},
+    // flush(): the kernels drop the range (LK3, LK8).
+    CommandSpec{
+        CommandKind::pager_flush, "pager-flush", describe_range,
+        [](const CaseModel& m, const Command& c) {
+          return provides(m, kPagerFlush) && range_ok(m, c) && mapped_anywhere(m, c.object);
+        },
+        [](CaseModel& m, const Command& c) {
+          for (std::size_t k = 0; k < m.world.kernel_page_sizes.size(); ++k) {
+            PairState& p = m.pair(c.object, k);
+            const auto [first, last] = kernel_pages(m, c, k);
+            p.resident.erase(p.resident.lower_bound(first), p.resident.lower_bound(last));
+          }
+        },
+        GenScope::object,
+        [](const GenSite& s, Offers& offer) {
+          offer_ranges(s, offer, CommandKind::pager_flush, kPagerFlush);
+        },
+        [](const Command& c, KernelActions& k) { k.pager_flush(c.object, c.page, c.other_kernel); }},
+    // change_attributes(): may_cache and a copy strategy (any of GNU Mach's
+    // four); the pager keeps the strategy it made the object ready with (CP1)
+    // and, turning caching off, waits for change_completed (CA3).
+    CommandSpec{
+        CommandKind::pager_change_attributes, "pager-change-attributes",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} o{} may_cache {} copy_strategy {}", name, c.object,
+                             c.write ? 1 : 0, c.page);
+        },
+        [](const CaseModel& m, const Command& c) {
+          return provides(m, kPagerChangeAttributes) && c.page < 4 && mapped_anywhere(m, c.object);
+        },
+        [](CaseModel&, const Command&) {}, GenScope::object,
+        [](const GenSite& s, Offers& offer) {
+          if (!provides(s.model, kPagerChangeAttributes) || !mapped_anywhere(s.model, s.object))
+            return;
+          const std::uint32_t w = std::max<std::uint32_t>(1, units(s.model.world) / 4);
+          for (std::uint16_t strategy = 0; strategy < 4; ++strategy)
+            for (bool may_cache : {false, true})
+              offer(w, {CommandKind::pager_change_attributes, 0, s.object, 0, strategy, may_cache});
+        },
+        [](const Command& c, KernelActions& k) {
+          k.pager_change_attributes(c.object, c.write, c.page);
+        }},
+    // shutdown(): flush with a write lock, then memory_object_destroy to
+    // every kernel (DS3); each answers with terminate.
+    CommandSpec{
+        CommandKind::pager_shutdown, "pager-shutdown",
+        [](std::string_view name, const Command& c) { return fmt::format("{} o{}", name, c.object); },
+        [](const CaseModel& m, const Command& c) {
+          return provides(m, kPagerShutdown) && mapped_anywhere(m, c.object);
+        },
+        [](CaseModel& m, const Command& c) {
+          for (std::size_t k = 0; k < m.world.kernel_page_sizes.size(); ++k) {
+            m.pair(c.object, k).mapped = false;
+            m.pair(c.object, k).resident.clear();
+          }
+        },
+        GenScope::object,
+        [](const GenSite& s, Offers& offer) {
+          if (provides(s.model, kPagerShutdown) && mapped_anywhere(s.model, s.object))
+            offer(std::max<std::uint32_t>(1, units(s.model.world) / 2),
+                  {CommandKind::pager_shutdown, 0, s.object});
+        },
+        [](const Command& c, KernelActions& k) { k.pager_shutdown(c.object); }},
 };
 
 // Every kind has exactly one entry, and the table has no other entries: the

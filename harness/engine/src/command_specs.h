@@ -65,6 +65,19 @@ class KernelActions {
   // A privileged client task sends default_pager.defs routine `call` (see
   // CommandKind::default_pager_call) to the default memory manager port.
   virtual void default_pager_call(std::uint16_t call) = 0;
+
+  // The pager's own actions (entry ABI version 2, emmi/pager_abi.h): the
+  // suite calls the pager's function, in the pager's task, under the
+  // controlled scheduler. Ranges are `units` units from unit `first`, a
+  // unit being the largest page size of the world's kernels. A pager
+  // without the function never gets the command (World::pager_actions).
+  virtual void pager_sync(std::size_t /*object*/, std::uint16_t /*first*/,
+                          std::uint16_t /*units*/) {}
+  virtual void pager_flush(std::size_t /*object*/, std::uint16_t /*first*/,
+                           std::uint16_t /*units*/) {}
+  virtual void pager_change_attributes(std::size_t /*object*/, bool /*may_cache*/,
+                                       int /*copy_strategy*/) {}
+  virtual void pager_shutdown(std::size_t /*object*/) {}
 };
 
 // Where in its loops the generator offers a command: once per object, once

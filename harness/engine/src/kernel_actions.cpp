@@ -2,6 +2,8 @@
 // Kernel actions on the simulated kernel; see kernel_actions.h.
 #include "kernel_actions.h"
 
+#include <algorithm>
+
 namespace emmi::engine {
 
 void SimulatedKernelActions::execute(const Command& c) {
@@ -108,6 +110,47 @@ void SimulatedKernelActions::temporary_page_out(std::size_t t, std::uint16_t pag
   if (dirty && (held->lock & VM_PROT_WRITE) == 0 && !held->pending_write)
     d_.write(k, o, offset, fresh_stamps(held->stamps.size()));
   d_.page_out(k, o, offset, initialize);
+}
+
+void SimulatedKernelActions::pager_range(model::PagerActionKind kind, std::size_t object,
+                                         std::uint16_t first, std::uint16_t units) {
+  if (!pager_action_ || object >= objects_.size()) return;
+  std::uint64_t unit = 0;
+  for (auto ps : world_.kernel_page_sizes) unit = std::max<std::uint64_t>(unit, ps);
+  model::PagerAction a;
+  a.kind = kind;
+  a.object = static_cast<model::ObjectId>(object);
+  a.offset = first * unit;
+  a.length = std::min<std::uint64_t>(units * unit, world_.object_size - std::min(a.offset, world_.object_size));
+  pager_action_(a);
+}
+
+void SimulatedKernelActions::pager_sync(std::size_t object, std::uint16_t first, std::uint16_t units) {
+  pager_range(model::PagerActionKind::sync, object, first, units);
+}
+
+void SimulatedKernelActions::pager_flush(std::size_t object, std::uint16_t first, std::uint16_t units) {
+  pager_range(model::PagerActionKind::flush, object, first, units);
+}
+
+void SimulatedKernelActions::pager_change_attributes(std::size_t object, bool may_cache,
+                                                     int copy_strategy) {
+  if (!pager_action_ || object >= objects_.size()) return;
+  model::PagerAction a;
+  a.kind = model::PagerActionKind::change_attributes;
+  a.object = static_cast<model::ObjectId>(object);
+  a.may_cache = may_cache;
+  a.copy_strategy = copy_strategy;
+  pager_action_(a);
+}
+
+void SimulatedKernelActions::pager_shutdown(std::size_t object) {
+  if (!pager_action_ || object >= objects_.size()) return;
+  model::PagerAction a;
+  a.kind = model::PagerActionKind::shutdown;
+  a.object = static_cast<model::ObjectId>(object);
+  a.length = world_.object_size;
+  pager_action_(a);
 }
 
 void SimulatedKernelActions::meet_stranger() {

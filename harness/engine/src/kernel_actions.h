@@ -15,6 +15,7 @@
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/kernel_driver.h"
 #include "emmi/model/default_pager.h"
+#include "emmi/model/model.h"
 
 namespace emmi::engine {
 
@@ -56,6 +57,16 @@ class SimulatedKernelActions final : public KernelActions {
   void collect_answers(const std::function<void(const model::DefaultPagerAnswer&)>& sink,
                        bool final = false);
 
+  // The pager's own actions: converted to bytes and handed to the hook
+  // child_main installs, which calls the pager's function (a no-op without
+  // a hook or for an object the case does not have).
+  using PagerActionHook = std::function<void(const model::PagerAction&)>;
+  void set_pager_action_hook(PagerActionHook hook) { pager_action_ = std::move(hook); }
+  void pager_sync(std::size_t object, std::uint16_t first, std::uint16_t units) override;
+  void pager_flush(std::size_t object, std::uint16_t first, std::uint16_t units) override;
+  void pager_change_attributes(std::size_t object, bool may_cache, int copy_strategy) override;
+  void pager_shutdown(std::size_t object) override;
+
  private:
   struct Temporary {
     std::size_t kernel;
@@ -96,6 +107,9 @@ class SimulatedKernelActions final : public KernelActions {
   std::vector<Temporary> temporaries_;
   std::vector<model::Stamp> fresh_stamps(std::size_t n);
   std::uint64_t writes_ = 0;
+  PagerActionHook pager_action_;
+  void pager_range(model::PagerActionKind kind, std::size_t object, std::uint16_t first,
+                   std::uint16_t units);
 };
 
 }  // namespace emmi::engine

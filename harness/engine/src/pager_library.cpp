@@ -78,10 +78,20 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
   lib.pager = entry();
   if (!lib.pager)
     throw InputError(path, fmt::format("--pager '{}': {}() returned NULL", path, EMMI_PAGER_ENTRY_SYMBOL));
-  if (lib.pager->abi_version != EMMI_PAGER_ABI_VERSION)
+  if (lib.pager->abi_version < EMMI_PAGER_ABI_VERSION_MIN ||
+      lib.pager->abi_version > EMMI_PAGER_ABI_VERSION)
     throw InputError(path, fmt::format(
-        "--pager '{}': built for pager ABI version {}, this emmi-cts speaks version {}", path,
-        lib.pager->abi_version, EMMI_PAGER_ABI_VERSION));
+        "--pager '{}': built for pager ABI version {}, this emmi-cts speaks versions {} to {}",
+        path, lib.pager->abi_version, EMMI_PAGER_ABI_VERSION_MIN, EMMI_PAGER_ABI_VERSION));
+  // Version 2's optional actions; a version 1 struct ends after stop().
+  if (lib.pager->abi_version >= 2) {
+    const emmi_pager& p = *lib.pager;
+    if (p.sync != nullptr) lib.actions |= kPagerSync;
+    if (p.flush != nullptr) lib.actions |= kPagerFlush;
+    if (p.change_attributes != nullptr) lib.actions |= kPagerChangeAttributes;
+    if (p.shutdown != nullptr) lib.actions |= kPagerShutdown;
+    if (p.read_store != nullptr) lib.actions |= kPagerReadStore;
+  }
   if (!lib.pager->start || !lib.pager->stop)
     throw InputError(path, fmt::format("--pager '{}': its emmi_pager has no start() or stop()", path));
   lib.name = lib.pager->name ? lib.pager->name : std::filesystem::path(path).stem().string();
@@ -169,6 +179,7 @@ bool PagerLibrary::pager_role() const { return (roles & EMMI_PAGER_ROLE_PAGER) !
 
 World world_for(const PagerLibrary& lib, World world) {
   world.default_pager = lib.default_role();
+  world.pager_actions = lib.pager_role() ? lib.actions : 0;
   if (!lib.pager_role()) world.objects = 0;
   return world;
 }

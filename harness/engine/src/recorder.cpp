@@ -135,6 +135,22 @@ void Recorder::stopping() {
   model_.pager_stopping();
 }
 
+void Recorder::action_begun(const model::PagerAction& a) {
+  std::lock_guard g(mu_);
+  judged(model_.begin_pager_action(a), trace_.size());
+}
+
+void Recorder::action_ended(model::KernReturn result) {
+  std::lock_guard g(mu_);
+  judged(model_.end_pager_action(result), trace_.size());
+}
+
+void Recorder::store_read(model::ObjectId object, model::Offset offset,
+                          const std::vector<model::Stamp>& stamps, bool after_action) {
+  std::lock_guard g(mu_);
+  judged(model_.judge_store(object, offset, stamps, after_action), trace_.size());
+}
+
 void Recorder::after_stop(std::string_view unfinished) {
   std::lock_guard g(mu_);
   const auto verdicts = quiescent(model::Model::Quiescence::after_stop);

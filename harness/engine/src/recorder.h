@@ -51,6 +51,15 @@ class Recorder final : public mach::Observer {
   // answers a message (model::Model::pager_stopping).
   void stopping();
 
+  // The pager's own actions (entry ABI version 2): the call is about to be
+  // made, it returned `result`, and what the pager's store holds (one stamp
+  // per 4 KiB block from `offset`). Judged by the model (pager_actions.h);
+  // the verdicts are numbered after the last event so far.
+  void action_begun(const model::PagerAction& a);
+  void action_ended(model::KernReturn result);
+  void store_read(model::ObjectId object, model::Offset offset,
+                  const std::vector<model::Stamp>& stamps, bool after_action);
+
   // After the pager's stop(): what it still holds, it has leaked (V6, RT2,
   // PR8). `unfinished` says why stop() did not finish, if it did not: then
   // what is still held is a release that never came (timeout), and a pager

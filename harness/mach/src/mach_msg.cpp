@@ -155,6 +155,7 @@ void emit_rejected_control(Core& core, ThreadRec* t, const std::uint8_t* data, s
   ev.lock_value = static_cast<emmi::model::Prot>(cm.lock_value);
   ev.precious = cm.precious;
   ev.may_cache = cm.may_cache;
+  ev.copy_strategy = cm.copy_strategy;
   ev.reply_to = cm.has_reply_to ? cm.reply_to_name : MACH_PORT_NULL;
   ev.accepted = false;
   core.emit(std::move(ev));

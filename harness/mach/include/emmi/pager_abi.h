@@ -26,7 +26,10 @@ extern "C" {
 #include <mach/message.h>
 #include <mach/port.h>
 
-#define EMMI_PAGER_ABI_VERSION 1u
+#define EMMI_PAGER_ABI_VERSION 2u
+/* The oldest version the suite still loads: a version 1 pager's struct
+ * emmi_pager ends after stop(), and the suite reads nothing beyond it. */
+#define EMMI_PAGER_ABI_VERSION_MIN 1u
 
 /* The name dlsym() looks up. */
 #define EMMI_PAGER_ENTRY_SYMBOL "emmi_pager_entry"
@@ -88,6 +91,83 @@ struct emmi_pager {
    * their receive return MACH_RCV_PORT_DIED) and join them. Called once,
    * after start() succeeded. */
   void (*stop)(void);
+
+  /* ---- ABI version 2: the pager's own actions ---------------------------
+   * Optional: each may be NULL, and the suite reads these members only from
+   * a pager whose abi_version is 2 or more. The suite calls them between
+   * its kernel commands, once the pager is quiescent, on a suite thread
+   * whose current task is the pager's, under the same controlled scheduling
+   * as start() and stop(): the call may block (on a mutex, a condition
+   * variable, a Mach receive) while the pager's own threads run. A pager
+   * that lacks one never gets the command that calls it.
+   *
+   * `object` is the index of the object in the objects[] start() filled.
+   * `offset` and `length` are in bytes, multiples of every page size the
+   * suite's kernels use, inside the object. "Every kernel" below means
+   * every kernel whose init the pager has received for the object and whose
+   * terminate it has not.
+   *
+   * Each returns KERN_SUCCESS once done, or an error code when the pager
+   * declines (then it must have sent nothing for the call); the suite judges
+   * only what an action that returned KERN_SUCCESS had to do. The wire
+   * behaviour each must have follows GNU Hurd's libpager (pager_sync,
+   * pager_flush, pager_change_attributes, pager_shutdown) and the manual
+   * pages; the rule IDs are those of emmi-rules.md. */
+
+  /* Write back what the kernels modified in the range, and return only when
+   * it is in the store (libpager's pager_sync_some(p, off, len, wait=1)).
+   * On the wire, for every kernel that may hold a modified page of the
+   * range: memory_object_lock_request(control, offset, length,
+   * should_return MEMORY_OBJECT_RETURN_DIRTY or _ALL, should_flush FALSE,
+   * VM_PROT_NO_CHANGE, reply_to) with a reply_to port the pager receives on
+   * (LK2), then wait for that request's memory_object_lock_completed (LK8:
+   * it is the only sure sign the kernel is done; counting data_returns is
+   * not) and for every data_return queued before it to be in the store. */
+  kern_return_t (*sync)(uint32_t object, uint64_t offset, uint64_t length);
+
+  /* Make every kernel drop its cached copy of the range, and return only
+   * when it has (libpager's pager_flush_some(p, off, len, wait=1)): for every
+   * kernel that may cache a page of the range, memory_object_lock_request
+   * with should_flush TRUE (LK3, LK14) and a reply_to, then wait for its
+   * lock_completed (LK8). should_return is the pager's choice:
+   * MEMORY_OBJECT_RETURN_NONE discards what the kernel modified (as
+   * pager_flush does), _DIRTY or _ALL write it back first (pager_return). */
+  kern_return_t (*flush)(uint32_t object, uint64_t offset, uint64_t length);
+
+  /* Change the object's attributes with every kernel
+   * (libpager's pager_change_attributes(p, may_cache, copy_strategy,
+   * wait=1)): memory_object_change_attributes(control, may_cache,
+   * copy_strategy, reply_to) to each, and wait for every
+   * memory_object_change_completed. Turning caching off (may_cache FALSE)
+   * the pager must pass a reply_to it receives on and wait (CA3: the
+   * object may be terminated once the change is made). The copy strategy
+   * of an object cannot change once the object is initialised (CP1): asked
+   * for another than the one it made the object ready with, the pager
+   * passes its own (or declines the whole call). */
+  kern_return_t (*change_attributes)(uint32_t object, int may_cache, int copy_strategy);
+
+  /* End every kernel's use of the object, as the manual pages have a pager
+   * do it (DS3, memory_object_destroy.html): for each kernel, first
+   * memory_object_lock_request(control, 0, object size, RETURN_ALL or
+   * _DIRTY, should_flush TRUE, lock VM_PROT_WRITE, reply_to) and its
+   * lock_completed, so that modified data comes back and nothing stays
+   * cached, then memory_object_destroy(control, reason). The kernel answers
+   * with memory_object_terminate, which the pager handles as any terminate.
+   * The object's port stays the pager's and served: a kernel that maps the
+   * object again sends a new init. (libpager's pager_shutdown syncs, flushes
+   * and then destroys the receive right itself; GNU Mach then drops the
+   * object without a terminate, gnumach-kernel.md 3b. The suite asks for
+   * the destroy form, which every kernel dialect answers the same way.) */
+  kern_return_t (*shutdown)(uint32_t object);
+
+  /* The observable store: copy the object's contents at [offset,
+   * offset + length) as the pager would supply them now (its backing store,
+   * including data returned and not yet written out) into buffer. Must not
+   * send any message. After quiescence, and right after sync() or flush()
+   * returns, every 4 KiB block the kernel returned to the pager holds the
+   * latest contents it returned (RT5: what a data_return carries, dirty or
+   * not and whether or not the kernel kept a copy, is the pager's to keep). */
+  kern_return_t (*read_store)(uint32_t object, uint64_t offset, void *buffer, uint64_t length);
 };
 
 typedef const struct emmi_pager *(*emmi_pager_entry_fn)(void);

@@ -64,6 +64,25 @@ enum class Reading : std::uint8_t {
 
 std::string_view to_string(Reading r);
 
+// --- The pager's own actions (entry ABI version 2, emmi/pager_abi.h) ----------
+// The suite asks the pager to act on its own: the harness tells the model
+// when such a call begins and ends (it runs on the suite's command thread,
+// between kernel commands) and what the pager's store holds afterwards. What
+// each action must put on the wire is in pager_abi.h; the checks are in
+// src/pager_actions.cpp.
+enum class PagerActionKind : std::uint8_t { sync, flush, change_attributes, shutdown };
+
+std::string_view to_string(PagerActionKind k);
+
+struct PagerAction {
+  PagerActionKind kind = PagerActionKind::sync;
+  ObjectId object = 0;  // the index of the object in start()'s objects[]
+  Offset offset = 0;    // sync, flush: the range, in bytes
+  Size length = 0;
+  bool may_cache = false;           // change_attributes
+  std::int32_t copy_strategy = 0;   // change_attributes: the strategy the suite asked for
+};
+
 struct Readings {
   // X6: a data_supply of pages the kernel did not request (SU1) or already
   // holds (SU2). GNU Mach inserts unrequested pages and ignores resident ones.
@@ -130,6 +149,18 @@ class Model {
   enum class Quiescence : std::uint8_t { all, before_stop, after_stop };
   // The same, with the rules checked at quiescence.
   Judgement judge_quiescent(Quiescence which = Quiescence::all) const;
+
+  // The pager's own actions (PagerAction). begin_pager_action: the call is
+  // about to be made (the pager is quiescent); end_pager_action: it returned
+  // `result`, and what it had to do by then is judged (LK2, LK3, LK8, CA3).
+  Judgement begin_pager_action(const PagerAction& a);
+  Judgement end_pager_action(KernReturn result);
+  // The pager's store (read_store) holds `stamps`, one per 4 KiB block from
+  // `offset`: each block the kernel returned dirty, and the pager dequeued,
+  // must hold the latest such contents (RT5). `after_action`: read right
+  // after a sync or flush returned, not at quiescence (worded so).
+  Judgement judge_store(ObjectId o, Offset offset, const std::vector<Stamp>& stamps,
+                        bool after_action);
 
   // What a conforming kernel may do next, in a deterministic order.
   std::vector<KernelAction> enabled_kernel_actions() const;

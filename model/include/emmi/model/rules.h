@@ -97,6 +97,16 @@ struct RuleInfo {
   X(LK4, pager, "pager: lock_request's lock_value is within VM_PROT_ALL or VM_PROT_NO_CHANGE")  \
   X(LK5, kernel, "kernel: an accepted lock_request with a reply port gets lock_completed")      \
   X(LK9, kernel, "kernel: lock_completed echoes the request's offset and size")                 \
+  /* the pager's own actions (pager_actions.h) */                                               \
+  X(LK2, pager, "pager: its sync returns the range (lock_request with should_return)")          \
+  X(LK3, pager, "pager: its flush flushes the range (lock_request with should_flush)")          \
+  X(LK8, pager, "pager: its sync/flush waits for lock_completed, the only sign of completion")  \
+  X(CA3, pager, "pager: turning caching off, it asks for and awaits change_completed")          \
+  X(CP1, pager, "pager: the copy strategy of an initialised object never changes")              \
+  X(DS3, pager, "pager: destroy comes after a flush of every page the kernel holds")            \
+  X(RT5, pager, "pager: its store keeps the latest contents the kernel returned")               \
+  X(LK11, kernel, "kernel: a lock_request with RETURN_DIRTY returns only dirty pages")          \
+  X(CA4, kernel, "kernel: an accepted change_attributes naming a reply port gets change_completed") \
   /* default pager (default_pager.cpp) */                                                       \
   X(CR1, kernel, "kernel: create goes only to the default memory manager's port")               \
   X(CR2, pager, "default pager: a never-written page of a created object is not supplied")      \

@@ -62,6 +62,15 @@ enum class CommandKind : std::uint8_t {
   // pager answered data_error): data_request for `page` again (ER2). Nothing
   // when the page did not fail.
   retry_fault,
+  // The pager's own actions (entry ABI version 2; only against a pager
+  // providing them, World::pager_actions). The suite calls the pager's
+  // function for object `object`. A range is `other_kernel` units from unit
+  // `page`, a unit being the largest page size of the world's kernels.
+  pager_sync,               // sync(object, range)
+  pager_flush,              // flush(object, range)
+  pager_change_attributes,  // change_attributes(object, may_cache = `write`,
+                            //   copy_strategy = `page`)
+  pager_shutdown,           // shutdown(object)
 
   kind_count  // not a command: how many kinds there are
 };

@@ -28,6 +28,9 @@ struct PagerLibrary {
   // emmi/pager_abi.h): a mask of EMMI_PAGER_SERVES_*, or 0 when it exports
   // no such symbol (a plain GNU Mach pager; see resolve_dialect).
   std::uint32_t dialects = 0;
+  // The pager's own actions it provides (entry ABI version 2): a mask of
+  // kPager* (profile.h); 0 for a version 1 pager.
+  std::uint32_t actions = 0;
 
   // The default-pager role: the suite makes the pager's task privileged,
   // expects start() to register a default memory manager, and creates

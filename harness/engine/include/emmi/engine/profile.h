@@ -37,6 +37,13 @@ inline constexpr std::uint64_t kGnuMachPageSize = 4096;
 // How the model reads the X-notes on a platform.
 model::Readings readings_of(Platform p);
 
+// The pager's own actions (World::pager_actions).
+inline constexpr std::uint32_t kPagerSync = 1;
+inline constexpr std::uint32_t kPagerFlush = 2;
+inline constexpr std::uint32_t kPagerChangeAttributes = 4;
+inline constexpr std::uint32_t kPagerShutdown = 8;
+inline constexpr std::uint32_t kPagerReadStore = 16;
+
 struct World {
   std::vector<std::uint64_t> kernel_page_sizes;  // one entry per kernel
   std::uint32_t objects = 1;
@@ -46,6 +53,11 @@ struct World {
   // the kernels may create temporary objects of object_size bytes and page
   // them out (command_specs.cpp).
   bool default_pager = false;
+  // The pager's own actions the engine may call (entry ABI version 2,
+  // emmi/pager_abi.h): a mask of the kPager* bits below, from the pager's
+  // non-NULL functions (world_for). The commands that call them are offered
+  // only when their bit is set.
+  std::uint32_t pager_actions = 0;
 
   std::uint32_t pages(std::size_t kernel) const {
     return static_cast<std::uint32_t>(object_size / kernel_page_sizes.at(kernel));
