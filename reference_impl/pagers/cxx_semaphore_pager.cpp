@@ -245,10 +245,16 @@ kern_return_t cxx_start(const emmi_pager_config* config, emmi_pager_object* out)
 }
 
 const emmi_pager cxx_pager = {
-    EMMI_PAGER_ABI_VERSION,
-    "cxx-semaphore",
-    cxx_start,
-    cxx_stop,
+    .abi_version = EMMI_PAGER_ABI_VERSION,
+    .name = "cxx-semaphore",
+    .start = cxx_start,
+    .stop = cxx_stop,
+    // The pager's own actions of entry ABI version 2: none.
+    .sync = nullptr,
+    .flush = nullptr,
+    .change_attributes = nullptr,
+    .shutdown = nullptr,
+    .read_store = nullptr,
 };
 
 }  // namespace

@@ -220,7 +220,8 @@ static void stop(void) {
   for (unsigned i = 0; i < object_count; ++i) mach_port_destroy(mach_task_self(), objects_[i]);
 }
 
-static const struct emmi_pager pager = {EMMI_PAGER_ABI_VERSION, "tiny-seqnos", start, stop};
+static const struct emmi_pager pager = {
+    .abi_version = EMMI_PAGER_ABI_VERSION, .name = "tiny-seqnos", .start = start, .stop = stop};
 
 const struct emmi_pager *emmi_pager_entry(void) { return &pager; }
 /* It serves through seqnos_memory_object_server (pager_abi.h, dialects). */
