@@ -104,7 +104,7 @@ TEST(CliInput, PagerThatAsksForAnExecutableStack) {
 
 TEST(CliInput, PagerBuiltForAnotherAbiVersion) {
   expect_refused({"--pager", EMMI_WRONG_ABI_PAGER},
-                 {"--pager '" EMMI_WRONG_ABI_PAGER "'", "ABI version 99", "version 1"});
+                 {"--pager '" EMMI_WRONG_ABI_PAGER "'", "ABI version 99", "versions 1 to 2"});
 }
 
 // Waivers files: each defect named, with the file.
