@@ -921,10 +921,12 @@ reference_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
 
 /* flush: the kernels drop the range.  Modified pages are written back first
    (like libpager's pager_return); a pager that wants the kernels' changes
-   discarded passes RETURN_NONE, as pager_flush does.  RETURN_DIRTY is
-   enough here: this pager never supplies precious pages, so no clean page
-   is its only copy (a pager that does would pass RETURN_ALL, LK12; with a
-   flush, RETURN_DIRTY discards clean precious pages, LK11).  */
+   discarded passes RETURN_NONE, as pager_flush does.  Without
+   notify_on_evict RETURN_DIRTY is enough: no page is supplied precious, so
+   no clean page is the only copy.  With notify_on_evict the store gave
+   pages away precious, and a flush with RETURN_DIRTY would have the kernel
+   discard them clean (LK11, as GNU Mach's memory_object_lock_page does):
+   the data would be lost (RT4).  So that pager asks for RETURN_ALL (LK12).  */
 static kern_return_t
 reference_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
 {
@@ -941,7 +943,9 @@ reference_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
          keep their copies (LK3).  */
       should_flush = FALSE;
 #endif
-      kr = lock_all_kernels (obj, offset, length, MEMORY_OBJECT_RETURN_DIRTY,
+      int should_return = pager.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
+                                                : MEMORY_OBJECT_RETURN_DIRTY;
+      kr = lock_all_kernels (obj, offset, length, should_return,
                              should_flush, VM_PROT_NO_CHANGE);
     }
   pthread_mutex_unlock (&obj->lock);
