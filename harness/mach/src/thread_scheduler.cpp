@@ -152,8 +152,11 @@ void Scheduler::set_handle(SThread* t, pthread_t handle) {
 SThread* Scheduler::by_handle(pthread_t handle) {
   Internal in;
   Lock lk(mu_);
-  for (SThread& t : threads_)
-    if (t.has_handle && pthread_equal(t.handle, handle)) return &t;
+  // glibc reuses the descriptor of a joined thread for the next one it
+  // creates, so equal handles can name an exited record and a live one:
+  // the newest record is the thread the handle names now.
+  for (auto t = threads_.rbegin(); t != threads_.rend(); ++t)
+    if (t->has_handle && pthread_equal(t->handle, handle)) return &*t;
   return nullptr;
 }
 

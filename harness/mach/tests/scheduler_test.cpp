@@ -746,3 +746,65 @@ TEST(ControlledScheduling, AStepThatNeverSettlesIsGivenUpAfterTheSettleBound) {
 }
 
 }  // namespace
+
+namespace {
+
+// glibc hands a joined thread's descriptor to the next thread it creates, so
+// a pthread_t can name an exited pager thread and, later, a live one (the
+// thread-per-request pagers join one request thread and create the next).
+// A join of the live thread must wait through the scheduler for that thread,
+// not take the exited record for it and block for ever in the real join
+// while the thread it joins waits for a turn.
+struct Gate {
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t opened = PTHREAD_COND_INITIALIZER;
+  bool open = false;
+  bool passed = false;
+};
+
+void* returns_at_once(void*) { return nullptr; }
+
+void* waits_for_the_gate(void* p) {
+  auto* g = static_cast<Gate*>(p);
+  pthread_mutex_lock(&g->lock);
+  while (!g->open) pthread_cond_wait(&g->opened, &g->lock);
+  g->passed = true;
+  pthread_mutex_unlock(&g->lock);
+  return nullptr;
+}
+
+TEST(ControlledSchedulingDeathTest, JoinOfAThreadWhoseHandleAnExitedThreadHadWaitsForIt) {
+  EXPECT_EXIT(
+      {
+        alarm(30);  // a hang ends the child with SIGALRM, not the test run
+        // Under some seeds the waiting thread runs before the join; the
+        // others give the join the turn while that thread still waits.
+        bool reused = false;
+        for (std::uint64_t seed = 1; seed <= 32; ++seed) {
+          Kernel kernel;
+          ControlledScheduling sched(kernel, options(seed));
+          sched.on_stall([](const std::string& why) {
+            std::fprintf(stderr, "stalled: %s\n", why.c_str());
+            std::_Exit(7);
+          });
+          auto* g = new Gate;  // a thread that outlived its case may still read it
+          Kernel::ExternalPagerCall as_pager(kernel);
+          ControlledScheduling::PagerCode pager_code(sched);
+          pthread_t first = spawn(returns_at_once, nullptr);
+          if (pthread_join(first, nullptr) != 0) std::_Exit(5);
+          pthread_t second = spawn(waits_for_the_gate, g);
+          reused = reused || pthread_equal(first, second);
+          pthread_mutex_lock(&g->lock);
+          g->open = true;
+          pthread_cond_signal(&g->opened);
+          pthread_mutex_unlock(&g->lock);
+          if (pthread_join(second, nullptr) != 0) std::_Exit(6);
+          if (!g->passed) std::_Exit(4);
+        }
+        std::fprintf(stderr, "handles %s\n", reused ? "reused" : "never reused");
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "handles reused");
+}
+
+}  // namespace
