@@ -216,9 +216,11 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
   for (std::uint32_t w = 0; w < jobs; ++w) {
     int fds[2];
     if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
+      die_with_parent(parent);
       ::close(fds[0]);
       std::vector<UnitResult> all;
       for (std::size_t i = w; i < mine.size(); i += jobs) all.push_back(run_unit(lib, cfg, mine[i], nullptr));

@@ -102,6 +102,15 @@ void close_inherited_descriptors(int keep) {
   close_from_to(static_cast<unsigned>(keep) + 1, ~0u);
 }
 
+}  // namespace
+
+void die_with_parent(pid_t parent) noexcept {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(kExitParentGone);
+}
+
+namespace {
+
 [[noreturn]] void child_main(int keep_fd, RecordWriter& out, const std::function<int(RecordWriter&)>& body,
                              const Limits& limits) {
   // A process group of its own, so the parent can kill every thread and any
@@ -206,6 +215,7 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
   if (::pipe2(fds, O_CLOEXEC) != 0)
     throw std::system_error(errno, std::generic_category(), "pipe");
   const auto start = std::chrono::steady_clock::now();
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
@@ -214,6 +224,7 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
     throw std::system_error(err, std::generic_category(), "fork");
   }
   if (pid == 0) {
+    die_with_parent(parent);
     ::close(fds[0]);
     RecordWriter out(log, limits.max_output);
     child_main(fds[1], out, body, limits);

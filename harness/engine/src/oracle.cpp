@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The serializability oracle's helper process; see oracle.h.
 #include "emmi/engine/oracle.h"
+#include "emmi/engine/isolation.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -65,6 +66,7 @@ SerializabilityOracle::~SerializabilityOracle() { stop(); }
 bool SerializabilityOracle::start() {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(sv[0]);
@@ -72,6 +74,7 @@ bool SerializabilityOracle::start() {
     return false;
   }
   if (pid == 0) {
+    die_with_parent(parent);
     ::close(sv[0]);
     serve(sv[1]);
   }

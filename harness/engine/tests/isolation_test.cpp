@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <semaphore.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -199,4 +203,46 @@ TEST(Isolation, APagerCannotRaiseItsLimits) {
   EXPECT_EQ(out.records[3], "100 100");
   EXPECT_EQ(out.records[4], "lowered");
   EXPECT_EQ(out.records[5], "back");
+}
+
+// A case child outlives nothing: when the process that runs it is killed (a
+// worker, or emmi-cts under a CI timeout or ^C), the case dies with it rather
+// than hang on, holding the output pipes of whoever started the run.
+TEST(IsolationDeathTest, ACaseDiesWithTheProcessThatRunsIt) {
+  EXPECT_EXIT(
+      {
+        // Orphans come back to this process, so it can wait for the case.
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) std::_Exit(10);
+        struct Shared {
+          sem_t started;
+          pid_t pid;
+        };
+        auto* shared = static_cast<Shared*>(::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
+                                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+        if (shared == MAP_FAILED || ::sem_init(&shared->started, 1, 0) != 0) std::_Exit(11);
+        const pid_t runner = ::fork();
+        if (runner == 0) {
+          Limits limits;
+          limits.wall = 120s;
+          (void)run_isolated(
+              [shared](RecordWriter&) {
+                shared->pid = ::getpid();
+                ::sem_post(&shared->started);
+                ::alarm(30);  // not killed with its runner: SIGALRM says so
+                for (;;) ::pause();
+                return 0;
+              },
+              limits);
+          std::_Exit(12);
+        }
+        while (::sem_wait(&shared->started) != 0) {
+        }
+        ::kill(runner, SIGKILL);
+        int status = 0;
+        if (::waitpid(runner, &status, 0) != runner) std::_Exit(13);
+        if (::waitpid(shared->pid, &status, 0) != shared->pid) std::_Exit(14);
+        std::fprintf(stderr, "case ended by signal %d\n", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        std::_Exit(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 15);
+      },
+      ::testing::ExitedWithCode(0), "case ended by signal 9");
 }

@@ -81,6 +81,8 @@ inline constexpr bool kAddressSpaceLimitEnforced = true;
 inline constexpr int kExitOutOfMemory = 86;
 // Exit code of a child whose records overflowed Limits::max_output.
 inline constexpr int kExitOutputFlood = 87;
+// Exit code of a child whose parent was gone before it could tie itself to it.
+inline constexpr int kExitParentGone = 88;
 
 // Forks; the child applies `limits`, runs `body` and _exit()s with its return
 // value. The parent must be single-threaded (fork copies only the caller's
@@ -88,5 +90,11 @@ inline constexpr int kExitOutputFlood = 87;
 // make a pipe.
 ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
                           const Limits& limits);
+
+// In a child just forked from `parent`: the child is killed when the parent
+// dies (a worker or the emmi-cts process killed by a CI timeout or ^C leaves
+// no case, oracle or worker behind, still holding its output pipes), and
+// exits at once if the parent is already gone.
+void die_with_parent(pid_t parent) noexcept;
 
 }  // namespace emmi::engine
