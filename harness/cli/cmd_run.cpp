@@ -80,8 +80,8 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
 int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   engine::RunConfig cfg;
   cfg.pager_path = o.pager.empty() ? engine::default_pager_path() : o.pager;
-  if (o.dialect != "gnumach" && o.dialect != "gnumach-seqnos")
-    throw InputError("--dialect", fmt::format("--dialect '{}': expected gnumach or gnumach-seqnos", o.dialect));
+  if (o.dialect != "gnumach" && o.dialect != "gnumach-seqnos" && o.dialect != "osf")
+    throw InputError("--dialect", fmt::format("--dialect '{}': expected gnumach, gnumach-seqnos or osf", o.dialect));
   cfg.dialect = o.dialect;
   const std::optional<engine::Platform> platform = engine::parse_platform(o.platform);
   if (!platform)
@@ -242,7 +242,7 @@ void add_run_command(CLI::App& app, Invocation& invocation) {
   run->add_option("--pager", opts->pager,
                   "Pager under test: a shared object implementing emmi/pager_abi.h "
                   "(default: the bundled reference pager)");
-  run->add_option("--dialect", opts->dialect, "gnumach or gnumach-seqnos (default)");
+  run->add_option("--dialect", opts->dialect, "gnumach, gnumach-seqnos (default) or osf");
   run->add_option("--platform", opts->platform,
                   "Target platform: gnumach (default: one kernel with 4 KiB pages, GNU Mach's "
                   "readings of the X-notes) or manual (several kernels, mixed page sizes, the "

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <array>
 
+#include "emmi/model/types.h"
+
 namespace emmi::engine {
 
 namespace {
@@ -296,6 +298,36 @@ constexpr std::array kSpecs{
         [](const Command& c, KernelActions& k) {
           k.temporary_page_out(c.object, c.page, c.dirty, false);
           k.temporary_fault(c.object, c.page, false);
+        }},
+    // --- The OSF dialect (World::osf only) -------------------------------------
+    // The kernel's vm_msync of one page (memory_object_synchronize.html):
+    // dirty contents go back first (SY1), then synchronize; the client waits
+    // for synchronize_completed (SY5). `dirty`: SYNCHRONOUS, else
+    // ASYNCHRONOUS; `write`: INVALIDATE too, and the page leaves the kernel.
+    CommandSpec{
+        CommandKind::synchronize, "synchronize",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} o{} page {}{}{}", name, c.kernel, c.object, c.page,
+                             c.dirty ? " sync" : " async", c.write ? " invalidate" : "");
+        },
+        [](const CaseModel& m, const Command& c) {
+          return m.world.osf && mapped(m, c) && page_in_range(m, c);
+        },
+        [](CaseModel& m, const Command& c) {
+          mapping(m, c).touched.insert(c.page);
+          if (c.write) mapping(m, c).resident.erase(c.page);
+        },
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          if (!s.model.world.osf) return;
+          offer(2 * s.locality, at_page(CommandKind::synchronize, s, false, true));
+          offer(1 * s.locality, at_page(CommandKind::synchronize, s, false, false));
+          offer(1 * s.locality, at_page(CommandKind::synchronize, s, true, true));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.synchronize(c.kernel, c.object, c.page,
+                        (c.dirty ? model::kSyncSynchronous : model::kSyncAsynchronous) |
+                            (c.write ? model::kSyncInvalidate : 0));
         }},
 };
 

@@ -53,6 +53,10 @@ class KernelActions {
   // data_return later; with `initialize`, data_initialize again.
   virtual void temporary_page_out(std::size_t temporary, std::uint16_t page, bool dirty,
                                   bool initialize) = 0;
+  // OSF: vm_msync of one page of a mapped, ready object with `sync_flags`
+  // (VM_SYNC_*): returns, then memory_object_synchronize.
+  virtual void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
+                           std::int32_t sync_flags) = 0;
 };
 
 // Where in its loops the generator offers a command: once per object, once

@@ -614,7 +614,10 @@ void load_rapidcheck_configuration_quietly() {
 
 std::uint32_t default_jobs() { return 3 * std::max(1u, std::thread::hardware_concurrency()); }
 
-reports::RunReport run_conformance(const RunConfig& cfg) {
+reports::RunReport run_conformance(const RunConfig& config) {
+  // The OSF dialect is a property of the kernels the cases play (World::osf).
+  RunConfig cfg = config;
+  if (cfg.dialect == "osf") cfg.profile.world.osf = true;
   load_rapidcheck_configuration_quietly();
   const auto start = std::chrono::steady_clock::now();
   const std::string started = reports::iso8601_utc_now();

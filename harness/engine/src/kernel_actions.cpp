@@ -95,6 +95,17 @@ void SimulatedKernelActions::temporary_page_out(std::size_t t, std::uint16_t pag
   d_.page_out(k, o, offset, initialize);
 }
 
+// OSF: a conforming kernel syncs only a ready object, and never a range a
+// synchronize still waits for (SY4): the driver refuses those, and the
+// command does nothing then.
+void SimulatedKernelActions::synchronize(std::size_t kernel, std::size_t object,
+                                         std::uint16_t page, std::int32_t sync_flags) {
+  const auto at = page_at(kernel, object, page);
+  if (!at || !d_.ready(at->kernel, at->object)) return;
+  (void)d_.synchronize(at->kernel, at->object, at->offset, world_.kernel_page_sizes[kernel],
+                       sync_flags);
+}
+
 void SimulatedKernelActions::stray(std::size_t o) {
   if (o >= objects_.size()) return;
   if (!stranger_) {

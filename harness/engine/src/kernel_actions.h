@@ -42,6 +42,8 @@ class SimulatedKernelActions final : public KernelActions {
   void create_temporary(std::size_t kernel) override;
   void temporary_fault(std::size_t t, std::uint16_t page, bool write) override;
   void temporary_page_out(std::size_t t, std::uint16_t page, bool dirty, bool initialize) override;
+  void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
+                   std::int32_t sync_flags) override;
 
  private:
   struct Temporary {

@@ -55,6 +55,10 @@ class ActionLog final : public KernelActions {
     log.push_back("page-out t" + std::to_string(t) + " p" + std::to_string(page) +
                   (dirty ? " dirty" : " clean") + (initialize ? " initialize" : ""));
   }
+  void synchronize(std::size_t k, std::size_t o, std::uint16_t page, std::int32_t flags) override {
+    log.push_back(fmt("synchronize", k, o) + " p" + std::to_string(page) + " flags " +
+                  std::to_string(flags));
+  }
 
  private:
   static std::string fmt(const char* what, std::size_t k, std::size_t o) {

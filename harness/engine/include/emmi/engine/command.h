@@ -47,6 +47,11 @@ enum class CommandKind : std::uint8_t {
                              // (written with fresh contents first if `dirty`)
   temporary_reinitialize,    // fresh contents, then data_initialize of a page paged out before
   temporary_page_out_then_refault,  // page_out of `page`, then data_request of it
+  // OSF dialect only (World::osf): the kernel's vm_msync of page `page`:
+  // the page's dirty (and precious) contents returned, then synchronize,
+  // which waits for the pager's synchronize_completed. VM_SYNC_SYNCHRONOUS
+  // if `dirty`, else ASYNCHRONOUS; with `write`, also VM_SYNC_INVALIDATE.
+  synchronize,
 
   kind_count  // not a command: how many kinds there are
 };

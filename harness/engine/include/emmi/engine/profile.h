@@ -46,6 +46,10 @@ struct World {
   // the kernels may create temporary objects of object_size bytes and page
   // them out (command_specs.cpp).
   bool default_pager = false;
+  // The kernels speak the OSF dialect of the manual pages (emmi-cts run
+  // --dialect osf): init without a name port, synchronize commands
+  // (command_specs.cpp), flavoured change_attributes.
+  bool osf = false;
 
   std::uint32_t pages(std::size_t kernel) const {
     return static_cast<std::uint32_t>(object_size / kernel_page_sizes.at(kernel));
