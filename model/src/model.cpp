@@ -804,7 +804,6 @@ void Step::rebind(std::uint32_t inc_index, PortName before, PortName now, Role r
 
 void Step::finish(Current& c, KernReturn code) {
   c.busy = false;
-  osf::handled(s_, c.msg);
   const bool data_message =
       c.msg.incarnation != kNoIndex &&
       (c.msg.kind == MessageKind::data_request || c.msg.kind == MessageKind::data_unlock ||
@@ -1204,6 +1203,13 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
                        ? (i < e.stamps.size() && e.stamps[i] != want)
                        : want != 0;
         if (bad) {
+          // SY2 (osf.cpp): stale contents after a completed synchronize.
+          const BlockHistory& h = o.blocks[b0 + i];
+          const std::uint32_t at = h.last_index != 0 && h.last_index < q ? h.last_index : h.prev_index;
+          if (osf::speaks_osf(s_, p.kernel)) check(rule::SY2);
+          if (std::string why = osf::stale_after_sync(s_, p.object, (b0 + i) * kBlockSize, at);
+              !why.empty())
+            report(rule::SY2, Party::pager, cat(where(), ": ", why));
           report(rule::RT4, Party::pager,
                  cat(where(), " serves block ", hex((b0 + i) * kBlockSize), " of object ",
                      dec(p.object), " with ",

@@ -32,18 +32,10 @@ struct Sync {
   std::int32_t flags;
 };
 
-// A data_return to an OSF pair whose handler has not returned yet.
-struct Return {
-  std::uint32_t incarnation;
-  Offset offset;
-  Size length;
-  std::uint32_t sent;
-};
-
 struct OsfState {
   std::vector<Dialect> dialects;  // by kernel index
-  std::vector<Sync> syncs;        // oldest first
-  std::vector<Return> returns;    // oldest first
+  std::vector<Sync> syncs;        // outstanding, oldest first
+  std::vector<Sync> completed;    // answered by a matching synchronize_completed
 };
 
 // What a hook found: the rules it checked and the verdicts it reached.
@@ -65,13 +57,17 @@ struct Found {
 void kernel_attached(State& s, std::uint32_t kidx, Dialect d);
 bool speaks_osf(const State& s, std::uint32_t kidx);
 
-// KernelSent for a live OSF pair: a data_return to remember until it is
-// handled, or a synchronize (the kernel's duties SY1, SY4, SY10 checked).
+// KernelSent for a live OSF pair: a synchronize (the kernel's duties SY4,
+// SY10 checked; SY9's flush followed).
 Found kernel_sent(State& s, const KernelSent& e, std::uint32_t incarnation, std::uint32_t sent);
 // The kernel sent terminate: its vm_msyncs are abandoned.
 void terminated(State& s, std::uint32_t incarnation);
-// A pager thread finished handling `msg` (its handler returned).
-void handled(State& s, const Queued& msg);
+// SY2: the pager serves block `block` (byte offset) of `object` with other
+// contents than the kernel returned at send index `returned_at`: if a
+// synchronize sent after that return and covering the block was completed,
+// the explanation of the SY2 verdict, else empty.
+std::string stale_after_sync(const State& s, ObjectId object, Offset block,
+                             std::uint32_t returned_at);
 // A control call on the live control port of OSF incarnation `incarnation`.
 Found control_called(State& s, const ControlCalled& e, std::uint32_t incarnation);
 // Quiescence: synchronize requests never answered (SY5).

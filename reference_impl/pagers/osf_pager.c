@@ -200,6 +200,43 @@ confirm_object (mach_port_t control, vm_size_t page_size)
 }
 
 
+#ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
+/* SY2 bug: a write-behind pager.  A data_return is only queued (a copy
+   kept aside), to be written to the store when the kernel terminates its
+   mapping; synchronize is answered at once, without applying the queued
+   returns it covers, and data_request is served from the store alone.  */
+struct pending_return
+{
+  struct pending_return *next;
+  struct pager_object *obj;
+  vm_offset_t offset;
+  vm_size_t size;
+  unsigned char data[];
+};
+static struct pending_return *write_behind;
+
+static void
+apply_write_behind (struct pager_object *obj)
+{
+  for (struct pending_return **p = &write_behind; *p != NULL;)
+    {
+      struct pending_return *r = *p;
+      if (r->obj != obj)
+        {
+          p = &r->next;
+          continue;
+        }
+      for (vm_offset_t b = 0; b < r->size; b += STORE_BLOCK)
+        {
+          memcpy ((void *) (obj->store + r->offset + b), r->data + b, STORE_BLOCK);
+          obj->returned[(r->offset + b) / STORE_BLOCK] = 1;
+        }
+      *p = r->next;
+      free (r);
+    }
+}
+#endif
+
 /* --- The memory_object interface (OSF, SEQNOS server) -------------------- */
 
 /* A NULL object (a port that is not one of ours) gets an error return, so
@@ -248,6 +285,9 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
     return KERN_ABORTED;
+#ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
+  apply_write_behind (obj);
+#endif
   /* TM6: forget this kernel, so that its next init starts afresh.  */
   for (struct kernel_binding **p = &obj->kernels; *p != NULL; p = &(*p)->next)
     if ((*p)->control == control)
@@ -316,6 +356,7 @@ seqnos_memory_object_data_unlock (mach_port_t object_port, mach_port_seqno_t seq
   return KERN_SUCCESS;
 }
 
+#ifndef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
 /* Store a data_return: the part of the handler a synchronize must find
    done (SY1, SY2).  */
 static void
@@ -334,37 +375,8 @@ store_returned (struct pager_object *obj, struct kernel_binding *k,
       obj->returned[(offset + b) / STORE_BLOCK] = 1;
     }
 }
-
-#ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
-/* SY1/SY2 bug: a pager that serves synchronize requests ahead of data (a
-   "control first" receive): before storing a data_return it looks for
-   messages already queued on the object port and handles them first, so a
-   synchronize queued behind this data_return is answered before the data
-   it covers is stored.  */
-static boolean_t osf_demux (mach_msg_header_t *request, mach_msg_header_t *reply);
-static void
-serve_queued_first (mach_port_t object_port)
-{
-  union
-  {
-    mach_msg_header_t head;
-    char bytes[1024];
-  } in, out;
-  for (;;)
-    {
-      memset (&in.head, 0, sizeof in.head);
-      mach_msg_return_t mr
-        = mach_msg (&in.head, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof in,
-                    object_port, 0, MACH_PORT_NULL);
-      if (mr != MACH_MSG_SUCCESS)
-        return;
-      osf_demux (&in.head, &out.head);
-      mig_reply_header_t *r = (mig_reply_header_t *) &out.head;
-      if (r->RetCode != KERN_SUCCESS && r->RetCode != MIG_NO_REPLY)
-        mach_msg_destroy (&in.head);
-    }
-}
 #endif
+
 
 kern_return_t
 seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seqno,
@@ -379,9 +391,22 @@ seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seq
   if (obj == NULL)
     return KERN_ABORTED;
 #ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
-  serve_queued_first (object_port);
-#endif
+  struct kernel_binding *k = binding_for (obj, control);
+  struct pending_return *r = malloc (sizeof *r + data_count);
+  if (k != NULL && range_valid (obj, k, offset, data_count) && r != NULL)
+    {
+      r->obj = obj;
+      r->offset = offset;
+      r->size = data_count;
+      memcpy (r->data, (const void *) data, data_count);
+      r->next = write_behind;
+      write_behind = r;
+    }
+  else
+    free (r);
+#else
   store_returned (obj, binding_for (obj, control), offset, data, data_count);
+#endif
   /* RT2: the out-of-line pages are ours to release.  */
   vm_deallocate (mach_task_self (), data, data_count);
   release_send_right (control);
@@ -564,6 +589,14 @@ free_objects (void)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       free (obj->returned);
     }
+#ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
+  while (write_behind != NULL)
+    {
+      struct pending_return *r = write_behind;
+      write_behind = r->next;
+      free (r);
+    }
+#endif
   free (pager.objects);
   pager.objects = NULL;
   pager.object_count = 0;

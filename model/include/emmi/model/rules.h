@@ -105,7 +105,7 @@ struct RuleInfo {
   X(SQ3, kernel, "kernel: create messages carry the default-pager port's next seqno")           \
   X(G6, pager, "default pager: create/data_initialize served by the default demux, others too") \
   /* OSF dialect (osf.cpp) */                                                                   \
-  X(SY2, pager, "pager: synchronize_completed only after the preceding data_returns are handled") \
+  X(SY2, pager, "pager: a completed synchronize's preceding data_returns are applied")        \
   X(SY3, pager, "pager: synchronize_completed names the offset and length of a synchronize")    \
   X(SY4, kernel, "kernel: outstanding synchronize requests never overlap")                      \
   X(SY5, pager, "pager: every synchronize is answered by quiescence")                           \
