@@ -1199,17 +1199,24 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         Stamp want = 0;
         if (!o.blocks[b0 + i].expected(q, want)) continue;
         check(rule::RT4);
+        // SY2 (osf.cpp): the block is covered by a completed synchronize
+        // the kernel sent after the return that set `want`.
+        const BlockHistory& h = o.blocks[b0 + i];
+        const std::uint32_t at = h.last_index != 0 && h.last_index < q ? h.last_index : h.prev_index;
+        std::string synced;
+        if (osf::speaks_osf(s_, p.kernel))
+          synced = osf::stale_after_sync(s_, p.object, (b0 + i) * kBlockSize, at);
+        if (!synced.empty()) check(rule::SY2);
         bool bad = e.call == ControlCall::data_supply
                        ? (i < e.stamps.size() && e.stamps[i] != want)
                        : want != 0;
         if (bad) {
-          // SY2 (osf.cpp): stale contents after a completed synchronize.
-          const BlockHistory& h = o.blocks[b0 + i];
-          const std::uint32_t at = h.last_index != 0 && h.last_index < q ? h.last_index : h.prev_index;
-          if (osf::speaks_osf(s_, p.kernel)) check(rule::SY2);
-          if (std::string why = osf::stale_after_sync(s_, p.object, (b0 + i) * kBlockSize, at);
-              !why.empty())
-            report(rule::SY2, Party::pager, cat(where(), ": ", why));
+          // SY2 first: stale contents after a completed synchronize.
+          if (!synced.empty())
+            report(rule::SY2, Party::pager,
+                   cat(where(), ": ", synced, " (it serves ",
+                       e.call == ControlCall::data_supply ? hex(e.stamps[i]) : std::string("zeros"),
+                       ", the kernel returned ", hex(want), ")"));
           report(rule::RT4, Party::pager,
                  cat(where(), " serves block ", hex((b0 + i) * kBlockSize), " of object ",
                      dec(p.object), " with ",

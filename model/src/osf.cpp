@@ -95,7 +95,7 @@ std::string stale_after_sync(const State& s, ObjectId object, Offset block,
       return cat("the pager completed synchronize ", range_text(y.offset, y.length), " of ",
                  pair_text(s, y.incarnation),
                  ", which the kernel sent after returning block ", hex(block),
-                 ", yet the data_return was not applied");
+                 ", so that data_return must be applied");
   return {};
 }
 

@@ -62,10 +62,10 @@ bool speaks_osf(const State& s, std::uint32_t kidx);
 Found kernel_sent(State& s, const KernelSent& e, std::uint32_t incarnation, std::uint32_t sent);
 // The kernel sent terminate: its vm_msyncs are abandoned.
 void terminated(State& s, std::uint32_t incarnation);
-// SY2: the pager serves block `block` (byte offset) of `object` with other
-// contents than the kernel returned at send index `returned_at`: if a
+// SY2: block `block` (byte offset) of `object`, whose latest contents the
+// kernel returned at send index `returned_at`, is being served: if a
 // synchronize sent after that return and covering the block was completed,
-// the explanation of the SY2 verdict, else empty.
+// what the served contents must honour (the SY2 explanation), else empty.
 std::string stale_after_sync(const State& s, ObjectId object, Offset block,
                              std::uint32_t returned_at);
 // A control call on the live control port of OSF incarnation `incarnation`.
