@@ -124,11 +124,17 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
                 "^" + name + "$"});
   };
   CommandResult list = run({EMMI_CTEST_COMMAND, "--test-dir", build.string(), "-N"});
-  EXPECT_TRUE(contains(list.out, "Total Tests: 7")) << list.out;
+  EXPECT_TRUE(contains(list.out, "Total Tests: 8")) << list.out;
 
   CommandResult good = ctest("example_pager_conforms");
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
   EXPECT_TRUE(contains(good.out, "100% tests passed")) << good.out;
+
+  // One pager per dialect: the OSF reference pager, built against
+  // EmmiCts::pager_api_osf, gated with OSF kernels.
+  CommandResult osf = ctest("example_osf_pager_conforms");
+  EXPECT_EQ(osf.exit_code, 0) << osf.out << osf.err;
+  EXPECT_TRUE(contains(osf.out, "100% tests passed")) << osf.out;
 
   CommandResult bad = ctest("example_pager_never_ready");
   EXPECT_NE(bad.exit_code, 0) << bad.out << bad.err;
