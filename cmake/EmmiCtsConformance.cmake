@@ -5,7 +5,7 @@
 #
 #   emmi_cts_add_conformance_test(NAME <test name> PAGER <target or .so path>
 #     [PROFILE quick|standard|exhaustive] [WAIVERS <file>] [PAGER_OPTIONS <text>]
-#     [SEED <n>] [DIALECT auto|gnumach|gnumach-seqnos] [PLATFORM gnumach|manual]
+#     [SEED <n>] [DIALECT auto|gnumach|gnumach-seqnos|osf] [PLATFORM gnumach|manual]
 #     [TIMEOUT <seconds per case>] [FORMATS json,junit,md,html] [CONFORMANCE])
 #
 # PLATFORM is the target the pager is judged for (emmi-cts README,

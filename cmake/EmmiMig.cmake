@@ -160,6 +160,13 @@ function(emmi_mig var)
   file(GLOB_RECURSE all_defs CONFIGURE_DEPENDS
        "${EMMI_GNUMACH_INCLUDE_DIR}/mach/*.defs"
        "${EMMI_GNUMACH_INCLUDE_DIR}/device/*.defs")
+  # A .defs of the project's own may include its neighbours (the OSF
+  # dialect's osf_types.defs).
+  get_filename_component(defs_dir "${defs}" DIRECTORY)
+  if(NOT defs_dir STREQUAL "${EMMI_GNUMACH_INCLUDE_DIR}/mach")
+    file(GLOB near_defs CONFIGURE_DEPENDS "${defs_dir}/*.defs")
+    list(APPEND all_defs ${near_defs})
+  endif()
 
   file(MAKE_DIRECTORY "${dir}" "${hdir}")
   add_custom_command(

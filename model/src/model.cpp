@@ -58,7 +58,7 @@ namespace {
 bool about_pair(MessageKind k) {
   return k == MessageKind::init || k == MessageKind::terminate ||
          k == MessageKind::data_request || k == MessageKind::data_unlock ||
-         k == MessageKind::data_return;
+         k == MessageKind::data_return || k == MessageKind::synchronize;
 }
 
 bool destroys_request(KernReturn code) { return code != kKernSuccess && code != kMigNoReply; }
@@ -151,6 +151,11 @@ class Step {
   void add_rights(const std::vector<CarriedRight>& rights);
   void remove_receive(PortRec& r);
   void finish(Current& c, KernReturn code);
+  // Takes over what an OSF hook (osf.h) checked and found.
+  void absorb(osf::Found found) {
+    for (std::string_view r : found.checked) check(r);
+    for (osf::Finding& f : found.verdicts) report(f.rule, f.party, std::move(f.text));
+  }
   void finish_all(ThreadRec& t, KernReturn code) {
     t.nested.clear();
     if (t.cur.busy) finish(t.cur, code);
@@ -238,6 +243,7 @@ void Step::operator()(const KernelAttached& e) {
                dec(e.kernel), "'s page size ", hex(e.page_size)));
   auto kidx = static_cast<std::uint32_t>(s_.kernels.size());
   s_.kernels.push_back({e.kernel, e.page_size});
+  osf::kernel_attached(s_, kidx, e.dialect);
   std::size_t pages = (s_.config.object_size + e.page_size - 1) / e.page_size;
   for (ObjectId o = 0; o < s_.config.objects; ++o) {
     Pair p;
@@ -407,6 +413,7 @@ void Step::operator()(const KernelSent& e) {
       // waited for and resident pages are gone (all returns came first, 3d).
       p.life = Lifecycle::terminating;
       s_.incarnations[inc].terminate_sent = true;
+      osf::terminated(s_, inc);
       clear_pages();
       break;
 
@@ -520,6 +527,8 @@ void Step::operator()(const KernelSent& e) {
           }
         }
       }
+      // OSF: data_returns a synchronize must find handled, and synchronize.
+      if (osf::speaks_osf(s_, kidx)) absorb(osf::kernel_sent(s_, e, inc, sent));
       break;
     }
   }
@@ -580,23 +589,28 @@ void Step::check_init_rights(const Dequeued& e, std::uint32_t inc_index) {
       report(rule::IN4, Party::kernel,
              cat("init seqno ", dec(e.seqno), " of ", pair_text(p), " moved the receive right ",
                  hex(c.name), " to the pager; the kernel keeps the control receive right"));
-  if (e.rights.size() < 2 || e.rights[0].right != Right::send ||
-      e.rights[1].right != Right::send) {
+  // OSF (memory_object_init.html): a send right to the control port and no
+  // name port; GNU Mach: control and name.
+  const bool osf = osf::speaks_osf(s_, p.kernel);
+  if (osf ? (e.rights.size() != 1 || e.rights[0].right != Right::send)
+          : (e.rights.size() < 2 || e.rights[0].right != Right::send ||
+             e.rights[1].right != Right::send)) {
     report(rule::IN3, Party::kernel,
            cat("init seqno ", dec(e.seqno), " of ", pair_text(p),
-               " does not carry send rights to a control and a name port"));
+               osf ? " does not carry exactly one send right, to a control port"
+                   : " does not carry send rights to a control and a name port"));
     return;
   }
   PortName control = e.rights[0].name;
-  PortName name = e.rights[1].name;
+  PortName name = osf ? kNullPort : e.rights[1].name;
   check(rule::IN8);
-  check(rule::MK1);
+  if (!osf) check(rule::MK1);
   if (control == name || names_collide(control, inc_index))
     report(rule::IN8, Party::kernel,
            cat("init seqno ", dec(e.seqno), " of ", pair_text(p), " gave control ", hex(control),
                ", which is already ",
                control == name ? std::string("its name port") : port_text(control)));
-  if (control != name && names_collide(name, inc_index))
+  if (!osf && control != name && names_collide(name, inc_index))
     report(rule::MK1, Party::kernel,
            cat("init seqno ", dec(e.seqno), " of ", pair_text(p), " gave name port ", hex(name),
                ", which is already ", port_text(name)));
@@ -609,7 +623,7 @@ void Step::check_init_rights(const Dequeued& e, std::uint32_t inc_index) {
   c.touch = Touch{};
   c.touch_exclusive = Touch{};
   c.carriers = 0;
-  if (name != control) {
+  if (!osf && name != control) {
     PortRec& n = s_.port(name);
     n.role = Role::name;
     n.owner = inc_index;
@@ -708,12 +722,15 @@ void Step::operator()(const Dequeued& e) {
         Incarnation& inc = s_.incarnations[inc_index];
         Pair& p = s_.pairs[inc.pair];
         // TM3: terminate moves the receive rights of this incarnation's
-        // control and name ports (GNU Mach: MOVE_RECEIVE for both).
-        bool ok = e.rights.size() >= 2 && e.rights[0].right == Right::receive &&
-                  e.rights[1].right == Right::receive &&
-                  same_port(inc.control, e.rights[0].name) && same_port(inc.name, e.rights[1].name);
+        // control and name ports (GNU Mach: MOVE_RECEIVE for both; OSF,
+        // memory_object_terminate.html: the control port only).
+        const bool osf = osf::speaks_osf(s_, p.kernel);
+        bool ok = e.rights.size() >= (osf ? 1u : 2u) && e.rights[0].right == Right::receive &&
+                  (osf || e.rights[1].right == Right::receive) &&
+                  same_port(inc.control, e.rights[0].name) &&
+                  (osf || same_port(inc.name, e.rights[1].name));
         if (ok && e.rights[0].name != inc.control) rebind(inc_index, inc.control, e.rights[0].name, Role::control);
-        if (ok && e.rights[1].name != inc.name) rebind(inc_index, inc.name, e.rights[1].name, Role::name);
+        if (ok && !osf && e.rights[1].name != inc.name) rebind(inc_index, inc.name, e.rights[1].name, Role::name);
         check(rule::TM3);
         if (!ok)
           report(rule::TM3, Party::kernel,
@@ -1038,6 +1055,9 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
   // association too (gnumach-kernel.md, 3b) and only owes the terminate.
   const bool live = p.current == rec.owner && !p.destroy_requested &&
                     (p.life == Lifecycle::initialised || p.life == Lifecycle::ready);
+  // OSF: synchronize_completed (SY2, SY3) and flavoured change_attributes
+  // (CA1, CA2).
+  if (live && osf::speaks_osf(s_, p.kernel)) absorb(osf::control_called(s_, e, rec.owner));
   const bool ranged = e.call == ControlCall::data_supply ||
                       e.call == ControlCall::data_unavailable ||
                       e.call == ControlCall::data_error || e.call == ControlCall::lock_request;
@@ -1208,10 +1228,24 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         Stamp want = 0;
         if (!o.blocks[b0 + i].expected(q, want)) continue;
         check(rule::RT4);
+        // SY2 (osf.cpp): the block is covered by a completed synchronize
+        // the kernel sent after the return that set `want`.
+        const BlockHistory& h = o.blocks[b0 + i];
+        const std::uint32_t at = h.last_index != 0 && h.last_index < q ? h.last_index : h.prev_index;
+        std::string synced;
+        if (osf::speaks_osf(s_, p.kernel))
+          synced = osf::stale_after_sync(s_, p.object, (b0 + i) * kBlockSize, at);
+        if (!synced.empty()) check(rule::SY2);
         bool bad = e.call == ControlCall::data_supply
                        ? (i < e.stamps.size() && e.stamps[i] != want)
                        : want != 0;
         if (bad) {
+          // SY2 first: stale contents after a completed synchronize.
+          if (!synced.empty())
+            report(rule::SY2, Party::pager,
+                   cat(where(), ": ", synced, " (it serves ",
+                       e.call == ControlCall::data_supply ? hex(e.stamps[i]) : std::string("zeros"),
+                       ", the kernel returned ", hex(want), ")"));
           report(rule::RT4, Party::pager,
                  cat(where(), " serves block ", hex((b0 + i) * kBlockSize), " of object ",
                      dec(p.object), " with ",
@@ -1237,7 +1271,8 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
   const bool expect_accepted = live && sizes_ok && all_requested && e.lock_value <= 7 &&
                                e.call != ControlCall::lock_request &&
                                e.call != ControlCall::ready &&
-                               e.call != ControlCall::change_attributes;
+                               e.call != ControlCall::change_attributes &&
+                               e.call != ControlCall::synchronize_completed;
   if ((expect_refused && e.accepted) || (expect_accepted && !e.accepted))
     report(e.call == ControlCall::data_supply ? rule::SU12 : rule::DR8, Party::suite,
            cat("simulated kernel ", e.accepted ? "accepted" : "refused", " ", where(),
@@ -1780,6 +1815,15 @@ Judgement Model::judge_quiescent(Quiescence which) const {
                    p.ever_ready ? " although it was ready before terminate" : ""));
       }
     }
+  }
+
+  // SY5: every synchronize answered (osf.cpp).
+  if (progress) {
+    detail::osf::Found f = detail::osf::quiescent(s);
+    if (std::any_of(s.osf.dialects.begin(), s.osf.dialects.end(),
+                    [](Dialect d) { return d == Dialect::osf; }))
+      check(rule::SY5);
+    for (detail::osf::Finding& v : f.verdicts) report(v.rule, std::move(v.text));
   }
 
   // LK5: every lock_completed the kernel owes has been sent (a kernel duty).

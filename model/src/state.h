@@ -11,6 +11,7 @@
 #include "emmi/model/event.h"
 #include "emmi/model/model.h"
 #include "flat_index.h"
+#include "osf.h"
 
 namespace emmi::model::detail {
 
@@ -278,6 +279,7 @@ struct State {
   FlatIndex<ThreadId> thread_index;
   std::vector<RegionRec> regions;
   FlatIndex<RegionId> region_index;
+  osf::OsfState osf;  // the OSF dialect's own state (osf.cpp)
 
   std::uint32_t kernel_index(KernelId k) const {
     for (std::uint32_t i = 0; i < kernels.size(); ++i)

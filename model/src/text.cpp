@@ -91,6 +91,7 @@ std::string_view to_string(MessageKind k) {
     case MessageKind::create: return "memory_object_create";
     case MessageKind::data_initialize: return "data_initialize";
     case MessageKind::other: return "other";
+    case MessageKind::synchronize: return "synchronize";
   }
   return "?";
 }
@@ -105,6 +106,15 @@ std::string_view to_string(ControlCall c) {
     case ControlCall::lock_request: return "memory_object_lock_request";
     case ControlCall::destroy: return "memory_object_destroy";
     case ControlCall::get_attributes: return "memory_object_get_attributes";
+    case ControlCall::synchronize_completed: return "memory_object_synchronize_completed";
+  }
+  return "?";
+}
+
+std::string_view to_string(Dialect d) {
+  switch (d) {
+    case Dialect::gnumach: return "gnumach";
+    case Dialect::osf: return "osf";
   }
   return "?";
 }
@@ -181,7 +191,8 @@ std::string stamps_text(const std::vector<Stamp>& stamps) {
 }
 
 std::string describe_one(const KernelAttached& e) {
-  return cat("kernel ", dec(e.kernel), " attached, page size ", hex(e.page_size));
+  return cat("kernel ", dec(e.kernel), " attached, page size ", hex(e.page_size),
+             e.dialect == Dialect::osf ? ", OSF dialect" : "");
 }
 std::string describe_one(const ObjectOffered& e) {
   return cat("object ", dec(e.object), " offered on port ", hex(e.port), " (",
@@ -202,6 +213,13 @@ std::string describe_one(const KernelSent& e) {
     case MessageKind::lock_completed:
     case MessageKind::supply_completed:
       out += cat(" offset ", hex(e.offset), " length ", hex(e.length));
+      break;
+    case MessageKind::synchronize:
+      out += cat(" offset ", hex(e.offset), " length ", hex(e.length), " flags ",
+                 hex(static_cast<std::uint64_t>(e.sync_flags)));
+      break;
+    case MessageKind::change_completed:
+      if (e.flavor != 0) out += cat(" flavor ", dec(static_cast<std::uint64_t>(e.flavor)));
       break;
     default: break;
   }
@@ -229,10 +247,14 @@ std::string describe_one(const ControlCalled& e) {
     case ControlCall::data_unavailable:
     case ControlCall::data_error:
     case ControlCall::lock_request:
+    case ControlCall::synchronize_completed:
       out += cat(" offset ", hex(e.offset), " size ", hex(e.size));
       break;
     case ControlCall::ready:
     case ControlCall::change_attributes:
+      if (e.flavor != 0)
+        out += cat(" flavor ", dec(static_cast<std::uint64_t>(e.flavor)), " count ",
+                   dec(e.attributes_count));
       out += e.may_cache ? " may_cache" : "";
       break;
     default: break;

@@ -35,6 +35,12 @@ class Scenario {
     page_sizes_[k] = page_size;
     return apply(KernelAttached{k, page_size});
   }
+  // A kernel of the OSF dialect: init and terminate carry no name port.
+  Scenario& attach_osf(KernelId k, Size page_size) {
+    page_sizes_[k] = page_size;
+    osf_.insert(k);
+    return apply(KernelAttached{k, page_size, Dialect::osf});
+  }
   Scenario& offer(ObjectId o) { return offer(o, kObjectPortBase + o); }
   Scenario& offer(ObjectId o, PortName port, Disposition d = Disposition::make_send) {
     ports_[o] = port;
@@ -56,7 +62,7 @@ class Scenario {
   Scenario& map(ObjectId o, KernelId k) {
     PairView& pv = pairs_[{o, k}];
     pv.control = next_name_++;
-    pv.name = next_name_++;
+    pv.name = osf_.count(k) != 0 ? kNullPort : next_name_++;
     pv.live = true;
     return send(KernelSent{MessageKind::init, port(o), k, o});
   }
@@ -101,6 +107,13 @@ class Scenario {
     return send(KernelSent{kind, reply, k, o, off, len});
   }
   Scenario& notify(MessageKind kind, PortName port) { return send(KernelSent{kind, port}); }
+  // OSF: the kernel's vm_msync of [off, off+len) (after its returns).
+  Scenario& synchronize(ObjectId o, KernelId k, Offset off, Size len,
+                        std::int32_t flags = kSyncSynchronous) {
+    KernelSent m{MessageKind::synchronize, port(o), k, o, off, len};
+    m.sync_flags = flags;
+    return send(std::move(m));
+  }
   // Any message; the rights it will carry follow from its kind and the pair.
   Scenario& send(KernelSent m) {
     Pending p{m, 0, 0};
@@ -139,9 +152,11 @@ class Scenario {
       switch (m.kind) {
         case MessageKind::init:
           d.rights = {{p.control, Right::send}, {p.name, Right::send}};
+          if (p.name == kNullPort) d.rights.pop_back();  // OSF
           break;
         case MessageKind::terminate:
           d.rights = {{p.control, Right::receive}, {p.name, Right::receive}};
+          if (p.name == kNullPort) d.rights.pop_back();  // OSF
           seqnos_[p.control] = 0;  // receive rights moved in start at 0
           seqnos_[p.name] = 0;
           break;
@@ -149,6 +164,7 @@ class Scenario {
         case MessageKind::data_unlock:
         case MessageKind::lock_completed:
         case MessageKind::supply_completed:
+        case MessageKind::synchronize:
           if (p.control != kNullPort) d.rights = {{p.control, Right::send}};
           break;
         case MessageKind::data_return:
@@ -181,6 +197,17 @@ class Scenario {
   }
   Scenario& change_attributes(ThreadId t, ObjectId o, KernelId k) {
     return call_on(t, ControlCall::change_attributes, control(o, k));
+  }
+  // OSF: synchronize_completed and flavoured change_attributes.
+  Scenario& sync_completed(ThreadId t, ObjectId o, KernelId k, Offset off, Size len) {
+    return call_on(t, ControlCall::synchronize_completed, control(o, k), off, len);
+  }
+  Scenario& change_flavored(ThreadId t, ObjectId o, KernelId k, std::int32_t flavor,
+                            std::uint32_t count) {
+    ControlCalled c{t, ControlCall::change_attributes, control(o, k)};
+    c.flavor = flavor;
+    c.attributes_count = count;
+    return call(std::move(c));
   }
   Scenario& destroy_object(ThreadId t, ObjectId o, KernelId k) {
     return call_on(t, ControlCall::destroy, control(o, k));
@@ -424,6 +451,7 @@ class Scenario {
   bool record_trace_ = false;
 
   std::map<KernelId, Size> page_sizes_;
+  std::set<KernelId> osf_;  // kernels of the OSF dialect
   std::map<ObjectId, PortName> ports_;
   std::map<std::pair<ObjectId, KernelId>, PairView> pairs_;
   std::map<PortName, std::deque<Pending>> queues_;

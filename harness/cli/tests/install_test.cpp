@@ -130,6 +130,12 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
   EXPECT_TRUE(contains(good.out, "100% tests passed")) << good.out;
 
+  // One pager per dialect: the OSF reference pager, built against
+  // EmmiCts::pager_api_osf, gated with OSF kernels.
+  CommandResult osf = ctest("example_osf_pager_conforms");
+  EXPECT_EQ(osf.exit_code, 0) << osf.out << osf.err;
+  EXPECT_TRUE(contains(osf.out, "100% tests passed")) << osf.out;
+
   CommandResult bad = ctest("example_pager_never_ready");
   EXPECT_NE(bad.exit_code, 0) << bad.out << bad.err;
   EXPECT_TRUE(contains(bad.out, "0% tests passed, 1 tests failed")) << bad.out;

@@ -31,6 +31,7 @@ struct Mutant {
   std::string id, library, options, verdict;
   std::vector<std::string> rules;
   engine::Platform platform = engine::kDefaultPlatform;
+  std::string dialect = "gnumach-seqnos";  // "osf": an OSF pager, played by OSF kernels
 };
 // gtest names the parameter of a failing test by this, not by its bytes.
 void PrintTo(const Mutant& m, std::ostream* os) { *os << m.id; }
@@ -43,7 +44,8 @@ std::vector<Mutant> zoo() {
   for (auto& m : doc.at("mutants"))
     out.push_back({m.at("id"), m.at("library"), m.value("options", ""), m.at("verdict"),
                    m.at("rules").get<std::vector<std::string>>(),
-                   engine::parse_platform(m.value("platform", "gnumach")).value()});
+                   engine::parse_platform(m.value("platform", "gnumach")).value(),
+                   m.value("dialect", "") == "osf" ? "osf" : "gnumach-seqnos"});
   return out;
 }
 
@@ -52,6 +54,7 @@ std::vector<Mutant> zoo() {
 // designs), each with the options the manifest gives it.
 struct Conforming {
   std::string id, library, options;
+  std::string dialect = "gnumach-seqnos";
 };
 void PrintTo(const Conforming& c, std::ostream* os) { *os << c.id; }
 
@@ -60,6 +63,9 @@ std::vector<Conforming> conforming_pagers() {
   if (!in) return {};
   auto doc = nlohmann::json::parse(in);
   std::vector<Conforming> out{{"reference", doc.at("reference"), ""}};
+  // The OSF reference pager, played by kernels of the OSF dialect.
+  if (doc.contains("osf_reference"))
+    out.push_back({"osf_reference", doc.at("osf_reference"), "", "osf"});
   if (doc.contains("conforming"))
     for (auto& c : doc.at("conforming"))
       out.push_back({c.at("id"), c.at("library"), c.value("options", "")});
@@ -87,10 +93,14 @@ std::vector<Row>& table() {
 }
 
 engine::RunConfig standard_run(const std::string& library, std::uint64_t seed,
-                               engine::Platform platform = engine::kDefaultPlatform) {
+                               engine::Platform platform = engine::kDefaultPlatform,
+                               const std::string& dialect = "gnumach-seqnos") {
   engine::RunConfig cfg;
   cfg.pager_path = library;
   cfg.profile = *engine::profile_named("standard", platform);
+  cfg.dialect = dialect;
+  // run_conformance does this itself; replays through run_case need it too.
+  cfg.profile.world.osf = dialect == "osf";
   cfg.seed = seed;
   cfg.jobs = 1;
   return cfg;
@@ -140,7 +150,7 @@ class MutantGate : public testing::TestWithParam<Mutant> {};
 TEST_P(MutantGate, FailsForTheRuleItDeclares) {
   const Mutant& m = GetParam();
   ASSERT_FALSE(m.rules.empty());
-  engine::RunConfig cfg = standard_run(m.library, 1, m.platform);
+  engine::RunConfig cfg = standard_run(m.library, 1, m.platform, m.dialect);
   cfg.pager_options = m.options;
   cfg.stop_on = {m.rules.front()};
   const auto start = std::chrono::steady_clock::now();
@@ -182,7 +192,7 @@ void conforms_on_seeds(const Conforming& c, engine::Platform platform, std::uint
   std::uint64_t cases = 0, commands = 0;
   double seconds = 0;
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
-    engine::RunConfig cfg = standard_run(c.library, seed * 7919, platform);
+    engine::RunConfig cfg = standard_run(c.library, seed * 7919, platform, c.dialect);
     cfg.pager_options = c.options;
     cfg.jobs = engine::default_jobs();  // as emmi-cts run
     reports::RunReport report = engine::run_conformance(cfg);

@@ -45,7 +45,9 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   });
 
   std::vector<model::KernelId> kernels;
-  for (auto page_size : world.kernel_page_sizes) kernels.push_back(driver.attach(page_size));
+  for (auto page_size : world.kernel_page_sizes)
+    kernels.push_back(
+        driver.attach(page_size, world.osf ? model::Dialect::osf : model::Dialect::gnumach));
 
   // The default-pager role: the pager's task gets the host-priv port from
   // get_privileged_ports, as a default pager booting does (pager_abi.h).
@@ -55,7 +57,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   // A pager built for an older version of the entry ABI is spoken to in
   // its own version.
   config.abi_version = std::min<std::uint32_t>(lib.pager->abi_version, EMMI_PAGER_ABI_VERSION);
-  config.dialect = EMMI_DIALECT_GNUMACH;
+  config.dialect = world.osf ? EMMI_DIALECT_OSF : EMMI_DIALECT_GNUMACH;
   config.object_count = world.objects;
   config.object_size = world.object_size;
   config.options = options.pager_options.empty() ? nullptr : options.pager_options.c_str();

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <array>
 
+#include "emmi/model/types.h"
+
 namespace emmi::engine {
 
 namespace {
@@ -493,6 +495,36 @@ constexpr std::array kSpecs{
                   {CommandKind::pager_shutdown, 0, s.object});
         },
         [](const Command& c, KernelActions& k) { k.pager_shutdown(c.object); }},
+    // --- The OSF dialect (World::osf only) -------------------------------------
+    // The kernel's vm_msync of one page (memory_object_synchronize.html):
+    // dirty contents go back first (SY1), then synchronize; the client waits
+    // for synchronize_completed (SY5). `dirty`: SYNCHRONOUS, else
+    // ASYNCHRONOUS; `write`: INVALIDATE too, and the page leaves the kernel.
+    CommandSpec{
+        CommandKind::synchronize, "synchronize",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} o{} page {}{}{}", name, c.kernel, c.object, c.page,
+                             c.dirty ? " sync" : " async", c.write ? " invalidate" : "");
+        },
+        [](const CaseModel& m, const Command& c) {
+          return m.world.osf && mapped(m, c) && page_in_range(m, c);
+        },
+        [](CaseModel& m, const Command& c) {
+          mapping(m, c).touched.insert(c.page);
+          if (c.write) mapping(m, c).resident.erase(c.page);
+        },
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          if (!s.model.world.osf) return;
+          offer(2 * s.locality, at_page(CommandKind::synchronize, s, false, true));
+          offer(1 * s.locality, at_page(CommandKind::synchronize, s, false, false));
+          offer(1 * s.locality, at_page(CommandKind::synchronize, s, true, true));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.synchronize(c.kernel, c.object, c.page,
+                        (c.dirty ? model::kSyncSynchronous : model::kSyncAsynchronous) |
+                            (c.write ? model::kSyncInvalidate : 0));
+        }},
 };
 
 // Every kind has exactly one entry, and the table has no other entries: the

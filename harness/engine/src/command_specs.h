@@ -78,6 +78,10 @@ class KernelActions {
   virtual void pager_change_attributes(std::size_t /*object*/, bool /*may_cache*/,
                                        int /*copy_strategy*/) {}
   virtual void pager_shutdown(std::size_t /*object*/) {}
+  // OSF: vm_msync of one page of a mapped, ready object with `sync_flags`
+  // (VM_SYNC_*): returns, then memory_object_synchronize.
+  virtual void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
+                           std::int32_t sync_flags) = 0;
 };
 
 // Where in its loops the generator offers a command: once per object, once

@@ -644,6 +644,8 @@ reports::RunReport run_conformance(const RunConfig& config) {
   // by; the report and the replay commands say it, never "auto".
   RunConfig cfg = config;
   cfg.dialect = resolve_dialect(lib, config.dialect);
+  // The OSF dialect is a property of the kernels the cases play (World::osf).
+  cfg.profile.world.osf = cfg.dialect == "osf";
   std::vector<UnitResult> units;
   if (cfg.replay) {
     UnitResult u;

@@ -153,6 +153,17 @@ void SimulatedKernelActions::pager_shutdown(std::size_t object) {
   pager_action_(a);
 }
 
+// OSF: a conforming kernel syncs only a ready object, and never a range a
+// synchronize still waits for (SY4): the driver refuses those, and the
+// command does nothing then.
+void SimulatedKernelActions::synchronize(std::size_t kernel, std::size_t object,
+                                         std::uint16_t page, std::int32_t sync_flags) {
+  const auto at = page_at(kernel, object, page);
+  if (!at || !d_.ready(at->kernel, at->object)) return;
+  (void)d_.synchronize(at->kernel, at->object, at->offset, world_.kernel_page_sizes[kernel],
+                       sync_flags);
+}
+
 void SimulatedKernelActions::meet_stranger() {
   if (!stranger_) {
     stranger_ = kernel_.create_task("stranger");

@@ -66,6 +66,8 @@ class SimulatedKernelActions final : public KernelActions {
   void pager_flush(std::size_t object, std::uint16_t first, std::uint16_t units) override;
   void pager_change_attributes(std::size_t object, bool may_cache, int copy_strategy) override;
   void pager_shutdown(std::size_t object) override;
+  void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
+                   std::int32_t sync_flags) override;
 
  private:
   struct Temporary {

@@ -104,17 +104,20 @@ class Attributor {
                             info.kind == model::MessageKind::terminate ||
                             info.kind == model::MessageKind::data_request ||
                             info.kind == model::MessageKind::data_unlock ||
-                            info.kind == model::MessageKind::data_return;
+                            info.kind == model::MessageKind::data_return ||
+                            info.kind == model::MessageKind::synchronize;
     const std::uint64_t pair = (std::uint64_t{info.object} << 32) | info.kernel;
-    if (info.kind == model::MessageKind::init && e.rights.size() >= 2) {
-      // A new incarnation: its names start with no history.
-      for (int i = 0; i < 2; ++i) {
-        const model::PortName n = e.rights[static_cast<std::size_t>(i)].name;
+    if (info.kind == model::MessageKind::init && !e.rights.empty()) {
+      // A new incarnation: its names start with no history. (An OSF init
+      // carries the control port alone.)
+      const std::size_t names = std::min<std::size_t>(2, e.rights.size());
+      for (std::size_t i = 0; i < names; ++i) {
+        const model::PortName n = e.rights[i].name;
         carriers_.erase(n);
         terminated_.erase(n);
       }
       init_of_control_[e.rights[0].name] = index;
-      names_of_pair_[pair] = {e.rights[0].name, e.rights[1].name};
+      names_of_pair_[pair] = {e.rights[0].name, names == 2 ? e.rights[1].name : model::kNullPort};
     }
     if (create) {
       // create is a temporary object's init: control and name come after
@@ -494,7 +497,8 @@ std::optional<History> decode_history(std::string_view text) {
   if (bar == std::string_view::npos) return std::nullopt;
   History h;
   bool ok = parse_list<4>(text.substr(0, bar), [&](const std::array<std::uint64_t, 4>& v) {
-    if (v[2] > static_cast<std::uint64_t>(model::MessageKind::other)) return false;
+    // The last MessageKind (the OSF synchronize) bounds the valid values.
+    if (v[2] > static_cast<std::uint64_t>(model::MessageKind::synchronize)) return false;
     h.messages.push_back({static_cast<model::PortName>(v[0]), static_cast<model::Seqno>(v[1]),
                           static_cast<model::MessageKind>(v[2]), static_cast<std::size_t>(v[3])});
     return true;

@@ -63,6 +63,10 @@ class ActionLog final : public KernelActions {
   void default_pager_call(std::uint16_t call) override {
     log.push_back("default_pager call " + std::to_string(call));
   }
+  void synchronize(std::size_t k, std::size_t o, std::uint16_t page, std::int32_t flags) override {
+    log.push_back(fmt("synchronize", k, o) + " p" + std::to_string(page) + " flags " +
+                  std::to_string(flags));
+  }
 
  private:
   static std::string fmt(const char* what, std::size_t k, std::size_t o) {

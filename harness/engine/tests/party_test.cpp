@@ -21,7 +21,9 @@ TEST(RuleParty, TheKernelDutiesTheModelChecksAreSelfChecks) {
                                            "PS2", "DR1", "RT1", "TM3", "SQ1", "SQ2", "SQ5",
                                            "UL1", "UL3", "UL6", "LK5", "LK9", "LK11", "CA4", "SU7",
                                            // the default-pager model's kernel duties
-                                           "CR1", "CR6", "DI1"}));
+                                           "CR1", "CR6", "DI1",
+                                           // the OSF kernel's synchronize duties
+                                           "SY4", "SY10"}));
 }
 
 // The model's table may only call a rule the kernel's when the catalogue

@@ -27,7 +27,20 @@ extern "C" {
 #include <mach/notify.h>
 #include <mach_init.h>
 #include <mach/mach_traps.h>
+/* A pager of the OSF dialect (EMMI_PAGER_DIALECT_OSF, set by the
+ * emmi_pager_api_osf target) gets memory_object_change_attributes and
+ * memory_object_get_attributes from <emmi/osf/osf_memory_object_control.h>
+ * with the manual pages' flavoured arguments; GNU Mach's prototypes of
+ * those two names are kept out of its way. */
+#ifdef EMMI_PAGER_DIALECT_OSF
+#define memory_object_change_attributes emmi_gnumach_memory_object_change_attributes
+#define memory_object_get_attributes emmi_gnumach_memory_object_get_attributes
+#endif
 #include <mach/mach_interface.h>
+#ifdef EMMI_PAGER_DIALECT_OSF
+#undef memory_object_change_attributes
+#undef memory_object_get_attributes
+#endif
 #include <mach/mach_port.h>
 #include <mach/mach_host.h>
 

@@ -12,14 +12,17 @@ namespace {
 
 using emmi::model::ControlCall;
 
-enum class F : std::uint8_t { i64, i32, boolean, poly_port, ool_bytes };
+// int_array: an inline array of 32-bit ints (at most 32), the message
+// growing by 4 bytes per element (OSF attributes).
+enum class F : std::uint8_t { i64, i32, boolean, poly_port, ool_bytes, int_array };
 
 struct Layout {
   mach_msg_id_t id;
   ControlCall call;
-  std::uint32_t size;
+  std::uint32_t size;  // with an int_array: the size without its elements
   int complex;  // 1 required, 0 forbidden, -1 not checked (polymorphic only)
   std::initializer_list<F> fields;
+  bool osf = false;
 };
 
 const Layout kLayouts[] = {
@@ -33,6 +36,18 @@ const Layout kLayouts[] = {
      {F::i64, F::ool_bytes, F::i32, F::boolean, F::poly_port}},
     {2094, ControlCall::ready, 48, 0, {F::boolean, F::i32}},
     {2095, ControlCall::change_attributes, 56, -1, {F::boolean, F::i32, F::poly_port}},
+    // OSF (defs/osf/README.md): the same layouts where the routine is the
+    // same; flavoured attributes and synchronize_completed are new.
+    {3450, ControlCall::data_supply, 88, 1,
+     {F::i64, F::ool_bytes, F::i32, F::boolean, F::poly_port}, true},
+    {3451, ControlCall::data_unavailable, 56, 0, {F::i64, F::i64}, true},
+    {3452, ControlCall::data_error, 64, 0, {F::i64, F::i64, F::i32}, true},
+    {3453, ControlCall::lock_request, 88, -1,
+     {F::i64, F::i64, F::i32, F::boolean, F::i32, F::poly_port}, true},
+    {3454, ControlCall::change_attributes, 52, -1, {F::i32, F::int_array, F::poly_port}, true},
+    {3455, ControlCall::get_attributes, 48, 0, {F::i32, F::i32}, true},
+    {3456, ControlCall::synchronize_completed, 56, 0, {F::i64, F::i64}, true},
+    {3457, ControlCall::destroy, 40, 0, {F::i32}, true},
 };
 
 const Layout* layout_of(mach_msg_id_t id) {
@@ -69,7 +84,24 @@ bool decode_control(const std::uint8_t* msg, std::size_t size, ControlMessage& o
   const Layout* l = layout_of(h.msgh_id);
   if (l == nullptr) return false;
   out.call = l->call;
-  if (size != l->size || h.msgh_size != l->size) return true;
+  out.osf = l->osf;
+  std::uint32_t want = l->size;
+  for (F f : l->fields) {
+    if (f != F::int_array) continue;
+    // The array's descriptor sits after the fields before it; its count
+    // says how big the message must be.
+    std::size_t at = sizeof(mach_msg_header_t);
+    for (F g : l->fields) {
+      if (g == F::int_array) break;
+      at += g == F::i64 ? 12 : 8;
+    }
+    if (size < at + 4) return true;
+    mach_msg_type_t t;
+    std::memcpy(&t, msg + at, sizeof t);
+    if (t.msgt_number > 32) return true;
+    want += 4 * t.msgt_number;
+  }
+  if (size != want || h.msgh_size != want) return true;
   const bool complex = (h.msgh_bits & MACH_MSGH_BITS_COMPLEX) != 0;
   if ((l->complex == 1 && !complex) || (l->complex == 0 && complex)) return true;
 
@@ -95,6 +127,18 @@ bool decode_control(const std::uint8_t* msg, std::size_t size, ControlMessage& o
         switch (out.call) {
           case ControlCall::lock_request:
             (i32_seen == 0 ? out.should_return : out.lock_value) = v;
+            break;
+          case ControlCall::get_attributes:
+            if (i32_seen == 0)
+              out.flavor = v;
+            else
+              out.attributes_count = static_cast<std::uint32_t>(v);
+            break;
+          case ControlCall::change_attributes:
+            if (out.osf)
+              out.flavor = v;
+            else
+              out.copy_strategy = v;
             break;
           case ControlCall::data_error: out.error_value = v; break;
           case ControlCall::destroy: out.reason = v; break;
@@ -129,6 +173,17 @@ bool decode_control(const std::uint8_t* msg, std::size_t size, ControlMessage& o
         out.reply_to_disposition = t.msgt_name;
         std::memcpy(&out.reply_to_name, p + 4, 4);
         at += 8;
+        break;
+      }
+      case F::int_array: {
+        mach_msg_type_t t;
+        std::memcpy(&t, p, sizeof t);
+        if (!t.msgt_inline || t.msgt_longform || t.msgt_name != MACH_MSG_TYPE_INTEGER_32 ||
+            t.msgt_size != 32 || t.msgt_number > 32)
+          return true;
+        out.attributes_count = t.msgt_number;
+        std::memcpy(out.attributes, p + 4, 4 * t.msgt_number);
+        at += 4 + 4 * t.msgt_number;
         break;
       }
       case F::ool_bytes: {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Decoding of the EMMI control calls a pager sends to a control port
-// (mach.defs, subsystem 2000), in the layout the MIG user stubs produce on
-// x86_64. The checks are those of GNU Mach's MIG-generated kernel server:
+// (GNU Mach: mach.defs, subsystem 2000; OSF: defs/osf/
+// osf_memory_object_control.defs, subsystem 3450), in the layout the MIG
+// user stubs produce on x86_64. The checks are those of GNU Mach's MIG-generated kernel server:
 // exact message size, the COMPLEX bit, and every type descriptor.
 #pragma once
 
@@ -35,6 +36,14 @@ struct ControlMessage {
   bool has_data = false;
   std::uint32_t data_type_offset = 0;
   std::uint64_t data_count = 0;  // bytes
+  // OSF: the message id is one of the OSF control interface's.
+  bool osf = false;
+  // OSF change_attributes / get_attributes: the flavour; change_attributes:
+  // the attribute ints as sent (attributes_count of them); get_attributes:
+  // attributes_count is the caller's buffer size.
+  std::int32_t flavor = 0;
+  std::uint32_t attributes_count = 0;
+  std::int32_t attributes[32] = {};
 };
 
 // The control call a message id stands for, if any.

@@ -5,10 +5,13 @@
 // message is destroyed (so a send-once reply_to yields a send-once
 // notification) and each completion is sent exactly once.
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 
 #include "control_decode.h"
 #include "driver.h"
 #include "emmi/mach/stamp.h"
+#include "osf_kernel.h"
 
 extern "C" {
 #include "memory_object_kernel.h"
@@ -33,7 +36,35 @@ Item* item_at(KMsg* m, std::uint32_t type_offset) {
   return nullptr;
 }
 
+// The OSF attribute flavours as ints on the wire (x86_64 layouts of
+// <emmi/osf/memory_object_types.h>; defs/osf/README.md).
+namespace osf_attr {
+constexpr int kPerformance = 11;
+constexpr int kAttributes = 14;
+constexpr int kBehavior = 15;
+// The count each flavour takes, or 0 for a flavour the kernel does not know.
+std::uint32_t count_of(int flavor) {
+  switch (flavor) {
+    case kPerformance: return 4;  // cluster_size (8 bytes), may_cache_object, padding
+    case kAttributes: return 6;   // copy_strategy, padding, cluster_size (8), may_cache, temporary
+    case kBehavior: return 3;     // copy_strategy, temporary, invalidate
+    default: return 0;
+  }
+}
+std::uint64_t u64_at(const std::int32_t* a, int i) {
+  return static_cast<std::uint32_t>(a[i]) |
+         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a[i + 1])) << 32);
+}
+}  // namespace osf_attr
+
 #pragma pack(push, 4)
+struct OsfGetAttributesReply {
+  mach_msg_header_t Head;
+  mach_msg_type_t RetCodeType;
+  kern_return_t RetCode;
+  mach_msg_type_t attributesType;
+  std::int32_t attributes[6];
+};
 struct GetAttributesReply {
   mach_msg_header_t Head;
   mach_msg_type_t RetCodeType;
@@ -52,7 +83,7 @@ struct GetAttributesReply {
 void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
   ThreadRec* t = core.thread();
   ControlMessage cm;
-  const bool known = kind == KObject::control && decode_control(m->data.data(), m->data.size(), cm);
+  bool known = kind == KObject::control && decode_control(m->data.data(), m->data.size(), cm);
 
   std::lock_guard<std::recursive_mutex> g(mu);
   KernelId kid = 0;
@@ -65,6 +96,9 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
   ObjectRec* o = object_rec(oid);
   Mapping* mp = mapping(kid, oid);
   const bool live = k != nullptr && o != nullptr && mp != nullptr && mp->mapped;
+  // Each kernel serves its own dialect's ids only: to a GNU Mach kernel an
+  // OSF call is an unknown routine (MIG_BAD_ID), and the other way round.
+  if (known && k != nullptr && cm.osf != k->osf()) known = false;
 
   // Take the reply_to right and the data out of the message.
   RightRef reply_to;
@@ -101,14 +135,34 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       case ControlCall::ready:
         accepted = valid_copy_strategy(cm.copy_strategy);
         break;
+      case ControlCall::synchronize_completed: {
+        // SY3: the completion names the range of a synchronize still
+        // waiting; anything else completes no vm_msync and is refused.
+        accepted = std::any_of(mp->syncs.begin(), mp->syncs.end(), [&](const auto& s) {
+          return s.offset == cm.offset && s.length == cm.size;
+        });
+        break;
+      }
+      case ControlCall::change_attributes:
+        if (cm.osf) {
+          // CA1, CA2: a flavour the kernel knows, with exactly its count.
+          const std::uint32_t want = osf_attr::count_of(cm.flavor);
+          accepted = want != 0 && cm.attributes_count == want;
+          if (accepted && cm.flavor != osf_attr::kPerformance)
+            accepted = valid_copy_strategy(cm.attributes[0]);
+        }
+        break;
       default:
         break;
     }
   }
-  // change_attributes sends change_completed even with an invalid strategy.
-  const bool completes_anyway = known && cm.well_formed && live &&
+  // GNU Mach's change_attributes sends change_completed even with an invalid
+  // strategy. The OSF kernel refuses a change it cannot make (a flavour and
+  // count that disagree, a bad strategy) and sends no completion: nothing
+  // was changed (model/SEMANTICS.md, "OSF dialect").
+  const bool completes_anyway = known && cm.well_formed && live && !cm.osf &&
                                 cm.call == ControlCall::change_attributes;
-  if (cm.call == ControlCall::change_attributes && accepted)
+  if (cm.call == ControlCall::change_attributes && accepted && !cm.osf)
     accepted = valid_copy_strategy(cm.copy_strategy);
 
   std::vector<Stamp> supplied;
@@ -143,8 +197,66 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.stamps = supplied;
       ev.reply_to = cm.has_reply_to ? cm.reply_to_name : MACH_PORT_NULL;
       ev.accepted = accepted;
+      ev.flavor = cm.flavor;
+      ev.attributes_count = cm.attributes_count;
+      if (cm.osf && cm.call == ControlCall::change_attributes && accepted &&
+          cm.flavor != osf_attr::kBehavior)
+        ev.may_cache = cm.attributes[cm.flavor == osf_attr::kAttributes ? 4 : 2] != 0;
       core.emit(std::move(ev));
     }
+  }
+
+  // The OSF get_attributes RPC: the flavour's attributes, at most as many
+  // ints as the caller's buffer holds (CA6).
+  if (known && cm.osf && cm.call == ControlCall::get_attributes) {
+    Core::Lock lk(core);
+    RightRef reply = m->reply;
+    m->reply = RightRef{};
+    core.destroy_kmsg(m);
+    if (reply.kind == RightRef::right) {
+      const std::uint32_t want = osf_attr::count_of(cm.flavor);
+      const bool ok = accepted && want != 0 && cm.attributes_count >= want;
+      std::int32_t a[6] = {};
+      if (ok) {
+        const std::uint64_t cluster = mp->cluster_size;
+        switch (cm.flavor) {
+          case osf_attr::kPerformance:
+            a[0] = static_cast<std::int32_t>(cluster);
+            a[1] = static_cast<std::int32_t>(cluster >> 32);
+            a[2] = mp->may_cache ? 1 : 0;
+            break;
+          case osf_attr::kAttributes:
+            a[0] = mp->copy_strategy;
+            a[2] = static_cast<std::int32_t>(cluster);
+            a[3] = static_cast<std::int32_t>(cluster >> 32);
+            a[4] = mp->may_cache ? 1 : 0;
+            a[5] = mp->temporary_attr ? 1 : 0;
+            break;
+          default:
+            a[0] = mp->copy_strategy;
+            a[1] = mp->temporary_attr ? 1 : 0;
+            a[2] = mp->invalidate ? 1 : 0;
+            break;
+        }
+      }
+      const std::uint32_t n = ok ? want : 0;
+      const std::uint32_t bytes =
+          static_cast<std::uint32_t>(offsetof(OsfGetAttributesReply, attributes)) + 4 * n;
+      KMsg* r = core.alloc_kmsg();
+      r->data.assign(bytes, 0);
+      OsfGetAttributesReply out{};
+      out.Head.msgh_bits = MACH_MSGH_BITS(reply.type, 0);
+      out.Head.msgh_size = bytes;
+      out.Head.msgh_id = 3455 + 100;
+      out.RetCodeType = mach_msg_type_t{MACH_MSG_TYPE_INTEGER_32, 32, 1, TRUE, FALSE, FALSE, 0};
+      out.RetCode = ok ? KERN_SUCCESS : KERN_INVALID_ARGUMENT;
+      out.attributesType = mach_msg_type_t{MACH_MSG_TYPE_INTEGER_32, 32, n, TRUE, FALSE, FALSE, 0};
+      std::memcpy(out.attributes, a, sizeof a);
+      std::memcpy(r->data.data(), &out, bytes);
+      r->dest = reply;
+      if (KMsg* k2 = core.deliver(r)) core.destroy_kmsg(k2);
+    }
+    return;
   }
 
   // The get_attributes RPC answers on the header's reply right.
@@ -220,8 +332,40 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
   info.length = cm.size;
 
   switch (cm.call) {
-    case ControlCall::ready:
     case ControlCall::change_attributes:
+      if (cm.osf) {
+        // MO_change_attributes.html: the flavour says which fields change;
+        // any accepted change is the object's confirmation (RD1).
+        const std::int32_t* a = cm.attributes;
+        mp->ready = true;
+        switch (cm.flavor) {
+          case osf_attr::kPerformance:
+            mp->cluster_size = osf_attr::u64_at(a, 0);
+            mp->may_cache = a[2] != 0;
+            break;
+          case osf_attr::kAttributes:
+            mp->copy_strategy = a[0];
+            mp->cluster_size = osf_attr::u64_at(a, 2);
+            mp->may_cache = a[4] != 0;
+            mp->temporary_attr = a[5] != 0;
+            break;
+          default:
+            mp->copy_strategy = a[0];
+            mp->temporary_attr = a[1] != 0;
+            mp->invalidate = a[2] != 0;
+            break;
+        }
+        // CA4, CA5: change_completed echoes the flavour.
+        if (MACH_PORT_VALID(reply_name)) {
+          info.flavor = cm.flavor;
+          SpaceScope in_kernel(k->space);
+          SendInfoScope si(&info);
+          (void)osf::change_completed(reply_name, reply_poly, mp->control, cm.flavor);
+        }
+        break;
+      }
+      [[fallthrough]];
+    case ControlCall::ready:
       if (accepted) {
         mp->ready = true;
         mp->may_cache = cm.may_cache;
@@ -271,8 +415,12 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       if (MACH_PORT_VALID(reply_name)) {
         SpaceScope in_kernel(k->space);
         SendInfoScope si(&info);
-        (void)memory_object_supply_completed(reply_name, reply_poly, mp->control, cm.offset,
-                                             cm.size, result, error_offset);
+        if (k->osf())
+          (void)osf::supply_completed(reply_name, reply_poly, mp->control, cm.offset, cm.size,
+                                      result, error_offset);
+        else
+          (void)memory_object_supply_completed(reply_name, reply_poly, mp->control, cm.offset,
+                                               cm.size, result, error_offset);
       }
       // The faulting threads wake up: a write the lock forbids asks to
       // unlock (gnumach-kernel.md §3c).
@@ -313,6 +461,17 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       // rights; `reason` is ignored (section 3b).
       ++mp->destroyed_by_pager;
       terminate(*k, *o, *mp);
+      break;
+
+    case ControlCall::synchronize_completed:
+      // The client's vm_msync returns (vm_msync.html).
+      for (auto it = mp->syncs.begin(); it != mp->syncs.end(); ++it) {
+        if (it->offset == cm.offset && it->length == cm.size) {
+          mp->syncs.erase(it);
+          ++mp->syncs_completed;
+          break;
+        }
+      }
       break;
 
     case ControlCall::get_attributes:

@@ -696,6 +696,8 @@ KMsg* Core::deliver(KMsg* m) {
       ev.dirty = m->info->dirty;
       ev.kernel_copy = m->info->kernel_copy;
       ev.stamps = m->info->stamps;
+      ev.sync_flags = m->info->sync_flags;
+      ev.flavor = m->info->flavor;
     }
     emit(std::move(ev));
   }
@@ -734,6 +736,17 @@ emmi::model::MessageKind Core::kind_of(mach_msg_id_t id) {
     case MACH_NOTIFY_SEND_ONCE: return MessageKind::send_once;
     case MACH_NOTIFY_DEAD_NAME: return MessageKind::dead_name;
     case MACH_NOTIFY_PORT_DESTROYED: return MessageKind::port_destroyed;
+    // The OSF dialect (defs/osf/osf_memory_object.defs, subsystem 3400): the
+    // routines GNU Mach also has keep its offsets.
+    case 3400: return MessageKind::init;
+    case 3401: return MessageKind::terminate;
+    case 3403: return MessageKind::data_request;
+    case 3404: return MessageKind::data_unlock;
+    case 3406: return MessageKind::lock_completed;
+    case 3407: return MessageKind::supply_completed;
+    case 3408: return MessageKind::data_return;
+    case 3409: return MessageKind::change_completed;
+    case 3410: return MessageKind::synchronize;
     default: return MessageKind::other;
   }
 }

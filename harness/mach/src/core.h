@@ -152,6 +152,8 @@ struct SendInfo {
   bool dirty = false;
   bool kernel_copy = false;
   std::vector<emmi::model::Stamp> stamps;
+  std::int32_t sync_flags = 0;  // OSF synchronize
+  std::int32_t flavor = 0;      // OSF change_completed
 };
 
 struct KMsg {

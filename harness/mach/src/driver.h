@@ -28,6 +28,8 @@ class Driver : public KObjectServer {
     TaskId task = 0;
     Space* space = nullptr;
     mach_port_t driver_task = MACH_PORT_NULL;  // in this kernel's space
+    emmi::model::Dialect dialect = emmi::model::Dialect::gnumach;
+    bool osf() const { return dialect == emmi::model::Dialect::osf; }
   };
   struct ObjectRec {
     ObjectId id = 0;
@@ -40,6 +42,15 @@ class Driver : public KObjectServer {
     bool ready = false;
     bool may_cache = false;
     int copy_strategy = 0;
+    // OSF attributes beyond GNU Mach's two (cluster size, temporary, the
+    // behaviour flavour's invalidate flag).
+    Size cluster_size = 0;
+    bool temporary_attr = false;
+    bool invalidate = false;
+    // OSF: vm_msyncs waiting for synchronize_completed, and how many the
+    // pager completed.
+    std::vector<KernelDriver::Sync> syncs;
+    std::uint32_t syncs_completed = 0;
     mach_port_t object_send = MACH_PORT_NULL;  // in the kernel's space
     mach_port_t control = MACH_PORT_NULL;      // receive right, kernel's space
     mach_port_t name = MACH_PORT_NULL;         // receive right, kernel's space

@@ -6,6 +6,7 @@
 
 #include "driver.h"
 #include "emmi/mach/stamp.h"
+#include "osf_kernel.h"
 
 extern "C" {
 #include "memory_object_kernel.h"
@@ -67,6 +68,11 @@ kern_return_t Driver::send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, 
   info.stamps.assign(stamps.begin(), stamps.end());
   SpaceScope in_kernel(k.space);
   SendInfoScope si(&info);
+  if (k.osf())
+    return osf::data_return(mp.object_send, mp.control, offset,
+                            reinterpret_cast<vm_offset_t>(bytes.data()),
+                            static_cast<mach_msg_type_number_t>(bytes.size()),
+                            dirty ? TRUE : FALSE, kernel_copy ? TRUE : FALSE);
   return memory_object_data_return(mp.object_send, mp.control, offset,
                                    reinterpret_cast<vm_offset_t>(bytes.data()),
                                    static_cast<mach_msg_type_number_t>(bytes.size()),
@@ -84,6 +90,9 @@ void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
     (void)send_data_return(k, o, mp, off, stamps, page.dirty || !page.precious, false);
   }
   mp.pages.clear();
+  // A vm_msync still waiting fails with the mapping (the client's call
+  // returns an error); the pager owes no synchronize_completed any more.
+  mp.syncs.clear();
   by_cookie.erase(mp.cookie);
   mp.cookie = 0;
   // From here control calls on the old control port are no longer served
@@ -96,7 +105,11 @@ void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
   {
     SpaceScope in_kernel(k.space);
     SendInfoScope si(&info);
-    (void)memory_object_terminate(mp.object_send, mp.control, mp.name);
+    // OSF: memory_object_terminate.html gives object and control only.
+    if (k.osf())
+      (void)osf::terminate(mp.object_send, mp.control);
+    else
+      (void)memory_object_terminate(mp.object_send, mp.control, mp.name);
   }
   mp.mapped = false;
   mp.ready = false;
@@ -119,12 +132,13 @@ KernelDriver::KernelDriver(Kernel& kernel) : impl_(std::make_unique<Driver>(kern
 
 KernelDriver::~KernelDriver() = default;
 
-KernelId KernelDriver::attach(Size page_size) {
+KernelId KernelDriver::attach(Size page_size, emmi::model::Dialect dialect) {
   Driver& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
   Driver::KernelRec k;
   k.id = static_cast<KernelId>(d.kernels.size() + 1);
   k.page_size = page_size;
+  k.dialect = dialect;
   k.task = d.kernel.create_task("kernel " + std::to_string(k.id));
   {
     Core::Lock lk(d.core);
@@ -133,7 +147,7 @@ KernelId KernelDriver::attach(Size page_size) {
   k.driver_task = d.kernel.task_port_in(k.task, d.driver_task);
   d.kernels.push_back(k);
   Core::Lock lk(d.core);
-  if (d.core.observing()) d.core.emit(emmi::model::KernelAttached{k.id, page_size});
+  if (d.core.observing()) d.core.emit(emmi::model::KernelAttached{k.id, page_size, dialect});
   return k.id;
 }
 
@@ -198,20 +212,26 @@ kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
   if (mach_port_extract_right(k->driver_task, o->held, MACH_MSG_TYPE_COPY_SEND, &mp.object_send,
                               &type) != KERN_SUCCESS)
     return KERN_FAILURE;
+  // An OSF kernel makes no name port (memory_object_init.html: object,
+  // control and page size only).
+  mp.name = MACH_PORT_NULL;
   if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.control) != KERN_SUCCESS ||
-      mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.name) != KERN_SUCCESS)
+      (!k->osf() &&
+       mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.name) != KERN_SUCCESS))
     return KERN_RESOURCE_SHORTAGE;
   mp.cookie = d.next_cookie++;
   d.by_cookie[mp.cookie] = {kernel, object};
   d.set_kobject(k->space, mp.control, detail::KObject::control, mp.cookie);
-  d.set_kobject(k->space, mp.name, detail::KObject::name, mp.cookie);
+  if (MACH_PORT_VALID(mp.name)) d.set_kobject(k->space, mp.name, detail::KObject::name, mp.cookie);
   mp.mapped = true;
   mp.ready = false;
   mp.pages.clear();
+  mp.syncs.clear();
   SendInfo info;
   info.kernel = kernel;
   info.object = object;
   SendInfoScope si(&info);
+  if (k->osf()) return detail::osf::init(mp.object_send, mp.control, k->page_size);
   return memory_object_init(mp.object_send, mp.control, mp.name, k->page_size);
 }
 
@@ -294,6 +314,64 @@ kern_return_t KernelDriver::write(KernelId kernel, ObjectId object, Offset offse
   return KERN_SUCCESS;
 }
 
+kern_return_t KernelDriver::synchronize(KernelId kernel, ObjectId object, Offset offset,
+                                        Size length, std::int32_t sync_flags) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !k->osf())
+    return KERN_INVALID_ARGUMENT;
+  // SY10: vm_msync refuses both SYNCHRONOUS and ASYNCHRONOUS.
+  if ((sync_flags & VM_SYNC_SYNCHRONOUS) != 0 && (sync_flags & VM_SYNC_ASYNCHRONOUS) != 0)
+    return KERN_INVALID_ARGUMENT;
+  if (length == 0 || offset % k->page_size != 0 || length % k->page_size != 0 ||
+      offset + length > o->size)
+    return KERN_INVALID_ARGUMENT;
+  if (!mp->ready) return KERN_FAILURE;
+  // SY4: outstanding synchronize requests never overlap.
+  for (const Sync& s : mp->syncs)
+    if (offset < s.offset + s.length && s.offset < offset + length) return KERN_FAILURE;
+
+  // SY1: the range's pages go back before synchronize. Dirty pages are
+  // returned for SYNCHRONOUS/ASYNCHRONOUS, precious ones always; with
+  // INVALIDATE the kernel keeps no copy (SY9), else it keeps a clean one.
+  const bool writes = (sync_flags & (VM_SYNC_SYNCHRONOUS | VM_SYNC_ASYNCHRONOUS)) != 0;
+  const bool invalidate = (sync_flags & VM_SYNC_INVALIDATE) != 0;
+  const std::size_t blocks = k->page_size / kBlockSize;
+  for (auto it = mp->pages.lower_bound(offset); it != mp->pages.end() && it->first < offset + length;) {
+    Page& p = it->second;
+    if (p.state != PageState::resident || p.pending_write) {
+      ++it;
+      continue;
+    }
+    const bool returned = p.precious || (writes && p.dirty);
+    if (returned) {
+      std::vector<Stamp> stamps = p.stamps;
+      stamps.resize(blocks, 0);
+      (void)d.send_data_return(*k, *o, *mp, it->first, stamps, p.dirty || !p.precious,
+                               !invalidate);
+    }
+    if (invalidate) {
+      it = mp->pages.erase(it);
+      continue;
+    }
+    if (returned) p.dirty = false;
+    ++it;
+  }
+  mp->syncs.push_back(Sync{offset, length, sync_flags});
+  SendInfo info;
+  info.kernel = kernel;
+  info.object = object;
+  info.offset = offset;
+  info.length = length;
+  info.sync_flags = sync_flags;
+  SpaceScope in_kernel(k->space);
+  SendInfoScope si(&info);
+  return detail::osf::synchronize(mp->object_send, mp->control, offset, length, sync_flags);
+}
+
 kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
   Driver& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
@@ -303,6 +381,34 @@ kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
   d.terminate(*k, *o, *mp);
   return KERN_SUCCESS;
+}
+
+std::vector<KernelDriver::Sync> KernelDriver::pending_syncs(KernelId kernel,
+                                                            ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  return mp != nullptr ? mp->syncs : std::vector<Sync>{};
+}
+
+std::uint32_t KernelDriver::completed_syncs(KernelId kernel, ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  return mp != nullptr ? mp->syncs_completed : 0;
+}
+
+emmi::model::Dialect KernelDriver::dialect(KernelId kernel) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::KernelRec* k = impl_->kernel_rec(kernel);
+  return k != nullptr ? k->dialect : emmi::model::Dialect::gnumach;
+}
+
+std::optional<KernelDriver::Attributes> KernelDriver::attributes(KernelId kernel,
+                                                                 ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  if (mp == nullptr || !mp->mapped || !mp->ready) return std::nullopt;
+  return Attributes{mp->may_cache, mp->copy_strategy, mp->cluster_size, mp->temporary_attr,
+                    mp->invalidate};
 }
 
 bool KernelDriver::mapped(KernelId kernel, ObjectId object) const {

@@ -17,6 +17,7 @@
 
 #include "driver.h"
 #include "emmi/mach/stamp.h"
+#include "osf_kernel.h"
 
 extern "C" {
 #include "memory_object_kernel.h"
@@ -46,6 +47,9 @@ kern_return_t Driver::send_unlock(KernelRec& k, ObjectRec& o, Mapping& mp,
   info.access = page.unlock_access;
   SpaceScope in_kernel(k.space);
   SendInfoScope si(&info);
+  if (k.osf())
+    return osf::data_unlock(mp.object_send, mp.control, page.offset, k.page_size,
+                            page.unlock_access);
   return memory_object_data_unlock(mp.object_send, mp.control, page.offset, k.page_size,
                                    page.unlock_access);
 }
@@ -60,6 +64,9 @@ kern_return_t Driver::send_request(KernelRec& k, ObjectRec& o, Mapping& mp,
   info.access = page.requested_access;
   SpaceScope in_kernel(k.space);
   SendInfoScope si(&info);
+  if (k.osf())
+    return osf::data_request(mp.object_send, mp.control, page.offset, k.page_size,
+                             page.requested_access);
   return memory_object_data_request(mp.object_send, mp.control, page.offset, k.page_size,
                                     page.requested_access);
 }
@@ -183,7 +190,10 @@ void Driver::lock_request(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset
     info.length = size;
     SpaceScope in_kernel(k.space);
     SendInfoScope si(&info);
-    (void)memory_object_lock_completed(reply, reply_poly, mp.control, offset, size);
+    if (k.osf())
+      (void)osf::lock_completed(reply, reply_poly, mp.control, offset, size);
+    else
+      (void)memory_object_lock_completed(reply, reply_poly, mp.control, offset, size);
   }
 
   // The waiting writers run their faults again.

@@ -105,12 +105,19 @@ std::string coverage_line(const Coverage& c) {
   return out.str();
 }
 
+// The dialects a rule applies to, for the table: "all" when every dialect.
+std::string dialect_label(const Rule& r) {
+  if (r.dialects.size() == 3) return "all";
+  return join(spelled(r.dialects), ",");
+}
+
 std::string rules_table(const Catalogue& cat) {
-  std::size_t id_w = 2, who_w = 3, method_w = 6;
+  std::size_t id_w = 2, who_w = 3, method_w = 6, dialect_w = 8;
   for (const Rule& r : cat.rules()) {
     id_w = std::max(id_w, r.id.size());
     who_w = std::max(who_w, to_string(r.who).size());
     method_w = std::max(method_w, method_label(r.check).size());
+    dialect_w = std::max(dialect_w, dialect_label(r).size());
   }
   auto pad = [](std::string_view s, std::size_t w) {
     std::string out(s);
@@ -119,10 +126,11 @@ std::string rules_table(const Catalogue& cat) {
   };
   std::ostringstream out;
   out << pad("ID", id_w) << "  " << pad("LEVEL", 6) << "  " << pad("WHO", who_w) << "  "
-      << pad("METHOD", method_w) << "  TITLE\n";
+      << pad("DIALECTS", dialect_w) << "  " << pad("METHOD", method_w) << "  TITLE\n";
   for (const Rule& r : cat.rules()) {
     out << pad(r.id, id_w) << "  " << pad(to_string(r.level), 6) << "  " << pad(to_string(r.who), who_w)
-        << "  " << pad(method_label(r.check), method_w) << "  " << r.title << '\n';
+        << "  " << pad(dialect_label(r), dialect_w) << "  " << pad(method_label(r.check), method_w)
+        << "  " << r.title << '\n';
   }
   Coverage c = cat.coverage();
   out << '\n' << coverage_line(c) << '\n';

@@ -3,6 +3,7 @@
 // machine-readable where promised, and carrying the citation and check.
 #include "emmi/catalogue/render.h"
 
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -54,6 +55,22 @@ TEST(Render, TableHasOneRowPerRuleAndTheCoverageLine) {
   for (std::string line; std::getline(lines, line);) first_words.insert(line.substr(0, line.find(' ')));
   for (const Rule& r : cat.rules()) EXPECT_TRUE(first_words.contains(r.id)) << r.id;
   EXPECT_NE(table.find(coverage_line(cat.coverage())), std::string::npos);
+}
+
+// Every row names the dialects its rule applies to: "all", or the list.
+TEST(Render, TableShowsTheDialectOfEveryRule) {
+  const Catalogue& cat = Catalogue::builtin();
+  std::istringstream lines(rules_table(cat));
+  std::map<std::string, std::string> row;
+  for (std::string line; std::getline(lines, line);) row[line.substr(0, line.find(' '))] = line;
+  ASSERT_NE(row["ID"].find("DIALECTS"), std::string::npos) << row["ID"];
+  for (const Rule& r : cat.rules()) {
+    std::string words;
+    for (Dialect d : r.dialects) words += std::string(words.empty() ? "" : ",") + std::string(to_string(d));
+    const std::string want = r.dialects.size() == 3 ? " all " : " " + words + " ";
+    EXPECT_NE(row[r.id].find(want), std::string::npos) << r.id << ": " << row[r.id];
+  }
+  EXPECT_NE(row["SY3"].find(" osf "), std::string::npos) << row["SY3"];
 }
 
 TEST(Render, ExplainShowsCitationCheckAndExample) {

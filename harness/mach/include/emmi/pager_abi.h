@@ -47,8 +47,10 @@ enum emmi_dialect {
    * the SEQNOS stubs; which it uses decides the rules it is judged by, and
    * it says which in emmi_pager_dialects (below). */
   EMMI_DIALECT_GNUMACH = 1,
-  /* Reserved for the OSF MK dialect of the manual pages (init without a name
-   * port, synchronize, flavoured change_attributes). */
+  /* The OSF MK dialect of the manual pages (init and terminate without a
+   * name port, synchronize, flavoured change_attributes), as emmi-cts's own
+   * .defs encode it (harness/mach/defs/osf/, subsystems 3400 and 3450). A
+   * pager for it links emmi_pager_api_osf (harness/mach/README.md). */
   EMMI_DIALECT_OSF = 2
 };
 

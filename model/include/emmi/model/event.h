@@ -35,6 +35,8 @@ enum class MessageKind : std::uint8_t {
                      // right, control (send), name (send), page size
   data_initialize,   // 2251, on a temporary object's port: out-of-line data
   other,             // anything else the pager's port received
+  // OSF dialect (harness/mach/defs/osf, subsystem 3400):
+  synchronize,       // 3410: control (send), offset, length, sync flags
 };
 
 std::string_view to_string(MessageKind k);
@@ -45,6 +47,7 @@ std::string_view to_string(MessageKind k);
 struct KernelAttached {
   KernelId kernel;
   Size page_size;
+  Dialect dialect = Dialect::gnumach;
 };
 
 // How the kernels took their send right to an offered object, as if the
@@ -81,6 +84,8 @@ struct KernelSent {
   bool dirty = false;       // data_return
   bool kernel_copy = false; // data_return
   std::vector<Stamp> stamps{};  // data_return: one per 4 KiB block of the range
+  std::int32_t sync_flags = 0;  // synchronize: the vm_msync flags
+  std::int32_t flavor = 0;      // OSF change_completed: the flavour changed
 };
 
 // A right the message added to the pager task when it was copied out.
@@ -134,6 +139,8 @@ enum class ControlCall : std::uint8_t {
   lock_request,
   destroy,
   get_attributes,
+  // OSF dialect (subsystem 3450):
+  synchronize_completed,  // memory_object_synchronize_completed
 };
 
 std::string_view to_string(ControlCall c);
@@ -165,6 +172,10 @@ struct ControlCalled {
   // pages from there on were not supplied. Absent: it took the whole range
   // (or the observer did not say).
   std::optional<Offset> present_at{};
+  // OSF change_attributes / get_attributes: the flavour and attributes_count
+  // (ints) as sent.
+  std::int32_t flavor = 0;
+  std::uint32_t attributes_count = 0;
 };
 
 enum class PortOp : std::uint8_t {

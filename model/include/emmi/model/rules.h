@@ -117,7 +117,15 @@ struct RuleInfo {
   X(UN2, pager, "default pager: a never-written page is answered with data_unavailable")        \
   X(SQ3, both, "kernel: create carries the manager port's next seqno; pager: count each one")  \
   X(G6, pager, "default pager: create/data_initialize served by the default demux, others too") \
-  X(CR10, pager, "default pager: default_pager_object_create returns a new object it serves")
+  X(CR10, pager, "default pager: default_pager_object_create returns a new object it serves")   \
+  /* OSF dialect (osf.cpp) */                                                                   \
+  X(SY2, pager, "pager: a completed synchronize's preceding data_returns are applied")          \
+  X(SY3, pager, "pager: synchronize_completed names the offset and length of a synchronize")    \
+  X(SY4, kernel, "kernel: outstanding synchronize requests never overlap")                      \
+  X(SY5, pager, "pager: every synchronize is answered by quiescence")                           \
+  X(SY10, kernel, "kernel: synchronize never carries both SYNCHRONOUS and ASYNCHRONOUS")        \
+  X(CA1, pager, "pager: change_attributes names a flavour the interface defines")               \
+  X(CA2, pager, "pager: change_attributes' count is the size of its flavour's structure")
 
 namespace rule {
 #define EMMI_MODEL_RULE_CONSTANT(id, binds, what) inline constexpr std::string_view id = #id;

@@ -51,6 +51,28 @@ inline constexpr std::int32_t kReturnNone = 0;
 inline constexpr std::int32_t kReturnDirty = 1;
 inline constexpr std::int32_t kReturnAll = 2;
 
+// Which wire protocol a kernel speaks (model/SEMANTICS.md, "Dialects"):
+// GNU Mach's memory_object.defs, or the OSF MK interface of the manual pages
+// (harness/mach/defs/osf/): init and terminate without a name port,
+// synchronize, flavoured change_attributes.
+enum class Dialect : std::uint8_t { gnumach, osf };
+
+std::string_view to_string(Dialect d);
+
+// The vm_msync flags memory_object_synchronize carries (<mach/vm_sync.h>).
+inline constexpr std::int32_t kSyncAsynchronous = 1;
+inline constexpr std::int32_t kSyncSynchronous = 2;
+inline constexpr std::int32_t kSyncInvalidate = 4;
+
+// OSF attribute flavours and their counts in ints on x86_64
+// (<emmi/osf/memory_object_types.h>; harness/mach/defs/osf/README.md).
+inline constexpr std::int32_t kFlavorPerformance = 11;
+inline constexpr std::int32_t kFlavorAttributes = 14;
+inline constexpr std::int32_t kFlavorBehavior = 15;
+inline constexpr std::uint32_t kPerfInfoCount = 4;
+inline constexpr std::uint32_t kAttrInfoCount = 6;
+inline constexpr std::uint32_t kBehaviorInfoCount = 3;
+
 // The kinds of right a name can denote in a task (mach_port_right_t).
 enum class Right : std::uint8_t { send, receive, send_once, port_set, dead_name };
 

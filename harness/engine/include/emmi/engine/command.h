@@ -71,6 +71,11 @@ enum class CommandKind : std::uint8_t {
   pager_change_attributes,  // change_attributes(object, may_cache = `write`,
                             //   copy_strategy = `page`)
   pager_shutdown,           // shutdown(object)
+  // OSF dialect only (World::osf): the kernel's vm_msync of page `page`:
+  // the page's dirty (and precious) contents returned, then synchronize,
+  // which waits for the pager's synchronize_completed. VM_SYNC_SYNCHRONOUS
+  // if `dirty`, else ASYNCHRONOUS; with `write`, also VM_SYNC_INVALIDATE.
+  synchronize,
 
   kind_count  // not a command: how many kinds there are
 };

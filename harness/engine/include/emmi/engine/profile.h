@@ -58,6 +58,10 @@ struct World {
   // non-NULL functions (world_for). The commands that call them are offered
   // only when their bit is set.
   std::uint32_t pager_actions = 0;
+  // The kernels speak the OSF dialect of the manual pages (emmi-cts run
+  // --dialect osf): init without a name port, synchronize commands
+  // (command_specs.cpp), flavoured change_attributes.
+  bool osf = false;
 
   std::uint32_t pages(std::size_t kernel) const {
     return static_cast<std::uint32_t>(object_size / kernel_page_sizes.at(kernel));

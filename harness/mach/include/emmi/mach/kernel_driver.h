@@ -39,8 +39,14 @@ class KernelDriver {
   KernelDriver& operator=(const KernelDriver&) = delete;
 
   // A new kernel with EMMI page size `page_size` (4, 8 or 16 KiB): its own
-  // task in the simulated kernel. Reports KernelAttached.
-  KernelId attach(Size page_size);
+  // task in the simulated kernel. Reports KernelAttached. `dialect` is the
+  // wire protocol this kernel speaks to every object it maps: GNU Mach's
+  // memory_object.defs, or the OSF interface of the manual pages
+  // (defs/osf/: init and terminate without a name port, synchronize,
+  // flavoured change_attributes; its control calls are served by their OSF
+  // message ids).
+  KernelId attach(Size page_size,
+                  emmi::model::Dialect dialect = emmi::model::Dialect::gnumach);
 
   // Take the kernels' send right to a memory object the pager offered
   // (an emmi_pager_object: a name in the pager's task and a disposition).
@@ -77,6 +83,20 @@ class KernelDriver {
   // page().pending_write tells whether the write still waits.
   kern_return_t write(KernelId kernel, ObjectId object, Offset offset,
                       std::span<const Stamp> stamps);
+  // OSF dialect only: the kernel's vm_msync of [offset, offset+length)
+  // with `sync_flags` (VM_SYNC_*, vm_msync.html). The range's dirty and
+  // precious pages are returned first (memory_object_synchronize.html:
+  // "preceded by memory_object_data_return messages cleaning or flushing
+  // the specified range", SY1); with VM_SYNC_INVALIDATE the pages are
+  // flushed, and without SYNCHRONOUS/ASYNCHRONOUS only precious ones are
+  // returned (SY9). Then memory_object_synchronize; the client's vm_msync
+  // waits until the pager's synchronize_completed names the same range
+  // (SY3, SY5). KERN_INVALID_ARGUMENT for both SYNCHRONOUS and ASYNCHRONOUS
+  // (SY10), for a GNU Mach kernel, or for a range not in whole pages;
+  // KERN_FAILURE when it overlaps a synchronize still waiting (SY4) or the
+  // object is not ready.
+  kern_return_t synchronize(KernelId kernel, ObjectId object, Offset offset, Size length,
+                            std::int32_t sync_flags);
   // memory_object_terminate: dirty and precious pages are returned first (as
   // vm_object_terminate does), then terminate moves the kernel's send right
   // and the control and name receive rights.
@@ -164,6 +184,26 @@ class KernelDriver {
     bool pending_write = false;
     std::vector<Stamp> pending_stamps;
   };
+  // A vm_msync waiting for the pager's synchronize_completed.
+  struct Sync {
+    Offset offset = 0;
+    Size length = 0;
+    std::int32_t flags = 0;
+  };
+  std::vector<Sync> pending_syncs(KernelId kernel, ObjectId object) const;
+  // vm_msyncs the pager completed (synchronize_completed matching one).
+  std::uint32_t completed_syncs(KernelId kernel, ObjectId object) const;
+  emmi::model::Dialect dialect(KernelId kernel) const;
+  // The last attributes the pager set (OSF flavours or GNU Mach's ready /
+  // change_attributes).
+  struct Attributes {
+    bool may_cache = false;
+    int copy_strategy = 0;
+    Size cluster_size = 0;
+    bool temporary = false;
+    bool invalidate = false;
+  };
+  std::optional<Attributes> attributes(KernelId kernel, ObjectId object) const;
   bool mapped(KernelId kernel, ObjectId object) const;  // init sent, not terminated
   bool ready(KernelId kernel, ObjectId object) const;   // ready/change_attributes seen
   std::optional<Page> page(KernelId kernel, ObjectId object, Offset offset) const;

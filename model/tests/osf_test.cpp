@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+// The OSF dialect (model/src/osf.cpp): init and terminate without a name
+// port, synchronize and its completion (SY2-SY5, SY10), flavoured
+// change_attributes (CA1, CA2). Each test cites the page its rule follows.
+#include <gtest/gtest.h>
+
+#include "scenario.h"
+#include "verdicts.h"
+
+namespace emmi::model::testing {
+namespace {
+
+// One object of 64 KiB, OSF kernel 0 with 4 KiB pages; thread 1 handled
+// init and confirmed the object with the attributes flavour.
+Scenario osf_world() {
+  Scenario s(WorldConfig{1, 0x10000});
+  s.attach_osf(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  s.change_flavored(1, 0, 0, kFlavorAttributes, kAttrInfoCount).ret(1);
+  return s;
+}
+
+// memory_object_init.html / memory_object_terminate.html: one right each.
+TEST(OsfInit, ConformingInitAndTerminateWithoutNamePort) {
+  Scenario s = osf_world();
+  PortName control = s.control(0, 0);
+  EXPECT_EQ(s.model().lifecycle(0, 0), Lifecycle::ready);
+  s.unmap(0, 0).dequeue(1, 0);
+  s.deallocate(1, control).mod_refs(1, control, Right::receive, -1).ret(1);
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_TRUE(s.model().judge_quiescent().verdicts.empty());
+}
+
+// A GNU Mach style init (two rights) to an OSF kernel is the kernel's fault.
+TEST(OsfInit, TwoRightsOnAnOsfInitIsAKernelFault) {
+  Scenario s(WorldConfig{1, 0x10000});
+  s.attach_osf(0, 0x1000).offer(0).map(0, 0);
+  s.dequeue(1, 0, [](Dequeued& d) { d.rights.push_back({0x7777, Right::send}); });
+  EXPECT_TRUE(Violates(s, "IN3", Party::kernel));
+}
+
+// V-rules: a terminate handler ported from GNU Mach that releases "the name
+// port" as well releases the control send right twice.
+TEST(OsfInit, GnuMachNameReleaseInOsfIsADoubleRelease) {
+  Scenario s = osf_world();
+  PortName control = s.control(0, 0);
+  s.unmap(0, 0).dequeue(1, 0);
+  // The second deallocate finds only the receive right (KERN_INVALID_RIGHT,
+  // no effect); the second receive release is the double release.
+  s.deallocate(1, control).deallocate(1, control);
+  s.mod_refs(1, control, Right::receive, -1).mod_refs(1, control, Right::receive, -1);
+  EXPECT_TRUE(Violates(s, "V3", Party::pager));
+}
+
+// MO_SY_completed.html: "The offset and length must match that of the
+// corresponding memory_object_synchronize call."
+TEST(OsfSync, SY3_ConformingCompletionNamesTheRange) {
+  Scenario s = osf_world();
+  s.synchronize(0, 0, 0x2000, 0x2000).dequeue(1, 0).sync_completed(1, 0, 0, 0x2000, 0x2000).ret(1);
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_TRUE(s.model().judge_quiescent().verdicts.empty());
+}
+
+TEST(OsfSync, SY3_ViolatedByADifferentRange) {
+  Scenario s = osf_world();
+  s.synchronize(0, 0, 0x2000, 0x2000).dequeue(1, 0).sync_completed(1, 0, 0, 0x2000, 0x3000);
+  EXPECT_TRUE(Violates(s, "SY3", Party::pager));
+}
+
+// vm_msync.html: the client waits for synchronize_completed (SY5).
+TEST(OsfSync, SY5_ViolatedByNoCompletion) {
+  Scenario s = osf_world();
+  s.synchronize(0, 0, 0, 0x1000).dequeue(1, 0).ret(1);
+  EXPECT_TRUE(Conforms(s));
+  auto q = s.model().judge_quiescent().verdicts;
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].rule, "SY5");
+}
+
+TEST(OsfSync, SY5_ConformingWhenTerminateAbandonsTheSync) {
+  Scenario s = osf_world();
+  PortName control = s.control(0, 0);
+  s.synchronize(0, 0, 0, 0x1000).unmap(0, 0).handle(1, 0);
+  s.dequeue(1, 0).deallocate(1, control).mod_refs(1, control, Right::receive, -1).ret(1);
+  // The synchronize's own control send right is the pager's to release.
+  s.deallocate(1, control);
+  EXPECT_TRUE(s.model().judge_quiescent(Model::Quiescence::before_stop).verdicts.empty());
+}
+
+// memory_object_synchronize.html: the manager "waits for the pages to reach
+// the desired state and then replies" (SY2). Observable: after the
+// completion, a supply of the range carries what the kernel returned before
+// the synchronize.
+Scenario synced_then_refaulted() {
+  Scenario s = osf_world();
+  s.fault(0, 0, 0).dequeue(1, 0).supply(1, 0, 0, 0).ret(1);
+  s.evict(0, 0, 0).synchronize(0, 0, 0, 0x1000);
+  s.handle(1, 0).dequeue(1, 0).sync_completed(1, 0, 0, 0, 0x1000).ret(1);
+  s.fault(0, 0, 0).dequeue(1, 0);
+  return s;
+}
+
+TEST(OsfSync, SY2_ConformingSupplyAfterTheSync) {
+  Scenario s = synced_then_refaulted();
+  s.supply(1, 0, 0, 0).ret(1);  // the contents the kernel returned
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(OsfSync, SY2_ViolatedByStaleDataAfterTheSync) {
+  Scenario s = synced_then_refaulted();
+  s.supply(1, 0, 0, 0, 0x1000, {0x5151}).ret(1);  // not what was returned
+  EXPECT_TRUE(Violates(s, "SY2", Party::pager));
+  EXPECT_TRUE(Violates(s, "RT4", Party::pager));
+}
+
+// Without a synchronize, stale data is RT4 alone.
+TEST(OsfSync, StaleDataWithoutASyncIsOnlyRT4) {
+  Scenario s = osf_world();
+  s.fault(0, 0, 0).dequeue(1, 0).supply(1, 0, 0, 0).ret(1);
+  s.evict(0, 0, 0).handle(1, 0).fault(0, 0, 0).dequeue(1, 0);
+  s.supply(1, 0, 0, 0, 0x1000, {0x5151}).ret(1);
+  EXPECT_TRUE(Violates(s, "RT4", Party::pager));
+  EXPECT_FALSE(s.has("SY2", Party::pager));
+}
+
+// memory_object_synchronize.html: "Multiple synchronize requests may be
+// outstanding at a time but they will not overlap" (SY4, the kernel's).
+TEST(OsfSync, SY4_ConformingDisjointRanges) {
+  Scenario s = osf_world();
+  s.synchronize(0, 0, 0, 0x1000).synchronize(0, 0, 0x1000, 0x1000);
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(OsfSync, SY4_ViolatedByOverlappingRequests) {
+  Scenario s = osf_world();
+  s.synchronize(0, 0, 0, 0x2000).synchronize(0, 0, 0x1000, 0x1000);
+  EXPECT_TRUE(Violates(s, "SY4", Party::kernel));
+}
+
+// vm_msync.html: "Specifying both VM_SYNC_SYNCHRONOUS and
+// VM_SYNC_ASYNCHRONOUS is invalid" (SY10, the kernel's).
+TEST(OsfSync, SY10_ConformingOneMode) {
+  Scenario s = osf_world();
+  s.synchronize(0, 0, 0, 0x1000, kSyncAsynchronous | kSyncInvalidate);
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(OsfSync, SY10_ViolatedByBothModes) {
+  Scenario s = osf_world();
+  s.synchronize(0, 0, 0, 0x1000, kSyncAsynchronous | kSyncSynchronous);
+  EXPECT_TRUE(Violates(s, "SY10", Party::kernel));
+}
+
+// MO_change_attributes.html: the flavour selects the structure (CA1) and
+// attributes_count is its size in natural-sized units (CA2).
+TEST(OsfAttributes, CA1_ConformingKnownFlavours) {
+  Scenario s = osf_world();
+  s.dequeue(1, 0);  // nothing queued: an idle receive
+  s.change_flavored(1, 0, 0, kFlavorPerformance, kPerfInfoCount);
+  s.change_flavored(1, 0, 0, kFlavorBehavior, kBehaviorInfoCount);
+  EXPECT_FALSE(s.has("CA1", Party::pager)) << s.summary();
+  EXPECT_FALSE(s.has("CA2", Party::pager)) << s.summary();
+}
+
+TEST(OsfAttributes, CA1_ViolatedByAnUnknownFlavour) {
+  Scenario s = osf_world();
+  s.change_flavored(1, 0, 0, 12, kAttrInfoCount);
+  EXPECT_TRUE(Violates(s, "CA1", Party::pager));
+}
+
+TEST(OsfAttributes, CA2_ConformingAttributesCount) {
+  Scenario s(WorldConfig{1, 0x10000});
+  s.attach_osf(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  s.change_flavored(1, 0, 0, kFlavorAttributes, kAttrInfoCount).ret(1);
+  EXPECT_TRUE(Conforms(s));
+}
+
+TEST(OsfAttributes, CA2_ViolatedByAnotherFlavoursCount) {
+  Scenario s(WorldConfig{1, 0x10000});
+  s.attach_osf(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  s.change_flavored(1, 0, 0, kFlavorAttributes, kPerfInfoCount);
+  EXPECT_TRUE(Violates(s, "CA2", Party::pager));
+}
+
+}  // namespace
+}  // namespace emmi::model::testing

@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: MIT */
+/* The OSF reference pager: a conforming EMMI pager for a kernel that speaks
+   the OSF MK interface of the manual pages (spec/xnu-osfmk-man/), built on
+   the SEQNOS server and the control stubs MIG generates from emmi-cts's
+   own .defs (harness/mach/defs/osf/, linked as emmi_pager_api_osf).
+
+   What the OSF dialect changes, against the GNU Mach pagers of this
+   directory (whose design this one follows: single_thread_pager.c):
+   - memory_object_init carries no name port (memory_object_init.html), and
+     memory_object_terminate only the control port's receive right
+     (memory_object_terminate.html): a binding holds one port, and terminate
+     releases one send right and one receive right (V6, TM4).
+   - There is no memory_object_ready: the object is confirmed with a
+     flavoured memory_object_change_attributes (memory_object_create.html,
+     RD1), here MEMORY_OBJECT_ATTRIBUTES_INFO with exactly
+     MEMORY_OBJECT_ATTR_INFO_COUNT ints (CA1, CA2).
+   - memory_object_synchronize (the kernel's vm_msync) is answered with
+     memory_object_synchronize_completed naming the same offset and length
+     (SY3), always (SY5), once the data_returns that preceded it have been
+     stored (SY1, SY2, SY6, SY8).
+
+   The design: one server thread receives every message of every object
+   from one port set and handles it to completion before it receives the
+   next, so each object's messages take effect in the kernel's order (SQ7)
+   and a synchronize is handled only after every data_return queued before
+   it has been stored in the backing store: answering it at once is waiting
+   "for the pages to reach the desired state" (SY2), and the store is this
+   pager's backing storage (SY6, SY8).  The seqno the SEQNOS stubs pass is
+   not needed for ordering with one receiving thread; it is kept for the
+   handlers' signatures only.
+
+   Rule IDs in the comments are those of emmi-rules.md.
+
+   Mutants (reference_impl/mutants/mutants.json, "dialect": "osf") are built
+   from this file with one EMMI_MUTANT_OSF_* macro each; every #ifdef names
+   the rule its bug breaks.  */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mach.h>
+#include <mach/memory_object.h>
+#include <mach/mig_errors.h>
+
+#include <emmi/osf/memory_object_types.h>
+#include <emmi/osf/osf_memory_object_control.h> /* MIG, osf_memory_object_control.defs */
+#include <emmi/osf/osf_seqnos_memory_object_S.h> /* MIG, osf_memory_object.defs -DSEQNOS */
+#include <emmi/mig/notify_S.h>                   /* MIG, GNU Mach notify.defs */
+#include "emmi/pager_abi.h"
+
+/* The demuxes MIG generates; their headers declare only the handlers.  */
+extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
+                                              mach_msg_header_t *reply);
+extern boolean_t notify_server (mach_msg_header_t *request,
+                                mach_msg_header_t *reply);
+
+/* How long the server thread waits in one receive before it goes round the
+   loop again.  */
+#define SERVER_TIMEOUT_MS 200
+
+/* The unit in which the store remembers what the kernels gave back: the
+   smallest page size the suite's kernels use.  */
+#define STORE_BLOCK ((vm_size_t) 4096)
+
+/* The largest kernel page size served unless "max_page_size=<bytes>" says
+   otherwise.  */
+#define DEFAULT_MAX_PAGE_SIZE ((vm_size_t) 16384)
+
+/* One kernel's view of one memory object: in the OSF dialect, its control
+   port alone identifies the kernel (memory_object_init.html: "If the memory
+   object has been supplied to more than one kernel, this parameter
+   identifies the kernel that is making the call", IN8).  */
+struct kernel_binding
+{
+  struct kernel_binding *next;
+  mach_port_t control;    /* our name for the control port; one send uref */
+#ifdef EMMI_MUTANT_OSF_NAME_PORT_RELEASE
+  /* V3 bug: a terminate handler ported from GNU Mach, which also releases
+     the name port init used to carry; with no name port the port keeps
+     the control's name in that slot.  */
+  mach_port_t name;
+#endif
+  vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
+};
+
+/* Touched only by the server thread between start() and stop().  */
+struct pager_object
+{
+  mach_port_t port;               /* receive right; the kernels hold send rights */
+  vm_address_t store;             /* contents, page aligned (SU9) */
+  vm_size_t size;
+  unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
+  struct kernel_binding *kernels; /* in init order */
+};
+
+static struct
+{
+  mach_port_t port_set;
+  struct pager_object *objects;
+  size_t object_count;
+  vm_size_t max_page_size;
+  pthread_t server;
+  bool server_running;
+} pager;
+
+static struct pager_object *
+object_for_port (mach_port_t port)
+{
+  for (size_t i = 0; i < pager.object_count; i++)
+    if (pager.objects[i].port == port)
+      return &pager.objects[i];
+  return NULL;
+}
+
+static struct kernel_binding *
+binding_for (struct pager_object *obj, mach_port_t control)
+{
+  for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    if (k->control == control)
+      return k;
+  return NULL;
+}
+
+static void
+release_send_right (mach_port_t name)
+{
+  mach_port_deallocate (mach_task_self (), name);
+}
+
+/* A kernel page size this pager can serve: whole store blocks (SU9), no
+   larger than the configured maximum, dividing the object (IN5).  */
+static bool
+page_size_servable (const struct pager_object *obj, vm_size_t page_size)
+{
+  return page_size != 0 && page_size % STORE_BLOCK == 0
+         && page_size <= pager.max_page_size && obj->size % page_size == 0;
+}
+
+/* Whether [offset, offset+length) names whole pages of K inside OBJ.  */
+static bool
+range_valid (const struct pager_object *obj, const struct kernel_binding *k,
+             vm_offset_t offset, vm_size_t length)
+{
+  return length != 0 && offset % k->page_size == 0 && length % k->page_size == 0
+         && offset <= obj->size && length <= obj->size - offset;
+}
+
+static bool
+holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length)
+{
+  for (vm_offset_t b = offset; b < offset + length; b += STORE_BLOCK)
+    if (obj->returned[b / STORE_BLOCK])
+      return true;
+  return false;
+}
+
+/* One kernel page: the store's data if a kernel ever returned any of it
+   (memory_object_data_supply.html; the kernel copies it, deallocate FALSE),
+   else data_unavailable so that the kernel zero-fills it (UN1).  */
+static void
+answer_page (struct pager_object *obj, mach_port_t control,
+             vm_offset_t offset, vm_size_t size)
+{
+  if (holds_data (obj, offset, size))
+    memory_object_data_supply (control, offset, obj->store + offset, size,
+                               FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+  else
+    memory_object_data_unavailable (control, offset, size);
+}
+
+/* The attributes this pager confirms an object with (memory_object_attr_info
+   .html): copy-on-write, since the data never changes behind the kernel's
+   back (CP4); the kernel's page as cluster (CP9); no caching after the last
+   unmapping; not temporary (CP7).  */
+static kern_return_t
+confirm_object (mach_port_t control, vm_size_t page_size)
+{
+  struct memory_object_attr_info attr;
+  memset (&attr, 0, sizeof attr);
+  attr.copy_strategy = MEMORY_OBJECT_COPY_DELAY;
+  attr.cluster_size = page_size;
+  attr.may_cache = FALSE;
+  attr.temporary = FALSE;
+  /* CA2: attributes_count in ints, the flavour's own count.  */
+  mach_msg_type_number_t count = MEMORY_OBJECT_ATTR_INFO_COUNT;
+#ifdef EMMI_MUTANT_OSF_FLAVOR_COUNT
+  /* CA2 bug: the count of another flavour's structure.  */
+  count = MEMORY_OBJECT_PERF_INFO_COUNT;
+#endif
+  int buf[sizeof attr / sizeof (int)];
+  memcpy (buf, &attr, sizeof attr);
+  /* CA1: the flavour says which structure the buffer holds.  No reply port:
+     this pager waits for nothing (CA3 matters when caching is turned off on
+     a mapped object, which it never does).  */
+  return memory_object_change_attributes (control, MEMORY_OBJECT_ATTRIBUTES_INFO,
+                                          buf, count, MACH_PORT_NULL);
+}
+
+
+#ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
+/* SY2 bug: a write-behind pager.  A data_return is only queued (a copy
+   kept aside), to be written to the store when the kernel terminates its
+   mapping; synchronize is answered at once, without applying the queued
+   returns it covers, and data_request is served from the store alone.  */
+struct pending_return
+{
+  struct pending_return *next;
+  struct pager_object *obj;
+  vm_offset_t offset;
+  vm_size_t size;
+  unsigned char data[];
+};
+static struct pending_return *write_behind;
+
+static void
+apply_write_behind (struct pager_object *obj)
+{
+  for (struct pending_return **p = &write_behind; *p != NULL;)
+    {
+      struct pending_return *r = *p;
+      if (r->obj != obj)
+        {
+          p = &r->next;
+          continue;
+        }
+      for (vm_offset_t b = 0; b < r->size; b += STORE_BLOCK)
+        {
+          memcpy ((void *) (obj->store + r->offset + b), r->data + b, STORE_BLOCK);
+          obj->returned[(r->offset + b) / STORE_BLOCK] = 1;
+        }
+      *p = r->next;
+      free (r);
+    }
+}
+#endif
+
+/* --- The memory_object interface (OSF, SEQNOS server) -------------------- */
+
+/* A NULL object (a port that is not one of ours) gets an error return, so
+   that mach_msg_server releases the request's rights (V3).  */
+
+kern_return_t
+seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
+                           mach_port_t control, vm_size_t page_size)
+{
+  (void) seqno;
+  struct pager_object *obj = object_for_port (object_port);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  struct kernel_binding *k = NULL;
+  if (page_size_servable (obj, page_size))
+    k = calloc (1, sizeof *k);
+  if (k == NULL)
+    {
+      /* Refuse the conforming way (RD3): memory_object_destroy makes the
+         kernel send terminate with the control receive right (DS2).  The
+         error return has mach_msg_server release the control send right
+         this message carried, so this handler does not (IN9, V1).  */
+      memory_object_destroy (control, KERN_INVALID_ARGUMENT);
+      return KERN_INVALID_ARGUMENT;
+    }
+  /* IN3, IN8: this kernel's own control port, and its unit (IN5).  */
+  k->control = control;
+#ifdef EMMI_MUTANT_OSF_NAME_PORT_RELEASE
+  k->name = control;
+#endif
+  k->page_size = page_size;
+  struct kernel_binding **tail = &obj->kernels;
+  while (*tail != NULL)
+    tail = &(*tail)->next;
+  *tail = k;
+  /* RD1, IN2: confirm the object, which lets the kernel's mapping complete.  */
+  confirm_object (control, page_size);
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno,
+                                mach_port_t control)
+{
+  (void) seqno;
+  struct pager_object *obj = object_for_port (object_port);
+  if (obj == NULL)
+    return KERN_ABORTED;
+#ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
+  apply_write_behind (obj);
+#endif
+  /* TM6: forget this kernel, so that its next init starts afresh.  */
+  for (struct kernel_binding **p = &obj->kernels; *p != NULL; p = &(*p)->next)
+    if ((*p)->control == control)
+      {
+        struct kernel_binding *k = *p;
+        *p = k->next;
+        /* V6: the send right init gave us ...  */
+        release_send_right (k->control);
+#ifdef EMMI_MUTANT_OSF_NAME_PORT_RELEASE
+        /* V3 bug: GNU Mach's terminate also carried a name port; releasing
+           "it" here releases the control send right a second time.  */
+        release_send_right (k->name);
+#endif
+        free (k);
+        break;
+      }
+  /* ... then the receive right this message moved to us: destroy the
+     control port (TM4).  There is no name port in this dialect.  */
+  mach_port_mod_refs (mach_task_self (), control, MACH_PORT_RIGHT_RECEIVE, -1);
+#ifdef EMMI_MUTANT_OSF_NAME_PORT_RELEASE
+  mach_port_mod_refs (mach_task_self (), control, MACH_PORT_RIGHT_RECEIVE, -1);
+#endif
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_data_request (mach_port_t object_port, mach_port_seqno_t seqno,
+                                   mach_port_t control, vm_offset_t offset,
+                                   vm_size_t length, vm_prot_t desired_access)
+{
+  (void) seqno;
+  (void) desired_access;   /* every answer grants every access (DR6) */
+  struct pager_object *obj = object_for_port (object_port);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  struct kernel_binding *k = binding_for (obj, control);
+  if (k == NULL || !range_valid (obj, k, offset, length))
+    return KERN_INVALID_ARGUMENT;
+  /* DR3, DR8: every page of the range, on the asking kernel's control port,
+     in that kernel's page units (IN5).  */
+  for (vm_offset_t page = offset; page < offset + length; page += k->page_size)
+    answer_page (obj, control, page, k->page_size);
+  /* The send right this request carried is ours; dropping it at once keeps
+     one uref per kernel, which terminate releases.  */
+  release_send_right (control);
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_data_unlock (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_size_t length, vm_prot_t desired_access)
+{
+  (void) seqno;
+  (void) desired_access;
+  struct pager_object *obj = object_for_port (object_port);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  struct kernel_binding *k = binding_for (obj, control);
+  if (k == NULL || !range_valid (obj, k, offset, length))
+    return KERN_INVALID_ARGUMENT;
+  /* UL2: never restricting access, grant by lifting every lock (LK6).  */
+  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
+                              FALSE, VM_PROT_NONE, MACH_PORT_NULL);
+  release_send_right (control);
+  return KERN_SUCCESS;
+}
+
+#ifndef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
+/* Store a data_return: the part of the handler a synchronize must find
+   done (SY1, SY2).  */
+static void
+store_returned (struct pager_object *obj, struct kernel_binding *k,
+                vm_offset_t offset, vm_offset_t data,
+                mach_msg_type_number_t data_count)
+{
+  if (k == NULL || !range_valid (obj, k, offset, data_count))
+    return;
+  /* RT4: keep what the kernel gave back, dirty or not; the next request for
+     these pages, from any kernel, is served from it.  */
+  for (vm_offset_t b = 0; b < data_count; b += STORE_BLOCK)
+    {
+      memcpy ((void *) (obj->store + offset + b), (const void *) (data + b),
+              STORE_BLOCK);
+      obj->returned[(offset + b) / STORE_BLOCK] = 1;
+    }
+}
+#endif
+
+
+kern_return_t
+seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_offset_t data, mach_msg_type_number_t data_count,
+                                  boolean_t dirty, boolean_t kernel_copy)
+{
+  (void) seqno;
+  (void) dirty;
+  (void) kernel_copy;
+  struct pager_object *obj = object_for_port (object_port);
+  if (obj == NULL)
+    return KERN_ABORTED;
+#ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
+  struct kernel_binding *k = binding_for (obj, control);
+  struct pending_return *r = malloc (sizeof *r + data_count);
+  if (k != NULL && range_valid (obj, k, offset, data_count) && r != NULL)
+    {
+      r->obj = obj;
+      r->offset = offset;
+      r->size = data_count;
+      memcpy (r->data, (const void *) data, data_count);
+      r->next = write_behind;
+      write_behind = r;
+    }
+  else
+    free (r);
+#else
+  store_returned (obj, binding_for (obj, control), offset, data, data_count);
+#endif
+  /* RT2: the out-of-line pages are ours to release.  */
+  vm_deallocate (mach_task_self (), data, data_count);
+  release_send_right (control);
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_synchronize (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_size_t length, vm_sync_t sync_flags)
+{
+  (void) seqno;
+  (void) sync_flags;
+  struct pager_object *obj = object_for_port (object_port);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  struct kernel_binding *k = binding_for (obj, control);
+  if (k == NULL || !range_valid (obj, k, offset, length))
+    return KERN_INVALID_ARGUMENT;
+  /* SY1, SY2: every data_return the kernel sent before this message was
+     dequeued, and stored, before it (one server thread, FIFO port), so the
+     pages are in the store already; the store is this pager's backing
+     storage, so SYNCHRONOUS and ASYNCHRONOUS are both satisfied (SY6, SY8).
+     SY3: the completion names this request's range; SY5: always sent.  */
+#ifdef EMMI_MUTANT_OSF_SYNC_NEVER_ANSWERED
+  /* SY5 bug: the completion is never sent; the client's vm_msync hangs.  */
+#elif defined(EMMI_MUTANT_OSF_SYNC_WRONG_RANGE)
+  /* SY3 bug: the completion names the range widened by one page.  */
+  memory_object_synchronize_completed (control, offset, length + k->page_size);
+#else
+  memory_object_synchronize_completed (control, offset, length);
+#endif
+  release_send_right (control);
+  return KERN_SUCCESS;
+}
+
+/* Completions: this pager names no reply port, so none should come; a
+   control send right one carries is ours to release.  */
+kern_return_t
+seqnos_memory_object_lock_completed (mach_port_t reply_port, mach_port_seqno_t seqno,
+                                     mach_port_t control, vm_offset_t offset,
+                                     vm_size_t length)
+{
+  (void) reply_port;
+  (void) seqno;
+  (void) offset;
+  (void) length;
+  release_send_right (control);
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_supply_completed (mach_port_t reply_port, mach_port_seqno_t seqno,
+                                       mach_port_t control, vm_offset_t offset,
+                                       vm_size_t length, kern_return_t result,
+                                       vm_offset_t error_offset)
+{
+  (void) reply_port;
+  (void) seqno;
+  (void) offset;
+  (void) length;
+  (void) result;
+  (void) error_offset;
+  release_send_right (control);
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+seqnos_memory_object_change_completed (mach_port_t reply_port, mach_port_seqno_t seqno,
+                                       mach_port_t control, memory_object_flavor_t flavor)
+{
+  (void) reply_port;
+  (void) seqno;
+  (void) flavor;
+  release_send_right (control);
+  return KERN_SUCCESS;
+}
+
+/* --- The notify interface (plain server, notify.defs; V5) ----------------- */
+
+/* This pager requests no notification; those that carry nothing are
+   accepted and ignored, a port-destroyed's receive right is refused so
+   that mach_msg_server destroys it (V3).  */
+
+kern_return_t
+do_mach_notify_port_deleted (mach_port_t notify, mach_port_name_t name)
+{
+  (void) notify;
+  (void) name;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+do_mach_notify_msg_accepted (mach_port_t notify, mach_port_name_t name)
+{
+  (void) notify;
+  (void) name;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+do_mach_notify_port_destroyed (mach_port_t notify, mach_port_t rights)
+{
+  (void) notify;
+  (void) rights;
+  return KERN_FAILURE;
+}
+
+kern_return_t
+do_mach_notify_no_senders (mach_port_t notify, mach_port_mscount_t mscount)
+{
+  (void) notify;
+  (void) mscount;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+do_mach_notify_send_once (mach_port_t notify)
+{
+  (void) notify;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+do_mach_notify_dead_name (mach_port_t notify, mach_port_name_t name)
+{
+  (void) notify;
+  (void) name;
+  return KERN_SUCCESS;
+}
+
+/* --- The server loop ------------------------------------------------------- */
+
+/* The OSF memory_object interface (ids 3400-3410), then notifications; a
+   message neither knows is rejected (MIG_BAD_ID) and destroyed (G5).  */
+static boolean_t
+osf_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
+{
+  if (seqnos_memory_object_server (request, reply))
+    return TRUE;
+  return notify_server (request, reply);
+}
+
+static void *
+server_thread (void *arg)
+{
+  (void) arg;
+  /* max_size 0: MACH_RCV_LARGE, so no message is dequeued-and-dropped.  A
+     timeout only means nothing came for a while: receive again.  */
+  for (;;)
+    {
+      mach_msg_return_t mr
+        = mach_msg_server_timeout (osf_demux, 0, pager.port_set,
+                                   MACH_RCV_TIMEOUT, SERVER_TIMEOUT_MS);
+      if (mr != MACH_RCV_TIMED_OUT)
+        break;
+    }
+  return NULL;
+}
+
+/* --- The entry ABI (emmi/pager_abi.h) ---------------------------------------- */
+
+static void
+free_objects (void)
+{
+  for (size_t i = 0; i < pager.object_count; i++)
+    {
+      struct pager_object *obj = &pager.objects[i];
+      while (obj->kernels != NULL)
+        {
+          struct kernel_binding *k = obj->kernels;
+          obj->kernels = k->next;
+          release_send_right (k->control);
+          free (k);
+        }
+      if (obj->port != MACH_PORT_NULL)
+        mach_port_mod_refs (mach_task_self (), obj->port,
+                            MACH_PORT_RIGHT_RECEIVE, -1);
+      if (obj->store != 0)
+        vm_deallocate (mach_task_self (), obj->store, obj->size);
+      free (obj->returned);
+    }
+#ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
+  while (write_behind != NULL)
+    {
+      struct pending_return *r = write_behind;
+      write_behind = r->next;
+      free (r);
+    }
+#endif
+  free (pager.objects);
+  pager.objects = NULL;
+  pager.object_count = 0;
+}
+
+static void
+osf_stop (void)
+{
+  /* Destroying the port set ends the server thread's receive.  */
+  mach_port_mod_refs (mach_task_self (), pager.port_set,
+                      MACH_PORT_RIGHT_PORT_SET, -1);
+  pager.port_set = MACH_PORT_NULL;
+  if (pager.server_running)
+    pthread_join (pager.server, NULL);
+  pager.server_running = false;
+  free_objects ();
+}
+
+/* Options: "max_page_size=<bytes>", as the GNU Mach reference pager.  */
+static bool
+parse_options (const char *options)
+{
+  pager.max_page_size = DEFAULT_MAX_PAGE_SIZE;
+  if (options == NULL)
+    return true;
+  const char *p = options;
+  while (*p != '\0')
+    {
+      size_t len = strcspn (p, " \t,");
+      static const char key[] = "max_page_size=";
+      if (len > sizeof key - 1 && strncmp (p, key, sizeof key - 1) == 0)
+        {
+          char *end;
+          unsigned long long v = strtoull (p + sizeof key - 1, &end, 0);
+          if (end != p + len || v == 0 || v % STORE_BLOCK != 0)
+            return false;
+          pager.max_page_size = (vm_size_t) v;
+        }
+      else if (len != 0)
+        return false;
+      p += len;
+      p += strspn (p, " \t,");
+    }
+  return true;
+}
+
+static kern_return_t
+osf_start (const struct emmi_pager_config *config, struct emmi_pager_object *out)
+{
+  /* This pager speaks the OSF dialect only.  */
+  if (config->abi_version != EMMI_PAGER_ABI_VERSION
+      || config->dialect != EMMI_DIALECT_OSF)
+    return KERN_INVALID_ARGUMENT;
+  if (config->object_count == 0 || config->object_size == 0
+      || config->object_size % STORE_BLOCK != 0)
+    return KERN_INVALID_ARGUMENT;
+  if (pager.objects != NULL)
+    return KERN_FAILURE;            /* one instance per process */
+  if (!parse_options (config->options))
+    return KERN_INVALID_ARGUMENT;
+
+  mach_port_t task = mach_task_self ();
+  pager.server_running = false;
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
+                                         &pager.port_set);
+  if (kr != KERN_SUCCESS)
+    return kr;
+  pager.objects = calloc (config->object_count, sizeof *pager.objects);
+  if (pager.objects == NULL)
+    goto fail_no_memory;
+  pager.object_count = config->object_count;
+
+  for (size_t i = 0; i < pager.object_count; i++)
+    {
+      struct pager_object *obj = &pager.objects[i];
+      obj->size = config->object_size;
+      obj->returned = calloc (obj->size / STORE_BLOCK, 1);
+      if (obj->returned == NULL)
+        goto fail_no_memory;
+      kr = vm_allocate (task, &obj->store, obj->size, TRUE);
+      if (kr != KERN_SUCCESS)
+        goto fail;
+      kr = mach_port_allocate (task, MACH_PORT_RIGHT_RECEIVE, &obj->port);
+      if (kr != KERN_SUCCESS)
+        goto fail;
+      kr = mach_port_move_member (task, obj->port, pager.port_set);
+      if (kr != KERN_SUCCESS)
+        goto fail;
+      out[i].port = obj->port;
+      out[i].disposition = MACH_MSG_TYPE_MAKE_SEND;
+    }
+
+  if (pthread_create (&pager.server, NULL, server_thread, NULL) != 0)
+    {
+      osf_stop ();
+      return KERN_RESOURCE_SHORTAGE;
+    }
+  pager.server_running = true;
+  return KERN_SUCCESS;
+
+fail_no_memory:
+  kr = KERN_RESOURCE_SHORTAGE;
+fail:
+  mach_port_mod_refs (task, pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
+  pager.port_set = MACH_PORT_NULL;
+  free_objects ();
+  return kr;
+}
+
+static const struct emmi_pager osf_pager = {
+  .abi_version = EMMI_PAGER_ABI_VERSION,
+#ifdef EMMI_MUTANT_NAME
+  .name = EMMI_MUTANT_NAME,
+#else
+  .name = "osf-reference",
+#endif
+  .start = osf_start,
+  .stop = osf_stop,
+};
+
+EMMI_PAGER_EXPORT const struct emmi_pager *
+emmi_pager_entry (void)
+{
+  return &osf_pager;
+}
