@@ -722,3 +722,8 @@ emmi_pager_entry (void)
 {
   return &osf_pager;
 }
+
+/* It serves the OSF dialect only (emmi_pager_api_osf's stubs), so
+   `emmi-cts run` (--dialect auto) plays OSF kernels against it and every
+   mutant built from this file.  */
+EMMI_PAGER_EXPORT const uint32_t emmi_pager_dialects = EMMI_PAGER_SERVES_OSF;

@@ -133,11 +133,6 @@ constexpr DialectBit kDialectBits[] = {{"gnumach", EMMI_PAGER_SERVES_GNUMACH},
                                        {"gnumach-seqnos", EMMI_PAGER_SERVES_GNUMACH_SEQNOS},
                                        {"osf", EMMI_PAGER_SERVES_OSF}};
 
-std::string_view osf_refusal() {
-  return "the OSF dialect is reserved but not built in this version of emmi-cts (only the "
-         "GNU Mach dialects, gnumach and gnumach-seqnos, can be run)";
-}
-
 }  // namespace
 
 std::string dialects_text(std::uint32_t mask) {
@@ -148,24 +143,29 @@ std::string dialects_text(std::uint32_t mask) {
 }
 
 std::string resolve_dialect(const PagerLibrary& lib, std::string_view requested) {
-  if (requested == "osf")
-    throw InputError("--dialect", fmt::format("--dialect 'osf': {}", osf_refusal()));
   if (requested == "auto") {
+    // A GNU Mach dialect first: a pager that serves GNU Mach and OSF is run
+    // as a GNU Mach pager unless --dialect osf asks for the other one.
     if (lib.dialects & EMMI_PAGER_SERVES_GNUMACH_SEQNOS) return "gnumach-seqnos";
     if (lib.dialects == 0 || (lib.dialects & EMMI_PAGER_SERVES_GNUMACH)) return "gnumach";
-    throw InputError("--dialect", fmt::format(
-        "the pager '{}' ({}) declares only the {} dialect ({} is 0x{:x}): {}", lib.path, lib.name,
-        dialects_text(lib.dialects), EMMI_PAGER_DIALECTS_SYMBOL, lib.dialects, osf_refusal()));
+    return "osf";  // the only bit left (PagerLibrary::load refuses unknown ones)
   }
   const DialectBit* named = nullptr;
   for (const DialectBit& d : kDialectBits)
     if (d.name == requested) named = &d;
   if (named == nullptr)
     throw InputError("--dialect", fmt::format(
-        "--dialect '{}': expected auto (the default: the dialects the pager declares), gnumach "
-        "or gnumach-seqnos", requested));
-  // A pager that declares nothing predates the declaration: it may be
-  // judged by either GNU Mach dialect the user names.
+        "--dialect '{}': expected auto (the default: the dialects the pager declares), gnumach, "
+        "gnumach-seqnos or osf", requested));
+  // A pager that declares nothing predates the declaration: it is a GNU
+  // Mach pager (its stubs are GNU Mach's), judged by either GNU Mach
+  // dialect the user names, but never run against OSF kernels.
+  if (lib.dialects == 0 && named->bit == EMMI_PAGER_SERVES_OSF)
+    throw InputError("--dialect", fmt::format(
+        "--dialect 'osf': the pager '{}' ({}) does not declare the OSF dialect: it exports no "
+        "{}, so it is taken for a GNU Mach pager; an OSF pager (linked with "
+        "emmi_pager_api_osf) declares EMMI_PAGER_SERVES_OSF there",
+        lib.path, lib.name, EMMI_PAGER_DIALECTS_SYMBOL));
   if (lib.dialects != 0 && (lib.dialects & named->bit) == 0)
     throw InputError("--dialect", fmt::format(
         "--dialect '{}': the pager '{}' ({}) does not serve it: its {} declares {}; drop "
@@ -179,7 +179,7 @@ bool PagerLibrary::pager_role() const { return (roles & EMMI_PAGER_ROLE_PAGER) !
 
 World world_for(const PagerLibrary& lib, World world) {
   world.default_pager = lib.default_role();
-  world.pager_actions = lib.pager_role() ? lib.actions : 0;
+  world.pager_actions = lib.pager_role() && !world.osf ? lib.actions : 0;
   if (!lib.pager_role()) world.objects = 0;
   return world;
 }

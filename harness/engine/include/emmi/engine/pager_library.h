@@ -48,20 +48,26 @@ struct PagerLibrary {
 // The world a case plays against `lib`: `world` with the default-pager
 // commands enabled when the pager declares that role, and no objects of
 // its own when it declares no other (start() is called with object_count 0).
+// No pager actions against OSF kernels: the actions' checks (LK2, CA3,
+// DS3 ...) are written for GNU Mach's calls, as libpager makes them, and
+// an OSF pager's flavoured change_attributes would be misread.
 World world_for(const PagerLibrary& lib, World world);
 
 // The dialect a run judges `lib` by, spelled as the catalogue spells it
-// ("gnumach", "gnumach-seqnos"), for `requested`, the --dialect value:
+// ("gnumach", "gnumach-seqnos", "osf"), for `requested`, the --dialect value:
 //   "auto"  the pager's declaration: gnumach-seqnos when it declares the
 //           SEQNOS stubs (also when it declares the plain ones as well: the
 //           wire is the same, and the SEQNOS rules are the stricter
-//           reading), else gnumach; a pager that declares nothing is a
-//           plain GNU Mach pager, gnumach;
-//   a name  that dialect, if the pager declares it or declares nothing
-//           (pagers from before emmi_pager_dialects).
-// Throws emmi::InputError ("--dialect") for an unknown name, for osf (not
-// built yet; also when "auto" would choose it) and for a dialect the pager
-// does not declare, naming the pager and what it declares.
+//           reading), else gnumach; osf when OSF is all it declares; a
+//           pager that declares nothing is a plain GNU Mach pager, gnumach.
+//           A pager declaring a GNU Mach dialect and OSF gets the GNU Mach
+//           one: --dialect osf runs it against OSF kernels;
+//   a name  that dialect, if the pager declares it; a pager that declares
+//           nothing (from before emmi_pager_dialects) may be judged by
+//           either GNU Mach dialect, but not by osf (its stubs are GNU
+//           Mach's).
+// Throws emmi::InputError ("--dialect") for an unknown name and for a
+// dialect the pager does not serve, naming the pager and what it declares.
 std::string resolve_dialect(const PagerLibrary& lib, std::string_view requested);
 
 // The dialects of an emmi_pager_dialects mask as words ("gnumach,
