@@ -101,7 +101,9 @@ struct emmi_pager {
    * whose current task is the pager's, under the same controlled scheduling
    * as start() and stop(): the call may block (on a mutex, a condition
    * variable, a Mach receive) while the pager's own threads run. A pager
-   * that lacks one never gets the command that calls it.
+   * that lacks one never gets the command that calls it. They are called
+   * only when the suite's kernels speak GNU Mach (config->dialect
+   * EMMI_DIALECT_GNUMACH), never in a run with OSF kernels.
    *
    * `object` is the index of the object in the objects[] start() filled.
    * `offset` and `length` are in bytes, multiples of every page size the
@@ -192,7 +194,7 @@ typedef const struct emmi_pager *(*emmi_pager_entry_fn)(void);
 #define EMMI_PAGER_ROLE_PAGER 1u
 #define EMMI_PAGER_ROLE_DEFAULT 2u
 
-/* Dialects (optional, unchanged ABI version 1). A pager may export
+/* Dialects (optional, since ABI version 1). A pager may export
  * `const uint32_t emmi_pager_dialects`, a mask of the wire dialects and
  * server stubs it serves; the suite judges it by the rules of the dialect
  * chosen from that mask (`emmi-cts run --dialect auto`, the default):
@@ -204,15 +206,20 @@ typedef const struct emmi_pager *(*emmi_pager_entry_fn)(void);
  * stubs (seqnos_memory_object_server, MIG -DSEQNOS): the handlers get each
  * message's seqno, and the pager is judged by the SEQNOS rules too
  * (processing each object's requests in seqno order, SQ7, among them).
- * EMMI_PAGER_SERVES_OSF: reserved for the OSF MK dialect of the manual
- * pages; this version refuses to run it.
+ * EMMI_PAGER_SERVES_OSF: the OSF MK dialect of the manual pages, through
+ * the stubs of emmi-cts's OSF .defs (emmi_pager_api_osf); the suite's
+ * kernels speak OSF to it (config->dialect is EMMI_DIALECT_OSF) and it is
+ * judged by the OSF rules (SY*, CA1, CA2 ...) instead of GNU Mach's.
  *
  * Without the symbol the pager is a plain GNU Mach pager
- * (EMMI_PAGER_SERVES_GNUMACH) and is not judged by the SEQNOS rules. The
- * wire is the same for both GNU Mach dialects; config->dialect is
- * EMMI_DIALECT_GNUMACH for either. A pager declaring both GNU Mach bits is
- * judged as gnumach-seqnos unless --dialect says otherwise; an explicit
- * --dialect the mask does not contain is refused. */
+ * (EMMI_PAGER_SERVES_GNUMACH) and is not judged by the SEQNOS rules, nor
+ * ever run against OSF kernels. The wire is the same for both GNU Mach
+ * dialects; config->dialect is EMMI_DIALECT_GNUMACH for either. A pager
+ * declaring both GNU Mach bits is judged as gnumach-seqnos unless --dialect
+ * says otherwise; one declaring a GNU Mach bit and EMMI_PAGER_SERVES_OSF is
+ * judged in its GNU Mach dialect by default and as an OSF pager with
+ * --dialect osf (it tells the two runs apart by config->dialect); an
+ * explicit --dialect the mask does not contain is refused. */
 #define EMMI_PAGER_DIALECTS_SYMBOL "emmi_pager_dialects"
 #define EMMI_PAGER_SERVES_GNUMACH 1u
 #define EMMI_PAGER_SERVES_GNUMACH_SEQNOS 2u
