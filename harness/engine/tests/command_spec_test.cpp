@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "emmi/model/types.h"
+
 using namespace emmi::engine;
 
 namespace {
@@ -181,7 +183,14 @@ TEST(CommandSpec, BurstsRunTheirActionsInOrder) {
   EXPECT_EQ(run({CommandKind::temporary_terminate, 0, 1}), V{"terminate t1"});
   EXPECT_EQ(run({CommandKind::manager_stray, 0, 0}), V{"stray manager"});
   EXPECT_EQ(run({CommandKind::default_pager_call, 0, 0, 0, 1}), V{"default_pager call 1"});
+  // synchronize: `dirty` SYNCHRONOUS, else ASYNCHRONOUS; `write` INVALIDATE.
+  EXPECT_EQ(run({CommandKind::synchronize, 1, 0, 0, 2, true, true}),
+            V{"synchronize k1 o0 p2 flags " +
+              std::to_string(emmi::model::kSyncSynchronous | emmi::model::kSyncInvalidate)});
+  EXPECT_EQ(run({CommandKind::synchronize, 1, 0, 0, 2, false, false}),
+            V{"synchronize k1 o0 p2 flags " + std::to_string(emmi::model::kSyncAsynchronous)});
 }
+
 
 // A terminated temporary object takes no more commands; the manager-port
 // commands wait for the first create (the model learns the port from it).
@@ -232,6 +241,30 @@ TEST(CommandSpec, TemporaryObjectsOnlyInADefaultPagerWorld) {
   CaseModel ordinary(pinned_world());
   EXPECT_FALSE(enabled(ordinary, {CommandKind::create_temporary, 0, 0}));
   for (CommandKind k : offered(ordinary)) EXPECT_FALSE(temporary_kind(k));
+}
+
+// synchronize is the OSF kernels' vm_msync: offered and accepted only in an
+// OSF world (a GNU Mach kernel has no such message), on a mapped page; the
+// GNU Mach world's generated cases never hold one.
+TEST(CommandSpec, SynchronizeOnlyInAnOsfWorld) {
+  const Command sync{CommandKind::synchronize, 1, 1, 0, 2, true, true};
+  CaseModel gnu(pinned_world());
+  apply(gnu, {CommandKind::map, 1, 1});
+  EXPECT_FALSE(enabled(gnu, sync));
+  EXPECT_FALSE(offered(gnu).count(CommandKind::synchronize));
+  for (int i = 0; i < 50; ++i)
+    for (const Command& c : pinned_case(i).commands)
+      EXPECT_NE(c.kind, CommandKind::synchronize) << describe(c);
+
+  World w = pinned_world();
+  w.osf = true;
+  CaseModel osf(w);
+  EXPECT_FALSE(enabled(osf, sync));  // not mapped yet
+  apply(osf, {CommandKind::map, 1, 1});
+  ASSERT_TRUE(enabled(osf, sync));
+  EXPECT_TRUE(offered(osf).count(CommandKind::synchronize));
+  EXPECT_EQ(describe(sync), "synchronize k1 o1 page 2 sync invalidate");
+  EXPECT_FALSE(enabled(osf, {CommandKind::synchronize, 1, 1, 0, 4, true, false}));  // 4 pages of 16 KiB
 }
 
 // A default pager without objects of its own: first only create; then the
