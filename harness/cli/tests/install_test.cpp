@@ -124,7 +124,7 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
                 "^" + name + "$"});
   };
   CommandResult list = run({EMMI_CTEST_COMMAND, "--test-dir", build.string(), "-N"});
-  EXPECT_TRUE(contains(list.out, "Total Tests: 8")) << list.out;
+  EXPECT_TRUE(contains(list.out, "Total Tests: 9")) << list.out;
 
   CommandResult good = ctest("example_pager_conforms");
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
