@@ -138,6 +138,14 @@ static struct
      data_error, as a flaky disk would (DR4); the client's retry of the
      fault is served (ER2).  */
   bool transient_errors;
+  /* "refuse_unlock=1": the odd-numbered pages of each kernel (in that
+     kernel's page size) are read-only for good, as the pages of a file
+     opened read-only would be.  They are always supplied write-locked
+     (SU6), a request asking to write one fails with data_error (DR4), and
+     the data_unlock of a write to one is refused the manual's way: flush
+     the page first (UL4), then answer the kernel's re-request, which asks
+     for the write access, with data_error (UL5).  */
+  bool refuse_unlock;
   pthread_t threads[REFERENCE_PAGER_THREADS];
   size_t thread_count;
   atomic_bool stopping;
@@ -246,6 +254,14 @@ holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length
   return false;
 }
 
+/* Under refuse_unlock: whether the kernel page at OFFSET, of SIZE bytes,
+   is one that is never writable (odd-numbered in that kernel's pages).  */
+static bool
+write_refused (vm_offset_t offset, vm_size_t size)
+{
+  return pager.refuse_unlock && (offset / size) % 2 == 1;
+}
+
 static void
 answer_page (struct pager_object *obj, mach_port_t control,
              vm_offset_t offset, vm_size_t size, vm_prot_t desired_access)
@@ -275,14 +291,29 @@ answer_page (struct pager_object *obj, mach_port_t control,
           return;
         }
     }
-  if (holds_data (obj, offset, size))
+  const bool read_only = write_refused (offset, size);
+  if (read_only && (desired_access & VM_PROT_WRITE) != 0)
+    {
+      /* UL5, DR4: a write this pager never permits fails, whether it is
+         the first fault of the page or the re-request that follows the
+         flush refusing an unlock (see seqnos_memory_object_data_unlock).  */
+      memory_object_data_error (control, offset, size, KERN_PROTECTION_FAILURE);
+      return;
+    }
+  const bool holds = holds_data (obj, offset, size);
+  if (holds || read_only)
     {
       /* SU6: lock_value lists what is NOT permitted.  A read gets the page
          write-locked under the read-mostly policy; a write gets every
-         access (DR6).  */
+         access (DR6).  A read-only page is always write-locked, even when
+         it holds nothing yet: data_unavailable would let the kernel write
+         its zeros without asking.  */
       vm_prot_t lock = VM_PROT_NONE;
-      if (pager.write_locks && (desired_access & VM_PROT_WRITE) == 0)
+      if (read_only
+          || (pager.write_locks && (desired_access & VM_PROT_WRITE) == 0))
         lock = VM_PROT_WRITE;
+      /* Only a page holding data is handed over precious.  */
+      const boolean_t precious = pager.notify_on_evict && holds;
 #ifdef EMMI_MUTANT_SUPPLY_SIZE_NOT_PAGE_MULTIPLE
       /* MUTANT supply_size_not_page_multiple: the size is computed one
          512-byte sector short, so it is no whole number of pages.  */
@@ -297,9 +328,8 @@ answer_page (struct pager_object *obj, mach_port_t control,
       /* DR3: the data itself.  The kernel copies it out of the store: no
          deallocation (SU10).  */
       memory_object_data_supply (control, offset, obj->store + offset, size,
-                                 FALSE, lock, pager.notify_on_evict,
-                                 MACH_PORT_NULL);
-      if (pager.notify_on_evict)
+                                 FALSE, lock, precious, MACH_PORT_NULL);
+      if (precious)
         /* SU7: the page is the kernel's to give back now; the store holds
            it again once a data_return brings it.  */
         for (vm_offset_t b = offset; b < offset + size; b += STORE_BLOCK)
@@ -549,25 +579,31 @@ seqnos_memory_object_data_request (mach_port_t object_port,
   return KERN_SUCCESS;
 }
 
-/* Ask the kernel to lift every lock on [offset, offset+length) of K's cache,
-   with OBJ's port as reply_to when a slot is free to remember the request
-   (LK8), else with no completion wanted (LK6).  */
+/* The reply_to of a lock_request answering a data_unlock for [offset,
+   offset+length) of K's cache: OBJ's port when a slot is free to remember
+   the request (LK8), else MACH_PORT_NULL, no completion wanted (LK6).  */
+static mach_port_t
+unlock_reply_port (struct pager_object *obj, struct kernel_binding *k,
+                   vm_offset_t offset, vm_size_t length)
+{
+  if (obj->pending_lock_count >= PENDING_LOCKS)
+    return MACH_PORT_NULL;
+  struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
+  p->control = k->control;
+  p->offset = offset;
+  p->size = length;
+  p->for_action = false;
+  /* The stub makes a send-once right from our receive right, so the
+     completion arrives on the object port and takes its turn there.  */
+  return obj->port;
+}
+
+/* Ask the kernel to lift every lock on [offset, offset+length) of K's cache.  */
 static void
 unlock_range (struct pager_object *obj, struct kernel_binding *k,
               vm_offset_t offset, vm_size_t length)
 {
-  mach_port_t reply_to = MACH_PORT_NULL;
-  if (obj->pending_lock_count < PENDING_LOCKS)
-    {
-      struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
-      p->control = k->control;
-      p->offset = offset;
-      p->size = length;
-      p->for_action = false;
-      /* The stub makes a send-once right from our receive right, so the
-         completion arrives on the object port and takes its turn there.  */
-      reply_to = obj->port;
-    }
+  mach_port_t reply_to = unlock_reply_port (obj, k, offset, length);
   vm_size_t size = length;
 #ifdef EMMI_MUTANT_LOCK_SIZE_NOT_PAGE_MULTIPLE
   /* MUTANT lock_size_not_page_multiple: the size is one 512-byte sector
@@ -580,13 +616,37 @@ unlock_range (struct pager_object *obj, struct kernel_binding *k,
                               FALSE, VM_PROT_NONE, reply_to);
 }
 
+/* Refuse the unlock of K's page at OFFSET (refuse_unlock): UL4, flush the
+   page first.  The kernel drops it and revokes every use of it (LK3); the
+   write waiting for the unlock faults the page in again, and that
+   data_request, asking for the write access, gets data_error from
+   answer_page (UL5).  The page was never writable, so it is clean; under
+   notify_on_evict it may be precious, the only copy: RETURN_ALL brings it
+   back first (LK12), as the flush action does.  */
+static void
+refuse_page_unlock (struct pager_object *obj, struct kernel_binding *k,
+               vm_offset_t offset)
+{
+  mach_port_t reply_to = unlock_reply_port (obj, k, offset, k->page_size);
+  int should_return = pager.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
+                                            : MEMORY_OBJECT_RETURN_NONE;
+#ifdef EMMI_MUTANT_REFUSE_UNLOCK_ERRORS_BEFORE_FLUSH
+  /* MUTANT refuse_unlock_errors_before_flush: the data_error comes first,
+     while the kernel still holds the page, and the flush only after it
+     (UL4 wants the flush first).  */
+  memory_object_data_error (k->control, offset, k->page_size,
+                            KERN_PROTECTION_FAILURE);
+#endif
+  memory_object_lock_request (k->control, offset, k->page_size, should_return,
+                              TRUE, VM_PROT_NO_CHANGE, reply_to);
+}
+
 kern_return_t
 seqnos_memory_object_data_unlock (mach_port_t object_port,
                                   mach_port_seqno_t seqno, mach_port_t control,
                                   vm_offset_t offset, vm_size_t length,
                                   vm_prot_t desired_access)
 {
-  (void) desired_access;
   struct pager_object *obj = begin_message (object_port, seqno);
   if (obj == NULL)
     return KERN_ABORTED;
@@ -599,17 +659,30 @@ seqnos_memory_object_data_unlock (mach_port_t object_port,
 #if defined EMMI_MUTANT_IGNORES_UNLOCK
   /* MUTANT ignores_unlock: the write waits for an answer that never comes.  */
   (void) unlock_range;
+  (void) refuse_page_unlock;
+  (void) desired_access;
 #elif defined EMMI_MUTANT_REFUSES_UNLOCK_WITHOUT_FLUSH
   /* MUTANT refuses_unlock_without_flush: refuses with data_error while the
      kernel still holds the page (UL4 wants a flush first).  */
   (void) unlock_range;
+  (void) refuse_page_unlock;
+  (void) desired_access;
   memory_object_data_error (control, offset, length, KERN_PROTECTION_FAILURE);
+  (void) desired_access;
 #else
-  /* UL2: the locks are only this pager's read-mostly policy, so any access
-     asked for is granted by lifting them.  A pager that must refuse (UL4,
-     UL5) flushes the page with lock_request(should_flush TRUE) and answers
-     the kernel's next data_request for it with data_error.  */
-  unlock_range (obj, k, offset, length);
+  if (!pager.refuse_unlock)
+    /* UL2: the locks are only this pager's read-mostly policy, so any
+       access asked for is granted by lifting them.  */
+    unlock_range (obj, k, offset, length);
+  else
+    /* refuse_unlock: page by page, a write to a read-only page is refused
+       (UL4, UL5); anything else is granted (UL2).  */
+    for (vm_offset_t page = offset; page < offset + length; page += k->page_size)
+      if ((desired_access & VM_PROT_WRITE) != 0
+          && write_refused (page, k->page_size))
+        refuse_page_unlock (obj, k, page);
+      else
+        unlock_range (obj, k, page, k->page_size);
 #endif
   release_send_right (control);
   end_turn (obj);
@@ -1098,6 +1171,7 @@ parse_options (const char *options)
   pager.write_locks = true;
   pager.notify_on_evict = false;
   pager.transient_errors = false;
+  pager.refuse_unlock = false;
   if (options == NULL)
     return true;
   const char *p = options;
@@ -1125,6 +1199,10 @@ parse_options (const char *options)
                && (strncmp (p, "transient_errors=0", len) == 0
                    || strncmp (p, "transient_errors=1", len) == 0))
         pager.transient_errors = p[len - 1] == '1';
+      else if (len == sizeof "refuse_unlock=0" - 1
+               && (strncmp (p, "refuse_unlock=0", len) == 0
+                   || strncmp (p, "refuse_unlock=1", len) == 0))
+        pager.refuse_unlock = p[len - 1] == '1';
       else if (len != 0)
         return false;
       p += len;
@@ -1172,6 +1250,13 @@ reference_pager_start (const struct emmi_pager_config *config,
       obj->next_seqno = 0;
       obj->may_cache = false;
       obj->copy_strategy = MEMORY_OBJECT_COPY_DELAY;
+#ifdef EMMI_MUTANT_READY_COPY_SYMMETRIC
+      /* MUTANT ready_copy_symmetric: asks for MEMORY_OBJECT_COPY_SYMMETRIC
+         (4 in the OSF headers; GNU Mach's do not define it), the kernel's
+         own strategy (CP6).  GNU Mach refuses it, so the object is never
+         ready.  */
+      obj->copy_strategy = 4;
+#endif
       obj->returned = calloc (obj->size / STORE_BLOCK, 1);
       obj->tried = calloc (obj->size / STORE_BLOCK, 1);
       if (obj->returned == NULL || obj->tried == NULL)

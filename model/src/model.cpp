@@ -1321,6 +1321,10 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
           const locks::LockEffect eff =
               locks::apply_lock_request(p, first, lock_last, e.should_flush, e.lock_value);
           if (eff.granted + eff.refused > 0) check(rule::UL2);
+          // UL4: a flush that drops a page whose unlock is outstanding
+          // refuses the unlock the manual's way; the refusal is judged
+          // here (done right) and on a data_error (done without a flush).
+          if (eff.refused > 0) check(rule::UL4);
           // A flush discards the pages, precious ones too (LK14); the
           // marks of pages it did not hold (failed, refused) stay.
           for (std::size_t i = first; e.should_flush && i < lock_last; ++i)

@@ -25,6 +25,11 @@ namespace emmi::model::detail::actions {
 
 namespace {
 
+// MEMORY_OBJECT_COPY_SYMMETRIC of the OSF headers (memory_object_attr_info).
+// GNU Mach's <mach/memory_object.h> stops at COPY_TEMPORARY (3) and its
+// kernel refuses 4 in ready and change_attributes (gnumach-kernel.md §3e).
+constexpr std::int32_t kCopySymmetric = 4;
+
 std::string pair_text(const State& s, const Pair& p) {
   return cat("object ", dec(p.object), " / kernel ", dec(s.kernels[p.kernel].id));
 }
@@ -137,6 +142,21 @@ void on_dequeued(State& s, PortName port, const Queued& m) {
 void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bool live,
                 const Check& check, const Report& report) {
   s.return_window = 0;
+  // CP6: COPY_SYMMETRIC is the kernel's own strategy. Judged on every
+  // ready / change_attributes reaching a live control port, accepted or not
+  // (GNU Mach refuses the strategy; the request is what the rule forbids).
+  // The model sees only the objects the pager offered (temporary objects
+  // and the default pager's side are DefaultPagerModel's), so only an
+  // ordinary pager's request is judged.
+  if (live && (e.call == ControlCall::ready || e.call == ControlCall::change_attributes)) {
+    check(rule::CP6);
+    if (e.copy_strategy == kCopySymmetric)
+      report(rule::CP6,
+             cat(to_string(e.call), " on control ", hex(e.control), " of ", pair_text(s, p),
+                 " asks for copy strategy ", dec(std::uint64_t(kCopySymmetric)),
+                 " (MEMORY_OBJECT_COPY_SYMMETRIC), which is for the kernel's own use",
+                 e.accepted ? "" : "; the kernel refused it"));
+  }
   if (!live || !e.accepted) return;
   const auto pair_index = static_cast<std::size_t>(&p - s.pairs.data());
   ActionState& a = s.action;

@@ -17,12 +17,14 @@
 //   - change_attributes (CA3): turning caching off, the pager asks for
 //     change_completed and dequeues it before the call returns.
 //   - any ready / change_attributes (CP1): the copy strategy of an
-//     initialised object does not change.
+//     initialised object does not change; (CP6) it is never
+//     MEMORY_OBJECT_COPY_SYMMETRIC, the kernel's own strategy (judged on
+//     the objects the pager offered, whether or not the kernel accepts).
 //   - shutdown (DS3): memory_object_destroy comes after a flush of every page
 //     the kernel holds (no page of that kernel is cached when it arrives).
 //   - the store (RT5): each block holds the latest contents the kernel
 //     returned for it that the pager dequeued.
-// A call that returns an error declined the action: only CP1 and DS3 (on
+// A call that returns an error declined the action: only CP1, CP6 and DS3 (on
 // what it did send) apply to it.
 #pragma once
 

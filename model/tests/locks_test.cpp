@@ -70,6 +70,77 @@ TEST(Locks, UL4_Violated_DataErrorWithoutFlushingFirst) {
   EXPECT_FALSE(s.has("DR4", Party::pager));
 }
 
+// The refusal done wrong the other way round: data_error first (the kernel
+// still holds the page), the flush only after it.
+TEST(Locks, UL4_Violated_DataErrorBeforeTheFlush) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0).error(2, 0, 0, 0);
+  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
+  s.ret(2);
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).error(2, 0, 0, 0).ret(2).quiesce();
+  EXPECT_TRUE(Violates(s, "UL4", Party::pager));
+  EXPECT_FALSE(s.has("DR4", Party::pager)) << s.summary();
+  EXPECT_FALSE(s.has("UL2", Party::pager)) << s.summary();
+}
+
+// What the model checks when the lock_request `c` of thread 2 reaches the
+// world `s` (a copy of its model judges it; the scenario is unchanged).
+Judgement judge_lock(const Scenario& s, ControlCalled c) {
+  Model m = s.model();
+  c.accepted = true;  // a live control port, whole pages: GNU Mach accepts it
+  return m.judge(Event{c});
+}
+
+bool checks(const Judgement& j, std::string_view rule) {
+  return std::find(j.checked.begin(), j.checked.end(), rule) != j.checked.end();
+}
+
+// UL4 is exercised by the refusal done right: a flush of a page whose
+// unlock is outstanding (counted, no verdict).
+TEST(Locks, UL4_Counted_FlushRefusingAnOutstandingUnlock) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  Judgement j = judge_lock(s, lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
+  EXPECT_TRUE(checks(j, "UL4"));
+  EXPECT_TRUE(j.verdicts.empty());
+}
+
+// A grant is not a refusal, and a flush with no unlock outstanding refuses
+// nothing: neither counts UL4, neither is charged.
+TEST(Locks, UL4_NotCounted_OnAGrant) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  Judgement j = judge_lock(s, lock_call(2, s.control(0, 0), 0, 0x1000, 0));
+  EXPECT_FALSE(checks(j, "UL4"));
+  EXPECT_TRUE(checks(j, "UL2"));
+  EXPECT_TRUE(j.verdicts.empty());
+}
+
+TEST(Locks, UL4_NotCounted_OnAFlushWithNoUnlockOutstanding) {
+  Scenario s = locked_world();
+  Judgement j = judge_lock(s, lock_call(3, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
+  EXPECT_FALSE(checks(j, "UL4"));
+  EXPECT_TRUE(j.verdicts.empty());
+}
+
+// A flush for coherence of a range that also holds a page being unlocked:
+// the page the flush drops is refused, the other pages are not charged.
+TEST(Locks, UL4_Conforming_FlushOfARangeWithAnUnlockThenGrantOfTheRefault) {
+  Scenario s = locked_world();
+  s.fault(0, 0, 0x1000).dequeue(3, 0);
+  s.call(supply_call(3, s.control(0, 0), 0x1000, 0x1000, 0));
+  s.ret(3);
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  s.call(lock_call(2, s.control(0, 0), 0, 0x2000, kProtNoChange, true));
+  s.ret(2);
+  // The pager changed its mind: the re-request gets the page writable (UL5
+  // is a MAY; any answer is accepted).
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0);
+  s.call(supply_call(2, s.control(0, 0), 0, 0x1000, 0));
+  s.ret(2).quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
 // The write-back of the pages a flushing lock_request returns follows the
 // call: those pages are no longer cached, yet the return is the kernel's
 // due (gnumach-kernel.md §3c), not an RT1.

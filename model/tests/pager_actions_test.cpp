@@ -216,6 +216,71 @@ TEST(PagerActions, CP1_Conforming_NewStrategyAfterReinit) {
   EXPECT_FALSE(s.has("CP1", Party::pager)) << s.summary();
 }
 
+// CP6: MEMORY_OBJECT_COPY_SYMMETRIC (4 in the OSF headers) is the
+// kernel's. GNU Mach refuses it, so the calls below are not accepted.
+constexpr std::int32_t kCopySymmetric = 4;
+
+bool checks(const Judgement& j, std::string_view rule) {
+  return std::find(j.checked.begin(), j.checked.end(), rule) != j.checked.end();
+}
+
+TEST(PagerActions, CP6_Violated_ReadyWithCopySymmetric) {
+  Scenario s(WorldConfig{1, 0x10000});
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
+  c.copy_strategy = kCopySymmetric;
+  c.accepted = false;
+  s.call_as(c).ret(1);
+  EXPECT_TRUE(Violates(s, "CP6", Party::pager));
+}
+
+TEST(PagerActions, CP6_Violated_ChangeAttributesWithCopySymmetric) {
+  Scenario s = ready_world();
+  ControlCalled c = change_call(s.control(0, 0), true, kCopySymmetric, kNullPort);
+  c.accepted = false;
+  s.call_as(c);
+  EXPECT_TRUE(Violates(s, "CP6", Party::pager));
+  EXPECT_FALSE(s.has("CP1", Party::pager)) << s.summary();  // refused: nothing changed
+}
+
+// Every strategy GNU Mach defines is a user pager's to ask for; CP6 is
+// checked (exercised) on each ready and change_attributes all the same.
+TEST(PagerActions, CP6_Conforming_GnuMachStrategiesAreCheckedNotCharged) {
+  for (std::int32_t strategy : {0, 1, 2, 3}) {
+    Scenario s(WorldConfig{1, 0x10000});
+    s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+    ControlCalled ready{1, ControlCall::ready, s.control(0, 0)};
+    ready.copy_strategy = strategy;
+    ready.accepted = true;
+    Model m = s.model();
+    Judgement j = m.judge(Event{ready});
+    EXPECT_TRUE(checks(j, "CP6")) << strategy;
+    EXPECT_TRUE(j.verdicts.empty()) << strategy;
+    s.call_as(ready).ret(1);
+    ControlCalled change = change_call(s.control(0, 0), false, strategy, kNullPort);
+    change.accepted = true;
+    m = s.model();
+    j = m.judge(Event{change});
+    EXPECT_TRUE(checks(j, "CP6")) << strategy;
+    EXPECT_TRUE(j.verdicts.empty()) << strategy;
+    s.call_as(change).quiesce();
+    EXPECT_TRUE(Conforms(s)) << strategy;
+  }
+}
+
+// After terminate the kernel no longer serves the control port: such a
+// call is judged as a use after terminate (TM8), not as a request for a
+// copy strategy.
+TEST(PagerActions, CP6_NotJudged_OnAControlPortTheKernelNoLongerServes) {
+  Scenario s = ready_world();
+  s.unmap(0, 0).dequeue(1, 0);
+  ControlCalled c = change_call(s.control(0, 0), true, kCopySymmetric, kNullPort);
+  c.thread = 1;
+  c.accepted = false;
+  s.call_as(c);
+  EXPECT_FALSE(s.has("CP6", Party::pager)) << s.summary();
+}
+
 TEST(PagerActions, DS3_Conforming_FlushThenDestroy) {
   Scenario s = written_world();
   PagerAction a;

@@ -151,8 +151,57 @@ TEST(ReferencePager, MaxPageSizeOptionRefusesLargerPagesWithoutVerdict) {
   EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
 }
 
+// refuse_unlock=1: the odd pages are read-only for good. A write to one
+// the kernel holds write-locked is refused the manual's way (UL4, UL5):
+// the pager flushes the page, the waiting write faults it in again asking
+// for the write access, and the data_error answering that fails the write.
+// A write fault on such a page fails at once; even pages are unlocked.
+TEST(ReferencePager, RefuseUnlockOptionRefusesWritesToOddPagesWithoutVerdict) {
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 1, "refuse_unlock=1"));
+  KernelDriver& k = s.kernel();
+  const KernelId a = s.attach(k4K);
+  const ObjectId o = s.object(0);
+  ASSERT_EQ(k.map(a, o), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  // Page 0 holds data (written back), so it comes write-locked too.
+  const Stamp zero[] = {0x30};
+  ASSERT_EQ(k.fault(a, o, 0, kReadWrite), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_EQ(k.write(a, o, 0, zero), KERN_SUCCESS);
+  ASSERT_EQ(k.return_data(a, o, 0, zero, true, false), KERN_SUCCESS);
+  ASSERT_EQ(k.fault(a, o, 0, kRead), KERN_SUCCESS);
+  ASSERT_EQ(k.fault(a, o, k4K, kRead), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_TRUE(resident(k.page(a, o, 0)));
+  ASSERT_TRUE(resident(k.page(a, o, k4K)));
+  EXPECT_EQ(k.page(a, o, 0)->lock, model::Prot{VM_PROT_WRITE});
+  EXPECT_EQ(k.page(a, o, k4K)->lock, model::Prot{VM_PROT_WRITE});
+
+  const Stamp even[] = {0x31}, odd[] = {0x32};
+  ASSERT_EQ(k.write(a, o, 0, even), KERN_SUCCESS);
+  ASSERT_EQ(k.write(a, o, k4K, odd), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_EQ(stamps_of(k.page(a, o, 0)), (std::vector<Stamp>{0x31}));  // granted
+  ASSERT_TRUE(k.page(a, o, k4K).has_value());
+  EXPECT_EQ(k.page(a, o, k4K)->state, KernelDriver::PageState::error);  // refused
+  EXPECT_FALSE(k.page(a, o, k4K)->pending_write);
+
+  ASSERT_EQ(k.fault(a, o, 3 * k4K, kReadWrite), KERN_SUCCESS);
+  ASSERT_EQ(k.fault(a, o, 2 * k4K, kReadWrite), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_TRUE(k.page(a, o, 3 * k4K).has_value());
+  EXPECT_EQ(k.page(a, o, 3 * k4K)->state, KernelDriver::PageState::error);
+  EXPECT_TRUE(resident(k.page(a, o, 2 * k4K)));
+
+  ASSERT_EQ(k.unmap(a, o), KERN_SUCCESS);
+  const std::vector<Verdict> verdicts = s.finish();
+  EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
+}
+
 TEST(ReferencePager, UnknownOptionsMakeStartFail) {
-  for (const std::string bad : {"max_page_size=12345", "max_page_size=", "page_size=4096"}) {
+  for (const std::string bad :
+       {"max_page_size=12345", "max_page_size=", "page_size=4096", "refuse_unlock=2"}) {
     Scenario s;
     ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 1, bad, KERN_INVALID_ARGUMENT));
   }
@@ -204,6 +253,19 @@ void unlock_asked(Scenario& s) {
   EXPECT_EQ(s.kernel().write(a, s.object(0), 0, w), KERN_SUCCESS);
 }
 
+// refuse_unlock: page 1 (odd, read-only) of a 4 KiB kernel faulted for
+// reading (supplied write-locked), then written: the kernel asks to unlock
+// it and the pager refuses.
+void read_only_page_written(Scenario& s) {
+  const KernelId a = s.attach(k4K);
+  EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  EXPECT_EQ(s.kernel().fault(a, s.object(0), k4K, kRead), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  const Stamp w[] = {0x7f};
+  EXPECT_EQ(s.kernel().write(a, s.object(0), k4K, w), KERN_SUCCESS);
+}
+
 const std::map<std::string, Aim>& aims() {
   static const std::map<std::string, Aim> m = {
       {"init_error_double_release",
@@ -216,6 +278,11 @@ const std::map<std::string, Aim>& aims() {
          const KernelId big = s.attach(k16K), a = s.attach(k4K);
          EXPECT_EQ(s.kernel().map(big, s.object(0)), KERN_SUCCESS);
          EXPECT_TRUE(s.settle());
+         EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+       }},
+      {"ready_copy_symmetric",
+       [](Scenario& s) {
+         const KernelId a = s.attach(k4K);
          EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
        }},
       {"never_ready",
@@ -284,6 +351,7 @@ const std::map<std::string, Aim>& aims() {
       {"never_deallocates_returns", [](Scenario& s) { written_back(s, 0x79); }},
       {"ignores_unlock", unlock_asked},
       {"refuses_unlock_without_flush", unlock_asked},
+      {"refuse_unlock_errors_before_flush", read_only_page_written},
       {"lock_size_not_page_multiple", unlock_asked},
       {"return_double_free", [](Scenario& s) { written_back(s, 0x7a); }},
       {"stale_after_return",

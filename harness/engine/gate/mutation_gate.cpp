@@ -258,9 +258,6 @@ const std::map<std::string, std::string>& unreachable_rules() {
       {"SC4", "checked when a supply with a reply port meets a page the kernel already "
               "holds (KERN_MEMORY_PRESENT), which only a supply in advance can (X6); no pager "
               "in reference_impl supplies in advance (model/tests/residency_test.cpp covers it)"},
-      {"UL4", "checked on a data_error while an unlock is outstanding; the reference pager "
-              "grants every unlock (model/tests/locks_test.cpp and the mutant "
-              "refuses_unlock_without_flush cover it)"},
       {"SQ2", "a self-check on receive rights other than object ports; the reference pager "
               "receives no message on a reply or notification port"},
   };
@@ -275,8 +272,8 @@ TEST(CoverageGate, EveryModelRuleIsCountedOnTheReferencePagers) {
   // refusal path are reached. Each conforming default pager on the default
   // platform.
   // A conforming pager run with options (the reference pager's optional
-  // policies: data_error and its retry, precious pages) on the default
-  // platform too. The reference pager also runs on the default platform:
+  // policies: data_error and its retry, precious pages, unlocks refused by
+  // a flush) on the default platform too. The reference pager also runs on the default platform:
   // with one kernel its flushes find the pages it wrote dirty (LK11).
   std::vector<std::pair<const Conforming*, engine::Platform>> runs{
       {&pagers.front(), engine::Platform::manual}, {&pagers.front(), engine::Platform::gnumach}};

@@ -103,6 +103,7 @@ struct RuleInfo {
   X(LK8, pager, "pager: its sync/flush waits for lock_completed, the only sign of completion")  \
   X(CA3, pager, "pager: turning caching off, it asks for and awaits change_completed")          \
   X(CP1, pager, "pager: the copy strategy of an initialised object never changes")              \
+  X(CP6, pager, "pager: an ordinary pager does not ask for MEMORY_OBJECT_COPY_SYMMETRIC")      \
   X(DS3, pager, "pager: destroy comes after a flush of every page the kernel holds")            \
   X(RT5, pager, "pager: its store keeps the latest contents the kernel returned")               \
   X(LK11, kernel, "kernel: a lock_request with RETURN_DIRTY returns only dirty pages")          \
