@@ -192,8 +192,6 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.copy_strategy = cm.copy_strategy;
       ev.precious = cm.precious;
       ev.may_cache = cm.may_cache;
-      ev.copy_strategy = cm.copy_strategy;
-  ev.copy_strategy = cm.copy_strategy;
       ev.stamps = supplied;
       ev.reply_to = cm.has_reply_to ? cm.reply_to_name : MACH_PORT_NULL;
       ev.accepted = accepted;
