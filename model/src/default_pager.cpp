@@ -402,11 +402,15 @@ Judgement DefaultPagerModel::judge_quiescent(Model::Quiescence which) const {
   }
   for (const auto& [id, r] : regions_) {
     if (!holdings) break;
-    std::string_view rule = r.kind == MessageKind::data_return ? rule::RT2 : rule::PR8;
-    note(j, rule);
-    if (!r.released)
-      report(j, rule, Party::pager,
+    const bool ret = r.kind == MessageKind::data_return;
+    note(j, rule::PR8);
+    if (ret) note(j, rule::RT2);
+    if (r.released) continue;
+    if (ret)
+      report(j, rule::RT2, Party::pager,
              cat("out-of-line memory of a ", to_string(r.kind), " was never released"));
+    report(j, rule::PR8, Party::pager,
+           cat("out-of-line memory of a ", to_string(r.kind), " was never released"));
   }
   return j;
 }

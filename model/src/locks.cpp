@@ -2,6 +2,8 @@
 // Page locks in the model; see locks.h and SEMANTICS.md, "Page locks".
 #include "locks.h"
 
+#include "residency.h"
+
 #include <algorithm>
 
 namespace emmi::model::detail::locks {
@@ -38,7 +40,10 @@ LockEffect apply_lock_request(Pair& p, std::size_t first, std::size_t last, bool
     if (p.pages[i] != PageState::resident) continue;  // LK7: cached pages only
     const bool outstanding = unlock_outstanding(p, i);
     if (flush) {
-      if (outstanding) ++out.refused;
+      if (outstanding) {
+        ++out.refused;
+        residency::unlock_refused_by_flush(p, i);
+      }
       p.pages[i] = PageState::absent;
       p.prot[i] = 0;
       p.unlock[i] = 0;

@@ -1278,6 +1278,21 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
            cat("simulated kernel ", e.accepted ? "accepted" : "refused", " ", where(),
                "; the model expects it ", e.accepted ? "refused" : "accepted"));
 
+  // PR6: a reply port names one of the pager's receive rights; the kernel
+  // gets a send right made from it. Judged only where the simulated kernel
+  // saw where the receive right was.
+  if (e.reply_to != kNullPort && e.reply_to_received_by_pager) {
+    check(rule::PR6);
+    if (!*e.reply_to_received_by_pager)
+      report(rule::PR6, Party::pager,
+             cat(where(), " names reply port ", port_text(e.reply_to),
+                 ", whose receive right the pager does not hold: the completion goes to "
+                 "another task"));
+  }
+  // LK6: MACH_PORT_NULL as reply_to asks for no completion; a permission,
+  // counted when a pager uses it (the simulated kernel then owes none).
+  if (e.call == ControlCall::lock_request && e.accepted && e.reply_to == kNullPort)
+    check(rule::LK6);
   // LK5: the kernel owes a lock_completed to a reply port the pager receives on.
   if (e.call == ControlCall::lock_request && e.accepted && e.reply_to != kNullPort) {
     const PortRec* reply = s_.find_port(e.reply_to);
@@ -1345,6 +1360,9 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
       case ControlCall::data_error:
         for (std::size_t i = first; i < last; ++i)
           if (p.pages[i] == PageState::requested) {
+            // UL5: the pager may fail the request that follows an unlock it
+            // refused by flushing (UL4); a permission, counted when used.
+            if (residency::has(p, i, residency::unlock_refused)) check(rule::UL5);
             p.pages[i] = PageState::absent;
             p.prot[i] = 0;
             residency::failed(p, i);
@@ -1864,16 +1882,20 @@ Judgement Model::judge_quiescent(Quiescence which) const {
     }
   }
 
-  // Out-of-line memory never released (RT2 for data_return, PR8 otherwise).
+  // Out-of-line memory never released: PR8 for every receiver of
+  // out-of-line memory, and RT2 besides for the data of a data_return.
   for (const detail::RegionRec& r : s.regions) {
     if (!holdings) break;
     bool ret = r.msg.kind == MessageKind::data_return;
-    check(ret ? rule::RT2 : rule::PR8);
+    check(rule::PR8);
+    if (ret) check(rule::RT2);
     if (r.state != detail::RegionState::live) continue;
-    report(ret ? rule::RT2 : rule::PR8,
-           cat("out-of-line memory ", hex(r.id), " of ", to_string(r.msg.kind), " seqno ",
-               dec(r.seqno), " on port ", hex(r.port), ret ? " (offset " : "",
-               ret ? hex(r.msg.offset) : "", ret ? ")" : "", " was never released"));
+    std::string text =
+        cat("out-of-line memory ", hex(r.id), " of ", to_string(r.msg.kind), " seqno ",
+            dec(r.seqno), " on port ", hex(r.port), ret ? " (offset " : "",
+            ret ? hex(r.msg.offset) : "", ret ? ")" : "", " was never released");
+    if (ret) report(rule::RT2, text);
+    report(rule::PR8, std::move(text));
   }
   if (progress) detail::actions::quiescent(s, judgement);
   return judgement;

@@ -20,7 +20,7 @@ bool request(Pair& p, std::size_t i) {
     lost_precious = (f & precious) != 0;
     f = dropped;
   } else if (p.pages[i] == PageState::absent) {
-    f = (f & errored) != 0 ? retry : 0;
+    f = static_cast<std::uint8_t>(((f & errored) != 0 ? retry : 0) | (f & unlock_refused));
   }
   return lost_precious;
 }
@@ -29,7 +29,7 @@ void filled(Pair& p, std::size_t i, bool is_precious) {
   p.life_flags[i] = is_precious ? precious : 0;
 }
 
-void left(Pair& p, std::size_t i) { p.life_flags[i] = 0; }
+void left(Pair& p, std::size_t i) { p.life_flags[i] &= unlock_refused; }
 
 void failed(Pair& p, std::size_t i) { p.life_flags[i] = errored; }
 

@@ -20,6 +20,8 @@ enum Flag : std::uint8_t {
   errored = 4,   // absent: data_error answered its last request
   retry = 8,     // requested again after a data_error (ER2)
   refused = 16,  // requested; a supply with a reply port stopped before it (SC4)
+  unlock_refused = 32,  // left the cache by a flush that refused its unlock (UL4);
+                        // kept through the next request, for UL5
 };
 
 void init_pages(Pair& p, std::size_t pages);
@@ -35,6 +37,10 @@ void filled(Pair& p, std::size_t i, bool is_precious);
 void left(Pair& p, std::size_t i);
 // data_error answered the page's request.
 void failed(Pair& p, std::size_t i);
+// A lock_request flushed page i while its data_unlock was outstanding: the
+// pager refused the unlock (UL4). Its next request is the one UL5 lets the
+// pager fail with data_error.
+inline void unlock_refused_by_flush(Pair& p, std::size_t i) { p.life_flags[i] |= unlock_refused; }
 // A supply with a reply port stopped at a present page before requested
 // page i: supply_completed told the pager (KERN_MEMORY_PRESENT, SC4).
 inline void refused_by_supply(Pair& p, std::size_t i) { p.life_flags[i] |= refused; }

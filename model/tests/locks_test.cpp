@@ -251,5 +251,97 @@ TEST(Locks, LK9_Violated_CompletionForAnotherRange) {
   EXPECT_TRUE(Violates(s, "LK9", Party::kernel));
 }
 
+// UL5 is a permission: the data_error that answers the request following a
+// refusal done right (UL4's flush) counts it, and is no verdict.
+TEST(Locks, UL5_Conforming_DataErrorAnsweringTheRequestAfterARefusal) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
+  s.ret(2);
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0);
+  Model m = s.model();
+  ControlCalled err{2, ControlCall::data_error, s.control(0, 0), 0, 0x1000};
+  err.accepted = true;
+  Judgement j = m.judge(Event{err});
+  EXPECT_TRUE(checks(j, "UL5"));
+  EXPECT_TRUE(j.verdicts.empty());
+}
+
+// Answering that request with data instead is just as correct: the pager
+// flushed for coherence, or changed its mind (SEMANTICS.md, "Page locks").
+TEST(Locks, UL5_NeverViolated_DataForTheRequestAfterARefusal) {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
+  s.ret(2);
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).supply(2, 0, 0, 0).ret(2).quiesce();
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+}
+
+// A data_error for a page no unlock was refused for does not count UL5.
+TEST(Locks, UL5_NotCounted_OnAPlainDataError) {
+  Scenario s = ready_world();
+  s.fault(0, 0, 0).dequeue(2, 0);
+  Model m = s.model();
+  ControlCalled err{2, ControlCall::data_error, s.control(0, 0), 0, 0x1000};
+  err.accepted = true;
+  Judgement j = m.judge(Event{err});
+  EXPECT_FALSE(checks(j, "UL5"));
+  EXPECT_TRUE(checks(j, "DR4"));
+}
+
+// LK6: a lock_request asking for no completion counts the permission; one
+// with a reply port does not.
+TEST(Locks, LK6_Conforming_CountedOnlyForANullReplyPort) {
+  Scenario s = locked_world();
+  EXPECT_TRUE(checks(judge_lock(s, lock_call(2, s.control(0, 0), 0, 0x1000, 0)), "LK6"));
+  ControlCalled with_reply = lock_call(2, s.control(0, 0), 0, 0x1000, 0, false, s.port(0));
+  with_reply.reply_to_received_by_pager = true;
+  Judgement j = judge_lock(s, with_reply);
+  EXPECT_FALSE(checks(j, "LK6"));
+  EXPECT_TRUE(checks(j, "PR6"));
+  EXPECT_TRUE(j.verdicts.empty());
+}
+
+// A pager that names a reply port and never reads the completion breaks
+// nothing the suite can see: not charged under LK6 (or LK5, a kernel duty).
+TEST(Locks, LK6_NeverViolated_CompletionAskedForAndIgnored) {
+  Scenario s = locked_world();
+  ControlCalled c = lock_call(2, s.control(0, 0), 0, 0x1000, 0, false, s.port(0));
+  c.reply_to_received_by_pager = true;
+  s.call(c);
+  s.ret(2).quiesce();
+  EXPECT_FALSE(s.has("LK6", Party::pager)) << s.summary();
+  EXPECT_FALSE(s.has("PR6", Party::pager)) << s.summary();
+}
+
+TEST(Locks, PR6_Conforming_ReplyPortIsOneOfThePagersReceiveRights) {
+  Scenario s = locked_world();
+  ControlCalled c = lock_call(2, s.control(0, 0), 0, 0x1000, 0, false, s.port(0));
+  c.reply_to_received_by_pager = true;
+  Judgement j = judge_lock(s, c);
+  EXPECT_TRUE(checks(j, "PR6"));
+  EXPECT_TRUE(j.verdicts.empty());
+}
+
+// PR6: the kernel saw that the reply port's receive right is not the
+// pager's (a send right passed on): the completion would go elsewhere.
+TEST(Locks, PR6_Violated_ReplyPortReceivedByAnotherTask) {
+  Scenario s = locked_world();
+  ControlCalled c = lock_call(2, s.control(0, 0), 0, 0x1000, 0, false, s.control(0, 0));
+  c.reply_to_received_by_pager = false;
+  Judgement j = judge_lock(s, c);
+  EXPECT_TRUE(checks(j, "PR6"));
+  EXPECT_TRUE(std::any_of(j.verdicts.begin(), j.verdicts.end(),
+                          [](const Verdict& v) { return v.rule == "PR6" && v.party == Party::pager; }));
+}
+
+// Not seen (the receive right was in a message): not judged.
+TEST(Locks, PR6_NotJudged_WhenTheKernelCouldNotSee) {
+  Scenario s = locked_world();
+  Judgement j = judge_lock(s, lock_call(2, s.control(0, 0), 0, 0x1000, 0, false, s.port(0)));
+  EXPECT_FALSE(checks(j, "PR6"));
+}
+
 }  // namespace
 }  // namespace emmi::model::testing

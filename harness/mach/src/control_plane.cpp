@@ -102,6 +102,7 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
 
   // Take the reply_to right and the data out of the message.
   RightRef reply_to;
+  std::optional<bool> reply_to_received_by_pager;
   const OolBuffer* data = nullptr;
   {
     Core::Lock lk(core);
@@ -109,6 +110,9 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       if (Item* it = item_at(m, cm.reply_to_type_offset); it != nullptr && it->is_port) {
         reply_to = m->rights[it->first_right];
         m->rights[it->first_right] = RightRef{};
+        if (reply_to.kind == RightRef::right && reply_to.port != nullptr &&
+            reply_to.port->receiver != nullptr)
+          reply_to_received_by_pager = reply_to.port->receiver == core.pager_space();
       }
     }
     if (known && cm.well_formed && cm.has_data) {
@@ -194,6 +198,7 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.may_cache = cm.may_cache;
       ev.stamps = supplied;
       ev.reply_to = cm.has_reply_to ? cm.reply_to_name : MACH_PORT_NULL;
+      ev.reply_to_received_by_pager = reply_to_received_by_pager;
       ev.accepted = accepted;
       ev.flavor = cm.flavor;
       ev.attributes_count = cm.attributes_count;

@@ -160,6 +160,11 @@ struct ControlCalled {
   bool may_cache = false;
   std::vector<Stamp> stamps{};  // data_supply: one per 4 KiB block supplied
   PortName reply_to = kNullPort;
+  // Whether the pager's task held the receive right of the port reply_to
+  // named when the kernel took the message (PR6: the reply port is one of
+  // the pager's receive rights, made into a send right). Absent: no
+  // reply_to, or the receive right was in a message at that moment.
+  std::optional<bool> reply_to_received_by_pager{};
   bool accepted = true;
   std::int32_t should_return = 0;  // lock_request: kReturnNone, kReturnDirty or kReturnAll
   bool should_flush = false;       // lock_request

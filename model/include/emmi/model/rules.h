@@ -65,7 +65,8 @@ struct RuleInfo {
   X(V2, pager, "pager: after MIG_DESTROY_REQUEST, do not release the request's rights again")   \
   X(V3, pager, "pager: after another error return, do not release the request's rights again")  \
   X(V4, pager, "pager: out-of-line memory is freed once (by mach_msg_server on error)")         \
-  X(PR8, pager, "pager: out-of-line memory other than data_return's is released")               \
+  X(PR6, pager, "pager: a reply port is one of its own receive rights")                         \
+  X(PR8, pager, "pager: out-of-line memory it receives (data_return, data_initialize) is released") \
   /* data path */                                                                               \
   X(DR1, kernel, "kernel: data_request/data_unlock lie inside the mapped object")               \
   X(DR3, pager, "pager: every data_request is answered by quiescence")                          \
@@ -92,10 +93,12 @@ struct RuleInfo {
   X(UL2, pager, "pager: a data_unlock is answered by a lock_request by quiescence")             \
   X(UL3, kernel, "kernel: data_unlock asks for an access the page's lock forbids")              \
   X(UL4, pager, "pager: an unlock is refused by flushing first, not by data_error alone")       \
+  X(UL5, pager, "pager: may fail the request after a refused unlock (counted when used)")      \
   X(UL6, kernel, "kernel: data_unlock length is whole pages of the kernel's page size")         \
   X(LK1, pager, "pager: lock_request size is a multiple of the kernel's page size")             \
   X(LK4, pager, "pager: lock_request's lock_value is within VM_PROT_ALL or VM_PROT_NO_CHANGE")  \
   X(LK5, kernel, "kernel: an accepted lock_request with a reply port gets lock_completed")      \
+  X(LK6, pager, "pager: may pass MACH_PORT_NULL for no lock_completed (counted when used)")     \
   X(LK9, kernel, "kernel: lock_completed echoes the request's offset and size")                 \
   /* the pager's own actions (pager_actions.h) */                                               \
   X(LK2, pager, "pager: its sync returns the range (lock_request with should_return)")          \
