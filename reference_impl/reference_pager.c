@@ -879,7 +879,15 @@ pager_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
   /* MUTANT ticket_skips_unhandled: only the EMMI handlers advance the
      ticket; after a notification or a rejected message the object jams.  */
 #endif
+#ifdef EMMI_MUTANT_DEMUX_CLAIMS_FOREIGN
+  /* MUTANT demux_claims_foreign: the demux says TRUE for every message, its
+     stubs' MIG_BAD_ID notwithstanding (G5, SQ4).  */
+  (void) handled;
+  return TRUE;
+#else
+  /* FALSE for a message no stub knows (G5): the MIG demux's own answer.  */
   return handled;
+#endif
 }
 
 static void *

@@ -761,6 +761,7 @@ void Step::operator()(const Dequeued& e) {
     }
   }
   add_rights(e.rights);
+  demux::dequeued(s_, e, m.kind);
   // SQ7 attribution (after init gave its names their roles): who carried send rights under which name; which
   // requests an answer on the control would answer.
   if (from_object) {
@@ -845,9 +846,11 @@ void Step::finish(Current& c, KernReturn code) {
   // mach_msg_server destroys the request: every right and the out-of-line
   // memory it carried (X2: for every routine). Whatever the pager already
   // released is released twice.
-  std::string_view twice = c.msg.kind == MessageKind::init ? rule::V1
-                           : code == kMigDestroyRequest    ? rule::V2
-                                                           : rule::V3;
+  // V2: a request refused as such (MIG_DESTROY_REQUEST, or MIG_BAD_ID from
+  // a demux that does not know it); V3: a handler's other error returns.
+  std::string_view twice = c.msg.kind == MessageKind::init                  ? rule::V1
+                           : code == kMigDestroyRequest || code == kMigBadId ? rule::V2
+                                                                             : rule::V3;
   for (const CarriedRight& cr : c.rights) {
     if (cr.name == kNullPort || cr.name == kDeadPort) continue;
     check(twice);
@@ -910,13 +913,19 @@ void Step::operator()(const HandlerReturned& e) {
     // message, or a nested one (a nested server loop); whatever the thread
     // dequeued inside that handler is finished with it.
     auto is = [&](const Current& c) { return c.busy && c.port == e.port && c.seqno == e.seqno; };
+    // What the demux itself said (G5, SQ4, V5: demux.cpp).
+    auto judge_demux = [&](const Current& c) {
+      absorb(demux::returned(s_, c, e, is_object_port(c.port)));
+    };
     if (is(th.cur)) {
       th.nested.clear();
+      judge_demux(th.cur);
       finish(th.cur, e.code);
       return;
     }
     for (std::size_t i = th.nested.size(); i-- > 0;) {
       if (!is(th.nested[i])) continue;
+      judge_demux(th.nested[i]);
       finish(th.nested[i], e.code);
       th.nested.resize(i);
       return;
@@ -1896,6 +1905,12 @@ Judgement Model::judge_quiescent(Quiescence which) const {
             ret ? hex(r.msg.offset) : "", ret ? ")" : "", " was never released");
     if (ret) report(rule::RT2, text);
     report(rule::PR8, std::move(text));
+  }
+  // Rights of refused foreign messages never destroyed (V2, demux.cpp).
+  if (holdings) {
+    detail::demux::Found f = detail::demux::after_stop(s);
+    for (std::string_view r : f.checked) check(r);
+    for (detail::osf::Finding& v : f.verdicts) report(v.rule, std::move(v.text));
   }
   if (progress) detail::actions::quiescent(s, judgement);
   return judgement;

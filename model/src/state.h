@@ -11,6 +11,7 @@
 #include "emmi/model/event.h"
 #include "emmi/model/model.h"
 #include "flat_index.h"
+#include "demux.h"
 #include "osf.h"
 
 namespace emmi::model::detail {
@@ -280,6 +281,8 @@ struct State {
   std::vector<RegionRec> regions;
   FlatIndex<RegionId> region_index;
   osf::OsfState osf;  // the OSF dialect's own state (osf.cpp)
+  // V2: the rights foreign messages carried in (demux.cpp).
+  std::vector<demux::ForeignRight> foreign_rights;
 
   std::uint32_t kernel_index(KernelId k) const {
     for (std::uint32_t i = 0; i < kernels.size(); ++i)

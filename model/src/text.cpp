@@ -92,6 +92,7 @@ std::string_view to_string(MessageKind k) {
     case MessageKind::data_initialize: return "data_initialize";
     case MessageKind::other: return "other";
     case MessageKind::synchronize: return "synchronize";
+    case MessageKind::foreign: return "foreign";
   }
   return "?";
 }
@@ -234,6 +235,7 @@ std::string describe_one(const Dequeued& e) {
 std::string describe_one(const HandlerReturned& e) {
   std::string out = cat("thread ", dec(e.thread), " handler returns ", detail::code_name(e.code));
   if (e.port != kNullPort) out += cat(" for seqno ", dec(e.seqno), " on ", hex(e.port));
+  if (e.handled == false) out += " (demux FALSE)";
   return out;
 }
 std::string describe_one(const ControlCalled& e) {

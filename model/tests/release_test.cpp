@@ -55,9 +55,18 @@ TEST(Release, V2_Conforming_DestroyRequestLeavesRightsToTheServer) {
   EXPECT_EQ(s.urefs(kCarried, Right::send), 0u);
 }
 
-TEST(Release, V3_Violated_RightReleasedThenErrorReturn) {
+TEST(Release, V2_Violated_RightReleasedThenBadId) {
+  // MIG_BAD_ID: the demux refused the request as such (V2), not a handler's
+  // error (V3).
   Scenario s = foreign_message_world();
   s.dequeue(1, 0, carry_send).deallocate(1, kCarried).ret(1, kMigBadId);
+  EXPECT_TRUE(Violates(s, "V2", Party::pager));
+  EXPECT_FALSE(s.has("V3", Party::pager));
+}
+
+TEST(Release, V3_Violated_RightReleasedThenErrorReturn) {
+  Scenario s = foreign_message_world();
+  s.dequeue(1, 0, carry_send).deallocate(1, kCarried).ret(1, kKernFailure);
   EXPECT_TRUE(Violates(s, "V3", Party::pager));
 }
 

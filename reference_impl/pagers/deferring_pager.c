@@ -418,7 +418,13 @@ dispatch (mach_msg_header_t *request, mig_reply_header_t *reply)
 {
   boolean_t known = memory_object_server (request, &reply->Head)
                     || notify_server (request, &reply->Head);
+#ifdef EMMI_MUTANT_DEFERRING_KEEPS_REFUSED
+  /* MUTANT deferring_keeps_refused: only a handler's error return destroys
+     the request; one no demux knows keeps the rights it carried (V2).  */
+  if (known && reply->RetCode != KERN_SUCCESS && reply->RetCode != MIG_NO_REPLY)
+#else
   if (!known || (reply->RetCode != KERN_SUCCESS && reply->RetCode != MIG_NO_REPLY))
+#endif
     {
       /* The reply port is the reply's to use (or to drop) below.  */
       request->msgh_remote_port = MACH_PORT_NULL;

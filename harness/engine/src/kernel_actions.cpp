@@ -252,18 +252,37 @@ void SimulatedKernelActions::stray(std::size_t o) {
   if (o >= objects_.size()) return;
   meet_stranger();
   mach::Kernel::TaskScope as_stranger(kernel_, *stranger_);
-  mach_port_t send = MACH_PORT_NULL;
+  mach_port_t send = MACH_PORT_NULL, carried = MACH_PORT_NULL;
   mach_msg_type_name_t type = 0;
   if (mach_port_extract_right(pager_task_, d_.pager_port(objects_[o]), MACH_MSG_TYPE_MAKE_SEND,
                               &send, &type) != KERN_SUCCESS)
     return;
-  mach_msg_header_t h{};
-  h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND, 0);
-  h.msgh_size = sizeof h;
-  h.msgh_remote_port = send;
-  h.msgh_local_port = MACH_PORT_NULL;
-  h.msgh_id = kStrayMessageId;
-  mach_msg(&h, MACH_SEND_MSG, sizeof h, 0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+  // The message carries a send right to a port of the stranger's (a fresh
+  // one each time), as a request of some other interface would: a demux
+  // that refuses the message makes mach_msg_server destroy it with that
+  // right (V2); a receive loop of the pager's own must destroy it itself.
+  if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &carried) != KERN_SUCCESS)
+    carried = MACH_PORT_NULL;
+  struct {
+    mach_msg_header_t head;
+    mach_msg_type_t port_type;
+    std::uint32_t port;
+  } msg{};
+  static_assert(sizeof msg.port == sizeof(mach_port_name_t));
+  msg.head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+  msg.head.msgh_size = sizeof msg;
+  msg.head.msgh_remote_port = send;
+  msg.head.msgh_local_port = MACH_PORT_NULL;
+  msg.head.msgh_id = kStrayMessageId;
+  msg.port_type.msgt_name = MACH_MSG_TYPE_MAKE_SEND;
+  msg.port_type.msgt_size = 32;
+  msg.port_type.msgt_number = 1;
+  msg.port_type.msgt_inline = TRUE;
+  msg.port_type.msgt_longform = FALSE;
+  msg.port_type.msgt_deallocate = FALSE;
+  msg.port = carried;
+  mach_msg(&msg.head, MACH_SEND_MSG, sizeof msg, 0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE,
+           MACH_PORT_NULL);
 }
 
 }  // namespace emmi::engine

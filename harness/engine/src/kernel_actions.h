@@ -86,7 +86,7 @@ class SimulatedKernelActions final : public KernelActions {
   std::optional<PageAt> page_at(std::size_t kernel, std::size_t object, std::uint16_t page) const;
 
   // Outside every subsystem a pager serves (memory_object 2200.., notify 64..).
-  static constexpr mach_msg_id_t kStrayMessageId = 0x454d4d49;
+  static constexpr mach_msg_id_t kStrayMessageId = mach::kForeignMessageId;
   static constexpr model::Stamp kFreshStampTag = 0x4000'0000'0000'0000ull;
   mach::Kernel& kernel_;
   // The unrelated task (made on first use) and its name for the pager task.

@@ -497,8 +497,8 @@ std::optional<History> decode_history(std::string_view text) {
   if (bar == std::string_view::npos) return std::nullopt;
   History h;
   bool ok = parse_list<4>(text.substr(0, bar), [&](const std::array<std::uint64_t, 4>& v) {
-    // The last MessageKind (the OSF synchronize) bounds the valid values.
-    if (v[2] > static_cast<std::uint64_t>(model::MessageKind::synchronize)) return false;
+    // The last MessageKind (foreign, the engine's stray) bounds the valid values.
+    if (v[2] > static_cast<std::uint64_t>(model::MessageKind::foreign)) return false;
     h.messages.push_back({static_cast<model::PortName>(v[0]), static_cast<model::Seqno>(v[1]),
                           static_cast<model::MessageKind>(v[2]), static_cast<std::size_t>(v[3])});
     return true;

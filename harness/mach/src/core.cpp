@@ -747,6 +747,7 @@ emmi::model::MessageKind Core::kind_of(mach_msg_id_t id) {
     case 3408: return MessageKind::data_return;
     case 3409: return MessageKind::change_completed;
     case 3410: return MessageKind::synchronize;
+    case kForeignMessageId: return MessageKind::foreign;
     default: return MessageKind::other;
   }
 }

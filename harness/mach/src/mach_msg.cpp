@@ -831,7 +831,10 @@ mach_msg_return_t mach_msg_server_timeout(
         // The request this handler runs for, before the demux can touch it.
         const mach_port_t request_port = request->Head.msgh_local_port;
         const mach_port_seqno_t request_seqno = request->Head.msgh_seqno;
-        (void)(*demux)(&request->Head, &reply->Head);
+        // glibc's loop ignores what the demux returns (the reply's RetCode
+        // decides), but the model judges it: TRUE for the interface's own
+        // messages, FALSE for a foreign one (G5, SQ4).
+        const boolean_t handled = (*demux)(&request->Head, &reply->Head);
         if (Core* core = core_or_null()) {
           const emmi::model::ThreadId self = core->thread()->id;
           const bool pager = core->acting_as_pager();
@@ -842,6 +845,7 @@ mach_msg_return_t mach_msg_server_timeout(
             ev.code = reply->RetCode;
             ev.port = request_port;
             ev.seqno = request_seqno;
+            ev.handled = handled != FALSE;
             core->emit(std::move(ev));
           }
         }

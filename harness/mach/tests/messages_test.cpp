@@ -211,6 +211,38 @@ boolean_t test_demux(mach_msg_header_t* in, mach_msg_header_t* out) {
 }
 }  // namespace
 
+namespace {
+// A demux that knows no message, as a MIG server does for an id outside
+// its subsystem: MIG_BAD_ID in the reply, FALSE returned.
+boolean_t refusing_demux(mach_msg_header_t* in, mach_msg_header_t* out) {
+  auto* reply = reinterpret_cast<mig_reply_header_t*>(out);
+  mig_reply_setup(in, out);
+  reply->RetCode = MIG_BAD_ID;
+  return FALSE;
+}
+}  // namespace
+
+// glibc's mach_msg_server ignores what the demux returns; the simulated
+// kernel reports it with the handler return (memory_object_server.html:
+// FALSE when "the message did not apply to this memory management
+// interface"), and names the engine's stray id a foreign message.
+TEST_F(Messages, ServerReportsWhatTheDemuxReturned) {
+  mach_port_t port = new_receive_right();
+  ASSERT_EQ(send_simple(port, MACH_MSG_TYPE_MAKE_SEND, emmi::mach::kForeignMessageId),
+            MACH_MSG_SUCCESS);
+  recorder.clear();
+  EXPECT_EQ(mach_msg_server_timeout(refusing_demux, 0, port, MACH_RCV_TIMEOUT, 0),
+            MACH_RCV_TIMED_OUT);
+  g_result = KERN_SUCCESS;
+  ASSERT_EQ(send_simple(port, MACH_MSG_TYPE_MAKE_SEND, 7), MACH_MSG_SUCCESS);
+  EXPECT_EQ(mach_msg_server_timeout(test_demux, 0, port, MACH_RCV_TIMEOUT, 0), MACH_RCV_TIMED_OUT);
+  auto handled = recorder.of<emmi::model::HandlerReturned>();
+  ASSERT_EQ(handled.size(), 2u);
+  EXPECT_EQ(handled[0].code, MIG_BAD_ID);
+  EXPECT_EQ(handled[0].handled, std::optional<bool>(false));
+  EXPECT_EQ(handled[1].handled, std::optional<bool>(true));
+}
+
 // glibc mach_msg_server: "Some error; destroy the request message to release
 // any port rights or VM it holds." A handler result of KERN_SUCCESS keeps
 // them (the handler owns them).

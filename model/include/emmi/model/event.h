@@ -37,6 +37,11 @@ enum class MessageKind : std::uint8_t {
   other,             // anything else the pager's port received
   // OSF dialect (harness/mach/defs/osf, subsystem 3400):
   synchronize,       // 3410: control (send), offset, length, sync flags
+  // A message whose id no interface a pager serves defines (memory_object,
+  // memory_object_default, default_pager, notify, the Hurd's): the engine's
+  // stray-message, sent to an object port by an unrelated task
+  // (emmi::mach::kForeignMessageId). Every demux must refuse it (G5).
+  foreign,
 };
 
 std::string_view to_string(MessageKind k);
@@ -126,6 +131,9 @@ struct HandlerReturned {
   KernReturn code;
   PortName port = kNullPort;  // the request's receive right (msgh_local_port)
   Seqno seqno = 0;            // the request's msgh_seqno
+  // What the demux itself returned (TRUE: the message belonged to its
+  // interface), when the observer saw it; `code` is the reply's RetCode.
+  std::optional<bool> handled{};
 };
 
 // --- Pager -> kernel ----------------------------------------------------------

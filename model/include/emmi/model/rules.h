@@ -67,6 +67,10 @@ struct RuleInfo {
   X(V4, pager, "pager: out-of-line memory is freed once (by mach_msg_server on error)")         \
   X(PR6, pager, "pager: a reply port is one of its own receive rights")                         \
   X(PR8, pager, "pager: out-of-line memory it receives (data_return, data_initialize) is released") \
+  /* the demux (demux.cpp) */                                                                   \
+  X(G5, pager, "pager: the demux returns TRUE for its interface, FALSE for a foreign message")  \
+  X(SQ4, pager, "pager: the SEQNOS demux refuses and routes messages as the plain one does")    \
+  X(V5, pager, "pager: a notification it asked for reaches a handler, not MIG_BAD_ID")          \
   /* data path */                                                                               \
   X(DR1, kernel, "kernel: data_request/data_unlock lie inside the mapped object")               \
   X(DR3, pager, "pager: every data_request is answered by quiescence")                          \

@@ -20,6 +20,13 @@ class Core;
 
 using TaskId = std::uint32_t;
 
+// The id of the engine's stray message ("EMMI"): outside every interface a
+// pager may serve (memory_object 2200.., memory_object_default 2250..,
+// default_pager 2275.., notify 64.., the OSF subsystems 3400.., the Hurd's
+// 20000..), so every demux, however many servers it chains, must refuse it
+// (G5). The simulated kernel reports it as MessageKind::foreign.
+inline constexpr std::int32_t kForeignMessageId = 0x454d4d49;
+
 // Receives every model event the simulated kernel observes, in the order the
 // kernel made them happen. Called with the kernel's lock held: it must be
 // quick and must not call back into the simulated kernel.
