@@ -737,6 +737,18 @@ seqnos_memory_object_data_return (mach_port_t object_port,
 #endif
           memcpy ((void *) (obj->store + offset + b), (const void *) (data + b),
                   STORE_BLOCK);
+#ifdef EMMI_MUTANT_UNAVAILABLE_AFTER_DIRTY_RETURN
+          /* MUTANT unavailable_after_dirty_return: the data reaches the
+             store, but only a clean return marks the block as holding data
+             (a dirty page is taken for one still changing, that the kernel
+             will send again); the next request for it is answered with
+             data_unavailable, and the kernel zero-fills it (UN3, UN1).  */
+          if (dirty)
+            continue;
+#endif
+          /* UN1, UN3: from now on this block holds data, and a request for
+             it is never answered with data_unavailable, which would make
+             the kernel zero-fill the page.  */
           obj->returned[(offset + b) / STORE_BLOCK] = 1;
         }
     }
@@ -995,6 +1007,22 @@ reference_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
 #endif
       kr = lock_all_kernels (obj, offset, length, should_return, FALSE,
                              VM_PROT_NO_CHANGE);
+#ifdef EMMI_MUTANT_DELAY_STORE_CHANGES_ON_SYNC
+      /* MUTANT delay_store_changes_on_sync: keeps a "times synced" counter
+         in the first block of the range, as a status page would, though
+         the object was made ready with MEMORY_OBJECT_COPY_DELAY, which
+         promises that its data never changes behind the kernels' back
+         (CP4): a kernel that saw the block keeps the old contents.  */
+      if (kr == KERN_SUCCESS)
+        {
+          static uint64_t syncs;
+          uint64_t *header = (uint64_t *) (obj->store + offset);
+          syncs++;
+          for (size_t w = 0; w < STORE_BLOCK / sizeof *header; w++)
+            header[w] = syncs;
+          obj->returned[offset / STORE_BLOCK] = 1;
+        }
+#endif
     }
   pthread_mutex_unlock (&obj->lock);
   return kr;
@@ -1101,7 +1129,9 @@ reference_pager_shutdown (uint32_t index)
 
 /* The observable store: what a data_request would be answered with now.
    Blocks no kernel ever gave back are zero (they are answered with
-   data_unavailable, which zero-fills).  */
+   data_unavailable, which zero-fills).  Nothing but a data_return changes
+   it: the objects are COPY_DELAY, whose data the pager never modifies
+   behind the kernels' back (CP4).  */
 static kern_return_t
 reference_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
 {

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "emmi/model/rules.h"
+#include "contents.h"
 #include "locks.h"
 #include "residency.h"
 #include "pager_actions.h"
@@ -123,6 +124,7 @@ class Step {
   }
   // The pager's own actions and the kernel's completions (pager_actions.h).
   void sent_hook(const KernelSent& e) {
+    contents::on_sent(s_, e);
     actions::on_sent(
         s_, e, [&](std::string_view r) { check(r); },
         [&](std::string_view r, std::string text) { report(r, Party::kernel, std::move(text)); });
@@ -1248,6 +1250,25 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         bool bad = e.call == ControlCall::data_supply
                        ? (i < e.stamps.size() && e.stamps[i] != want)
                        : want != 0;
+        // UN1, UN3: data_unavailable makes the kernel zero-fill a user
+        // object's page; for returned contents that are not zeros the
+        // pager could provide the data, and it is lost. Not for a
+        // COPY_TEMPORARY object, whose changes the pager need not see (CP5).
+        const bool unavailable = e.call == ControlCall::data_unavailable &&
+                                 q != ~std::uint32_t{0} && !contents::temporary(s_, rec.owner);
+        if (unavailable) {
+          check(rule::UN1);
+          check(rule::UN3);
+        }
+        if (bad && unavailable) {
+          std::string text =
+              cat(where(), " answers block ", hex((b0 + i) * kBlockSize), " of object ",
+                  dec(p.object), ", which the kernel returned to the pager as ", hex(want),
+                  ", with data_unavailable: the pager can provide the data, and the kernel "
+                  "zero-fills a user object's page, so the data is lost");
+          report(rule::UN3, Party::pager, text);
+          report(rule::UN1, Party::pager, std::move(text));
+        }
         if (bad) {
           // SY2 first: stale contents after a completed synchronize.
           if (!synced.empty())
@@ -1308,6 +1329,12 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     if (reply != nullptr && reply->receive)
       locks::expect_completion(s_, e.reply_to, e.offset, e.size);
   }
+  // UN1, UN3, CP4: what the kernels saw of a COPY_DELAY object's data
+  // (contents.h), before the page states below change.
+  if (live && e.accepted)
+    contents::on_accepted(
+        s_, e, p, rec.owner, [&](std::string_view r) { check(r); },
+        [&](std::string_view r, std::string text) { report(r, Party::pager, std::move(text)); });
   if (live && e.accepted) {
     switch (e.call) {
       case ControlCall::ready:
@@ -1730,6 +1757,7 @@ Model::Model(WorldConfig config) : s_(std::make_unique<State>()) {
   }
   s_->store.expect.assign(config.objects, std::vector<Stamp>(blocks, 0));
   s_->store.has.assign(config.objects, std::vector<std::uint8_t>(blocks, 0));
+  detail::contents::init(*s_);
 }
 
 Model::Model(const Model& o) : s_(std::make_unique<State>(*o.s_)) {}
@@ -1757,7 +1785,9 @@ Judgement Model::begin_pager_action(const PagerAction& a) { return detail::actio
 Judgement Model::end_pager_action(KernReturn result) { return detail::actions::end(*s_, result); }
 Judgement Model::judge_store(ObjectId o, Offset offset, const std::vector<Stamp>& stamps,
                              bool after_action) {
-  return detail::actions::store(*s_, o, offset, stamps, after_action);
+  Judgement out = detail::actions::store(*s_, o, offset, stamps, after_action);
+  detail::contents::store(*s_, o, offset, stamps, after_action, out);
+  return out;
 }
 
 std::vector<Verdict> Model::check_quiescent() const { return judge_quiescent().verdicts; }

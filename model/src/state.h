@@ -249,10 +249,24 @@ struct StoreState {
   std::vector<std::vector<std::uint8_t>> has;
 };
 
+// What the kernels saw of each COPY_DELAY object's own data (contents.h).
+struct ContentState {
+  // Per object, per 4 KiB block: the contents a kernel was last told the
+  // block holds (known = 1) while the object is COPY_DELAY, and whether a
+  // data_return for the block was ever sent (then RT4 / RT5 follow it).
+  std::vector<std::vector<Stamp>> seen;
+  std::vector<std::vector<std::uint8_t>> known;
+  std::vector<std::vector<std::uint8_t>> returned;
+  // Per incarnation: the copy strategy of its latest accepted ready or
+  // change_attributes (+1; 0 = none yet).
+  std::vector<std::int32_t> strategy_now_plus1;
+};
+
 struct State {
   WorldConfig config;
   ActionState action;
   StoreState store;
+  ContentState contents;
   // LK11: the should_return (+1) of the lock_request whose data_returns may
   // follow now, and its pair (State::pairs index); 0: none. The window
   // lasts while each event is the next one (events) after the one that set

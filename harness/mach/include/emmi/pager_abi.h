@@ -170,7 +170,11 @@ struct emmi_pager {
    * send any message. After quiescence, and right after sync() or flush()
    * returns, every 4 KiB block the kernel returned to the pager holds the
    * latest contents it returned (RT5: what a data_return carries, dirty or
-   * not and whether or not the kernel kept a copy, is the pager's to keep). */
+   * not and whether or not the kernel kept a copy, is the pager's to keep).
+   * For an object made ready with MEMORY_OBJECT_COPY_DELAY, a block no
+   * kernel returned holds what the pager last told a kernel it holds (its
+   * data_supply, or zeros for data_unavailable) while a kernel maps the
+   * object (CP4: such data is never modified externally). */
   kern_return_t (*read_store)(uint32_t object, uint64_t offset, void *buffer, uint64_t length);
 };
 

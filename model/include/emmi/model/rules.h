@@ -82,6 +82,8 @@ struct RuleInfo {
   X(SU4, pager, "pager: data_supply size is a multiple of the kernel's page size")              \
   X(SU12, pager, "pager: data_supply goes to a control port the kernel gave in init")           \
   X(UN4, pager, "pager: data_unavailable size is a multiple of the kernel's page size")         \
+  X(UN1, pager, "pager: data_unavailable only where it cannot provide the data (not for known contents)") \
+  X(UN3, pager, "pager: data_unavailable zero-fills a user object's page; never for non-zero data") \
   X(ER5, pager, "pager: data_error size is a multiple of the kernel's page size")               \
   X(RT1, kernel, "kernel: data_return only for pages the kernel holds")                         \
   X(RT2, pager, "pager: data_return's out-of-line memory is released")                          \
@@ -113,6 +115,7 @@ struct RuleInfo {
   X(CP6, pager, "pager: an ordinary pager does not ask for MEMORY_OBJECT_COPY_SYMMETRIC")      \
   X(DS3, pager, "pager: destroy comes after a flush of every page the kernel holds")            \
   X(RT5, pager, "pager: its store keeps the latest contents the kernel returned")               \
+  X(CP4, pager, "pager: a COPY_DELAY object's data never changes behind the kernels' back")     \
   X(LK11, kernel, "kernel: a lock_request with RETURN_DIRTY returns only dirty pages")          \
   X(CA4, kernel, "kernel: an accepted change_attributes naming a reply port gets change_completed") \
   /* default pager (default_pager.cpp) */                                                       \
