@@ -406,11 +406,9 @@ Judgement DefaultPagerModel::judge_quiescent(Model::Quiescence which) const {
     note(j, rule::PR8);
     if (ret) note(j, rule::RT2);
     if (r.released) continue;
-    if (ret)
-      report(j, rule::RT2, Party::pager,
-             cat("out-of-line memory of a ", to_string(r.kind), " was never released"));
-    report(j, rule::PR8, Party::pager,
-           cat("out-of-line memory of a ", to_string(r.kind), " was never released"));
+    std::string text = cat("out-of-line memory of a ", to_string(r.kind), " was never released");
+    if (ret) report(j, rule::RT2, Party::pager, text);
+    report(j, rule::PR8, Party::pager, std::move(text));
   }
   return j;
 }

@@ -1319,15 +1319,17 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
                  ", whose receive right the pager does not hold: the completion goes to "
                  "another task"));
   }
-  // LK6: MACH_PORT_NULL as reply_to asks for no completion; a permission,
-  // counted when a pager uses it (the simulated kernel then owes none).
-  if (e.call == ControlCall::lock_request && e.accepted && e.reply_to == kNullPort)
-    check(rule::LK6);
-  // LK5: the kernel owes a lock_completed to a reply port the pager receives on.
-  if (e.call == ControlCall::lock_request && e.accepted && e.reply_to != kNullPort) {
-    const PortRec* reply = s_.find_port(e.reply_to);
-    if (reply != nullptr && reply->receive)
+  if (e.call == ControlCall::lock_request && e.accepted) {
+    if (e.reply_to == kNullPort) {
+      // LK6: MACH_PORT_NULL as reply_to asks for no completion; a
+      // permission, counted when a pager uses it (the kernel owes none).
+      check(rule::LK6);
+    } else if (const PortRec* reply = s_.find_port(e.reply_to);
+               reply != nullptr && reply->receive) {
+      // LK5: the kernel owes a lock_completed to a reply port the pager
+      // receives on.
       locks::expect_completion(s_, e.reply_to, e.offset, e.size);
+    }
   }
   // UN1, UN3, CP4: what the kernels saw of a COPY_DELAY object's data
   // (contents.h), before the page states below change.

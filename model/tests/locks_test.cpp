@@ -32,6 +32,18 @@ Scenario locked_world() {
   return s;
 }
 
+// locked_world() where the pager refused the write unlock of page 0 the
+// manual's way (UL4: a flush) and the waiting write faulted it in again:
+// the request for write access is dequeued by thread 2, unanswered.
+Scenario refused_world() {
+  Scenario s = locked_world();
+  s.unlock(0, 0, 0).dequeue(2, 0);
+  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
+  s.ret(2);
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0);
+  return s;
+}
+
 TEST(Locks, UL2_Conforming_UnlockAnsweredByALockRequestThatRelaxes) {
   Scenario s = locked_world();
   s.unlock(0, 0, 0).dequeue(2, 0);
@@ -55,11 +67,8 @@ TEST(Locks, UL2_Violated_LockRequestKeepsTheWriteLock) {
 }
 
 TEST(Locks, UL4_Conforming_FlushThenDataErrorForTheRefault) {
-  Scenario s = locked_world();
-  s.unlock(0, 0, 0).dequeue(2, 0);
-  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
-  s.ret(2);
-  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).error(2, 0, 0, 0).ret(2).quiesce();
+  Scenario s = refused_world();
+  s.error(2, 0, 0, 0).ret(2).quiesce();
   EXPECT_TRUE(Conforms(s));
 }
 
@@ -89,6 +98,14 @@ Judgement judge_lock(const Scenario& s, ControlCalled c) {
   Model m = s.model();
   c.accepted = true;  // a live control port, whole pages: GNU Mach accepts it
   return m.judge(Event{c});
+}
+
+// ... and the data_error of thread 2 for page 0 of object 0 on kernel 0.
+Judgement judge_error(const Scenario& s) {
+  Model m = s.model();
+  ControlCalled err{2, ControlCall::data_error, s.control(0, 0), 0, 0x1000};
+  err.accepted = true;
+  return m.judge(Event{err});
 }
 
 bool checks(const Judgement& j, std::string_view rule) {
@@ -254,15 +271,7 @@ TEST(Locks, LK9_Violated_CompletionForAnotherRange) {
 // UL5 is a permission: the data_error that answers the request following a
 // refusal done right (UL4's flush) counts it, and is no verdict.
 TEST(Locks, UL5_Conforming_DataErrorAnsweringTheRequestAfterARefusal) {
-  Scenario s = locked_world();
-  s.unlock(0, 0, 0).dequeue(2, 0);
-  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
-  s.ret(2);
-  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0);
-  Model m = s.model();
-  ControlCalled err{2, ControlCall::data_error, s.control(0, 0), 0, 0x1000};
-  err.accepted = true;
-  Judgement j = m.judge(Event{err});
+  Judgement j = judge_error(refused_world());
   EXPECT_TRUE(checks(j, "UL5"));
   EXPECT_TRUE(j.verdicts.empty());
 }
@@ -270,11 +279,8 @@ TEST(Locks, UL5_Conforming_DataErrorAnsweringTheRequestAfterARefusal) {
 // Answering that request with data instead is just as correct: the pager
 // flushed for coherence, or changed its mind (SEMANTICS.md, "Page locks").
 TEST(Locks, UL5_NeverViolated_DataForTheRequestAfterARefusal) {
-  Scenario s = locked_world();
-  s.unlock(0, 0, 0).dequeue(2, 0);
-  s.call(lock_call(2, s.control(0, 0), 0, 0x1000, kProtNoChange, true));
-  s.ret(2);
-  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).supply(2, 0, 0, 0).ret(2).quiesce();
+  Scenario s = refused_world();
+  s.supply(2, 0, 0, 0).ret(2).quiesce();
   EXPECT_TRUE(Conforms(s)) << s.summary();
 }
 
@@ -282,10 +288,7 @@ TEST(Locks, UL5_NeverViolated_DataForTheRequestAfterARefusal) {
 TEST(Locks, UL5_NotCounted_OnAPlainDataError) {
   Scenario s = ready_world();
   s.fault(0, 0, 0).dequeue(2, 0);
-  Model m = s.model();
-  ControlCalled err{2, ControlCall::data_error, s.control(0, 0), 0, 0x1000};
-  err.accepted = true;
-  Judgement j = m.judge(Event{err});
+  Judgement j = judge_error(s);
   EXPECT_FALSE(checks(j, "UL5"));
   EXPECT_TRUE(checks(j, "DR4"));
 }
