@@ -25,12 +25,15 @@
 #include <mach/mig_errors.h>
 
 #include <emmi/mig/seqnos_memory_object_S.h> /* MIG, memory_object.defs -DSEQNOS */
+#include <emmi/mig/seqnos_notify_S.h>        /* MIG, notify.defs -DSEQNOS */
 #include "emmi/pager_abi.h"
 
-/* The demux MIG generates with the SEQNOS server; its header declares only
-   the handlers.  */
+/* The demuxes MIG generates with the SEQNOS servers; their headers declare
+   only the handlers.  */
 extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
                                               mach_msg_header_t *reply);
+extern boolean_t seqnos_notify_server (mach_msg_header_t *request,
+                                       mach_msg_header_t *reply);
 
 #define REFERENCE_PAGER_THREADS 4
 
@@ -65,6 +68,12 @@ struct kernel_binding
 struct pager_object
 {
   mach_port_t port;               /* receive right; the kernels hold send rights */
+  /* No-senders (V5): how many send rights this pager has had made from
+     `port` (its make-send count as far as it knows: the one MAKE_SEND of the
+     offer), and whether the no-senders notification showed that none is
+     left, so that the receive right was destroyed.  Under `lock`.  */
+  mach_port_mscount_t made_sends;
+  bool port_released;
 
   /* The seqno ticket (SQ7): a handler runs only when next_seqno equals the
      seqno of the message it handles, and holds `lock` while it runs, so this
@@ -158,6 +167,8 @@ static _Thread_local bool turn_taken;
 static struct pager_object *
 object_for_port (mach_port_t port)
 {
+  if (!MACH_PORT_VALID (port))
+    return NULL;
   for (size_t i = 0; i < pager.object_count; i++)
     if (pager.objects[i].port == port)
       return &pager.objects[i];
@@ -864,19 +875,138 @@ seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
   return pass_turn (object_port, seqno, MACH_PORT_NULL, KERN_FAILURE);
 }
 
+/* --- Notifications (notify.defs, SEQNOS server) ---------------------------- */
+
+/* The notification this pager asks for (V5): no-senders on each object port,
+   requested in start () the way GNU Hurd's libports does when it makes a
+   port's first send right.  GNU Mach sends it the moment the last send right
+   to the port goes (§3d): every kernel's right is moved by its terminate and
+   released when terminate is copied out to us, so the notification always
+   has a higher seqno than the last terminate, and it comes once the client
+   that mapped the object has let go of its own right too.  MSCOUNT is the
+   port's make-send count at that moment; it takes its turn like any message
+   on the port (§2, SQ6).  */
+kern_return_t
+do_seqnos_mach_notify_no_senders (mach_port_t notify, mach_port_seqno_t seqno,
+                                  mach_port_mscount_t mscount)
+{
+  struct pager_object *obj = begin_message (notify, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  if (mscount < obj->made_sends)
+    {
+      /* A send right was made after the last one whose death this reports,
+         so someone may hold one again (or the message is no kernel's).  Ask
+         anew with the count we know of, as libports does.  A request still
+         armed comes back as PREVIOUS: its send-once right is ours to
+         release (the kernel then sends a send-once notification here).  */
+      mach_port_t previous = MACH_PORT_NULL;
+      if (mach_port_request_notification (mach_task_self (), obj->port,
+                                          MACH_NOTIFY_NO_SENDERS,
+                                          obj->made_sends, obj->port,
+                                          MACH_MSG_TYPE_MAKE_SEND_ONCE,
+                                          &previous) == KERN_SUCCESS
+          && previous != MACH_PORT_NULL)
+        release_send_right (previous);
+    }
+  else if (obj->kernels == NULL && !obj->port_released)
+    {
+      /* Nobody holds a send right and nobody can get one: this pager makes
+         send rights only for the offer.  The port is no longer needed, so
+         its receive right goes, as libpager's does when its last reference
+         goes.  Every terminate has been handled (the kernels' bindings and
+         their control and name rights are gone, TM4..TM6, V6), so there is
+         nothing else to free here; the store stays, the entry ABI reads it
+         and runs the actions by object index until stop () (which then
+         skips the port).  */
+      mach_port_mod_refs (mach_task_self (), obj->port,
+                          MACH_PORT_RIGHT_RECEIVE, -1);
+      obj->port_released = true;
+    }
+  /* A kernel still bound with no send right left would be one whose
+     terminate we never got: keep the port.  */
+  end_turn (obj);
+  return KERN_SUCCESS;
+}
+
+/* The notifications this pager never asks for.  A send-once notification
+   comes unasked: the kernel destroyed a send-once reply_to of ours (a
+   control call it refused, §3e), or we released one (above).  Nothing to do
+   for any of them; the handlers take no turn, pager_demux takes it for them
+   (SQ6).  port_destroyed carries a receive right: the error return makes
+   mach_msg_server destroy it.  */
+kern_return_t
+do_seqnos_mach_notify_send_once (mach_port_t notify, mach_port_seqno_t seqno)
+{
+  (void) notify;
+  (void) seqno;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+do_seqnos_mach_notify_dead_name (mach_port_t notify, mach_port_seqno_t seqno,
+                                 mach_port_name_t name)
+{
+  (void) notify;
+  (void) seqno;
+  (void) name;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+do_seqnos_mach_notify_port_deleted (mach_port_t notify, mach_port_seqno_t seqno,
+                                    mach_port_name_t name)
+{
+  (void) notify;
+  (void) seqno;
+  (void) name;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+do_seqnos_mach_notify_msg_accepted (mach_port_t notify, mach_port_seqno_t seqno,
+                                    mach_port_name_t name)
+{
+  (void) notify;
+  (void) seqno;
+  (void) name;
+  return KERN_SUCCESS;
+}
+
+kern_return_t
+do_seqnos_mach_notify_port_destroyed (mach_port_t notify, mach_port_seqno_t seqno,
+                                      mach_port_t rights)
+{
+  (void) notify;
+  (void) seqno;
+  (void) rights;
+  return KERN_FAILURE;
+}
+
 /* --- The server loop ------------------------------------------------------- */
 
-/* The demux handed to mach_msg_server.  Messages the MIG stub did not hand to
-   a handler (a notification, an unknown id, a request whose types do not
-   check) still used up a seqno on the object port (§2, SQ6): take and end
-   their turn here, or every later message of the object waits forever.  The
-   stub has set MIG_BAD_ID / MIG_BAD_ARGUMENTS, so mach_msg_server destroys
-   such a message and the rights it carried.  */
+/* The demux handed to mach_msg_server: the memory_object server, then the
+   notify server for the notifications (V5: a pager that asks for
+   no-senders must have the handler notify_server calls).  Messages no
+   handler took a turn for (a notification with nothing to do, an unknown
+   id, a request whose types do not check) still used up a seqno on the
+   object port (§2, SQ6): take and end their turn here, or every later
+   message of the object waits forever.  For a message no stub knows the
+   stubs have set MIG_BAD_ID / MIG_BAD_ARGUMENTS, so mach_msg_server
+   destroys it and the rights it carried.  */
 static boolean_t
 pager_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
 {
   turn_taken = false;
+#ifndef EMMI_MUTANT_NO_NOTIFY_HANDLER
+  boolean_t handled = seqnos_memory_object_server (request, reply)
+                      || seqnos_notify_server (request, reply);
+#else
+  /* MUTANT no_notify_handler: asks for no-senders in start () but chains
+     only the memory_object server, so the notification is refused with
+     MIG_BAD_ID (V5).  The ticket still advances (below): nothing jams.  */
   boolean_t handled = seqnos_memory_object_server (request, reply);
+#endif
 #ifndef EMMI_MUTANT_TICKET_SKIPS_UNHANDLED
   if (!turn_taken)
     {
@@ -1163,7 +1293,8 @@ free_objects (void)
 #endif
           free (k);
         }
-      if (obj->port != MACH_PORT_NULL)
+      /* Unless no-senders already destroyed it.  */
+      if (obj->port != MACH_PORT_NULL && !obj->port_released)
         mach_port_mod_refs (mach_task_self (), obj->port,
                             MACH_PORT_RIGHT_RECEIVE, -1);
       if (obj->store != 0)
@@ -1306,6 +1437,22 @@ reference_pager_start (const struct emmi_pager_config *config,
       if (kr != KERN_SUCCESS)
         goto fail;
       kr = mach_port_move_member (task, obj->port, pager.port_set);
+      if (kr != KERN_SUCCESS)
+        goto fail;
+      /* V5: no-senders on the object port, to learn when no kernel and no
+         client can reach the object any more.  As libports does, sync is
+         the make-send count once the send right about to be made exists
+         (the offer's MAKE_SEND below: 1), so the request waits for that
+         right and fires when the last send right goes.  The notification
+         comes to the port itself, through a send-once right made from it:
+         it takes a seqno there like every message (§2, SQ6).  */
+      obj->made_sends = 1;
+      mach_port_t previous = MACH_PORT_NULL;
+      kr = mach_port_request_notification (task, obj->port,
+                                           MACH_NOTIFY_NO_SENDERS,
+                                           obj->made_sends, obj->port,
+                                           MACH_MSG_TYPE_MAKE_SEND_ONCE,
+                                           &previous);
       if (kr != KERN_SUCCESS)
         goto fail;
       /* The kernels get their send rights made from our receive right.  */

@@ -73,8 +73,12 @@ TEST(ReferencePager, ServesTwoKernelsThroughReturnsUnmapRemapAndRefusalWithoutVe
   ASSERT_TRUE(s.settle());
   EXPECT_EQ(stamps_of(k.page(b, o0, k16K)), (std::vector<Stamp>{0x21, 0x22, 0x23, 0x24}));
 
-  // A notification on the object's port takes a seqno; the next request is
-  // still served (the ticket advanced past it).
+  // A no-senders notification on the object's port that is not the kernel's
+  // (the pager's own task sends it, with count 0 while the pager made one
+  // send right): the pager takes it as stale and asks for no-senders anew,
+  // releasing the request still armed (a send-once notification follows).
+  // Both take a seqno; the next request is still served (the ticket
+  // advanced past them).
   ASSERT_NO_FATAL_FAILURE(s.notify_no_senders(o0));
   ASSERT_EQ(k.fault(a, o0, 2 * k4K, kReadWrite), KERN_SUCCESS);
   ASSERT_TRUE(s.settle());
@@ -91,6 +95,35 @@ TEST(ReferencePager, ServesTwoKernelsThroughReturnsUnmapRemapAndRefusalWithoutVe
   ASSERT_EQ(k.unmap(a, o0), KERN_SUCCESS);
   ASSERT_EQ(k.unmap(b, o0), KERN_SUCCESS);
   ASSERT_EQ(k.unmap(a, o1), KERN_SUCCESS);
+  const std::vector<Verdict> verdicts = s.finish();
+  EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
+}
+
+// V5: the pager asks for no-senders on its object ports and handles the
+// notification (notify_server's handler). GNU Mach sends it once the last
+// send right is gone (gnumach-kernel.md §3d): after the terminate of the last
+// kernel, once the mapping client let go of its own right. The pager then
+// destroys the port; an object still mapped gets no notification and keeps
+// its port.
+TEST(ReferencePager, HandlesNoSendersOnceTheClientLetGoWithoutVerdict) {
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 2));
+  KernelDriver& k = s.kernel();
+  const KernelId a = s.attach(k4K);
+  const ObjectId o0 = s.object(0), o1 = s.object(1);
+  ASSERT_EQ(k.map(a, o0), KERN_SUCCESS);
+  ASSERT_EQ(k.map(a, o1), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_EQ(k.fault(a, o0, 0, kReadWrite), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_EQ(k.unmap(a, o0), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_NE(s.pager_rights(o0) & MACH_PORT_TYPE_RECEIVE, 0u) << "the client still holds a right";
+  k.release_objects();
+  ASSERT_TRUE(s.settle());
+  EXPECT_NE(s.trace().find("no_senders"), std::string::npos) << s.trace();
+  EXPECT_EQ(s.pager_rights(o0), 0u) << "no sender left: the pager destroyed the port";
+  EXPECT_NE(s.pager_rights(o1) & MACH_PORT_TYPE_RECEIVE, 0u) << "kernel a still maps it";
   const std::vector<Verdict> verdicts = s.finish();
   EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
 }
@@ -268,6 +301,9 @@ void read_only_page_written(Scenario& s) {
 
 const std::map<std::string, Aim>& aims() {
   static const std::map<std::string, Aim> m = {
+      // The client lets go of the object no kernel mapped: its no-senders
+      // notification comes at once, and the demux refuses it.
+      {"no_notify_handler", [](Scenario& s) { s.kernel().release_objects(); }},
       {"init_error_double_release",
        [](Scenario& s) {
          const KernelId big = s.attach(k16K);  // above the options' max_page_size

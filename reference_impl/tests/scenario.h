@@ -258,6 +258,14 @@ class Scenario {
   }
 
   KernelDriver& kernel() { return driver_; }
+  // The rights the pager's task holds under the name of object `o`'s port
+  // (mach_port_type; 0 when it holds none).
+  mach_port_type_t pager_rights(ObjectId o) {
+    Kernel::ExternalPagerCall as_pager(kernel_);
+    mach_port_type_t t = 0;
+    if (mach_port_type(mach_task_self(), driver_.pager_port(o), &t) != KERN_SUCCESS) return 0;
+    return t;
+  }
   ObjectId object(std::size_t i) const { return objects_.at(i); }
   KernelId attach(model::Size page_size) { return driver_.attach(page_size); }
   const char* name() const { return pager_ != nullptr ? pager_->name : "?"; }
@@ -268,8 +276,11 @@ class Scenario {
   }
   bool held_a_dequeue() { return hold_.held(); }
 
-  // A notification the memory_object demux does not handle, delivered to the
-  // object's port the way GNU Mach delivers no-senders (notify.defs, id 70).
+  // A no-senders notification (notify.defs, id 70) with count 0, laid out
+  // as GNU Mach builds it, but sent to the object's port by the pager's own
+  // task: the kernel reports it as `other`, not as a notification the pager
+  // asked for (a real one comes when the last send right goes, e.g. after
+  // kernel().release_objects()).
   void notify_no_senders(ObjectId o) {
     mach_no_senders_notification_t n{};
     n.not_header.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0);

@@ -149,6 +149,14 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     out.write(encode_record(record::CommandCompleted{i}));
   }
   if (progressing) {
+    // The mapping client goes away: it lets go of its send right to every
+    // object. A pager that asked for no-senders on an object no kernel maps
+    // any more gets the notification now, while it is still judged (V5; the
+    // notification takes a seqno like any message, SQ6).
+    driver.release_objects();
+    progressing = settled("after the mapping client let go of the objects");
+  }
+  if (progressing) {
     cases.collect_answers([&](const model::DefaultPagerAnswer& a) { recorder.answered(a); }, true);
     // The store at quiescence: every block holds what the kernel last
     // returned for it (RT5).

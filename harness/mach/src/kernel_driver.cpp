@@ -205,6 +205,8 @@ kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
   Driver::KernelRec* k = d.kernel_rec(kernel);
   Driver::ObjectRec* o = d.object_rec(object);
   if (k == nullptr || o == nullptr) return KERN_INVALID_ARGUMENT;
+  // The client let go of the object (release_objects): nothing to map with.
+  if (!MACH_PORT_VALID(o->held)) return KERN_FAILURE;
   Driver::Mapping& mp = d.maps[{kernel, object}];
   if (mp.mapped) return KERN_FAILURE;  // one init per (object, kernel) until terminate
   SpaceScope in_kernel(k->space);
@@ -381,6 +383,18 @@ kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
   d.terminate(*k, *o, *mp);
   return KERN_SUCCESS;
+}
+
+void KernelDriver::release_objects() {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  SpaceScope in_driver(d.driver_space);
+  for (Driver::ObjectRec& o : d.objects) {
+    if (!MACH_PORT_VALID(o.held)) continue;
+    // The driver's one user reference (adopt extracted a single send right).
+    (void)mach_port_deallocate(mach_task_self(), o.held);
+    o.held = MACH_PORT_NULL;
+  }
 }
 
 std::vector<KernelDriver::Sync> KernelDriver::pending_syncs(KernelId kernel,

@@ -500,5 +500,73 @@ TEST_F(ControlPlane, PageoutLeavesAPageAWriteWaitsOn) {
   EXPECT_TRUE(driver.page(kid, oid, 0).has_value());
 }
 
+// gnumach-kernel.md §3d: terminate moves the kernel's send right to the
+// memory object, and it is released when terminate is copied out to the
+// pager; if that was the last send right, GNU Mach (ipc_port_release_send)
+// generates the no-senders notification the pager asked for there and then,
+// after terminate, with the port's make-send count. The client that mapped
+// the object lets go of its own right when it is done (release_objects); an
+// object no kernel maps then has no sender left at once.
+TEST(NoSenders, ComesAfterTheLastTerminateOnceTheClientLetGo) {
+  Kernel kernel;
+  KernelDriver driver(kernel);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  auto ask = [](mach_port_t port) {
+    // As Hurd's libports: sync 1, the make-send count once the offer's
+    // MAKE_SEND has been made; the notification comes to the port itself.
+    mach_port_t previous = MACH_PORT_NULL;
+    ASSERT_EQ(mach_port_request_notification(mach_task_self(), port, MACH_NOTIFY_NO_SENDERS, 1,
+                                             port, MACH_MSG_TYPE_MAKE_SEND_ONCE, &previous),
+              KERN_SUCCESS);
+    ASSERT_EQ(previous, static_cast<mach_port_t>(MACH_PORT_NULL));
+  };
+  const mach_port_t mapped = new_receive_right();
+  const mach_port_t unmapped = new_receive_right();
+  ask(mapped);
+  ask(unmapped);
+  const ObjectId o = driver.adopt(mapped, MACH_MSG_TYPE_MAKE_SEND, 1 << 16);
+  const ObjectId never = driver.adopt(unmapped, MACH_MSG_TYPE_MAKE_SEND, 1 << 16);
+  ASSERT_NE(o, 0u);
+  ASSERT_NE(never, 0u);
+  const KernelId a = driver.attach(4096);
+  const KernelId b = driver.attach(8192);
+  ASSERT_EQ(driver.map(a, o), KERN_SUCCESS);
+  ASSERT_EQ(driver.map(b, o), KERN_SUCCESS);
+  Buffer buf;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(receive_now(mapped, buf), MACH_MSG_SUCCESS);
+    EXPECT_EQ(buf.head.msgh_id, 2200);
+  }
+
+  driver.release_objects();
+  // The object no kernel maps: the client's right was the last one.
+  ASSERT_EQ(receive_now(unmapped, buf), MACH_MSG_SUCCESS);
+  EXPECT_EQ(buf.head.msgh_id, MACH_NOTIFY_NO_SENDERS);
+  mach_no_senders_notification_t n;
+  std::memcpy(&n, &buf, sizeof n);
+  EXPECT_EQ(n.not_count, 1u) << "one MAKE_SEND (the offer); the kernels' rights are copies";
+  // The mapped one: each kernel still holds the right its init copied.
+  EXPECT_EQ(receive_now(mapped, buf), MACH_RCV_TIMED_OUT);
+  EXPECT_TRUE(status_of(mapped).mps_srights);
+  EXPECT_EQ(driver.map(driver.attach(4096), o), KERN_FAILURE) << "the client let go";
+
+  ASSERT_EQ(driver.unmap(a, o), KERN_SUCCESS);
+  ASSERT_EQ(receive_now(mapped, buf), MACH_MSG_SUCCESS);
+  EXPECT_EQ(buf.head.msgh_id, 2201);
+  EXPECT_EQ(receive_now(mapped, buf), MACH_RCV_TIMED_OUT) << "kernel b still holds its right";
+
+  ASSERT_EQ(driver.unmap(b, o), KERN_SUCCESS);
+  ASSERT_EQ(receive_now(mapped, buf), MACH_MSG_SUCCESS);
+  EXPECT_EQ(buf.head.msgh_id, 2201);
+  const mach_port_seqno_t terminate_seqno = buf.head.msgh_seqno;
+  ASSERT_EQ(receive_now(mapped, buf), MACH_MSG_SUCCESS);
+  EXPECT_EQ(buf.head.msgh_id, MACH_NOTIFY_NO_SENDERS);
+  EXPECT_EQ(buf.head.msgh_seqno, terminate_seqno + 1) << "it takes the next seqno (§2)";
+  std::memcpy(&n, &buf, sizeof n);
+  EXPECT_EQ(n.not_count, 1u);
+  EXPECT_FALSE(status_of(mapped).mps_srights);
+  EXPECT_FALSE(status_of(mapped).mps_nsrequest);
+}
+
 }  // namespace
 }  // namespace emmi::mach::testing

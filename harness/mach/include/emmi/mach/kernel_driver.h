@@ -101,6 +101,17 @@ class KernelDriver {
   // vm_object_terminate does), then terminate moves the kernel's send right
   // and the control and name receive rights.
   kern_return_t unmap(KernelId kernel, ObjectId object);
+  // The mapping client goes away (the engine does this once its commands are
+  // done, before the pager's stop()): the driver's task deallocates the send
+  // right it took for every object it adopted, as a Hurd client deallocates
+  // the memory object port io_map gave it once vm_map holds the kernel's own
+  // copy. A kernel still mapping an object keeps the send right its init
+  // copied (object->pager) until terminate moves it. When the last send
+  // right goes, the no-senders notification the pager asked for is
+  // generated with the port's make-send count (gnumach-kernel.md §3d;
+  // GNU Mach ipc_port_release_send). Adopted objects cannot be mapped again
+  // afterwards (map fails with KERN_FAILURE).
+  void release_objects();
 
   // --- The default memory manager (default_pager_kernel.cpp) -----------------
   // A temporary (internal) object of `size` bytes that `kernel` creates and
