@@ -253,8 +253,9 @@ INSTANTIATE_TEST_SUITE_P(Pagers, ConformingGate, testing::ValuesIn(conforming_pa
 // listed here with why, and must stay uncounted, so the list cannot go stale.
 const std::map<std::string, std::string>& unreachable_rules() {
   static const std::map<std::string, std::string> rules = {
-      {"V2", "checked only when a handler returns MIG_DESTROY_REQUEST, which no pager in "
-             "reference_impl does (model/tests/release_test.cpp covers it)"},
+      {"LK6", "a permission counted when a pager asks for no lock_completed; the reference "
+              "pager names a reply port on every lock_request while it has a slot to remember "
+              "it (model/tests/locks_test.cpp covers it)"},
       {"SC4", "checked when a supply with a reply port meets a page the kernel already "
               "holds (KERN_MEMORY_PRESENT), which only a supply in advance can (X6); no pager "
               "in reference_impl supplies in advance (model/tests/residency_test.cpp covers it)"},
