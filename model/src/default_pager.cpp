@@ -209,7 +209,8 @@ Judgement DefaultPagerModel::judge(const Event& e) {
         // G6: on the default memory manager port only
         // memory_object_default.defs (create) belongs; a message of the
         // common interface there must be refused, not served.
-        const bool common = hd.kind != MessageKind::other && hd.kind != MessageKind::data_initialize;
+        const bool common = hd.kind != MessageKind::other && hd.kind != MessageKind::foreign &&
+                            hd.kind != MessageKind::data_initialize;
         if (common && served)
           report(j, rule::G6, Party::pager,
                  cat("the pager served ", to_string(hd.kind), " on the default memory manager port ",

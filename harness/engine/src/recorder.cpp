@@ -307,9 +307,12 @@ void Recorder::write_trace(std::uint64_t index, const model::Event& e) {
             handled_[ev.port][ev.seqno] = {true, label};
           } else {
             in_flight_[ev.thread] = {ev.port, ev.seqno, fmt::format("{} seqno {}", label, ev.seqno)};
-            // A message no EMMI routine takes is rejected by the demux even
-            // if the handler return is never seen.
-            handled_[ev.port][ev.seqno] = {q.kind == MessageKind::other || notification, label};
+            // A message no EMMI routine takes (an unknown one, or the
+            // stray-message command's foreign id) is rejected by the demux
+            // even if the handler return is never seen.
+            const bool no_emmi_routine =
+                q.kind == MessageKind::other || q.kind == MessageKind::foreign;
+            handled_[ev.port][ev.seqno] = {no_emmi_routine || notification, label};
           }
         } else if constexpr (std::is_same_v<E, model::HandlerReturned>) {
           from = to = fmt::format("pager t{}", ev.thread);
