@@ -1341,11 +1341,22 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     switch (e.call) {
       case ControlCall::ready:
       case ControlCall::change_attributes:
-        if (p.life == Lifecycle::initialised) p.life = Lifecycle::ready;
+        // RD3: an init is answered by making the object ready (allowing
+        // mappings) ...
+        if (p.life == Lifecycle::initialised) {
+          check(rule::RD3);
+          p.life = Lifecycle::ready;
+        }
         p.ever_ready = true;
         inc.readied = true;
         break;
-      case ControlCall::destroy: p.destroy_requested = true; break;
+      case ControlCall::destroy:
+        // ... or by memory_object_destroy before ready, refusing every
+        // mapping (§3b). An init answered by neither leaves the mapping
+        // blocked: that is reported under RD1 at quiescence.
+        if (p.life == Lifecycle::initialised) check(rule::RD3);
+        p.destroy_requested = true;
+        break;
       case ControlCall::data_supply:
         for (std::size_t i = first; i < last; ++i) {
           // GNU Mach stops at the first page it already holds and keeps

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Readiness: RD1 (the pager makes an initialised object ready; the kernel
-// sends no request before that).
+// sends no request before that) and RD3 (an init is answered by ready, to
+// allow mappings, or by memory_object_destroy, to refuse them).
 #include "verdicts.h"
 
 namespace emmi::model::testing {
@@ -62,6 +63,45 @@ TEST(Readiness, RD1_Conforming_RefusalByDestroy) {
   EXPECT_EQ(actions[0].kind, KernelActionKind::unmap);
   s.unmap(0, 0).serve().quiesce();
   EXPECT_TRUE(Conforms(s));
+}
+
+// The model's judgement of one more control call, after the scenario so far.
+Judgement judge_call(const Scenario& s, ControlCall call, ObjectId o, KernelId k) {
+  Model m = s.model();
+  ControlCalled c{1, call, s.control(o, k)};
+  c.accepted = true;
+  return m.judge(Event{c});
+}
+
+bool counts(const Judgement& j, std::string_view rule) {
+  return std::find(j.checked.begin(), j.checked.end(), rule) != j.checked.end();
+}
+
+// RD3 is counted on the answer to an init, whichever the pager chose:
+// ready allows mappings, memory_object_destroy refuses them (GNU Mach then
+// sends terminate, gnumach-kernel.md §3b).
+TEST(Readiness, RD3_Conforming_InitAnsweredByReadyOrByDestroy) {
+  Scenario s;
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  Judgement allow = judge_call(s, ControlCall::ready, 0, 0);
+  EXPECT_TRUE(counts(allow, "RD3"));
+  EXPECT_TRUE(allow.verdicts.empty());
+  Judgement refuse = judge_call(s, ControlCall::destroy, 0, 0);
+  EXPECT_TRUE(counts(refuse, "RD3"));
+  EXPECT_TRUE(refuse.verdicts.empty());
+  // Once ready, a later ready or destroy is no longer the answer to the init.
+  s.ready(1, 0, 0).ret(1);
+  EXPECT_FALSE(counts(judge_call(s, ControlCall::ready, 0, 0), "RD3"));
+  EXPECT_FALSE(counts(judge_call(s, ControlCall::destroy, 0, 0), "RD3"));
+}
+
+// An init answered by neither blocks every fault: one verdict, under RD1
+// (the rule that requires readiness), not a second one under RD3.
+TEST(Readiness, RD3_NeverViolated_UnansweredInitIsReportedUnderRD1) {
+  Scenario s;
+  s.attach(0, 0x1000).offer(0).map(0, 0).handle(1, 0).quiesce();
+  EXPECT_TRUE(Violates(s, "RD1", Party::pager));
+  EXPECT_FALSE(s.has("RD3", Party::pager)) << s.summary();
 }
 
 }  // namespace

@@ -536,6 +536,10 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       rr.message = fmt::format("never exercised by this profile on the {} platform (kernel page "
                                "sizes {}, {} object(s))",
                                to_string(w.platform), page_sizes_text(w), w.objects);
+      // A permission the pager never used, or a role it never took, is not a
+      // gap of the profile: say what would have exercised the rule.
+      if (!rule.check.exercised_when.empty())
+        rr.message += "; exercised only when " + rule.check.exercised_when;
     } else {
       rr.verdict = Verdict::pass;
       rr.message = self_check

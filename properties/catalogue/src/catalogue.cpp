@@ -188,9 +188,12 @@ Check read_check(const json& value, const std::string& where) {
   if (exclusive) {
     check.reason = r.text("reason");
     if (r.optional("detail") != nullptr) r.fail("\"detail\" is for checked rules; use \"reason\"");
+    if (r.optional("exercised_when") != nullptr)
+      r.fail("\"exercised_when\" is for checked rules; an unchecked rule is never exercised");
   } else {
     check.detail = r.text("detail");
     if (r.optional("reason") != nullptr) r.fail("\"reason\" is for unchecked rules; use \"detail\"");
+    check.exercised_when = r.optional_text("exercised_when").value_or("");
   }
   r.finish();
   return check;

@@ -91,7 +91,8 @@ ordered rule_json(const Rule& r) {
        {{"methods", spelled(r.check.methods)},
         {"checked", r.check.checked()},
         {"detail", optional_string(r.check.detail)},
-        {"reason", optional_string(r.check.reason)}}},
+        {"reason", optional_string(r.check.reason)},
+        {"exercised_when", optional_string(r.check.exercised_when)}}},
       {"example_violation", optional_string(r.example_violation)},
   };
 }
@@ -188,6 +189,8 @@ std::string explain_rule(const Catalogue& cat, const Rule& r) {
 
   if (r.check.checked()) {
     out << "\nChecked by: " << method_label(r.check) << '\n' << wrap(r.check.detail, 2);
+    if (!r.check.exercised_when.empty())
+      out << "\nExercised only when:\n" << wrap(r.check.exercised_when, 2);
     out << "\nExample violation:\n" << wrap(r.example_violation, 2);
   } else if (r.check.uses(Method::not_yet)) {
     out << "\nNot checked yet:\n" << wrap(r.check.reason, 2);

@@ -204,6 +204,18 @@ TEST(CatalogueValidation, RejectsCitationWithNeitherPageNorSource) {
   EXPECT_NE(rejection(doc).find("needs a \"source\""), std::string::npos) << rejection(doc);
 }
 
+TEST(CatalogueValidation, ExercisedWhenBelongsToCheckedRulesOnly) {
+  json doc = builtin_doc();
+  // A permission says what would exercise it ...
+  EXPECT_NE(Catalogue::parse(doc.dump()).find("LK6")->check.exercised_when.find("MACH_PORT_NULL"),
+            std::string::npos);
+  // ... a rule that is not checked is never exercised at all.
+  rule_in(doc, "PR9")["check"]["exercised_when"] = "the pager moves a right";
+  std::string why = rejection(doc);
+  EXPECT_NE(why.find("(PR9)"), std::string::npos) << why;
+  EXPECT_NE(why.find("exercised_when"), std::string::npos) << why;
+}
+
 TEST(CatalogueValidation, RejectsUnknownKeys) {
   json doc = builtin_doc();
   rule_in(doc, "IN1")["levle"] = "MUST";

@@ -93,6 +93,7 @@ struct RuleInfo {
   X(SC4, pager, "pager: pages a supply did not reach (KERN_MEMORY_PRESENT) are answered again") \
   /* readiness */                                                                               \
   X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")    \
+  X(RD3, pager, "pager: answers an init by ready (allow) or memory_object_destroy (refuse)")   \
   /* page locks (locks.h) */                                                                    \
   X(SU6, pager, "pager: a supply's lock_value lists forbidden accesses within VM_PROT_ALL")      \
   X(UL1, kernel, "kernel: data_unlock asks only about pages the kernel caches")                 \

@@ -54,6 +54,10 @@ struct Check {
   std::vector<Method> methods;
   std::string detail;  // how it is checked (checked rules)
   std::string reason;  // why not yet, or why not applicable
+  // For a checked rule that a correct pager may never reach (a permission it
+  // need not use, a role it need not take): what must happen for the rule to
+  // be exercised, so that a report can say why it was not.
+  std::string exercised_when;
 
   bool uses(Method m) const;
   // True when a model check, property or SMT proof covers the rule.
