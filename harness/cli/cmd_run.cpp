@@ -208,10 +208,11 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   if (auto portability = reports::count_portability(report); portability > 0)
     rarer += fmt::format(" ({} of the fails portability findings: harmless on {})", portability,
                          report.platform);
-  out << fmt::format("{}: {} on {} ({} pager rules: {} pass, {} fail, {} timeout, {} crash{}, {} not "
+  out << fmt::format("{}: {} on {}, {} dialect ({} pager rules: {} pass, {} fail, {} timeout, {} crash{}, {} not "
                      "applicable; self-checks of the suite's kernel: {} held, {} broken; "
                      "{} cases in {:.1f} s)\n",
-                     report.pager.name, reports::outcome_label(outcome), report.platform, counts.total(),
+                     report.pager.name, reports::outcome_label(outcome), report.platform,
+                     report.dialect, counts.total(),
                      counts[reports::Verdict::pass], counts[reports::Verdict::fail],
                      counts[reports::Verdict::timeout], counts[reports::Verdict::crash], rarer,
                      counts[reports::Verdict::not_applicable], checks[reports::Verdict::pass],
