@@ -16,15 +16,17 @@ Found accepted(State& s, const ControlCalled& e, const Pair& p) {
   // SU9: "pointer to page aligned in array of bytes" (data_supply.html):
   // page aligned in the sender's space, whose page is the pager task's
   // vm_page_size, whatever page size the receiving kernel uses.
+  // The address itself varies from run to run; only its offset in the page
+  // is worded, so a replay gives the same explanation.
   if (e.data_address && e.data_page_size != 0) {
     out.check(rule::SU9);
     if (*e.data_address % e.data_page_size != 0)
       out.report(rule::SU9, Party::pager,
                  cat("data_supply on control ", hex(e.control), " at offset ", hex(e.offset),
                      " size ", hex(e.size), " for object ", dec(p.object),
-                     " sends its data from address ", hex(*e.data_address),
-                     " of the pager's space, which is not page aligned (page size ",
-                     hex(e.data_page_size), ")"));
+                     " sends its data from ", hex(*e.data_address % e.data_page_size),
+                     " bytes past a page boundary of the pager's space (page size ",
+                     hex(e.data_page_size), "): not page aligned"));
   }
   // SU11: a reply port the pager receives on is owed the completion.
   if (e.reply_to != kNullPort) {
