@@ -41,6 +41,13 @@ extern boolean_t seqnos_notify_server (mach_msg_header_t *request,
    past that the pager asks for no completion (LK6).  */
 #define PENDING_LOCKS 8
 
+/* How many data_supplies with a reply port one object may have in flight;
+   past that the pager asks for no supply_completed (SU11).  */
+#define PENDING_SUPPLIES 8
+
+/* The largest read_ahead the options may ask for, in pages.  */
+#define MAX_READ_AHEAD 15
+
 /* The unit in which the store remembers what the kernels gave back: the
    smallest page size a GNU Mach kernel uses.  Every kernel page size this
    pager serves is a multiple of it.  */
@@ -104,6 +111,27 @@ struct pager_object
   } pending_locks[PENDING_LOCKS];
   size_t pending_lock_count;
 
+  /* The data_supplies this object made with a reply port whose
+     supply_completed has not arrived.  The completion is the only word of
+     which pages the kernel took (SU11): GNU Mach stops a supply at the
+     first page it already holds and says where in error_offset (§3e, SC4).
+     Matched by control port, offset and length, which the completion
+     echoes (SC6).  */
+  struct pending_supply
+  {
+    mach_port_t control;
+    vm_offset_t offset;
+    vm_size_t length;
+    vm_offset_t asked;      /* the requested page this supply answers ... */
+    vm_size_t asked_size;   /* ... and its size (one page of that kernel) */
+    vm_prot_t lock;         /* the lock_value it was supplied with */
+    bool precious;
+  } pending_supplies[PENDING_SUPPLIES];
+  size_t pending_supply_count;
+#ifdef EMMI_MUTANT_SUPPLY_REPLY_UNSERVED
+  mach_port_t unserved_reply;
+#endif
+
   /* The pager's own actions (entry ABI version 2): how many completions
      (lock_completed, change_completed) the action running on this object
      still waits for.  The handlers that take them count down and broadcast
@@ -155,6 +183,14 @@ static struct
      the page first (UL4), then answer the kernel's re-request, which asks
      for the write access, with data_error (UL5).  */
   bool refuse_unlock;
+  /* "read_ahead=<pages>": a read fault is answered with the whole cluster
+     of read_ahead + 1 pages holding the requested page, as a pager reading
+     its backing store in clusters would (see supply_cluster).  GNU Mach
+     takes pages it did not ask for (X6); the manual forbids them (SU1,
+     SU2), so this policy is for GNU Mach only.  It does not combine with
+     notify_on_evict (a page given away precious must be requested) nor
+     with refuse_unlock (one lock_value covers the whole cluster).  */
+  vm_size_t read_ahead;
   pthread_t threads[REFERENCE_PAGER_THREADS];
   size_t thread_count;
   atomic_bool stopping;
@@ -273,6 +309,93 @@ write_refused (vm_offset_t offset, vm_size_t size)
   return pager.refuse_unlock && (offset / size) % 2 == 1;
 }
 
+/* memory_object_data_supply of [offset, offset+length) of the store, which
+   the kernel copies (no deallocation, SU10).  The data is page aligned in
+   our space (SU9): the store is vm_allocate'd and every kernel page size we
+   serve is a whole number of our pages.  */
+static void
+supply_data (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+             vm_size_t length, vm_prot_t lock, boolean_t precious,
+             mach_port_t reply_to)
+{
+#ifdef EMMI_MUTANT_UNALIGNED_SUPPLY
+  /* MUTANT unaligned_supply: the data goes out from a malloc'd bounce
+     buffer, 8 bytes past its start: not page aligned (SU9).  */
+  unsigned char *bounce = malloc (length + 8);
+  if (bounce != NULL)
+    {
+      memcpy (bounce + 8, (const void *) (obj->store + offset), length);
+      memory_object_data_supply (control, offset, (vm_address_t) (bounce + 8),
+                                 length, FALSE, lock, precious, reply_to);
+      free (bounce);
+      return;
+    }
+#endif
+  memory_object_data_supply (control, offset, obj->store + offset, length,
+                             FALSE, lock, precious, reply_to);
+}
+
+/* The reply_to of a data_supply of [offset, offset+length) answering the
+   request for [asked, asked+asked_size): OBJ's port when a slot is free to
+   remember the supply until its supply_completed (SU11), else
+   MACH_PORT_NULL, no completion wanted.  */
+static mach_port_t
+supply_reply_port (struct pager_object *obj, mach_port_t control,
+                   vm_offset_t offset, vm_size_t length, vm_offset_t asked,
+                   vm_size_t asked_size, vm_prot_t lock, bool precious)
+{
+  if (obj->pending_supply_count >= PENDING_SUPPLIES)
+    return MACH_PORT_NULL;
+  struct pending_supply *p = &obj->pending_supplies[obj->pending_supply_count++];
+  p->control = control;
+  p->offset = offset;
+  p->length = length;
+  p->asked = asked;
+  p->asked_size = asked_size;
+  p->lock = lock;
+  p->precious = precious;
+#ifdef EMMI_MUTANT_SUPPLY_REPLY_UNSERVED
+  /* MUTANT supply_reply_unserved: the completion goes to a receive right
+     of ours that no server thread receives on, so it is never seen.  */
+  return obj->unserved_reply;
+#endif
+  /* The stub makes a send-once right from our receive right, so the
+     completion arrives on the object port and takes its turn there, after
+     every message the kernel sent before the supply.  */
+  return obj->port;
+}
+
+/* Under read_ahead: answer the read fault of the page at OFFSET (SIZE bytes,
+   one page of that kernel) with the whole cluster of read_ahead + 1 pages
+   that holds it, supplied from the store (zeros where no kernel ever gave
+   data back, as data_unavailable would have them).  GNU Mach inserts the
+   pages it did not request (X6) but stops at the first page it already
+   holds, with KERN_MEMORY_PRESENT: that page and every later one are not
+   supplied, and the requested page is among them when it lies after it.
+   Only supply_completed tells (SC4), so the supply names a reply port and
+   remembers which page it answers; seqnos_memory_object_supply_completed
+   supplies that page again if the kernel did not take it.  */
+static void
+supply_cluster (struct pager_object *obj, mach_port_t control,
+                vm_offset_t offset, vm_size_t size, vm_prot_t lock)
+{
+  const vm_size_t cluster = size * (pager.read_ahead + 1);
+  vm_offset_t start = offset - offset % cluster;
+  vm_size_t length = cluster;
+  if (length > obj->size - start)
+    length = obj->size - start;   /* whole pages: the object is (IN5) */
+  mach_port_t reply_to = supply_reply_port (obj, control, start, length,
+                                            offset, size, lock, false);
+  if (reply_to == MACH_PORT_NULL)
+    {
+      /* Nowhere to remember it: the requested page alone, which the
+         kernel always takes (it is requested, so not present).  */
+      start = offset;
+      length = size;
+    }
+  supply_data (obj, control, start, length, lock, FALSE, reply_to);
+}
+
 static void
 answer_page (struct pager_object *obj, mach_port_t control,
              vm_offset_t offset, vm_size_t size, vm_prot_t desired_access)
@@ -311,6 +434,15 @@ answer_page (struct pager_object *obj, mach_port_t control,
       memory_object_data_error (control, offset, size, KERN_PROTECTION_FAILURE);
       return;
     }
+  if (pager.read_ahead > 0 && (desired_access & VM_PROT_WRITE) == 0)
+    {
+      /* A read gets the page write-locked under the read-mostly policy
+         (SU6, as below), and so does every page of its cluster.  */
+      supply_cluster (obj, control, offset, size,
+                      read_only || pager.write_locks ? VM_PROT_WRITE
+                                                     : VM_PROT_NONE);
+      return;
+    }
   const bool holds = holds_data (obj, offset, size);
   if (holds || read_only)
     {
@@ -336,11 +468,19 @@ answer_page (struct pager_object *obj, mach_port_t control,
       if (offset + 2 * size <= obj->size)
         size *= 2;
 #endif
-      /* DR3: the data itself.  The kernel copies it out of the store: no
-         deallocation (SU10).  */
-      memory_object_data_supply (control, offset, obj->store + offset, size,
-                                 FALSE, lock, precious, MACH_PORT_NULL);
+      /* A precious page is handed over only once the kernel has taken it.
+         The supply names a reply port (SU11): the kernel's supply_completed
+         says which pages it took, and seqnos_memory_object_supply_completed
+         forgets exactly those.  Without a free slot, no completion is
+         asked for, and the page is forgotten at once: the kernel always
+         takes a page it requested.  */
+      mach_port_t reply_to = MACH_PORT_NULL;
       if (precious)
+        reply_to = supply_reply_port (obj, control, offset, size, offset, size,
+                                      lock, true);
+      /* DR3: the data itself.  */
+      supply_data (obj, control, offset, size, lock, precious, reply_to);
+      if (precious && reply_to == MACH_PORT_NULL)
         /* SU7: the page is the kernel's to give back now; the store holds
            it again once a data_return brings it.  */
         for (vm_offset_t b = offset; b < offset + size; b += STORE_BLOCK)
@@ -470,6 +610,14 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
       {
         struct kernel_binding *k = *p;
         *p = k->next;
+        /* Its supplies' completions all came before terminate; a supply
+           the kernel refused (sent after the terminate was queued) gets
+           none.  */
+        for (size_t i = 0; i < obj->pending_supply_count;)
+          if (obj->pending_supplies[i].control == k->control)
+            obj->pending_supplies[i] = obj->pending_supplies[--obj->pending_supply_count];
+          else
+            i++;
         /* V6, §3g: the send rights init gave us, first ...  */
         release_send_right (k->control);
         release_send_right (k->name);
@@ -824,8 +972,13 @@ seqnos_memory_object_lock_completed (mach_port_t object_port,
   return KERN_SUCCESS;
 }
 
-/* Completions of supply: this pager names no reply port for data_supply,
-   so none should come.  */
+/* SU11: the completion of a data_supply that named our object port as
+   reply port, in its turn after every message the kernel sent before the
+   supply.  [offset, error_offset) is what the kernel took when RESULT is
+   KERN_MEMORY_PRESENT (§3e): it stopped at a page it already held, and did
+   not take that page or any later one; with KERN_SUCCESS it took the whole
+   range.  The kernel may also complete a supply of an earlier incarnation:
+   nothing matches, nothing to do.  */
 kern_return_t
 seqnos_memory_object_supply_completed (mach_port_t object_port,
                                        mach_port_seqno_t seqno,
@@ -833,11 +986,40 @@ seqnos_memory_object_supply_completed (mach_port_t object_port,
                                        vm_size_t length, kern_return_t result,
                                        vm_offset_t error_offset)
 {
-  (void) offset;
-  (void) length;
-  (void) result;
-  (void) error_offset;
-  return pass_turn (object_port, seqno, control, KERN_SUCCESS);
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  for (size_t i = 0; i < obj->pending_supply_count; i++)
+    {
+      struct pending_supply p = obj->pending_supplies[i];
+      if (p.control != control || p.offset != offset || p.length != length)
+        continue;
+      obj->pending_supplies[i] = obj->pending_supplies[--obj->pending_supply_count];
+      vm_offset_t taken_end = offset + length;
+      if (result == KERN_MEMORY_PRESENT && error_offset >= offset
+          && error_offset < offset + length)
+        taken_end = error_offset;
+#ifdef EMMI_MUTANT_IGNORES_MEMORY_PRESENT
+      /* MUTANT ignores_memory_present: the completion is taken to say the
+         whole range was taken, whatever RESULT and error_offset say.  */
+      taken_end = offset + length;
+#endif
+      if (p.precious)
+        /* SU7: the pages the kernel took are its to give back now; the
+           store holds them again once a data_return brings them.  */
+        for (vm_offset_t b = offset; b < taken_end; b += STORE_BLOCK)
+          obj->returned[b / STORE_BLOCK] = 0;
+      /* SC4: the kernel stopped before the page it asked for, which still
+         waits for an answer: supply it alone (the kernel takes it, it is
+         requested), unless that kernel has terminated since.  */
+      if (taken_end <= p.asked && binding_for (obj, p.control) != NULL)
+        supply_data (obj, p.control, p.asked, p.asked_size, p.lock,
+                     p.precious, MACH_PORT_NULL);
+      break;
+    }
+  release_send_right (control);   /* §3f */
+  end_turn (obj);
+  return KERN_SUCCESS;
 }
 
 kern_return_t
@@ -1297,6 +1479,11 @@ free_objects (void)
       if (obj->port != MACH_PORT_NULL && !obj->port_released)
         mach_port_mod_refs (mach_task_self (), obj->port,
                             MACH_PORT_RIGHT_RECEIVE, -1);
+#ifdef EMMI_MUTANT_SUPPLY_REPLY_UNSERVED
+      if (obj->unserved_reply != MACH_PORT_NULL)
+        mach_port_mod_refs (mach_task_self (), obj->unserved_reply,
+                            MACH_PORT_RIGHT_RECEIVE, -1);
+#endif
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       free (obj->returned);
@@ -1341,6 +1528,7 @@ parse_options (const char *options)
   pager.notify_on_evict = false;
   pager.transient_errors = false;
   pager.refuse_unlock = false;
+  pager.read_ahead = 0;
   if (options == NULL)
     return true;
   const char *p = options;
@@ -1348,6 +1536,7 @@ parse_options (const char *options)
     {
       size_t len = strcspn (p, " \t,");
       static const char key[] = "max_page_size=";
+      static const char ahead[] = "read_ahead=";
       if (len > sizeof key - 1 && strncmp (p, key, sizeof key - 1) == 0)
         {
           char *end;
@@ -1355,6 +1544,14 @@ parse_options (const char *options)
           if (end != p + len || v == 0 || v % STORE_BLOCK != 0)
             return false;
           pager.max_page_size = (vm_size_t) v;
+        }
+      else if (len > sizeof ahead - 1 && strncmp (p, ahead, sizeof ahead - 1) == 0)
+        {
+          char *end;
+          unsigned long v = strtoul (p + sizeof ahead - 1, &end, 10);
+          if (end != p + len || v > MAX_READ_AHEAD)
+            return false;
+          pager.read_ahead = (vm_size_t) v;
         }
       else if (len == sizeof "write_locks=0" - 1
                && (strncmp (p, "write_locks=0", len) == 0
@@ -1377,7 +1574,8 @@ parse_options (const char *options)
       p += len;
       p += strspn (p, " \t,");
     }
-  return true;
+  /* See read_ahead in `pager`.  */
+  return !(pager.read_ahead > 0 && (pager.notify_on_evict || pager.refuse_unlock));
 }
 
 static kern_return_t
@@ -1436,6 +1634,11 @@ reference_pager_start (const struct emmi_pager_config *config,
       kr = mach_port_allocate (task, MACH_PORT_RIGHT_RECEIVE, &obj->port);
       if (kr != KERN_SUCCESS)
         goto fail;
+#ifdef EMMI_MUTANT_SUPPLY_REPLY_UNSERVED
+      kr = mach_port_allocate (task, MACH_PORT_RIGHT_RECEIVE, &obj->unserved_reply);
+      if (kr != KERN_SUCCESS)
+        goto fail;
+#endif
       kr = mach_port_move_member (task, obj->port, pager.port_set);
       if (kr != KERN_SUCCESS)
         goto fail;

@@ -15,6 +15,7 @@
 #include "residency.h"
 #include "pager_actions.h"
 #include "state.h"
+#include "supply.h"
 #include "text.h"
 
 namespace emmi::model {
@@ -337,6 +338,7 @@ void Step::operator()(const KernelSent& e) {
     }
     r.queue.push_back(Queued{e.kind, kNoIndex, e.object, e.offset, e.length});
     if (e.kind == MessageKind::lock_completed) lock_completed(e);
+    absorb(supply::sent(s_, e));  // SU11
     sent_hook(e);
     return;
   }
@@ -1337,6 +1339,8 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     contents::on_accepted(
         s_, e, p, rec.owner, [&](std::string_view r) { check(r); },
         [&](std::string_view r, std::string text) { report(r, Party::pager, std::move(text)); });
+  // SU9, SU11: the supply's data and its reply port (supply.h).
+  if (live && e.accepted) absorb(supply::accepted(s_, e, p));
   if (live && e.accepted) {
     switch (e.call) {
       case ControlCall::ready:

@@ -13,6 +13,7 @@
 #include "flat_index.h"
 #include "demux.h"
 #include "osf.h"
+#include "supply.h"
 
 namespace emmi::model::detail {
 
@@ -297,6 +298,8 @@ struct State {
   osf::OsfState osf;  // the OSF dialect's own state (osf.cpp)
   // V2: the rights foreign messages carried in (demux.cpp).
   std::vector<demux::ForeignRight> foreign_rights;
+  // SU11: the supply_completed messages owed (supply.cpp).
+  supply::SupplyState supply;
 
   std::uint32_t kernel_index(KernelId k) const {
     for (std::uint32_t i = 0; i < kernels.size(); ++i)

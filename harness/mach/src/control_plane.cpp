@@ -197,6 +197,11 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.precious = cm.precious;
       ev.may_cache = cm.may_cache;
       ev.stamps = supplied;
+      // SU9: where the data lay in the pager's space, and that space's page.
+      if (data != nullptr && data->size > 0) {
+        ev.data_address = data->sender_address;
+        ev.data_page_size = kVmPage;
+      }
       ev.reply_to = cm.has_reply_to ? cm.reply_to_name : MACH_PORT_NULL;
       ev.reply_to_received_by_pager = reply_to_received_by_pager;
       ev.accepted = accepted;

@@ -127,6 +127,9 @@ struct Space {
 struct OolBuffer {
   std::unique_ptr<std::uint8_t[]> bytes;
   std::size_t size = 0;
+  // Where the data lay in the sender's address space (SU9: a supply's data
+  // must be page aligned there).
+  std::uintptr_t sender_address = 0;
 };
 
 // A typed item of the body that carries rights or out-of-line memory.

@@ -315,6 +315,7 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
         }
         OolBuffer buf;
         buf.size = static_cast<std::size_t>(length);
+        buf.sender_address = static_cast<std::uintptr_t>(addr);
         if (length > 0) {
           buf.bytes.reset(new (std::nothrow) std::uint8_t[buf.size]);
           if (!buf.bytes || !read_memory(static_cast<std::uintptr_t>(addr), buf.size, buf.bytes.get())) {

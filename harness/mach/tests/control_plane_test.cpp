@@ -163,6 +163,75 @@ TEST_F(ControlPlane, SupplyFillsTheRequestedPageAndCompletesOnce) {
   EXPECT_EQ(calls[2].present_at, std::optional<emmi::model::Offset>{0});
 }
 
+// §3e: the kernel checks a supply's size, not where its data lay; it copies
+// the out-of-line data when the message is sent. The event says where the
+// data lay in the sender's space, and that space's page size, for the model
+// to judge SU9 (data page aligned in the sender's space).
+TEST_F(ControlPlane, SupplyRecordsWhereItsDataLayInTheSendersSpace) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  vm_address_t data = 0;
+  ASSERT_EQ(vm_allocate(mach_task_self(), &data, 2 * 4096, TRUE), KERN_SUCCESS);
+  const std::vector<Stamp> stamps{21};
+  fill_blocks({reinterpret_cast<std::uint8_t*>(data + 8), 4096}, stamps);
+  ASSERT_EQ(memory_object_data_supply(control, 0, data + 8, 4096, FALSE, VM_PROT_NONE, FALSE,
+                                      MACH_PORT_NULL),
+            KERN_SUCCESS);
+  auto page = driver.page(kid, oid, 0);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->state, KernelDriver::PageState::resident);
+  EXPECT_EQ(page->stamps, std::vector<Stamp>{21});
+  auto calls = recorder.of<emmi::model::ControlCalled>();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_TRUE(calls.back().accepted);
+  EXPECT_EQ(calls.back().data_address, std::optional<std::uint64_t>{data + 8});
+  EXPECT_EQ(calls.back().data_page_size, 4096u);
+}
+
+// §3e, X6: a supply reaching beyond the requested page (a read-ahead) stops
+// at the first page the kernel already holds, before the requested page
+// here: nothing is taken, the requested page stays requested, and the one
+// supply_completed, at the reply port the pager named (SU11), says
+// KERN_MEMORY_PRESENT with that error_offset and echoes the supply's offset
+// and length (SC4, SC6).
+TEST_F(ControlPlane, SupplyInAdvanceStopsAtAPresentPageBeforeTheRequestedOne) {
+  ready_and_request(0x1000);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  // Page 0 supplied in advance, unrequested: GNU Mach inserts it.
+  ASSERT_EQ(supply(0, {30}, MACH_PORT_NULL), KERN_SUCCESS);
+  ASSERT_EQ(driver.page(kid, oid, 0)->state, KernelDriver::PageState::resident);
+  // Pages 0..2 with a reply port: page 0 is present.
+  ASSERT_EQ(supply(0, {40, 41, 42}, object), KERN_SUCCESS);
+  EXPECT_EQ(driver.page(kid, oid, 0)->stamps, std::vector<Stamp>{30});
+  EXPECT_EQ(driver.page(kid, oid, 0x1000)->state, KernelDriver::PageState::requested);
+  EXPECT_FALSE(driver.page(kid, oid, 0x2000).has_value());
+  Buffer buf;
+  ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);
+  ASSERT_EQ(buf.head.msgh_id, 2207);
+  CompletedMsg done;
+  std::memcpy(&done, &buf, sizeof done);
+  EXPECT_EQ(done.result, KERN_MEMORY_PRESENT);
+  const vm_offset_t error_offset = done.error_offset;  // packed fields
+  const vm_offset_t offset = done.offset;
+  const vm_size_t length = done.length;
+  EXPECT_EQ(error_offset, 0u);
+  EXPECT_EQ(offset, 0u);
+  EXPECT_EQ(length, 0x3000u);
+  EXPECT_EQ(receive_now(object, buf), MACH_RCV_TIMED_OUT);
+  auto calls = recorder.of<emmi::model::ControlCalled>();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back().present_at, std::optional<emmi::model::Offset>{0});
+  EXPECT_EQ(calls.back().reply_to, object);
+  auto completions = sent(MessageKind::supply_completed);
+  ASSERT_EQ(completions.size(), 1u);
+  EXPECT_EQ(completions[0].destination, object);
+
+  // The requested page, supplied again alone, is taken.
+  ASSERT_EQ(supply(0x1000, {41}, MACH_PORT_NULL), KERN_SUCCESS);
+  EXPECT_EQ(driver.page(kid, oid, 0x1000)->state, KernelDriver::PageState::resident);
+  EXPECT_EQ(driver.page(kid, oid, 0x1000)->stamps, std::vector<Stamp>{41});
+}
+
 // "data size a multiple of PAGE_SIZE": a bad size is rejected, the message
 // destroyed, and the send-once reply_to becomes a send-once notification
 // (msgh_id 71) instead of a supply_completed.

@@ -185,6 +185,11 @@ struct ControlCalled {
   // pages from there on were not supplied. Absent: it took the whole range
   // (or the observer did not say).
   std::optional<Offset> present_at{};
+  // data_supply: the address of the out-of-line data in the pager's space
+  // and that space's page size (vm_page_size), SU9. Absent: no data, or the
+  // observer did not say.
+  std::optional<std::uint64_t> data_address{};
+  Size data_page_size = 0;
   // OSF change_attributes / get_attributes: the flavour and attributes_count
   // (ints) as sent.
   std::int32_t flavor = 0;

@@ -91,6 +91,8 @@ struct RuleInfo {
   X(ER2, pager, "pager: the request retrying a fault failed by data_error is answered")        \
   X(SU7, kernel, "kernel: a precious page is returned, never dropped silently")                \
   X(SC4, pager, "pager: pages a supply did not reach (KERN_MEMORY_PRESENT) are answered again") \
+  X(SU9, pager, "pager: a supply's data is page aligned in the pager's space")               \
+  X(SU11, pager, "pager: may name a reply port for supply_completed (counted when used)")     \
   /* readiness */                                                                               \
   X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")    \
   X(RD3, pager, "pager: answers an init by ready (allow) or memory_object_destroy (refuse)")   \
