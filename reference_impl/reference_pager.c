@@ -37,9 +37,13 @@ extern boolean_t seqnos_notify_server (mach_msg_header_t *request,
 
 #define REFERENCE_PAGER_THREADS 4
 
-/* How many lock_requests with a completion one object may have in flight;
-   past that the pager asks for no completion (LK6).  */
-#define PENDING_LOCKS 8
+/* How many lock_requests with a completion one object may have in flight.
+   The answer to a data_unlock takes a slot only while fewer than
+   UNLOCK_COMPLETIONS are taken (past that it asks for no completion, LK6),
+   so the recalls that keep kernels coherent (at most one per other kernel
+   at a time, see recall_others) and the actions always find one.  */
+#define PENDING_LOCKS 32
+#define UNLOCK_COMPLETIONS 8
 
 /* How many data_supplies with a reply port one object may have in flight;
    past that the pager asks for no supply_completed (SU11).  */
@@ -67,6 +71,7 @@ struct kernel_binding
   mach_port_t control;    /* our name for the control port; we hold one send uref */
   mach_port_t name;       /* our name for the name port; one send uref */
   vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
+  unsigned char *access;  /* per STORE_BLOCK: what we let it do (ACCESS_*, MK3) */
 #ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
   unsigned char *held;    /* per STORE_BLOCK: supplied to this kernel, not returned */
 #endif
@@ -108,6 +113,7 @@ struct pager_object
     vm_offset_t offset;
     vm_size_t size;
     bool for_action;    /* made by sync/flush/shutdown, which waits for it */
+    bool for_recall;    /* a recall (recall_others): requests wait for it */
   } pending_locks[PENDING_LOCKS];
   size_t pending_lock_count;
 
@@ -131,6 +137,12 @@ struct pager_object
 #ifdef EMMI_MUTANT_SUPPLY_REPLY_UNSERVED
   mach_port_t unserved_reply;
 #endif
+
+  /* Coherence across kernels (SU3, MK3; see recall_others): how many
+     recalls have not had their lock_completed taken, and the requests held
+     until they have, oldest first.  */
+  size_t recalls;
+  struct waiting_request *waiting;
 
   /* The pager's own actions (entry ABI version 2): how many completions
      (lock_completed, change_completed) the action running on this object
@@ -434,10 +446,14 @@ answer_page (struct pager_object *obj, mach_port_t control,
       memory_object_data_error (control, offset, size, KERN_PROTECTION_FAILURE);
       return;
     }
-  if (pager.read_ahead > 0 && (desired_access & VM_PROT_WRITE) == 0)
+  if (pager.read_ahead > 0 && (desired_access & VM_PROT_WRITE) == 0
+      && obj->kernels != NULL && obj->kernels->next == NULL)
     {
       /* A read gets the page write-locked under the read-mostly policy
-         (SU6, as below), and so does every page of its cluster.  */
+         (SU6, as below), and so does every page of its cluster.  Only
+         while one kernel maps the object: with several, the pages of the
+         cluster would first have to be recalled from the others (MK3), so
+         the requested page alone is answered, as below.  */
       supply_cluster (obj, control, offset, size,
                       read_only || pager.write_locks ? VM_PROT_WRITE
                                                      : VM_PROT_NONE);
@@ -498,6 +514,170 @@ answer_page (struct pager_object *obj, mach_port_t control,
     }
 }
 
+/* --- Coherence across kernels (SU3, MK3) -------------------------------------- */
+
+/* GNU Mach keeps the mappings of one object coherent only among the tasks
+   of one host (PS3): each kernel that maps the object caches its own copy
+   of a page, and no kernel knows of the others.  Keeping them coherent is
+   the pager's job (MK3), and this pager keeps, per STORE_BLOCK, one writer
+   or any number of readers:
+
+   - It remembers per kernel what it let that kernel do with each block:
+     ACCESS_READ for a write-locked copy, ACCESS_WRITE for a copy without a
+     lock (data_unavailable's zero-filled page has none either).
+   - Before a kernel may write a block, every other kernel holding it is
+     recalled; before one may read it, every other kernel that may write
+     it.  A recall is lock_request (RETURN_DIRTY, flush) of that kernel's
+     pages with the object port as reply_to: the kernel writes its modified
+     pages back (data_return), drops its copies, then sends lock_completed.
+     Both come to the object port in that order, so when the completion
+     takes its turn the data_return has been stored (SU3: no writable data
+     again before the modifications are back; LK8: only the completion
+     says the kernel is done).
+   - The request that needed the recall is held, and so is every request
+     of the object that arrives while a recall is out, so that requests are
+     still answered in the order they came.  They are answered in the turn
+     of the last completion.  A handler never waits in its own turn for a
+     later message: that turn would never pass (SQ7).
+
+   What it remembers is an upper bound (a kernel drops clean pages without
+   a word, RT3): recalling a page the kernel no longer caches costs one
+   lock_request and its completion, nothing more.  */
+enum
+{
+  ACCESS_NONE = 0,
+  ACCESS_READ = 1,
+  ACCESS_WRITE = 2
+};
+
+/* A data_request or data_unlock held until the recalls complete.  */
+struct waiting_request
+{
+  struct waiting_request *next;
+  mach_port_t control;    /* the kernel's control port (its binding's name) */
+  vm_offset_t offset;
+  vm_size_t length;
+  vm_prot_t desired_access;
+  bool unlock;
+};
+
+static void release_waiting_requests (struct pager_object *obj);
+
+static void
+set_access (struct kernel_binding *k, vm_offset_t offset, vm_size_t size,
+            unsigned char access)
+{
+  for (vm_offset_t b = offset; b < offset + size; b += STORE_BLOCK)
+    k->access[b / STORE_BLOCK] = access;
+}
+
+/* What answering a request for [offset, offset+size) will let the kernel
+   do: answer_page's decisions, in its order, without acting on them.  */
+static unsigned char
+access_granted (const struct pager_object *obj, vm_offset_t offset,
+                vm_size_t size, vm_prot_t desired_access)
+{
+  if (pager.transient_errors && !obj->tried[offset / STORE_BLOCK])
+    return ACCESS_NONE;                       /* data_error */
+  const bool read_only = write_refused (offset, size);
+  if (read_only && (desired_access & VM_PROT_WRITE) != 0)
+    return ACCESS_NONE;                       /* data_error */
+  if (holds_data (obj, offset, size) || read_only)
+    return read_only || (pager.write_locks
+                         && (desired_access & VM_PROT_WRITE) == 0)
+             ? ACCESS_READ : ACCESS_WRITE;    /* data_supply */
+  return ACCESS_WRITE;                        /* data_unavailable */
+}
+
+/* What answering the request W lets its kernel do.  An unlock is answered
+   by lifting every lock (unlock_range): write.  */
+static unsigned char
+access_wanted (const struct pager_object *obj, const struct waiting_request *w)
+{
+  return w->unlock ? ACCESS_WRITE
+                   : access_granted (obj, w->offset, w->length, w->desired_access);
+}
+
+/* Recall [offset, offset+length) from every kernel but K whose copy
+   conflicts with ACCESS, what K is about to get.  Returns whether a recall
+   went out; the caller then holds K's request.  */
+static bool
+recall_others (struct pager_object *obj, struct kernel_binding *k,
+               vm_offset_t offset, vm_size_t length, unsigned char access)
+{
+  if (access == ACCESS_NONE)
+    return false;
+#ifdef EMMI_MUTANT_GRANTS_WRITE_WITHOUT_RECALL
+  /* MUTANT grants_write_without_recall: a kernel about to write is served
+     at once; the copies the other kernels hold, writable ones too, stay.  */
+  if (access == ACCESS_WRITE)
+    return false;
+#endif
+  bool sent = false;
+  for (struct kernel_binding *o = obj->kernels; o != NULL; o = o->next)
+    {
+      if (o == k)
+        continue;
+      /* Whole pages of that kernel (LK1, MK4) around the range.  */
+      vm_offset_t first = offset - offset % o->page_size;
+      vm_offset_t end = offset + length;
+      end += (o->page_size - end % o->page_size) % o->page_size;
+      bool conflict = false;
+      for (vm_offset_t b = first; b < end; b += STORE_BLOCK)
+        if (o->access[b / STORE_BLOCK] == ACCESS_WRITE
+            || (access == ACCESS_WRITE
+                && o->access[b / STORE_BLOCK] != ACCESS_NONE))
+          conflict = true;
+      /* A slot is always free: unlocks leave PENDING_LOCKS -
+         UNLOCK_COMPLETIONS of them, and a request recalls each other
+         kernel at most once.  */
+      if (!conflict || obj->pending_lock_count >= PENDING_LOCKS)
+        continue;
+      struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
+      p->control = o->control;
+      p->offset = first;
+      p->size = end - first;
+      p->for_action = false;
+      p->for_recall = true;
+      obj->recalls++;
+      /* RETURN_DIRTY: what it modified comes back first (LK2); the flush
+         drops its copies and with them the right to write (LK3), so its
+         next use faults the page in again, served from the store.  No page
+         of ours is precious here (notify_on_evict serves one kernel), so
+         RETURN_DIRTY loses no only copy (LK11).  */
+      memory_object_lock_request (o->control, first, end - first,
+                                  MEMORY_OBJECT_RETURN_DIRTY, TRUE,
+                                  VM_PROT_NO_CHANGE, obj->port);
+      set_access (o, first, end - first, ACCESS_NONE);
+      sent = true;
+    }
+  return sent;
+}
+
+/* Whether K's request must wait: recalls are out (answers keep the order
+   of the requests), or this one needs one now.  Then it is queued, and
+   release_waiting_requests answers it.  */
+static bool
+hold_request (struct pager_object *obj, struct kernel_binding *k,
+              vm_offset_t offset, vm_size_t length, vm_prot_t desired_access,
+              bool unlock)
+{
+  struct waiting_request w = { NULL, k->control, offset, length,
+                               desired_access, unlock };
+  if (obj->recalls == 0 && obj->waiting == NULL
+      && !recall_others (obj, k, offset, length, access_wanted (obj, &w)))
+    return false;
+  struct waiting_request *copy = malloc (sizeof *copy);
+  if (copy == NULL)
+    return false;       /* answered at once: better late coherence than none */
+  *copy = w;
+  struct waiting_request **tail = &obj->waiting;
+  while (*tail != NULL)
+    tail = &(*tail)->next;
+  *tail = copy;
+  return true;
+}
+
 /* --- The memory_object interface (SEQNOS server, memory_object.defs) ------ */
 
 kern_return_t
@@ -546,9 +726,15 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
   if (page_size_servable (obj, page_size)
       && !(pager.notify_on_evict && obj->kernels != NULL))
     k = calloc (1, sizeof *k);
+  if (k != NULL && (k->access = calloc (obj->size / STORE_BLOCK, 1)) == NULL)
+    {
+      free (k);
+      k = NULL;
+    }
 #ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
   if (k != NULL && (k->held = calloc (obj->size / STORE_BLOCK, 1)) == NULL)
     {
+      free (k->access);
       free (k);
       k = NULL;
     }
@@ -624,20 +810,35 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
 #ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
         free (k->held);
 #endif
+        free (k->access);
         free (k);
         break;
       }
   /* LK8: no completion will come for this kernel's requests any more; an
-     action waiting for one stops waiting.  */
+     action or a held request waiting for one stops waiting.  */
   for (size_t i = 0; i < obj->pending_lock_count;)
     if (obj->pending_locks[i].control == control)
       {
         if (obj->pending_locks[i].for_action && obj->action_locks > 0)
           obj->action_locks--;
+        if (obj->pending_locks[i].for_recall && obj->recalls > 0)
+          obj->recalls--;
         obj->pending_locks[i] = obj->pending_locks[--obj->pending_lock_count];
       }
     else
       i++;
+  /* Its held requests are no longer waited for (the kernel forgot them);
+     the others may be answered now.  */
+  for (struct waiting_request **w = &obj->waiting; *w != NULL;)
+    if ((*w)->control == control)
+      {
+        struct waiting_request *gone = *w;
+        *w = gone->next;
+        free (gone);
+      }
+    else
+      w = &(*w)->next;
+  release_waiting_requests (obj);
 #ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
   /* MUTANT terminate_keeps_state: marks the object terminated and never
      clears the mark.  */
@@ -675,6 +876,43 @@ mark_dirty_in_missing_table (vm_offset_t offset)
 }
 #endif
 
+/* Answer K's data_request for [offset, offset+length), and remember what
+   each page lets K do (MK3).  */
+static void
+answer_request (struct pager_object *obj, struct kernel_binding *k,
+                vm_offset_t offset, vm_size_t length, vm_prot_t desired_access)
+{
+  /* DR3, DR8: answer every page of the range, on the control port of the
+     kernel that asked, in that kernel's page units (IN5, MK4).  */
+  vm_size_t unit = k->page_size;
+  mach_port_t reply_control = k->control;
+#ifdef EMMI_MUTANT_FIRST_KERNEL_PAGE_SIZE
+  /* MUTANT first_kernel_page_size: the unit of the kernel that initialised
+     the object first, whatever kernel asked.  */
+  unit = obj->kernels->page_size;
+#endif
+#ifdef EMMI_MUTANT_WRONG_KERNEL_CONTROL
+  /* MUTANT wrong_kernel_control: answers on the control port of the kernel
+     that initialised the object first, whatever kernel asked.  */
+  reply_control = obj->kernels->control;
+#endif
+  for (vm_offset_t page = offset; page < offset + length; page += unit)
+    {
+#ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
+      /* MUTANT assumes_kernel_keeps_clean: a page this kernel was given and
+         never gave back is taken to be still in its cache, so a request for
+         it is ignored; but the kernel drops clean pages silently (RT3).  */
+      if (k->held[page / STORE_BLOCK])
+        continue;
+      for (vm_offset_t b = page; b < page + unit; b += STORE_BLOCK)
+        k->held[b / STORE_BLOCK] = 1;
+#endif
+      unsigned char access = access_granted (obj, page, unit, desired_access);
+      answer_page (obj, reply_control, page, unit, desired_access);
+      set_access (k, page, unit, access);
+    }
+}
+
 kern_return_t
 seqnos_memory_object_data_request (mach_port_t object_port,
                                    mach_port_seqno_t seqno, mach_port_t control,
@@ -703,33 +941,11 @@ seqnos_memory_object_data_request (mach_port_t object_port,
     mark_dirty_in_missing_table (offset);
 #endif
 
-  /* DR3, DR8: answer every page of the range, on the control port of the
-     kernel that asked, in that kernel's page units (IN5, MK4).  */
-  vm_size_t unit = k->page_size;
-  mach_port_t reply_control = control;
-#ifdef EMMI_MUTANT_FIRST_KERNEL_PAGE_SIZE
-  /* MUTANT first_kernel_page_size: the unit of the kernel that initialised
-     the object first, whatever kernel asked.  */
-  unit = obj->kernels->page_size;
-#endif
-#ifdef EMMI_MUTANT_WRONG_KERNEL_CONTROL
-  /* MUTANT wrong_kernel_control: answers on the control port of the kernel
-     that initialised the object first, whatever kernel asked.  */
-  reply_control = obj->kernels->control;
-#endif
-  for (vm_offset_t page = offset; page < offset + length; page += unit)
-    {
-#ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
-      /* MUTANT assumes_kernel_keeps_clean: a page this kernel was given and
-         never gave back is taken to be still in its cache, so a request for
-         it is ignored; but the kernel drops clean pages silently (RT3).  */
-      if (k->held[page / STORE_BLOCK])
-        continue;
-      for (vm_offset_t b = page; b < page + unit; b += STORE_BLOCK)
-        k->held[b / STORE_BLOCK] = 1;
-#endif
-      answer_page (obj, reply_control, page, unit, desired_access);
-    }
+  /* The kernel asks for pages it does not hold: it dropped what it had.  */
+  set_access (k, offset, length, ACCESS_NONE);
+  /* MK3: other kernels' copies are recalled first; the answer waits.  */
+  if (!hold_request (obj, k, offset, length, desired_access, false))
+    answer_request (obj, k, offset, length, desired_access);
 
   /* §3f: the send right this request carried is ours; dropping it at once
      keeps one uref per kernel, which terminate releases.  */
@@ -745,13 +961,14 @@ static mach_port_t
 unlock_reply_port (struct pager_object *obj, struct kernel_binding *k,
                    vm_offset_t offset, vm_size_t length)
 {
-  if (obj->pending_lock_count >= PENDING_LOCKS)
+  if (obj->pending_lock_count >= UNLOCK_COMPLETIONS)
     return MACH_PORT_NULL;
   struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
   p->control = k->control;
   p->offset = offset;
   p->size = length;
   p->for_action = false;
+  p->for_recall = false;
   /* The stub makes a send-once right from our receive right, so the
      completion arrives on the object port and takes its turn there.  */
   return obj->port;
@@ -800,6 +1017,55 @@ refuse_page_unlock (struct pager_object *obj, struct kernel_binding *k,
                               TRUE, VM_PROT_NO_CHANGE, reply_to);
 }
 
+/* Answer K's data_unlock for [offset, offset+length), and remember what
+   it lets K do (MK3).  */
+static void
+answer_unlock (struct pager_object *obj, struct kernel_binding *k,
+               vm_offset_t offset, vm_size_t length, vm_prot_t desired_access)
+{
+#if defined EMMI_MUTANT_IGNORES_UNLOCK
+  /* MUTANT ignores_unlock: the write waits for an answer that never comes.  */
+  (void) unlock_range;
+  (void) refuse_page_unlock;
+  (void) obj;
+  (void) k;
+  (void) offset;
+  (void) length;
+  (void) desired_access;
+#elif defined EMMI_MUTANT_REFUSES_UNLOCK_WITHOUT_FLUSH
+  /* MUTANT refuses_unlock_without_flush: refuses with data_error while the
+     kernel still holds the page (UL4 wants a flush first).  */
+  (void) unlock_range;
+  (void) refuse_page_unlock;
+  (void) obj;
+  (void) desired_access;
+  memory_object_data_error (k->control, offset, length, KERN_PROTECTION_FAILURE);
+#else
+  if (!pager.refuse_unlock)
+    {
+      /* UL2: the locks are only this pager's read-mostly policy, so any
+         access asked for is granted by lifting them: K may write now.  */
+      unlock_range (obj, k, offset, length);
+      set_access (k, offset, length, ACCESS_WRITE);
+    }
+  else
+    /* refuse_unlock: page by page, a write to a read-only page is refused
+       (UL4, UL5); anything else is granted (UL2).  */
+    for (vm_offset_t page = offset; page < offset + length; page += k->page_size)
+      if ((desired_access & VM_PROT_WRITE) != 0
+          && write_refused (page, k->page_size))
+        {
+          refuse_page_unlock (obj, k, page);
+          set_access (k, page, k->page_size, ACCESS_NONE);   /* flushed */
+        }
+      else
+        {
+          unlock_range (obj, k, page, k->page_size);
+          set_access (k, page, k->page_size, ACCESS_WRITE);
+        }
+#endif
+}
+
 kern_return_t
 seqnos_memory_object_data_unlock (mach_port_t object_port,
                                   mach_port_seqno_t seqno, mach_port_t control,
@@ -815,34 +1081,9 @@ seqnos_memory_object_data_unlock (mach_port_t object_port,
       end_turn (obj);
       return KERN_INVALID_ARGUMENT;
     }
-#if defined EMMI_MUTANT_IGNORES_UNLOCK
-  /* MUTANT ignores_unlock: the write waits for an answer that never comes.  */
-  (void) unlock_range;
-  (void) refuse_page_unlock;
-  (void) desired_access;
-#elif defined EMMI_MUTANT_REFUSES_UNLOCK_WITHOUT_FLUSH
-  /* MUTANT refuses_unlock_without_flush: refuses with data_error while the
-     kernel still holds the page (UL4 wants a flush first).  */
-  (void) unlock_range;
-  (void) refuse_page_unlock;
-  (void) desired_access;
-  memory_object_data_error (control, offset, length, KERN_PROTECTION_FAILURE);
-  (void) desired_access;
-#else
-  if (!pager.refuse_unlock)
-    /* UL2: the locks are only this pager's read-mostly policy, so any
-       access asked for is granted by lifting them.  */
-    unlock_range (obj, k, offset, length);
-  else
-    /* refuse_unlock: page by page, a write to a read-only page is refused
-       (UL4, UL5); anything else is granted (UL2).  */
-    for (vm_offset_t page = offset; page < offset + length; page += k->page_size)
-      if ((desired_access & VM_PROT_WRITE) != 0
-          && write_refused (page, k->page_size))
-        refuse_page_unlock (obj, k, page);
-      else
-        unlock_range (obj, k, page, k->page_size);
-#endif
+  /* MK3: other kernels' copies are recalled first; the answer waits.  */
+  if (!hold_request (obj, k, offset, length, desired_access, true))
+    answer_unlock (obj, k, offset, length, desired_access);
   release_send_right (control);
   end_turn (obj);
   return KERN_SUCCESS;
@@ -865,6 +1106,9 @@ seqnos_memory_object_data_return (mach_port_t object_port,
   struct kernel_binding *k = binding_for (obj, control);
   if (k != NULL && range_valid (obj, k, offset, data_count))
     {
+      /* Without a copy kept, the kernel no longer holds the pages (MK3).  */
+      if (!kernel_copy)
+        set_access (k, offset, data_count, ACCESS_NONE);
       /* RT4: keep what the kernel gave back; the next request for these
          pages, from any kernel, is served from it.  Whether or not the
          kernel kept a copy or calls it dirty, this is now the data.  */
@@ -942,6 +1186,32 @@ pass_turn (mach_port_t object_port, mach_port_seqno_t seqno,
   return result;
 }
 
+/* Answer the held requests in the order they came, once no recall is out.
+   One may need a recall of its own (a kernel answered before it got a copy
+   since): it stays first, and the completion of that recall comes back
+   here.  Called in the turn of a message of OBJ (a lock_completed, a
+   terminate), so answers keep their place among the object's messages.  */
+static void
+release_waiting_requests (struct pager_object *obj)
+{
+  while (obj->recalls == 0 && obj->waiting != NULL)
+    {
+      struct waiting_request *w = obj->waiting;
+      struct kernel_binding *k = binding_for (obj, w->control);
+      if (k != NULL)
+        {
+          if (recall_others (obj, k, w->offset, w->length, access_wanted (obj, w)))
+            return;
+          if (w->unlock)
+            answer_unlock (obj, k, w->offset, w->length, w->desired_access);
+          else
+            answer_request (obj, k, w->offset, w->length, w->desired_access);
+        }
+      obj->waiting = w->next;
+      free (w);
+    }
+}
+
 /* LK8, LK9: the completion of an unlock_range, matched by control port,
    offset and size; the request is forgotten.  The kernel may also complete
    a request of an earlier incarnation: nothing matches, nothing to do.  */
@@ -963,10 +1233,14 @@ seqnos_memory_object_lock_completed (mach_port_t object_port,
              this port, so its turn has passed and it is in the store.  */
           if (p->for_action && obj->action_locks > 0)
             obj->action_locks--;
+          if (p->for_recall && obj->recalls > 0)
+            obj->recalls--;
           *p = obj->pending_locks[--obj->pending_lock_count];
           break;
         }
     }
+  /* MK3: the last recall's completion lets the held requests through.  */
+  release_waiting_requests (obj);
   release_send_right (control);   /* §3f */
   end_turn (obj);
   return KERN_SUCCESS;
@@ -1273,10 +1547,13 @@ lock_all_kernels (struct pager_object *obj, vm_offset_t offset, vm_size_t length
       p->offset = offset;
       p->size = length;
       p->for_action = true;
+      p->for_recall = false;
       obj->action_locks++;
 #endif
       memory_object_lock_request (k->control, offset, length, should_return,
                                   should_flush, lock_value, reply_to);
+      if (should_flush)
+        set_access (k, offset, length, ACCESS_NONE);
     }
   /* The kernel acted on each request before the call returned, but only its
      lock_completed, queued behind the data_returns, says so to us (LK8):
@@ -1473,7 +1750,14 @@ free_objects (void)
 #ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
           free (k->held);
 #endif
+          free (k->access);
           free (k);
+        }
+      while (obj->waiting != NULL)
+        {
+          struct waiting_request *w = obj->waiting;
+          obj->waiting = w->next;
+          free (w);
         }
       /* Unless no-senders already destroyed it.  */
       if (obj->port != MACH_PORT_NULL && !obj->port_released)

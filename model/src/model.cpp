@@ -126,6 +126,7 @@ class Step {
   // The pager's own actions and the kernel's completions (pager_actions.h).
   void sent_hook(const KernelSent& e) {
     contents::on_sent(s_, e);
+    coherence::on_sent(s_, e);
     actions::on_sent(
         s_, e, [&](std::string_view r) { check(r); },
         [&](std::string_view r, std::string text) { report(r, Party::kernel, std::move(text)); });
@@ -658,6 +659,7 @@ void Step::operator()(const Dequeued& e) {
     PortRec& r = *rp;
     m = r.queue[r.head++];
     actions::on_dequeued(s_, e.port, m);
+    coherence::on_dequeued(s_, e.port);
     if (r.head == r.queue.size()) {  // drained: reuse the storage
       r.queue.clear();
       r.head = 0;
@@ -1252,6 +1254,12 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         bool bad = e.call == ControlCall::data_supply
                        ? (i < e.stamps.size() && e.stamps[i] != want)
                        : want != 0;
+        // Contents a kernel returned after the request are newer still: a
+        // pager that recalled another kernel's modifications before
+        // answering (MK3) serves those.
+        if (bad && h.last_index > q && q != ~std::uint32_t{0} &&
+            h.last == (e.call == ControlCall::data_supply ? e.stamps[i] : Stamp{0}))
+          bad = false;
         // UN1, UN3: data_unavailable makes the kernel zero-fill a user
         // object's page; for returned contents that are not zeros the
         // pager could provide the data, and it is lost. Not for a
@@ -1341,6 +1349,12 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         [&](std::string_view r, std::string text) { report(r, Party::pager, std::move(text)); });
   // SU9, SU11: the supply's data and its reply port (supply.h).
   if (live && e.accepted) absorb(supply::accepted(s_, e, p));
+  // SU3, MK3: write grants against every kernel's writable holds
+  // (coherence.h), before the page states below change.
+  if (live && e.accepted)
+    coherence::on_accepted(
+        s_, e, p, [&](std::string_view r) { check(r); },
+        [&](std::string_view r, std::string text) { report(r, Party::pager, std::move(text)); });
   if (live && e.accepted) {
     switch (e.call) {
       case ControlCall::ready:

@@ -10,6 +10,7 @@
 
 #include "emmi/model/event.h"
 #include "emmi/model/model.h"
+#include "coherence.h"
 #include "flat_index.h"
 #include "demux.h"
 #include "osf.h"
@@ -296,6 +297,8 @@ struct State {
   std::vector<RegionRec> regions;
   FlatIndex<RegionId> region_index;
   osf::OsfState osf;  // the OSF dialect's own state (osf.cpp)
+  // SU3, MK3: who holds which block writable (coherence.cpp).
+  coherence::CoherenceState coherence;
   // V2: the rights foreign messages carried in (demux.cpp).
   std::vector<demux::ForeignRight> foreign_rights;
   // SU11: the supply_completed messages owed (supply.cpp).

@@ -227,7 +227,7 @@ class Scenario {
     return call_on(t, ControlCall::lock_request, control(o, k), off, size ? size : page_size(k));
   }
   Scenario& supply_on(ThreadId t, PortName control, ObjectId o, Offset off, Size size,
-                      std::vector<Stamp> stamps = {}) {
+                      std::vector<Stamp> stamps = {}, Prot lock_value = 0) {
     if (stamps.empty())
       for (Size b = 0; b < size; b += kBlockSize) {
         auto it = store_.find({o, off + b});
@@ -235,6 +235,7 @@ class Scenario {
       }
     ControlCalled c{t, ControlCall::data_supply, control, off, size};
     c.stamps = std::move(stamps);
+    c.lock_value = lock_value;
     return call(std::move(c));
   }
   Scenario& call_on(ThreadId t, ControlCall what, PortName control, Offset off = 0, Size size = 0) {
@@ -303,7 +304,11 @@ class Scenario {
     dequeue_port(t, port);
     switch (m.kind) {
       case MessageKind::init: call_on(t, ControlCall::ready, p.control); break;
-      case MessageKind::data_request: supply_on(t, p.control, m.object, m.offset, m.length); break;
+      case MessageKind::data_request:
+        // Read-only copies (write-locked): a pager that serves several
+        // kernels and never grants write needs no recall (MK3).
+        supply_on(t, p.control, m.object, m.offset, m.length, {}, kProtWrite);
+        break;
       case MessageKind::data_unlock:
         call_on(t, ControlCall::lock_request, p.control, m.offset, m.length);
         break;

@@ -267,7 +267,12 @@ kern_return_t memory_object_init(mach_port_t object_port, mach_port_t control, m
                                  vm_size_t page_size) {
   PagerObject* obj = object_for_port(object_port);
   if (obj == nullptr) return KERN_ABORTED;
-  if (page_size == 0 || page_size % kStoreBlock != 0 || page_size > kMaxPageSize || obj->size % page_size != 0) {
+  // One kernel per object: two kernels writing the same page would need the
+  // pager to recall one's copy before the other writes (MK3, as
+  // reference_pager.c does); this pager supplies every page writable, so a
+  // second kernel's init is refused too.
+  if (page_size == 0 || page_size % kStoreBlock != 0 || page_size > kMaxPageSize ||
+      obj->size % page_size != 0 || !obj->kernels.empty()) {
     // RD3: refused by destroy; the error return releases the rights (IN9, V1).
     memory_object_destroy(control, KERN_INVALID_ARGUMENT);
     return KERN_INVALID_ARGUMENT;

@@ -200,8 +200,13 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
   if (obj == NULL)
     return KERN_ABORTED;
   struct kernel_binding *k = NULL;
+  /* One kernel per object: two kernels writing the same page would need
+     the pager to recall one's copy before the other writes (MK3, as
+     reference_pager.c does); this pager supplies every page writable, so a
+     second kernel's init is refused, the conforming way (RD3, below).  */
   if (page_size != 0 && page_size % STORE_BLOCK == 0
-      && page_size <= MAX_PAGE_SIZE && obj->size % page_size == 0)
+      && page_size <= MAX_PAGE_SIZE && obj->size % page_size == 0
+      && obj->kernels == NULL)
     k = calloc (1, sizeof *k);
   if (k == NULL)
     {

@@ -221,7 +221,11 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
   pthread_mutex_lock (&obj->lock);
   kern_return_t result = KERN_SUCCESS;
   struct kernel_binding *k = NULL;
-  if (page_size_servable (obj, page_size))
+  /* One kernel per object: two kernels writing the same page would need
+     the pager to recall one's copy before the other writes (MK3, as
+     reference_pager.c does); this pager supplies every page writable, so a
+     second kernel's init is refused, the conforming way (RD3, below).  */
+  if (page_size_servable (obj, page_size) && obj->kernels == NULL)
     k = calloc (1, sizeof *k);
   if (k == NULL)
     {

@@ -265,6 +265,39 @@ KernelId written_back(Scenario& s, Stamp stamp) {
   return a;
 }
 
+// Two 4 KiB kernels map one object; each faults page 0 for writing, the
+// first writes it in between. Returns the two kernels.
+std::pair<KernelId, KernelId> both_kernels_write(Scenario& s) {
+  const KernelId a = s.attach(k4K), b = s.attach(k4K);
+  EXPECT_EQ(s.kernel().map(a, s.object(0)), KERN_SUCCESS);
+  EXPECT_EQ(s.kernel().map(b, s.object(0)), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kReadWrite), KERN_SUCCESS);
+  EXPECT_TRUE(s.settle());
+  const Stamp w[] = {0x5a};
+  EXPECT_EQ(s.kernel().write(a, s.object(0), 0, w), KERN_SUCCESS);
+  EXPECT_EQ(s.kernel().fault(b, s.object(0), 0, kReadWrite), KERN_SUCCESS);
+  s.settle();
+  return {a, b};
+}
+
+// MK3, SU3: before kernel b may write page 0, the pager recalls kernel a's
+// writable copy (lock_request flushing it, returning it dirty); b is
+// answered once the completion arrived, with what a wrote (gnumach-kernel.md
+// §3c: the write-back comes as data_return before lock_completed).
+TEST(ReferencePager, RecallsOneKernelsWritableCopyBeforeAnotherWritesWithoutVerdict) {
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 1));
+  const auto [a, b] = both_kernels_write(s);
+  KernelDriver& k = s.kernel();
+  EXPECT_FALSE(k.page(a, s.object(0), 0).has_value());
+  ASSERT_TRUE(k.page(b, s.object(0), 0).has_value());
+  EXPECT_TRUE(resident(k.page(b, s.object(0), 0)));
+  EXPECT_EQ(stamps_of(k.page(b, s.object(0), 0)), (std::vector<Stamp>{0x5a}));
+  const std::vector<Verdict> verdicts = s.finish();
+  EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
+}
+
 // Two kernels on one object, the 4 KiB one first; the 16 KiB one faults.
 void second_kernel_faults(Scenario& s) {
   const KernelId a = s.attach(k4K), b = s.attach(k16K);
@@ -382,6 +415,7 @@ const std::map<std::string, Aim>& aims() {
          const KernelId a = written_back(s, 0x78);
          EXPECT_EQ(s.kernel().fault(a, s.object(0), 0, kRead), KERN_SUCCESS);
        }},
+      {"grants_write_without_recall", [](Scenario& s) { both_kernels_write(s); }},
       {"wrong_kernel_control", second_kernel_faults},
       {"first_kernel_page_size", second_kernel_faults},
       {"never_deallocates_returns", [](Scenario& s) { written_back(s, 0x79); }},

@@ -109,6 +109,9 @@ struct RuleInfo {
   X(LK5, kernel, "kernel: an accepted lock_request with a reply port gets lock_completed")      \
   X(LK6, pager, "pager: may pass MACH_PORT_NULL for no lock_completed (counted when used)")     \
   X(LK9, kernel, "kernel: lock_completed echoes the request's offset and size")                 \
+  /* write access across kernels (coherence.h) */                                             \
+  X(SU3, pager, "pager: no writable data again before the kernel's modifications are back")    \
+  X(MK3, pager, "pager: write goes to one kernel after the others' modifications are back")    \
   /* the pager's own actions (pager_actions.h) */                                               \
   X(LK2, pager, "pager: its sync returns the range (lock_request with should_return)")          \
   X(LK3, pager, "pager: its flush flushes the range (lock_request with should_flush)")          \
