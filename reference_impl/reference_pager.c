@@ -331,15 +331,17 @@ supply_data (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
              mach_port_t reply_to)
 {
 #ifdef EMMI_MUTANT_UNALIGNED_SUPPLY
-  /* MUTANT unaligned_supply: the data goes out from a malloc'd bounce
-     buffer, 8 bytes past its start: not page aligned (SU9).  */
-  unsigned char *bounce = malloc (length + 8);
-  if (bounce != NULL)
+  /* MUTANT unaligned_supply: the data goes out from a bounce buffer, 8
+     bytes past the start of a page (as a malloc'd buffer would be): not
+     page aligned (SU9).  */
+  vm_address_t bounce = 0;
+  if (vm_allocate (mach_task_self (), &bounce, length + STORE_BLOCK, TRUE)
+      == KERN_SUCCESS)
     {
-      memcpy (bounce + 8, (const void *) (obj->store + offset), length);
-      memory_object_data_supply (control, offset, (vm_address_t) (bounce + 8),
-                                 length, FALSE, lock, precious, reply_to);
-      free (bounce);
+      memcpy ((void *) (bounce + 8), (const void *) (obj->store + offset), length);
+      memory_object_data_supply (control, offset, bounce + 8, length, FALSE,
+                                 lock, precious, reply_to);
+      vm_deallocate (mach_task_self (), bounce, length + STORE_BLOCK);
       return;
     }
 #endif
