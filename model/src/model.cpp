@@ -1339,7 +1339,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     contents::on_accepted(
         s_, e, p, rec.owner, [&](std::string_view r) { check(r); },
         [&](std::string_view r, std::string text) { report(r, Party::pager, std::move(text)); });
-  // SU9, SU11: the supply's data and its reply port (supply.h).
+  // SU9, SU10, SU11: the supply's data and its reply port (supply.h).
   if (live && e.accepted) absorb(supply::accepted(s_, e, p));
   if (live && e.accepted) {
     switch (e.call) {

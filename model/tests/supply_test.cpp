@@ -69,6 +69,28 @@ TEST(Supply, SU9_NotCounted_OnARefusedSupply) {
   EXPECT_TRUE(checks(j, "SU4"));
 }
 
+// SU10: a supply whose pages the kernel took out of the pager's space
+// (deallocate TRUE, memory_object_data_supply.html) is counted; the touch
+// that would break it is a fault the engine judges, not an event. Data the
+// pager keeps (deallocate FALSE, or memory the kernel could not take) is
+// not counted; nor is a refused supply.
+TEST(Supply, SU10_CountedWhenTheSuppliedPagesLeftThePagersSpace) {
+  Scenario s = requested_world();
+  Model m = s.model();
+  ControlCalled c = supply_from(s, 0x7f0000010000, 0x1000);
+  c.accepted = true;
+  c.data_withdrawn = true;
+  Judgement j = m.judge(Event{c});
+  EXPECT_TRUE(checks(j, "SU10"));
+  EXPECT_TRUE(j.verdicts.empty());
+  c.data_withdrawn = false;
+  EXPECT_FALSE(checks(m.judge(Event{c}), "SU10"));
+  c.data_withdrawn = true;
+  c.size = 0x800;
+  c.accepted = false;
+  EXPECT_FALSE(checks(m.judge(Event{c}), "SU10"));
+}
+
 // SU11 counts when the pager names a reply port it receives on and the
 // kernel's supply_completed goes there; without a reply port it does not.
 TEST(Supply, SU11_Conforming_CountedWhenTheCompletionReachesTheReplyPort) {

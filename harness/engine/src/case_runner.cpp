@@ -95,6 +95,25 @@ CaseOutcome outcome_of(const ChildOutcome& child) {
         *decoded.value);
   }
   if (!in_flight.empty()) o.in_flight = in_flight.begin()->second;
+  if (child.end == ChildEnd::crashed && child.fault) {
+    // The child's fault handler knew the address (isolation.h): a touch of
+    // pages a message of the pager's took out of its space
+    // (emmi/mach/withdrawn.h). With a rule, the crash is that rule's
+    // failure; without one, the crash stays a crash and says where.
+    const FaultNote& f = *child.fault;
+    std::string text = fmt::format("the pager touched address 0x{:x} ({}){}: {}", f.address,
+                                   child.detail,
+                                   o.in_flight.empty() ? "" : " while handling " + o.in_flight,
+                                   f.text);
+    if (f.rule[0] != 0) {
+      o.crash_rule = f.rule;
+      o.verdicts.push_back({o.crash_rule, model::Party::pager,
+                            text + ": those pages are no longer the pager's to touch",
+                            o.events, false});
+    } else {
+      o.detail += "; " + text;
+    }
+  }
   if (child.end == ChildEnd::exited && !done && o.setup_error.empty())
     o.setup_error = fmt::format("the case ended early ({})", child.detail);
   return o;
