@@ -70,11 +70,8 @@ TEST(Supply, SU9_NotCounted_OnARefusedSupply) {
 }
 
 // SU10: a supply whose pages the kernel took out of the pager's space
-// (deallocate TRUE, memory_object_data_supply.html) is counted; the touch
-// that would break it is a fault the engine judges, not an event. Data the
-// pager keeps (deallocate FALSE, or memory the kernel could not take) is
-// not counted; nor is a refused supply.
-TEST(Supply, SU10_CountedWhenTheSuppliedPagesLeftThePagersSpace) {
+// (deallocate TRUE, memory_object_data_supply.html) is counted.
+TEST(Supply, SU10_Conforming_CountedWhenTheSuppliedPagesLeftThePagersSpace) {
   Scenario s = requested_world();
   Model m = s.model();
   ControlCalled c = supply_from(s, 0x7f0000010000, 0x1000);
@@ -83,12 +80,28 @@ TEST(Supply, SU10_CountedWhenTheSuppliedPagesLeftThePagersSpace) {
   Judgement j = m.judge(Event{c});
   EXPECT_TRUE(checks(j, "SU10"));
   EXPECT_TRUE(j.verdicts.empty());
-  c.data_withdrawn = false;
+  c = supply_from(s, 0x7f0000010000, 0x1000);
+  c.data_withdrawn = true;
+  s.call(c).ret(2).quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
+// The touch that breaks SU10 is a fault in the pager's process, which the
+// engine charges to SU10 (harness/engine/src/case_runner.cpp); the model
+// never reports it. Data the pager keeps (deallocate FALSE, or memory the
+// kernel could not take) is not counted, nor is a refused supply.
+TEST(Supply, SU10_NeverViolated_ByTheModel_DataKeptOrRefusedIsNotCounted) {
+  Scenario s = requested_world();
+  Model m = s.model();
+  ControlCalled c = supply_from(s, 0x7f0000010000, 0x1000);
+  c.accepted = true;
   EXPECT_FALSE(checks(m.judge(Event{c}), "SU10"));
   c.data_withdrawn = true;
   c.size = 0x800;
   c.accepted = false;
-  EXPECT_FALSE(checks(m.judge(Event{c}), "SU10"));
+  Judgement j = m.judge(Event{c});
+  EXPECT_FALSE(checks(j, "SU10"));
+  for (const auto& v : j.verdicts) EXPECT_NE(v.rule, "SU10");
 }
 
 // SU11 counts when the pager names a reply port it receives on and the

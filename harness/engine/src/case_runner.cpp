@@ -100,16 +100,13 @@ CaseOutcome outcome_of(const ChildOutcome& child) {
     // pages a message of the pager's took out of its space
     // (emmi/mach/withdrawn.h). With a rule, the crash is that rule's
     // failure; without one, the crash stays a crash and says where.
+    // The note words offsets, not addresses (which vary from run to run).
     const FaultNote& f = *child.fault;
-    std::string text = fmt::format("the pager touched address 0x{:x} ({}){}: {}", f.address,
-                                   child.detail,
-                                   o.in_flight.empty() ? "" : " while handling " + o.in_flight,
-                                   f.text);
+    std::string text = fmt::format("the pager touched {} ({}{})", f.text, child.detail,
+                                   o.in_flight.empty() ? "" : " while handling " + o.in_flight);
     if (f.rule[0] != 0) {
       o.crash_rule = f.rule;
-      o.verdicts.push_back({o.crash_rule, model::Party::pager,
-                            text + ": those pages are no longer the pager's to touch",
-                            o.events, false});
+      o.verdicts.push_back({o.crash_rule, model::Party::pager, std::move(text), o.events, false});
     } else {
       o.detail += "; " + text;
     }

@@ -53,12 +53,13 @@ bool describe_withdrawn(std::uint64_t address, FaultNote& note) noexcept {
   mach::WithdrawnPages w;
   if (!mach::withdrawn_pages_at(static_cast<std::uintptr_t>(address), &w)) return false;
   std::memcpy(note.rule, w.rule, std::min(sizeof note.rule, sizeof w.rule));
+  // Offsets, not addresses: addresses vary from run to run, and a replay
+  // must give the same explanation.
   NoteText t{note.text, note.text + sizeof note.text};
-  t.put("the pages [").hex(w.start).put(", ").hex(w.end).put(") left the pager's space when it sent ");
-  t.put(w.message);
+  t.put("byte ").hex(address - w.start).put(" of the ").hex(w.end - w.start);
+  t.put(" bytes of pages it had sent with deallocate TRUE in ").put(w.message);
   if (w.has_offset) t.put(" (offset ").hex(w.offset).put(" size ").hex(w.size).put(")");
-  t.put(" with its data at ").hex(w.data).put(" size ").hex(w.data_size);
-  t.put(" and deallocate TRUE");
+  t.put(", which left its address space with the message");
   return true;
 }
 

@@ -216,8 +216,8 @@ TEST(CaseRecord, ACorruptRecordFromTheChildMakesTheCaseUnresolved) {
 
 // A crash the child's fault handler charged to a rule (a touch of pages the
 // pager supplied with deallocate TRUE, SU10; isolation.h) is that rule's
-// failure, naming the address and what lay there, and no anonymous crash;
-// a note without a rule leaves the crash a crash and says where.
+// failure, saying what lay where it touched, and no anonymous crash; a note
+// without a rule leaves the crash a crash and says where.
 TEST(CaseRecord, ACrashChargedToARuleIsThatRulesFailureNotACrash) {
   ChildOutcome child;
   child.end = ChildEnd::crashed;
@@ -228,7 +228,7 @@ TEST(CaseRecord, ACrashChargedToARuleIsThatRulesFailureNotACrash) {
   note.address = 0x7f0000001010;
   note.signal = 11;
   std::memcpy(note.rule, "SU10", 5);
-  const char text[] = "the pages [0x7f0000001000, 0x7f0000002000) left the pager's space";
+  const char text[] = "byte 0x10 of the 0x1000 bytes of pages it had sent away";
   std::memcpy(note.text, text, sizeof text);
   child.fault = note;
   CaseOutcome o = outcome_of(child);
@@ -237,8 +237,10 @@ TEST(CaseRecord, ACrashChargedToARuleIsThatRulesFailureNotACrash) {
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].rule, "SU10");
   EXPECT_EQ(findings[0].verdict, emmi::reports::Verdict::fail);
-  EXPECT_NE(findings[0].message.find("0x7f0000001010"), std::string::npos) << findings[0].message;
   EXPECT_NE(findings[0].message.find(text), std::string::npos) << findings[0].message;
+  EXPECT_NE(findings[0].message.find("SIGSEGV"), std::string::npos) << findings[0].message;
+  EXPECT_EQ(findings[0].message.find("7f0000001010"), std::string::npos)
+      << "no address: it varies from run to run";
 
   std::memset(child.fault->rule, 0, sizeof child.fault->rule);
   CaseOutcome plain = outcome_of(child);
@@ -247,5 +249,5 @@ TEST(CaseRecord, ACrashChargedToARuleIsThatRulesFailureNotACrash) {
   ASSERT_EQ(crash.size(), 1u);
   EXPECT_EQ(crash[0].verdict, emmi::reports::Verdict::crash);
   EXPECT_NE(crash[0].rule, "SU10");
-  EXPECT_NE(crash[0].message.find("0x7f0000001010"), std::string::npos) << crash[0].message;
+  EXPECT_NE(crash[0].message.find(text), std::string::npos) << crash[0].message;
 }
