@@ -321,10 +321,20 @@ write_refused (vm_offset_t offset, vm_size_t size)
   return pager.refuse_unlock && (offset / size) % 2 == 1;
 }
 
-/* memory_object_data_supply of [offset, offset+length) of the store, which
-   the kernel copies (no deallocation, SU10).  The data is page aligned in
-   our space (SU9): the store is vm_allocate'd and every kernel page size we
-   serve is a whole number of our pages.  */
+/* memory_object_data_supply of [offset, offset+length) of the store.
+
+   As Hurd's libpager does, the data goes out in pages of its own: fresh
+   pages from vm_allocate, filled from the store, sent with deallocate TRUE.
+   The kernel takes those pages out of our address space with the message
+   ("the pages to be copied ... will be deallocated from the memory
+   manager's address space", SU10), so from the call on they are not ours:
+   we never read, write, free or vm_deallocate them again (a touch would
+   fault on GNU Mach).  The store itself is never sent with deallocate TRUE:
+   it must stay ours.  The data is page aligned in our space (SU9):
+   vm_allocate returns whole pages.
+
+   Should vm_allocate fail, the kernel copies straight from the store
+   (deallocate FALSE: the store stays mapped, SU10 does not apply).  */
 static void
 supply_data (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
              vm_size_t length, vm_prot_t lock, boolean_t precious,
@@ -345,8 +355,28 @@ supply_data (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
       return;
     }
 #endif
-  memory_object_data_supply (control, offset, obj->store + offset, length,
-                             FALSE, lock, precious, reply_to);
+  vm_address_t pages = 0;
+  if (vm_allocate (mach_task_self (), &pages, length, TRUE) != KERN_SUCCESS)
+    {
+      memory_object_data_supply (control, offset, obj->store + offset, length,
+                                 FALSE, lock, precious, reply_to);
+      return;
+    }
+  memcpy ((void *) pages, (const void *) (obj->store + offset), length);
+  kern_return_t kr = memory_object_data_supply (control, offset, pages, length,
+                                                TRUE, lock, precious, reply_to);
+#ifdef EMMI_MUTANT_TOUCHES_SUPPLY_AFTER_DEALLOC
+  /* MUTANT touches_supply_after_dealloc: after the supply the pager reads
+     the first byte of the pages it sent with deallocate TRUE, as if they
+     were still its own (SU10).  */
+  (void) *(volatile const unsigned char *) pages;
+#endif
+  /* MACH_SEND_INVALID_DEST (a control port gone dead): the kernel refused
+     the header before it looked at the body, so the pages were not taken
+     and are still ours to release.  After any other outcome they are gone
+     (even a message refused later, for a bad reply port, took them).  */
+  if (kr == MACH_SEND_INVALID_DEST)
+    vm_deallocate (mach_task_self (), pages, length);
 }
 
 /* The reply_to of a data_supply of [offset, offset+length) answering the

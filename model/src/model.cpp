@@ -1347,7 +1347,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
     contents::on_accepted(
         s_, e, p, rec.owner, [&](std::string_view r) { check(r); },
         [&](std::string_view r, std::string text) { report(r, Party::pager, std::move(text)); });
-  // SU9, SU11: the supply's data and its reply port (supply.h).
+  // SU9, SU10, SU11: the supply's data and its reply port (supply.h).
   if (live && e.accepted) absorb(supply::accepted(s_, e, p));
   // SU3, MK3: write grants against every kernel's writable holds
   // (coherence.h), before the page states below change.

@@ -28,6 +28,12 @@ Found accepted(State& s, const ControlCalled& e, const Pair& p) {
                      " bytes past a page boundary of the pager's space (page size ",
                      hex(e.data_page_size), "): not page aligned"));
   }
+  // SU10: "the pages to be copied (starting at data) will be deallocated
+  // from the memory manager's address space" (data_supply.html). The kernel
+  // took them away; from here a touch faults, and the engine charges that
+  // crash to SU10 (harness/engine/src/case_runner.cpp). Counted here, where
+  // the supply is accepted with its pages gone.
+  if (e.data_withdrawn) out.check(rule::SU10);
   // SU11: a reply port the pager receives on is owed the completion.
   if (e.reply_to != kNullPort) {
     const PortRec* reply = s.find_port(e.reply_to);

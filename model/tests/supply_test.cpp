@@ -69,6 +69,41 @@ TEST(Supply, SU9_NotCounted_OnARefusedSupply) {
   EXPECT_TRUE(checks(j, "SU4"));
 }
 
+// SU10: a supply whose pages the kernel took out of the pager's space
+// (deallocate TRUE, memory_object_data_supply.html) is counted.
+TEST(Supply, SU10_Conforming_CountedWhenTheSuppliedPagesLeftThePagersSpace) {
+  Scenario s = requested_world();
+  Model m = s.model();
+  ControlCalled c = supply_from(s, 0x7f0000010000, 0x1000);
+  c.accepted = true;
+  c.data_withdrawn = true;
+  Judgement j = m.judge(Event{c});
+  EXPECT_TRUE(checks(j, "SU10"));
+  EXPECT_TRUE(j.verdicts.empty());
+  c = supply_from(s, 0x7f0000010000, 0x1000);
+  c.data_withdrawn = true;
+  s.call(c).ret(2).quiesce();
+  EXPECT_TRUE(Conforms(s));
+}
+
+// The touch that breaks SU10 is a fault in the pager's process, which the
+// engine charges to SU10 (harness/engine/src/case_runner.cpp); the model
+// never reports it. Data the pager keeps (deallocate FALSE, or memory the
+// kernel could not take) is not counted, nor is a refused supply.
+TEST(Supply, SU10_NeverViolated_ByTheModel_DataKeptOrRefusedIsNotCounted) {
+  Scenario s = requested_world();
+  Model m = s.model();
+  ControlCalled c = supply_from(s, 0x7f0000010000, 0x1000);
+  c.accepted = true;
+  EXPECT_FALSE(checks(m.judge(Event{c}), "SU10"));
+  c.data_withdrawn = true;
+  c.size = 0x800;
+  c.accepted = false;
+  Judgement j = m.judge(Event{c});
+  EXPECT_FALSE(checks(j, "SU10"));
+  for (const auto& v : j.verdicts) EXPECT_NE(v.rule, "SU10");
+}
+
 // SU11 counts when the pager names a reply port it receives on and the
 // kernel's supply_completed goes there; without a reply port it does not.
 TEST(Supply, SU11_Conforming_CountedWhenTheCompletionReachesTheReplyPort) {

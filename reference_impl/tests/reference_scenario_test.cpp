@@ -496,6 +496,10 @@ TEST_P(Mutant, EarnsTheRuleItDeclares) {
   // engine's (the mutation gate) until the scenarios can settle them.
   if (aim == aims().end() && m.source != "reference_pager.c")
     GTEST_SKIP() << m.id << " (" << m.source << "): no scripted scenario";
+  // A touch of withdrawn pages faults, and only a case's forked child
+  // survives that to say so (SU10); these scenarios run in this process.
+  if (aim == aims().end() && m.rules.front() == "SU10")
+    GTEST_SKIP() << m.id << ": shows as a fault, which only the engine's isolated cases survive; the mutation gate covers it";
   // The mutants of the pager's own actions (entry ABI version 2) show only
   // when the suite calls sync, flush, change_attributes or shutdown, which
   // these scenarios do not: the mutation gate catches them.

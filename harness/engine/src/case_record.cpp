@@ -184,7 +184,7 @@ void put(Writer& w, const CaseOutcome& o) {
   w.u64(o.trace.size());
   for (const TraceStep& t : o.trace) put(w, t);
   put(w, o.exercised);
-  w.u64(o.commands_done).u64(o.events).bytes(o.in_flight).bytes(o.setup_error);
+  w.u64(o.commands_done).u64(o.events).bytes(o.in_flight).bytes(o.setup_error).bytes(o.crash_rule);
   w.u64(static_cast<std::uint64_t>(o.elapsed.count()));
   put(w, record::schedule_of(o));
 }
@@ -199,6 +199,7 @@ CaseOutcome get_outcome(Reader& r) {
   o.events = r.u64("outcome events");
   o.in_flight = r.bytes("outcome in flight");
   o.setup_error = r.bytes("outcome setup error");
+  o.crash_rule = r.bytes("outcome crash rule");
   o.elapsed = std::chrono::microseconds(
       r.bounded<std::int64_t>("outcome elapsed", std::numeric_limits<std::int64_t>::max()));
   record::set_schedule(o, get_schedule(r));

@@ -95,6 +95,22 @@ CaseOutcome outcome_of(const ChildOutcome& child) {
         *decoded.value);
   }
   if (!in_flight.empty()) o.in_flight = in_flight.begin()->second;
+  if (child.end == ChildEnd::crashed && child.fault) {
+    // The child's fault handler knew the address (isolation.h): a touch of
+    // pages a message of the pager's took out of its space
+    // (emmi/mach/withdrawn.h). With a rule, the crash is that rule's
+    // failure; without one, the crash stays a crash and says where.
+    // The note words offsets, not addresses (which vary from run to run).
+    const FaultNote& f = *child.fault;
+    std::string text = fmt::format("the pager touched {} ({}{})", f.text, child.detail,
+                                   o.in_flight.empty() ? "" : " while handling " + o.in_flight);
+    if (f.rule[0] != 0) {
+      o.crash_rule = f.rule;
+      o.verdicts.push_back({o.crash_rule, model::Party::pager, std::move(text), o.events, false});
+    } else {
+      o.detail += "; " + text;
+    }
+  }
   if (child.end == ChildEnd::exited && !done && o.setup_error.empty())
     o.setup_error = fmt::format("the case ended early ({})", child.detail);
   return o;

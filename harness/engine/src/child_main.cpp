@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@
 #include "emmi/mach/kernel_driver.h"
 #include "emmi/mach/scheduler.h"
 #include "emmi/mach/stamp.h"
+#include "emmi/mach/withdrawn.h"
 #include "emmi/pager_abi.h"
 #include "kernel_actions.h"
 #include "recorder.h"
@@ -19,11 +21,57 @@
 
 namespace emmi::engine {
 
+namespace {
+
+// Appends to a fixed buffer without allocating (a fault handler's text).
+struct NoteText {
+  char* at;
+  char* end;
+  NoteText& put(const char* s) {
+    while (*s != 0 && at + 1 < end) *at++ = *s++;
+    *at = 0;
+    return *this;
+  }
+  NoteText& hex(std::uint64_t v) {
+    char digits[19] = "0x";
+    int n = 0;
+    char rev[16];
+    do {
+      rev[n++] = "0123456789abcdef"[v & 0xf];
+      v >>= 4;
+    } while (v != 0);
+    for (int i = 0; i < n; ++i) digits[2 + i] = rev[n - 1 - i];
+    digits[2 + n] = 0;
+    return put(digits);
+  }
+};
+
+// The fault handler's describer (isolation.h): an address of pages a
+// message of the pager's took out of its space (SU10 for a supply's data;
+// emmi/mach/withdrawn.h). Async-signal-safe.
+bool describe_withdrawn(std::uint64_t address, FaultNote& note) noexcept {
+  mach::WithdrawnPages w;
+  if (!mach::withdrawn_pages_at(static_cast<std::uintptr_t>(address), &w)) return false;
+  std::memcpy(note.rule, w.rule, std::min(sizeof note.rule, sizeof w.rule));
+  // Offsets, not addresses: addresses vary from run to run, and a replay
+  // must give the same explanation.
+  NoteText t{note.text, note.text + sizeof note.text};
+  t.put("byte ").hex(address - w.start).put(" of the ").hex(w.end - w.start);
+  t.put(" bytes of pages it had sent with deallocate TRUE in ").put(w.message);
+  if (w.has_offset) t.put(" (offset ").hex(w.offset).put(" size ").hex(w.size).put(")");
+  t.put(", which left its address space with the message");
+  return true;
+}
+
+}  // namespace
+
 int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profile,
                const CaseSpec& spec, const CaseOptions& options) {
   // A default pager without the ordinary role offers no objects of its own.
   const World world = world_for(lib, profile.world);
   shorten_timer_slack();
+  // A touch of pages a message took away faults: the crash names it (SU10).
+  set_fault_describer(&describe_withdrawn);
   mach::Kernel kernel;
   Recorder recorder(
       out, model::WorldConfig{world.objects, world.object_size, readings_of(world.platform)});

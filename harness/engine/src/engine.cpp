@@ -572,7 +572,9 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
   auto add = [&](std::string rule, Verdict v, std::string message) {
     if (seen.insert(rule).second) out.push_back({std::move(rule), v, std::move(message)});
   };
-  if (o.end == ChildEnd::crashed)
+  // A crash charged to a rule (a touch of pages the pager sent away, SU10)
+  // is that rule's failure, among the verdicts below.
+  if (o.end == ChildEnd::crashed && o.crash_rule.empty())
     add(liveness_rule_for(o.in_flight), Verdict::crash,
         fmt::format("the pager crashed ({}){}", o.detail,
                     o.in_flight.empty() ? "" : " while handling " + o.in_flight));

@@ -28,12 +28,18 @@ namespace detail {
 // `committed` counts the bytes of complete records: the child publishes a
 // record by advancing it (release), the parent reads that many bytes once the
 // child is gone.
+// `fault_state` is 0 until the child's fault handler claims `fault` (1) and
+// has written it (2).
 struct SharedLog {
   std::atomic<std::uint64_t> committed;
   std::atomic<std::uint32_t> flooded;
+  std::atomic<std::uint32_t> fault_state;
+  FaultNote fault;
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-constexpr std::size_t kRecordsAt = 64;  // the records start here
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+constexpr std::size_t kRecordsAt = 512;  // the records start here
+static_assert(sizeof(SharedLog) <= kRecordsAt);
 inline char* records_of(SharedLog* log) { return reinterpret_cast<char*>(log) + kRecordsAt; }
 
 }  // namespace detail
@@ -104,6 +110,46 @@ void close_inherited_descriptors(int keep) {
 
 }  // namespace
 
+namespace {
+
+// The child's fault handler and what it needs, set before the body runs.
+detail::SharedLog* g_child_log = nullptr;
+std::atomic<FaultDescriber> g_describer{nullptr};
+
+// A SIGSEGV or SIGBUS: when the processor raised it (si_code > 0) and the
+// describer knows the address, the note goes to the shared log; then the
+// default action, by the flags the handler was installed with
+// (SA_RESETHAND): returning re-runs the faulting access, which now ends the
+// child by the signal as it always did. A fault signal sent by kill or
+// raise is raised again.
+void on_fault(int sig, siginfo_t* info, void*) {
+  detail::SharedLog* log = g_child_log;
+  const FaultDescriber describe = g_describer.load(std::memory_order_acquire);
+  if (info != nullptr && info->si_code > 0 && log != nullptr && describe != nullptr) {
+    std::uint32_t free_slot = 0;
+    if (log->fault_state.compare_exchange_strong(free_slot, 1, std::memory_order_acq_rel)) {
+      FaultNote note;
+      note.address = reinterpret_cast<std::uint64_t>(info->si_addr);
+      note.signal = sig;
+      if (describe(note.address, note)) {
+        note.rule[sizeof note.rule - 1] = 0;
+        note.text[sizeof note.text - 1] = 0;
+        std::memcpy(&log->fault, &note, sizeof note);
+        log->fault_state.store(2, std::memory_order_release);
+      } else {
+        log->fault_state.store(0, std::memory_order_release);
+      }
+    }
+  }
+  if (info == nullptr || info->si_code <= 0) ::raise(sig);
+}
+
+}  // namespace
+
+void set_fault_describer(FaultDescriber describer) noexcept {
+  g_describer.store(describer, std::memory_order_release);
+}
+
 void die_with_parent(pid_t parent) noexcept {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(kExitParentGone);
@@ -133,7 +179,16 @@ namespace {
   // see "exit 1" instead of the signal that ended the pager, and judge a
   // crash as a case that ended early. The pager under test is untrusted and
   // its crash is a verdict, so the child takes the default action.
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, SIG_DFL);
+  for (int sig : {SIGFPE, SIGILL}) ::signal(sig, SIG_DFL);
+  // SIGSEGV and SIGBUS take the default action too, after the handler has
+  // noted what lay at the faulting address (on_fault).
+  for (int sig : {SIGSEGV, SIGBUS}) {
+    struct sigaction sa{};
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(sig, &sa, nullptr);
+  }
   int code = 0;
   try {
     code = body(out);
@@ -201,6 +256,7 @@ detail::SharedLog* shared_log(std::uint64_t capacity) {
   auto* log = static_cast<detail::SharedLog*>(base);
   log->committed.store(0, std::memory_order_relaxed);
   log->flooded.store(0, std::memory_order_relaxed);
+  log->fault_state.store(0, std::memory_order_relaxed);
   return log;
 }
 
@@ -226,6 +282,7 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
   if (pid == 0) {
     die_with_parent(parent);
     ::close(fds[0]);
+    g_child_log = log;
     RecordWriter out(log, limits.max_output);
     child_main(fds[1], out, body, limits);
   }
@@ -291,6 +348,14 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
     } else {
       out.end = ChildEnd::crashed;
       out.detail = signal_name(out.signal);
+      if ((out.signal == SIGSEGV || out.signal == SIGBUS) &&
+          log->fault_state.load(std::memory_order_acquire) == 2) {
+        FaultNote note;
+        std::memcpy(&note, &log->fault, sizeof note);
+        note.rule[sizeof note.rule - 1] = 0;
+        note.text[sizeof note.text - 1] = 0;
+        out.fault = note;
+      }
     }
   } else if (WIFEXITED(status)) {
     out.exit_code = WEXITSTATUS(status);

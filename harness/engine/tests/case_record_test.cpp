@@ -8,6 +8,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "case_outcome.h"
 
@@ -110,6 +111,7 @@ rc::Gen<FoundFailure> any_failure() {
     o.events = *rc::gen::arbitrary<std::uint64_t>();
     o.in_flight = *any_text();
     o.setup_error = *any_text();
+    o.crash_rule = *any_text();
     o.elapsed = std::chrono::microseconds(*rc::gen::inRange<std::int64_t>(0, std::int64_t(1) << 62));
     record::set_schedule(o, *any_schedule());
     f.reproduce = *any_text();
@@ -210,4 +212,42 @@ TEST(CaseRecord, ACorruptRecordFromTheChildMakesTheCaseUnresolved) {
     return f.rule == "DR3" && f.verdict == emmi::reports::Verdict::fail;
   }));
   EXPECT_TRUE(o.setup_error.empty());
+}
+
+// A crash the child's fault handler charged to a rule (a touch of pages the
+// pager supplied with deallocate TRUE, SU10; isolation.h) is that rule's
+// failure, saying what lay where it touched, and no anonymous crash; a note
+// without a rule leaves the crash a crash and says where.
+TEST(CaseRecord, ACrashChargedToARuleIsThatRulesFailureNotACrash) {
+  ChildOutcome child;
+  child.end = ChildEnd::crashed;
+  child.signal = 11;
+  child.detail = "SIGSEGV";
+  child.records = {encode_record(record::CommandBegun{0})};
+  FaultNote note;
+  note.address = 0x7f0000001010;
+  note.signal = 11;
+  std::memcpy(note.rule, "SU10", 5);
+  const char text[] = "byte 0x10 of the 0x1000 bytes of pages it had sent away";
+  std::memcpy(note.text, text, sizeof text);
+  child.fault = note;
+  CaseOutcome o = outcome_of(child);
+  EXPECT_EQ(o.crash_rule, "SU10");
+  auto findings = findings_of(o);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].rule, "SU10");
+  EXPECT_EQ(findings[0].verdict, emmi::reports::Verdict::fail);
+  EXPECT_NE(findings[0].message.find(text), std::string::npos) << findings[0].message;
+  EXPECT_NE(findings[0].message.find("SIGSEGV"), std::string::npos) << findings[0].message;
+  EXPECT_EQ(findings[0].message.find("7f0000001010"), std::string::npos)
+      << "no address: it varies from run to run";
+
+  std::memset(child.fault->rule, 0, sizeof child.fault->rule);
+  CaseOutcome plain = outcome_of(child);
+  EXPECT_TRUE(plain.crash_rule.empty());
+  auto crash = findings_of(plain);
+  ASSERT_EQ(crash.size(), 1u);
+  EXPECT_EQ(crash[0].verdict, emmi::reports::Verdict::crash);
+  EXPECT_NE(crash[0].rule, "SU10");
+  EXPECT_NE(crash[0].message.find(text), std::string::npos) << crash[0].message;
 }

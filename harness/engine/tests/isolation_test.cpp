@@ -15,6 +15,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -57,6 +58,84 @@ TEST(Isolation, CrashBecomesCrashedWithTheSignalAndTheTraceSoFar) {
   EXPECT_EQ(out.detail, "SIGSEGV");
   ASSERT_EQ(out.records.size(), 1u);
   EXPECT_EQ(out.records[0], "before the fault");
+}
+
+namespace {
+
+// The page a child marks for its fault handler's describer, and the
+// describer: it knows that page only.
+std::uint64_t g_marked_page = 0;
+
+bool describe_marked_page(std::uint64_t address, FaultNote& note) noexcept {
+  if (g_marked_page == 0 || address < g_marked_page || address >= g_marked_page + 4096) return false;
+  std::memcpy(note.rule, "SU10", 5);
+  std::memcpy(note.text, "the marked page", 16);
+  return true;
+}
+
+// In a child: an inaccessible page, marked; its address goes to the parent
+// as a record.
+char* marked_page(RecordWriter& w) {
+  void* p = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) ::_exit(3);
+  g_marked_page = reinterpret_cast<std::uint64_t>(p);
+  set_fault_describer(&describe_marked_page);
+  w.write(std::to_string(g_marked_page));
+  return static_cast<char*>(p);
+}
+
+}  // namespace
+
+// A fault at an address the child's describer knows (a touch of pages a
+// message took away, SU10) leaves a note the parent reads: where, what the
+// describer said; and the child still ends by the signal, as a crash does.
+TEST(Isolation, AFaultAtAnAddressTheChildKnowsLeavesANoteAndStillEndsTheChild) {
+  auto out = run_isolated(
+      [](RecordWriter& w) {
+        char* page = marked_page(w);
+        (void)*reinterpret_cast<volatile char*>(page + 100);
+        w.write("never sent");
+        return 0;
+      },
+      Limits{});
+  EXPECT_EQ(out.end, ChildEnd::crashed);
+  EXPECT_EQ(out.signal, SIGSEGV);
+  EXPECT_EQ(out.detail, "SIGSEGV");
+  ASSERT_EQ(out.records.size(), 1u);
+  ASSERT_TRUE(out.fault.has_value());
+  EXPECT_EQ(out.fault->address, std::stoull(out.records[0]) + 100);
+  EXPECT_EQ(out.fault->signal, SIGSEGV);
+  EXPECT_STREQ(out.fault->rule, "SU10");
+  EXPECT_STREQ(out.fault->text, "the marked page");
+}
+
+// Any other crash stays what it was: a fault elsewhere, and a fault signal
+// sent rather than raised by the processor (its si_addr means nothing),
+// leave no note.
+TEST(Isolation, OtherFaultsAndSentFaultSignalsLeaveNoNote) {
+  auto elsewhere = run_isolated(
+      [](RecordWriter& w) {
+        char* page = marked_page(w);
+        void* other = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (other == MAP_FAILED || other == page) return 3;
+        (void)*static_cast<volatile char*>(other);
+        return 0;
+      },
+      Limits{});
+  EXPECT_EQ(elsewhere.end, ChildEnd::crashed);
+  EXPECT_EQ(elsewhere.signal, SIGSEGV);
+  EXPECT_FALSE(elsewhere.fault.has_value());
+
+  auto sent = run_isolated(
+      [](RecordWriter& w) {
+        (void)marked_page(w);
+        std::raise(SIGBUS);
+        return 0;
+      },
+      Limits{});
+  EXPECT_EQ(sent.end, ChildEnd::crashed);
+  EXPECT_EQ(sent.signal, SIGBUS);
+  EXPECT_FALSE(sent.fault.has_value());
 }
 
 TEST(Isolation, HangBecomesTimedOutAtTheWallClockLimit) {

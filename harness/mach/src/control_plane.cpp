@@ -201,6 +201,8 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       if (data != nullptr && data->size > 0) {
         ev.data_address = data->sender_address;
         ev.data_page_size = kVmPage;
+        // SU10: its pages left the pager's space (mach_msg.cpp).
+        ev.data_withdrawn = data->withdrawn;
       }
       ev.reply_to = cm.has_reply_to ? cm.reply_to_name : MACH_PORT_NULL;
       ev.reply_to_received_by_pager = reply_to_received_by_pager;

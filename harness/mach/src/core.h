@@ -19,9 +19,11 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "emmi/mach/kernel.h"
+#include "emmi/mach/withdrawn.h"
 #include "emmi/model/event.h"
 
 namespace emmi::mach::detail {
@@ -130,6 +132,9 @@ struct OolBuffer {
   // Where the data lay in the sender's address space (SU9: a supply's data
   // must be page aligned there).
   std::uintptr_t sender_address = 0;
+  // Sent with deallocate TRUE, and every page of it was memory the simulated
+  // kernel mapped, which it took out of the sender's space (SU10).
+  bool withdrawn = false;
 };
 
 // A typed item of the body that carries rights or out-of-line memory.
@@ -320,9 +325,11 @@ class Core : public std::enable_shared_from_this<Core> {
   // mapped there at all.
   // `s` null: any task's memory (munmap is per process). With `unmap`
   // false the caller unmaps the range itself.
+  // `cuts`, when given, gets each page range released ([lo, hi)).
   kern_return_t vm_release(Space* s, std::uintptr_t start, std::size_t size,
                            std::vector<emmi::model::RegionId>* released_whole,
-                           emmi::model::RegionId* double_free, bool unmap = true);
+                           emmi::model::RegionId* double_free, bool unmap = true,
+                           std::vector<std::pair<std::uintptr_t, std::uintptr_t>>* cuts = nullptr);
 
   // ---- State ---------------------------------------------------------------------
   KObjectServer* kserver = nullptr;
@@ -412,6 +419,17 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg,
                               mach_port_name_t rcv_name, mach_msg_timeout_t timeout);
 
 int real_munmap(void* addr, std::size_t len);
+
+// Withdrawn pages (emmi/mach/withdrawn.h), kept for the whole process.
+// Records `what` for [lo, hi) (whole pages the ledger just released), then
+// maps inaccessible pages over the range in place: a later touch faults, and
+// no later mapping can take the addresses unseen.
+void withdraw_pages(std::uintptr_t lo, std::uintptr_t hi, const WithdrawnPages& what);
+// The pager itself unmaps addresses of withdrawn pages, or maps there again
+// (vm_allocate at a fixed address): the records of withdrawn pages
+// overlapping [lo, hi) no longer say what lies there and are dropped; with
+// `unmap`, the inaccessible pages of [lo, hi) they covered are unmapped too.
+void forget_withdrawn(std::uintptr_t lo, std::uintptr_t hi, bool unmap);
 
 // A send right the kernel copied out to `s` on its own (a host or processor
 // set name, a proxy), told to the model as an inserted right (lock held).

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "control_decode.h"
@@ -187,6 +188,50 @@ void report_redealloc(Core& core, ThreadRec* t, bool pager, std::uint64_t addr) 
   if (rel != core.released_ool.end()) report_released(core, t, pager, {}, rel->second);
 }
 
+// The routine a control call's message stands for (this library does not
+// link the model's text functions).
+const char* control_call_name(emmi::model::ControlCall c) {
+  using emmi::model::ControlCall;
+  switch (c) {
+    case ControlCall::ready: return "memory_object_ready";
+    case ControlCall::change_attributes: return "memory_object_change_attributes";
+    case ControlCall::data_supply: return "memory_object_data_supply";
+    case ControlCall::data_unavailable: return "memory_object_data_unavailable";
+    case ControlCall::data_error: return "memory_object_data_error";
+    case ControlCall::lock_request: return "memory_object_lock_request";
+    case ControlCall::destroy: return "memory_object_destroy";
+    case ControlCall::get_attributes: return "memory_object_get_attributes";
+    case ControlCall::synchronize_completed: return "memory_object_synchronize_completed";
+  }
+  return "a control call";
+}
+
+// What a record of withdrawn pages says about the message that took them:
+// the control call and its offset and size when it is one (a supply's data
+// breaks SU10 when touched), else the message id.
+emmi::mach::WithdrawnPages withdrawn_by(const std::uint8_t* data, std::size_t size,
+                                        std::uintptr_t addr, std::size_t length) {
+  emmi::mach::WithdrawnPages w;
+  mach_msg_header_t h;
+  std::memcpy(&h, data, sizeof h);
+  w.msg_id = h.msgh_id;
+  w.data = addr;
+  w.data_size = length;
+  std::string name;
+  ControlMessage cm;
+  if (decode_control(data, size, cm)) {
+    name = control_call_name(cm.call);
+    w.has_offset = true;
+    w.offset = cm.offset;
+    w.size = cm.size;
+    if (cm.call == emmi::model::ControlCall::data_supply) std::memcpy(w.rule, "SU10", 5);
+  } else {
+    name = "message id " + std::to_string(h.msgh_id);
+  }
+  std::memcpy(w.message, name.data(), std::min(name.size(), sizeof w.message - 1));
+  return w;
+}
+
 }  // namespace
 
 mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t option,
@@ -349,10 +394,33 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
           // simulated kernel mapped can be taken away safely. As for
           // vm_deallocate, the pager's release of delivered regions (a
           // data_return's pages handed back in a data_supply) is reported.
+          //
+          // GNU Mach (ipc_kmsg_copyin_body) copies the region in with
+          // vm_map_copyin and src_destroy TRUE: the whole pages holding it
+          // leave the sender's map. For the pager's own messages the pages
+          // are withdrawn rather than unmapped (withdraw_pages): they stay
+          // reserved and inaccessible, so a later touch faults and is
+          // charged to this message (SU10 for a supply), and no later
+          // mapping reuses the addresses unseen. Memory the simulated
+          // kernel did not map (malloc'd, static) stays where it is: it
+          // shares pages with the suite's own data.
           std::vector<emmi::model::RegionId> released;
           emmi::model::RegionId double_free = 0;
-          core.vm_release(s, static_cast<std::uintptr_t>(addr), buf.size, &released, &double_free);
-          report_released(core, t, pager && s == core.pager_space(), released, double_free);
+          const bool own = pager && s == core.pager_space();
+          std::vector<std::pair<std::uintptr_t, std::uintptr_t>> cuts;
+          core.vm_release(s, static_cast<std::uintptr_t>(addr), buf.size, &released, &double_free,
+                          !own, own ? &cuts : nullptr);
+          if (!cuts.empty()) {
+            const emmi::mach::WithdrawnPages what =
+                withdrawn_by(m->data.data(), send_size, static_cast<std::uintptr_t>(addr), buf.size);
+            std::uintptr_t covered = static_cast<std::uintptr_t>(addr) & ~(kVmPage - 1);
+            for (const auto& [lo, hi] : cuts) {
+              withdraw_pages(lo, hi, what);
+              if (lo == covered) covered = hi;
+            }
+            buf.withdrawn = covered >= round_up(static_cast<std::uintptr_t>(addr) + buf.size, kVmPage);
+          }
+          report_released(core, t, own, released, double_free);
         }
         it.ool = static_cast<std::int32_t>(m->ools.size());
         m->ools.push_back(std::move(buf));

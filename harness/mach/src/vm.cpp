@@ -3,11 +3,15 @@
 // mapped: out-of-line regions delivered by messages are fresh page-aligned
 // mappings, so the pager's vm_deallocate of them is seen and accounted
 // (MemoryReleased events), and a second release of the same region is
-// reported as a double free.
+// reported as a double free. Pages a pager's message takes away with the
+// deallocate option stay reserved and inaccessible, with a record of the
+// message (withdrawn pages, emmi/mach/withdrawn.h).
 #include <dlfcn.h>
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 
 #include "core.h"
 
@@ -47,7 +51,8 @@ std::uintptr_t Core::vm_map_fresh(Space* s, std::size_t size, bool ool,
 
 kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
                                std::vector<emmi::model::RegionId>* released_whole,
-                               emmi::model::RegionId* double_free, bool unmap) {
+                               emmi::model::RegionId* double_free, bool unmap,
+                               std::vector<std::pair<std::uintptr_t, std::uintptr_t>>* cuts) {
   if (size == 0) return KERN_SUCCESS;
   const std::uintptr_t lo = start & ~(kVmPage - 1);
   const std::uintptr_t hi = round_up(start + size, kVmPage);
@@ -66,6 +71,7 @@ kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
     const std::uintptr_t cut_lo = std::max(lo, rlo);
     const std::uintptr_t cut_hi = std::min(hi, rhi);
     if (unmap) real_munmap(reinterpret_cast<void*>(cut_lo), cut_hi - cut_lo);
+    if (cuts != nullptr) cuts->emplace_back(cut_lo, cut_hi);
     it = vm.erase(it);
     if (rlo < cut_lo) {
       VmRegion left = r;
@@ -96,6 +102,86 @@ kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
     if (rel != released_ool.end()) *double_free = rel->second;
   }
   return KERN_SUCCESS;
+}
+
+}  // namespace emmi::mach::detail
+
+// ---- Withdrawn pages (emmi/mach/withdrawn.h) ----------------------------------
+//
+// A fixed table, written under a mutex of its own and read by a fault
+// handler without any lock: a record is filled in before it is published
+// (`live`, then `used`, both with release), and is never written again; a
+// record the pager's own unmapping made stale is only marked dead.
+
+namespace {
+
+struct WithdrawnSlot {
+  std::atomic<std::uint32_t> live{0};
+  emmi::mach::WithdrawnPages what;
+};
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(std::atomic<std::size_t>::is_always_lock_free);
+
+WithdrawnSlot g_withdrawn[emmi::mach::kWithdrawnRecords];
+std::atomic<std::size_t> g_withdrawn_used{0};
+std::mutex g_withdrawn_writers;
+
+}  // namespace
+
+namespace emmi::mach {
+
+bool withdrawn_pages_at(std::uintptr_t address, WithdrawnPages* out) noexcept {
+  const std::size_t used = g_withdrawn_used.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < used; ++i) {
+    const WithdrawnSlot& slot = g_withdrawn[i];
+    if (slot.live.load(std::memory_order_acquire) == 0) continue;
+    if (address < slot.what.start || address >= slot.what.end) continue;
+    if (out != nullptr) *out = slot.what;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace emmi::mach
+
+namespace emmi::mach::detail {
+
+void withdraw_pages(std::uintptr_t lo, std::uintptr_t hi, const WithdrawnPages& what) {
+  if (hi <= lo) return;
+  {
+    std::lock_guard g(g_withdrawn_writers);
+    const std::size_t i = g_withdrawn_used.load(std::memory_order_relaxed);
+    // A full table still takes the pages away; a touch of them is then
+    // an anonymous crash, as a touch of unmapped memory always was.
+    if (i < kWithdrawnRecords) {
+      WithdrawnSlot& slot = g_withdrawn[i];
+      slot.what = what;
+      slot.what.start = lo;
+      slot.what.end = hi;
+      slot.live.store(1, std::memory_order_release);
+      g_withdrawn_used.store(i + 1, std::memory_order_release);
+    }
+  }
+  // In place (MAP_FIXED replaces the old pages in one step): there is no
+  // moment at which another mapping could take these addresses.
+  void* p = ::mmap(reinterpret_cast<void*>(lo), hi - lo, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) real_munmap(reinterpret_cast<void*>(lo), hi - lo);
+}
+
+void forget_withdrawn(std::uintptr_t lo, std::uintptr_t hi, bool unmap) {
+  if (hi <= lo || g_withdrawn_used.load(std::memory_order_acquire) == 0) return;
+  std::lock_guard g(g_withdrawn_writers);
+  const std::size_t used = g_withdrawn_used.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < used; ++i) {
+    WithdrawnSlot& slot = g_withdrawn[i];
+    if (slot.live.load(std::memory_order_relaxed) == 0) continue;
+    if (slot.what.end <= lo || slot.what.start >= hi) continue;
+    slot.live.store(0, std::memory_order_release);
+    const std::uintptr_t cut_lo = std::max(lo, slot.what.start);
+    const std::uintptr_t cut_hi = std::min(hi, slot.what.end);
+    if (unmap) real_munmap(reinterpret_cast<void*>(cut_lo), cut_hi - cut_lo);
+  }
 }
 
 }  // namespace emmi::mach::detail
@@ -155,6 +241,9 @@ kern_return_t vm_allocate(mach_port_t target_task, vm_address_t* address, vm_siz
     p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   } else {
     if (*address & (kVmPage - 1)) return KERN_INVALID_ADDRESS;
+    // Pages a message took away are free addresses again in GNU Mach: a
+    // fixed allocation may take them (and then they are the pager's again).
+    forget_withdrawn(*address, *address + bytes, true);
     p = ::mmap(reinterpret_cast<void*>(*address), bytes, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (p != MAP_FAILED && reinterpret_cast<vm_address_t>(p) != *address) {
@@ -200,6 +289,10 @@ extern "C" int munmap(void* addr, size_t len) {
   Core* core = installed_core();
   if (core == nullptr || len == 0) return real_munmap(addr, len);
   const auto start = reinterpret_cast<std::uintptr_t>(addr);
+  // Withdrawn pages the pager unmaps (harmless, as unmapping nothing is in
+  // GNU Mach) are ordinary free addresses from here on: a later fault there
+  // is no longer a touch of what a message took away.
+  forget_withdrawn(start & ~(kVmPage - 1), round_up(start + len, kVmPage), false);
   bool known = false;
   {
     Core::Lock lk(*core);

@@ -6,6 +6,7 @@
 
 #include "emmi/mach/kernel_driver.h"
 #include "emmi/mach/stamp.h"
+#include "emmi/mach/withdrawn.h"
 #include "test_support.h"
 
 namespace emmi::mach::testing {
@@ -186,6 +187,51 @@ TEST_F(ControlPlane, SupplyRecordsWhereItsDataLayInTheSendersSpace) {
   EXPECT_TRUE(calls.back().accepted);
   EXPECT_EQ(calls.back().data_address, std::optional<std::uint64_t>{data + 8});
   EXPECT_EQ(calls.back().data_page_size, 4096u);
+}
+
+// memory_object_data_supply.html: with deallocate TRUE "the pages to be
+// copied (starting at data) will be deallocated from the memory manager's
+// address space" (mach_msg.html: as if by vm_deallocate; GNU Mach:
+// vm_map_copyin with src_destroy). The kernel took the data first; the
+// pager's pages are withdrawn with a record naming the supply (SU10), and
+// the event says so for the model to count SU10. Data sent without
+// deallocate stays the pager's.
+TEST_F(ControlPlane, SupplyWithDeallocateWithdrawsItsPagesAndSaysSo) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  vm_address_t data = 0;
+  ASSERT_EQ(vm_allocate(mach_task_self(), &data, 4096, TRUE), KERN_SUCCESS);
+  fill_blocks({reinterpret_cast<std::uint8_t*>(data), 4096}, std::vector<Stamp>{31});
+  ASSERT_EQ(memory_object_data_supply(control, 0, data, 4096, TRUE, VM_PROT_NONE, FALSE,
+                                      MACH_PORT_NULL),
+            KERN_SUCCESS);
+  EXPECT_EQ(driver.page(kid, oid, 0)->stamps, std::vector<Stamp>{31});
+  auto calls = recorder.of<emmi::model::ControlCalled>();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_TRUE(calls.back().accepted);
+  EXPECT_TRUE(calls.back().data_withdrawn);
+  emmi::mach::WithdrawnPages w;
+  ASSERT_TRUE(emmi::mach::withdrawn_pages_at(data + 8, &w));
+  EXPECT_EQ(w.start, data);
+  EXPECT_EQ(w.end, data + 4096);
+  EXPECT_STREQ(w.message, "memory_object_data_supply");
+  EXPECT_STREQ(w.rule, "SU10");
+  EXPECT_TRUE(w.has_offset);
+  EXPECT_EQ(w.offset, 0u);
+  EXPECT_EQ(w.size, 4096u);
+
+  // The next page, supplied without deallocate: the pager keeps it.
+  ASSERT_EQ(driver.fault(kid, oid, 0x1000, VM_PROT_READ), KERN_SUCCESS);
+  vm_address_t kept = 0;
+  ASSERT_EQ(vm_allocate(mach_task_self(), &kept, 4096, TRUE), KERN_SUCCESS);
+  fill_blocks({reinterpret_cast<std::uint8_t*>(kept), 4096}, std::vector<Stamp>{32});
+  ASSERT_EQ(memory_object_data_supply(control, 0x1000, kept, 4096, FALSE, VM_PROT_NONE, FALSE,
+                                      MACH_PORT_NULL),
+            KERN_SUCCESS);
+  EXPECT_FALSE(recorder.of<emmi::model::ControlCalled>().back().data_withdrawn);
+  EXPECT_FALSE(emmi::mach::withdrawn_pages_at(kept, nullptr));
+  EXPECT_EQ(read_blocks(reinterpret_cast<void*>(kept), 4096), std::vector<Stamp>{32});
+  EXPECT_EQ(vm_deallocate(mach_task_self(), kept, 4096), KERN_SUCCESS);
 }
 
 // §3e, X6: a supply reaching beyond the requested page (a read-ahead) stops

@@ -3,7 +3,10 @@
 // mach_msg_server loop, dead-name and port-destroyed notifications, blocking
 // receives and quiescence. Manual quotes are from
 // spec/xnu-osfmk-man/mach_msg.html unless said otherwise.
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <mach.h>
 #include <mach/mig_support.h>
@@ -13,6 +16,7 @@
 #include <thread>
 
 #include "emmi/mach/stamp.h"
+#include "emmi/mach/withdrawn.h"
 #include "test_support.h"
 
 namespace emmi::mach::testing {
@@ -87,6 +91,128 @@ TEST_F(Messages, OutOfLineMemoryIsDeliveredFreshAndFreedOnce) {
   EXPECT_EQ(rel[0].result, KERN_SUCCESS);
   EXPECT_EQ(rel[1].region, deq[0].region);
   EXPECT_NE(rel[1].result, KERN_SUCCESS) << "a second release is a double free";
+}
+
+namespace {
+
+// Whether `size` bytes at `addr` of this process can be read (without
+// faulting: process_vm_readv reports EFAULT instead).
+bool readable(std::uintptr_t addr, std::size_t size) {
+  std::vector<std::uint8_t> out(size);
+  iovec local{out.data(), size};
+  iovec remote{reinterpret_cast<void*>(addr), size};
+  return ::process_vm_readv(::getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
+}
+
+}  // namespace
+
+// The deallocate option takes the sender's pages away: "the region is
+// implicitly de-allocated from the sender, as if by vm_deallocate" (GNU
+// Mach: ipc_kmsg_copyin_body's vm_map_copyin with src_destroy TRUE removes
+// the whole pages holding the region from the sender's map). The pager's
+// pages are withdrawn rather than unmapped: they stay reserved and
+// inaccessible, with a record of the message that took them (SU10), so a
+// later touch faults and is charged to it, and no later mapping reuses them.
+TEST_F(Messages, DeallocateOnSendWithdrawsThePagesAndRecordsTheMessage) {
+  mach_port_t port = new_receive_right();
+  vm_address_t src = 0;
+  ASSERT_EQ(vm_allocate(mach_task_self(), &src, 3 * 4096, TRUE), KERN_SUCCESS);
+  fill_block(reinterpret_cast<void*>(src + 4096), 5);
+  // Data from inside the second page, reaching into the third: both leave.
+  ASSERT_EQ(send_ool(port, reinterpret_cast<void*>(src + 4096 + 16), 4096, true, 3001),
+            MACH_MSG_SUCCESS);
+  EXPECT_TRUE(readable(src, 4096)) << "the first page was not sent";
+  EXPECT_FALSE(readable(src + 4096, 4096));
+  EXPECT_FALSE(readable(src + 2 * 4096, 4096));
+  emmi::mach::WithdrawnPages w;
+  ASSERT_TRUE(emmi::mach::withdrawn_pages_at(src + 2 * 4096 + 100, &w));
+  EXPECT_EQ(w.start, src + 4096);
+  EXPECT_EQ(w.end, src + 3 * 4096);
+  EXPECT_EQ(w.data, src + 4096 + 16);
+  EXPECT_EQ(w.data_size, 4096u);
+  EXPECT_EQ(w.msg_id, 3001);
+  EXPECT_STREQ(w.message, "message id 3001");
+  EXPECT_STREQ(w.rule, "") << "only a supply's pages are SU10's";
+  EXPECT_FALSE(emmi::mach::withdrawn_pages_at(src + 100, nullptr));
+  // A touch faults.
+  EXPECT_EXIT((void)*reinterpret_cast<volatile char*>(src + 4096),
+              ::testing::KilledBySignal(SIGSEGV), "");
+  // The receiver got the data all the same.
+  Buffer buf;
+  ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
+  OolMsg got;
+  std::memcpy(&got, &buf, sizeof got);
+  const vm_offset_t data = got.data;
+  std::uint64_t first_word;
+  std::memcpy(&first_word, reinterpret_cast<void*>(data), sizeof first_word);
+  EXPECT_EQ(first_word, 5u) << "the block's stamp, copied before the pages left";
+  // No later mapping lands on the withdrawn pages; sending from them again
+  // is refused as unreadable memory, as in GNU Mach where nothing is there.
+  for (int i = 0; i < 8; ++i) {
+    vm_address_t fresh = 0;
+    ASSERT_EQ(vm_allocate(mach_task_self(), &fresh, 4096, TRUE), KERN_SUCCESS);
+    EXPECT_TRUE(fresh + 4096 <= src + 4096 || fresh >= src + 3 * 4096) << std::hex << fresh;
+  }
+  EXPECT_EQ(send_ool(port, reinterpret_cast<void*>(src + 4096), 4096, false),
+            MACH_SEND_INVALID_MEMORY);
+  // vm_deallocate of them changes nothing (nothing is mapped there).
+  EXPECT_EQ(vm_deallocate(mach_task_self(), src + 4096, 2 * 4096), KERN_SUCCESS);
+  EXPECT_TRUE(emmi::mach::withdrawn_pages_at(src + 4096, nullptr));
+  EXPECT_EQ(vm_deallocate(mach_task_self(), src, 4096), KERN_SUCCESS);
+  EXPECT_EQ(vm_deallocate(mach_task_self(), data, 4096), KERN_SUCCESS);
+}
+
+// Once the pager maps there again itself (vm_allocate at a fixed address,
+// which GNU Mach allows on free addresses) or unmaps the addresses, the
+// record no longer says what lies there and is dropped: a later fault there
+// is no touch of what a message took.
+TEST_F(Messages, WithdrawnPagesTheSenderMapsAgainOrUnmapsAreForgotten) {
+  mach_port_t port = new_receive_right();
+  vm_address_t src = 0;
+  ASSERT_EQ(vm_allocate(mach_task_self(), &src, 2 * 4096, TRUE), KERN_SUCCESS);
+  ASSERT_EQ(send_ool(port, reinterpret_cast<void*>(src), 2 * 4096, true), MACH_MSG_SUCCESS);
+  ASSERT_TRUE(emmi::mach::withdrawn_pages_at(src, nullptr));
+  vm_address_t again = src;
+  ASSERT_EQ(vm_allocate(mach_task_self(), &again, 4096, FALSE), KERN_SUCCESS);
+  EXPECT_EQ(again, src);
+  EXPECT_TRUE(readable(src, 4096));
+  EXPECT_FALSE(emmi::mach::withdrawn_pages_at(src, nullptr));
+  EXPECT_FALSE(emmi::mach::withdrawn_pages_at(src + 4096, nullptr)) << "the whole record goes";
+  EXPECT_EQ(vm_deallocate(mach_task_self(), again, 4096), KERN_SUCCESS);
+
+  vm_address_t other = 0;
+  ASSERT_EQ(vm_allocate(mach_task_self(), &other, 4096, TRUE), KERN_SUCCESS);
+  ASSERT_EQ(send_ool(port, reinterpret_cast<void*>(other), 4096, true), MACH_MSG_SUCCESS);
+  ASSERT_TRUE(emmi::mach::withdrawn_pages_at(other, nullptr));
+  EXPECT_EQ(munmap(reinterpret_cast<void*>(other), 4096), 0);
+  EXPECT_FALSE(emmi::mach::withdrawn_pages_at(other, nullptr));
+
+  Buffer buf;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
+    OolMsg got;
+    std::memcpy(&got, &buf, sizeof got);
+    const vm_offset_t data = got.data;
+    const natural_t count = got.data_type.msgtl_number;
+    EXPECT_EQ(vm_deallocate(mach_task_self(), data, count), KERN_SUCCESS);
+  }
+}
+
+// Memory the simulated kernel did not map (malloc'd, static) shares pages
+// with the suite's own data: sent with deallocate it stays where it is, and
+// no record is made (SU10 is not checked there).
+TEST_F(Messages, DeallocateOnSendLeavesMemoryTheKernelDidNotMap) {
+  mach_port_t port = new_receive_right();
+  std::vector<std::uint8_t> heap(4096, 0x5a);
+  ASSERT_EQ(send_ool(port, heap.data(), heap.size(), true), MACH_MSG_SUCCESS);
+  EXPECT_EQ(heap[100], 0x5a);
+  EXPECT_FALSE(emmi::mach::withdrawn_pages_at(reinterpret_cast<std::uintptr_t>(heap.data()), nullptr));
+  Buffer buf;
+  ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
+  OolMsg got;
+  std::memcpy(&got, &buf, sizeof got);
+  const vm_offset_t data = got.data;
+  EXPECT_EQ(vm_deallocate(mach_task_self(), data, 4096), KERN_SUCCESS);
 }
 
 // Hurd pagers release out-of-line data with munmap too (libpager's

@@ -190,6 +190,11 @@ struct ControlCalled {
   // observer did not say.
   std::optional<std::uint64_t> data_address{};
   Size data_page_size = 0;
+  // data_supply: the data went with deallocate TRUE and the kernel took its
+  // pages out of the pager's space (SU10: the pager may not touch them any
+  // more; a touch faults, and the suite charges the crash to SU10). False
+  // when the observer could not take them away (memory it did not map).
+  bool data_withdrawn = false;
   // OSF change_attributes / get_attributes: the flavour and attributes_count
   // (ints) as sent.
   std::int32_t flavor = 0;

@@ -92,6 +92,7 @@ struct RuleInfo {
   X(SU7, kernel, "kernel: a precious page is returned, never dropped silently")                \
   X(SC4, pager, "pager: pages a supply did not reach (KERN_MEMORY_PRESENT) are answered again") \
   X(SU9, pager, "pager: a supply's data is page aligned in the pager's space")               \
+  X(SU10, pager, "pager: pages supplied with deallocate TRUE are not touched afterwards")     \
   X(SU11, pager, "pager: may name a reply port for supply_completed (counted when used)")     \
   /* readiness */                                                                               \
   X(RD1, both, "pager makes an initialised object ready; kernel requests only after ready")    \

@@ -56,6 +56,10 @@ struct CaseOutcome {
   std::uint64_t events = 0;
   std::string in_flight;              // message being handled when the case ended, if any
   std::string setup_error;            // the case could not start (pager start() failed, ...)
+  // A crash the child's fault handler charged to a rule (SU10: the pager
+  // touched pages it had supplied with deallocate TRUE); the verdict is in
+  // `verdicts`, and the crash is no anonymous one. Empty otherwise.
+  std::string crash_rule;
   std::chrono::microseconds elapsed{0};
   // The schedule: whether some thread was let run free (then the case is no
   // longer replayed exactly), how many scheduling points and preemptions,

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,27 @@ enum class ChildEnd : std::uint8_t {
 
 std::string_view to_string(ChildEnd e);
 
+// What a child knew about the address of a fault it took (a SIGSEGV or
+// SIGBUS the processor raised): filled in its fault handler by the
+// describer set with set_fault_describer, and read by the parent once the
+// child is gone. Plain bytes, so the handler can write it.
+struct FaultNote {
+  std::uint64_t address = 0;  // the faulting address (si_addr)
+  std::int32_t signal = 0;
+  char rule[8] = {};          // the rule a touch there breaks; empty: none known
+  char text[256] = {};        // what lay there, one sentence (NUL-terminated)
+};
+
+// Asked in the fault handler about the faulting address; fills `note`'s rule
+// and text and returns true when it knows the address. Must be
+// async-signal-safe (no allocation, no locks).
+using FaultDescriber = bool (*)(std::uint64_t address, FaultNote& note) noexcept;
+
+// In a child of run_isolated: the describer its fault handler asks (null:
+// none). The handler then lets the fault take its default action, so the
+// child still ends by the signal.
+void set_fault_describer(FaultDescriber describer) noexcept;
+
 struct ChildOutcome {
   ChildEnd end = ChildEnd::exited;
   int exit_code = 0;
@@ -42,6 +64,8 @@ struct ChildOutcome {
   std::string detail;      // one line: "SIGSEGV", "wall-clock limit 2000 ms", ...
   std::vector<std::string> records;  // every complete record the child sent
   std::chrono::microseconds elapsed{0};
+  // Crashed by SIGSEGV or SIGBUS at an address the child's describer knew.
+  std::optional<FaultNote> fault;
 };
 
 namespace detail {
