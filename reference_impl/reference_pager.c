@@ -62,6 +62,15 @@ extern boolean_t seqnos_notify_server (mach_msg_header_t *request,
    Mach runs on.  Larger pages are refused at init (RD3).  */
 #define DEFAULT_MAX_PAGE_SIZE ((vm_size_t) 16384)
 
+/* What this pager let one kernel do with a block of an object (MK3; see
+   "Coherence across kernels" below), ordered by how much it allows.  */
+enum
+{
+  ACCESS_NONE = 0,
+  ACCESS_READ = 1,
+  ACCESS_WRITE = 2
+};
+
 /* One kernel's view of one memory object: what that kernel's
    memory_object_init gave us.  A kernel is identified by its control port
    (DR8, MK2), and has its own page size (IN5, MK4).  */
@@ -77,9 +86,49 @@ struct kernel_binding
 #endif
 };
 
+/* How one object is served.  Hurd's libpager takes such choices per pager,
+   that is per file (pager_create's notify_on_evict, may_cache, copy
+   strategy), and so does this pager, per object: see object_policy_for.  */
+struct object_policy
+{
+  /* Pages holding data are supplied precious, and the store hands them
+     over: it forgets a page while the kernel holds it, because the kernel
+     must give a precious page back when it evicts it, even clean (SU7), and
+     before terminate (§3d).  A pager that frees the backing slot of a page
+     it lent works this way.  Such an object is served to one kernel at a
+     time: a second kernel's data could not be served while the first holds
+     the only copy, so that init is refused with memory_object_destroy
+     (RD3).  */
+  bool notify_on_evict;
+  /* The first request for each page fails with data_error, as a flaky disk
+     would (DR4); the client's retry of the fault is served (ER2).  */
+  bool transient_errors;
+  /* The odd-numbered pages of each kernel (in that kernel's page size) are
+     read-only for good, as the pages of a file opened read-only would be.
+     They are always supplied write-locked (SU6), a request asking to write
+     one fails with data_error (DR4), and the data_unlock of a write to one
+     is refused the manual's way: flush the page first (UL4), then answer
+     the kernel's re-request, which asks for the write access, with
+     data_error (UL5).  */
+  bool refuse_unlock;
+  /* A read fault is answered with the whole cluster of read_ahead + 1
+     pages holding the requested page, as a pager reading its backing store
+     in clusters would (see supply_cluster).  GNU Mach takes pages it did
+     not ask for (X6); the manual forbids them (SU1, SU2), so this policy is
+     for GNU Mach only.  It does not combine with notify_on_evict (a page
+     given away precious must be requested).  */
+  vm_size_t read_ahead;
+  /* Whether the lock_request answering a data_unlock names a reply port
+     (LK8: the completion is then matched and counted, LK9) or
+     MACH_PORT_NULL, no completion wanted, as Hurd's libpager answers
+     unlocks (LK6).  Nothing waits for that completion either way.  */
+  bool unlock_completions;
+};
+
 struct pager_object
 {
   mach_port_t port;               /* receive right; the kernels hold send rights */
+  struct object_policy policy;    /* fixed at start */
   /* No-senders (V5): how many send rights this pager has had made from
      `port` (its make-send count as far as it knows: the one MAKE_SEND of the
      offer), and whether the no-senders notification showed that none is
@@ -174,35 +223,13 @@ static struct
      (SU6), so the first write to it comes back as data_unlock (UL2).  A
      pager that tracks writers for coherence (SU3, MK3) works this way.  */
   bool write_locks;
-  /* "notify_on_evict=1": pages holding data are supplied precious, and the
-     store hands them over: it forgets a page while the kernel holds it
-     precious, because the kernel must give a precious page back when it
-     evicts it, even clean (SU7), and before terminate (§3d).  A pager that
-     frees the backing slot of a page it lent works this way.  It serves
-     one kernel per object at a time: a second kernel's data could not be
-     served while the first holds the only copy, so that init is refused
-     with memory_object_destroy (RD3).  */
-  bool notify_on_evict;
-  /* "transient_errors=1": the first request for each page fails with
-     data_error, as a flaky disk would (DR4); the client's retry of the
-     fault is served (ER2).  */
-  bool transient_errors;
-  /* "refuse_unlock=1": the odd-numbered pages of each kernel (in that
-     kernel's page size) are read-only for good, as the pages of a file
-     opened read-only would be.  They are always supplied write-locked
-     (SU6), a request asking to write one fails with data_error (DR4), and
-     the data_unlock of a write to one is refused the manual's way: flush
-     the page first (UL4), then answer the kernel's re-request, which asks
-     for the write access, with data_error (UL5).  */
-  bool refuse_unlock;
-  /* "read_ahead=<pages>": a read fault is answered with the whole cluster
-     of read_ahead + 1 pages holding the requested page, as a pager reading
-     its backing store in clusters would (see supply_cluster).  GNU Mach
-     takes pages it did not ask for (X6); the manual forbids them (SU1,
-     SU2), so this policy is for GNU Mach only.  It does not combine with
-     notify_on_evict (a page given away precious must be requested) nor
-     with refuse_unlock (one lock_value covers the whole cluster).  */
-  vm_size_t read_ahead;
+  /* The policy words of the options ("notify_on_evict=1",
+     "transient_errors=1", "refuse_unlock=1", "read_ahead=<pages>", see
+     struct object_policy).  When the options name any of them, every
+     object is served by exactly those (`uniform`); otherwise each object
+     gets a policy of its own (object_policy_for).  */
+  struct object_policy options_policy;
+  bool uniform;
   pthread_t threads[REFERENCE_PAGER_THREADS];
   size_t thread_count;
   atomic_bool stopping;
@@ -313,12 +340,13 @@ holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length
   return false;
 }
 
-/* Under refuse_unlock: whether the kernel page at OFFSET, of SIZE bytes,
-   is one that is never writable (odd-numbered in that kernel's pages).  */
+/* Under refuse_unlock: whether the kernel page at OFFSET of OBJ, of SIZE
+   bytes, is one that is never writable (odd-numbered in that kernel's
+   pages).  */
 static bool
-write_refused (vm_offset_t offset, vm_size_t size)
+write_refused (const struct pager_object *obj, vm_offset_t offset, vm_size_t size)
 {
-  return pager.refuse_unlock && (offset / size) % 2 == 1;
+  return obj->policy.refuse_unlock && (offset / size) % 2 == 1;
 }
 
 /* memory_object_data_supply of [offset, offset+length) of the store.
@@ -418,16 +446,25 @@ supply_reply_port (struct pager_object *obj, mach_port_t control,
    supplied, and the requested page is among them when it lies after it.
    Only supply_completed tells (SC4), so the supply names a reply port and
    remembers which page it answers; seqnos_memory_object_supply_completed
-   supplies that page again if the kernel did not take it.  */
+   supplies that page again if the kernel did not take it.
+
+   One lock_value covers the cluster: write-locked under the read-mostly
+   policy (SU6, as answer_page does for a read), and whenever a page of it
+   is never writable (refuse_unlock), so that no page of the cluster can be
+   written without a data_unlock.  */
 static void
 supply_cluster (struct pager_object *obj, mach_port_t control,
-                vm_offset_t offset, vm_size_t size, vm_prot_t lock)
+                vm_offset_t offset, vm_size_t size)
 {
-  const vm_size_t cluster = size * (pager.read_ahead + 1);
+  const vm_size_t cluster = size * (obj->policy.read_ahead + 1);
   vm_offset_t start = offset - offset % cluster;
   vm_size_t length = cluster;
   if (length > obj->size - start)
     length = obj->size - start;   /* whole pages: the object is (IN5) */
+  vm_prot_t lock = pager.write_locks ? VM_PROT_WRITE : VM_PROT_NONE;
+  for (vm_offset_t page = start; page < start + length; page += size)
+    if (write_refused (obj, page, size))
+      lock = VM_PROT_WRITE;
   mach_port_t reply_to = supply_reply_port (obj, control, start, length,
                                             offset, size, lock, false);
   if (reply_to == MACH_PORT_NULL)
@@ -438,13 +475,23 @@ supply_cluster (struct pager_object *obj, mach_port_t control,
       length = size;
     }
   supply_data (obj, control, start, length, lock, FALSE, reply_to);
+  /* What the kernel may now do with the pages it did not ask for (MK3,
+     should a second kernel map the object later); the caller records the
+     requested page.  What is remembered is an upper bound, so a page
+     already held with more keeps it.  */
+  struct kernel_binding *k = binding_for (obj, control);
+  const unsigned char access = lock == VM_PROT_NONE ? ACCESS_WRITE : ACCESS_READ;
+  if (k != NULL)
+    for (vm_offset_t b = start; b < start + length; b += STORE_BLOCK)
+      if (k->access[b / STORE_BLOCK] < access)
+        k->access[b / STORE_BLOCK] = access;
 }
 
 static void
 answer_page (struct pager_object *obj, mach_port_t control,
              vm_offset_t offset, vm_size_t size, vm_prot_t desired_access)
 {
-  if (pager.transient_errors)
+  if (obj->policy.transient_errors)
     {
       bool first = !obj->tried[offset / STORE_BLOCK];
       for (vm_offset_t b = offset; b < offset + size; b += STORE_BLOCK)
@@ -469,7 +516,7 @@ answer_page (struct pager_object *obj, mach_port_t control,
           return;
         }
     }
-  const bool read_only = write_refused (offset, size);
+  const bool read_only = write_refused (obj, offset, size);
   if (read_only && (desired_access & VM_PROT_WRITE) != 0)
     {
       /* UL5, DR4: a write this pager never permits fails, whether it is
@@ -478,17 +525,13 @@ answer_page (struct pager_object *obj, mach_port_t control,
       memory_object_data_error (control, offset, size, KERN_PROTECTION_FAILURE);
       return;
     }
-  if (pager.read_ahead > 0 && (desired_access & VM_PROT_WRITE) == 0
+  if (obj->policy.read_ahead > 0 && (desired_access & VM_PROT_WRITE) == 0
       && obj->kernels != NULL && obj->kernels->next == NULL)
     {
-      /* A read gets the page write-locked under the read-mostly policy
-         (SU6, as below), and so does every page of its cluster.  Only
-         while one kernel maps the object: with several, the pages of the
-         cluster would first have to be recalled from the others (MK3), so
-         the requested page alone is answered, as below.  */
-      supply_cluster (obj, control, offset, size,
-                      read_only || pager.write_locks ? VM_PROT_WRITE
-                                                     : VM_PROT_NONE);
+      /* Only while one kernel maps the object: with several, the pages
+         of the cluster would first have to be recalled from the others
+         (MK3), so the requested page alone is answered, as below.  */
+      supply_cluster (obj, control, offset, size);
       return;
     }
   const bool holds = holds_data (obj, offset, size);
@@ -504,7 +547,7 @@ answer_page (struct pager_object *obj, mach_port_t control,
           || (pager.write_locks && (desired_access & VM_PROT_WRITE) == 0))
         lock = VM_PROT_WRITE;
       /* Only a page holding data is handed over precious.  */
-      const boolean_t precious = pager.notify_on_evict && holds;
+      const boolean_t precious = obj->policy.notify_on_evict && holds;
 #ifdef EMMI_MUTANT_SUPPLY_SIZE_NOT_PAGE_MULTIPLE
       /* MUTANT supply_size_not_page_multiple: the size is computed one
          512-byte sector short, so it is no whole number of pages.  */
@@ -575,12 +618,6 @@ answer_page (struct pager_object *obj, mach_port_t control,
    What it remembers is an upper bound (a kernel drops clean pages without
    a word, RT3): recalling a page the kernel no longer caches costs one
    lock_request and its completion, nothing more.  */
-enum
-{
-  ACCESS_NONE = 0,
-  ACCESS_READ = 1,
-  ACCESS_WRITE = 2
-};
 
 /* A data_request or data_unlock held until the recalls complete.  */
 struct waiting_request
@@ -609,9 +646,9 @@ static unsigned char
 access_granted (const struct pager_object *obj, vm_offset_t offset,
                 vm_size_t size, vm_prot_t desired_access)
 {
-  if (pager.transient_errors && !obj->tried[offset / STORE_BLOCK])
+  if (obj->policy.transient_errors && !obj->tried[offset / STORE_BLOCK])
     return ACCESS_NONE;                       /* data_error */
-  const bool read_only = write_refused (offset, size);
+  const bool read_only = write_refused (obj, offset, size);
   if (read_only && (desired_access & VM_PROT_WRITE) != 0)
     return ACCESS_NONE;                       /* data_error */
   if (holds_data (obj, offset, size) || read_only)
@@ -756,7 +793,7 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
   kern_return_t result = KERN_SUCCESS;
   struct kernel_binding *k = NULL;
   if (page_size_servable (obj, page_size)
-      && !(pager.notify_on_evict && obj->kernels != NULL))
+      && !(obj->policy.notify_on_evict && obj->kernels != NULL))
     k = calloc (1, sizeof *k);
   if (k != NULL && (k->access = calloc (obj->size / STORE_BLOCK, 1)) == NULL)
     {
@@ -987,13 +1024,15 @@ seqnos_memory_object_data_request (mach_port_t object_port,
 }
 
 /* The reply_to of a lock_request answering a data_unlock for [offset,
-   offset+length) of K's cache: OBJ's port when a slot is free to remember
-   the request (LK8), else MACH_PORT_NULL, no completion wanted (LK6).  */
+   offset+length) of K's cache: OBJ's port when its policy asks for unlock
+   completions and a slot is free to remember the request (LK8), else
+   MACH_PORT_NULL, no completion wanted (LK6).  */
 static mach_port_t
 unlock_reply_port (struct pager_object *obj, struct kernel_binding *k,
                    vm_offset_t offset, vm_size_t length)
 {
-  if (obj->pending_lock_count >= UNLOCK_COMPLETIONS)
+  if (!obj->policy.unlock_completions
+      || obj->pending_lock_count >= UNLOCK_COMPLETIONS)
     return MACH_PORT_NULL;
   struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
   p->control = k->control;
@@ -1036,7 +1075,7 @@ refuse_page_unlock (struct pager_object *obj, struct kernel_binding *k,
                vm_offset_t offset)
 {
   mach_port_t reply_to = unlock_reply_port (obj, k, offset, k->page_size);
-  int should_return = pager.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
+  int should_return = obj->policy.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
                                             : MEMORY_OBJECT_RETURN_NONE;
 #ifdef EMMI_MUTANT_REFUSE_UNLOCK_ERRORS_BEFORE_FLUSH
   /* MUTANT refuse_unlock_errors_before_flush: the data_error comes first,
@@ -1073,7 +1112,7 @@ answer_unlock (struct pager_object *obj, struct kernel_binding *k,
   (void) desired_access;
   memory_object_data_error (k->control, offset, length, KERN_PROTECTION_FAILURE);
 #else
-  if (!pager.refuse_unlock)
+  if (!obj->policy.refuse_unlock)
     {
       /* UL2: the locks are only this pager's read-mostly policy, so any
          access asked for is granted by lifting them: K may write now.  */
@@ -1085,7 +1124,7 @@ answer_unlock (struct pager_object *obj, struct kernel_binding *k,
        (UL4, UL5); anything else is granted (UL2).  */
     for (vm_offset_t page = offset; page < offset + length; page += k->page_size)
       if ((desired_access & VM_PROT_WRITE) != 0
-          && write_refused (page, k->page_size))
+          && write_refused (obj, page, k->page_size))
         {
           refuse_page_unlock (obj, k, page);
           set_access (k, page, k->page_size, ACCESS_NONE);   /* flushed */
@@ -1673,7 +1712,7 @@ reference_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
          keep their copies (LK3).  */
       should_flush = FALSE;
 #endif
-      int should_return = pager.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
+      int should_return = obj->policy.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
                                                 : MEMORY_OBJECT_RETURN_DIRTY;
       kr = lock_all_kernels (obj, offset, length, should_return,
                              should_flush, VM_PROT_NO_CHANGE);
@@ -1839,12 +1878,11 @@ reference_pager_stop (void)
 static bool
 parse_options (const char *options)
 {
+  struct object_policy *policy = &pager.options_policy;
   pager.max_page_size = DEFAULT_MAX_PAGE_SIZE;
   pager.write_locks = true;
-  pager.notify_on_evict = false;
-  pager.transient_errors = false;
-  pager.refuse_unlock = false;
-  pager.read_ahead = 0;
+  *policy = (struct object_policy) { false, false, false, 0, true };
+  pager.uniform = false;
   if (options == NULL)
     return true;
   const char *p = options;
@@ -1853,6 +1891,7 @@ parse_options (const char *options)
       size_t len = strcspn (p, " \t,");
       static const char key[] = "max_page_size=";
       static const char ahead[] = "read_ahead=";
+      bool *flag = NULL;
       if (len > sizeof key - 1 && strncmp (p, key, sizeof key - 1) == 0)
         {
           char *end;
@@ -1867,7 +1906,8 @@ parse_options (const char *options)
           unsigned long v = strtoul (p + sizeof ahead - 1, &end, 10);
           if (end != p + len || v > MAX_READ_AHEAD)
             return false;
-          pager.read_ahead = (vm_size_t) v;
+          policy->read_ahead = (vm_size_t) v;
+          pager.uniform = true;
         }
       else if (len == sizeof "write_locks=0" - 1
                && (strncmp (p, "write_locks=0", len) == 0
@@ -1876,22 +1916,54 @@ parse_options (const char *options)
       else if (len == sizeof "notify_on_evict=0" - 1
                && (strncmp (p, "notify_on_evict=0", len) == 0
                    || strncmp (p, "notify_on_evict=1", len) == 0))
-        pager.notify_on_evict = p[len - 1] == '1';
+        flag = &policy->notify_on_evict;
       else if (len == sizeof "transient_errors=0" - 1
                && (strncmp (p, "transient_errors=0", len) == 0
                    || strncmp (p, "transient_errors=1", len) == 0))
-        pager.transient_errors = p[len - 1] == '1';
+        flag = &policy->transient_errors;
       else if (len == sizeof "refuse_unlock=0" - 1
                && (strncmp (p, "refuse_unlock=0", len) == 0
                    || strncmp (p, "refuse_unlock=1", len) == 0))
-        pager.refuse_unlock = p[len - 1] == '1';
+        flag = &policy->refuse_unlock;
       else if (len != 0)
         return false;
+      if (flag != NULL)
+        {
+          *flag = p[len - 1] == '1';
+          pager.uniform = true;
+        }
       p += len;
       p += strspn (p, " \t,");
     }
-  /* See read_ahead in `pager`.  */
-  return !(pager.read_ahead > 0 && (pager.notify_on_evict || pager.refuse_unlock));
+  /* See read_ahead in struct object_policy.  */
+  return !(policy->read_ahead > 0 && policy->notify_on_evict);
+}
+
+/* The policy of object INDEX when the options name none: the objects take
+   turns, so that one run of the suite meets every policy this pager has.
+   Even objects are files on a flaky disk, opened with some pages read-only
+   (transient_errors, refuse_unlock), whose unlocks are answered with a
+   reply port; odd objects lend their pages precious (notify_on_evict) and
+   answer unlocks as Hurd's libpager does, asking for no completion.  Read
+   ahead is never the default: it relies on GNU Mach taking pages it did
+   not request (X6), which the manual forbids (SU1).  */
+static struct object_policy
+object_policy_for (size_t index)
+{
+  if (pager.uniform)
+    return pager.options_policy;
+  struct object_policy policy = { false, false, false, 0, true };
+  if (index % 2 == 0)
+    {
+      policy.transient_errors = true;
+      policy.refuse_unlock = true;
+    }
+  else
+    {
+      policy.notify_on_evict = true;
+      policy.unlock_completions = false;
+    }
+  return policy;
 }
 
 static kern_return_t
@@ -1929,6 +2001,7 @@ reference_pager_start (const struct emmi_pager_config *config,
     {
       struct pager_object *obj = &pager.objects[i];
       obj->size = config->object_size;
+      obj->policy = object_policy_for (i);
       /* A fresh receive right starts at seqno 0 (SQ5): so does the ticket.  */
       obj->next_seqno = 0;
       obj->may_cache = false;

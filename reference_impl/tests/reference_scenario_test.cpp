@@ -23,9 +23,15 @@ namespace {
 
 // --- The reference pager -------------------------------------------------------------
 
+// Options naming any policy word give every object exactly the policies
+// named: with this one, none (no transient errors, no read-only pages, no
+// precious pages), so the scenarios below see the plain read-mostly pager.
+// Without policy words each object has its own (see DefaultOptions...).
+constexpr const char* kPlain = "transient_errors=0";
+
 TEST(ReferencePager, ServesTwoKernelsThroughReturnsUnmapRemapAndRefusalWithoutVerdict) {
   Scenario s;
-  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 2));
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 2, kPlain));
   KernelDriver& k = s.kernel();
   const KernelId a = s.attach(k4K), b = s.attach(k16K);
   const ObjectId o0 = s.object(0), o1 = s.object(1);
@@ -107,7 +113,7 @@ TEST(ReferencePager, ServesTwoKernelsThroughReturnsUnmapRemapAndRefusalWithoutVe
 // its port.
 TEST(ReferencePager, HandlesNoSendersOnceTheClientLetGoWithoutVerdict) {
   Scenario s;
-  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 2));
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 2, kPlain));
   KernelDriver& k = s.kernel();
   const KernelId a = s.attach(k4K);
   const ObjectId o0 = s.object(0), o1 = s.object(1);
@@ -132,7 +138,7 @@ TEST(ReferencePager, HandlesNoSendersOnceTheClientLetGoWithoutVerdict) {
 // object's own messages are still handled in seqno order.
 TEST(ReferencePager, BurstsOnSeveralObjectsYieldNoVerdict) {
   Scenario s;
-  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 3));
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 3, kPlain));
   KernelDriver& k = s.kernel();
   const KernelId a = s.attach(k4K), b = s.attach(8192);
   for (std::size_t i = 0; i < 3; ++i) {
@@ -232,6 +238,62 @@ TEST(ReferencePager, RefuseUnlockOptionRefusesWritesToOddPagesWithoutVerdict) {
   EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
 }
 
+// Without policy words in the options, each object gets a policy of its
+// own, so that one run meets them all. Object 0 (even) is a flaky file with
+// read-only odd pages: a first request fails (DR4) and the retry is served
+// (ER2); a write to an odd page fails (UL5). Object 1 (odd) lends its pages
+// precious once they hold data (SU7) and answers an unlock as Hurd's
+// libpager does, with no reply port (LK6): the write goes through and the
+// kernel sends no lock_completed.
+TEST(ReferencePager, DefaultOptionsGiveEachObjectItsOwnPolicyWithoutVerdict) {
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 2));
+  KernelDriver& k = s.kernel();
+  const KernelId a = s.attach(k4K);
+  const ObjectId flaky = s.object(0), lent = s.object(1);
+  ASSERT_EQ(k.map(a, flaky), KERN_SUCCESS);
+  ASSERT_EQ(k.map(a, lent), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+
+  ASSERT_EQ(k.fault(a, flaky, 0, kRead), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_TRUE(k.page(a, flaky, 0).has_value());
+  EXPECT_EQ(k.page(a, flaky, 0)->state, KernelDriver::PageState::error) << "first request fails";
+  ASSERT_EQ(k.fault(a, flaky, 0, kRead), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_TRUE(resident(k.page(a, flaky, 0))) << "the retry is served";
+  ASSERT_EQ(k.fault(a, flaky, k4K, kRead), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_EQ(k.fault(a, flaky, k4K, kReadWrite), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_TRUE(k.page(a, flaky, k4K).has_value());
+  EXPECT_EQ(k.page(a, flaky, k4K)->state, KernelDriver::PageState::error)
+      << "odd pages are read-only for good";
+
+  const Stamp first[] = {0x41}, second[] = {0x42};
+  ASSERT_EQ(k.fault(a, lent, 0, kReadWrite), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_TRUE(resident(k.page(a, lent, 0))) << "no transient errors here";
+  ASSERT_EQ(k.write(a, lent, 0, first), KERN_SUCCESS);
+  ASSERT_EQ(k.return_data(a, lent, 0, first, true, false), KERN_SUCCESS);
+  ASSERT_EQ(k.fault(a, lent, 0, kRead), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  ASSERT_TRUE(resident(k.page(a, lent, 0)));
+  EXPECT_TRUE(k.page(a, lent, 0)->precious) << "a page holding data is lent precious";
+  EXPECT_EQ(k.page(a, lent, 0)->lock, model::Prot{VM_PROT_WRITE});
+  const std::string before = s.trace();
+  ASSERT_EQ(k.write(a, lent, 0, second), KERN_SUCCESS);
+  ASSERT_TRUE(s.settle());
+  EXPECT_EQ(stamps_of(k.page(a, lent, 0)), (std::vector<Stamp>{0x42})) << "unlock granted";
+  const std::string after = s.trace().substr(before.size());
+  EXPECT_NE(after.find("memory_object_lock_request"), std::string::npos) << after;
+  EXPECT_EQ(after.find("reply_to"), std::string::npos) << "no completion asked for:\n" << after;
+  EXPECT_EQ(after.find("lock_completed"), std::string::npos) << after;
+
+  const std::vector<Verdict> verdicts = s.finish();
+  EXPECT_TRUE(verdicts.empty()) << "verdicts:\n" << describe(verdicts) << "trace:\n" << s.trace();
+}
+
 TEST(ReferencePager, UnknownOptionsMakeStartFail) {
   for (const std::string bad :
        {"max_page_size=12345", "max_page_size=", "page_size=4096", "refuse_unlock=2"}) {
@@ -287,7 +349,7 @@ std::pair<KernelId, KernelId> both_kernels_write(Scenario& s) {
 // §3c: the write-back comes as data_return before lock_completed).
 TEST(ReferencePager, RecallsOneKernelsWritableCopyBeforeAnotherWritesWithoutVerdict) {
   Scenario s;
-  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 1));
+  ASSERT_NO_FATAL_FAILURE(s.load(reference_library(), 1, kPlain));
   const auto [a, b] = both_kernels_write(s);
   KernelDriver& k = s.kernel();
   EXPECT_FALSE(k.page(a, s.object(0), 0).has_value());
@@ -521,7 +583,14 @@ TEST_P(Mutant, EarnsTheRuleItDeclares) {
   ASSERT_NE(aim, aims().end()) << "no scenario aimed at mutant " << m.id;
 
   Scenario s;
-  ASSERT_NO_FATAL_FAILURE(s.load(m.library, 1, m.options));
+  // The aims are written for the plain policy unless the mutant's options
+  // name the policy its bug lives in.
+  std::string options = m.options;
+  bool names_policy = false;
+  for (const char* word : {"notify_on_evict=", "transient_errors=", "refuse_unlock=", "read_ahead="})
+    names_policy = names_policy || options.find(word) != std::string::npos;
+  if (!names_policy) options += (options.empty() ? "" : ",") + std::string(kPlain);
+  ASSERT_NO_FATAL_FAILURE(s.load(m.library, 1, options));
   aim->second(s);
   const std::vector<Verdict> verdicts = s.finish();
   const std::string context = "mutant " + m.id + "\nverdicts:\n" + describe(verdicts) +

@@ -281,9 +281,6 @@ INSTANTIATE_TEST_SUITE_P(Pagers, ConformingGate, testing::ValuesIn(conforming_pa
 // listed here with why, and must stay uncounted, so the list cannot go stale.
 const std::map<std::string, std::string>& unreachable_rules() {
   static const std::map<std::string, std::string> rules = {
-      {"LK6", "a permission counted when a pager asks for no lock_completed; the reference "
-              "pager names a reply port on every lock_request while it has a slot to remember "
-              "it (model/tests/locks_test.cpp covers it)"},
       {"SQ2", "a self-check on receive rights other than object ports; the reference pager "
               "receives no message on a reply or notification port"},
   };
