@@ -101,7 +101,8 @@ struct object_policy
      (RD3).  */
   bool notify_on_evict;
   /* The first request for each page fails with data_error, as a flaky disk
-     would (DR4); the client's retry of the fault is served (ER2).  */
+     would (DR4); the client's retry of the fault is served (ER2).  With
+     refuse_unlock, the read-only pages are spared (transient_error_possible).  */
   bool transient_errors;
   /* The odd-numbered pages of each kernel (in that kernel's page size) are
      read-only for good, as the pages of a file opened read-only would be.
@@ -349,6 +350,18 @@ write_refused (const struct pager_object *obj, vm_offset_t offset, vm_size_t siz
   return obj->policy.refuse_unlock && (offset / size) % 2 == 1;
 }
 
+/* Under transient_errors: whether the first request for the kernel page at
+   OFFSET of OBJ, of SIZE bytes, fails.  Every page's does, except, on an
+   object that also has read-only pages (refuse_unlock), those pages': they
+   fail writes for good instead, and a kernel reaches their refusal in two
+   steps (a read, then a write) rather than three.  */
+static bool
+transient_error_possible (const struct pager_object *obj, vm_offset_t offset,
+                          vm_size_t size)
+{
+  return obj->policy.transient_errors && !write_refused (obj, offset, size);
+}
+
 /* memory_object_data_supply of [offset, offset+length) of the store.
 
    As Hurd's libpager does, the data goes out in pages of its own: fresh
@@ -491,7 +504,7 @@ static void
 answer_page (struct pager_object *obj, mach_port_t control,
              vm_offset_t offset, vm_size_t size, vm_prot_t desired_access)
 {
-  if (obj->policy.transient_errors)
+  if (transient_error_possible (obj, offset, size))
     {
       bool first = !obj->tried[offset / STORE_BLOCK];
       for (vm_offset_t b = offset; b < offset + size; b += STORE_BLOCK)
@@ -646,7 +659,8 @@ static unsigned char
 access_granted (const struct pager_object *obj, vm_offset_t offset,
                 vm_size_t size, vm_prot_t desired_access)
 {
-  if (obj->policy.transient_errors && !obj->tried[offset / STORE_BLOCK])
+  if (transient_error_possible (obj, offset, size)
+      && !obj->tried[offset / STORE_BLOCK])
     return ACCESS_NONE;                       /* data_error */
   const bool read_only = write_refused (obj, offset, size);
   if (read_only && (desired_access & VM_PROT_WRITE) != 0)

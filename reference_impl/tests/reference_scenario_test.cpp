@@ -240,8 +240,9 @@ TEST(ReferencePager, RefuseUnlockOptionRefusesWritesToOddPagesWithoutVerdict) {
 
 // Without policy words in the options, each object gets a policy of its
 // own, so that one run meets them all. Object 0 (even) is a flaky file with
-// read-only odd pages: a first request fails (DR4) and the retry is served
-// (ER2); a write to an odd page fails (UL5). Object 1 (odd) lends its pages
+// read-only odd pages: a first request for an even page fails (DR4) and the
+// retry is served (ER2); an odd page is served write-locked at once, and a
+// write to it is refused (UL4, UL5). Object 1 (odd) lends its pages
 // precious once they hold data (SU7) and answers an unlock as Hurd's
 // libpager does, with no reply port (LK6): the write goes through and the
 // kernel sends no lock_completed.
@@ -264,11 +265,15 @@ TEST(ReferencePager, DefaultOptionsGiveEachObjectItsOwnPolicyWithoutVerdict) {
   EXPECT_TRUE(resident(k.page(a, flaky, 0))) << "the retry is served";
   ASSERT_EQ(k.fault(a, flaky, k4K, kRead), KERN_SUCCESS);
   ASSERT_TRUE(s.settle());
-  ASSERT_EQ(k.fault(a, flaky, k4K, kReadWrite), KERN_SUCCESS);
+  ASSERT_TRUE(resident(k.page(a, flaky, k4K))) << "read-only pages do not fail transiently";
+  EXPECT_EQ(k.page(a, flaky, k4K)->lock, model::Prot{VM_PROT_WRITE});
+  const Stamp refused[] = {0x40};
+  ASSERT_EQ(k.write(a, flaky, k4K, refused), KERN_SUCCESS);
   ASSERT_TRUE(s.settle());
   ASSERT_TRUE(k.page(a, flaky, k4K).has_value());
   EXPECT_EQ(k.page(a, flaky, k4K)->state, KernelDriver::PageState::error)
       << "odd pages are read-only for good";
+  EXPECT_FALSE(k.page(a, flaky, k4K)->pending_write);
 
   const Stamp first[] = {0x41}, second[] = {0x42};
   ASSERT_EQ(k.fault(a, lent, 0, kReadWrite), KERN_SUCCESS);
