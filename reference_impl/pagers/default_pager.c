@@ -528,14 +528,20 @@ default_pager_info (mach_port_t manager, default_pager_info_t *info)
   for (size_t i = 0; i < dp.object_count; ++i)
     if (dp.objects[i]->live)
       used += written_blocks (dp.objects[i]) * BLOCK;
-  info->dpi_total_space = used;
-  info->dpi_free_space = 0;
-  info->dpi_page_size = BLOCK;
+  /* *info lies in the reply, which MIG packs to 4 bytes: it may be less
+     aligned than its type, so it is written whole with memcpy.  */
+  default_pager_info_t i = { 0 };
+  i.dpi_total_space = used;
+  i.dpi_free_space = 0;
+  i.dpi_page_size = BLOCK;
+  memcpy (info, &i, sizeof i);
   return KERN_SUCCESS;
 }
 
 /* Fill *array (room for *count entries, inline) or, when it does not fit,
-   fresh memory the reply deallocates (Dealloc).  */
+   fresh memory the reply deallocates (Dealloc).  The inline room lies in
+   the reply, which MIG packs to 4 bytes: entries with 8-byte members may
+   be misaligned there, so they are written whole with memcpy.  */
 static void *
 room_for (void *inline_room, mach_msg_type_number_t *count, size_t n, size_t size)
 {
@@ -567,8 +573,10 @@ default_pager_objects (mach_port_t manager, default_pager_object_array_t *object
       struct temp_object *t = dp.objects[i];
       if (!t->live)
         continue;
-      o[k].dpo_object = (vm_offset_t) t->ticket.port;
-      o[k].dpo_size = written_blocks (t) * BLOCK;
+      default_pager_object_t entry = { 0 };
+      entry.dpo_object = (vm_offset_t) t->ticket.port;
+      entry.dpo_size = written_blocks (t) * BLOCK;
+      memcpy (&o[k], &entry, sizeof entry);
       /* A name we can give: only an object we made ourselves has a name
          port of ours; a temporary object's name is the kernel's (CR4).  */
       p[k] = MACH_PORT_NULL;
@@ -601,7 +609,11 @@ default_pager_object_pages (mach_port_t manager, mach_port_t memory_object,
   size_t k = 0;
   for (size_t b = 0; b < o->blocks; ++b)
     if (o->written[b])
-      pg[k++].dpp_offset = b * BLOCK;
+      {
+        default_pager_page_t entry = { 0 };
+        entry.dpp_offset = b * BLOCK;
+        memcpy (&pg[k++], &entry, sizeof entry);
+      }
   *pages = pg;
   *pagesCnt = (mach_msg_type_number_t) n;
   /* The request's send right to the name is ours to release on success.  */

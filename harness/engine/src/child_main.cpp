@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -27,8 +28,11 @@ namespace {
 struct NoteText {
   char* at;
   char* end;
-  NoteText& put(const char* s) {
-    while (*s != 0 && at + 1 < end) *at++ = *s++;
+  NoteText& put(std::string_view s) {
+    for (char c : s) {
+      if (at + 1 >= end) break;
+      *at++ = c;
+    }
     *at = 0;
     return *this;
   }
@@ -44,6 +48,18 @@ struct NoteText {
     digits[2 + n] = 0;
     return put(digits);
   }
+  NoteText& dec(std::int64_t v) {
+    char digits[21];
+    char* first = digits + sizeof digits;
+    // In unsigned arithmetic, so the most negative value has a magnitude.
+    std::uint64_t m = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+    do {
+      *--first = static_cast<char>('0' + m % 10);
+      m /= 10;
+    } while (m != 0);
+    if (v < 0) *--first = '-';
+    return put(std::string_view(first, static_cast<std::size_t>(digits + sizeof digits - first)));
+  }
 };
 
 // The fault handler's describer (isolation.h): an address of pages a
@@ -52,18 +68,28 @@ struct NoteText {
 bool describe_withdrawn(std::uint64_t address, FaultNote& note) noexcept {
   mach::WithdrawnPages w;
   if (!mach::withdrawn_pages_at(static_cast<std::uintptr_t>(address), &w)) return false;
+  describe_withdrawn_pages(w, address, note);
+  return true;
+}
+
+}  // namespace
+
+void describe_withdrawn_pages(const mach::WithdrawnPages& w, std::uint64_t address,
+                              FaultNote& note) noexcept {
   std::memcpy(note.rule, w.rule, std::min(sizeof note.rule, sizeof w.rule));
   // Offsets, not addresses: addresses vary from run to run, and a replay
   // must give the same explanation.
   NoteText t{note.text, note.text + sizeof note.text};
   t.put("byte ").hex(address - w.start).put(" of the ").hex(w.end - w.start);
-  t.put(" bytes of pages it had sent with deallocate TRUE in ").put(w.message);
-  if (w.has_offset) t.put(" (offset ").hex(w.offset).put(" size ").hex(w.size).put(")");
+  t.put(" bytes of pages it had sent with deallocate TRUE in ");
+  // A control call by the model's name of it (a switch over string
+  // literals), any other message by its id.
+  if (w.has_offset)
+    t.put(model::to_string(w.call)).put(" (offset ").hex(w.offset).put(" size ").hex(w.size).put(")");
+  else
+    t.put("message id ").dec(w.msg_id);
   t.put(", which left its address space with the message");
-  return true;
 }
-
-}  // namespace
 
 int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profile,
                const CaseSpec& spec, const CaseOptions& options) {

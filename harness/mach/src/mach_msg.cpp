@@ -188,27 +188,9 @@ void report_redealloc(Core& core, ThreadRec* t, bool pager, std::uint64_t addr) 
   if (rel != core.released_ool.end()) report_released(core, t, pager, {}, rel->second);
 }
 
-// The routine a control call's message stands for (this library does not
-// link the model's text functions).
-const char* control_call_name(emmi::model::ControlCall c) {
-  using emmi::model::ControlCall;
-  switch (c) {
-    case ControlCall::ready: return "memory_object_ready";
-    case ControlCall::change_attributes: return "memory_object_change_attributes";
-    case ControlCall::data_supply: return "memory_object_data_supply";
-    case ControlCall::data_unavailable: return "memory_object_data_unavailable";
-    case ControlCall::data_error: return "memory_object_data_error";
-    case ControlCall::lock_request: return "memory_object_lock_request";
-    case ControlCall::destroy: return "memory_object_destroy";
-    case ControlCall::get_attributes: return "memory_object_get_attributes";
-    case ControlCall::synchronize_completed: return "memory_object_synchronize_completed";
-  }
-  return "a control call";
-}
-
 // What a record of withdrawn pages says about the message that took them:
-// the control call and its offset and size when it is one (a supply's data
-// breaks SU10 when touched), else the message id.
+// its id, and the control call with its offset and size when it is one (a
+// supply's data breaks SU10 when touched). The engine words it.
 emmi::mach::WithdrawnPages withdrawn_by(const std::uint8_t* data, std::size_t size,
                                         std::uintptr_t addr, std::size_t length) {
   emmi::mach::WithdrawnPages w;
@@ -217,18 +199,14 @@ emmi::mach::WithdrawnPages withdrawn_by(const std::uint8_t* data, std::size_t si
   w.msg_id = h.msgh_id;
   w.data = addr;
   w.data_size = length;
-  std::string name;
   ControlMessage cm;
   if (decode_control(data, size, cm)) {
-    name = control_call_name(cm.call);
     w.has_offset = true;
+    w.call = cm.call;
     w.offset = cm.offset;
     w.size = cm.size;
     if (cm.call == emmi::model::ControlCall::data_supply) std::memcpy(w.rule, "SU10", 5);
-  } else {
-    name = "message id " + std::to_string(h.msgh_id);
   }
-  std::memcpy(w.message, name.data(), std::min(name.size(), sizeof w.message - 1));
   return w;
 }
 

@@ -214,7 +214,7 @@ TEST_F(ControlPlane, SupplyWithDeallocateWithdrawsItsPagesAndSaysSo) {
   ASSERT_TRUE(emmi::mach::withdrawn_pages_at(data + 8, &w));
   EXPECT_EQ(w.start, data);
   EXPECT_EQ(w.end, data + 4096);
-  EXPECT_STREQ(w.message, "memory_object_data_supply");
+  EXPECT_EQ(w.call, emmi::model::ControlCall::data_supply);
   EXPECT_STREQ(w.rule, "SU10");
   EXPECT_TRUE(w.has_offset);
   EXPECT_EQ(w.offset, 0u);

@@ -131,12 +131,18 @@ TEST_F(Messages, DeallocateOnSendWithdrawsThePagesAndRecordsTheMessage) {
   EXPECT_EQ(w.data, src + 4096 + 16);
   EXPECT_EQ(w.data_size, 4096u);
   EXPECT_EQ(w.msg_id, 3001);
-  EXPECT_STREQ(w.message, "message id 3001");
+  EXPECT_FALSE(w.has_offset) << "no control call: the engine names it by its id";
   EXPECT_STREQ(w.rule, "") << "only a supply's pages are SU10's";
   EXPECT_FALSE(emmi::mach::withdrawn_pages_at(src + 100, nullptr));
-  // A touch faults.
-  EXPECT_EXIT((void)*reinterpret_cast<volatile char*>(src + 4096),
-              ::testing::KilledBySignal(SIGSEGV), "");
+  // A touch faults. The death test's child takes the fault's default
+  // action, as a case's child does (isolation.cpp): a sanitizer runtime's
+  // own SIGSEGV handler (ASan's) would report and exit 1 instead.
+  EXPECT_EXIT(
+      {
+        ::signal(SIGSEGV, SIG_DFL);
+        (void)*reinterpret_cast<volatile char*>(src + 4096);
+      },
+      ::testing::KilledBySignal(SIGSEGV), "");
   // The receiver got the data all the same.
   Buffer buf;
   ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);

@@ -19,6 +19,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "emmi/model/event.h"
+
 namespace emmi::mach {
 
 struct WithdrawnPages {
@@ -28,10 +30,10 @@ struct WithdrawnPages {
   std::uint64_t data_size = 0;
   std::int32_t msg_id = 0;
   bool has_offset = false;  // a control call with an object offset (a supply)
+  emmi::model::ControlCall call{};  // which control call, when has_offset
   std::uint64_t offset = 0;
   std::uint64_t size = 0;
-  char message[48] = {};  // "memory_object_data_supply", or "message id 3000"
-  char rule[8] = {};      // the rule a touch breaks ("SU10" for a supply), or empty
+  char rule[8] = {};  // the rule a touch breaks ("SU10" for a supply), or empty
 };
 
 // The record of withdrawn pages holding `address`, if one does: copies it to
