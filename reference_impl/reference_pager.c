@@ -940,6 +940,15 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
      never destroyed.  */
   (void) name;
 #endif
+#ifdef EMMI_MUTANT_TERMINATE_AWAITS_CHANGE
+  /* MUTANT terminate_awaits_change: takes change_completed to come before
+     terminate, and keeps the terminate (and with it the object's turn)
+     until the attribute change the running action waits for completes.
+     GNU Mach sends that completion after the terminate that turning
+     caching off on a cached object causes (§3d), so neither ever comes.  */
+  while (obj->action_changes > 0 && !atomic_load (&pager.stopping))
+    pthread_cond_wait (&obj->turn_changed, &obj->lock);
+#endif
   end_turn (obj);
   return KERN_SUCCESS;
 }

@@ -131,6 +131,18 @@ void on_dequeued(State& s, PortName port, const Queued& m) {
     return;
   }
   if (!s.action.active) return;
+  // A terminate of the pair settles what the action waited for from that
+  // kernel: GNU Mach sends change_completed after the terminate that
+  // turning caching off causes (gnumach-kernel.md §3d, trigger 4), and no
+  // completion of a terminated object can change anything. A pager may stop
+  // waiting once it has terminate (Hurd's libpager wakes every waiter on
+  // terminate); the completion still to come is simply read later.
+  if (m.kind == MessageKind::terminate && m.incarnation < s.incarnations.size()) {
+    const std::uint32_t pair = s.incarnations[m.incarnation].pair;
+    for (AwaitedCompletion& w : s.action.awaited)
+      if (w.pair == pair) w.dequeued = true;
+    return;
+  }
   if (m.kind != MessageKind::lock_completed && m.kind != MessageKind::change_completed) return;
   for (AwaitedCompletion& w : s.action.awaited)
     if (w.sent && !w.dequeued && w.kind == m.kind && w.reply == port) {

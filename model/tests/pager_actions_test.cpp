@@ -195,6 +195,39 @@ TEST(PagerActions, CA3_Violated_ReturnsBeforeChangeCompleted) {
   EXPECT_TRUE(Violates(s, "CA3", Party::pager));
 }
 
+// gnumach-kernel.md §3d, trigger 4: turning caching off on a cached object
+// terminates it before change_completed. A pager that stops waiting once
+// it has dequeued that terminate (Hurd's libpager wakes every waiter on
+// terminate) knows all it needs to: no CA3 verdict, and the completion it
+// reads later is still counted (CA4).
+TEST(PagerActions, CA3_Conforming_StopsWaitingAtTheTerminateThatComesFirst) {
+  Scenario s = ready_world();
+  PagerAction a;
+  a.kind = PagerActionKind::change_attributes;
+  s.begin_action(a);
+  s.call(change_call(s.control(0, 0), false, 0, s.port(0)));
+  s.unmap(0, 0);
+  s.complete(MessageKind::change_completed, s.port(0), 0, 0);
+  s.serve_one(3, s.port(0));  // terminate
+  s.end_action();
+  s.handle(3, 0).quiesce();
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+}
+
+// The terminate must have been dequeued: one merely queued tells the
+// pager nothing.
+TEST(PagerActions, CA3_Violated_ReturnsWithTheTerminateStillQueued) {
+  Scenario s = ready_world();
+  PagerAction a;
+  a.kind = PagerActionKind::change_attributes;
+  s.begin_action(a);
+  s.call(change_call(s.control(0, 0), false, 0, s.port(0)));
+  s.unmap(0, 0);
+  s.complete(MessageKind::change_completed, s.port(0), 0, 0);
+  s.end_action();
+  EXPECT_TRUE(Violates(s, "CA3", Party::pager));
+}
+
 // ready_world's ready carries copy strategy 0 (COPY_NONE).
 TEST(PagerActions, CP1_Conforming_SameStrategyAgain) {
   Scenario s = ready_world();

@@ -258,6 +258,13 @@ class Scenario {
   }
 
   KernelDriver& kernel() { return driver_; }
+  // The pager's own change_attributes (entry ABI version 2) for object
+  // index `index`, called from the pager's task as the engine calls it.
+  kern_return_t change_attributes(std::uint32_t index, bool may_cache, int copy_strategy) {
+    if (pager_ == nullptr || pager_->change_attributes == nullptr) return KERN_FAILURE;
+    Kernel::ExternalPagerCall as_pager(kernel_);
+    return pager_->change_attributes(index, may_cache ? 1 : 0, copy_strategy);
+  }
   // The rights the pager's task holds under the name of object `o`'s port
   // (mach_port_type; 0 when it holds none).
   mach_port_type_t pager_rights(ObjectId o) {

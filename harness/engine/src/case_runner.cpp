@@ -44,6 +44,10 @@ std::string liveness_rule_for(std::string_view label) {
   if (has("data_request")) return "DR3";
   if (has("memory_object_init")) return "RD1";
   if (has("terminate")) return "TM6";
+  // A completion the pager never finished taking: the action waiting for
+  // it can never know the kernel did the change (CA3) or the request (LK8).
+  if (has("change_completed")) return "CA3";
+  if (has("lock_completed")) return "LK8";
   if (has("data_return")) return "RT4";
   return "IN2";
 }

@@ -41,10 +41,15 @@ std::string describe_return(std::string_view name, const Command& c) {
 }
 
 void forget_pages(CaseModel& m, const Command& c) { mapping(m, c).resident.clear(); }
+// The kernel caches an object with pages when the pager allowed it; the
+// generator cannot know whether it did, so a pair left with pages may be
+// cached (a collect of one that is not does nothing).
 void unmapped(CaseModel& m, const Command& c) {
   mapping(m, c).mapped = false;
+  mapping(m, c).cached = !mapping(m, c).resident.empty();
   forget_pages(m, c);
 }
+bool cached(const CaseModel& m, const Command& c) { return !mapped(m, c) && mapping(m, c).cached; }
 
 // Whole-mapping commands weigh as much as a page command per page, so the
 // mix between them does not depend on how many pages an object has.
@@ -101,6 +106,13 @@ bool mapped_anywhere(const CaseModel& m, std::size_t object) {
     if (m.pair(object, k).mapped) return true;
   return false;
 }
+// Some kernel mapped or (maybe) caches the object: the pager's control port
+// for it still works, so its change_attributes and destroy still act.
+bool known_anywhere(const CaseModel& m, std::size_t object) {
+  for (std::size_t k = 0; k < m.world.kernel_page_sizes.size(); ++k)
+    if (m.pair(object, k).mapped || m.pair(object, k).cached) return true;
+  return false;
+}
 bool range_ok(const CaseModel& m, const Command& c) {
   return c.other_kernel >= 1 && std::size_t(c.page) + c.other_kernel <= units(m.world);
 }
@@ -155,6 +167,7 @@ constexpr std::array kSpecs{
         [](const CaseModel& m, const Command& c) { return !mapped(m, c); },
         [](CaseModel& m, const Command& c) {
           mapping(m, c).mapped = true;
+          mapping(m, c).cached = false;
           forget_pages(m, c);
         },
         GenScope::mapping,
@@ -165,6 +178,17 @@ constexpr std::array kSpecs{
         CommandKind::unmap, "unmap", describe_mapping, mapped, unmapped, GenScope::mapping,
         [](const GenSite& s, Offers& offer) { offer(per_page(s, 1), at_mapping(CommandKind::unmap, s)); },
         [](const Command& c, KernelActions& k) { k.unmap(c.kernel, c.object); }},
+    // The object cache: a cached object's pages are reclaimed and it is
+    // terminated (gnumach-kernel.md §3d, trigger 2). Offered only where an
+    // unmap may have left the object cached.
+    CommandSpec{
+        CommandKind::cache_collect, "collect", describe_mapping, cached,
+        [](CaseModel& m, const Command& c) { mapping(m, c).cached = false; }, GenScope::mapping,
+        [](const GenSite& s, Offers& offer) {
+          if (s.model.pair(s.object, s.kernel).cached && !s.model.pair(s.object, s.kernel).mapped)
+            offer(per_page(s, 1), at_mapping(CommandKind::cache_collect, s));
+        },
+        [](const Command& c, KernelActions& k) { k.collect(c.kernel, c.object); }},
     // Bursts: several messages queued before the pager may run, so that the
     // pager sees them together and seqno order decides the outcome.
     CommandSpec{
@@ -460,11 +484,17 @@ constexpr std::array kSpecs{
                              c.write ? 1 : 0, c.page);
         },
         [](const CaseModel& m, const Command& c) {
-          return provides(m, kPagerChangeAttributes) && c.page < 4 && mapped_anywhere(m, c.object);
+          return provides(m, kPagerChangeAttributes) && c.page < 4 && known_anywhere(m, c.object);
         },
-        [](CaseModel&, const Command&) {}, GenScope::object,
+        [](CaseModel& m, const Command& c) {
+          // Caching off ends a cached object (terminate, then change_completed).
+          if (!c.write)
+            for (std::size_t k = 0; k < m.world.kernel_page_sizes.size(); ++k)
+              m.pair(c.object, k).cached = false;
+        },
+        GenScope::object,
         [](const GenSite& s, Offers& offer) {
-          if (!provides(s.model, kPagerChangeAttributes) || !mapped_anywhere(s.model, s.object))
+          if (!provides(s.model, kPagerChangeAttributes) || !known_anywhere(s.model, s.object))
             return;
           const std::uint32_t w = std::max<std::uint32_t>(1, units(s.model.world) / 4);
           for (std::uint16_t strategy = 0; strategy < 4; ++strategy)
@@ -480,17 +510,18 @@ constexpr std::array kSpecs{
         CommandKind::pager_shutdown, "pager-shutdown",
         [](std::string_view name, const Command& c) { return fmt::format("{} o{}", name, c.object); },
         [](const CaseModel& m, const Command& c) {
-          return provides(m, kPagerShutdown) && mapped_anywhere(m, c.object);
+          return provides(m, kPagerShutdown) && known_anywhere(m, c.object);
         },
         [](CaseModel& m, const Command& c) {
           for (std::size_t k = 0; k < m.world.kernel_page_sizes.size(); ++k) {
             m.pair(c.object, k).mapped = false;
+            m.pair(c.object, k).cached = false;
             m.pair(c.object, k).resident.clear();
           }
         },
         GenScope::object,
         [](const GenSite& s, Offers& offer) {
-          if (provides(s.model, kPagerShutdown) && mapped_anywhere(s.model, s.object))
+          if (provides(s.model, kPagerShutdown) && known_anywhere(s.model, s.object))
             offer(std::max<std::uint32_t>(1, units(s.model.world) / 2),
                   {CommandKind::pager_shutdown, 0, s.object});
         },

@@ -31,8 +31,11 @@ class KernelActions {
   virtual ~KernelActions() = default;
   // memory_object_init from `kernel` on `object`, if it is not mapped there.
   virtual void map(std::size_t kernel, std::size_t object) = 0;
-  // memory_object_terminate, if it is mapped there.
+  // The last mapping goes, if it is mapped there: memory_object_terminate,
+  // or nothing when the kernel keeps the object in its cache (may_cache).
   virtual void unmap(std::size_t kernel, std::size_t object) = 0;
+  // A cached object is collected: its pages reclaimed, then terminate.
+  virtual void collect(std::size_t kernel, std::size_t object) = 0;
   // memory_object_data_request for a page the kernel neither holds nor waits for.
   virtual void fault(std::size_t kernel, std::size_t object, std::uint16_t page, bool write) = 0;
   // memory_object_data_return of a resident page (written first if `dirty`).

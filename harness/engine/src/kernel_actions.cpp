@@ -10,12 +10,25 @@ void SimulatedKernelActions::execute(const Command& c) {
   if (const CommandSpec* spec = find_spec(c.kind)) spec->run(c, *this);
 }
 
+// A cached object is mapped again without an init; unmapping may cache it
+// (KernelDriver::unmap).
 void SimulatedKernelActions::map(std::size_t k, std::size_t o) {
-  if (valid(k, o) && !d_.mapped(kernels_[k], objects_[o])) d_.map(kernels_[k], objects_[o]);
+  if (valid(k, o) && (!d_.mapped(kernels_[k], objects_[o]) || d_.cached(kernels_[k], objects_[o])))
+    d_.map(kernels_[k], objects_[o]);
 }
 
 void SimulatedKernelActions::unmap(std::size_t k, std::size_t o) {
-  if (valid(k, o) && d_.mapped(kernels_[k], objects_[o])) d_.unmap(kernels_[k], objects_[o]);
+  if (valid(k, o) && d_.mapped(kernels_[k], objects_[o]) && !d_.cached(kernels_[k], objects_[o]))
+    d_.unmap(kernels_[k], objects_[o]);
+}
+
+void SimulatedKernelActions::collect(std::size_t k, std::size_t o) {
+  if (valid(k, o) && d_.cached(kernels_[k], objects_[o])) d_.collect(kernels_[k], objects_[o]);
+}
+
+// No task maps a cached object: nothing faults on it or writes to it.
+bool SimulatedKernelActions::in_use(model::KernelId k, model::ObjectId o) const {
+  return d_.ready(k, o) && !d_.cached(k, o);
 }
 
 std::optional<SimulatedKernelActions::PageAt> SimulatedKernelActions::page_at(
@@ -31,7 +44,7 @@ void SimulatedKernelActions::fault(std::size_t kernel, std::size_t object, std::
   // A conforming kernel faults only on a ready object, and only for a page
   // it neither holds nor already waits for (a page whose last request
   // failed with data_error is neither: the fault is a retry, ER2).
-  if (!at || !d_.ready(at->kernel, at->object)) return;
+  if (!at || !in_use(at->kernel, at->object)) return;
   if (auto held = d_.page(at->kernel, at->object, at->offset);
       held && held->state != mach::KernelDriver::PageState::error)
     return;
@@ -76,7 +89,7 @@ void SimulatedKernelActions::write(std::size_t kernel, std::size_t object, std::
 // access the failed fault asked for.
 void SimulatedKernelActions::retry(std::size_t kernel, std::size_t object, std::uint16_t page) {
   const auto at = page_at(kernel, object, page);
-  if (!at || !d_.ready(at->kernel, at->object)) return;
+  if (!at || !in_use(at->kernel, at->object)) return;
   auto held = d_.page(at->kernel, at->object, at->offset);
   if (!held || held->state != mach::KernelDriver::PageState::error) return;
   d_.fault(at->kernel, at->object, at->offset, held->requested_access);
@@ -159,7 +172,7 @@ void SimulatedKernelActions::pager_shutdown(std::size_t object) {
 void SimulatedKernelActions::synchronize(std::size_t kernel, std::size_t object,
                                          std::uint16_t page, std::int32_t sync_flags) {
   const auto at = page_at(kernel, object, page);
-  if (!at || !d_.ready(at->kernel, at->object)) return;
+  if (!at || !in_use(at->kernel, at->object)) return;
   (void)d_.synchronize(at->kernel, at->object, at->offset, world_.kernel_page_sizes[kernel],
                        sync_flags);
 }

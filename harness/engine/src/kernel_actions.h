@@ -32,6 +32,7 @@ class SimulatedKernelActions final : public KernelActions {
 
   void map(std::size_t k, std::size_t o) override;
   void unmap(std::size_t k, std::size_t o) override;
+  void collect(std::size_t k, std::size_t o) override;
   void fault(std::size_t kernel, std::size_t object, std::uint16_t page, bool write) override;
   void evict(std::size_t kernel, std::size_t object, std::uint16_t page, bool dirty) override;
   // An unrelated task, holding a send right to the object made from the
@@ -76,6 +77,8 @@ class SimulatedKernelActions final : public KernelActions {
   };
 
   bool valid(std::size_t k, std::size_t o) const { return k < kernels_.size() && o < objects_.size(); }
+  // Mapped by a task (ready and not in the object cache).
+  bool in_use(model::KernelId k, model::ObjectId o) const;
   // The kernel's and the object's IDs and the page's offset, for a kernel
   // and an object the case has.
   struct PageAt {

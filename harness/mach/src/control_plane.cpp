@@ -372,6 +372,10 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
           SendInfoScope si(&info);
           (void)osf::change_completed(reply_name, reply_poly, mp->control, cm.flavor);
         }
+        // Caching turned off on a cached object ends it (CA3). The OSF
+        // completion names the control port, so it goes first, while the
+        // port is still the kernel's.
+        if (mp->cached && !mp->may_cache) terminate(*k, *o, *mp);
         break;
       }
       [[fallthrough]];
@@ -380,6 +384,13 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
         mp->ready = true;
         mp->may_cache = cm.may_cache;
         mp->copy_strategy = cm.copy_strategy;
+        // may_cache FALSE on a cached object: vm_object_lookup took it out
+        // of the cache, and dropping that reference terminates it, before
+        // change_completed is sent: the completion is how the pager knows
+        // the terminate is already queued ahead of it (gnumach-kernel.md
+        // §3d, trigger 4; CMU Mach's memory_object_change_attributes says
+        // so, and the completion carries no control port for that reason).
+        if (mp->cached && !mp->may_cache) terminate(*k, *o, *mp);
       }
       if (cm.call == ControlCall::change_attributes && MACH_PORT_VALID(reply_name)) {
         SpaceScope in_kernel(k->space);

@@ -41,6 +41,11 @@ class Driver : public KObjectServer {
     bool mapped = false;
     bool ready = false;
     bool may_cache = false;
+    // No task maps the object any more, but the kernel keeps it with its
+    // pages (GNU Mach's object cache: may_cache and resident pages when the
+    // last mapping went, gnumach-kernel.md §3d). `mapped` stays true: the
+    // object, its ports and its pages live on until it is collected.
+    bool cached = false;
     int copy_strategy = 0;
     // OSF attributes beyond GNU Mach's two (cluster size, temporary, the
     // behaviour flavour's invalidate flag).
@@ -75,6 +80,9 @@ class Driver : public KObjectServer {
   // Sends terminate (after returning dirty and precious pages) and forgets
   // the mapping. Driver::mu held.
   void terminate(KernelRec& k, ObjectRec& o, Mapping& mp);
+  // Whether the kernel holds any page of the mapping (resident, or being
+  // filled): GNU Mach caches only an object with pages.
+  static bool holds_pages(const Mapping& mp);
   // memory_object_data_return of `stamps` from `offset`. Driver::mu held.
   kern_return_t send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset,
                                  std::span<const Stamp> stamps, bool dirty, bool kernel_copy);

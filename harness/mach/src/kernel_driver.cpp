@@ -79,6 +79,14 @@ kern_return_t Driver::send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, 
                                    dirty ? TRUE : FALSE, kernel_copy ? TRUE : FALSE);
 }
 
+bool Driver::holds_pages(const Mapping& mp) {
+  // GNU Mach counts the object's resident pages, busy ones being filled
+  // included; a page whose fault failed was freed (vm_fault_page).
+  for (const auto& [off, page] : mp.pages)
+    if (page.state != KernelDriver::PageState::error) return true;
+  return false;
+}
+
 void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
   // vm_object_terminate returns every dirty or precious page before
   // terminate, one page per data_return (spec section 3d).
@@ -113,6 +121,7 @@ void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
   }
   mp.mapped = false;
   mp.ready = false;
+  mp.cached = false;
   mp.object_send = MACH_PORT_NULL;
   mp.control = MACH_PORT_NULL;
   mp.name = MACH_PORT_NULL;
@@ -208,6 +217,13 @@ kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
   // The client let go of the object (release_objects): nothing to map with.
   if (!MACH_PORT_VALID(o->held)) return KERN_FAILURE;
   Driver::Mapping& mp = d.maps[{kernel, object}];
+  // A cached object is mapped again as it is: vm_object_enter finds it by
+  // its pager port and takes it out of the cache, with its pages, and sends
+  // no init (gnumach-kernel.md §3d).
+  if (mp.mapped && mp.cached) {
+    mp.cached = false;
+    return KERN_SUCCESS;
+  }
   if (mp.mapped) return KERN_FAILURE;  // one init per (object, kernel) until terminate
   SpaceScope in_kernel(k->space);
   mach_msg_type_name_t type = 0;
@@ -243,7 +259,8 @@ kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offse
   Driver::KernelRec* k = d.kernel_rec(kernel);
   Driver::ObjectRec* o = d.object_rec(object);
   Driver::Mapping* mp = d.mapping(kernel, object);
-  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached)
+    return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
   // GNU Mach sends data_request only once the pager is ready, and only for
   // a page neither present nor already being requested (vm_fault_page).
@@ -307,7 +324,8 @@ kern_return_t KernelDriver::write(KernelId kernel, ObjectId object, Offset offse
   Driver::KernelRec* k = d.kernel_rec(kernel);
   Driver::ObjectRec* o = d.object_rec(object);
   Driver::Mapping* mp = d.mapping(kernel, object);
-  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached)
+    return KERN_INVALID_ARGUMENT;
   auto it = mp->pages.find(offset);
   if (it == mp->pages.end() || it->second.state != PageState::resident) return KERN_FAILURE;
   // A write-locked page is never written here: the write waits for the
@@ -380,9 +398,39 @@ kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
   Driver::KernelRec* k = d.kernel_rec(kernel);
   Driver::ObjectRec* o = d.object_rec(object);
   Driver::Mapping* mp = d.mapping(kernel, object);
-  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached)
+    return KERN_INVALID_ARGUMENT;
+  // vm_object_deallocate of the last reference: an object that may be
+  // cached and still has pages goes into the cache, with no message to the
+  // pager; any other is terminated (gnumach-kernel.md §3d, trigger 1).
+  if (mp->ready && mp->may_cache && d.holds_pages(*mp)) {
+    mp->cached = true;
+    return KERN_SUCCESS;
+  }
   d.terminate(*k, *o, *mp);
   return KERN_SUCCESS;
+}
+
+kern_return_t KernelDriver::collect(KernelId kernel, ObjectId object) {
+  Driver& d = *impl_;
+  std::lock_guard<std::recursive_mutex> g(d.mu);
+  Driver::KernelRec* k = d.kernel_rec(kernel);
+  Driver::ObjectRec* o = d.object_rec(object);
+  Driver::Mapping* mp = d.mapping(kernel, object);
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->cached)
+    return KERN_INVALID_ARGUMENT;
+  // The pageout daemon reclaims the cached object's pages (the dirty and
+  // precious ones come back in data_returns, clean ones are freed), and
+  // when the last one goes vm_object_collect terminates the object
+  // (gnumach-kernel.md §3d, trigger 2): the same messages as terminate.
+  d.terminate(*k, *o, *mp);
+  return KERN_SUCCESS;
+}
+
+bool KernelDriver::cached(KernelId kernel, ObjectId object) const {
+  std::lock_guard<std::recursive_mutex> g(impl_->mu);
+  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  return mp != nullptr && mp->mapped && mp->cached;
 }
 
 void KernelDriver::release_objects() {

@@ -615,6 +615,100 @@ TEST_F(ControlPlane, PageoutLeavesAPageAWriteWaitsOn) {
   EXPECT_TRUE(driver.page(kid, oid, 0).has_value());
 }
 
+// gnumach-kernel.md §3d, trigger 1: when the last mapping goes, an object
+// made ready with may_cache TRUE that still has pages goes into the object
+// cache, with no message to the pager. Mapping it again takes it out of the
+// cache as it is: no init, its pages and control port still the kernel's.
+// The pageout daemon collecting it (trigger 2) returns its dirty pages and
+// terminates it.
+TEST_F(ControlPlane, UnmapCachesAMayCacheObjectWithPagesAndMapTakesItBackWithoutInit) {
+  ready_and_request(0);  // ready(may_cache TRUE)
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(supply(0, {5}, MACH_PORT_NULL), KERN_SUCCESS);
+  ASSERT_EQ(driver.write(kid, oid, 0, std::vector<Stamp>{6}), KERN_SUCCESS);
+  drain();
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  EXPECT_TRUE(driver.cached(kid, oid));
+  EXPECT_TRUE(drain().empty()) << "caching the object sends nothing";
+  EXPECT_EQ(driver.fault(kid, oid, 4096, VM_PROT_READ), KERN_INVALID_ARGUMENT)
+      << "no task maps a cached object";
+  EXPECT_EQ(driver.unmap(kid, oid), KERN_INVALID_ARGUMENT);
+  // The pager's control port still works on a cached object.
+  ASSERT_EQ(supply(4096, {7}, MACH_PORT_NULL), KERN_SUCCESS);
+
+  ASSERT_EQ(driver.map(kid, oid), KERN_SUCCESS);
+  EXPECT_FALSE(driver.cached(kid, oid));
+  EXPECT_TRUE(driver.ready(kid, oid));
+  EXPECT_TRUE(drain().empty()) << "a cached object is reused without a new init";
+  EXPECT_EQ(driver.page(kid, oid, 0)->stamps, std::vector<Stamp>{6});
+  EXPECT_EQ(driver.page(kid, oid, 4096)->stamps, std::vector<Stamp>{7});
+
+  EXPECT_EQ(driver.collect(kid, oid), KERN_INVALID_ARGUMENT) << "only a cached object is collected";
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  ASSERT_TRUE(driver.cached(kid, oid));
+  recorder.clear();
+  ASSERT_EQ(driver.collect(kid, oid), KERN_SUCCESS);
+  EXPECT_FALSE(driver.mapped(kid, oid));
+  auto returns = sent(MessageKind::data_return);
+  ASSERT_EQ(returns.size(), 1u) << "the dirty page comes back, the clean one is freed";
+  EXPECT_EQ(returns[0].stamps, std::vector<Stamp>{6});
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{2208, 2201}));
+  // A later mapping is a new object: init again.
+  ASSERT_EQ(driver.map(kid, oid), KERN_SUCCESS);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2200});
+}
+
+// §3d, trigger 1: an object that may not be cached, or has no pages, is
+// terminated by its last unmap.
+TEST_F(ControlPlane, UnmapTerminatesAnObjectWithoutPagesOrWithoutMayCache) {
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ASSERT_EQ(memory_object_ready(control, TRUE, MEMORY_OBJECT_COPY_DELAY), KERN_SUCCESS);
+  }
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  EXPECT_FALSE(driver.mapped(kid, oid));
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2201});
+
+  ASSERT_EQ(driver.map(kid, oid), KERN_SUCCESS);
+  Buffer buf;
+  ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);
+  InitMsg init;
+  std::memcpy(&init, &buf, sizeof init);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(memory_object_ready(init.control, FALSE, MEMORY_OBJECT_COPY_DELAY), KERN_SUCCESS);
+  ASSERT_EQ(driver.fault(kid, oid, 0, VM_PROT_READ), KERN_SUCCESS);
+  drain();
+  ASSERT_EQ(memory_object_data_unavailable(init.control, 0, 4096), KERN_SUCCESS);
+  ASSERT_TRUE(driver.page(kid, oid, 0).has_value());
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  EXPECT_FALSE(driver.cached(kid, oid));
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2201});
+}
+
+// §3d, trigger 4: change_attributes with may_cache FALSE on a cached object
+// takes it out of the cache and terminates it, before change_completed (the
+// completion tells the pager the terminate is already queued ahead of it).
+// On an object a task still maps, it only changes the attribute.
+TEST_F(ControlPlane, TurningCachingOffTerminatesACachedObjectBeforeChangeCompleted) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(supply(0, {5}, MACH_PORT_NULL), KERN_SUCCESS);
+  drain();
+  ASSERT_EQ(memory_object_change_attributes(control, FALSE, MEMORY_OBJECT_COPY_DELAY, object),
+            KERN_SUCCESS);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2209}) << "a mapped object is not terminated";
+  ASSERT_EQ(memory_object_change_attributes(control, TRUE, MEMORY_OBJECT_COPY_DELAY, object),
+            KERN_SUCCESS);
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2209});
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  ASSERT_TRUE(driver.cached(kid, oid));
+
+  ASSERT_EQ(memory_object_change_attributes(control, FALSE, MEMORY_OBJECT_COPY_DELAY, object),
+            KERN_SUCCESS);
+  EXPECT_FALSE(driver.mapped(kid, oid));
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{2201, 2209}));
+}
+
 // gnumach-kernel.md §3d: terminate moves the kernel's send right to the
 // memory object, and it is released when terminate is copied out to the
 // pager; if that was the last send right, GNU Mach (ipc_port_release_send)

@@ -117,8 +117,16 @@ TEST_F(EndToEnd, SeqnosInitIsSixtyBytesAndTheSeqnoIsTheKernelsStamp) {
   ASSERT_TRUE(p2.has_value());
   EXPECT_EQ(p2->stamps, std::vector<Stamp>({16384 + 1, 20480 + 1, 24576 + 1, 28672 + 1}));
 
+  // The tiny pager said may_cache TRUE and both kernels hold pages: the
+  // last unmap caches the object (no message, gnumach-kernel.md §3d); the
+  // pageout daemon collecting it terminates it.
   ASSERT_EQ(driver_.unmap(k, objects_[0]), KERN_SUCCESS);
   ASSERT_EQ(driver_.unmap(k2, objects_[0]), KERN_SUCCESS);
+  EXPECT_TRUE(driver_.cached(k, objects_[0]));
+  EXPECT_TRUE(driver_.cached(k2, objects_[0]));
+  ASSERT_EQ(driver_.collect(k, objects_[0]), KERN_SUCCESS);
+  ASSERT_EQ(driver_.collect(k2, objects_[0]), KERN_SUCCESS);
+  EXPECT_FALSE(driver_.mapped(k, objects_[0]));
   ASSERT_TRUE(kernel_.wait_quiescent(soon()));
 
   // Every message the pager dequeued: the seqno its handler got is the

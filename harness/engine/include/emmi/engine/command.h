@@ -76,6 +76,11 @@ enum class CommandKind : std::uint8_t {
   // which waits for the pager's synchronize_completed. VM_SYNC_SYNCHRONOUS
   // if `dirty`, else ASYNCHRONOUS; with `write`, also VM_SYNC_INVALIDATE.
   synchronize,
+  // The object cache (gnumach-kernel.md §3d): the pageout daemon reclaims
+  // the pages of object `object`, which `kernel` keeps cached after its
+  // last unmap (may_cache), and the object is terminated. Nothing when the
+  // object is not cached.
+  cache_collect,
 
   kind_count  // not a command: how many kinds there are
 };

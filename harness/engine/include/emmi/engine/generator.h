@@ -18,6 +18,10 @@ namespace emmi::engine {
 
 struct PairState {
   bool mapped = false;
+  // Unmapped while holding pages: the kernel may keep the object in its
+  // cache (when the pager allowed may_cache) until it is collected, the
+  // pager turns caching off or destroys it.
+  bool cached = false;
   std::set<std::uint16_t> resident;  // kernel pages the kernel holds (assumed supplied)
   std::set<std::uint16_t> touched;   // pages faulted or evicted so far in the case
 };

@@ -55,7 +55,8 @@ class KernelDriver {
 
   // memory_object_init through the MIG stub, with a fresh control port and
   // name port and that kernel's page size. Fails (KERN_FAILURE) if the
-  // object is already mapped by this kernel.
+  // object is already mapped by this kernel. A cached object (see unmap) is
+  // taken out of the cache instead, with no message.
   kern_return_t map(KernelId kernel, ObjectId object);
   // memory_object_data_request for the page at `offset` (one page).
   kern_return_t fault(KernelId kernel, ObjectId object, Offset offset, Prot access);
@@ -97,10 +98,24 @@ class KernelDriver {
   // object is not ready.
   kern_return_t synchronize(KernelId kernel, ObjectId object, Offset offset, Size length,
                             std::int32_t sync_flags);
-  // memory_object_terminate: dirty and precious pages are returned first (as
-  // vm_object_terminate does), then terminate moves the kernel's send right
-  // and the control and name receive rights.
+  // The last mapping of the object goes (vm_object_deallocate of the last
+  // reference, gnumach-kernel.md §3d). An object the pager made ready with
+  // may_cache TRUE that still has pages goes into the object cache: no
+  // message, the pages and ports stay, and map() takes it back without an
+  // init. Any other object is terminated: dirty and precious pages are
+  // returned first (as vm_object_terminate does), then terminate moves the
+  // kernel's send right and the control and name receive rights.
+  // KERN_INVALID_ARGUMENT when the object is not mapped (or already cached).
   kern_return_t unmap(KernelId kernel, ObjectId object);
+  // A cached object is collected: the pageout daemon reclaims its pages and
+  // the object is terminated as by unmap (trigger 2 of §3d).
+  // KERN_INVALID_ARGUMENT unless the object is cached. The pager ends it
+  // too, by turning may_cache off (ready or change_attributes, trigger 4:
+  // terminate, then change_completed) or by memory_object_destroy.
+  kern_return_t collect(KernelId kernel, ObjectId object);
+  // In the object cache: initialised, not terminated, but no task maps it
+  // (no faults or writes until map() takes it back).
+  bool cached(KernelId kernel, ObjectId object) const;
   // The mapping client goes away (the engine does this once its commands are
   // done, before the pager's stop()): the driver's task deallocates the send
   // right it took for every object it adopted, as a Hurd client deallocates
