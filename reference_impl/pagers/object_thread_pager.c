@@ -41,11 +41,21 @@
      reply port (LK5); the lock_completed comes back on the object's own
      thread.
 
+   * Its own change_attributes (entry ABI version 2) works as Hurd's
+     libpager's pager_change_attributes: it names the object port as reply
+     port and waits until change_completed comes, or until a terminate of
+     the object comes first, which settles the wait (libpager clears its
+     attribute requests at terminate).  GNU Mach terminates a cached object
+     whose pager turns caching off, and sends change_completed after that
+     terminate (§3d); the completion that still comes finds nothing waiting.
+     The copy strategy stays COPY_NONE (CP1).
+
    Rule IDs in the comments (IN9, RD3, TM4, RT2, ...) are those of the rule
    catalogue (emmi-rules.md); section numbers (§2, §3d, ...) refer to the notes
    on how GNU Mach behaves (gnumach-kernel.md).  */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,6 +103,15 @@ struct pager_object
   } kernel;
   pthread_mutex_t store_lock;
   bool store_lock_made;
+  /* Shared with the suite thread running change_attributes: the binding's
+     control port (written only by the object thread, under the lock), the
+     may_cache the next ready says, and how many change_completed the
+     running change_attributes still waits for.  */
+  pthread_mutex_t attr_lock;
+  pthread_cond_t attr_done;
+  bool attr_made;
+  bool may_cache;
+  unsigned attrs_pending;
   vm_address_t store;          /* contents, page aligned (SU9); zeros at first */
   vm_size_t size;
 };
@@ -102,6 +121,7 @@ static struct
   struct pager_object *objects; /* the array is fixed between start and stop */
   size_t object_count;
   vm_size_t max_page_size;
+  atomic_bool stopping;        /* stop() has begun */
 } pager;
 
 /* The object the calling thread serves: each server thread sets it once,
@@ -187,14 +207,18 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
       return KERN_INVALID_ARGUMENT;
     }
   /* IN3, MK1: this kernel's control and name ports, and its unit (IN5).  */
+  pthread_mutex_lock (&obj->attr_lock);
   obj->kernel.control = control;
   obj->kernel.name = name;
   obj->kernel.page_size = page_size;
-  /* RD1, IN2: ready.  may_cache TRUE: the kernel may keep the object after
-     its last unmap and terminate it later (CP8).  COPY_NONE: the kernel
-     copies page by page when it needs a copy (CP2); the pager makes no
-     promise about its data (CP4 is COPY_DELAY's).  */
-  memory_object_ready (control, TRUE, MEMORY_OBJECT_COPY_NONE);
+  boolean_t may_cache = obj->may_cache;
+  pthread_mutex_unlock (&obj->attr_lock);
+  /* RD1, IN2: ready.  may_cache TRUE (until change_attributes says
+     otherwise): the kernel may keep the object after its last unmap and
+     terminate it later (CP8).  COPY_NONE: the kernel copies page by page
+     when it needs a copy (CP2); the pager makes no promise about its data
+     (CP4 is COPY_DELAY's).  */
+  memory_object_ready (control, may_cache, MEMORY_OBJECT_COPY_NONE);
   return KERN_SUCCESS;
 }
 
@@ -209,12 +233,19 @@ memory_object_terminate (mach_port_t object_port, mach_port_t control,
      object was collected, §3d) binds afresh.  The store stays: what the
      kernel returned before terminate (§3d: every data_return comes first)
      is served to the next init (RT4).  */
+  pthread_mutex_lock (&obj->attr_lock);
   if (is_bound_kernel (obj, control))
     {
       obj->kernel.control = MACH_PORT_NULL;
       obj->kernel.name = MACH_PORT_NULL;
       obj->kernel.page_size = 0;
+      /* CA3: the object is gone; a change_attributes waiting for its
+         completion has all it needs to know (the change_completed GNU Mach
+         sends after this terminate finds nothing waiting).  */
+      obj->attrs_pending = 0;
+      pthread_cond_broadcast (&obj->attr_done);
     }
+  pthread_mutex_unlock (&obj->attr_lock);
   /* V6, §3g: first every send reference held under the two names (init's,
      and one per message that carried the control port; none for a kernel
      whose init was refused) ...  */
@@ -324,13 +355,22 @@ memory_object_supply_completed (mach_port_t object_port, mach_port_t control,
   return KERN_SUCCESS;
 }
 
+/* CA3: the kernel made the change the running change_attributes asked
+   for.  A completion behind a terminate that already settled the wait
+   finds nothing pending.  */
 kern_return_t
 memory_object_change_completed (mach_port_t object_port, boolean_t may_cache,
                                 memory_object_copy_strategy_t strategy)
 {
-  (void) object_port;
   (void) may_cache;
   (void) strategy;
+  struct pager_object *obj = object_of (object_port);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  pthread_mutex_lock (&obj->attr_lock);
+  if (obj->attrs_pending > 0 && --obj->attrs_pending == 0)
+    pthread_cond_broadcast (&obj->attr_done);
+  pthread_mutex_unlock (&obj->attr_lock);
   return KERN_SUCCESS;
 }
 
@@ -439,6 +479,15 @@ object_thread (void *arg)
 static void
 stop_threads (void)
 {
+  /* A change_attributes still waiting gives up.  */
+  for (size_t i = 0; i < pager.object_count; i++)
+    if (pager.objects[i].attr_made)
+      {
+        pthread_mutex_lock (&pager.objects[i].attr_lock);
+        atomic_store (&pager.stopping, true);
+        pthread_cond_broadcast (&pager.objects[i].attr_done);
+        pthread_mutex_unlock (&pager.objects[i].attr_lock);
+      }
   for (size_t i = 0; i < pager.object_count; i++)
     if (pager.objects[i].port != MACH_PORT_NULL)
       mach_port_mod_refs (mach_task_self (), pager.objects[i].port,
@@ -468,6 +517,11 @@ free_objects (void)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       if (obj->store_lock_made)
         pthread_mutex_destroy (&obj->store_lock);
+      if (obj->attr_made)
+        {
+          pthread_cond_destroy (&obj->attr_done);
+          pthread_mutex_destroy (&obj->attr_lock);
+        }
     }
   free (pager.objects);
   pager.objects = NULL;
@@ -496,6 +550,33 @@ object_thread_read_store (uint32_t index, uint64_t offset, void *buffer,
   pthread_mutex_lock (&obj->store_lock);
   memcpy (buffer, (const void *) (obj->store + offset), length);
   pthread_mutex_unlock (&obj->store_lock);
+  return KERN_SUCCESS;
+}
+
+/* change_attributes (entry ABI version 2), as libpager's
+   pager_change_attributes with wait: tell the bound kernel, naming the
+   object port as reply port, and wait for change_completed or a terminate
+   (CA3).  With no kernel bound, the next init's ready carries the new
+   may_cache.  The copy strategy the suite asks for is not ours to give: the
+   object stays COPY_NONE (CP1).  */
+static kern_return_t
+object_thread_change_attributes (uint32_t index, int may_cache, int copy_strategy)
+{
+  (void) copy_strategy;
+  if (index >= pager.object_count)
+    return KERN_INVALID_ARGUMENT;
+  struct pager_object *obj = &pager.objects[index];
+  pthread_mutex_lock (&obj->attr_lock);
+  obj->may_cache = may_cache != 0;
+  if (obj->kernel.control != MACH_PORT_NULL)
+    {
+      obj->attrs_pending++;
+      memory_object_change_attributes (obj->kernel.control, obj->may_cache,
+                                       MEMORY_OBJECT_COPY_NONE, obj->port);
+      while (obj->attrs_pending > 0 && !atomic_load (&pager.stopping))
+        pthread_cond_wait (&obj->attr_done, &obj->attr_lock);
+    }
+  pthread_mutex_unlock (&obj->attr_lock);
   return KERN_SUCCESS;
 }
 
@@ -541,6 +622,7 @@ object_thread_start (const struct emmi_pager_config *config,
     return KERN_INVALID_ARGUMENT;
   if (pager.objects != NULL)
     return KERN_FAILURE;            /* one instance per process */
+  atomic_store (&pager.stopping, false);
   if (!parse_options (config->options))
     return KERN_INVALID_ARGUMENT;
 
@@ -563,6 +645,19 @@ object_thread_start (const struct emmi_pager_config *config,
           goto fail;
         }
       obj->store_lock_made = true;
+      if (pthread_mutex_init (&obj->attr_lock, NULL) != 0)
+        {
+          kr = KERN_RESOURCE_SHORTAGE;
+          goto fail;
+        }
+      if (pthread_cond_init (&obj->attr_done, NULL) != 0)
+        {
+          pthread_mutex_destroy (&obj->attr_lock);
+          kr = KERN_RESOURCE_SHORTAGE;
+          goto fail;
+        }
+      obj->attr_made = true;
+      obj->may_cache = true;
       kr = vm_allocate (task, &obj->store, obj->size, TRUE);
       if (kr != KERN_SUCCESS)
         goto fail;
@@ -595,6 +690,7 @@ static const struct emmi_pager object_thread_pager = {
   .start = object_thread_start,
   .stop = object_thread_stop,
   .read_store = object_thread_read_store,
+  .change_attributes = object_thread_change_attributes,
 };
 
 /* The plain stubs (memory_object_server): the handlers never see a seqno,
