@@ -124,6 +124,14 @@ struct object_policy
      MACH_PORT_NULL, no completion wanted, as Hurd's libpager answers
      unlocks (LK6).  Nothing waits for that completion either way.  */
   bool unlock_completions;
+  /* The odd-numbered 4 KiB blocks of the object exist from the start (all
+     zeros at first), as in a sparse file whose even-numbered blocks are
+     holes.  A page holding an existing block is answered with its data even
+     before any kernel gave it back, so a read fault gets it write-locked
+     under the read-mostly policy (and precious under notify_on_evict) and
+     the first write to it asks to unlock; a hole no kernel gave back is
+     answered with data_unavailable (UN1).  */
+  bool allocated;
 };
 
 struct pager_object
@@ -1904,7 +1912,7 @@ parse_options (const char *options)
   struct object_policy *policy = &pager.options_policy;
   pager.max_page_size = DEFAULT_MAX_PAGE_SIZE;
   pager.write_locks = true;
-  *policy = (struct object_policy) { false, false, false, 0, true };
+  *policy = (struct object_policy) { false, false, false, 0, true, false };
   pager.uniform = false;
   if (options == NULL)
     return true;
@@ -1966,8 +1974,9 @@ parse_options (const char *options)
    turns, so that one run of the suite meets every policy this pager has.
    Even objects are files on a flaky disk, opened with some pages read-only
    (transient_errors, refuse_unlock), whose unlocks are answered with a
-   reply port; odd objects lend their pages precious (notify_on_evict) and
-   answer unlocks as Hurd's libpager does, asking for no completion.  Read
+   reply port; odd objects are sparse files (allocated) that lend their
+   pages precious (notify_on_evict) and answer unlocks as Hurd's libpager
+   does, asking for no completion.  Read
    ahead is never the default: it relies on GNU Mach taking pages it did
    not request (X6), which the manual forbids (SU1).  */
 static struct object_policy
@@ -1975,7 +1984,7 @@ object_policy_for (size_t index)
 {
   if (pager.uniform)
     return pager.options_policy;
-  struct object_policy policy = { false, false, false, 0, true };
+  struct object_policy policy = { false, false, false, 0, true, false };
   if (index % 2 == 0)
     {
       policy.transient_errors = true;
@@ -1985,6 +1994,7 @@ object_policy_for (size_t index)
     {
       policy.notify_on_evict = true;
       policy.unlock_completions = false;
+      policy.allocated = true;
     }
   return policy;
 }
@@ -2040,6 +2050,9 @@ reference_pager_start (const struct emmi_pager_config *config,
       obj->tried = calloc (obj->size / STORE_BLOCK, 1);
       if (obj->returned == NULL || obj->tried == NULL)
         goto fail_no_memory;
+      if (obj->policy.allocated)
+        for (size_t b = 1; b < obj->size / STORE_BLOCK; b += 2)
+          obj->returned[b] = 1;
       kr = vm_allocate (task, &obj->store, obj->size, TRUE);
       if (kr != KERN_SUCCESS)
         goto fail;
