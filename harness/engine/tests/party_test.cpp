@@ -7,6 +7,7 @@
 #include <string>
 
 #include "emmi/catalogue/catalogue.h"
+#include "emmi/engine/case_runner.h"
 #include "emmi/engine/engine.h"
 #include "emmi/model/rules.h"
 
@@ -54,6 +55,21 @@ TEST(RuleParty, RulesTheModelDoesNotCheckFollowTheCatalogue) {
   EXPECT_EQ(rule_party("SU3"), reports::Party::pager);   // pager, not checked
   EXPECT_EQ(rule_party("G1"), reports::Party::pager);    // informational: no party
   EXPECT_EQ(rule_party("NOPE"), reports::Party::pager);  // unknown IDs are never self-checks
+}
+
+// A stuck case is charged to the duty of the message the pager was still
+// handling; a completion it never finished taking is the duty of the call
+// waiting for it (CA3 for change_completed, LK8 for lock_completed); a
+// pager stuck outside any known message is IN2.
+TEST(LivenessRule, NamesTheDutyOfTheMessageInFlight) {
+  EXPECT_EQ(liveness_rule_for("memory_object_data_request seqno 3"), "DR3");
+  EXPECT_EQ(liveness_rule_for("memory_object_data_unlock seqno 1"), "UL2");
+  EXPECT_EQ(liveness_rule_for("memory_object_init seqno 0"), "RD1");
+  EXPECT_EQ(liveness_rule_for("memory_object_terminate seqno 5"), "TM6");
+  EXPECT_EQ(liveness_rule_for("memory_object_data_return seqno 2"), "RT4");
+  EXPECT_EQ(liveness_rule_for("memory_object_change_completed seqno 4"), "CA3");
+  EXPECT_EQ(liveness_rule_for("memory_object_lock_completed seqno 7"), "LK8");
+  EXPECT_EQ(liveness_rule_for(""), "IN2");
 }
 
 }  // namespace
