@@ -25,16 +25,21 @@ KernelDriver::Eviction KernelDriver::evict(KernelId kernel, ObjectId object, Off
   // A page a thread waits on (a write waiting for the pager's unlock) is in
   // use: the pageout daemon passes it by.
   if (page.pending_write || page.unlock_access != 0) return Eviction::none;
+  Eviction done = Eviction::dropped;
   if (!page.dirty && !page.precious) {
     mp->pages.erase(it);
-    return Eviction::dropped;
+  } else {
+    std::vector<Stamp> stamps = page.stamps;
+    stamps.resize(k->page_size / kBlockSize, 0);
+    const bool dirty = page.dirty || !page.precious;
+    mp->pages.erase(it);
+    (void)d.send_data_return(*k, *o, *mp, offset, stamps, dirty, false);
+    done = Eviction::returned;
   }
-  std::vector<Stamp> stamps = page.stamps;
-  stamps.resize(k->page_size / kBlockSize, 0);
-  const bool dirty = page.dirty || !page.precious;
-  mp->pages.erase(it);
-  (void)d.send_data_return(*k, *o, *mp, offset, stamps, dirty, false);
-  return Eviction::returned;
+  // A cached object whose last page is reclaimed is collected: terminated
+  // (gnumach-kernel.md §3d, trigger 2).
+  if (mp->cached && !Driver::holds_pages(*mp)) d.terminate(*k, *o, *mp);
+  return done;
 }
 
 }  // namespace emmi::mach

@@ -658,6 +658,27 @@ TEST_F(ControlPlane, UnmapCachesAMayCacheObjectWithPagesAndMapTakesItBackWithout
   EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2200});
 }
 
+// §3d, trigger 2: the pageout daemon reclaims a cached object's pages one
+// by one (a dirty one comes back, a clean one is freed); when the last one
+// goes, the object is collected: terminate.
+TEST_F(ControlPlane, ACachedObjectLosingItsLastPageIsTerminated) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(driver.fault(kid, oid, 4096, VM_PROT_READ), KERN_SUCCESS);
+  ASSERT_EQ(supply(0, {5}, MACH_PORT_NULL), KERN_SUCCESS);
+  ASSERT_EQ(supply(4096, {6}, MACH_PORT_NULL), KERN_SUCCESS);
+  ASSERT_EQ(driver.write(kid, oid, 4096, std::vector<Stamp>{7}), KERN_SUCCESS);
+  drain();
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  ASSERT_TRUE(driver.cached(kid, oid));
+  EXPECT_EQ(driver.evict(kid, oid, 0), KernelDriver::Eviction::dropped);
+  EXPECT_TRUE(driver.cached(kid, oid)) << "a page is left";
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(driver.evict(kid, oid, 4096), KernelDriver::Eviction::returned);
+  EXPECT_FALSE(driver.mapped(kid, oid));
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{2208, 2201}));
+}
+
 // §3d, trigger 1: an object that may not be cached, or has no pages, is
 // terminated by its last unmap.
 TEST_F(ControlPlane, UnmapTerminatesAnObjectWithoutPagesOrWithoutMayCache) {

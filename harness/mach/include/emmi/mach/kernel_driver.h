@@ -71,7 +71,8 @@ class KernelDriver {
   // gnumach-kernel.md §3c): a dirty or precious page goes back in one
   // data_return (dirty TRUE unless it is precious and clean, SU7; no kernel
   // copy), a clean page that is not precious is freed silently (RT3). A
-  // page a write waits on is left alone.
+  // page a write waits on is left alone. A cached object (see unmap) whose
+  // last page goes is collected: terminate follows (§3d, trigger 2).
   enum class Eviction : std::uint8_t { none, returned, dropped };
   Eviction evict(KernelId kernel, ObjectId object, Offset offset);
   // The kernel writes to a resident page: it becomes dirty with new contents.
