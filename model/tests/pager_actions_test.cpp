@@ -28,6 +28,15 @@ ControlCalled change_call(PortName control, bool may_cache, std::int32_t strateg
   return c;
 }
 
+// The pager's change_attributes action turning caching off: its call to
+// kernel 0 for object 0, naming `reply`.
+void begin_uncaching(Scenario& s, PortName reply) {
+  PagerAction a;
+  a.kind = PagerActionKind::change_attributes;
+  s.begin_action(a);
+  s.call(change_call(s.control(0, 0), false, 0, reply));
+}
+
 PagerAction range_action(PagerActionKind kind, Offset off, Size len) {
   PagerAction a;
   a.kind = kind;
@@ -165,10 +174,7 @@ TEST(PagerActions, RT5_Violated_StoreLacksAKernelCopyReturn) {
 
 TEST(PagerActions, CA3_Conforming_UncacheWaitsForChangeCompleted) {
   Scenario s = ready_world();
-  PagerAction a;
-  a.kind = PagerActionKind::change_attributes;
-  s.begin_action(a);
-  s.call(change_call(s.control(0, 0), false, 0, s.port(0)));
+  begin_uncaching(s, s.port(0));
   s.complete(MessageKind::change_completed, s.port(0), 0, 0).handle(3, 0);
   s.end_action().quiesce();
   EXPECT_TRUE(Conforms(s)) << s.summary();
@@ -176,20 +182,14 @@ TEST(PagerActions, CA3_Conforming_UncacheWaitsForChangeCompleted) {
 
 TEST(PagerActions, CA3_Violated_UncacheWithoutReplyPort) {
   Scenario s = ready_world();
-  PagerAction a;
-  a.kind = PagerActionKind::change_attributes;
-  s.begin_action(a);
-  s.call(change_call(s.control(0, 0), false, 0, kNullPort));
+  begin_uncaching(s, kNullPort);
   s.end_action();
   EXPECT_TRUE(Violates(s, "CA3", Party::pager));
 }
 
 TEST(PagerActions, CA3_Violated_ReturnsBeforeChangeCompleted) {
   Scenario s = ready_world();
-  PagerAction a;
-  a.kind = PagerActionKind::change_attributes;
-  s.begin_action(a);
-  s.call(change_call(s.control(0, 0), false, 0, s.port(0)));
+  begin_uncaching(s, s.port(0));
   s.complete(MessageKind::change_completed, s.port(0), 0, 0);
   s.end_action();
   EXPECT_TRUE(Violates(s, "CA3", Party::pager));
@@ -202,10 +202,7 @@ TEST(PagerActions, CA3_Violated_ReturnsBeforeChangeCompleted) {
 // reads later is still counted (CA4).
 TEST(PagerActions, CA3_Conforming_StopsWaitingAtTheTerminateThatComesFirst) {
   Scenario s = ready_world();
-  PagerAction a;
-  a.kind = PagerActionKind::change_attributes;
-  s.begin_action(a);
-  s.call(change_call(s.control(0, 0), false, 0, s.port(0)));
+  begin_uncaching(s, s.port(0));
   s.unmap(0, 0);
   s.complete(MessageKind::change_completed, s.port(0), 0, 0);
   s.serve_one(3, s.port(0));  // terminate
@@ -218,10 +215,7 @@ TEST(PagerActions, CA3_Conforming_StopsWaitingAtTheTerminateThatComesFirst) {
 // pager nothing.
 TEST(PagerActions, CA3_Violated_ReturnsWithTheTerminateStillQueued) {
   Scenario s = ready_world();
-  PagerAction a;
-  a.kind = PagerActionKind::change_attributes;
-  s.begin_action(a);
-  s.call(change_call(s.control(0, 0), false, 0, s.port(0)));
+  begin_uncaching(s, s.port(0));
   s.unmap(0, 0);
   s.complete(MessageKind::change_completed, s.port(0), 0, 0);
   s.end_action();
