@@ -419,6 +419,10 @@ kern_return_t KernelDriver::collect(KernelId kernel, ObjectId object) {
   Driver::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->cached)
     return KERN_INVALID_ARGUMENT;
+  // Only a page reclaimed by the pageout daemon triggers the collection
+  // (vm_page_seg_evict): a cached object a lock_request flushed bare stays
+  // cached.
+  if (!Driver::holds_pages(*mp)) return KERN_FAILURE;
   // The pageout daemon reclaims the cached object's pages (the dirty and
   // precious ones come back in data_returns, clean ones are freed), and
   // when the last one goes vm_object_collect terminates the object

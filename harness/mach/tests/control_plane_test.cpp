@@ -679,6 +679,27 @@ TEST_F(ControlPlane, ACachedObjectLosingItsLastPageIsTerminated) {
   EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{2208, 2201}));
 }
 
+// §3d: only a page the pageout daemon reclaims triggers the collection. A
+// cached object the pager's lock_request flushed bare stays cached (and a
+// later mapping reuses it, without init).
+TEST_F(ControlPlane, ACachedObjectFlushedBareStaysCached) {
+  ready_and_request(0);
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(supply(0, {5}, MACH_PORT_NULL), KERN_SUCCESS);
+  drain();
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  ASSERT_TRUE(driver.cached(kid, oid));
+  ASSERT_EQ(memory_object_lock_request(control, 0, 4096, MEMORY_OBJECT_RETURN_NONE, TRUE,
+                                       VM_PROT_NO_CHANGE, MACH_PORT_NULL),
+            KERN_SUCCESS);
+  EXPECT_FALSE(driver.page(kid, oid, 0).has_value());
+  EXPECT_TRUE(driver.cached(kid, oid));
+  EXPECT_EQ(driver.collect(kid, oid), KERN_FAILURE) << "no page left to reclaim";
+  EXPECT_TRUE(drain().empty());
+  ASSERT_EQ(driver.map(kid, oid), KERN_SUCCESS);
+  EXPECT_TRUE(drain().empty()) << "reused without init";
+}
+
 // §3d, trigger 1: an object that may not be cached, or has no pages, is
 // terminated by its last unmap.
 TEST_F(ControlPlane, UnmapTerminatesAnObjectWithoutPagesOrWithoutMayCache) {

@@ -110,7 +110,9 @@ class KernelDriver {
   kern_return_t unmap(KernelId kernel, ObjectId object);
   // A cached object is collected: the pageout daemon reclaims its pages and
   // the object is terminated as by unmap (trigger 2 of §3d).
-  // KERN_INVALID_ARGUMENT unless the object is cached. The pager ends it
+  // KERN_INVALID_ARGUMENT unless the object is cached; KERN_FAILURE when it
+  // has no page left to reclaim (a lock_request flushed it bare: GNU Mach
+  // collects only on a reclaimed page, so it stays cached). The pager ends it
   // too, by turning may_cache off (ready or change_attributes, trigger 4:
   // terminate, then change_completed) or by memory_object_destroy.
   kern_return_t collect(KernelId kernel, ObjectId object);
