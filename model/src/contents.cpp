@@ -60,6 +60,7 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, std::uint32_t 
                  const Check& check, const Report& report) {
   ContentState& c = s.contents;
   if (e.call == ControlCall::ready || e.call == ControlCall::change_attributes) {
+    if (!e.names_copy_strategy) return;  // an OSF flavour without one changes nothing
     if (c.strategy_now_plus1.size() <= inc) c.strategy_now_plus1.resize(inc + 1, 0);
     c.strategy_now_plus1[inc] = e.copy_strategy + 1;
     // Another strategy promises nothing about external changes.

@@ -35,10 +35,6 @@ namespace emmi::model::detail::contents {
 using Check = std::function<void(std::string_view rule)>;
 using Report = std::function<void(std::string_view rule, std::string text)>;
 
-// MEMORY_OBJECT_COPY_DELAY and _TEMPORARY (<mach/memory_object.h>).
-inline constexpr std::int32_t kCopyDelay = 2;
-inline constexpr std::int32_t kCopyTemporary = 3;
-
 void init(State& s);
 // The kernel queued a message (data_return, terminate) on the pager's port.
 void on_sent(State& s, const KernelSent& e);

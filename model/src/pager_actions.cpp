@@ -25,11 +25,6 @@ namespace emmi::model::detail::actions {
 
 namespace {
 
-// MEMORY_OBJECT_COPY_SYMMETRIC of the OSF headers (memory_object_attr_info).
-// GNU Mach's <mach/memory_object.h> stops at COPY_TEMPORARY (3) and its
-// kernel refuses 4 in ready and change_attributes (gnumach-kernel.md §3e).
-constexpr std::int32_t kCopySymmetric = 4;
-
 std::string pair_text(const State& s, const Pair& p) {
   return cat("object ", dec(p.object), " / kernel ", dec(s.kernels[p.kernel].id));
 }
@@ -160,7 +155,9 @@ void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bo
   // The model sees only the objects the pager offered (temporary objects
   // and the default pager's side are DefaultPagerModel's), so only an
   // ordinary pager's request is judged.
-  if (live && (e.call == ControlCall::ready || e.call == ControlCall::change_attributes)) {
+  const bool strategy = (e.call == ControlCall::ready || e.call == ControlCall::change_attributes) &&
+                        e.names_copy_strategy;
+  if (live && strategy) {
     check(rule::CP6);
     if (e.copy_strategy == kCopySymmetric)
       report(rule::CP6,
@@ -188,7 +185,7 @@ void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bo
   // CP1: the copy strategy of an initialised object does not change. The
   // first accepted ready / change_attributes of an incarnation sets it (X12:
   // the model takes "initialised" as "made ready", the lenient reading).
-  if (e.call == ControlCall::ready || e.call == ControlCall::change_attributes) {
+  if (strategy) {
     if (s.strategy_plus1.size() <= inc) s.strategy_plus1.resize(inc + 1, 0);
     std::int32_t& set = s.strategy_plus1[inc];
     if (set == 0) {

@@ -9,10 +9,6 @@
 namespace emmi::model::testing {
 namespace {
 
-constexpr std::int32_t kCopyNone = 0;
-constexpr std::int32_t kCopyDelay = 2;
-constexpr std::int32_t kCopyTemporary = 3;
-
 // One object of 64 KiB, kernel 0 with 4 KiB pages, made ready (thread 1)
 // with `strategy`.
 Scenario world(std::int32_t strategy = kCopyDelay) {

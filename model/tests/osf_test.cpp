@@ -174,6 +174,30 @@ TEST(OsfAttributes, CA2_ConformingAttributesCount) {
   EXPECT_TRUE(Conforms(s));
 }
 
+// memory_object_attr_info.html: the copy strategy cannot change once the
+// object is initialised (CP1). PERFORMANCE_INFO names none, so it keeps the
+// strategy; ATTRIBUTES_INFO and BEHAVIOR_INFO name one (their first field).
+TEST(OsfAttributes, CP1_ConformingPerformanceFlavourNamesNoStrategy) {
+  Scenario s = osf_world();
+  s.change_flavored(1, 0, 0, kFlavorPerformance, kPerfInfoCount);
+  s.change_flavored(1, 0, 0, kFlavorBehavior, kBehaviorInfoCount, 0);
+  EXPECT_FALSE(s.has("CP1", Party::pager)) << s.summary();
+}
+
+TEST(OsfAttributes, CP1_ViolatedByAttributesNamingAnotherStrategy) {
+  Scenario s = osf_world();
+  s.change_flavored(1, 0, 0, kFlavorAttributes, kAttrInfoCount, kCopyDelay);
+  EXPECT_TRUE(Violates(s, "CP1", Party::pager));
+}
+
+// CP6: COPY_SYMMETRIC is the kernel's own strategy, in any flavour naming one.
+TEST(OsfAttributes, CP6_ViolatedBySymmetricInTheBehaviourFlavour) {
+  Scenario s(WorldConfig{1, 0x10000});
+  s.attach_osf(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  s.change_flavored(1, 0, 0, kFlavorBehavior, kBehaviorInfoCount, kCopySymmetric);
+  EXPECT_TRUE(Violates(s, "CP6", Party::pager));
+}
+
 TEST(OsfAttributes, CA2_ViolatedByAnotherFlavoursCount) {
   Scenario s(WorldConfig{1, 0x10000});
   s.attach_osf(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);

@@ -245,7 +245,6 @@ TEST(PagerActions, CP1_Conforming_NewStrategyAfterReinit) {
 
 // CP6: MEMORY_OBJECT_COPY_SYMMETRIC (4 in the OSF headers) is the
 // kernel's. GNU Mach refuses it, so the calls below are not accepted.
-constexpr std::int32_t kCopySymmetric = 4;
 
 bool checks(const Judgement& j, std::string_view rule) {
   return std::find(j.checked.begin(), j.checked.end(), rule) != j.checked.end();

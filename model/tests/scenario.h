@@ -202,11 +202,16 @@ class Scenario {
   Scenario& sync_completed(ThreadId t, ObjectId o, KernelId k, Offset off, Size len) {
     return call_on(t, ControlCall::synchronize_completed, control(o, k), off, len);
   }
+  // An OSF change_attributes; ATTRIBUTES_INFO and BEHAVIOR_INFO name
+  // `strategy` (their first int), as the simulated kernel reports them.
   Scenario& change_flavored(ThreadId t, ObjectId o, KernelId k, std::int32_t flavor,
-                            std::uint32_t count) {
+                            std::uint32_t count, std::int32_t strategy = 0) {
     ControlCalled c{t, ControlCall::change_attributes, control(o, k)};
     c.flavor = flavor;
     c.attributes_count = count;
+    c.names_copy_strategy =
+        count >= 1 && (flavor == kFlavorAttributes || flavor == kFlavorBehavior);
+    c.copy_strategy = c.names_copy_strategy ? strategy : 0;
     return call(std::move(c));
   }
   Scenario& destroy_object(ThreadId t, ObjectId o, KernelId k) {

@@ -212,6 +212,13 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       if (cm.osf && cm.call == ControlCall::change_attributes && accepted &&
           cm.flavor != osf_attr::kBehavior)
         ev.may_cache = cm.attributes[cm.flavor == osf_attr::kAttributes ? 4 : 2] != 0;
+      // memory_object_attr_info and memory_object_behave_info begin with the
+      // copy strategy; memory_object_perf_info has none (CP1, CP4, CP6).
+      if (cm.osf && cm.call == ControlCall::change_attributes) {
+        ev.names_copy_strategy = cm.attributes_count >= 1 && (cm.flavor == osf_attr::kAttributes ||
+                                                              cm.flavor == osf_attr::kBehavior);
+        ev.copy_strategy = ev.names_copy_strategy ? cm.attributes[0] : 0;
+      }
       core.emit(std::move(ev));
     }
   }

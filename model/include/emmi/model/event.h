@@ -178,8 +178,13 @@ struct ControlCalled {
   bool should_flush = false;       // lock_request
   // data_error: the error value (absent when the observer did not decode it).
   std::optional<KernReturn> error_value{};
-  // ready / change_attributes: the copy strategy asked for.
+  // ready / change_attributes: the copy strategy asked for. An OSF
+  // change_attributes names one only in the ATTRIBUTES_INFO and
+  // BEHAVIOR_INFO flavours (their first int); with PERFORMANCE_INFO (or a
+  // flavour the pages do not define) names_copy_strategy is false and the
+  // object's strategy stays what it was.
   std::int32_t copy_strategy = 0;
+  bool names_copy_strategy = true;
   // data_supply: where the kernel stopped with KERN_MEMORY_PRESENT (the
   // first page of the range it already held, gnumach-kernel.md §3e); the
   // pages from there on were not supplied. Absent: it took the whole range

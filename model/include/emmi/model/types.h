@@ -64,6 +64,15 @@ inline constexpr std::int32_t kSyncAsynchronous = 1;
 inline constexpr std::int32_t kSyncSynchronous = 2;
 inline constexpr std::int32_t kSyncInvalidate = 4;
 
+// Copy strategies (<mach/memory_object.h>, memory_object_attr_info.html).
+// GNU Mach's headers stop at COPY_TEMPORARY (3); COPY_SYMMETRIC (4) is the
+// OSF headers' and the kernel's own (CP6), and GNU Mach refuses it.
+inline constexpr std::int32_t kCopyNone = 0;
+inline constexpr std::int32_t kCopyCall = 1;
+inline constexpr std::int32_t kCopyDelay = 2;
+inline constexpr std::int32_t kCopyTemporary = 3;
+inline constexpr std::int32_t kCopySymmetric = 4;
+
 // OSF attribute flavours and their counts in ints on x86_64
 // (<emmi/osf/memory_object_types.h>; harness/mach/defs/osf/README.md).
 inline constexpr std::int32_t kFlavorPerformance = 11;
