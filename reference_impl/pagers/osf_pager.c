@@ -181,6 +181,11 @@ confirm_object (mach_port_t control, vm_size_t page_size)
   struct memory_object_attr_info attr;
   memset (&attr, 0, sizeof attr);
   attr.copy_strategy = MEMORY_OBJECT_COPY_DELAY;
+#ifdef EMMI_MUTANT_OSF_COPY_SYMMETRIC
+  /* CP6 bug: asks for MEMORY_OBJECT_COPY_SYMMETRIC, the kernel's own
+     strategy.  */
+  attr.copy_strategy = 4;  /* MEMORY_OBJECT_COPY_SYMMETRIC, absent from GNU Mach's headers */
+#endif
   attr.cluster_size = page_size;
   attr.may_cache = FALSE;
   attr.temporary = FALSE;
