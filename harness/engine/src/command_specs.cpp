@@ -185,8 +185,8 @@ constexpr std::array kSpecs{
         CommandKind::cache_collect, "collect", describe_mapping, cached,
         [](CaseModel& m, const Command& c) { mapping(m, c).cached = false; }, GenScope::mapping,
         [](const GenSite& s, Offers& offer) {
-          if (s.model.pair(s.object, s.kernel).cached && !s.model.pair(s.object, s.kernel).mapped)
-            offer(per_page(s, 1), at_mapping(CommandKind::cache_collect, s));
+          const Command c = at_mapping(CommandKind::cache_collect, s);
+          if (cached(s.model, c)) offer(per_page(s, 1), c);
         },
         [](const Command& c, KernelActions& k) { k.collect(c.kernel, c.object); }},
     // Bursts: several messages queued before the pager may run, so that the

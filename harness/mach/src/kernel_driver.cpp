@@ -403,7 +403,7 @@ kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
   // vm_object_deallocate of the last reference: an object that may be
   // cached and still has pages goes into the cache, with no message to the
   // pager; any other is terminated (gnumach-kernel.md §3d, trigger 1).
-  if (mp->ready && mp->may_cache && d.holds_pages(*mp)) {
+  if (mp->ready && mp->may_cache && Driver::holds_pages(*mp)) {
     mp->cached = true;
     return KERN_SUCCESS;
   }
