@@ -412,12 +412,19 @@ const json& rule_json(const json& report, const std::string& id) {
   return none;
 }
 
+// The reference pager's plain policy on every object: a page no kernel gave
+// back is answered with data_unavailable everywhere, so the seqno-ordering
+// bug below shows within the quick profile in every build (under the mixed
+// default half the objects are sparse files, and how soon the search meets
+// the race there differs between the release and the sanitizer builds).
+constexpr const char* kPlainPolicy = "transient_errors=0";
+
 // The no_seqno_ordering mutant breaks SQ7 (and RT4 through it). Declaring
 // the SEQNOS stubs, it is judged as gnumach-seqnos by default and fails SQ7.
 TEST(RealReports, DeclaredSeqnosPagerIsJudgedBySeqnosRules) {
   ScratchDir dir;
   Mutant m = mutant("no_seqno_ordering");
-  CommandResult r = run_quick(m.library, dir.path(), {"--format", "json"});
+  CommandResult r = run_quick(m.library, dir.path(), {"--format", "json"}, kPlainPolicy);
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   json report = read_json(dir / "emmi-report.json");
   EXPECT_EQ(report.at("dialect"), "gnumach-seqnos");
@@ -433,7 +440,7 @@ TEST(RealReports, DeclaredSeqnosPagerIsJudgedBySeqnosRules) {
 TEST(RealReports, UndeclaredPagerIsPlainGnuMachAndChargedNoSeqnosRule) {
   ScratchDir dir;
   const std::string pager = EMMI_UNDECLARED_DIALECT_PAGER;
-  CommandResult r = run_quick(pager, dir / "auto", {"--format", "json"});
+  CommandResult r = run_quick(pager, dir / "auto", {"--format", "json"}, kPlainPolicy);
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   json report = read_json(dir / "auto" / "emmi-report.json");
   EXPECT_EQ(report.at("dialect"), "gnumach");
@@ -461,7 +468,8 @@ TEST(RealReports, UndeclaredPagerIsPlainGnuMachAndChargedNoSeqnosRule) {
   // Backward compatibility: a pager that declares nothing may be judged by
   // the SEQNOS rules when the user says so.
   CommandResult strict =
-      run_quick(pager, dir / "seqnos", {"--dialect", "gnumach-seqnos", "--format", "json"});
+      run_quick(pager, dir / "seqnos", {"--dialect", "gnumach-seqnos", "--format", "json"},
+                kPlainPolicy);
   ASSERT_EQ(strict.exit_code, 1) << strict.out << strict.err;
   json strict_report = read_json(dir / "seqnos" / "emmi-report.json");
   EXPECT_EQ(strict_report.at("dialect"), "gnumach-seqnos");
