@@ -134,6 +134,11 @@ struct object_policy
   bool allocated;
 };
 
+/* The plain read-mostly policy: nothing but unlock completions.  Where the
+   options start from, and what the objects get before object_policy_for
+   turns some words on.  */
+static const struct object_policy plain_policy = { .unlock_completions = true };
+
 struct pager_object
 {
   mach_port_t port;               /* receive right; the kernels hold send rights */
@@ -1912,7 +1917,7 @@ parse_options (const char *options)
   struct object_policy *policy = &pager.options_policy;
   pager.max_page_size = DEFAULT_MAX_PAGE_SIZE;
   pager.write_locks = true;
-  *policy = (struct object_policy) { false, false, false, 0, true, false };
+  *policy = plain_policy;
   pager.uniform = false;
   if (options == NULL)
     return true;
@@ -1984,7 +1989,7 @@ object_policy_for (size_t index)
 {
   if (pager.uniform)
     return pager.options_policy;
-  struct object_policy policy = { false, false, false, 0, true, false };
+  struct object_policy policy = plain_policy;
   if (index % 2 == 0)
     {
       policy.transient_errors = true;
