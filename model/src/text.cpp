@@ -93,6 +93,7 @@ std::string_view to_string(MessageKind k) {
     case MessageKind::other: return "other";
     case MessageKind::synchronize: return "synchronize";
     case MessageKind::foreign: return "foreign";
+    case MessageKind::copy: return "memory_object_copy";
   }
   return "?";
 }
@@ -222,6 +223,14 @@ std::string describe_one(const KernelSent& e) {
     case MessageKind::change_completed:
       if (e.flavor != 0) out += cat(" flavor ", dec(static_cast<std::uint64_t>(e.flavor)));
       break;
+    case MessageKind::copy: {
+      std::vector<Stamp> known;
+      for (std::size_t i = 0; i < e.stamps.size(); ++i)
+        known.push_back(i < e.resident.size() && e.resident[i] != 0 ? e.stamps[i] : 0);
+      out += cat(" offset ", hex(e.offset), " length ", hex(e.length), " new object ",
+                 dec(e.copy_object), " resident", stamps_text(known));
+      break;
+    }
     default: break;
   }
   return out;

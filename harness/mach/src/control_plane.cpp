@@ -469,6 +469,11 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
           p.pending_write = false;
           p.pending_stamps.clear();
           p.unlock_access = 0;
+          shadow_filled(*k, o->id, p);  // a copy reading through it fails too
+        } else if (mp->shadow != 0) {
+          // A copy object: the fault goes on in the original (copy.cpp).
+          read_through(*k, *mp, p);
+          if (p.state == PageState::resident) after_fill(*k, *o, *mp, p);
         } else {
           p.state = PageState::resident;
           p.lock = 0;

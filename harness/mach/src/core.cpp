@@ -469,7 +469,12 @@ mach_port_name_t Core::copyout_right(Space* s, RightRef& r) {
       e.port = p;
       s->by_port[p] = name;
       p->receiver_name = name;
-      // Messages may have been queued while the right was in transit.
+      // Messages queued while the right was in transit (a new object's init
+      // behind memory_object_copy or memory_object_create) reach the pager
+      // now: they are reported as sent to the name it gets.
+      if (observer_ != nullptr && s->is_pager)
+        for (KMsg* q = p->head; q != nullptr; q = q->next)
+          if (!q->observed) observe_sent(p, q);
       return name;
     }
     default:
@@ -683,24 +688,7 @@ KMsg* Core::deliver(KMsg* m) {
   ++p->msgcount;
   ++stats.messages_sent;
 
-  if (observer_ != nullptr && p->receiver != nullptr && p->receiver->is_pager) {
-    emmi::model::KernelSent ev;
-    ev.kind = m->from_pager ? emmi::model::MessageKind::other : kind_of(m->id());
-    ev.destination = p->receiver_name;
-    if (m->info) {
-      ev.kernel = m->info->kernel;
-      ev.object = m->info->object;
-      ev.offset = m->info->offset;
-      ev.length = m->info->length;
-      ev.access = m->info->access;
-      ev.dirty = m->info->dirty;
-      ev.kernel_copy = m->info->kernel_copy;
-      ev.stamps = m->info->stamps;
-      ev.sync_flags = m->info->sync_flags;
-      ev.flavor = m->info->flavor;
-    }
-    emit(std::move(ev));
-  }
+  if (observer_ != nullptr && p->receiver != nullptr && p->receiver->is_pager) observe_sent(p, m);
 
   for (ThreadRec* w : p->waiters) {
     if (!w->signalled) {
@@ -719,6 +707,28 @@ KMsg* Core::deliver(KMsg* m) {
   return nullptr;
 }
 
+void Core::observe_sent(Port* p, KMsg* m) {
+  m->observed = true;
+  emmi::model::KernelSent ev;
+  ev.kind = m->from_pager ? emmi::model::MessageKind::other : kind_of(m->id());
+  ev.destination = p->receiver_name;
+  if (m->info) {
+    ev.kernel = m->info->kernel;
+    ev.object = m->info->object;
+    ev.offset = m->info->offset;
+    ev.length = m->info->length;
+    ev.access = m->info->access;
+    ev.dirty = m->info->dirty;
+    ev.kernel_copy = m->info->kernel_copy;
+    ev.stamps = m->info->stamps;
+    ev.sync_flags = m->info->sync_flags;
+    ev.flavor = m->info->flavor;
+    ev.copy_object = m->info->copy_object;
+    ev.resident = m->info->resident;
+  }
+  emit(std::move(ev));
+}
+
 emmi::model::MessageKind Core::kind_of(mach_msg_id_t id) {
   using emmi::model::MessageKind;
   switch (id) {
@@ -730,6 +740,7 @@ emmi::model::MessageKind Core::kind_of(mach_msg_id_t id) {
     case 2207: return MessageKind::supply_completed;
     case 2208: return MessageKind::data_return;
     case 2209: return MessageKind::change_completed;
+    case 2202: return MessageKind::copy;
     case 2250: return MessageKind::create;
     case 2251: return MessageKind::data_initialize;
     case MACH_NOTIFY_NO_SENDERS: return MessageKind::no_senders;

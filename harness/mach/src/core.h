@@ -162,6 +162,10 @@ struct SendInfo {
   std::vector<emmi::model::Stamp> stamps;
   std::int32_t sync_flags = 0;  // OSF synchronize
   std::int32_t flavor = 0;      // OSF change_completed
+  // memory_object_copy: the new object and which blocks of `stamps` were
+  // resident in the kernel at the copy.
+  emmi::model::ObjectId copy_object = 0;
+  std::vector<std::uint8_t> resident;
 };
 
 struct KMsg {
@@ -178,6 +182,9 @@ struct KMsg {
   mach_port_name_t sender_dest_name = MACH_PORT_NULL;
   std::uint64_t serial = 0;  // global enqueue order (port-set fairness)
   std::optional<SendInfo> info;
+  // A KernelSent event reported it (the pager held the receive right when it
+  // was queued, or took the right while it was still queued).
+  bool observed = false;
 
   mach_msg_header_t* header() { return reinterpret_cast<mach_msg_header_t*>(data.data()); }
   mach_msg_id_t id() const {
@@ -303,6 +310,9 @@ class Core : public std::enable_shared_from_this<Core> {
   }
   void run_hook(HookPoint point);
   static emmi::model::MessageKind kind_of(mach_msg_id_t id);
+  // Reports `m`, queued on `p` whose receive right the pager holds, as a
+  // KernelSent event (once). Lock held.
+  void observe_sent(Port* p, KMsg* m);
 
   // ---- Quiescence -------------------------------------------------------------
   void thread_blocks(ThreadRec* t);   // lock held

@@ -67,6 +67,14 @@ class Driver : public KObjectServer {
     // least once (later pageouts are data_return, the first data_initialize).
     bool temporary = false;
     std::set<Offset> paged_out;
+    // memory_object_copy: a copy object shadows the original `shadow` of the
+    // same kernel at `shadow_offset`; an original counts the copies that
+    // shadow it, and `kept` says no task maps it any more but the copies
+    // keep it alive (vm_object_copy_call takes a reference for the shadow).
+    ObjectId shadow = 0;
+    Offset shadow_offset = 0;
+    std::uint32_t shadowed_by = 0;
+    bool kept = false;
   };
 
   // Each init gets a fresh cookie for its control and name ports, so a
@@ -104,6 +112,20 @@ class Driver : public KObjectServer {
   void lock_request(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset, Size size,
                     int should_return, bool should_flush, Prot lock_value, mach_port_t reply,
                     mach_msg_type_name_t reply_poly);
+  // --- Copies (copy.cpp, gnumach-kernel.md §1a 2202) --------------------------
+  // The last reference to a mapped object goes: into the object cache, or
+  // terminate (unmap, and the last copy of a kept original). Driver::mu held.
+  void release(KernelRec& k, ObjectRec& o, Mapping& mp);
+  // A terminated copy stops shadowing its original, which is released if no
+  // task maps it and no other copy shadows it.
+  void unshadow(KernelRec& k, Mapping& copy);
+  // data_unavailable for page `page` of copy `mp`: the fault goes on in the
+  // original (vm_fault_page): its resident page's contents, or a
+  // data_request for it, the copy's page waiting (through_shadow).
+  void read_through(KernelRec& k, Mapping& mp, KernelDriver::Page& page);
+  // The original's page at `offset` of object `original` became resident
+  // (or failed): the copies' pages waiting on it take its contents (or fail).
+  void shadow_filled(KernelRec& k, ObjectId original, const KernelDriver::Page& page);
   // Points a port (a name in `s`) at a kernel object. Takes Core::mutex.
   void set_kobject(Space* s, mach_port_t name, KObject kind, std::uint64_t cookie);
 

@@ -97,6 +97,20 @@ void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
     stamps.resize(blocks, 0);
     (void)send_data_return(k, o, mp, off, stamps, page.dirty || !page.precious, false);
   }
+  // Copies reading through this object's pages being requested fail, and
+  // the copies no longer shadow it (GNU Mach aborts the object's activity);
+  // a copy terminated stops holding its original.
+  for (auto& [off, page] : mp.pages) {
+    if (page.state != KernelDriver::PageState::requested) continue;
+    KernelDriver::Page failed = page;
+    failed.state = KernelDriver::PageState::error;
+    shadow_filled(k, o.id, failed);
+  }
+  for (auto& [key, other] : maps)
+    if (key.first == k.id && other.shadow == o.id) other.shadow = 0;
+  mp.shadowed_by = 0;
+  mp.kept = false;
+  unshadow(k, mp);
   mp.pages.clear();
   // A vm_msync still waiting fails with the mapping (the client's call
   // returns an error); the pager owes no synchronize_completed any more.
@@ -224,6 +238,12 @@ kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
     mp.cached = false;
     return KERN_SUCCESS;
   }
+  // So is an original kept for the copies that shadow it: vm_object_enter
+  // finds the same object, initialised (copy.cpp).
+  if (mp.mapped && mp.kept) {
+    mp.kept = false;
+    return KERN_SUCCESS;
+  }
   if (mp.mapped) return KERN_FAILURE;  // one init per (object, kernel) until terminate
   SpaceScope in_kernel(k->space);
   mach_msg_type_name_t type = 0;
@@ -259,7 +279,7 @@ kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offse
   Driver::KernelRec* k = d.kernel_rec(kernel);
   Driver::ObjectRec* o = d.object_rec(object);
   Driver::Mapping* mp = d.mapping(kernel, object);
-  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached)
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
   // GNU Mach sends data_request only once the pager is ready, and only for
@@ -324,7 +344,7 @@ kern_return_t KernelDriver::write(KernelId kernel, ObjectId object, Offset offse
   Driver::KernelRec* k = d.kernel_rec(kernel);
   Driver::ObjectRec* o = d.object_rec(object);
   Driver::Mapping* mp = d.mapping(kernel, object);
-  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached)
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
   auto it = mp->pages.find(offset);
   if (it == mp->pages.end() || it->second.state != PageState::resident) return KERN_FAILURE;
@@ -398,16 +418,11 @@ kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
   Driver::KernelRec* k = d.kernel_rec(kernel);
   Driver::ObjectRec* o = d.object_rec(object);
   Driver::Mapping* mp = d.mapping(kernel, object);
-  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached)
+  if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
-  // vm_object_deallocate of the last reference: an object that may be
-  // cached and still has pages goes into the cache, with no message to the
-  // pager; any other is terminated (gnumach-kernel.md §3d, trigger 1).
-  if (mp->ready && mp->may_cache && Driver::holds_pages(*mp)) {
-    mp->cached = true;
-    return KERN_SUCCESS;
-  }
-  d.terminate(*k, *o, *mp);
+  // The task's reference goes: cached, kept for its copies, or terminated
+  // (copy.cpp).
+  d.release(*k, *o, *mp);
   return KERN_SUCCESS;
 }
 

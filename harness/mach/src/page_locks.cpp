@@ -89,6 +89,8 @@ void Driver::write_page(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::P
 }
 
 void Driver::after_fill(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page) {
+  // Copies waiting to read this page through take it as it comes in.
+  if (mp.shadowed_by > 0) shadow_filled(k, o.id, page);
   if (page.pending_write) {
     if ((page.lock & VM_PROT_WRITE) == 0) {
       page.pending_write = false;

@@ -42,6 +42,10 @@ enum class MessageKind : std::uint8_t {
   // stray-message, sent to an object port by an unrelated task
   // (emmi::mach::kForeignMessageId). Every demux must refuse it (G5).
   foreign,
+  // 2202, GNU Mach: a copy was made of a MEMORY_OBJECT_COPY_CALL object's
+  // range: old control (send, made), offset, length, and the receive right
+  // of the new object (KernelSent::copy_object), whose init follows.
+  copy,
 };
 
 std::string_view to_string(MessageKind k);
@@ -91,6 +95,13 @@ struct KernelSent {
   std::vector<Stamp> stamps{};  // data_return: one per 4 KiB block of the range
   std::int32_t sync_flags = 0;  // synchronize: the vm_msync flags
   std::int32_t flavor = 0;      // OSF change_completed: the flavour changed
+  // copy: the object the kernel made of the range (its port's receive right
+  // travels in the message), and what the range held at the copy: `stamps`
+  // has one per 4 KiB block, `resident[i]` says whether block i was in the
+  // kernel's memory (then stamps[i] is its contents; otherwise the kernel
+  // did not know them and stamps[i] is 0).
+  ObjectId copy_object = 0;
+  std::vector<std::uint8_t> resident{};
 };
 
 // A right the message added to the pager task when it was copied out.

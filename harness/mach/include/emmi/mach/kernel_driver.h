@@ -119,6 +119,25 @@ class KernelDriver {
   // In the object cache: initialised, not terminated, but no task maps it
   // (no faults or writes until map() takes it back).
   bool cached(KernelId kernel, ObjectId object) const;
+  // A task copies [offset, offset+length) of a mapped, ready object the pager
+  // made ready with MEMORY_OBJECT_COPY_CALL (vm_map with copy TRUE,
+  // vm_copy, a fork's inherited copy: vm_object_copy_strategically), as GNU
+  // Mach's vm_object_copy_call does (gnumach-kernel.md §1a, 2202): the kernel
+  // makes a port for the copy, sends memory_object_copy(old control made
+  // send, offset, length, the new port's receive right), write-locks the
+  // range's resident pages of the original, then enters the new port as a
+  // memory object: init on it, and the new object shadows the original at
+  // `offset` (a data_unavailable for one of its pages reads the original's
+  // page, faulting the original if it is not resident). The original lives
+  // as long as a copy shadows it: unmap() then keeps it (kept()) until the
+  // last copy is terminated. Returns the new object's id, 0 when the object
+  // is not copied by call (another strategy, not ready, an OSF kernel, which
+  // has no such message (X14), a bad range).
+  ObjectId copy(KernelId kernel, ObjectId object, Offset offset, Size length);
+  // Unmapped by every task but kept for the copies that shadow it.
+  bool kept(KernelId kernel, ObjectId object) const;
+  // The original a copy object shadows, and where (0: not a copy).
+  ObjectId shadow_of(ObjectId copy) const;
   // The mapping client goes away (the engine does this once its commands are
   // done, before the pager's stop()): the driver's task deallocates the send
   // right it took for every object it adopted, as a Hurd client deallocates
@@ -212,6 +231,10 @@ class KernelDriver {
     // A write waiting for the lock to be relaxed, with what it will write.
     bool pending_write = false;
     std::vector<Stamp> pending_stamps;
+    // A copy object's page the pager answered with data_unavailable, waiting
+    // for the original's page it reads through (the original was not
+    // resident and is being requested).
+    bool through_shadow = false;
   };
   // A vm_msync waiting for the pager's synchronize_completed.
   struct Sync {
