@@ -107,10 +107,18 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, std::uint32_t 
       known[b] = 1;
       continue;
     }
-    // data_unavailable: the kernel zero-fills the pages it requested (UN3).
+    // data_unavailable: the kernel zero-fills the pages it requested (UN3),
+    // but a copy's page reads the original's (copies.h): what it holds is
+    // what the kernel read, when it said.
     const std::size_t page = at / ps;
     if (page >= p.pages.size() || p.pages[page] != PageState::requested) continue;
     if (returned[b]) continue;
+    if (copies::is_copy(s, p.object)) {
+      const std::size_t j = b - b0;
+      known[b] = j < e.stamps.size() ? 1 : 0;
+      seen[b] = j < e.stamps.size() ? e.stamps[j] : 0;
+      continue;
+    }
     if (known[b]) {
       check(rule::UN1);
       check(rule::UN3);

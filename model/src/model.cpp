@@ -60,7 +60,8 @@ namespace {
 bool about_pair(MessageKind k) {
   return k == MessageKind::init || k == MessageKind::terminate ||
          k == MessageKind::data_request || k == MessageKind::data_unlock ||
-         k == MessageKind::data_return || k == MessageKind::synchronize;
+         k == MessageKind::data_return || k == MessageKind::synchronize ||
+         k == MessageKind::copy;
 }
 
 bool destroys_request(KernReturn code) { return code != kKernSuccess && code != kMigNoReply; }
@@ -351,6 +352,9 @@ void Step::operator()(const KernelSent& e) {
                ": ", kidx == kNoIndex ? "that kernel never attached" : "no such object"));
     return;
   }
+  // The first message for a copy object names the port the pager took
+  // with memory_object_copy (copies.h).
+  if (copies::bind(s_, e)) dest = s_.find_port(e.destination);
   check(rule::IN7);
   if (dest == nullptr || !dest->receive) {
     // IN7: the kernel sends on its send right to the object port; it cannot
@@ -420,6 +424,17 @@ void Step::operator()(const KernelSent& e) {
       s_.incarnations[inc].terminate_sent = true;
       osf::terminated(s_, inc);
       clear_pages();
+      break;
+
+    case MessageKind::copy:
+      // GNU Mach copies only a ready object (vm_object_copy_strategically
+      // waits for pager_ready).
+      check(rule::RD1);
+      if (p.life != Lifecycle::ready)
+        report(rule::RD1, Party::kernel,
+               cat("kernel ", dec(e.kernel), " sent memory_object_copy for ", pair_text(p),
+                   " while it is ", to_string(p.life)));
+      absorb(copies::made(s_, e, kidx));
       break;
 
     default: {  // data_request, data_unlock, data_return
@@ -525,6 +540,7 @@ void Step::operator()(const KernelSent& e) {
                    cat("data_return of ", pair_text(p), " at ", hex(e.offset), " carries ",
                        dec(e.stamps.size()), " block stamps for ", dec(blocks), " blocks"));
           ObjectRec& o = s_.objects[e.object];
+          copies::returned(s_, e);
           std::size_t b0 = e.offset / kBlockSize;
           for (std::size_t i = 0; i < std::min(blocks, e.stamps.size()); ++i) {
             if (b0 + i >= o.blocks.size()) break;
@@ -1251,7 +1267,11 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         if (osf::speaks_osf(s_, p.kernel))
           synced = osf::stale_after_sync(s_, p.object, (b0 + i) * kBlockSize, at);
         if (!synced.empty()) check(rule::SY2);
-        bool bad = e.call == ControlCall::data_supply
+        // A copy object's data_unavailable reads the original's page
+        // (copies.h): judged where the kernel reported what it read.
+        const bool through = e.call == ControlCall::data_unavailable && copies::is_copy(s_, p.object);
+        if (through && i >= e.stamps.size()) continue;
+        bool bad = e.call == ControlCall::data_supply || through
                        ? (i < e.stamps.size() && e.stamps[i] != want)
                        : want != 0;
         // Contents a kernel returned after the request are newer still: a
@@ -1264,7 +1284,7 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         // object's page; for returned contents that are not zeros the
         // pager could provide the data, and it is lost. Not for a
         // COPY_TEMPORARY object, whose changes the pager need not see (CP5).
-        const bool unavailable = e.call == ControlCall::data_unavailable &&
+        const bool unavailable = e.call == ControlCall::data_unavailable && !through &&
                                  q != ~std::uint32_t{0} && !contents::temporary(s_, rec.owner);
         if (unavailable) {
           check(rule::UN1);
@@ -1289,7 +1309,8 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
           report(rule::RT4, Party::pager,
                  cat(where(), " serves block ", hex((b0 + i) * kBlockSize), " of object ",
                      dec(p.object), " with ",
-                     e.call == ControlCall::data_supply ? hex(e.stamps[i]) : std::string("zeros"),
+                     e.call == ControlCall::data_supply || through ? hex(e.stamps[i])
+                                                                   : std::string("zeros"),
                      " but the kernel last returned ", hex(want)));
           break;
         }
@@ -1349,6 +1370,8 @@ void Step::control_call(const ControlCalled& e, PortRec& rec, ThreadRec& th) {
         [&](std::string_view r, std::string text) { report(r, Party::pager, std::move(text)); });
   // SU9, SU10, SU11: the supply's data and its reply port (supply.h).
   if (live && e.accepted) absorb(supply::accepted(s_, e, p));
+  // CP3: what a copy reads (copies.h).
+  if (live && e.accepted) absorb(copies::accepted(s_, e, p));
   // SU3, MK3: write grants against every kernel's writable holds
   // (coherence.h), before the page states below change.
   if (live && e.accepted)
@@ -1788,6 +1811,7 @@ Model::Model(WorldConfig config) : s_(std::make_unique<State>()) {
   }
   s_->store.expect.assign(config.objects, std::vector<Stamp>(blocks, 0));
   s_->store.has.assign(config.objects, std::vector<std::uint8_t>(blocks, 0));
+  s_->copies.of.resize(config.objects);
   detail::contents::init(*s_);
 }
 

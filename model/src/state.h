@@ -11,6 +11,7 @@
 #include "emmi/model/event.h"
 #include "emmi/model/model.h"
 #include "coherence.h"
+#include "copies.h"
 #include "flat_index.h"
 #include "demux.h"
 #include "osf.h"
@@ -303,6 +304,7 @@ struct State {
   std::vector<demux::ForeignRight> foreign_rights;
   // SU11: the supply_completed messages owed (supply.cpp).
   supply::SupplyState supply;
+  copies::CopyState copies;
 
   std::uint32_t kernel_index(KernelId k) const {
     for (std::uint32_t i = 0; i < kernels.size(); ++i)

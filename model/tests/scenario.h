@@ -114,6 +114,29 @@ class Scenario {
     m.sync_flags = flags;
     return send(std::move(m));
   }
+  // GNU Mach's memory_object_copy of [off, off+len) of object o, made by
+  // kernel k: copy object `c` (a slot beyond the offered objects) gets the
+  // receive right `port`. `stamps`/`resident`: what the kernel held of the
+  // range (empty: nothing resident). Its init follows with map(c, k).
+  Scenario& copy(ObjectId o, KernelId k, Offset off, Size len, ObjectId c, PortName port,
+                 std::vector<Stamp> stamps = {}, std::vector<std::uint8_t> resident = {}) {
+    KernelSent m{MessageKind::copy, this->port(o), k, o, off, len};
+    m.copy_object = c;
+    stamps.resize(len / kBlockSize, 0);
+    resident.resize(len / kBlockSize, 0);
+    m.stamps = std::move(stamps);
+    m.resident = std::move(resident);
+    ports_[c] = port;
+    seqnos_[port] = 0;
+    return send(std::move(m));
+  }
+  // The kernel's data_unavailable of a copy's page read the original's
+  // resident page: `read` is what it read (ControlCalled::stamps).
+  Scenario& unavailable_read(ThreadId t, ObjectId o, KernelId k, Offset off, std::vector<Stamp> read) {
+    ControlCalled c{t, ControlCall::data_unavailable, control(o, k), off, page_size(k)};
+    c.stamps = std::move(read);
+    return call(std::move(c));
+  }
   // Any message; the rights it will carry follow from its kind and the pair.
   Scenario& send(KernelSent m) {
     Pending p{m, 0, 0};
@@ -159,6 +182,11 @@ class Scenario {
           if (p.name == kNullPort) d.rights.pop_back();  // OSF
           seqnos_[p.control] = 0;  // receive rights moved in start at 0
           seqnos_[p.name] = 0;
+          break;
+        case MessageKind::copy:
+          // The old control port (made send) and the new object's receive
+          // right.
+          d.rights = {{p.control, Right::send}, {ports_[m.copy_object], Right::receive}};
           break;
         case MessageKind::data_request:
         case MessageKind::data_unlock:
@@ -408,10 +436,14 @@ class Scenario {
   }
   // Applies any event as is.
   Scenario& apply(Event e) {
-    for (Verdict& v : model_.apply(e)) verdicts_.push_back(std::move(v));
+    Judgement j = model_.judge(e);
+    for (Verdict& v : j.verdicts) verdicts_.push_back(std::move(v));
+    for (std::string_view r : j.checked) checked_.insert(std::string(r));
     if (record_trace_) trace_.push_back(std::move(e));
     return *this;
   }
+  // Whether the model checked `rule` on some event so far.
+  bool checked(std::string_view rule) const { return checked_.count(std::string(rule)) != 0; }
   Scenario& record_trace(bool on) {
     record_trace_ = on;
     return *this;
@@ -457,6 +489,7 @@ class Scenario {
   Model model_;
   WorldConfig config_;
   std::vector<Verdict> verdicts_;
+  std::set<std::string> checked_;
   std::vector<Event> trace_;
   bool record_trace_ = false;
 

@@ -187,6 +187,7 @@ void put(Writer& w, const CaseOutcome& o) {
   w.u64(o.commands_done).u64(o.events).bytes(o.in_flight).bytes(o.setup_error).bytes(o.crash_rule);
   w.u64(static_cast<std::uint64_t>(o.elapsed.count()));
   put(w, record::schedule_of(o));
+  w.u64(o.copy_call_objects);
 }
 CaseOutcome get_outcome(Reader& r) {
   CaseOutcome o;
@@ -203,6 +204,7 @@ CaseOutcome get_outcome(Reader& r) {
   o.elapsed = std::chrono::microseconds(
       r.bounded<std::int64_t>("outcome elapsed", std::numeric_limits<std::int64_t>::max()));
   record::set_schedule(o, get_schedule(r));
+  o.copy_call_objects = r.u64("outcome copy-call objects");
   return o;
 }
 
@@ -314,7 +316,7 @@ std::string encode_record(const CaseRecord& rec) {
           return Writer(Tag::setup_failed).bytes(r.why).take();
         } else {
           static_assert(std::is_same_v<R, record::Done>);
-          return Writer(Tag::done).take();
+          return Writer(Tag::done).u64(r.copy_call_objects).take();
         }
       },
       rec);
@@ -344,7 +346,7 @@ Decoded<CaseRecord> decode_record(std::string_view bytes) noexcept {
     case Tag::begun: return finish<CaseRecord>(r, record::CommandBegun{r.u64("command index")});
     case Tag::completed: return finish<CaseRecord>(r, record::CommandCompleted{r.u64("command index")});
     case Tag::setup_failed: return finish<CaseRecord>(r, record::SetupFailed{r.bytes("reason")});
-    case Tag::done: return finish<CaseRecord>(r, record::Done{});
+    case Tag::done: return finish<CaseRecord>(r, record::Done{r.u64("copy-call objects")});
     case Tag::units: break;
   }
   return {std::nullopt, fmt::format("no case record has tag {}", static_cast<unsigned>(*tag))};

@@ -31,7 +31,9 @@ namespace emmi::engine {
 
 namespace record {
 
-inline constexpr std::uint8_t kVersion = 2;  // 2: verdicts and findings carry portability
+// 2: verdicts and findings carry portability; 3: Done and outcomes carry the
+// COPY_CALL objects.
+inline constexpr std::uint8_t kVersion = 3;
 
 struct CommandBegun {  // the command thread starts command `index`
   std::uint64_t index = 0;
@@ -70,6 +72,9 @@ struct SetupFailed {  // the case could not start
   friend bool operator==(const SetupFailed&, const SetupFailed&) = default;
 };
 struct Done {  // the child wrote everything it had
+  // Objects the pager made ready with MEMORY_OBJECT_COPY_CALL (by the end of
+  // the commands): the engine's probe case reads it (World::copy_call).
+  std::uint64_t copy_call_objects = 0;
   friend bool operator==(const Done&, const Done&) = default;
 };
 

@@ -93,6 +93,7 @@ CaseOutcome outcome_of(const ChildOutcome& child) {
           } else if constexpr (std::is_same_v<R, record::SetupFailed>) {
             o.setup_error = r.why.empty() ? "setup failed" : r.why;
           } else if constexpr (std::is_same_v<R, record::Done>) {
+            o.copy_call_objects = r.copy_call_objects;
             done = true;
           }
         },

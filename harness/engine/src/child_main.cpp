@@ -100,7 +100,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   set_fault_describer(&describe_withdrawn);
   mach::Kernel kernel;
   Recorder recorder(
-      out, model::WorldConfig{world.objects, world.object_size, readings_of(world.platform)});
+      out, model::WorldConfig{world.object_slots(), world.object_size, readings_of(world.platform)});
   kernel.set_observer(&recorder);
   mach::KernelDriver driver(kernel);
   // From here the pager's threads run one at a time under the case's
@@ -222,6 +222,12 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     cases.collect_answers([&](const model::DefaultPagerAnswer& a) { recorder.answered(a); });
     out.write(encode_record(record::CommandCompleted{i}));
   }
+  // What the pager made its objects ready with: the probe case's answer.
+  std::uint64_t copy_call_objects = 0;
+  for (model::KernelId k : kernels)
+    for (model::ObjectId o : objects)
+      if (auto a = driver.attributes(k, o); a && a->copy_strategy == MEMORY_OBJECT_COPY_CALL)
+        ++copy_call_objects;
   if (progressing) {
     // The mapping client goes away: it lets go of its send right to every
     // object. A pager that asked for no-senders on an object no kernel maps
@@ -254,7 +260,7 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   }
   recorder.write_coverage();
   out.write(encode_record(schedule_record(sched)));
-  out.write(encode_record(record::Done{}));
+  out.write(encode_record(record::Done{copy_call_objects}));
   // Pager threads outlive the case (parked, or running if it went
   // uncontrolled): nothing they do may reach the recorder from here on.
   kernel.set_observer(nullptr);

@@ -145,6 +145,25 @@ void offer_ranges(const GenSite& s, Offers& offer, CommandKind kind, std::uint32
   }
 }
 
+// Copies (World::copies): `object` indexes the case's copies.
+const CopyState* copy_of(const CaseModel& m, const Command& c) {
+  if (c.object >= m.copies.size() || m.copies[c.object].kernel != c.kernel ||
+      m.copies[c.object].unmapped)
+    return nullptr;
+  return &m.copies[c.object];
+}
+CopyState& copy_of(CaseModel& m, const Command& c) { return m.copies.at(c.object); }
+bool copy_page_in_range(const CaseModel& m, const Command& c) {
+  const CopyState* copy = copy_of(m, c);
+  return copy != nullptr && c.page < copy->pages;
+}
+bool holds_copy_page(const CaseModel& m, const Command& c) {
+  return copy_page_in_range(m, c) && copy_of(m, c)->resident.count(c.page) != 0;
+}
+Command at_copy_page(CommandKind kind, const GenSite& s, bool write = false) {
+  return {kind, s.kernel, s.object, 0, s.page, write, false};
+}
+
 // --- The table -------------------------------------------------------------------------
 
 constexpr std::array kSpecs{
@@ -556,6 +575,86 @@ constexpr std::array kSpecs{
                         (c.dirty ? model::kSyncSynchronous : model::kSyncAsynchronous) |
                             (c.write ? model::kSyncInvalidate : 0));
         }},
+    // --- Copies of COPY_CALL objects (World::copies, gnumach-kernel.md §1a) -----
+    // A task copies a range of a mapped object (vm_map with copy TRUE): for
+    // a COPY_CALL object GNU Mach sends memory_object_copy, write-locks the
+    // range's resident pages and inits the new object, copy c<n>. Offered
+    // for the whole object and for each page the kernel holds.
+    CommandSpec{
+        CommandKind::copy_range, "copy",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} o{} pages {}+{}", name, c.kernel, c.object, c.page,
+                             c.other_kernel);
+        },
+        [](const CaseModel& m, const Command& c) {
+          return m.world.copies() && m.copies.size() < World::kMaxCopies && mapped(m, c) &&
+                 c.other_kernel >= 1 &&
+                 std::size_t(c.page) + c.other_kernel <= m.world.pages(c.kernel);
+        },
+        [](CaseModel& m, const Command& c) {
+          CopyState copy;
+          copy.kernel = c.kernel;
+          copy.original = c.object;
+          copy.first = c.page;
+          copy.pages = c.other_kernel;
+          m.copies.push_back(copy);
+        },
+        GenScope::mapping,
+        [](const GenSite& s, Offers& offer) {
+          if (!s.model.world.copies() || s.model.copies.size() >= World::kMaxCopies) return;
+          const auto all = static_cast<std::uint8_t>(std::min<std::uint16_t>(s.pages, 255));
+          offer(std::max<std::uint32_t>(1, s.pages / 4),
+                {CommandKind::copy_range, s.kernel, s.object, all, 0});
+          for (std::uint16_t pg : s.model.pair(s.object, s.kernel).resident)
+            offer(1, {CommandKind::copy_range, s.kernel, s.object, 1, pg});
+        },
+        [](const Command& c, KernelActions& k) { k.copy(c.kernel, c.object, c.page, c.other_kernel); }},
+    // A fault on a copy's page: data_request to the pager on the copy's port;
+    // a data_unavailable makes the kernel read the original's page.
+    CommandSpec{
+        CommandKind::copy_fault, "fault-copy",
+        [](std::string_view name, const Command& c) { return describe_fault(name, c, 'c'); },
+        [](const CaseModel& m, const Command& c) {
+          return copy_page_in_range(m, c) && copy_of(m, c)->resident.count(c.page) == 0;
+        },
+        [](CaseModel& m, const Command& c) {
+          copy_of(m, c).resident.insert(c.page);
+          copy_of(m, c).touched.insert(c.page);
+        },
+        GenScope::copy_page,
+        [](const GenSite& s, Offers& offer) {
+          offer(4 * s.locality, at_copy_page(CommandKind::copy_fault, s));
+          offer(1 * s.locality, at_copy_page(CommandKind::copy_fault, s, true));
+        },
+        [](const Command& c, KernelActions& k) { k.copy_fault(c.object, c.page, c.write); }},
+    CommandSpec{
+        CommandKind::copy_write, "write-copy",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} c{} page {}", name, c.kernel, c.object, c.page);
+        },
+        holds_copy_page, [](CaseModel& m, const Command& c) { copy_of(m, c).touched.insert(c.page); },
+        GenScope::copy_page,
+        [](const GenSite& s, Offers& offer) {
+          offer(1 * s.locality, at_copy_page(CommandKind::copy_write, s));
+        },
+        [](const Command& c, KernelActions& k) { k.copy_write(c.object, c.page); }},
+    // The copy's last mapping goes: its dirty pages come back, then
+    // terminate; the original it shadowed is let go (kept until then).
+    CommandSpec{
+        CommandKind::copy_unmap, "unmap-copy",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} c{}", name, c.kernel, c.object);
+        },
+        [](const CaseModel& m, const Command& c) { return copy_of(m, c) != nullptr; },
+        [](CaseModel& m, const Command& c) {
+          copy_of(m, c).unmapped = true;
+          copy_of(m, c).resident.clear();
+        },
+        GenScope::copy,
+        [](const GenSite& s, Offers& offer) {
+          offer(1, {CommandKind::copy_unmap, s.kernel, s.object});
+        },
+        [](const Command& c, KernelActions& k) { k.copy_unmap(c.object); }},
 };
 
 // Every kind has exactly one entry, and the table has no other entries: the

@@ -81,6 +81,17 @@ class KernelActions {
   virtual void pager_change_attributes(std::size_t /*object*/, bool /*may_cache*/,
                                        int /*copy_strategy*/) {}
   virtual void pager_shutdown(std::size_t /*object*/) {}
+  // Copies (World::copies). A task copies `pages` pages from page `first`
+  // of `object` mapped by `kernel`: memory_object_copy and init of the new
+  // object when the object is COPY_CALL, nothing otherwise; the copy gets
+  // the case's next copy index. Then, on copy `copy`: a data_request for a
+  // page it neither holds nor waits for, a write of a resident page, and
+  // the last unmapping (terminate).
+  virtual void copy(std::size_t /*kernel*/, std::size_t /*object*/, std::uint16_t /*first*/,
+                    std::uint16_t /*pages*/) {}
+  virtual void copy_fault(std::size_t /*copy*/, std::uint16_t /*page*/, bool /*write*/) {}
+  virtual void copy_write(std::size_t /*copy*/, std::uint16_t /*page*/) {}
+  virtual void copy_unmap(std::size_t /*copy*/) {}
   // OSF: vm_msync of one page of a mapped, ready object with `sync_flags`
   // (VM_SYNC_*): returns, then memory_object_synchronize.
   virtual void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
@@ -92,7 +103,10 @@ class KernelActions {
 // a world with the default-pager role, once per kernel and once per page of
 // a temporary object (after all the others, so that an ordinary pager's
 // world offers what it always did).
-enum class GenScope : std::uint8_t { object, mapping, page, kernel, temporary_page, temporary };
+// Copies (World::copies) are offered once per page and once per copy.
+enum class GenScope : std::uint8_t {
+  object, mapping, page, kernel, temporary_page, temporary, copy_page, copy
+};
 
 // The point of the generator's loops a command is offered at.
 struct GenSite {

@@ -69,6 +69,21 @@ catalogue::Dialect dialect_of(const RunConfig& cfg) {
   return *d;
 }
 
+// Whether the pager makes any of its objects ready with
+// MEMORY_OBJECT_COPY_CALL: one case maps every object on the first kernel
+// and the child counts the strategies the kernel was given. Only then do
+// the kernels copy (World::copy_call); other pagers' searches spend no
+// commands on copies no kernel would make.
+bool probe_copy_call(const PagerLibrary& lib, const Profile& profile, const World& world,
+                     const CaseOptions& options) {
+  CaseSpec probe;
+  for (std::uint32_t o = 0; o < world.objects; ++o)
+    probe.commands.push_back(Command{CommandKind::map, 0, static_cast<std::uint8_t>(o)});
+  probe.strategy = strategy_for(profile, probe.schedule_seed);
+  probe.pct_depth = static_cast<std::uint8_t>(profile.pct_depth);
+  return run_case(lib, profile, probe, options).copy_call_objects > 0;
+}
+
 UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t unit,
                     const std::function<void(const UnitResult&)>& on_case) {
   UnitResult r;
@@ -78,8 +93,9 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
   options.pager_options = cfg.pager_options;
   std::set<std::string> known;
   // The commands the pager's roles allow (the default-pager ones only for a
-  // default pager).
-  const World world = world_for(lib, profile.world);
+  // default pager; copies only for a pager that copies by call).
+  World world = world_for(lib, profile.world);
+  if (world.copies_possible()) world.copy_call = probe_copy_call(lib, profile, world, options);
   const auto unit_start = std::chrono::steady_clock::now();
   for (std::uint32_t round = 0; round < profile.rounds; ++round) {
     std::optional<FoundFailure> last;

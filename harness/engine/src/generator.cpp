@@ -26,7 +26,13 @@ bool enabled(const CaseModel& m, const Command& c) {
   // commands' `object` indexes them (the precondition checks it).
   const bool temporary = spec->scope == GenScope::kernel || spec->scope == GenScope::temporary_page ||
                          spec->scope == GenScope::temporary;
-  if (temporary ? !m.world.default_pager : c.object >= m.world.objects) return false;
+  // Copy commands name a copy of the case (the precondition checks it).
+  const bool copy = spec->scope == GenScope::copy_page || spec->scope == GenScope::copy;
+  if (copy) {
+    if (!m.world.copies()) return false;
+  } else if (temporary ? !m.world.default_pager : c.object >= m.world.objects) {
+    return false;
+  }
   return spec->precondition(m, c);
 }
 
@@ -54,6 +60,17 @@ std::vector<Weighted> enabled_commands(const CaseModel& m) {
         offer_all(GenScope::page, site);
       }
     }
+  }
+  // Copies (World::copies): page commands, then whole-copy commands.
+  for (std::size_t c = 0; c < m.copies.size(); ++c) {
+    const CopyState& copy = m.copies[c];
+    GenSite site{m, static_cast<std::uint8_t>(c), copy.kernel, copy.pages};
+    for (std::uint16_t pg = 0; pg < site.pages; ++pg) {
+      site.page = pg;
+      site.locality = copy.touched.count(pg) ? 6 : 1;
+      offer_all(GenScope::copy_page, site);
+    }
+    offer_all(GenScope::copy, GenSite{m, static_cast<std::uint8_t>(c), copy.kernel, copy.pages});
   }
   if (!m.world.default_pager) return out;
   for (std::uint8_t k = 0; k < kernels; ++k) offer_all(GenScope::kernel, GenSite{m, 0, k});

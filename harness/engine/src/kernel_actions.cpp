@@ -27,8 +27,9 @@ void SimulatedKernelActions::collect(std::size_t k, std::size_t o) {
 }
 
 // No task maps a cached object: nothing faults on it or writes to it.
+// Nor one kept only for the copies that shadow it.
 bool SimulatedKernelActions::in_use(model::KernelId k, model::ObjectId o) const {
-  return d_.ready(k, o) && !d_.cached(k, o);
+  return d_.ready(k, o) && !d_.cached(k, o) && !d_.kept(k, o);
 }
 
 std::optional<SimulatedKernelActions::PageAt> SimulatedKernelActions::page_at(
@@ -93,6 +94,50 @@ void SimulatedKernelActions::retry(std::size_t kernel, std::size_t object, std::
   auto held = d_.page(at->kernel, at->object, at->offset);
   if (!held || held->state != mach::KernelDriver::PageState::error) return;
   d_.fault(at->kernel, at->object, at->offset, held->requested_access);
+}
+
+// --- Copies of COPY_CALL objects -------------------------------------------------
+
+void SimulatedKernelActions::copy(std::size_t kernel, std::size_t object, std::uint16_t first,
+                                  std::uint16_t pages) {
+  model::ObjectId made = 0;
+  if (valid(kernel, object) && in_use(kernels_[kernel], objects_[object])) {
+    const auto ps = world_.kernel_page_sizes[kernel];
+    made = d_.copy(kernels_[kernel], objects_[object], model::Offset(first) * ps,
+                   model::Size(pages) * ps);
+  }
+  copies_.push_back({kernel, made});
+}
+
+std::optional<SimulatedKernelActions::PageAt> SimulatedKernelActions::copy_page_at(
+    std::size_t copy, std::uint16_t page) const {
+  if (copy >= copies_.size() || copies_[copy].object == 0) return std::nullopt;
+  const auto [kernel, o] = copies_[copy];
+  if (!in_use(kernels_[kernel], o)) return std::nullopt;
+  return PageAt{kernels_[kernel], o, model::Offset(page) * world_.kernel_page_sizes[kernel]};
+}
+
+void SimulatedKernelActions::copy_fault(std::size_t copy, std::uint16_t page, bool write) {
+  const auto at = copy_page_at(copy, page);
+  if (!at) return;
+  if (auto held = d_.page(at->kernel, at->object, at->offset);
+      held && held->state != mach::KernelDriver::PageState::error)
+    return;
+  d_.fault(at->kernel, at->object, at->offset, write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
+}
+
+void SimulatedKernelActions::copy_write(std::size_t copy, std::uint16_t page) {
+  const auto at = copy_page_at(copy, page);
+  if (!at) return;
+  auto held = d_.page(at->kernel, at->object, at->offset);
+  if (!held || held->state != mach::KernelDriver::PageState::resident) return;
+  d_.write(at->kernel, at->object, at->offset, fresh_stamps(held->stamps.size()));
+}
+
+void SimulatedKernelActions::copy_unmap(std::size_t copy) {
+  if (copy >= copies_.size() || copies_[copy].object == 0) return;
+  const auto [kernel, o] = copies_[copy];
+  if (d_.mapped(kernels_[kernel], o) && !d_.cached(kernels_[kernel], o)) d_.unmap(kernels_[kernel], o);
 }
 
 void SimulatedKernelActions::create_temporary(std::size_t kernel) {

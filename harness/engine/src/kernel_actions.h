@@ -69,8 +69,20 @@ class SimulatedKernelActions final : public KernelActions {
   void pager_shutdown(std::size_t object) override;
   void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
                    std::int32_t sync_flags) override;
+  // Copies in the order the commands made them (0 where the kernel made
+  // none: the object was not COPY_CALL), so later indices still match.
+  void copy(std::size_t kernel, std::size_t object, std::uint16_t first,
+            std::uint16_t pages) override;
+  void copy_fault(std::size_t copy, std::uint16_t page, bool write) override;
+  void copy_write(std::size_t copy, std::uint16_t page) override;
+  void copy_unmap(std::size_t copy) override;
 
  private:
+  struct Copy {
+    std::size_t kernel;
+    model::ObjectId object;  // the driver's id; 0: not made
+  };
+  std::vector<Copy> copies_;
   struct Temporary {
     std::size_t kernel;
     model::ObjectId object;  // the driver's id; 0: not created
@@ -87,6 +99,8 @@ class SimulatedKernelActions final : public KernelActions {
     model::Offset offset;
   };
   std::optional<PageAt> page_at(std::size_t kernel, std::size_t object, std::uint16_t page) const;
+  // Page `page` of copy `copy`, when the kernel made it and still maps it.
+  std::optional<PageAt> copy_page_at(std::size_t copy, std::uint16_t page) const;
 
   // Outside every subsystem a pager serves (memory_object 2200.., notify 64..).
   static constexpr mach_msg_id_t kStrayMessageId = mach::kForeignMessageId;

@@ -46,7 +46,10 @@ void Recorder::on_event(const model::Event& observed) {
   // model numbers them 0 .. objects-1.
   model::Event e = observed;
   if (auto* offered = std::get_if<model::ObjectOffered>(&e)) offered->object -= 1;
-  if (auto* sent = std::get_if<model::KernelSent>(&e); sent && sent->object > 0) sent->object -= 1;
+  if (auto* sent = std::get_if<model::KernelSent>(&e)) {
+    if (sent->object > 0) sent->object -= 1;
+    if (sent->copy_object > 0) sent->copy_object -= 1;
+  }
   std::lock_guard g(mu_);
   const std::uint64_t index = trace_.size();
   trace_.push_back(e);

@@ -73,7 +73,8 @@ rc::Gen<CaseRecord> any_record() {
       rc::gen::map(rc::gen::arbitrary<std::uint64_t>(), [](std::uint64_t i) { return CaseRecord(record::CommandBegun{i}); }),
       rc::gen::map(rc::gen::arbitrary<std::uint64_t>(), [](std::uint64_t i) { return CaseRecord(record::CommandCompleted{i}); }),
       rc::gen::map(any_text(), [](std::string s) { return CaseRecord(record::SetupFailed{std::move(s)}); }),
-      rc::gen::just(CaseRecord(record::Done{})));
+      rc::gen::map(rc::gen::arbitrary<std::uint64_t>(),
+                   [](std::uint64_t n) { return CaseRecord(record::Done{n}); }));
 }
 
 rc::Gen<Command> any_command() {

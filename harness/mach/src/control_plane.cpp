@@ -197,6 +197,11 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.precious = cm.precious;
       ev.may_cache = cm.may_cache;
       ev.stamps = supplied;
+      // A copy object's data_unavailable reads the original's page: what the
+      // kernel reads, block by block, as long as the original's pages are
+      // resident (copy.cpp); nothing when one is not (it is requested).
+      if (cm.call == ControlCall::data_unavailable && accepted && mp->shadow != 0)
+        ev.stamps = shadow_contents(*k, *mp, cm.offset, cm.size);
       // SU9: where the data lay in the pager's space, and that space's page.
       if (data != nullptr && data->size > 0) {
         ev.data_address = data->sender_address;

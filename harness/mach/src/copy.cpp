@@ -86,6 +86,24 @@ void Driver::read_through(KernelRec& k, Mapping& mp, KernelDriver::Page& page) {
   (void)send_request(k, *o, *src, slot);
 }
 
+std::vector<Stamp> Driver::shadow_contents(KernelRec& k, Mapping& mp, Offset offset, Size size) {
+  std::vector<Stamp> out;
+  Mapping* src = mp.shadow != 0 ? mapping(k.id, mp.shadow) : nullptr;
+  if (src == nullptr || !src->mapped) return out;
+  for (Offset at = offset; at < offset + size; at += k.page_size) {
+    auto mine = mp.pages.find(at);
+    auto theirs = src->pages.find(at + mp.shadow_offset);
+    const bool asked = mine != mp.pages.end() && mine->second.state == KernelDriver::PageState::requested;
+    if (!asked || theirs == src->pages.end() ||
+        theirs->second.state != KernelDriver::PageState::resident)
+      return {};
+    std::vector<Stamp> page = theirs->second.stamps;
+    page.resize(k.page_size / kBlockSize, 0);
+    out.insert(out.end(), page.begin(), page.end());
+  }
+  return out;
+}
+
 void Driver::shadow_filled(KernelRec& k, ObjectId original, const KernelDriver::Page& page) {
   for (auto& [key, mp] : maps) {
     if (key.first != k.id || mp.shadow != original || !mp.mapped) continue;

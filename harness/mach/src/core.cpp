@@ -471,10 +471,13 @@ mach_port_name_t Core::copyout_right(Space* s, RightRef& r) {
       p->receiver_name = name;
       // Messages queued while the right was in transit (a new object's init
       // behind memory_object_copy or memory_object_create) reach the pager
-      // now: they are reported as sent to the name it gets.
-      if (observer_ != nullptr && s->is_pager)
-        for (KMsg* q = p->head; q != nullptr; q = q->next)
-          if (!q->observed) observe_sent(p, q);
+      // now: they are reported as sent to the name it gets, right after the
+      // event that gave the pager the right (the dequeue of the message
+      // carrying it), so the model knows the receive right first.
+      if (observer_ != nullptr && s->is_pager && p->head != nullptr) {
+        port_ref(p);
+        arrived_.push_back(p);
+      }
       return name;
     }
     default:
@@ -869,6 +872,15 @@ void Core::serve_kobject(KMsg* m) {
 
 void Core::emit(emmi::model::Event&& e) {
   if (observer_ != nullptr) observer_->on_event(e);
+  if (arrived_.empty()) return;
+  std::vector<Port*> ports;
+  ports.swap(arrived_);
+  for (Port* p : ports) {
+    if (p->receiver != nullptr && p->receiver->is_pager && observer_ != nullptr)
+      for (KMsg* q = p->head; q != nullptr; q = q->next)
+        if (!q->observed) observe_sent(p, q);
+    port_unref(p);
+  }
 }
 
 void Core::thread_blocks(ThreadRec* t) {

@@ -370,6 +370,9 @@ class Core : public std::enable_shared_from_this<Core> {
  private:
   Space* pager_ = nullptr;
   Observer* observer_ = nullptr;
+  // Receive rights the pager just took with messages queued on them while
+  // they were in transit: reported after the event being built (emit).
+  std::vector<Port*> arrived_;
   std::atomic<ScheduleHook> hook_{nullptr};
   void* hook_ctx_ = nullptr;
   KMsg* free_kmsgs_ = nullptr;

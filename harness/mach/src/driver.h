@@ -123,6 +123,10 @@ class Driver : public KObjectServer {
   // original (vm_fault_page): its resident page's contents, or a
   // data_request for it, the copy's page waiting (through_shadow).
   void read_through(KernelRec& k, Mapping& mp, KernelDriver::Page& page);
+  // What a data_unavailable of [offset, offset+size) of copy `mp` makes the
+  // kernel read from the original right now: the stamps of its resident
+  // pages, empty as soon as one of the requested pages is not resident.
+  std::vector<Stamp> shadow_contents(KernelRec& k, Mapping& mp, Offset offset, Size size);
   // The original's page at `offset` of object `original` became resident
   // (or failed): the copies' pages waiting on it take its contents (or fail).
   void shadow_filled(KernelRec& k, ObjectId original, const KernelDriver::Page& page);

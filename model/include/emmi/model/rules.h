@@ -120,6 +120,7 @@ struct RuleInfo {
   X(CA3, pager, "pager: turning caching off, it asks for and awaits change_completed")          \
   X(CP1, pager, "pager: the copy strategy of an initialised object never changes")              \
   X(CP6, pager, "pager: an ordinary pager does not ask for MEMORY_OBJECT_COPY_SYMMETRIC")      \
+  X(CP3, pager, "pager: a COPY_CALL copy reads as the original's range did at memory_object_copy") \
   X(DS3, pager, "pager: destroy comes after a flush of every page the kernel holds")            \
   X(RT5, pager, "pager: its store keeps the latest contents the kernel returned")               \
   X(CP4, pager, "pager: a COPY_DELAY object's data never changes behind the kernels' back")     \

@@ -70,6 +70,9 @@ struct CaseOutcome {
   std::uint64_t choice_points = 0;  // where another thread could have run
   std::uint64_t preemptions = 0;
   std::uint64_t schedule_digest = 0;
+  // Objects the pager made ready with MEMORY_OBJECT_COPY_CALL by the end of
+  // the commands (the engine's probe, World::copy_call).
+  std::uint64_t copy_call_objects = 0;
 
   bool completed() const { return end == ChildEnd::exited && setup_error.empty(); }
 

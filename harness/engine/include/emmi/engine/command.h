@@ -81,6 +81,16 @@ enum class CommandKind : std::uint8_t {
   // last unmap (may_cache), and the object is terminated. Nothing when the
   // object is not cached.
   cache_collect,
+  // Copies of an object the pager made ready with MEMORY_OBJECT_COPY_CALL
+  // (GNU Mach platform only, World::copies): a task copies `other_kernel`
+  // pages from page `page` of `object` mapped by `kernel` (vm_map with copy
+  // TRUE): memory_object_copy, then init of the new object, copy c<n> (the
+  // case's next copy index). Nothing is sent for an object of another
+  // strategy. The commands on a copy name it by that index in `object`.
+  copy_range,
+  copy_fault,   // data_request for page `page` of copy `object` (read, or write if `write`)
+  copy_write,   // the kernel writes resident page `page` of copy `object`
+  copy_unmap,   // the copy's last mapping goes: terminate
 
   kind_count  // not a command: how many kinds there are
 };

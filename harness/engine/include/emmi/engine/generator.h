@@ -36,6 +36,20 @@ struct TemporaryState {
   bool terminated = false;            // terminate sent: no more commands on it
 };
 
+// A copy of a COPY_CALL object (copy_range): `pages` pages of the kernel's
+// page size from page `first` of object `original`. The kernel may not have
+// made it (the object's strategy is not the generator's to know): its
+// commands then do nothing.
+struct CopyState {
+  std::uint8_t kernel = 0;
+  std::uint8_t original = 0;
+  std::uint16_t first = 0;
+  std::uint16_t pages = 0;
+  std::set<std::uint16_t> resident;
+  std::set<std::uint16_t> touched;
+  bool unmapped = false;
+};
+
 struct CaseModel {
   World world;
   std::vector<PairState> pairs;  // index: object * kernels + kernel
@@ -45,6 +59,8 @@ struct CaseModel {
   // At most this many per case: every one costs the pager a port and a
   // store, and two already let requests of two objects interleave.
   static constexpr std::size_t kMaxTemporaries = 2;
+  // Copies in the order they were made: a copy command's `object`.
+  std::vector<CopyState> copies;
 
   explicit CaseModel(World w);
   PairState& pair(std::size_t object, std::size_t kernel);

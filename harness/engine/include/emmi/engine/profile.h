@@ -63,6 +63,21 @@ struct World {
   // (command_specs.cpp), flavoured change_attributes.
   bool osf = false;
 
+  // Whether the kernels copy COPY_CALL objects (memory_object_copy): GNU
+  // Mach's platform, for a pager of ordinary objects (X14: the pages
+  // document no such call).
+  bool copies() const { return copy_call && copies_possible(); }
+  bool copies_possible() const { return platform == Platform::gnumach && !osf && !default_pager; }
+  // The pager makes some object ready with MEMORY_OBJECT_COPY_CALL: a probe
+  // case (every object mapped) found so before the search (run_unit), so
+  // that no other pager's search spends commands on copies never made.
+  bool copy_call = false;
+  // At most this many copies per case: each is a new object for the pager.
+  static constexpr std::uint32_t kMaxCopies = 2;
+  // The model's object slots: the pager's objects, then one per copy a case
+  // may make.
+  std::uint32_t object_slots() const { return objects + (copies_possible() ? kMaxCopies : 0); }
+
   std::uint32_t pages(std::size_t kernel) const {
     return static_cast<std::uint32_t>(object_size / kernel_page_sizes.at(kernel));
   }
