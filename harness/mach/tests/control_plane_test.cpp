@@ -819,5 +819,125 @@ TEST(NoSenders, ComesAfterTheLastTerminateOnceTheClientLetGo) {
   EXPECT_FALSE(status_of(mapped).mps_nsrequest);
 }
 
+
+// --- Copies of COPY_CALL objects (gnumach-kernel.md §1a, 2202) -----------------
+
+#pragma pack(push, 4)
+struct CopyMsg {  // memory_object_copy as the kernel's stub builds it
+  mach_msg_header_t head;
+  mach_msg_type_t control_type;
+  mach_port_t old_control;
+  mach_msg_type_t offset_type;
+  vm_offset_t offset;
+  mach_msg_type_t length_type;
+  vm_size_t length;
+  mach_msg_type_t object_type;
+  mach_port_t new_object;
+};
+#pragma pack(pop)
+
+// vm_object_copy_call: memory_object_copy with the old control made send
+// and the new object's receive right, the range's resident pages of the
+// original write-locked, then init on the new object, which shadows the
+// original: a data_unavailable for its page reads the original's page, or
+// faults the original when it is not resident.
+TEST_F(ControlPlane, ACopyCallObjectIsCopiedAsGnuMachDoes) {
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(memory_object_ready(control, FALSE, MEMORY_OBJECT_COPY_CALL), KERN_SUCCESS);
+  ASSERT_EQ(driver.fault(kid, oid, 0, VM_PROT_READ | VM_PROT_WRITE), KERN_SUCCESS);
+  ASSERT_EQ(supply(0, {0x11}, MACH_PORT_NULL), KERN_SUCCESS);
+  drain();
+
+  const ObjectId copy = driver.copy(kid, oid, 0, 8192);
+  ASSERT_NE(copy, 0u);
+  ASSERT_NE(copy, oid);
+  EXPECT_EQ(driver.shadow_of(copy), oid);
+  ASSERT_TRUE(driver.page(kid, oid, 0).has_value());
+  EXPECT_NE(driver.page(kid, oid, 0)->lock & VM_PROT_WRITE, 0) << "the original's page is write-locked";
+
+  Buffer buf;
+  ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);
+  ASSERT_EQ(buf.head.msgh_id, 2202);
+  CopyMsg m;
+  std::memcpy(&m, &buf, sizeof m);
+  EXPECT_EQ(m.old_control, control) << "the old control, made send, merges with the pager's right";
+  const vm_offset_t offset = m.offset;
+  const vm_size_t length = m.length;
+  EXPECT_EQ(offset, 0u);
+  EXPECT_EQ(length, 8192u);
+  const mach_port_t copy_port = m.new_object;
+  ASSERT_TRUE(MACH_PORT_VALID(copy_port));
+  auto sent_copy = sent(MessageKind::copy);
+  ASSERT_EQ(sent_copy.size(), 1u);
+  EXPECT_EQ(sent_copy[0].copy_object, copy);
+  EXPECT_EQ(sent_copy[0].resident, (std::vector<std::uint8_t>{1, 0}));
+  EXPECT_EQ(sent_copy[0].stamps, (std::vector<Stamp>{0x11, 0}));
+
+  // The init queued on the new port while its receive right was in the
+  // message is reported once the pager holds the right.
+  ASSERT_EQ(receive_now(copy_port, buf), MACH_MSG_SUCCESS);
+  ASSERT_EQ(buf.head.msgh_id, 2200);
+  auto inits = sent(MessageKind::init);
+  ASSERT_FALSE(inits.empty());
+  EXPECT_EQ(inits.back().destination, copy_port);
+  EXPECT_EQ(inits.back().object, copy);
+  InitMsg init;
+  std::memcpy(&init, &buf, sizeof init);
+  ASSERT_EQ(memory_object_ready(init.control, FALSE, MEMORY_OBJECT_COPY_DELAY), KERN_SUCCESS);
+
+  // Page 0: the original's resident page is read through.
+  ASSERT_EQ(driver.fault(kid, copy, 0, VM_PROT_READ), KERN_SUCCESS);
+  ASSERT_EQ(receive_now(copy_port, buf), MACH_MSG_SUCCESS);
+  ASSERT_EQ(buf.head.msgh_id, 2203);
+  mach_msg_destroy(&buf.head);
+  ASSERT_EQ(memory_object_data_unavailable(init.control, 0, 4096), KERN_SUCCESS);
+  ASSERT_TRUE(driver.page(kid, copy, 0).has_value());
+  EXPECT_EQ(driver.page(kid, copy, 0)->state, KernelDriver::PageState::resident);
+  EXPECT_EQ(driver.page(kid, copy, 0)->stamps, std::vector<Stamp>{0x11});
+  auto calls = recorder.of<emmi::model::ControlCalled>();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back().call, ControlCall::data_unavailable);
+  EXPECT_EQ(calls.back().stamps, std::vector<Stamp>{0x11}) << "what the kernel read through";
+
+  // Page 1: the original does not hold it, so it is requested there.
+  ASSERT_EQ(driver.fault(kid, copy, 4096, VM_PROT_READ), KERN_SUCCESS);
+  ASSERT_EQ(receive_now(copy_port, buf), MACH_MSG_SUCCESS);
+  mach_msg_destroy(&buf.head);
+  ASSERT_EQ(memory_object_data_unavailable(init.control, 4096, 4096), KERN_SUCCESS);
+  EXPECT_EQ(driver.page(kid, copy, 4096)->state, KernelDriver::PageState::requested);
+  ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);
+  ASSERT_EQ(buf.head.msgh_id, 2203) << "the fault goes on in the original";
+  mach_msg_destroy(&buf.head);
+  ASSERT_EQ(supply(4096, {0x22}, MACH_PORT_NULL), KERN_SUCCESS);
+  EXPECT_EQ(driver.page(kid, copy, 4096)->state, KernelDriver::PageState::resident);
+  EXPECT_EQ(driver.page(kid, copy, 4096)->stamps, std::vector<Stamp>{0x22});
+
+  // The copy holds the original: unmapping the original keeps it, and the
+  // copy's terminate lets it go.
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  EXPECT_TRUE(driver.kept(kid, oid));
+  EXPECT_TRUE(drain().empty()) << "no terminate while the copy lives";
+  ASSERT_EQ(driver.unmap(kid, copy), KERN_SUCCESS);
+  ASSERT_EQ(receive_now(copy_port, buf), MACH_MSG_SUCCESS);
+  EXPECT_EQ(buf.head.msgh_id, 2201) << "the copy is terminated";
+  mach_msg_destroy(&buf.head);
+  EXPECT_FALSE(driver.mapped(kid, oid));
+  EXPECT_EQ(drain(), std::vector<mach_msg_id_t>{2201}) << "then the original";
+}
+
+// Only a ready COPY_CALL object of a GNU Mach kernel is copied by call.
+TEST_F(ControlPlane, OnlyACopyCallObjectIsCopiedByCall) {
+  EXPECT_EQ(driver.copy(kid, oid, 0, 4096), 0u) << "not ready";
+  Kernel::ExternalPagerCall as_pager(kernel);
+  ASSERT_EQ(memory_object_ready(control, FALSE, MEMORY_OBJECT_COPY_DELAY), KERN_SUCCESS);
+  EXPECT_EQ(driver.copy(kid, oid, 0, 4096), 0u) << "COPY_DELAY";
+  EXPECT_TRUE(drain().empty());
+  ASSERT_EQ(memory_object_ready(control, FALSE, MEMORY_OBJECT_COPY_CALL), KERN_SUCCESS);
+  EXPECT_EQ(driver.copy(kid, oid, 100, 4096), 0u) << "not page aligned";
+  EXPECT_EQ(driver.copy(kid, oid, 0, 0), 0u) << "empty";
+  EXPECT_EQ(driver.copy(kid, oid, 0, 2u << 20), 0u) << "beyond the object";
+  EXPECT_NE(driver.copy(kid, oid, 0, 4096), 0u);
+}
+
 }  // namespace
 }  // namespace emmi::mach::testing
