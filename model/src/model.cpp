@@ -1878,6 +1878,13 @@ Judgement Model::judge_quiescent(Quiescence which) const {
       const detail::Pair& p = s.pair(o, k);
       if (p.current == kNoIndex || p.destroy_requested) continue;
       if (p.life != Lifecycle::initialised && p.life != Lifecycle::ready) continue;
+      // A copy whose receive right the pager let die (a refused
+      // memory_object_copy) took its queued messages with it: nothing is
+      // owed on a port no one receives from (SEMANTICS.md, "Copies").
+      if (detail::copies::is_copy(s, o)) {
+        const detail::PortRec* port = s.find_port(s.objects[o].port);
+        if (port == nullptr || !port->receive) continue;
+      }
       const detail::Incarnation& inc = s.incarnations[p.current];
       Size ps = s.kernels[p.kernel].page_size;
       check(rule::DR3);

@@ -86,5 +86,19 @@ TEST(Copies, CP3_Conforming_TheCopyIsTerminatedLikeAnyObject) {
   EXPECT_TRUE(Conforms(s)) << s.summary();
 }
 
+// The pager refuses the copy: mach_msg_server destroys the old control's
+// send right and the new object's receive right with the request, and the
+// init queued there with it. Nothing is owed for an object that never was.
+TEST(Copies, CP3_Conforming_ARefusedCopyOwesNothing) {
+  Scenario s(WorldConfig{2, 0x10000});
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
+  c.copy_strategy = kCopyCall;
+  s.call(std::move(c)).ret(1);
+  s.copy(0, 0, 0, 0x1000, kCopy, kCopyPort);
+  s.dequeue(3, 0).map(kCopy, 0).ret(3, kKernFailure).quiesce();
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+}
+
 }  // namespace
 }  // namespace emmi::model::testing
