@@ -1509,11 +1509,13 @@ seqnos_memory_object_change_completed (mach_port_t object_port,
    destroys its port and frees the slot.  */
 
 /* Takes a free copy slot for a copy of LENGTH bytes at OFFSET of the
-   original, served on NEW_OBJECT (a receive right this pager holds).  NULL
-   when no slot is free or memory is short; nothing was changed then.
-   Called with the original's lock held.  */
+   original, served on NEW_OBJECT (a receive right this pager holds), whose
+   contents wait for the snapshot when SNAPSHOT says so.  NULL when no slot
+   is free or memory is short; nothing was changed then.  Called with the
+   original's lock held.  */
 static struct pager_object *
-take_copy_slot (vm_offset_t offset, vm_size_t length, mach_port_t new_object)
+take_copy_slot (vm_offset_t offset, vm_size_t length, mach_port_t new_object,
+                bool snapshot)
 {
   struct pager_object *copy = NULL;
   pthread_mutex_lock (&pager.copies_lock);
@@ -1543,14 +1545,18 @@ take_copy_slot (vm_offset_t offset, vm_size_t length, mach_port_t new_object)
   copy->kernels = NULL;
   copy->pending_lock_count = 0;
   copy->pending_supply_count = 0;
-  copy->recalls = 0;
+  /* Waiting for the snapshot, the copy holds its requests (one count of
+     `recalls` stands for it) and its terminate leaves the slot to the
+     snapshot.  Set before the port is published: from then on its
+     messages may be handled.  */
+  copy->recalls = snapshot ? 1 : 0;
   copy->waiting = NULL;
   copy->action_locks = 0;
   copy->action_changes = 0;
   copy->may_cache = false;
   copy->copy_strategy = MEMORY_OBJECT_COPY_DELAY;
   copy->snapshot_count = 0;
-  copy->snapshot_pending = false;
+  copy->snapshot_pending = snapshot;
   copy->orphaned = false;
   copy->copy_offset = offset;
   bool ok = copy->returned != NULL && copy->tried != NULL
@@ -1690,17 +1696,19 @@ seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
       && range_valid (obj, k, offset, length)
       && obj->pending_lock_count + kernels <= PENDING_LOCKS
       && obj->snapshot_count < COPY_SLOTS)
-    copy = take_copy_slot (offset, length, new_object);
+    {
+#ifndef EMMI_MUTANT_COPY_WITHOUT_SNAPSHOT
+      copy = take_copy_slot (offset, length, new_object, true);
+#else
+      copy = take_copy_slot (offset, length, new_object, false);
+#endif
+    }
   if (copy == NULL)
     {
       end_turn (obj);
       return KERN_FAILURE;
     }
 #ifndef EMMI_MUTANT_COPY_WITHOUT_SNAPSHOT
-  pthread_mutex_lock (&copy->lock);
-  copy->snapshot_pending = true;
-  copy->recalls = 1;              /* its requests wait for the snapshot */
-  pthread_mutex_unlock (&copy->lock);
   obj->snapshots[obj->snapshot_count++] = copy;
   /* LK2, LK8: every kernel's modified pages of the range come back before
      its lock_completed.  No flush and no lock change: the kernel that made
