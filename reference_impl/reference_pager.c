@@ -2140,8 +2140,9 @@ reference_pager_shutdown (uint32_t index)
 /* The observable store: what a data_request would be answered with now.
    Blocks no kernel ever gave back are zero (they are answered with
    data_unavailable, which zero-fills).  Nothing but a data_return changes
-   it: the objects are COPY_DELAY, whose data the pager never modifies
-   behind the kernels' back (CP4).  */
+   it: the pager never modifies an object's data behind the kernels' back
+   (CP4 for COPY_DELAY objects; a copy_call object's copies take their own
+   store).  */
 static kern_return_t
 reference_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
 {
