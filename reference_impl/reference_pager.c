@@ -49,6 +49,12 @@ extern boolean_t seqnos_notify_server (mach_msg_header_t *request,
    past that the pager asks for no supply_completed (SU11).  */
 #define PENDING_SUPPLIES 8
 
+/* How many copies (memory_object_copy, on objects whose policy is
+   copy_call) may live at once, over all objects.  Each is an object of its
+   own, served from a spare slot; a copy asked for while every slot is taken
+   is refused.  */
+#define COPY_SLOTS 16
+
 /* The largest read_ahead the options may ask for, in pages.  */
 #define MAX_READ_AHEAD 15
 
@@ -132,6 +138,11 @@ struct object_policy
      the first write to it asks to unlock; a hole no kernel gave back is
      answered with data_unavailable (UN1).  */
   bool allocated;
+  /* The object is made ready with MEMORY_OBJECT_COPY_CALL instead of
+     COPY_DELAY: when a task copies part of it, the kernel asks this pager
+     for the copy (memory_object_copy, §1a) and the pager makes it, as a
+     file server that snapshots files would (see "Copies" below).  */
+  bool copy_call;
 };
 
 /* The plain read-mostly policy: nothing but unlock completions.  Where the
@@ -213,9 +224,10 @@ struct pager_object
      turn_changed, on which the action waits.  */
   size_t action_locks;
   size_t action_changes;
-  /* The attributes this pager gives the kernels in ready: caching off and
-     COPY_DELAY at first; change_attributes may turn caching on or off, but
-     the copy strategy never changes once the object is initialised (CP1).  */
+  /* The attributes this pager gives the kernels in ready: caching off, and
+     COPY_DELAY (COPY_CALL under the copy_call policy); change_attributes
+     may turn caching on or off, but the copy strategy never changes once
+     the object is initialised (CP1).  */
   bool may_cache;
   memory_object_copy_strategy_t copy_strategy;
 #ifdef EMMI_MUTANT_TERMINATE_KEEPS_STATE
@@ -224,13 +236,34 @@ struct pager_object
 #ifdef EMMI_MUTANT_INIT_ERROR_KEEPS_CONTROL
   mach_port_t refusal_pending;
 #endif
+
+  /* Copies (see "Copies" below).  On an object whose policy is copy_call:
+     the copies made of it whose snapshot waits for the recalls the copy
+     sent (taken when `recalls` is back at 0).  */
+  struct pager_object *snapshots[COPY_SLOTS];
+  size_t snapshot_count;
+  /* On a copy slot (one of the COPY_SLOTS after the configured objects):
+     whether it serves a copy now (`in_use` and `port`, under
+     pager.copies_lock), whether its contents still wait for the snapshot
+     (then `recalls` holds one count for it, so that its requests wait),
+     whether its terminate came first (the snapshot then frees the slot),
+     and where in the original the copy starts.  */
+  bool is_copy;
+  bool in_use;
+  bool snapshot_pending;
+  bool orphaned;
+  vm_offset_t copy_offset;
 };
 
 static struct
 {
   mach_port_t port_set;
-  struct pager_object *objects;
-  size_t object_count;
+  struct pager_object *objects;   /* the configured objects, then the copy slots */
+  size_t object_count;            /* the configured objects */
+  size_t slot_count;              /* object_count + COPY_SLOTS */
+  /* Guards the copy slots' `in_use` and `port`, which object_for_port reads
+     from any thread; taken last, never held while waiting.  */
+  pthread_mutex_t copies_lock;
   vm_size_t max_page_size;
   /* Read-mostly policy ("write_locks=1", the default): a page the kernel
      asked for only to read, and that holds data, is supplied write-locked
@@ -238,7 +271,8 @@ static struct
      pager that tracks writers for coherence (SU3, MK3) works this way.  */
   bool write_locks;
   /* The policy words of the options ("notify_on_evict=1",
-     "transient_errors=1", "refuse_unlock=1", "read_ahead=<pages>", see
+     "transient_errors=1", "refuse_unlock=1", "read_ahead=<pages>",
+     "copy_call=1", see
      struct object_policy).  When the options name any of them, every
      object is served by exactly those (`uniform`); otherwise each object
      gets a policy of its own (object_policy_for).  */
@@ -261,7 +295,13 @@ object_for_port (mach_port_t port)
   for (size_t i = 0; i < pager.object_count; i++)
     if (pager.objects[i].port == port)
       return &pager.objects[i];
-  return NULL;
+  struct pager_object *found = NULL;
+  pthread_mutex_lock (&pager.copies_lock);
+  for (size_t i = pager.object_count; i < pager.slot_count && found == NULL; i++)
+    if (pager.objects[i].in_use && pager.objects[i].port == port)
+      found = &pager.objects[i];
+  pthread_mutex_unlock (&pager.copies_lock);
+  return found;
 }
 
 /* Wait until it is message SEQNO's turn on OBJ (SQ7), and hold OBJ's lock.
@@ -657,6 +697,8 @@ struct waiting_request
 };
 
 static void release_waiting_requests (struct pager_object *obj);
+static void retire_copy (struct pager_object *copy);
+static void release_copy_slot (struct pager_object *copy);
 
 static void
 set_access (struct kernel_binding *k, vm_offset_t offset, vm_size_t size,
@@ -865,10 +907,18 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
       while (*tail != NULL)
         tail = &(*tail)->next;
       *tail = k;
-#ifndef EMMI_MUTANT_NEVER_READY
+#if defined EMMI_MUTANT_COPY_NEVER_READY
+      /* MUTANT copy_never_ready: a copy's init is taken (its receive right
+         kept, its rights recorded) but never answered; the faults of the
+         copy wait forever.  */
+      if (!obj->is_copy)
+        memory_object_ready (control, obj->may_cache, obj->copy_strategy);
+#elif !defined EMMI_MUTANT_NEVER_READY
       /* RD1, IN2: ready for requests.  No caching after the last unmap, so
-         terminate follows it; COPY_DELAY because this pager never changes
-         the data behind the kernel's back (CP4).  */
+         terminate follows it.  COPY_DELAY because this pager never changes
+         the data behind the kernel's back (CP4); COPY_CALL (policy
+         copy_call) because it makes the copies itself.  A copy is
+         COPY_DELAY.  */
       memory_object_ready (control, obj->may_cache, obj->copy_strategy);
 #else
       /* MUTANT never_ready: the object is never made ready; every fault on
@@ -962,7 +1012,21 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
   while (obj->action_changes > 0 && !atomic_load (&pager.stopping))
     pthread_cond_wait (&obj->turn_changed, &obj->lock);
 #endif
+  /* A copy is mapped by the kernel that asked for it, and by no other (only
+     that kernel holds a send right to it): once it is terminated nothing
+     can reach it any more, and its port, store and slot go.  */
+  bool free_slot = false;
+  if (obj->is_copy && obj->kernels == NULL)
+    {
+      retire_copy (obj);
+      if (obj->snapshot_pending)
+        obj->orphaned = true;     /* the snapshot frees the slot */
+      else
+        free_slot = true;
+    }
   end_turn (obj);
+  if (free_slot)
+    release_copy_slot (obj);
   return KERN_SUCCESS;
 }
 
@@ -1278,29 +1342,21 @@ seqnos_memory_object_data_return (mach_port_t object_port,
   return KERN_SUCCESS;
 }
 
-/* Messages this pager has nothing to do for still take their turn (SQ6),
-   and a control send right they carry is ours to release (§3f).  */
-static kern_return_t
-pass_turn (mach_port_t object_port, mach_port_seqno_t seqno,
-           mach_port_t carried_control, kern_return_t result)
-{
-  struct pager_object *obj = begin_message (object_port, seqno);
-  if (obj == NULL)
-    return KERN_ABORTED;
-  if (carried_control != MACH_PORT_NULL)
-    release_send_right (carried_control);
-  end_turn (obj);
-  return result;
-}
-
 /* Answer the held requests in the order they came, once no recall is out.
    One may need a recall of its own (a kernel answered before it got a copy
    since): it stays first, and the completion of that recall comes back
    here.  Called in the turn of a message of OBJ (a lock_completed, a
    terminate), so answers keep their place among the object's messages.  */
+static void take_snapshots (struct pager_object *obj);
+
 static void
 release_waiting_requests (struct pager_object *obj)
 {
+  /* The copies made of OBJ take their contents before any held request is
+     answered: the answers (an unlock granted, a page supplied writable)
+     would let a kernel change the range the copies must keep.  */
+  if (obj->recalls == 0 && obj->snapshot_count > 0)
+    take_snapshots (obj);
   while (obj->recalls == 0 && obj->waiting != NULL)
     {
       struct waiting_request *w = obj->waiting;
@@ -1422,20 +1478,278 @@ seqnos_memory_object_change_completed (mach_port_t object_port,
   return KERN_SUCCESS;
 }
 
-/* Sent only for objects made ready with MEMORY_OBJECT_COPY_CALL, which this
-   pager never asks for (§1a).  Refused: the error return makes
-   mach_msg_server release the old control send right and the new object's
-   receive right, so this handler releases neither (V3).  */
+/* --- Copies (policy copy_call; §1a, memory_object_copy) ------------------- */
+
+/* An object made ready with MEMORY_OBJECT_COPY_CALL leaves its copies to
+   this pager.  When a task copies [offset, offset+length) of it, GNU Mach
+   sends memory_object_copy on the object's port with a new port's receive
+   right, write-locks the range's resident pages, and sends init on the new
+   port: the copy is a memory object of its own, `length` bytes, served by
+   this pager.  Should the pager answer one of its pages with
+   data_unavailable, the kernel reads the ORIGINAL's page as it is then, so
+   this pager never does: every page of the copy is supplied.
+
+   What the copy must hold is the range as it was when the kernel copied it,
+   including what the kernels held modified then.  So the copy handler
+   recalls the range from every kernel of the original, as the coherence
+   recalls do: lock_request(RETURN_DIRTY, no flush, locks unchanged) with
+   the object port as reply port.  The modified pages come back
+   (data_return) before each lock_completed, and the original's later
+   messages are held until the last completion has taken its turn
+   (`recalls`): a data_unlock of a page the copy write-locked, a
+   data_request, are answered only then.  In that turn, before any held
+   request is answered, the range of the store is copied into the copy's
+   store (take_snapshots): nothing could change it in between.  The copy's
+   own requests wait for that too.
+
+   A copy takes one of COPY_SLOTS spare pager_objects and is served like
+   any object (plain read-mostly policy, COPY_DELAY, no caching): its
+   data_returns are its own, its data_unlocks are granted, and its
+   terminate releases its rights like any object's (TM4, TM5, V6), then
+   destroys its port and frees the slot.  */
+
+/* Takes a free copy slot for a copy of LENGTH bytes at OFFSET of the
+   original, served on NEW_OBJECT (a receive right this pager holds), whose
+   contents wait for the snapshot when SNAPSHOT says so.  NULL when no slot
+   is free or memory is short; nothing was changed then.  Called with the
+   original's lock held.  */
+static struct pager_object *
+take_copy_slot (vm_offset_t offset, vm_size_t length, mach_port_t new_object,
+                bool snapshot)
+{
+  struct pager_object *copy = NULL;
+  pthread_mutex_lock (&pager.copies_lock);
+  for (size_t i = pager.object_count; i < pager.slot_count && copy == NULL; i++)
+    if (!pager.objects[i].in_use)
+      {
+        copy = &pager.objects[i];
+        copy->in_use = true;
+      }
+  pthread_mutex_unlock (&pager.copies_lock);
+  if (copy == NULL)
+    return NULL;
+
+  /* No message of the new port can have a turn before the port is in our
+     port set (below); the lock keeps the slot's reset whole all the same.  */
+  pthread_mutex_lock (&copy->lock);
+  copy->size = length;
+  copy->policy = plain_policy;
+  copy->made_sends = 0;
+  copy->port_released = false;
+  /* The kernel made the port for the copy: init is its first message
+     (SQ5).  */
+  copy->next_seqno = 0;
+  copy->store = 0;
+  copy->returned = calloc (length / STORE_BLOCK, 1);
+  copy->tried = calloc (length / STORE_BLOCK, 1);
+  copy->kernels = NULL;
+  copy->pending_lock_count = 0;
+  copy->pending_supply_count = 0;
+  /* Waiting for the snapshot, the copy holds its requests (one count of
+     `recalls` stands for it) and its terminate leaves the slot to the
+     snapshot.  Set before the port is published: from then on its
+     messages may be handled.  */
+  copy->recalls = snapshot ? 1 : 0;
+  copy->waiting = NULL;
+  copy->action_locks = 0;
+  copy->action_changes = 0;
+  copy->may_cache = false;
+  copy->copy_strategy = MEMORY_OBJECT_COPY_DELAY;
+  copy->snapshot_count = 0;
+  copy->snapshot_pending = snapshot;
+  copy->orphaned = false;
+  copy->copy_offset = offset;
+  bool ok = copy->returned != NULL && copy->tried != NULL
+            && vm_allocate (mach_task_self (), &copy->store, length, TRUE)
+                 == KERN_SUCCESS;
+  if (ok)
+    {
+      pthread_mutex_lock (&pager.copies_lock);
+      copy->port = new_object;
+      pthread_mutex_unlock (&pager.copies_lock);
+      /* The init the kernel queued on the port before we held it is
+         received from here on.  */
+      ok = mach_port_move_member (mach_task_self (), new_object, pager.port_set)
+           == KERN_SUCCESS;
+      if (!ok)
+        {
+          pthread_mutex_lock (&pager.copies_lock);
+          copy->port = MACH_PORT_NULL;
+          pthread_mutex_unlock (&pager.copies_lock);
+        }
+    }
+  if (!ok)
+    {
+      if (copy->store != 0)
+        vm_deallocate (mach_task_self (), copy->store, length);
+      copy->store = 0;
+      free (copy->returned);
+      free (copy->tried);
+      copy->returned = copy->tried = NULL;
+      pthread_mutex_unlock (&copy->lock);
+      release_copy_slot (copy);
+      return NULL;
+    }
+  pthread_mutex_unlock (&copy->lock);
+  return copy;
+}
+
+/* The copy COPY is terminated (its bindings are gone): its port goes, so
+   no message can reach it, then its store.  Called with COPY's lock held;
+   the slot stays taken until release_copy_slot.  */
+static void
+retire_copy (struct pager_object *copy)
+{
+  pthread_mutex_lock (&pager.copies_lock);
+  mach_port_t port = copy->port;
+  copy->port = MACH_PORT_NULL;    /* before the name can be reused */
+  pthread_mutex_unlock (&pager.copies_lock);
+  while (copy->waiting != NULL)
+    {
+      struct waiting_request *w = copy->waiting;
+      copy->waiting = w->next;
+      free (w);
+    }
+  /* The receive right the copy message moved to us: no longer needed.  */
+  if (port != MACH_PORT_NULL)
+    mach_port_mod_refs (mach_task_self (), port, MACH_PORT_RIGHT_RECEIVE, -1);
+  if (copy->store != 0)
+    vm_deallocate (mach_task_self (), copy->store, copy->size);
+  copy->store = 0;
+  free (copy->returned);
+  free (copy->tried);
+  copy->returned = copy->tried = NULL;
+}
+
+/* The slot may serve another copy.  Called without COPY's lock, after the
+   last turn taken on it.  */
+static void
+release_copy_slot (struct pager_object *copy)
+{
+  pthread_mutex_lock (&pager.copies_lock);
+  copy->in_use = false;
+  pthread_mutex_unlock (&pager.copies_lock);
+}
+
+/* The recalls the copies of OBJ waited for have all completed, and no
+   request of OBJ answered since the copy message: each copy takes the
+   range of the store now.  Blocks no kernel ever gave back are zeros, as
+   the original's data_unavailable would have them; every block of the copy
+   is data it supplies.  Then the copy's held requests are answered.  Called
+   in a turn of OBJ, with its lock held; takes each copy's lock (an
+   original's lock is always taken before its copies').  */
+static void
+take_snapshots (struct pager_object *obj)
+{
+  for (size_t i = 0; i < obj->snapshot_count; i++)
+    {
+      struct pager_object *copy = obj->snapshots[i];
+      pthread_mutex_lock (&copy->lock);
+      const bool orphaned = copy->orphaned;
+      if (!orphaned)
+        {
+          for (vm_offset_t b = 0; b < copy->size; b += STORE_BLOCK)
+            {
+              const vm_offset_t at = copy->copy_offset + b;
+              if (obj->returned[at / STORE_BLOCK])
+                memcpy ((void *) (copy->store + b),
+                        (const void *) (obj->store + at), STORE_BLOCK);
+              else
+                memset ((void *) (copy->store + b), 0, STORE_BLOCK);
+              copy->returned[b / STORE_BLOCK] = 1;
+            }
+          copy->snapshot_pending = false;
+          if (copy->recalls > 0)
+            copy->recalls--;
+          release_waiting_requests (copy);
+        }
+      pthread_mutex_unlock (&copy->lock);
+      if (orphaned)
+        release_copy_slot (copy);   /* terminated before: retired then */
+    }
+  obj->snapshot_count = 0;
+}
+
+/* memory_object_copy: make the copy (see above).  The old control send
+   right this message carried (a uref on the name we hold for that kernel's
+   control) is ours to release, as every request's (§3f); the new object's
+   receive right is ours to keep until the copy is terminated.  A copy that
+   cannot be made (not a copy_call object, no free slot, a range that is not
+   whole pages) is refused with an error return: mach_msg_server then
+   releases both rights (V3), so this handler releases neither.  */
 kern_return_t
 seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
                            mach_port_t old_control, vm_offset_t offset,
                            vm_size_t length, mach_port_t new_object)
 {
-  (void) old_control;
-  (void) offset;
-  (void) length;
-  (void) new_object;
-  return pass_turn (object_port, seqno, MACH_PORT_NULL, KERN_FAILURE);
+  struct pager_object *obj = begin_message (object_port, seqno);
+  if (obj == NULL)
+    return KERN_ABORTED;
+  struct kernel_binding *k = binding_for (obj, old_control);
+  size_t kernels = 0;
+  for (struct kernel_binding *o = obj->kernels; o != NULL; o = o->next)
+    kernels++;
+  struct pager_object *copy = NULL;
+  /* A recall slot for every kernel (the coherence recalls never run while
+     one is out, so they lose none to the copy).  */
+  if (obj->copy_strategy == MEMORY_OBJECT_COPY_CALL && k != NULL
+      && range_valid (obj, k, offset, length)
+      && obj->pending_lock_count + kernels <= PENDING_LOCKS
+      && obj->snapshot_count < COPY_SLOTS)
+    {
+#ifndef EMMI_MUTANT_COPY_WITHOUT_SNAPSHOT
+      copy = take_copy_slot (offset, length, new_object, true);
+#else
+      copy = take_copy_slot (offset, length, new_object, false);
+#endif
+    }
+  if (copy == NULL)
+    {
+      end_turn (obj);
+      return KERN_FAILURE;
+    }
+#ifndef EMMI_MUTANT_COPY_WITHOUT_SNAPSHOT
+  obj->snapshots[obj->snapshot_count++] = copy;
+  /* LK2, LK8: every kernel's modified pages of the range come back before
+     its lock_completed.  No flush and no lock change: the kernel that made
+     the copy write-locked what it holds of the range, and a page brought in
+     or written from now on waits behind the held requests.  Under
+     notify_on_evict the store gave its precious pages away: RETURN_ALL
+     brings them back too (LK12), so the snapshot sees them.  */
+  const int should_return = obj->policy.notify_on_evict
+                              ? MEMORY_OBJECT_RETURN_ALL
+                              : MEMORY_OBJECT_RETURN_DIRTY;
+  for (struct kernel_binding *o = obj->kernels; o != NULL; o = o->next)
+    {
+      /* Whole pages of that kernel (LK1, MK4) around the range.  */
+      vm_offset_t first = offset - offset % o->page_size;
+      vm_offset_t end = offset + length;
+      end += (o->page_size - end % o->page_size) % o->page_size;
+      struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
+      p->control = o->control;
+      p->offset = first;
+      p->size = end - first;
+      p->for_action = false;
+      p->for_recall = true;
+      obj->recalls++;
+      memory_object_lock_request (o->control, first, end - first,
+                                  should_return, FALSE, VM_PROT_NO_CHANGE,
+                                  obj->port);
+    }
+#else
+  /* MUTANT copy_without_snapshot: the copy is taken but never filled: its
+     pages are answered with data_unavailable, so the kernel reads the
+     original's pages as they are when the copy is faulted, and the
+     original's unlocks are granted at once (nothing is held).  */
+#endif
+#ifndef EMMI_MUTANT_COPY_KEEPS_OLD_CONTROL
+  release_send_right (old_control);   /* §3f, V6 */
+#else
+  /* MUTANT copy_keeps_old_control: the send uref the copy message added to
+     the control name is never released; it outlives the terminate.  */
+#endif
+  end_turn (obj);
+  return KERN_SUCCESS;
 }
 
 /* --- Notifications (notify.defs, SEQNOS server) ---------------------------- */
@@ -1826,8 +2140,9 @@ reference_pager_shutdown (uint32_t index)
 /* The observable store: what a data_request would be answered with now.
    Blocks no kernel ever gave back are zero (they are answered with
    data_unavailable, which zero-fills).  Nothing but a data_return changes
-   it: the objects are COPY_DELAY, whose data the pager never modifies
-   behind the kernels' back (CP4).  */
+   it: the pager never modifies an object's data behind the kernels' back
+   (CP4 for COPY_DELAY objects; a copy_call object's copies take their own
+   store).  */
 static kern_return_t
 reference_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
 {
@@ -1845,7 +2160,7 @@ reference_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint6
 static void
 free_objects (void)
 {
-  for (size_t i = 0; i < pager.object_count; i++)
+  for (size_t i = 0; i < pager.slot_count; i++)
     {
       struct pager_object *obj = &pager.objects[i];
       while (obj->kernels != NULL)
@@ -1885,6 +2200,8 @@ free_objects (void)
   free (pager.objects);
   pager.objects = NULL;
   pager.object_count = 0;
+  pager.slot_count = 0;
+  pthread_mutex_destroy (&pager.copies_lock);
 }
 
 static void
@@ -1897,7 +2214,7 @@ reference_pager_stop (void)
                       MACH_PORT_RIGHT_PORT_SET, -1);
   pager.port_set = MACH_PORT_NULL;
   /* ... and a thread waiting for a turn that will never come gives up.  */
-  for (size_t i = 0; i < pager.object_count; i++)
+  for (size_t i = 0; i < pager.slot_count; i++)
     {
       pthread_mutex_lock (&pager.objects[i].lock);
       pthread_cond_broadcast (&pager.objects[i].turn_changed);
@@ -1961,6 +2278,10 @@ parse_options (const char *options)
                && (strncmp (p, "refuse_unlock=0", len) == 0
                    || strncmp (p, "refuse_unlock=1", len) == 0))
         flag = &policy->refuse_unlock;
+      else if (len == sizeof "copy_call=0" - 1
+               && (strncmp (p, "copy_call=0", len) == 0
+                   || strncmp (p, "copy_call=1", len) == 0))
+        flag = &policy->copy_call;
       else if (len != 0)
         return false;
       if (flag != NULL)
@@ -1983,7 +2304,9 @@ parse_options (const char *options)
    pages precious (notify_on_evict) and answer unlocks as Hurd's libpager
    does, asking for no completion.  Read
    ahead is never the default: it relies on GNU Mach taking pages it did
-   not request (X6), which the manual forbids (SU1).  */
+   not request (X6), which the manual forbids (SU1).  Nor is copy_call:
+   COPY_DELAY, the kernel's own copy on write, is what a pager that does
+   not make copies asks for.  */
 static struct object_policy
 object_policy_for (size_t index)
 {
@@ -2025,14 +2348,18 @@ reference_pager_start (const struct emmi_pager_config *config,
                                          &pager.port_set);
   if (kr != KERN_SUCCESS)
     return kr;
-  pager.objects = calloc (config->object_count, sizeof *pager.objects);
+  pthread_mutex_init (&pager.copies_lock, NULL);
+  /* The configured objects, then the spare slots copies are served from.  */
+  pager.objects = calloc (config->object_count + COPY_SLOTS, sizeof *pager.objects);
   if (pager.objects == NULL)
     goto fail_no_memory;
   pager.object_count = config->object_count;
-  for (size_t i = 0; i < pager.object_count; i++)
+  pager.slot_count = config->object_count + COPY_SLOTS;
+  for (size_t i = 0; i < pager.slot_count; i++)
     {
       pthread_mutex_init (&pager.objects[i].lock, NULL);
       pthread_cond_init (&pager.objects[i].turn_changed, NULL);
+      pager.objects[i].is_copy = i >= pager.object_count;
     }
 
   for (size_t i = 0; i < pager.object_count; i++)
@@ -2043,7 +2370,8 @@ reference_pager_start (const struct emmi_pager_config *config,
       /* A fresh receive right starts at seqno 0 (SQ5): so does the ticket.  */
       obj->next_seqno = 0;
       obj->may_cache = false;
-      obj->copy_strategy = MEMORY_OBJECT_COPY_DELAY;
+      obj->copy_strategy = obj->policy.copy_call ? MEMORY_OBJECT_COPY_CALL
+                                                 : MEMORY_OBJECT_COPY_DELAY;
 #ifdef EMMI_MUTANT_READY_COPY_SYMMETRIC
       /* MUTANT ready_copy_symmetric: asks for MEMORY_OBJECT_COPY_SYMMETRIC
          (4 in the OSF headers; GNU Mach's do not define it), the kernel's

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -272,6 +273,35 @@ class Scenario {
     mach_port_type_t t = 0;
     if (mach_port_type(mach_task_self(), driver_.pager_port(o), &t) != KERN_SUCCESS) return 0;
     return t;
+  }
+  // Every name in the pager's task: its rights (mach_port_type) and its send
+  // user references, to compare what the pager holds before and after a
+  // step.
+  struct Held {
+    mach_port_type_t type = 0;
+    mach_port_urefs_t send_refs = 0;
+    bool operator==(const Held&) const = default;
+  };
+  std::map<mach_port_t, Held> pager_names() {
+    Kernel::ExternalPagerCall as_pager(kernel_);
+    std::map<mach_port_t, Held> out;
+    mach_port_array_t names = nullptr;
+    mach_port_type_array_t types = nullptr;
+    mach_msg_type_number_t n = 0, nt = 0;
+    if (mach_port_names(mach_task_self(), &names, &n, &types, &nt) != KERN_SUCCESS) return out;
+    for (mach_msg_type_number_t i = 0; i < n && i < nt; ++i) {
+      Held h;
+      h.type = types[i];
+      if ((types[i] & MACH_PORT_TYPE_SEND) != 0)
+        (void)mach_port_get_refs(mach_task_self(), names[i], MACH_PORT_RIGHT_SEND, &h.send_refs);
+      out[names[i]] = h;
+    }
+    // Out-of-line arrays, at least one word each.
+    vm_deallocate(mach_task_self(), reinterpret_cast<vm_address_t>(names),
+                  std::max<vm_size_t>(n * sizeof *names, sizeof *names));
+    vm_deallocate(mach_task_self(), reinterpret_cast<vm_address_t>(types),
+                  std::max<vm_size_t>(nt * sizeof *types, sizeof *types));
+    return out;
   }
   ObjectId object(std::size_t i) const { return objects_.at(i); }
   KernelId attach(model::Size page_size) { return driver_.attach(page_size); }
