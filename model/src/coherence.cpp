@@ -109,7 +109,7 @@ void on_sent(State& s, const KernelSent& e) {
     return;
   }
   if (e.kind != MessageKind::data_return && e.kind != MessageKind::data_request &&
-      e.kind != MessageKind::terminate)
+      e.kind != MessageKind::terminate && e.kind != MessageKind::copy)
     return;
   const std::uint32_t kidx = s.kernel_index(e.kernel);
   if (kidx == kNoIndex || e.object >= s.config.objects) return;
@@ -126,12 +126,23 @@ void on_sent(State& s, const KernelSent& e) {
         // The modifications so far travel in this message; without a
         // kernel copy the kernel no longer holds the page.
         if (h.owed) h.returned = t;
-        if (!e.kernel_copy) h.writable = false;
+        if (!e.kernel_copy) {
+          h.writable = false;
+          h.in_place = false;
+        }
+        break;
+      case MessageKind::copy:
+        // memory_object_copy write-locked the range's resident pages: the
+        // kernel may no longer write them, and its modifications stay in its
+        // page (owed, and no obstacle to lowering the lock again).
+        if (h.writable) h.in_place = true;
+        h.writable = false;
         break;
       case MessageKind::data_request:
         // The kernel asks for a page it does not hold: it dropped it, and
         // a page it dropped without a data_return was clean.
         h.writable = false;
+        h.in_place = false;
         if (h.owed && h.returned.ordinal == 0 && h.completed.ordinal == 0 && h.recall == 0)
           h.owed = false;
         break;
@@ -139,6 +150,7 @@ void on_sent(State& s, const KernelSent& e) {
         // terminate: every data_return of the object came before it (§3d),
         // so taking it means having taken them all.
         h.writable = false;
+        h.in_place = false;
         h.recall = 0;
         if (h.owed) h.returned = t;
         break;
@@ -163,7 +175,9 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, const Check& c
   bool mk3_reported = false, su3_reported = false;
   // A write grant of kernel page i: judged against every other kernel's
   // hold on each of its blocks (MK3) and this kernel's own (SU3).
-  auto grant = [&](std::size_t i) {
+  // `lowering`: a lock_request lowering the lock of a page the kernel
+  // holds, which moves no data.
+  auto grant = [&](std::size_t i, bool lowering = false) {
     for (std::size_t b = i * per_page; b < (i + 1) * per_page; ++b) {
       check(rule::SU3);
       for (std::uint32_t k = 0; k < s.kernels.size(); ++k) {
@@ -182,7 +196,10 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, const Check& c
       }
       std::vector<Hold>& hs = holds(s, pi);
       if (b >= hs.size()) break;
-      if (!su3_reported && !recovered(s, hs[b])) {
+      // The kernel's own page, write-locked by its copy, unlocked again: its
+      // modifications never left it.
+      const bool in_place = lowering && hs[b].in_place;
+      if (!su3_reported && !in_place && !recovered(s, hs[b])) {
         su3_reported = true;
         report(rule::SU3,
                cat(to_string(e.call), " on control ", hex(e.control), " hands kernel ",
@@ -222,7 +239,7 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, const Check& c
     if (p.pages[i] != PageState::resident) continue;
     if (!e.should_flush && allows_write) {
       // Lowering a lock that forbade writing grants write (UL2's answer).
-      if ((p.prot[i] & kProtWrite) != 0) grant(i);
+      if ((p.prot[i] & kProtWrite) != 0) grant(i, true);
       continue;
     }
     if (!e.should_flush && !forbids_write) continue;  // the kernel keeps what it may do
@@ -230,6 +247,7 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, const Check& c
     for (std::size_t b = i * per_page; b < (i + 1) * per_page && b < hs.size(); ++b) {
       Hold& h = hs[b];
       h.writable = false;
+      h.in_place = false;  // the pager's own withdrawal
       if (!h.owed) continue;
       if (e.should_flush && !returns) {
         h.owed = false;  // the pager discards them by its own choice

@@ -55,6 +55,10 @@ struct Hold {
   Token completed;        // the lock_completed of the recall (LK8)
   std::uint32_t recall = 0;  // the recall waiting for its lock_completed (0: none)
   bool recalled = false;     // a recall returning the block was accepted
+  // The kernel's memory_object_copy took its write access (the range's
+  // resident pages are write-locked) while the page and any modifications
+  // stay in the kernel: lowering that lock hands out no data.
+  bool in_place = false;
 };
 
 // A lock_request that recalls modifications with a reply port: its

@@ -435,6 +435,12 @@ void Step::operator()(const KernelSent& e) {
                cat("kernel ", dec(e.kernel), " sent memory_object_copy for ", pair_text(p),
                    " while it is ", to_string(p.life)));
       absorb(copies::made(s_, e, kidx));
+      // The range's resident pages are write-locked (vm_object_copy_call),
+      // so a write to one asks the pager to unlock it (UL3).
+      if (e.offset % ps == 0)
+        for (std::size_t i = e.offset / ps;
+             i < std::min<std::size_t>(p.pages.size(), sat_add(e.offset, e.length) / ps); ++i)
+          if (p.pages[i] == PageState::resident) p.prot[i] |= kProtWrite;
       break;
 
     default: {  // data_request, data_unlock, data_return

@@ -100,5 +100,26 @@ TEST(Copies, CP3_Conforming_ARefusedCopyOwesNothing) {
   EXPECT_TRUE(Conforms(s)) << s.summary();
 }
 
+// The copy write-locks the original's resident pages: a write then asks to
+// unlock (no UL3), and the pager lowering that lock hands out no data: the
+// kernel's modifications never left its page (no SU3).
+TEST(Copies, CP3_Conforming_TheOriginalIsUnlockedAfterTheCopy) {
+  Scenario s(WorldConfig{2, 0x10000});
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
+  c.copy_strategy = kCopyCall;
+  s.call(std::move(c)).ret(1);
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0);
+  s.supply(2, 0, 0, 0, 0x1000, {0x11}).ret(2);  // writable: the kernel writes 0x12
+  s.copy(0, 0, 0, 0x1000, kCopy, kCopyPort, {0x12}, {1});
+  s.unlock(0, 0, 0);
+  s.dequeue(3, 0).deallocate(3, s.control(0, 0)).ret(3);
+  s.map(kCopy, 0).dequeue(4, kCopy).ready(4, kCopy, 0).ret(4);
+  s.fault(kCopy, 0, 0).dequeue(5, kCopy).supply(5, kCopy, 0, 0, 0x1000, {0x12}).ret(5);
+  s.dequeue(6, 0).lock(6, 0, 0, 0).ret(6);
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+  EXPECT_TRUE(s.checked("SU3")) << s.summary();
+}
+
 }  // namespace
 }  // namespace emmi::model::testing

@@ -43,6 +43,8 @@ using model::Verdict;
 using namespace std::chrono_literals;
 
 constexpr model::Size kObjectSize = 64 * 1024;
+// Copies a scenario may make (object slots the model keeps for them).
+constexpr std::uint32_t kCopySlots = 24;
 constexpr model::Size k4K = 4096;
 constexpr model::Size k16K = 16384;
 // Larger than the reference pager serves by default (16 KiB), and a divisor
@@ -225,8 +227,9 @@ class Scenario {
             kern_return_t expected_start = KERN_SUCCESS) {
     ASSERT_FALSE(library.empty()) << "no library path in " << EMMI_MUTANTS_MANIFEST;
     // The driver numbers objects from 1 and the model from 0: a world one
-    // object larger holds either numbering.
-    model_ = model::Model(model::WorldConfig{objects + 1, kObjectSize});
+    // object larger holds either numbering; the copies a scenario makes
+    // (KernelDriver::copy) take the ids after the pager's objects.
+    model_ = model::Model(model::WorldConfig{objects + 1 + kCopySlots, kObjectSize});
     kernel_.set_observer(&log_);
     handle_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
     ASSERT_NE(handle_, nullptr) << dlerror();

@@ -622,6 +622,7 @@ void Core::free_kmsg(KMsg* m) {
   m->complex = false;
   m->circular = false;
   m->from_pager = false;
+  m->observed = false;
   m->sender_dest_name = MACH_PORT_NULL;
   m->info.reset();
   if (m->data.capacity() > 4096) {
