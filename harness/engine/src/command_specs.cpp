@@ -603,10 +603,11 @@ constexpr std::array kSpecs{
         [](const GenSite& s, Offers& offer) {
           if (!s.model.world.copies() || s.model.copies.size() >= World::kMaxCopies) return;
           const auto all = static_cast<std::uint8_t>(std::min<std::uint16_t>(s.pages, 255));
-          offer(std::max<std::uint32_t>(1, s.pages / 4),
-                {CommandKind::copy_range, s.kernel, s.object, all, 0});
+          // Offered only to a pager that copies by call (World::copy_call),
+          // as often as a mapping: copies are what such a pager is about.
+          offer(per_page(s, 2), {CommandKind::copy_range, s.kernel, s.object, all, 0});
           for (std::uint16_t pg : s.model.pair(s.object, s.kernel).resident)
-            offer(1, {CommandKind::copy_range, s.kernel, s.object, 1, pg});
+            offer(6, {CommandKind::copy_range, s.kernel, s.object, 1, pg});
         },
         [](const Command& c, KernelActions& k) { k.copy(c.kernel, c.object, c.page, c.other_kernel); }},
     // A fault on a copy's page: data_request to the pager on the copy's port;

@@ -66,6 +66,9 @@ class Attributor {
   void on(const model::ObjectOffered& e) { object_of_port_[e.port] = e.object; }
 
   void on(const model::KernelSent& e) {
+    // A copy's port (memory_object_copy) is an object port from its init on.
+    if (e.kind == model::MessageKind::init && !object_of_port_.contains(e.destination))
+      object_of_port_[e.destination] = e.object;
     queued_[e.destination].push_back({e.kind, e.object, e.kernel, e.offset, e.length});
   }
 
@@ -105,7 +108,8 @@ class Attributor {
                             info.kind == model::MessageKind::data_request ||
                             info.kind == model::MessageKind::data_unlock ||
                             info.kind == model::MessageKind::data_return ||
-                            info.kind == model::MessageKind::synchronize;
+                            info.kind == model::MessageKind::synchronize ||
+                            info.kind == model::MessageKind::copy;
     const std::uint64_t pair = (std::uint64_t{info.object} << 32) | info.kernel;
     if (info.kind == model::MessageKind::init && !e.rights.empty()) {
       // A new incarnation: its names start with no history. (An OSF init
@@ -497,8 +501,7 @@ std::optional<History> decode_history(std::string_view text) {
   if (bar == std::string_view::npos) return std::nullopt;
   History h;
   bool ok = parse_list<4>(text.substr(0, bar), [&](const std::array<std::uint64_t, 4>& v) {
-    // The last MessageKind (foreign, the engine's stray) bounds the valid values.
-    if (v[2] > static_cast<std::uint64_t>(model::MessageKind::foreign)) return false;
+    if (v[2] > static_cast<std::uint64_t>(model::kLastMessageKind)) return false;
     h.messages.push_back({static_cast<model::PortName>(v[0]), static_cast<model::Seqno>(v[1]),
                           static_cast<model::MessageKind>(v[2]), static_cast<std::size_t>(v[3])});
     return true;

@@ -47,6 +47,8 @@ enum class MessageKind : std::uint8_t {
   // of the new object (KernelSent::copy_object), whose init follows.
   copy,
 };
+// The last kind: decoders of recorded histories bound the values by it.
+inline constexpr MessageKind kLastMessageKind = MessageKind::copy;
 
 std::string_view to_string(MessageKind k);
 
