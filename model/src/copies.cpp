@@ -41,13 +41,16 @@ Found made(State& s, const KernelSent& e, std::uint32_t kidx) {
       continue;
     }
     // Not in this kernel's memory: the contents the kernels last returned,
-    // unless another kernel holds the block (its own contents may differ).
+    // unless some kernel holds the block (another kernel's contents may
+    // differ) or this one is being supplied it: the supply the pager sent
+    // before it knew of the copy may let the kernel write the page before
+    // the pager hears of the copy (GNU Mach's supply sets the lock it
+    // brings), so what the range held then is not the pager's to keep.
     const Offset at = e.offset + i * kBlockSize;
     const std::size_t b = at / kBlockSize;
     if (b >= o.blocks.size() || o.blocks[b].last_index == 0) continue;
     bool elsewhere = false;
     for (std::uint32_t k = 0; k < s.kernels.size(); ++k) {
-      if (k == kidx) continue;
       const Pair& q = s.pair(e.object, k);
       const std::size_t page = at / s.kernels[k].page_size;
       if (page < q.pages.size() && q.pages[page] != PageState::absent) elsewhere = true;

@@ -121,5 +121,26 @@ TEST(Copies, CP3_Conforming_TheOriginalIsUnlockedAfterTheCopy) {
   EXPECT_TRUE(s.checked("SU3")) << s.summary();
 }
 
+// A page being supplied when the copy is made: the supply the pager sent
+// before it knew of the copy may let the kernel write it first, so what the
+// range held there is not judged.
+TEST(Copies, CP3_Conforming_APageInFlightAtTheCopyIsNotJudged) {
+  Scenario s(WorldConfig{2, 0x10000});
+  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
+  c.copy_strategy = kCopyCall;
+  s.call(std::move(c)).ret(1);
+  s.fault(0, 0, 0).dequeue(2, 0).supply(2, 0, 0, 0, 0x1000, {0x11}).ret(2);
+  s.evict_with(0, 0, 0, {0x12}, true).dequeue(3, 0).release_last(3).ret(3);
+  s.fault(0, 0, 0, kProtRead | kProtWrite);  // requested again: 0x12 is on its way
+  s.copy(0, 0, 0, 0x1000, kCopy, kCopyPort);
+  s.dequeue(4, 0).supply(4, 0, 0, 0, 0x1000, {0x12}).ret(4);  // writable: the kernel writes 0x13
+  s.dequeue(5, 0).deallocate(5, s.control(0, 0)).ret(5);
+  s.map(kCopy, 0).dequeue(6, kCopy).ready(6, kCopy, 0).ret(6);
+  s.fault(kCopy, 0, 0).dequeue(7, kCopy).supply(7, kCopy, 0, 0, 0x1000, {0x13}).ret(7);
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+  EXPECT_FALSE(s.checked("CP3")) << s.summary();
+}
+
 }  // namespace
 }  // namespace emmi::model::testing
