@@ -10,16 +10,23 @@ namespace {
 constexpr ObjectId kCopy = 1;              // the copy's slot, after the one offered object
 constexpr PortName kCopyPort = 0x300;
 
-// Object 0 (64 KiB) made ready with COPY_CALL by kernel 0 (4 KiB pages);
-// page 0 supplied with 0x11; the kernel copies page 0 while it holds it,
-// and the pager takes the copy (releasing the old control's send right)
-// and makes the copy ready.
-Scenario copied() {
+// Object 0 (64 KiB) made ready with COPY_CALL by kernel 0 (4 KiB pages),
+// with one slot for a copy.
+Scenario copy_call_world() {
   Scenario s(WorldConfig{2, 0x10000});
   s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
   ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
   c.copy_strategy = kCopyCall;
   s.call(std::move(c)).ret(1);
+  return s;
+}
+
+// Object 0 (64 KiB) made ready with COPY_CALL by kernel 0 (4 KiB pages);
+// page 0 supplied with 0x11; the kernel copies page 0 while it holds it,
+// and the pager takes the copy (releasing the old control's send right)
+// and makes the copy ready.
+Scenario copied() {
+  Scenario s = copy_call_world();
   s.fault(0, 0, 0).dequeue(2, 0).supply(2, 0, 0, 0, 0x1000, {0x11}).ret(2);
   s.copy(0, 0, 0, 0x1000, kCopy, kCopyPort, {0x11}, {1});
   s.dequeue(3, 0).deallocate(3, s.control(0, 0)).ret(3);
@@ -90,11 +97,7 @@ TEST(Copies, CP3_Conforming_TheCopyIsTerminatedLikeAnyObject) {
 // send right and the new object's receive right with the request, and the
 // init queued there with it. Nothing is owed for an object that never was.
 TEST(Copies, CP3_Conforming_ARefusedCopyOwesNothing) {
-  Scenario s(WorldConfig{2, 0x10000});
-  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
-  ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
-  c.copy_strategy = kCopyCall;
-  s.call(std::move(c)).ret(1);
+  Scenario s = copy_call_world();
   s.copy(0, 0, 0, 0x1000, kCopy, kCopyPort);
   s.dequeue(3, 0).map(kCopy, 0).ret(3, kKernFailure).quiesce();
   EXPECT_TRUE(Conforms(s)) << s.summary();
@@ -104,11 +107,7 @@ TEST(Copies, CP3_Conforming_ARefusedCopyOwesNothing) {
 // unlock (no UL3), and the pager lowering that lock hands out no data: the
 // kernel's modifications never left its page (no SU3).
 TEST(Copies, CP3_Conforming_TheOriginalIsUnlockedAfterTheCopy) {
-  Scenario s(WorldConfig{2, 0x10000});
-  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
-  ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
-  c.copy_strategy = kCopyCall;
-  s.call(std::move(c)).ret(1);
+  Scenario s = copy_call_world();
   s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0);
   s.supply(2, 0, 0, 0, 0x1000, {0x11}).ret(2);  // writable: the kernel writes 0x12
   s.copy(0, 0, 0, 0x1000, kCopy, kCopyPort, {0x12}, {1});
@@ -125,11 +124,7 @@ TEST(Copies, CP3_Conforming_TheOriginalIsUnlockedAfterTheCopy) {
 // before it knew of the copy may let the kernel write it first, so what the
 // range held there is not judged.
 TEST(Copies, CP3_Conforming_APageInFlightAtTheCopyIsNotJudged) {
-  Scenario s(WorldConfig{2, 0x10000});
-  s.attach(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
-  ControlCalled c{1, ControlCall::ready, s.control(0, 0)};
-  c.copy_strategy = kCopyCall;
-  s.call(std::move(c)).ret(1);
+  Scenario s = copy_call_world();
   s.fault(0, 0, 0).dequeue(2, 0).supply(2, 0, 0, 0, 0x1000, {0x11}).ret(2);
   s.evict_with(0, 0, 0, {0x12}, true).dequeue(3, 0).release_last(3).ret(3);
   s.fault(0, 0, 0, kProtRead | kProtWrite);  // requested again: 0x12 is on its way
