@@ -610,6 +610,32 @@ constexpr std::array kSpecs{
             offer(6, {CommandKind::copy_range, s.kernel, s.object, 1, pg});
         },
         [](const Command& c, KernelActions& k) { k.copy(c.kernel, c.object, c.page, c.other_kernel); }},
+    CommandSpec{
+        CommandKind::copy_then_write, "copy+write",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} o{} page {}", name, c.kernel, c.object, c.page);
+        },
+        [](const CaseModel& m, const Command& c) {
+          return m.world.copies() && m.copies.size() < World::kMaxCopies && holds_page(m, c);
+        },
+        [](CaseModel& m, const Command& c) {
+          CopyState copy;
+          copy.kernel = c.kernel;
+          copy.original = c.object;
+          copy.first = c.page;
+          copy.pages = 1;
+          m.copies.push_back(copy);
+          mapping(m, c).touched.insert(c.page);
+        },
+        GenScope::page,
+        [](const GenSite& s, Offers& offer) {
+          if (!s.model.world.copies()) return;
+          offer(3 * s.locality, at_page(CommandKind::copy_then_write, s, true, false));
+        },
+        [](const Command& c, KernelActions& k) {
+          k.copy(c.kernel, c.object, c.page, 1);
+          k.write(c.kernel, c.object, c.page);
+        }},
     // A fault on a copy's page: data_request to the pager on the copy's port;
     // a data_unavailable makes the kernel read the original's page.
     CommandSpec{

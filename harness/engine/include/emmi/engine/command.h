@@ -91,6 +91,10 @@ enum class CommandKind : std::uint8_t {
   copy_fault,   // data_request for page `page` of copy `object` (read, or write if `write`)
   copy_write,   // the kernel writes resident page `page` of copy `object`
   copy_unmap,   // the copy's last mapping goes: terminate
+  // A burst: a copy of resident page `page` of `object`, and at once a
+  // write to that page of the original: its data_unlock queues behind the
+  // copy, so a pager must not grant it before the copy has its contents.
+  copy_then_write,
 
   kind_count  // not a command: how many kinds there are
 };
