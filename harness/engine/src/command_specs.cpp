@@ -630,7 +630,7 @@ constexpr std::array kSpecs{
         GenScope::page,
         [](const GenSite& s, Offers& offer) {
           if (!s.model.world.copies()) return;
-          offer(3 * s.locality, at_page(CommandKind::copy_then_write, s, true, false));
+          offer(6 * s.locality, at_page(CommandKind::copy_then_write, s, true, false));
         },
         [](const Command& c, KernelActions& k) {
           k.copy(c.kernel, c.object, c.page, 1);
@@ -650,8 +650,9 @@ constexpr std::array kSpecs{
         },
         GenScope::copy_page,
         [](const GenSite& s, Offers& offer) {
-          offer(4 * s.locality, at_copy_page(CommandKind::copy_fault, s));
-          offer(1 * s.locality, at_copy_page(CommandKind::copy_fault, s, true));
+          // A copy exists to be read: its pages weigh more than an object's.
+          offer(12 * s.locality, at_copy_page(CommandKind::copy_fault, s));
+          offer(3 * s.locality, at_copy_page(CommandKind::copy_fault, s, true));
         },
         [](const Command& c, KernelActions& k) { k.copy_fault(c.object, c.page, c.write); }},
     CommandSpec{

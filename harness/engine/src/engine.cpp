@@ -81,7 +81,8 @@ bool probe_copy_call(const PagerLibrary& lib, const Profile& profile, const Worl
     probe.commands.push_back(Command{CommandKind::map, 0, static_cast<std::uint8_t>(o)});
   probe.strategy = strategy_for(profile, probe.schedule_seed);
   probe.pct_depth = static_cast<std::uint8_t>(profile.pct_depth);
-  return run_case(lib, profile, probe, options).copy_call_objects > 0;
+  const CaseOutcome o = run_case(lib, profile, probe, options);
+  return o.copy_call_objects > 0;
 }
 
 UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t unit,
