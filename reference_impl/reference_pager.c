@@ -1912,12 +1912,15 @@ pager_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
 static void *
 server_thread (void *arg)
 {
-  (void) arg;
+  /* The port set, handed over at pthread_create: pager.port_set itself is
+     cleared by reference_pager_stop, which may run before this thread
+     gets here.  */
+  mach_port_t port_set = (mach_port_t) (uintptr_t) arg;
   /* max_size 0: glibc's loop then receives with MACH_RCV_LARGE, so a large
      message is never dequeued-and-dropped, which would use up a seqno
      without any handler seeing it (§2).  It returns once the port set is
      destroyed by reference_pager_stop.  */
-  mach_msg_server (pager_demux, 0, pager.port_set);
+  mach_msg_server (pager_demux, 0, port_set);
   return NULL;
 }
 
@@ -2423,7 +2426,8 @@ reference_pager_start (const struct emmi_pager_config *config,
 
   for (size_t i = 0; i < REFERENCE_PAGER_THREADS; i++)
     {
-      if (pthread_create (&pager.threads[i], NULL, server_thread, NULL) != 0)
+      if (pthread_create (&pager.threads[i], NULL, server_thread,
+                          (void *) (uintptr_t) pager.port_set) != 0)
         {
           reference_pager_stop ();
           return KERN_RESOURCE_SHORTAGE;

@@ -636,14 +636,16 @@ pager_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
 static void *
 server_thread (void *arg)
 {
-  (void) arg;
+  /* The port set, handed over at pthread_create: lazy_copy_stop clears
+     pager.port_set, maybe before this thread first reads it.  */
+  mach_port_t port_set = (mach_port_t) (uintptr_t) arg;
   /* max_size 0: MACH_RCV_LARGE, so no message is dequeued-and-dropped (§2).
      A timeout only means nothing came for a while: receive again.  Any other
      return is the port set going away in lazy_copy_stop.  */
   for (;;)
     {
       mach_msg_return_t mr
-        = mach_msg_server_timeout (pager_demux, 0, pager.port_set,
+        = mach_msg_server_timeout (pager_demux, 0, port_set,
                                    MACH_RCV_TIMEOUT, SERVER_TIMEOUT_MS);
       if (mr != MACH_RCV_TIMED_OUT)
         break;
@@ -787,7 +789,8 @@ lazy_copy_start (const struct emmi_pager_config *config,
       out[i].disposition = MACH_MSG_TYPE_MAKE_SEND;
     }
 
-  if (pthread_create (&pager.server, NULL, server_thread, NULL) != 0)
+  if (pthread_create (&pager.server, NULL, server_thread,
+                      (void *) (uintptr_t) pager.port_set) != 0)
     {
       lazy_copy_stop ();
       return KERN_RESOURCE_SHORTAGE;
