@@ -163,6 +163,14 @@ bool holds_copy_page(const CaseModel& m, const Command& c) {
 Command at_copy_page(CommandKind kind, const GenSite& s, bool write = false) {
   return {kind, s.kernel, s.object, 0, s.page, write, false};
 }
+bool may_copy(const CaseModel& m) { return m.world.copies() && m.copies.size() < World::kMaxCopies; }
+// The kernel's copy c<n> of `pages` pages of c.object (n: the next index).
+void copied(CaseModel& m, const Command& c, std::uint16_t pages) {
+  CopyState copy;
+  copy.kernel = c.kernel;
+  copy.pages = pages;
+  m.copies.push_back(copy);
+}
 
 // --- The table -------------------------------------------------------------------------
 
@@ -587,21 +595,13 @@ constexpr std::array kSpecs{
                              c.other_kernel);
         },
         [](const CaseModel& m, const Command& c) {
-          return m.world.copies() && m.copies.size() < World::kMaxCopies && mapped(m, c) &&
-                 c.other_kernel >= 1 &&
+          return may_copy(m) && mapped(m, c) && c.other_kernel >= 1 &&
                  std::size_t(c.page) + c.other_kernel <= m.world.pages(c.kernel);
         },
-        [](CaseModel& m, const Command& c) {
-          CopyState copy;
-          copy.kernel = c.kernel;
-          copy.original = c.object;
-          copy.first = c.page;
-          copy.pages = c.other_kernel;
-          m.copies.push_back(copy);
-        },
+        [](CaseModel& m, const Command& c) { copied(m, c, c.other_kernel); },
         GenScope::mapping,
         [](const GenSite& s, Offers& offer) {
-          if (!s.model.world.copies() || s.model.copies.size() >= World::kMaxCopies) return;
+          if (!may_copy(s.model)) return;
           const auto all = static_cast<std::uint8_t>(std::min<std::uint16_t>(s.pages, 255));
           // Offered only to a pager that copies by call (World::copy_call),
           // as often as a mapping: copies are what such a pager is about.
@@ -616,20 +616,15 @@ constexpr std::array kSpecs{
           return fmt::format("{} k{} o{} page {}", name, c.kernel, c.object, c.page);
         },
         [](const CaseModel& m, const Command& c) {
-          return m.world.copies() && m.copies.size() < World::kMaxCopies && holds_page(m, c);
+          return may_copy(m) && holds_page(m, c);
         },
         [](CaseModel& m, const Command& c) {
-          CopyState copy;
-          copy.kernel = c.kernel;
-          copy.original = c.object;
-          copy.first = c.page;
-          copy.pages = 1;
-          m.copies.push_back(copy);
+          copied(m, c, 1);
           mapping(m, c).touched.insert(c.page);
         },
         GenScope::page,
         [](const GenSite& s, Offers& offer) {
-          if (!s.model.world.copies()) return;
+          if (!may_copy(s.model)) return;
           offer(6 * s.locality, at_page(CommandKind::copy_then_write, s, true, false));
         },
         [](const Command& c, KernelActions& k) {

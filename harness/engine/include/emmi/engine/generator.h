@@ -36,14 +36,10 @@ struct TemporaryState {
   bool terminated = false;            // terminate sent: no more commands on it
 };
 
-// A copy of a COPY_CALL object (copy_range): `pages` pages of the kernel's
-// page size from page `first` of object `original`. The kernel may not have
-// made it (the object's strategy is not the generator's to know): its
-// commands then do nothing.
+// A copy of a range of a COPY_CALL object (copy_range, copy_then_write):
+// `pages` pages of the kernel's page size, made by `kernel`.
 struct CopyState {
   std::uint8_t kernel = 0;
-  std::uint8_t original = 0;
-  std::uint16_t first = 0;
   std::uint16_t pages = 0;
   std::set<std::uint16_t> resident;
   std::set<std::uint16_t> touched;
