@@ -41,7 +41,10 @@ std::optional<SimulatedKernelActions::PageAt> SimulatedKernelActions::page_at(
 
 void SimulatedKernelActions::fault(std::size_t kernel, std::size_t object, std::uint16_t page,
                                    bool write) {
-  const auto at = page_at(kernel, object, page);
+  fault_at(page_at(kernel, object, page), write);
+}
+
+void SimulatedKernelActions::fault_at(const std::optional<PageAt>& at, bool write) {
   // A conforming kernel faults only on a ready object, and only for a page
   // it neither holds nor already waits for (a page whose last request
   // failed with data_error is neither: the fault is a retry, ER2).
@@ -78,7 +81,10 @@ std::vector<model::Stamp> SimulatedKernelActions::fresh_stamps(std::size_t n) {
 // The kernel writes a resident page; on a write-locked page the write waits
 // for the pager (data_unlock).
 void SimulatedKernelActions::write(std::size_t kernel, std::size_t object, std::uint16_t page) {
-  const auto at = page_at(kernel, object, page);
+  write_at(page_at(kernel, object, page));
+}
+
+void SimulatedKernelActions::write_at(const std::optional<PageAt>& at) {
   if (!at) return;
   auto held = d_.page(at->kernel, at->object, at->offset);
   if (!held || held->state != mach::KernelDriver::PageState::resident) return;
@@ -118,20 +124,11 @@ std::optional<SimulatedKernelActions::PageAt> SimulatedKernelActions::copy_page_
 }
 
 void SimulatedKernelActions::copy_fault(std::size_t copy, std::uint16_t page, bool write) {
-  const auto at = copy_page_at(copy, page);
-  if (!at) return;
-  if (auto held = d_.page(at->kernel, at->object, at->offset);
-      held && held->state != mach::KernelDriver::PageState::error)
-    return;
-  d_.fault(at->kernel, at->object, at->offset, write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
+  fault_at(copy_page_at(copy, page), write);
 }
 
 void SimulatedKernelActions::copy_write(std::size_t copy, std::uint16_t page) {
-  const auto at = copy_page_at(copy, page);
-  if (!at) return;
-  auto held = d_.page(at->kernel, at->object, at->offset);
-  if (!held || held->state != mach::KernelDriver::PageState::resident) return;
-  d_.write(at->kernel, at->object, at->offset, fresh_stamps(held->stamps.size()));
+  write_at(copy_page_at(copy, page));
 }
 
 void SimulatedKernelActions::copy_unmap(std::size_t copy) {

@@ -101,6 +101,10 @@ class SimulatedKernelActions final : public KernelActions {
   std::optional<PageAt> page_at(std::size_t kernel, std::size_t object, std::uint16_t page) const;
   // Page `page` of copy `copy`, when the kernel made it and still maps it.
   std::optional<PageAt> copy_page_at(std::size_t copy, std::uint16_t page) const;
+  // A fault on / a write to the page at `at` (of an object or of a copy),
+  // when a conforming kernel may make it there.
+  void fault_at(const std::optional<PageAt>& at, bool write);
+  void write_at(const std::optional<PageAt>& at);
 
   // Outside every subsystem a pager serves (memory_object 2200.., notify 64..).
   static constexpr mach_msg_id_t kStrayMessageId = mach::kForeignMessageId;

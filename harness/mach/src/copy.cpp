@@ -130,7 +130,6 @@ void Driver::shadow_filled(KernelRec& k, ObjectId original, const KernelDriver::
 
 namespace emmi::mach {
 
-using detail::Core;
 using detail::Driver;
 using detail::SendInfo;
 using detail::SendInfoScope;
@@ -150,13 +149,11 @@ ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Siz
     return 0;
   SpaceScope in_kernel(k->space);
   // 1. The copy's port (ipc_port_alloc_kernel) and the kernel's send right.
-  Driver::Mapping copy;
   mach_port_t port = MACH_PORT_NULL;
   if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port) != KERN_SUCCESS ||
       mach_port_insert_right(mach_task_self(), port, port, MACH_MSG_TYPE_MAKE_SEND) !=
           KERN_SUCCESS)
     return 0;
-  copy.object_send = port;  // stays when the receive right moves
   Driver::ObjectRec rec;
   rec.id = static_cast<ObjectId>(d.objects.size() + 1);
   rec.size = length;
@@ -189,25 +186,14 @@ ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Siz
        ++it)
     if (it->second.state == PageState::resident) it->second.lock |= VM_PROT_WRITE;
 
-  // 4. vm_object_enter of the new port: a new memory object, init on it.
-  if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &copy.control) !=
-          KERN_SUCCESS ||
-      mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &copy.name) != KERN_SUCCESS)
-    return id;
-  copy.cookie = d.next_cookie++;
-  d.by_cookie[copy.cookie] = {kernel, id};
-  d.set_kobject(k->space, copy.control, detail::KObject::control, copy.cookie);
-  d.set_kobject(k->space, copy.name, detail::KObject::name, copy.cookie);
-  copy.mapped = true;
-  copy.shadow = object;
-  copy.shadow_offset = offset;
-  ++mp->shadowed_by;
-  Driver::Mapping& entered = d.maps[{kernel, id}] = std::move(copy);
-  SendInfo init;
-  init.kernel = kernel;
-  init.object = id;
-  SendInfoScope si(&init);
-  (void)memory_object_init(entered.object_send, entered.control, entered.name, k->page_size);
+  // 4. vm_object_enter of the new port: a new memory object that shadows
+  // the original, init on it.
+  Driver::Mapping& entered = d.maps[{kernel, id}];
+  entered.object_send = port;  // stays when the receive right moves
+  entered.shadow = object;
+  entered.shadow_offset = offset;
+  (void)d.init_mapping(*k, id, entered);
+  if (entered.mapped) ++mp->shadowed_by;
   return id;
 }
 

@@ -85,6 +85,10 @@ class Driver : public KObjectServer {
   ObjectRec* object_rec(ObjectId o);
   Mapping* mapping(KernelId k, ObjectId o);
 
+  // vm_object_enter of a new mapping whose object_send is set: control and
+  // name ports in the kernel's space (the current one), bound to a fresh
+  // cookie, then memory_object_init. Driver::mu held.
+  kern_return_t init_mapping(KernelRec& k, ObjectId object, Mapping& mp);
   // Sends terminate (after returning dirty and precious pages) and forgets
   // the mapping. Driver::mu held.
   void terminate(KernelRec& k, ObjectRec& o, Mapping& mp);

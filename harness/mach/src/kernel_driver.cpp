@@ -87,6 +87,30 @@ bool Driver::holds_pages(const Mapping& mp) {
   return false;
 }
 
+kern_return_t Driver::init_mapping(KernelRec& k, ObjectId object, Mapping& mp) {
+  mp.name = MACH_PORT_NULL;
+  if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.control) != KERN_SUCCESS ||
+      (!k.osf() &&
+       mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.name) != KERN_SUCCESS))
+    return KERN_RESOURCE_SHORTAGE;
+  mp.cookie = next_cookie++;
+  by_cookie[mp.cookie] = {k.id, object};
+  set_kobject(k.space, mp.control, KObject::control, mp.cookie);
+  if (MACH_PORT_VALID(mp.name)) set_kobject(k.space, mp.name, KObject::name, mp.cookie);
+  mp.mapped = true;
+  mp.ready = false;
+  mp.pages.clear();
+  mp.syncs.clear();
+  SendInfo info;
+  info.kernel = k.id;
+  info.object = object;
+  SendInfoScope si(&info);
+  // An OSF kernel makes no name port (memory_object_init.html: object,
+  // control and page size only).
+  if (k.osf()) return osf::init(mp.object_send, mp.control, k.page_size);
+  return memory_object_init(mp.object_send, mp.control, mp.name, k.page_size);
+}
+
 void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
   // vm_object_terminate returns every dirty or precious page before
   // terminate, one page per data_return (spec section 3d).
@@ -250,27 +274,7 @@ kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
   if (mach_port_extract_right(k->driver_task, o->held, MACH_MSG_TYPE_COPY_SEND, &mp.object_send,
                               &type) != KERN_SUCCESS)
     return KERN_FAILURE;
-  // An OSF kernel makes no name port (memory_object_init.html: object,
-  // control and page size only).
-  mp.name = MACH_PORT_NULL;
-  if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.control) != KERN_SUCCESS ||
-      (!k->osf() &&
-       mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.name) != KERN_SUCCESS))
-    return KERN_RESOURCE_SHORTAGE;
-  mp.cookie = d.next_cookie++;
-  d.by_cookie[mp.cookie] = {kernel, object};
-  d.set_kobject(k->space, mp.control, detail::KObject::control, mp.cookie);
-  if (MACH_PORT_VALID(mp.name)) d.set_kobject(k->space, mp.name, detail::KObject::name, mp.cookie);
-  mp.mapped = true;
-  mp.ready = false;
-  mp.pages.clear();
-  mp.syncs.clear();
-  SendInfo info;
-  info.kernel = kernel;
-  info.object = object;
-  SendInfoScope si(&info);
-  if (k->osf()) return detail::osf::init(mp.object_send, mp.control, k->page_size);
-  return memory_object_init(mp.object_send, mp.control, mp.name, k->page_size);
+  return d.init_mapping(*k, object, mp);
 }
 
 kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offset, Prot access) {
