@@ -5,11 +5,12 @@
 #
 #   emmi_cts_add_conformance_test(NAME <test name> PAGER <target or .so path>
 #     [PROFILE quick|standard|exhaustive] [WAIVERS <file>] [PAGER_OPTIONS <text>]
-#     [SEED <n>] [DIALECT auto|gnumach|gnumach-seqnos|osf] [PLATFORM gnumach|manual]
+#     [SEED <n>] [DIALECT auto|gnumach|gnumach-seqnos|osf] [PLATFORM gnumach|manual|osf]
 #     [TIMEOUT <seconds per case>] [FORMATS json,junit,md,html] [CONFORMANCE])
 #
 # PLATFORM is the target the pager is judged for (emmi-cts README,
-# "Platforms"): gnumach (the default) or manual. DIALECT defaults to auto:
+# "Platforms"): gnumach, manual or osf; by default the dialect's own (osf for
+# an OSF pager, gnumach otherwise). DIALECT defaults to auto:
 # what the pager declares in emmi_pager_dialects, plain gnumach when it
 # declares nothing (README, "Dialects").
 #
@@ -72,8 +73,8 @@ function(emmi_cts_add_conformance_test)
     list(APPEND command --dialect ${arg_DIALECT})
   endif()
   if(DEFINED arg_PLATFORM)
-    if(NOT arg_PLATFORM MATCHES "^(gnumach|manual)$")
-      message(FATAL_ERROR "emmi_cts_add_conformance_test(${arg_NAME}): PLATFORM '${arg_PLATFORM}': expected gnumach or manual")
+    if(NOT arg_PLATFORM MATCHES "^(gnumach|manual|osf)$")
+      message(FATAL_ERROR "emmi_cts_add_conformance_test(${arg_NAME}): PLATFORM '${arg_PLATFORM}': expected gnumach, manual or osf")
     endif()
     list(APPEND command --platform ${arg_PLATFORM})
   endif()

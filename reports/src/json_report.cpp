@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The canonical JSON record and its reader. Field names and constraints match
-// reports/schema/emmi-report-v3.schema.json; the reader checks what the schema
+// reports/schema/emmi-report-v4.schema.json; the reader checks what the schema
 // checks that matters for merging, and names the exact field at fault.
 #include "emmi/reports/json_report.h"
 
@@ -316,8 +316,9 @@ class Reader {
     r.pager.name = string(pager, "name", "pager");
     r.dialect = nonempty_string(j, "dialect", "");
     r.platform = nonempty_string(j, "platform", "");
-    if (r.platform != "gnumach" && r.platform != "manual") {
-      fail("platform", fmt::format("expected \"gnumach\" or \"manual\", got \"{}\"", r.platform));
+    if (r.platform != "gnumach" && r.platform != "manual" && r.platform != "osf") {
+      fail("platform", fmt::format("expected \"gnumach\", \"manual\" or \"osf\", got \"{}\"",
+                                   r.platform));
     }
     r.profile = nonempty_string(j, "profile", "");
     r.seed = unsigned_int(j, "seed", "");

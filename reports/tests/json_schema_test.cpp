@@ -14,7 +14,7 @@ namespace {
 
 using testing::ScratchDir;
 
-const std::string kSchema = EMMI_REPORTS_SCHEMA_DIR "/emmi-report-v3.schema.json";
+const std::string kSchema = EMMI_REPORTS_SCHEMA_DIR "/emmi-report-v4.schema.json";
 
 testing::CommandResult validate(const std::filesystem::path& document) {
   return testing::validate_json_schema(kSchema, document);
@@ -67,8 +67,8 @@ TEST(JsonSchema, BrokenReportsFailValidation) {
   const Case cases[] = {
       {"missing required field", [](nlohmann::json& j) { j["pager"].erase("sha256"); },
        "'sha256' is a required property"},
-      {"unknown platform", [](nlohmann::json& j) { j["platform"] = "osf"; }, "'osf' is not one of"},
-      {"version 2", [](nlohmann::json& j) { j["format_version"] = 2; }, "3 was expected"},
+      {"unknown platform", [](nlohmann::json& j) { j["platform"] = "xnu"; }, "'xnu' is not one of"},
+      {"version 3", [](nlohmann::json& j) { j["format_version"] = 3; }, "4 was expected"},
       {"unknown verdict", [](nlohmann::json& j) { j["rules"][3]["verdict"] = "flaky"; },
        "rules/3/verdict: 'flaky' is not one of"},
       {"waived without waiver", [](nlohmann::json& j) { j["rules"][4].erase("waiver"); },

@@ -49,7 +49,7 @@ TEST(JsonReport, RoundTripThroughAFile) {
 TEST(JsonReport, WritesTheDerivedSummary) {
   nlohmann::json j = report_to_json(sample_report());
   EXPECT_EQ(j["format"], "emmi-cts-report");
-  EXPECT_EQ(j["format_version"], 3);
+  EXPECT_EQ(j["format_version"], 4);
   EXPECT_EQ(j["platform"], "gnumach");
   EXPECT_EQ(j["summary"]["portability"], 0);
   EXPECT_EQ(j["summary"]["outcome"], "not-conformant");
@@ -101,17 +101,19 @@ const Corruption kCorruptions[] = {
      "rules[1].exercised: expected a non-negative integer, got -4"},
     {"seed as string", [](nlohmann::json& j) { j["seed"] = "42"; },
      "seed: expected a non-negative integer, got string"},
-    {"newer version", [](nlohmann::json& j) { j["format_version"] = 4; },
-     "format_version: this reader understands version 3, the file is version 4"},
+    {"newer version", [](nlohmann::json& j) { j["format_version"] = 5; },
+     "format_version: this reader understands version 4, the file is version 5"},
+    {"version 3 (no osf platform)", [](nlohmann::json& j) { j["format_version"] = 3; },
+     "format_version: this reader understands version 4, the file is version 3"},
     {"older version", [](nlohmann::json& j) { j["format_version"] = 1; },
-     "format_version: this reader understands version 3, the file is version 1"},
+     "format_version: this reader understands version 4, the file is version 1"},
     {"version 2 (no platform)", [](nlohmann::json& j) {
        j["format_version"] = 2;
        j.erase("platform");
      },
-     "format_version: this reader understands version 3, the file is version 2"},
-    {"unknown platform", [](nlohmann::json& j) { j["platform"] = "osf"; },
-     "platform: expected \"gnumach\" or \"manual\", got \"osf\""},
+     "format_version: this reader understands version 4, the file is version 2"},
+    {"unknown platform", [](nlohmann::json& j) { j["platform"] = "xnu"; },
+     "platform: expected \"gnumach\", \"manual\" or \"osf\", got \"xnu\""},
     {"no platform", [](nlohmann::json& j) { j.erase("platform"); },
      "missing required field \"platform\""},
     {"empty portability", [](nlohmann::json& j) { j["rules"][1]["portability"] = ""; },

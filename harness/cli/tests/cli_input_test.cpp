@@ -205,8 +205,20 @@ TEST(CliInput, DialectThePagerDoesNotDeclare) {
                   "emmi_pager_dialects declares gnumach-seqnos"});
 }
 
+// A platform's kernels speak its dialects: GNU Mach no OSF, an OSF kernel
+// no GNU Mach dialect. Named together, the two must agree; the message says
+// which platforms take the pager.
+TEST(CliInput, PlatformWhoseKernelsDoNotSpeakTheDialect) {
+  expect_refused({"--pager", EMMI_OSF_REFERENCE_PAGER, "--platform", "gnumach"},
+                 {"--platform gnumach with the osf dialect", "GNU Mach's kernel speaks only",
+                  "--platform osf", "--platform manual"});
+  expect_refused({"--pager", EMMI_REFERENCE_PAGER, "--platform", "osf"},
+                 {"--platform osf with the gnumach-seqnos dialect",
+                  "an OSF kernel speaks only the OSF dialect", "--platform gnumach"});
+}
+
 TEST(CliInput, BadPlatformAndWorldOverrides) {
-  expect_refused({"--platform", "osf"}, {"--platform 'osf'", "gnumach or manual"});
+  expect_refused({"--platform", "xnu"}, {"--platform 'xnu'", "gnumach, manual or osf"});
   expect_refused({"--page-sizes", "4096,5000"}, {"--page-sizes '4096,5000'", "5000", "power of two"});
   expect_refused({"--page-sizes", "2048"}, {"--page-sizes '2048'", "2048", "from 4096"});
   expect_refused({"--page-sizes", "4096,,8192"}, {"--page-sizes '4096,,8192'", "not a number"});

@@ -124,7 +124,7 @@ TEST(RealReports, ReferencePagerReportsValidate) {
   EXPECT_GT(report.at("cases_run").get<int>(), 0);
 
   CommandResult js = emmi::reports::testing::validate_json_schema(
-      kSchemaDir / "emmi-report-v3.schema.json", dir / "emmi-report.json");
+      kSchemaDir / "emmi-report-v4.schema.json", dir / "emmi-report.json");
   EXPECT_EQ(js.exit_code, 0) << "python3-jsonschema: " << js.out << js.err;
 
   std::string xmllint = require_tool("/usr/bin/xmllint", "libxml2-utils");
@@ -592,6 +592,57 @@ TEST(RealReports, LibpagerInitPolicyConformsOnGnuMachAndFailsRd1OnTheManual) {
   EXPECT_EQ(merged.exit_code, 2) << merged.out << merged.err;
   EXPECT_NE(merged.err.find("platform differs between shard 1/2 (gnumach) and shard 2/2 (manual)"),
             std::string::npos) << merged.err;
+}
+
+// An OSF pager is judged on the osf platform when no platform is named: OSF
+// kernels, one 4 KiB kernel, the OSF kernels' readings. Every report format
+// says so, and a failure's replay command names the platform and reruns on
+// it. The manual platform takes the OSF dialect too (its strict reading).
+TEST(RealReports, OsfPagerIsJudgedOnTheOsfPlatformByDefault) {
+  ScratchDir dir;
+  CommandResult r = run_quick(EMMI_OSF_REFERENCE_PAGER, dir / "osf",
+                              {"--jobs", "1", "--format", "json,junit,md,html"});
+  const json report = read_json(dir / "osf" / "emmi-report.json");
+  EXPECT_EQ(r.exit_code, 0) << describe(verdicts(report)) << r.out << r.err;
+  EXPECT_EQ(report.at("platform"), "osf");
+  EXPECT_EQ(report.at("dialect"), "osf");
+  EXPECT_EQ(report.at("parameters").at("kernel_page_sizes"), "4096");
+  EXPECT_NE(r.out.find("CONFORMANT on osf, osf dialect"), std::string::npos) << r.out;
+  EXPECT_NE(read_file(dir / "osf" / "emmi-report.md")
+                .find("platform osf: judged for an OSF Mach kernel speaking the OSF dialect"),
+            std::string::npos);
+  EXPECT_NE(read_file(dir / "osf" / "emmi-report.junit.xml")
+                .find(R"(<property name="platform" value="osf"/>)"),
+            std::string::npos);
+  EXPECT_NE(read_file(dir / "osf" / "emmi-report.html").find("platform osf"), std::string::npos);
+  CommandResult valid = emmi::reports::testing::validate_json_schema(
+      kSchemaDir / "emmi-report-v4.schema.json", dir / "osf" / "emmi-report.json");
+  EXPECT_EQ(valid.exit_code, 0) << "python3-jsonschema: " << valid.out << valid.err;
+
+  // A failure found on the osf platform replays there.
+  const Mutant m = mutant("osf_sync_wrong_range");
+  CommandResult f = run_quick(m.library, dir / "mutant", {"--jobs", "1", "--format", "json"});
+  ASSERT_EQ(f.exit_code, 1) << f.out << f.err;
+  const json mutant_report = read_json(dir / "mutant" / "emmi-report.json");
+  const json* found = rule_entry(mutant_report, m.rules.front());
+  ASSERT_NE(found, nullptr);
+  ASSERT_TRUE(found->contains("counterexample")) << found->dump();
+  const std::string replay = found->at("counterexample").at("replay_command");
+  EXPECT_NE(replay.find("--platform osf --dialect osf"), std::string::npos) << replay;
+  CommandResult again = rerun(replay, dir / "replay");
+  EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
+  const json replayed = read_json(dir / "replay" / "emmi-report.json");
+  EXPECT_EQ(replayed.at("platform"), "osf");
+  EXPECT_EQ(verdicts(replayed).at(m.rules.front()), "fail");
+
+  // The manual platform plays the OSF pager with its several kernels.
+  CommandResult manual = run_quick(EMMI_OSF_REFERENCE_PAGER, dir / "manual",
+                                   {"--jobs", "1", "--format", "json", "--platform", "manual"});
+  const json mr = read_json(dir / "manual" / "emmi-report.json");
+  EXPECT_EQ(manual.exit_code, 0) << describe(verdicts(mr)) << manual.out << manual.err;
+  EXPECT_EQ(mr.at("platform"), "manual");
+  EXPECT_EQ(mr.at("dialect"), "osf");
+  EXPECT_EQ(mr.at("parameters").at("kernel_page_sizes"), "4096,4096,16384,32768");
 }
 
 // ---- releasing memory by sending it with the deallocate bit ---------------------

@@ -65,7 +65,7 @@ TEST_F(InstalledPackage, InstallsTheCliLibraryHeadersPagerSchemasAndPackage) {
                            "include/emmi-cts/mach_init.h", "include/emmi-cts/mach/mig_support.h",
                            "include/emmi-cts/emmi/mig/seqnos_memory_object_S.h",
                            "include/emmi-cts/gnumach/mach/memory_object.h",
-                           "share/emmi-cts/schema/emmi-report-v3.schema.json",
+                           "share/emmi-cts/schema/emmi-report-v4.schema.json",
                            "share/emmi-cts/schema/junit.xsd",
                            "share/emmi-cts/examples/reference_pager.c",
                            "share/doc/emmi-cts/LICENSE",
@@ -131,10 +131,13 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   EXPECT_TRUE(contains(good.out, "100% tests passed")) << good.out;
 
   // One pager per dialect: the OSF reference pager, built against
-  // EmmiCts::pager_api_osf, gated with OSF kernels.
+  // EmmiCts::pager_api_osf, gated with OSF kernels on the osf platform.
   CommandResult osf = ctest("example_osf_pager_conforms");
   EXPECT_EQ(osf.exit_code, 0) << osf.out << osf.err;
   EXPECT_TRUE(contains(osf.out, "100% tests passed")) << osf.out;
+  json osf_report = json::parse(read_file(build / "emmi-example_osf_pager_conforms/emmi-report.json"));
+  EXPECT_EQ(osf_report.at("platform"), "osf");
+  EXPECT_EQ(osf_report.at("dialect"), "osf");
 
   CommandResult bad = ctest("example_pager_never_ready");
   EXPECT_NE(bad.exit_code, 0) << bad.out << bad.err;

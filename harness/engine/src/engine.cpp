@@ -26,6 +26,7 @@
 #include "emmi/engine/isolation.h"
 #include "emmi/mix.h"
 #include "emmi/engine/pager_library.h"
+#include "emmi/errors.h"
 #include "emmi/model/rules.h"
 
 // RapidCheck's own encoding of reproduce strings (the RC_PARAMS="reproduce=..."
@@ -313,15 +314,25 @@ namespace {
 // A portability finding's note: which X-note, and why the platform's
 // reading makes the act harmless.
 std::string portability_note(std::string_view note, const World& w) {
-  std::string why = note == "X6"
-                        ? "GNU Mach inserts pages supplied without a request and ignores data "
-                          "for pages it already holds (memory_object_data_supply, "
-                          "vm/memory_object.c), where the manual page forbids both"
-                    : note == "X18"
-                        ? "GNU Mach answers a release of a right the task does not hold with "
-                          "KERN_INVALID_NAME (or KERN_INVALID_RIGHT) and changes nothing, where "
-                          "the manual's strict reading (and XNU) make it an error"
-                        : "the platform's reading of this X-note accepts it";
+  const bool osf = w.platform == Platform::osf;
+  std::string why =
+      note == "X6" && osf
+          ? "the OSF kernels take data supplied in advance and ignore data for pages they "
+            "already hold (the memory_object_control.defs comment of xnu-123.5, an OSF MK "
+            "descendant), where the manual page forbids both"
+      : note == "X6"
+          ? "GNU Mach inserts pages supplied without a request and ignores data "
+            "for pages it already holds (memory_object_data_supply, "
+            "vm/memory_object.c), where the manual page forbids both"
+      : note == "X18" && osf
+          ? "the OSF mach_port_deallocate page says a release of an unknown name succeeds, and "
+            "the OSF kernels change nothing, where the manual's strict reading (and today's "
+            "XNU) make it an error"
+      : note == "X18"
+          ? "GNU Mach answers a release of a right the task does not hold with "
+            "KERN_INVALID_NAME (or KERN_INVALID_RIGHT) and changes nothing, where "
+            "the manual's strict reading (and XNU) make it an error"
+          : "the platform's reading of this X-note accepts it";
   return fmt::format("{}: harmless on the {} platform: {}; --platform manual fails it", note,
                      to_string(w.platform), why);
 }
@@ -369,8 +380,9 @@ reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig
   c.seed = f.seed;
   if (!f.reproduce.empty()) c.reproduce = "RC_PARAMS=\"reproduce=" + f.reproduce + "\"";
   std::string pager = cfg.pager_path.empty() ? "" : " --pager " + shell_word(cfg.pager_path);
-  c.replay_command = fmt::format("{} --dialect {}{} --profile {} --replay {}",
-                                 cfg.command_line_prefix, shell_word(cfg.dialect), pager,
+  c.replay_command = fmt::format("{} --platform {} --dialect {}{} --profile {} --replay {}",
+                                 cfg.command_line_prefix, to_string(cfg.profile.world.platform),
+                                 shell_word(cfg.dialect), pager,
                                  cfg.profile.name, encode_replay_token(f.spec));
   for (const TraceStep& t : f.outcome.trace) {
     reports::TraceEvent e;
@@ -667,8 +679,17 @@ reports::RunReport run_conformance(const RunConfig& config) {
   // by; the report and the replay commands say it, never "auto".
   RunConfig cfg = config;
   cfg.dialect = resolve_dialect(lib, config.dialect);
+  // The kernels a platform plays speak its dialects: unnamed, the platform
+  // is the dialect's own (its world is gnumach's shape: one 4 KiB kernel);
+  // named, it must speak the dialect.
+  World& world = cfg.profile.world;
+  if (cfg.platform_follows_dialect && world.platform != Platform::manual)
+    world.platform = native_platform(cfg.dialect);
+  if (std::string why = platform_refuses(world.platform, cfg.dialect); !why.empty())
+    throw InputError("--platform", fmt::format("--platform {} with the {} dialect: {}",
+                                               to_string(world.platform), cfg.dialect, why));
   // The OSF dialect is a property of the kernels the cases play (World::osf).
-  cfg.profile.world.osf = cfg.dialect == "osf";
+  world.osf = cfg.dialect == "osf";
   std::vector<UnitResult> units;
   if (cfg.replay) {
     UnitResult u;

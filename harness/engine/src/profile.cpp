@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The three profiles and the two platforms; see profile.h.
+// The three profiles and the three platforms; see profile.h.
 #include "emmi/engine/profile.h"
 
 #include <charconv>
@@ -14,6 +14,7 @@ std::string_view to_string(Platform p) {
   switch (p) {
     case Platform::gnumach: return "gnumach";
     case Platform::manual: return "manual";
+    case Platform::osf: return "osf";
   }
   return "?";
 }
@@ -21,13 +22,31 @@ std::string_view to_string(Platform p) {
 std::optional<Platform> parse_platform(std::string_view name) {
   if (name == "gnumach") return Platform::gnumach;
   if (name == "manual") return Platform::manual;
+  if (name == "osf") return Platform::osf;
   return std::nullopt;
+}
+
+Platform native_platform(std::string_view dialect) {
+  return dialect == "osf" ? Platform::osf : Platform::gnumach;
+}
+
+std::string platform_refuses(Platform platform, std::string_view dialect) {
+  if (platform == Platform::manual || platform == native_platform(dialect)) return {};
+  if (platform == Platform::gnumach)
+    return "GNU Mach's kernel speaks only the GNU Mach dialects (gnumach, gnumach-seqnos): judge "
+           "an OSF pager with --platform osf (its own kernels) or --platform manual (the strict "
+           "reading of the pages)";
+  return fmt::format("an OSF kernel speaks only the OSF dialect, not {}: judge a GNU Mach pager "
+                     "with --platform gnumach or --platform manual",
+                     dialect);
 }
 
 model::Readings readings_of(Platform p) {
   model::Readings r;
-  const model::Reading reading = p == Platform::gnumach ? model::Reading::gnumach
-                                                        : model::Reading::manual;
+  // The OSF kernels read X6 and X18 as GNU Mach does (profile.h): the act
+  // is harmless there, a portability finding.
+  const model::Reading reading = p == Platform::manual ? model::Reading::manual
+                                                       : model::Reading::gnumach;
   r.unsolicited_supply = reading;    // X6
   r.unknown_name_release = reading;  // X18
   return r;
@@ -40,6 +59,7 @@ namespace {
 // the refusal path runs), with a second 4 KiB kernel right after the first.
 std::vector<std::uint64_t> kernels_of(Platform platform, std::vector<std::uint64_t> manual_sizes) {
   if (platform == Platform::gnumach) return {kGnuMachPageSize};
+  if (platform == Platform::osf) return {kOsfPageSize};
   manual_sizes.insert(manual_sizes.begin() + 1, manual_sizes.front());
   return manual_sizes;
 }

@@ -262,6 +262,7 @@ Decision read_decision(const json& value, std::size_t index,
     Reader p(*platforms, r.where() + ".platforms");
     d.gnumach_reading = p.text("gnumach");
     d.manual_reading = p.text("manual");
+    d.osf_reading = p.text("osf");
     p.finish();
   }
   r.finish();

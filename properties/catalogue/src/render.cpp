@@ -162,7 +162,9 @@ std::string rules_json(const Catalogue& cat) {
     ordered decision = {{"id", d.id},       {"topic", d.topic}, {"summary", d.summary},
                         {"choice", d.choice}, {"why", d.why},     {"rules", d.rules}};
     if (d.gnumach_reading)
-      decision["platforms"] = {{"gnumach", *d.gnumach_reading}, {"manual", *d.manual_reading}};
+      decision["platforms"] = {{"gnumach", *d.gnumach_reading},
+                               {"manual", *d.manual_reading},
+                               {"osf", *d.osf_reading}};
     decisions.push_back(std::move(decision));
   }
   doc["decisions"] = std::move(decisions);
@@ -205,7 +207,8 @@ std::string explain_rule(const Catalogue& cat, const Rule& r) {
       out << wrap(d->id + " " + d->topic + ": " + d->choice, 2);
       if (d->gnumach_reading)
         out << wrap("on --platform gnumach: " + *d->gnumach_reading, 4)
-            << wrap("on --platform manual: " + *d->manual_reading, 4);
+            << wrap("on --platform manual: " + *d->manual_reading, 4)
+            << wrap("on --platform osf: " + *d->osf_reading, 4);
     }
   }
   return out.str();
@@ -218,7 +221,8 @@ std::string explain_decision(const Decision& d) {
       << wrap(d.choice, 2) << "\nWhy:\n"
       << wrap(d.why, 2) << "\nPlatforms (emmi-cts run --platform):\n";
   if (d.gnumach_reading) {
-    out << wrap("gnumach: " + *d.gnumach_reading, 2) << wrap("manual: " + *d.manual_reading, 2);
+    out << wrap("gnumach: " + *d.gnumach_reading, 2) << wrap("manual: " + *d.manual_reading, 2)
+        << wrap("osf: " + *d.osf_reading, 2);
   } else {
     out << wrap("gnumach and manual both take the choice above.", 2);
   }

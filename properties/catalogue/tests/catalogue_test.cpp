@@ -250,6 +250,31 @@ TEST(CatalogueValidation, RejectsDecisionNamingUnknownRule) {
   EXPECT_NE(rejection(doc).find("unknown rule \"ZZ1\""), std::string::npos) << rejection(doc);
 }
 
+// A decision the platforms read differently says how each one reads it
+// (emmi-cts run --platform gnumach|manual|osf): a missing platform is refused.
+TEST(CatalogueValidation, RejectsPlatformReadingsThatLeaveAPlatformOut) {
+  json doc = builtin_doc();
+  json* x18 = nullptr;
+  for (json& d : doc["decisions"])
+    if (d["id"] == "X18") x18 = &d;
+  ASSERT_NE(x18, nullptr);
+  ASSERT_TRUE(x18->contains("platforms"));
+  (*x18)["platforms"].erase("osf");
+  EXPECT_NE(rejection(doc).find("osf"), std::string::npos) << rejection(doc);
+}
+
+TEST(Catalogue, EveryPlatformReadsTheNotesThePlatformsDisagreeOn) {
+  const Catalogue& cat = Catalogue::builtin();
+  int read_by_platform = 0;
+  for (const Decision& d : cat.decisions()) {
+    if (!d.gnumach_reading) continue;
+    ++read_by_platform;
+    EXPECT_TRUE(d.manual_reading && !d.manual_reading->empty()) << d.id;
+    EXPECT_TRUE(d.osf_reading && !d.osf_reading->empty()) << d.id;
+  }
+  EXPECT_GE(read_by_platform, 3) << "X6, X14 and X18 are read per platform";
+}
+
 TEST(CatalogueValidation, RejectsOtherSchemaVersionsAndBrokenJson) {
   json doc = builtin_doc();
   doc["schema_version"] = 2;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The canonical record of a run: JSON in the versioned format described by
-// reports/schema/emmi-report-v3.schema.json, its writer, and the reader that
+// reports/schema/emmi-report-v4.schema.json, its writer, and the reader that
 // `emmi-cts merge` uses to load shard reports back.
 #pragma once
 
@@ -16,8 +16,11 @@
 namespace emmi::reports {
 
 inline constexpr std::string_view kReportFormat = "emmi-cts-report";
-inline constexpr int kReportFormatVersion = 3;
+inline constexpr int kReportFormatVersion = 4;
 
+// Version 4 adds the osf platform (an OSF Mach kernel speaking the OSF
+// dialect); a reader of version 4 refuses version 3, whose platform could
+// not say that an OSF pager was judged by OSF kernels.
 // Version 3 adds the target "platform" (gnumach or manual), a rule's
 // "portability" (a finding harmless on that platform, which never fails the
 // run) and the summary's portability count; a reader of version 3 refuses

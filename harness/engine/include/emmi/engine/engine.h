@@ -42,6 +42,12 @@ struct RunConfig {
   // run_conformance resolves it (resolve_dialect, pager_library.h), and the
   // report records the resolved name.
   std::string dialect = "auto";
+  // The platform was not named (emmi-cts run without --platform): it is the
+  // resolved dialect's own (native_platform, profile.h), so an OSF pager is
+  // judged on the osf platform. When false, a platform whose kernels do not
+  // speak the dialect is refused (platform_refuses) with an InputError.
+  // Either way the replay commands name the platform judged on.
+  bool platform_follows_dialect = false;
   std::uint64_t seed = 0;
   std::uint32_t jobs = 1;
   std::uint32_t shard_index = 0;  // 0-based
@@ -50,8 +56,8 @@ struct RunConfig {
   std::optional<CaseSpec> replay;  // run exactly this case instead of searching
   std::string replay_token;
   std::string pager_options;
-  // Replay commands in reports are this, then --dialect (the resolved one),
-  // --pager, --profile and --replay: the caller puts here every other option
+  // Replay commands in reports are this, then --platform and --dialect (the
+  // resolved ones), --pager, --profile and --replay: the caller puts here every other option
   // that shaped or judged the cases.
   std::string command_line_prefix = "emmi-cts run";
   std::function<void(const Progress&)> progress;     // called from the main process

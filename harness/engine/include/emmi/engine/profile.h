@@ -25,7 +25,17 @@ namespace emmi::engine {
 //            mixed page sizes, two of them with the same page size (a pager
 //            that tells kernels apart by page size rather than by control
 //            port is caught), and X6/X18 read strictly.
-enum class Platform : std::uint8_t { gnumach, manual };
+//   osf      what an OSF Mach (MK) kernel does: the OSF dialect of the manual
+//            pages on the wire (init without a name port, synchronize,
+//            flavoured change_attributes), one kernel per object port with
+//            4 KiB pages (OSF MK on i386), and the OSF kernels' readings of
+//            the X-notes: data may be supplied in advance (X6: the xnu-123.5
+//            memory_object_control.defs comment, an OSF MK descendant) and a
+//            release of a name not held is harmless (X18: the OSF
+//            mach_port_deallocate page itself says it succeeds). The
+//            platform of the OSF dialect: a GNU Mach kernel speaks no OSF,
+//            an OSF kernel no GNU Mach dialect (RunConfig::platform_follows_dialect).
+enum class Platform : std::uint8_t { gnumach, manual, osf };
 
 std::string_view to_string(Platform p);
 std::optional<Platform> parse_platform(std::string_view name);
@@ -33,6 +43,15 @@ inline constexpr Platform kDefaultPlatform = Platform::gnumach;
 // GNU Mach's page size (PAGE_SIZE on i386 and x86_64), the only one its
 // memory_object_init ever carries.
 inline constexpr std::uint64_t kGnuMachPageSize = 4096;
+// OSF MK's page size on i386, the one its memory_object_init carries there.
+inline constexpr std::uint64_t kOsfPageSize = 4096;
+// The platform whose kernels speak the dialect (resolve_dialect's names):
+// osf for "osf", gnumach for the GNU Mach dialects.
+Platform native_platform(std::string_view dialect);
+// Why `dialect` cannot be judged on `platform` ("" when it can): GNU Mach
+// speaks no OSF, an OSF kernel no GNU Mach dialect; the manual's strict
+// reading takes either.
+std::string platform_refuses(Platform platform, std::string_view dialect);
 
 // How the model reads the X-notes on a platform.
 model::Readings readings_of(Platform p);

@@ -97,9 +97,11 @@ struct Decision {
   std::string why;
   std::vector<std::string> rules;
   // Where the target platforms (emmi-cts run --platform) read this X-note
-  // differently: the reading each one takes. Empty when both take `choice`.
+  // differently: the reading each one takes. Empty when all take `choice`;
+  // otherwise every platform has one.
   std::optional<std::string> gnumach_reading;
   std::optional<std::string> manual_reading;
+  std::optional<std::string> osf_reading;
 };
 
 struct Source {
