@@ -289,7 +289,7 @@ INSTANTIATE_TEST_SUITE_P(Pagers, ConformingGate, testing::ValuesIn(conforming_pa
 // listed here with why, and must stay uncounted, so the list cannot go stale.
 const std::map<std::string, std::string>& unreachable_rules() {
   static const std::map<std::string, std::string> rules = {
-      {"SQ2", "a self-check on receive rights other than object ports; the reference pager "
+      {std::string(model::rule::SQ2), "a self-check on receive rights other than object ports; the reference pager "
               "receives no message on a reply or notification port"},
   };
   return rules;

@@ -13,6 +13,7 @@
 #include "child_main.h"
 #include "emmi/engine/oracle.h"
 #include "emmi/engine/serializability.h"
+#include "emmi/model/rules.h"
 
 namespace emmi::engine {
 
@@ -24,13 +25,13 @@ void cross_check_with_z3(CaseOutcome& o, bool explicit_answer, std::uint64_t ind
                          std::string_view encoded) {
   auto h = decode_history(encoded);
   if (!h) {
-    o.verdicts.push_back({"SQ7", model::Party::suite,
+    o.verdicts.push_back({std::string(model::rule::SQ7), model::Party::suite,
                           "serializability: the recorded history could not be decoded", index, false});
     return;
   }
   auto z = SerializabilityOracle::of_this_process().check(*h);
   if (z.has_value() && *z != explicit_answer)
-    o.verdicts.push_back({"SQ7", model::Party::suite,
+    o.verdicts.push_back({std::string(model::rule::SQ7), model::Party::suite,
                           fmt::format("serializability: explicit search says {}, Z3 says {}",
                                       explicit_answer, *z),
                           index, false});
@@ -40,16 +41,16 @@ void cross_check_with_z3(CaseOutcome& o, bool explicit_answer, std::uint64_t ind
 
 std::string liveness_rule_for(std::string_view label) {
   auto has = [&](std::string_view s) { return label.find(s) != std::string_view::npos; };
-  if (has("data_unlock")) return "UL2";
-  if (has("data_request")) return "DR3";
-  if (has("memory_object_init")) return "RD1";
-  if (has("terminate")) return "TM6";
+  if (has("data_unlock")) return std::string(model::rule::UL2);
+  if (has("data_request")) return std::string(model::rule::DR3);
+  if (has("memory_object_init")) return std::string(model::rule::RD1);
+  if (has("terminate")) return std::string(model::rule::TM6);
   // A completion the pager never finished taking: the action waiting for
   // it can never know the kernel did the change (CA3) or the request (LK8).
-  if (has("change_completed")) return "CA3";
-  if (has("lock_completed")) return "LK8";
-  if (has("data_return")) return "RT4";
-  return "IN2";
+  if (has("change_completed")) return std::string(model::rule::CA3);
+  if (has("lock_completed")) return std::string(model::rule::LK8);
+  if (has("data_return")) return std::string(model::rule::RT4);
+  return std::string(model::rule::IN2);
 }
 
 CaseOutcome outcome_of(const ChildOutcome& child) {
@@ -65,7 +66,7 @@ CaseOutcome outcome_of(const ChildOutcome& child) {
     if (!decoded) {
       // The suite cannot tell what the child meant: the case is unresolved,
       // never a verdict on the pager.
-      o.verdicts.push_back({"IN2", model::Party::suite,
+      o.verdicts.push_back({std::string(model::rule::IN2), model::Party::suite,
                             fmt::format("record {} of {} from the case's child could not be "
                                         "decoded ({}): \"{}\"",
                                         i, child.records.size(), decoded.error, printable(bytes)),

@@ -270,7 +270,7 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
       // What the worker found is lost: the suite cannot say the pager passed.
       UnitResult lost;
       lost.failures.push_back(
-          {{"IN2", Verdict::unresolved,
+          {{std::string(model::rule::IN2), Verdict::unresolved,
             fmt::format("the results of search worker {} could not be decoded ({}): \"{}\"", w,
                         units.error, printable(std::string_view(data).substr(4)))},
            {}, {}, {}, cfg.seed, 0, 0});
@@ -632,7 +632,7 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
     if (seen.insert(v.rule).second) out.push_back({v.rule, verdict, std::move(message), portability});
   }
   if (!o.setup_error.empty() && o.end == ChildEnd::exited)
-    add("IN2", Verdict::fail, "the case could not run: " + o.setup_error);
+    add(std::string(model::rule::IN2), Verdict::fail, "the case could not run: " + o.setup_error);
   return out;
 }
 

@@ -88,12 +88,12 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
       std::any_of(verdicts.begin(), verdicts.end(), [](const model::Verdict& v) { return is_unanswered_rule(v.rule); });
   if (unanswered && !parked.empty())
     if (std::string skipped = uncounted_default_seqno(); !skipped.empty())
-      write_verdict("SQ3", model::Party::pager,
+      write_verdict(model::rule::SQ3, model::Party::pager,
                     fmt::format("{}, and the pager stopped making progress ({})", skipped, parked),
                     trace_.size(), true);
   if (unanswered && !parked.empty())
     if (std::string jam = ticket_jam(); !jam.empty())
-      write_verdict("SQ6", model::Party::pager,
+      write_verdict(model::rule::SQ6, model::Party::pager,
                     fmt::format("{}, and the pager stopped making progress ({})", jam, parked),
                     trace_.size(), true);
   for (const model::Verdict& v : verdicts) {
@@ -123,7 +123,7 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
         (sampled || !r.serializable))
       out_.write(encode_record(record::HistoryCheck{r.serializable, trace_.size(), encode_history(h)}));
     if (!r.serializable)
-      write_verdict("SQ7", model::Party::pager, r.explanation,
+      write_verdict(model::rule::SQ7, model::Party::pager, r.explanation,
                     r.witness ? r.witness->later_effect_event : trace_.size(), false);
   }
 }
@@ -164,7 +164,7 @@ void Recorder::after_stop(std::string_view unfinished) {
                                                    v.explanation, unfinished),
                   v.event_index, !unfinished.empty());
   if (!unfinished.empty() && verdicts.empty())
-    write_verdict("IN2", model::Party::suite,
+    write_verdict(model::rule::IN2, model::Party::suite,
                   fmt::format("the pager's stop() did not finish: {}", unfinished), trace_.size(),
                   true);
 }
@@ -197,7 +197,7 @@ std::string Recorder::uncounted_default_seqno() const {
 void Recorder::stuck(std::string_view why) {
   std::lock_guard g(mu_);
   if (std::string skipped = uncounted_default_seqno(); !skipped.empty()) {
-    write_verdict("SQ3", model::Party::pager, fmt::format("{}: {}", why, skipped), trace_.size(),
+    write_verdict(model::rule::SQ3, model::Party::pager, fmt::format("{}: {}", why, skipped), trace_.size(),
                   true);
     return;
   }
@@ -206,7 +206,7 @@ void Recorder::stuck(std::string_view why) {
     if (f.seqno == 0 || port == handled_.end()) continue;
     auto before = port->second.find(f.seqno - 1);
     if (before == port->second.end() || !before->second.rejected) continue;
-    write_verdict("SQ6", model::Party::pager,
+    write_verdict(model::rule::SQ6, model::Party::pager,
                   fmt::format("{} while handling {}: seqno {} on port 0x{:x} was a message the "
                               "pager rejected ({}), and the pager still waits for it to be "
                               "counted",
@@ -248,7 +248,7 @@ std::string Recorder::ticket_jam() const {
 
 void Recorder::unresolved(std::string_view why) {
   std::lock_guard g(mu_);
-  write_verdict("IN2", model::Party::suite, why, trace_.size(), true);
+  write_verdict(model::rule::IN2, model::Party::suite, why, trace_.size(), true);
 }
 
 std::string Recorder::blocked_in_handler(const std::vector<mach::ThreadState>& threads) {

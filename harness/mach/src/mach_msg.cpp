@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "control_decode.h"
+#include "emmi/model/rules.h"
 #include "core.h"
 #include "thread_scheduler.h"
 
@@ -205,7 +206,12 @@ emmi::mach::WithdrawnPages withdrawn_by(const std::uint8_t* data, std::size_t si
     w.call = cm.call;
     w.offset = cm.offset;
     w.size = cm.size;
-    if (cm.call == emmi::model::ControlCall::data_supply) std::memcpy(w.rule, "SU10", 5);
+    if (cm.call == emmi::model::ControlCall::data_supply) {
+      constexpr std::string_view rule = emmi::model::rule::SU10;
+      static_assert(rule.size() < sizeof w.rule);
+      std::memcpy(w.rule, rule.data(), rule.size());
+      w.rule[rule.size()] = '\0';
+    }
   }
   return w;
 }
