@@ -2029,31 +2029,27 @@ std::vector<KernelAction> Model::enabled_kernel_actions() const {
       const detail::Pair& p = s.pair(o, k);
       KernelId kid = s.kernels[k].id;
       Size ps = s.kernels[k].page_size;
-      switch (p.life) {
-        case Lifecycle::uninitialised:
-        case Lifecycle::terminating:
-        case Lifecycle::terminated:
-          out.push_back({KernelActionKind::map, kid, o});
-          break;
-        case Lifecycle::initialised:
-          out.push_back({KernelActionKind::unmap, kid, o});
-          break;
-        case Lifecycle::ready:
-          if (!p.destroy_requested) {
-            for (std::size_t i = 0; i < p.pages.size(); ++i)
-              if (p.pages[i] == PageState::absent) {
-                out.push_back({KernelActionKind::fault, kid, o, i * ps, kProtRead});
-                out.push_back({KernelActionKind::fault, kid, o, i * ps, kProtRead | kProtWrite});
-              }
-            for (std::size_t i = 0; i < p.pages.size(); ++i)
-              if (p.pages[i] == PageState::resident) {
-                out.push_back({KernelActionKind::evict, kid, o, i * ps, 0, true});
-                out.push_back({KernelActionKind::evict, kid, o, i * ps, 0, false});
-              }
-          }
-          out.push_back({KernelActionKind::unmap, kid, o});
-          break;
-      }
+      // The preconditions are kernel_may's (kernel_may.cpp), which the
+      // engine's generator asks too.
+      PairFacts facts{p.life, p.destroy_requested};
+      if (kernel_may(KernelActionKind::map, facts)) out.push_back({KernelActionKind::map, kid, o});
+      auto page_facts = [&](std::size_t i) {
+        PairFacts f = facts;
+        f.page_resident = p.pages[i] == PageState::resident;
+        f.page_requested = p.pages[i] == PageState::requested;
+        return f;
+      };
+      for (std::size_t i = 0; i < p.pages.size(); ++i)
+        if (kernel_may(KernelActionKind::fault, page_facts(i))) {
+          out.push_back({KernelActionKind::fault, kid, o, i * ps, kProtRead});
+          out.push_back({KernelActionKind::fault, kid, o, i * ps, kProtRead | kProtWrite});
+        }
+      for (std::size_t i = 0; i < p.pages.size(); ++i)
+        if (kernel_may(KernelActionKind::evict, page_facts(i))) {
+          out.push_back({KernelActionKind::evict, kid, o, i * ps, 0, true});
+          out.push_back({KernelActionKind::evict, kid, o, i * ps, 0, false});
+        }
+      if (kernel_may(KernelActionKind::unmap, facts)) out.push_back({KernelActionKind::unmap, kid, o});
     }
   }
   return out;

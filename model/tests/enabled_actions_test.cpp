@@ -14,6 +14,26 @@ std::vector<std::string> described(const std::vector<KernelAction>& actions) {
   return out;
 }
 
+// kernel_may is the one statement of the preconditions: the model's list
+// and the engine's generator both ask it.
+TEST(EnabledActions, KernelMayStatesEachActionsPrecondition) {
+  using K = KernelActionKind;
+  using L = Lifecycle;
+  for (L life : {L::uninitialised, L::initialised, L::ready, L::terminating, L::terminated}) {
+    const bool live = life == L::initialised || life == L::ready;
+    EXPECT_EQ(kernel_may(K::map, {life}), !live) << to_string(life);
+    EXPECT_EQ(kernel_may(K::unmap, {life}), live) << to_string(life);
+    EXPECT_EQ(kernel_may(K::fault, {life}), life == L::ready) << to_string(life);
+    EXPECT_FALSE(kernel_may(K::evict, {life})) << to_string(life) << ": no page held";
+    EXPECT_EQ(kernel_may(K::evict, {life, false, true}), life == L::ready) << to_string(life);
+  }
+  EXPECT_FALSE(kernel_may(K::fault, {L::ready, false, true})) << "a held page";
+  EXPECT_FALSE(kernel_may(K::fault, {L::ready, false, false, true})) << "a page asked for";
+  EXPECT_FALSE(kernel_may(K::fault, {L::ready, true})) << "the pager destroys the object";
+  EXPECT_FALSE(kernel_may(K::evict, {L::ready, true, true})) << "the pager destroys the object";
+  EXPECT_TRUE(kernel_may(K::unmap, {L::ready, true}));
+}
+
 TEST(EnabledActions, MapEveryOfferedObjectFromEveryKernelInIdOrder) {
   Scenario s(WorldConfig{3, 0x4000});
   s.attach(7, 0x1000).attach(2, 0x4000).offer(0).offer(2);  // object 1 not offered

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 
+#include "emmi/model/model.h"
 #include "emmi/model/types.h"
 
 namespace emmi::engine {
@@ -18,9 +20,27 @@ namespace {
 const PairState& mapping(const CaseModel& m, const Command& c) { return m.pair(c.object, c.kernel); }
 PairState& mapping(CaseModel& m, const Command& c) { return m.pair(c.object, c.kernel); }
 bool page_in_range(const CaseModel& m, const Command& c) { return c.page < m.world.pages(c.kernel); }
-bool mapped(const CaseModel& m, const Command& c) { return mapping(m, c).mapped; }
+// Whether the kernel may take `kind` on the command's pair (and page): the
+// model's preconditions (model::kernel_may) asked of what the generator
+// tracks. The generator plays the kernel of a pager that makes every mapping
+// ready (the kernel's commands wait for ready otherwise) and takes a fault
+// as supplied.
+bool kernel_may_on(bool mapped, const std::set<std::uint16_t>& resident, std::uint16_t page,
+                   model::KernelActionKind kind) {
+  model::PairFacts facts{mapped ? model::Lifecycle::ready : model::Lifecycle::uninitialised};
+  facts.page_resident = resident.count(page) != 0;
+  return model::kernel_may(kind, facts);
+}
+bool kernel_may(const CaseModel& m, const Command& c, model::KernelActionKind kind) {
+  const PairState& p = mapping(m, c);
+  return kernel_may_on(p.mapped, p.resident, c.page, kind);
+}
+// Mapped: the kernel may unmap it. A held page: the kernel may page it out.
+bool mapped(const CaseModel& m, const Command& c) {
+  return kernel_may(m, c, model::KernelActionKind::unmap);
+}
 bool holds_page(const CaseModel& m, const Command& c) {
-  return mapped(m, c) && page_in_range(m, c) && mapping(m, c).resident.count(c.page);
+  return page_in_range(m, c) && kernel_may(m, c, model::KernelActionKind::evict);
 }
 
 std::string describe_mapping(std::string_view name, const Command& c) {
@@ -73,7 +93,8 @@ const TemporaryState* temporary(const CaseModel& m, const Command& c) {
 TemporaryState& temporary(CaseModel& m, const Command& c) { return m.temporaries.at(c.object); }
 bool holds_temporary_page(const CaseModel& m, const Command& c) {
   const TemporaryState* t = temporary(m, c);
-  return t != nullptr && page_in_range(m, c) && t->resident.count(c.page);
+  return t != nullptr && page_in_range(m, c) &&
+         kernel_may_on(true, t->resident, c.page, model::KernelActionKind::evict);
 }
 std::string describe_temporary_page(std::string_view name, const Command& c) {
   return describe_page_out(name, c, 't');
@@ -158,7 +179,8 @@ bool copy_page_in_range(const CaseModel& m, const Command& c) {
   return copy != nullptr && c.page < copy->pages;
 }
 bool holds_copy_page(const CaseModel& m, const Command& c) {
-  return copy_page_in_range(m, c) && copy_of(m, c)->resident.count(c.page) != 0;
+  return copy_page_in_range(m, c) &&
+         kernel_may_on(true, copy_of(m, c)->resident, c.page, model::KernelActionKind::evict);
 }
 Command at_copy_page(CommandKind kind, const GenSite& s, bool write = false) {
   return {kind, s.kernel, s.object, 0, s.page, write, false};
@@ -191,7 +213,9 @@ constexpr std::array kSpecs{
         [](const Command& c, KernelActions& k) { k.stray(c.object); }},
     CommandSpec{
         CommandKind::map, "map", describe_mapping,
-        [](const CaseModel& m, const Command& c) { return !mapped(m, c); },
+        [](const CaseModel& m, const Command& c) {
+          return kernel_may(m, c, model::KernelActionKind::map);
+        },
         [](CaseModel& m, const Command& c) {
           mapping(m, c).mapped = true;
           mapping(m, c).cached = false;
@@ -257,7 +281,7 @@ constexpr std::array kSpecs{
         CommandKind::fault, "fault",
         [](std::string_view name, const Command& c) { return describe_fault(name, c, 'o'); },
         [](const CaseModel& m, const Command& c) {
-          return mapped(m, c) && page_in_range(m, c) && !mapping(m, c).resident.count(c.page);
+          return page_in_range(m, c) && kernel_may(m, c, model::KernelActionKind::fault);
         },
         [](CaseModel& m, const Command& c) {
           mapping(m, c).resident.insert(c.page);
@@ -359,7 +383,8 @@ constexpr std::array kSpecs{
         [](std::string_view name, const Command& c) { return describe_fault(name, c, 't'); },
         [](const CaseModel& m, const Command& c) {
           const TemporaryState* t = temporary(m, c);
-          return t != nullptr && page_in_range(m, c) && !t->resident.count(c.page);
+          return t != nullptr && page_in_range(m, c) &&
+                 kernel_may_on(true, t->resident, c.page, model::KernelActionKind::fault);
         },
         [](CaseModel& m, const Command& c) {
           temporary(m, c).resident.insert(c.page);
@@ -637,7 +662,9 @@ constexpr std::array kSpecs{
         CommandKind::copy_fault, "fault-copy",
         [](std::string_view name, const Command& c) { return describe_fault(name, c, 'c'); },
         [](const CaseModel& m, const Command& c) {
-          return copy_page_in_range(m, c) && copy_of(m, c)->resident.count(c.page) == 0;
+          return copy_page_in_range(m, c) &&
+                 kernel_may_on(true, copy_of(m, c)->resident, c.page,
+                               model::KernelActionKind::fault);
         },
         [](CaseModel& m, const Command& c) {
           copy_of(m, c).resident.insert(c.page);

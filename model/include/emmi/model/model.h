@@ -51,6 +51,22 @@ struct KernelAction {
 
 std::string describe(const KernelAction& a);
 
+// What a kernel knows of one (object, kernel) pair, and of one page of it
+// for fault and evict: enough to say what it may do next.
+struct PairFacts {
+  Lifecycle life = Lifecycle::uninitialised;
+  bool destroying = false;      // the pager asked to destroy the object
+  bool page_resident = false;   // fault/evict: the kernel holds the page
+  bool page_requested = false;  // fault: a data_request for it is unanswered
+};
+
+// Whether a conforming kernel may take an action of `kind` on such a pair:
+// the one statement of the kernel actions' preconditions. The model's
+// enabled_kernel_actions() lists what it allows on the model's own state;
+// the engine's command generator asks it of the kernel-side state it tracks
+// for the commands that are these actions (map, unmap, fault, evict).
+bool kernel_may(KernelActionKind kind, const PairFacts& facts);
+
 // How the model reads an X-note of emmi-rules.md on which the manual pages
 // and GNU Mach disagree (the catalogue's decisions say which reading each
 // target platform takes).
