@@ -13,7 +13,7 @@
 //   - data_unavailable for a requested page whose known contents are not
 //     zero (UN1, UN3: the kernel zero-fills and the data is lost); the same
 //     for contents the kernel returned before the request (RT4's expectation,
-//     any copy strategy but COPY_TEMPORARY; model.cpp);
+//     any copy strategy but COPY_TEMPORARY; control_data.cpp);
 //   - data_supply of other contents than known (CP4: changed behind the
 //     kernel's back);
 //   - the pager's store (read_store) holding other contents than known (CP4).

@@ -17,7 +17,8 @@
 //     object may be used"); where the original's page was resident the
 //     kernel reports what it read (ControlCalled::stamps), and it must be
 //     those contents. A read that has to fault the original is not judged.
-// model.cpp calls these hooks.
+// The step (step.h: kernel_sent.cpp, control_called.cpp, control_data.cpp,
+// quiescence.cpp) calls these hooks.
 #pragma once
 
 #include <cstdint>

@@ -3,7 +3,8 @@
 // G5 and SQ4 (the memory_object demux, plain or SEQNOS, routes its own
 // interface's messages and refuses a foreign one), V2 (a refused request
 // is destroyed with the rights it carried) and V5 (a notification the pager
-// asked for reaches a handler). model.cpp calls these hooks.
+// asked for reaches a handler). The step calls these hooks (dequeued.cpp,
+// handler_returned.cpp, quiescence.cpp).
 #pragma once
 
 #include "emmi/model/event.h"

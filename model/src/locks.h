@@ -3,8 +3,9 @@
 // each resident page, the access a data_unlock asked for and not granted
 // yet, pages a lock_request flushed (whose write-back may follow), and the
 // lock_completed messages the kernel owes. Pure helpers over the state; the
-// checks that use them (UL*, LK*, SU6) are in model.cpp, so every verdict
-// is worded and reported in one place.
+// checks that use them (UL*, LK*, SU6) are in the step (kernel_sent.cpp,
+// control_called.cpp, quiescence.cpp), where every verdict is worded and
+// reported.
 #pragma once
 
 #include <cstddef>

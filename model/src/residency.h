@@ -5,7 +5,8 @@
 // the kernel dropped it silently before asking for it again (RT3), and
 // whether a data_error failed its last request so that the next request is
 // a client's retry the pager must expect (ER2). Pure helpers over the state;
-// the checks that use them are in model.cpp.
+// the checks that use them are in the step (kernel_sent.cpp,
+// control_called.cpp, control_data.cpp, quiescence.cpp).
 #pragma once
 
 #include <cstddef>

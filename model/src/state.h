@@ -5,6 +5,7 @@
 // and copying a Model is a plain member-wise copy.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -143,6 +144,16 @@ struct PortRec {
   PortName carrier_port = kNullPort;
   Seqno carrier_seqno = 0;
   MessageKind carrier_kind = MessageKind::other;
+
+  // The receive right (re)enters the pager task: a new queue, whose counter
+  // starts at 0 (SQ5).
+  void take_receive() {
+    receive = true;
+    next = 0;
+    fresh = true;
+    queue.clear();
+    head = 0;
+  }
 };
 
 // The message a pager thread is handling.
@@ -310,6 +321,14 @@ struct State {
     for (std::uint32_t i = 0; i < kernels.size(); ++i)
       if (kernels[i].id == k) return i;
     return kNoIndex;
+  }
+  // Kernel indexes in kernel id order.
+  std::vector<std::uint32_t> kernels_by_id() const {
+    std::vector<std::uint32_t> order(kernels.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](auto a, auto b) { return kernels[a].id < kernels[b].id; });
+    return order;
   }
   Pair& pair(ObjectId o, std::uint32_t kidx) { return pairs[kidx * config.objects + o]; }
   const Pair& pair(ObjectId o, std::uint32_t kidx) const {

@@ -5,7 +5,8 @@
 // afterwards is a fault the engine judges), and a reply port the pager receives on gets the kernel's supply_completed
 // (SU11, a permission counted when used). Where GNU Mach stops a supply at
 // a page it already holds (KERN_MEMORY_PRESENT, SC4) is followed by the
-// page states in model.cpp. model.cpp calls these hooks.
+// page states in control_data.cpp. The step calls these hooks
+// (kernel_sent.cpp, control_called.cpp).
 #pragma once
 
 #include <vector>
