@@ -72,7 +72,8 @@ bool kernel_may(KernelActionKind kind, const PairFacts& facts);
 // target platform takes).
 enum class Reading : std::uint8_t {
   manual,   // the manual pages' strict reading: the act is a violation
-  gnumach,  // GNU Mach's: the act is harmless there. The model still reports
+  gnumach,  // GNU Mach's (and the OSF kernels', platform osf): the act is
+            // harmless there. The model still reports
             // it, marked Verdict::portability, so that a report can call it a
             // portability finding (breaks the manual, harmless on GNU Mach)
             // instead of a failure, and never drop it silently.
