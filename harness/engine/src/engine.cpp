@@ -22,7 +22,7 @@
 
 #include "case_record.h"
 #include "emmi/catalogue/catalogue.h"
-#include "emmi/engine/generator.h"
+#include "generator.h"
 #include "emmi/engine/isolation.h"
 #include "emmi/mix.h"
 #include "emmi/engine/pager_library.h"
