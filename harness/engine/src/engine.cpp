@@ -213,10 +213,10 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
   const std::uint32_t jobs = std::min<std::uint32_t>(cfg.jobs, static_cast<std::uint32_t>(mine.size()));
   for (std::uint32_t w = 0; w < jobs; ++w) {
     int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    if (::pipe(fds) != 0) throw InternalError(fmt::format("pipe for a search worker failed: {}", std::strerror(errno)));
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid < 0) throw InternalError(fmt::format("fork of a search worker failed: {}", std::strerror(errno)));
     if (pid == 0) {
       die_with_parent(parent);
       ::close(fds[0]);
@@ -243,7 +243,7 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (data.size() < 4 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      throw std::runtime_error("a search worker failed (internal error)");
+      throw InternalError(fmt::format("search worker {} failed (no results, or it did not exit cleanly)", w));
     // The record framing (a 4-byte length) and the record.
     auto units = decode_units(std::string_view(data).substr(4));
     if (!units) {
