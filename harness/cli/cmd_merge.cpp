@@ -25,8 +25,8 @@ int merge_command(const MergeOptions& o, std::ostream& out) {
   std::vector<reports::RunReport> shards;
   std::vector<std::string> formats;
   // Every reports::ReportError (a bad format list, an unreadable or corrupt
-  // report, shards that do not join, an unwritable directory) is input
-  // error, exit code 2; main.cpp maps it.
+  // report, shards that do not join, an unwritable directory) is an
+  // emmi::InputError, exit code 2; main.cpp maps it.
   formats = reports::parse_format_list(o.formats);
   for (const std::string& path : o.inputs) shards.push_back(reports::read_report_file(path));
   std::error_code ec;

@@ -195,7 +195,7 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   for (const std::string& line : engine::apply_waivers(report, waivers, engine::today_utc()))
     err << "emmi-cts: " << line << '\n';
 
-  // A reports::ReportError from here is exit code 2, like every input error (main.cpp).
+  // A reports::ReportError from here is an emmi::InputError: exit code 2 (main.cpp).
   const std::vector<std::filesystem::path> written = reports::write_reports(report, o.report_dir, formats);
   // The headline counts the pager's rules; the suite's self-checks (rules
   // binding the kernel) are summed up apart.

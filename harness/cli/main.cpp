@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "emmi/reports/errors.h"
+#include "emmi/errors.h"
 
 namespace {
 
@@ -52,12 +52,7 @@ int run(int argc, char** argv) {
   try {
     return invocation.run(std::cout, std::cerr);
   } catch (const emmi::InputError& e) {
-    std::cerr << "emmi-cts: " << e.what() << '\n';
-    return kUsageError;
-  } catch (const emmi::reports::ReportError& e) {
-    // reports/ keeps its own root until ReportError derives from
-    // emmi::InputError; it is input error all the same. The one place the
-    // CLI maps it.
+    // Every input error, the reports library's (reports::ReportError) among them.
     std::cerr << "emmi-cts: " << e.what() << '\n';
     return kUsageError;
   }

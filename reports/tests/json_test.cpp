@@ -4,11 +4,13 @@
 #include "emmi/reports/json_report.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 
+#include "emmi/reports/errors.h"
 #include "emmi/reports/merge.h"
 #include "sample_report.h"
 #include "tools.h"
@@ -203,6 +205,29 @@ TEST(JsonReader, ErrorsAreReportErrorsForTheCommandLine) {
   // The CLI maps every ReportError to exit code 2.
   EXPECT_THROW(parse_report("{", "x.json"), ReportError);
   EXPECT_THROW(parse_report("[]", "x.json"), ReportError);
+}
+
+// The reports library's errors have the suite's one input-error root, and
+// each names the input at fault: the report read, the directory written, the
+// shards merged, the format list.
+TEST(JsonReader, ReportErrorsAreInputErrorsNamingTheirInput) {
+  static_assert(std::is_base_of_v<emmi::InputError, ReportError>);
+  try {
+    parse_report("{", "shard-3.json");
+    ADD_FAILURE() << "no error";
+  } catch (const emmi::InputError& e) {
+    EXPECT_EQ(e.input(), "shard-3.json");
+  }
+  try {
+    (void)merge({});
+    ADD_FAILURE() << "no error";
+  } catch (const emmi::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no reports"), std::string::npos) << e.what();
+    EXPECT_NE(e.input(), "");
+  }
+  EXPECT_EQ(ReportWriteError("/nowhere/reports", "cannot write").input(), "/nowhere/reports");
+  EXPECT_EQ(ReportReadError("r.json", "bad").source(), "r.json");
+  EXPECT_NE(UnknownFormatError("unknown report format 'sarif'").input(), "");
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ enum class Tag : std::uint8_t {
   setup_failed = 'S',
   done = 'D',
   units = 'U',
+  question = 'Y',  // a history posed to the serializability oracle
+  answer = 'A',    // the oracle's answer
 };
 
 class Writer {
@@ -177,6 +179,37 @@ record::Schedule get_schedule(Reader& r) {
   return s;
 }
 
+void put(Writer& w, const History& h) {
+  w.u64(h.messages.size());
+  for (const HistoryMessage& m : h.messages)
+    w.u64(m.port).u64(m.seqno).u64(static_cast<std::uint64_t>(m.kind)).u64(m.event_index);
+  w.u64(h.effects.size());
+  for (const Effect& e : h.effects) w.u64(e.message).u64(e.resource).u64(e.event_index).flag(e.shared);
+}
+History get_history(Reader& r) {
+  History h;
+  for (std::size_t i = 0, n = r.count("history message count"); i < n && r.ok(); ++i) {
+    HistoryMessage m{};
+    m.port = r.bounded<model::PortName>("history port", std::numeric_limits<model::PortName>::max());
+    m.seqno = r.bounded<model::Seqno>("history seqno", std::numeric_limits<model::Seqno>::max());
+    m.kind = r.bounded<model::MessageKind>("history message kind",
+                                           static_cast<std::uint64_t>(model::kLastMessageKind));
+    m.event_index = r.bounded<std::size_t>("history message event", std::numeric_limits<std::size_t>::max());
+    h.messages.push_back(m);
+  }
+  for (std::size_t i = 0, n = r.count("history effect count"); i < n && r.ok(); ++i) {
+    Effect e{};
+    // An effect names a message of the history: the checks index by it.
+    e.message = h.messages.empty() ? (r.fail("history effect without messages"), 0)
+                                   : r.bounded<std::size_t>("history effect message", h.messages.size() - 1);
+    e.resource = r.u64("history effect resource");
+    e.event_index = r.bounded<std::size_t>("history effect event", std::numeric_limits<std::size_t>::max());
+    e.shared = r.flag("history effect shared");
+    h.effects.push_back(e);
+  }
+  return h;
+}
+
 void put(Writer& w, const CaseOutcome& o) {
   w.u64(static_cast<std::uint64_t>(o.end)).bytes(o.detail);
   w.u64(o.verdicts.size());
@@ -303,7 +336,10 @@ std::string encode_record(const CaseRecord& rec) {
         } else if constexpr (std::is_same_v<R, record::Exercised>) {
           return Writer(Tag::exercised).bytes(r.rule).u64(r.times).take();
         } else if constexpr (std::is_same_v<R, record::HistoryCheck>) {
-          return Writer(Tag::history).flag(r.serializable).u64(r.event_index).bytes(r.history).take();
+          Writer w(Tag::history);
+          w.flag(r.serializable).u64(r.event_index);
+          put(w, r.history);
+          return w.take();
         } else if constexpr (std::is_same_v<R, record::Schedule>) {
           Writer w(Tag::schedule);
           put(w, r);
@@ -339,7 +375,7 @@ Decoded<CaseRecord> decode_record(std::string_view bytes) noexcept {
       record::HistoryCheck h;
       h.serializable = r.flag("serializable");
       h.event_index = r.u64("event index");
-      h.history = r.bytes("history");
+      h.history = get_history(r);
       return finish<CaseRecord>(r, std::move(h));
     }
     case Tag::schedule: return finish<CaseRecord>(r, get_schedule(r));
@@ -347,9 +383,53 @@ Decoded<CaseRecord> decode_record(std::string_view bytes) noexcept {
     case Tag::completed: return finish<CaseRecord>(r, record::CommandCompleted{r.u64("command index")});
     case Tag::setup_failed: return finish<CaseRecord>(r, record::SetupFailed{r.bytes("reason")});
     case Tag::done: return finish<CaseRecord>(r, record::Done{r.u64("copy-call objects")});
-    case Tag::units: break;
+    case Tag::units:
+    case Tag::question:
+    case Tag::answer: break;
   }
   return {std::nullopt, fmt::format("no case record has tag {}", static_cast<unsigned>(*tag))};
+}
+
+namespace {
+
+// Reads the header and checks the tag is `expected`, the one thing `what` may be.
+bool expect(Reader& r, Tag expected, std::string_view what, std::string& error) {
+  const std::optional<Tag> tag = header(r);
+  if (!tag) return error = r.error(), false;
+  if (*tag != expected) return error = fmt::format("tag {} is no {}", static_cast<unsigned>(*tag), what), false;
+  return true;
+}
+
+}  // namespace
+
+std::string encode_history(const History& h) {
+  Writer w(Tag::question);
+  put(w, h);
+  return w.take();
+}
+
+Decoded<History> decode_history(std::string_view bytes) noexcept {
+  Reader r(bytes);
+  std::string error;
+  if (!expect(r, Tag::question, "history", error)) return {std::nullopt, std::move(error)};
+  return finish(r, get_history(r));
+}
+
+std::string encode_answer(const record::OracleAnswer& a) {
+  // 0: not serializable, 1: serializable, 2: unknown.
+  const std::uint64_t answer = a.serializable ? (*a.serializable ? 1 : 0) : 2;
+  return Writer(Tag::answer).u64(answer).bytes(a.refused).take();
+}
+
+Decoded<record::OracleAnswer> decode_answer(std::string_view bytes) noexcept {
+  Reader r(bytes);
+  std::string error;
+  if (!expect(r, Tag::answer, "oracle answer", error)) return {std::nullopt, std::move(error)};
+  record::OracleAnswer a;
+  const auto answer = r.bounded<std::uint8_t>("oracle answer", 2);
+  if (answer < 2) a.serializable = answer == 1;
+  a.refused = r.bytes("oracle refusal");
+  return finish(r, std::move(a));
 }
 
 std::string encode_units(const std::vector<UnitResult>& units) {
@@ -366,10 +446,8 @@ std::string encode_units(const std::vector<UnitResult>& units) {
 
 Decoded<std::vector<UnitResult>> decode_units(std::string_view bytes) noexcept {
   Reader r(bytes);
-  const std::optional<Tag> tag = header(r);
-  if (!tag) return {std::nullopt, r.error()};
-  if (*tag != Tag::units)
-    return {std::nullopt, fmt::format("tag {} is no unit results", static_cast<unsigned>(*tag))};
+  std::string error;
+  if (!expect(r, Tag::units, "unit results", error)) return {std::nullopt, std::move(error)};
   std::vector<UnitResult> units;
   for (std::size_t i = 0, n = r.count("unit count"); i < n && r.ok(); ++i) {
     UnitResult u;

@@ -10,6 +10,9 @@
 // truncated, of another version, or whose fields are out of range comes back
 // as an error saying what is wrong. (The caller decides what that means: an
 // unresolved verdict for a case record, see case_runner.cpp.)
+//
+// The same codec carries the questions and answers between a forking process
+// and its serializability oracle (oracle.h): a history, and Z3's answer.
 #pragma once
 
 #include <bit>
@@ -24,6 +27,7 @@
 #include "emmi/engine/case_runner.h"
 #include "emmi/engine/command.h"
 #include "emmi/engine/engine.h"
+#include "serializability.h"
 
 namespace emmi::engine {
 
@@ -32,8 +36,9 @@ namespace emmi::engine {
 namespace record {
 
 // 2: verdicts and findings carry portability; 3: Done and outcomes carry the
-// COPY_CALL objects.
-inline constexpr std::uint8_t kVersion = 3;
+// COPY_CALL objects; 4: a HistoryCheck carries the history as fields of its
+// own, and the serializability oracle's questions and answers are records.
+inline constexpr std::uint8_t kVersion = 4;
 
 struct CommandBegun {  // the command thread starts command `index`
   std::uint64_t index = 0;
@@ -51,7 +56,7 @@ struct Exercised {  // the model checked `rule` `times` times
 struct HistoryCheck {  // the explicit SQ7 search's answer, for the parent's Z3 cross-check
   bool serializable = false;
   std::uint64_t event_index = 0;
-  std::string history;  // encode_history
+  History history;
   friend bool operator==(const HistoryCheck&, const HistoryCheck&) = default;
 };
 struct Schedule {  // how the pager's threads were scheduled
@@ -76,6 +81,13 @@ struct Done {  // the child wrote everything it had
   // the commands): the engine's probe case reads it (World::copy_call).
   std::uint64_t copy_call_objects = 0;
   friend bool operator==(const Done&, const Done&) = default;
+};
+
+// The serializability oracle's answer to one history (oracle.h).
+struct OracleAnswer {
+  std::optional<bool> serializable;  // Z3's answer; nullopt when it answered unknown
+  std::string refused;               // the helper could not decode the question: why
+  friend bool operator==(const OracleAnswer&, const OracleAnswer&) = default;
 };
 
 }  // namespace record
@@ -129,6 +141,14 @@ Decoded<CaseRecord> decode_record(std::string_view bytes) noexcept;
 
 std::string encode_units(const std::vector<UnitResult>& units);
 Decoded<std::vector<UnitResult>> decode_units(std::string_view bytes) noexcept;
+
+// --- The serializability oracle's socket (oracle.cpp) -------------------------------
+// A question is a history, an answer a record::OracleAnswer.
+std::string encode_history(const History& h);
+Decoded<History> decode_history(std::string_view bytes) noexcept;
+
+std::string encode_answer(const record::OracleAnswer& a);
+Decoded<record::OracleAnswer> decode_answer(std::string_view bytes) noexcept;
 
 // What the child reports keeps the one-line form it always had: tabs and
 // line breaks become spaces (reports show each text as one line).

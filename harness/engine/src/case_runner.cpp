@@ -11,33 +11,35 @@
 #include "case_outcome.h"
 #include "case_record.h"
 #include "child_main.h"
-#include "emmi/engine/oracle.h"
-#include "emmi/engine/serializability.h"
+#include "oracle.h"
+#include "serializability.h"
 #include "emmi/model/rules.h"
 
 namespace emmi::engine {
 
-namespace {
-
-// The explicit search's answer for the history the child recorded, checked
-// against Z3's. A disagreement is the suite's fault, never the pager's.
 void cross_check_with_z3(CaseOutcome& o, bool explicit_answer, std::uint64_t index,
-                         std::string_view encoded) {
-  auto h = decode_history(encoded);
-  if (!h) {
+                         const Decoded<record::OracleAnswer>& z3) {
+  if (!z3) {
     o.verdicts.push_back({std::string(model::rule::SQ7), model::Party::suite,
-                          "serializability: the recorded history could not be decoded", index, false});
+                          fmt::format("serializability: the Z3 helper's answer could not be decoded ({})",
+                                      z3.error),
+                          index, false});
     return;
   }
-  auto z = SerializabilityOracle::of_this_process().check(*h);
-  if (z.has_value() && *z != explicit_answer)
+  const record::OracleAnswer& a = *z3.value;
+  if (!a.refused.empty()) {
+    o.verdicts.push_back({std::string(model::rule::SQ7), model::Party::suite,
+                          fmt::format("serializability: the Z3 helper could not decode the history ({})",
+                                      a.refused),
+                          index, false});
+    return;
+  }
+  if (a.serializable.has_value() && *a.serializable != explicit_answer)
     o.verdicts.push_back({std::string(model::rule::SQ7), model::Party::suite,
                           fmt::format("serializability: explicit search says {}, Z3 says {}",
-                                      explicit_answer, *z),
+                                      explicit_answer, *a.serializable),
                           index, false});
 }
-
-}  // namespace
 
 std::string liveness_rule_for(std::string_view label) {
   auto has = [&](std::string_view s) { return label.find(s) != std::string_view::npos; };
@@ -86,7 +88,8 @@ CaseOutcome outcome_of(const ChildOutcome& child) {
           } else if constexpr (std::is_same_v<R, record::Exercised>) {
             o.exercised[r.rule] += r.times;
           } else if constexpr (std::is_same_v<R, record::HistoryCheck>) {
-            cross_check_with_z3(o, r.serializable, r.event_index, r.history);
+            cross_check_with_z3(o, r.serializable, r.event_index,
+                                SerializabilityOracle::of_this_process().check(r.history));
           } else if constexpr (std::is_same_v<R, record::Schedule>) {
             record::set_schedule(o, r);
           } else if constexpr (std::is_same_v<R, record::CommandCompleted>) {

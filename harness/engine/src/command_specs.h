@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "emmi/engine/command.h"
-#include "emmi/engine/generator.h"
+#include "generator.h"
 
 namespace emmi::engine {
 

@@ -17,23 +17,15 @@
 #include <fmt/format.h>
 #include <rapidcheck.h>
 
-#include <fcntl.h>
-#include <rapidcheck/detail/Configuration.h>
-
 #include "case_record.h"
 #include "emmi/catalogue/catalogue.h"
-#include "emmi/engine/generator.h"
+#include "generator.h"
 #include "emmi/engine/isolation.h"
 #include "emmi/mix.h"
 #include "emmi/engine/pager_library.h"
 #include "emmi/errors.h"
 #include "emmi/model/rules.h"
-
-// RapidCheck's own encoding of reproduce strings (the RC_PARAMS="reproduce=..."
-// form it prints); defined in librapidcheck, not declared in its public headers.
-namespace rc::detail {
-std::string reproduceMapToString(const std::unordered_map<std::string, Reproduce>& map);
-}
+#include "emmi/properties/rapidcheck_glue.h"
 
 namespace emmi::engine {
 
@@ -42,13 +34,6 @@ namespace {
 using reports::Verdict;
 
 using emmi::mix;
-
-class QuietListener final : public rc::detail::TestListener {
- public:
-  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
-  void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
-  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
-};
 
 mach::Strategy strategy_for(const Profile& profile, std::uint64_t schedule_seed) {
   switch (profile.schedules) {
@@ -138,22 +123,18 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
         RC_FAIL(fresh.front().rule + ": " + fresh.front().message);
       }
     };
-    rc::detail::TestParams params;
+    properties::PropertyParams params;
     params.seed = mix(cfg.seed ^ mix(unit) ^ (std::uint64_t(round) << 48));
-    params.maxSuccess = static_cast<int>(profile.cases);
-    params.maxSize = static_cast<int>(profile.max_commands);
-    params.maxDiscardRatio = 10;
-    rc::detail::TestMetadata metadata;
-    metadata.id = property_id(unit, round);
-    metadata.description = metadata.id;
-    QuietListener quiet;
-    auto result = rc::detail::checkProperty(rc::detail::toProperty(property), metadata, params,
-                                            quiet);
-    rc::detail::FailureResult failure;
-    if (!result.match(failure) || !last) break;  // nothing (more) found in this unit
+    params.max_success = static_cast<int>(profile.cases);
+    params.max_size = static_cast<int>(profile.max_commands);
+    params.max_discard_ratio = 10;
+    params.quiet = true;
+    const properties::PropertyResult result =
+        properties::check_property(property_id(unit, round), property, params);
+    if (!result.failed() || !last) break;  // nothing (more) found in this unit
     // The last failing run is the shrunk counterexample.
-    last->seed = params.seed;
-    last->reproduce = rc::detail::reproduceMapToString({{metadata.id, failure.reproduce}});
+    last->seed = *params.seed;
+    last->reproduce = result.reproduce;
     // Then the schedule: the same commands under PCT with fewer priority
     // change points, down to none (the highest-priority thread runs until it
     // blocks), keep the first that still breaks the rule. Each candidate is
@@ -233,10 +214,10 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
   const std::uint32_t jobs = std::min<std::uint32_t>(cfg.jobs, static_cast<std::uint32_t>(mine.size()));
   for (std::uint32_t w = 0; w < jobs; ++w) {
     int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    if (::pipe(fds) != 0) throw InternalError(fmt::format("pipe for a search worker failed: {}", std::strerror(errno)));
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid < 0) throw InternalError(fmt::format("fork of a search worker failed: {}", std::strerror(errno)));
     if (pid == 0) {
       die_with_parent(parent);
       ::close(fds[0]);
@@ -263,7 +244,7 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (data.size() < 4 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      throw std::runtime_error("a search worker failed (internal error)");
+      throw InternalError(fmt::format("search worker {} failed (no results, or it did not exit cleanly)", w));
     // The record framing (a 4-byte length) and the record.
     auto units = decode_units(std::string_view(data).substr(4));
     if (!units) {
@@ -647,31 +628,12 @@ std::vector<Finding> judged_findings(const CaseOutcome& o, std::string_view dial
   return out;
 }
 
-namespace {
-
-// RapidCheck announces its configuration on stderr the first time it reads
-// it. The engine passes every parameter explicitly and records the seed in
-// the report, so the announcement is noise on the suite's output.
-void load_rapidcheck_configuration_quietly() {
-  std::fflush(stderr);
-  int saved = ::dup(STDERR_FILENO);
-  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (saved >= 0 && null >= 0) ::dup2(null, STDERR_FILENO);
-  (void)rc::detail::configuration();
-  std::fflush(stderr);
-  if (saved >= 0) {
-    ::dup2(saved, STDERR_FILENO);
-    ::close(saved);
-  }
-  if (null >= 0) ::close(null);
-}
-
-}  // namespace
-
 std::uint32_t default_jobs() { return 3 * std::max(1u, std::thread::hardware_concurrency()); }
 
 reports::RunReport run_conformance(const RunConfig& config) {
-  load_rapidcheck_configuration_quietly();
+  // The engine passes every parameter explicitly and records the seed in
+  // the report: RapidCheck's announcement of its configuration is noise.
+  properties::load_configuration_quietly();
   const auto start = std::chrono::steady_clock::now();
   const std::string started = reports::iso8601_utc_now();
   PagerLibrary lib = PagerLibrary::load(config.pager_path);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Weighted, always-legal kernel command sequences; see generator.h.
-#include "emmi/engine/generator.h"
+#include "generator.h"
 
 #include <rapidcheck/state.h>
 

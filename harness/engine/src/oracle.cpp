@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The serializability oracle's helper process; see oracle.h.
-#include "emmi/engine/oracle.h"
+#include "oracle.h"
 #include "emmi/engine/isolation.h"
 
 #include <fcntl.h>
@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -17,10 +19,15 @@ namespace emmi::engine {
 
 namespace {
 
-bool write_line(int fd, std::string line) {
-  line += '\n';
-  const char* p = line.data();
-  std::size_t n = line.size();
+// Frames as RecordWriter writes them (isolation.h): a 4-byte length in host
+// order, then the record.
+bool write_frame(int fd, std::string_view record) {
+  const auto n32 = static_cast<std::uint32_t>(record.size());
+  std::string frame(4, '\0');
+  std::memcpy(frame.data(), &n32, 4);
+  frame.append(record);
+  const char* p = frame.data();
+  std::size_t n = frame.size();
   while (n > 0) {
     // A socket, so that a helper that died is an error here, not SIGPIPE.
     ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
@@ -32,14 +39,22 @@ bool write_line(int fd, std::string line) {
   return true;
 }
 
-// Reads one line (without its newline) from fd, through `buffer`.
-bool read_line(int fd, std::string& buffer, std::string& line) {
+// A frame longer than this is no question or answer of ours: the other side
+// is broken.
+constexpr std::uint32_t kMaxFrame = 64u << 20;
+
+// Reads one frame's record from fd, through `buffer`.
+bool read_frame(int fd, std::string& buffer, std::string& record) {
   for (;;) {
-    auto nl = buffer.find('\n');
-    if (nl != std::string::npos) {
-      line.assign(buffer, 0, nl);
-      buffer.erase(0, nl + 1);
-      return true;
+    if (buffer.size() >= 4) {
+      std::uint32_t n;
+      std::memcpy(&n, buffer.data(), 4);
+      if (n > kMaxFrame) return false;
+      if (buffer.size() - 4 >= n) {
+        record.assign(buffer, 4, n);
+        buffer.erase(0, 4 + std::size_t{n});
+        return true;
+      }
     }
     char chunk[4096];
     ssize_t n = ::read(fd, chunk, sizeof chunk);
@@ -49,13 +64,10 @@ bool read_line(int fd, std::string& buffer, std::string& line) {
   }
 }
 
-[[noreturn]] void serve(int fd) {
-  std::string buffer, line;
-  while (read_line(fd, buffer, line)) {
-    auto h = decode_history(line);
-    std::optional<bool> answer = h ? check_seqno_serializable_z3(*h) : std::nullopt;
-    if (!write_line(fd, answer ? (*answer ? "1" : "0") : "?")) break;
-  }
+[[noreturn]] void serve(int fd, const SerializabilityOracle::Answerer& answerer) {
+  std::string buffer, question;
+  while (read_frame(fd, buffer, question))
+    if (!write_frame(fd, answerer(question))) break;
   ::_exit(0);
 }
 
@@ -76,7 +88,7 @@ bool SerializabilityOracle::start() {
   if (pid == 0) {
     die_with_parent(parent);
     ::close(sv[0]);
-    serve(sv[1]);
+    serve(sv[1], answerer_);
   }
   ::close(sv[1]);
   pid_ = pid;
@@ -94,18 +106,24 @@ void SerializabilityOracle::stop() {
   fd_ = -1;
 }
 
-std::optional<bool> SerializabilityOracle::check(const History& h) {
-  if (pid_ <= 0 && !start()) return std::nullopt;
-  std::string buffer, line;
-  if (!write_line(fd_, encode_history(h)) || !read_line(fd_, buffer, line)) {
+std::string SerializabilityOracle::answer(std::string_view question) {
+  record::OracleAnswer a;
+  if (auto h = decode_history(question)) a.serializable = check_seqno_serializable_z3(*h.value);
+  else a.refused = h.error;
+  return encode_answer(a);
+}
+
+Decoded<record::OracleAnswer> SerializabilityOracle::check(const History& h) {
+  const Decoded<record::OracleAnswer> unanswered{record::OracleAnswer{}, {}};
+  if (pid_ <= 0 && !start()) return unanswered;
+  std::string buffer, reply;
+  if (!write_frame(fd_, encode_history(h)) || !read_frame(fd_, buffer, reply)) {
     // The helper is gone: the next question starts a new one.
     ::kill(pid_, SIGKILL);
     stop();
-    return std::nullopt;
+    return unanswered;
   }
-  if (line == "1") return true;
-  if (line == "0") return false;
-  return std::nullopt;
+  return decode_answer(reply);
 }
 
 SerializabilityOracle& SerializabilityOracle::of_this_process() {

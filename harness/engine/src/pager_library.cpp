@@ -13,7 +13,7 @@
 #include <vector>
 #include <fmt/format.h>
 
-#include "emmi/engine/sha256.h"
+#include "sha256.h"
 #include "emmi/pager_abi.h"
 
 namespace emmi::engine {

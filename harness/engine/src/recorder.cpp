@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "case_record.h"
-#include "emmi/engine/serializability.h"
+#include "serializability.h"
 #include "emmi/model/rules.h"
 
 namespace emmi::engine {
@@ -121,7 +121,7 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
     const bool sampled = options.z3_sample <= 1 || schedule_seed % options.z3_sample == 0;
     if (options.z3_cross_check && h.messages.size() <= options.z3_history_limit &&
         (sampled || !r.serializable))
-      out_.write(encode_record(record::HistoryCheck{r.serializable, trace_.size(), encode_history(h)}));
+      out_.write(encode_record(record::HistoryCheck{r.serializable, trace_.size(), h}));
     if (!r.serializable)
       write_verdict(model::rule::SQ7, model::Party::pager, r.explanation,
                     r.witness ? r.witness->later_effect_event : trace_.size(), false);

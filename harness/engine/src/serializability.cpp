@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Seqno-serializability of concurrent pager histories; see serializability.h.
-#include "emmi/engine/serializability.h"
+#include "serializability.h"
 
 #include <z3++.h>
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <deque>
 #include <map>
 #include <unordered_map>
@@ -451,68 +449,6 @@ SerializabilityResult check_seqno_serializable(const History& h) {
     }
   }
   return {};
-}
-
-std::string encode_history(const History& h) {
-  // "port seqno kind event;...|message resource event shared;..."
-  std::string out;
-  for (const HistoryMessage& m : h.messages)
-    out += fmt::format("{} {} {} {};", m.port, m.seqno, static_cast<unsigned>(m.kind), m.event_index);
-  out += '|';
-  for (const Effect& e : h.effects)
-    out += fmt::format("{} {} {} {};", e.message, e.resource, e.event_index, e.shared ? 1 : 0);
-  return out;
-}
-
-namespace {
-
-// The unsigned integers of one ';'-terminated item, or nothing if malformed.
-template <std::size_t N>
-std::optional<std::array<std::uint64_t, N>> parse_item(std::string_view item) {
-  std::array<std::uint64_t, N> v{};
-  const char* p = item.data();
-  const char* end = item.data() + item.size();
-  for (std::size_t i = 0; i < N; ++i) {
-    while (p < end && *p == ' ') ++p;
-    auto [next, ec] = std::from_chars(p, end, v[i]);
-    if (ec != std::errc{} || next == p) return std::nullopt;
-    p = next;
-  }
-  if (p != end) return std::nullopt;
-  return v;
-}
-
-template <std::size_t N, class Add>
-bool parse_list(std::string_view text, Add add) {
-  while (!text.empty()) {
-    auto semi = text.find(';');
-    if (semi == std::string_view::npos) return false;
-    auto v = parse_item<N>(text.substr(0, semi));
-    if (!v || !add(*v)) return false;
-    text.remove_prefix(semi + 1);
-  }
-  return true;
-}
-
-}  // namespace
-
-std::optional<History> decode_history(std::string_view text) {
-  auto bar = text.find('|');
-  if (bar == std::string_view::npos) return std::nullopt;
-  History h;
-  bool ok = parse_list<4>(text.substr(0, bar), [&](const std::array<std::uint64_t, 4>& v) {
-    if (v[2] > static_cast<std::uint64_t>(model::kLastMessageKind)) return false;
-    h.messages.push_back({static_cast<model::PortName>(v[0]), static_cast<model::Seqno>(v[1]),
-                          static_cast<model::MessageKind>(v[2]), static_cast<std::size_t>(v[3])});
-    return true;
-  });
-  ok = ok && parse_list<4>(text.substr(bar + 1), [&](const std::array<std::uint64_t, 4>& v) {
-    if (v[0] >= h.messages.size() || v[3] > 1) return false;
-    h.effects.push_back({static_cast<std::size_t>(v[0]), v[1], static_cast<std::size_t>(v[2]), v[3] == 1});
-    return true;
-  });
-  if (!ok) return std::nullopt;
-  return h;
 }
 
 std::optional<bool> check_seqno_serializable_z3(const History& h, unsigned rlimit) {

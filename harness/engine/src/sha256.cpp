@@ -3,7 +3,7 @@
 // is OpenSSL's libcrypto (Debian: libssl-dev), through its EVP interface: a
 // compliance hash comes from a vetted, maintained implementation, not from
 // this project.
-#include "emmi/engine/sha256.h"
+#include "sha256.h"
 
 #include <openssl/evp.h>
 

@@ -60,12 +60,39 @@ rc::Gen<record::Schedule> any_schedule() {
       rc::gen::set(&record::Schedule::choice_points, rc::gen::arbitrary<std::uint64_t>()));
 }
 
+rc::Gen<History> any_history() {
+  return rc::gen::exec([] {
+    History h;
+    h.messages = *rc::gen::container<std::vector<HistoryMessage>>(rc::gen::build<HistoryMessage>(
+        rc::gen::set(&HistoryMessage::port, rc::gen::arbitrary<emmi::model::PortName>()),
+        rc::gen::set(&HistoryMessage::seqno, rc::gen::arbitrary<emmi::model::Seqno>()),
+        rc::gen::set(&HistoryMessage::kind,
+                     rc::gen::map(rc::gen::inRange<int>(0, static_cast<int>(emmi::model::kLastMessageKind) + 1),
+                                  [](int k) { return static_cast<emmi::model::MessageKind>(k); })),
+        rc::gen::set(&HistoryMessage::event_index, rc::gen::arbitrary<std::size_t>())));
+    if (h.messages.empty()) return h;  // an effect names a message
+    h.effects = *rc::gen::container<std::vector<Effect>>(rc::gen::build<Effect>(
+        rc::gen::set(&Effect::message, rc::gen::inRange<std::size_t>(0, h.messages.size())),
+        rc::gen::set(&Effect::resource, rc::gen::arbitrary<std::uint64_t>()),
+        rc::gen::set(&Effect::event_index, rc::gen::arbitrary<std::size_t>()),
+        rc::gen::set(&Effect::shared, rc::gen::arbitrary<bool>())));
+    return h;
+  });
+}
+
+rc::Gen<record::OracleAnswer> any_answer() {
+  return rc::gen::build<record::OracleAnswer>(
+      rc::gen::set(&record::OracleAnswer::serializable,
+                   rc::gen::element(std::optional<bool>(), std::optional<bool>(false), std::optional<bool>(true))),
+      rc::gen::set(&record::OracleAnswer::refused, any_text()));
+}
+
 rc::Gen<CaseRecord> any_record() {
   return rc::gen::oneOf(
       rc::gen::cast<CaseRecord>(any_verdict()), rc::gen::cast<CaseRecord>(any_trace()),
       rc::gen::map(rc::gen::pair(any_text(), rc::gen::arbitrary<std::uint64_t>()),
                    [](auto p) { return CaseRecord(record::Exercised{p.first, p.second}); }),
-      rc::gen::map(rc::gen::tuple(rc::gen::arbitrary<bool>(), rc::gen::arbitrary<std::uint64_t>(), any_text()),
+      rc::gen::map(rc::gen::tuple(rc::gen::arbitrary<bool>(), rc::gen::arbitrary<std::uint64_t>(), any_history()),
                    [](auto t) {
                      return CaseRecord(record::HistoryCheck{std::get<0>(t), std::get<1>(t), std::get<2>(t)});
                    }),
@@ -148,12 +175,34 @@ RC_GTEST_PROP(CaseRecord, UnitResultsEncodeThenDecodeIsIdentity, ()) {
   RC_ASSERT(*back.value == units);
 }
 
+// The serializability oracle's questions and answers (oracle.h).
+RC_GTEST_PROP(CaseRecord, HistoriesAndOracleAnswersEncodeThenDecodeIsIdentity, ()) {
+  const History h = *any_history();
+  const auto back = decode_history(encode_history(h));
+  RC_ASSERT(back.error == "");
+  RC_ASSERT(*back.value == h);
+  const record::OracleAnswer a = *any_answer();
+  const auto answer = decode_answer(encode_answer(a));
+  RC_ASSERT(answer.error == "");
+  RC_ASSERT(*answer.value == a);
+}
+
 RC_GTEST_PROP(CaseRecord, EveryProperPrefixIsRefusedWithAReason, ()) {
   const std::string bytes = encode_record(*any_record());
   const auto cut = *rc::gen::inRange<std::size_t>(0, bytes.size());
   const auto back = decode_record(std::string_view(bytes).substr(0, cut));
   RC_ASSERT(!back);
   RC_ASSERT(!back.error.empty());
+  const std::string history = encode_history(*any_history());
+  const auto history_back =
+      decode_history(std::string_view(history).substr(0, *rc::gen::inRange<std::size_t>(0, history.size())));
+  RC_ASSERT(!history_back);
+  RC_ASSERT(!history_back.error.empty());
+  const std::string answer = encode_answer(*any_answer());
+  const auto answer_back =
+      decode_answer(std::string_view(answer).substr(0, *rc::gen::inRange<std::size_t>(0, answer.size())));
+  RC_ASSERT(!answer_back);
+  RC_ASSERT(!answer_back.error.empty());
 }
 
 RC_GTEST_PROP(CaseRecord, ArbitraryBytesNeverThrow, ()) {
@@ -162,6 +211,10 @@ RC_GTEST_PROP(CaseRecord, ArbitraryBytesNeverThrow, ()) {
   RC_ASSERT(rec.value.has_value() || !rec.error.empty());
   const auto units = decode_units(bytes);
   RC_ASSERT(units.value.has_value() || !units.error.empty());
+  const auto history = decode_history(bytes);
+  RC_ASSERT(history.value.has_value() || !history.error.empty());
+  const auto answer = decode_answer(bytes);
+  RC_ASSERT(answer.value.has_value() || !answer.error.empty());
 }
 
 TEST(CaseRecord, RefusesOtherVersionsTagsAndTrailingBytes) {
@@ -213,6 +266,59 @@ TEST(CaseRecord, ACorruptRecordFromTheChildMakesTheCaseUnresolved) {
     return f.rule == "DR3" && f.verdict == emmi::reports::Verdict::fail;
   }));
   EXPECT_TRUE(o.setup_error.empty());
+}
+
+// A HistoryCheck record whose history is corrupt (an effect naming a message
+// the history does not have; an out-of-range message kind) is a record that
+// does not decode: the case is unresolved and the verdict names the record.
+TEST(CaseRecord, ACorruptHistoryFromTheChildMakesTheCaseUnresolved) {
+  History bad_effect;
+  bad_effect.messages.push_back({0x100, 0, emmi::model::MessageKind::data_request, 1});
+  bad_effect.effects.push_back({5, resource_of_block(0, 0), 2, false});
+  History bad_kind;
+  bad_kind.messages.push_back(
+      {0x100, 0, static_cast<emmi::model::MessageKind>(static_cast<int>(emmi::model::kLastMessageKind) + 1), 1});
+  for (const History& h : {bad_effect, bad_kind}) {
+    ChildOutcome child;
+    child.records = {encode_record(record::CommandBegun{0}), encode_record(record::CommandCompleted{0}),
+                     encode_record(record::HistoryCheck{true, 4, h}), encode_record(record::Done{})};
+    CaseOutcome o;
+    ASSERT_NO_THROW(o = outcome_of(child));
+    auto findings = findings_of(o);
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].verdict, emmi::reports::Verdict::unresolved);
+    EXPECT_NE(findings[0].message.find("record 2 "), std::string::npos) << findings[0].message;
+    EXPECT_NE(findings[0].message.find("history"), std::string::npos) << findings[0].message;
+  }
+}
+
+// The Z3 helper's answer that does not decode, or its word that it could
+// not decode the history, makes the cross-check unresolved (SQ7, the suite's
+// side); a decoded disagreement too, and agreement or no answer is silent.
+TEST(CaseRecord, ACorruptOracleAnswerMakesTheCrossCheckUnresolved) {
+  auto findings_for = [](const Decoded<record::OracleAnswer>& z3) {
+    CaseOutcome o;
+    EXPECT_NO_THROW(cross_check_with_z3(o, true, 9, z3));
+    return findings_of(o);
+  };
+  const std::string good = encode_answer({true, {}});
+  for (const std::string& corrupt : {std::string("1"), std::string("?\n"), good.substr(0, good.size() - 1),
+                                     good + "x", encode_history({})}) {
+    auto findings = findings_for(decode_answer(corrupt));
+    ASSERT_EQ(findings.size(), 1u) << printable(corrupt);
+    EXPECT_EQ(findings[0].rule, "SQ7");
+    EXPECT_EQ(findings[0].verdict, emmi::reports::Verdict::unresolved);
+    EXPECT_NE(findings[0].message.find("could not be decoded"), std::string::npos) << findings[0].message;
+  }
+  auto refused = findings_for(decode_answer(encode_answer({std::nullopt, "truncated history at byte 3"})));
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].verdict, emmi::reports::Verdict::unresolved);
+  EXPECT_NE(refused[0].message.find("truncated history"), std::string::npos) << refused[0].message;
+  auto disagree = findings_for(decode_answer(encode_answer({false, {}})));
+  ASSERT_EQ(disagree.size(), 1u);
+  EXPECT_EQ(disagree[0].verdict, emmi::reports::Verdict::unresolved);
+  EXPECT_TRUE(findings_for(decode_answer(good)).empty());
+  EXPECT_TRUE(findings_for(decode_answer(encode_answer({}))).empty());  // Z3 said unknown
 }
 
 // A crash the child's fault handler charged to a rule (a touch of pages the

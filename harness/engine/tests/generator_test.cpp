@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Generated command sequences are always a legal kernel's, whatever RapidCheck
 // draws, and the weighted choice reaches the rare bursts.
-#include "emmi/engine/generator.h"
+#include "generator.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The report records the pager binary's SHA-256: check the digest against the
 // standard's test vectors (FIPS 180-4 examples) and a file.
-#include "emmi/engine/sha256.h"
+#include "sha256.h"
 
 #include <gtest/gtest.h>
 

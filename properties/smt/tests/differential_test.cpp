@@ -17,11 +17,11 @@
 #include <iostream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "emmi/model/model.h"
 #include "emmi/model/rules.h"
+#include "emmi/properties/rapidcheck_glue.h"
 #include "emmi/smt/concrete.h"
 
 namespace emmi::smt {
@@ -440,35 +440,23 @@ std::uint64_t sequences_to_run() {
   return 10'000;
 }
 
-// A listener that records nothing: an expected failure must not be
-// announced as one to reproduce.
-class Silent : public rc::detail::TestListener {
- public:
-  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
-  void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
-  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
-};
-
-// Runs the property `sequences` times against `eval`. The expected-failure
-// run neither shrinks nor reports to RapidCheck's global listener.
-rc::detail::TestResult run_property(Evaluator& eval, std::uint64_t sequences, const std::string& id,
-                                    bool expect_failure) {
-  rc::detail::TestParams params = rc::detail::configuration().testParams;
-  params.maxSuccess = static_cast<int>(sequences);
-  rc::detail::TestMetadata metadata;
-  metadata.id = id;
-  metadata.description = id;
-  const auto property = rc::detail::toProperty([&eval] {
+// Runs the property `sequences` times against `eval`, from RapidCheck's
+// configuration (RC_PARAMS). The expected-failure run neither shrinks nor
+// reports to RapidCheck's global listener.
+emmi::properties::PropertyResult run_property(Evaluator& eval, std::uint64_t sequences, const std::string& id,
+                                              bool expect_failure) {
+  emmi::properties::PropertyParams params;
+  params.from_environment = true;
+  params.max_success = static_cast<int>(sequences);
+  params.shrink = !expect_failure;
+  params.quiet = expect_failure;
+  return emmi::properties::check_property(id, [&eval] {
     World w(eval);
     const int length = *rc::gen::inRange(1, 41);
     for (int i = 0; i < length; ++i) w.apply(w.generate());
     w.finish();
     ++totals().sequences;
-  });
-  if (!expect_failure) return rc::detail::checkProperty(property, metadata, params);
-  params.disableShrinking = true;
-  Silent silent;
-  return rc::detail::checkProperty(property, metadata, params, silent);
+  }, params);
 }
 
 TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
@@ -477,9 +465,7 @@ TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
   const auto result = run_property(evaluator(), sequences_to_run(),
                                    "Differential/ModelAndEncodingGiveTheSameVerdicts", false);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  std::ostringstream report;
-  rc::detail::printResultMessage(result, report);
-  ASSERT_TRUE(result.template is<rc::detail::SuccessResult>()) << report.str();
+  ASSERT_TRUE(result.passed()) << result.report;
   const std::uint64_t sequences = totals().sequences - before, events = totals().events - events_before;
   EXPECT_GE(sequences, sequences_to_run());
   std::cout << "differential: " << sequences << " sequences, " << events << " events, " << totals().verdicts
@@ -506,8 +492,8 @@ TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
 TEST(Differential, ABrokenEncodingIsCaught) {
   Evaluator broken(kBounds, Variant{.terminate_moves_rights = false});
   const auto result = run_property(broken, 2000, "Differential/ABrokenEncodingIsCaught", true);
-  ASSERT_TRUE(result.template is<rc::detail::FailureResult>());
-  const std::string why = result.template get<rc::detail::FailureResult>().description;
+  ASSERT_TRUE(result.failed()) << result.report;
+  const std::string why = result.description;
   EXPECT_NE(why.find("differ"), std::string::npos) << why;
 }
 

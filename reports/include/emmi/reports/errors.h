@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: MIT
 // Errors the reports library raises for bad input or an unusable output place.
-// All derive from ReportError, which the command line maps to exit code 2
-// (usage or input error); a misbehaving pager is never one of these.
+// All derive from ReportError, an emmi::InputError (common/include/emmi/errors.h)
+// naming the input at fault, which the command line maps to exit code 2 with
+// every other input error; a misbehaving pager is never one of these.
 #pragma once
 
 #include <filesystem>
-#include <stdexcept>
 #include <string>
+
+#include "emmi/errors.h"
 
 namespace emmi::reports {
 
-class ReportError : public std::runtime_error {
+class ReportError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 // The report directory is missing, not a directory, or not writable, or a
@@ -20,7 +22,7 @@ class ReportError : public std::runtime_error {
 class ReportWriteError : public ReportError {
  public:
   ReportWriteError(std::filesystem::path directory, const std::string& what)
-      : ReportError(what), directory_(std::move(directory)) {}
+      : ReportError(directory.string(), what), directory_(std::move(directory)) {}
   const std::filesystem::path& directory() const noexcept { return directory_; }
 
  private:
@@ -32,25 +34,21 @@ class ReportWriteError : public ReportError {
 // the field at fault.
 class ReportReadError : public ReportError {
  public:
-  ReportReadError(std::string source, const std::string& what)
-      : ReportError(what), source_(std::move(source)) {}
-  const std::string& source() const noexcept { return source_; }
-
- private:
-  std::string source_;
+  ReportReadError(std::string source, const std::string& what) : ReportError(std::move(source), what) {}
+  const std::string& source() const noexcept { return input(); }
 };
 
 // Shard reports that cannot be joined: missing or duplicate shards, or shards
 // of different runs (pager hash, dialect, profile, seed ...).
 class MergeError : public ReportError {
  public:
-  using ReportError::ReportError;
+  explicit MergeError(const std::string& what) : ReportError("the shard reports", what) {}
 };
 
 // A report format name nobody registered ("--format sarif" before it exists).
 class UnknownFormatError : public ReportError {
  public:
-  using ReportError::ReportError;
+  explicit UnknownFormatError(const std::string& what) : ReportError("the report format list", what) {}
 };
 
 }  // namespace emmi::reports

@@ -25,6 +25,7 @@ struct HistoryMessage {
   model::Seqno seqno;
   model::MessageKind kind;
   std::size_t event_index;  // index of its Dequeued event in the trace
+  friend bool operator==(const HistoryMessage&, const HistoryMessage&) = default;
 };
 
 struct Effect {
@@ -35,11 +36,13 @@ struct Effect {
   // name, model::is_uref_arithmetic); a shared and an exclusive effect on
   // one resource conflict, as do two exclusive ones.
   bool shared = false;
+  friend bool operator==(const Effect&, const Effect&) = default;
 };
 
 struct History {
   std::vector<HistoryMessage> messages;
   std::vector<Effect> effects;  // in observed order
+  friend bool operator==(const History&, const History&) = default;
 };
 
 std::uint64_t resource_of_port(model::PortName name);
@@ -69,11 +72,8 @@ struct SerializabilityResult {
   std::string explanation;          // one line naming both messages
 };
 
-// A history as one line of text and back, so that the child that recorded
-// it can hand it to the parent over the record pipe. decode_history returns
-// nullopt for text that is not an encoded history.
-std::string encode_history(const History& h);
-std::optional<History> decode_history(std::string_view text);
+// A history crosses between processes in the engine's one record codec
+// (case_record.h: a HistoryCheck record, the oracle's question).
 
 // Explicit decision (cycle search in the precedence graph).
 SerializabilityResult check_seqno_serializable(const History& h);
