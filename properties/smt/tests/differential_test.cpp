@@ -368,7 +368,9 @@ class World {
       if (lc == Life::ready && !sync_overlaps(p, e.mask) && e.flags != (kSyncSynchronous | kSyncAsynchronous))
         for (int i = 0; i < 3; ++i) conforming.push_back(Msg::synchronize);
     }
-    if (!conforming.empty() && *rc::gen::inRange(0, 10) < 8) {
+    if (can_sync && live(p) && *rc::gen::inRange(0, 6) == 0) {
+      e.msg = Msg::synchronize;  // whatever its range and flags (SY4, SY10)
+    } else if (!conforming.empty() && *rc::gen::inRange(0, 10) < 8) {
       e.msg = *rc::gen::elementOf(conforming);
     } else if (can_sync && *rc::gen::inRange(0, 5) == 0) {
       e.msg = Msg::synchronize;
@@ -499,8 +501,9 @@ class World {
               if (at(F::smask, p, y) != 0 && !at(F::sorph, p, y)) outstanding.push_back(unsigned(at(F::smask, p, y)));
         if (!outstanding.empty() && *rc::gen::inRange(0, 10) < 8) e.mask = *rc::gen::elementOf(outstanding);
       }
+      if (*rc::gen::inRange(0, 8) == 0) e.call = Call::change_attributes;
       if (e.call == Call::change_attributes)
-        e.attrs = *rc::gen::weightedElement<Attrs>({{8, Attrs::ok}, {1, Attrs::wrong_count}, {1, Attrs::unknown_flavor}});
+        e.attrs = *rc::gen::weightedElement<Attrs>({{6, Attrs::ok}, {2, Attrs::wrong_count}, {2, Attrs::unknown_flavor}});
     }
     return e;
   }
