@@ -654,9 +654,10 @@ class StepBuilder {
       verdict("IN2", "pager", request);
       for (unsigned s = b_.objects; s < b_.names; ++s) {
         drop_send(s, (init || carried) && slot_is(tc, s));
-        drop_send(s, init && slot_is(tn, s));
-        upd(F::failed, s, init && (slot_is(tc, s) || slot_is(tn, s)), tt());
-        remove_receive(s, term && (slot_is(tc, s) || slot_is(tn, s)) && pre_(F::recv, s));
+        const z3::expr as_n = guard(named, slot_is(tn, s));
+        drop_send(s, init && as_n);
+        upd(F::failed, s, init && (slot_is(tc, s) || as_n), tt());
+        remove_receive(s, term && (slot_is(tc, s) || as_n) && pre_(F::recv, s));
       }
     }
   }
