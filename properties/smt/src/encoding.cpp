@@ -317,8 +317,9 @@ class StepBuilder {
   z3::expr tt() const { return c_.bool_val(true); }
   z3::expr zero_refs() const { return bv(0, kUrefBits); }
   z3::expr emmi() const {
-    return msg(Msg::init) || msg(Msg::terminate) || msg(Msg::data_request) || msg(Msg::data_unlock) ||
-           msg(Msg::data_return) || msg(Msg::synchronize);
+    const z3::expr gnumach = msg(Msg::init) || msg(Msg::terminate) || msg(Msg::data_request) ||
+                             msg(Msg::data_unlock) || msg(Msg::data_return);
+    return b_.osf_kernels != 0 ? gnumach || msg(Msg::synchronize) : gnumach;
   }
   z3::expr request_kind(const z3::expr& k) const {
     return is_msg(enc_, k, Msg::data_request) || is_msg(enc_, k, Msg::data_unlock) ||
@@ -442,7 +443,7 @@ class StepBuilder {
         verdict("RT1", "kernel", here && msg(Msg::data_return) && !pre_(F::res, p, pg));
         upd_page(F::res, p, pg, here && msg(Msg::data_return), ff());
       }
-      if (b_.osf_pair(p)) osf_sent(p, to_pair, init, term, to_pair && live && msg(Msg::synchronize));
+      if (b_.osf_pair(p)) osf_sent(p, init, term, to_pair && live && msg(Msg::synchronize));
       // The pair's queue on the object port: append the message's kind.
       const z3::expr qlen = pre_(F::qlen, p);
       const unsigned qb = enc_.layout().qreg_bits(), lb = enc_.layout().qlen_bits();
@@ -467,9 +468,7 @@ class StepBuilder {
   }
 
   // The OSF dialect's part of KernelSent for pair p (model osf.cpp).
-  void osf_sent(unsigned p, const z3::expr& to_pair, const z3::expr& init, const z3::expr& term,
-                const z3::expr& sync) {
-    (void)to_pair;
+  void osf_sent(unsigned p, const z3::expr& init, const z3::expr& term, const z3::expr& sync) {
     const z3::expr zero = bv(0, b_.pages);
     const z3::expr flags = e_.flags;
     auto flag = [&](unsigned f) { return (flags & bv(f, kFlagBits)) != bv(0, kFlagBits); };
