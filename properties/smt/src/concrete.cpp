@@ -24,18 +24,19 @@ std::string show(const Layout::Field& f, std::uint64_t v) {
     case F::lc: return v <= 4 ? std::string(to_string(static_cast<Life>(v))) : "?" + std::to_string(v);
     case F::ctl: case F::nam: case F::tport: case F::tc: case F::tn: return slot_name(v);
     case F::role: return std::string(to_string(static_cast<Role>(v & 3)));
-    case F::tkind: return v <= 6 ? std::string(to_string(static_cast<Msg>(v))) : "?";
+    case F::tkind: return v <= unsigned(Msg::stray) ? std::string(to_string(static_cast<Msg>(v))) : "?";
     case F::tpair: case F::owner: return "pair#" + std::to_string(v);
     case F::qreg: {
       std::string s = "[";
       for (unsigned i = 0; i * kMsgBits < f.width; ++i) {
-        const auto k = (v >> (i * kMsgBits)) & 7;
+        const auto k = (v >> (i * kMsgBits)) & ((1u << kMsgBits) - 1);
         if (k == 0) break;
         if (i) s += ",";
-        s += k <= 6 ? std::string(to_string(static_cast<Msg>(k))) : "?";
+        s += k <= unsigned(Msg::stray) ? std::string(to_string(static_cast<Msg>(k))) : "?";
       }
       return s + "]";
     }
+    case F::smask: return "0x" + [&] { std::ostringstream o; o << std::hex << v; return o.str(); }();
     default: break;
   }
   if (f.width == 0) return v ? "true" : "false";
@@ -46,7 +47,7 @@ std::string show(const Layout::Field& f, std::uint64_t v) {
 
 std::vector<std::uint64_t> ConcreteEvent::values() const {
   return {unsigned(kind), unsigned(msg), obj, ker, page, mask, port, seqno, c, n, thread,
-          unsigned(code), unsigned(call), unsigned(op)};
+          unsigned(code), unsigned(call), unsigned(op), flags, unsigned(attrs)};
 }
 
 ConcreteEvent ConcreteEvent::from_values(const std::vector<std::uint64_t>& v) {
@@ -65,12 +66,14 @@ ConcreteEvent ConcreteEvent::from_values(const std::vector<std::uint64_t>& v) {
   e.code = static_cast<Ret>(v.at(11));
   e.call = static_cast<Call>(v.at(12));
   e.op = static_cast<Op>(v.at(13));
+  e.flags = unsigned(v.at(14));
+  e.attrs = static_cast<Attrs>(v.at(15));
   return e;
 }
 
 std::string describe(const ConcreteEvent& e) {
   std::ostringstream o;
-  auto msg = [&] { return unsigned(e.msg) <= 6 ? to_string(e.msg) : std::string_view("?"); };
+  auto msg = [&] { return unsigned(e.msg) <= unsigned(Msg::stray) ? to_string(e.msg) : std::string_view("?"); };
   switch (e.kind) {
     case Ev::kernel_sent:
       o << "KernelSent " << msg();
@@ -80,6 +83,7 @@ std::string describe(const ConcreteEvent& e) {
         o << " object " << e.obj << " from kernel " << e.ker;
         if (e.msg == Msg::data_request || e.msg == Msg::data_unlock || e.msg == Msg::data_return)
           o << " page " << e.page;
+        if (e.msg == Msg::synchronize) o << " pages 0x" << std::hex << e.mask << std::dec << " flags " << e.flags;
       }
       break;
     case Ev::dequeued:
@@ -93,8 +97,10 @@ std::string describe(const ConcreteEvent& e) {
         << (unsigned(e.code) <= 2 ? to_string(e.code) : std::string_view("?"));
       break;
     case Ev::control_called:
-      o << "ControlCalled thread " << e.thread << " " << (unsigned(e.call) <= 7 ? to_string(e.call) : "?") << " on "
+      o << "ControlCalled thread " << e.thread << " " << (unsigned(e.call) <= unsigned(Call::synchronize_completed) ? to_string(e.call) : "?") << " on "
         << slot_name(e.port) << " pages 0x" << std::hex << e.mask << std::dec;
+      if (e.call == Call::change_attributes && e.attrs != Attrs::ok)
+        o << " (" << (unsigned(e.attrs) <= 2 ? to_string(e.attrs) : "?") << ")";
       break;
     case Ev::port_operated:
       o << "PortOperated thread " << e.thread << " " << (unsigned(e.op) <= 5 ? to_string(e.op) : "?") << " "

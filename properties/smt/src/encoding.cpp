@@ -34,6 +34,8 @@ constexpr FieldSpec kSpecs[] = {
     {F::linit, Group::pair, true, "live_inits"},
     {F::qlen, Group::pair, false, "in_flight"},
     {F::qreg, Group::pair, false, "in_flight_kinds"},
+    {F::smask, Group::sync, false, "sync_pages"},
+    {F::sorph, Group::sync, false, "sync_orphan"},
     {F::recv, Group::name, false, "receive"},
     {F::snd, Group::name, false, "send_urefs"},
     {F::dead, Group::name, false, "dead_urefs"},
@@ -68,6 +70,7 @@ unsigned width_of(F f, const Layout& l) {
     case F::role: return kRoleBits;
     case F::owner: case F::tpair: return l.pair_bits();
     case F::qother: return kCountBits;
+    case F::smask: return l.bounds().pages;
     case F::tkind: return kMsgBits;
     default: return 0;  // Bool
   }
@@ -77,6 +80,7 @@ std::string entity(Group g, unsigned index, const Bounds& b) {
   switch (g) {
     case Group::pair:
     case Group::page:
+    case Group::sync:
       return "pair(o" + std::to_string(index / b.kernels) + ",k" + std::to_string(index % b.kernels) + ")";
     case Group::name: return "name[" + std::to_string(index) + "]";
     case Group::thread: return "thread[" + std::to_string(index) + "]";
@@ -96,11 +100,12 @@ Layout::Layout(const Bounds& b) : b_(b) {
       case Group::page: count = b.pairs(); pages = b.pages; break;
       case Group::name: count = b.names; break;
       case Group::thread: count = b.threads; break;
+      case Group::sync: count = b.osf_kernels != 0 ? b.pairs() : 0; pages = b.syncs; break;
     }
     for (unsigned i = 0; i < count; ++i) {
       for (unsigned p = 0; p < pages; ++p) {
         std::string name = entity(spec.group, i, b) + "." + std::string(spec.name);
-        if (spec.group == Group::page) name += "[" + std::to_string(p) + "]";
+        if (spec.group == Group::page || spec.group == Group::sync) name += "[" + std::to_string(p) + "]";
         fields_.push_back(Field{spec.kind, spec.group, i, p, width_of(spec.kind, *this), spec.ghost,
                                 std::move(name)});
       }
@@ -111,18 +116,20 @@ Layout::Layout(const Bounds& b) : b_(b) {
 std::size_t Layout::at(F f, unsigned index, unsigned page) const {
   const std::size_t first = first_[static_cast<std::size_t>(f)];
   const Field& head = fields_[first];
-  const std::size_t pos = head.group == Group::page ? first + index * b_.pages + page : first + index;
+  const std::size_t pos = head.group == Group::page   ? first + index * b_.pages + page
+                          : head.group == Group::sync ? first + index * b_.syncs + page
+                                                      : first + index;
   assert(pos < fields_.size() && fields_[pos].kind == f);
   return pos;
 }
 
 std::vector<z3::expr> Event::terms() const {
-  return {kind, msg, obj, ker, page, mask, port, seqno, c, n, thread, code, call, op};
+  return {kind, msg, obj, ker, page, mask, port, seqno, c, n, thread, code, call, op, flags, attrs};
 }
 
 const std::vector<std::string_view>& Event::names() {
   static const std::vector<std::string_view> kNames = {
-      "kind", "msg", "obj", "ker", "page", "mask", "port", "seqno", "c", "n", "thread", "code", "call", "op"};
+      "kind", "msg", "obj", "ker", "page", "mask", "port", "seqno", "c", "n", "thread", "code", "call", "op", "flags", "attrs"};
   return kNames;
 }
 
@@ -162,7 +169,8 @@ Event Encoding::fresh_event(const std::string& prefix) const {
                bvc("port", layout_.name_bits()), bvc("seqno", kSeqnoBits),
                bvc("c", layout_.name_bits()),    bvc("n", layout_.name_bits()),
                bvc("thread", layout_.thread_bits()), bvc("code", kRetBits),
-               bvc("call", kCallBits),           bvc("op", kOpBits)};
+               bvc("call", kCallBits),           bvc("op", kOpBits),
+               bvc("flags", kFlagBits),          bvc("attrs", kAttrBits)};
 }
 
 z3::expr Encoding::is(const z3::expr& term, unsigned code) const {
@@ -203,6 +211,24 @@ z3::expr Encoding::reserved(const State& s, const z3::expr& slot) const {
   return r;
 }
 
+z3::expr Encoding::named_kernel(const z3::expr& ker) const {
+  const Bounds& b = bounds();
+  if (b.osf_kernels == 0 || !variant_.osf_without_name) return ctx_->bool_val(true);
+  z3::expr r = ctx_->bool_val(false);
+  for (unsigned k = 0; k < b.kernels; ++k)
+    if (!b.osf(k)) r = r || is(ker, k);
+  return r;
+}
+
+z3::expr Encoding::named_pair_at(const z3::expr& pair) const {
+  const Bounds& b = bounds();
+  if (b.osf_kernels == 0 || !variant_.osf_without_name) return ctx_->bool_val(true);
+  z3::expr r = ctx_->bool_val(false);
+  for (unsigned p = 0; p < b.pairs(); ++p)
+    if (named_pair(p)) r = r || is(pair, p);
+  return r;
+}
+
 z3::expr Encoding::queued_kind(const State& s, unsigned pair, unsigned i) const {
   const unsigned lo = kMsgBits * i;
   return s(F::qreg, pair).extract(lo + kMsgBits - 1, lo);
@@ -233,6 +259,11 @@ z3::expr Encoding::initial(const State& s) const {
       c.push_back(!s(F::req, p, pg));
       c.push_back(!s(F::res, p, pg));
     }
+    if (b.osf_kernels != 0)
+      for (unsigned y = 0; y < b.syncs; ++y) {
+        c.push_back(is(s(F::smask, p, y), 0));
+        c.push_back(!s(F::sorph, p, y));
+      }
   }
   for (unsigned n = 0; n < b.names; ++n) {
     const bool object_port = n < b.objects;
@@ -286,13 +317,24 @@ class StepBuilder {
   z3::expr tt() const { return c_.bool_val(true); }
   z3::expr zero_refs() const { return bv(0, kUrefBits); }
   z3::expr emmi() const {
-    return msg(Msg::init) || msg(Msg::terminate) || msg(Msg::data_request) || msg(Msg::data_unlock) ||
-           msg(Msg::data_return);
+    const z3::expr gnumach = msg(Msg::init) || msg(Msg::terminate) || msg(Msg::data_request) ||
+                             msg(Msg::data_unlock) || msg(Msg::data_return);
+    return b_.osf_kernels != 0 ? gnumach || msg(Msg::synchronize) : gnumach;
   }
   z3::expr request_kind(const z3::expr& k) const {
     return is_msg(enc_, k, Msg::data_request) || is_msg(enc_, k, Msg::data_unlock) ||
            is_msg(enc_, k, Msg::data_return);
   }
+  // Messages after init that carry a send right to the control (MAKE_SEND):
+  // the requests and, in the OSF dialect, synchronize.
+  z3::expr carries_control(const z3::expr& k) const {
+    return b_.osf_kernels != 0 ? request_kind(k) || is_msg(enc_, k, Msg::synchronize) : request_kind(k);
+  }
+  // a && b, or b alone when a is literally true (a GNU Mach-only world keeps its formulas).
+  static z3::expr guard(const z3::expr& a, const z3::expr& b) { return a.is_true() ? b : a && b; }
+  z3::expr free_slot(unsigned p, unsigned y) const { return pre_(F::smask, p, y) == bv(0, b_.pages); }
+  // An outstanding synchronize of the pair's current incarnation.
+  z3::expr current_sync(unsigned p, unsigned y) const { return !free_slot(p, y) && !pre_(F::sorph, p, y); }
   void verdict(std::string_view rule, std::string_view party, const z3::expr& when) {
     v_.items.emplace_back(VerdictKey{rule, party}, when);
   }
@@ -373,8 +415,10 @@ class StepBuilder {
       // TM8: after terminate this kernel makes no further calls on the object.
       verdict("TM8", "kernel", other && after_terminate);
       // RD1 (kernel side, IN10): no request before the pager made the object ready.
-      verdict("RD1", "kernel", to_pair && (msg(Msg::data_request) || msg(Msg::data_unlock)) &&
-                                   life(lc, Life::initialised));
+      // An OSF synchronize needs readiness too (model/SEMANTICS.md, "OSF dialect").
+      const z3::expr asks = b_.osf_pair(p) ? msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::synchronize)
+                                           : msg(Msg::data_request) || msg(Msg::data_unlock);
+      verdict("RD1", "kernel", to_pair && asks && life(lc, Life::initialised));
       // A message outside any incarnation is queued without meaning.
       const z3::expr stray = other && !live;
 
@@ -399,6 +443,7 @@ class StepBuilder {
         verdict("RT1", "kernel", here && msg(Msg::data_return) && !pre_(F::res, p, pg));
         upd_page(F::res, p, pg, here && msg(Msg::data_return), ff());
       }
+      if (b_.osf_pair(p)) osf_sent(p, init, term, to_pair && live && msg(Msg::synchronize));
       // The pair's queue on the object port: append the message's kind.
       const z3::expr qlen = pre_(F::qlen, p);
       const unsigned qb = enc_.layout().qreg_bits(), lb = enc_.layout().qlen_bits();
@@ -420,6 +465,40 @@ class StepBuilder {
       upd(F::has_last, s, adopt, ff());
       upd(F::qother, s, here, sat_inc(pre_(F::qother, s), 255));
     }
+  }
+
+  // The OSF dialect's part of KernelSent for pair p (model osf.cpp).
+  void osf_sent(unsigned p, const z3::expr& init, const z3::expr& term, const z3::expr& sync) {
+    const z3::expr zero = bv(0, b_.pages);
+    const z3::expr flags = e_.flags;
+    auto flag = [&](unsigned f) { return (flags & bv(f, kFlagBits)) != bv(0, kFlagBits); };
+    // SY10 (vm_msync.html): never SYNCHRONOUS and ASYNCHRONOUS together.
+    verdict("SY10", "kernel", sync && flag(kSyncSynchronous) && flag(kSyncAsynchronous));
+    // SY4 (memory_object_synchronize.html): outstanding synchronize requests
+    // of an incarnation never overlap.
+    z3::expr overlap = ff();
+    for (unsigned y = 0; y < b_.syncs; ++y)
+      overlap = overlap || (current_sync(p, y) && (pre_(F::smask, p, y) & e_.mask) != zero);
+    verdict("SY4", "kernel", sync && overlap);
+    // The request is outstanding from now on, in the first free slot.
+    z3::expr taken = ff();
+    for (unsigned y = 0; y < b_.syncs; ++y) {
+      const z3::expr here = sync && free_slot(p, y) && !taken;
+      taken = taken || free_slot(p, y);
+      upd_sync(F::smask, p, y, here, e_.mask);
+      upd_sync(F::sorph, p, y, here, ff());
+      // A new incarnation: the old one's requests can no longer be completed
+      // (its control is dead) but still wait (SY5). Terminate abandons the
+      // incarnation's requests (the client's vm_msync fails with the mapping).
+      upd_sync(F::sorph, p, y, init && !free_slot(p, y), tt());
+      upd_sync(F::smask, p, y, term && !pre_(F::sorph, p, y), zero);
+    }
+    // VM_SYNC_INVALIDATE: no page of the range stays resident (SY9's flush).
+    for (unsigned pg = 0; pg < b_.pages; ++pg)
+      upd_page(F::res, p, pg, sync && flag(kSyncInvalidate) && e_.mask.extract(pg, pg) == bv(1, 1), ff());
+  }
+  void upd_sync(F f, unsigned p, unsigned y, const z3::expr& when, const z3::expr& value) {
+    post_.set(f, p, y, z3::ite(when, value, post_(f, p, y)));
   }
 
   // --- Dequeued ---------------------------------------------------------------
@@ -447,6 +526,8 @@ class StepBuilder {
     // The message is the oldest of its pair: its meaning is the one it was
     // sent with, or none if it was sent outside any incarnation.
     z3::expr real_init = ff(), real_term = ff(), real_request = ff(), stray = ff();
+    // The same, for pairs whose init and terminate carry a name port.
+    z3::expr named_init = ff(), named_term = ff();
     z3::expr old_ctl = bv(0, nb()), old_nam = bv(0, nb());  // names the terminated incarnation had
     for (unsigned p = 0; p < b_.pairs(); ++p) {
       const z3::expr mine = deq && pair_of_port_event(p) && emmi();
@@ -458,8 +539,12 @@ class StepBuilder {
       // init: the pager learns the incarnation's control and name (IN3).
       const z3::expr init = real && msg(Msg::init);
       real_init = real_init || init;
+      // OSF (memory_object_init.html): no name port; the pair's name slot
+      // repeats the control so that it denotes no other port.
+      const bool named = enc_.named_pair(p);
+      if (named) named_init = named_init || init;
       upd(F::ctl, p, init, e_.c);
-      upd(F::nam, p, init, e_.n);
+      upd(F::nam, p, init, named ? e_.n : e_.c);
       upd(F::named, p, init, tt());
       upd(F::plive, p, init, tt());
       upd(F::pready, p, init, ff());
@@ -467,18 +552,19 @@ class StepBuilder {
       // terminated unless a new init is already on its way.
       const z3::expr term = real && msg(Msg::terminate);
       real_term = real_term || term;
+      if (named) named_term = named_term || term;
       upd(F::plive, p, term, ff());
       upd(F::pready, p, term, ff());
       upd(F::lc, p, term && enc_.no_init_in_flight(pre_, p, 1), bv(unsigned(Life::terminated), kLifeBits));
       // The receive rights may arrive under new names when the pager no
       // longer held the old ones; the new names then stand for those ports.
       upd(F::ctl, p, term, e_.c);
-      upd(F::nam, p, term, e_.n);
+      upd(F::nam, p, term, named ? e_.n : e_.c);
       old_ctl = z3::ite(term, pre_(F::ctl, p), old_ctl);
       old_nam = z3::ite(term, pre_(F::nam, p), old_nam);
       for (unsigned s = b_.objects; s < b_.names; ++s)
         upd(F::ended, s, term && pre_(F::named, p) && (slot_is(pre_(F::ctl, p), s) || slot_is(pre_(F::nam, p), s)), tt());
-      real_request = real_request || (real && (msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::data_return)));
+      real_request = real_request || (real && carries_control(e_.msg));
     }
     const z3::expr pair = pair_index_of_port_event();
     for (unsigned s = b_.objects; s < b_.names; ++s) {
@@ -487,21 +573,22 @@ class StepBuilder {
       // to the control port (MAKE_SEND, MK2).
       z3::expr snd = post_(F::snd, s);
       snd = z3::ite((real_init || real_request) && as_c, add_send(s, snd), snd);
-      snd = z3::ite(real_init && as_n, add_send(s, snd), snd);
+      snd = z3::ite(named_init && as_n, add_send(s, snd), snd);
       post_.set(F::snd, s, snd);
+      const z3::expr given = (real_init && as_c) || (named_init && as_n);
       upd(F::role, s, real_init && as_c, bv(unsigned(Role::control), kRoleBits));
-      upd(F::role, s, real_init && as_n, bv(unsigned(Role::name), kRoleBits));
-      upd(F::owner, s, real_init && (as_c || as_n), pair);
-      upd(F::failed, s, real_init && (as_c || as_n), ff());
-      upd(F::ended, s, real_init && (as_c || as_n), ff());
+      upd(F::role, s, named_init && as_n, bv(unsigned(Role::name), kRoleBits));
+      upd(F::owner, s, given, pair);
+      upd(F::failed, s, given, ff());
+      upd(F::ended, s, given, ff());
       // A fresh name is a fresh port (ipc_port_init: seqno 0).
-      upd(F::kctr, s, real_init && (as_c || as_n) && !enc_.held(pre_, s), bv(0, kSeqnoBits));
+      upd(F::kctr, s, given && !enc_.held(pre_, s), bv(0, kSeqnoBits));
       if (enc_.variant().terminate_moves_rights) {
         // terminate moves the control and name receive rights in (TM3). The
         // model's counter restarts at 0 (SQ5); the kernel's own counter is
         // not reset on this path (ipc_object_copyin_from_kernel): it is 0
         // because nothing is dequeued from a kernel-held control/name port.
-        const z3::expr moved = real_term && (as_c || as_n);
+        const z3::expr moved = (real_term && as_c) || (named_term && as_n);
         upd(F::recv, s, moved, tt());
         if (enc_.variant().reset_seqno_on_move_in) upd(F::ctr, s, moved, bv(0, kSeqnoBits));
         upd(F::has_last, s, moved, ff());
@@ -511,8 +598,9 @@ class StepBuilder {
         // kernel-held, 0: the seqno proof shows that the old name's counter
         // is 0 (its auxiliary conjunct), so this equals carrying it over on
         // every reachable state, and keeps the query small.
-        for (const auto& [as, old, role] : {std::tuple{as_c, old_ctl, Role::control}, std::tuple{as_n, old_nam, Role::name}}) {
-          const z3::expr here = real_term && as;
+        for (const auto& [as, old, role] :
+             {std::tuple{real_term && as_c, old_ctl, Role::control}, std::tuple{named_term && as_n, old_nam, Role::name}}) {
+          const z3::expr here = as;
           upd(F::kctr, s, here && !slot_is(old, s), bv(0, kSeqnoBits));
           upd(F::failed, s, here, at_slot(F::failed, old));
           upd(F::role, s, here, bv(unsigned(role), kRoleBits));
@@ -533,7 +621,7 @@ class StepBuilder {
       upd(F::tport, t, mine, e_.port);
       upd(F::tpair, t, mine, pair);
       upd(F::tc, t, mine, z3::ite(real_init || real_term || real_request, e_.c, bv(0, nb())));
-      upd(F::tn, t, mine, z3::ite(real_init || real_term, e_.n, bv(0, nb())));
+      upd(F::tn, t, mine, z3::ite(named_init || named_term, e_.n, bv(0, nb())));
       upd(F::committed, t, mine, ff());
     }
   }
@@ -554,16 +642,21 @@ class StepBuilder {
       const z3::expr init = destroy && is_msg(enc_, tkind, Msg::init);
       const z3::expr request = destroy && request_kind(tkind);
       const z3::expr term = destroy && is_msg(enc_, tkind, Msg::terminate);
-      verdict("V1", "pager", init && (no_send_reference(tc) || no_send_reference(tn)));
-      verdict("V3", "pager", request && no_send_reference(tc));
-      verdict("V3", "pager", term && (!at_slot(F::recv, tc) || !at_slot(F::recv, tn)));
-      // IN2: after init the pager must accept the kernel's requests.
+      // An OSF init or terminate carried no name (its tn is no slot the pager names).
+      const z3::expr named = enc_.named_pair_at(pre_(F::tpair, t));
+      const z3::expr carried = destroy && carries_control(tkind);
+      verdict("V1", "pager", init && (no_send_reference(tc) || guard(named, no_send_reference(tn))));
+      verdict("V3", "pager", carried && no_send_reference(tc));
+      verdict("V3", "pager", term && (!at_slot(F::recv, tc) || guard(named, !at_slot(F::recv, tn))));
+      // IN2: after init the pager must accept the kernel's requests (a
+      // refused synchronize is not IN2: the model names only the requests).
       verdict("IN2", "pager", request);
       for (unsigned s = b_.objects; s < b_.names; ++s) {
-        drop_send(s, (init || request) && slot_is(tc, s));
-        drop_send(s, init && slot_is(tn, s));
-        upd(F::failed, s, init && (slot_is(tc, s) || slot_is(tn, s)), tt());
-        remove_receive(s, term && (slot_is(tc, s) || slot_is(tn, s)) && pre_(F::recv, s));
+        drop_send(s, (init || carried) && slot_is(tc, s));
+        const z3::expr as_n = guard(named, slot_is(tn, s));
+        drop_send(s, init && as_n);
+        upd(F::failed, s, init && (slot_is(tc, s) || as_n), tt());
+        remove_receive(s, term && (slot_is(tc, s) || as_n) && pre_(F::recv, s));
       }
     }
   }
@@ -609,9 +702,37 @@ class StepBuilder {
                (life(lc, Life::initialised) || life(lc, Life::ready));
       else
         live = live && (life(lc, Life::initialised) || life(lc, Life::ready) || life(lc, Life::terminating));
-      accepted_ = accepted_ || live;
-      // ready / change_attributes make an initialised pair ready.
-      const z3::expr ready = live && (is_call(Call::ready) || is_call(Call::change_attributes));
+      // OSF (model osf.cpp): flavoured change_attributes (CA1, CA2) and
+      // synchronize_completed (SY3); the simulated kernel refuses a change
+      // whose flavour and count disagree and a completion that matches no
+      // outstanding synchronize. A GNU Mach kernel has no completion call.
+      z3::expr refused = ff(), attrs_ok = tt();
+      if (b_.osf_pair(p)) {
+        const z3::expr change = live && is_call(Call::change_attributes);
+        verdict("CA1", "pager", change && is(e_.attrs, unsigned(Attrs::unknown_flavor)));
+        verdict("CA2", "pager", change && is(e_.attrs, unsigned(Attrs::wrong_count)));
+        attrs_ok = is(e_.attrs, unsigned(Attrs::ok));
+        const z3::expr completes = live && is_call(Call::synchronize_completed);
+        // SY3 (MO_SY_completed.html): offset and length are those of an
+        // outstanding synchronize of this incarnation; a match completes the
+        // oldest such request.
+        z3::expr matched = ff();
+        for (unsigned y = 0; y < b_.syncs; ++y) {
+          const z3::expr match = current_sync(p, y) && pre_(F::smask, p, y) == e_.mask;
+          upd_sync(F::smask, p, y, completes && match && !matched, bv(0, b_.pages));
+          matched = matched || match;
+        }
+        verdict("SY3", "pager", completes && !matched);
+        refused = (is_call(Call::change_attributes) && !attrs_ok) || (is_call(Call::synchronize_completed) && !matched);
+      } else if (b_.osf_kernels != 0) {
+        refused = is_call(Call::synchronize_completed);
+      }
+      accepted_ = accepted_ || (refused.is_false() ? live : live && !refused);
+      // ready / change_attributes make an initialised pair ready (an OSF
+      // change only when accepted).
+      const z3::expr change_ready = attrs_ok.is_true() ? is_call(Call::change_attributes)
+                                                       : is_call(Call::change_attributes) && attrs_ok;
+      const z3::expr ready = live && (is_call(Call::ready) || change_ready);
       upd(F::lc, p, ready && life(lc, Life::initialised), bv(unsigned(Life::ready), kLifeBits));
       upd(F::ever_ready, p, ready, tt());
       upd(F::pready, p, ready, tt());
@@ -711,9 +832,10 @@ class StepBuilder {
 Step Encoding::step(const State& pre, const Event& e) const { return StepBuilder(*this, pre, e).build(); }
 
 std::span<const std::string_view> encoded_rules() {
-  static constexpr std::string_view kRules[] = {"DR3", "DR4", "DR5", "DR8", "IN1", "IN2", "IN9", "RD1", "RT1", "SQ1",
-                                                "SQ2", "SQ5", "SQ6", "SU1", "SU12", "SU2", "TM4", "TM5", "TM6", "TM8",
-                                                "V1",  "V3",  "V6"};
+  static constexpr std::string_view kRules[] = {"CA1", "CA2", "DR3", "DR4", "DR5", "DR8", "IN1", "IN2", "IN9",
+                                                "RD1", "RT1", "SQ1", "SQ2", "SQ5", "SQ6", "SU1", "SU12", "SU2",
+                                                "SY10", "SY3", "SY4", "SY5", "TM4", "TM5", "TM6", "TM8", "V1",
+                                                "V3",  "V6"};
   return kRules;
 }
 
@@ -731,6 +853,10 @@ Verdicts Encoding::quiescent(const State& s) const {
     const z3::expr unready = current && is(lc, unsigned(Life::initialised));
     v.items.emplace_back(VerdictKey{"RD1", "pager"}, unready && !s(F::ever_ready, p));
     v.items.emplace_back(VerdictKey{"TM6", "pager"}, unready && s(F::ever_ready, p));
+    // SY5 (vm_msync.html): every synchronize is answered; the client waits.
+    if (b.osf_pair(p))
+      for (unsigned y = 0; y < b.syncs; ++y)
+        v.items.emplace_back(VerdictKey{"SY5", "pager"}, s(F::smask, p, y) != bv(0, b.pages));
   }
   // TM4 / TM5 / V6: the rights terminate handed over are released.
   for (unsigned n = b.objects; n < b.names; ++n) {
@@ -753,7 +879,8 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
   auto fresh = [&](const z3::expr& slot) { return dynamic(slot) && !held_at(s, slot) && !reserved(s, slot); };
   auto msg = [&](Msg m) { return is(e.msg, unsigned(m)); };
   const z3::expr emmi = z3::uge(e.msg, bv(unsigned(Msg::init), kMsgBits)) &&
-                        z3::ule(e.msg, bv(unsigned(Msg::data_return), kMsgBits));
+                        z3::ule(e.msg, bv(unsigned(Msg::synchronize), kMsgBits));
+  const bool osf = b.osf_kernels != 0;
 
   z3::expr_vector c(*ctx_);
   c.push_back(z3::ule(e.kind, bv(unsigned(Ev::port_operated), kEvBits)));
@@ -766,6 +893,8 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
   c.push_back(below(e.thread, b.threads));
   c.push_back(z3::ule(e.code, bv(unsigned(Ret::error), kRetBits)));
   c.push_back(z3::ule(e.op, bv(unsigned(Op::insert_send), kOpBits)));
+  c.push_back(z3::ule(e.call, bv(unsigned(Call::synchronize_completed), kCallBits)));
+  c.push_back(z3::ule(e.attrs, bv(unsigned(Attrs::unknown_flavor), kAttrBits)));
   c.push_back(e.mask != bv(0, b.pages));
   c.push_back(z3::uge(e.msg, bv(unsigned(Msg::init), kMsgBits)) && z3::ule(e.msg, bv(unsigned(Msg::other), kMsgBits)));
 
@@ -778,6 +907,20 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
     room = room || (is(e.obj, p / b.kernels) && is(e.ker, p % b.kernels) &&
                     z3::ult(s(F::qlen, p), bv(b.queue_depth, layout_.qlen_bits())));
   c.push_back(z3::implies(sent && emmi, room));
+  // Only an OSF kernel sends synchronize (message 3410), and the world
+  // bounds its outstanding requests per pair.
+  if (!osf) {
+    c.push_back(z3::implies(sent, !msg(Msg::synchronize)));
+  } else {
+    z3::expr slot = ctx_->bool_val(false);
+    for (unsigned p = 0; p < b.pairs(); ++p) {
+      if (!b.osf_pair(p)) continue;
+      z3::expr free = ctx_->bool_val(false);
+      for (unsigned y = 0; y < b.syncs; ++y) free = free || is(s(F::smask, p, y), 0);
+      slot = slot || (is(e.obj, p / b.kernels) && is(e.ker, p % b.kernels) && free);
+    }
+    c.push_back(z3::implies(sent && msg(Msg::synchronize), slot));
+  }
   c.push_back(z3::implies(sent && msg(Msg::other),
                           at_name(s, F::recv, e.port) && at_name(s, F::qother, e.port) != bv(255, kCountBits)));
 
@@ -795,7 +938,14 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
   c.push_back(z3::implies(deq && emmi, z3::ult(e.port, bv(b.objects, nb)) && front));
   c.push_back(z3::implies(deq && msg(Msg::other), at_name(s, F::qother, e.port) != bv(0, kCountBits)));
   // init: copy-out names two new ports with names the task does not use.
-  c.push_back(z3::implies(deq && msg(Msg::init), e.c != e.n && fresh(e.c) && fresh(e.n)));
+  // OSF: init carries the control alone; the event's second name repeats it.
+  const z3::expr named = named_kernel(e.ker);
+  if (named.is_true()) {
+    c.push_back(z3::implies(deq && msg(Msg::init), e.c != e.n && fresh(e.c) && fresh(e.n)));
+  } else {
+    c.push_back(z3::implies(deq && msg(Msg::init) && named, e.c != e.n && fresh(e.c) && fresh(e.n)));
+    c.push_back(z3::implies(deq && msg(Msg::init) && !named, fresh(e.c) && e.n == e.c));
+  }
   // terminate carries the receive rights of the pager's current incarnation,
   // under the names init gave them, or under new names (never used) when
   // the pager no longer holds the old ones (the model's TM3 check); requests
@@ -806,9 +956,12 @@ z3::expr Encoding::well_formed(const State& s, const Event& e) const {
       const z3::expr old = s(which, p);
       return carried == old || (!held_at(s, old) && fresh(carried) && is(at_name(s, F::role, carried), unsigned(Role::none)));
     };
-    c.push_back(z3::implies(mine && msg(Msg::terminate), e.c != e.n && arrives(e.c, F::ctl) && arrives(e.n, F::nam)));
-    c.push_back(z3::implies(mine && (msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::data_return)),
-                            e.c == s(F::ctl, p)));
+    if (named_pair(p))
+      c.push_back(z3::implies(mine && msg(Msg::terminate), e.c != e.n && arrives(e.c, F::ctl) && arrives(e.n, F::nam)));
+    else
+      c.push_back(z3::implies(mine && msg(Msg::terminate), arrives(e.c, F::ctl) && e.n == e.c));
+    const z3::expr requests = msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::data_return);
+    c.push_back(z3::implies(mine && (osf ? requests || msg(Msg::synchronize) : requests), e.c == s(F::ctl, p)));
   }
   // HandlerReturned: the thread is handling a message.
   c.push_back(z3::implies(is(e.kind, unsigned(Ev::handler_returned)), at_thread(s, F::busy, e.thread)));
@@ -846,6 +999,16 @@ z3::expr Encoding::kernel_conforms(const State& s, const Event& e) const {
     c.push_back(z3::implies(mine && msg(Msg::data_request), ready && !requested && !resident));
     // Unlock and return concern resident pages of a ready pair (RT1).
     c.push_back(z3::implies(mine && (msg(Msg::data_unlock) || msg(Msg::data_return)), ready && resident));
+    // OSF synchronize: once ready (RD1), never overlapping an outstanding
+    // one (SY4), never SYNCHRONOUS with ASYNCHRONOUS (SY10).
+    if (b.osf_pair(p)) {
+      z3::expr overlap = ctx_->bool_val(false);
+      for (unsigned y = 0; y < b.syncs; ++y)
+        overlap = overlap || (s(F::smask, p, y) != bv(0, b.pages) && !s(F::sorph, p, y) &&
+                              (s(F::smask, p, y) & e.mask) != bv(0, b.pages));
+      const z3::expr both = bv(kSyncSynchronous | kSyncAsynchronous, kFlagBits);
+      c.push_back(z3::implies(mine && msg(Msg::synchronize), ready && !overlap && (e.flags & both) != both));
+    }
   }
   // The kernel stamps its own counter (SQ1/SQ2, SQ6).
   c.push_back(z3::implies(is(e.kind, unsigned(Ev::dequeued)), e.seqno == at_name(s, F::kctr, e.port)));
@@ -880,9 +1043,19 @@ z3::expr Encoding::pager_conforms(const State& s, const Event& e) const {
   auto no_send = [&](const z3::expr& slot) {
     return at_name(s, F::snd, slot) == bv(0, kUrefBits) && at_name(s, F::dead, slot) == bv(0, kUrefBits);
   };
-  const z3::expr both_receive = at_name(s, F::recv, tc) && at_name(s, F::recv, tn);
-  c.push_back(z3::implies(ret && is(kind, unsigned(Msg::terminate)),
-                          z3::ite(error, both_receive && no_send(tc) && no_send(tn), !held_at(s, tc) && !held_at(s, tn))));
+  const z3::expr named = named_pair_at(at_thread(s, F::tpair, e.thread));
+  if (named.is_true()) {
+    const z3::expr both_receive = at_name(s, F::recv, tc) && at_name(s, F::recv, tn);
+    c.push_back(z3::implies(ret && is(kind, unsigned(Msg::terminate)),
+                            z3::ite(error, both_receive && no_send(tc) && no_send(tn), !held_at(s, tc) && !held_at(s, tn))));
+  } else {
+    // OSF: the terminate carried the control's receive right alone.
+    c.push_back(z3::implies(ret && is(kind, unsigned(Msg::terminate)) && named,
+                            z3::ite(error, at_name(s, F::recv, tc) && at_name(s, F::recv, tn) && no_send(tc) && no_send(tn),
+                                    !held_at(s, tc) && !held_at(s, tn))));
+    c.push_back(z3::implies(ret && is(kind, unsigned(Msg::terminate)) && !named,
+                            z3::ite(error, at_name(s, F::recv, tc) && no_send(tc), !held_at(s, tc))));
+  }
   c.push_back(z3::implies(ret && at_thread(s, F::committed, e.thread), !error));
   c.push_back(z3::implies(ret && request(kind), !error));
 
@@ -895,8 +1068,11 @@ z3::expr Encoding::pager_conforms(const State& s, const Event& e) const {
   for (unsigned t = 0; t < b.threads; ++t) {
     const z3::expr lent = e.thread != bv(t, tb) && s(F::busy, t) && !s(F::committed, t);
     const z3::expr k = s(F::tkind, t);
-    const z3::expr by_c = lent && (is(k, unsigned(Msg::init)) || request(k)) && s(F::tc, t) == e.port;
-    const z3::expr by_n = lent && is(k, unsigned(Msg::init)) && s(F::tn, t) == e.port;
+    const z3::expr carries_c = b.osf_kernels != 0 ? request(k) || is(k, unsigned(Msg::synchronize)) : request(k);
+    const z3::expr by_c = lent && (is(k, unsigned(Msg::init)) || carries_c) && s(F::tc, t) == e.port;
+    const z3::expr named_t = named_pair_at(s(F::tpair, t));
+    const z3::expr by_n = named_t.is_true() ? lent && is(k, unsigned(Msg::init)) && s(F::tn, t) == e.port
+                                            : lent && named_t && is(k, unsigned(Msg::init)) && s(F::tn, t) == e.port;
     borrowed = borrowed + z3::ite(by_c, bv(1, w), bv(0, w)) + z3::ite(by_n, bv(1, w), bv(0, w));
   }
   const z3::expr snd = at_name(s, F::snd, e.port);

@@ -50,10 +50,18 @@ class Terms {
   z3::expr boundary(const z3::expr& k) const {  // init or terminate
     return is(k, unsigned(Msg::init)) || is(k, unsigned(Msg::terminate));
   }
-  z3::expr request(const z3::expr& k) const {  // messages sent only to a ready pair
-    return is(k, unsigned(Msg::data_request)) || is(k, unsigned(Msg::data_unlock)) ||
-           is(k, unsigned(Msg::data_return));
+  z3::expr request(const z3::expr& k) const {  // messages sent only to a ready pair (OSF: synchronize too)
+    const z3::expr r = is(k, unsigned(Msg::data_request)) || is(k, unsigned(Msg::data_unlock)) ||
+                       is(k, unsigned(Msg::data_return));
+    return osf() ? r || is(k, unsigned(Msg::synchronize)) : r;
   }
+  bool osf() const { return b_.osf_kernels != 0; }
+  // a && b, or b when a is literally true (a GNU Mach-only world keeps its formulas).
+  static z3::expr guard(const z3::expr& a, const z3::expr& b) { return a.is_true() ? b : a && b; }
+  // The pair a thread's message is about carried a name port with its init
+  // or terminate (not an OSF kernel's).
+  z3::expr named_thread(const State& s, unsigned th) const { return enc_.named_pair_at(s(F::tpair, th)); }
+  const Encoding& enc() const { return enc_; }
   z3::expr nothing_in_flight_but_requests(const State& s, unsigned p) const {
     return all(c_, b_.queue_depth, [&](unsigned i) { return !(present(s, p, i) && boundary(kind_at(s, p, i))); });
   }
@@ -68,7 +76,7 @@ class Terms {
       const z3::expr k = kind_at(s, p, i), here = present(s, p, i);
       v.push_back(z3::implies(!here, is(k, unsigned(Msg::none))));
       v.push_back(z3::implies(here, z3::uge(k, bv(unsigned(Msg::init), kMsgBits)) &&
-                                        z3::ule(k, bv(unsigned(Msg::data_return), kMsgBits))));
+                                        z3::ule(k, bv(unsigned(osf() ? Msg::synchronize : Msg::data_return), kMsgBits))));
       v.push_back(z3::implies(here && is(k, unsigned(Msg::init)), !now_live));
       v.push_back(z3::implies(here && !is(k, unsigned(Msg::init)), now_live));
       now_live = z3::ite(here && is(k, unsigned(Msg::init)), c_.bool_val(true),
@@ -128,8 +136,12 @@ void add_live_names(Induction& ind, const Encoding& enc, const Terms& t) {
                     auto denotes = [&](F f, Role r) {
                       return t.is(enc.at_name(s, F::role, s(f, p)), unsigned(r)) && enc.at_name(s, F::owner, s(f, p)) == pair;
                     };
-                    const z3::expr own = valid(F::ctl) && valid(F::nam) && s(F::ctl, p) != s(F::nam, p) &&
-                                         denotes(F::ctl, Role::control) && denotes(F::nam, Role::name);
+                    // OSF: no name port; the pair's name slot repeats the control.
+                    const z3::expr own =
+                        enc.named_pair(p)
+                            ? valid(F::ctl) && valid(F::nam) && s(F::ctl, p) != s(F::nam, p) &&
+                                  denotes(F::ctl, Role::control) && denotes(F::nam, Role::name)
+                            : valid(F::ctl) && s(F::nam, p) == s(F::ctl, p) && denotes(F::ctl, Role::control);
                     // ... and no other live incarnation uses them.
                     const z3::expr apart = all(t.ctx(), p, [&](unsigned q) {
                       return z3::implies(s(F::plive, q), s(F::ctl, p) != s(F::ctl, q) && s(F::ctl, p) != s(F::nam, q) &&
@@ -243,8 +255,9 @@ ProofResult prove_init_terminate_order(const ProofOptions& options) {
   ind.obligation("the pager receives terminate and requests only inside a live incarnation",
                  [&](const State& pre, const Event& e, const Step&) {
                    return all(c, b.pairs(), [&](unsigned p) {
-                     const z3::expr inside = t.dequeued(e, p, Msg::terminate) || t.dequeued(e, p, Msg::data_request) ||
-                                             t.dequeued(e, p, Msg::data_unlock) || t.dequeued(e, p, Msg::data_return);
+                     z3::expr inside = t.dequeued(e, p, Msg::terminate) || t.dequeued(e, p, Msg::data_request) ||
+                                       t.dequeued(e, p, Msg::data_unlock) || t.dequeued(e, p, Msg::data_return);
+                     if (t.osf()) inside = inside || t.dequeued(e, p, Msg::synchronize);
                      return z3::implies(inside, pre(F::plive, p));
                    });
                  });
@@ -274,8 +287,9 @@ ProofResult prove_urefs_never_negative(const ProofOptions& options) {
     for (unsigned th = 0; th < b.threads; ++th) {
       const z3::expr lent = s(F::busy, th) && !s(F::committed, th);
       sum = sum + z3::ite(lent && carries_control(s, th) && t.slot(s(F::tc, th), n), t.bv(1, w), t.bv(0, w)) +
-            z3::ite(lent && t.is(s(F::tkind, th), unsigned(Msg::init)) && t.slot(s(F::tn, th), n), t.bv(1, w),
-                    t.bv(0, w));
+            z3::ite(Terms::guard(t.named_thread(s, th), lent && t.is(s(F::tkind, th), unsigned(Msg::init)) &&
+                                                            t.slot(s(F::tn, th), n)),
+                    t.bv(1, w), t.bv(0, w));
     }
     return sum;
   };
@@ -291,7 +305,7 @@ ProofResult prove_urefs_never_negative(const ProofOptions& options) {
                     auto valid = [&](F f) { return z3::uge(s(f, th), t.bv(b.objects, nb)) && enc.below(s(f, th), b.names); };
                     const z3::expr busy = s(F::busy, th);
                     return z3::implies(busy && carries_control(s, th), valid(F::tc)) &&
-                           z3::implies(busy && t.is(s(F::tkind, th), unsigned(Msg::init)),
+                           z3::implies(Terms::guard(t.named_thread(s, th), busy && t.is(s(F::tkind, th), unsigned(Msg::init))),
                                        valid(F::tn) && s(F::tc, th) != s(F::tn, th));
                   });
                 });
@@ -346,15 +360,27 @@ ProofResult prove_terminate_releases_rights(const ProofOptions& options) {
     return all(c, b.names, [&](unsigned n) { return accounted(s, n, Role::name, F::nam, F::tn); });
   });
   add_protocol_word(ind, t);
-  ind.auxiliary("a terminate being handled carried two distinct names of the task", [&](const State& s) {
+  ind.auxiliary("a terminate being handled carried two distinct names of the task (OSF: the control's alone)",
+                [&](const State& s) {
     return all(c, b.threads, [&](unsigned th) {
-      return z3::implies(s(F::busy, th) && t.is(s(F::tkind, th), unsigned(Msg::terminate)),
-                         s(F::tc, th) != s(F::tn, th) && enc.below(s(F::tc, th), b.names) &&
-                             enc.below(s(F::tn, th), b.names) &&
-                             z3::uge(s(F::tc, th), t.bv(b.objects, enc.layout().name_bits())) &&
-                             z3::uge(s(F::tn, th), t.bv(b.objects, enc.layout().name_bits())));
+      const z3::expr term = s(F::busy, th) && t.is(s(F::tkind, th), unsigned(Msg::terminate));
+      const z3::expr control = enc.below(s(F::tc, th), b.names) &&
+                               z3::uge(s(F::tc, th), t.bv(b.objects, enc.layout().name_bits()));
+      const z3::expr both = s(F::tc, th) != s(F::tn, th) && control && enc.below(s(F::tn, th), b.names) &&
+                            z3::uge(s(F::tn, th), t.bv(b.objects, enc.layout().name_bits()));
+      const z3::expr named = t.named_thread(s, th);
+      return named.is_true() ? z3::implies(term, both) : z3::implies(term, z3::ite(named, both, control));
     });
   });
+  if (t.osf())
+    ind.auxiliary("no name denotes a name port of an OSF pair", [&](const State& s) {
+      return all(c, b.names, [&](unsigned n) {
+        return all(c, b.pairs(), [&](unsigned p) {
+          return enc.named_pair(p) ? c.bool_val(true)
+                                   : !(t.is(s(F::role, n), unsigned(Role::name)) && t.pair_is(s(F::owner, n), p));
+        });
+      });
+    });
   add_live_names(ind, enc, t);
   ind.auxiliary("object ports denote no control or name port", [&](const State& s) {
     return all(c, b.objects, [&](unsigned n) { return t.is(s(F::role, n), unsigned(Role::other)); });
@@ -366,7 +392,8 @@ ProofResult prove_terminate_releases_rights(const ProofOptions& options) {
                    return all(c, b.threads, [&](unsigned th) {
                      const z3::expr mine = ret && e.thread == t.bv(th, enc.layout().thread_bits()) &&
                                            pre(F::busy, th) && t.is(pre(F::tkind, th), unsigned(Msg::terminate));
-                     const z3::expr gone = !enc.held_at(st.post, pre(F::tc, th)) && !enc.held_at(st.post, pre(F::tn, th));
+                     const z3::expr gone = !enc.held_at(st.post, pre(F::tc, th)) &&
+                                           z3::implies(t.named_thread(pre, th), !enc.held_at(st.post, pre(F::tn, th)));
                      return z3::implies(mine, gone);
                    });
                  });

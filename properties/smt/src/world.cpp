@@ -34,6 +34,7 @@ std::string_view to_string(Msg m) {
     case Msg::data_request: return "data_request";
     case Msg::data_unlock: return "data_unlock";
     case Msg::data_return: return "data_return";
+    case Msg::synchronize: return "synchronize";
     case Msg::other: return "other";
     case Msg::stray: return "stray";
   }
@@ -59,6 +60,7 @@ std::string_view to_string(Call c) {
     case Call::lock_request: return "lock_request";
     case Call::destroy: return "destroy";
     case Call::get_attributes: return "get_attributes";
+    case Call::synchronize_completed: return "synchronize_completed";
   }
   return "?";
 }
@@ -81,6 +83,15 @@ std::string_view to_string(Role r) {
     case Role::control: return "control";
     case Role::name: return "name";
     case Role::other: return "other";
+  }
+  return "?";
+}
+
+std::string_view to_string(Attrs a) {
+  switch (a) {
+    case Attrs::ok: return "attributes ok";
+    case Attrs::wrong_count: return "wrong attributes_count";
+    case Attrs::unknown_flavor: return "unknown flavour";
   }
   return "?";
 }

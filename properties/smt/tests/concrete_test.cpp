@@ -17,7 +17,7 @@ namespace {
 // Runs events through the evaluator, keeping the state.
 class Script {
  public:
-  Script() : state_(initial_state(eval_.layout())) {}
+  explicit Script(Bounds b = {}) : eval_(b), state_(initial_state(eval_.layout())) {}
 
   std::set<VerdictKey> run(const ConcreteEvent& e) {
     last_ = eval_.step(state_, e);
@@ -66,6 +66,25 @@ class Script {
     e.call = c;
     e.port = control;
     e.mask = mask;
+    return run(e);
+  }
+  std::set<VerdictKey> sync(unsigned obj, unsigned ker, unsigned mask, unsigned flags) {
+    ConcreteEvent e;
+    e.kind = Ev::kernel_sent;
+    e.msg = Msg::synchronize;
+    e.obj = obj;
+    e.ker = ker;
+    e.mask = mask;
+    e.flags = flags;
+    return run(e);
+  }
+  std::set<VerdictKey> change(unsigned thread, unsigned control, Attrs a) {
+    ConcreteEvent e;
+    e.kind = Ev::control_called;
+    e.thread = thread;
+    e.call = Call::change_attributes;
+    e.port = control;
+    e.attrs = a;
     return run(e);
   }
   std::set<VerdictKey> op(unsigned thread, Op o, unsigned name) {
@@ -161,9 +180,10 @@ TEST(Concrete, KernelOrderVerdicts) {
   // The queue remembers which messages have no incarnation: the request
   // before init, not the one before ready (the model keeps that one).
   const std::uint64_t q = s.at(F::qreg, 2);
-  EXPECT_EQ(q & 7, unsigned(Msg::stray));
-  EXPECT_EQ((q >> 3) & 7, unsigned(Msg::init));
-  EXPECT_EQ((q >> 6) & 7, unsigned(Msg::data_request));
+  constexpr std::uint64_t cell = (1u << kMsgBits) - 1;
+  EXPECT_EQ(q & cell, unsigned(Msg::stray));
+  EXPECT_EQ((q >> kMsgBits) & cell, unsigned(Msg::init));
+  EXPECT_EQ((q >> (2 * kMsgBits)) & cell, unsigned(Msg::data_request));
 }
 
 TEST(Concrete, ReleaseVerdicts) {
@@ -327,16 +347,108 @@ TEST(Concrete, EvaluationAgreesWithSolvingTheStep) {
   }
 }
 
-// encoded_rules() lists exactly the rules the verdict predicates name.
+// encoded_rules() lists exactly the rules the verdict predicates name (in a
+// world with an OSF kernel, whose pairs name the SY and CA rules too).
 TEST(Concrete, EncodedRulesAreTheRulesOfTheVerdictPredicates) {
   z3::context ctx;
-  Encoding enc(ctx);
+  Bounds b;
+  b.osf_kernels = 0b10;
+  Encoding enc(ctx, b);
   const State s = enc.fresh_state("s.");
   std::set<std::string_view> named;
   for (const auto& [k, pred] : enc.step(s, enc.fresh_event("e.")).verdicts.items) named.insert(k.rule);
   for (const auto& [k, pred] : enc.quiescent(s).items) named.insert(k.rule);
   const auto listed = encoded_rules();
   EXPECT_EQ(std::set<std::string_view>(listed.begin(), listed.end()), named);
+}
+
+// --- OSF dialect (model/SEMANTICS.md, "OSF dialect") ---------------------------
+
+// Kernel 1 speaks OSF: object 0's pair with it is pair01().
+Bounds osf_kernel1() {
+  Bounds b;
+  b.osf_kernels = 0b10;
+  return b;
+}
+
+// memory_object_init.html / memory_object_terminate.html: the control alone,
+// a send right at init, its receive right at terminate; nothing is asked of
+// a name port at quiescence.
+TEST(Concrete, OsfInitAndTerminateCarryTheControlAlone) {
+  Script s(osf_kernel1());
+  EXPECT_EQ(s.send(Msg::init, 0, 1), kNone);
+  EXPECT_EQ(s.dequeue(0, 0, 0, Msg::init, 1, 2, 2), kNone);
+  EXPECT_EQ(s.at(F::snd, 2), 1u);
+  EXPECT_EQ(s.at(F::role, 2), unsigned(Role::control));
+  EXPECT_EQ(s.at(F::nam, pair01()), 2u);  // the name slot repeats the control
+  EXPECT_EQ(s.returned(0, Ret::success), kNone);
+  EXPECT_EQ(s.change(0, 2, Attrs::ok), kNone);
+  EXPECT_TRUE(s.last().accepted);
+  EXPECT_EQ(s.at(F::lc, pair01()), unsigned(Life::ready));
+  EXPECT_EQ(s.send(Msg::terminate, 0, 1), kNone);
+  EXPECT_EQ(s.dequeue(0, 0, 1, Msg::terminate, 1, 2, 2), kNone);
+  EXPECT_EQ(s.at(F::recv, 2), 1u);
+  // Only the control's rights are owed back (TM4, V6); no TM5.
+  EXPECT_EQ(s.quiescent(), (Keys{{"TM4", "pager"}, {"V6", "pager"}}));
+  EXPECT_EQ(s.op(0, Op::destroy, 2), kNone);
+  EXPECT_EQ(s.returned(0, Ret::success), kNone);
+  EXPECT_EQ(s.quiescent(), kNone);
+  // A GNU Mach-style handler that also releases "the name port" (the
+  // control's name) releases it twice (V3).
+  EXPECT_EQ(s.op(0, Op::destroy, 2), (Keys{{"V3", "pager"}}));
+}
+
+// memory_object_synchronize.html, MO_SY_completed.html, vm_msync.html.
+TEST(Concrete, OsfSynchronizeAndItsCompletion) {
+  Script s(osf_kernel1());
+  s.send(Msg::init, 0, 1);
+  s.dequeue(0, 0, 0, Msg::init, 1, 2, 2);
+  s.returned(0, Ret::success);
+  // Before ready: RD1 (kernel), and it is still outstanding.
+  EXPECT_EQ(s.sync(0, 1, 0b0011, kSyncSynchronous), (Keys{{"RD1", "kernel"}}));
+  s.call(0, Call::ready, 2);
+  // SY4: overlaps the outstanding [0, 2); SY10: both flags.
+  EXPECT_EQ(s.sync(0, 1, 0b0010, kSyncAsynchronous), (Keys{{"SY4", "kernel"}}));
+  s.call(0, Call::synchronize_completed, 2, 0b0010);  // completes the overlapping one
+  EXPECT_EQ(s.sync(0, 1, 0b1100, kSyncSynchronous | kSyncAsynchronous), (Keys{{"SY10", "kernel"}}));
+  // SY3: the completion must name an outstanding range exactly.
+  EXPECT_EQ(s.call(0, Call::synchronize_completed, 2, 0b0001), (Keys{{"SY3", "pager"}}));
+  EXPECT_FALSE(s.last().accepted);
+  EXPECT_EQ(s.quiescent(), (Keys{{"SY5", "pager"}}));
+  EXPECT_EQ(s.call(0, Call::synchronize_completed, 2, 0b0011), kNone);
+  EXPECT_TRUE(s.last().accepted);
+  EXPECT_EQ(s.call(0, Call::synchronize_completed, 2, 0b1100), kNone);
+  EXPECT_EQ(s.quiescent(), kNone);
+  // INVALIDATE flushes the range's resident pages (SY9).
+  s.call(0, Call::data_supply, 2, 0b0110);
+  EXPECT_EQ(s.at(F::res, pair01(), 1), 1u);
+  EXPECT_EQ(s.sync(0, 1, 0b0100, kSyncSynchronous | kSyncInvalidate), kNone);
+  EXPECT_EQ(s.at(F::res, pair01(), 1), 1u);
+  EXPECT_EQ(s.at(F::res, pair01(), 2), 0u);
+  // Terminate abandons the outstanding request: no SY5.
+  s.send(Msg::terminate, 0, 1);
+  EXPECT_EQ(s.quiescent(), (Keys{}));
+}
+
+// MO_change_attributes.html: flavour (CA1) and count (CA2); a refused change
+// does not make the object ready.
+TEST(Concrete, OsfFlavouredChangeAttributes) {
+  Script s(osf_kernel1());
+  s.send(Msg::init, 0, 1);
+  s.dequeue(0, 0, 0, Msg::init, 1, 2, 2);
+  EXPECT_EQ(s.change(0, 2, Attrs::unknown_flavor), (Keys{{"CA1", "pager"}}));
+  EXPECT_FALSE(s.last().accepted);
+  EXPECT_EQ(s.change(0, 2, Attrs::wrong_count), (Keys{{"CA2", "pager"}}));
+  EXPECT_EQ(s.at(F::lc, pair01()), unsigned(Life::initialised));
+  EXPECT_EQ(s.change(0, 2, Attrs::ok), kNone);
+  EXPECT_EQ(s.at(F::lc, pair01()), unsigned(Life::ready));
+  // The GNU Mach kernel 0 of the same world takes no flavour and no completion.
+  s.send(Msg::init, 1, 0);
+  s.dequeue(1, 1, 0, Msg::init, 0, 4, 5);
+  EXPECT_EQ(s.change(1, 4, Attrs::unknown_flavor), kNone);
+  EXPECT_TRUE(s.last().accepted);
+  EXPECT_EQ(s.call(1, Call::synchronize_completed, 4), kNone);
+  EXPECT_FALSE(s.last().accepted);
 }
 
 }  // namespace

@@ -5,7 +5,10 @@
 // encoding names), the same kernel answers, the same visible state after
 // every event, and the same verdicts at quiescence. At least 10,000
 // sequences run by default (EMMI_DIFFERENTIAL_SEQUENCES changes the count;
-// RC_PARAMS seeds and reproduces as usual).
+// RC_PARAMS seeds and reproduces as usual). Half of them run in a world of
+// GNU Mach kernels, half in a mixed one where kernel 1 speaks the OSF
+// dialect (init and terminate without a name port, synchronize and its
+// completion, flavoured change_attributes: model/SEMANTICS.md, "OSF dialect").
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -32,7 +35,10 @@ namespace m = emmi::model;
 // The world both sides share: 2 kernels with 4 KiB pages, 2 objects of 4
 // pages, 2 pager threads. Names are never reused within a sequence (the model
 // treats a name as one port for ever), so the encoding gets 16 name slots.
+// The mixed world adds an OSF kernel 1 with room for 4 outstanding
+// synchronize requests per pair.
 constexpr Bounds kBounds{2, 2, 4, 16, 2, 8};
+constexpr Bounds kMixedBounds{2, 2, 4, 16, 2, 8, 0b10, 4};
 constexpr m::Size kPage = 4096;
 
 m::PortName name_of(unsigned slot) { return 0x100 + slot; }
@@ -48,11 +54,16 @@ m::MessageKind model_kind(Msg k) {
     case Msg::data_request: return m::MessageKind::data_request;
     case Msg::data_unlock: return m::MessageKind::data_unlock;
     case Msg::data_return: return m::MessageKind::data_return;
+    case Msg::synchronize: return m::MessageKind::synchronize;
     default: return m::MessageKind::other;
   }
 }
 
-bool is_emmi(Msg k) { return k >= Msg::init && k <= Msg::data_return; }
+bool is_emmi(Msg k) { return k >= Msg::init && k <= Msg::synchronize; }
+
+// The pages of a mask, as the model's (offset, length) of whole pages.
+m::Offset offset_of(unsigned mask) { return static_cast<unsigned>(std::countr_zero(mask)) * kPage; }
+m::Size length_of(unsigned mask) { return static_cast<unsigned>(std::popcount(mask)) * kPage; }
 
 std::string key_text(const std::set<VerdictKey>& keys) {
   std::string s = "{";
@@ -70,9 +81,13 @@ Totals& totals() {
   return t;
 }
 
-// The evaluator keeps its per-event specialisations across sequences.
+// The evaluators keep their per-event specialisations across sequences.
 Evaluator& evaluator() {
   static Evaluator e(kBounds);
+  return e;
+}
+Evaluator& mixed_evaluator() {
+  static Evaluator e(kMixedBounds);
   return e;
 }
 
@@ -87,7 +102,8 @@ class World {
         model_(m::WorldConfig{kBounds.objects, kBounds.pages * kPage,
                               m::Readings{m::Reading::manual, m::Reading::manual}}),
         state_(initial_state(eval.layout())) {
-    for (m::KernelId k = 0; k < kBounds.kernels; ++k) expect_quiet(model_.apply(m::KernelAttached{k, kPage}));
+    for (m::KernelId k = 0; k < kBounds.kernels; ++k)
+      expect_quiet(model_.apply(m::KernelAttached{k, kPage, osf(k) ? m::Dialect::osf : m::Dialect::gnumach}));
     // start(): each object's receive right, the send references the pager
     // made under its name, and the disposition the kernels took theirs with
     // (MAKE_SEND takes nothing, COPY_SEND needs and keeps a reference,
@@ -106,6 +122,8 @@ class World {
   }
 
   std::uint64_t at(F f, unsigned i, unsigned page = 0) const { return state_[eval().layout().at(f, i, page)]; }
+  bool osf(unsigned kernel) const { return eval_.layout().bounds().osf(kernel); }
+  bool mixed() const { return eval_.layout().bounds().osf_kernels != 0; }
   std::string trace() const { return trace_; }
 
   // One random event of the encoded vocabulary; most are what a conforming
@@ -231,17 +249,26 @@ class World {
           k.dirty = true;
           k.stamps.assign(kPage / m::kBlockSize, 0);
         }
+        if (e.msg == Msg::synchronize) {
+          k.offset = offset_of(e.mask);
+          k.length = length_of(e.mask);
+          k.access = 0;
+          k.sync_flags = static_cast<std::int32_t>(e.flags);
+        }
         return k;
       }
       case Ev::dequeued: {
         m::Dequeued d{thread_of(e.thread), name_of(e.port), e.seqno, {}};
         if (carries_rights(e)) {
           switch (e.msg) {
+            // An OSF init or terminate carries the control alone.
             case Msg::init:
-              d.rights = {{name_of(e.c), m::Right::send}, {name_of(e.n), m::Right::send}};
+              d.rights = {{name_of(e.c), m::Right::send}};
+              if (!osf(e.ker)) d.rights.push_back({name_of(e.n), m::Right::send});
               break;
             case Msg::terminate:
-              d.rights = {{name_of(e.c), m::Right::receive}, {name_of(e.n), m::Right::receive}};
+              d.rights = {{name_of(e.c), m::Right::receive}};
+              if (!osf(e.ker)) d.rights.push_back({name_of(e.n), m::Right::receive});
               break;
             default: d.rights = {{name_of(e.c), m::Right::send}}; break;
           }
@@ -263,6 +290,16 @@ class World {
           c.size = count * kPage;
         }
         if (e.call == Call::data_supply) c.stamps.assign(count * (kPage / m::kBlockSize), 0);
+        if (e.call == Call::synchronize_completed) {
+          c.offset = first * kPage;
+          c.size = count * kPage;
+        }
+        if (e.call == Call::change_attributes) {
+          // ATTRIBUTES_INFO with its 6 ints; PERFORMANCE_INFO with 6 (it
+          // has 4); flavour 7, which the pages do not define.
+          c.flavor = e.attrs == Attrs::ok ? m::kFlavorAttributes : e.attrs == Attrs::wrong_count ? m::kFlavorPerformance : 7;
+          c.attributes_count = m::kAttrInfoCount;
+        }
         c.accepted = r.accepted;
         return c;
       }
@@ -288,7 +325,7 @@ class World {
   bool carries_rights(const ConcreteEvent& e) const {
     if (!is_emmi(e.msg) || e.port >= kBounds.objects) return false;
     const unsigned p = e.port * kBounds.kernels + e.ker;
-    return (at(F::qreg, p) & 7) == unsigned(e.msg);
+    return (at(F::qreg, p) & ((1u << kMsgBits) - 1)) == unsigned(e.msg);
   }
 
   bool live(unsigned p) const {
@@ -315,10 +352,34 @@ class World {
       // UL2), which the encoding does not track (SEMANTICS.md, "Page locks").
       if (at(F::res, p, e.page)) conforming.push_back(Msg::data_return);
     }
-    if (!conforming.empty() && *rc::gen::inRange(0, 10) < 8) {
+    // OSF: a synchronize of a contiguous range (the world holds up to
+    // `syncs` outstanding ones per pair), conforming when the pair is ready,
+    // the range overlaps no outstanding one (SY4) and the flags are not
+    // SYNCHRONOUS with ASYNCHRONOUS (SY10).
+    const bool can_sync = osf(e.ker) && free_sync_slot(p);
+    if (can_sync) {
+      const unsigned first = *rc::gen::inRange(0u, kBounds.pages);
+      const unsigned count = *rc::gen::inRange(1u, kBounds.pages - first + 1);
+      e.mask = ((1u << count) - 1) << first;
+      e.flags = *rc::gen::weightedElement<unsigned>({{6, kSyncSynchronous}, {4, kSyncAsynchronous},
+                                                     {3, kSyncSynchronous | kSyncInvalidate},
+                                                     {2, kSyncAsynchronous | kSyncInvalidate},
+                                                     {1, kSyncSynchronous | kSyncAsynchronous}});
+      if (lc == Life::ready && !sync_overlaps(p, e.mask) && e.flags != (kSyncSynchronous | kSyncAsynchronous))
+        for (int i = 0; i < 3; ++i) conforming.push_back(Msg::synchronize);
+    }
+    if (can_sync && live(p) && *rc::gen::inRange(0, 6) == 0) {
+      e.msg = Msg::synchronize;  // whatever its range and flags (SY4, SY10)
+    } else if (!conforming.empty() && *rc::gen::inRange(0, 10) < 8) {
       e.msg = *rc::gen::elementOf(conforming);
+    } else if (can_sync && *rc::gen::inRange(0, 5) == 0) {
+      e.msg = Msg::synchronize;
     } else {
       e.msg = *rc::gen::element(Msg::init, Msg::terminate, Msg::data_request, Msg::data_return);
+    }
+    if (e.msg != Msg::synchronize) {
+      e.mask = 1;
+      e.flags = 0;
     }
     return e;
   }
@@ -337,6 +398,19 @@ class World {
     return e;
   }
 
+  bool gone(unsigned s) const { return !at(F::recv, s) && at(F::snd, s) == 0 && at(F::dead, s) == 0; }
+
+  bool free_sync_slot(unsigned p) const {
+    for (unsigned y = 0; y < kMixedBounds.syncs; ++y)
+      if (at(F::smask, p, y) == 0) return true;
+    return false;
+  }
+  bool sync_overlaps(unsigned p, unsigned mask) const {
+    for (unsigned y = 0; y < kMixedBounds.syncs; ++y)
+      if (!at(F::sorph, p, y) && (at(F::smask, p, y) & mask) != 0) return true;
+    return false;
+  }
+
   std::optional<ConcreteEvent> dequeue() {
     std::vector<unsigned> ports;
     for (unsigned s = 0; s < next_fresh_; ++s)
@@ -353,16 +427,23 @@ class World {
     e.seqno = *rc::gen::weightedElement<std::uint32_t>({{85, ctr}, {4, ctr + 1}, {3, ctr + 3}, {4, ctr - 1}, {4, 0}});
     if (carries_rights(e)) {
       const unsigned p = e.port * kBounds.kernels + e.ker;
-      if (e.msg == Msg::init) {
+      if (e.msg == Msg::init && osf(e.ker)) {
+        // OSF: the control alone; the event's second name repeats it.
+        if (next_fresh_ + 1 > kBounds.names) return std::nullopt;
+        e.c = e.n = next_fresh_++;
+      } else if (e.msg == Msg::init) {
         if (next_fresh_ + 2 > kBounds.names) return std::nullopt;  // out of fresh names
         e.c = next_fresh_++;
         e.n = next_fresh_++;
+      } else if (e.msg == Msg::terminate && osf(e.ker)) {
+        e.c = static_cast<unsigned>(at(F::ctl, p));
+        if (next_fresh_ < kBounds.names && gone(e.c) && *rc::gen::inRange(0, 2) == 1) e.c = next_fresh_++;
+        e.n = e.c;
       } else {
         e.c = static_cast<unsigned>(at(F::ctl, p));
         e.n = static_cast<unsigned>(at(F::nam, p));
         // A port the pager no longer names arrives under a new name (GNU
         // Mach's copy-out; the model rebinds the incarnation to it).
-        auto gone = [&](unsigned s) { return !at(F::recv, s) && at(F::snd, s) == 0 && at(F::dead, s) == 0; };
         if (e.msg == Msg::terminate && next_fresh_ + 2 <= kBounds.names && (gone(e.c) || gone(e.n)) &&
             *rc::gen::inRange(0, 2) == 1) {
           if (gone(e.c)) e.c = next_fresh_++;
@@ -407,6 +488,23 @@ class World {
     const unsigned first = *rc::gen::inRange(0u, kBounds.pages);
     const unsigned count = *rc::gen::inRange(1u, kBounds.pages - first + 1);
     e.mask = ((1u << count) - 1) << first;
+    if (mixed()) {
+      // OSF: completions, mostly of an outstanding synchronize of the
+      // control's pair (SY3 otherwise); change_attributes with a flavour
+      // and count that mostly agree (CA1, CA2 otherwise).
+      if (*rc::gen::inRange(0, 4) == 0) {
+        e.call = Call::synchronize_completed;
+        std::vector<unsigned> outstanding;
+        for (unsigned p = 0; p < kBounds.pairs(); ++p)
+          if (osf(p % kBounds.kernels) && at(F::named, p) && at(F::ctl, p) == e.port)
+            for (unsigned y = 0; y < kMixedBounds.syncs; ++y)
+              if (at(F::smask, p, y) != 0 && !at(F::sorph, p, y)) outstanding.push_back(unsigned(at(F::smask, p, y)));
+        if (!outstanding.empty() && *rc::gen::inRange(0, 10) < 8) e.mask = *rc::gen::elementOf(outstanding);
+      }
+      if (*rc::gen::inRange(0, 8) == 0) e.call = Call::change_attributes;
+      if (e.call == Call::change_attributes)
+        e.attrs = *rc::gen::weightedElement<Attrs>({{6, Attrs::ok}, {2, Attrs::wrong_count}, {2, Attrs::unknown_flavor}});
+    }
     return e;
   }
 
@@ -440,18 +538,20 @@ std::uint64_t sequences_to_run() {
   return 10'000;
 }
 
-// Runs the property `sequences` times against `eval`, from RapidCheck's
+// Runs the property `sequences` times, each sequence in the world of `gnu`
+// or of `mixed` (at random when both are given), from RapidCheck's
 // configuration (RC_PARAMS). The expected-failure run neither shrinks nor
 // reports to RapidCheck's global listener.
-emmi::properties::PropertyResult run_property(Evaluator& eval, std::uint64_t sequences, const std::string& id,
-                                              bool expect_failure) {
+emmi::properties::PropertyResult run_property(Evaluator* gnu, Evaluator* mixed, std::uint64_t sequences,
+                                              const std::string& id, bool expect_failure) {
   emmi::properties::PropertyParams params;
   params.from_environment = true;
   params.max_success = static_cast<int>(sequences);
   params.shrink = !expect_failure;
   params.quiet = expect_failure;
-  return emmi::properties::check_property(id, [&eval] {
-    World w(eval);
+  return emmi::properties::check_property(id, [gnu, mixed] {
+    const bool osf = gnu == nullptr || (mixed != nullptr && *rc::gen::arbitrary<bool>());
+    World w(osf ? *mixed : *gnu);
     const int length = *rc::gen::inRange(1, 41);
     for (int i = 0; i < length; ++i) w.apply(w.generate());
     w.finish();
@@ -462,14 +562,14 @@ emmi::properties::PropertyResult run_property(Evaluator& eval, std::uint64_t seq
 TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
   const auto started = std::chrono::steady_clock::now();
   const std::uint64_t before = totals().sequences, events_before = totals().events;
-  const auto result = run_property(evaluator(), sequences_to_run(),
+  const auto result = run_property(&evaluator(), &mixed_evaluator(), sequences_to_run(),
                                    "Differential/ModelAndEncodingGiveTheSameVerdicts", false);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   ASSERT_TRUE(result.passed()) << result.report;
   const std::uint64_t sequences = totals().sequences - before, events = totals().events - events_before;
   EXPECT_GE(sequences, sequences_to_run());
   std::cout << "differential: " << sequences << " sequences, " << events << " events, " << totals().verdicts
-            << " model verdicts, " << evaluator().cached_events() << " distinct events, " << took.count()
+            << " model verdicts, " << evaluator().cached_events() + mixed_evaluator().cached_events() << " distinct events, " << took.count()
             << " s\nagreed verdicts per rule:";
   for (const auto& [rule, n] : totals().per_rule) std::cout << " " << rule << "=" << n;
   std::cout << "\n";
@@ -491,7 +591,18 @@ TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
 // receive rights in (TM3) disagrees with the model within a few sequences.
 TEST(Differential, ABrokenEncodingIsCaught) {
   Evaluator broken(kBounds, Variant{.terminate_moves_rights = false});
-  const auto result = run_property(broken, 2000, "Differential/ABrokenEncodingIsCaught", true);
+  const auto result = run_property(&broken, nullptr, 2000, "Differential/ABrokenEncodingIsCaught", true);
+  ASSERT_TRUE(result.failed()) << result.report;
+  const std::string why = result.description;
+  EXPECT_NE(why.find("differ"), std::string::npos) << why;
+}
+
+// The same for an OSF transition: an encoding that reads an OSF kernel's
+// init and terminate as GNU Mach's (a name right besides the control)
+// disagrees with the model on the mixed world.
+TEST(Differential, ABrokenOsfEncodingIsCaught) {
+  Evaluator broken(kMixedBounds, Variant{.osf_without_name = false});
+  const auto result = run_property(nullptr, &broken, 2000, "Differential/ABrokenOsfEncodingIsCaught", true);
   ASSERT_TRUE(result.failed()) << result.report;
   const std::string why = result.description;
   EXPECT_NE(why.find("differ"), std::string::npos) << why;

@@ -18,9 +18,11 @@ const ProofEntry& entry(std::string_view id) {
   throw std::out_of_range(std::string(id));
 }
 
-void expect_proved(std::string_view id) {
+void expect_proved(std::string_view id, unsigned osf_kernels = 0) {
   const ProofEntry& p = entry(id);
-  const ProofResult r = p.run(ProofOptions{});
+  ProofOptions o;
+  o.bounds.osf_kernels = osf_kernels;
+  const ProofResult r = p.run(o);
   EXPECT_EQ(r.outcome, Outcome::proved) << r.name << ": " << to_string(r.outcome) << " " << r.reason << "\n"
                                         << r.rendered;
   EXPECT_TRUE(std::equal(r.rules.begin(), r.rules.end(), p.rules.begin(), p.rules.end()));
@@ -37,6 +39,16 @@ TEST(Proof, InitTerminateOrder) { expect_proved("init_terminate_order"); }
 TEST(Proof, UrefsNeverNegative) { expect_proved("urefs_never_negative"); }
 TEST(Proof, TerminateReleasesRights) { expect_proved("terminate_releases_rights"); }
 TEST(Proof, NoRequestBeforeReady) { expect_proved("no_request_before_ready"); }
+
+// The same invariants in a world where kernel 1 speaks the OSF dialect: its
+// init carries the control alone, its terminate moves the control's receive
+// right alone, and it sends synchronize (model/SEMANTICS.md, "OSF dialect").
+constexpr unsigned kOsfKernel1 = 0b10;
+TEST(Proof, SeqnosWithAnOsfKernel) { expect_proved("seqnos", kOsfKernel1); }
+TEST(Proof, InitTerminateOrderWithAnOsfKernel) { expect_proved("init_terminate_order", kOsfKernel1); }
+TEST(Proof, UrefsNeverNegativeWithAnOsfKernel) { expect_proved("urefs_never_negative", kOsfKernel1); }
+TEST(Proof, TerminateReleasesRightsWithAnOsfKernel) { expect_proved("terminate_releases_rights", kOsfKernel1); }
+TEST(Proof, NoRequestBeforeReadyWithAnOsfKernel) { expect_proved("no_request_before_ready", kOsfKernel1); }
 
 // proved_rules() is exactly the union of the rules the proofs name.
 TEST(Proof, ProvedRulesIsTheUnionOfTheProofsRules) {

@@ -30,6 +30,8 @@ struct ConcreteEvent {
   Ret code = Ret::success;
   Call call = Call::ready;
   Op op = Op::deallocate;
+  unsigned flags = 0;  // synchronize: kSync* bits
+  Attrs attrs = Attrs::ok;
 
   // In Event::names() order.
   std::vector<std::uint64_t> values() const;

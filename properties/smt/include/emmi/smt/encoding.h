@@ -38,7 +38,10 @@ enum class F : std::uint8_t {
   pready,       // ghost: the pager made its current incarnation ready
   linit,        // ghost: inits sent minus terminates sent (live inits)
   qlen,         // messages of this pair in flight on the object port
-  qreg,         // their kinds (Msg), 3 bits each, oldest in the low bits
+  qreg,         // their kinds (Msg), kMsgBits each, oldest in the low bits
+  // per (pair, synchronize slot), OSF pairs only (Bounds::osf_kernels)
+  smask,        // pages of an outstanding synchronize (0: the slot is free)
+  sorph,        // it belongs to an earlier incarnation (a re-init, IN1): SY5 only
   // per name slot
   recv,         // the pager holds the receive right
   snd,          // send user references
@@ -63,7 +66,7 @@ enum class F : std::uint8_t {
 };
 inline constexpr std::size_t kFieldKinds = static_cast<std::size_t>(F::committed) + 1;
 
-enum class Group : std::uint8_t { pair, page, name, thread };
+enum class Group : std::uint8_t { pair, page, name, thread, sync };
 
 // Where each variable lives in the flat state vector, and its sort.
 class Layout {
@@ -74,7 +77,7 @@ class Layout {
     F kind;
     Group group;
     unsigned index;  // pair, name slot or thread
-    unsigned page;   // for Group::page
+    unsigned page;   // for Group::page; the slot for Group::sync
     unsigned width;  // 0 for Bool
     bool ghost;
     std::string name;  // e.g. "pair(o0,k1).lc", "name[3].snd"
@@ -129,6 +132,8 @@ struct Event {
   z3::expr code;    // HandlerReturned (Ret)
   z3::expr call;    // ControlCalled (Call)
   z3::expr op;      // PortOperated (Op)
+  z3::expr flags;   // KernelSent synchronize: vm_msync flags (kSync*)
+  z3::expr attrs;   // ControlCalled change_attributes on an OSF control (Attrs)
 
   // The parameters in a fixed order, with their names (for substitution and
   // rendering).
@@ -175,6 +180,10 @@ struct Variant {
   // port before terminate was sent; false reads SEMANTICS.md's "live pair
   // (initialised, ready, terminating)" literally.
   bool ready_needs_current_control = true;
+  // OSF kernels' init carries the control alone and their terminate moves
+  // the control's receive right alone; false reads them as GNU Mach's (a
+  // name right besides the control).
+  bool osf_without_name = true;
 };
 
 class Encoding {
@@ -232,6 +241,12 @@ class Encoding {
   // The slot is the control or name of an incarnation the pager has not seen
   // terminated: GNU Mach cannot give that name to another port.
   z3::expr reserved(const State& s, const z3::expr& slot) const;
+  // Pair p's init and terminate carry a name port besides the control (a
+  // GNU Mach kernel's, or any with Variant::osf_without_name off).
+  bool named_pair(unsigned p) const { return !bounds().osf_pair(p) || !variant_.osf_without_name; }
+  // The kernel index / pair index a term designates is a named one.
+  z3::expr named_kernel(const z3::expr& ker) const;
+  z3::expr named_pair_at(const z3::expr& pair) const;
   // No init of pair p is in flight (the pager's incarnation is the kernel's).
   z3::expr no_init_in_flight(const State& s, unsigned pair, unsigned from = 0) const;
   // Kind of the message at position i of pair p's in-flight queue (0: none).

@@ -20,7 +20,16 @@ struct Bounds {
   unsigned names = 10;       // name slots, the object ports included
   unsigned threads = 2;      // pager threads
   unsigned queue_depth = 4;  // in-flight EMMI messages per pair
+  // The kernels that speak the OSF dialect (bit k = kernel k;
+  // model/SEMANTICS.md, "OSF dialect"): init carries the control alone,
+  // terminate moves the control's receive right alone, and synchronize,
+  // synchronize_completed and flavoured change_attributes exist. 0: every
+  // kernel is GNU Mach's, and the encoding is exactly the GNU Mach one.
+  unsigned osf_kernels = 0;
+  unsigned syncs = 2;  // outstanding synchronize requests per pair (OSF pairs)
   unsigned pairs() const { return kernels * objects; }
+  bool osf(unsigned kernel) const { return (osf_kernels >> kernel) & 1u; }
+  bool osf_pair(unsigned pair) const { return osf(pair % kernels); }
 };
 
 // Bits needed to hold the values 0 .. n-1 (at least 1).
@@ -52,8 +61,11 @@ inline constexpr unsigned kEvBits = 3;
 // Message kinds. 0 means "none" (an idle thread, an empty queue cell).
 // `stray` is an EMMI message the kernel sent outside any incarnation (after
 // an IN1/TM8 verdict): the model queues it but gives it no meaning.
-enum class Msg : std::uint8_t { none, init, terminate, data_request, data_unlock, data_return, other, stray };
-inline constexpr unsigned kMsgBits = 3;
+// `synchronize` is OSF's memory_object_synchronize (only OSF kernels send it).
+enum class Msg : std::uint8_t {
+  none, init, terminate, data_request, data_unlock, data_return, synchronize, other, stray
+};
+inline constexpr unsigned kMsgBits = 4;
 
 // Handler return codes, as mach_msg_server sees them.
 enum class Ret : std::uint8_t { success, no_reply, error };
@@ -61,9 +73,20 @@ inline constexpr unsigned kRetBits = 2;
 
 // Pager -> kernel control calls (model ControlCall, same order).
 enum class Call : std::uint8_t {
-  ready, change_attributes, data_supply, data_unavailable, data_error, lock_request, destroy, get_attributes
+  ready, change_attributes, data_supply, data_unavailable, data_error, lock_request, destroy, get_attributes,
+  synchronize_completed,  // OSF
 };
-inline constexpr unsigned kCallBits = 3;
+inline constexpr unsigned kCallBits = 4;
+
+// The vm_msync flags a synchronize carries (<mach/vm_sync.h>, model types.h).
+inline constexpr unsigned kSyncAsynchronous = 1, kSyncSynchronous = 2, kSyncInvalidate = 4;
+inline constexpr unsigned kFlagBits = 3;
+
+// What an OSF change_attributes says about its attribute array
+// (MO_change_attributes.html): the encoding does not carry the array, only
+// whether its flavour is one the pages define and its count that flavour's.
+enum class Attrs : std::uint8_t { ok, wrong_count, unknown_flavor };
+inline constexpr unsigned kAttrBits = 2;
 
 // Port operations of the encoded vocabulary.
 enum class Op : std::uint8_t {
@@ -88,5 +111,6 @@ std::string_view to_string(Ret r);
 std::string_view to_string(Call c);
 std::string_view to_string(Op o);
 std::string_view to_string(Role r);
+std::string_view to_string(Attrs a);
 
 }  // namespace emmi::smt
