@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The OSF dialect's own transitions (model/SEMANTICS.md, "OSF dialect"):
 // which kernels speak it, memory_object_synchronize and its completion
-// (SY1-SY5, SY10), and flavoured change_attributes (CA1, CA2, CA5). The
+// (SY1-SY5, SY10), and flavoured change_attributes (CA1, CA2; the
+// flavour its change_completed echoes, CA5, is checked with CA4 in
+// pager_actions.cpp). The
 // rest of the protocol is shared with GNU Mach and stays in model.cpp,
 // which calls these hooks; init and terminate without a name port are
 // decided there from speaks_osf().

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "emmi/model/rules.h"
+#include "osf.h"
 #include "text.h"
 
 namespace emmi::model {
@@ -50,6 +51,17 @@ bool pager_knows_live(const State& s, const Pair& p) {
 
 Judgement judged() { return Judgement{}; }
 
+// Whether an accepted change_attributes sets the caching attribute: always
+// in GNU Mach (may_cache is an argument); on an OSF kernel only in the
+// flavours whose structure holds it, PERFORMANCE_INFO and ATTRIBUTES_INFO
+// (MO_change_attributes.html, memory_object_perf_info.html,
+// memory_object_attr_info.html). A BEHAVIOR_INFO change leaves caching as it
+// is, so it neither turns caching off nor needs a reply for CA3.
+bool sets_caching(const State& s, const ControlCalled& e, const Pair& p) {
+  if (!osf::speaks_osf(s, p.kernel)) return true;
+  return e.flavor == kFlavorPerformance || e.flavor == kFlavorAttributes;
+}
+
 void add_check(Judgement& j, std::string_view rule) {
   if (std::find(j.checked.begin(), j.checked.end(), rule) == j.checked.end())
     j.checked.push_back(rule);
@@ -90,9 +102,24 @@ void on_sent(State& s, const KernelSent& e, const Check& check, const Report& ke
     return;
   }
   if (e.kind == MessageKind::change_completed) {
-    auto it = std::find(s.change_owed.begin(), s.change_owed.end(), e.destination);
+    auto it = std::find_if(s.change_owed.begin(), s.change_owed.end(),
+                           [&](const State::ChangeOwed& o) { return o.reply == e.destination; });
     if (it != s.change_owed.end()) {
       check(rule::CA4);
+      // CA5 (MO_change_completed.html): an OSF kernel's completion names
+      // "the flavor of attributes changed by the corresponding
+      // memory_object_change_attributes call". Completions to one port come
+      // in the order of the changes (the oldest owed is the one answered).
+      if (it->flavor != 0) {
+        check(rule::CA5);
+        if (e.flavor != it->flavor)
+          kernel_report(rule::CA5,
+                        cat("kernel ", dec(e.kernel), " sent change_completed to ",
+                            hex(e.destination), " with flavour ",
+                            dec(static_cast<std::uint64_t>(e.flavor)),
+                            " for a change_attributes of flavour ",
+                            dec(static_cast<std::uint64_t>(it->flavor))));
+      }
       s.change_owed.erase(it);
     }
   }
@@ -179,7 +206,9 @@ void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bo
   // receives on is owed a change_completed there.
   if (e.call == ControlCall::change_attributes && e.reply_to != kNullPort) {
     const PortRec* r = s.find_port(e.reply_to);
-    if (r != nullptr && r->receive) s.change_owed.push_back(e.reply_to);
+    if (r != nullptr && r->receive)
+      s.change_owed.push_back(
+          State::ChangeOwed{e.reply_to, osf::speaks_osf(s, p.kernel) ? e.flavor : 0});
   }
 
   // CP1: the copy strategy of an initialised object does not change. The
@@ -231,6 +260,9 @@ void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bo
     }
     case ControlCall::change_attributes:
       if (a.action.kind != PagerActionKind::change_attributes) break;
+      // CA3 is about turning caching off: an OSF change of a flavour without
+      // the caching attribute is not judged (sets_caching).
+      if (!sets_caching(s, e, p)) break;
       if (e.reply_to == kNullPort) {
         if (!e.may_cache) a.changed_without_reply[pair_index] = 1;
       } else {
@@ -374,7 +406,7 @@ void quiescent(const State& s, Judgement& out) {
   if (s.change_owed.empty()) return;
   add_check(out, rule::CA4);
   out.verdicts.push_back(Verdict{rule::CA4, Party::kernel,
-                                 cat("no change_completed reached ", hex(s.change_owed.front()),
+                                 cat("no change_completed reached ", hex(s.change_owed.front().reply),
                                      " for an accepted change_attributes that named it"),
                                  s.events});
 }

@@ -15,7 +15,10 @@
 //     lock_completed of a lock_request it made for each kernel it had to
 //     reach: lock_completed is the only sure sign the kernel is done.
 //   - change_attributes (CA3): turning caching off, the pager asks for
-//     change_completed and dequeues it before the call returns.
+//     change_completed and dequeues it before the call returns. On an OSF
+//     kernel only the flavours holding the caching attribute
+//     (PERFORMANCE_INFO, ATTRIBUTES_INFO) can turn it off; a BEHAVIOR_INFO
+//     change is not judged.
 //   - any ready / change_attributes (CP1): the copy strategy of an
 //     initialised object does not change; (CP6) it is never
 //     MEMORY_OBJECT_COPY_SYMMETRIC, the kernel's own strategy (judged on
@@ -41,8 +44,8 @@ using Report = std::function<void(std::string_view rule, std::string text)>;
 
 // A message the kernel queued on a pager port (after the model's own
 // checks). Self-checks of the kernel: LK11 (a lock_request returning only
-// dirty pages returns no clean one) and CA4 (change_completed to the port
-// given).
+// dirty pages returns no clean one), CA4 (change_completed to the port
+// given) and, for an OSF kernel, CA5 (it names the flavour changed).
 void on_sent(State& s, const KernelSent& e, const Check& check, const Report& kernel_report);
 // The pager dequeued `m` from `port`.
 void on_dequeued(State& s, PortName port, const Queued& m);

@@ -289,8 +289,13 @@ struct State {
   std::uint32_t return_window_pair = 0;
   std::uint64_t return_window_event = 0;
   // CA4: reply ports owed a change_completed, one entry per accepted
-  // change_attributes that named one (oldest first).
-  std::vector<PortName> change_owed;
+  // change_attributes that named one (oldest first); for an OSF kernel the
+  // flavour changed, which the completion echoes (CA5; 0 for GNU Mach).
+  struct ChangeOwed {
+    PortName reply = 0;
+    std::int32_t flavor = 0;
+  };
+  std::vector<ChangeOwed> change_owed;
   // CP1: per incarnation, the copy strategy of its first accepted ready or
   // change_attributes (+1; 0 = not yet).
   std::vector<std::int32_t> strategy_plus1;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The OSF dialect (model/src/osf.cpp): init and terminate without a name
 // port, synchronize and its completion (SY2-SY5, SY10), flavoured
-// change_attributes (CA1, CA2). Each test cites the page its rule follows.
+// change_attributes (CA1, CA2), and the pager's own actions with the OSF
+// control calls (LK2, LK8, CA3, CA5, DS3). Each test cites the page its rule
+// follows.
 #include <gtest/gtest.h>
 
 #include "scenario.h"
@@ -203,6 +205,154 @@ TEST(OsfAttributes, CA2_ViolatedByAnotherFlavoursCount) {
   s.attach_osf(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
   s.change_flavored(1, 0, 0, kFlavorAttributes, kPerfInfoCount);
   EXPECT_TRUE(Violates(s, "CA2", Party::pager));
+}
+
+// --- The pager's own actions against an OSF kernel --------------------------
+// The OSF control calls of the actions: memory_object_lock_request
+// (memory_object_lock_request.html) and MO_lock_completed.html, the
+// flavoured memory_object_change_attributes (MO_change_attributes.html)
+// and MO_change_completed.html, which "echoes" the flavour changed (CA5).
+
+constexpr ThreadId kAction = 50;  // the suite's thread running the action
+
+PagerAction osf_action(PagerActionKind kind, Offset off = 0, Size len = 0x10000) {
+  PagerAction a;
+  a.kind = kind;
+  a.offset = off;
+  a.length = len;
+  return a;
+}
+
+// An OSF change_attributes of the action: `flavor` with its own count, the
+// caching attribute the simulated kernel reads from the structure (the
+// PERFORMANCE_INFO and ATTRIBUTES_INFO flavours hold it; BEHAVIOR_INFO does
+// not, and the event's may_cache is then FALSE), copy strategy COPY_DELAY
+// where the flavour names one.
+ControlCalled osf_change(PortName control, std::int32_t flavor, bool may_cache, PortName reply) {
+  ControlCalled c{kAction, ControlCall::change_attributes, control};
+  c.flavor = flavor;
+  c.attributes_count = flavor == kFlavorPerformance  ? kPerfInfoCount
+                       : flavor == kFlavorAttributes ? kAttrInfoCount
+                                                     : kBehaviorInfoCount;
+  c.names_copy_strategy = flavor != kFlavorPerformance;
+  c.copy_strategy = c.names_copy_strategy ? kCopyDelay : 0;
+  c.may_cache = flavor != kFlavorBehavior && may_cache;
+  c.reply_to = reply;
+  return c;
+}
+
+// The OSF kernel's change_completed to `reply`, naming `flavor`.
+KernelSent change_completed(PortName reply, std::int32_t flavor) {
+  KernelSent m{MessageKind::change_completed, reply, 0, 0};
+  m.flavor = flavor;
+  return m;
+}
+
+// osf_world() confirmed with COPY_DELAY (the strategy osf_change names).
+Scenario osf_delay_world() {
+  Scenario s(WorldConfig{1, 0x10000});
+  s.attach_osf(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
+  s.change_flavored(1, 0, 0, kFlavorAttributes, kAttrInfoCount, kCopyDelay).ret(1);
+  return s;
+}
+
+// sync (LK2, LK8, RT5) with the OSF lock_request and lock_completed.
+TEST(OsfActions, LK2_Conforming_SyncReturnsAndWaitsForLockCompleted) {
+  Scenario s = osf_world();
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).supply(2, 0, 0, 0).ret(2);
+  s.begin_action(osf_action(PagerActionKind::sync));
+  ControlCalled lock{kAction, ControlCall::lock_request, s.control(0, 0), 0, 0x10000};
+  lock.lock_value = kProtNoChange;
+  lock.should_return = kReturnAll;
+  lock.reply_to = s.port(0);
+  s.call(lock);
+  s.evict_with(0, 0, 0, {0x91}, true);
+  s.complete(MessageKind::lock_completed, s.port(0), 0, 0, 0, 0x10000);
+  s.handle(3, 0).handle(3, 0);
+  s.end_action().store_read(0, 0, {0x91}, true);
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+}
+
+TEST(OsfActions, LK8_Violated_SyncReturnsBeforeLockCompleted) {
+  Scenario s = osf_world();
+  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).supply(2, 0, 0, 0).ret(2);
+  s.begin_action(osf_action(PagerActionKind::sync));
+  ControlCalled lock{kAction, ControlCall::lock_request, s.control(0, 0), 0, 0x10000};
+  lock.lock_value = kProtNoChange;
+  lock.should_return = kReturnAll;
+  lock.reply_to = s.port(0);
+  s.call(lock);
+  s.evict_with(0, 0, 0, {0x92}, true);
+  s.complete(MessageKind::lock_completed, s.port(0), 0, 0, 0, 0x10000);
+  s.end_action();
+  EXPECT_TRUE(Violates(s, "LK8", Party::pager));
+}
+
+// CA3 with the ATTRIBUTES_INFO flavour: caching off, a reply port, and the
+// change_completed (echoing the flavour, CA5) dequeued before returning.
+TEST(OsfActions, CA3_Conforming_UncacheInTheAttributesFlavourWaits) {
+  Scenario s = osf_delay_world();
+  PagerAction a = osf_action(PagerActionKind::change_attributes);
+  s.begin_action(a);
+  s.call(osf_change(s.control(0, 0), kFlavorAttributes, false, s.port(0)));
+  s.send(change_completed(s.port(0), kFlavorAttributes)).handle(3, 0);
+  s.end_action().quiesce();
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+  EXPECT_FALSE(s.has("CA5", Party::kernel)) << s.summary();
+}
+
+// The caching attribute is in the PERFORMANCE_INFO structure too: turning
+// it off there without a reply port is CA3.
+TEST(OsfActions, CA3_Violated_UncacheInThePerformanceFlavourWithoutReply) {
+  Scenario s = osf_delay_world();
+  s.begin_action(osf_action(PagerActionKind::change_attributes));
+  s.call(osf_change(s.control(0, 0), kFlavorPerformance, false, kNullPort));
+  s.end_action();
+  EXPECT_TRUE(Violates(s, "CA3", Party::pager));
+}
+
+// A BEHAVIOR_INFO change holds no caching attribute: it turns nothing off,
+// so it needs no reply port, even in an action asked to turn caching off
+// (whatever the pager does about caching, this call is not it).
+TEST(OsfActions, CA3_Conforming_BehaviourFlavourTurnsNothingOff) {
+  Scenario s = osf_delay_world();
+  s.begin_action(osf_action(PagerActionKind::change_attributes));
+  s.call(osf_change(s.control(0, 0), kFlavorBehavior, false, kNullPort));
+  s.end_action();
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+  EXPECT_FALSE(s.has("CA3", Party::pager)) << s.summary();
+}
+
+// MO_change_completed.html (CA5): the completion names the flavour changed.
+TEST(OsfActions, CA5_Conforming_CompletionEchoesThePerformanceFlavour) {
+  Scenario s = osf_delay_world();
+  s.call(osf_change(s.control(0, 0), kFlavorPerformance, true, s.port(0)));
+  s.send(change_completed(s.port(0), kFlavorPerformance)).handle(3, 0).quiesce();
+  EXPECT_TRUE(Conforms(s)) << s.summary();
+  EXPECT_FALSE(s.has("CA5", Party::kernel)) << s.summary();
+}
+
+// MO_change_completed.html: "The flavor of attributes changed by the
+// corresponding memory_object_change_attributes call" (CA5, the kernel's).
+TEST(OsfActions, CA5_Violated_CompletionNamesAnotherFlavour) {
+  Scenario s = osf_delay_world();
+  s.begin_action(osf_action(PagerActionKind::change_attributes));
+  s.call(osf_change(s.control(0, 0), kFlavorAttributes, false, s.port(0)));
+  s.send(change_completed(s.port(0), kFlavorPerformance)).handle(3, 0);
+  s.end_action();
+  EXPECT_TRUE(Violates(s, "CA5", Party::kernel));
+  EXPECT_FALSE(s.has("CA3", Party::pager)) << s.summary();
+}
+
+// memory_object_destroy.html (DS3): the OSF shutdown flushes with a write
+// lock first; a destroy while the kernel still caches a page is reported.
+TEST(OsfActions, DS3_Violated_DestroyWhileAPageIsCached) {
+  Scenario s = osf_world();
+  s.fault(0, 0, 0).dequeue(2, 0).supply(2, 0, 0, 0).ret(2);
+  s.begin_action(osf_action(PagerActionKind::shutdown));
+  s.call(ControlCalled{kAction, ControlCall::destroy, s.control(0, 0)});
+  s.end_action();
+  EXPECT_TRUE(Violates(s, "DS3", Party::pager));
 }
 
 }  // namespace

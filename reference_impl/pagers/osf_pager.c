@@ -18,6 +18,13 @@
      memory_object_synchronize_completed naming the same offset and length
      (SY3), always (SY5), once the data_returns that preceded it have been
      stored (SY1, SY2, SY6, SY8).
+   - The pager's own actions (entry ABI version 2: sync, flush,
+     change_attributes, shutdown, read_store) use the OSF control calls:
+     memory_object_lock_request (memory_object_lock_request.html) and its
+     lock_completed (MO_lock_completed.html), the flavoured
+     memory_object_change_attributes and its change_completed, which echoes
+     the flavour (MO_change_completed.html), and memory_object_destroy
+     (memory_object_destroy.html).
 
    The design: one server thread receives every message of every object
    from one port set and handles it to completion before it receives the
@@ -28,6 +35,15 @@
    pager's backing storage (SY6, SY8).  The seqno the SEQNOS stubs pass is
    not needed for ordering with one receiving thread; it is kept for the
    handlers' signatures only.
+
+   The actions run on a suite thread, not the server thread.  One mutex
+   (pager.lock) is held by the server thread while it handles a message and
+   by an action while it reads or changes the objects and sends its
+   requests; an action that waits for completions releases it in
+   pthread_cond_wait, so the server thread takes the data_returns and the
+   completions in the kernel's order, and wakes it (pager.handled) after
+   each message.  This is the way GNU Hurd's libpager waits in
+   _pager_lock_object, and reference_pager.c's actions.
 
    Rule IDs in the comments are those of emmi-rules.md.
 
@@ -56,6 +72,10 @@ extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
                                               mach_msg_header_t *reply);
 extern boolean_t notify_server (mach_msg_header_t *request,
                                 mach_msg_header_t *reply);
+
+/* How many completions one object may await at a time (one per kernel and
+   action: the actions run one at a time).  */
+#define PENDING_COMPLETIONS 8
 
 /* How long the server thread waits in one receive before it goes round the
    loop again.  */
@@ -86,7 +106,20 @@ struct kernel_binding
   vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
 };
 
-/* Touched only by the server thread between start() and stop().  */
+/* A lock_request or change_attributes an action made with the object port
+   as reply port, whose completion has not been handled: lock_completed is
+   matched by control port, offset and size (LK9), change_completed by
+   control port and flavour (CA5).  */
+struct pending_completion
+{
+  mach_port_t control;
+  bool lock;                      /* lock_completed; else change_completed */
+  vm_offset_t offset;
+  vm_size_t size;
+  memory_object_flavor_t flavor;
+};
+
+/* Between start() and stop(), touched under pager.lock only.  */
 struct pager_object
 {
   mach_port_t port;               /* receive right; the kernels hold send rights */
@@ -94,17 +127,28 @@ struct pager_object
   vm_size_t size;
   unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
   struct kernel_binding *kernels; /* in init order */
+  /* The caching attribute each kernel is told at init: off until a
+     change_attributes action turns it on.  */
+  bool may_cache;
+  /* The completions the running action waits for (LK8, CA3).  */
+  struct pending_completion pending[PENDING_COMPLETIONS];
+  size_t pending_count;
 };
 
 static struct
 {
+  /* Held by the server thread while it handles a message, and by an
+     action except while it waits on `handled`, broadcast after every
+     message.  */
+  pthread_mutex_t lock;
+  pthread_cond_t handled;
   mach_port_t port_set;
   struct pager_object *objects;
   size_t object_count;
   vm_size_t max_page_size;
   pthread_t server;
   bool server_running;
-} pager;
+} pager = { .lock = PTHREAD_MUTEX_INITIALIZER, .handled = PTHREAD_COND_INITIALIZER };
 
 static struct pager_object *
 object_for_port (mach_port_t port)
@@ -173,10 +217,11 @@ answer_page (struct pager_object *obj, mach_port_t control,
 
 /* The attributes this pager confirms an object with (memory_object_attr_info
    .html): copy-on-write, since the data never changes behind the kernel's
-   back (CP4); the kernel's page as cluster (CP9); no caching after the last
-   unmapping; not temporary (CP7).  */
+   back (CP4); the kernel's page as cluster (CP9); caching after the last
+   unmapping only once a change_attributes action turned it on; not
+   temporary (CP7).  */
 static kern_return_t
-confirm_object (mach_port_t control, vm_size_t page_size)
+confirm_object (mach_port_t control, vm_size_t page_size, bool may_cache)
 {
   struct memory_object_attr_info attr;
   memset (&attr, 0, sizeof attr);
@@ -187,7 +232,7 @@ confirm_object (mach_port_t control, vm_size_t page_size)
   attr.copy_strategy = 4;  /* MEMORY_OBJECT_COPY_SYMMETRIC, absent from GNU Mach's headers */
 #endif
   attr.cluster_size = page_size;
-  attr.may_cache = FALSE;
+  attr.may_cache = may_cache;
   attr.temporary = FALSE;
   /* CA2: attributes_count in ints, the flavour's own count.  */
   mach_msg_type_number_t count = MEMORY_OBJECT_ATTR_INFO_COUNT;
@@ -198,8 +243,9 @@ confirm_object (mach_port_t control, vm_size_t page_size)
   int buf[sizeof attr / sizeof (int)];
   memcpy (buf, &attr, sizeof attr);
   /* CA1: the flavour says which structure the buffer holds.  No reply port:
-     this pager waits for nothing (CA3 matters when caching is turned off on
-     a mapped object, which it never does).  */
+     the handler that confirms the object waits for nothing (CA3 matters
+     when caching is turned off, which only the change_attributes action
+     does, with a reply port).  */
   return memory_object_change_attributes (control, MEMORY_OBJECT_ATTRIBUTES_INFO,
                                           buf, count, MACH_PORT_NULL);
 }
@@ -282,7 +328,7 @@ seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
     tail = &(*tail)->next;
   *tail = k;
   /* RD1, IN2: confirm the object, which lets the kernel's mapping complete.  */
-  confirm_object (control, page_size);
+  confirm_object (control, page_size, obj->may_cache);
   return KERN_SUCCESS;
 }
 
@@ -297,6 +343,14 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
 #ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
   apply_write_behind (obj);
 #endif
+  /* A completion this kernel still owes an action will not come: the
+     action stops waiting for it (as libpager wakes its waiters at
+     terminate).  */
+  for (size_t i = 0; i < obj->pending_count;)
+    if (obj->pending[i].control == control)
+      obj->pending[i] = obj->pending[--obj->pending_count];
+    else
+      i++;
   /* TM6: forget this kernel, so that its next init starts afresh.  */
   for (struct kernel_binding **p = &obj->kernels; *p != NULL; p = &(*p)->next)
     if ((*p)->control == control)
@@ -452,17 +506,40 @@ seqnos_memory_object_synchronize (mach_port_t object_port, mach_port_seqno_t seq
   return KERN_SUCCESS;
 }
 
-/* Completions: this pager names no reply port, so none should come; a
-   control send right one carries is ours to release.  */
+/* Forget the completion P of OBJ the running action waits for.  */
+static void
+completion_arrived (struct pager_object *obj, struct pending_completion *p)
+{
+  *p = obj->pending[--obj->pending_count];
+}
+
+/* Completions come to the object port only for the requests of the
+   pager's own actions (LK8, CA3); the handlers forget the request it
+   completes, and the action waiting for it goes on once every one it made
+   is handled (pager.handled).  A completion that matches nothing (of an
+   earlier incarnation) is only released.  The control send right each
+   carries is ours to release.  */
 kern_return_t
 seqnos_memory_object_lock_completed (mach_port_t reply_port, mach_port_seqno_t seqno,
                                      mach_port_t control, vm_offset_t offset,
                                      vm_size_t length)
 {
-  (void) reply_port;
   (void) seqno;
-  (void) offset;
-  (void) length;
+  struct pager_object *obj = object_for_port (reply_port);
+  if (obj != NULL)
+    /* LK9: matched by control port, offset and size.  Every data_return
+       the kernel sent for the request came before this message on this
+       port, so it is in the store now.  */
+    for (size_t i = 0; i < obj->pending_count; i++)
+      {
+        struct pending_completion *p = &obj->pending[i];
+        if (p->lock && p->control == control && p->offset == offset
+            && p->size == length)
+          {
+            completion_arrived (obj, p);
+            break;
+          }
+      }
   release_send_right (control);
   return KERN_SUCCESS;
 }
@@ -487,9 +564,19 @@ kern_return_t
 seqnos_memory_object_change_completed (mach_port_t reply_port, mach_port_seqno_t seqno,
                                        mach_port_t control, memory_object_flavor_t flavor)
 {
-  (void) reply_port;
   (void) seqno;
-  (void) flavor;
+  struct pager_object *obj = object_for_port (reply_port);
+  if (obj != NULL)
+    /* CA5: the completion names the flavour that was changed.  */
+    for (size_t i = 0; i < obj->pending_count; i++)
+      {
+        struct pending_completion *p = &obj->pending[i];
+        if (!p->lock && p->control == control && p->flavor == flavor)
+          {
+            completion_arrived (obj, p);
+            break;
+          }
+      }
   release_send_right (control);
   return KERN_SUCCESS;
 }
@@ -554,9 +641,13 @@ do_mach_notify_dead_name (mach_port_t notify, mach_port_name_t name)
 static boolean_t
 osf_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
 {
-  if (seqnos_memory_object_server (request, reply))
-    return TRUE;
-  return notify_server (request, reply);
+  pthread_mutex_lock (&pager.lock);
+  boolean_t handled = seqnos_memory_object_server (request, reply)
+                      || notify_server (request, reply);
+  /* An action may be waiting for what this message completed.  */
+  pthread_cond_broadcast (&pager.handled);
+  pthread_mutex_unlock (&pager.lock);
+  return handled;
 }
 
 static void *
@@ -574,6 +665,213 @@ server_thread (void *arg)
         break;
     }
   return NULL;
+}
+
+/* --- The pager's own actions (entry ABI version 2) ------------------------- */
+
+/* The suite calls these between its kernel commands, on a thread of its
+   own running in our task, never while the server thread handles a
+   message (they take pager.lock).  Each request that needs a completion
+   names the object port as reply port, so that the completion comes, in
+   the kernel's order, behind every data_return the request caused; the
+   action waits until the server thread has handled every completion it
+   asked for (LK8: the completion is the only sure sign the kernel is
+   done).  */
+
+static struct pager_object *
+action_object (uint32_t index)
+{
+  if (pager.objects == NULL || index >= pager.object_count)
+    return NULL;
+  return &pager.objects[index];
+}
+
+/* How many bindings OBJ has: the requests an action makes, one per kernel.  */
+static size_t
+kernel_count (const struct pager_object *obj)
+{
+  size_t n = 0;
+  for (const struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    n++;
+  return n;
+}
+
+/* Wait, with pager.lock held, until every completion OBJ's action asked
+   for has been handled (or its kernel terminated).  */
+static void
+await_completions (struct pager_object *obj)
+{
+  while (obj->pending_count > 0)
+    pthread_cond_wait (&pager.handled, &pager.lock);
+}
+
+/* The range the suite names: whole pages of every kernel, inside the object.  */
+static bool
+action_range_valid (const struct pager_object *obj, uint64_t offset, uint64_t length)
+{
+  if (length == 0 || offset > obj->size || length > obj->size - offset)
+    return false;
+  for (const struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    if (offset % k->page_size != 0 || length % k->page_size != 0)
+      return false;
+  return true;
+}
+
+/* memory_object_lock_request (memory_object_lock_request.html) to every
+   kernel of OBJ for [offset, offset + length), each naming the object port
+   as reply_to, then wait for every lock_completed (LK8).  Called with
+   pager.lock held.  */
+static kern_return_t
+lock_all_kernels (struct pager_object *obj, vm_offset_t offset, vm_size_t length,
+                  int should_return, boolean_t should_flush, vm_prot_t lock_value)
+{
+  if (obj->pending_count + kernel_count (obj) > PENDING_COMPLETIONS)
+    return KERN_RESOURCE_SHORTAGE;
+  for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    {
+      struct pending_completion *p = &obj->pending[obj->pending_count++];
+      p->control = k->control;
+      p->lock = true;
+      p->offset = offset;
+      p->size = length;
+      p->flavor = 0;
+      memory_object_lock_request (k->control, offset, length, should_return,
+                                  should_flush, lock_value, obj->port);
+    }
+  await_completions (obj);
+  return KERN_SUCCESS;
+}
+
+/* sync: what the kernels modified in the range comes back and is in the
+   store when this returns.  RETURN_ALL (LK2), no flush, locks unchanged.  */
+static kern_return_t
+osf_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&pager.lock);
+  kern_return_t kr = KERN_INVALID_ARGUMENT;
+  if (action_range_valid (obj, offset, length))
+    kr = lock_all_kernels (obj, offset, length, MEMORY_OBJECT_RETURN_ALL, FALSE,
+                           VM_PROT_NO_CHANGE);
+  pthread_mutex_unlock (&pager.lock);
+  return kr;
+}
+
+/* flush: the kernels drop the range (LK3), what they modified written back
+   first.  This pager supplies no page precious, so RETURN_DIRTY brings back
+   everything the store does not hold (LK11).  */
+static kern_return_t
+osf_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&pager.lock);
+  kern_return_t kr = KERN_INVALID_ARGUMENT;
+  if (action_range_valid (obj, offset, length))
+    kr = lock_all_kernels (obj, offset, length, MEMORY_OBJECT_RETURN_DIRTY, TRUE,
+                           VM_PROT_NO_CHANGE);
+  pthread_mutex_unlock (&pager.lock);
+  return kr;
+}
+
+/* change_attributes: the new caching attribute to every kernel, in the
+   flavour the object was confirmed with (MEMORY_OBJECT_ATTRIBUTES_INFO,
+   MO_change_attributes.html), each with the object port as reply port,
+   then wait for every change_completed, which echoes that flavour (CA3,
+   CA5: turning caching off, the kernel may terminate the object once it
+   has made the change).  The copy strategy stays COPY_DELAY, the one the
+   object was confirmed with (CP1): the one the suite asks for is not ours
+   to give.  Later inits are confirmed with the new caching attribute.  */
+static kern_return_t
+osf_pager_change_attributes (uint32_t index, int may_cache, int copy_strategy)
+{
+  (void) copy_strategy;
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&pager.lock);
+  if (obj->pending_count + kernel_count (obj) > PENDING_COMPLETIONS)
+    {
+      pthread_mutex_unlock (&pager.lock);
+      return KERN_RESOURCE_SHORTAGE;
+    }
+  obj->may_cache = may_cache != 0;
+  for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+    {
+#ifdef EMMI_MUTANT_OSF_UNCACHE_WITHOUT_REPLY
+      /* CA3 bug: the change goes in the PERFORMANCE_INFO flavour (cluster
+         size and caching alone), with no reply port and no wait, even when
+         caching goes off: the action returns before it can know the kernel
+         made the change.  */
+      struct memory_object_perf_info perf;
+      memset (&perf, 0, sizeof perf);
+      perf.cluster_size = k->page_size;
+      perf.may_cache_object = obj->may_cache;
+      int buf[MEMORY_OBJECT_PERF_INFO_COUNT];
+      memcpy (buf, &perf, sizeof perf);
+      memory_object_change_attributes (k->control, MEMORY_OBJECT_PERFORMANCE_INFO, buf,
+                                       MEMORY_OBJECT_PERF_INFO_COUNT, MACH_PORT_NULL);
+#else
+      struct memory_object_attr_info attr;
+      memset (&attr, 0, sizeof attr);
+      attr.copy_strategy = MEMORY_OBJECT_COPY_DELAY;
+      attr.cluster_size = k->page_size;
+      attr.may_cache = obj->may_cache;
+      attr.temporary = FALSE;
+      int buf[MEMORY_OBJECT_ATTR_INFO_COUNT];
+      memcpy (buf, &attr, sizeof attr);
+      struct pending_completion *p = &obj->pending[obj->pending_count++];
+      p->control = k->control;
+      p->lock = false;
+      p->offset = 0;
+      p->size = 0;
+      p->flavor = MEMORY_OBJECT_ATTRIBUTES_INFO;
+      memory_object_change_attributes (k->control, MEMORY_OBJECT_ATTRIBUTES_INFO, buf,
+                                       MEMORY_OBJECT_ATTR_INFO_COUNT, obj->port);
+#endif
+    }
+  await_completions (obj);
+  pthread_mutex_unlock (&pager.lock);
+  return KERN_SUCCESS;
+}
+
+/* shutdown: the manual's way to end every kernel's use of the object
+   (memory_object_destroy.html, DS3): flush it with a write lock, modified
+   data coming back first, and only then memory_object_destroy.  Each
+   kernel answers with terminate, which the terminate handler takes as any
+   other (TM4, V6); the object port stays ours, so a later mapping sends a
+   new init.  */
+static kern_return_t
+osf_pager_shutdown (uint32_t index)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&pager.lock);
+  kern_return_t kr = lock_all_kernels (obj, 0, obj->size, MEMORY_OBJECT_RETURN_ALL, TRUE,
+                                       VM_PROT_WRITE);
+  if (kr == KERN_SUCCESS)
+    for (struct kernel_binding *k = obj->kernels; k != NULL; k = k->next)
+      memory_object_destroy (k->control, KERN_SUCCESS);
+  pthread_mutex_unlock (&pager.lock);
+  return kr;
+}
+
+/* The observable store: what a data_request would be answered with now
+   (zeros where no kernel ever gave data back: data_unavailable).  */
+static kern_return_t
+osf_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL || offset > obj->size || length > obj->size - offset)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&pager.lock);
+  memcpy (buffer, (const void *) (obj->store + offset), length);
+  pthread_mutex_unlock (&pager.lock);
+  return KERN_SUCCESS;
 }
 
 /* --- The entry ABI (emmi/pager_abi.h) ---------------------------------------- */
@@ -724,6 +1022,12 @@ static const struct emmi_pager osf_pager = {
 #endif
   .start = osf_start,
   .stop = osf_stop,
+  /* ABI version 2: the pager's own actions.  */
+  .sync = osf_pager_sync,
+  .flush = osf_pager_flush,
+  .change_attributes = osf_pager_change_attributes,
+  .shutdown = osf_pager_shutdown,
+  .read_store = osf_pager_read_store,
 };
 
 EMMI_PAGER_EXPORT const struct emmi_pager *

@@ -179,7 +179,7 @@ bool PagerLibrary::pager_role() const { return (roles & EMMI_PAGER_ROLE_PAGER) !
 
 World world_for(const PagerLibrary& lib, World world) {
   world.default_pager = lib.default_role();
-  world.pager_actions = lib.pager_role() && !world.osf ? lib.actions : 0;
+  world.pager_actions = lib.pager_role() ? lib.actions : 0;
   if (!lib.pager_role()) world.objects = 0;
   return world;
 }

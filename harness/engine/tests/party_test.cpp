@@ -23,8 +23,9 @@ TEST(RuleParty, TheKernelDutiesTheModelChecksAreSelfChecks) {
                                            "UL1", "UL3", "UL6", "LK5", "LK9", "LK11", "CA4", "SU7",
                                            // the default-pager model's kernel duties
                                            "CR1", "CR6", "DI1",
-                                           // the OSF kernel's synchronize duties
-                                           "SY4", "SY10"}));
+                                           // the OSF kernel's synchronize duties, and
+                                           // the flavour change_completed echoes
+                                           "SY4", "SY10", "CA5"}));
 }
 
 // The model's table may only call a rule the kernel's when the catalogue

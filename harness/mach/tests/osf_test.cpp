@@ -310,6 +310,100 @@ TEST_F(Osf, SynchronizeRefusesWhatTheKernelNeverSends) {
   EXPECT_EQ(driver.synchronize(kid, oid, 8192, 4096, VM_SYNC_ASYNCHRONOUS), KERN_SUCCESS);
 }
 
+// The control calls of the pager's own actions, on an OSF kernel.
+#pragma pack(push, 4)
+struct LockCompletedMsg {  // 3406: control, offset, length
+  mach_msg_header_t head;
+  mach_msg_type_t control_type;
+  mach_port_t control;
+  mach_msg_type_t offset_type;
+  vm_offset_t offset;
+  mach_msg_type_t length_type;
+  vm_size_t length;
+};
+#pragma pack(pop)
+
+// memory_object_lock_request.html (LK2, LK5): with should_return the
+// modified page comes back (data_return, 3408) before MO_lock_completed.html's
+// completion (3406) on the reply port, which echoes offset and length (LK9);
+// should_flush drops the range (LK3).
+TEST_F(Osf, LockRequestReturnsThenCompletesOnTheOsfIds) {
+  make_ready();
+  resident(0, 1);
+  ASSERT_EQ(driver.write(kid, oid, 0, std::vector<Stamp>{6}), KERN_SUCCESS);
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ASSERT_EQ(memory_object_lock_request(control, 0, 0x4000, MEMORY_OBJECT_RETURN_DIRTY, TRUE,
+                                         VM_PROT_NO_CHANGE, object),
+              KERN_SUCCESS);
+  }
+  EXPECT_FALSE(driver.page(kid, oid, 0).has_value());  // flushed
+  Buffer buf;
+  ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);
+  EXPECT_EQ(buf.head.msgh_id, 3408);
+  mach_msg_destroy(&buf.head);
+  ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);
+  ASSERT_EQ(buf.head.msgh_id, 3406);
+  LockCompletedMsg done;
+  std::memcpy(&done, &buf, sizeof done);
+  EXPECT_EQ(done.offset, 0u);
+  EXPECT_EQ(done.length, 0x4000u);
+  mach_msg_destroy(&buf.head);
+  auto called = calls(ControlCall::lock_request);
+  ASSERT_EQ(called.size(), 1u);
+  EXPECT_TRUE(called[0].accepted);
+  EXPECT_TRUE(called[0].should_flush);
+}
+
+// MO_change_attributes.html (CA3): turning caching off on a cached object
+// ends it. The OSF change_completed (MO_change_completed.html) names the
+// control port, so the kernel sends it while the port is still its own,
+// before the terminate that gives the port's receive right away; it echoes
+// the flavour (CA5). The PERFORMANCE_INFO structure
+// (memory_object_perf_info.html) holds the caching attribute.
+TEST_F(Osf, UncachingACachedObjectCompletesThenTerminates) {
+  make_ready();  // may_cache TRUE
+  resident(0, 3);  // an object with pages goes into the cache
+  ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
+  ASSERT_TRUE(driver.cached(kid, oid));
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    memory_object_perf_info perf{};
+    perf.cluster_size = 4096;
+    perf.may_cache_object = FALSE;
+    std::vector<int> v(MEMORY_OBJECT_PERF_INFO_COUNT);
+    std::memcpy(v.data(), &perf, sizeof perf);
+    ASSERT_EQ(change(MEMORY_OBJECT_PERFORMANCE_INFO, v, object), KERN_SUCCESS);
+  }
+  EXPECT_FALSE(driver.cached(kid, oid));
+  Buffer buf;
+  ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);
+  ASSERT_EQ(buf.head.msgh_id, 3409);
+  ChangeCompletedMsg done;
+  std::memcpy(&done, &buf, sizeof done);
+  EXPECT_EQ(done.flavor, MEMORY_OBJECT_PERFORMANCE_INFO);
+  mach_msg_destroy(&buf.head);
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{3401}));
+  auto called = calls(ControlCall::change_attributes);
+  ASSERT_EQ(called.size(), 2u);
+  EXPECT_TRUE(called[1].accepted);
+  EXPECT_FALSE(called[1].may_cache);
+}
+
+// memory_object_destroy.html (DS2): the kernel ends its use of the object
+// and answers with memory_object_terminate (3401).
+TEST_F(Osf, DestroyIsAnsweredWithTerminate) {
+  make_ready();
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ASSERT_EQ(memory_object_destroy(control, KERN_SUCCESS), KERN_SUCCESS);
+  }
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{3401}));
+  auto called = calls(ControlCall::destroy);
+  ASSERT_EQ(called.size(), 1u);
+  EXPECT_TRUE(called[0].accepted);
+}
+
 // A GNU Mach kernel has no synchronize, and the OSF ids are unknown on its
 // control ports.
 TEST(OsfDialect, GnuMachKernelsDoNotSynchronize) {

@@ -102,8 +102,12 @@ struct emmi_pager {
    * as start() and stop(): the call may block (on a mutex, a condition
    * variable, a Mach receive) while the pager's own threads run. A pager
    * that lacks one never gets the command that calls it. They are called
-   * only when the suite's kernels speak GNU Mach (config->dialect
-   * EMMI_DIALECT_GNUMACH), never in a run with OSF kernels.
+   * whatever dialect the suite's kernels speak; with OSF kernels
+   * (config->dialect EMMI_DIALECT_OSF) the pager makes each with the OSF
+   * control calls of the same names (memory_object_change_attributes with
+   * a flavour that holds may_cache, PERFORMANCE_INFO or ATTRIBUTES_INFO,
+   * answered by a change_completed echoing the flavour), and the copy
+   * strategy below is GNU Mach's numbering.
    *
    * `object` is the index of the object in the objects[] start() filled.
    * `offset` and `length` are in bytes, multiples of every page size the

@@ -144,7 +144,8 @@ struct RuleInfo {
   X(SY5, pager, "pager: every synchronize is answered by quiescence")                           \
   X(SY10, kernel, "kernel: synchronize never carries both SYNCHRONOUS and ASYNCHRONOUS")        \
   X(CA1, pager, "pager: change_attributes names a flavour the interface defines")               \
-  X(CA2, pager, "pager: change_attributes' count is the size of its flavour's structure")
+  X(CA2, pager, "pager: change_attributes' count is the size of its flavour's structure")     \
+  X(CA5, kernel, "kernel: change_completed echoes the flavour of the change (pager_actions.cpp)")
 
 namespace rule {
 #define EMMI_MODEL_RULE_CONSTANT(id, binds, what) inline constexpr std::string_view id = #id;

@@ -48,9 +48,10 @@ struct PagerLibrary {
 // The world a case plays against `lib`: `world` with the default-pager
 // commands enabled when the pager declares that role, and no objects of
 // its own when it declares no other (start() is called with object_count 0).
-// No pager actions against OSF kernels: the actions' checks (LK2, CA3,
-// DS3 ...) are written for GNU Mach's calls, as libpager makes them, and
-// an OSF pager's flavoured change_attributes would be misread.
+// The pager's own actions it provides are called in every dialect: with
+// OSF kernels the pager makes them with the OSF control calls, and the
+// model reads an OSF change_attributes' caching attribute from its flavour's
+// structure (model/SEMANTICS.md, "OSF dialect").
 World world_for(const PagerLibrary& lib, World world);
 
 // The dialect a run judges `lib` by, spelled as the catalogue spells it
