@@ -742,10 +742,11 @@ lock_all_kernels (struct pager_object *obj, vm_offset_t offset, vm_size_t length
   return KERN_SUCCESS;
 }
 
-/* sync: what the kernels modified in the range comes back and is in the
-   store when this returns.  RETURN_ALL (LK2), no flush, locks unchanged.  */
+/* One lock_request of a range of object INDEX to every kernel, locks
+   unchanged, waiting for every lock_completed.  */
 static kern_return_t
-osf_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
+lock_range_action (uint32_t index, uint64_t offset, uint64_t length,
+                   int should_return, boolean_t should_flush)
 {
   struct pager_object *obj = action_object (index);
   if (obj == NULL)
@@ -753,10 +754,18 @@ osf_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
   pthread_mutex_lock (&pager.lock);
   kern_return_t kr = KERN_INVALID_ARGUMENT;
   if (action_range_valid (obj, offset, length))
-    kr = lock_all_kernels (obj, offset, length, MEMORY_OBJECT_RETURN_ALL, FALSE,
+    kr = lock_all_kernels (obj, offset, length, should_return, should_flush,
                            VM_PROT_NO_CHANGE);
   pthread_mutex_unlock (&pager.lock);
   return kr;
+}
+
+/* sync: what the kernels modified in the range comes back and is in the
+   store when this returns.  RETURN_ALL (LK2), no flush.  */
+static kern_return_t
+osf_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
+{
+  return lock_range_action (index, offset, length, MEMORY_OBJECT_RETURN_ALL, FALSE);
 }
 
 /* flush: the kernels drop the range (LK3), what they modified written back
@@ -765,16 +774,7 @@ osf_pager_sync (uint32_t index, uint64_t offset, uint64_t length)
 static kern_return_t
 osf_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
 {
-  struct pager_object *obj = action_object (index);
-  if (obj == NULL)
-    return KERN_INVALID_ARGUMENT;
-  pthread_mutex_lock (&pager.lock);
-  kern_return_t kr = KERN_INVALID_ARGUMENT;
-  if (action_range_valid (obj, offset, length))
-    kr = lock_all_kernels (obj, offset, length, MEMORY_OBJECT_RETURN_DIRTY, TRUE,
-                           VM_PROT_NO_CHANGE);
-  pthread_mutex_unlock (&pager.lock);
-  return kr;
+  return lock_range_action (index, offset, length, MEMORY_OBJECT_RETURN_DIRTY, TRUE);
 }
 
 /* change_attributes: the new caching attribute to every kernel, in the
