@@ -16,6 +16,18 @@ namespace {
 // GNU Mach keeps user references in 16 bits (ipc/ipc_entry.h).
 constexpr mach_port_urefs_t kUrefsMax = 0xffff;
 
+// The receive right of `p` leaves the space that held it (moved into a
+// message, or destroyed): out of its port set, no receiver.
+void leave_space(Port* p) {
+  if (p->pset != nullptr) {
+    auto& m = p->pset->members;
+    m.erase(std::remove(m.begin(), m.end(), p), m.end());
+    p->pset = nullptr;
+  }
+  p->receiver = nullptr;
+  p->receiver_name = MACH_PORT_NULL;
+}
+
 }  // namespace
 
 Port* Core::new_port() {
@@ -94,17 +106,18 @@ kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
   Entry* e = lookup(s, name);
   if (e == nullptr) return KERN_INVALID_NAME;
   const bool dead = (e->type & MACH_PORT_TYPE_DEAD_NAME) != 0;
+  // A dead name where a send or send-once right was named: the message
+  // carries MACH_PORT_DEAD; a move takes one of its user references.
+  auto dead_name = [&](bool move) -> kern_return_t {
+    if (move && --e->urefs == 0) e->type = MACH_PORT_TYPE_NONE;
+    out.kind = RightRef::dead_name;
+    return KERN_SUCCESS;
+  };
   switch (disposition) {
     case MACH_MSG_TYPE_MOVE_RECEIVE: {
       if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
       Port* p = e->port;
-      if (p->pset != nullptr) {
-        auto& m = p->pset->members;
-        m.erase(std::remove(m.begin(), m.end(), p), m.end());
-        p->pset = nullptr;
-      }
-      p->receiver = nullptr;
-      p->receiver_name = MACH_PORT_NULL;
+      leave_space(p);
       // mach_msg.html, MACH_MSG_TYPE_MOVE_RECEIVE: "The make-send count and
       // sequence number of the receive right are reset to zero and
       // no-more-senders notification requests are cancelled (with a
@@ -137,10 +150,7 @@ kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
         out = RightRef{RightRef::right, MACH_MSG_TYPE_PORT_SEND, e->port};
         return KERN_SUCCESS;
       }
-      if (dead) {
-        out.kind = RightRef::dead_name;
-        return KERN_SUCCESS;
-      }
+      if (dead) return dead_name(false);
       return KERN_INVALID_RIGHT;
     case MACH_MSG_TYPE_MOVE_SEND:
       if (e->type & MACH_PORT_TYPE_SEND) {
@@ -163,11 +173,7 @@ kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
         out = RightRef{RightRef::right, MACH_MSG_TYPE_PORT_SEND, p};
         return KERN_SUCCESS;
       }
-      if (dead) {
-        if (--e->urefs == 0) e->type = MACH_PORT_TYPE_NONE;
-        out.kind = RightRef::dead_name;
-        return KERN_SUCCESS;
-      }
+      if (dead) return dead_name(true);
       return KERN_INVALID_RIGHT;
     case MACH_MSG_TYPE_MAKE_SEND:
       if (!(e->type & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
@@ -190,11 +196,7 @@ kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
         e->port = nullptr;
         return KERN_SUCCESS;
       }
-      if (dead) {
-        if (--e->urefs == 0) e->type = MACH_PORT_TYPE_NONE;
-        out.kind = RightRef::dead_name;
-        return KERN_SUCCESS;
-      }
+      if (dead) return dead_name(true);
       return KERN_INVALID_RIGHT;
     default:
       return KERN_INVALID_VALUE;
@@ -356,13 +358,7 @@ void Core::release_send_once(Port* p) {
 }
 
 void Core::destroy_receive(Port* p) {
-  if (p->pset != nullptr) {
-    auto& m = p->pset->members;
-    m.erase(std::remove(m.begin(), m.end(), p), m.end());
-    p->pset = nullptr;
-  }
-  p->receiver = nullptr;
-  p->receiver_name = MACH_PORT_NULL;
+  leave_space(p);
   p->transit_dest = nullptr;
   for (ThreadRec* w : p->waiters)
     if (!w->signalled) wake(w);
