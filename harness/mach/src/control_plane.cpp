@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "control_decode.h"
-#include "driver.h"
+#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
 #include "osf_kernel.h"
 
@@ -80,7 +80,7 @@ struct GetAttributesReply {
 
 }  // namespace
 
-void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
+void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
   ThreadRec* t = core.thread();
   ControlMessage cm;
   bool known = kind == KObject::control && decode_control(m->data.data(), m->data.size(), cm);
@@ -318,16 +318,7 @@ void Driver::serve(KMsg* m, KObject kind, std::uint64_t c) {
     const mach_msg_id_t id = m->id();
     core.destroy_kmsg(m);
     if (!known && reply.kind == RightRef::right) {
-      KMsg* r = core.alloc_kmsg();
-      r->data.assign(sizeof(mig_reply_header_t), 0);
-      auto* out = reinterpret_cast<mig_reply_header_t*>(r->data.data());
-      out->Head.msgh_bits = MACH_MSGH_BITS(reply.type, 0);
-      out->Head.msgh_size = sizeof(mig_reply_header_t);
-      out->Head.msgh_id = id + 100;
-      out->RetCodeType = mach_msg_type_t{MACH_MSG_TYPE_INTEGER_32, 32, 1, TRUE, FALSE, FALSE, 0};
-      out->RetCode = MIG_BAD_ID;
-      r->dest = reply;
-      if (KMsg* k2 = core.deliver(r)) core.destroy_kmsg(k2);
+      core.reply_bad_id(reply, id);
     } else {
       core.destroy_right(reply);
     }

@@ -15,7 +15,7 @@
 //      data_request for it.
 // The pager's part (that the copy reads as the range did when it was made)
 // is judged by the model (CP3).
-#include "driver.h"
+#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
 
 extern "C" {
@@ -24,7 +24,7 @@ extern "C" {
 
 namespace emmi::mach::detail {
 
-void Driver::release(KernelRec& k, ObjectRec& o, Mapping& mp) {
+void KernelVm::release(KernelRec& k, ObjectRec& o, Mapping& mp) {
   // A copy still shadows it: vm_object_copy_call's reference keeps the
   // original (not cached, not terminated) until the last copy goes.
   if (mp.shadowed_by > 0) {
@@ -42,7 +42,7 @@ void Driver::release(KernelRec& k, ObjectRec& o, Mapping& mp) {
   terminate(k, o, mp);
 }
 
-void Driver::unshadow(KernelRec& k, Mapping& copy) {
+void KernelVm::unshadow(KernelRec& k, Mapping& copy) {
   const ObjectId original = copy.shadow;
   copy.shadow = 0;
   if (original == 0) return;
@@ -53,7 +53,7 @@ void Driver::unshadow(KernelRec& k, Mapping& copy) {
   if (src->kept && src->shadowed_by == 0) release(k, *o, *src);
 }
 
-void Driver::read_through(KernelRec& k, Mapping& mp, KernelDriver::Page& page) {
+void KernelVm::read_through(KernelRec& k, Mapping& mp, KernelDriver::Page& page) {
   ObjectRec* o = object_rec(mp.shadow);
   Mapping* src = mp.shadow != 0 ? mapping(k.id, mp.shadow) : nullptr;
   if (o == nullptr || src == nullptr || !src->mapped) {
@@ -86,7 +86,7 @@ void Driver::read_through(KernelRec& k, Mapping& mp, KernelDriver::Page& page) {
   (void)send_request(k, *o, *src, slot);
 }
 
-std::vector<Stamp> Driver::shadow_contents(KernelRec& k, Mapping& mp, Offset offset, Size size) {
+std::vector<Stamp> KernelVm::shadow_contents(KernelRec& k, Mapping& mp, Offset offset, Size size) {
   std::vector<Stamp> out;
   Mapping* src = mp.shadow != 0 ? mapping(k.id, mp.shadow) : nullptr;
   if (src == nullptr || !src->mapped) return out;
@@ -104,7 +104,7 @@ std::vector<Stamp> Driver::shadow_contents(KernelRec& k, Mapping& mp, Offset off
   return out;
 }
 
-void Driver::shadow_filled(KernelRec& k, ObjectId original, const KernelDriver::Page& page) {
+void KernelVm::shadow_filled(KernelRec& k, ObjectId original, const KernelDriver::Page& page) {
   for (auto& [key, mp] : maps) {
     if (key.first != k.id || mp.shadow != original || !mp.mapped) continue;
     for (auto& [off, p] : mp.pages) {
@@ -130,17 +130,17 @@ void Driver::shadow_filled(KernelRec& k, ObjectId original, const KernelDriver::
 
 namespace emmi::mach {
 
-using detail::Driver;
+using detail::KernelVm;
 using detail::SendInfo;
 using detail::SendInfoScope;
 using detail::SpaceScope;
 
 ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Size length) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept ||
       !mp->ready || k->osf() || mp->copy_strategy != MEMORY_OBJECT_COPY_CALL)
     return 0;
@@ -154,7 +154,7 @@ ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Siz
       mach_port_insert_right(mach_task_self(), port, port, MACH_MSG_TYPE_MAKE_SEND) !=
           KERN_SUCCESS)
     return 0;
-  Driver::ObjectRec rec;
+  KernelVm::ObjectRec rec;
   rec.id = static_cast<ObjectId>(d.objects.size() + 1);
   rec.size = length;
   const ObjectId id = rec.id;
@@ -188,7 +188,7 @@ ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Siz
 
   // 4. vm_object_enter of the new port: a new memory object that shadows
   // the original, init on it.
-  Driver::Mapping& entered = d.maps[{kernel, id}];
+  KernelVm::Mapping& entered = d.maps[{kernel, id}];
   entered.object_send = port;  // stays when the receive right moves
   entered.shadow = object;
   entered.shadow_offset = offset;
@@ -199,7 +199,7 @@ ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Siz
 
 bool KernelDriver::kept(KernelId kernel, ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   return mp != nullptr && mp->mapped && mp->kept;
 }
 

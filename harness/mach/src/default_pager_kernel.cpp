@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "core.h"
-#include "driver.h"
+#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
 
 extern "C" {
@@ -182,9 +182,9 @@ bool Kernel::has_default_manager() const {
 }
 
 ObjectId KernelDriver::create_temporary(KernelId kernel, Size size) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
   if (k == nullptr || size == 0 || size % k->page_size != 0) return 0;
   SpaceScope in_kernel(k->space);
   // A send right to the default memory manager in this kernel's space (the
@@ -199,10 +199,10 @@ ObjectId KernelDriver::create_temporary(KernelId kernel, Size size) {
     RightRef r{RightRef::right, MACH_MSG_TYPE_PORT_SEND, dm};
     manager = d.core.copyout_right(k->space, r);
   }
-  Driver::ObjectRec o;
+  KernelVm::ObjectRec o;
   o.id = static_cast<ObjectId>(d.objects.size() + 1);
   o.size = size;
-  Driver::Mapping mp;
+  KernelVm::Mapping mp;
   mach_port_t object = MACH_PORT_NULL;
   if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &object) != KERN_SUCCESS ||
       mach_port_insert_right(mach_task_self(), object, object, MACH_MSG_TYPE_MAKE_SEND) !=
@@ -220,7 +220,7 @@ ObjectId KernelDriver::create_temporary(KernelId kernel, Size size) {
   d.set_kobject(k->space, mp.name, KObject::name, mp.cookie);
   const ObjectId id = o.id;
   d.objects.push_back(o);
-  Driver::Mapping& kept = d.maps[{kernel, id}] = std::move(mp);
+  KernelVm::Mapping& kept = d.maps[{kernel, id}] = std::move(mp);
   SendInfo info;
   info.kernel = kernel;
   info.object = id;
@@ -234,11 +234,11 @@ ObjectId KernelDriver::create_temporary(KernelId kernel, Size size) {
 
 kern_return_t KernelDriver::page_out(KernelId kernel, ObjectId object, Offset offset,
                                      bool initialize) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->temporary)
     return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
@@ -276,11 +276,11 @@ bool KernelDriver::temporary(ObjectId object) const {
 }
 
 mach_port_t KernelDriver::temporary_port(ObjectId object) const {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
   for (const auto& [key, mp] : d.maps) {
     if (key.second != object || !mp.temporary) continue;
-    Driver::KernelRec* k = d.kernel_rec(key.first);
+    KernelVm::KernelRec* k = d.kernel_rec(key.first);
     Core::Lock lk(d.core);
     Entry* e = d.core.lookup(k->space, mp.object_send);
     if (e == nullptr || e->port == nullptr) return MACH_PORT_NULL;
@@ -290,11 +290,11 @@ mach_port_t KernelDriver::temporary_port(ObjectId object) const {
 }
 
 kern_return_t KernelDriver::destroy_temporary(KernelId kernel, ObjectId object) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->temporary)
     return KERN_INVALID_ARGUMENT;
   // vm_object_terminate: `if (!object->internal)` guards the pageout of
@@ -424,7 +424,7 @@ KernelDriver::DefaultPagerReply KernelDriver::default_pager_reply(DefaultPagerCa
 }
 
 mach_port_t KernelDriver::default_manager_port() const {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
   Core::Lock lk(d.core);
   Port* dm = d.core.default_manager;

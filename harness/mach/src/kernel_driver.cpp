@@ -4,7 +4,7 @@
 // (memory_object.defs built with -D__x86_64__).
 #include <algorithm>
 
-#include "driver.h"
+#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
 #include "osf_kernel.h"
 
@@ -14,7 +14,7 @@ extern "C" {
 
 namespace emmi::mach::detail {
 
-Driver::Driver(Kernel& k) : kernel(k), core(k.core()) {
+KernelVm::KernelVm(Kernel& k) : kernel(k), core(k.core()) {
   driver_task = kernel.create_task("vm clients");
   {
     Core::Lock lk(core);
@@ -22,30 +22,30 @@ Driver::Driver(Kernel& k) : kernel(k), core(k.core()) {
   }
   pager_task_in_driver = kernel.task_port_in(driver_task, kernel.pager_task());
   Core::Lock lk(core);
-  core.kserver = this;
+  core.set_kobject_server(this);
 }
 
-Driver::~Driver() {
+KernelVm::~KernelVm() {
   Core::Lock lk(core);
-  if (core.kserver == this) core.kserver = nullptr;
+  if (core.kobject_server() == this) core.set_kobject_server(nullptr);
 }
 
-Driver::KernelRec* Driver::kernel_rec(KernelId k) {
+KernelVm::KernelRec* KernelVm::kernel_rec(KernelId k) {
   if (k == 0 || k > kernels.size()) return nullptr;
   return &kernels[k - 1];
 }
 
-Driver::ObjectRec* Driver::object_rec(ObjectId o) {
+KernelVm::ObjectRec* KernelVm::object_rec(ObjectId o) {
   if (o == 0 || o > objects.size()) return nullptr;
   return &objects[o - 1];
 }
 
-Driver::Mapping* Driver::mapping(KernelId k, ObjectId o) {
+KernelVm::Mapping* KernelVm::mapping(KernelId k, ObjectId o) {
   auto it = maps.find({k, o});
   return it == maps.end() ? nullptr : &it->second;
 }
 
-void Driver::set_kobject(Space* s, mach_port_t name, KObject kind, std::uint64_t c) {
+void KernelVm::set_kobject(Space* s, mach_port_t name, KObject kind, std::uint64_t c) {
   Core::Lock lk(core);
   Entry* e = core.lookup(s, name);
   if (e == nullptr || e->port == nullptr) return;
@@ -53,7 +53,7 @@ void Driver::set_kobject(Space* s, mach_port_t name, KObject kind, std::uint64_t
   e->port->kcookie = c;
 }
 
-kern_return_t Driver::send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset,
+kern_return_t KernelVm::send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset,
                                        std::span<const Stamp> stamps, bool dirty,
                                        bool kernel_copy) {
   std::vector<std::uint8_t> bytes(stamps.size() * kBlockSize);
@@ -79,7 +79,7 @@ kern_return_t Driver::send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, 
                                    dirty ? TRUE : FALSE, kernel_copy ? TRUE : FALSE);
 }
 
-bool Driver::holds_pages(const Mapping& mp) {
+bool KernelVm::holds_pages(const Mapping& mp) {
   // GNU Mach counts the object's resident pages, busy ones being filled
   // included; a page whose fault failed was freed (vm_fault_page).
   for (const auto& [off, page] : mp.pages)
@@ -87,7 +87,7 @@ bool Driver::holds_pages(const Mapping& mp) {
   return false;
 }
 
-kern_return_t Driver::init_mapping(KernelRec& k, ObjectId object, Mapping& mp) {
+kern_return_t KernelVm::init_mapping(KernelRec& k, ObjectId object, Mapping& mp) {
   mp.name = MACH_PORT_NULL;
   if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mp.control) != KERN_SUCCESS ||
       (!k.osf() &&
@@ -111,7 +111,7 @@ kern_return_t Driver::init_mapping(KernelRec& k, ObjectId object, Mapping& mp) {
   return memory_object_init(mp.object_send, mp.control, mp.name, k.page_size);
 }
 
-void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
+void KernelVm::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
   // vm_object_terminate returns every dirty or precious page before
   // terminate, one page per data_return (spec section 3d).
   const std::size_t blocks = k.page_size / kBlockSize;
@@ -170,19 +170,19 @@ void Driver::terminate(KernelRec& k, ObjectRec& o, Mapping& mp) {
 namespace emmi::mach {
 
 using detail::Core;
-using detail::Driver;
+using detail::KernelVm;
 using detail::SendInfo;
 using detail::SendInfoScope;
 using detail::SpaceScope;
 
-KernelDriver::KernelDriver(Kernel& kernel) : impl_(std::make_unique<Driver>(kernel)) {}
+KernelDriver::KernelDriver(Kernel& kernel) : impl_(std::make_unique<KernelVm>(kernel)) {}
 
 KernelDriver::~KernelDriver() = default;
 
 KernelId KernelDriver::attach(Size page_size, emmi::model::Dialect dialect) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec k;
+  KernelVm::KernelRec k;
   k.id = static_cast<KernelId>(d.kernels.size() + 1);
   k.page_size = page_size;
   k.dialect = dialect;
@@ -200,7 +200,7 @@ KernelId KernelDriver::attach(Size page_size, emmi::model::Dialect dialect) {
 
 ObjectId KernelDriver::adopt(mach_port_t pager_name, mach_msg_type_name_t disposition,
                              Size object_size) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
   if (disposition != MACH_MSG_TYPE_MAKE_SEND && disposition != MACH_MSG_TYPE_COPY_SEND &&
       disposition != MACH_MSG_TYPE_MOVE_SEND)
@@ -224,7 +224,7 @@ ObjectId KernelDriver::adopt(mach_port_t pager_name, mach_msg_type_name_t dispos
         type != MACH_MSG_TYPE_PORT_SEND)
       return 0;
   }
-  Driver::ObjectRec o;
+  KernelVm::ObjectRec o;
   o.id = static_cast<ObjectId>(d.objects.size() + 1);
   o.held = held;
   o.size = object_size;
@@ -247,14 +247,14 @@ ObjectId KernelDriver::adopt(mach_port_t pager_name, mach_msg_type_name_t dispos
 }
 
 kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
   if (k == nullptr || o == nullptr) return KERN_INVALID_ARGUMENT;
   // The client let go of the object (release_objects): nothing to map with.
   if (!MACH_PORT_VALID(o->held)) return KERN_FAILURE;
-  Driver::Mapping& mp = d.maps[{kernel, object}];
+  KernelVm::Mapping& mp = d.maps[{kernel, object}];
   // A cached object is mapped again as it is: vm_object_enter finds it by
   // its pager port and takes it out of the cache, with its pages, and sends
   // no init (gnumach-kernel.md §3d).
@@ -278,11 +278,11 @@ kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
 }
 
 kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offset, Prot access) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
@@ -301,11 +301,11 @@ kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offse
 }
 
 kern_return_t KernelDriver::unlock(KernelId kernel, ObjectId object, Offset offset, Prot access) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->ready)
     return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
@@ -319,11 +319,11 @@ kern_return_t KernelDriver::unlock(KernelId kernel, ObjectId object, Offset offs
 kern_return_t KernelDriver::return_data(KernelId kernel, ObjectId object, Offset offset,
                                         std::span<const Stamp> stamps, bool dirty,
                                         bool kernel_copy) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
   if (stamps.empty() || offset % kBlockSize != 0) return KERN_INVALID_ARGUMENT;
   kern_return_t kr = d.send_data_return(*k, *o, *mp, offset, stamps, dirty, kernel_copy);
@@ -343,11 +343,11 @@ kern_return_t KernelDriver::return_data(KernelId kernel, ObjectId object, Offset
 
 kern_return_t KernelDriver::write(KernelId kernel, ObjectId object, Offset offset,
                                   std::span<const Stamp> stamps) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
   auto it = mp->pages.find(offset);
@@ -360,11 +360,11 @@ kern_return_t KernelDriver::write(KernelId kernel, ObjectId object, Offset offse
 
 kern_return_t KernelDriver::synchronize(KernelId kernel, ObjectId object, Offset offset,
                                         Size length, std::int32_t sync_flags) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !k->osf())
     return KERN_INVALID_ARGUMENT;
   // SY10: vm_msync refuses both SYNCHRONOUS and ASYNCHRONOUS.
@@ -417,11 +417,11 @@ kern_return_t KernelDriver::synchronize(KernelId kernel, ObjectId object, Offset
 }
 
 kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
   // The task's reference goes: cached, kept for its copies, or terminated
@@ -431,17 +431,17 @@ kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
 }
 
 kern_return_t KernelDriver::collect(KernelId kernel, ObjectId object) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->cached)
     return KERN_INVALID_ARGUMENT;
   // Only a page reclaimed by the pageout daemon triggers the collection
   // (vm_page_seg_evict): a cached object a lock_request flushed bare stays
   // cached.
-  if (!Driver::holds_pages(*mp)) return KERN_FAILURE;
+  if (!KernelVm::holds_pages(*mp)) return KERN_FAILURE;
   // The pageout daemon reclaims the cached object's pages (the dirty and
   // precious ones come back in data_returns, clean ones are freed), and
   // when the last one goes vm_object_collect terminates the object
@@ -452,15 +452,15 @@ kern_return_t KernelDriver::collect(KernelId kernel, ObjectId object) {
 
 bool KernelDriver::cached(KernelId kernel, ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   return mp != nullptr && mp->mapped && mp->cached;
 }
 
 void KernelDriver::release_objects() {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
   SpaceScope in_driver(d.driver_space);
-  for (Driver::ObjectRec& o : d.objects) {
+  for (KernelVm::ObjectRec& o : d.objects) {
     if (!MACH_PORT_VALID(o.held)) continue;
     // The driver's one user reference (adopt extracted a single send right).
     (void)mach_port_deallocate(mach_task_self(), o.held);
@@ -471,26 +471,26 @@ void KernelDriver::release_objects() {
 std::vector<KernelDriver::Sync> KernelDriver::pending_syncs(KernelId kernel,
                                                             ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   return mp != nullptr ? mp->syncs : std::vector<Sync>{};
 }
 
 std::uint32_t KernelDriver::completed_syncs(KernelId kernel, ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   return mp != nullptr ? mp->syncs_completed : 0;
 }
 
 emmi::model::Dialect KernelDriver::dialect(KernelId kernel) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::KernelRec* k = impl_->kernel_rec(kernel);
+  const KernelVm::KernelRec* k = impl_->kernel_rec(kernel);
   return k != nullptr ? k->dialect : emmi::model::Dialect::gnumach;
 }
 
 std::optional<KernelDriver::Attributes> KernelDriver::attributes(KernelId kernel,
                                                                  ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   if (mp == nullptr || !mp->mapped || !mp->ready) return std::nullopt;
   return Attributes{mp->may_cache, mp->copy_strategy, mp->cluster_size, mp->temporary_attr,
                     mp->invalidate};
@@ -498,20 +498,20 @@ std::optional<KernelDriver::Attributes> KernelDriver::attributes(KernelId kernel
 
 bool KernelDriver::mapped(KernelId kernel, ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   return mp != nullptr && mp->mapped;
 }
 
 bool KernelDriver::ready(KernelId kernel, ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   return mp != nullptr && mp->mapped && mp->ready;
 }
 
 std::optional<KernelDriver::Page> KernelDriver::page(KernelId kernel, ObjectId object,
                                                      Offset offset) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   if (mp == nullptr) return std::nullopt;
   auto it = mp->pages.find(offset);
   if (it == mp->pages.end()) return std::nullopt;
@@ -521,7 +521,7 @@ std::optional<KernelDriver::Page> KernelDriver::page(KernelId kernel, ObjectId o
 std::vector<KernelDriver::Page> KernelDriver::pages(KernelId kernel, ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
   std::vector<Page> out;
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   if (mp != nullptr)
     for (const auto& [off, p] : mp->pages) out.push_back(p);
   return out;
@@ -530,7 +530,7 @@ std::vector<KernelDriver::Page> KernelDriver::pages(KernelId kernel, ObjectId ob
 std::vector<Offset> KernelDriver::pending_requests(KernelId kernel, ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
   std::vector<Offset> out;
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   if (mp != nullptr)
     for (const auto& [off, p] : mp->pages)
       if (p.state == PageState::requested) out.push_back(off);
@@ -539,25 +539,25 @@ std::vector<Offset> KernelDriver::pending_requests(KernelId kernel, ObjectId obj
 
 Size KernelDriver::page_size(KernelId kernel) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::KernelRec* k = impl_->kernel_rec(kernel);
+  const KernelVm::KernelRec* k = impl_->kernel_rec(kernel);
   return k != nullptr ? k->page_size : 0;
 }
 
 TaskId KernelDriver::task(KernelId kernel) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::KernelRec* k = impl_->kernel_rec(kernel);
+  const KernelVm::KernelRec* k = impl_->kernel_rec(kernel);
   return k != nullptr ? k->task : 0;
 }
 
 mach_port_t KernelDriver::pager_port(ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::ObjectRec* o = impl_->object_rec(object);
+  const KernelVm::ObjectRec* o = impl_->object_rec(object);
   return o != nullptr ? o->pager_port : MACH_PORT_NULL;
 }
 
 std::uint32_t KernelDriver::destroyed_by_pager(KernelId kernel, ObjectId object) const {
   std::lock_guard<std::recursive_mutex> g(impl_->mu);
-  const Driver::Mapping* mp = impl_->mapping(kernel, object);
+  const KernelVm::Mapping* mp = impl_->mapping(kernel, object);
   return mp != nullptr ? mp->destroyed_by_pager : 0;
 }
 

@@ -163,18 +163,6 @@ void emit_rejected_control(Core& core, ThreadRec* t, const std::uint8_t* data, s
   core.emit(std::move(ev));
 }
 
-// Registers the calling thread as a pager thread the first time it acts in
-// the pager's task (quiescence counts it from then on).
-void count_pager_thread(Core& core, ThreadRec* t, bool pager) {
-  if (!pager || t->counted) return;
-  Core::Lock lk(core);
-  if (!t->counted && !t->exited) {
-    t->counted = true;
-    t->running = true;
-    ++core.running_pager_threads;
-  }
-}
-
 }  // namespace
 
 bool quiet_events() { return tl_quiet; }
@@ -185,8 +173,9 @@ namespace {
 // delivered region the pager released before, this send is its second
 // release (lock held).
 void report_redealloc(Core& core, ThreadRec* t, bool pager, std::uint64_t addr) {
-  auto rel = core.released_ool.find(static_cast<std::uintptr_t>(addr) & ~(kVmPage - 1));
-  if (rel != core.released_ool.end()) report_released(core, t, pager, {}, rel->second);
+  const emmi::model::RegionId region =
+      core.released_region_at(static_cast<std::uintptr_t>(addr) & ~(kVmPage - 1));
+  if (region != 0) report_released(core, t, pager, {}, region);
 }
 
 // What a record of withdrawn pages says about the message that took them:
@@ -226,7 +215,7 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
   ThreadRec* t = core.thread();
   Space* s = core.current_space();
   const bool pager = core.acting_as_pager();
-  count_pager_thread(core, t, core.counts_as_pager_thread());
+  core.count_pager_thread(t, core.counts_as_pager_thread());
 
   if (send_size < sizeof(mach_msg_header_t) || (send_size & 3) != 0)
     return MACH_SEND_MSG_TOO_SMALL;
@@ -554,7 +543,7 @@ void copyout(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t* out,
     ev.seqno = seqno;
     core.emit(std::move(ev));
   }
-  ++core.stats.messages_received;
+  core.count_received();
   core.free_kmsg(m);
 }
 
@@ -597,7 +586,7 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
   ThreadRec* t = core.thread();
   Space* s = core.current_space();
   const bool pager = core.acting_as_pager();
-  count_pager_thread(core, t, core.counts_as_pager_thread());
+  core.count_pager_thread(t, core.counts_as_pager_thread());
   const bool timed = (option & MACH_RCV_TIMEOUT) != 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
   sched::SThread* controlled = sched::Scheduler::self();

@@ -162,8 +162,7 @@ kern_return_t map_anonymous(Core& core, Space* s, vm_address_t* address, vm_size
   r.start = reinterpret_cast<std::uintptr_t>(p);
   r.size = size;
   r.space = s;
-  core.released_ool.erase(r.start);
-  core.vm[r.start] = r;
+  core.vm_record(r);
   *address = r.start;
   return KERN_SUCCESS;
 }

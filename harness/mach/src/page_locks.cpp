@@ -15,7 +15,7 @@
 // (data_request) if the page was flushed meanwhile.
 #include <algorithm>
 
-#include "driver.h"
+#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
 #include "osf_kernel.h"
 
@@ -37,7 +37,7 @@ constexpr Prot kWriteAccess = VM_PROT_READ | VM_PROT_WRITE;
 
 }  // namespace
 
-kern_return_t Driver::send_unlock(KernelRec& k, ObjectRec& o, Mapping& mp,
+kern_return_t KernelVm::send_unlock(KernelRec& k, ObjectRec& o, Mapping& mp,
                                   KernelDriver::Page& page) {
   SendInfo info;
   info.kernel = k.id;
@@ -54,7 +54,7 @@ kern_return_t Driver::send_unlock(KernelRec& k, ObjectRec& o, Mapping& mp,
                                    page.unlock_access);
 }
 
-kern_return_t Driver::send_request(KernelRec& k, ObjectRec& o, Mapping& mp,
+kern_return_t KernelVm::send_request(KernelRec& k, ObjectRec& o, Mapping& mp,
                                    KernelDriver::Page& page) {
   SendInfo info;
   info.kernel = k.id;
@@ -71,7 +71,7 @@ kern_return_t Driver::send_request(KernelRec& k, ObjectRec& o, Mapping& mp,
                                     page.requested_access);
 }
 
-void Driver::write_page(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page,
+void KernelVm::write_page(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page,
                         std::vector<Stamp> stamps) {
   stamps.resize(k.page_size / kBlockSize, 0);
   if ((page.lock & VM_PROT_WRITE) == 0) {
@@ -88,7 +88,7 @@ void Driver::write_page(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::P
   if (page.unlock_access != before) (void)send_unlock(k, o, mp, page);
 }
 
-void Driver::after_fill(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page) {
+void KernelVm::after_fill(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page) {
   // Copies waiting to read this page through take it as it comes in.
   if (mp.shadowed_by > 0) shadow_filled(k, o.id, page);
   if (page.pending_write) {
@@ -114,7 +114,7 @@ void Driver::after_fill(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::P
   }
 }
 
-void Driver::lock_request(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset, Size size,
+void KernelVm::lock_request(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset, Size size,
                           int should_return, bool should_flush, Prot lock_value,
                           mach_port_t reply, mach_msg_type_name_t reply_poly) {
   const Size page = k.page_size;

@@ -4,20 +4,20 @@
 // written back with one data_return (dirty TRUE unless the page is precious
 // and clean, kernel_copy FALSE since the page is flushed); a clean page that
 // is not precious is freed without a word to the pager (RT3).
-#include "driver.h"
+#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
 
 namespace emmi::mach {
 
-using detail::Driver;
+using detail::KernelVm;
 using PageStateT = KernelDriver::PageState;
 
 KernelDriver::Eviction KernelDriver::evict(KernelId kernel, ObjectId object, Offset offset) {
-  Driver& d = *impl_;
+  KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  Driver::KernelRec* k = d.kernel_rec(kernel);
-  Driver::ObjectRec* o = d.object_rec(object);
-  Driver::Mapping* mp = d.mapping(kernel, object);
+  KernelVm::KernelRec* k = d.kernel_rec(kernel);
+  KernelVm::ObjectRec* o = d.object_rec(object);
+  KernelVm::Mapping* mp = d.mapping(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return Eviction::none;
   auto it = mp->pages.find(offset);
   if (it == mp->pages.end() || it->second.state != PageStateT::resident) return Eviction::none;
@@ -38,7 +38,7 @@ KernelDriver::Eviction KernelDriver::evict(KernelId kernel, ObjectId object, Off
   }
   // A cached object whose last page is reclaimed is collected: terminated
   // (gnumach-kernel.md §3d, trigger 2).
-  if (mp->cached && !Driver::holds_pages(*mp)) d.terminate(*k, *o, *mp);
+  if (mp->cached && !KernelVm::holds_pages(*mp)) d.terminate(*k, *o, *mp);
   return done;
 }
 

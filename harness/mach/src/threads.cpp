@@ -66,7 +66,7 @@ bool adopt_preregistered(Core* core, ThreadBinding& b) {
   s->adopted = true;
   core->thread_started(s->rec);
   b.core = s->core;
-  b.epoch = core->epoch;
+  b.epoch = core->epoch();
   b.rec = s->rec;
   b.task_override = nullptr;
   b.external = false;
@@ -86,13 +86,13 @@ CreateFn real_create() {
 
 ThreadRec* Core::preregister_pager_thread() {
   Lock lk(*this);
-  threads.emplace_back();
-  ThreadRec* t = &threads.back();
-  t->id = static_cast<emmi::model::ThreadId>(threads.size());
+  threads_.emplace_back();
+  ThreadRec* t = &threads_.back();
+  t->id = static_cast<emmi::model::ThreadId>(threads_.size());
   t->counted = true;
   t->running = false;
   t->starting = true;
-  ++starting_pager_threads;
+  ++starting_pager_threads_;
   return t;
 }
 
@@ -101,8 +101,8 @@ void Core::thread_started(ThreadRec* t) {
   if (!t->starting || t->exited) return;
   t->starting = false;
   t->running = true;
-  --starting_pager_threads;
-  ++running_pager_threads;
+  --starting_pager_threads_;
+  ++running_pager_threads_;
 }
 
 }  // namespace emmi::mach::detail
@@ -150,7 +150,7 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   Core* core = installed_core();
   ThreadBinding& b = binding();
   const bool pager_creator =
-      core != nullptr && b.core.get() == core && b.epoch == core->epoch &&
+      core != nullptr && b.core.get() == core && b.epoch == core->epoch() &&
       core->current_space() == core->pager_space() &&
       (b.external || (b.rec != nullptr && b.rec->counted));
   if (!pager_creator) return real(thread, attr, fn, arg);

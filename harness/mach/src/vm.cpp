@@ -32,21 +32,37 @@ std::uintptr_t Core::vm_map_fresh(Space* s, std::size_t size, bool ool,
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return 0;
   const auto start = reinterpret_cast<std::uintptr_t>(p);
-  if (vm.count(start)) vm.erase(start);
+  if (vm_.count(start)) vm_.erase(start);
   VmRegion r;
   r.start = start;
   r.size = bytes;
   r.space = s;
   if (ool) {
-    r.ool_region = next_region++;
+    r.ool_region = next_region_++;
     r.whole_id = r.ool_region;
-    ool_pages_left[r.whole_id] = bytes / kVmPage;
+    ool_pages_left_[r.whole_id] = bytes / kVmPage;
     if (region != nullptr) *region = r.ool_region;
   }
-  // The address may have been released before: it is live again.
-  released_ool.erase(start);
-  vm[start] = r;
+  vm_record(r);
   return start;
+}
+
+void Core::vm_record(const VmRegion& r) {
+  // The address may have been released before: it is live again.
+  released_ool_.erase(r.start);
+  vm_[r.start] = r;
+}
+
+bool Core::vm_knows(std::uintptr_t start, std::size_t size) const {
+  auto it = vm_.upper_bound(start + size - 1);
+  if (it == vm_.begin()) return false;
+  --it;
+  return it->second.start + it->second.size > start;
+}
+
+emmi::model::RegionId Core::released_region_at(std::uintptr_t page) const {
+  auto rel = released_ool_.find(page);
+  return rel != released_ool_.end() ? rel->second : 0;
 }
 
 kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
@@ -57,9 +73,9 @@ kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
   const std::uintptr_t lo = start & ~(kVmPage - 1);
   const std::uintptr_t hi = round_up(start + size, kVmPage);
   bool any = false;
-  auto it = vm.upper_bound(lo);
-  if (it != vm.begin()) --it;
-  while (it != vm.end() && it->first < hi) {
+  auto it = vm_.upper_bound(lo);
+  if (it != vm_.begin()) --it;
+  while (it != vm_.end() && it->first < hi) {
     VmRegion r = it->second;
     const std::uintptr_t rlo = r.start;
     const std::uintptr_t rhi = r.start + r.size;
@@ -72,34 +88,34 @@ kern_return_t Core::vm_release(Space* s, std::uintptr_t start, std::size_t size,
     const std::uintptr_t cut_hi = std::min(hi, rhi);
     if (unmap) real_munmap(reinterpret_cast<void*>(cut_lo), cut_hi - cut_lo);
     if (cuts != nullptr) cuts->emplace_back(cut_lo, cut_hi);
-    it = vm.erase(it);
+    it = vm_.erase(it);
     if (rlo < cut_lo) {
       VmRegion left = r;
       left.size = cut_lo - rlo;
-      vm[left.start] = left;
+      vm_[left.start] = left;
     }
     if (cut_hi < rhi) {
       VmRegion right = r;
       right.start = cut_hi;
       right.size = rhi - cut_hi;
-      it = vm.emplace(right.start, right).first;
+      it = vm_.emplace(right.start, right).first;
       ++it;
     }
     if (r.whole_id != 0) {
-      auto left = ool_pages_left.find(r.whole_id);
-      if (left != ool_pages_left.end()) {
+      auto left = ool_pages_left_.find(r.whole_id);
+      if (left != ool_pages_left_.end()) {
         left->second -= std::min<std::size_t>(left->second, (cut_hi - cut_lo) / kVmPage);
         if (left->second == 0) {
-          ool_pages_left.erase(left);
+          ool_pages_left_.erase(left);
           if (released_whole != nullptr) released_whole->push_back(r.whole_id);
         }
       }
-      if (rlo == cut_lo) released_ool[rlo] = r.whole_id;
+      if (rlo == cut_lo) released_ool_[rlo] = r.whole_id;
     }
   }
   if (!any && double_free != nullptr) {
-    auto rel = released_ool.find(lo);
-    if (rel != released_ool.end()) *double_free = rel->second;
+    auto rel = released_ool_.find(lo);
+    if (rel != released_ool_.end()) *double_free = rel->second;
   }
   return KERN_SUCCESS;
 }
@@ -256,8 +272,7 @@ kern_return_t vm_allocate(mach_port_t target_task, vm_address_t* address, vm_siz
   r.start = reinterpret_cast<std::uintptr_t>(p);
   r.size = bytes;
   r.space = s;
-  core->released_ool.erase(r.start);
-  core->vm[r.start] = r;
+  core->vm_record(r);
   *address = r.start;
   return KERN_SUCCESS;
 }
@@ -296,11 +311,7 @@ extern "C" int munmap(void* addr, size_t len) {
   bool known = false;
   {
     Core::Lock lk(*core);
-    auto it = core->vm.upper_bound(start + len - 1);
-    if (it != core->vm.begin()) {
-      --it;
-      known = it->second.start + it->second.size > start;
-    }
+    known = core->vm_knows(start, len);
   }
   if (known) {
     ThreadRec* t = core->thread();

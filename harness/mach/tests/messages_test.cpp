@@ -610,5 +610,26 @@ TEST_F(Messages, HeaderRightsAreCopiedInAtomically) {
   EXPECT_EQ(receive_now(port, buf), MACH_RCV_TIMED_OUT);
 }
 
+// A message to the task port (a kernel object whose calls the simulation
+// serves as functions, not messages) names a routine the port does not
+// serve: as GNU Mach's ipc_kobject_server does for an unknown routine
+// (gnumach-kernel.md section 3e), the kernel replies MIG_BAD_ID to the reply
+// right, with the reply's id (the request's + 100).
+TEST_F(Messages, UnknownRoutineOnAKernelObjectGetsMigBadId) {
+  mach_port_t reply = new_receive_right();
+  ASSERT_EQ(send_simple(mach_task_self(), MACH_MSG_TYPE_COPY_SEND, 4242, reply,
+                        MACH_MSG_TYPE_MAKE_SEND_ONCE),
+            MACH_MSG_SUCCESS);
+  Buffer buf;
+  ASSERT_EQ(receive_now(reply, buf), MACH_MSG_SUCCESS);
+  EXPECT_EQ(buf.head.msgh_id, 4342);
+  ASSERT_EQ(buf.head.msgh_size, sizeof(mig_reply_header_t));
+  mig_reply_header_t r;
+  std::memcpy(&r, &buf, sizeof r);
+  EXPECT_EQ(r.RetCode, MIG_BAD_ID);
+  Buffer none;
+  EXPECT_EQ(receive_now(reply, none), MACH_RCV_TIMED_OUT);  // one reply only
+}
+
 }  // namespace
 }  // namespace emmi::mach::testing

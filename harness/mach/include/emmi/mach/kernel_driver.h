@@ -21,7 +21,7 @@
 namespace emmi::mach {
 
 namespace detail {
-class Driver;
+class KernelVm;
 }
 
 using emmi::model::KernelId;
@@ -270,7 +270,7 @@ class KernelDriver {
   std::uint32_t destroyed_by_pager(KernelId kernel, ObjectId object) const;
 
  private:
-  std::unique_ptr<detail::Driver> impl_;
+  std::unique_ptr<detail::KernelVm> impl_;
 };
 
 }  // namespace emmi::mach

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Internals of the kernel driver and the control plane (the kernel-object
-// server for control ports). Lock order: Driver::mu, then Core::mutex; the
-// MIG stubs the driver calls take Core::mutex themselves.
+// The simulated kernels' VM side (KernelVm): the kernels, the memory objects
+// they map with their pages, and the kernel-object server of their control
+// and name ports (control_plane.cpp). KernelDriver (emmi/mach/kernel_driver.h)
+// is its public face. Lock order: KernelVm::mu, then Core's lock; the MIG
+// stubs it calls take Core's lock themselves.
 #pragma once
 
 #include <map>
@@ -15,10 +17,10 @@
 
 namespace emmi::mach::detail {
 
-class Driver : public KObjectServer {
+class KernelVm : public KObjectServer {
  public:
-  explicit Driver(Kernel& kernel);
-  ~Driver() override;
+  explicit KernelVm(Kernel& kernel);
+  ~KernelVm() override;
 
   void serve(KMsg* msg, KObject kind, std::uint64_t cookie) override;
 
@@ -87,19 +89,19 @@ class Driver : public KObjectServer {
 
   // vm_object_enter of a new mapping whose object_send is set: control and
   // name ports in the kernel's space (the current one), bound to a fresh
-  // cookie, then memory_object_init. Driver::mu held.
+  // cookie, then memory_object_init. KernelVm::mu held.
   kern_return_t init_mapping(KernelRec& k, ObjectId object, Mapping& mp);
   // Sends terminate (after returning dirty and precious pages) and forgets
-  // the mapping. Driver::mu held.
+  // the mapping. KernelVm::mu held.
   void terminate(KernelRec& k, ObjectRec& o, Mapping& mp);
   // Whether the kernel holds any page of the mapping (resident, or being
   // filled): GNU Mach caches only an object with pages.
   static bool holds_pages(const Mapping& mp);
-  // memory_object_data_return of `stamps` from `offset`. Driver::mu held.
+  // memory_object_data_return of `stamps` from `offset`. KernelVm::mu held.
   kern_return_t send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset,
                                  std::span<const Stamp> stamps, bool dirty, bool kernel_copy);
   // --- Page locks (page_locks.cpp, gnumach-kernel.md §3c, §3e) ---------------
-  // memory_object_data_unlock for `page` with its unlock_access. Driver::mu held.
+  // memory_object_data_unlock for `page` with its unlock_access. KernelVm::mu held.
   kern_return_t send_unlock(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page);
   // memory_object_data_request for `page` (now requested) with its access.
   kern_return_t send_request(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page);
@@ -118,7 +120,7 @@ class Driver : public KObjectServer {
                     mach_msg_type_name_t reply_poly);
   // --- Copies (copy.cpp, gnumach-kernel.md §1a 2202) --------------------------
   // The last reference to a mapped object goes: into the object cache, or
-  // terminate (unmap, and the last copy of a kept original). Driver::mu held.
+  // terminate (unmap, and the last copy of a kept original). KernelVm::mu held.
   void release(KernelRec& k, ObjectRec& o, Mapping& mp);
   // A terminated copy stops shadowing its original, which is released if no
   // task maps it and no other copy shadows it.
