@@ -4,9 +4,10 @@
 // (SY1-SY5, SY10), and flavoured change_attributes (CA1, CA2; the
 // flavour its change_completed echoes, CA5, is checked with CA4 in
 // pager_actions.cpp). The
-// rest of the protocol is shared with GNU Mach and stays in model.cpp,
-// which calls these hooks; init and terminate without a name port are
-// decided there from speaks_osf().
+// rest of the protocol is shared with GNU Mach and stays in the step's
+// files (step.h lists them), which call these hooks; init and terminate
+// without a name port are decided there from speaks_osf()
+// (kernel_sent.cpp, dequeued.cpp).
 #pragma once
 
 #include <cstdint>

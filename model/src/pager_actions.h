@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The pager's own actions in the model (entry ABI version 2: sync, flush,
 // change_attributes, shutdown, read_store; see emmi/pager_abi.h and
-// SEMANTICS.md, "The pager's own actions"). model.cpp calls the hooks below
-// from its event handlers; the begin/end/store judgements are the Model
+// SEMANTICS.md, "The pager's own actions"). The step's files (the event
+// families of step.h: dequeued.cpp, control_called.cpp, quiescence.cpp)
+// call the hooks below from their handlers; the begin/end/store judgements
+// are the Model
 // methods of the same names.
 //
 // What is judged, and why it is fair to every correct pager:

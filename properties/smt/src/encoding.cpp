@@ -3,7 +3,8 @@
 // guarded updates; every variable an event does not name keeps its value
 // (the frame condition is the `ite(..., new, old)` default). Rules are cited
 // where a verdict predicate is built; the order of the checks is the one of
-// model/src/model.cpp, so that concrete evaluation gives the model's verdicts.
+// the model's step (model/src/step.h and the event-family files it lists),
+// so that concrete evaluation gives the model's verdicts.
 #include "emmi/smt/encoding.h"
 
 #include <cassert>
