@@ -346,8 +346,12 @@ TEST_F(Osf, LockRequestReturnsThenCompletesOnTheOsfIds) {
   ASSERT_EQ(buf.head.msgh_id, 3406);
   LockCompletedMsg done;
   std::memcpy(&done, &buf, sizeof done);
-  EXPECT_EQ(done.offset, 0u);
-  EXPECT_EQ(done.length, 0x4000u);
+  // The message is packed to 4 bytes: copy the 8-byte fields out before
+  // EXPECT_EQ binds references to them (a misaligned reference is UB).
+  const vm_offset_t offset = done.offset;
+  const vm_size_t length = done.length;
+  EXPECT_EQ(offset, 0u);
+  EXPECT_EQ(length, 0x4000u);
   mach_msg_destroy(&buf.head);
   auto called = calls(ControlCall::lock_request);
   ASSERT_EQ(called.size(), 1u);
