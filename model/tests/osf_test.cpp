@@ -256,8 +256,10 @@ Scenario osf_delay_world() {
   return s;
 }
 
-// sync (LK2, LK8, RT5) with the OSF lock_request and lock_completed.
-TEST(OsfActions, LK2_Conforming_SyncReturnsAndWaitsForLockCompleted) {
+// A sync under way on an OSF kernel: a written page, the action's
+// lock_request (RETURN_ALL, reply to the object port), the page returned
+// with `stamp` and the lock_completed queued, none of them dequeued yet.
+Scenario sync_under_way(Stamp stamp) {
   Scenario s = osf_world();
   s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).supply(2, 0, 0, 0).ret(2);
   s.begin_action(osf_action(PagerActionKind::sync));
@@ -266,24 +268,21 @@ TEST(OsfActions, LK2_Conforming_SyncReturnsAndWaitsForLockCompleted) {
   lock.should_return = kReturnAll;
   lock.reply_to = s.port(0);
   s.call(lock);
-  s.evict_with(0, 0, 0, {0x91}, true);
+  s.evict_with(0, 0, 0, {stamp}, true);
   s.complete(MessageKind::lock_completed, s.port(0), 0, 0, 0, 0x10000);
+  return s;
+}
+
+// sync (LK2, LK8, RT5) with the OSF lock_request and lock_completed.
+TEST(OsfActions, LK2_Conforming_SyncReturnsAndWaitsForLockCompleted) {
+  Scenario s = sync_under_way(0x91);
   s.handle(3, 0).handle(3, 0);
   s.end_action().store_read(0, 0, {0x91}, true);
   EXPECT_TRUE(Conforms(s)) << s.summary();
 }
 
 TEST(OsfActions, LK8_Violated_SyncReturnsBeforeLockCompleted) {
-  Scenario s = osf_world();
-  s.fault(0, 0, 0, kProtRead | kProtWrite).dequeue(2, 0).supply(2, 0, 0, 0).ret(2);
-  s.begin_action(osf_action(PagerActionKind::sync));
-  ControlCalled lock{kAction, ControlCall::lock_request, s.control(0, 0), 0, 0x10000};
-  lock.lock_value = kProtNoChange;
-  lock.should_return = kReturnAll;
-  lock.reply_to = s.port(0);
-  s.call(lock);
-  s.evict_with(0, 0, 0, {0x92}, true);
-  s.complete(MessageKind::lock_completed, s.port(0), 0, 0, 0, 0x10000);
+  Scenario s = sync_under_way(0x92);
   s.end_action();
   EXPECT_TRUE(Violates(s, "LK8", Party::pager));
 }
