@@ -298,7 +298,7 @@ void Step::sent_data_return(const KernelSent& e, Pair& p, std::size_t first, std
     std::size_t b0 = e.offset / kBlockSize;
     for (std::size_t i = 0; i < std::min(blocks, e.stamps.size()); ++i) {
       if (b0 + i >= o.blocks.size()) break;
-      o.blocks[b0 + i].record(sent, e.stamps[i]);
+      o.blocks[b0 + i].record(sent, e.stamps[i], p.kernel);
     }
   }
 }

@@ -129,6 +129,22 @@ Judgement Model::judge_store(ObjectId o, Offset offset, const std::vector<Stamp>
   return out;
 }
 
+std::optional<Model::StoreDue> Model::store_due_at_completion() const {
+  const auto& due = s_->osf.store_due;
+  if (!due) return std::nullopt;
+  return StoreDue{due->object, due->offset, due->length, (due->flags & kSyncSynchronous) != 0};
+}
+
+Judgement Model::judge_store_at_completion(const std::vector<Stamp>* supply,
+                                           const std::vector<Stamp>* backing) {
+  detail::osf::Found f = detail::osf::store_at_completion(*s_, supply, backing);
+  Judgement out;
+  out.checked = std::move(f.checked);
+  for (detail::osf::Finding& v : f.verdicts)
+    out.verdicts.push_back(Verdict{v.rule, v.party, std::move(v.text), s_->events});
+  return out;
+}
+
 std::vector<Verdict> Model::check_quiescent() const { return judge_quiescent().verdicts; }
 
 Judgement Model::judge_quiescent(Quiescence which) const {

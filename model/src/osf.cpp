@@ -148,7 +148,55 @@ Found control_called(State& s, const ControlCalled& e, std::uint32_t incarnation
   // of this range with contents older than a data_return sent before this
   // synchronize (stale_after_sync, SEMANTICS.md "OSF dialect").
   s.osf.completed.push_back(*it);
+  s.osf.store_due = *it;
   v.erase(it);
+  return f;
+}
+
+Found store_at_completion(State& s, const std::vector<Stamp>* supply,
+                          const std::vector<Stamp>* backing) {
+  Found f;
+  if (!s.osf.store_due) return f;
+  const Sync y = *s.osf.store_due;
+  s.osf.store_due.reset();
+  if (y.object >= s.objects.size()) return f;
+  const std::vector<BlockHistory>& blocks = s.objects[y.object].blocks;
+  const bool synchronous = (y.flags & kSyncSynchronous) != 0;
+  const std::uint32_t kernel = s.pairs[s.incarnations[y.incarnation].pair].kernel;
+  // One view, one rule: read_store is what the pager would supply, which
+  // includes data queued for backing storage (MO_SY_completed.html: "has
+  // been queued or placed on backing storage", SY8); the backing storage
+  // alone answers SYNCHRONOUS (memory_object_synchronize.html: "waits for
+  // pages to reach backing storage", SY6).
+  auto judge = [&](const std::vector<Stamp>& got, std::string_view rule, std::string_view view) {
+    const std::size_t b0 = y.offset / kBlockSize;
+    bool counted = false;
+    for (std::size_t i = 0; i < got.size() && b0 + i < blocks.size(); ++i) {
+      const BlockHistory& h = blocks[b0 + i];
+      Stamp want = 0;
+      // Only blocks this kernel returned before its synchronize (SY1's
+      // data_returns, or earlier ones) have contents the completion
+      // vouches for; another kernel's return is not this vm_msync's. A
+      // later return may already be stored instead; past two returns the
+      // history is gone (expected() says so), and the block is not judged.
+      if (!h.expected(y.sent, want)) continue;
+      const std::uint32_t from = h.last_index < y.sent ? h.last_kernel : h.prev_kernel;
+      if (from != kernel) continue;
+      if (!counted) f.check(rule);  // once, and only where a block is compared
+      counted = true;
+      if (got[i] == want || (h.last_index > y.sent && got[i] == h.last)) continue;
+      f.report(rule, Party::pager,
+               cat("the pager sent synchronize_completed ", range_text(y.offset, y.length),
+                   " for ", pair_text(s, y.incarnation), " (",
+                   synchronous ? "VM_SYNC_SYNCHRONOUS" : "without VM_SYNC_SYNCHRONOUS",
+                   ") while its ", view, " held ", hex(got[i]), " for block ",
+                   hex((b0 + i) * kBlockSize), ", not the ", hex(want),
+                   " the kernel returned before that synchronize"));
+      return;
+    }
+  };
+  if (supply != nullptr) judge(*supply, rule::SY8, "store (read_store: stored or queued)");
+  if (backing != nullptr && synchronous) judge(*backing, rule::SY6, "backing storage");
   return f;
 }
 

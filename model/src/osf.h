@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <optional>
 #include <vector>
 
 #include "emmi/model/event.h"
@@ -39,6 +40,10 @@ struct OsfState {
   std::vector<Dialect> dialects;  // by kernel index
   std::vector<Sync> syncs;        // outstanding, oldest first
   std::vector<Sync> completed;    // answered by a matching synchronize_completed
+  // The synchronize the latest synchronize_completed answered, until the
+  // store is judged at that instant (store_at_completion): the engine may
+  // read the store before the sending thread goes on.
+  std::optional<Sync> store_due;
 };
 
 // What a hook found: the rules it checked and the verdicts it reached.
@@ -71,6 +76,13 @@ void terminated(State& s, std::uint32_t incarnation);
 // what the served contents must honour (the SY2 explanation), else empty.
 std::string stale_after_sync(const State& s, ObjectId object, Offset block,
                              std::uint32_t returned_at);
+// SY8 and SY6: at the instant the pager sent the synchronize_completed of
+// s.osf.store_due, `supply` (read_store; null: not read) and `backing`
+// (its backing storage, for a SYNCHRONOUS synchronize; null: not read)
+// hold, per 4 KiB block of the synchronize's range, what the kernel last
+// returned for the block before the synchronize, or a later return.
+Found store_at_completion(State& s, const std::vector<Stamp>* supply,
+                          const std::vector<Stamp>* backing);
 // A control call on the live control port of OSF incarnation `incarnation`.
 Found control_called(State& s, const ControlCalled& e, std::uint32_t incarnation);
 // Quiescence: synchronize requests never answered (SY5).

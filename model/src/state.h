@@ -192,12 +192,16 @@ struct BlockHistory {
   Stamp prev = 0;
   std::uint32_t last_index = 0;
   std::uint32_t prev_index = 0;
+  std::uint32_t last_kernel = 0;  // kernel index of each return (SY6, SY8)
+  std::uint32_t prev_kernel = 0;
 
-  void record(std::uint32_t index, Stamp stamp) {
+  void record(std::uint32_t index, Stamp stamp, std::uint32_t kernel) {
     prev = last;
     prev_index = last_index;
+    prev_kernel = last_kernel;
     last = stamp;
     last_index = index;
+    last_kernel = kernel;
   }
   // The contents a supply for a request sent at `q` must carry; false when
   // nothing was returned before q (or that history is no longer kept).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The OSF dialect (model/src/osf.cpp): init and terminate without a name
-// port, synchronize and its completion (SY2-SY5, SY10), flavoured
+// port, synchronize and its completion (SY2-SY8, SY10), flavoured
 // change_attributes (CA1, CA2), and the pager's own actions with the OSF
 // control calls (LK2, LK8, CA3, CA5, DS3). Each test cites the page its rule
 // follows.
@@ -112,6 +112,77 @@ TEST(OsfSync, SY2_ViolatedByStaleDataAfterTheSync) {
   s.supply(1, 0, 0, 0, 0x1000, {0x5151}).ret(1);  // not what was returned
   EXPECT_TRUE(Violates(s, "SY2", Party::pager));
   EXPECT_TRUE(Violates(s, "RT4", Party::pager));
+}
+
+// MO_SY_completed.html: completion means the data "has been queued or
+// placed on backing storage" (SY8); memory_object_synchronize.html, with
+// VM_SYNC_SYNCHRONOUS: it "waits for pages to reach backing storage" (SY6).
+// The engine reads the store the instant the completion is sent.
+Scenario completed_after_return(std::int32_t flags) {
+  Scenario s = osf_world();
+  s.fault(0, 0, 0).dequeue(1, 0).supply(1, 0, 0, 0).ret(1);
+  s.evict_with(0, 0, 0, {0xab}).synchronize(0, 0, 0, 0x1000, flags);
+  s.handle(1, 0).dequeue(1, 0).sync_completed(1, 0, 0, 0, 0x1000);
+  return s;
+}
+
+TEST(OsfSync, SY6_ConformingReturnedDataIsStoredAtTheCompletion) {
+  Scenario s = completed_after_return(kSyncSynchronous);
+  const auto due = s.store_due();
+  ASSERT_TRUE(due.has_value());
+  EXPECT_EQ(due->object, 0u);
+  EXPECT_EQ(due->offset, 0u);
+  EXPECT_EQ(due->length, 0x1000u);
+  EXPECT_TRUE(due->synchronous);
+  const std::vector<Stamp> held{0xab};
+  s.store_at_completion(&held, &held).ret(1);
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_TRUE(s.checked("SY6"));
+  EXPECT_TRUE(s.checked("SY8"));
+  EXPECT_FALSE(s.store_due().has_value());  // judged once
+}
+
+TEST(OsfSync, SY6_ViolatedByDataOnlyQueuedAtASynchronousCompletion) {
+  Scenario s = completed_after_return(kSyncSynchronous);
+  const std::vector<Stamp> queued{0xab}, disk{0};
+  s.store_at_completion(&queued, &disk).ret(1);
+  EXPECT_TRUE(Violates(s, "SY6", Party::pager));
+  EXPECT_FALSE(s.has("SY8", Party::pager));
+}
+
+TEST(OsfSync, SY8_ViolatedByDataNeitherQueuedNorStored) {
+  Scenario s = completed_after_return(kSyncAsynchronous);
+  const std::vector<Stamp> stale{0};
+  s.store_at_completion(&stale, &stale).ret(1);
+  EXPECT_TRUE(Violates(s, "SY8", Party::pager));
+}
+
+// memory_object_synchronize.html: ASYNCHRONOUS "returns without waiting for
+// pages to reach backing storage" (SY7): the backing storage is not judged.
+TEST(OsfSync, SY8_ConformingAsynchronousCompletionMayLeaveTheBackingStorageBehind) {
+  Scenario s = completed_after_return(kSyncAsynchronous);
+  EXPECT_FALSE(s.store_due()->synchronous);
+  const std::vector<Stamp> queued{0xab}, disk{0};
+  s.store_at_completion(&queued, &disk).ret(1);
+  EXPECT_TRUE(Conforms(s));
+  EXPECT_TRUE(s.checked("SY8"));
+  EXPECT_FALSE(s.checked("SY6"));
+}
+
+// Only what the kernel returned before its synchronize is vouched for: a
+// block it never returned is not judged, and no read (the look had to wait
+// for a pager thread) judges nothing.
+TEST(OsfSync, StoreAtCompletionNothingReturnedOrNothingReadIsNotJudged) {
+  Scenario s = osf_world();
+  s.synchronize(0, 0, 0, 0x1000).dequeue(1, 0).sync_completed(1, 0, 0, 0, 0x1000);
+  const std::vector<Stamp> zeros{0};
+  s.store_at_completion(&zeros, &zeros).ret(1);
+  EXPECT_FALSE(s.checked("SY6"));
+  EXPECT_FALSE(s.checked("SY8"));
+  Scenario t = completed_after_return(kSyncSynchronous);
+  t.store_at_completion(nullptr, nullptr).ret(1);
+  EXPECT_FALSE(t.checked("SY6"));
+  EXPECT_FALSE(t.store_due().has_value());
 }
 
 // Without a synchronize, stale data is RT4 alone.

@@ -430,6 +430,15 @@ class Scenario {
   const std::vector<Event>& trace() const { return trace_; }
   std::uint32_t urefs(PortName n, Right r) const { return model_.urefs(n, r); }
 
+  // The store reads at the instant of the latest synchronize_completed
+  // (SY6, SY8): the range due, and the judgement of what was read.
+  std::optional<Model::StoreDue> store_due() const { return model_.store_due_at_completion(); }
+  Scenario& store_at_completion(const std::vector<Stamp>* supply,
+                                const std::vector<Stamp>* backing) {
+    Judgement j = model_.judge_store_at_completion(supply, backing);
+    for (std::string_view r : j.checked) checked_.insert(std::string(r));
+    return absorb(std::move(j));
+  }
   Scenario& absorb(Judgement j) {
     for (Verdict& v : j.verdicts) verdicts_.push_back(std::move(v));
     return *this;

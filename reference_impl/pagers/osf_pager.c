@@ -30,9 +30,13 @@
    from one port set and handles it to completion before it receives the
    next, so each object's messages take effect in the kernel's order (SQ7)
    and a synchronize is handled only after every data_return queued before
-   it has been stored in the backing store: answering it at once is waiting
-   "for the pages to reach the desired state" (SY2), and the store is this
-   pager's backing storage (SY6, SY8).  The seqno the SEQNOS stubs pass is
+   it has been stored: answering it at once is waiting "for the pages to
+   reach the desired state" (SY2), and the store is this pager's backing
+   storage (SY6, SY8), unless the write_behind option puts a separate one
+   behind it, which a SYNCHRONOUS synchronize writes the range to first.
+   The completion is sent once pager.lock is released (osf_demux), so the
+   suite, which reads the store at the instant of the completion
+   (emmi_pager_read_backing_store), finds the lock free.  The seqno the SEQNOS stubs pass is
    not needed for ordering with one receiving thread; it is kept for the
    handlers' signatures only.
 
@@ -60,6 +64,7 @@
 #include <mach.h>
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
+#include <mach/vm_sync.h>
 
 #include <emmi/osf/memory_object_types.h>
 #include <emmi/osf/osf_memory_object_control.h> /* MIG, osf_memory_object_control.defs */
@@ -124,6 +129,12 @@ struct pager_object
 {
   mach_port_t port;               /* receive right; the kernels hold send rights */
   vm_address_t store;             /* contents, page aligned (SU9) */
+  /* Write-behind (option "write_behind"): the backing storage, which
+     `store` runs ahead of, and per STORE_BLOCK whether `store` holds data
+     not yet written to it (queued for backing storage, SY8).  Without the
+     option both are unused: `store` is the backing storage.  */
+  vm_address_t disk;
+  unsigned char *queued;
   vm_size_t size;
   unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
   struct kernel_binding *kernels; /* in init order */
@@ -146,6 +157,7 @@ static struct
   struct pager_object *objects;
   size_t object_count;
   vm_size_t max_page_size;
+  bool write_behind;
   pthread_t server;
   bool server_running;
 } pager = { .lock = PTHREAD_MUTEX_INITIALIZER, .handled = PTHREAD_COND_INITIALIZER };
@@ -199,6 +211,21 @@ holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length
     if (obj->returned[b / STORE_BLOCK])
       return true;
   return false;
+}
+
+/* Write-behind: put what [offset, offset+length) of OBJ has queued on its
+   backing storage.  */
+static void
+write_back (struct pager_object *obj, vm_offset_t offset, vm_size_t length)
+{
+  if (!pager.write_behind)
+    return;
+  for (vm_offset_t b = offset; b < offset + length && b < obj->size; b += STORE_BLOCK)
+    if (obj->queued[b / STORE_BLOCK])
+      {
+        memcpy ((void *) (obj->disk + b), (const void *) (obj->store + b), STORE_BLOCK);
+        obj->queued[b / STORE_BLOCK] = 0;
+      }
 }
 
 /* One kernel page: the store's data if a kernel ever returned any of it
@@ -343,6 +370,8 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
 #ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
   apply_write_behind (obj);
 #endif
+  /* Write-behind: the kernel let go; what it gave back goes to disk.  */
+  write_back (obj, 0, obj->size);
   /* A completion this kernel still owes an action will not come: the
      action stops waiting for it (as libpager wakes its waiters at
      terminate).  */
@@ -436,6 +465,10 @@ store_returned (struct pager_object *obj, struct kernel_binding *k,
       memcpy ((void *) (obj->store + offset + b), (const void *) (data + b),
               STORE_BLOCK);
       obj->returned[(offset + b) / STORE_BLOCK] = 1;
+      /* Write-behind: queued for the backing storage, which a SYNCHRONOUS
+         synchronize or terminate writes it to (SY6, SY8).  */
+      if (pager.write_behind)
+        obj->queued[(offset + b) / STORE_BLOCK] = 1;
     }
 }
 #endif
@@ -476,13 +509,24 @@ seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seq
   return KERN_SUCCESS;
 }
 
+/* The synchronize_completed the message being handled owes: osf_demux sends
+   it once pager.lock is released, so that a look at the store the moment it
+   is sent (emmi_pager_read_backing_store, below) finds the lock free.  Only
+   the server thread touches it.  */
+static struct
+{
+  bool owed;
+  mach_port_t control;            /* one send uref, released once sent */
+  vm_offset_t offset;
+  vm_size_t length;
+} completion;
+
 kern_return_t
 seqnos_memory_object_synchronize (mach_port_t object_port, mach_port_seqno_t seqno,
                                   mach_port_t control, vm_offset_t offset,
                                   vm_size_t length, vm_sync_t sync_flags)
 {
   (void) seqno;
-  (void) sync_flags;
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
     return KERN_ABORTED;
@@ -491,18 +535,32 @@ seqnos_memory_object_synchronize (mach_port_t object_port, mach_port_seqno_t seq
     return KERN_INVALID_ARGUMENT;
   /* SY1, SY2: every data_return the kernel sent before this message was
      dequeued, and stored, before it (one server thread, FIFO port), so the
-     pages are in the store already; the store is this pager's backing
-     storage, so SYNCHRONOUS and ASYNCHRONOUS are both satisfied (SY6, SY8).
-     SY3: the completion names this request's range; SY5: always sent.  */
+     pages are in the store already: queued for backing storage at least
+     (SY8).  SYNCHRONOUS asks for them on backing storage (SY6): write-behind
+     writes them back first; ASYNCHRONOUS need not wait (SY7).  SY3: the
+     completion names this request's range; SY5: always sent.  */
+#ifndef EMMI_MUTANT_OSF_SYNC_NOT_WRITTEN
+  if (sync_flags & VM_SYNC_SYNCHRONOUS)
+    write_back (obj, offset, length);
+#else
+  /* SY6 bug: SYNCHRONOUS is answered like ASYNCHRONOUS, before the queued
+     pages reach the backing storage.  */
+  (void) sync_flags;
+#endif
 #ifdef EMMI_MUTANT_OSF_SYNC_NEVER_ANSWERED
   /* SY5 bug: the completion is never sent; the client's vm_msync hangs.  */
-#elif defined(EMMI_MUTANT_OSF_SYNC_WRONG_RANGE)
-  /* SY3 bug: the completion names the range widened by one page.  */
-  memory_object_synchronize_completed (control, offset, length + k->page_size);
-#else
-  memory_object_synchronize_completed (control, offset, length);
-#endif
   release_send_right (control);
+#else
+  completion.owed = true;
+  completion.control = control;
+  completion.offset = offset;
+# ifdef EMMI_MUTANT_OSF_SYNC_WRONG_RANGE
+  /* SY3 bug: the completion names the range widened by one page.  */
+  completion.length = length + k->page_size;
+# else
+  completion.length = length;
+# endif
+#endif
   return KERN_SUCCESS;
 }
 
@@ -647,6 +705,13 @@ osf_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
   /* An action may be waiting for what this message completed.  */
   pthread_cond_broadcast (&pager.handled);
   pthread_mutex_unlock (&pager.lock);
+  if (completion.owed)
+    {
+      completion.owed = false;
+      memory_object_synchronize_completed (completion.control, completion.offset,
+                                           completion.length);
+      release_send_right (completion.control);
+    }
   return handled;
 }
 
@@ -874,6 +939,23 @@ osf_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t le
   return KERN_SUCCESS;
 }
 
+/* What has reached the backing storage: the store itself, or with
+   write-behind the disk it runs ahead of.  Exported (emmi/pager_abi.h), so
+   the suite also reads both stores the moment a synchronize_completed is
+   sent (SY6, SY8); osf_demux sends it with pager.lock released.  */
+EMMI_PAGER_EXPORT kern_return_t
+emmi_pager_read_backing_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
+{
+  struct pager_object *obj = action_object (index);
+  if (obj == NULL || offset > obj->size || length > obj->size - offset)
+    return KERN_INVALID_ARGUMENT;
+  pthread_mutex_lock (&pager.lock);
+  memcpy (buffer, (const void *) ((pager.write_behind ? obj->disk : obj->store) + offset),
+          length);
+  pthread_mutex_unlock (&pager.lock);
+  return KERN_SUCCESS;
+}
+
 /* --- The entry ABI (emmi/pager_abi.h) ---------------------------------------- */
 
 static void
@@ -894,7 +976,10 @@ free_objects (void)
                             MACH_PORT_RIGHT_RECEIVE, -1);
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
+      if (obj->disk != 0)
+        vm_deallocate (mach_task_self (), obj->disk, obj->size);
       free (obj->returned);
+      free (obj->queued);
     }
 #ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
   while (write_behind != NULL)
@@ -922,11 +1007,19 @@ osf_stop (void)
   free_objects ();
 }
 
-/* Options: "max_page_size=<bytes>", as the GNU Mach reference pager.  */
+/* Options: "max_page_size=<bytes>", as the GNU Mach reference pager, and
+   "write_behind": data the kernels return is queued in memory and written
+   to a separate backing storage only by a SYNCHRONOUS synchronize or a
+   terminate (a design SY7 allows; SY6 and SY8 still hold).  */
 static bool
 parse_options (const char *options)
 {
   pager.max_page_size = DEFAULT_MAX_PAGE_SIZE;
+#ifdef EMMI_MUTANT_OSF_SYNC_NOT_WRITTEN
+  pager.write_behind = true;
+#else
+  pager.write_behind = false;
+#endif
   if (options == NULL)
     return true;
   const char *p = options;
@@ -942,6 +1035,8 @@ parse_options (const char *options)
             return false;
           pager.max_page_size = (vm_size_t) v;
         }
+      else if (len == sizeof "write_behind" - 1 && strncmp (p, "write_behind", len) == 0)
+        pager.write_behind = true;
       else if (len != 0)
         return false;
       p += len;
@@ -986,6 +1081,15 @@ osf_start (const struct emmi_pager_config *config, struct emmi_pager_object *out
       kr = vm_allocate (task, &obj->store, obj->size, TRUE);
       if (kr != KERN_SUCCESS)
         goto fail;
+      if (pager.write_behind)
+        {
+          obj->queued = calloc (obj->size / STORE_BLOCK, 1);
+          if (obj->queued == NULL)
+            goto fail_no_memory;
+          kr = vm_allocate (task, &obj->disk, obj->size, TRUE);
+          if (kr != KERN_SUCCESS)
+            goto fail;
+        }
       kr = mach_port_allocate (task, MACH_PORT_RIGHT_RECEIVE, &obj->port);
       if (kr != KERN_SUCCESS)
         goto fail;

@@ -645,6 +645,27 @@ TEST(RealReports, OsfPagerIsJudgedOnTheOsfPlatformByDefault) {
   EXPECT_EQ(mr.at("parameters").at("kernel_page_sizes"), "4096,4096,16384,32768");
 }
 
+// A write-behind OSF pager (the reference pager's write_behind option): the
+// pages the kernel returns wait in memory, and only a SYNCHRONOUS
+// synchronize or a terminate writes them to the backing storage. That is
+// the freedom VM_SYNC_ASYNCHRONOUS gives (SY7), and the suite must not take
+// it for a fault; the SYNCHRONOUS completions are judged at their instant
+// (SY6, SY8) and pass.
+TEST(RealReports, WriteBehindOsfPagerIsConformingAndItsCompletionsAreJudged) {
+  ScratchDir dir;
+  CommandResult r = run_quick(EMMI_OSF_REFERENCE_PAGER, dir.path(),
+                              {"--jobs", "1", "--format", "json", "--pager-options",
+                               "write_behind"});
+  const json report = read_json(dir / "emmi-report.json");
+  EXPECT_EQ(r.exit_code, 0) << describe(verdicts(report)) << r.out << r.err;
+  for (const char* id : {"SY6", "SY8", "RT5"}) {
+    const json* rule = rule_entry(report, id);
+    ASSERT_NE(rule, nullptr) << id;
+    EXPECT_EQ(rule->at("verdict"), "pass") << rule->dump();
+    EXPECT_GT(rule->at("exercised").get<std::uint64_t>(), 0u) << rule->dump();
+  }
+}
+
 // ---- releasing memory by sending it with the deallocate bit ---------------------
 
 // A pager that releases the pages of every data_return by sending them out

@@ -174,19 +174,47 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   // pager code on this thread, the model told when each begins and ends;
   // after a sync or flush the store is read at once (it must already hold
   // what the kernel returned, RT5).
-  auto read_store = [&](model::ObjectId object, std::uint64_t offset, std::uint64_t length,
-                        bool after_action) {
-    if ((world.pager_actions & kPagerReadStore) == 0 || length == 0) return;
+  // One of the pager's store reads, as pager code: the stamps of the range's
+  // 4 KiB blocks, or nothing when the read failed.
+  auto read_blocks_with = [&](emmi_pager_read_backing_store_fn read, model::ObjectId object,
+                              std::uint64_t offset,
+                              std::uint64_t length) -> std::optional<std::vector<model::Stamp>> {
     std::vector<std::uint8_t> bytes(length, 0);
     kern_return_t r;
     {
       mach::Kernel::ExternalPagerCall as_pager(kernel);
       mach::ControlledScheduling::PagerCode pager_code(sched);
-      r = lib.pager->read_store(object, offset, bytes.data(), length);
+      r = read(object, offset, bytes.data(), length);
     }
-    if (r != KERN_SUCCESS) return;
-    recorder.store_read(object, offset, mach::read_blocks(bytes.data(), bytes.size()), after_action);
+    if (r != KERN_SUCCESS) return std::nullopt;
+    return mach::read_blocks(bytes.data(), bytes.size());
   };
+  auto read_store = [&](model::ObjectId object, std::uint64_t offset, std::uint64_t length,
+                        bool after_action) {
+    if ((world.pager_actions & kPagerReadStore) == 0 || length == 0) return;
+    if (auto stamps = read_blocks_with(lib.pager->read_store, object, offset, length))
+      recorder.store_read(object, offset, *stamps, after_action);
+  };
+  // The instant a pager thread sent an accepted synchronize_completed, every
+  // other thread standing still (emmi_pager_read_backing_store,
+  // emmi/pager_abi.h): what the synchronize covered must be queued or
+  // stored (SY8, read_store) and, if it was SYNCHRONOUS, on backing storage
+  // (SY6). A read that had to wait for a pager thread saw a later instant:
+  // not judged.
+  if (world.osf && (world.pager_actions & kPagerReadBackingStore) != 0) {
+    sched.on_snapshot([&] {
+      const auto due = recorder.store_due_at_completion();
+      if (!due || due->length == 0) return;
+      std::optional<std::vector<model::Stamp>> supply, backing;
+      if ((world.pager_actions & kPagerReadStore) != 0)
+        supply = read_blocks_with(lib.pager->read_store, due->object, due->offset, due->length);
+      if (due->synchronous && sched.snapshot_intact())
+        backing = read_blocks_with(lib.read_backing_store, due->object, due->offset, due->length);
+      const bool intact = sched.snapshot_intact();
+      recorder.store_at_completion(intact && supply ? &*supply : nullptr,
+                                   intact && backing ? &*backing : nullptr);
+    });
+  }
   cases.set_pager_action_hook([&](const model::PagerAction& a) {
     const emmi_pager& p = *lib.pager;
     using K = model::PagerActionKind;

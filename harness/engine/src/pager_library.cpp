@@ -106,6 +106,12 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
           path, EMMI_PAGER_ROLES_SYMBOL, *roles, EMMI_PAGER_ROLE_PAGER, EMMI_PAGER_ROLE_DEFAULT));
     lib.roles = *roles;
   }
+  // Optional: without it SY6 and SY8 are not checked.
+  if (lib.pager->abi_version >= 2) {
+    lib.read_backing_store = reinterpret_cast<emmi_pager_read_backing_store_fn>(
+        ::dlsym(lib.handle, EMMI_PAGER_READ_BACKING_STORE_SYMBOL));
+    if (lib.read_backing_store != nullptr) lib.actions |= kPagerReadBackingStore;
+  }
   // Optional too: without it the pager is a plain GNU Mach pager.
   if (const auto* dialects =
           static_cast<const std::uint32_t*>(::dlsym(lib.handle, EMMI_PAGER_DIALECTS_SYMBOL))) {

@@ -154,6 +154,17 @@ void Recorder::store_read(model::ObjectId object, model::Offset offset,
   judged(model_.judge_store(object, offset, stamps, after_action), trace_.size());
 }
 
+std::optional<model::Model::StoreDue> Recorder::store_due_at_completion() {
+  std::lock_guard g(mu_);
+  return model_.store_due_at_completion();
+}
+
+void Recorder::store_at_completion(const std::vector<model::Stamp>* supply,
+                                   const std::vector<model::Stamp>* backing) {
+  std::lock_guard g(mu_);
+  judged(model_.judge_store_at_completion(supply, backing), trace_.size());
+}
+
 void Recorder::after_stop(std::string_view unfinished) {
   std::lock_guard g(mu_);
   const auto verdicts = quiescent(model::Model::Quiescence::after_stop);

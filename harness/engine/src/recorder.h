@@ -59,6 +59,12 @@ class Recorder final : public mach::Observer {
   void action_ended(model::KernReturn result);
   void store_read(model::ObjectId object, model::Offset offset,
                   const std::vector<model::Stamp>& stamps, bool after_action);
+  // A snapshot at a synchronize_completed (ControlledScheduling::on_snapshot):
+  // the range due, and what the store reads gave (SY6, SY8; null: not read
+  // or not judged, which only closes the due check).
+  std::optional<model::Model::StoreDue> store_due_at_completion();
+  void store_at_completion(const std::vector<model::Stamp>* supply,
+                           const std::vector<model::Stamp>* backing);
 
   // After the pager's stop(): what it still holds, it has leaked (V6, RT2,
   // PR8). `unfinished` says why stop() did not finish, if it did not: then

@@ -498,6 +498,9 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
         if (it->offset == cm.offset && it->length == cm.size) {
           mp->syncs.erase(it);
           ++mp->syncs_completed;
+          // The client's vm_msync returns now: the suite may look at the
+          // pager's store at this instant (SY6, SY8).
+          if (m->from_pager) want_snapshot_after_send();
           break;
         }
       }

@@ -309,6 +309,14 @@ class SpaceScope {
 };
 
 // mach_msg internals usable from C++ with explicit arguments.
+// The kernel served a message that asks for a look at the pager right after
+// it (a synchronize_completed: its store must already hold what the
+// synchronize covered, SY6/SY8). mach_msg stops the sending thread for it
+// once the send is done and no kernel lock is held
+// (sched::Scheduler::snapshot).
+void want_snapshot_after_send();
+bool take_snapshot_after_send();
+
 mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg,
                            mach_msg_option_t option, mach_msg_size_t send_size);
 mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg,

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -205,7 +206,12 @@ emmi::mach::WithdrawnPages withdrawn_by(const std::uint8_t* data, std::size_t si
   return w;
 }
 
+thread_local bool tl_snapshot_after_send = false;
+
 }  // namespace
+
+void want_snapshot_after_send() { tl_snapshot_after_send = true; }
+bool take_snapshot_after_send() { return std::exchange(tl_snapshot_after_send, false); }
 
 mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t option,
                            mach_msg_size_t send_size) {
@@ -758,6 +764,11 @@ mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t option,
   if (core == nullptr) return (option & MACH_SEND_MSG) ? MACH_SEND_INVALID_DEST : MACH_RCV_INVALID_NAME;
   if (option & MACH_SEND_MSG) {
     mach_msg_return_t mr = emmi::mach::detail::msg_send(*core, msg, option, send_size);
+    if (emmi::mach::detail::take_snapshot_after_send()) {
+      namespace sched = emmi::mach::detail::sched;
+      if (sched::SThread* me = sched::Scheduler::self(); me != nullptr && !me->command)
+        sched::Scheduler::active()->snapshot(me);
+    }
     if (mr != MACH_MSG_SUCCESS) return mr;
   }
   if (option & MACH_RCV_MSG)

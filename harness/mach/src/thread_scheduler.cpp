@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -332,6 +333,8 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
 void Scheduler::decide(SThread* me, Lock& lk) {
   ++points_;
   if (free_) return;
+  // A snapshot's look keeps the turn: the pager's threads stand still.
+  if (snapshot_looking_ && me->command) return;
   // PCT's steps are the choice points: where some other thread could run
   // instead. Points where the running thread is alone do not use up the
   // change points (k stays the number of real decisions).
@@ -432,6 +435,9 @@ BlockResult Scheduler::block_locked(SThread* me, Lock& lk) {
   me->block_seq = ++block_seq_;
   me->timed_out = false;
   me->go = false;
+  // The look must wait for a pager thread: what it sees is no longer the
+  // instant it was asked for.
+  if (snapshot_looking_ && me->command) snapshot_broken_ = true;
   if (free_) {
     if (!me->command && command_->state == SThread::State::blocked && all_pager_blocked())
       command_->cv.notify_one();
@@ -646,7 +652,7 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
   me->state = SThread::State::blocked;
   me->wait = Wait::quiescence;
   me->timed = false;
-  if (!free_) {
+  while (!free_) {
     ++points_;
     SThread* next = choose();
     if (next == nullptr && idle(lk)) next = choose();
@@ -654,6 +660,29 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
       hand_to(next);
       wait_for_turn(me, lk);
     }
+    if (!snapshot_asked_ || free_) break;
+    // A pager thread stopped for a snapshot (snapshot()): look, then let
+    // the pager go on settling.
+    snapshot_asked_ = false;
+    me->state = SThread::State::running;
+    me->wait = Wait::none;
+    me->go = false;
+    snapshot_looking_ = true;
+    snapshot_broken_ = false;
+    const std::function<void()> look = snapshot_look_;
+    lk.unlock();
+    {
+      // The look is suite code that calls pager code: its calls are
+      // intercepted like the pager's, not the scheduler's own.
+      const int internal = std::exchange(tl_internal, 0);
+      look();
+      tl_internal = internal;
+    }
+    lk.lock();
+    snapshot_looking_ = false;
+    me->state = SThread::State::blocked;
+    me->wait = Wait::quiescence;
+    me->timed = false;
   }
   if (free_) {
     const auto deadline = std::chrono::steady_clock::now() + wall_bound;
@@ -670,6 +699,22 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
   me->wait = Wait::none;
   me->go = false;
   return Settled::quiescent;
+}
+
+void Scheduler::snapshot(SThread* me) {
+  Internal in;
+  Lock lk(mu_);
+  if (free_ || !snapshot_look_ || me->command || snapshot_looking_ ||
+      command_->state != SThread::State::blocked || command_->wait != Wait::quiescence)
+    return;
+  // The command thread takes the turn at once; `me` stays runnable and
+  // goes on when the strategy picks it again.
+  ++points_;
+  snapshot_asked_ = true;
+  me->state = SThread::State::runnable;
+  command_->wait = Wait::none;
+  hand_to(command_);
+  wait_for_turn(me, lk);
 }
 
 std::string Scheduler::describe_object(Wait wait, const void* object) {
@@ -875,6 +920,11 @@ ControlledScheduling::PagerCode::~PagerCode() { g_current->set_pager_code(false)
 void ControlledScheduling::on_stall(std::function<void(const std::string&)> handler) {
   g_current->set_stall_handler(std::move(handler));
 }
+
+void ControlledScheduling::on_snapshot(std::function<void()> look) {
+  g_current->set_snapshot_look(std::move(look));
+}
+bool ControlledScheduling::snapshot_intact() const { return g_current->snapshot_intact(); }
 
 std::vector<ThreadState> ControlledScheduling::threads() const { return g_current->threads_state(); }
 std::vector<std::string> ControlledScheduling::deadlock_cycles() const { return g_current->cycles(); }

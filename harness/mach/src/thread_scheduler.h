@@ -236,6 +236,18 @@ class Scheduler {
 
   // --- The command thread -------------------------------------------------------------
   Settled settle(std::chrono::milliseconds wall_bound);
+  // A pager thread asks for a snapshot (ControlledScheduling::on_snapshot):
+  // if one is wanted and the command thread waits in settle(), `me` stops
+  // here while the command thread looks.
+  void snapshot(SThread* me);
+  void set_snapshot_look(std::function<void()> look) {
+    SchedLock g(mu_);
+    snapshot_look_ = std::move(look);
+  }
+  bool snapshot_intact() {
+    SchedLock g(mu_);
+    return !snapshot_broken_;
+  }
   std::vector<ThreadState> threads_state();
   std::vector<std::string> cycles();
 
@@ -315,6 +327,14 @@ class Scheduler {
   std::unordered_map<const void*, std::uint32_t> object_ids_;  // in the order first met
   std::vector<ControlledScheduling::Switch> switches_;
   std::function<void(const std::string&)> stall_handler_;
+  // Snapshots: the look to run, whether a pager thread asked for one that
+  // settle() has not taken yet, whether the command thread is looking (it
+  // keeps the turn at its scheduling points) and whether it had to block
+  // (other threads ran).
+  std::function<void()> snapshot_look_;
+  bool snapshot_asked_ = false;
+  bool snapshot_looking_ = false;
+  bool snapshot_broken_ = false;
 };
 
 // The C library's own functions, looked up past this library's interposers.

@@ -4,9 +4,14 @@
 // encoded in defs/osf/ (README.md there). The test plays the pager by
 // hand, with the OSF control-call stubs MIG generated from
 // osf_memory_object_control.defs (emmi_mig_pager_osf).
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 
 #include "emmi/mach/kernel_driver.h"
+#include "emmi/mach/scheduler.h"
 #include "emmi/mach/stamp.h"
 #include "test_support.h"
 
@@ -309,6 +314,84 @@ TEST_F(Osf, SynchronizeRefusesWhatTheKernelNeverSends) {
   EXPECT_EQ(driver.synchronize(kid, oid, 4096, 4096, VM_SYNC_ASYNCHRONOUS), KERN_FAILURE);
   EXPECT_EQ(driver.synchronize(kid, oid, 8192, 4096, VM_SYNC_ASYNCHRONOUS), KERN_SUCCESS);
 }
+
+// The look at the pager the instant a synchronize_completed is accepted
+// (ControlledScheduling::on_snapshot; SY6, SY8 judge the store there): the
+// sending thread stands right after its mach_msg, before its next
+// statement; a look that needs a lock the sender holds must let it run,
+// and says so.
+struct Completer {
+  mach_port_t control = MACH_PORT_NULL;
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  bool hold = false;         // send the completion with `lock` held
+  std::atomic<int> sent{0};  // set right after the send
+};
+
+void* complete_sync(void* p) {
+  auto* c = static_cast<Completer*>(p);
+  if (c->hold) pthread_mutex_lock(&c->lock);
+  EXPECT_EQ(memory_object_synchronize_completed(c->control, 0, 8192), KERN_SUCCESS);
+  c->sent = 1;
+  if (c->hold) pthread_mutex_unlock(&c->lock);
+  return nullptr;
+}
+
+class OsfSnapshot : public Osf, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(OsfSnapshot, TheLookSeesTheInstantOfTheCompletionOrSaysItCouldNot) {
+  const bool hold = GetParam();
+  make_ready();
+  resident(0, 1);
+  ASSERT_EQ(driver.synchronize(kid, oid, 0, 8192, VM_SYNC_SYNCHRONOUS), KERN_SUCCESS);
+  EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{3410}));
+  ScheduleOptions o;
+  o.seed = 7;
+  ControlledScheduling sched(kernel, o);
+  Completer c;
+  c.control = control;
+  c.hold = hold;
+  int looks = 0;
+  int seen = -1;
+  bool intact = false;
+  std::size_t pending_then = 99;
+  sched.on_snapshot([&] {
+    ++looks;
+    pending_then = driver.pending_syncs(kid, oid).size();
+    {
+      Kernel::ExternalPagerCall as_pager(kernel);
+      ControlledScheduling::PagerCode pager_code(sched);
+      pthread_mutex_lock(&c.lock);
+      seen = c.sent.load();
+      pthread_mutex_unlock(&c.lock);
+    }
+    intact = sched.snapshot_intact();
+  });
+  pthread_t t{};
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    ASSERT_EQ(pthread_create(&t, nullptr, complete_sync, &c), 0);
+  }
+  EXPECT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    ControlledScheduling::PagerCode pager_code(sched);
+    EXPECT_EQ(pthread_join(t, nullptr), 0);
+  }
+  EXPECT_EQ(looks, 1);
+  EXPECT_EQ(pending_then, 0u);  // the vm_msync had returned
+  EXPECT_EQ(c.sent.load(), 1);
+  if (hold) {
+    // The lock was the sender's: the look waited for it to go on.
+    EXPECT_FALSE(intact);
+    EXPECT_EQ(seen, 1);
+  } else {
+    EXPECT_TRUE(intact);
+    EXPECT_EQ(seen, 0);  // the sender had not gone past its mach_msg
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SenderHoldsTheLookedAtLock, OsfSnapshot, ::testing::Bool());
 
 // The control calls of the pager's own actions, on an OSF kernel.
 #pragma pack(push, 4)

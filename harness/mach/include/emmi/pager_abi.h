@@ -233,6 +233,32 @@ typedef const struct emmi_pager *(*emmi_pager_entry_fn)(void);
 #define EMMI_PAGER_SERVES_GNUMACH_SEQNOS 2u
 #define EMMI_PAGER_SERVES_OSF 4u
 
+/* Backing storage (optional, since ABI version 2). A pager may export
+ *
+ *   kern_return_t emmi_pager_read_backing_store(uint32_t object,
+ *       uint64_t offset, void *buffer, uint64_t length);
+ *
+ * which copies what has reached the object's backing storage at
+ * [offset, offset + length): read_store's view without what is only queued
+ * for it (a write-behind queue, dirty pages held in memory). A pager that
+ * writes through (its store is its backing storage) exports one that does
+ * what read_store does. Exporting it says two things: both reads, this one
+ * and read_store, may be called at one more instant, and they then tell
+ * the truth about it. The instant is the moment a pager thread's mach_msg
+ * has sent a memory_object_synchronize_completed the kernel accepted (OSF
+ * kernels): before that thread goes on, with every other pager thread
+ * standing at a scheduling point, the suite calls read_store (SY8: the data
+ * the synchronize covered is queued or on backing storage, so the pager
+ * would supply it) and, for a synchronize with VM_SYNC_SYNCHRONOUS, this
+ * function (SY6: it is on backing storage). Both must take the locks the
+ * pager's own paths to its store take, and must send no message; a read
+ * that has to wait for another pager thread is not judged (what it sees is
+ * no longer that instant). Without the symbol the suite reads the store
+ * only as read_store says, and SY6 and SY8 are not checked. */
+#define EMMI_PAGER_READ_BACKING_STORE_SYMBOL "emmi_pager_read_backing_store"
+typedef kern_return_t (*emmi_pager_read_backing_store_fn)(uint32_t object, uint64_t offset,
+                                                         void *buffer, uint64_t length);
+
 /* Implemented by the pager. */
 EMMI_PAGER_EXPORT const struct emmi_pager *emmi_pager_entry(void);
 

@@ -178,6 +178,22 @@ class Model {
   // after a sync or flush returned, not at quiescence (worded so).
   Judgement judge_store(ObjectId o, Offset offset, const std::vector<Stamp>& stamps,
                         bool after_action);
+  // The instant a pager thread sent an accepted synchronize_completed (OSF):
+  // the range whose store the engine may read now, and whether that
+  // synchronize was VM_SYNC_SYNCHRONOUS; empty when none is due.
+  struct StoreDue {
+    ObjectId object = 0;
+    Offset offset = 0;
+    Size length = 0;
+    bool synchronous = false;
+  };
+  std::optional<StoreDue> store_due_at_completion() const;
+  // What the store held at that instant, one stamp per 4 KiB block of the
+  // range: `supply` from read_store (SY8: queued or stored), `backing` from
+  // the backing storage (SY6, SYNCHRONOUS only); null: not read. Either
+  // way the due check is done with.
+  Judgement judge_store_at_completion(const std::vector<Stamp>* supply,
+                                      const std::vector<Stamp>* backing);
 
   // What a conforming kernel may do next, in a deterministic order.
   std::vector<KernelAction> enabled_kernel_actions() const;

@@ -142,6 +142,8 @@ struct RuleInfo {
   X(SY3, pager, "pager: synchronize_completed names the offset and length of a synchronize")    \
   X(SY4, kernel, "kernel: outstanding synchronize requests never overlap")                      \
   X(SY5, pager, "pager: every synchronize is answered by quiescence")                           \
+  X(SY6, pager, "pager: a SYNCHRONOUS synchronize completes with its data on backing storage") \
+  X(SY8, pager, "pager: a synchronize completes with its data queued or stored")                \
   X(SY10, kernel, "kernel: synchronize never carries both SYNCHRONOUS and ASYNCHRONOUS")        \
   X(CA1, pager, "pager: change_attributes names a flavour the interface defines")               \
   X(CA2, pager, "pager: change_attributes' count is the size of its flavour's structure")     \

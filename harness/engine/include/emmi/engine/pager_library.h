@@ -31,6 +31,11 @@ struct PagerLibrary {
   // The pager's own actions it provides (entry ABI version 2): a mask of
   // kPager* (profile.h); 0 for a version 1 pager.
   std::uint32_t actions = 0;
+  // emmi_pager_read_backing_store, or null (then actions lacks
+  // kPagerReadBackingStore); the type is emmi/pager_abi.h's
+  // emmi_pager_read_backing_store_fn (kern_return_t is an int).
+  int (*read_backing_store)(std::uint32_t object, std::uint64_t offset, void* buffer,
+                            std::uint64_t length) = nullptr;
 
   // The default-pager role: the suite makes the pager's task privileged,
   // expects start() to register a default memory manager, and creates

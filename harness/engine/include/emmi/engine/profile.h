@@ -62,6 +62,9 @@ inline constexpr std::uint32_t kPagerFlush = 2;
 inline constexpr std::uint32_t kPagerChangeAttributes = 4;
 inline constexpr std::uint32_t kPagerShutdown = 8;
 inline constexpr std::uint32_t kPagerReadStore = 16;
+// emmi_pager_read_backing_store (emmi/pager_abi.h): both store reads may be
+// made the moment a synchronize_completed is sent (SY6, SY8).
+inline constexpr std::uint32_t kPagerReadBackingStore = 32;
 
 struct World {
   std::vector<std::uint64_t> kernel_page_sizes;  // one entry per kernel

@@ -99,6 +99,19 @@ class ControlledScheduling {
   // thread can ever run again; must not return (the case ends there).
   void on_stall(std::function<void(const std::string& why)> handler);
 
+  // A look at the pager at one instant. While settle() waits, a pager
+  // thread that asks for one (the simulated kernel does, right after it
+  // served a synchronize_completed, before the sending thread goes on) stops
+  // there and `look` runs on the command thread, every pager thread
+  // standing where it is; then the settle goes on. `look` may call pager
+  // code (under PagerCode): at its scheduling points it keeps the turn, and
+  // if it must block (a mutex a stopped thread holds) the others run again
+  // and snapshot_intact() turns false. Not while the case runs
+  // uncontrolled, nor while the command thread is itself in pager code.
+  void on_snapshot(std::function<void()> look);
+  // Inside `look`: no pager thread has run since the snapshot began.
+  bool snapshot_intact() const;
+
   // After a settle: every pager thread's state, and the wait-for cycles
   // among them (each a readable sentence naming threads and objects).
   std::vector<ThreadState> threads() const;
