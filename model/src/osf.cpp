@@ -122,6 +122,24 @@ Found control_called(State& s, const ControlCalled& e, std::uint32_t incarnation
                    dec(e.attributes_count), " ints; that flavour's structure has ", dec(want)));
     return f;
   }
+  if (e.call == ControlCall::get_attributes) {
+    // MO_get_attributes.html: attributes_count is "On input, the maximum
+    // size of the buffer; on output, the size returned" (CA6). The pager's
+    // half (its buffer's size going in) is what the MIG stub it calls sends;
+    // the kernel's half is checked: a reply within that maximum, of the
+    // flavour's size when it fits.
+    f.check(rule::CA6);
+    const std::uint32_t want = count_of(e.flavor);
+    const bool fits = e.accepted && want != 0 && e.attributes_count >= want;
+    if (e.answered_count > e.attributes_count || (fits && e.answered_count != want))
+      f.report(rule::CA6, Party::kernel,
+               cat("the kernel answered get_attributes on ", hex(e.control), " (",
+                   pair_text(s, incarnation), ") for flavour ",
+                   dec(static_cast<std::uint64_t>(e.flavor)), " with ", dec(e.answered_count),
+                   " ints; the caller's buffer holds ", dec(e.attributes_count),
+                   " and the flavour's structure has ", dec(want)));
+    return f;
+  }
   if (e.call != ControlCall::synchronize_completed) return f;
   // MO_SY_completed.html: "The offset and length must match that of the
   // corresponding memory_object_synchronize call" (SY3).

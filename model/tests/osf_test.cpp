@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The OSF dialect (model/src/osf.cpp): init and terminate without a name
 // port, synchronize and its completion (SY2-SY8, SY10), flavoured
-// change_attributes (CA1, CA2), and the pager's own actions with the OSF
-// control calls (LK2, LK8, CA3, CA5, DS3). Each test cites the page its rule
-// follows.
+// change_attributes (CA1, CA2), get_attributes (CA6), and the pager's own
+// actions with the OSF control calls (LK2, LK8, CA3, CA5, DS3). Each test
+// cites the page its rule follows.
 #include <gtest/gtest.h>
 
 #include "scenario.h"
@@ -245,6 +245,24 @@ TEST(OsfAttributes, CA2_ConformingAttributesCount) {
   s.attach_osf(0, 0x1000).offer(0).map(0, 0).dequeue(1, 0);
   s.change_flavored(1, 0, 0, kFlavorAttributes, kAttrInfoCount).ret(1);
   EXPECT_TRUE(Conforms(s));
+}
+
+// MO_get_attributes.html: attributes_count is "On input, the maximum size of
+// the buffer; on output, the size returned" (CA6; the kernel's half).
+TEST(OsfAttributes, CA6_ConformingReplyOfTheFlavoursSizeWithinTheBuffer) {
+  Scenario s = osf_world();
+  s.dequeue(1, 0);
+  s.get_flavored(1, 0, 0, kFlavorAttributes, kAttrInfoCount + 2, kAttrInfoCount);
+  s.get_flavored(1, 0, 0, kFlavorPerformance, 1, 0);  // too small: refused, nothing
+  EXPECT_TRUE(s.checked("CA6"));
+  EXPECT_FALSE(s.has("CA6", Party::kernel)) << s.summary();
+}
+
+TEST(OsfAttributes, CA6_ViolatedByAReplyLongerThanTheBuffer) {
+  Scenario s = osf_world();
+  s.dequeue(1, 0);
+  s.get_flavored(1, 0, 0, kFlavorPerformance, 2, kPerfInfoCount);
+  EXPECT_TRUE(s.has("CA6", Party::kernel)) << s.summary();
 }
 
 // memory_object_attr_info.html: the copy strategy cannot change once the

@@ -242,6 +242,16 @@ class Scenario {
     c.copy_strategy = c.names_copy_strategy ? strategy : 0;
     return call(std::move(c));
   }
+  // An OSF get_attributes with a buffer of `max` ints, which the kernel
+  // answered with `answered` (CA6).
+  Scenario& get_flavored(ThreadId t, ObjectId o, KernelId k, std::int32_t flavor,
+                         std::uint32_t max, std::uint32_t answered) {
+    ControlCalled c{t, ControlCall::get_attributes, control(o, k)};
+    c.flavor = flavor;
+    c.attributes_count = max;
+    c.answered_count = answered;
+    return call(std::move(c));
+  }
   Scenario& destroy_object(ThreadId t, ObjectId o, KernelId k) {
     return call_on(t, ControlCall::destroy, control(o, k));
   }

@@ -880,13 +880,27 @@ osf_pager_change_attributes (uint32_t index, int may_cache, int copy_strategy)
       memory_object_change_attributes (k->control, MEMORY_OBJECT_PERFORMANCE_INFO, buf,
                                        MEMORY_OBJECT_PERF_INFO_COUNT, MACH_PORT_NULL);
 #else
+      /* Change caching alone: what the kernel holds now comes first
+         (MO_get_attributes.html; CA6: the buffer's size goes in, the size
+         used comes back), with the defaults this pager confirmed the
+         object with if the kernel cannot say.  */
       struct memory_object_attr_info attr;
-      memset (&attr, 0, sizeof attr);
-      attr.copy_strategy = MEMORY_OBJECT_COPY_DELAY;
-      attr.cluster_size = k->page_size;
-      attr.may_cache = obj->may_cache;
-      attr.temporary = FALSE;
       int buf[MEMORY_OBJECT_ATTR_INFO_COUNT];
+      mach_msg_type_number_t count = MEMORY_OBJECT_ATTR_INFO_COUNT;
+      if (memory_object_get_attributes (k->control, MEMORY_OBJECT_ATTRIBUTES_INFO, buf,
+                                        &count) == KERN_SUCCESS
+          && count == MEMORY_OBJECT_ATTR_INFO_COUNT)
+        memcpy (&attr, buf, sizeof attr);
+      else
+        {
+          memset (&attr, 0, sizeof attr);
+          attr.cluster_size = k->page_size;
+          attr.temporary = FALSE;
+        }
+      /* CP1: the strategy this pager made the object ready with, whatever
+         the caller asked for.  */
+      attr.copy_strategy = MEMORY_OBJECT_COPY_DELAY;
+      attr.may_cache = obj->may_cache;
       memcpy (buf, &attr, sizeof attr);
       struct pending_completion *p = &obj->pending[obj->pending_count++];
       p->control = k->control;

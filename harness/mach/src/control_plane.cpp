@@ -51,6 +51,14 @@ std::uint32_t count_of(int flavor) {
     default: return 0;
   }
 }
+// The ints the OSF get_attributes reply carries (MO_get_attributes.html,
+// CA6): the flavour's whole structure when the caller's maximum holds it,
+// else none (the call fails).
+std::uint32_t get_attributes_count(bool accepted, int flavor, std::uint32_t max) {
+  const std::uint32_t want = osf_attr::count_of(flavor);
+  return accepted && want != 0 && max >= want ? want : 0;
+}
+
 std::uint64_t u64_at(const std::int32_t* a, int i) {
   return static_cast<std::uint32_t>(a[i]) |
          (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a[i + 1])) << 32);
@@ -214,6 +222,8 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.accepted = accepted;
       ev.flavor = cm.flavor;
       ev.attributes_count = cm.attributes_count;
+      if (cm.osf && cm.call == ControlCall::get_attributes)
+        ev.answered_count = osf_attr::get_attributes_count(accepted, cm.flavor, cm.attributes_count);
       if (cm.osf && cm.call == ControlCall::change_attributes && accepted &&
           cm.flavor != osf_attr::kBehavior)
         ev.may_cache = cm.attributes[cm.flavor == osf_attr::kAttributes ? 4 : 2] != 0;
@@ -236,8 +246,8 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
     m->reply = RightRef{};
     core.destroy_kmsg(m);
     if (reply.kind == RightRef::right) {
-      const std::uint32_t want = osf_attr::count_of(cm.flavor);
-      const bool ok = accepted && want != 0 && cm.attributes_count >= want;
+      const std::uint32_t n = osf_attr::get_attributes_count(accepted, cm.flavor, cm.attributes_count);
+      const bool ok = n != 0;
       std::int32_t a[6] = {};
       if (ok) {
         const std::uint64_t cluster = mp->cluster_size;
@@ -261,7 +271,6 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
             break;
         }
       }
-      const std::uint32_t n = ok ? want : 0;
       const std::uint32_t bytes =
           static_cast<std::uint32_t>(offsetof(OsfGetAttributesReply, attributes)) + 4 * n;
       KMsg* r = core.alloc_kmsg();

@@ -217,6 +217,9 @@ struct ControlCalled {
   // (ints) as sent.
   std::int32_t flavor = 0;
   std::uint32_t attributes_count = 0;
+  // OSF get_attributes: the ints the kernel's reply carries (CA6: at most
+  // attributes_count, the caller's maximum; the flavour's size when it fits).
+  std::uint32_t answered_count = 0;
 };
 
 enum class PortOp : std::uint8_t {

@@ -147,7 +147,8 @@ struct RuleInfo {
   X(SY10, kernel, "kernel: synchronize never carries both SYNCHRONOUS and ASYNCHRONOUS")        \
   X(CA1, pager, "pager: change_attributes names a flavour the interface defines")               \
   X(CA2, pager, "pager: change_attributes' count is the size of its flavour's structure")     \
-  X(CA5, kernel, "kernel: change_completed echoes the flavour of the change (pager_actions.cpp)")
+  X(CA5, kernel, "kernel: change_completed echoes the flavour of the change (pager_actions.cpp)") \
+  X(CA6, both, "get_attributes: the caller's maximum in, a reply within it of the flavour's size")
 
 namespace rule {
 #define EMMI_MODEL_RULE_CONSTANT(id, binds, what) inline constexpr std::string_view id = #id;
