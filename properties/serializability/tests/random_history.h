@@ -21,8 +21,8 @@ inline History random_history() {
   std::vector<model::Seqno> next(ports, 0);
   for (std::size_t m = 0; m < messages; ++m) {
     auto p = *rc::gen::inRange<std::size_t>(0, ports);
-    h.messages.push_back({static_cast<model::PortName>(0x100 + p), next[p]++,
-                          model::MessageKind::data_request, m});
+    h.messages.push_back(
+        {static_cast<model::PortName>(0x100 + p), next[p]++, model::MessageKind::data_request, m});
   }
   const auto effects = *rc::gen::inRange<std::size_t>(0, 24);
   for (std::size_t e = 0; e < effects; ++e) {
