@@ -163,7 +163,7 @@ std::vector<KernelAction> Model::enabled_kernel_actions() const {
       KernelId kid = s.kernels[k].id;
       Size ps = s.kernels[k].page_size;
       // The preconditions are kernel_may's (kernel_may.cpp), which the
-      // engine's generator asks too.
+      // command generator (properties/state_machine) asks too.
       PairFacts facts{p.life, p.destroy_requested};
       if (kernel_may(KernelActionKind::map, facts)) out.push_back({KernelActionKind::map, kid, o});
       auto page_facts = [&](std::size_t i) {

@@ -15,7 +15,7 @@ std::vector<std::string> described(const std::vector<KernelAction>& actions) {
 }
 
 // kernel_may is the one statement of the preconditions: the model's list
-// and the engine's generator both ask it.
+// and the command generator (properties/state_machine) both ask it.
 TEST(EnabledActions, KernelMayStatesEachActionsPrecondition) {
   using K = KernelActionKind;
   using L = Lifecycle;

@@ -25,11 +25,25 @@
 #include <vector>
 
 #include "emmi/engine/case_runner.h"
-#include "emmi/engine/command.h"
 #include "emmi/engine/engine.h"
-#include "serializability.h"
+#include "emmi/engine/replay_token.h"
+#include "emmi/properties/serializability.h"
 
 namespace emmi::engine {
+
+// SQ7's history of a concurrent case and its decision
+// (properties/serializability), as the engine's processes pass them on.
+using properties::check_seqno_serializable;
+using properties::check_seqno_serializable_z3;
+using properties::Crossing;
+using properties::describe_resource;
+using properties::Effect;
+using properties::extract_history;
+using properties::History;
+using properties::HistoryMessage;
+using properties::resource_of_block;
+using properties::resource_of_port;
+using properties::SerializabilityResult;
 
 // --- Child -> parent: one record per fact of the case ----------------------------
 

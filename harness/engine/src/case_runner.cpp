@@ -12,8 +12,8 @@
 #include "case_record.h"
 #include "child_main.h"
 #include "oracle.h"
-#include "serializability.h"
 #include "emmi/model/rules.h"
+#include "emmi/properties/serializability.h"
 
 namespace emmi::engine {
 

@@ -19,12 +19,12 @@
 
 #include "case_record.h"
 #include "emmi/catalogue/catalogue.h"
-#include "generator.h"
 #include "emmi/engine/isolation.h"
 #include "emmi/mix.h"
 #include "emmi/engine/pager_library.h"
 #include "emmi/errors.h"
 #include "emmi/model/rules.h"
+#include "emmi/properties/generator.h"
 #include "emmi/properties/rapidcheck_glue.h"
 
 namespace emmi::engine {
@@ -89,7 +89,7 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
     std::uint64_t first_cases = 0;
     double first_s = 0;
     auto property = [&] {
-      CaseSpec spec{*gen_case(world), *rc::gen::arbitrary<std::uint64_t>(),
+      CaseSpec spec{*properties::gen_case(world), *rc::gen::arbitrary<std::uint64_t>(),
                     mach::Strategy::pct, static_cast<std::uint8_t>(profile.pct_depth)};
       spec.strategy = strategy_for(profile, spec.schedule_seed);
       // The schedule is part of the case: one run decides it. But a shorter

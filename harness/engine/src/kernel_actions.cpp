@@ -6,8 +6,8 @@
 
 namespace emmi::engine {
 
-void SimulatedKernelActions::execute(const Command& c) {
-  if (const CommandSpec* spec = find_spec(c.kind)) spec->run(c, *this);
+void SimulatedKernelActions::execute(const properties::Command& c) {
+  if (const properties::CommandSpec* spec = properties::find_spec(c.kind)) spec->run(c, *this);
 }
 
 // A cached object is mapped again without an init; unmapping may cache it

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Command execution: the kernel actions commands are made of
-// (command_specs.h), played on the simulated kernel through its
-// mach::KernelDriver. What a command does is its entry in the command table;
-// this is only how each action reaches the kernel.
+// (KernelActions, properties/state_machine's command_specs.h), played on the
+// simulated kernel through its mach::KernelDriver. What a command does is its
+// entry in the command table; this is only how each action reaches the
+// kernel.
 #pragma once
 
 #include <cstdint>
@@ -10,17 +11,17 @@
 #include <optional>
 #include <vector>
 
-#include "command_specs.h"
 #include "emmi/engine/profile.h"
 #include "emmi/mach/kernel.h"
 #include "emmi/mach/kernel_driver.h"
 #include "emmi/model/default_pager.h"
 #include "emmi/model/model.h"
+#include "emmi/properties/command_specs.h"
 
 namespace emmi::engine {
 
 // The kernel actions of the command table on the simulated kernel.
-class SimulatedKernelActions final : public KernelActions {
+class SimulatedKernelActions final : public properties::KernelActions {
  public:
   SimulatedKernelActions(mach::Kernel& kernel, mach::KernelDriver& driver, const World& world,
                          std::vector<model::KernelId> kernels, std::vector<model::ObjectId> objects)
@@ -28,7 +29,7 @@ class SimulatedKernelActions final : public KernelActions {
         objects_(std::move(objects)) {}
 
   // Runs `c` (its entry in the command table).
-  void execute(const Command& c);
+  void execute(const properties::Command& c);
 
   void map(std::size_t k, std::size_t o) override;
   void unmap(std::size_t k, std::size_t o) override;

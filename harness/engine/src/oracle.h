@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #include "case_record.h"
-#include "serializability.h"
+#include "emmi/properties/serializability.h"
 
 namespace emmi::engine {
 

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "case_record.h"
-#include "serializability.h"
+#include "emmi/properties/serializability.h"
 #include "emmi/model/rules.h"
 
 namespace emmi::engine {

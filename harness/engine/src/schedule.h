@@ -8,8 +8,8 @@
 #include <string>
 
 #include "case_record.h"
-#include "emmi/engine/command.h"
 #include "emmi/engine/profile.h"
+#include "emmi/engine/replay_token.h"
 #include "emmi/mach/scheduler.h"
 #include "recorder.h"
 

@@ -63,8 +63,9 @@ struct PairFacts {
 // Whether a conforming kernel may take an action of `kind` on such a pair:
 // the one statement of the kernel actions' preconditions. The model's
 // enabled_kernel_actions() lists what it allows on the model's own state;
-// the engine's command generator asks it of the kernel-side state it tracks
-// for the commands that are these actions (map, unmap, fault, evict).
+// the command generator (properties/state_machine) asks it of the
+// kernel-side state it tracks for the commands that are these actions (map,
+// unmap, fault, evict).
 bool kernel_may(KernelActionKind kind, const PairFacts& facts);
 
 // How the model reads an X-note of emmi-rules.md on which the manual pages

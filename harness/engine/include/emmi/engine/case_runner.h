@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "emmi/engine/command.h"
 #include "emmi/engine/isolation.h"
 #include "emmi/engine/pager_library.h"
 #include "emmi/engine/profile.h"
+#include "emmi/engine/replay_token.h"
 #include "emmi/model/types.h"
 
 namespace emmi::engine {

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Generated command sequences are always a legal kernel's, whatever RapidCheck
 // draws, and the weighted choice reaches the rare bursts.
-#include "generator.h"
+#include "emmi/properties/generator.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <map>
 
-using namespace emmi::engine;
+using namespace emmi::properties;
 
 namespace {
 World test_world() { return World{{4096, 16384}, 2, 65536}; }

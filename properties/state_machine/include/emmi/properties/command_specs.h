@@ -16,10 +16,10 @@
 #include <string_view>
 #include <vector>
 
-#include "emmi/engine/command.h"
-#include "generator.h"
+#include "emmi/properties/command.h"
+#include "emmi/properties/generator.h"
 
-namespace emmi::engine {
+namespace emmi::properties {
 
 // What a command needs of the kernel it runs on. Kernels and objects are the
 // case's indices (Command::kernel, Command::object); pages are in units of
@@ -154,4 +154,4 @@ std::span<const CommandSpec> command_specs();
 // The spec of `kind`; nullptr for a value that is no command kind.
 const CommandSpec* find_spec(CommandKind kind);
 
-}  // namespace emmi::engine
+}  // namespace emmi::properties

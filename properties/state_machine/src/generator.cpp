@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Weighted, always-legal kernel command sequences; see generator.h.
-#include "generator.h"
+#include "emmi/properties/generator.h"
 
 #include <rapidcheck/state.h>
 
-#include "command_specs.h"
+#include "emmi/properties/command_specs.h"
 
-namespace emmi::engine {
+namespace emmi::properties {
 
 CaseModel::CaseModel(World w) : world(std::move(w)) {
   pairs.resize(std::size_t(world.objects) * world.kernel_page_sizes.size());
@@ -97,10 +97,10 @@ namespace {
 struct NoSut {};
 
 struct KernelCommand final : rc::state::Command<CaseModel, NoSut> {
-  engine::Command command;
-  explicit KernelCommand(engine::Command c) : command(c) {}
+  properties::Command command;
+  explicit KernelCommand(properties::Command c) : command(c) {}
   void checkPreconditions(const CaseModel& m) const override { RC_PRE(enabled(m, command)); }
-  void apply(CaseModel& m) const override { engine::apply(m, command); }
+  void apply(CaseModel& m) const override { properties::apply(m, command); }
   void run(const CaseModel&, NoSut&) const override {}
   void show(std::ostream& os) const override { os << describe(command); }
 };
@@ -125,4 +125,4 @@ rc::Gen<std::vector<Command>> gen_case(const World& world) {
   });
 }
 
-}  // namespace emmi::engine
+}  // namespace emmi::properties

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Seqno-serializability of concurrent pager histories; see serializability.h.
-#include "serializability.h"
+#include "emmi/properties/serializability.h"
 
 #include <z3++.h>
 
@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-namespace emmi::engine {
+namespace emmi::properties {
 
 namespace {
 
@@ -470,4 +470,4 @@ std::optional<bool> check_seqno_serializable_z3(const History& h, unsigned rlimi
   }
 }
 
-}  // namespace emmi::engine
+}  // namespace emmi::properties

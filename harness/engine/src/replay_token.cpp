@@ -1,24 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Command descriptions and replay tokens; see command.h.
-#include "emmi/engine/command.h"
-
-#include <fmt/format.h>
+// Replay tokens; see replay_token.h.
+#include "emmi/engine/replay_token.h"
 
 #include <array>
 
-#include "command_specs.h"
+#include "emmi/properties/command_specs.h"
 
 namespace emmi::engine {
-
-std::string_view to_string(CommandKind k) {
-  const CommandSpec* spec = find_spec(k);
-  return spec ? spec->name : "?";
-}
-
-std::string describe(const Command& c) {
-  const CommandSpec* spec = find_spec(c.kind);
-  return spec ? spec->describe(spec->name, c) : "?";
-}
 
 namespace {
 
@@ -110,7 +98,7 @@ std::optional<CaseSpec> decode_replay_token(std::string_view token) {
   for (std::size_t i = 0; i < n; ++i) {
     Command c{};
     auto kind = get(*raw, at, 1);
-    if (kind >= command_specs().size()) return std::nullopt;
+    if (kind >= properties::command_specs().size()) return std::nullopt;
     c.kind = static_cast<CommandKind>(kind);
     c.kernel = static_cast<std::uint8_t>(get(*raw, at, 1));
     c.object = static_cast<std::uint8_t>(get(*raw, at, 1));

@@ -2,15 +2,15 @@
 // SQ7: a concurrent history is acceptable only if explainable by processing
 // each object's messages in seqno order. The explicit search and the Z3
 // formulation must agree, and a violation names the two messages that crossed.
-#include "serializability.h"
+#include "emmi/properties/serializability.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "case_record.h"
+#include "random_history.h"
 
 using namespace emmi;
-using namespace emmi::engine;
+using namespace emmi::properties;
 using model::MessageKind;
 
 namespace {
@@ -248,27 +248,6 @@ TEST(Serializability, AnEffectTwoMessagesCouldOwnIsChargedToNeither) {
   EXPECT_EQ(h.messages[h.effects[0].message].seqno, 2u);
 }
 
-// A random history: up to 11 messages on one or two ports, up to 23 effects
-// on four blocks.
-History random_history() {
-  const auto messages = *rc::gen::inRange<std::size_t>(1, 12);
-  const auto ports = *rc::gen::inRange<std::size_t>(1, 3);
-  History h;
-  std::vector<model::Seqno> next(ports, 0);
-  for (std::size_t m = 0; m < messages; ++m) {
-    auto p = *rc::gen::inRange<std::size_t>(0, ports);
-    h.messages.push_back({static_cast<model::PortName>(0x100 + p), next[p]++,
-                          MessageKind::data_request, m});
-  }
-  const auto effects = *rc::gen::inRange<std::size_t>(0, 24);
-  for (std::size_t e = 0; e < effects; ++e) {
-    h.effects.push_back({*rc::gen::inRange<std::size_t>(0, messages),
-                         resource_of_block(0, *rc::gen::inRange<std::uint64_t>(0, 4) * 4096), e,
-                         *rc::gen::arbitrary<bool>()});
-  }
-  return h;
-}
-
 // Random histories: the explicit search and Z3 always agree.
 RC_GTEST_PROP(Serializability, ExplicitSearchAndZ3Agree, ()) {
   const History h = random_history();
@@ -277,46 +256,6 @@ RC_GTEST_PROP(Serializability, ExplicitSearchAndZ3Agree, ()) {
   RC_ASSERT(z3_result.has_value());
   RC_ASSERT(*z3_result == explicit_result.serializable);
   if (!explicit_result.serializable) RC_ASSERT(explicit_result.witness.has_value());
-}
-
-// The child hands its history to the parent, and the parent to the Z3
-// helper, in the engine's record codec (case_record.h): nothing is lost.
-RC_GTEST_PROP(Serializability, EncodedHistoriesDecodeToThemselves, ()) {
-  History h = random_history();
-  h.messages.front().kind = *rc::gen::element(MessageKind::init, MessageKind::terminate,
-                                              MessageKind::data_return, MessageKind::other);
-  h.messages.front().port = *rc::gen::arbitrary<model::PortName>();
-  auto back = decode_history(encode_history(h));
-  RC_ASSERT(back.error == "");
-  RC_ASSERT(*back.value == h);
-  auto check = decode_record(encode_record(record::HistoryCheck{false, 3, h}));
-  RC_ASSERT(check.error == "");
-  RC_ASSERT(std::get<record::HistoryCheck>(*check.value).history == h);
-}
-
-TEST(Serializability, BytesThatAreNotAnEncodedHistoryAreRefused) {
-  EXPECT_TRUE(decode_history(encode_history({})));  // the empty history
-  History one;
-  one.messages.push_back({0x100, 1, MessageKind::data_request, 4});
-  one.effects.push_back({0, resource_of_block(0, 0), 5, false});
-  const std::string good = encode_history(one);
-  ASSERT_TRUE(decode_history(good));
-  History missing = one;  // the effect names a message that is not there
-  missing.effects.front().message = 1;
-  History kind = one;
-  kind.messages.front().kind = static_cast<MessageKind>(static_cast<int>(model::kLastMessageKind) + 1);
-  History orphan;  // an effect without messages
-  orphan.effects.push_back({0, 0, 0, false});
-  std::string shared = good;  // the shared flag (the last byte) is 0 or 1
-  shared.back() = 2;
-  for (const std::string& bad :
-       {std::string(), std::string("garbage"), std::string("|"), std::string("1 2 3 4;|"),  // the old text form
-        good.substr(0, good.size() - 1), good + "x", encode_history(missing), encode_history(kind),
-        encode_history(orphan), shared, encode_record(record::Done{})}) {
-    auto back = decode_history(bad);
-    EXPECT_FALSE(back) << printable(bad);
-    EXPECT_NE(back.error, "") << printable(bad);
-  }
 }
 
 // Two handlers dropping user references of one name commute; a drop and a

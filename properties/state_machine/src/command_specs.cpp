@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The table of kernel commands; see command_specs.h.
-#include "command_specs.h"
+#include "emmi/properties/command_specs.h"
 
 #include <fmt/format.h>
 
@@ -11,7 +11,7 @@
 #include "emmi/model/model.h"
 #include "emmi/model/types.h"
 
-namespace emmi::engine {
+namespace emmi::properties {
 
 namespace {
 
@@ -737,4 +737,4 @@ const CommandSpec* find_spec(CommandKind kind) {
   return k < kIndexOfKind.size() ? &kSpecs[kIndexOfKind[k]] : nullptr;
 }
 
-}  // namespace emmi::engine
+}  // namespace emmi::properties

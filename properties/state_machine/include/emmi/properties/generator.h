@@ -11,10 +11,10 @@
 #include <set>
 #include <vector>
 
-#include "emmi/engine/command.h"
-#include "emmi/engine/profile.h"
+#include "emmi/properties/command.h"
+#include "emmi/properties/world.h"
 
-namespace emmi::engine {
+namespace emmi::properties {
 
 struct PairState {
   bool mapped = false;
@@ -95,4 +95,4 @@ rc::Gen<T> weighted_choice(std::vector<std::pair<std::uint32_t, T>> choices) {
 // A whole case: a legal command sequence of at most `max_commands` commands.
 rc::Gen<std::vector<Command>> gen_case(const World& world);
 
-}  // namespace emmi::engine
+}  // namespace emmi::properties

@@ -18,7 +18,7 @@
 
 #include "emmi/model/event.h"
 
-namespace emmi::engine {
+namespace emmi::properties {
 
 struct HistoryMessage {
   model::PortName port;   // receive right it was dequeued from
@@ -72,8 +72,9 @@ struct SerializabilityResult {
   std::string explanation;          // one line naming both messages
 };
 
-// A history crosses between processes in the engine's one record codec
-// (case_record.h: a HistoryCheck record, the oracle's question).
+// A history crosses between processes in the harness's one record codec
+// (harness/engine/src/case_record.h: a HistoryCheck record, the oracle's
+// question).
 
 // Explicit decision (cycle search in the precedence graph).
 SerializabilityResult check_seqno_serializable(const History& h);
@@ -86,4 +87,4 @@ SerializabilityResult check_seqno_serializable(const History& h);
 std::optional<bool> check_seqno_serializable_z3(const History& h,
                                                 unsigned rlimit = 5'000'000);
 
-}  // namespace emmi::engine
+}  // namespace emmi::properties

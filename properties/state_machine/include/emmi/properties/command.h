@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Kernel commands: what the simulated kernel does to the pager in one step of
-// a test case. A case is a sequence of them; RapidCheck generates and shrinks
-// the sequence, and a replay token encodes it exactly.
+// Kernel commands: what a kernel does to the pager in one step of a test
+// case. A case is a sequence of them; RapidCheck generates and shrinks the
+// sequence (generator.h), and the harness's replay token encodes it exactly
+// with its schedule (replay_token.h in harness/engine).
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
-#include "emmi/mach/scheduler.h"
-
-namespace emmi::engine {
+namespace emmi::properties {
 
 // The kinds of kernel command. What each one does, when a kernel may issue
 // it and how it is generated and run is its entry in the command table
@@ -116,21 +114,4 @@ struct Command {
 // "fault k1 o0 page 3 write" — what counterexamples print.
 std::string describe(const Command& c);
 
-// Replay tokens: the command list and the schedule (strategy, depth, seed),
-// in a compact printable form ("emmi2:" prefix, then URL-safe base64).
-struct CaseSpec {
-  std::vector<Command> commands;
-  // The schedule: with the commands, it fixes the interleaving of the
-  // pager's threads (controlled scheduling makes a case deterministic).
-  std::uint64_t schedule_seed = 0;
-  mach::Strategy strategy = mach::Strategy::pct;
-  std::uint8_t pct_depth = 0;  // 0: the profile's
-
-  friend bool operator==(const CaseSpec&, const CaseSpec&) = default;
-};
-
-std::string encode_replay_token(const CaseSpec& spec);
-// nullopt for a token that is malformed or of another version.
-std::optional<CaseSpec> decode_replay_token(std::string_view token);
-
-}  // namespace emmi::engine
+}  // namespace emmi::properties
