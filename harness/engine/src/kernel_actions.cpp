@@ -219,6 +219,13 @@ void SimulatedKernelActions::synchronize(std::size_t kernel, std::size_t object,
                        sync_flags);
 }
 
+void SimulatedKernelActions::synchronize_object(std::size_t kernel, std::size_t object,
+                                                std::int32_t sync_flags) {
+  const auto at = page_at(kernel, object, 0);
+  if (!at || !in_use(at->kernel, at->object)) return;
+  (void)d_.synchronize(at->kernel, at->object, 0, world_.object_size, sync_flags);
+}
+
 void SimulatedKernelActions::meet_stranger() {
   if (!stranger_) {
     stranger_ = kernel_.create_task("stranger");

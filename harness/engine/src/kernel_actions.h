@@ -70,6 +70,8 @@ class SimulatedKernelActions final : public properties::KernelActions {
   void pager_shutdown(std::size_t object) override;
   void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
                    std::int32_t sync_flags) override;
+  void synchronize_object(std::size_t kernel, std::size_t object,
+                          std::int32_t sync_flags) override;
   // Copies in the order the commands made them (0 where the kernel made
   // none: the object was not COPY_CALL), so later indices still match.
   void copy(std::size_t kernel, std::size_t object, std::uint16_t first,

@@ -608,6 +608,34 @@ constexpr std::array kSpecs{
                         (c.dirty ? model::kSyncSynchronous : model::kSyncAsynchronous) |
                             (c.write ? model::kSyncInvalidate : 0));
         }},
+    // The kernel's vm_msync of the whole object (memory_object_synchronize
+    // .html): every dirty page of the mapping comes back, then one
+    // synchronize for the object's range, so that one completion vouches
+    // for many blocks (SY6, SY8). `dirty`: SYNCHRONOUS; `write`: INVALIDATE.
+    CommandSpec{
+        CommandKind::synchronize_object, "synchronize-object",
+        [](std::string_view name, const Command& c) {
+          return fmt::format("{} k{} o{}{}{}", name, c.kernel, c.object,
+                             c.dirty ? " sync" : " async", c.write ? " invalidate" : "");
+        },
+        [](const CaseModel& m, const Command& c) { return m.world.osf && mapped(m, c); },
+        [](CaseModel& m, const Command& c) {
+          auto& mp = mapping(m, c);
+          mp.touched.insert(mp.resident.begin(), mp.resident.end());
+          if (c.write) mp.resident.clear();
+        },
+        GenScope::mapping,
+        [](const GenSite& s, Offers& offer) {
+          if (!s.model.world.osf) return;
+          Command c = at_mapping(CommandKind::synchronize_object, s);
+          c.dirty = true;
+          offer(per_page(s, 1), c);
+        },
+        [](const Command& c, KernelActions& k) {
+          k.synchronize_object(c.kernel, c.object,
+                               (c.dirty ? model::kSyncSynchronous : model::kSyncAsynchronous) |
+                                   (c.write ? model::kSyncInvalidate : 0));
+        }},
     // --- Copies of COPY_CALL objects (World::copies, gnumach-kernel.md §1a) -----
     // A task copies a range of a mapped object (vm_map with copy TRUE): for
     // a COPY_CALL object GNU Mach sends memory_object_copy, write-locks the

@@ -63,6 +63,9 @@ class ActionLog final : public KernelActions {
     log.push_back(fmt("synchronize", k, o) + " p" + std::to_string(page) + " flags " +
                   std::to_string(flags));
   }
+  void synchronize_object(std::size_t k, std::size_t o, std::int32_t flags) override {
+    log.push_back(fmt("synchronize", k, o) + " whole flags " + std::to_string(flags));
+  }
 
  private:
   static std::string fmt(const char* what, std::size_t k, std::size_t o) {
@@ -127,6 +130,8 @@ TEST(CommandSpec, BurstsRunTheirActionsInOrder) {
               std::to_string(emmi::model::kSyncSynchronous | emmi::model::kSyncInvalidate)});
   EXPECT_EQ(run({CommandKind::synchronize, 1, 0, 0, 2, false, false}),
             V{"synchronize k1 o0 p2 flags " + std::to_string(emmi::model::kSyncAsynchronous)});
+  EXPECT_EQ(run({CommandKind::synchronize_object, 1, 0, 0, 0, false, true}),
+            V{"synchronize k1 o0 whole flags " + std::to_string(emmi::model::kSyncSynchronous)});
 }
 
 
@@ -203,6 +208,14 @@ TEST(CommandSpec, SynchronizeOnlyInAnOsfWorld) {
   EXPECT_TRUE(offered(osf).count(CommandKind::synchronize));
   EXPECT_EQ(describe(sync), "synchronize k1 o1 page 2 sync invalidate");
   EXPECT_FALSE(enabled(osf, {CommandKind::synchronize, 1, 1, 0, 4, true, false}));  // 4 pages of 16 KiB
+
+  // The whole object's vm_msync likewise: a mapping of an OSF world only.
+  const Command whole{CommandKind::synchronize_object, 1, 1, 0, 0, false, true};
+  EXPECT_FALSE(enabled(gnu, whole));
+  EXPECT_FALSE(offered(gnu).count(CommandKind::synchronize_object));
+  EXPECT_TRUE(enabled(osf, whole));
+  EXPECT_TRUE(offered(osf).count(CommandKind::synchronize_object));
+  EXPECT_EQ(describe(whole), "synchronize-object k1 o1 sync");
 }
 
 // A default pager without objects of its own: first only create; then the

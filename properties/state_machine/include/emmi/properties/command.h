@@ -93,6 +93,11 @@ enum class CommandKind : std::uint8_t {
   // write to that page of the original: its data_unlock queues behind the
   // copy, so a pager must not grant it before the copy has its contents.
   copy_then_write,
+  // OSF dialect only (World::osf): the kernel's vm_msync of the whole object
+  // as `kernel` maps it: every dirty (and precious) resident page returned,
+  // then one synchronize for the object's range (flags as `synchronize`).
+  // Nothing while a synchronize of the object still waits (SY4).
+  synchronize_object,
 
   kind_count  // not a command: how many kinds there are
 };

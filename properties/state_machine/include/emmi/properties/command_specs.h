@@ -96,6 +96,9 @@ class KernelActions {
   // (VM_SYNC_*): returns, then memory_object_synchronize.
   virtual void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
                            std::int32_t sync_flags) = 0;
+  // OSF: vm_msync of the whole object, as synchronize for every page.
+  virtual void synchronize_object(std::size_t kernel, std::size_t object,
+                                  std::int32_t sync_flags) = 0;
 };
 
 // Where in its loops the generator offers a command: once per object, once
