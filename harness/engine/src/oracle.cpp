@@ -114,7 +114,7 @@ std::string SerializabilityOracle::answer(std::string_view question) {
 }
 
 Decoded<record::OracleAnswer> SerializabilityOracle::check(const History& h) {
-  const Decoded<record::OracleAnswer> unanswered{record::OracleAnswer{}, {}};
+  Decoded<record::OracleAnswer> unanswered{record::OracleAnswer{}, {}};
   if (pid_ <= 0 && !start()) return unanswered;
   std::string buffer, reply;
   if (!write_frame(fd_, encode_history(h)) || !read_frame(fd_, buffer, reply)) {

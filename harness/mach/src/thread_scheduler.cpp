@@ -897,8 +897,7 @@ std::vector<Scheduler*>* const g_retired = new std::vector<Scheduler*>();
 Scheduler* g_current = nullptr;
 }  // namespace
 
-ControlledScheduling::ControlledScheduling(Kernel& kernel, const ScheduleOptions& options)
-    : kernel_(kernel) {
+ControlledScheduling::ControlledScheduling(Kernel& kernel, const ScheduleOptions& options) {
   g_current = new Scheduler(options, kernel.current_thread_id());
 }
 

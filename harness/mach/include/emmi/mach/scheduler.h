@@ -134,9 +134,6 @@ class ControlledScheduling {
     std::uint32_t from, to;
   };
   std::vector<Switch> switches() const;
-
- private:
-  Kernel& kernel_;
 };
 
 }  // namespace emmi::mach
