@@ -68,41 +68,32 @@ std::vector<std::uint64_t> kernels_of(Platform platform, std::vector<std::uint64
 
 std::optional<Profile> profile_named(std::string_view name, Platform platform) {
   using namespace std::chrono_literals;
-  if (name == "quick") {
+  // The profiles differ only in these numbers: one row each.
+  struct Row {
+    std::string_view name;
+    std::vector<std::uint64_t> manual_sizes;
+    std::uint32_t objects;
+    std::uint64_t object_size;
+    std::uint32_t units, cases, max_commands, rounds, pager_threads, pct_depth;
+    std::chrono::milliseconds case_wall;
+  };
+  const Row rows[] = {
+      {"quick", {4096, 16384, 32768}, 1, 65536, 2, 15, 36, 2, 2, 2, Profile{}.case_wall},
+      {"standard", {4096, 8192, 16384, 32768}, 2, 65536, 6, 25, 72, 4, 3, 3, Profile{}.case_wall},
+      {"exhaustive", {4096, 8192, 16384, 32768}, 3, 131072, 16, 125, 144, 8, 4, 4, 20s},
+  };
+  for (const Row& row : rows) {
+    if (name != row.name) continue;
     Profile p;
-    p.name = "quick";
-    p.world = {kernels_of(platform, {4096, 16384, 32768}), 1, 65536, platform};
-    p.units = 2;
-    p.cases = 15;
-    p.max_commands = 36;
-    p.rounds = 2;
-    p.pager_threads = 2;
-    p.pct_depth = 2;
-    return p;
-  }
-  if (name == "standard") {
-    Profile p;
-    p.name = "standard";
-    p.world = {kernels_of(platform, {4096, 8192, 16384, 32768}), 2, 65536, platform};
-    p.units = 6;
-    p.cases = 25;
-    p.max_commands = 72;
-    p.rounds = 4;
-    p.pager_threads = 3;
-    p.pct_depth = 3;
-    return p;
-  }
-  if (name == "exhaustive") {
-    Profile p;
-    p.name = "exhaustive";
-    p.world = {kernels_of(platform, {4096, 8192, 16384, 32768}), 3, 131072, platform};
-    p.units = 16;
-    p.cases = 125;
-    p.max_commands = 144;
-    p.rounds = 8;
-    p.pager_threads = 4;
-    p.pct_depth = 4;
-    p.case_wall = 20s;
+    p.name = std::string(row.name);
+    p.world = {kernels_of(platform, row.manual_sizes), row.objects, row.object_size, platform};
+    p.units = row.units;
+    p.cases = row.cases;
+    p.max_commands = row.max_commands;
+    p.rounds = row.rounds;
+    p.pager_threads = row.pager_threads;
+    p.pct_depth = row.pct_depth;
+    p.case_wall = row.case_wall;
     return p;
   }
   return std::nullopt;
