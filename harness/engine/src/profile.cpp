@@ -68,32 +68,29 @@ std::vector<std::uint64_t> kernels_of(Platform platform, std::vector<std::uint64
 
 std::optional<Profile> profile_named(std::string_view name, Platform platform) {
   using namespace std::chrono_literals;
-  // The profiles differ only in these numbers: one row each.
+  // The profiles differ only in these numbers: one row each, the world
+  // (left empty in the row) built from the platform (kernels_of).
   struct Row {
-    std::string_view name;
     std::vector<std::uint64_t> manual_sizes;
     std::uint32_t objects;
     std::uint64_t object_size;
-    std::uint32_t units, cases, max_commands, rounds, pager_threads, pct_depth;
-    std::chrono::milliseconds case_wall;
+    Profile profile;
   };
   const Row rows[] = {
-      {"quick", {4096, 16384, 32768}, 1, 65536, 2, 15, 36, 2, 2, 2, Profile{}.case_wall},
-      {"standard", {4096, 8192, 16384, 32768}, 2, 65536, 6, 25, 72, 4, 3, 3, Profile{}.case_wall},
-      {"exhaustive", {4096, 8192, 16384, 32768}, 3, 131072, 16, 125, 144, 8, 4, 4, 20s},
+      {{4096, 16384, 32768}, 1, 65536,
+       {.name = "quick", .world = {}, .units = 2, .cases = 15, .max_commands = 36,
+        .rounds = 2, .pager_threads = 2, .pct_depth = 2}},
+      {{4096, 8192, 16384, 32768}, 2, 65536,
+       {.name = "standard", .world = {}, .units = 6, .cases = 25, .max_commands = 72,
+        .rounds = 4, .pager_threads = 3, .pct_depth = 3}},
+      {{4096, 8192, 16384, 32768}, 3, 131072,
+       {.name = "exhaustive", .world = {}, .units = 16, .cases = 125, .max_commands = 144,
+        .rounds = 8, .pager_threads = 4, .pct_depth = 4, .case_wall = 20s}},
   };
   for (const Row& row : rows) {
-    if (name != row.name) continue;
-    Profile p;
-    p.name = std::string(row.name);
+    if (name != row.profile.name) continue;
+    Profile p = row.profile;
     p.world = {kernels_of(platform, row.manual_sizes), row.objects, row.object_size, platform};
-    p.units = row.units;
-    p.cases = row.cases;
-    p.max_commands = row.max_commands;
-    p.rounds = row.rounds;
-    p.pager_threads = row.pager_threads;
-    p.pct_depth = row.pct_depth;
-    p.case_wall = row.case_wall;
     return p;
   }
   return std::nullopt;
