@@ -68,41 +68,29 @@ std::vector<std::uint64_t> kernels_of(Platform platform, std::vector<std::uint64
 
 std::optional<Profile> profile_named(std::string_view name, Platform platform) {
   using namespace std::chrono_literals;
-  if (name == "quick") {
-    Profile p;
-    p.name = "quick";
-    p.world = {kernels_of(platform, {4096, 16384, 32768}), 1, 65536, platform};
-    p.units = 2;
-    p.cases = 15;
-    p.max_commands = 36;
-    p.rounds = 2;
-    p.pager_threads = 2;
-    p.pct_depth = 2;
-    return p;
-  }
-  if (name == "standard") {
-    Profile p;
-    p.name = "standard";
-    p.world = {kernels_of(platform, {4096, 8192, 16384, 32768}), 2, 65536, platform};
-    p.units = 6;
-    p.cases = 25;
-    p.max_commands = 72;
-    p.rounds = 4;
-    p.pager_threads = 3;
-    p.pct_depth = 3;
-    return p;
-  }
-  if (name == "exhaustive") {
-    Profile p;
-    p.name = "exhaustive";
-    p.world = {kernels_of(platform, {4096, 8192, 16384, 32768}), 3, 131072, platform};
-    p.units = 16;
-    p.cases = 125;
-    p.max_commands = 144;
-    p.rounds = 8;
-    p.pager_threads = 4;
-    p.pct_depth = 4;
-    p.case_wall = 20s;
+  // The profiles differ only in these numbers: one row each, the world
+  // (left empty in the row) built from the platform (kernels_of).
+  struct Row {
+    std::vector<std::uint64_t> manual_sizes;
+    std::uint32_t objects;
+    std::uint64_t object_size;
+    Profile profile;
+  };
+  const Row rows[] = {
+      {{4096, 16384, 32768}, 1, 65536,
+       {.name = "quick", .world = {}, .units = 2, .cases = 15, .max_commands = 36,
+        .rounds = 2, .pager_threads = 2, .pct_depth = 2}},
+      {{4096, 8192, 16384, 32768}, 2, 65536,
+       {.name = "standard", .world = {}, .units = 6, .cases = 25, .max_commands = 72,
+        .rounds = 4, .pager_threads = 3, .pct_depth = 3}},
+      {{4096, 8192, 16384, 32768}, 3, 131072,
+       {.name = "exhaustive", .world = {}, .units = 16, .cases = 125, .max_commands = 144,
+        .rounds = 8, .pager_threads = 4, .pct_depth = 4, .case_wall = 20s}},
+  };
+  for (const Row& row : rows) {
+    if (name != row.profile.name) continue;
+    Profile p = row.profile;
+    p.world = {kernels_of(platform, row.manual_sizes), row.objects, row.object_size, platform};
     return p;
   }
   return std::nullopt;

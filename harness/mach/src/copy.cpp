@@ -138,9 +138,7 @@ using detail::SpaceScope;
 ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Size length) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept ||
       !mp->ready || k->osf() || mp->copy_strategy != MEMORY_OBJECT_COPY_CALL)
     return 0;

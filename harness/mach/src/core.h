@@ -116,6 +116,11 @@ class Core : public std::enable_shared_from_this<Core> {
   mach_port_name_t alloc_name(Space* s);
   Entry* lookup(Space* s, mach_port_name_t name);  // converts dead ports lazily
   void free_entry_if_empty(Space* s, mach_port_name_t name, Entry* e);
+  // Entry `e` of `s` gives up its receive or its send right (`right`), the
+  // one port reference the entry holds going with it: an entry that keeps
+  // the other right takes a new reference for it; one left with neither is
+  // emptied.
+  void entry_gives_up(Space* s, Entry* e, mach_port_type_t right);
 
   // Copy a right out of a space into transit (the disposition is a
   // MACH_MSG_TYPE_* send-side value). Returns KERN_SUCCESS or

@@ -236,9 +236,7 @@ kern_return_t KernelDriver::page_out(KernelId kernel, ObjectId object, Offset of
                                      bool initialize) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->temporary)
     return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
@@ -292,9 +290,7 @@ mach_port_t KernelDriver::temporary_port(ObjectId object) const {
 kern_return_t KernelDriver::destroy_temporary(KernelId kernel, ObjectId object) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->temporary)
     return KERN_INVALID_ARGUMENT;
   // vm_object_terminate: `if (!object->internal)` guards the pageout of

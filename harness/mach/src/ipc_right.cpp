@@ -100,6 +100,19 @@ void Core::free_entry_if_empty(Space* s, mach_port_name_t name, Entry* e) {
   }
 }
 
+void Core::entry_gives_up(Space* s, Entry* e, mach_port_type_t right) {
+  const mach_port_type_t other =
+      right == MACH_PORT_TYPE_RECEIVE ? MACH_PORT_TYPE_SEND : MACH_PORT_TYPE_RECEIVE;
+  e->type &= ~right;
+  if (e->type & other) {
+    port_ref(e->port);
+  } else {
+    s->by_port.erase(e->port);
+    e->type = MACH_PORT_TYPE_NONE;
+    e->port = nullptr;
+  }
+}
+
 kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
                                  mach_msg_type_name_t disposition, RightRef& out) {
   out = RightRef{};
@@ -132,14 +145,7 @@ kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
       }
       for (ThreadRec* w : p->waiters)
         if (!w->signalled) wake(w);
-      e->type &= ~MACH_PORT_TYPE_RECEIVE;
-      if (e->type & MACH_PORT_TYPE_SEND) {
-        port_ref(p);  // the entry keeps its send right
-      } else {
-        s->by_port.erase(p);
-        e->type = MACH_PORT_TYPE_NONE;
-        e->port = nullptr;
-      }
+      entry_gives_up(s, e, MACH_PORT_TYPE_RECEIVE);  // the entry keeps any send right
       out = RightRef{RightRef::right, MACH_MSG_TYPE_PORT_RECEIVE, p};
       return KERN_SUCCESS;
     }
@@ -160,15 +166,8 @@ kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
           ++p->srights;
           port_ref(p);
         } else {
-          e->type &= ~MACH_PORT_TYPE_SEND;
           e->urefs = 0;
-          if (e->type & MACH_PORT_TYPE_RECEIVE) {
-            port_ref(p);
-          } else {
-            s->by_port.erase(p);
-            e->type = MACH_PORT_TYPE_NONE;
-            e->port = nullptr;
-          }
+          entry_gives_up(s, e, MACH_PORT_TYPE_SEND);
         }
         out = RightRef{RightRef::right, MACH_MSG_TYPE_PORT_SEND, p};
         return KERN_SUCCESS;

@@ -280,9 +280,7 @@ kern_return_t KernelDriver::map(KernelId kernel, ObjectId object) {
 kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offset, Prot access) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
@@ -303,9 +301,7 @@ kern_return_t KernelDriver::fault(KernelId kernel, ObjectId object, Offset offse
 kern_return_t KernelDriver::unlock(KernelId kernel, ObjectId object, Offset offset, Prot access) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->ready)
     return KERN_INVALID_ARGUMENT;
   if (offset % k->page_size != 0) return KERN_INVALID_ARGUMENT;
@@ -321,9 +317,7 @@ kern_return_t KernelDriver::return_data(KernelId kernel, ObjectId object, Offset
                                         bool kernel_copy) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return KERN_INVALID_ARGUMENT;
   if (stamps.empty() || offset % kBlockSize != 0) return KERN_INVALID_ARGUMENT;
   kern_return_t kr = d.send_data_return(*k, *o, *mp, offset, stamps, dirty, kernel_copy);
@@ -345,9 +339,7 @@ kern_return_t KernelDriver::write(KernelId kernel, ObjectId object, Offset offse
                                   std::span<const Stamp> stamps) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
   auto it = mp->pages.find(offset);
@@ -362,9 +354,7 @@ kern_return_t KernelDriver::synchronize(KernelId kernel, ObjectId object, Offset
                                         Size length, std::int32_t sync_flags) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !k->osf())
     return KERN_INVALID_ARGUMENT;
   // SY10: vm_msync refuses both SYNCHRONOUS and ASYNCHRONOUS.
@@ -419,9 +409,7 @@ kern_return_t KernelDriver::synchronize(KernelId kernel, ObjectId object, Offset
 kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || mp->cached || mp->kept)
     return KERN_INVALID_ARGUMENT;
   // The task's reference goes: cached, kept for its copies, or terminated
@@ -433,9 +421,7 @@ kern_return_t KernelDriver::unmap(KernelId kernel, ObjectId object) {
 kern_return_t KernelDriver::collect(KernelId kernel, ObjectId object) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped || !mp->cached)
     return KERN_INVALID_ARGUMENT;
   // Only a page reclaimed by the pageout daemon triggers the collection

@@ -86,6 +86,14 @@ class KernelVm : public KObjectServer {
   KernelRec* kernel_rec(KernelId k);
   ObjectRec* object_rec(ObjectId o);
   Mapping* mapping(KernelId k, ObjectId o);
+  // What a KernelDriver call on (kernel, object) works on: the kernel, the
+  // object and the kernel's mapping of it, each null if there is none.
+  struct Records {
+    KernelRec* k;
+    ObjectRec* o;
+    Mapping* mp;
+  };
+  Records records(KernelId k, ObjectId o) { return {kernel_rec(k), object_rec(o), mapping(k, o)}; }
 
   // vm_object_enter of a new mapping whose object_send is set: control and
   // name ports in the kernel's space (the current one), bound to a fresh

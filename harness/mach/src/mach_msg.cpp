@@ -305,24 +305,28 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
       it.longform = d.longform;
       it.is_port = is_port;
       it.first_right = static_cast<std::uint32_t>(m->rights.size());
+      // The item's port names, inline or out of line alike, copied in as
+      // rights (a dead name stays dead, a null name null) until one fails.
+      auto copyin_names = [&](const std::uint8_t* names) {
+        for (std::uint64_t i = 0; i < d.number && err == MACH_MSG_SUCCESS; ++i) {
+          mach_port_name_t n;
+          std::memcpy(&n, names + 4 * i, 4);
+          RightRef r;
+          if (n == MACH_PORT_DEAD) {
+            r.kind = RightRef::dead_name;
+          } else if (n != MACH_PORT_NULL && core.copyin_right(s, n, d.name, r) != KERN_SUCCESS) {
+            err = MACH_SEND_INVALID_RIGHT;
+          }
+          if (err == MACH_MSG_SUCCESS) m->rights.push_back(r);
+        }
+      };
       if (d.is_inline) {
         if (end - at < length) {
           err = MACH_SEND_MSG_TOO_SMALL;
           break;
         }
         if (is_port) {
-          for (std::uint64_t i = 0; i < d.number && err == MACH_MSG_SUCCESS; ++i) {
-            mach_port_name_t n;
-            std::memcpy(&n, m->data.data() + at + 4 * i, 4);
-            RightRef r;
-            if (n == MACH_PORT_DEAD) {
-              r.kind = RightRef::dead_name;
-            } else if (n != MACH_PORT_NULL &&
-                       core.copyin_right(s, n, d.name, r) != KERN_SUCCESS) {
-              err = MACH_SEND_INVALID_RIGHT;
-            }
-            if (err == MACH_MSG_SUCCESS) m->rights.push_back(r);
-          }
+          copyin_names(m->data.data() + at);
           complex = true;
         }
         at += length;
@@ -352,18 +356,7 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
           }
         }
         if (is_port) {
-          for (std::uint64_t i = 0; i < d.number && err == MACH_MSG_SUCCESS; ++i) {
-            mach_port_name_t n;
-            std::memcpy(&n, buf.bytes.get() + 4 * i, 4);
-            RightRef r;
-            if (n == MACH_PORT_DEAD) {
-              r.kind = RightRef::dead_name;
-            } else if (n != MACH_PORT_NULL &&
-                       core.copyin_right(s, n, d.name, r) != KERN_SUCCESS) {
-              err = MACH_SEND_INVALID_RIGHT;
-            }
-            if (err == MACH_MSG_SUCCESS) m->rights.push_back(r);
-          }
+          copyin_names(buf.bytes.get());
         }
         if (err != MACH_MSG_SUCCESS) break;
         if (d.dealloc && length > 0) {

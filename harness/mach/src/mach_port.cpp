@@ -98,29 +98,16 @@ Right right_of(mach_port_right_t r) {
 // become a dead name (GNU Mach ipc_right_destroy / ipc_right_delta).
 void drop_receive(Core& core, Space* s, Entry* e) {
   Port* p = e->port;
-  e->type &= ~MACH_PORT_TYPE_RECEIVE;
-  if (e->type & MACH_PORT_TYPE_SEND) {
-    core.port_ref(p);  // the receive right's reference goes to destroy_receive
-  } else {
-    s->by_port.erase(p);
-    e->type = MACH_PORT_TYPE_NONE;
-    e->port = nullptr;
-  }
+  // The entry's reference goes to destroy_receive.
+  core.entry_gives_up(s, e, MACH_PORT_TYPE_RECEIVE);
   core.destroy_receive(p);
   // A remaining send right names a dead port now; lookup converts it.
 }
 
 void drop_send(Core& core, Space* s, Entry* e) {
   Port* p = e->port;
-  e->type &= ~MACH_PORT_TYPE_SEND;
   e->urefs = 0;
-  if (e->type & MACH_PORT_TYPE_RECEIVE) {
-    core.port_ref(p);
-  } else {
-    s->by_port.erase(p);
-    e->type = MACH_PORT_TYPE_NONE;
-    e->port = nullptr;
-  }
+  core.entry_gives_up(s, e, MACH_PORT_TYPE_SEND);
   core.release_send(p);
 }
 

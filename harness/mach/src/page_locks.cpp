@@ -35,40 +35,39 @@ constexpr std::size_t kDataWriteMax = 32;
 
 constexpr Prot kWriteAccess = VM_PROT_READ | VM_PROT_WRITE;
 
+// data_unlock and data_request of one page are the same call: the message's
+// SendInfo (the page, asking for `access`), then the dialect's stub, sent
+// from the kernel's space.
+using PageCall = kern_return_t (*)(mach_port_t object, mach_port_t control, vm_offset_t offset,
+                                   vm_size_t length, vm_prot_t access);
+
+kern_return_t send_for_page(const KernelVm::KernelRec& k, const KernelVm::ObjectRec& o,
+                            const KernelVm::Mapping& mp, const KernelDriver::Page& page,
+                            Prot access, PageCall osf_call, PageCall gnumach_call) {
+  SendInfo info;
+  info.kernel = k.id;
+  info.object = o.id;
+  info.offset = page.offset;
+  info.length = k.page_size;
+  info.access = access;
+  SpaceScope in_kernel(k.space);
+  SendInfoScope si(&info);
+  return (k.osf() ? osf_call : gnumach_call)(mp.object_send, mp.control, page.offset, k.page_size,
+                                             access);
+}
+
 }  // namespace
 
 kern_return_t KernelVm::send_unlock(KernelRec& k, ObjectRec& o, Mapping& mp,
                                   KernelDriver::Page& page) {
-  SendInfo info;
-  info.kernel = k.id;
-  info.object = o.id;
-  info.offset = page.offset;
-  info.length = k.page_size;
-  info.access = page.unlock_access;
-  SpaceScope in_kernel(k.space);
-  SendInfoScope si(&info);
-  if (k.osf())
-    return osf::data_unlock(mp.object_send, mp.control, page.offset, k.page_size,
-                            page.unlock_access);
-  return memory_object_data_unlock(mp.object_send, mp.control, page.offset, k.page_size,
-                                   page.unlock_access);
+  return send_for_page(k, o, mp, page, page.unlock_access, osf::data_unlock,
+                       memory_object_data_unlock);
 }
 
 kern_return_t KernelVm::send_request(KernelRec& k, ObjectRec& o, Mapping& mp,
                                    KernelDriver::Page& page) {
-  SendInfo info;
-  info.kernel = k.id;
-  info.object = o.id;
-  info.offset = page.offset;
-  info.length = k.page_size;
-  info.access = page.requested_access;
-  SpaceScope in_kernel(k.space);
-  SendInfoScope si(&info);
-  if (k.osf())
-    return osf::data_request(mp.object_send, mp.control, page.offset, k.page_size,
-                             page.requested_access);
-  return memory_object_data_request(mp.object_send, mp.control, page.offset, k.page_size,
-                                    page.requested_access);
+  return send_for_page(k, o, mp, page, page.requested_access, osf::data_request,
+                       memory_object_data_request);
 }
 
 void KernelVm::write_page(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page,

@@ -15,9 +15,7 @@ using PageStateT = KernelDriver::PageState;
 KernelDriver::Eviction KernelDriver::evict(KernelId kernel, ObjectId object, Offset offset) {
   KernelVm& d = *impl_;
   std::lock_guard<std::recursive_mutex> g(d.mu);
-  KernelVm::KernelRec* k = d.kernel_rec(kernel);
-  KernelVm::ObjectRec* o = d.object_rec(object);
-  KernelVm::Mapping* mp = d.mapping(kernel, object);
+  auto [k, o, mp] = d.records(kernel, object);
   if (k == nullptr || o == nullptr || mp == nullptr || !mp->mapped) return Eviction::none;
   auto it = mp->pages.find(offset);
   if (it == mp->pages.end() || it->second.state != PageStateT::resident) return Eviction::none;

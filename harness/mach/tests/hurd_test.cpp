@@ -21,13 +21,8 @@ long emmi_hurd_probe_spin_initializer(void);
 namespace emmi::mach::testing {
 namespace {
 
-class Hurd : public ::testing::Test {
+class Hurd : public ObservedKernel {
  protected:
-  Kernel kernel;
-  Recorder recorder;
-  void SetUp() override { kernel.set_observer(&recorder); }
-  void TearDown() override { kernel.set_observer(nullptr); }
-
   static mach_msg_return_t send_ool(mach_port_t dest, vm_address_t data, std::size_t size,
                                     bool dealloc) {
     OolMsg m{};

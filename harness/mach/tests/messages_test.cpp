@@ -24,13 +24,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Messages : public ::testing::Test {
+class Messages : public ObservedKernel {
  protected:
-  Kernel kernel;
-  Recorder recorder;
-  void SetUp() override { kernel.set_observer(&recorder); }
-  void TearDown() override { kernel.set_observer(nullptr); }
-
   mach_msg_return_t send_ool(mach_port_t dest, const void* data, std::size_t size, bool dealloc,
                              mach_msg_id_t id = 3000) {
     OolMsg m{};

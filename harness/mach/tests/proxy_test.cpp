@@ -21,13 +21,8 @@ using emmi::model::Right;
 
 constexpr vm_prot_t kReadExec = VM_PROT_READ | VM_PROT_EXECUTE;
 
-class Proxy : public ::testing::Test {
+class Proxy : public ObservedKernel {
  protected:
-  Kernel kernel;
-  Recorder recorder;
-  void SetUp() override { kernel.set_observer(&recorder); }
-  void TearDown() override { kernel.set_observer(nullptr); }
-
   // libpager's pager_create_ro_port: one object, offset 0, the whole range.
   static kern_return_t create(mach_port_t object, mach_msg_type_name_t poly, mach_port_t* proxy,
                               vm_prot_t max = kReadExec, vm_offset_t off = 0,

@@ -12,13 +12,7 @@
 namespace emmi::mach::testing {
 namespace {
 
-class Rights : public ::testing::Test {
- protected:
-  Kernel kernel;
-  Recorder recorder;
-  void SetUp() override { kernel.set_observer(&recorder); }
-  void TearDown() override { kernel.set_observer(nullptr); }
-};
+class Rights : public ObservedKernel {};
 
 // mach_msg.html: "When a task receives a send right which it already holds,
 // the kernel increments the right's user-reference count. When a task

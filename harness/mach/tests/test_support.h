@@ -125,4 +125,14 @@ class Recorder : public Observer {
   std::vector<emmi::model::Event> events_;
 };
 
+// A fixture with a simulated kernel whose events `recorder` records while
+// the test runs.
+class ObservedKernel : public ::testing::Test {
+ protected:
+  Kernel kernel;
+  Recorder recorder;
+  void SetUp() override { kernel.set_observer(&recorder); }
+  void TearDown() override { kernel.set_observer(nullptr); }
+};
+
 }  // namespace emmi::mach::testing
