@@ -214,7 +214,7 @@ seqnos_memory_object_create (mach_port_t manager, mach_port_seqno_t seqno,
       if (dp.object_count == dp.object_capacity)
         {
           size_t n = dp.object_capacity ? 2 * dp.object_capacity : 8;
-          struct temp_object **a = realloc (dp.objects, n * sizeof *a);
+          struct temp_object **a = realloc (dp.objects, n * sizeof *a); /* NOLINT(bugprone-sizeof-expression): pointers */
           if (a != NULL)
             {
               dp.objects = a;
@@ -486,7 +486,7 @@ default_pager_object_create (mach_port_t manager, memory_object_t *memory_object
   if (dp.object_count == dp.object_capacity)
     {
       size_t n = dp.object_capacity ? 2 * dp.object_capacity : 8;
-      struct temp_object **a = realloc (dp.objects, n * sizeof *a);
+      struct temp_object **a = realloc (dp.objects, n * sizeof *a); /* NOLINT(bugprone-sizeof-expression): pointers */
       if (a == NULL)
         {
           free (o);
