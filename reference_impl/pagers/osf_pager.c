@@ -939,18 +939,27 @@ osf_pager_shutdown (uint32_t index)
   return kr;
 }
 
-/* The observable store: what a data_request would be answered with now
-   (zeros where no kernel ever gave data back: data_unavailable).  */
+/* Copy [offset, offset+length) of object INDEX's store, or with BACKING of
+   what has reached its backing storage, under pager.lock.  */
 static kern_return_t
-osf_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
+read_object (uint32_t index, bool backing, uint64_t offset, void *buffer, uint64_t length)
 {
   struct pager_object *obj = action_object (index);
   if (obj == NULL || offset > obj->size || length > obj->size - offset)
     return KERN_INVALID_ARGUMENT;
   pthread_mutex_lock (&pager.lock);
-  memcpy (buffer, (const void *) (obj->store + offset), length);
+  const vm_address_t from = backing && pager.write_behind ? obj->disk : obj->store;
+  memcpy (buffer, (const void *) (from + offset), length);
   pthread_mutex_unlock (&pager.lock);
   return KERN_SUCCESS;
+}
+
+/* The observable store: what a data_request would be answered with now
+   (zeros where no kernel ever gave data back: data_unavailable).  */
+static kern_return_t
+osf_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
+{
+  return read_object (index, false, offset, buffer, length);
 }
 
 /* What has reached the backing storage: the store itself, or with
@@ -960,14 +969,7 @@ osf_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t le
 EMMI_PAGER_EXPORT kern_return_t
 emmi_pager_read_backing_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
 {
-  struct pager_object *obj = action_object (index);
-  if (obj == NULL || offset > obj->size || length > obj->size - offset)
-    return KERN_INVALID_ARGUMENT;
-  pthread_mutex_lock (&pager.lock);
-  memcpy (buffer, (const void *) ((pager.write_behind ? obj->disk : obj->store) + offset),
-          length);
-  pthread_mutex_unlock (&pager.lock);
-  return KERN_SUCCESS;
+  return read_object (index, true, offset, buffer, length);
 }
 
 /* --- The entry ABI (emmi/pager_abi.h) ---------------------------------------- */
