@@ -28,7 +28,8 @@ void BM_BareCase(benchmark::State& state) {
   const CaseSpec spec{{}, 1};
   for (auto _ : state) {
     CaseOutcome o = run_case(lib, profile, spec);
-    if (!o.completed()) state.SkipWithError(("the bare case did not complete: " + o.detail).c_str());
+    if (!o.completed())
+      state.SkipWithError(("the bare case did not complete: " + o.detail).c_str());
   }
   state.counters["cases"] = benchmark::Counter(static_cast<double>(state.iterations()),
                                                benchmark::Counter::kIsRate);

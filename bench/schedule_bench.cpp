@@ -37,8 +37,10 @@ const std::pair<const char*, const char*> kRacy[] = {
 
 void BM_CasesToDetection(benchmark::State& state) {
   const auto& [id, rule] = kRacy[state.range(0)];
-  const auto schedules = state.range(1) == 0 ? Profile::Schedules::pct : Profile::Schedules::random_walk;
-  state.SetLabel(std::string(id) + (schedules == Profile::Schedules::pct ? " / pct" : " / random walk"));
+  const auto schedules = state.range(1) == 0 ? Profile::Schedules::pct
+                                             : Profile::Schedules::random_walk;
+  state.SetLabel(std::string(id) +
+                 (schedules == Profile::Schedules::pct ? " / pct" : " / random walk"));
   double total_cases = 0;
   int found = 0;
   for (auto _ : state) {

@@ -24,9 +24,9 @@
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
 
+#include "emmi/pager_abi.h"
 #include <emmi/mig/seqnos_memory_object_S.h> /* MIG, memory_object.defs -DSEQNOS */
 #include <emmi/mig/seqnos_notify_S.h>        /* MIG, notify.defs -DSEQNOS */
-#include "emmi/pager_abi.h"
 
 /* The demuxes MIG generates with the SEQNOS servers; their headers declare
    only the handlers.  */
@@ -83,12 +83,12 @@ enum
 struct kernel_binding
 {
   struct kernel_binding *next;
-  mach_port_t control;    /* our name for the control port; we hold one send uref */
-  mach_port_t name;       /* our name for the name port; one send uref */
-  vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
-  unsigned char *access;  /* per STORE_BLOCK: what we let it do (ACCESS_*, MK3) */
+  mach_port_t control;   /* our name for the control port; we hold one send uref */
+  mach_port_t name;      /* our name for the name port; one send uref */
+  vm_size_t page_size;   /* every size exchanged with this kernel is a multiple */
+  unsigned char *access; /* per STORE_BLOCK: what we let it do (ACCESS_*, MK3) */
 #ifdef EMMI_MUTANT_ASSUMES_KERNEL_KEEPS_CLEAN
-  unsigned char *held;    /* per STORE_BLOCK: supplied to this kernel, not returned */
+  unsigned char *held; /* per STORE_BLOCK: supplied to this kernel, not returned */
 #endif
 };
 
@@ -152,8 +152,8 @@ static const struct object_policy plain_policy = { .unlock_completions = true };
 
 struct pager_object
 {
-  mach_port_t port;               /* receive right; the kernels hold send rights */
-  struct object_policy policy;    /* fixed at start */
+  mach_port_t port;            /* receive right; the kernels hold send rights */
+  struct object_policy policy; /* fixed at start */
   /* No-senders (V5): how many send rights this pager has had made from
      `port` (its make-send count as far as it knows: the one MAKE_SEND of the
      offer), and whether the no-senders notification showed that none is
@@ -171,10 +171,10 @@ struct pager_object
   pthread_cond_t turn_changed;
   mach_port_seqno_t next_seqno;
 
-  vm_address_t store;             /* contents, page aligned (SU9) */
+  vm_address_t store; /* contents, page aligned (SU9) */
   vm_size_t size;
-  unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
-  unsigned char *tried;           /* per STORE_BLOCK: requested before (transient_errors) */
+  unsigned char *returned; /* per STORE_BLOCK: a kernel gave data back */
+  unsigned char *tried;    /* per STORE_BLOCK: requested before (transient_errors) */
   struct kernel_binding *kernels; /* in init order */
 
   /* The lock_requests this object made with a reply port and whose
@@ -186,8 +186,8 @@ struct pager_object
     mach_port_t control;
     vm_offset_t offset;
     vm_size_t size;
-    bool for_action;    /* made by sync/flush/shutdown, which waits for it */
-    bool for_recall;    /* a recall (recall_others): requests wait for it */
+    bool for_action; /* made by sync/flush/shutdown, which waits for it */
+    bool for_recall; /* a recall (recall_others): requests wait for it */
   } pending_locks[PENDING_LOCKS];
   size_t pending_lock_count;
 
@@ -202,9 +202,9 @@ struct pager_object
     mach_port_t control;
     vm_offset_t offset;
     vm_size_t length;
-    vm_offset_t asked;      /* the requested page this supply answers ... */
-    vm_size_t asked_size;   /* ... and its size (one page of that kernel) */
-    vm_prot_t lock;         /* the lock_value it was supplied with */
+    vm_offset_t asked;    /* the requested page this supply answers ... */
+    vm_size_t asked_size; /* ... and its size (one page of that kernel) */
+    vm_prot_t lock;       /* the lock_value it was supplied with */
     bool precious;
   } pending_supplies[PENDING_SUPPLIES];
   size_t pending_supply_count;
@@ -258,9 +258,9 @@ struct pager_object
 static struct
 {
   mach_port_t port_set;
-  struct pager_object *objects;   /* the configured objects, then the copy slots */
-  size_t object_count;            /* the configured objects */
-  size_t slot_count;              /* object_count + COPY_SLOTS */
+  struct pager_object *objects; /* the configured objects, then the copy slots */
+  size_t object_count;          /* the configured objects */
+  size_t slot_count;            /* object_count + COPY_SLOTS */
   /* Guards the copy slots' `in_use` and `port`, which object_for_port reads
      from any thread; taken last, never held while waiting.  */
   pthread_mutex_t copies_lock;
@@ -431,8 +431,7 @@ transient_error_possible (const struct pager_object *obj, vm_offset_t offset,
    (deallocate FALSE: the store stays mapped, SU10 does not apply).  */
 static void
 supply_data (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
-             vm_size_t length, vm_prot_t lock, boolean_t precious,
-             mach_port_t reply_to)
+             vm_size_t length, vm_prot_t lock, boolean_t precious, mach_port_t reply_to)
 {
 #ifdef EMMI_MUTANT_UNALIGNED_SUPPLY
   /* MUTANT unaligned_supply: the data goes out from a bounce buffer, 8
@@ -443,8 +442,8 @@ supply_data (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
       == KERN_SUCCESS)
     {
       memcpy ((void *) (bounce + 8), (const void *) (obj->store + offset), length);
-      memory_object_data_supply (control, offset, bounce + 8, length, FALSE,
-                                 lock, precious, reply_to);
+      memory_object_data_supply (control, offset, bounce + 8, length, FALSE, lock,
+                                 precious, reply_to);
       vm_deallocate (mach_task_self (), bounce, length + STORE_BLOCK);
       return;
     }
@@ -452,13 +451,13 @@ supply_data (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
   vm_address_t pages = 0;
   if (vm_allocate (mach_task_self (), &pages, length, TRUE) != KERN_SUCCESS)
     {
-      memory_object_data_supply (control, offset, obj->store + offset, length,
-                                 FALSE, lock, precious, reply_to);
+      memory_object_data_supply (control, offset, obj->store + offset, length, FALSE,
+                                 lock, precious, reply_to);
       return;
     }
   memcpy ((void *) pages, (const void *) (obj->store + offset), length);
-  kern_return_t kr = memory_object_data_supply (control, offset, pages, length,
-                                                TRUE, lock, precious, reply_to);
+  kern_return_t kr = memory_object_data_supply (control, offset, pages, length, TRUE,
+                                                lock, precious, reply_to);
 #ifdef EMMI_MUTANT_TOUCHES_SUPPLY_AFTER_DEALLOC
   /* MUTANT touches_supply_after_dealloc: after the supply the pager reads
      the first byte of the pages it sent with deallocate TRUE, as if they
@@ -478,9 +477,9 @@ supply_data (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
    remember the supply until its supply_completed (SU11), else
    MACH_PORT_NULL, no completion wanted.  */
 static mach_port_t
-supply_reply_port (struct pager_object *obj, mach_port_t control,
-                   vm_offset_t offset, vm_size_t length, vm_offset_t asked,
-                   vm_size_t asked_size, vm_prot_t lock, bool precious)
+supply_reply_port (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+                   vm_size_t length, vm_offset_t asked, vm_size_t asked_size,
+                   vm_prot_t lock, bool precious)
 {
   if (obj->pending_supply_count >= PENDING_SUPPLIES)
     return MACH_PORT_NULL;
@@ -519,20 +518,20 @@ supply_reply_port (struct pager_object *obj, mach_port_t control,
    is never writable (refuse_unlock), so that no page of the cluster can be
    written without a data_unlock.  */
 static void
-supply_cluster (struct pager_object *obj, mach_port_t control,
-                vm_offset_t offset, vm_size_t size)
+supply_cluster (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+                vm_size_t size)
 {
   const vm_size_t cluster = size * (obj->policy.read_ahead + 1);
   vm_offset_t start = offset - offset % cluster;
   vm_size_t length = cluster;
   if (length > obj->size - start)
-    length = obj->size - start;   /* whole pages: the object is (IN5) */
+    length = obj->size - start; /* whole pages: the object is (IN5) */
   vm_prot_t lock = pager.write_locks ? VM_PROT_WRITE : VM_PROT_NONE;
   for (vm_offset_t page = start; page < start + length; page += size)
     if (write_refused (obj, page, size))
       lock = VM_PROT_WRITE;
-  mach_port_t reply_to = supply_reply_port (obj, control, start, length,
-                                            offset, size, lock, false);
+  mach_port_t reply_to
+      = supply_reply_port (obj, control, start, length, offset, size, lock, false);
   if (reply_to == MACH_PORT_NULL)
     {
       /* Nowhere to remember it: the requested page alone, which the
@@ -554,8 +553,8 @@ supply_cluster (struct pager_object *obj, mach_port_t control,
 }
 
 static void
-answer_page (struct pager_object *obj, mach_port_t control,
-             vm_offset_t offset, vm_size_t size, vm_prot_t desired_access)
+answer_page (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+             vm_size_t size, vm_prot_t desired_access)
 {
   if (transient_error_possible (obj, offset, size))
     {
@@ -609,8 +608,7 @@ answer_page (struct pager_object *obj, mach_port_t control,
          it holds nothing yet: data_unavailable would let the kernel write
          its zeros without asking.  */
       vm_prot_t lock = VM_PROT_NONE;
-      if (read_only
-          || (pager.write_locks && (desired_access & VM_PROT_WRITE) == 0))
+      if (read_only || (pager.write_locks && (desired_access & VM_PROT_WRITE) == 0))
         lock = VM_PROT_WRITE;
       /* Only a page holding data is handed over precious.  */
       const boolean_t precious = obj->policy.notify_on_evict && holds;
@@ -633,8 +631,8 @@ answer_page (struct pager_object *obj, mach_port_t control,
          takes a page it requested.  */
       mach_port_t reply_to = MACH_PORT_NULL;
       if (precious)
-        reply_to = supply_reply_port (obj, control, offset, size, offset, size,
-                                      lock, true);
+        reply_to
+            = supply_reply_port (obj, control, offset, size, offset, size, lock, true);
       /* DR3: the data itself.  */
       supply_data (obj, control, offset, size, lock, precious, reply_to);
       if (precious && reply_to == MACH_PORT_NULL)
@@ -689,7 +687,7 @@ answer_page (struct pager_object *obj, mach_port_t control,
 struct waiting_request
 {
   struct waiting_request *next;
-  mach_port_t control;    /* the kernel's control port (its binding's name) */
+  mach_port_t control; /* the kernel's control port (its binding's name) */
   vm_offset_t offset;
   vm_size_t length;
   vm_prot_t desired_access;
@@ -711,20 +709,19 @@ set_access (struct kernel_binding *k, vm_offset_t offset, vm_size_t size,
 /* What answering a request for [offset, offset+size) will let the kernel
    do: answer_page's decisions, in its order, without acting on them.  */
 static unsigned char
-access_granted (const struct pager_object *obj, vm_offset_t offset,
-                vm_size_t size, vm_prot_t desired_access)
+access_granted (const struct pager_object *obj, vm_offset_t offset, vm_size_t size,
+                vm_prot_t desired_access)
 {
-  if (transient_error_possible (obj, offset, size)
-      && !obj->tried[offset / STORE_BLOCK])
-    return ACCESS_NONE;                       /* data_error */
+  if (transient_error_possible (obj, offset, size) && !obj->tried[offset / STORE_BLOCK])
+    return ACCESS_NONE; /* data_error */
   const bool read_only = write_refused (obj, offset, size);
   if (read_only && (desired_access & VM_PROT_WRITE) != 0)
-    return ACCESS_NONE;                       /* data_error */
+    return ACCESS_NONE; /* data_error */
   if (holds_data (obj, offset, size) || read_only)
-    return read_only || (pager.write_locks
-                         && (desired_access & VM_PROT_WRITE) == 0)
-             ? ACCESS_READ : ACCESS_WRITE;    /* data_supply */
-  return ACCESS_WRITE;                        /* data_unavailable */
+    return read_only || (pager.write_locks && (desired_access & VM_PROT_WRITE) == 0)
+               ? ACCESS_READ
+               : ACCESS_WRITE; /* data_supply */
+  return ACCESS_WRITE;         /* data_unavailable */
 }
 
 /* What answering the request W lets its kernel do.  An unlock is answered
@@ -740,8 +737,8 @@ access_wanted (const struct pager_object *obj, const struct waiting_request *w)
    conflicts with ACCESS, what K is about to get.  Returns whether a recall
    went out; the caller then holds K's request.  */
 static bool
-recall_others (struct pager_object *obj, struct kernel_binding *k,
-               vm_offset_t offset, vm_size_t length, unsigned char access)
+recall_others (struct pager_object *obj, struct kernel_binding *k, vm_offset_t offset,
+               vm_size_t length, unsigned char access)
 {
   if (access == ACCESS_NONE)
     return false;
@@ -763,8 +760,7 @@ recall_others (struct pager_object *obj, struct kernel_binding *k,
       bool conflict = false;
       for (vm_offset_t b = first; b < end; b += STORE_BLOCK)
         if (o->access[b / STORE_BLOCK] == ACCESS_WRITE
-            || (access == ACCESS_WRITE
-                && o->access[b / STORE_BLOCK] != ACCESS_NONE))
+            || (access == ACCESS_WRITE && o->access[b / STORE_BLOCK] != ACCESS_NONE))
           conflict = true;
       /* A slot is always free: unlocks leave PENDING_LOCKS -
          UNLOCK_COMPLETIONS of them, and a request recalls each other
@@ -784,8 +780,8 @@ recall_others (struct pager_object *obj, struct kernel_binding *k,
          of ours is precious here (notify_on_evict serves one kernel), so
          RETURN_DIRTY loses no only copy (LK11).  */
       memory_object_lock_request (o->control, first, end - first,
-                                  MEMORY_OBJECT_RETURN_DIRTY, TRUE,
-                                  VM_PROT_NO_CHANGE, obj->port);
+                                  MEMORY_OBJECT_RETURN_DIRTY, TRUE, VM_PROT_NO_CHANGE,
+                                  obj->port);
       set_access (o, first, end - first, ACCESS_NONE);
       sent = true;
     }
@@ -796,18 +792,16 @@ recall_others (struct pager_object *obj, struct kernel_binding *k,
    of the requests), or this one needs one now.  Then it is queued, and
    release_waiting_requests answers it.  */
 static bool
-hold_request (struct pager_object *obj, struct kernel_binding *k,
-              vm_offset_t offset, vm_size_t length, vm_prot_t desired_access,
-              bool unlock)
+hold_request (struct pager_object *obj, struct kernel_binding *k, vm_offset_t offset,
+              vm_size_t length, vm_prot_t desired_access, bool unlock)
 {
-  struct waiting_request w = { NULL, k->control, offset, length,
-                               desired_access, unlock };
+  struct waiting_request w = { NULL, k->control, offset, length, desired_access, unlock };
   if (obj->recalls == 0 && obj->waiting == NULL
       && !recall_others (obj, k, offset, length, access_wanted (obj, &w)))
     return false;
   struct waiting_request *copy = malloc (sizeof *copy);
   if (copy == NULL)
-    return false;       /* answered at once: better late coherence than none */
+    return false; /* answered at once: better late coherence than none */
   *copy = w;
   struct waiting_request **tail = &obj->waiting;
   while (*tail != NULL)
@@ -820,8 +814,7 @@ hold_request (struct pager_object *obj, struct kernel_binding *k,
 
 kern_return_t
 seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
-                           mach_port_t control, mach_port_t name,
-                           vm_size_t page_size)
+                           mach_port_t control, mach_port_t name, vm_size_t page_size)
 {
   struct pager_object *obj = begin_message (object_port, seqno);
   if (obj == NULL)
@@ -1020,7 +1013,7 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
     {
       retire_copy (obj);
       if (obj->snapshot_pending)
-        obj->orphaned = true;     /* the snapshot frees the slot */
+        obj->orphaned = true; /* the snapshot frees the slot */
       else
         free_slot = true;
     }
@@ -1048,8 +1041,8 @@ mark_dirty_in_missing_table (vm_offset_t offset)
 /* Answer K's data_request for [offset, offset+length), and remember what
    each page lets K do (MK3).  */
 static void
-answer_request (struct pager_object *obj, struct kernel_binding *k,
-                vm_offset_t offset, vm_size_t length, vm_prot_t desired_access)
+answer_request (struct pager_object *obj, struct kernel_binding *k, vm_offset_t offset,
+                vm_size_t length, vm_prot_t desired_access)
 {
   /* DR3, DR8: answer every page of the range, on the control port of the
      kernel that asked, in that kernel's page units (IN5, MK4).  */
@@ -1083,10 +1076,9 @@ answer_request (struct pager_object *obj, struct kernel_binding *k,
 }
 
 kern_return_t
-seqnos_memory_object_data_request (mach_port_t object_port,
-                                   mach_port_seqno_t seqno, mach_port_t control,
-                                   vm_offset_t offset, vm_size_t length,
-                                   vm_prot_t desired_access)
+seqnos_memory_object_data_request (mach_port_t object_port, mach_port_seqno_t seqno,
+                                   mach_port_t control, vm_offset_t offset,
+                                   vm_size_t length, vm_prot_t desired_access)
 {
   struct pager_object *obj = begin_message (object_port, seqno);
   if (obj == NULL)
@@ -1128,11 +1120,10 @@ seqnos_memory_object_data_request (mach_port_t object_port,
    completions and a slot is free to remember the request (LK8), else
    MACH_PORT_NULL, no completion wanted (LK6).  */
 static mach_port_t
-unlock_reply_port (struct pager_object *obj, struct kernel_binding *k,
-                   vm_offset_t offset, vm_size_t length)
+unlock_reply_port (struct pager_object *obj, struct kernel_binding *k, vm_offset_t offset,
+                   vm_size_t length)
 {
-  if (!obj->policy.unlock_completions
-      || obj->pending_lock_count >= UNLOCK_COMPLETIONS)
+  if (!obj->policy.unlock_completions || obj->pending_lock_count >= UNLOCK_COMPLETIONS)
     return MACH_PORT_NULL;
   struct pending_lock *p = &obj->pending_locks[obj->pending_lock_count++];
   p->control = k->control;
@@ -1147,8 +1138,8 @@ unlock_reply_port (struct pager_object *obj, struct kernel_binding *k,
 
 /* Ask the kernel to lift every lock on [offset, offset+length) of K's cache.  */
 static void
-unlock_range (struct pager_object *obj, struct kernel_binding *k,
-              vm_offset_t offset, vm_size_t length)
+unlock_range (struct pager_object *obj, struct kernel_binding *k, vm_offset_t offset,
+              vm_size_t length)
 {
   mach_port_t reply_to = unlock_reply_port (obj, k, offset, length);
   vm_size_t size = length;
@@ -1159,8 +1150,8 @@ unlock_range (struct pager_object *obj, struct kernel_binding *k,
 #endif
   /* UL2, LK4: no page stays locked (VM_PROT_NONE), nothing to write back
      (RETURN_NONE, LK2) and nothing to flush (LK3).  */
-  memory_object_lock_request (k->control, offset, size, MEMORY_OBJECT_RETURN_NONE,
-                              FALSE, VM_PROT_NONE, reply_to);
+  memory_object_lock_request (k->control, offset, size, MEMORY_OBJECT_RETURN_NONE, FALSE,
+                              VM_PROT_NONE, reply_to);
 }
 
 /* Refuse the unlock of K's page at OFFSET (refuse_unlock): UL4, flush the
@@ -1172,27 +1163,26 @@ unlock_range (struct pager_object *obj, struct kernel_binding *k,
    back first (LK12), as the flush action does.  */
 static void
 refuse_page_unlock (struct pager_object *obj, struct kernel_binding *k,
-               vm_offset_t offset)
+                    vm_offset_t offset)
 {
   mach_port_t reply_to = unlock_reply_port (obj, k, offset, k->page_size);
   int should_return = obj->policy.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
-                                            : MEMORY_OBJECT_RETURN_NONE;
+                                                  : MEMORY_OBJECT_RETURN_NONE;
 #ifdef EMMI_MUTANT_REFUSE_UNLOCK_ERRORS_BEFORE_FLUSH
   /* MUTANT refuse_unlock_errors_before_flush: the data_error comes first,
      while the kernel still holds the page, and the flush only after it
      (UL4 wants the flush first).  */
-  memory_object_data_error (k->control, offset, k->page_size,
-                            KERN_PROTECTION_FAILURE);
+  memory_object_data_error (k->control, offset, k->page_size, KERN_PROTECTION_FAILURE);
 #endif
-  memory_object_lock_request (k->control, offset, k->page_size, should_return,
-                              TRUE, VM_PROT_NO_CHANGE, reply_to);
+  memory_object_lock_request (k->control, offset, k->page_size, should_return, TRUE,
+                              VM_PROT_NO_CHANGE, reply_to);
 }
 
 /* Answer K's data_unlock for [offset, offset+length), and remember what
    it lets K do (MK3).  */
 static void
-answer_unlock (struct pager_object *obj, struct kernel_binding *k,
-               vm_offset_t offset, vm_size_t length, vm_prot_t desired_access)
+answer_unlock (struct pager_object *obj, struct kernel_binding *k, vm_offset_t offset,
+               vm_size_t length, vm_prot_t desired_access)
 {
 #if defined EMMI_MUTANT_IGNORES_UNLOCK
   /* MUTANT ignores_unlock: the write waits for an answer that never comes.  */
@@ -1227,7 +1217,7 @@ answer_unlock (struct pager_object *obj, struct kernel_binding *k,
           && write_refused (obj, page, k->page_size))
         {
           refuse_page_unlock (obj, k, page);
-          set_access (k, page, k->page_size, ACCESS_NONE);   /* flushed */
+          set_access (k, page, k->page_size, ACCESS_NONE); /* flushed */
         }
       else
         {
@@ -1238,10 +1228,9 @@ answer_unlock (struct pager_object *obj, struct kernel_binding *k,
 }
 
 kern_return_t
-seqnos_memory_object_data_unlock (mach_port_t object_port,
-                                  mach_port_seqno_t seqno, mach_port_t control,
-                                  vm_offset_t offset, vm_size_t length,
-                                  vm_prot_t desired_access)
+seqnos_memory_object_data_unlock (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_size_t length, vm_prot_t desired_access)
 {
   struct pager_object *obj = begin_message (object_port, seqno);
   if (obj == NULL)
@@ -1261,10 +1250,9 @@ seqnos_memory_object_data_unlock (mach_port_t object_port,
 }
 
 kern_return_t
-seqnos_memory_object_data_return (mach_port_t object_port,
-                                  mach_port_seqno_t seqno, mach_port_t control,
-                                  vm_offset_t offset, vm_offset_t data,
-                                  mach_msg_type_number_t data_count,
+seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_offset_t data, mach_msg_type_number_t data_count,
                                   boolean_t dirty, boolean_t kernel_copy)
 {
   (void) dirty;
@@ -1330,9 +1318,9 @@ seqnos_memory_object_data_return (mach_port_t object_port,
   /* RT2, PR8: the out-of-line pages are ours to release.  */
   vm_deallocate (mach_task_self (), data, data_count);
 #else
-  /* MUTANT never_deallocates_returns: the returned pages stay mapped.  */
+    /* MUTANT never_deallocates_returns: the returned pages stay mapped.  */
 #endif
-  release_send_right (control);   /* §3f */
+  release_send_right (control); /* §3f */
   end_turn (obj);
 #ifdef EMMI_MUTANT_RETURN_DOUBLE_FREE
   /* MUTANT return_double_free: reports failure after releasing the data, so
@@ -1379,9 +1367,9 @@ release_waiting_requests (struct pager_object *obj)
    offset and size; the request is forgotten.  The kernel may also complete
    a request of an earlier incarnation: nothing matches, nothing to do.  */
 kern_return_t
-seqnos_memory_object_lock_completed (mach_port_t object_port,
-                                     mach_port_seqno_t seqno, mach_port_t control,
-                                     vm_offset_t offset, vm_size_t length)
+seqnos_memory_object_lock_completed (mach_port_t object_port, mach_port_seqno_t seqno,
+                                     mach_port_t control, vm_offset_t offset,
+                                     vm_size_t length)
 {
   struct pager_object *obj = begin_message (object_port, seqno);
   if (obj == NULL)
@@ -1404,7 +1392,7 @@ seqnos_memory_object_lock_completed (mach_port_t object_port,
     }
   /* MK3: the last recall's completion lets the held requests through.  */
   release_waiting_requests (obj);
-  release_send_right (control);   /* §3f */
+  release_send_right (control); /* §3f */
   end_turn (obj);
   return KERN_SUCCESS;
 }
@@ -1417,8 +1405,7 @@ seqnos_memory_object_lock_completed (mach_port_t object_port,
    range.  The kernel may also complete a supply of an earlier incarnation:
    nothing matches, nothing to do.  */
 kern_return_t
-seqnos_memory_object_supply_completed (mach_port_t object_port,
-                                       mach_port_seqno_t seqno,
+seqnos_memory_object_supply_completed (mach_port_t object_port, mach_port_seqno_t seqno,
                                        mach_port_t control, vm_offset_t offset,
                                        vm_size_t length, kern_return_t result,
                                        vm_offset_t error_offset)
@@ -1450,18 +1437,17 @@ seqnos_memory_object_supply_completed (mach_port_t object_port,
          waits for an answer: supply it alone (the kernel takes it, it is
          requested), unless that kernel has terminated since.  */
       if (taken_end <= p.asked && binding_for (obj, p.control) != NULL)
-        supply_data (obj, p.control, p.asked, p.asked_size, p.lock,
-                     p.precious, MACH_PORT_NULL);
+        supply_data (obj, p.control, p.asked, p.asked_size, p.lock, p.precious,
+                     MACH_PORT_NULL);
       break;
     }
-  release_send_right (control);   /* §3f */
+  release_send_right (control); /* §3f */
   end_turn (obj);
   return KERN_SUCCESS;
 }
 
 kern_return_t
-seqnos_memory_object_change_completed (mach_port_t object_port,
-                                       mach_port_seqno_t seqno,
+seqnos_memory_object_change_completed (mach_port_t object_port, mach_port_seqno_t seqno,
                                        boolean_t may_cache,
                                        memory_object_copy_strategy_t strategy)
 {
@@ -1559,9 +1545,9 @@ take_copy_slot (vm_offset_t offset, vm_size_t length, mach_port_t new_object,
   copy->snapshot_pending = snapshot;
   copy->orphaned = false;
   copy->copy_offset = offset;
-  bool ok = copy->returned != NULL && copy->tried != NULL
-            && vm_allocate (mach_task_self (), &copy->store, length, TRUE)
-                 == KERN_SUCCESS;
+  bool ok
+      = copy->returned != NULL && copy->tried != NULL
+        && vm_allocate (mach_task_self (), &copy->store, length, TRUE) == KERN_SUCCESS;
   if (ok)
     {
       pthread_mutex_lock (&pager.copies_lock);
@@ -1602,7 +1588,7 @@ retire_copy (struct pager_object *copy)
 {
   pthread_mutex_lock (&pager.copies_lock);
   mach_port_t port = copy->port;
-  copy->port = MACH_PORT_NULL;    /* before the name can be reused */
+  copy->port = MACH_PORT_NULL; /* before the name can be reused */
   pthread_mutex_unlock (&pager.copies_lock);
   while (copy->waiting != NULL)
     {
@@ -1652,8 +1638,8 @@ take_snapshots (struct pager_object *obj)
             {
               const vm_offset_t at = copy->copy_offset + b;
               if (obj->returned[at / STORE_BLOCK])
-                memcpy ((void *) (copy->store + b),
-                        (const void *) (obj->store + at), STORE_BLOCK);
+                memcpy ((void *) (copy->store + b), (const void *) (obj->store + at),
+                        STORE_BLOCK);
               else
                 memset ((void *) (copy->store + b), 0, STORE_BLOCK);
               copy->returned[b / STORE_BLOCK] = 1;
@@ -1665,7 +1651,7 @@ take_snapshots (struct pager_object *obj)
         }
       pthread_mutex_unlock (&copy->lock);
       if (orphaned)
-        release_copy_slot (copy);   /* terminated before: retired then */
+        release_copy_slot (copy); /* terminated before: retired then */
     }
   obj->snapshot_count = 0;
 }
@@ -1679,8 +1665,8 @@ take_snapshots (struct pager_object *obj)
    releases both rights (V3), so this handler releases neither.  */
 kern_return_t
 seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
-                           mach_port_t old_control, vm_offset_t offset,
-                           vm_size_t length, mach_port_t new_object)
+                           mach_port_t old_control, vm_offset_t offset, vm_size_t length,
+                           mach_port_t new_object)
 {
   struct pager_object *obj = begin_message (object_port, seqno);
   if (obj == NULL)
@@ -1716,9 +1702,8 @@ seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
      or written from now on waits behind the held requests.  Under
      notify_on_evict the store gave its precious pages away: RETURN_ALL
      brings them back too (LK12), so the snapshot sees them.  */
-  const int should_return = obj->policy.notify_on_evict
-                              ? MEMORY_OBJECT_RETURN_ALL
-                              : MEMORY_OBJECT_RETURN_DIRTY;
+  const int should_return = obj->policy.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
+                                                        : MEMORY_OBJECT_RETURN_DIRTY;
   for (struct kernel_binding *o = obj->kernels; o != NULL; o = o->next)
     {
       /* Whole pages of that kernel (LK1, MK4) around the range.  */
@@ -1732,21 +1717,20 @@ seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
       p->for_action = false;
       p->for_recall = true;
       obj->recalls++;
-      memory_object_lock_request (o->control, first, end - first,
-                                  should_return, FALSE, VM_PROT_NO_CHANGE,
-                                  obj->port);
+      memory_object_lock_request (o->control, first, end - first, should_return, FALSE,
+                                  VM_PROT_NO_CHANGE, obj->port);
     }
 #else
-  /* MUTANT copy_without_snapshot: the copy is taken but never filled: its
-     pages are answered with data_unavailable, so the kernel reads the
-     original's pages as they are when the copy is faulted, and the
-     original's unlocks are granted at once (nothing is held).  */
+    /* MUTANT copy_without_snapshot: the copy is taken but never filled: its
+       pages are answered with data_unavailable, so the kernel reads the
+       original's pages as they are when the copy is faulted, and the
+       original's unlocks are granted at once (nothing is held).  */
 #endif
 #ifndef EMMI_MUTANT_COPY_KEEPS_OLD_CONTROL
-  release_send_right (old_control);   /* §3f, V6 */
+  release_send_right (old_control); /* §3f, V6 */
 #else
-  /* MUTANT copy_keeps_old_control: the send uref the copy message added to
-     the control name is never released; it outlives the terminate.  */
+    /* MUTANT copy_keeps_old_control: the send uref the copy message added to
+       the control name is never released; it outlives the terminate.  */
 #endif
   end_turn (obj);
   return KERN_SUCCESS;
@@ -1779,10 +1763,10 @@ do_seqnos_mach_notify_no_senders (mach_port_t notify, mach_port_seqno_t seqno,
          release (the kernel then sends a send-once notification here).  */
       mach_port_t previous = MACH_PORT_NULL;
       if (mach_port_request_notification (mach_task_self (), obj->port,
-                                          MACH_NOTIFY_NO_SENDERS,
-                                          obj->made_sends, obj->port,
-                                          MACH_MSG_TYPE_MAKE_SEND_ONCE,
-                                          &previous) == KERN_SUCCESS
+                                          MACH_NOTIFY_NO_SENDERS, obj->made_sends,
+                                          obj->port, MACH_MSG_TYPE_MAKE_SEND_ONCE,
+                                          &previous)
+              == KERN_SUCCESS
           && previous != MACH_PORT_NULL)
         release_send_right (previous);
     }
@@ -1796,8 +1780,7 @@ do_seqnos_mach_notify_no_senders (mach_port_t notify, mach_port_seqno_t seqno,
          nothing else to free here; the store stays, the entry ABI reads it
          and runs the actions by object index until stop () (which then
          skips the port).  */
-      mach_port_mod_refs (mach_task_self (), obj->port,
-                          MACH_PORT_RIGHT_RECEIVE, -1);
+      mach_port_mod_refs (mach_task_self (), obj->port, MACH_PORT_RIGHT_RECEIVE, -1);
       obj->port_released = true;
     }
   /* A kernel still bound with no send right left would be one whose
@@ -1974,8 +1957,8 @@ lock_all_kernels (struct pager_object *obj, vm_offset_t offset, vm_size_t length
       p->for_recall = false;
       obj->action_locks++;
 #endif
-      memory_object_lock_request (k->control, offset, length, should_return,
-                                  should_flush, lock_value, reply_to);
+      memory_object_lock_request (k->control, offset, length, should_return, should_flush,
+                                  lock_value, reply_to);
       if (should_flush)
         set_access (k, offset, length, ACCESS_NONE);
     }
@@ -2066,9 +2049,9 @@ reference_pager_flush (uint32_t index, uint64_t offset, uint64_t length)
       should_flush = FALSE;
 #endif
       int should_return = obj->policy.notify_on_evict ? MEMORY_OBJECT_RETURN_ALL
-                                                : MEMORY_OBJECT_RETURN_DIRTY;
-      kr = lock_all_kernels (obj, offset, length, should_return,
-                             should_flush, VM_PROT_NO_CHANGE);
+                                                      : MEMORY_OBJECT_RETURN_DIRTY;
+      kr = lock_all_kernels (obj, offset, length, should_return, should_flush,
+                             VM_PROT_NO_CHANGE);
     }
   pthread_mutex_unlock (&obj->lock);
   return kr;
@@ -2086,7 +2069,7 @@ reference_pager_change_attributes (uint32_t index, int may_cache, int copy_strat
   if (obj == NULL)
     return KERN_INVALID_ARGUMENT;
   pthread_mutex_lock (&obj->lock);
-  obj->may_cache = may_cache != 0;   /* later inits get it in ready too */
+  obj->may_cache = may_cache != 0; /* later inits get it in ready too */
   memory_object_copy_strategy_t strategy = obj->copy_strategy;
 #ifdef EMMI_MUTANT_CHANGES_COPY_STRATEGY
   /* MUTANT changes_copy_strategy: passes whatever strategy it is asked for,
@@ -2147,7 +2130,8 @@ reference_pager_shutdown (uint32_t index)
    (CP4 for COPY_DELAY objects; a copy_call object's copies take their own
    store).  */
 static kern_return_t
-reference_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
+reference_pager_read_store (uint32_t index, uint64_t offset, void *buffer,
+                            uint64_t length)
 {
   struct pager_object *obj = action_object (index);
   if (obj == NULL || offset > obj->size || length > obj->size - offset)
@@ -2186,8 +2170,7 @@ free_objects (void)
         }
       /* Unless no-senders already destroyed it.  */
       if (obj->port != MACH_PORT_NULL && !obj->port_released)
-        mach_port_mod_refs (mach_task_self (), obj->port,
-                            MACH_PORT_RIGHT_RECEIVE, -1);
+        mach_port_mod_refs (mach_task_self (), obj->port, MACH_PORT_RIGHT_RECEIVE, -1);
 #ifdef EMMI_MUTANT_SUPPLY_REPLY_UNSERVED
       if (obj->unserved_reply != MACH_PORT_NULL)
         mach_port_mod_refs (mach_task_self (), obj->unserved_reply,
@@ -2213,8 +2196,7 @@ reference_pager_stop (void)
   atomic_store (&pager.stopping, true);
   /* The server threads' receive returns MACH_RCV_PORT_DIED, so
      mach_msg_server returns ...  */
-  mach_port_mod_refs (mach_task_self (), pager.port_set,
-                      MACH_PORT_RIGHT_PORT_SET, -1);
+  mach_port_mod_refs (mach_task_self (), pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
   pager.port_set = MACH_PORT_NULL;
   /* ... and a thread waiting for a turn that will never come gives up.  */
   for (size_t i = 0; i < pager.slot_count; i++)
@@ -2341,14 +2323,13 @@ reference_pager_start (const struct emmi_pager_config *config,
       || config->object_size % STORE_BLOCK != 0)
     return KERN_INVALID_ARGUMENT;
   if (pager.objects != NULL)
-    return KERN_FAILURE;            /* one instance per process */
+    return KERN_FAILURE; /* one instance per process */
   if (!parse_options (config->options))
     return KERN_INVALID_ARGUMENT;
 
   mach_port_t task = mach_task_self ();
   atomic_store (&pager.stopping, false);
-  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
-                                         &pager.port_set);
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET, &pager.port_set);
   if (kr != KERN_SUCCESS)
     return kr;
   pthread_mutex_init (&pager.copies_lock, NULL);
@@ -2373,8 +2354,8 @@ reference_pager_start (const struct emmi_pager_config *config,
       /* A fresh receive right starts at seqno 0 (SQ5): so does the ticket.  */
       obj->next_seqno = 0;
       obj->may_cache = false;
-      obj->copy_strategy = obj->policy.copy_call ? MEMORY_OBJECT_COPY_CALL
-                                                 : MEMORY_OBJECT_COPY_DELAY;
+      obj->copy_strategy
+          = obj->policy.copy_call ? MEMORY_OBJECT_COPY_CALL : MEMORY_OBJECT_COPY_DELAY;
 #ifdef EMMI_MUTANT_READY_COPY_SYMMETRIC
       /* MUTANT ready_copy_symmetric: asks for MEMORY_OBJECT_COPY_SYMMETRIC
          (4 in the OSF headers; GNU Mach's do not define it), the kernel's
@@ -2412,11 +2393,9 @@ reference_pager_start (const struct emmi_pager_config *config,
          it takes a seqno there like every message (§2, SQ6).  */
       obj->made_sends = 1;
       mach_port_t previous = MACH_PORT_NULL;
-      kr = mach_port_request_notification (task, obj->port,
-                                           MACH_NOTIFY_NO_SENDERS,
+      kr = mach_port_request_notification (task, obj->port, MACH_NOTIFY_NO_SENDERS,
                                            obj->made_sends, obj->port,
-                                           MACH_MSG_TYPE_MAKE_SEND_ONCE,
-                                           &previous);
+                                           MACH_MSG_TYPE_MAKE_SEND_ONCE, &previous);
       if (kr != KERN_SUCCESS)
         goto fail;
       /* The kernels get their send rights made from our receive right.  */
@@ -2427,7 +2406,8 @@ reference_pager_start (const struct emmi_pager_config *config,
   for (size_t i = 0; i < REFERENCE_PAGER_THREADS; i++)
     {
       if (pthread_create (&pager.threads[i], NULL, server_thread,
-                          (void *) (uintptr_t) pager.port_set) != 0)
+                          (void *) (uintptr_t) pager.port_set)
+          != 0)
         {
           reference_pager_stop ();
           return KERN_RESOURCE_SHORTAGE;

@@ -40,7 +40,8 @@ void add_explain_command(CLI::App& app, Invocation& invocation) {
   auto* cmd = app.add_subcommand(
       "explain", "Show a rule's text, citation, how it is checked and an example violation");
   auto id = std::make_shared<std::string>();
-  cmd->add_option("RULE-ID", *id, "A rule ID such as IN9 or SQ7 (any case), or a decision such as X6")
+  cmd->add_option("RULE-ID", *id,
+                  "A rule ID such as IN9 or SQ7 (any case), or a decision such as X6")
       ->required();
   cmd->callback([&invocation, id] {
     invocation.run = [id](std::ostream& out, std::ostream&) { return explain(*id, out); };

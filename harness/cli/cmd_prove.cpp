@@ -16,7 +16,8 @@
 namespace emmi::cli {
 
 void add_prove_command(CLI::App& app, Invocation& invocation) {
-  auto* cmd = app.add_subcommand("prove", "Prove the model's invariants with Z3 (inductive proofs over a bounded world)");
+  auto* cmd = app.add_subcommand(
+      "prove", "Prove the model's invariants with Z3 (inductive proofs over a bounded world)");
   struct Options {
     std::vector<std::string> proofs;
     std::string format = "text";
@@ -26,18 +27,21 @@ void add_prove_command(CLI::App& app, Invocation& invocation) {
   };
   auto o = std::make_shared<Options>();
   std::string ids;
-  for (const smt::ProofEntry& p : smt::proofs()) ids += (ids.empty() ? "" : ", ") + std::string(p.id);
+  for (const smt::ProofEntry& p : smt::proofs())
+    ids += (ids.empty() ? "" : ", ") + std::string(p.id);
   cmd->add_option("--proof", o->proofs, "Run only this proof (repeatable): " + ids);
   cmd->add_option("--format", o->format, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  cmd->add_option("--rlimit", o->rlimit, "Z3 resource limit of each check (deterministic, unlike a timeout)")
+  cmd->add_option("--rlimit", o->rlimit,
+                  "Z3 resource limit of each check (deterministic, unlike a timeout)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{UINT_MAX}))
       ->capture_default_str();
   cmd->add_option("--jobs", o->jobs, "Proofs to run at the same time, one Z3 context each")
       ->check(CLI::Range(1u, 64u))
       ->capture_default_str();
-  cmd->add_flag("--verbose", o->verbose, "Also list each proof's invariants, step obligations and auxiliary conjuncts");
+  cmd->add_flag("--verbose", o->verbose,
+                "Also list each proof's invariants, step obligations and auxiliary conjuncts");
   cmd->callback([&invocation, o, ids] {
     invocation.run = [o, ids](std::ostream& out, std::ostream& err) {
       smt::ProofOptions options;

@@ -6,8 +6,8 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -55,7 +55,8 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
     char slash = 0;
     std::istringstream in(text);
     if (!(in >> i >> slash >> n) || slash != '/' || !in.eof() || n == 0 || i == 0 || i > n)
-      throw InputError("--shard", fmt::format("--shard '{}': expected I/N with 1 <= I <= N, e.g. 2/3", text));
+      throw InputError("--shard",
+                       fmt::format("--shard '{}': expected I/N with 1 <= I <= N, e.g. 2/3", text));
     return {i - 1, n};
   }
   const char* total = std::getenv("GTEST_TOTAL_SHARDS");
@@ -67,10 +68,12 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
   char* end = nullptr;
   unsigned long n = std::strtoul(total, &end, 10);
   if (*end || n == 0)
-    throw InputError("GTEST_TOTAL_SHARDS", fmt::format("GTEST_TOTAL_SHARDS='{}': expected a positive number", total));
+    throw InputError("GTEST_TOTAL_SHARDS",
+                     fmt::format("GTEST_TOTAL_SHARDS='{}': expected a positive number", total));
   unsigned long i = std::strtoul(index, &end, 10);
   if (*end || i >= n)
-    throw InputError("GTEST_SHARD_INDEX", fmt::format("GTEST_SHARD_INDEX='{}': expected 0 .. {}", index, n - 1));
+    throw InputError("GTEST_SHARD_INDEX",
+                     fmt::format("GTEST_SHARD_INDEX='{}': expected 0 .. {}", index, n - 1));
   if (const char* status = std::getenv("GTEST_SHARD_STATUS_FILE")) {
     std::ofstream touch(status);  // tells the runner sharding is understood
   }
@@ -89,15 +92,18 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
                                               "gnumach-seqnos or osf",
                                               o.dialect));
   cfg.dialect = o.dialect;
-  const std::optional<engine::Platform> platform =
-      o.platform.empty() ? engine::kDefaultPlatform : engine::parse_platform(o.platform);
+  const std::optional<engine::Platform> platform = o.platform.empty()
+                                                       ? engine::kDefaultPlatform
+                                                       : engine::parse_platform(o.platform);
   if (!platform)
     throw InputError("--platform",
                      fmt::format("--platform '{}': expected gnumach, manual or osf", o.platform));
   cfg.platform_follows_dialect = o.platform.empty();
   auto profile = engine::profile_named(o.conformance ? "standard" : o.profile, *platform);
   if (!profile)
-    throw InputError("--profile", fmt::format("--profile '{}': expected quick, standard or exhaustive", o.profile));
+    throw InputError("--profile",
+                     fmt::format("--profile '{}': expected quick, standard or exhaustive",
+                                 o.profile));
   cfg.profile = *profile;
   const engine::WorldOverrides overrides{o.page_sizes, o.kernels, o.objects};
   if (o.conformance && !overrides.empty())
@@ -107,7 +113,8 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   engine::apply_overrides(cfg.profile.world, overrides);
   if (o.conformance) {
     // Conformance mode is locked: fixed profile, seed and parameters, no waivers.
-    if (o.profile != "standard" || o.seed || !o.waivers.empty() || o.timeout > 0 || !o.replay.empty())
+    if (o.profile != "standard" || o.seed || !o.waivers.empty() || o.timeout > 0 ||
+        !o.replay.empty())
       throw InputError(
           "--conformance",
           "--conformance fixes the profile (standard), the seed and the limits, and accepts no "
@@ -119,7 +126,8 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   }
   if (!o.schedule.empty() || o.pct_depth != 0) {
     if (o.conformance)
-      throw InputError("--conformance", "--conformance fixes the schedule: drop --schedule and --pct-depth");
+      throw InputError("--conformance",
+                       "--conformance fixes the schedule: drop --schedule and --pct-depth");
     if (o.schedule == "pct")
       cfg.profile.schedules = engine::Profile::Schedules::pct;
     else if (o.schedule == "random")
@@ -127,8 +135,11 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
     else if (o.schedule == "portfolio")
       cfg.profile.schedules = engine::Profile::Schedules::portfolio;
     else if (!o.schedule.empty())
-      throw InputError("--schedule", fmt::format("--schedule '{}': expected portfolio, pct or random", o.schedule));
-    if (o.pct_depth > 16) throw InputError("--pct-depth", fmt::format("--pct-depth {}: expected 1 to 16", o.pct_depth));
+      throw InputError("--schedule",
+                       fmt::format("--schedule '{}': expected portfolio, pct or random",
+                                   o.schedule));
+    if (o.pct_depth > 16)
+      throw InputError("--pct-depth", fmt::format("--pct-depth {}: expected 1 to 16", o.pct_depth));
     if (o.pct_depth != 0) cfg.profile.pct_depth = o.pct_depth;
   }
   if (o.timeout > 0)
@@ -146,7 +157,8 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   // (The engine adds the platform judged on, as it does the dialect.)
   cfg.command_line_prefix = fmt::format("emmi-cts run --seed {}", cfg.seed);
   // The world decides what a token's kernel and object numbers mean.
-  if (!o.page_sizes.empty()) cfg.command_line_prefix += " --page-sizes " + engine::shell_word(o.page_sizes);
+  if (!o.page_sizes.empty())
+    cfg.command_line_prefix += " --page-sizes " + engine::shell_word(o.page_sizes);
   if (o.kernels) cfg.command_line_prefix += fmt::format(" --kernels {}", *o.kernels);
   if (o.objects) cfg.command_line_prefix += fmt::format(" --objects {}", *o.objects);
   if (!o.pager_options.empty())
@@ -155,12 +167,15 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   if (!o.waivers.empty()) cfg.command_line_prefix += " --waivers " + engine::shell_word(o.waivers);
   // The token records the strategy and depth the case ran with; the
   // schedule options go along so the replayed run's report says the same.
-  if (!o.schedule.empty()) cfg.command_line_prefix += " --schedule " + engine::shell_word(o.schedule);
+  if (!o.schedule.empty())
+    cfg.command_line_prefix += " --schedule " + engine::shell_word(o.schedule);
   if (o.pct_depth != 0) cfg.command_line_prefix += fmt::format(" --pct-depth {}", o.pct_depth);
   if (!o.replay.empty()) {
     cfg.replay = engine::decode_replay_token(o.replay);
     if (!cfg.replay)
-      throw InputError("--replay", fmt::format("--replay '{}': not a replay token of this emmi-cts version", o.replay));
+      throw InputError("--replay",
+                       fmt::format("--replay '{}': not a replay token of this emmi-cts version",
+                                   o.replay));
     cfg.replay_token = o.replay;
   }
   std::vector<std::string> formats;
@@ -178,8 +193,10 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   // never ends in "cannot write".
   std::error_code ec;
   std::filesystem::create_directories(o.report_dir, ec);
-  if (ec || !std::filesystem::is_directory(o.report_dir) || ::access(o.report_dir.c_str(), W_OK) != 0)
-    throw InputError("--report-dir", fmt::format("--report-dir '{}': cannot create or write to it{}", o.report_dir,
+  if (ec || !std::filesystem::is_directory(o.report_dir) ||
+      ::access(o.report_dir.c_str(), W_OK) != 0)
+    throw InputError("--report-dir",
+                     fmt::format("--report-dir '{}': cannot create or write to it{}", o.report_dir,
                                  ec ? " (" + ec.message() + ")" : ""));
 
   const bool show_progress = !o.quiet && ::isatty(STDERR_FILENO) && !std::getenv("NO_COLOR");
@@ -196,7 +213,8 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
     err << "emmi-cts: " << line << '\n';
 
   // A reports::ReportError from here is an emmi::InputError: exit code 2 (main.cpp).
-  const std::vector<std::filesystem::path> written = reports::write_reports(report, o.report_dir, formats);
+  const std::vector<std::filesystem::path> written = reports::write_reports(report, o.report_dir,
+                                                                            formats);
   // The headline counts the pager's rules; the suite's self-checks (rules
   // binding the kernel) are summed up apart.
   auto counts = reports::count_verdicts(report, reports::Party::pager);
@@ -204,22 +222,23 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
   auto outcome = reports::run_outcome(report);
   // The rarer verdicts are named only when some rule has them.
   std::string rarer;
-  for (auto v : {reports::Verdict::resource_exhausted, reports::Verdict::unresolved, reports::Verdict::waived})
+  for (auto v : {reports::Verdict::resource_exhausted, reports::Verdict::unresolved,
+                 reports::Verdict::waived})
     if (counts[v] > 0) rarer += fmt::format(", {} {}", counts[v], v.name());
   if (auto advisory = reports::count_advisory(report); advisory > 0)
     rarer += fmt::format(" ({} of the fails advisory: not MUST)", advisory);
   if (auto portability = reports::count_portability(report); portability > 0)
     rarer += fmt::format(" ({} of the fails portability findings: harmless on {})", portability,
                          report.platform);
-  out << fmt::format("{}: {} on {}, {} dialect ({} pager rules: {} pass, {} fail, {} timeout, {} crash{}, {} not "
-                     "applicable; self-checks of the suite's kernel: {} held, {} broken; "
-                     "{} cases in {:.1f} s)\n",
-                     report.pager.name, reports::outcome_label(outcome), report.platform,
-                     report.dialect, counts.total(),
-                     counts[reports::Verdict::pass], counts[reports::Verdict::fail],
-                     counts[reports::Verdict::timeout], counts[reports::Verdict::crash], rarer,
-                     counts[reports::Verdict::not_applicable], checks[reports::Verdict::pass],
-                     checks[reports::Verdict::unresolved], report.cases_run, report.duration_s);
+  out << fmt::format(
+      "{}: {} on {}, {} dialect ({} pager rules: {} pass, {} fail, {} timeout, {} crash{}, {} not "
+      "applicable; self-checks of the suite's kernel: {} held, {} broken; "
+      "{} cases in {:.1f} s)\n",
+      report.pager.name, reports::outcome_label(outcome), report.platform, report.dialect,
+      counts.total(), counts[reports::Verdict::pass], counts[reports::Verdict::fail],
+      counts[reports::Verdict::timeout], counts[reports::Verdict::crash], rarer,
+      counts[reports::Verdict::not_applicable], checks[reports::Verdict::pass],
+      checks[reports::Verdict::unresolved], report.cases_run, report.duration_s);
   for (const auto& r : report.rules) {
     if (!r.verdict.is_failure()) continue;
     std::string_view note = r.party == reports::Party::kernel ? "  [suite self-check]"
@@ -253,8 +272,8 @@ int run_command(const RunOptions& o, std::ostream& out, std::ostream& err) {
 
 void add_run_command(CLI::App& app, Invocation& invocation) {
   auto opts = std::make_shared<RunOptions>();
-  CLI::App* run = app.add_subcommand(
-      "run", "Play the kernel against a pager and write compliance reports");
+  CLI::App* run =
+      app.add_subcommand("run", "Play the kernel against a pager and write compliance reports");
   run->add_option("--pager", opts->pager,
                   "Pager under test: a shared object implementing emmi/pager_abi.h "
                   "(default: the bundled reference pager)");
@@ -267,31 +286,38 @@ void add_run_command(CLI::App& app, Invocation& invocation) {
                   "strictly, either dialect) or osf (an OSF MK kernel: the OSF dialect, one "
                   "kernel with 4 KiB pages, the OSF kernels' readings); default: the dialect's "
                   "own, gnumach or osf; see README.md, Platforms");
-  run->add_option("--page-sizes", opts->page_sizes,
-                  "Override the kernels: one per page size, comma-separated bytes (e.g. 4096,8192)");
+  run->add_option(
+      "--page-sizes", opts->page_sizes,
+      "Override the kernels: one per page size, comma-separated bytes (e.g. 4096,8192)");
   run->add_option("--kernels", opts->kernels,
                   "Override how many kernels (1-8), taking the page sizes in turn");
-  run->add_option("--objects", opts->objects, "Override how many memory objects the pager offers (1-8)");
+  run->add_option("--objects", opts->objects,
+                  "Override how many memory objects the pager offers (1-8)");
   run->add_option("--profile", opts->profile, "quick, standard (default) or exhaustive");
-  run->add_option("--seed", opts->seed, "Seed of the search (default: random; recorded in the report)");
+  run->add_option("--seed", opts->seed,
+                  "Seed of the search (default: random; recorded in the report)");
   run->add_option("--jobs", opts->jobs, "Search units run in parallel (default: three per CPU)");
   run->add_option("--shard", opts->shard,
                   "Run shard I of N (I/N); also read from GTEST_TOTAL_SHARDS/GTEST_SHARD_INDEX");
   run->add_option("--timeout", opts->timeout, "Wall-clock limit per case, in seconds");
   run->add_option("--report-dir", opts->report_dir, "Where reports go (default: emmi-reports)");
   run->add_option("--format", opts->formats, "Comma-separated: json,junit,md,html (default: all)");
-  run->add_option("--waivers", opts->waivers, "JSON file of accepted failures (rule, reason, expires)");
+  run->add_option("--waivers", opts->waivers,
+                  "JSON file of accepted failures (rule, reason, expires)");
   run->add_flag("--conformance", opts->conformance,
                 "Locked parameters for a publishable compliance report (no waivers)");
   run->add_option("--replay", opts->replay, "Rerun exactly one case from a report's replay token");
-  run->add_option("--pager-options", opts->pager_options, "Free text passed to the pager's start()");
+  run->add_option("--pager-options", opts->pager_options,
+                  "Free text passed to the pager's start()");
   run->add_option("--schedule", opts->schedule,
                   "How the pager's threads are scheduled: portfolio (default: PCT and random "
                   "walk, case by case), pct or random");
   run->add_option("--pct-depth", opts->pct_depth, "PCT bug depth d (default: the profile's)");
   run->add_flag("--quiet", opts->quiet, "No progress line");
   run->callback([opts, &invocation] {
-    invocation.run = [opts](std::ostream& out, std::ostream& err) { return run_command(*opts, out, err); };
+    invocation.run = [opts](std::ostream& out, std::ostream& err) {
+      return run_command(*opts, out, err);
+    };
   });
 }
 

@@ -15,10 +15,10 @@ namespace emmi::cli {
 
 // Process exit codes, documented in --help.
 enum ExitCode : int {
-  kConformant = 0,    // success, or the pager conforms
-  kNotConformant = 1, // the pager broke at least one rule
-  kUsageError = 2,    // bad command line or bad input (unknown rule, corrupt file)
-  kInternalError = 3, // a bug or failure of the suite itself
+  kConformant = 0,     // success, or the pager conforms
+  kNotConformant = 1,  // the pager broke at least one rule
+  kUsageError = 2,     // bad command line or bad input (unknown rule, corrupt file)
+  kInternalError = 3,  // a bug or failure of the suite itself
 };
 
 // Bad input a command finds after parsing (an unknown rule ID, a pager that

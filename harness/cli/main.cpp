@@ -19,9 +19,10 @@ constexpr const char* kExitCodes =
 
 int run(int argc, char** argv) {
   using namespace emmi::cli;
-  CLI::App app{"emmi-cts: conformance test suite for the Mach External Memory Management "
-               "Interface (memory_object_init .. memory_object_terminate)",
-               "emmi-cts"};
+  CLI::App app{
+      "emmi-cts: conformance test suite for the Mach External Memory Management "
+      "Interface (memory_object_init .. memory_object_terminate)",
+      "emmi-cts"};
   app.set_version_flag("--version", std::string("emmi-cts ") + EMMI_CTS_VERSION,
                        "Print the emmi-cts version and exit");
   app.footer(kExitCodes);

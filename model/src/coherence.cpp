@@ -188,11 +188,10 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, const Check& c
         if (pair_live(q) || holds_any) check(rule::MK3);
         if (h == nullptr || mk3_reported || (!h->writable && recovered(s, *h))) continue;
         mk3_reported = true;
-        report(rule::MK3,
-               cat(to_string(e.call), " on control ", hex(e.control), " gives kernel ",
-                   dec(s.kernels[p.kernel].id), " write access to block ", hex(b * kBlockSize),
-                   " of object ", dec(p.object), ", but kernel ", dec(s.kernels[k].id),
-                   why_not(s, *h)));
+        report(rule::MK3, cat(to_string(e.call), " on control ", hex(e.control), " gives kernel ",
+                              dec(s.kernels[p.kernel].id), " write access to block ",
+                              hex(b * kBlockSize), " of object ", dec(p.object), ", but kernel ",
+                              dec(s.kernels[k].id), why_not(s, *h)));
       }
       std::vector<Hold>& hs = holds(s, pi);
       if (b >= hs.size()) break;

@@ -49,10 +49,10 @@ struct Token {
 
 // One kernel's hold on one block.
 struct Hold {
-  bool writable = false;  // the kernel may write the block now
-  bool owed = false;      // its modifications may not have reached the pager
-  Token returned;         // the latest message carrying them (data_return, terminate)
-  Token completed;        // the lock_completed of the recall (LK8)
+  bool writable = false;     // the kernel may write the block now
+  bool owed = false;         // its modifications may not have reached the pager
+  Token returned;            // the latest message carrying them (data_return, terminate)
+  Token completed;           // the lock_completed of the recall (LK8)
   std::uint32_t recall = 0;  // the recall waiting for its lock_completed (0: none)
   bool recalled = false;     // a recall returning the block was accepted
   // The kernel's memory_object_copy took its write access (the range's

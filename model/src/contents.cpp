@@ -49,7 +49,8 @@ void on_sent(State& s, const KernelSent& e) {
   auto& known = s.contents.known[e.object];
   auto& returned = s.contents.returned[e.object];
   const std::size_t b0 = e.offset / kBlockSize;
-  const std::size_t b1 = std::min<std::size_t>(known.size(), (e.offset + e.length + kBlockSize - 1) / kBlockSize);
+  const std::size_t b1 = std::min<std::size_t>(known.size(),
+                                               (e.offset + e.length + kBlockSize - 1) / kBlockSize);
   for (std::size_t b = b0; b < b1; ++b) {
     returned[b] = 1;  // from now on the kernel's contents (RT4, RT5)
     known[b] = 0;
@@ -79,8 +80,7 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, std::uint32_t 
   const auto& returned = c.returned[p.object];
   const Size ps = s.page_size_of(p);
   const std::size_t b0 = e.offset / kBlockSize;
-  const std::size_t b1 =
-      std::min<std::size_t>(known.size(), (e.offset + e.size) / kBlockSize);
+  const std::size_t b1 = std::min<std::size_t>(known.size(), (e.offset + e.size) / kBlockSize);
   bool reported = false;
   for (std::size_t b = b0; b < b1; ++b) {
     const Offset at = b * kBlockSize;
@@ -94,13 +94,12 @@ void on_accepted(State& s, const ControlCalled& e, const Pair& p, std::uint32_t 
         check(rule::CP4);
         if (seen[b] != e.stamps[j] && !reported) {
           reported = true;
-          report(rule::CP4,
-                 cat("data_supply on control ", hex(e.control), " gives block ", hex(at),
-                     " of object ", dec(p.object), " as ", stamp_text(e.stamps[j]),
-                     ", but the pager told a kernel it holds ", stamp_text(seen[b]),
-                     " and no kernel returned other contents since: the object is "
-                     "MEMORY_OBJECT_COPY_DELAY, whose data the pager must never modify "
-                     "externally"));
+          report(rule::CP4, cat("data_supply on control ", hex(e.control), " gives block ", hex(at),
+                                " of object ", dec(p.object), " as ", stamp_text(e.stamps[j]),
+                                ", but the pager told a kernel it holds ", stamp_text(seen[b]),
+                                " and no kernel returned other contents since: the object is "
+                                "MEMORY_OBJECT_COPY_DELAY, whose data the pager must never modify "
+                                "externally"));
         }
       }
       seen[b] = e.stamps[j];
@@ -153,17 +152,18 @@ void store(const State& s, ObjectId o, Offset offset, const std::vector<Stamp>& 
     if (std::find(out.checked.begin(), out.checked.end(), rule::CP4) == out.checked.end())
       out.checked.push_back(rule::CP4);
     if (stamps[i] == seen[b]) continue;
-    out.verdicts.push_back(Verdict{
-        rule::CP4, Party::pager,
-        cat("the pager's store holds ", stamp_text(stamps[i]), " for block ", hex(b * kBlockSize),
-            " of object ", dec(o),
-            after_action ? " right after the pager's sync or flush returned" : " at quiescence",
-            ", but it told a kernel the block holds ", stamp_text(seen[b]),
-            seen[b] == 0 ? " (data_unavailable)" : " (data_supply)",
-            " and no kernel returned other contents since: the object is "
-            "MEMORY_OBJECT_COPY_DELAY, whose data the pager must never modify externally",
-            seen[b] == 0 ? " (or the data_unavailable was wrong, UN1)" : ""),
-        s.events});
+    out.verdicts.push_back(
+        Verdict{rule::CP4, Party::pager,
+                cat("the pager's store holds ", stamp_text(stamps[i]), " for block ",
+                    hex(b * kBlockSize), " of object ", dec(o),
+                    after_action ? " right after the pager's sync or flush returned"
+                                 : " at quiescence",
+                    ", but it told a kernel the block holds ", stamp_text(seen[b]),
+                    seen[b] == 0 ? " (data_unavailable)" : " (data_supply)",
+                    " and no kernel returned other contents since: the object is "
+                    "MEMORY_OBJECT_COPY_DELAY, whose data the pager must never modify externally",
+                    seen[b] == 0 ? " (or the data_unavailable was wrong, UN1)" : ""),
+                s.events});
     break;
   }
 }

@@ -189,7 +189,8 @@ bool Step::check_range(const ControlCalled& e, const Pair& p,
                "'s ", hex(ps)));
   } else {
     if (e.size % ps != 0)
-      report(size_rule(e.call), Party::pager, cat(where(), ": size is not whole pages of ", hex(ps)));
+      report(size_rule(e.call), Party::pager,
+             cat(where(), ": size is not whole pages of ", hex(ps)));
     if (e.offset % ps != 0)
       report(rule::IN5, Party::pager, cat(where(), ": offset is not a multiple of ", hex(ps)));
   }
@@ -274,8 +275,8 @@ void Step::locked(const ControlCalled& e, Pair& p, bool sizes_ok) {
   if (!sizes_ok && e.offset % ps != 0) return;
   // GNU Mach rounds the size up to whole pages (§3e).
   const CallRange r = call_range(e, p, ps);
-  const locks::LockEffect eff =
-      locks::apply_lock_request(p, r.first, r.last, e.should_flush, e.lock_value);
+  const locks::LockEffect eff = locks::apply_lock_request(p, r.first, r.last, e.should_flush,
+                                                          e.lock_value);
   if (eff.granted + eff.refused > 0) check(rule::UL2);
   // UL4: a flush that drops a page whose unlock is outstanding
   // refuses the unlock the manual's way; the refusal is judged

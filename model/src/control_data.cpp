@@ -41,10 +41,16 @@ Answered classify(const State& s, const ControlCalled& e, const Pair& p) {
       const Pair& q = s.pair(p.object, k);
       Size qps = s.kernels[k].page_size;
       for (std::size_t j = lo / qps; j < q.pages.size() && j * qps < hi; ++j)
-        if (q.pages[j] == PageState::requested) { who = k; break; }
+        if (q.pages[j] == PageState::requested) {
+          who = k;
+          break;
+        }
     }
     if (who != kNoIndex) {
-      if (a.foreign_kernel == kNoIndex) { a.foreign_kernel = who; a.foreign_at = lo; }
+      if (a.foreign_kernel == kNoIndex) {
+        a.foreign_kernel = who;
+        a.foreign_at = lo;
+      }
     } else if (p.pages[i] == PageState::resident) {
       if (!a.resident) a.resident_at = i * ps;
       a.resident = true;
@@ -79,8 +85,9 @@ bool Step::check_answered(const ControlCalled& e, const Pair& p, bool sizes_ok,
   // KERN_SUCCESS as its error value the fault fails for no error.
   if (e.call == ControlCall::data_error && e.error_value && *e.error_value == kKernSuccess)
     report(rule::DR4, Party::pager,
-           cat(where(), " carries the error value KERN_SUCCESS: the kernel fails the fault "
-                        "while the pager reports no error"));
+           cat(where(),
+               " carries the error value KERN_SUCCESS: the kernel fails the fault "
+               "while the pager reports no error"));
   if (a.foreign_kernel != kNoIndex)
     report(rule::DR8, Party::pager,
            cat(where(), " answers kernel ", kernel_text(a.foreign_kernel), "'s request at ",
@@ -174,8 +181,8 @@ void Step::check_served(const ControlCalled& e, const Pair& p, std::uint32_t inc
     }
     if (bad && unavailable) {
       std::string text =
-          cat(where(), " answers block ", hex((b0 + i) * kBlockSize), " of object ",
-              dec(p.object), ", which the kernel returned to the pager as ", hex(want),
+          cat(where(), " answers block ", hex((b0 + i) * kBlockSize), " of object ", dec(p.object),
+              ", which the kernel returned to the pager as ", hex(want),
               ", with data_unavailable: the pager can provide the data, and the kernel "
               "zero-fills a user object's page, so the data is lost");
       report(rule::UN3, Party::pager, text);

@@ -10,9 +10,7 @@
 
 namespace emmi::model::detail::copies {
 
-bool is_copy(const State& s, ObjectId o) {
-  return o < s.copies.of.size() && s.copies.of[o].made;
-}
+bool is_copy(const State& s, ObjectId o) { return o < s.copies.of.size() && s.copies.of[o].made; }
 
 Found made(State& s, const KernelSent& e, std::uint32_t kidx) {
   Found f;
@@ -115,8 +113,8 @@ Found accepted(State& s, const ControlCalled& e, const Pair& p) {
       f.report(rule::CP3, Party::pager,
                cat(supply ? "data_supply" : "data_unavailable", " on control ", hex(e.control),
                    " gives block ", hex(at), " of object ", dec(p.object),
-                   " (the copy the kernel made of object ", dec(c.original), " at ",
-                   hex(c.offset), ") as ", hex(e.stamps[j]),
+                   " (the copy the kernel made of object ", dec(c.original), " at ", hex(c.offset),
+                   ") as ", hex(e.stamps[j]),
                    supply ? std::string() : std::string(", read from the original's page now"),
                    ", but the original held ", hex(c.expect[i]),
                    " when the copy was made: a copy must read as the range did then, so the "

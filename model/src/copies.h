@@ -42,8 +42,8 @@ struct CopyRec {
   std::uint32_t kernel = 0;  // index into State::kernels
   Offset offset = 0;
   Size length = 0;
-  std::vector<Stamp> expect;       // per 4 KiB block of the copy
-  std::vector<std::uint8_t> known; // expect[i] is known and still owed
+  std::vector<Stamp> expect;        // per 4 KiB block of the copy
+  std::vector<std::uint8_t> known;  // expect[i] is known and still owed
 };
 
 struct CopyState {

@@ -107,8 +107,8 @@ Judgement DefaultPagerModel::judge(const Event& e) {
       if (manager_ == kNullPort) manager_ = s->destination;
       if (s->destination != manager_)
         report(j, rule::CR1, Party::kernel,
-               cat("kernel ", dec(s->kernel), " sent memory_object_create to ",
-                   hex(s->destination), ", not to the default memory manager ", hex(manager_)));
+               cat("kernel ", dec(s->kernel), " sent memory_object_create to ", hex(s->destination),
+                   ", not to the default memory manager ", hex(manager_)));
       Temp& t = temps_[s->object];
       t.kernel = s->kernel;
       t.page_size = page_sizes_.count(s->kernel) ? page_sizes_[s->kernel] : 0;
@@ -125,8 +125,8 @@ Judgement DefaultPagerModel::judge(const Event& e) {
       } else if (it == temps_.end()) {
         if (s->kind == MessageKind::data_initialize)
           report(j, rule::DI1, Party::kernel,
-                 cat("kernel ", dec(s->kernel), " sent data_initialize for object ",
-                     dec(s->object), ", which it did not create"));
+                 cat("kernel ", dec(s->kernel), " sent data_initialize for object ", dec(s->object),
+                     ", which it did not create"));
       } else {
         Temp& t = it->second;
         // CR3: no ready is awaited; requests may follow create at once
@@ -156,8 +156,7 @@ Judgement DefaultPagerModel::judge(const Event& e) {
         }
       }
     }
-    queued_[s->destination].push_back(
-        Sent{s->kind, s->object, s->offset, s->length, s->stamps});
+    queued_[s->destination].push_back(Sent{s->kind, s->object, s->offset, s->length, s->stamps});
   } else if (const auto* d = std::get_if<Dequeued>(&e)) {
     auto q = queued_.find(d->port);
     std::optional<Sent> m;
@@ -184,8 +183,8 @@ Judgement DefaultPagerModel::judge(const Event& e) {
       if (r.size() != 3 || r[0].right != Right::receive || r[1].right != Right::send ||
           r[2].right != Right::send) {
         report(j, rule::CR6, Party::kernel,
-               cat("memory_object_create dequeued on ", hex(d->port), " carried ",
-                   dec(r.size()), " rights, not receive, send, send"));
+               cat("memory_object_create dequeued on ", hex(d->port), " carried ", dec(r.size()),
+                   " rights, not receive, send, send"));
       } else {
         Temp& t = temps_[m->object];
         t.port = r[0].name;
@@ -213,8 +212,9 @@ Judgement DefaultPagerModel::judge(const Event& e) {
                             hd.kind != MessageKind::data_initialize;
         if (common && served)
           report(j, rule::G6, Party::pager,
-                 cat("the pager served ", to_string(hd.kind), " on the default memory manager port ",
-                     hex(hd.port), " (returned ", h->code == kMigNoReply ? "MIG_NO_REPLY" : "KERN_SUCCESS",
+                 cat("the pager served ", to_string(hd.kind),
+                     " on the default memory manager port ", hex(hd.port), " (returned ",
+                     h->code == kMigNoReply ? "MIG_NO_REPLY" : "KERN_SUCCESS",
                      "): only memory_object_default_server's messages belong there, the common "
                      "interface goes to memory_object_server on object ports"));
       } else if (h->code == kMigBadId) {
@@ -231,8 +231,8 @@ Judgement DefaultPagerModel::judge(const Event& e) {
       // went with it.
       if (h->code != kKernSuccess && h->code != kMigNoReply)
         for (auto& [id, r] : regions_)
-          if (!r.released && (r.kind == MessageKind::data_initialize ||
-                              r.kind == MessageKind::data_return))
+          if (!r.released &&
+              (r.kind == MessageKind::data_initialize || r.kind == MessageKind::data_return))
             r.released = true;
       handling_.erase(it);
     }
@@ -251,7 +251,8 @@ Judgement DefaultPagerModel::judge(const Event& e) {
           note(j, rule::CR2);
           if (!written) {
             report(j, rule::CR2, Party::pager,
-                   cat("data_supply for block ", hex(at), " of a created object the kernel never "
+                   cat("data_supply for block ", hex(at),
+                       " of a created object the kernel never "
                        "wrote; the default pager must answer data_unavailable"));
             break;
           }
@@ -308,15 +309,16 @@ Judgement DefaultPagerModel::judge(const Event& e) {
         case PortOp::insert_right:
           if (p->right == Right::send) ++held.send;
           break;
-        default:
-          break;
+        default: break;
       }
       // Everything under the name released after terminate: the name may
       // be reused for something else (another object's control).
       auto t = temps_.find(held.object);
       if (held.send == 0 && !held.receive && t != temps_.end() && t->second.terminated) {
-        if (held.control) t->second.control = kNullPort;
-        else t->second.name = kNullPort;
+        if (held.control)
+          t->second.control = kNullPort;
+        else
+          t->second.name = kNullPort;
         held_.erase(h);
       }
     }
@@ -354,9 +356,9 @@ Judgement DefaultPagerModel::judge_answer(const DefaultPagerAnswer& a) {
     else if (served_before)
       report(j, rule::CR10, Party::pager,
              cat("default_pager_object_create returned ", hex(a.object),
-                 ", a port the default pager already served (", a.object == manager_
-                     ? "its default memory manager port"
-                     : "an existing object", "), not a new object"));
+                 ", a port the default pager already served (",
+                 a.object == manager_ ? "its default memory manager port" : "an existing object",
+                 "), not a new object"));
     if (a.object != kNullPort) user_objects_.insert(a.object);
   }
   ++events_;

@@ -21,10 +21,8 @@ bool memory_object_routine(MessageKind k) {
     case MessageKind::supply_completed:
     case MessageKind::data_return:
     case MessageKind::change_completed:
-    case MessageKind::synchronize:
-      return true;
-    default:
-      return false;
+    case MessageKind::synchronize: return true;
+    default: return false;
   }
 }
 
@@ -64,10 +62,10 @@ Found returned(State& s, const Current& c, const HandlerReturned& e, bool object
       f.check(rule::G5);
       f.check(rule::SQ4);
     } else if (e.code == kMigBadId) {
-      const std::string text =
-          cat(message_text(c), " (id 0x454d4d49, no interface's) made the demux return TRUE "
-                               "although its stubs answered MIG_BAD_ID: a foreign message must "
-                               "make it return FALSE");
+      const std::string text = cat(message_text(c),
+                                   " (id 0x454d4d49, no interface's) made the demux return TRUE "
+                                   "although its stubs answered MIG_BAD_ID: a foreign message must "
+                                   "make it return FALSE");
       f.report(rule::G5, Party::pager, text);
       f.report(rule::SQ4, Party::pager, text);
     }
@@ -93,8 +91,8 @@ Found returned(State& s, const Current& c, const HandlerReturned& e, bool object
     if (!handled || e.code == kMigBadId)
       f.report(rule::V5, Party::pager,
                cat("the pager asked for the ", to_string(c.msg.kind), " notification, but ",
-                   message_text(c), " made its demux return ", handled ? "TRUE" : "FALSE",
-                   " with ", code_name(e.code), ": no notification handler took it"));
+                   message_text(c), " made its demux return ", handled ? "TRUE" : "FALSE", " with ",
+                   code_name(e.code), ": no notification handler took it"));
   }
   return f;
 }

@@ -200,14 +200,16 @@ void Step::check_terminate_rights(const Dequeued& e, std::uint32_t inc_index) {
             (osf || e.rights[1].right == Right::receive) &&
             same_port(inc.control, e.rights[0].name) &&
             (osf || same_port(inc.name, e.rights[1].name));
-  if (ok && e.rights[0].name != inc.control) rebind(inc_index, inc.control, e.rights[0].name, Role::control);
-  if (ok && !osf && e.rights[1].name != inc.name) rebind(inc_index, inc.name, e.rights[1].name, Role::name);
+  if (ok && e.rights[0].name != inc.control)
+    rebind(inc_index, inc.control, e.rights[0].name, Role::control);
+  if (ok && !osf && e.rights[1].name != inc.name)
+    rebind(inc_index, inc.name, e.rights[1].name, Role::name);
   check(rule::TM3);
   if (!ok)
     report(rule::TM3, Party::kernel,
            cat("terminate seqno ", dec(e.seqno), " of ", pair_text(p),
-               " does not move the receive rights of control ", hex(inc.control),
-               " and name port ", hex(inc.name)));
+               " does not move the receive rights of control ", hex(inc.control), " and name port ",
+               hex(inc.name)));
   inc.terminate_dequeued = true;
   inc.terminate_seqno = e.seqno;
   inc.terminate_port = e.port;
@@ -246,7 +248,7 @@ void Step::note_carried(const Dequeued& e, const Queued& m) {
       (m.kind == MessageKind::data_request || m.kind == MessageKind::data_unlock)) {
     Incarnation& inc = s_.incarnations[m.incarnation];
     auto& table = pending(m.kind == MessageKind::data_request ? inc.pending_request
-                                                                : inc.pending_unlock);
+                                                              : inc.pending_unlock);
     inc.pending_port = e.port;
     const Size end = sat_add(m.offset, m.length);
     for (std::size_t b = m.offset / kBlockSize; b < table.size() && b * kBlockSize < end; ++b)
@@ -271,7 +273,8 @@ void Step::deliver_region(const Dequeued& e, const Queued& m) {
 bool Step::same_port(PortName known, PortName carried) const {
   if (carried == known) return true;
   const PortRec* k = s_.find_port(known);
-  const bool gone = k == nullptr || (k->send == 0 && k->send_once == 0 && k->dead == 0 && !k->receive);
+  const bool gone = k == nullptr ||
+                    (k->send == 0 && k->send_once == 0 && k->dead == 0 && !k->receive);
   const PortRec* c = s_.find_port(carried);
   return gone && carried != kNullPort && (c == nullptr || c->role == Role::none);
 }

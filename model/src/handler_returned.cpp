@@ -23,10 +23,10 @@ bool destroys_request(KernReturn code) { return code != kKernSuccess && code != 
 
 void Step::finish(Current& c, KernReturn code) {
   c.busy = false;
-  const bool data_message =
-      c.msg.incarnation != kNoIndex &&
-      (c.msg.kind == MessageKind::data_request || c.msg.kind == MessageKind::data_unlock ||
-       c.msg.kind == MessageKind::data_return);
+  const bool data_message = c.msg.incarnation != kNoIndex &&
+                            (c.msg.kind == MessageKind::data_request ||
+                             c.msg.kind == MessageKind::data_unlock ||
+                             c.msg.kind == MessageKind::data_return);
   if (data_message) check(rule::IN2);
   if (!destroys_request(code)) return;
 
@@ -56,7 +56,7 @@ void Step::release_request(const Current& c, KernReturn code) {
   // released is released twice.
   // V2: a request refused as such (MIG_DESTROY_REQUEST, or MIG_BAD_ID from
   // a demux that does not know it); V3: a handler's other error returns.
-  std::string_view twice = c.msg.kind == MessageKind::init                  ? rule::V1
+  std::string_view twice = c.msg.kind == MessageKind::init                   ? rule::V1
                            : code == kMigDestroyRequest || code == kMigBadId ? rule::V2
                                                                              : rule::V3;
   for (const CarriedRight& cr : c.rights) {
@@ -66,23 +66,37 @@ void Step::release_request(const Current& c, KernReturn code) {
     bool had = false;
     switch (cr.right) {
       case Right::send:
-        if (r.send > 0) { --r.send; had = true; }
-        else if (r.dead > 0) { --r.dead; had = true; }  // its port died meanwhile
+        if (r.send > 0) {
+          --r.send;
+          had = true;
+        } else if (r.dead > 0) {
+          --r.dead;
+          had = true;
+        }  // its port died meanwhile
         break;
       case Right::send_once:
-        if (r.send_once > 0) { --r.send_once; had = true; }
+        if (r.send_once > 0) {
+          --r.send_once;
+          had = true;
+        }
         break;
       case Right::receive:
-        if (r.receive) { remove_receive(r); had = true; }
+        if (r.receive) {
+          remove_receive(r);
+          had = true;
+        }
         break;
       case Right::dead_name:
-        if (r.dead > 0) { --r.dead; had = true; }
+        if (r.dead > 0) {
+          --r.dead;
+          had = true;
+        }
         break;
       case Right::port_set: had = true; break;
     }
     if (!had)
-      report_reading(twice, twice == rule::V2 ? Reading::manual
-                                              : s_.config.readings.unknown_name_release,
+      report_reading(twice,
+                     twice == rule::V2 ? Reading::manual : s_.config.readings.unknown_name_release,
                      "X18",
                      cat(message_text(c), " returned ", code_name(code),
                          ", so mach_msg_server released its ", to_string(cr.right), " right to ",

@@ -28,10 +28,9 @@ std::uint32_t Step::other_kernel_unit(const Pair& p, Offset off, Size size) cons
 namespace {
 
 bool about_pair(MessageKind k) {
-  return k == MessageKind::init || k == MessageKind::terminate ||
-         k == MessageKind::data_request || k == MessageKind::data_unlock ||
-         k == MessageKind::data_return || k == MessageKind::synchronize ||
-         k == MessageKind::copy;
+  return k == MessageKind::init || k == MessageKind::terminate || k == MessageKind::data_request ||
+         k == MessageKind::data_unlock || k == MessageKind::data_return ||
+         k == MessageKind::synchronize || k == MessageKind::copy;
 }
 
 // The kernel forgets every page of the pair.
@@ -98,17 +97,15 @@ PortRec* Step::object_destination(const KernelSent& e, std::uint32_t kidx) {
     // IN7: the kernel sends on its send right to the object port; it cannot
     // address a port the pager no longer has.
     report(rule::IN7, Party::kernel,
-           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for object ",
-               dec(e.object), " to ", port_text(e.destination),
-               ", for which the pager holds no receive right"));
+           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for object ", dec(e.object),
+               " to ", port_text(e.destination), ", for which the pager holds no receive right"));
     return nullptr;
   }
   const ObjectRec& obj = s_.objects[e.object];
   if (obj.port != e.destination)
     report(rule::IN7, Party::kernel,
-           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for object ",
-               dec(e.object), " to ", port_text(e.destination), ", not to its object port ",
-               hex(obj.port)));
+           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for object ", dec(e.object),
+               " to ", port_text(e.destination), ", not to its object port ", hex(obj.port)));
   return dest;
 }
 
@@ -118,8 +115,8 @@ void Step::sent_init(const KernelSent& e, Pair& p, std::uint32_t& inc) {
   check(rule::IN1);
   if (p.life == Lifecycle::initialised || p.life == Lifecycle::ready)
     report(rule::IN1, Party::kernel,
-           cat("kernel ", dec(e.kernel), " sent a second init for ", pair_text(p),
-               " while it is ", to_string(p.life)));
+           cat("kernel ", dec(e.kernel), " sent a second init for ", pair_text(p), " while it is ",
+               to_string(p.life)));
   const auto pair_index = static_cast<std::uint32_t>(&p - s_.pairs.data());
   inc = static_cast<std::uint32_t>(s_.incarnations.size());
   s_.incarnations.push_back(Incarnation{pair_index});
@@ -205,15 +202,15 @@ void Step::sent_data(const KernelSent& e, Pair& p, std::uint32_t kidx, std::uint
   }
   if (e.kind != MessageKind::data_return && p.life == Lifecycle::initialised)
     report(rule::RD1, Party::kernel,
-           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " at offset ",
-               hex(e.offset), " for ", pair_text(p), " before the pager made it ready"));
+           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " at offset ", hex(e.offset),
+               " for ", pair_text(p), " before the pager made it ready"));
   if (e.kind == MessageKind::data_unlock) check(rule::UL6);
   if (e.offset % ps != 0 || e.length % ps != 0 || e.length == 0) {
     std::uint32_t other = other_kernel_unit(p, e.offset, e.length);
     const std::string_view unit_rule = e.kind == MessageKind::data_unlock ? rule::UL6 : rule::PS1;
     report(other != kNoIndex ? rule::PS2 : unit_rule, Party::kernel,
-           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " offset ",
-               hex(e.offset), " length ", hex(e.length), " for ", pair_text(p),
+           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " offset ", hex(e.offset),
+               " length ", hex(e.length), " for ", pair_text(p),
                ": not whole pages of its page size ", hex(ps),
                other != kNoIndex ? cat(" (whole pages of kernel ", kernel_text(other), "'s)")
                                  : std::string()));
@@ -221,15 +218,17 @@ void Step::sent_data(const KernelSent& e, Pair& p, std::uint32_t kidx, std::uint
   Size end = sat_add(e.offset, e.length);
   if (end > s_.config.object_size && e.kind != MessageKind::data_return)
     report(rule::DR1, Party::kernel,
-           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for [", hex(e.offset),
-               ", ", hex(end), ") of ", pair_text(p), ", beyond the object's size ",
+           cat("kernel ", dec(e.kernel), " sent ", to_string(e.kind), " for [", hex(e.offset), ", ",
+               hex(end), ") of ", pair_text(p), ", beyond the object's size ",
                hex(s_.config.object_size)));
   std::size_t first = e.offset / ps;
   std::size_t last = std::min<std::size_t>(p.pages.size(), (end + ps - 1) / ps);
   if (e.kind != MessageKind::data_return) locks::end_flush_window(p);
   if (e.kind == MessageKind::data_unlock) data_unlock(e, p, first, last);
-  if (e.kind == MessageKind::data_request) sent_data_request(e, p, first, last, sent);
-  else if (e.kind == MessageKind::data_return) sent_data_return(e, p, first, last, sent);
+  if (e.kind == MessageKind::data_request)
+    sent_data_request(e, p, first, last, sent);
+  else if (e.kind == MessageKind::data_return)
+    sent_data_return(e, p, first, last, sent);
   // OSF: data_returns a synchronize must find handled, and synchronize.
   if (osf::speaks_osf(s_, kidx)) absorb(osf::kernel_sent(s_, e, inc, sent));
 }
@@ -244,8 +243,8 @@ void Step::sent_data_request(const KernelSent& e, Pair& p, std::size_t first, st
     if (p.pages[i] == PageState::resident) check(rule::SU7);
     if (residency::request(p, i))
       report(rule::SU7, Party::kernel,
-             cat("kernel ", dec(e.kernel), " requested page ", hex(i * ps), " of ",
-                 pair_text(p), " again without returning it, but the pager supplied it "
+             cat("kernel ", dec(e.kernel), " requested page ", hex(i * ps), " of ", pair_text(p),
+                 " again without returning it, but the pager supplied it "
                  "precious"));
     if (residency::has(p, i, residency::retry)) check(rule::ER2);
     // A page already requested merges (GNU Mach never sends one).
@@ -284,8 +283,8 @@ void Step::sent_data_return(const KernelSent& e, Pair& p, std::size_t first, std
     not_held = std::max<Offset>(e.offset, s_.config.object_size);
   if (not_held != ~Offset{0})
     report(rule::RT1, Party::kernel,
-           cat("kernel ", dec(e.kernel), " returned page ", hex(not_held), " of ",
-               pair_text(p), ", which it does not hold"));
+           cat("kernel ", dec(e.kernel), " returned page ", hex(not_held), " of ", pair_text(p),
+               ", which it does not hold"));
   // The latest contents of each block, as the kernel sent them (RT4).
   if (e.offset % kBlockSize == 0 && e.length % kBlockSize == 0) {
     std::size_t blocks = e.length / kBlockSize;
@@ -329,7 +328,9 @@ void Step::lock_completed(const KernelSent& e) {
   // Only completions the model expects are judged: a send-once right the
   // pager made under another name cannot be told from an unrelated one.
   const bool owed = std::any_of(s_.completions.begin(), s_.completions.end(),
-                                [&](const PendingCompletion& c) { return c.reply == e.destination; });
+                                [&](const PendingCompletion& c) {
+                                  return c.reply == e.destination;
+                                });
   if (!owed) return;
   check(rule::LK5);
   check(rule::LK9);

@@ -65,9 +65,7 @@ bool take_flushed(Pair& p, std::size_t i) {
   return true;
 }
 
-void end_flush_window(Pair& p) {
-  std::fill(p.flushing.begin(), p.flushing.end(), std::uint8_t{0});
-}
+void end_flush_window(Pair& p) { std::fill(p.flushing.begin(), p.flushing.end(), std::uint8_t{0}); }
 
 void expect_completion(State& s, PortName reply, Offset offset, Size size) {
   s.completions.push_back(PendingCompletion{reply, offset, size});

@@ -21,8 +21,9 @@ void Step::operator()(const MemoryReleased& e) {
            cat("release", handling(th), " of the out-of-line memory ", hex(e.region), " of ",
                to_string(reg->msg.kind), " seqno ", dec(reg->seqno), " on ", port_text(reg->port),
                " again (already ",
-               reg->state == RegionState::released ? "released by the pager"
-                                                   : "freed by mach_msg_server after an error return",
+               reg->state == RegionState::released
+                   ? "released by the pager"
+                   : "freed by mach_msg_server after an error return",
                ")"));
   if (predicted_ok != (e.result == kKernSuccess))
     report(rule::V4, Party::suite,
@@ -35,8 +36,8 @@ void Step::operator()(const MemoryReleased& e) {
   // those blocks; the release is charged to the message that delivered it.
   if (reg->msg.kind != MessageKind::data_return || reg->msg.object >= s_.objects.size()) return;
   const PortName object_port = s_.objects[reg->msg.object].port;
-  if (std::optional<Attrib> who =
-          charge(Target::of(reg->port, reg->seqno, reg->msg.kind), th, object_port)) {
+  if (std::optional<Attrib> who = charge(Target::of(reg->port, reg->seqno, reg->msg.kind), th,
+                                         object_port)) {
     ObjectRec& o = s_.objects[reg->msg.object];
     Size end = sat_add(reg->msg.offset, reg->msg.length);
     std::size_t b_end = std::min<std::size_t>(o.touch.size(), (end + kBlockSize - 1) / kBlockSize);

@@ -10,8 +10,8 @@
 #include <array>
 #include <span>
 
-#include "emmi/model/rules.h"
 #include "contents.h"
+#include "emmi/model/rules.h"
 #include "pager_actions.h"
 #include "state.h"
 #include "step.h"
@@ -60,7 +60,8 @@ std::string Step::port_text(PortName n) const {
     if (r->role == Role::object) return cat("object port ", hex(n), " of object ", dec(r->owner));
     if (r->role == Role::control || r->role == Role::name) {
       const Pair& p = s_.pairs[s_.incarnations[r->owner].pair];
-      return cat(r->role == Role::control ? "control " : "name port ", hex(n), " of ", pair_text(p));
+      return cat(r->role == Role::control ? "control " : "name port ", hex(n), " of ",
+                 pair_text(p));
     }
   }
   return cat("port ", hex(n));
@@ -182,7 +183,8 @@ std::vector<KernelAction> Model::enabled_kernel_actions() const {
           out.push_back({KernelActionKind::evict, kid, o, i * ps, 0, true});
           out.push_back({KernelActionKind::evict, kid, o, i * ps, 0, false});
         }
-      if (kernel_may(KernelActionKind::unmap, facts)) out.push_back({KernelActionKind::unmap, kid, o});
+      if (kernel_may(KernelActionKind::unmap, facts))
+        out.push_back({KernelActionKind::unmap, kid, o});
     }
   }
   return out;
@@ -245,9 +247,10 @@ std::optional<Stamp> Model::latest_contents(ObjectId o, Offset offset) const {
 }
 
 std::size_t Model::live_regions() const {
-  return static_cast<std::size_t>(std::count_if(
-      s_->regions.begin(), s_->regions.end(),
-      [](const detail::RegionRec& r) { return r.state == detail::RegionState::live; }));
+  return static_cast<std::size_t>(
+      std::count_if(s_->regions.begin(), s_->regions.end(), [](const detail::RegionRec& r) {
+        return r.state == detail::RegionState::live;
+      }));
 }
 
 namespace {

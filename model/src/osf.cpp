@@ -93,9 +93,8 @@ std::string stale_after_sync(const State& s, ObjectId object, Offset block,
     if (y.object == object && y.sent > returned_at && block >= y.offset &&
         block < y.offset + y.length)
       return cat("the pager completed synchronize ", range_text(y.offset, y.length), " of ",
-                 pair_text(s, y.incarnation),
-                 ", which the kernel sent after returning block ", hex(block),
-                 ", so that data_return must be applied");
+                 pair_text(s, y.incarnation), ", which the kernel sent after returning block ",
+                 hex(block), ", so that data_return must be applied");
   return {};
 }
 
@@ -204,8 +203,8 @@ Found store_at_completion(State& s, const std::vector<Stamp>* supply,
       counted = true;
       if (got[i] == want || (h.last_index > y.sent && got[i] == h.last)) continue;
       f.report(rule, Party::pager,
-               cat("the pager sent synchronize_completed ", range_text(y.offset, y.length),
-                   " for ", pair_text(s, y.incarnation), " (",
+               cat("the pager sent synchronize_completed ", range_text(y.offset, y.length), " for ",
+                   pair_text(s, y.incarnation), " (",
                    synchronous ? "VM_SYNC_SYNCHRONOUS" : "without VM_SYNC_SYNCHRONOUS",
                    ") while its ", view, " held ", hex(got[i]), " for block ",
                    hex((b0 + i) * kBlockSize), ", not the ", hex(want),
@@ -226,7 +225,8 @@ Found quiescent(const State& s) {
   for (const Sync& y : s.osf.syncs) {
     f.report(rule::SY5, Party::pager,
              cat("synchronize ", range_text(y.offset, y.length), " of ",
-                 pair_text(s, y.incarnation), " is unanswered at quiescence: the client's "
+                 pair_text(s, y.incarnation),
+                 " is unanswered at quiescence: the client's "
                  "vm_msync still waits"));
   }
   return f;

@@ -36,8 +36,8 @@ std::string action_text(const PagerAction& a) {
                ", length ", hex(a.length), ")");
   if (a.kind == PagerActionKind::change_attributes)
     return cat("change_attributes(object ", dec(a.object), ", may_cache ",
-               a.may_cache ? "TRUE" : "FALSE", ", copy_strategy ", dec(std::uint64_t(a.copy_strategy)),
-               ")");
+               a.may_cache ? "TRUE" : "FALSE", ", copy_strategy ",
+               dec(std::uint64_t(a.copy_strategy)), ")");
   return cat(to_string(a.kind), "(object ", dec(a.object), ")");
 }
 
@@ -91,11 +91,11 @@ void on_sent(State& s, const KernelSent& e, const Check& check, const Report& ke
           // precious page stays with the kernel, or is discarded by a flush).
           check(rule::LK11);
           if (!e.dirty)
-            kernel_report(rule::LK11,
-                          cat("kernel ", dec(e.kernel), " answered a lock_request with "
-                              "should_return MEMORY_OBJECT_RETURN_DIRTY for object ",
-                              dec(e.object), " with a data_return of ", hex(e.offset), " length ",
-                              hex(e.length), " that is not dirty"));
+            kernel_report(rule::LK11, cat("kernel ", dec(e.kernel),
+                                          " answered a lock_request with "
+                                          "should_return MEMORY_OBJECT_RETURN_DIRTY for object ",
+                                          dec(e.object), " with a data_return of ", hex(e.offset),
+                                          " length ", hex(e.length), " that is not dirty"));
         }
       }
     }
@@ -113,12 +113,11 @@ void on_sent(State& s, const KernelSent& e, const Check& check, const Report& ke
       if (it->flavor != 0) {
         check(rule::CA5);
         if (e.flavor != it->flavor)
-          kernel_report(rule::CA5,
-                        cat("kernel ", dec(e.kernel), " sent change_completed to ",
-                            hex(e.destination), " with flavour ",
-                            dec(static_cast<std::uint64_t>(e.flavor)),
-                            " for a change_attributes of flavour ",
-                            dec(static_cast<std::uint64_t>(it->flavor))));
+          kernel_report(rule::CA5, cat("kernel ", dec(e.kernel), " sent change_completed to ",
+                                       hex(e.destination), " with flavour ",
+                                       dec(static_cast<std::uint64_t>(e.flavor)),
+                                       " for a change_attributes of flavour ",
+                                       dec(static_cast<std::uint64_t>(it->flavor))));
       }
       s.change_owed.erase(it);
     }
@@ -182,7 +181,8 @@ void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bo
   // The model sees only the objects the pager offered (temporary objects
   // and the default pager's side are DefaultPagerModel's), so only an
   // ordinary pager's request is judged.
-  const bool strategy = (e.call == ControlCall::ready || e.call == ControlCall::change_attributes) &&
+  const bool strategy = (e.call == ControlCall::ready ||
+                         e.call == ControlCall::change_attributes) &&
                         e.names_copy_strategy;
   if (live && strategy) {
     check(rule::CP6);
@@ -241,8 +241,8 @@ void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bo
                                : e.should_flush;
       if (reaches && e.offset % ps == 0) {
         const std::size_t first = e.offset / ps;
-        const std::size_t last =
-            std::min<std::size_t>(p.pages.size(), (e.offset + e.size + ps - 1) / ps);
+        const std::size_t last = std::min<std::size_t>(p.pages.size(),
+                                                       (e.offset + e.size + ps - 1) / ps);
         for (std::size_t i = first; i < last; ++i) a.reached[pair_index][i] = 1;
       }
       if (e.reply_to == kNullPort) {
@@ -251,8 +251,8 @@ void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bo
         const PortRec* r = s.find_port(e.reply_to);
         if (r != nullptr && r->receive)
           a.awaited.push_back(AwaitedCompletion{MessageKind::lock_completed, e.reply_to,
-                                                static_cast<std::uint32_t>(pair_index),
-                                                e.offset, e.size, false, false});
+                                                static_cast<std::uint32_t>(pair_index), e.offset,
+                                                e.size, false, false});
         else
           a.unreplied[pair_index] = 1;  // a completion the pager cannot receive
       }
@@ -268,9 +268,9 @@ void on_control(State& s, const ControlCalled& e, Pair& p, std::uint32_t inc, bo
       } else {
         const PortRec* r = s.find_port(e.reply_to);
         if (r != nullptr && r->receive)
-          a.awaited.push_back(
-              AwaitedCompletion{MessageKind::change_completed, e.reply_to,
-                                static_cast<std::uint32_t>(pair_index), 0, 0, false, false});
+          a.awaited.push_back(AwaitedCompletion{MessageKind::change_completed, e.reply_to,
+                                                static_cast<std::uint32_t>(pair_index), 0, 0, false,
+                                                false});
         else if (!e.may_cache)
           a.changed_without_reply[pair_index] = 1;
       }
@@ -371,8 +371,9 @@ Judgement end(State& s, KernReturn result) {
                        !waited && a.unreplied[pi] ? "its lock_request to "
                                                   : "every lock_request it made to ",
                        pair_text(s, p),
-                       !waited && a.unreplied[pi] ? ", which asked for none (reply_to MACH_PORT_NULL)"
-                                                  : "",
+                       !waited && a.unreplied[pi]
+                           ? ", which asked for none (reply_to MACH_PORT_NULL)"
+                           : "",
                        ": only lock_completed tells that the kernel has done the request"));
     }
   }
@@ -391,8 +392,8 @@ Judgement end(State& s, KernReturn result) {
       any = true;
       if (!w.dequeued) {
         add_report(s, out, rule::CA3,
-                   cat(action_text(act), " returned before it dequeued the change_completed sent to ",
-                       hex(w.reply)));
+                   cat(action_text(act),
+                       " returned before it dequeued the change_completed sent to ", hex(w.reply)));
         break;
       }
     }
@@ -405,10 +406,11 @@ Judgement end(State& s, KernReturn result) {
 void quiescent(const State& s, Judgement& out) {
   if (s.change_owed.empty()) return;
   add_check(out, rule::CA4);
-  out.verdicts.push_back(Verdict{rule::CA4, Party::kernel,
-                                 cat("no change_completed reached ", hex(s.change_owed.front().reply),
-                                     " for an accepted change_attributes that named it"),
-                                 s.events});
+  out.verdicts.push_back(
+      Verdict{rule::CA4, Party::kernel,
+              cat("no change_completed reached ", hex(s.change_owed.front().reply),
+                  " for an accepted change_attributes that named it"),
+              s.events});
 }
 
 Judgement store(const State& s, ObjectId o, Offset offset, const std::vector<Stamp>& stamps,
@@ -425,7 +427,8 @@ Judgement store(const State& s, ObjectId o, Offset offset, const std::vector<Sta
     add_report(s, out, rule::RT5,
                cat("the pager's store holds ", hex(stamps[i]), " for block ",
                    hex((b0 + i) * kBlockSize), " of object ", dec(o),
-                   after_action ? " right after the pager's sync or flush returned" : " at quiescence",
+                   after_action ? " right after the pager's sync or flush returned"
+                                : " at quiescence",
                    ", but the latest data_return it dequeued for it carried ", hex(expect[b0 + i]),
                    ": what the kernel returns (dirty, whether or not it kept a copy) is what the "
                    "pager must keep"));

@@ -41,8 +41,10 @@ void Step::operator()(const PortOperated& e) {
       PortRec& r = s_.port(e.name);
       rec = &r;
       std::uint32_t n = e.delta > 0 ? static_cast<std::uint32_t>(e.delta) : 1;
-      if (e.right == Right::send) r.send += n;
-      else if (e.right == Right::send_once) r.send_once += n;
+      if (e.right == Right::send)
+        r.send += n;
+      else if (e.right == Right::send_once)
+        r.send_once += n;
       break;
     }
 
@@ -66,19 +68,30 @@ void Step::operator()(const PortOperated& e) {
 
   if (rec == nullptr) return;
   if (std::optional<Attrib> who = charge(operation_target(e, *rec, th, had_receive), th, kNullPort))
-    touch_name(*rec, *who, Verb::operated, is_uref_arithmetic(e), [&] { return port_text(e.name); });
+    touch_name(*rec, *who, Verb::operated, is_uref_arithmetic(e),
+               [&] { return port_text(e.name); });
 }
 
 int Step::op_deallocate(PortRec* rec, const Release& double_release) {
-  if (rec != nullptr && rec->send > 0) { --rec->send; return 1; }
-  if (rec != nullptr && rec->dead > 0) { --rec->dead; return 1; }
-  if (rec != nullptr && rec->send_once > 0) { --rec->send_once; return 1; }
+  if (rec != nullptr && rec->send > 0) {
+    --rec->send;
+    return 1;
+  }
+  if (rec != nullptr && rec->dead > 0) {
+    --rec->dead;
+    return 1;
+  }
+  if (rec != nullptr && rec->send_once > 0) {
+    --rec->send_once;
+    return 1;
+  }
   if (rec != nullptr && rec->receive) {
     // KERN_INVALID_RIGHT
     if (rec->moved_away)
-      double_release(cat("the pager holds only the receive right; it gave its send right to "
-                         "the kernels with MOVE_SEND when it offered object ",
-                         dec(rec->owner)));
+      double_release(
+          cat("the pager holds only the receive right; it gave its send right to "
+              "the kernels with MOVE_SEND when it offered object ",
+              dec(rec->owner)));
     return 0;
   }
   double_release("the pager holds no user reference to release");
@@ -173,9 +186,9 @@ Target Step::operation_target(const PortOperated& e, const PortRec& rec, const T
   Target target;
   const bool drops_receive = e.op == PortOp::destroy ||
                              (e.op == PortOp::mod_refs && e.right == Right::receive && e.delta < 0);
-  const bool drops_send =
-      e.op == PortOp::deallocate ||
-      (e.op == PortOp::mod_refs && e.delta < 0 && e.right != Right::receive && e.right != Right::port_set);
+  const bool drops_send = e.op == PortOp::deallocate ||
+                          (e.op == PortOp::mod_refs && e.delta < 0 && e.right != Right::receive &&
+                           e.right != Right::port_set);
   const bool terminated = (rec.role == Role::control || rec.role == Role::name) &&
                           s_.incarnations[rec.owner].terminate_dequeued;
   if (drops_receive && had_receive && terminated) {
@@ -185,8 +198,9 @@ Target Step::operation_target(const PortOperated& e, const PortRec& rec, const T
     const Current& c = th.cur;
     const bool mine = c.busy && is_object_port(c.port) &&
                       std::any_of(c.rights.begin(), c.rights.end(), [&](const CarriedRight& cr) {
-      return cr.name == e.name && (cr.right == Right::send || cr.right == Right::send_once);
-    });
+                        return cr.name == e.name &&
+                               (cr.right == Right::send || cr.right == Right::send_once);
+                      });
     if (mine)
       target = Target::of(c.port, c.seqno, c.msg.kind);
     else if (terminated)  // terminate's handling releases every reference left (V6)

@@ -116,9 +116,8 @@ void Quiet::unlocks(const Pair& p) {
 // RD1, TM6: an init answered neither by ready nor by destroy.
 void Quiet::readiness(const Pair& p, const Incarnation& inc) {
   if (p.life != Lifecycle::initialised) return;
-  std::string state = inc.init_failed
-                          ? cat("its init seqno ", dec(inc.init_seqno), " returned ",
-                                code_name(inc.init_code))
+  std::string state = inc.init_failed ? cat("its init seqno ", dec(inc.init_seqno), " returned ",
+                                            code_name(inc.init_code))
                       : inc.init_dequeued ? cat("init seqno ", dec(inc.init_seqno), " was handled")
                                           : std::string("its init is still queued");
   report(p.ever_ready ? rule::TM6 : rule::RD1,
@@ -139,11 +138,11 @@ void Quiet::synchronizes() {
 void Quiet::completions() {
   for (const PendingCompletion& c : s_.completions) {
     check(rule::LK5);
-    j_.verdicts.push_back(Verdict{rule::LK5, Party::kernel,
-                                  cat("no lock_completed reached ", hex(c.reply),
-                                      " for the lock_request at ", hex(c.offset), " size ",
-                                      hex(c.size)),
-                                  s_.events});
+    j_.verdicts.push_back(
+        Verdict{rule::LK5, Party::kernel,
+                cat("no lock_completed reached ", hex(c.reply), " for the lock_request at ",
+                    hex(c.offset), " size ", hex(c.size)),
+                s_.events});
   }
 }
 
@@ -182,10 +181,10 @@ void Quiet::regions() {
     check(rule::PR8);
     if (ret) check(rule::RT2);
     if (r.state != RegionState::live) continue;
-    std::string text =
-        cat("out-of-line memory ", hex(r.id), " of ", to_string(r.msg.kind), " seqno ",
-            dec(r.seqno), " on port ", hex(r.port), ret ? " (offset " : "",
-            ret ? hex(r.msg.offset) : "", ret ? ")" : "", " was never released");
+    std::string text = cat("out-of-line memory ", hex(r.id), " of ", to_string(r.msg.kind),
+                           " seqno ", dec(r.seqno), " on port ", hex(r.port),
+                           ret ? " (offset " : "", ret ? hex(r.msg.offset) : "", ret ? ")" : "",
+                           " was never released");
     if (ret) report(rule::RT2, text);
     report(rule::PR8, std::move(text));
   }

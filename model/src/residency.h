@@ -16,11 +16,11 @@
 namespace emmi::model::detail::residency {
 
 enum Flag : std::uint8_t {
-  precious = 1,  // resident, supplied precious
-  dropped = 2,   // requested again after the kernel dropped it silently (RT3)
-  errored = 4,   // absent: data_error answered its last request
-  retry = 8,     // requested again after a data_error (ER2)
-  refused = 16,  // requested; a supply with a reply port stopped before it (SC4)
+  precious = 1,         // resident, supplied precious
+  dropped = 2,          // requested again after the kernel dropped it silently (RT3)
+  errored = 4,          // absent: data_error answered its last request
+  retry = 8,            // requested again after a data_error (ER2)
+  refused = 16,         // requested; a supply with a reply port stopped before it (SC4)
   unlock_refused = 32,  // left the cache by a flush that refused its unlock (UL4);
                         // kept through the next request, for UL5
 };

@@ -9,12 +9,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "emmi/model/event.h"
-#include "emmi/model/model.h"
 #include "coherence.h"
 #include "copies.h"
-#include "flat_index.h"
 #include "demux.h"
+#include "emmi/model/event.h"
+#include "emmi/model/model.h"
+#include "flat_index.h"
 #include "osf.h"
 #include "supply.h"
 
@@ -58,15 +58,15 @@ struct Incarnation {
   PortName name = kNullPort;
   Seqno init_seqno = 0;
   Seqno terminate_seqno = 0;
-  PortName init_port = kNullPort;       // where init and terminate were dequeued
+  PortName init_port = kNullPort;  // where init and terminate were dequeued
   PortName terminate_port = kNullPort;
   // SQ7 attribution (SEMANTICS.md, "Attribution"): per 4 KiB block, seqno+1
   // of the dequeued data_request (data_unlock) an answer (lock_request) on
   // this control would answer; 0 for none. Sized on first use.
   std::vector<std::uint32_t> pending_request{};
   std::vector<std::uint32_t> pending_unlock{};
-  PortName pending_port = kNullPort;    // the port those requests came from
-  bool readied = false;  // a live ready/change_attributes was accepted
+  PortName pending_port = kNullPort;  // the port those requests came from
+  bool readied = false;               // a live ready/change_attributes was accepted
   KernReturn init_code = kKernSuccess;
   bool init_dequeued = false;
   bool init_failed = false;  // init's handler returned an error (IN9)
@@ -80,10 +80,10 @@ struct Pair {
   Lifecycle life = Lifecycle::uninitialised;
   std::uint32_t current = kNoIndex;  // incarnation
   bool ever_ready = false;
-  bool destroy_requested = false;    // of the current incarnation (DS2)
-  std::vector<PageState> pages;      // per kernel page
-  std::vector<Prot> prot;            // requested access, or supplied lock value
-  std::vector<std::uint32_t> req;    // send index of the page's outstanding request
+  bool destroy_requested = false;  // of the current incarnation (DS2)
+  std::vector<PageState> pages;    // per kernel page
+  std::vector<Prot> prot;          // requested access, or supplied lock value
+  std::vector<std::uint32_t> req;  // send index of the page's outstanding request
   // Page locks (locks.h): per kernel page, the access a data_unlock asked
   // for and the pager has not granted, and whether a lock_request just
   // flushed the page (its write-back may follow).
@@ -133,10 +133,10 @@ struct PortRec {
   // MACH_PORT_RIGHT_PORT_SET) and has not destroyed yet.
   bool port_set = false;
   Seqno next = 0;
-  std::uint32_t head = 0;          // queue[head..] are still queued
+  std::uint32_t head = 0;  // queue[head..] are still queued
   std::vector<Queued> queue;
-  Touch touch;                      // SQ7: handlers that operated on this name
-  Touch touch_exclusive;            // ... with anything but user-reference arithmetic
+  Touch touch;            // SQ7: handlers that operated on this name
+  Touch touch_exclusive;  // ... with anything but user-reference arithmetic
   // SQ7 attribution of a send-right release: how many messages dequeued from
   // an object port carried a send (or send-once) right under this name, and
   // the latest of them.
@@ -206,8 +206,14 @@ struct BlockHistory {
   // The contents a supply for a request sent at `q` must carry; false when
   // nothing was returned before q (or that history is no longer kept).
   bool expected(std::uint32_t q, Stamp& out) const {
-    if (last_index != 0 && last_index < q) { out = last; return true; }
-    if (prev_index != 0 && prev_index < q) { out = prev; return true; }
+    if (last_index != 0 && last_index < q) {
+      out = last;
+      return true;
+    }
+    if (prev_index != 0 && prev_index < q) {
+      out = prev;
+      return true;
+    }
     return false;
   }
 };

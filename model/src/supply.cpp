@@ -23,8 +23,8 @@ Found accepted(State& s, const ControlCalled& e, const Pair& p) {
     if (*e.data_address % e.data_page_size != 0)
       out.report(rule::SU9, Party::pager,
                  cat("data_supply on control ", hex(e.control), " at offset ", hex(e.offset),
-                     " size ", hex(e.size), " for object ", dec(p.object),
-                     " sends its data from ", hex(*e.data_address % e.data_page_size),
+                     " size ", hex(e.size), " for object ", dec(p.object), " sends its data from ",
+                     hex(*e.data_address % e.data_page_size),
                      " bytes past a page boundary of the pager's space (page size ",
                      hex(e.data_page_size), "): not page aligned"));
   }

@@ -2,11 +2,10 @@
 // What a data_supply owes beyond the pages it answers (model/SEMANTICS.md,
 // "Supplies"): its data lies page aligned in the pager's space (SU9), pages
 // it sent away with deallocate TRUE are counted for SU10 (a touch of them
-// afterwards is a fault the engine judges), and a reply port the pager receives on gets the kernel's supply_completed
-// (SU11, a permission counted when used). Where GNU Mach stops a supply at
-// a page it already holds (KERN_MEMORY_PRESENT, SC4) is followed by the
-// page states in control_data.cpp. The step calls these hooks
-// (kernel_sent.cpp, control_called.cpp).
+// afterwards is a fault the engine judges), and a reply port the pager receives on gets the
+// kernel's supply_completed (SU11, a permission counted when used). Where GNU Mach stops a supply
+// at a page it already holds (KERN_MEMORY_PRESENT, SC4) is followed by the page states in
+// control_data.cpp. The step calls these hooks (kernel_sent.cpp, control_called.cpp).
 #pragma once
 
 #include <vector>

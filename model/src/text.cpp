@@ -42,8 +42,9 @@ std::string code_name(std::int32_t kr) {
     case kMigDestroyRequest: name = "MIG_DESTROY_REQUEST"; break;
     default: break;
   }
-  std::string num = kr < 0 ? cat("-", dec(static_cast<std::uint64_t>(-static_cast<std::int64_t>(kr))))
-                           : hex(static_cast<std::uint64_t>(kr));
+  std::string num = kr < 0
+                        ? cat("-", dec(static_cast<std::uint64_t>(-static_cast<std::int64_t>(kr))))
+                        : hex(static_cast<std::uint64_t>(kr));
   if (name.empty()) return num;
   return cat(name, " (", num, ")");
 }
@@ -209,8 +210,9 @@ std::string describe_one(const KernelSent& e) {
       out += cat(" offset ", hex(e.offset), " length ", hex(e.length), " access ", hex(e.access));
       break;
     case MessageKind::data_return:
-      out += cat(" offset ", hex(e.offset), " length ", hex(e.length), e.dirty ? " dirty" : " clean",
-                 e.kernel_copy ? " kernel_copy" : "", stamps_text(e.stamps));
+      out += cat(" offset ", hex(e.offset), " length ", hex(e.length),
+                 e.dirty ? " dirty" : " clean", e.kernel_copy ? " kernel_copy" : "",
+                 stamps_text(e.stamps));
       break;
     case MessageKind::lock_completed:
     case MessageKind::supply_completed:
@@ -298,7 +300,8 @@ std::string describe(const Event& e) {
 }
 
 std::string describe(const KernelAction& a) {
-  std::string out = cat(to_string(a.kind), " object ", dec(a.object), " from kernel ", dec(a.kernel));
+  std::string out = cat(to_string(a.kind), " object ", dec(a.object), " from kernel ",
+                        dec(a.kernel));
   if (a.kind == KernelActionKind::fault)
     out += cat(" offset ", hex(a.offset), (a.access & kProtWrite) ? " read/write" : " read");
   if (a.kind == KernelActionKind::evict)

@@ -74,7 +74,7 @@ TEST(Attribution, TM8_Conforming_RequestAnsweredWhileAnotherThreadHoldsTerminate
 // answer comes before the return's data is released.
 Scenario return_and_request_dispatched() {
   Scenario s = ready_world();
-  s.fault(0, 0, 0).serve(2);       // seqno 1: page 0 supplied
+  s.fault(0, 0, 0).serve(2);        // seqno 1: page 0 supplied
   s.evict(0, 0, 0).fault(0, 0, 0);  // seqno 2: data_return, seqno 3: data_request
   dispatch(s);
   dispatch(s);
@@ -84,7 +84,7 @@ Scenario return_and_request_dispatched() {
 TEST(Attribution, SQ7_Violated_WorkerPoolHandlesAReturnAfterTheLaterRequest) {
   Scenario s = return_and_request_dispatched();
   const RegionId returned_data = s.last_region();
-  s.supply(kOtherWorker, 0, 0, 0);  // answers data_request seqno 3
+  s.supply(kOtherWorker, 0, 0, 0);    // answers data_request seqno 3
   s.release(kWorker, returned_data);  // data_return seqno 2's data
   ASSERT_TRUE(Violates(s, "SQ7", Party::pager));
   const std::string& text = s.verdicts().back().explanation;

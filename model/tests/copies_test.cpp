@@ -7,7 +7,7 @@
 namespace emmi::model::testing {
 namespace {
 
-constexpr ObjectId kCopy = 1;              // the copy's slot, after the one offered object
+constexpr ObjectId kCopy = 1;  // the copy's slot, after the one offered object
 constexpr PortName kCopyPort = 0x300;
 
 // Object 0 (64 KiB) made ready with COPY_CALL by kernel 0 (4 KiB pages),

@@ -44,7 +44,8 @@ TEST(DataPath, DR3_Conforming_EachAnswerKind) {
 }
 
 TEST(DataPath, DR4_Violated_ErrorForUnrequestedPage) {
-  EXPECT_TRUE(Violates(answered_world(ControlCall::data_error, 0x4000, 0x4000), "DR4", Party::pager));
+  EXPECT_TRUE(
+      Violates(answered_world(ControlCall::data_error, 0x4000, 0x4000), "DR4", Party::pager));
 }
 
 TEST(DataPath, DR4_Conforming_ErrorAnswersRequest) {
@@ -67,7 +68,8 @@ TEST(DataPath, DR8_Violated_CallOnNamePort) {
 
 TEST(DataPath, DR8_Conforming_CallOnTheRequestsControl) {
   Scenario s = ready_world();
-  s.fault(0, 0, 0).dequeue(2, 0).call_on(2, ControlCall::data_unavailable, s.control(0, 0), 0, 0x1000);
+  s.fault(0, 0, 0).dequeue(2, 0).call_on(2, ControlCall::data_unavailable, s.control(0, 0), 0,
+                                         0x1000);
   s.ret(2);
   EXPECT_TRUE(Conforms(s));
 }

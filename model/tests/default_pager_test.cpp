@@ -30,7 +30,9 @@ struct Exchange {
     KernelSent s{MessageKind::create, kManager, 1, kTemp};
     ASSERT_TRUE(m.claims(s));
     apply(s);
-    apply(Dequeued{kThread, kManager, 0,
+    apply(Dequeued{kThread,
+                   kManager,
+                   0,
                    {{kObject, Right::receive}, {kControl, Right::send}, {kName, Right::send}}});
     apply(HandlerReturned{kThread, kKernSuccess, kManager, 0});
   }
@@ -63,9 +65,9 @@ TEST(DefaultPagerModel, ConformingExchangePassesAndExercisesTheRules) {
   Exchange r;
   r.create();
   r.deliver(MessageKind::data_request, 0);
-  r.answer(ControlCall::data_unavailable, 0);            // UN2, CR2
-  r.deliver(MessageKind::data_initialize, 0, 7, 1);      // DI3
-  r.deliver(MessageKind::data_initialize, 0, 8, 2);      // DI2: must be ignored
+  r.answer(ControlCall::data_unavailable, 0);        // UN2, CR2
+  r.deliver(MessageKind::data_initialize, 0, 7, 1);  // DI3
+  r.deliver(MessageKind::data_initialize, 0, 8, 2);  // DI2: must be ignored
   r.deliver(MessageKind::data_request, 0);
   r.answer(ControlCall::data_supply, 0, 7);
   r.deliver(MessageKind::data_return, 0, 9, 3);
@@ -108,7 +110,8 @@ TEST(DefaultPagerModel, DI2_ViolatedByInitializeOverwritingHeldData) {
 // data_initialize's memory never released, then a data_request never answered.
 void unreleased_and_unanswered(Exchange& r) {
   r.create();
-  r.apply(KernelSent{MessageKind::data_initialize, kObject, 1, kTemp, 0, 4096, 0, false, false, {7}});
+  r.apply(
+      KernelSent{MessageKind::data_initialize, kObject, 1, kTemp, 0, 4096, 0, false, false, {7}});
   r.apply(Dequeued{kThread, kObject, 0, {}, 5, 4096});
   r.apply(HandlerReturned{kThread, kKernSuccess, kObject, 0});
   r.apply(KernelSent{MessageKind::data_request, kObject, 1, kTemp, 4096, 4096});
@@ -211,8 +214,8 @@ TEST(DefaultPagerModel, SQ3_ViolatedByAGapOnTheManagerPort) {
   Exchange r;
   r.create();
   r.apply(KernelSent{MessageKind::create, kManager, 1, 1});
-  r.apply(Dequeued{kThread, kManager, 5,
-                   {{0x300, Right::receive}, {0x301, Right::send}, {0x302, Right::send}}});
+  r.apply(Dequeued{
+      kThread, kManager, 5, {{0x300, Right::receive}, {0x301, Right::send}, {0x302, Right::send}}});
   EXPECT_TRUE(r.has("SQ3"));
 }
 
@@ -220,7 +223,9 @@ TEST(DefaultPagerModel, G6_ViolatedByADemuxThatDoesNotKnowCreate) {
   Exchange r;
   r.apply(KernelAttached{1, 4096});
   r.apply(KernelSent{MessageKind::create, kManager, 1, kTemp});
-  r.apply(Dequeued{kThread, kManager, 0,
+  r.apply(Dequeued{kThread,
+                   kManager,
+                   0,
                    {{kObject, Right::receive}, {kControl, Right::send}, {kName, Right::send}}});
   r.apply(HandlerReturned{kThread, kMigBadId, kManager, 0});
   EXPECT_TRUE(r.has("G6"));
@@ -259,8 +264,8 @@ Judgement terminated(Exchange& r, PortOp op, Right right, std::int32_t delta) {
   r.answer(ControlCall::data_unavailable, 0);
   KernelSent t{MessageKind::terminate, kObject, 1, kTemp};
   r.apply(t);
-  r.apply(Dequeued{kThread, kObject, r.object_seqno,
-                   {{kControl, Right::receive}, {kName, Right::receive}}});
+  r.apply(Dequeued{
+      kThread, kObject, r.object_seqno, {{kControl, Right::receive}, {kName, Right::receive}}});
   for (PortName p : {kControl, kName}) {
     PortOperated o{kThread, op, p, right, delta};
     EXPECT_TRUE(r.m.claims(o));

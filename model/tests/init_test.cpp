@@ -75,7 +75,8 @@ TEST(Init, IN4_Conforming_KernelKeepsControlReceiveRight) {
 }
 
 TEST(Init, IN5_Violated_SupplyAtMisalignedOffset) {
-  EXPECT_TRUE(Violates(answered_world(ControlCall::data_supply, 0x4000, 0x2000), "IN5", Party::pager));
+  EXPECT_TRUE(
+      Violates(answered_world(ControlCall::data_supply, 0x4000, 0x2000), "IN5", Party::pager));
 }
 
 TEST(Init, IN5_Conforming_SupplyAtPageOffset) {

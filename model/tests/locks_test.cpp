@@ -335,8 +335,9 @@ TEST(Locks, PR6_Violated_ReplyPortReceivedByAnotherTask) {
   c.reply_to_received_by_pager = false;
   Judgement j = judge_lock(s, c);
   EXPECT_TRUE(checks(j, "PR6"));
-  EXPECT_TRUE(std::any_of(j.verdicts.begin(), j.verdicts.end(),
-                          [](const Verdict& v) { return v.rule == "PR6" && v.party == Party::pager; }));
+  EXPECT_TRUE(std::any_of(j.verdicts.begin(), j.verdicts.end(), [](const Verdict& v) {
+    return v.rule == "PR6" && v.party == Party::pager;
+  }));
 }
 
 // Not seen (the receive right was in a message): not judged.

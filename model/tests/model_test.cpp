@@ -29,11 +29,10 @@ TEST(RuleTable, ListsEachRuleOnceAndCoversTheIssue) {
   std::set<std::string_view> seen;
   for (std::string_view r : checked_rules()) EXPECT_TRUE(seen.insert(r).second) << r;
   for (std::string_view r :
-       {"IN1", "IN2", "IN3", "IN4", "IN5", "IN7", "IN8", "IN9", "MK1", "MK2", "MK4", "PS1",
-        "PS2", "TM3", "TM4", "TM5", "TM6", "TM8", "V6", "SQ1", "SQ2", "SQ5", "SQ6", "SQ7",
-        "V1", "V2", "V3", "V4", "PR8", "DR3", "DR4", "DR5", "DR8", "SU1", "SU2", "SU4",
-        "SU12", "UN4", "ER5", "RT2", "RT4", "RD1", "SU6", "UL1", "UL2", "UL3", "UL4",
-        "UL6", "LK1", "LK4", "LK5", "LK9"})
+       {"IN1", "IN2", "IN3", "IN4", "IN5", "IN7", "IN8", "IN9", "MK1", "MK2", "MK4",  "PS1", "PS2",
+        "TM3", "TM4", "TM5", "TM6", "TM8", "V6",  "SQ1", "SQ2", "SQ5", "SQ6", "SQ7",  "V1",  "V2",
+        "V3",  "V4",  "PR8", "DR3", "DR4", "DR5", "DR8", "SU1", "SU2", "SU4", "SU12", "UN4", "ER5",
+        "RT2", "RT4", "RD1", "SU6", "UL1", "UL2", "UL3", "UL4", "UL6", "LK1", "LK4",  "LK5", "LK9"})
     EXPECT_TRUE(seen.contains(r)) << r;
 }
 
@@ -89,9 +88,11 @@ TEST(Explanations, SeqnoVerdictNamesBothNumbers) {
 
 TEST(Describe, EventsAndActionsAreOneLine) {
   Event e = Dequeued{3, 0x100, 7, {{0x1a00, Right::send}}, 0x70000000, 0x1000};
-  EXPECT_EQ(describe(e),
-            "thread 3 dequeues seqno 7 from 0x100 rights [send 0x1a00] region 0x70000000 size 0x1000");
-  EXPECT_EQ(describe(Event{HandlerReturned{3, kMigBadId}}), "thread 3 handler returns MIG_BAD_ID (-303)");
+  EXPECT_EQ(
+      describe(e),
+      "thread 3 dequeues seqno 7 from 0x100 rights [send 0x1a00] region 0x70000000 size 0x1000");
+  EXPECT_EQ(describe(Event{HandlerReturned{3, kMigBadId}}),
+            "thread 3 handler returns MIG_BAD_ID (-303)");
   EXPECT_EQ(describe(Event{PortOperated{1, PortOp::mod_refs, 0x1a00, Right::send, -2}}),
             "thread 1 mach_port_mod_refs 0x1a00 send -2 -> KERN_SUCCESS (0x0)");
   EXPECT_EQ(describe(KernelAction{KernelActionKind::fault, 1, 0, 0x4000, kProtRead | kProtWrite}),
@@ -190,19 +191,24 @@ rc::Gen<Event> arbitrary_event() {
   auto size = rc::gen::elementOf(std::vector<Size>{0, 0x800, 0x1000, 0x2000, 0x4000});
   return rc::gen::oneOf(
       rc::gen::construct<Event>(rc::gen::construct<KernelAttached>(
-          rc::gen::inRange<KernelId>(0, 3), rc::gen::elementOf(std::vector<Size>{0, 0x1000, 0x1800, 0x4000}))),
+          rc::gen::inRange<KernelId>(0, 3),
+          rc::gen::elementOf(std::vector<Size>{0, 0x1000, 0x1800, 0x4000}))),
       rc::gen::construct<Event>(
-          rc::gen::construct<ObjectOffered>(
-              rc::gen::inRange<ObjectId>(0, 3), name,
-              rc::gen::element(Disposition::make_send, Disposition::copy_send,
-                               Disposition::move_send))),
+          rc::gen::construct<ObjectOffered>(rc::gen::inRange<ObjectId>(0, 3), name,
+                                            rc::gen::element(Disposition::make_send,
+                                                             Disposition::copy_send,
+                                                             Disposition::move_send))),
       rc::gen::construct<Event>(rc::gen::exec([=] {
         KernelSent m{*rc::gen::element(MessageKind::init, MessageKind::terminate,
                                        MessageKind::data_request, MessageKind::data_unlock,
                                        MessageKind::data_return, MessageKind::lock_completed,
                                        MessageKind::no_senders, MessageKind::other),
-                     *name, *rc::gen::inRange<KernelId>(0, 3), *rc::gen::inRange<ObjectId>(0, 3),
-                     *offset, *size, *rc::gen::inRange<Prot>(0, 8)};
+                     *name,
+                     *rc::gen::inRange<KernelId>(0, 3),
+                     *rc::gen::inRange<ObjectId>(0, 3),
+                     *offset,
+                     *size,
+                     *rc::gen::inRange<Prot>(0, 8)};
         m.stamps = *rc::gen::container<std::vector<Stamp>>(rc::gen::inRange<Stamp>(0, 4));
         return m;
       })),
@@ -211,7 +217,8 @@ rc::Gen<Event> arbitrary_event() {
           rc::gen::elementOf(std::vector<RegionId>{0, 0, 7, 8}), rc::gen::just<Size>(0x1000))),
       rc::gen::construct<Event>(rc::gen::construct<HandlerReturned>(
           rc::gen::inRange<ThreadId>(1, 3),
-          rc::gen::element(kKernSuccess, kKernFailure, kMigNoReply, kMigBadId, kMigDestroyRequest))),
+          rc::gen::element(kKernSuccess, kKernFailure, kMigNoReply, kMigBadId,
+                           kMigDestroyRequest))),
       rc::gen::construct<Event>(rc::gen::exec([=] {
         ControlCalled c{*rc::gen::inRange<ThreadId>(1, 3),
                         *rc::gen::element(ControlCall::ready, ControlCall::data_supply,
@@ -224,8 +231,8 @@ rc::Gen<Event> arbitrary_event() {
       })),
       rc::gen::construct<Event>(rc::gen::construct<PortOperated>(
           rc::gen::inRange<ThreadId>(1, 3),
-          rc::gen::element(PortOp::deallocate, PortOp::mod_refs, PortOp::destroy,
-                           PortOp::allocate, PortOp::insert_right, PortOp::set_seqno),
+          rc::gen::element(PortOp::deallocate, PortOp::mod_refs, PortOp::destroy, PortOp::allocate,
+                           PortOp::insert_right, PortOp::set_seqno),
           name, right, rc::gen::inRange<std::int32_t>(-3, 3),
           rc::gen::element(kKernSuccess, kKernInvalidName))),
       rc::gen::construct<Event>(rc::gen::construct<MemoryReleased>(

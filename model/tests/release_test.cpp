@@ -120,19 +120,26 @@ TEST(Release, V4_Conforming_ReleasedOnceOnSuccess) {
 
 TEST(Release, PR8_Violated_OutOfLineMemoryKept) {
   Scenario s = foreign_message_world();
-  s.dequeue(1, 0, [](Dequeued& d) {
-     d.region = 0x9000;
-     d.region_size = 0x1000;
-   }).ret(1).quiesce();
+  s.dequeue(1, 0,
+            [](Dequeued& d) {
+              d.region = 0x9000;
+              d.region_size = 0x1000;
+            })
+      .ret(1)
+      .quiesce();
   EXPECT_TRUE(Violates(s, "PR8", Party::pager));
 }
 
 TEST(Release, PR8_Conforming_OutOfLineMemoryReleased) {
   Scenario s = foreign_message_world();
-  s.dequeue(1, 0, [](Dequeued& d) {
-     d.region = 0x9000;
-     d.region_size = 0x1000;
-   }).release(1, 0x9000).ret(1).quiesce();
+  s.dequeue(1, 0,
+            [](Dequeued& d) {
+              d.region = 0x9000;
+              d.region_size = 0x1000;
+            })
+      .release(1, 0x9000)
+      .ret(1)
+      .quiesce();
   EXPECT_TRUE(Conforms(s));
 }
 

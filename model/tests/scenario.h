@@ -98,7 +98,7 @@ class Scenario {
     pv.live = false;
     for (auto it = held_.begin(); it != held_.end();)
       it = (std::get<0>(it->first) == o && std::get<1>(it->first) == k) ? held_.erase(it)
-                                                                          : std::next(it);
+                                                                        : std::next(it);
     return s;
   }
   // A completion to a reply port the pager named (lock/supply carry control).
@@ -132,7 +132,8 @@ class Scenario {
   }
   // The kernel's data_unavailable of a copy's page read the original's
   // resident page: `read` is what it read (ControlCalled::stamps).
-  Scenario& unavailable_read(ThreadId t, ObjectId o, KernelId k, Offset off, std::vector<Stamp> read) {
+  Scenario& unavailable_read(ThreadId t, ObjectId o, KernelId k, Offset off,
+                             std::vector<Stamp> read) {
     ControlCalled c{t, ControlCall::data_unavailable, control(o, k), off, page_size(k)};
     c.stamps = std::move(read);
     return call(std::move(c));
@@ -180,7 +181,7 @@ class Scenario {
         case MessageKind::terminate:
           d.rights = {{p.control, Right::receive}, {p.name, Right::receive}};
           if (p.name == kNullPort) d.rights.pop_back();  // OSF
-          seqnos_[p.control] = 0;  // receive rights moved in start at 0
+          seqnos_[p.control] = 0;                        // receive rights moved in start at 0
           seqnos_[p.name] = 0;
           break;
         case MessageKind::copy:
@@ -237,15 +238,15 @@ class Scenario {
     ControlCalled c{t, ControlCall::change_attributes, control(o, k)};
     c.flavor = flavor;
     c.attributes_count = count;
-    c.names_copy_strategy =
-        count >= 1 && (flavor == kFlavorAttributes || flavor == kFlavorBehavior);
+    c.names_copy_strategy = count >= 1 &&
+                            (flavor == kFlavorAttributes || flavor == kFlavorBehavior);
     c.copy_strategy = c.names_copy_strategy ? strategy : 0;
     return call(std::move(c));
   }
   // An OSF get_attributes with a buffer of `max` ints, which the kernel
   // answered with `answered` (CA6).
-  Scenario& get_flavored(ThreadId t, ObjectId o, KernelId k, std::int32_t flavor,
-                         std::uint32_t max, std::uint32_t answered) {
+  Scenario& get_flavored(ThreadId t, ObjectId o, KernelId k, std::int32_t flavor, std::uint32_t max,
+                         std::uint32_t answered) {
     ControlCalled c{t, ControlCall::get_attributes, control(o, k)};
     c.flavor = flavor;
     c.attributes_count = max;
@@ -261,7 +262,8 @@ class Scenario {
     return supply_on(t, control(o, k), o, off, size ? size : page_size(k), std::move(stamps));
   }
   Scenario& unavailable(ThreadId t, ObjectId o, KernelId k, Offset off, Size size = 0) {
-    return call_on(t, ControlCall::data_unavailable, control(o, k), off, size ? size : page_size(k));
+    return call_on(t, ControlCall::data_unavailable, control(o, k), off,
+                   size ? size : page_size(k));
   }
   Scenario& error(ThreadId t, ObjectId o, KernelId k, Offset off, Size size = 0) {
     return call_on(t, ControlCall::data_error, control(o, k), off, size ? size : page_size(k));
@@ -305,7 +307,7 @@ class Scenario {
     PortOperated op{t, PortOp::deallocate, n};
     std::uint32_t refs = urefs(n, Right::send) + urefs(n, Right::dead_name) +
                          urefs(n, Right::send_once);
-    op.result = refs > 0                      ? kKernSuccess
+    op.result = refs > 0                       ? kKernSuccess
                 : urefs(n, Right::receive) > 0 ? kKernInvalidRight
                                                : kKernInvalidName;
     return apply(op);
@@ -314,8 +316,8 @@ class Scenario {
     PortOperated op{t, PortOp::mod_refs, n, r, delta};
     std::int64_t have = urefs(n, r);
     op.result = (delta < 0 && have < -static_cast<std::int64_t>(delta)) ? kKernInvalidValue
-                : (delta > 0 && have == 0)                               ? kKernInvalidRight
-                                                                         : kKernSuccess;
+                : (delta > 0 && have == 0)                              ? kKernInvalidRight
+                                                                        : kKernSuccess;
     return apply(op);
   }
   Scenario& destroy_port(ThreadId t, PortName n) {
@@ -330,8 +332,8 @@ class Scenario {
     return apply(PortOperated{t, PortOp::allocate, n, r, 1});
   }
   Scenario& release(ThreadId t, RegionId r) {
-    return apply(MemoryReleased{t, r, freed_.insert(r).second ? kKernSuccess
-                                                              : kKernInvalidArgument});
+    return apply(
+        MemoryReleased{t, r, freed_.insert(r).second ? kKernSuccess : kKernInvalidArgument});
   }
   Scenario& release_last(ThreadId t) { return release(t, last_region_); }
 
@@ -373,7 +375,8 @@ class Scenario {
   std::vector<PortName> pending_ports() const {
     std::vector<PortName> out;
     for (const auto& [o, port] : ports_)
-      if (auto it = queues_.find(port); it != queues_.end() && !it->second.empty()) out.push_back(port);
+      if (auto it = queues_.find(port); it != queues_.end() && !it->second.empty())
+        out.push_back(port);
     for (const auto& [port, q] : queues_)
       if (!q.empty() && !is_object_port(port)) out.push_back(port);
     return out;
@@ -518,7 +521,7 @@ class Scenario {
   std::map<std::pair<ObjectId, KernelId>, PairView> pairs_;
   std::map<PortName, std::deque<Pending>> queues_;
   std::map<PortName, Seqno> seqnos_;
-  std::map<ThreadId, RegionId> handling_region_;  // region of each thread's message
+  std::map<ThreadId, RegionId> handling_region_;                  // region of each thread's message
   std::map<std::tuple<ObjectId, KernelId, Offset>, Stamp> held_;  // kernel's page contents
   std::map<std::pair<ObjectId, Offset>, Stamp> store_;            // pager's backing store
   std::set<RegionId> freed_;  // released by the pager or by mach_msg_server

@@ -125,9 +125,9 @@ TEST(Seqno, SQ7_Violated_ReturnedDataReleasedAfterLaterSupply) {
 TEST(Seqno, SQ7_Violated_ReadyAfterLaterDestroy) {
   Scenario s;
   s.attach(0, 0x1000).offer(0).map(0, 0).notify(MessageKind::other, s.port(0));
-  s.dequeue(1, 0);                               // init, seqno 0
-  s.dequeue(2, 0).destroy_object(2, 0, 0).ret(2); // seqno 1 refuses the object
-  s.ready(1, 0, 0).ret(1);                       // seqno 0 makes it ready afterwards
+  s.dequeue(1, 0);                                 // init, seqno 0
+  s.dequeue(2, 0).destroy_object(2, 0, 0).ret(2);  // seqno 1 refuses the object
+  s.ready(1, 0, 0).ret(1);                         // seqno 0 makes it ready afterwards
   EXPECT_TRUE(Violates(s, "SQ7", Party::pager));
 }
 

@@ -23,8 +23,8 @@ inline bool is_checked_rule(std::string_view rule) {
 inline ::testing::AssertionResult AllRulesKnown(const Scenario& s) {
   for (const Verdict& v : s.verdicts())
     if (!is_checked_rule(v.rule))
-      return ::testing::AssertionFailure() << "rule " << v.rule << " is not in checked_rules(): "
-                                           << to_string(v);
+      return ::testing::AssertionFailure()
+             << "rule " << v.rule << " is not in checked_rules(): " << to_string(v);
   return ::testing::AssertionSuccess();
 }
 
@@ -32,9 +32,9 @@ inline ::testing::AssertionResult AllRulesKnown(const Scenario& s) {
 inline ::testing::AssertionResult Violates(const Scenario& s, std::string_view rule, Party party) {
   if (auto known = AllRulesKnown(s); !known) return known;
   if (s.has(rule, party)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected " << rule << " [" << to_string(party)
-                                       << "], got:\n"
-                                       << s.summary();
+  return ::testing::AssertionFailure()
+         << "expected " << rule << " [" << to_string(party) << "], got:\n"
+         << s.summary();
 }
 
 // The scenario produced no verdict at all.

@@ -90,9 +90,10 @@ KernelBinding* binding_for(PagerObject& obj, mach_port_t control) {
   return nullptr;
 }
 
-bool range_valid(const PagerObject& obj, const KernelBinding& k, vm_offset_t offset, vm_size_t length) {
-  return length != 0 && offset % k.page_size == 0 && length % k.page_size == 0 && offset <= obj.size &&
-         length <= obj.size - offset;
+bool range_valid(const PagerObject& obj, const KernelBinding& k, vm_offset_t offset,
+                 vm_size_t length) {
+  return length != 0 && offset % k.page_size == 0 && length % k.page_size == 0 &&
+         offset <= obj.size && length <= obj.size - offset;
 }
 
 bool holds_data(const PagerObject& obj, vm_offset_t offset, vm_size_t length) {
@@ -106,14 +107,15 @@ bool holds_data(const PagerObject& obj, vm_offset_t offset, vm_size_t length) {
 void serve(mach_msg_header_t* request) {
   mig_reply_header_t reply;
   std::memset(&reply, 0, sizeof reply);
-  const bool known = memory_object_server(request, &reply.Head) || notify_server(request, &reply.Head);
+  const bool known = memory_object_server(request, &reply.Head) ||
+                     notify_server(request, &reply.Head);
   if (!known || (reply.RetCode != KERN_SUCCESS && reply.RetCode != MIG_NO_REPLY)) {
     request->msgh_remote_port = MACH_PORT_NULL;
     mach_msg_destroy(request);
   }
   if (MACH_PORT_VALID(reply.Head.msgh_remote_port) && reply.RetCode != MIG_NO_REPLY)
-    mach_msg(&reply.Head, MACH_SEND_MSG, reply.Head.msgh_size, 0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE,
-             MACH_PORT_NULL);
+    mach_msg(&reply.Head, MACH_SEND_MSG, reply.Head.msgh_size, 0, MACH_PORT_NULL,
+             MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
 }
 
 // Takes an object with queued work no other worker serves and drains its
@@ -202,7 +204,8 @@ void cxx_stop() {
       m.header()->msgh_remote_port = MACH_PORT_NULL;
       mach_msg_destroy(m.header());
     }
-    if (obj.port != MACH_PORT_NULL) mach_port_mod_refs(mach_task_self(), obj.port, MACH_PORT_RIGHT_RECEIVE, -1);
+    if (obj.port != MACH_PORT_NULL)
+      mach_port_mod_refs(mach_task_self(), obj.port, MACH_PORT_RIGHT_RECEIVE, -1);
     if (obj.store != 0) vm_deallocate(mach_task_self(), obj.store, obj.size);
   }
   delete pager;
@@ -212,7 +215,8 @@ void cxx_stop() {
 kern_return_t cxx_start(const emmi_pager_config* config, emmi_pager_object* out) {
   if (config->abi_version != EMMI_PAGER_ABI_VERSION || config->dialect != EMMI_DIALECT_GNUMACH)
     return KERN_INVALID_ARGUMENT;
-  if (config->object_count == 0 || config->object_size == 0 || config->object_size % kStoreBlock != 0)
+  if (config->object_count == 0 || config->object_size == 0 ||
+      config->object_size % kStoreBlock != 0)
     return KERN_INVALID_ARGUMENT;
   if (config->options != nullptr && config->options[0] != '\0') return KERN_INVALID_ARGUMENT;
   if (pager != nullptr) return KERN_FAILURE;
@@ -282,7 +286,8 @@ kern_return_t memory_object_init(mach_port_t object_port, mach_port_t control, m
   return KERN_SUCCESS;
 }
 
-kern_return_t memory_object_terminate(mach_port_t object_port, mach_port_t control, mach_port_t name) {
+kern_return_t memory_object_terminate(mach_port_t object_port, mach_port_t control,
+                                      mach_port_t name) {
   PagerObject* obj = object_for_port(object_port);
   if (obj == nullptr) return KERN_ABORTED;
   for (auto it = obj->kernels.begin(); it != obj->kernels.end(); ++it)
@@ -299,8 +304,8 @@ kern_return_t memory_object_terminate(mach_port_t object_port, mach_port_t contr
   return KERN_SUCCESS;
 }
 
-kern_return_t memory_object_data_request(mach_port_t object_port, mach_port_t control, vm_offset_t offset,
-                                         vm_size_t length, vm_prot_t) {
+kern_return_t memory_object_data_request(mach_port_t object_port, mach_port_t control,
+                                         vm_offset_t offset, vm_size_t length, vm_prot_t) {
   PagerObject* obj = object_for_port(object_port);
   if (obj == nullptr) return KERN_ABORTED;
   KernelBinding* k = binding_for(*obj, control);
@@ -309,8 +314,8 @@ kern_return_t memory_object_data_request(mach_port_t object_port, mach_port_t co
   // copied by the kernel (SU10); never-written pages are zero-filled (UN1).
   for (vm_offset_t page = offset; page < offset + length; page += k->page_size) {
     if (holds_data(*obj, page, k->page_size))
-      memory_object_data_supply(control, page, obj->store + page, k->page_size, FALSE, VM_PROT_NONE, FALSE,
-                                MACH_PORT_NULL);
+      memory_object_data_supply(control, page, obj->store + page, k->page_size, FALSE, VM_PROT_NONE,
+                                FALSE, MACH_PORT_NULL);
     else
       memory_object_data_unavailable(control, page, k->page_size);
   }
@@ -318,29 +323,29 @@ kern_return_t memory_object_data_request(mach_port_t object_port, mach_port_t co
   return KERN_SUCCESS;
 }
 
-kern_return_t memory_object_data_unlock(mach_port_t object_port, mach_port_t control, vm_offset_t offset,
-                                        vm_size_t length, vm_prot_t) {
+kern_return_t memory_object_data_unlock(mach_port_t object_port, mach_port_t control,
+                                        vm_offset_t offset, vm_size_t length, vm_prot_t) {
   PagerObject* obj = object_for_port(object_port);
   if (obj == nullptr) return KERN_ABORTED;
   KernelBinding* k = binding_for(*obj, control);
   if (k == nullptr || !range_valid(*obj, *k, offset, length)) return KERN_INVALID_ARGUMENT;
   // UL2: grant by lifting every lock on the range (LK6).
-  memory_object_lock_request(control, offset, length, MEMORY_OBJECT_RETURN_NONE, FALSE, VM_PROT_NONE,
-                             MACH_PORT_NULL);
+  memory_object_lock_request(control, offset, length, MEMORY_OBJECT_RETURN_NONE, FALSE,
+                             VM_PROT_NONE, MACH_PORT_NULL);
   mach_port_deallocate(mach_task_self(), control);
   return KERN_SUCCESS;
 }
 
-kern_return_t memory_object_data_return(mach_port_t object_port, mach_port_t control, vm_offset_t offset,
-                                        vm_offset_t data, mach_msg_type_number_t data_count, boolean_t,
-                                        boolean_t) {
+kern_return_t memory_object_data_return(mach_port_t object_port, mach_port_t control,
+                                        vm_offset_t offset, vm_offset_t data,
+                                        mach_msg_type_number_t data_count, boolean_t, boolean_t) {
   PagerObject* obj = object_for_port(object_port);
   if (obj == nullptr) return KERN_ABORTED;
   KernelBinding* k = binding_for(*obj, control);
   if (k != nullptr && range_valid(*obj, *k, offset, data_count))
     for (vm_offset_t b = 0; b < data_count; b += kStoreBlock) {
-      std::memcpy(reinterpret_cast<void*>(obj->store + offset + b), reinterpret_cast<const void*>(data + b),
-                  kStoreBlock);
+      std::memcpy(reinterpret_cast<void*>(obj->store + offset + b),
+                  reinterpret_cast<const void*>(data + b), kStoreBlock);
       obj->returned[(offset + b) / kStoreBlock] = true;  // RT4
     }
   vm_deallocate(mach_task_self(), data, data_count);  // RT2, PR8
@@ -348,18 +353,20 @@ kern_return_t memory_object_data_return(mach_port_t object_port, mach_port_t con
   return KERN_SUCCESS;
 }
 
-kern_return_t memory_object_lock_completed(mach_port_t, mach_port_t control, vm_offset_t, vm_size_t) {
+kern_return_t memory_object_lock_completed(mach_port_t, mach_port_t control, vm_offset_t,
+                                           vm_size_t) {
   mach_port_deallocate(mach_task_self(), control);
   return KERN_SUCCESS;
 }
 
-kern_return_t memory_object_supply_completed(mach_port_t, mach_port_t control, vm_offset_t, vm_size_t,
-                                             kern_return_t, vm_offset_t) {
+kern_return_t memory_object_supply_completed(mach_port_t, mach_port_t control, vm_offset_t,
+                                             vm_size_t, kern_return_t, vm_offset_t) {
   mach_port_deallocate(mach_task_self(), control);
   return KERN_SUCCESS;
 }
 
-kern_return_t memory_object_change_completed(mach_port_t, boolean_t, memory_object_copy_strategy_t) {
+kern_return_t memory_object_change_completed(mach_port_t, boolean_t,
+                                             memory_object_copy_strategy_t) {
   return KERN_SUCCESS;
 }
 

@@ -51,16 +51,17 @@
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
 
-#include <emmi/mig/seqnos_memory_object_S.h>         /* MIG, memory_object.defs -DSEQNOS */
-#include <emmi/mig/seqnos_memory_object_default_S.h> /* MIG, memory_object_default.defs -DSEQNOS */
-#include <emmi/mig/default_pager_S.h>                /* MIG, default_pager.defs */
 #include "emmi/pager_abi.h"
+#include <emmi/mig/default_pager_S.h>        /* MIG, default_pager.defs */
+#include <emmi/mig/seqnos_memory_object_S.h> /* MIG, memory_object.defs -DSEQNOS */
+#include <emmi/mig/seqnos_memory_object_default_S.h> /* MIG, memory_object_default.defs -DSEQNOS */
 
 extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
                                               mach_msg_header_t *reply);
 extern boolean_t seqnos_memory_object_default_server (mach_msg_header_t *request,
                                                       mach_msg_header_t *reply);
-extern boolean_t default_pager_server (mach_msg_header_t *request, mach_msg_header_t *reply);
+extern boolean_t default_pager_server (mach_msg_header_t *request,
+                                       mach_msg_header_t *reply);
 
 #define BLOCK ((vm_size_t) 4096)
 #define SERVER_THREADS 2
@@ -76,22 +77,22 @@ struct ticket
 struct temp_object
 {
   struct ticket ticket;
-  bool live;                /* until terminate */
-  bool user;                /* made by default_pager_object_create, not by the kernel */
-  mach_port_t control;      /* send right (create made it) */
-  mach_port_t name;         /* send right (for a user object: our receive right) */
+  bool live;           /* until terminate */
+  bool user;           /* made by default_pager_object_create, not by the kernel */
+  mach_port_t control; /* send right (create made it) */
+  mach_port_t name;    /* send right (for a user object: our receive right) */
   vm_size_t page_size;
-  size_t blocks;            /* store capacity, in blocks */
-  unsigned char *written;   /* per block */
-  unsigned char *store;     /* blocks * BLOCK bytes */
+  size_t blocks;          /* store capacity, in blocks */
+  unsigned char *written; /* per block */
+  unsigned char *store;   /* blocks * BLOCK bytes */
 };
 
 static struct
 {
-  pthread_mutex_t lock;     /* guards everything below */
-  pthread_cond_t turn;      /* a ticket advanced */
+  pthread_mutex_t lock; /* guards everything below */
+  pthread_cond_t turn;  /* a ticket advanced */
   mach_port_t port_set;
-  struct ticket manager;    /* where memory_object_create arrives */
+  struct ticket manager; /* where memory_object_create arrives */
   struct temp_object **objects;
   size_t object_count, object_capacity;
   pthread_t threads[SERVER_THREADS];
@@ -178,8 +179,8 @@ reserve (struct temp_object *o, size_t b)
 /* Keep `size` bytes at `offset` (data_return, data_initialize).  With
    `initial`, blocks already written are left alone (DI2).  */
 static void
-keep (struct temp_object *o, vm_offset_t offset, const unsigned char *data, vm_size_t size,
-      bool initial)
+keep (struct temp_object *o, vm_offset_t offset, const unsigned char *data,
+      vm_size_t size, bool initial)
 {
   for (vm_size_t at = 0; at + BLOCK <= size; at += BLOCK)
     {
@@ -201,9 +202,8 @@ keep (struct temp_object *o, vm_offset_t offset, const unsigned char *data, vm_s
 
 kern_return_t
 seqnos_memory_object_create (mach_port_t manager, mach_port_seqno_t seqno,
-                             mach_port_t new_object, vm_size_t size,
-                             mach_port_t control, mach_port_t name,
-                             vm_size_t page_size)
+                             mach_port_t new_object, vm_size_t size, mach_port_t control,
+                             mach_port_t name, vm_size_t page_size)
 {
   (void) size; /* a hint only (CR5) */
   struct ticket *t = take_turn (manager, seqno);
@@ -214,7 +214,8 @@ seqnos_memory_object_create (mach_port_t manager, mach_port_seqno_t seqno,
       if (dp.object_count == dp.object_capacity)
         {
           size_t n = dp.object_capacity ? 2 * dp.object_capacity : 8;
-          struct temp_object **a = realloc (dp.objects, n * sizeof *a); /* NOLINT(bugprone-sizeof-expression): pointers */
+          /* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+          struct temp_object **a = realloc (dp.objects, n * sizeof *a);
           if (a != NULL)
             {
               dp.objects = a;
@@ -303,8 +304,8 @@ seqnos_memory_object_data_request (mach_port_t object, mach_port_seqno_t seqno,
                     memset ((unsigned char *) page + at, 0xa5, BLOCK);
 #endif
                 }
-              memory_object_data_supply (control, offset, page, length, TRUE, VM_PROT_NONE,
-                                         FALSE, MACH_PORT_NULL);
+              memory_object_data_supply (control, offset, page, length, TRUE,
+                                         VM_PROT_NONE, FALSE, MACH_PORT_NULL);
             }
           else
             memory_object_data_error (control, offset, length, KERN_RESOURCE_SHORTAGE);
@@ -367,8 +368,8 @@ seqnos_memory_object_terminate (mach_port_t object, mach_port_seqno_t seqno,
 /* The kernels never send these to a default pager's temporary objects in the
    suite's slice; each still takes its turn, so the ticket stays gap-free.  */
 kern_return_t
-seqnos_memory_object_init (mach_port_t object, mach_port_seqno_t seqno, mach_port_t control,
-                           mach_port_t name, vm_size_t page_size)
+seqnos_memory_object_init (mach_port_t object, mach_port_seqno_t seqno,
+                           mach_port_t control, mach_port_t name, vm_size_t page_size)
 {
   (void) name;
   (void) page_size;
@@ -377,7 +378,7 @@ seqnos_memory_object_init (mach_port_t object, mach_port_seqno_t seqno, mach_por
   const bool ours = o != NULL && o->user;
   end_turn (t);
   if (!ours)
-    return KERN_FAILURE; /* not an object of ours to map: mach_msg_server drops the rights */
+    return KERN_FAILURE; /* not ours to map: mach_msg_server drops the rights */
   /* An object default_pager_object_create made: served like a temporary
      one (its pages start zero, CR10); the kernel may use it at once.  */
   memory_object_ready (control, FALSE, MEMORY_OBJECT_COPY_DELAY);
@@ -385,8 +386,9 @@ seqnos_memory_object_init (mach_port_t object, mach_port_seqno_t seqno, mach_por
 }
 
 kern_return_t
-seqnos_memory_object_copy (mach_port_t object, mach_port_seqno_t seqno, mach_port_t control,
-                           vm_offset_t offset, vm_size_t length, mach_port_t new_object)
+seqnos_memory_object_copy (mach_port_t object, mach_port_seqno_t seqno,
+                           mach_port_t control, vm_offset_t offset, vm_size_t length,
+                           mach_port_t new_object)
 {
   (void) control;
   (void) offset;
@@ -398,8 +400,8 @@ seqnos_memory_object_copy (mach_port_t object, mach_port_seqno_t seqno, mach_por
 
 kern_return_t
 seqnos_memory_object_data_unlock (mach_port_t object, mach_port_seqno_t seqno,
-                                  mach_port_t control, vm_offset_t offset, vm_size_t length,
-                                  vm_prot_t access)
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_size_t length, vm_prot_t access)
 {
   (void) access;
   end_turn (take_turn (object, seqno));
@@ -411,7 +413,8 @@ seqnos_memory_object_data_unlock (mach_port_t object, mach_port_seqno_t seqno,
 
 kern_return_t
 seqnos_memory_object_lock_completed (mach_port_t object, mach_port_seqno_t seqno,
-                                     mach_port_t control, vm_offset_t offset, vm_size_t length)
+                                     mach_port_t control, vm_offset_t offset,
+                                     vm_size_t length)
 {
   (void) control;
   (void) offset;
@@ -486,7 +489,8 @@ default_pager_object_create (mach_port_t manager, memory_object_t *memory_object
   if (dp.object_count == dp.object_capacity)
     {
       size_t n = dp.object_capacity ? 2 * dp.object_capacity : 8;
-      struct temp_object **a = realloc (dp.objects, n * sizeof *a); /* NOLINT(bugprone-sizeof-expression): pointers */
+      /* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+      struct temp_object **a = realloc (dp.objects, n * sizeof *a);
       if (a == NULL)
         {
           free (o);
@@ -495,7 +499,8 @@ default_pager_object_create (mach_port_t manager, memory_object_t *memory_object
       dp.objects = a;
       dp.object_capacity = n;
     }
-  kern_return_t kr = mach_port_allocate (mach_task_self (), MACH_PORT_RIGHT_RECEIVE, &o->ticket.port);
+  kern_return_t kr
+      = mach_port_allocate (mach_task_self (), MACH_PORT_RIGHT_RECEIVE, &o->ticket.port);
   if (kr == KERN_SUCCESS)
     kr = mach_port_allocate (mach_task_self (), MACH_PORT_RIGHT_RECEIVE, &o->name);
   if (kr == KERN_SUCCESS)
@@ -581,7 +586,8 @@ default_pager_objects (mach_port_t manager, default_pager_object_array_t *object
          port of ours; a temporary object's name is the kernel's (CR4).  */
       p[k] = MACH_PORT_NULL;
       if (t->user
-          && mach_port_insert_right (mach_task_self (), t->name, t->name, MACH_MSG_TYPE_MAKE_SEND)
+          && mach_port_insert_right (mach_task_self (), t->name, t->name,
+                                     MACH_MSG_TYPE_MAKE_SEND)
                  == KERN_SUCCESS)
         p[k] = t->name; /* moved to the caller by the reply */
       ++k;
@@ -595,7 +601,8 @@ default_pager_objects (mach_port_t manager, default_pager_object_array_t *object
 
 kern_return_t
 default_pager_object_pages (mach_port_t manager, mach_port_t memory_object,
-                            default_pager_page_array_t *pages, mach_msg_type_number_t *pagesCnt)
+                            default_pager_page_array_t *pages,
+                            mach_msg_type_number_t *pagesCnt)
 {
   if (manager != dp.manager.port)
     return KERN_INVALID_ARGUMENT;
@@ -706,7 +713,8 @@ default_pager_stop (void)
 }
 
 static kern_return_t
-default_pager_start (const struct emmi_pager_config *config, struct emmi_pager_object *objects)
+default_pager_start (const struct emmi_pager_config *config,
+                     struct emmi_pager_object *objects)
 {
   (void) objects;
   if (config->object_count != 0)
@@ -717,7 +725,8 @@ default_pager_start (const struct emmi_pager_config *config, struct emmi_pager_o
     return kr;
   kr = mach_port_allocate (mach_task_self (), MACH_PORT_RIGHT_PORT_SET, &dp.port_set);
   if (kr == KERN_SUCCESS)
-    kr = mach_port_allocate (mach_task_self (), MACH_PORT_RIGHT_RECEIVE, &dp.manager.port);
+    kr = mach_port_allocate (mach_task_self (), MACH_PORT_RIGHT_RECEIVE,
+                             &dp.manager.port);
   if (kr == KERN_SUCCESS)
     kr = mach_port_move_member (mach_task_self (), dp.manager.port, dp.port_set);
   dp.manager.next = 0;

@@ -36,14 +36,13 @@
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
 
+#include "emmi/pager_abi.h"
 #include <emmi/mig/memory_object_S.h> /* MIG, memory_object.defs */
 #include <emmi/mig/notify_S.h>        /* MIG, notify.defs */
-#include "emmi/pager_abi.h"
 
 extern boolean_t memory_object_server (mach_msg_header_t *request,
                                        mach_msg_header_t *reply);
-extern boolean_t notify_server (mach_msg_header_t *request,
-                                mach_msg_header_t *reply);
+extern boolean_t notify_server (mach_msg_header_t *request, mach_msg_header_t *reply);
 
 /* The queue is worked off when it holds this many answers ...  */
 #define BATCH 3
@@ -56,8 +55,8 @@ extern boolean_t notify_server (mach_msg_header_t *request,
 struct kernel_binding
 {
   struct kernel_binding *next;
-  mach_port_t control;    /* one send uref, released at terminate */
-  mach_port_t name;       /* one send uref, released at terminate */
+  mach_port_t control; /* one send uref, released at terminate */
+  mach_port_t name;    /* one send uref, released at terminate */
   vm_size_t page_size;
 };
 
@@ -66,13 +65,17 @@ struct pager_object
   mach_port_t port;
   vm_address_t store;
   vm_size_t size;
-  unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
+  unsigned char *returned; /* per STORE_BLOCK: a kernel gave data back */
   struct kernel_binding *kernels;
 };
 
 /* An answer the kernel is owed: one page of a data_request (supply or
    unavailable), or the grant of a data_unlock.  */
-enum answer_kind { ANSWER_PAGE, ANSWER_UNLOCK };
+enum answer_kind
+{
+  ANSWER_PAGE,
+  ANSWER_UNLOCK
+};
 struct answer
 {
   struct answer *next;
@@ -88,7 +91,7 @@ static struct
   mach_port_t port_set;
   struct pager_object *objects;
   size_t object_count;
-  struct answer *owed;            /* newest first */
+  struct answer *owed; /* newest first */
   size_t owed_count;
   pthread_t server;
   bool server_running;
@@ -138,7 +141,7 @@ owe (enum answer_kind kind, struct pager_object *obj, struct kernel_binding *k,
   struct answer *a = malloc (sizeof *a);
   if (a == NULL)
     return false;
-  *a = (struct answer) { pager.owed, kind, obj, k, offset, size };
+  *a = (struct answer){ pager.owed, kind, obj, k, offset, size };
   pager.owed = a;
   pager.owed_count++;
   return true;
@@ -158,13 +161,12 @@ pay_all (void)
       if (a->kind == ANSWER_UNLOCK)
         /* UL2: grant by lifting every lock on the range (LK6).  */
         memory_object_lock_request (control, a->offset, a->size,
-                                    MEMORY_OBJECT_RETURN_NONE, FALSE,
-                                    VM_PROT_NONE, MACH_PORT_NULL);
+                                    MEMORY_OBJECT_RETURN_NONE, FALSE, VM_PROT_NONE,
+                                    MACH_PORT_NULL);
       else if (holds_data (a->obj, a->offset, a->size))
         /* DR3, SU6: what a kernel gave back; the kernel copies it (SU10).  */
-        memory_object_data_supply (control, a->offset,
-                                   a->obj->store + a->offset, a->size, FALSE,
-                                   VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+        memory_object_data_supply (control, a->offset, a->obj->store + a->offset, a->size,
+                                   FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
       else
         /* DR5, UN1: never written, the kernel zero-fills it.  */
         memory_object_data_unavailable (control, a->offset, a->size);
@@ -193,8 +195,8 @@ forget_owed_to (const struct kernel_binding *k)
 /* --- The memory_object interface (plain stubs) ------------------------------- */
 
 kern_return_t
-memory_object_init (mach_port_t object_port, mach_port_t control,
-                    mach_port_t name, vm_size_t page_size)
+memory_object_init (mach_port_t object_port, mach_port_t control, mach_port_t name,
+                    vm_size_t page_size)
 {
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
@@ -204,9 +206,8 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
      the pager to recall one's copy before the other writes (MK3, as
      reference_pager.c does); this pager supplies every page writable, so a
      second kernel's init is refused, the conforming way (RD3, below).  */
-  if (page_size != 0 && page_size % STORE_BLOCK == 0
-      && page_size <= MAX_PAGE_SIZE && obj->size % page_size == 0
-      && obj->kernels == NULL)
+  if (page_size != 0 && page_size % STORE_BLOCK == 0 && page_size <= MAX_PAGE_SIZE
+      && obj->size % page_size == 0 && obj->kernels == NULL)
     k = calloc (1, sizeof *k);
   if (k == NULL)
     {
@@ -215,7 +216,7 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
       memory_object_destroy (control, KERN_INVALID_ARGUMENT);
       return KERN_INVALID_ARGUMENT;
     }
-  *k = (struct kernel_binding) { obj->kernels, control, name, page_size };
+  *k = (struct kernel_binding){ obj->kernels, control, name, page_size };
   obj->kernels = k;
   /* RD1: ready at once; init is never deferred.  */
   memory_object_ready (control, FALSE, MEMORY_OBJECT_COPY_DELAY);
@@ -223,8 +224,7 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
 }
 
 kern_return_t
-memory_object_terminate (mach_port_t object_port, mach_port_t control,
-                         mach_port_t name)
+memory_object_terminate (mach_port_t object_port, mach_port_t control, mach_port_t name)
 {
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
@@ -259,7 +259,7 @@ defer (enum answer_kind kind, mach_port_t object_port, mach_port_t control,
     return KERN_ABORTED;
   struct kernel_binding *k = binding_for (obj, control);
   if (k == NULL || !range_valid (obj, k, offset, length))
-    return KERN_INVALID_ARGUMENT;   /* the right is released for us (V3) */
+    return KERN_INVALID_ARGUMENT; /* the right is released for us (V3) */
   if (kind == ANSWER_UNLOCK)
     {
       if (!owe (kind, obj, k, offset, length))
@@ -278,14 +278,13 @@ memory_object_data_request (mach_port_t object_port, mach_port_t control,
                             vm_offset_t offset, vm_size_t length,
                             vm_prot_t desired_access)
 {
-  (void) desired_access;   /* every answer grants every access (DR6) */
+  (void) desired_access; /* every answer grants every access (DR6) */
   return defer (ANSWER_PAGE, object_port, control, offset, length);
 }
 
 kern_return_t
 memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
-                           vm_offset_t offset, vm_size_t length,
-                           vm_prot_t desired_access)
+                           vm_offset_t offset, vm_size_t length, vm_prot_t desired_access)
 {
   (void) desired_access;
   return defer (ANSWER_UNLOCK, object_port, control, offset, length);
@@ -294,8 +293,8 @@ memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
 kern_return_t
 memory_object_data_return (mach_port_t object_port, mach_port_t control,
                            vm_offset_t offset, vm_offset_t data,
-                           mach_msg_type_number_t data_count,
-                           boolean_t dirty, boolean_t kernel_copy)
+                           mach_msg_type_number_t data_count, boolean_t dirty,
+                           boolean_t kernel_copy)
 {
   (void) dirty;
   (void) kernel_copy;
@@ -308,10 +307,10 @@ memory_object_data_return (mach_port_t object_port, mach_port_t control,
       {
         memcpy ((void *) (obj->store + offset + b), (const void *) (data + b),
                 STORE_BLOCK);
-        obj->returned[(offset + b) / STORE_BLOCK] = 1;   /* RT4 */
+        obj->returned[(offset + b) / STORE_BLOCK] = 1; /* RT4 */
       }
-  vm_deallocate (mach_task_self (), data, data_count);   /* RT2, PR8 */
-  mach_port_deallocate (mach_task_self (), control);     /* §3f */
+  vm_deallocate (mach_task_self (), data, data_count); /* RT2, PR8 */
+  mach_port_deallocate (mach_task_self (), control);   /* §3f */
   return KERN_SUCCESS;
 }
 
@@ -353,8 +352,8 @@ memory_object_change_completed (mach_port_t object_port, boolean_t may_cache,
 /* Only for COPY_CALL objects, which this pager never makes: refused, and
    the error return has the rights released (V3).  */
 kern_return_t
-memory_object_copy (mach_port_t object_port, mach_port_t old_control,
-                    vm_offset_t offset, vm_size_t length, mach_port_t new_object)
+memory_object_copy (mach_port_t object_port, mach_port_t old_control, vm_offset_t offset,
+                    vm_size_t length, mach_port_t new_object)
 {
   (void) object_port;
   (void) old_control;
@@ -437,8 +436,8 @@ dispatch (mach_msg_header_t *request, mig_reply_header_t *reply)
     }
   if (reply->Head.msgh_remote_port == MACH_PORT_NULL || reply->RetCode == MIG_NO_REPLY)
     return;
-  mach_msg (&reply->Head, MACH_SEND_MSG, reply->Head.msgh_size, 0,
-            MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+  mach_msg (&reply->Head, MACH_SEND_MSG, reply->Head.msgh_size, 0, MACH_PORT_NULL,
+            MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
 }
 
 static void *
@@ -455,9 +454,8 @@ server_thread (void *arg)
       mach_msg_option_t options = MACH_RCV_MSG | MACH_RCV_LARGE;
       if (pager.owed != NULL)
         options |= MACH_RCV_TIMEOUT;
-      mach_msg_return_t mr = mach_msg (request, options, 0, capacity,
-                                       pager.port_set, BATCH_TIMEOUT_MS,
-                                       MACH_PORT_NULL);
+      mach_msg_return_t mr = mach_msg (request, options, 0, capacity, pager.port_set,
+                                       BATCH_TIMEOUT_MS, MACH_PORT_NULL);
       if (mr == MACH_RCV_TIMED_OUT)
         {
 #ifndef EMMI_MUTANT_DEFERRING_FORGETS_TIMEOUT
@@ -477,7 +475,7 @@ server_thread (void *arg)
           continue;
         }
       if (mr != MACH_MSG_SUCCESS)
-        break;                    /* the port set went away: stop() */
+        break; /* the port set went away: stop() */
       memset (reply, 0, sizeof *reply);
       dispatch (request, reply);
       if (pager.owed_count >= BATCH)
@@ -512,8 +510,7 @@ free_objects (void)
           free (k);
         }
       if (obj->port != MACH_PORT_NULL)
-        mach_port_mod_refs (mach_task_self (), obj->port,
-                            MACH_PORT_RIGHT_RECEIVE, -1);
+        mach_port_mod_refs (mach_task_self (), obj->port, MACH_PORT_RIGHT_RECEIVE, -1);
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       free (obj->returned);
@@ -526,8 +523,7 @@ free_objects (void)
 static void
 deferring_stop (void)
 {
-  mach_port_mod_refs (mach_task_self (), pager.port_set,
-                      MACH_PORT_RIGHT_PORT_SET, -1);
+  mach_port_mod_refs (mach_task_self (), pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
   pager.port_set = MACH_PORT_NULL;
   if (pager.server_running)
     pthread_join (pager.server, NULL);
@@ -536,8 +532,7 @@ deferring_stop (void)
 }
 
 static kern_return_t
-deferring_start (const struct emmi_pager_config *config,
-                 struct emmi_pager_object *out)
+deferring_start (const struct emmi_pager_config *config, struct emmi_pager_object *out)
 {
   if (config->abi_version != EMMI_PAGER_ABI_VERSION
       || config->dialect != EMMI_DIALECT_GNUMACH)
@@ -546,13 +541,12 @@ deferring_start (const struct emmi_pager_config *config,
       || config->object_size % STORE_BLOCK != 0)
     return KERN_INVALID_ARGUMENT;
   if (config->options != NULL && config->options[0] != '\0')
-    return KERN_INVALID_ARGUMENT;   /* this pager takes no options */
+    return KERN_INVALID_ARGUMENT; /* this pager takes no options */
   if (pager.objects != NULL)
     return KERN_FAILURE;
 
   mach_port_t task = mach_task_self ();
-  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
-                                         &pager.port_set);
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET, &pager.port_set);
   if (kr != KERN_SUCCESS)
     return kr;
   pager.objects = calloc (config->object_count, sizeof *pager.objects);

@@ -62,15 +62,14 @@
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
 
+#include "emmi/pager_abi.h"
 #include <emmi/mig/memory_object_S.h> /* MIG, memory_object.defs */
 #include <emmi/mig/notify_S.h>        /* MIG, notify.defs */
-#include "emmi/pager_abi.h"
 
 /* The demuxes MIG generates; their headers declare only the handlers.  */
 extern boolean_t memory_object_server (mach_msg_header_t *request,
                                        mach_msg_header_t *reply);
-extern boolean_t notify_server (mach_msg_header_t *request,
-                                mach_msg_header_t *reply);
+extern boolean_t notify_server (mach_msg_header_t *request, mach_msg_header_t *reply);
 
 /* How long the server thread waits in one receive before it goes round the
    loop again.  */
@@ -88,11 +87,10 @@ extern boolean_t notify_server (mach_msg_header_t *request,
 struct kernel_binding
 {
   struct kernel_binding *next;
-  mach_port_t control;    /* our name for the control port; we hold one send uref */
-  mach_port_t name;       /* our name for the name port; one send uref */
-  vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
+  mach_port_t control; /* our name for the control port; we hold one send uref */
+  mach_port_t name;    /* our name for the name port; one send uref */
+  vm_size_t page_size; /* every size exchanged with this kernel is a multiple */
 };
-
 
 /* Touched only by the server thread between start() and stop(); start()
    creating it and stop() joining it order everything else.
@@ -103,8 +101,8 @@ struct kernel_binding
    page not marked is read from the original (data_unavailable).  */
 struct pager_object
 {
-  mach_port_t port;               /* receive right; the kernels hold send rights */
-  vm_address_t store;             /* contents, page aligned (SU9) */
+  mach_port_t port;   /* receive right; the kernels hold send rights */
+  vm_address_t store; /* contents, page aligned (SU9) */
   vm_size_t size;
   unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back,
                                      or (a copy) the page was pushed */
@@ -119,9 +117,9 @@ struct pager_object
 static struct
 {
   mach_port_t port_set;
-  struct pager_object *objects;   /* the array is fixed between start and stop */
+  struct pager_object *objects; /* the array is fixed between start and stop */
   size_t object_count;
-  struct pager_object *copies;    /* the copies alive, newest first */
+  struct pager_object *copies; /* the copies alive, newest first */
   vm_size_t max_page_size;
   pthread_t server;
   bool server_running;
@@ -220,8 +218,7 @@ push_page (struct pager_object *obj, vm_offset_t offset, vm_size_t size)
             continue;
           /* A block no kernel ever returned is zeros in the store, as the
              original's data_unavailable had them.  */
-          memcpy ((void *) (c->store + at), (const void *) (obj->store + b),
-                  STORE_BLOCK);
+          memcpy ((void *) (c->store + at), (const void *) (obj->store + b), STORE_BLOCK);
           c->returned[at / STORE_BLOCK] = 1;
         }
     }
@@ -237,19 +234,18 @@ push_page (struct pager_object *obj, vm_offset_t offset, vm_size_t size)
    leave it writable), so that the kernel asks (data_unlock) before it
    changes it.  */
 static void
-answer_page (struct pager_object *obj, mach_port_t control,
-             vm_offset_t offset, vm_size_t size)
+answer_page (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+             vm_size_t size)
 {
   if (obj->original == NULL && page_unpushed (obj, offset, size))
-    memory_object_data_supply (control, offset, obj->store + offset, size,
-                               FALSE, VM_PROT_WRITE, FALSE, MACH_PORT_NULL);
+    memory_object_data_supply (control, offset, obj->store + offset, size, FALSE,
+                               VM_PROT_WRITE, FALSE, MACH_PORT_NULL);
   else if (holds_data (obj, offset, size))
-    memory_object_data_supply (control, offset, obj->store + offset, size,
-                               FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+    memory_object_data_supply (control, offset, obj->store + offset, size, FALSE,
+                               VM_PROT_NONE, FALSE, MACH_PORT_NULL);
   else
     memory_object_data_unavailable (control, offset, size);
 }
-
 
 /* --- The memory_object interface (plain server, memory_object.defs) ------ */
 
@@ -260,9 +256,8 @@ answer_page (struct pager_object *obj, mach_port_t control,
    rights (V3).  */
 
 kern_return_t
-memory_object_init (mach_port_t object_port,
-                           mach_port_t control, mach_port_t name,
-                           vm_size_t page_size)
+memory_object_init (mach_port_t object_port, mach_port_t control, mach_port_t name,
+                    vm_size_t page_size)
 {
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
@@ -307,8 +302,7 @@ memory_object_init (mach_port_t object_port,
 }
 
 kern_return_t
-memory_object_terminate (mach_port_t object_port,
-                                mach_port_t control, mach_port_t name)
+memory_object_terminate (mach_port_t object_port, mach_port_t control, mach_port_t name)
 {
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
@@ -351,10 +345,10 @@ memory_object_terminate (mach_port_t object_port,
 
 kern_return_t
 memory_object_data_request (mach_port_t object_port, mach_port_t control,
-                                   vm_offset_t offset, vm_size_t length,
-                                   vm_prot_t desired_access)
+                            vm_offset_t offset, vm_size_t length,
+                            vm_prot_t desired_access)
 {
-  (void) desired_access;   /* every answer grants every access (DR6) */
+  (void) desired_access; /* every answer grants every access (DR6) */
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
     return KERN_ABORTED;
@@ -375,8 +369,7 @@ memory_object_data_request (mach_port_t object_port, mach_port_t control,
 
 kern_return_t
 memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
-                                  vm_offset_t offset, vm_size_t length,
-                                  vm_prot_t desired_access)
+                           vm_offset_t offset, vm_size_t length, vm_prot_t desired_access)
 {
   (void) desired_access;
   struct pager_object *obj = object_for_port (object_port);
@@ -391,9 +384,8 @@ memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
 #ifdef EMMI_MUTANT_LAZY_COPY_GRANTS_FIRST
       /* MUTANT lazy_copy_grants_first: the unlock is granted before the
          push, so the kernel may change the page before the copies have it.  */
-      memory_object_lock_request (control, page, k->page_size,
-                                  MEMORY_OBJECT_RETURN_NONE, FALSE,
-                                  VM_PROT_NONE, MACH_PORT_NULL);
+      memory_object_lock_request (control, page, k->page_size, MEMORY_OBJECT_RETURN_NONE,
+                                  FALSE, VM_PROT_NONE, MACH_PORT_NULL);
 #endif
       if (owed)
         /* A copy still reads this page from the original: push it before
@@ -405,28 +397,26 @@ memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
            RETURN_DIRTY: GNU Mach returns a page that is dirty or precious
            for it, so a precious page would come back too; this pager never
            supplies one, so the two return the same.  */
-        memory_object_lock_request (control, page, k->page_size,
-                                    MEMORY_OBJECT_RETURN_ALL, FALSE,
-                                    VM_PROT_NO_CHANGE, obj->port);
+        memory_object_lock_request (control, page, k->page_size, MEMORY_OBJECT_RETURN_ALL,
+                                    FALSE, VM_PROT_NO_CHANGE, obj->port);
 #ifndef EMMI_MUTANT_LAZY_COPY_GRANTS_FIRST
       else
         /* UL2: never restricting access, grant by lifting every lock
            (LK6).  */
         memory_object_lock_request (control, page, k->page_size,
-                                    MEMORY_OBJECT_RETURN_NONE, FALSE,
-                                    VM_PROT_NONE, MACH_PORT_NULL);
+                                    MEMORY_OBJECT_RETURN_NONE, FALSE, VM_PROT_NONE,
+                                    MACH_PORT_NULL);
 #endif
     }
   release_send_right (control);
   return KERN_SUCCESS;
 }
 
-
 kern_return_t
 memory_object_data_return (mach_port_t object_port, mach_port_t control,
-                                  vm_offset_t offset, vm_offset_t data,
-                                  mach_msg_type_number_t data_count,
-                                  boolean_t dirty, boolean_t kernel_copy)
+                           vm_offset_t offset, vm_offset_t data,
+                           mach_msg_type_number_t data_count, boolean_t dirty,
+                           boolean_t kernel_copy)
 {
   (void) dirty;
   (void) kernel_copy;
@@ -450,7 +440,7 @@ memory_object_data_return (mach_port_t object_port, mach_port_t control,
     }
   /* RT2, PR8: the out-of-line pages are ours to release.  */
   vm_deallocate (mach_task_self (), data, data_count);
-  release_send_right (control);   /* §3f */
+  release_send_right (control); /* §3f */
   return KERN_SUCCESS;
 }
 
@@ -465,7 +455,7 @@ memory_object_data_return (mach_port_t object_port, mach_port_t control,
    (§3f).  */
 kern_return_t
 memory_object_lock_completed (mach_port_t object_port, mach_port_t control,
-                                     vm_offset_t offset, vm_size_t length)
+                              vm_offset_t offset, vm_size_t length)
 {
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
@@ -475,9 +465,8 @@ memory_object_lock_completed (mach_port_t object_port, mach_port_t control,
     {
       push_page (obj, offset, length);
 #ifndef EMMI_MUTANT_LAZY_COPY_GRANTS_FIRST
-      memory_object_lock_request (control, offset, length,
-                                  MEMORY_OBJECT_RETURN_NONE, FALSE,
-                                  VM_PROT_NONE, MACH_PORT_NULL);
+      memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
+                                  FALSE, VM_PROT_NONE, MACH_PORT_NULL);
 #endif
     }
   release_send_right (control);
@@ -485,10 +474,9 @@ memory_object_lock_completed (mach_port_t object_port, mach_port_t control,
 }
 
 kern_return_t
-memory_object_supply_completed (mach_port_t object_port,
-                                       mach_port_t control, vm_offset_t offset,
-                                       vm_size_t length, kern_return_t result,
-                                       vm_offset_t error_offset)
+memory_object_supply_completed (mach_port_t object_port, mach_port_t control,
+                                vm_offset_t offset, vm_size_t length,
+                                kern_return_t result, vm_offset_t error_offset)
 {
   (void) object_port;
   (void) offset;
@@ -500,9 +488,8 @@ memory_object_supply_completed (mach_port_t object_port,
 }
 
 kern_return_t
-memory_object_change_completed (mach_port_t object_port,
-                                       boolean_t may_cache,
-                                       memory_object_copy_strategy_t strategy)
+memory_object_change_completed (mach_port_t object_port, boolean_t may_cache,
+                                memory_object_copy_strategy_t strategy)
 {
   (void) object_port;
   (void) may_cache;
@@ -521,9 +508,8 @@ memory_object_change_completed (mach_port_t object_port,
    ready with COPY_DELAY; not whole pages; no memory) is refused with an
    error return: mach_msg_server then releases both rights (V3).  */
 kern_return_t
-memory_object_copy (mach_port_t object_port,
-                           mach_port_t old_control, vm_offset_t offset,
-                           vm_size_t length, mach_port_t new_object)
+memory_object_copy (mach_port_t object_port, mach_port_t old_control, vm_offset_t offset,
+                    vm_size_t length, mach_port_t new_object)
 {
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
@@ -569,8 +555,7 @@ memory_object_copy (mach_port_t object_port,
    we do not want: the error return has it destroyed (V3).  */
 
 kern_return_t
-do_mach_notify_port_deleted (mach_port_t notify,
-                                    mach_port_name_t name)
+do_mach_notify_port_deleted (mach_port_t notify, mach_port_name_t name)
 {
   (void) notify;
   (void) name;
@@ -578,8 +563,7 @@ do_mach_notify_port_deleted (mach_port_t notify,
 }
 
 kern_return_t
-do_mach_notify_msg_accepted (mach_port_t notify,
-                                    mach_port_name_t name)
+do_mach_notify_msg_accepted (mach_port_t notify, mach_port_name_t name)
 {
   (void) notify;
   (void) name;
@@ -587,8 +571,7 @@ do_mach_notify_msg_accepted (mach_port_t notify,
 }
 
 kern_return_t
-do_mach_notify_port_destroyed (mach_port_t notify,
-                                      mach_port_t rights)
+do_mach_notify_port_destroyed (mach_port_t notify, mach_port_t rights)
 {
   (void) notify;
   (void) rights;
@@ -596,8 +579,7 @@ do_mach_notify_port_destroyed (mach_port_t notify,
 }
 
 kern_return_t
-do_mach_notify_no_senders (mach_port_t notify,
-                                  mach_port_mscount_t mscount)
+do_mach_notify_no_senders (mach_port_t notify, mach_port_mscount_t mscount)
 {
   (void) notify;
   (void) mscount;
@@ -612,8 +594,7 @@ do_mach_notify_send_once (mach_port_t notify)
 }
 
 kern_return_t
-do_mach_notify_dead_name (mach_port_t notify,
-                                 mach_port_name_t name)
+do_mach_notify_dead_name (mach_port_t notify, mach_port_name_t name)
 {
   (void) notify;
   (void) name;
@@ -645,8 +626,8 @@ server_thread (void *arg)
   for (;;)
     {
       mach_msg_return_t mr
-        = mach_msg_server_timeout (pager_demux, 0, port_set,
-                                   MACH_RCV_TIMEOUT, SERVER_TIMEOUT_MS);
+          = mach_msg_server_timeout (pager_demux, 0, port_set, MACH_RCV_TIMEOUT,
+                                     SERVER_TIMEOUT_MS);
       if (mr != MACH_RCV_TIMED_OUT)
         break;
     }
@@ -687,8 +668,7 @@ free_objects (void)
           free (k);
         }
       if (obj->port != MACH_PORT_NULL)
-        mach_port_mod_refs (mach_task_self (), obj->port,
-                            MACH_PORT_RIGHT_RECEIVE, -1);
+        mach_port_mod_refs (mach_task_self (), obj->port, MACH_PORT_RIGHT_RECEIVE, -1);
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       free (obj->returned);
@@ -704,8 +684,7 @@ lazy_copy_stop (void)
   /* The receive returns MACH_RCV_PORT_DIED (or the name is gone), so
      mach_msg_server_timeout returns something other than a timeout and the
      loop ends.  */
-  mach_port_mod_refs (mach_task_self (), pager.port_set,
-                      MACH_PORT_RIGHT_PORT_SET, -1);
+  mach_port_mod_refs (mach_task_self (), pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
   pager.port_set = MACH_PORT_NULL;
   if (pager.server_running)
     pthread_join (pager.server, NULL);
@@ -744,8 +723,7 @@ parse_options (const char *options)
 }
 
 static kern_return_t
-lazy_copy_start (const struct emmi_pager_config *config,
-                     struct emmi_pager_object *out)
+lazy_copy_start (const struct emmi_pager_config *config, struct emmi_pager_object *out)
 {
   if (config->abi_version != EMMI_PAGER_ABI_VERSION
       || config->dialect != EMMI_DIALECT_GNUMACH)
@@ -754,14 +732,13 @@ lazy_copy_start (const struct emmi_pager_config *config,
       || config->object_size % STORE_BLOCK != 0)
     return KERN_INVALID_ARGUMENT;
   if (pager.objects != NULL)
-    return KERN_FAILURE;            /* one instance per process */
+    return KERN_FAILURE; /* one instance per process */
   if (!parse_options (config->options))
     return KERN_INVALID_ARGUMENT;
 
   mach_port_t task = mach_task_self ();
   pager.server_running = false;
-  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
-                                         &pager.port_set);
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET, &pager.port_set);
   if (kr != KERN_SUCCESS)
     return kr;
   pager.objects = calloc (config->object_count, sizeof *pager.objects);
@@ -790,7 +767,8 @@ lazy_copy_start (const struct emmi_pager_config *config,
     }
 
   if (pthread_create (&pager.server, NULL, server_thread,
-                      (void *) (uintptr_t) pager.port_set) != 0)
+                      (void *) (uintptr_t) pager.port_set)
+      != 0)
     {
       lazy_copy_stop ();
       return KERN_RESOURCE_SHORTAGE;

@@ -65,15 +65,14 @@
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
 
+#include "emmi/pager_abi.h"
 #include <emmi/mig/memory_object_S.h> /* MIG, memory_object.defs */
 #include <emmi/mig/notify_S.h>        /* MIG, notify.defs */
-#include "emmi/pager_abi.h"
 
 /* The demuxes MIG generates; their headers declare only the handlers.  */
 extern boolean_t memory_object_server (mach_msg_header_t *request,
                                        mach_msg_header_t *reply);
-extern boolean_t notify_server (mach_msg_header_t *request,
-                                mach_msg_header_t *reply);
+extern boolean_t notify_server (mach_msg_header_t *request, mach_msg_header_t *reply);
 
 /* The unit in which the store remembers what the kernels gave back: the
    smallest page size a GNU Mach kernel uses.  */
@@ -88,7 +87,7 @@ extern boolean_t notify_server (mach_msg_header_t *request,
    thread and read by read_store(), both under `store_lock`.  */
 struct pager_object
 {
-  mach_port_t port;            /* receive right; the kernels hold send rights */
+  mach_port_t port; /* receive right; the kernels hold send rights */
   pthread_t thread;
   bool thread_running;
   /* The one kernel the object serves (IN3, MK1): its control and name
@@ -112,7 +111,7 @@ struct pager_object
   bool attr_made;
   bool may_cache;
   unsigned attrs_pending;
-  vm_address_t store;          /* contents, page aligned (SU9); zeros at first */
+  vm_address_t store; /* contents, page aligned (SU9); zeros at first */
   vm_size_t size;
 };
 
@@ -121,7 +120,7 @@ static struct
   struct pager_object *objects; /* the array is fixed between start and stop */
   size_t object_count;
   vm_size_t max_page_size;
-  atomic_bool stopping;        /* stop() has begun */
+  atomic_bool stopping; /* stop() has begun */
 } pager;
 
 /* The object the calling thread serves: each server thread sets it once,
@@ -175,10 +174,9 @@ static bool
 range_valid (const struct pager_object *obj, vm_offset_t offset, vm_size_t length)
 {
   vm_size_t ps = obj->kernel.page_size;
-  return length != 0 && offset % ps == 0 && length % ps == 0
-         && offset <= obj->size && length <= obj->size - offset;
+  return length != 0 && offset % ps == 0 && length % ps == 0 && offset <= obj->size
+         && length <= obj->size - offset;
 }
-
 
 /* --- The memory_object interface (plain server, memory_object.defs) ------ */
 
@@ -189,8 +187,8 @@ range_valid (const struct pager_object *obj, vm_offset_t offset, vm_size_t lengt
    that returns KERN_SUCCESS owns them.  */
 
 kern_return_t
-memory_object_init (mach_port_t object_port, mach_port_t control,
-                    mach_port_t name, vm_size_t page_size)
+memory_object_init (mach_port_t object_port, mach_port_t control, mach_port_t name,
+                    vm_size_t page_size)
 {
   struct pager_object *obj = object_of (object_port);
   if (obj == NULL)
@@ -223,8 +221,7 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
 }
 
 kern_return_t
-memory_object_terminate (mach_port_t object_port, mach_port_t control,
-                         mach_port_t name)
+memory_object_terminate (mach_port_t object_port, mach_port_t control, mach_port_t name)
 {
   struct pager_object *obj = object_of (object_port);
   if (obj == NULL)
@@ -264,28 +261,27 @@ memory_object_data_request (mach_port_t object_port, mach_port_t control,
                             vm_offset_t offset, vm_size_t length,
                             vm_prot_t desired_access)
 {
-  (void) desired_access;   /* the supply forbids nothing (SU6, DR6) */
+  (void) desired_access; /* the supply forbids nothing (SU6, DR6) */
   struct pager_object *obj = object_of (object_port);
   if (obj == NULL)
     return KERN_ABORTED;
   if (!is_bound_kernel (obj, control) || !range_valid (obj, offset, length))
-    return KERN_INVALID_ARGUMENT;   /* not ours to answer; V3 */
+    return KERN_INVALID_ARGUMENT; /* not ours to answer; V3 */
   /* DR3, DR8, SU4, SU9: the whole range in one supply on the asking
      kernel's control port, from the page-aligned store as it is now: data a
      kernel returned (RT4), zeros elsewhere.  deallocate FALSE: the kernel
      copies the pages, the store keeps them (SU10 does not apply).  No lock
      (VM_PROT_NONE, SU6), not precious, no completion (SU11).  No other
      thread writes the store, so it is read without the lock.  */
-  memory_object_data_supply (control, offset, obj->store + offset, length,
-                             FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+  memory_object_data_supply (control, offset, obj->store + offset, length, FALSE,
+                             VM_PROT_NONE, FALSE, MACH_PORT_NULL);
   /* The control send right this message carried is kept until terminate.  */
   return KERN_SUCCESS;
 }
 
 kern_return_t
 memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
-                           vm_offset_t offset, vm_size_t length,
-                           vm_prot_t desired_access)
+                           vm_offset_t offset, vm_size_t length, vm_prot_t desired_access)
 {
   (void) desired_access;
   struct pager_object *obj = object_of (object_port);
@@ -295,16 +291,16 @@ memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
     return KERN_INVALID_ARGUMENT;
   /* UL2, LK4: lift every lock, nothing to return or flush; the completion
      comes to the object port (LK5), to this thread.  */
-  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
-                              FALSE, VM_PROT_NONE, obj->port);
+  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE, FALSE,
+                              VM_PROT_NONE, obj->port);
   return KERN_SUCCESS;
 }
 
 kern_return_t
 memory_object_data_return (mach_port_t object_port, mach_port_t control,
                            vm_offset_t offset, vm_offset_t data,
-                           mach_msg_type_number_t data_count,
-                           boolean_t dirty, boolean_t kernel_copy)
+                           mach_msg_type_number_t data_count, boolean_t dirty,
+                           boolean_t kernel_copy)
 {
   (void) dirty;
   (void) kernel_copy;
@@ -378,8 +374,8 @@ memory_object_change_completed (mach_port_t object_port, boolean_t may_cache,
    Refused: the error return has the old control send right and the new
    object's receive right released for us (V3).  */
 kern_return_t
-memory_object_copy (mach_port_t object_port, mach_port_t old_control,
-                    vm_offset_t offset, vm_size_t length, mach_port_t new_object)
+memory_object_copy (mach_port_t object_port, mach_port_t old_control, vm_offset_t offset,
+                    vm_size_t length, mach_port_t new_object)
 {
   (void) object_port;
   (void) old_control;
@@ -539,8 +535,7 @@ object_thread_stop (void)
    The suite calls it while the object threads wait in their receives; the
    lock orders it after the last data_return's copy.  */
 static kern_return_t
-object_thread_read_store (uint32_t index, uint64_t offset, void *buffer,
-                          uint64_t length)
+object_thread_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
 {
   if (index >= pager.object_count)
     return KERN_INVALID_ARGUMENT;
@@ -621,7 +616,7 @@ object_thread_start (const struct emmi_pager_config *config,
       || config->object_size % STORE_BLOCK != 0)
     return KERN_INVALID_ARGUMENT;
   if (pager.objects != NULL)
-    return KERN_FAILURE;            /* one instance per process */
+    return KERN_FAILURE; /* one instance per process */
   atomic_store (&pager.stopping, false);
   if (!parse_options (config->options))
     return KERN_INVALID_ARGUMENT;

@@ -36,9 +36,9 @@
    behind it, which a SYNCHRONOUS synchronize writes the range to first.
    The completion is sent once pager.lock is released (osf_demux), so the
    suite, which reads the store at the instant of the completion
-   (emmi_pager_read_backing_store), finds the lock free.  The seqno the SEQNOS stubs pass is
-   not needed for ordering with one receiving thread; it is kept for the
-   handlers' signatures only.
+   (emmi_pager_read_backing_store), finds the lock free.  The seqno the SEQNOS stubs pass
+   is not needed for ordering with one receiving thread; it is kept for the handlers'
+   signatures only.
 
    The actions run on a suite thread, not the server thread.  One mutex
    (pager.lock) is held by the server thread while it handles a message and
@@ -66,17 +66,16 @@
 #include <mach/mig_errors.h>
 #include <mach/vm_sync.h>
 
-#include <emmi/osf/memory_object_types.h>
-#include <emmi/osf/osf_memory_object_control.h> /* MIG, osf_memory_object_control.defs */
-#include <emmi/osf/osf_seqnos_memory_object_S.h> /* MIG, osf_memory_object.defs -DSEQNOS */
-#include <emmi/mig/notify_S.h>                   /* MIG, GNU Mach notify.defs */
 #include "emmi/pager_abi.h"
+#include <emmi/mig/notify_S.h> /* MIG, GNU Mach notify.defs */
+#include <emmi/osf/memory_object_types.h>
+#include <emmi/osf/osf_memory_object_control.h>  /* MIG, osf_memory_object_control.defs */
+#include <emmi/osf/osf_seqnos_memory_object_S.h> /* MIG, osf_memory_object.defs -DSEQNOS */
 
 /* The demuxes MIG generates; their headers declare only the handlers.  */
 extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
                                               mach_msg_header_t *reply);
-extern boolean_t notify_server (mach_msg_header_t *request,
-                                mach_msg_header_t *reply);
+extern boolean_t notify_server (mach_msg_header_t *request, mach_msg_header_t *reply);
 
 /* How many completions one object may await at a time (one per kernel and
    action: the actions run one at a time).  */
@@ -101,14 +100,14 @@ extern boolean_t notify_server (mach_msg_header_t *request,
 struct kernel_binding
 {
   struct kernel_binding *next;
-  mach_port_t control;    /* our name for the control port; one send uref */
+  mach_port_t control; /* our name for the control port; one send uref */
 #ifdef EMMI_MUTANT_OSF_NAME_PORT_RELEASE
   /* V3 bug: a terminate handler ported from GNU Mach, which also releases
      the name port init used to carry; with no name port the port keeps
      the control's name in that slot.  */
   mach_port_t name;
 #endif
-  vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
+  vm_size_t page_size; /* every size exchanged with this kernel is a multiple */
 };
 
 /* A lock_request or change_attributes an action made with the object port
@@ -118,7 +117,7 @@ struct kernel_binding
 struct pending_completion
 {
   mach_port_t control;
-  bool lock;                      /* lock_completed; else change_completed */
+  bool lock; /* lock_completed; else change_completed */
   vm_offset_t offset;
   vm_size_t size;
   memory_object_flavor_t flavor;
@@ -127,8 +126,8 @@ struct pending_completion
 /* Between start() and stop(), touched under pager.lock only.  */
 struct pager_object
 {
-  mach_port_t port;               /* receive right; the kernels hold send rights */
-  vm_address_t store;             /* contents, page aligned (SU9) */
+  mach_port_t port;   /* receive right; the kernels hold send rights */
+  vm_address_t store; /* contents, page aligned (SU9) */
   /* Write-behind (option "write_behind"): the backing storage, which
      `store` runs ahead of, and per STORE_BLOCK whether `store` holds data
      not yet written to it (queued for backing storage, SY8).  Without the
@@ -232,12 +231,12 @@ write_back (struct pager_object *obj, vm_offset_t offset, vm_size_t length)
    (memory_object_data_supply.html; the kernel copies it, deallocate FALSE),
    else data_unavailable so that the kernel zero-fills it (UN1).  */
 static void
-answer_page (struct pager_object *obj, mach_port_t control,
-             vm_offset_t offset, vm_size_t size)
+answer_page (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+             vm_size_t size)
 {
   if (holds_data (obj, offset, size))
-    memory_object_data_supply (control, offset, obj->store + offset, size,
-                               FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+    memory_object_data_supply (control, offset, obj->store + offset, size, FALSE,
+                               VM_PROT_NONE, FALSE, MACH_PORT_NULL);
   else
     memory_object_data_unavailable (control, offset, size);
 }
@@ -256,7 +255,8 @@ confirm_object (mach_port_t control, vm_size_t page_size, bool may_cache)
 #ifdef EMMI_MUTANT_OSF_COPY_SYMMETRIC
   /* CP6 bug: asks for MEMORY_OBJECT_COPY_SYMMETRIC, the kernel's own
      strategy.  */
-  attr.copy_strategy = 4;  /* MEMORY_OBJECT_COPY_SYMMETRIC, absent from GNU Mach's headers */
+  attr.copy_strategy
+      = 4; /* MEMORY_OBJECT_COPY_SYMMETRIC, absent from GNU Mach's headers */
 #endif
   attr.cluster_size = page_size;
   attr.may_cache = may_cache;
@@ -273,10 +273,9 @@ confirm_object (mach_port_t control, vm_size_t page_size, bool may_cache)
      the handler that confirms the object waits for nothing (CA3 matters
      when caching is turned off, which only the change_attributes action
      does, with a reply port).  */
-  return memory_object_change_attributes (control, MEMORY_OBJECT_ATTRIBUTES_INFO,
-                                          buf, count, MACH_PORT_NULL);
+  return memory_object_change_attributes (control, MEMORY_OBJECT_ATTRIBUTES_INFO, buf,
+                                          count, MACH_PORT_NULL);
 }
-
 
 #ifdef EMMI_MUTANT_OSF_SYNC_BEFORE_RETURNS
 /* SY2 bug: a write-behind pager.  A data_return is only queued (a copy
@@ -411,7 +410,7 @@ seqnos_memory_object_data_request (mach_port_t object_port, mach_port_seqno_t se
                                    vm_size_t length, vm_prot_t desired_access)
 {
   (void) seqno;
-  (void) desired_access;   /* every answer grants every access (DR6) */
+  (void) desired_access; /* every answer grants every access (DR6) */
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
     return KERN_ABORTED;
@@ -442,8 +441,8 @@ seqnos_memory_object_data_unlock (mach_port_t object_port, mach_port_seqno_t seq
   if (k == NULL || !range_valid (obj, k, offset, length))
     return KERN_INVALID_ARGUMENT;
   /* UL2: never restricting access, grant by lifting every lock (LK6).  */
-  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
-                              FALSE, VM_PROT_NONE, MACH_PORT_NULL);
+  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE, FALSE,
+                              VM_PROT_NONE, MACH_PORT_NULL);
   release_send_right (control);
   return KERN_SUCCESS;
 }
@@ -452,9 +451,8 @@ seqnos_memory_object_data_unlock (mach_port_t object_port, mach_port_seqno_t seq
 /* Store a data_return: the part of the handler a synchronize must find
    done (SY1, SY2).  */
 static void
-store_returned (struct pager_object *obj, struct kernel_binding *k,
-                vm_offset_t offset, vm_offset_t data,
-                mach_msg_type_number_t data_count)
+store_returned (struct pager_object *obj, struct kernel_binding *k, vm_offset_t offset,
+                vm_offset_t data, mach_msg_type_number_t data_count)
 {
   if (k == NULL || !range_valid (obj, k, offset, data_count))
     return;
@@ -462,8 +460,7 @@ store_returned (struct pager_object *obj, struct kernel_binding *k,
      these pages, from any kernel, is served from it.  */
   for (vm_offset_t b = 0; b < data_count; b += STORE_BLOCK)
     {
-      memcpy ((void *) (obj->store + offset + b), (const void *) (data + b),
-              STORE_BLOCK);
+      memcpy ((void *) (obj->store + offset + b), (const void *) (data + b), STORE_BLOCK);
       obj->returned[(offset + b) / STORE_BLOCK] = 1;
       /* Write-behind: queued for the backing storage, which a SYNCHRONOUS
          synchronize or terminate writes it to (SY6, SY8).  */
@@ -472,7 +469,6 @@ store_returned (struct pager_object *obj, struct kernel_binding *k,
     }
 }
 #endif
-
 
 kern_return_t
 seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seqno,
@@ -516,7 +512,7 @@ seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seq
 static struct
 {
   bool owed;
-  mach_port_t control;            /* one send uref, released once sent */
+  mach_port_t control; /* one send uref, released once sent */
   vm_offset_t offset;
   vm_size_t length;
 } completion;
@@ -533,12 +529,12 @@ seqnos_memory_object_synchronize (mach_port_t object_port, mach_port_seqno_t seq
   struct kernel_binding *k = binding_for (obj, control);
   if (k == NULL || !range_valid (obj, k, offset, length))
     return KERN_INVALID_ARGUMENT;
-  /* SY1, SY2: every data_return the kernel sent before this message was
-     dequeued, and stored, before it (one server thread, FIFO port), so the
-     pages are in the store already: queued for backing storage at least
-     (SY8).  SYNCHRONOUS asks for them on backing storage (SY6): write-behind
-     writes them back first; ASYNCHRONOUS need not wait (SY7).  SY3: the
-     completion names this request's range; SY5: always sent.  */
+    /* SY1, SY2: every data_return the kernel sent before this message was
+       dequeued, and stored, before it (one server thread, FIFO port), so the
+       pages are in the store already: queued for backing storage at least
+       (SY8).  SYNCHRONOUS asks for them on backing storage (SY6): write-behind
+       writes them back first; ASYNCHRONOUS need not wait (SY7).  SY3: the
+       completion names this request's range; SY5: always sent.  */
 #ifndef EMMI_MUTANT_OSF_SYNC_NOT_WRITTEN
   if (sync_flags & VM_SYNC_SYNCHRONOUS)
     write_back (obj, offset, length);
@@ -554,12 +550,12 @@ seqnos_memory_object_synchronize (mach_port_t object_port, mach_port_seqno_t seq
   completion.owed = true;
   completion.control = control;
   completion.offset = offset;
-# ifdef EMMI_MUTANT_OSF_SYNC_WRONG_RANGE
+#ifdef EMMI_MUTANT_OSF_SYNC_WRONG_RANGE
   /* SY3 bug: the completion names the range widened by one page.  */
   completion.length = length + k->page_size;
-# else
+#else
   completion.length = length;
-# endif
+#endif
 #endif
   return KERN_SUCCESS;
 }
@@ -591,8 +587,7 @@ seqnos_memory_object_lock_completed (mach_port_t reply_port, mach_port_seqno_t s
     for (size_t i = 0; i < obj->pending_count; i++)
       {
         struct pending_completion *p = &obj->pending[i];
-        if (p->lock && p->control == control && p->offset == offset
-            && p->size == length)
+        if (p->lock && p->control == control && p->offset == offset && p->size == length)
           {
             completion_arrived (obj, p);
             break;
@@ -700,8 +695,8 @@ static boolean_t
 osf_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
 {
   pthread_mutex_lock (&pager.lock);
-  boolean_t handled = seqnos_memory_object_server (request, reply)
-                      || notify_server (request, reply);
+  boolean_t handled
+      = seqnos_memory_object_server (request, reply) || notify_server (request, reply);
   /* An action may be waiting for what this message completed.  */
   pthread_cond_broadcast (&pager.handled);
   pthread_mutex_unlock (&pager.lock);
@@ -724,8 +719,8 @@ server_thread (void *arg)
   for (;;)
     {
       mach_msg_return_t mr
-        = mach_msg_server_timeout (osf_demux, 0, pager.port_set,
-                                   MACH_RCV_TIMEOUT, SERVER_TIMEOUT_MS);
+          = mach_msg_server_timeout (osf_demux, 0, pager.port_set, MACH_RCV_TIMEOUT,
+                                     SERVER_TIMEOUT_MS);
       if (mr != MACH_RCV_TIMED_OUT)
         break;
     }
@@ -800,8 +795,8 @@ lock_all_kernels (struct pager_object *obj, vm_offset_t offset, vm_size_t length
       p->offset = offset;
       p->size = length;
       p->flavor = 0;
-      memory_object_lock_request (k->control, offset, length, should_return,
-                                  should_flush, lock_value, obj->port);
+      memory_object_lock_request (k->control, offset, length, should_return, should_flush,
+                                  lock_value, obj->port);
     }
   await_completions (obj);
   return KERN_SUCCESS;
@@ -810,8 +805,8 @@ lock_all_kernels (struct pager_object *obj, vm_offset_t offset, vm_size_t length
 /* One lock_request of a range of object INDEX to every kernel, locks
    unchanged, waiting for every lock_completed.  */
 static kern_return_t
-lock_range_action (uint32_t index, uint64_t offset, uint64_t length,
-                   int should_return, boolean_t should_flush)
+lock_range_action (uint32_t index, uint64_t offset, uint64_t length, int should_return,
+                   boolean_t should_flush)
 {
   struct pager_object *obj = action_object (index);
   if (obj == NULL)
@@ -888,7 +883,8 @@ osf_pager_change_attributes (uint32_t index, int may_cache, int copy_strategy)
       int buf[MEMORY_OBJECT_ATTR_INFO_COUNT];
       mach_msg_type_number_t count = MEMORY_OBJECT_ATTR_INFO_COUNT;
       if (memory_object_get_attributes (k->control, MEMORY_OBJECT_ATTRIBUTES_INFO, buf,
-                                        &count) == KERN_SUCCESS
+                                        &count)
+              == KERN_SUCCESS
           && count == MEMORY_OBJECT_ATTR_INFO_COUNT)
         memcpy (&attr, buf, sizeof attr);
       else
@@ -967,7 +963,8 @@ osf_pager_read_store (uint32_t index, uint64_t offset, void *buffer, uint64_t le
    the suite also reads both stores the moment a synchronize_completed is
    sent (SY6, SY8); osf_demux sends it with pager.lock released.  */
 EMMI_PAGER_EXPORT kern_return_t
-emmi_pager_read_backing_store (uint32_t index, uint64_t offset, void *buffer, uint64_t length)
+emmi_pager_read_backing_store (uint32_t index, uint64_t offset, void *buffer,
+                               uint64_t length)
 {
   return read_object (index, true, offset, buffer, length);
 }
@@ -988,8 +985,7 @@ free_objects (void)
           free (k);
         }
       if (obj->port != MACH_PORT_NULL)
-        mach_port_mod_refs (mach_task_self (), obj->port,
-                            MACH_PORT_RIGHT_RECEIVE, -1);
+        mach_port_mod_refs (mach_task_self (), obj->port, MACH_PORT_RIGHT_RECEIVE, -1);
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       if (obj->disk != 0)
@@ -1014,8 +1010,7 @@ static void
 osf_stop (void)
 {
   /* Destroying the port set ends the server thread's receive.  */
-  mach_port_mod_refs (mach_task_self (), pager.port_set,
-                      MACH_PORT_RIGHT_PORT_SET, -1);
+  mach_port_mod_refs (mach_task_self (), pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
   pager.port_set = MACH_PORT_NULL;
   if (pager.server_running)
     pthread_join (pager.server, NULL);
@@ -1072,14 +1067,13 @@ osf_start (const struct emmi_pager_config *config, struct emmi_pager_object *out
       || config->object_size % STORE_BLOCK != 0)
     return KERN_INVALID_ARGUMENT;
   if (pager.objects != NULL)
-    return KERN_FAILURE;            /* one instance per process */
+    return KERN_FAILURE; /* one instance per process */
   if (!parse_options (config->options))
     return KERN_INVALID_ARGUMENT;
 
   mach_port_t task = mach_task_self ();
   pager.server_running = false;
-  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
-                                         &pager.port_set);
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET, &pager.port_set);
   if (kr != KERN_SUCCESS)
     return kr;
   pager.objects = calloc (config->object_count, sizeof *pager.objects);

@@ -32,14 +32,13 @@
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
 
+#include "emmi/pager_abi.h"
 #include <emmi/mig/memory_object_S.h> /* MIG, memory_object.defs */
 #include <emmi/mig/notify_S.h>        /* MIG, notify.defs */
-#include "emmi/pager_abi.h"
 
 extern boolean_t memory_object_server (mach_msg_header_t *request,
                                        mach_msg_header_t *reply);
-extern boolean_t notify_server (mach_msg_header_t *request,
-                                mach_msg_header_t *reply);
+extern boolean_t notify_server (mach_msg_header_t *request, mach_msg_header_t *reply);
 
 /* How long the worker sleeps when it finds the queue empty: 100 ms, a
    timer tick.  */
@@ -51,8 +50,8 @@ static const struct timespec poll_interval = { 0, 100000000 };
 struct kernel_binding
 {
   struct kernel_binding *next;
-  mach_port_t control;    /* one send uref, released at terminate */
-  mach_port_t name;       /* one send uref, released at terminate */
+  mach_port_t control; /* one send uref, released at terminate */
+  mach_port_t name;    /* one send uref, released at terminate */
   vm_size_t page_size;
 };
 
@@ -61,7 +60,7 @@ struct pager_object
   mach_port_t port;
   vm_address_t store;
   vm_size_t size;
-  unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
+  unsigned char *returned; /* per STORE_BLOCK: a kernel gave data back */
   struct kernel_binding *kernels;
 };
 
@@ -69,7 +68,7 @@ struct pager_object
 struct queued
 {
   struct queued *next;
-  mach_msg_header_t *msg;        /* a copy the queue owns */
+  mach_msg_header_t *msg; /* a copy the queue owns */
 };
 
 static struct
@@ -77,7 +76,7 @@ static struct
   mach_port_t port_set;
   struct pager_object *objects;
   size_t object_count;
-  pthread_mutex_t lock;          /* guards the queue and `stopping` */
+  pthread_mutex_t lock; /* guards the queue and `stopping` */
   struct queued *head;
   struct queued **tail;
   bool stopping;
@@ -124,12 +123,12 @@ holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length
    (DR3, SU6; the kernel copies it, SU10), else data_unavailable so that the
    kernel zero-fills it (DR5, UN1).  */
 static void
-answer_page (struct pager_object *obj, mach_port_t control,
-             vm_offset_t offset, vm_size_t size)
+answer_page (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+             vm_size_t size)
 {
   if (holds_data (obj, offset, size))
-    memory_object_data_supply (control, offset, obj->store + offset, size,
-                               FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+    memory_object_data_supply (control, offset, obj->store + offset, size, FALSE,
+                               VM_PROT_NONE, FALSE, MACH_PORT_NULL);
   else
     memory_object_data_unavailable (control, offset, size);
 }
@@ -137,8 +136,8 @@ answer_page (struct pager_object *obj, mach_port_t control,
 /* --- The memory_object interface (plain stubs) ------------------------------- */
 
 kern_return_t
-memory_object_init (mach_port_t object_port, mach_port_t control,
-                    mach_port_t name, vm_size_t page_size)
+memory_object_init (mach_port_t object_port, mach_port_t control, mach_port_t name,
+                    vm_size_t page_size)
 {
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
@@ -148,9 +147,8 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
      the pager to recall one's copy before the other writes (MK3, as
      reference_pager.c does); this pager supplies every page writable, so a
      second kernel's init is refused, the conforming way (RD3, below).  */
-  if (page_size != 0 && page_size % STORE_BLOCK == 0
-      && page_size <= MAX_PAGE_SIZE && obj->size % page_size == 0
-      && obj->kernels == NULL)
+  if (page_size != 0 && page_size % STORE_BLOCK == 0 && page_size <= MAX_PAGE_SIZE
+      && obj->size % page_size == 0 && obj->kernels == NULL)
     k = calloc (1, sizeof *k);
   if (k == NULL)
     {
@@ -159,7 +157,7 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
       memory_object_destroy (control, KERN_INVALID_ARGUMENT);
       return KERN_INVALID_ARGUMENT;
     }
-  *k = (struct kernel_binding) { obj->kernels, control, name, page_size };
+  *k = (struct kernel_binding){ obj->kernels, control, name, page_size };
   obj->kernels = k;
   /* RD1: ready at once.  */
   memory_object_ready (control, FALSE, MEMORY_OBJECT_COPY_DELAY);
@@ -167,8 +165,7 @@ memory_object_init (mach_port_t object_port, mach_port_t control,
 }
 
 kern_return_t
-memory_object_terminate (mach_port_t object_port, mach_port_t control,
-                         mach_port_t name)
+memory_object_terminate (mach_port_t object_port, mach_port_t control, mach_port_t name)
 {
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
@@ -195,24 +192,23 @@ memory_object_data_request (mach_port_t object_port, mach_port_t control,
                             vm_offset_t offset, vm_size_t length,
                             vm_prot_t desired_access)
 {
-  (void) desired_access;   /* every answer grants every access (DR6) */
+  (void) desired_access; /* every answer grants every access (DR6) */
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
     return KERN_ABORTED;
   struct kernel_binding *k = binding_for (obj, control);
   if (k == NULL || !range_valid (obj, k, offset, length))
-    return KERN_INVALID_ARGUMENT;   /* the right is released for us (V3) */
+    return KERN_INVALID_ARGUMENT; /* the right is released for us (V3) */
   /* DR3, DR8: every page, in the asking kernel's page units (IN5, MK4).  */
   for (vm_offset_t page = offset; page < offset + length; page += k->page_size)
     answer_page (obj, control, page, k->page_size);
-  mach_port_deallocate (mach_task_self (), control);   /* §3f */
+  mach_port_deallocate (mach_task_self (), control); /* §3f */
   return KERN_SUCCESS;
 }
 
 kern_return_t
 memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
-                           vm_offset_t offset, vm_size_t length,
-                           vm_prot_t desired_access)
+                           vm_offset_t offset, vm_size_t length, vm_prot_t desired_access)
 {
   (void) desired_access;
   struct pager_object *obj = object_for_port (object_port);
@@ -222,17 +218,17 @@ memory_object_data_unlock (mach_port_t object_port, mach_port_t control,
   if (k == NULL || !range_valid (obj, k, offset, length))
     return KERN_INVALID_ARGUMENT;
   /* UL2: grant by lifting every lock on the range (LK6).  */
-  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
-                              FALSE, VM_PROT_NONE, MACH_PORT_NULL);
-  mach_port_deallocate (mach_task_self (), control);   /* §3f */
+  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE, FALSE,
+                              VM_PROT_NONE, MACH_PORT_NULL);
+  mach_port_deallocate (mach_task_self (), control); /* §3f */
   return KERN_SUCCESS;
 }
 
 kern_return_t
 memory_object_data_return (mach_port_t object_port, mach_port_t control,
                            vm_offset_t offset, vm_offset_t data,
-                           mach_msg_type_number_t data_count,
-                           boolean_t dirty, boolean_t kernel_copy)
+                           mach_msg_type_number_t data_count, boolean_t dirty,
+                           boolean_t kernel_copy)
 {
   (void) dirty;
   (void) kernel_copy;
@@ -245,10 +241,10 @@ memory_object_data_return (mach_port_t object_port, mach_port_t control,
       {
         memcpy ((void *) (obj->store + offset + b), (const void *) (data + b),
                 STORE_BLOCK);
-        obj->returned[(offset + b) / STORE_BLOCK] = 1;   /* RT4 */
+        obj->returned[(offset + b) / STORE_BLOCK] = 1; /* RT4 */
       }
-  vm_deallocate (mach_task_self (), data, data_count);   /* RT2, PR8 */
-  mach_port_deallocate (mach_task_self (), control);     /* §3f */
+  vm_deallocate (mach_task_self (), data, data_count); /* RT2, PR8 */
+  mach_port_deallocate (mach_task_self (), control);   /* §3f */
   return KERN_SUCCESS;
 }
 
@@ -290,8 +286,8 @@ memory_object_change_completed (mach_port_t object_port, boolean_t may_cache,
 /* Only for COPY_CALL objects, which this pager never makes: refused, and
    the error return has the rights released (V3).  */
 kern_return_t
-memory_object_copy (mach_port_t object_port, mach_port_t old_control,
-                    vm_offset_t offset, vm_size_t length, mach_port_t new_object)
+memory_object_copy (mach_port_t object_port, mach_port_t old_control, vm_offset_t offset,
+                    vm_size_t length, mach_port_t new_object)
 {
   (void) object_port;
   (void) old_control;
@@ -364,12 +360,12 @@ serve (mach_msg_header_t *request)
                     || notify_server (request, &reply.Head);
   if (!known || (reply.RetCode != KERN_SUCCESS && reply.RetCode != MIG_NO_REPLY))
     {
-      request->msgh_remote_port = MACH_PORT_NULL;   /* the reply's to use */
+      request->msgh_remote_port = MACH_PORT_NULL; /* the reply's to use */
       mach_msg_destroy (request);
     }
   if (MACH_PORT_VALID (reply.Head.msgh_remote_port) && reply.RetCode != MIG_NO_REPLY)
-    mach_msg (&reply.Head, MACH_SEND_MSG, reply.Head.msgh_size, 0,
-              MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+    mach_msg (&reply.Head, MACH_SEND_MSG, reply.Head.msgh_size, 0, MACH_PORT_NULL,
+              MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
   free (request);
 }
 
@@ -443,7 +439,7 @@ worker_thread (void *arg)
       else if (stopping)
         break;
       else
-        nanosleep (&poll_interval, NULL);   /* nobody wakes us: look again later */
+        nanosleep (&poll_interval, NULL); /* nobody wakes us: look again later */
     }
   return NULL;
 }
@@ -477,8 +473,7 @@ free_objects (void)
           free (k);
         }
       if (obj->port != MACH_PORT_NULL)
-        mach_port_mod_refs (mach_task_self (), obj->port,
-                            MACH_PORT_RIGHT_RECEIVE, -1);
+        mach_port_mod_refs (mach_task_self (), obj->port, MACH_PORT_RIGHT_RECEIVE, -1);
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       free (obj->returned);
@@ -493,8 +488,7 @@ polling_stop (void)
 {
   /* The receiving thread's mach_msg_server returns once the port set is
      gone; then the worker is told to finish what is queued and end.  */
-  mach_port_mod_refs (mach_task_self (), pager.port_set,
-                      MACH_PORT_RIGHT_PORT_SET, -1);
+  mach_port_mod_refs (mach_task_self (), pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
   pager.port_set = MACH_PORT_NULL;
   if (pager.receiver_running)
     pthread_join (pager.receiver, NULL);
@@ -510,8 +504,7 @@ polling_stop (void)
 }
 
 static kern_return_t
-polling_start (const struct emmi_pager_config *config,
-                 struct emmi_pager_object *out)
+polling_start (const struct emmi_pager_config *config, struct emmi_pager_object *out)
 {
   if (config->abi_version != EMMI_PAGER_ABI_VERSION
       || config->dialect != EMMI_DIALECT_GNUMACH)
@@ -520,13 +513,12 @@ polling_start (const struct emmi_pager_config *config,
       || config->object_size % STORE_BLOCK != 0)
     return KERN_INVALID_ARGUMENT;
   if (config->options != NULL && config->options[0] != '\0')
-    return KERN_INVALID_ARGUMENT;   /* this pager takes no options */
+    return KERN_INVALID_ARGUMENT; /* this pager takes no options */
   if (pager.objects != NULL)
     return KERN_FAILURE;
 
   mach_port_t task = mach_task_self ();
-  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
-                                         &pager.port_set);
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET, &pager.port_set);
   if (kr != KERN_SUCCESS)
     return kr;
   pager.objects = calloc (config->object_count, sizeof *pager.objects);

@@ -50,9 +50,9 @@
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
 
+#include "emmi/pager_abi.h"
 #include <emmi/mig/seqnos_memory_object_S.h> /* MIG, memory_object.defs -DSEQNOS */
 #include <emmi/mig/seqnos_notify_S.h>        /* MIG, notify.defs -DSEQNOS */
-#include "emmi/pager_abi.h"
 
 /* The demuxes MIG generates; their headers declare only the handlers.  */
 extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
@@ -76,15 +76,14 @@ extern boolean_t seqnos_notify_server (mach_msg_header_t *request,
 struct kernel_binding
 {
   struct kernel_binding *next;
-  mach_port_t control;    /* our name for the control port; we hold one send uref */
-  mach_port_t name;       /* our name for the name port; one send uref */
-  vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
+  mach_port_t control; /* our name for the control port; we hold one send uref */
+  mach_port_t name;    /* our name for the name port; one send uref */
+  vm_size_t page_size; /* every size exchanged with this kernel is a multiple */
 };
-
 
 struct pager_object
 {
-  mach_port_t port;               /* receive right; the kernels hold send rights */
+  mach_port_t port; /* receive right; the kernels hold send rights */
 
   /* The ticket: `lock` guards next_seqno; `turn_changed` is broadcast
      whenever it advances (and at stop).  */
@@ -95,7 +94,7 @@ struct pager_object
   /* The handlers' state.  Only the thread whose turn it is touches it; the
      mutex handing the turn on orders one handler's writes before the next
      handler's reads.  */
-  vm_address_t store;             /* contents, page aligned (SU9) */
+  vm_address_t store; /* contents, page aligned (SU9) */
   vm_size_t size;
   unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
   struct kernel_binding *kernels; /* in init order */
@@ -108,14 +107,14 @@ struct request_thread
   struct request_thread *next;
   pthread_t thread;
   struct pager_object *obj;
-  mach_msg_header_t *msg;         /* msgh_size bytes, from malloc; the thread frees it */
-  bool finished;                  /* under pager.threads_lock */
+  mach_msg_header_t *msg; /* msgh_size bytes, from malloc; the thread frees it */
+  bool finished;          /* under pager.threads_lock */
 };
 
 static struct
 {
   mach_port_t port_set;
-  struct pager_object *objects;   /* the array is fixed between start and stop */
+  struct pager_object *objects; /* the array is fixed between start and stop */
   size_t object_count;
   vm_size_t max_page_size;
   atomic_bool stopping;
@@ -184,16 +183,15 @@ holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length
    (DR3, SU6, DR6; the kernel copies it, no deallocation, SU10), else
    data_unavailable so that the kernel zero-fills it (DR5, UN1).  */
 static void
-answer_page (struct pager_object *obj, mach_port_t control,
-             vm_offset_t offset, vm_size_t size)
+answer_page (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+             vm_size_t size)
 {
   if (holds_data (obj, offset, size))
-    memory_object_data_supply (control, offset, obj->store + offset, size,
-                               FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+    memory_object_data_supply (control, offset, obj->store + offset, size, FALSE,
+                               VM_PROT_NONE, FALSE, MACH_PORT_NULL);
   else
     memory_object_data_unavailable (control, offset, size);
 }
-
 
 /* --- The memory_object interface (SEQNOS server, memory_object.defs) ------ */
 
@@ -205,8 +203,7 @@ answer_page (struct pager_object *obj, mach_port_t control,
 
 kern_return_t
 seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
-                           mach_port_t control, mach_port_t name,
-                           vm_size_t page_size)
+                           mach_port_t control, mach_port_t name, vm_size_t page_size)
 {
   (void) seqno;
   struct pager_object *obj = object_for_port (object_port);
@@ -275,13 +272,12 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
 }
 
 kern_return_t
-seqnos_memory_object_data_request (mach_port_t object_port,
-                                   mach_port_seqno_t seqno, mach_port_t control,
-                                   vm_offset_t offset, vm_size_t length,
-                                   vm_prot_t desired_access)
+seqnos_memory_object_data_request (mach_port_t object_port, mach_port_seqno_t seqno,
+                                   mach_port_t control, vm_offset_t offset,
+                                   vm_size_t length, vm_prot_t desired_access)
 {
   (void) seqno;
-  (void) desired_access;   /* every answer grants every access (DR6) */
+  (void) desired_access; /* every answer grants every access (DR6) */
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
     return KERN_ABORTED;
@@ -301,10 +297,9 @@ seqnos_memory_object_data_request (mach_port_t object_port,
 }
 
 kern_return_t
-seqnos_memory_object_data_unlock (mach_port_t object_port,
-                                  mach_port_seqno_t seqno, mach_port_t control,
-                                  vm_offset_t offset, vm_size_t length,
-                                  vm_prot_t desired_access)
+seqnos_memory_object_data_unlock (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_size_t length, vm_prot_t desired_access)
 {
   (void) seqno;
   (void) desired_access;
@@ -315,18 +310,16 @@ seqnos_memory_object_data_unlock (mach_port_t object_port,
   if (k == NULL || !range_valid (obj, k, offset, length))
     return KERN_INVALID_ARGUMENT;
   /* UL2: never restricting access, grant by lifting every lock (LK6).  */
-  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
-                              FALSE, VM_PROT_NONE, MACH_PORT_NULL);
+  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE, FALSE,
+                              VM_PROT_NONE, MACH_PORT_NULL);
   release_send_right (control);
   return KERN_SUCCESS;
 }
 
-
 kern_return_t
-seqnos_memory_object_data_return (mach_port_t object_port,
-                                  mach_port_seqno_t seqno, mach_port_t control,
-                                  vm_offset_t offset, vm_offset_t data,
-                                  mach_msg_type_number_t data_count,
+seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_offset_t data, mach_msg_type_number_t data_count,
                                   boolean_t dirty, boolean_t kernel_copy)
 {
   (void) seqno;
@@ -349,16 +342,16 @@ seqnos_memory_object_data_return (mach_port_t object_port,
     }
   /* RT2, PR8: the out-of-line pages are ours to release.  */
   vm_deallocate (mach_task_self (), data, data_count);
-  release_send_right (control);   /* §3f */
+  release_send_right (control); /* §3f */
   return KERN_SUCCESS;
 }
 
 /* Completions: this pager names no reply port, so none should come; a
    control send right one carries is ours to release (§3f).  */
 kern_return_t
-seqnos_memory_object_lock_completed (mach_port_t object_port,
-                                     mach_port_seqno_t seqno, mach_port_t control,
-                                     vm_offset_t offset, vm_size_t length)
+seqnos_memory_object_lock_completed (mach_port_t object_port, mach_port_seqno_t seqno,
+                                     mach_port_t control, vm_offset_t offset,
+                                     vm_size_t length)
 {
   (void) object_port;
   (void) seqno;
@@ -369,8 +362,7 @@ seqnos_memory_object_lock_completed (mach_port_t object_port,
 }
 
 kern_return_t
-seqnos_memory_object_supply_completed (mach_port_t object_port,
-                                       mach_port_seqno_t seqno,
+seqnos_memory_object_supply_completed (mach_port_t object_port, mach_port_seqno_t seqno,
                                        mach_port_t control, vm_offset_t offset,
                                        vm_size_t length, kern_return_t result,
                                        vm_offset_t error_offset)
@@ -386,8 +378,7 @@ seqnos_memory_object_supply_completed (mach_port_t object_port,
 }
 
 kern_return_t
-seqnos_memory_object_change_completed (mach_port_t object_port,
-                                       mach_port_seqno_t seqno,
+seqnos_memory_object_change_completed (mach_port_t object_port, mach_port_seqno_t seqno,
                                        boolean_t may_cache,
                                        memory_object_copy_strategy_t strategy)
 {
@@ -403,8 +394,8 @@ seqnos_memory_object_change_completed (mach_port_t object_port,
    object's receive right released for us (V3).  */
 kern_return_t
 seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
-                           mach_port_t old_control, vm_offset_t offset,
-                           vm_size_t length, mach_port_t new_object)
+                           mach_port_t old_control, vm_offset_t offset, vm_size_t length,
+                           mach_port_t new_object)
 {
   (void) object_port;
   (void) seqno;
@@ -515,9 +506,8 @@ serve_request (mach_msg_header_t *request)
           /* A reply right moved into the reply; a failed send leaves it
              (and anything else the reply holds) to be destroyed here.  */
           mach_msg_return_t mr
-            = mach_msg (&reply.header.Head, MACH_SEND_MSG,
-                        reply.header.Head.msgh_size, 0, MACH_PORT_NULL,
-                        MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+              = mach_msg (&reply.header.Head, MACH_SEND_MSG, reply.header.Head.msgh_size,
+                          0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
           if (mr != MACH_MSG_SUCCESS)
             mach_msg_destroy (&reply.header.Head);
         }
@@ -578,7 +568,7 @@ request_thread (void *arg)
     serve_request (msg);
   else
 #endif
-  if (wait_for_turn (obj, msg->msgh_seqno))
+      if (wait_for_turn (obj, msg->msgh_seqno))
     {
       serve_request (msg);
       end_turn (obj);
@@ -721,8 +711,7 @@ free_objects (void)
           free (k);
         }
       if (obj->port != MACH_PORT_NULL)
-        mach_port_mod_refs (mach_task_self (), obj->port,
-                            MACH_PORT_RIGHT_RECEIVE, -1);
+        mach_port_mod_refs (mach_task_self (), obj->port, MACH_PORT_RIGHT_RECEIVE, -1);
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       free (obj->returned);
@@ -739,8 +728,7 @@ ticket_pager_stop (void)
 {
   /* The receive returns MACH_RCV_PORT_DIED, so mach_msg_server returns; once
      the receiving thread is joined no request thread starts any more ...  */
-  mach_port_mod_refs (mach_task_self (), pager.port_set,
-                      MACH_PORT_RIGHT_PORT_SET, -1);
+  mach_port_mod_refs (mach_task_self (), pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
   pager.port_set = MACH_PORT_NULL;
   if (pager.receiver_running)
     pthread_join (pager.receiver, NULL);
@@ -790,8 +778,7 @@ parse_options (const char *options)
 }
 
 static kern_return_t
-ticket_pager_start (const struct emmi_pager_config *config,
-                    struct emmi_pager_object *out)
+ticket_pager_start (const struct emmi_pager_config *config, struct emmi_pager_object *out)
 {
   if (config->abi_version != EMMI_PAGER_ABI_VERSION
       || config->dialect != EMMI_DIALECT_GNUMACH)
@@ -800,7 +787,7 @@ ticket_pager_start (const struct emmi_pager_config *config,
       || config->object_size % STORE_BLOCK != 0)
     return KERN_INVALID_ARGUMENT;
   if (pager.objects != NULL)
-    return KERN_FAILURE;            /* one instance per process */
+    return KERN_FAILURE; /* one instance per process */
   if (!parse_options (config->options))
     return KERN_INVALID_ARGUMENT;
 
@@ -809,8 +796,7 @@ ticket_pager_start (const struct emmi_pager_config *config,
   pager.receiver_running = false;
   pager.threads = NULL;
   pthread_mutex_init (&pager.threads_lock, NULL);
-  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
-                                         &pager.port_set);
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET, &pager.port_set);
   if (kr != KERN_SUCCESS)
     goto fail_sync;
   pager.objects = calloc (config->object_count, sizeof *pager.objects);

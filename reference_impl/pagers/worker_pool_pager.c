@@ -50,9 +50,9 @@
 #include <mach/memory_object.h>
 #include <mach/mig_errors.h>
 
+#include "emmi/pager_abi.h"
 #include <emmi/mig/seqnos_memory_object_S.h> /* MIG, memory_object.defs -DSEQNOS */
 #include <emmi/mig/seqnos_notify_S.h>        /* MIG, notify.defs -DSEQNOS */
-#include "emmi/pager_abi.h"
 
 /* The demuxes MIG generates; their headers declare only the handlers.  */
 extern boolean_t seqnos_memory_object_server (mach_msg_header_t *request,
@@ -79,9 +79,9 @@ extern boolean_t seqnos_notify_server (mach_msg_header_t *request,
 struct kernel_binding
 {
   struct kernel_binding *next;
-  mach_port_t control;    /* our name for the control port; we hold one send uref */
-  mach_port_t name;       /* our name for the name port; one send uref */
-  vm_size_t page_size;    /* every size exchanged with this kernel is a multiple */
+  mach_port_t control; /* our name for the control port; we hold one send uref */
+  mach_port_t name;    /* our name for the name port; one send uref */
+  vm_size_t page_size; /* every size exchanged with this kernel is a multiple */
 };
 
 /* A request the receiving thread copied out of its receive buffer.  The copy
@@ -89,21 +89,21 @@ struct kernel_binding
 struct queued_request
 {
   struct queued_request *next;
-  mach_msg_header_t *msg;   /* msgh_size bytes, from malloc */
+  mach_msg_header_t *msg; /* msgh_size bytes, from malloc */
 };
 
 struct pager_object
 {
-  mach_port_t port;               /* receive right; the kernels hold send rights */
+  mach_port_t port; /* receive right; the kernels hold send rights */
 
   /* `lock` guards the store and the bindings: the handlers' state.  */
   pthread_mutex_t lock;
-  vm_address_t store;             /* contents, page aligned (SU9) */
+  vm_address_t store; /* contents, page aligned (SU9) */
   vm_size_t size;
   unsigned char *returned;        /* per STORE_BLOCK: a kernel gave data back */
   struct kernel_binding *kernels; /* in init order */
 #ifdef EMMI_MUTANT_LOCK_ORDER_INVERSION
-  unsigned queued_data_requests;  /* the read-ahead hint, under `lock` */
+  unsigned queued_data_requests; /* the read-ahead hint, under `lock` */
 #endif
 
   /* Guarded by pager.lock: the requests waiting for a worker, oldest first,
@@ -116,7 +116,7 @@ struct pager_object
 static struct
 {
   mach_port_t port_set;
-  struct pager_object *objects;   /* the array is fixed between start and stop */
+  struct pager_object *objects; /* the array is fixed between start and stop */
   size_t object_count;
   vm_size_t max_page_size;
   size_t worker_count;
@@ -126,7 +126,7 @@ static struct
      the workers' queue handling take only this one, the handlers only the
      object's, so no lock order can be got wrong.  */
   pthread_mutex_t lock;
-  pthread_cond_t work_available;  /* a queue got work, or the pager stops */
+  pthread_cond_t work_available; /* a queue got work, or the pager stops */
   bool stopping;
 
   pthread_t receiver;
@@ -191,12 +191,12 @@ holds_data (const struct pager_object *obj, vm_offset_t offset, vm_size_t length
    (DR3, SU6, DR6; the kernel copies it, no deallocation, SU10), else
    data_unavailable so that the kernel zero-fills it (DR5, UN1).  */
 static void
-answer_page (struct pager_object *obj, mach_port_t control,
-             vm_offset_t offset, vm_size_t size)
+answer_page (struct pager_object *obj, mach_port_t control, vm_offset_t offset,
+             vm_size_t size)
 {
   if (holds_data (obj, offset, size))
-    memory_object_data_supply (control, offset, obj->store + offset, size,
-                               FALSE, VM_PROT_NONE, FALSE, MACH_PORT_NULL);
+    memory_object_data_supply (control, offset, obj->store + offset, size, FALSE,
+                               VM_PROT_NONE, FALSE, MACH_PORT_NULL);
   else
     memory_object_data_unavailable (control, offset, size);
 }
@@ -211,8 +211,7 @@ answer_page (struct pager_object *obj, mach_port_t control,
 
 kern_return_t
 seqnos_memory_object_init (mach_port_t object_port, mach_port_seqno_t seqno,
-                           mach_port_t control, mach_port_t name,
-                           vm_size_t page_size)
+                           mach_port_t control, mach_port_t name, vm_size_t page_size)
 {
   (void) seqno;
   struct pager_object *obj = object_for_port (object_port);
@@ -285,13 +284,12 @@ seqnos_memory_object_terminate (mach_port_t object_port, mach_port_seqno_t seqno
 }
 
 kern_return_t
-seqnos_memory_object_data_request (mach_port_t object_port,
-                                   mach_port_seqno_t seqno, mach_port_t control,
-                                   vm_offset_t offset, vm_size_t length,
-                                   vm_prot_t desired_access)
+seqnos_memory_object_data_request (mach_port_t object_port, mach_port_seqno_t seqno,
+                                   mach_port_t control, vm_offset_t offset,
+                                   vm_size_t length, vm_prot_t desired_access)
 {
   (void) seqno;
-  (void) desired_access;   /* every answer grants every access (DR6) */
+  (void) desired_access; /* every answer grants every access (DR6) */
   struct pager_object *obj = object_for_port (object_port);
   if (obj == NULL)
     return KERN_ABORTED;
@@ -319,10 +317,9 @@ seqnos_memory_object_data_request (mach_port_t object_port,
 }
 
 kern_return_t
-seqnos_memory_object_data_unlock (mach_port_t object_port,
-                                  mach_port_seqno_t seqno, mach_port_t control,
-                                  vm_offset_t offset, vm_size_t length,
-                                  vm_prot_t desired_access)
+seqnos_memory_object_data_unlock (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_size_t length, vm_prot_t desired_access)
 {
   (void) seqno;
   (void) desired_access;
@@ -337,8 +334,8 @@ seqnos_memory_object_data_unlock (mach_port_t object_port,
       return KERN_INVALID_ARGUMENT;
     }
   /* UL2: never restricting access, grant by lifting every lock (LK6).  */
-  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE,
-                              FALSE, VM_PROT_NONE, MACH_PORT_NULL);
+  memory_object_lock_request (control, offset, length, MEMORY_OBJECT_RETURN_NONE, FALSE,
+                              VM_PROT_NONE, MACH_PORT_NULL);
   release_send_right (control);
   pthread_mutex_unlock (&obj->lock);
   return KERN_SUCCESS;
@@ -362,10 +359,9 @@ data_request_waiting (struct pager_object *obj)
 #endif
 
 kern_return_t
-seqnos_memory_object_data_return (mach_port_t object_port,
-                                  mach_port_seqno_t seqno, mach_port_t control,
-                                  vm_offset_t offset, vm_offset_t data,
-                                  mach_msg_type_number_t data_count,
+seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seqno,
+                                  mach_port_t control, vm_offset_t offset,
+                                  vm_offset_t data, mach_msg_type_number_t data_count,
                                   boolean_t dirty, boolean_t kernel_copy)
 {
   (void) seqno;
@@ -389,7 +385,7 @@ seqnos_memory_object_data_return (mach_port_t object_port,
     }
   /* RT2, PR8: the out-of-line pages are ours to release.  */
   vm_deallocate (mach_task_self (), data, data_count);
-  release_send_right (control);   /* §3f */
+  release_send_right (control); /* §3f */
 #ifdef EMMI_MUTANT_LOCK_ORDER_INVERSION
   (void) data_request_waiting (obj);
 #endif
@@ -400,9 +396,9 @@ seqnos_memory_object_data_return (mach_port_t object_port,
 /* Completions: this pager names no reply port, so none should come; a
    control send right one carries is ours to release (§3f).  */
 kern_return_t
-seqnos_memory_object_lock_completed (mach_port_t object_port,
-                                     mach_port_seqno_t seqno, mach_port_t control,
-                                     vm_offset_t offset, vm_size_t length)
+seqnos_memory_object_lock_completed (mach_port_t object_port, mach_port_seqno_t seqno,
+                                     mach_port_t control, vm_offset_t offset,
+                                     vm_size_t length)
 {
   (void) object_port;
   (void) seqno;
@@ -413,8 +409,7 @@ seqnos_memory_object_lock_completed (mach_port_t object_port,
 }
 
 kern_return_t
-seqnos_memory_object_supply_completed (mach_port_t object_port,
-                                       mach_port_seqno_t seqno,
+seqnos_memory_object_supply_completed (mach_port_t object_port, mach_port_seqno_t seqno,
                                        mach_port_t control, vm_offset_t offset,
                                        vm_size_t length, kern_return_t result,
                                        vm_offset_t error_offset)
@@ -430,8 +425,7 @@ seqnos_memory_object_supply_completed (mach_port_t object_port,
 }
 
 kern_return_t
-seqnos_memory_object_change_completed (mach_port_t object_port,
-                                       mach_port_seqno_t seqno,
+seqnos_memory_object_change_completed (mach_port_t object_port, mach_port_seqno_t seqno,
                                        boolean_t may_cache,
                                        memory_object_copy_strategy_t strategy)
 {
@@ -447,8 +441,8 @@ seqnos_memory_object_change_completed (mach_port_t object_port,
    object's receive right released for us (V3).  */
 kern_return_t
 seqnos_memory_object_copy (mach_port_t object_port, mach_port_seqno_t seqno,
-                           mach_port_t old_control, vm_offset_t offset,
-                           vm_size_t length, mach_port_t new_object)
+                           mach_port_t old_control, vm_offset_t offset, vm_size_t length,
+                           mach_port_t new_object)
 {
   (void) object_port;
   (void) seqno;
@@ -559,9 +553,8 @@ serve_request (mach_msg_header_t *request)
           /* A reply right moved into the reply; a failed send leaves it
              (and anything else the reply holds) to be destroyed here.  */
           mach_msg_return_t mr
-            = mach_msg (&reply.header.Head, MACH_SEND_MSG,
-                        reply.header.Head.msgh_size, 0, MACH_PORT_NULL,
-                        MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+              = mach_msg (&reply.header.Head, MACH_SEND_MSG, reply.header.Head.msgh_size,
+                          0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
           if (mr != MACH_MSG_SUCCESS)
             mach_msg_destroy (&reply.header.Head);
         }
@@ -586,7 +579,7 @@ enqueue_request (struct pager_object *obj, struct queued_request *r)
   /* MUTANT lock_order_inversion (receiver side): counts queued
      data_requests in the object, under the object's lock, while holding
      pager.lock: pager.lock, then the object lock.  */
-  if (r->msg->msgh_id == 2203)   /* memory_object_data_request */
+  if (r->msg->msgh_id == 2203) /* memory_object_data_request */
     {
       pthread_mutex_lock (&obj->lock);
       obj->queued_data_requests++;
@@ -743,8 +736,7 @@ free_objects (void)
           free (k);
         }
       if (obj->port != MACH_PORT_NULL)
-        mach_port_mod_refs (mach_task_self (), obj->port,
-                            MACH_PORT_RIGHT_RECEIVE, -1);
+        mach_port_mod_refs (mach_task_self (), obj->port, MACH_PORT_RIGHT_RECEIVE, -1);
       if (obj->store != 0)
         vm_deallocate (mach_task_self (), obj->store, obj->size);
       free (obj->returned);
@@ -760,8 +752,7 @@ worker_pool_stop (void)
 {
   /* The receive returns MACH_RCV_PORT_DIED, so mach_msg_server returns; once
      the receiving thread is joined nothing is queued any more ...  */
-  mach_port_mod_refs (mach_task_self (), pager.port_set,
-                      MACH_PORT_RIGHT_PORT_SET, -1);
+  mach_port_mod_refs (mach_task_self (), pager.port_set, MACH_PORT_RIGHT_PORT_SET, -1);
   pager.port_set = MACH_PORT_NULL;
   if (pager.receiver_running)
     pthread_join (pager.receiver, NULL);
@@ -820,8 +811,7 @@ parse_options (const char *options)
 }
 
 static kern_return_t
-worker_pool_start (const struct emmi_pager_config *config,
-                   struct emmi_pager_object *out)
+worker_pool_start (const struct emmi_pager_config *config, struct emmi_pager_object *out)
 {
   if (config->abi_version != EMMI_PAGER_ABI_VERSION
       || config->dialect != EMMI_DIALECT_GNUMACH)
@@ -830,7 +820,7 @@ worker_pool_start (const struct emmi_pager_config *config,
       || config->object_size % STORE_BLOCK != 0)
     return KERN_INVALID_ARGUMENT;
   if (pager.objects != NULL)
-    return KERN_FAILURE;            /* one instance per process */
+    return KERN_FAILURE; /* one instance per process */
   if (!parse_options (config->options))
     return KERN_INVALID_ARGUMENT;
 
@@ -840,8 +830,7 @@ worker_pool_start (const struct emmi_pager_config *config,
   pager.stopping = false;
   pager.receiver_running = false;
   pager.workers_running = 0;
-  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET,
-                                         &pager.port_set);
+  kern_return_t kr = mach_port_allocate (task, MACH_PORT_RIGHT_PORT_SET, &pager.port_set);
   if (kr != KERN_SUCCESS)
     goto fail_sync;
   pager.objects = calloc (config->object_count, sizeof *pager.objects);

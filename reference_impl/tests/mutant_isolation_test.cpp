@@ -4,9 +4,9 @@
 // must die of SIGSEGV on a write fault, and the deadlock mutant must hang in
 // its data_request handler so that even stop() never returns. Never run
 // in-process: either would take the test binary down with it.
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
-#include <unistd.h>
 
 #include "scenario.h"
 
@@ -53,10 +53,10 @@ TEST(MutantIsolation, DeadlockMutantHangsInItsHandler) {
   ASSERT_FALSE(m.library.empty());
   // The alarm is the child's only way out: stop() blocks on the mutex the
   // deadlocked handler holds. The reference pager, same script, exits 0.
-  EXPECT_EXIT((alarm(3), fault_then_stop(m.library, kRead)),
-              ::testing::KilledBySignal(SIGALRM), "");
-  EXPECT_EXIT((alarm(3), fault_then_stop(reference_library(), kRead)),
-              ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT((alarm(3), fault_then_stop(m.library, kRead)), ::testing::KilledBySignal(SIGALRM),
+              "");
+  EXPECT_EXIT((alarm(3), fault_then_stop(reference_library(), kRead)), ::testing::ExitedWithCode(0),
+              "");
 }
 
 }  // namespace

@@ -893,20 +893,24 @@ TEST_P(Mutant, EarnsTheRuleItDeclares) {
   // A touch of withdrawn pages faults, and only a case's forked child
   // survives that to say so (SU10); these scenarios run in this process.
   if (aim == aims().end() && m.rules.front() == "SU10")
-    GTEST_SKIP() << m.id << ": shows as a fault, which only the engine's isolated cases survive; the mutation gate covers it";
+    GTEST_SKIP() << m.id
+                 << ": shows as a fault, which only the engine's isolated cases survive; the "
+                    "mutation gate covers it";
   // The mutants of the pager's own actions (entry ABI version 2) show only
   // when the suite calls sync, flush, change_attributes or shutdown, which
   // the aims below do not: the mutation gate catches them.
   static const std::set<std::string> through_pager_actions = {
-      "sync_returns_nothing",  "flush_without_flush",   "sync_does_not_wait",
-      "uncache_without_reply", "changes_copy_strategy", "destroy_without_flush",
+      "sync_returns_nothing",    "flush_without_flush",         "sync_does_not_wait",
+      "uncache_without_reply",   "changes_copy_strategy",       "destroy_without_flush",
       "store_skips_kernel_copy", "delay_store_changes_on_sync", "terminate_awaits_change"};
   if (aim == aims().end() && through_pager_actions.count(m.id) != 0)
-    GTEST_SKIP() << m.id << ": shows only through the pager's own actions; the mutation gate covers it";
+    GTEST_SKIP() << m.id
+                 << ": shows only through the pager's own actions; the mutation gate covers it";
   // A foreign message must come from another task (the engine's
   // stray-message); these scenarios send only as the kernel or the pager.
   if (aim == aims().end() && m.id == "demux_claims_foreign")
-    GTEST_SKIP() << m.id << ": shows only through another task's stray message; the mutation gate covers it";
+    GTEST_SKIP()
+        << m.id << ": shows only through another task's stray message; the mutation gate covers it";
   // A read-ahead supplies pages the kernel did not request, which these
   // scenarios judge by the manual's reading of X6 (SU1, SU2); the mutation
   // gate runs those mutants on the gnumach platform.
@@ -926,8 +930,8 @@ TEST_P(Mutant, EarnsTheRuleItDeclares) {
   ASSERT_NO_FATAL_FAILURE(s.load(m.library, 1, options));
   aim->second(s);
   const std::vector<Verdict> verdicts = s.finish();
-  const std::string context = "mutant " + m.id + "\nverdicts:\n" + describe(verdicts) +
-                              "trace:\n" + s.trace();
+  const std::string context = "mutant " + m.id + "\nverdicts:\n" + describe(verdicts) + "trace:\n" +
+                              s.trace();
 
   std::vector<const Verdict*> pager;
   for (const Verdict& v : verdicts) {
@@ -937,19 +941,17 @@ TEST_P(Mutant, EarnsTheRuleItDeclares) {
   ASSERT_FALSE(pager.empty()) << context;
   const std::set<std::string> declared(m.rules.begin(), m.rules.end());
   for (const Verdict* v : pager)
-    EXPECT_TRUE(declared.count(std::string(v->rule)) == 1)
-        << "undeclared rule " << v->rule << "\n" << context;
+    EXPECT_TRUE(declared.count(std::string(v->rule)) == 1) << "undeclared rule " << v->rule << "\n"
+                                                           << context;
   auto primary = std::find_if(pager.begin(), pager.end(),
                               [&](const Verdict* v) { return v->rule == m.rules.front(); });
-  ASSERT_NE(primary, pager.end()) << "primary rule " << m.rules.front() << " missing\n"
-                                  << context;
+  ASSERT_NE(primary, pager.end()) << "primary rule " << m.rules.front() << " missing\n" << context;
   EXPECT_EQ((*primary)->event_index, pager.front()->event_index)
-      << "another rule was revealed before " << m.rules.front() << "\n" << context;
+      << "another rule was revealed before " << m.rules.front() << "\n"
+      << context;
 }
 
-std::string mutant_name(const ::testing::TestParamInfo<MutantEntry>& info) {
-  return info.param.id;
-}
+std::string mutant_name(const ::testing::TestParamInfo<MutantEntry>& info) { return info.param.id; }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, Mutant, ::testing::ValuesIn(mutants("fail")), mutant_name);
 

@@ -18,8 +18,8 @@
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -78,9 +78,12 @@ inline std::vector<MutantEntry> mutants(const std::string& verdict_kind = "") {
   std::vector<MutantEntry> out;
   if (!manifest().is_object() || !manifest().contains("mutants")) return out;
   for (const auto& m : manifest()["mutants"]) {
-    MutantEntry e{m.value("id", ""), m.value("library", ""),
-                  m.value("rules", std::vector<std::string>{}), m.value("verdict", ""),
-                  m.value("options", ""), m.value("source", "reference_pager.c")};
+    MutantEntry e{m.value("id", ""),
+                  m.value("library", ""),
+                  m.value("rules", std::vector<std::string>{}),
+                  m.value("verdict", ""),
+                  m.value("options", ""),
+                  m.value("source", "reference_pager.c")};
     if (verdict_kind.empty() || e.verdict == verdict_kind) out.push_back(std::move(e));
   }
   return out;

@@ -195,8 +195,8 @@ constexpr std::string_view kScript = R"JS(
 
 void fact(std::ostream& out, std::string_view name, std::string_view html_value,
           bool wide = false) {
-  out << "<div" << (wide ? " class=\"wide\"" : "") << "><dt>" << name << "</dt><dd>"
-      << html_value << "</dd></div>\n";
+  out << "<div" << (wide ? " class=\"wide\"" : "") << "><dt>" << name << "</dt><dd>" << html_value
+      << "</dd></div>\n";
 }
 
 std::string code(std::string_view text) { return fmt::format("<code>{}</code>", esc(text)); }
@@ -208,9 +208,10 @@ void facts(std::ostream& out, const RunReport& r) {
   fact(out, "Platform", code(r.platform) + " — " + esc(detail::platform_text(r)), true);
   fact(out, "Profile", code(r.profile));
   fact(out, "Seed", code(std::to_string(r.seed)));
-  fact(out, "Mode", r.conformance_mode ? "<strong>conformance</strong> (locked parameters, "
-                                         "no waivers)"
-                                       : "development");
+  fact(out, "Mode",
+       r.conformance_mode ? "<strong>conformance</strong> (locked parameters, "
+                            "no waivers)"
+                          : "development");
   if (r.shard) fact(out, "Shard", fmt::format("{} of {}", r.shard->index + 1, r.shard->total));
   if (!r.merged_from.empty()) {
     fact(out, "Merged from", fmt::format("{} shards", r.merged_from.size()));
@@ -219,10 +220,11 @@ void facts(std::ostream& out, const RunReport& r) {
   fact(out, "Duration", fmt::format("{:.1f} s", r.duration_s));
   fact(out, "Started", esc(r.started_at));
   fact(out, "Suite", esc(fmt::format("{} {}", r.suite.name, r.suite.version)));
-  fact(out, "Machine", esc(fmt::format("{} · {} · {} CPUs", r.machine.hostname, r.machine.os,
-                                       r.machine.cpus)));
-  fact(out, "Pager binary", fmt::format("{}<br><span class=\"hash\">sha256 {}</span>",
-                                        code(r.pager.path), code(r.pager.sha256)),
+  fact(out, "Machine",
+       esc(fmt::format("{} · {} · {} CPUs", r.machine.hostname, r.machine.os, r.machine.cpus)));
+  fact(out, "Pager binary",
+       fmt::format("{}<br><span class=\"hash\">sha256 {}</span>", code(r.pager.path),
+                   code(r.pager.sha256)),
        true);
   if (!r.parameters.empty()) {
     std::string params;
@@ -244,15 +246,17 @@ void counts(std::ostream& out, const RunReport& r) {
         "title=\"{1}\"><span class=\"n\">{2}</span><span>{0}</span><span class=\"conf\">{3}"
         "</span></button>\n",
         v.name(), attr(v.description()), c[v],
-        !v.is_failure() ? "conformant" : v == Verdict::fail ? "fails the run if MUST"
-                                                            : "fails the run");
+        !v.is_failure()      ? "conformant"
+        : v == Verdict::fail ? "fails the run if MUST"
+                             : "fails the run");
   }
   out << "</section>\n";
 }
 
 void rule_table(std::ostream& out, const RunReport& r) {
   out << "<section id=\"pager-verdicts\"><h2>Pager verdicts</h2>\n<p>"
-      << esc(detail::pager_counts_text(r)) << ".</p>\n<div class=\"filters\">"
+      << esc(detail::pager_counts_text(r))
+      << ".</p>\n<div class=\"filters\">"
          "<input type=\"search\" id=\"rule-filter\" placeholder=\"Filter by rule, group, title "
          "or message\" aria-label=\"filter rules\">"
          "<label><input type=\"checkbox\" id=\"only-problems\"> only rules that did not pass"
@@ -265,10 +269,10 @@ void rule_table(std::ostream& out, const RunReport& r) {
     if (rule.party != Party::pager) continue;
     std::string message = rule.verdict == Verdict::waived ? detail::skip_reason(rule)
                                                           : one_line(rule.message);
-    if (!rule.portability.empty()) message = "portability: " + one_line(rule.portability) + "; " + message;
-    std::string search = one_line(
-        fmt::format("{} {} {} {} {}", rule.id, rule.group, rule.title, rule.verdict.name(),
-                    message));
+    if (!rule.portability.empty())
+      message = "portability: " + one_line(rule.portability) + "; " + message;
+    std::string search = one_line(fmt::format("{} {} {} {} {}", rule.id, rule.group, rule.title,
+                                              rule.verdict.name(), message));
     for (char& ch : search) {
       if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
     }
@@ -307,9 +311,8 @@ void self_check_table(std::ostream& out, const RunReport& r) {
     out << fmt::format(
         "<tr class=\"v-{0}{1}\" data-verdict=\"{0}\"><td class=\"id\">{2}</td><td>{3}</td>"
         "<td>{4}</td><td>{5}</td><td class=\"num\">{6}</td><td class=\"msg\">{7}</td></tr>\n",
-        rule->verdict.name(), rule->verdict.is_failure() ? " bad" : "", id_cell,
-        esc(rule->group), esc(rule->title), pill(rule->verdict), rule->exercised,
-        esc(one_line(rule->message)));
+        rule->verdict.name(), rule->verdict.is_failure() ? " bad" : "", id_cell, esc(rule->group),
+        esc(rule->title), pill(rule->verdict), rule->exercised, esc(one_line(rule->message)));
   }
   out << "</tbody></table></section>\n";
 }
@@ -332,7 +335,8 @@ void counterexample_card(std::ostream& out, const RuleResult& rule, std::size_t 
         << "</code></pre>\n";
   }
   if (!c.trace.empty()) {
-    out << fmt::format("<h4>Message sequence ({} events)</h4>\n<div class=\"chart\">", c.trace.size())
+    out << fmt::format("<h4>Message sequence ({} events)</h4>\n<div class=\"chart\">",
+                       c.trace.size())
         << sequence_chart_svg(c.trace, element_id("msc", index, rule.id)) << "</div>\n";
   }
   out << "<div class=\"cols\"><div><h4>Shrunk kernel commands</h4>";
@@ -343,8 +347,7 @@ void counterexample_card(std::ostream& out, const RuleResult& rule, std::size_t 
     for (const std::string& command : c.commands) out << "<li>" << code(command) << "</li>";
     out << "</ol>";
   }
-  out << "</div><div><h4>Reproduce</h4><dl class=\"kv\"><dt>seed</dt><dd>" << c.seed
-      << "</dd>";
+  out << "</div><div><h4>Reproduce</h4><dl class=\"kv\"><dt>seed</dt><dd>" << c.seed << "</dd>";
   if (!c.reproduce.empty()) out << "<dt>RapidCheck</dt><dd>" << esc(c.reproduce) << "</dd>";
   out << "</dl></div></div>\n</article>\n";
 }
@@ -356,7 +359,9 @@ void legend(std::ostream& out) {
   for (Verdict v : Verdict::all()) {
     out << fmt::format("<tr class=\"v-{}\"><td>{}</td><td>{}</td><td>{}</td></tr>\n", v.name(),
                        pill(v),
-                       !v.is_failure() ? "yes" : v == Verdict::fail ? "no, if the rule is MUST" : "no",
+                       !v.is_failure()      ? "yes"
+                       : v == Verdict::fail ? "no, if the rule is MUST"
+                                            : "no",
                        esc(v.description()));
   }
   out << "</tbody></table><p class=\"note\">Levels: only a MUST rule's <em>fail</em> fails "
@@ -393,9 +398,8 @@ void HtmlWriter::write(const RunReport& report, std::ostream& out) const {
       "platform {} · {}</p></div></header>\n",
       outcome_class(outcome), outcome_label(outcome), esc(pager), failing, c.total(),
       advisory == 0 ? std::string() : fmt::format(" · {} advisory", advisory),
-      count_portability(report) == 0
-          ? std::string()
-          : fmt::format(" · {} portability", count_portability(report)),
+      count_portability(report) == 0 ? std::string()
+                                     : fmt::format(" · {} portability", count_portability(report)),
       report.cases_run, report.duration_s, esc(report.dialect), esc(report.platform),
       esc(report.profile));
 

@@ -22,8 +22,8 @@ json machine_to_json(const MachineInfo& m) {
 json shard_to_json(const ShardInfo& s) { return {{"index", s.index}, {"total", s.total}}; }
 
 json trace_event_to_json(const TraceEvent& e) {
-  json j = {{"index", e.index},   {"lane_from", e.lane_from}, {"lane_to", e.lane_to},
-            {"label", e.label},   {"rights", e.rights},       {"note", e.note}};
+  json j = {{"index", e.index}, {"lane_from", e.lane_from}, {"lane_to", e.lane_to},
+            {"label", e.label}, {"rights", e.rights},       {"note", e.note}};
   if (e.seqno) j["seqno"] = *e.seqno;
   return j;
 }
@@ -87,9 +87,8 @@ class Reader {
   explicit Reader(std::string_view source) : source_(source) {}
 
   [[noreturn]] void fail(const std::string& where, const std::string& what) const {
-    throw ReportReadError(source_, where.empty()
-                                       ? fmt::format("{}: {}", source_, what)
-                                       : fmt::format("{}: {}: {}", source_, where, what));
+    throw ReportReadError(source_, where.empty() ? fmt::format("{}: {}", source_, what)
+                                                 : fmt::format("{}: {}: {}", source_, where, what));
   }
 
   static std::string join(const std::string& where, std::string_view key) {
@@ -125,8 +124,8 @@ class Reader {
   }
 
   std::uint64_t unsigned_int(const json& j, const std::string& where) const {
-    if (!j.is_number_integer() || (j.is_number_integer() && !j.is_number_unsigned() &&
-                                   j.get<std::int64_t>() < 0)) {
+    if (!j.is_number_integer() ||
+        (j.is_number_integer() && !j.is_number_unsigned() && j.get<std::int64_t>() < 0)) {
       fail(where, fmt::format("expected a non-negative integer, got {}",
                               j.is_number() ? j.dump() : type_of(j)));
     }
@@ -156,15 +155,14 @@ class Reader {
 
   bool boolean(const json& obj, std::string_view key, const std::string& where) const {
     const json& j = field(obj, key, where);
-    if (!j.is_boolean()) fail(join(where, key), fmt::format("expected true or false, got {}",
-                                                           type_of(j)));
+    if (!j.is_boolean())
+      fail(join(where, key), fmt::format("expected true or false, got {}", type_of(j)));
     return j.get<bool>();
   }
 
   const json& array(const json& obj, std::string_view key, const std::string& where) const {
     const json& j = field(obj, key, where);
-    if (!j.is_array()) fail(join(where, key), fmt::format("expected an array, got {}",
-                                                         type_of(j)));
+    if (!j.is_array()) fail(join(where, key), fmt::format("expected an array, got {}", type_of(j)));
     return j;
   }
 
@@ -172,15 +170,15 @@ class Reader {
     std::string s = string(obj, key, where);
     if (!is_iso8601_utc(s)) {
       fail(join(where, key), fmt::format("expected an ISO-8601 UTC time such as "
-                                         "2024-05-01T12:00:00Z, got \"{}\"", s));
+                                         "2024-05-01T12:00:00Z, got \"{}\"",
+                                         s));
     }
     return s;
   }
 
   MachineInfo machine(const json& j, const std::string& where) const {
     object(j, where);
-    return {string(j, "hostname", where), string(j, "os", where),
-            small_unsigned(j, "cpus", where)};
+    return {string(j, "hostname", where), string(j, "os", where), small_unsigned(j, "cpus", where)};
   }
 
   ShardInfo shard(const json& j, const std::string& where) const {
@@ -189,7 +187,8 @@ class Reader {
     if (s.total == 0) fail(join(where, "total"), "must be at least 1");
     if (s.index >= s.total) {
       fail(join(where, "index"), fmt::format("index {} is not below total {} (index is "
-                                             "0-based)", s.index, s.total));
+                                             "0-based)",
+                                             s.index, s.total));
     }
     return s;
   }
@@ -213,8 +212,8 @@ class Reader {
     const json& commands = array(j, "commands", where);
     for (std::size_t i = 0; i < commands.size(); ++i) {
       std::string at = fmt::format("{}.commands[{}]", where, i);
-      if (!commands[i].is_string()) fail(at, fmt::format("expected a string, got {}",
-                                                         type_of(commands[i])));
+      if (!commands[i].is_string())
+        fail(at, fmt::format("expected a string, got {}", type_of(commands[i])));
       c.commands.push_back(commands[i].get<std::string>());
     }
     c.seed = unsigned_int(j, "seed", where);
@@ -235,15 +234,14 @@ class Reader {
     r.title = string(j, "title", where);
     r.level = nonempty_string(j, "level", where);
     if (!is_known_level(r.level)) {
-      fail(join(where, "level"), fmt::format("expected one of {}; got \"{}\"",
-                                             fmt::join(kLevels, ", "), r.level));
+      fail(join(where, "level"),
+           fmt::format("expected one of {}; got \"{}\"", fmt::join(kLevels, ", "), r.level));
     }
     std::string party = string(j, "party", where);
     if (parse_party(party) != section) {
-      fail(join(where, "party"),
-           fmt::format("a rule in \"{}\" binds the {}, got \"{}\"",
-                       section == Party::pager ? "rules" : "self_checks", to_string(section),
-                       party));
+      fail(join(where, "party"), fmt::format("a rule in \"{}\" binds the {}, got \"{}\"",
+                                             section == Party::pager ? "rules" : "self_checks",
+                                             to_string(section), party));
     }
     r.party = section;
     std::string verdict = string(j, "verdict", where);
@@ -251,8 +249,8 @@ class Reader {
     if (!v) {
       std::vector<std::string_view> names;
       for (Verdict known : Verdict::all()) names.push_back(known.name());
-      fail(join(where, "verdict"), fmt::format("expected one of {}; got \"{}\"",
-                                               fmt::join(names, ", "), verdict));
+      fail(join(where, "verdict"),
+           fmt::format("expected one of {}; got \"{}\"", fmt::join(names, ", "), verdict));
     }
     r.verdict = *v;
     r.exercised = unsigned_int(j, "exercised", where);
@@ -274,12 +272,13 @@ class Reader {
                                                r.verdict.name()));
     }
     if (j.contains("fails_run") && !j["fails_run"].is_boolean()) {
-      fail(join(where, "fails_run"), fmt::format("expected true or false, got {}",
-                                                 type_of(j["fails_run"])));
+      fail(join(where, "fails_run"),
+           fmt::format("expected true or false, got {}", type_of(j["fails_run"])));
     }
     if (r.verdict == Verdict::not_applicable && r.exercised != 0) {
       fail(join(where, "exercised"), fmt::format("a not-applicable rule was never exercised, "
-                                                 "but exercised is {}", r.exercised));
+                                                 "but exercised is {}",
+                                                 r.exercised));
     }
     if (j.contains("counterexample")) {
       r.counterexample = counterexample(j["counterexample"], join(where, "counterexample"));
@@ -310,15 +309,15 @@ class Reader {
     r.pager.path = string(pager, "path", "pager");
     r.pager.sha256 = string(pager, "sha256", "pager");
     if (!is_sha256_hex(r.pager.sha256)) {
-      fail("pager.sha256", fmt::format("expected 64 lower-case hex digits, got \"{}\"",
-                                       r.pager.sha256));
+      fail("pager.sha256",
+           fmt::format("expected 64 lower-case hex digits, got \"{}\"", r.pager.sha256));
     }
     r.pager.name = string(pager, "name", "pager");
     r.dialect = nonempty_string(j, "dialect", "");
     r.platform = nonempty_string(j, "platform", "");
     if (r.platform != "gnumach" && r.platform != "manual" && r.platform != "osf") {
-      fail("platform", fmt::format("expected \"gnumach\", \"manual\" or \"osf\", got \"{}\"",
-                                   r.platform));
+      fail("platform",
+           fmt::format("expected \"gnumach\", \"manual\" or \"osf\", got \"{}\"", r.platform));
     }
     r.profile = nonempty_string(j, "profile", "");
     r.seed = unsigned_int(j, "seed", "");
@@ -441,16 +440,14 @@ RunReport report_from_json(const json& document, std::string_view source) {
 RunReport parse_report(std::string_view text, std::string_view source) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     throw ReportReadError(std::string(source),
-                          fmt::format("{}: empty file, expected an emmi-cts JSON report",
-                                      source));
+                          fmt::format("{}: empty file, expected an emmi-cts JSON report", source));
   }
   json document;
   try {
     document = json::parse(text);
   } catch (const json::parse_error& e) {
-    throw ReportReadError(std::string(source),
-                          fmt::format("{}: not valid JSON (byte {}): {}", source, e.byte,
-                                      e.what()));
+    throw ReportReadError(std::string(source), fmt::format("{}: not valid JSON (byte {}): {}",
+                                                           source, e.byte, e.what()));
   }
   return report_from_json(document, source);
 }
@@ -459,7 +456,8 @@ RunReport read_report_file(const std::filesystem::path& file) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) {
     throw ReportReadError(file.string(), fmt::format("{}: is a directory, expected an "
-                                                     "emmi-cts JSON report", file.string()));
+                                                     "emmi-cts JSON report",
+                                                     file.string()));
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) {

@@ -46,8 +46,7 @@ struct Tally {
 
 void property(std::ostream& out, std::string_view indent, std::string_view name,
               std::string_view value) {
-  out << indent << "<property name=\"" << attr(name) << "\" value=\"" << attr(value)
-      << "\"/>\n";
+  out << indent << "<property name=\"" << attr(name) << "\" value=\"" << attr(value) << "\"/>\n";
 }
 
 void run_properties(std::ostream& out, const RunReport& r) {
@@ -79,8 +78,10 @@ std::string failure_message(const RuleResult& rule) {
   std::string message = one_line(rule.message);
   if (message.empty()) message = fmt::format("{} {}", rule.id, rule.verdict.label());
   if (rule.party == Party::kernel) {
-    message = "suite bug: a duty of the suite's own simulated kernel broke (not a pager "
-              "non-conformance): " + message;
+    message =
+        "suite bug: a duty of the suite's own simulated kernel broke (not a pager "
+        "non-conformance): " +
+        message;
   } else if (rule.verdict == Verdict::unresolved) {
     message = "suite problem (not a pager non-conformance): " + message;
   }
@@ -124,23 +125,21 @@ void testcase(std::ostream& out, const RuleResult& rule, const std::string& clas
     return;
   }
   switch (rule.verdict.code()) {
-    case Verdict::Code::pass:
-      break;
+    case Verdict::Code::pass: break;
     case Verdict::Code::fail:
     case Verdict::Code::timeout:
     case Verdict::Code::crash:
     case Verdict::Code::resource_exhausted:
     case Verdict::Code::unresolved: {
       std::string_view element = rule.verdict == Verdict::fail ? "failure" : "error";
-      out << "      <" << element << " message=\"" << attr(failure_message(rule))
-          << "\" type=\"" << rule.verdict.name() << "\">"
-          << xml_escape(detail::failure_details(rule)) << "</" << element << ">\n";
+      out << "      <" << element << " message=\"" << attr(failure_message(rule)) << "\" type=\""
+          << rule.verdict.name() << "\">" << xml_escape(detail::failure_details(rule)) << "</"
+          << element << ">\n";
       break;
     }
     case Verdict::Code::not_applicable:
     case Verdict::Code::waived:
-      out << "      <skipped message=\"" << attr(one_line(detail::skip_reason(rule)))
-          << "\"/>\n";
+      out << "      <skipped message=\"" << attr(one_line(detail::skip_reason(rule))) << "\"/>\n";
       break;
   }
   if (rule.verdict == Verdict::pass && !rule.message.empty()) {
@@ -165,16 +164,15 @@ void JunitWriter::write(const RunReport& report, std::ostream& out) const {
   out << "<testsuites name=\""
       << attr(fmt::format("{}: {}", report.suite.name,
                           report.pager.name.empty() ? report.pager.path : report.pager.name))
-      << "\" " << all.attributes() << " time=\"" << fmt::format("{:.3f}", report.duration_s)
-      << "\"" << timestamp(report) << ">\n";
+      << "\" " << all.attributes() << " time=\"" << fmt::format("{:.3f}", report.duration_s) << "\""
+      << timestamp(report) << ">\n";
   // The pager's verdicts: one testsuite per rule group.
   for (const auto& [group, rules] : detail::rules_by_group(report, Party::pager)) {
     Tally tally;
     for (const RuleResult* r : rules) tally.add(*r);
     std::string classname = "emmi." + group;
     out << "  <testsuite name=\"" << attr(classname) << "\" " << tally.attributes()
-        << timestamp(report) << " hostname=\""
-        << attr(report.machine.hostname) << "\">\n";
+        << timestamp(report) << " hostname=\"" << attr(report.machine.hostname) << "\">\n";
     run_properties(out, report);
     for (const RuleResult* r : rules) testcase(out, *r, classname);
     out << "  </testsuite>\n";

@@ -113,20 +113,19 @@ void MarkdownWriter::write(const RunReport& report, std::ostream& out) const {
   out << "# " << outcome_mark(outcome) << " emmi-cts: " << outcome_label(outcome) << "\n\n";
   std::string pager = report.pager.name.empty() ? report.pager.path : report.pager.name;
   out << fmt::format("Pager **{}** ({}, sha256 {})  \n", cell(pager),
-                     inline_code(report.pager.path), inline_code(report.pager.sha256.substr(0, 16)));
+                     inline_code(report.pager.path),
+                     inline_code(report.pager.sha256.substr(0, 16)));
   out << fmt::format("Dialect {} · platform {} · profile {} · seed `{}` · {} cases in {:.1f} s",
                      inline_code(report.dialect), inline_code(report.platform),
-                     inline_code(report.profile), report.seed, report.cases_run,
-                     report.duration_s);
-  if (report.shard) out << fmt::format(" · shard {}/{}", report.shard->index + 1,
-                                       report.shard->total);
+                     inline_code(report.profile), report.seed, report.cases_run, report.duration_s);
+  if (report.shard)
+    out << fmt::format(" · shard {}/{}", report.shard->index + 1, report.shard->total);
   if (!report.merged_from.empty()) {
     out << fmt::format(" · merged from {} shards", report.merged_from.size());
   }
   if (report.conformance_mode) out << " · **conformance mode**";
   out << fmt::format("  \n{} {} · {} · started {}\n\n", cell(report.suite.name),
-                     cell(report.suite.version), cell(report.machine.hostname),
-                     report.started_at);
+                     cell(report.suite.version), cell(report.machine.hostname), report.started_at);
 
   out << cell(detail::platform_text(report)) << ".\n\n";
   out << "## Pager verdicts\n\n";
@@ -134,7 +133,7 @@ void MarkdownWriter::write(const RunReport& report, std::ostream& out) const {
   out << "| verdict | pager rules | fails the run |\n|---|---:|---|\n";
   for (Verdict v : Verdict::all()) {
     if (counts[v] == 0) continue;
-    std::string_view fails = !v.is_failure()        ? "no"
+    std::string_view fails = !v.is_failure()      ? "no"
                              : v == Verdict::fail ? "only at level MUST"
                                                   : "yes";
     out << fmt::format("| {} | {} | {} |\n", v.name(), counts[v], fails);

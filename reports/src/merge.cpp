@@ -25,9 +25,10 @@ void require_same(const std::vector<const RunReport*>& shards, std::string_view 
   const RunReport& first = *shards.front();
   for (const RunReport* r : shards) {
     if (get(*r) != get(first)) {
-      throw MergeError(fmt::format("cannot merge: {} differs between {} ({}) and {} ({}); "
-                                   "shards must come from the same run",
-                                   what, describe(first), get(first), describe(*r), get(*r)));
+      throw MergeError(
+          fmt::format("cannot merge: {} differs between {} ({}) and {} ({}); "
+                      "shards must come from the same run",
+                      what, describe(first), get(first), describe(*r), get(*r)));
     }
   }
 }
@@ -58,10 +59,11 @@ std::vector<const RunReport*> ordered_shards(const std::vector<RunReport>& repor
   std::vector<const RunReport*> shards;
   for (const RunReport& r : reports) {
     if (!r.shard) {
-      throw MergeError(fmt::format("cannot merge: report {} of {} has no shard information "
-                                   "(only shard reports, written with --shard I/N, can be "
-                                   "merged)",
-                                   &r - reports.data() + 1, reports.size()));
+      throw MergeError(
+          fmt::format("cannot merge: report {} of {} has no shard information "
+                      "(only shard reports, written with --shard I/N, can be "
+                      "merged)",
+                      &r - reports.data() + 1, reports.size()));
     }
     shards.push_back(&r);
   }
@@ -100,9 +102,10 @@ std::vector<const RunReport*> ordered_shards(const std::vector<RunReport>& repor
 void merge_rule(RuleResult& into, const RuleResult& from, const RunReport& shard) {
   auto check = [&](std::string_view field, const std::string& a, const std::string& b) {
     if (a != b) {
-      throw MergeError(fmt::format("cannot merge: rule {} has {} \"{}\" in one shard and \"{}\" "
-                                   "in {}; shards must use the same rule catalogue",
-                                   into.id, field, a, b, describe(shard)));
+      throw MergeError(
+          fmt::format("cannot merge: rule {} has {} \"{}\" in one shard and \"{}\" "
+                      "in {}; shards must use the same rule catalogue",
+                      into.id, field, a, b, describe(shard)));
     }
   };
   check("group", into.group, from.group);

@@ -57,14 +57,13 @@ std::optional<Verdict> Verdict::from_name(std::string_view name) noexcept {
 }
 
 const std::array<Verdict, Verdict::kCount>& Verdict::all() noexcept {
-  static constexpr std::array<Verdict, kCount> kAll{
-      pass, fail, not_applicable, timeout, crash, resource_exhausted, unresolved, waived};
+  static constexpr std::array<Verdict, kCount> kAll{pass,       fail,  not_applicable,
+                                                    timeout,    crash, resource_exhausted,
+                                                    unresolved, waived};
   return kAll;
 }
 
-Verdict more_severe(Verdict a, Verdict b) noexcept {
-  return b.severity() > a.severity() ? b : a;
-}
+Verdict more_severe(Verdict a, Verdict b) noexcept { return b.severity() > a.severity() ? b : a; }
 
 std::size_t VerdictCounts::total() const noexcept {
   std::size_t sum = 0;

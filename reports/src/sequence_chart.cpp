@@ -24,8 +24,8 @@ constexpr int kFirstRow = kHeaderTop + kHeaderHeight + 40;
 constexpr int kRowHeight = 50;
 constexpr int kNoteWidth = 330;
 constexpr int kNoteLines = 2;
-constexpr double kCharWidth = 7.3;       // 12px monospace, generously
-constexpr double kNoteCharWidth = 6.9;   // 12.5px proportional, generously
+constexpr double kCharWidth = 7.3;      // 12px monospace, generously
+constexpr double kNoteCharWidth = 6.9;  // 12.5px proportional, generously
 constexpr std::size_t kMaxEvents = 400;
 
 // Narrower lanes when there are many, so a typical chart (two kernels, three
@@ -90,9 +90,9 @@ std::string seq_and_rights(const TraceEvent& e) {
 }  // namespace
 
 std::string sequence_chart_svg(const std::vector<TraceEvent>& full_trace, std::string_view id) {
-  std::vector<TraceEvent> trace(
-      full_trace.begin(),
-      full_trace.begin() + static_cast<std::ptrdiff_t>(std::min(full_trace.size(), kMaxEvents)));
+  std::vector<TraceEvent> trace(full_trace.begin(),
+                                full_trace.begin() + static_cast<std::ptrdiff_t>(
+                                                         std::min(full_trace.size(), kMaxEvents)));
   for (TraceEvent& e : trace) {
     if (e.lane_from.empty()) e.lane_from = "(unknown)";  // the reader rejects this; callers may not
   }
@@ -111,9 +111,7 @@ std::string sequence_chart_svg(const std::vector<TraceEvent>& full_trace, std::s
   };
   // Room for text centred on `mid` without running into the index gutter or
   // the notes column (nothing else shares a row).
-  auto room_around = [&](int mid) {
-    return 2 * std::min(mid - kGutter, notes_x - mid) - 12;
-  };
+  auto room_around = [&](int mid) { return 2 * std::min(mid - kGutter, notes_x - mid) - 12; };
   std::string idx = xml_escape(id, true);
 
   // min-width: the page may shrink the chart to fit, but not below 80%.
@@ -191,9 +189,8 @@ std::string sequence_chart_svg(const std::vector<TraceEvent>& full_trace, std::s
       svg += fmt::format("<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
                          mid, y - 8, xml_escape(shorten(e.label, room_around(mid))));
       if (!below.empty()) {
-        svg += fmt::format(
-            "<text class=\"sub\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", mid, y + 17,
-            xml_escape(shorten(below, room_around(mid))));
+        svg += fmt::format("<text class=\"sub\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                           mid, y + 17, xml_escape(shorten(below, room_around(mid))));
       }
     }
     if (!e.note.empty()) {

@@ -63,8 +63,7 @@ std::string consequence(const RuleResult& rule) {
     if (rule.verdict == Verdict::pass) return "held: the suite's kernel kept this duty";
     return "self-check, not a pager verdict";
   }
-  if (is_advisory(rule))
-    return fmt::format("advisory ({}): does not fail the run", rule.level);
+  if (is_advisory(rule)) return fmt::format("advisory ({}): does not fail the run", rule.level);
   if (is_portability(rule))
     return "portability: breaks the manual's strict reading, harmless on this platform; does not "
            "fail the run";
@@ -100,22 +99,25 @@ std::string platform_text(const RunReport& report) {
   std::string world = fmt::format("kernel page sizes {}; {} object(s)",
                                   parameter("kernel_page_sizes"), parameter("objects"));
   if (report.platform == "gnumach")
-    return fmt::format("platform gnumach: judged for GNU Mach, one kernel per object port with "
-                       "its native 4 KiB pages ({}); an unsolicited supply (X6) or a release of "
-                       "a right not held (X18) is harmless there: a portability finding, not a "
-                       "failure",
-                       world);
+    return fmt::format(
+        "platform gnumach: judged for GNU Mach, one kernel per object port with "
+        "its native 4 KiB pages ({}); an unsolicited supply (X6) or a release of "
+        "a right not held (X18) is harmless there: a portability finding, not a "
+        "failure",
+        world);
   if (report.platform == "manual")
-    return fmt::format("platform manual: judged by the strict reading of the manual pages, "
-                       "several kernels with mixed page sizes, two of them equal ({}); X6 and "
-                       "X18 read strictly",
-                       world);
+    return fmt::format(
+        "platform manual: judged by the strict reading of the manual pages, "
+        "several kernels with mixed page sizes, two of them equal ({}); X6 and "
+        "X18 read strictly",
+        world);
   if (report.platform == "osf")
-    return fmt::format("platform osf: judged for an OSF Mach kernel speaking the OSF dialect, one "
-                       "kernel per object port with 4 KiB pages ({}); an unsolicited supply "
-                       "(X6) or a release of a right not held (X18) is harmless there: a "
-                       "portability finding, not a failure",
-                       world);
+    return fmt::format(
+        "platform osf: judged for an OSF Mach kernel speaking the OSF dialect, one "
+        "kernel per object port with 4 KiB pages ({}); an unsolicited supply "
+        "(X6) or a release of a right not held (X18) is harmless there: a "
+        "portability finding, not a failure",
+        world);
   return fmt::format("platform {} ({})", report.platform, world);
 }
 

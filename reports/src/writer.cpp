@@ -62,18 +62,17 @@ fs::path write_temporary(const fs::path& directory, const fs::path& final,
   int fd = ::mkstemp(pattern.data());
   if (fd < 0) {
     int err = errno;
-    throw ReportWriteError(directory,
-                           fmt::format("cannot write reports: cannot create a file in "
-                                       "directory {}: {}",
-                                       quoted(directory), std::strerror(err)));
+    throw ReportWriteError(directory, fmt::format("cannot write reports: cannot create a file in "
+                                                  "directory {}: {}",
+                                                  quoted(directory), std::strerror(err)));
   }
   fs::path temporary = pattern;
   auto fail = [&](const char* what) {
     int err = errno;
     ::close(fd);
     remove_quietly(temporary);
-    throw ReportWriteError(directory, fmt::format("cannot write report {}: {}: {}",
-                                                  quoted(final), what, std::strerror(err)));
+    throw ReportWriteError(directory, fmt::format("cannot write report {}: {}: {}", quoted(final),
+                                                  what, std::strerror(err)));
   };
   // mkstemp creates 0600; reports are meant to be read by others (CI uploads).
   if (::fchmod(fd, 0644) != 0) fail("chmod");
@@ -106,8 +105,7 @@ void commit(const fs::path& directory, const std::vector<PendingFile>& pending) 
       int err = errno;
       for (std::size_t j = i; j < pending.size(); ++j) remove_quietly(pending[j].temporary);
       throw ReportWriteError(directory, fmt::format("cannot write report {}: rename: {}",
-                                                    quoted(pending[i].final),
-                                                    std::strerror(err)));
+                                                    quoted(pending[i].final), std::strerror(err)));
     }
   }
   // Make the renames durable too; failure here loses nothing already visible.

@@ -64,9 +64,10 @@ std::vector<std::string> parse_format_list(std::string_view list) {
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (item.empty()) {
-      throw UnknownFormatError(fmt::format("report format list '{}' has an empty entry: "
-                                           "expected names from {} separated by commas",
-                                           list, fmt::join(available_formats(), ", ")));
+      throw UnknownFormatError(
+          fmt::format("report format list '{}' has an empty entry: "
+                      "expected names from {} separated by commas",
+                      list, fmt::join(available_formats(), ", ")));
     }
     std::string name(make_writer(item)->format_name());
     if (std::find(formats.begin(), formats.end(), name) == formats.end()) {

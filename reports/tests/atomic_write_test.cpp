@@ -142,7 +142,8 @@ TEST(WriteReportFile, ATemporaryNameIsUsedThenRenamed) {
   // The rename is observable as a new inode replacing the old one.
   ScratchDir dir;
   testing::write_file(dir / "emmi-report.json", "old");
-  struct stat st_before{}, st_after{};
+  struct stat st_before {
+  }, st_after{};
   ::stat((dir / "emmi-report.json").c_str(), &st_before);
   write_report_file(JsonWriter(), testing::sample_report(), dir.path());
   ::stat((dir / "emmi-report.json").c_str(), &st_after);

@@ -23,12 +23,11 @@ using testing::start_tags;
 
 TEST(Html, IsSelfContained) {
   std::string page = html(testing::sample_report());
-  for (const char* external : {"http://", "https://", "//fonts", "<link", "@import", " src=",
-                               "url(http", "url('", "url(\""}) {
+  for (const char* external : {"http://", "https://", "//fonts", "<link", "@import",
+                               " src=", "url(http", "url('", "url(\""}) {
     EXPECT_EQ(page.find(external), std::string::npos) << external;
   }
-  EXPECT_NE(page.find("Content-Security-Policy\" content=\"default-src 'none'"),
-            std::string::npos);
+  EXPECT_NE(page.find("Content-Security-Policy\" content=\"default-src 'none'"), std::string::npos);
 }
 
 TEST(Html, HasOneChartPerCounterexampleAndARowPerRule) {
@@ -145,8 +144,7 @@ TEST(SequenceChart, LabelsCarryMessageSeqnoAndRights) {
   std::string svg = sequence_chart_svg(testing::sample_trace(), "t");
   EXPECT_NE(svg.find(">memory_object_data_request</text>"), std::string::npos);
   EXPECT_NE(svg.find(">seq 3 · control:send</text>"), std::string::npos);
-  EXPECT_NE(svg.find(">SQ7 violated: effects of seqno 2 after seqno 3</tspan>"),
-            std::string::npos);
+  EXPECT_NE(svg.find(">SQ7 violated: effects of seqno 2 after seqno 3</tspan>"), std::string::npos);
   // Marker ids are prefixed, so several charts can share a page.
   EXPECT_NE(svg.find("<marker id=\"t-k\""), std::string::npos);
   EXPECT_NE(svg.find("url(#t-k)"), std::string::npos);

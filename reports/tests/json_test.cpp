@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-
 #include "emmi/reports/errors.h"
 #include "emmi/reports/merge.h"
 #include "sample_report.h"
@@ -109,7 +108,8 @@ const Corruption kCorruptions[] = {
      "format_version: this reader understands version 4, the file is version 3"},
     {"older version", [](nlohmann::json& j) { j["format_version"] = 1; },
      "format_version: this reader understands version 4, the file is version 1"},
-    {"version 2 (no platform)", [](nlohmann::json& j) {
+    {"version 2 (no platform)",
+     [](nlohmann::json& j) {
        j["format_version"] = 2;
        j.erase("platform");
      },
@@ -132,8 +132,7 @@ const Corruption kCorruptions[] = {
      "self_checks[0].verdict: a self-check of the suite cannot be a pager non-conformance"},
     {"no self-checks", [](nlohmann::json& j) { j.erase("self_checks"); },
      "missing required field \"self_checks\""},
-    {"not a report", [](nlohmann::json& j) { j["format"] = "junit"; },
-     "not an emmi-cts report"},
+    {"not a report", [](nlohmann::json& j) { j["format"] = "junit"; }, "not an emmi-cts report"},
     {"bad hash", [](nlohmann::json& j) { j["pager"]["sha256"] = "ABC"; },
      "pager.sha256: expected 64 lower-case hex digits"},
     {"bad time", [](nlohmann::json& j) { j["started_at"] = "yesterday"; },
@@ -142,15 +141,16 @@ const Corruption kCorruptions[] = {
      "started_at: expected an ISO-8601 UTC time"},
     {"empty fraction", [](nlohmann::json& j) { j["started_at"] = "2024-05-01T12:00:00.Z"; },
      "started_at: expected an ISO-8601 UTC time"},
-    {"upper-case hash", [](nlohmann::json& j) {
-       j["pager"]["sha256"] = std::string(63, 'a') + "F";
-     },
+    {"upper-case hash",
+     [](nlohmann::json& j) { j["pager"]["sha256"] = std::string(63, 'a') + "F"; },
      "pager.sha256: expected 64 lower-case hex digits"},
-    {"trace lane", [](nlohmann::json& j) {
-       j["rules"][10]["counterexample"]["trace"][3].erase("lane_from");
-     },
+    {"trace lane",
+     [](nlohmann::json& j) { j["rules"][10]["counterexample"]["trace"][3].erase("lane_from"); },
      "rules[10].counterexample.trace[3]: missing required field \"lane_from\""},
-    {"shard index", [](nlohmann::json& j) { j["shard"] = {{"index", 3}, {"total", 3}}; },
+    {"shard index",
+     [](nlohmann::json& j) {
+       j["shard"] = {{"index", 3}, {"total", 3}};
+     },
      "shard.index: index 3 is not below total 3"},
     {"waived without waiver", [](nlohmann::json& j) { j["rules"][4].erase("waiver"); },
      "rules[4]: verdict is waived but there is no \"waiver\""},

@@ -4,7 +4,6 @@
 // structure checks with a real parser are in junit_xmllint_test.cpp.)
 #include "emmi/reports/junit_report.h"
 
-
 #include <gtest/gtest.h>
 
 #include "sample_report.h"
@@ -53,7 +52,8 @@ TEST(Junit, SelfChecksAreATestsuiteOfTheirOwn) {
     EXPECT_EQ(xml.find(std::string("name=\"") + id), xml.find(std::string("name=\"") + id, suite))
         << id << " also outside the self-checks";
   }
-  EXPECT_NE(checks.find("<error message=\"suite bug: a duty of the suite&#39;s own simulated kernel"),
+  EXPECT_NE(checks.find(
+                "<error message=\"suite bug: a duty of the suite&#39;s own simulated kernel"),
             std::string::npos);
   EXPECT_NE(checks.find("<property name=\"party\" value=\"kernel\"/>"), std::string::npos);
 }
@@ -65,7 +65,8 @@ TEST(Junit, AnAdvisoryFindingIsSkippedWithItsDetailsNotAFailure) {
   std::string tc = xml.substr(at, xml.find("</testcase>", at) - at);
   EXPECT_EQ(tc.find("<failure"), std::string::npos);
   EXPECT_NE(tc.find("<skipped message=\"advisory finding, SHOULD rule (does not fail the run)"),
-            std::string::npos) << tc;
+            std::string::npos)
+      << tc;
   EXPECT_NE(tc.find("<property name=\"level\" value=\"SHOULD\"/>"), std::string::npos);
   EXPECT_NE(tc.find("<property name=\"fails_run\" value=\"false\"/>"), std::string::npos);
   EXPECT_NE(tc.find("<system-out>V6 FAIL (SHOULD, pager rule;"), std::string::npos) << tc;

@@ -52,8 +52,9 @@ TEST(JunitXsd, HostileTextStillValidatesAndSurvivesEscaping) {
   EXPECT_EQ(xpath(file, "string(//testcase[@classname='emmi.seqno'][2]/failure/@message)"),
             "seqno 2 <after> \"3\" & 'x'[0m\x7f");
   EXPECT_EQ(xpath(file, "string(//testcase[1]/@name)"), "IN2: ]]> <![CDATA[ & </testcase>");
-  EXPECT_EQ(xpath(file, "string(//testcase[properties/property[@value='not-applicable']]/"
-                        "skipped/@message)"),
+  EXPECT_EQ(xpath(file,
+                  "string(//testcase[properties/property[@value='not-applicable']]/"
+                  "skipped/@message)"),
             "not applicable: not exercised at all");
 }
 
@@ -96,18 +97,17 @@ TEST(JunitStructure, OneSuitePerGroupOneCasePerRule) {
   // Verdict to element, as documented in junit_report.h.
   EXPECT_EQ(xpath(file, "count(//testcase/failure)"), "2");
   EXPECT_EQ(xpath(file, "string(//testcase[starts-with(@name, 'TM4: ')]/error/@type)"), "crash");
-  EXPECT_EQ(xpath(file, "string(//testcase[starts-with(@name, 'SU1: ')]/error/@type)"),
-            "timeout");
+  EXPECT_EQ(xpath(file, "string(//testcase[starts-with(@name, 'SU1: ')]/error/@type)"), "timeout");
   EXPECT_EQ(xpath(file, "string(//testcase[starts-with(@name, 'PR7: ')]/error/@message)"),
             "suite problem (not a pager non-conformance): simulated kernel lost track of port "
             "0x2a11 (suite bug)");
   EXPECT_EQ(xpath(file, "string(//testcase[starts-with(@name, 'TM6: ')]/skipped/@message)"),
             "waived: known bug #41 in the object cache; fix scheduled (expires 2099-12-31)");
-  EXPECT_EQ(xpath(file, "string(/testsuites/testsuite[1]/properties/property"
-                        "[@name='pager.sha256']/@value)"),
+  EXPECT_EQ(xpath(file,
+                  "string(/testsuites/testsuite[1]/properties/property"
+                  "[@name='pager.sha256']/@value)"),
             r.pager.sha256);
-  std::string details =
-      xpath(file, "string(//testcase[starts-with(@name, 'SQ7: ')]/failure)");
+  std::string details = xpath(file, "string(//testcase[starts-with(@name, 'SQ7: ')]/failure)");
   EXPECT_NE(details.find("replay: " + r.rules[10].counterexample->replay_command),
             std::string::npos)
       << details;

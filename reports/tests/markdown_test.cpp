@@ -2,7 +2,6 @@
 // Markdown summary: the headline, the failing rules and how to replay them.
 #include "emmi/reports/markdown_report.h"
 
-
 #include <gtest/gtest.h>
 
 #include "sample_report.h"
@@ -117,12 +116,12 @@ TEST(Markdown, StaysShortEnoughForAPullRequestComment) {
   }
   std::string md = markdown(r);
   std::size_t sections = 0;
-  for (std::size_t at = md.find("\n### "); at != std::string::npos; at = md.find("\n### ", at + 1)) {
+  for (std::size_t at = md.find("\n### "); at != std::string::npos;
+       at = md.find("\n### ", at + 1)) {
     ++sections;
   }
   EXPECT_EQ(sections, 10u);
-  EXPECT_NE(md.find("5 more counterexamples are in the HTML and JSON reports."),
-            std::string::npos);
+  EXPECT_NE(md.find("5 more counterexamples are in the HTML and JSON reports."), std::string::npos);
   EXPECT_NE(md.find("... 49 more events in the JSON report"), std::string::npos);
   EXPECT_LT(md.size(), 65536u);
 }

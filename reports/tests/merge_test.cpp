@@ -17,7 +17,7 @@ namespace {
 
 // One test case's effect on the rules it checked, as the engine records it.
 struct CaseOutcome {
-  std::size_t rule;  // index into the catalogue
+  std::size_t rule;                 // index into the catalogue
   Verdict verdict = Verdict::pass;  // or how the check ended
 };
 using Case = std::vector<CaseOutcome>;
@@ -26,8 +26,8 @@ const std::vector<RuleResult>& catalogue() {
   static const std::vector<RuleResult> rules = [] {
     std::vector<RuleResult> r;
     for (const RuleResult& rule : testing::sample_report().rules) {
-      RuleResult blank{rule.id, rule.group, rule.title, rule.level, Verdict::not_applicable,
-                       0, "", std::nullopt, std::nullopt, rule.party};
+      RuleResult blank{rule.id, rule.group, rule.title,   rule.level,   Verdict::not_applicable,
+                       0,       "",         std::nullopt, std::nullopt, rule.party};
       r.push_back(blank);
     }
     return r;
@@ -78,8 +78,7 @@ void expect_same_verdicts(const RunReport& merged, const RunReport& whole) {
     EXPECT_EQ(merged.rules[i].id, whole.rules[i].id);
     EXPECT_EQ(merged.rules[i].verdict, whole.rules[i].verdict) << whole.rules[i].id;
     EXPECT_EQ(merged.rules[i].exercised, whole.rules[i].exercised) << whole.rules[i].id;
-    EXPECT_EQ(merged.rules[i].counterexample.has_value(),
-              whole.rules[i].counterexample.has_value())
+    EXPECT_EQ(merged.rules[i].counterexample.has_value(), whole.rules[i].counterexample.has_value())
         << whole.rules[i].id;
   }
   EXPECT_EQ(merged.cases_run, whole.cases_run);
@@ -197,9 +196,9 @@ TEST(Merge, RejectsMissingDuplicateAndUnshardedReports) {
   EXPECT_NE(merge_error({shards[0], shards[2]}).find("shard 2/3 missing (got 2 of 3)"),
             std::string::npos);
   EXPECT_NE(merge_error({shards[0]}).find("shards 2/3, 3/3 missing"), std::string::npos);
-  EXPECT_NE(merge_error({shards[0], shards[1], shards[1], shards[2]})
-                .find("shard 2/3 is given twice"),
-            std::string::npos);
+  EXPECT_NE(
+      merge_error({shards[0], shards[1], shards[1], shards[2]}).find("shard 2/3 is given twice"),
+      std::string::npos);
   RunReport other_total = shards[2];
   other_total.shard = ShardInfo{2, 4};
   EXPECT_NE(merge_error({shards[0], shards[1], other_total}).find("disagree on the number"),

@@ -103,14 +103,12 @@ RunReport with_verdicts(std::initializer_list<Verdict> verdicts) {
 TEST(RunOutcome, FollowsTheRuleVerdicts) {
   EXPECT_EQ(run_outcome(with_verdicts({Verdict::pass, Verdict::not_applicable})),
             RunOutcome::conformant);
-  EXPECT_EQ(run_outcome(with_verdicts({Verdict::pass, Verdict::waived})),
-            RunOutcome::conformant);
+  EXPECT_EQ(run_outcome(with_verdicts({Verdict::pass, Verdict::waived})), RunOutcome::conformant);
   EXPECT_EQ(run_outcome(with_verdicts({Verdict::pass, Verdict::unresolved})),
             RunOutcome::incomplete);
   EXPECT_EQ(run_outcome(with_verdicts({Verdict::unresolved, Verdict::timeout})),
             RunOutcome::not_conformant);
-  EXPECT_EQ(run_outcome(with_verdicts({Verdict::not_applicable})),
-            RunOutcome::nothing_exercised);
+  EXPECT_EQ(run_outcome(with_verdicts({Verdict::not_applicable})), RunOutcome::nothing_exercised);
   EXPECT_EQ(run_outcome(with_verdicts({})), RunOutcome::nothing_exercised);
   EXPECT_EQ(outcome_label(RunOutcome::not_conformant), "NOT CONFORMANT");
 }
@@ -133,8 +131,8 @@ TEST(Severity, OnlyAMustRulesFailFailsTheRun) {
     EXPECT_FALSE(fails_run(r)) << level;
     EXPECT_TRUE(is_advisory(r)) << level;
     // The pager stopped working: that fails the run whatever the level.
-    for (Verdict v : {Verdict::timeout, Verdict::crash, Verdict::resource_exhausted,
-                      Verdict::unresolved})
+    for (Verdict v :
+         {Verdict::timeout, Verdict::crash, Verdict::resource_exhausted, Verdict::unresolved})
       EXPECT_TRUE(fails_run(rule_with(v, level, Party::pager))) << level << " " << v.name();
   }
   // An unknown level never turns a failure advisory.

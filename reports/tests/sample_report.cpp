@@ -36,8 +36,11 @@ RunReport sample_report() {
   r.platform = "gnumach";
   r.profile = "standard";
   r.seed = 1234567890123ULL;
-  r.parameters = {{"kernels", "2"}, {"objects", "2"}, {"pager_threads", "3"},
-                  {"max_commands", "40"}, {"timeout_s", "10"}};
+  r.parameters = {{"kernels", "2"},
+                  {"objects", "2"},
+                  {"pager_threads", "3"},
+                  {"max_commands", "40"},
+                  {"timeout_s", "10"}};
   r.machine = {"ci-runner-07", "Linux 6.1.0-18-amd64 x86_64", 2};
   r.conformance_mode = false;
   r.started_at = "2024-05-01T12:00:00Z";
@@ -45,8 +48,10 @@ RunReport sample_report() {
   r.cases_run = 500;
 
   Counterexample sq7;
-  sq7.commands = {"attach_kernel(k0, page_size=4096)", "attach_kernel(k1, page_size=4096)",
-                  "map(k0, object=0)", "map(k1, object=0)",
+  sq7.commands = {"attach_kernel(k0, page_size=4096)",
+                  "attach_kernel(k1, page_size=4096)",
+                  "map(k0, object=0)",
+                  "map(k1, object=0)",
                   "fault(k0, object=0, offset=0x0, access=READ)",
                   "fault(k0, object=0, offset=0x0, access=WRITE)"};
   sq7.seed = 1234567890123ULL;
@@ -73,8 +78,7 @@ RunReport sample_report() {
   };
 
   Counterexample tm4;
-  tm4.commands = {"attach_kernel(k0, page_size=4096)", "map(k0, object=0)",
-                  "unmap(k0, object=0)"};
+  tm4.commands = {"attach_kernel(k0, page_size=4096)", "map(k0, object=0)", "unmap(k0, object=0)"};
   tm4.seed = 1234567890123ULL;
   tm4.reproduce = "BAABAAAAAAAEAAAAAAAAAAAAQA";
   tm4.replay_command =
@@ -83,8 +87,8 @@ RunReport sample_report() {
   tm4.trace = {
       {0, "kernel k0", "pager t0", "memory_object_init", 0, "object:send control:send", ""},
       {1, "pager t0", "kernel k0", "memory_object_ready", std::nullopt, "control:send", ""},
-      {2, "kernel k0", "pager t1", "memory_object_terminate", 1,
-       "object:receive control:receive", ""},
+      {2, "kernel k0", "pager t1", "memory_object_terminate", 1, "object:receive control:receive",
+       ""},
       {3, "pager t1", "", "SIGSEGV", std::nullopt, "", "pager process died in terminate"},
   };
 
@@ -93,20 +97,18 @@ RunReport sample_report() {
        Verdict::pass, 812, "", std::nullopt, std::nullopt},
       {"IN5", "init", "Data calls use whole pages of that kernel's page size", "MUST",
        Verdict::pass, 812, "", std::nullopt, std::nullopt},
-      {"IN9", "init",
-       "On an init error the pager neither keeps nor releases the control right", "MUST",
-       Verdict::fail, 37,
+      {"IN9", "init", "On an init error the pager neither keeps nor releases the control right",
+       "MUST", Verdict::fail, 37,
        "pager deallocated control port 0x1f07 after init returned KERN_INVALID_ARGUMENT "
        "(urefs would go negative)",
        std::nullopt, in9},
-      {"TM4", "terminate", "On terminate the pager drains and destroys the control port",
-       "SHOULD", Verdict::crash, 120, "pager crashed (SIGSEGV) while handling terminate",
-       std::nullopt, tm4},
+      {"TM4", "terminate", "On terminate the pager drains and destroys the control port", "SHOULD",
+       Verdict::crash, 120, "pager crashed (SIGSEGV) while handling terminate", std::nullopt, tm4},
       {"TM6", "terminate", "The pager cleans up per-kernel state on terminate", "SHOULD",
        Verdict::waived, 120, "re-init after terminate returned stale page 0x2000",
        Waiver{"known bug #41 in the object cache; fix scheduled", "2099-12-31"}, std::nullopt},
-      {"DR3", "data_request", "The pager answers data_request covering the requested range",
-       "MUST", Verdict::pass, 2403, "", std::nullopt, std::nullopt},
+      {"DR3", "data_request", "The pager answers data_request covering the requested range", "MUST",
+       Verdict::pass, 2403, "", std::nullopt, std::nullopt},
       {"DR5", "data_request", "The pager may answer data_unavailable", "MAY",
        Verdict::not_applicable, 0, "the pager never chose data_unavailable in this run",
        std::nullopt, std::nullopt},
@@ -125,8 +127,8 @@ RunReport sample_report() {
       {"PR7", "rights", "mach_port_deallocate drops exactly one user reference", "MUST",
        Verdict::unresolved, 2, "simulated kernel lost track of port 0x2a11 (suite bug)",
        std::nullopt, std::nullopt},
-      {"PR8", "rights", "Out-of-line memory received is vm_deallocated", "MUST", Verdict::pass,
-       640, "", std::nullopt, std::nullopt},
+      {"PR8", "rights", "Out-of-line memory received is vm_deallocated", "MUST", Verdict::pass, 640,
+       "", std::nullopt, std::nullopt},
       // A SHOULD rule broken: an advisory finding, the run does not fail for it.
       {"V6", "rights", "After terminate the pager releases its control and name references",
        "SHOULD", Verdict::fail, 120, "the pager still holds 1 send reference to control 0x1f07",
@@ -138,9 +140,11 @@ RunReport sample_report() {
        std::nullopt, Party::kernel},
       {"SQ5", "seqno", "Seqnos start at zero and reset when the receive right moves", "MUST",
        Verdict::pass, 1620, "", std::nullopt, std::nullopt, Party::kernel},
-      {"RT1", "data_return", "The kernel returns only pages it holds", "MUST",
-       Verdict::unresolved, 55, "suite bug: the simulated kernel returned page 0x3000 it does "
-       "not hold", std::nullopt, std::nullopt, Party::kernel},
+      {"RT1", "data_return", "The kernel returns only pages it holds", "MUST", Verdict::unresolved,
+       55,
+       "suite bug: the simulated kernel returned page 0x3000 it does "
+       "not hold",
+       std::nullopt, std::nullopt, Party::kernel},
   };
   return r;
 }

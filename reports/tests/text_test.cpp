@@ -11,7 +11,9 @@ namespace {
 using namespace std::string_literals;
 
 TEST(XmlSafe, RemovesForbiddenControlCharacters) {
-  EXPECT_EQ(xml_safe("a\x01" "b\x07\x1b[31mc\x0b\x0c\x1f"s), "ab[31mc");
+  EXPECT_EQ(xml_safe("a\x01"
+                     "b\x07\x1b[31mc\x0b\x0c\x1f"s),
+            "ab[31mc");
   EXPECT_EQ(xml_safe("nul\0here"s), "nulhere");
 }
 
@@ -21,16 +23,18 @@ TEST(XmlSafe, KeepsTabNewlineReturnAndUnicode) {
 }
 
 TEST(XmlSafe, ReplacesInvalidUtf8AndDropsNoncharacters) {
-  EXPECT_EQ(xml_safe("a\xff" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(xml_safe("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  EXPECT_EQ(xml_safe("a\xff"
+                     "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(xml_safe("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
   EXPECT_EQ(xml_safe("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(xml_safe("x\xEF\xBF\xBEy"), "xy");                                  // U+FFFE
   EXPECT_EQ(xml_safe("cut \xE2\x86"), "cut \xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(XmlEscape, EscapesMarkupAndProtectsWhitespaceInAttributes) {
-  EXPECT_EQ(xml_escape("<a href=\"x\">&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+  EXPECT_EQ(xml_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
   EXPECT_EQ(xml_escape("1\n2\t3", false), "1\n2\t3");
   EXPECT_EQ(xml_escape("1\n2\t3", true), "1&#10;2&#9;3");
 }

@@ -72,7 +72,8 @@ struct BrowserRun {
   CommandResult result;
   std::vector<std::string> console;  // every console message the page produced
 };
-BrowserRun open_in_chromium(const std::filesystem::path& page, const std::vector<std::string>& action);
+BrowserRun open_in_chromium(const std::filesystem::path& page,
+                            const std::vector<std::string>& action);
 
 // Lines joined with '\n', for failure messages.
 std::string joined(const std::vector<std::string>& lines);

@@ -20,11 +20,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include <mach.h>
-#include <mach/mach4.h>                      /* memory_object_create_proxy */
-#include <emmi/mig/seqnos_memory_object_S.h> /* the reference handlers */
 #include "hurd_glue.h"
-#include "hurd_memory_object_S.h"           /* the _pager_ handlers */
+#include "hurd_memory_object_S.h"            /* the _pager_ handlers */
+#include <emmi/mig/seqnos_memory_object_S.h> /* the reference handlers */
+#include <mach.h>
+#include <mach/mach4.h> /* memory_object_create_proxy */
 
 struct pager
 {
@@ -74,8 +74,7 @@ boolean_t _pager_seqnos_memory_object_server (mach_msg_header_t *request,
 /* The reference pager's demux calls seqnos_memory_object_server; this one
    (rather than the stub archive's) routes through the Hurd-style stubs.  */
 boolean_t
-seqnos_memory_object_server (mach_msg_header_t *request,
-                             mach_msg_header_t *reply)
+seqnos_memory_object_server (mach_msg_header_t *request, mach_msg_header_t *reply)
 {
   long b0 = atomic_load (&begun), e0 = atomic_load (&ended);
   boolean_t handled = _pager_seqnos_memory_object_server (request, reply);
@@ -96,8 +95,8 @@ seqnos_memory_object_server (mach_msg_header_t *request,
 
 struct ro_proxy
 {
-  mach_port_t object;  /* the object's receive right */
-  mach_port_t proxy;   /* our send right to its read-only proxy */
+  mach_port_t object; /* the object's receive right */
+  mach_port_t proxy;  /* our send right to its read-only proxy */
 };
 
 /* The kernels mapping each object, by the control port their init gave
@@ -146,10 +145,9 @@ create_ro_port (mach_port_t object)
   vm_offset_t offset = 0, start = 0;
   vm_size_t len = ~(vm_size_t) 0;
   kern_return_t err
-    = memory_object_create_proxy (mach_task_self (),
-                                  VM_PROT_READ | VM_PROT_EXECUTE,
-                                  &object, MACH_MSG_TYPE_MAKE_SEND, 1,
-                                  &offset, 1, &start, 1, &len, 1, &port);
+      = memory_object_create_proxy (mach_task_self (), VM_PROT_READ | VM_PROT_EXECUTE,
+                                    &object, MACH_MSG_TYPE_MAKE_SEND, 1, &offset, 1,
+                                    &start, 1, &len, 1, &port);
   mach_port_type_t type = 0;
   if (err != KERN_SUCCESS || !MACH_PORT_VALID (port)
       || mach_port_type (mach_task_self (), port, &type) != KERN_SUCCESS
@@ -186,8 +184,7 @@ unmapped (mach_port_t object, mach_port_t control)
         if (mapping_count (object) == 0)
           {
             struct ro_proxy *slot = proxy_slot (object);
-            if (mach_port_deallocate (mach_task_self (), slot->proxy)
-                != KERN_SUCCESS)
+            if (mach_port_deallocate (mach_task_self (), slot->proxy) != KERN_SUCCESS)
               abort ();
             slot->proxy = MACH_PORT_NULL;
           }
@@ -197,16 +194,15 @@ unmapped (mach_port_t object, mach_port_t control)
 }
 
 kern_return_t
-_pager_seqnos_memory_object_init (pager_t p, mach_port_seqno_t seqno,
-                                  mach_port_t control, mach_port_t name,
-                                  vm_size_t page_size)
+_pager_seqnos_memory_object_init (pager_t p, mach_port_seqno_t seqno, mach_port_t control,
+                                  mach_port_t name, vm_size_t page_size)
 {
   /* Counted before the handler takes the object's turn, so this kernel's
      terminate (which waits for that turn) always finds it; a refused init
      is uncounted again unless its terminate came first.  */
   mapped (UNWRAP (p), control);
-  kern_return_t kr = seqnos_memory_object_init (UNWRAP (p), seqno, control,
-                                                name, page_size);
+  kern_return_t kr
+      = seqnos_memory_object_init (UNWRAP (p), seqno, control, name, page_size);
   if (kr != KERN_SUCCESS)
     unmapped (UNWRAP (p), control);
   return kr;
@@ -216,85 +212,70 @@ kern_return_t
 _pager_seqnos_memory_object_terminate (pager_t p, mach_port_seqno_t seqno,
                                        mach_port_t control, mach_port_t name)
 {
-  kern_return_t kr = seqnos_memory_object_terminate (UNWRAP (p), seqno,
-                                                     control, name);
+  kern_return_t kr = seqnos_memory_object_terminate (UNWRAP (p), seqno, control, name);
   unmapped (UNWRAP (p), control);
   return kr;
 }
 
 kern_return_t
-_pager_seqnos_memory_object_copy (pager_t p, mach_port_seqno_t seqno,
-                                  mach_port_t control, vm_offset_t offset,
-                                  vm_size_t length, mach_port_t new_object)
+_pager_seqnos_memory_object_copy (pager_t p, mach_port_seqno_t seqno, mach_port_t control,
+                                  vm_offset_t offset, vm_size_t length,
+                                  mach_port_t new_object)
 {
-  return seqnos_memory_object_copy (UNWRAP (p), seqno, control, offset,
-                                    length, new_object);
+  return seqnos_memory_object_copy (UNWRAP (p), seqno, control, offset, length,
+                                    new_object);
 }
 
 kern_return_t
 _pager_seqnos_memory_object_data_request (pager_t p, mach_port_seqno_t seqno,
-                                          mach_port_t control,
-                                          vm_offset_t offset, vm_size_t length,
-                                          vm_prot_t access)
+                                          mach_port_t control, vm_offset_t offset,
+                                          vm_size_t length, vm_prot_t access)
 {
-  return seqnos_memory_object_data_request (UNWRAP (p), seqno, control,
-                                            offset, length, access);
+  return seqnos_memory_object_data_request (UNWRAP (p), seqno, control, offset, length,
+                                            access);
 }
 
 kern_return_t
 _pager_seqnos_memory_object_data_unlock (pager_t p, mach_port_seqno_t seqno,
-                                         mach_port_t control,
-                                         vm_offset_t offset, vm_size_t length,
-                                         vm_prot_t access)
+                                         mach_port_t control, vm_offset_t offset,
+                                         vm_size_t length, vm_prot_t access)
 {
-  return seqnos_memory_object_data_unlock (UNWRAP (p), seqno, control, offset,
-                                           length, access);
+  return seqnos_memory_object_data_unlock (UNWRAP (p), seqno, control, offset, length,
+                                           access);
 }
 
 kern_return_t
-_pager_seqnos_memory_object_lock_completed (pager_t p,
-                                            mach_port_seqno_t seqno,
-                                            mach_port_t control,
-                                            vm_offset_t offset,
+_pager_seqnos_memory_object_lock_completed (pager_t p, mach_port_seqno_t seqno,
+                                            mach_port_t control, vm_offset_t offset,
                                             vm_size_t length)
 {
-  return seqnos_memory_object_lock_completed (UNWRAP (p), seqno, control,
-                                              offset, length);
+  return seqnos_memory_object_lock_completed (UNWRAP (p), seqno, control, offset, length);
 }
 
 kern_return_t
-_pager_seqnos_memory_object_supply_completed (pager_t p,
-                                              mach_port_seqno_t seqno,
-                                              mach_port_t control,
-                                              vm_offset_t offset,
-                                              vm_size_t length,
-                                              kern_return_t result,
+_pager_seqnos_memory_object_supply_completed (pager_t p, mach_port_seqno_t seqno,
+                                              mach_port_t control, vm_offset_t offset,
+                                              vm_size_t length, kern_return_t result,
                                               vm_offset_t error_offset)
 {
-  return seqnos_memory_object_supply_completed (UNWRAP (p), seqno, control,
-                                                offset, length, result,
-                                                error_offset);
+  return seqnos_memory_object_supply_completed (UNWRAP (p), seqno, control, offset,
+                                                length, result, error_offset);
 }
 
 kern_return_t
 _pager_seqnos_memory_object_data_return (pager_t p, mach_port_seqno_t seqno,
-                                         mach_port_t control,
-                                         vm_offset_t offset, vm_offset_t data,
-                                         mach_msg_type_number_t count,
-                                         boolean_t dirty,
-                                         boolean_t kernel_copy)
+                                         mach_port_t control, vm_offset_t offset,
+                                         vm_offset_t data, mach_msg_type_number_t count,
+                                         boolean_t dirty, boolean_t kernel_copy)
 {
-  return seqnos_memory_object_data_return (UNWRAP (p), seqno, control, offset,
-                                           data, count, dirty, kernel_copy);
+  return seqnos_memory_object_data_return (UNWRAP (p), seqno, control, offset, data,
+                                           count, dirty, kernel_copy);
 }
 
 kern_return_t
-_pager_seqnos_memory_object_change_completed (pager_t p,
-                                              mach_port_seqno_t seqno,
+_pager_seqnos_memory_object_change_completed (pager_t p, mach_port_seqno_t seqno,
                                               boolean_t may_cache,
-                                              memory_object_copy_strategy_t
-                                                strategy)
+                                              memory_object_copy_strategy_t strategy)
 {
-  return seqnos_memory_object_change_completed (UNWRAP (p), seqno, may_cache,
-                                                strategy);
+  return seqnos_memory_object_change_completed (UNWRAP (p), seqno, may_cache, strategy);
 }

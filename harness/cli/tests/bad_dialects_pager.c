@@ -6,15 +6,18 @@
 
 #include "emmi/pager_abi.h"
 
-static kern_return_t never_started(const struct emmi_pager_config *config,
-                                   struct emmi_pager_object *objects)
+static kern_return_t
+never_started (const struct emmi_pager_config *config, struct emmi_pager_object *objects)
 {
   (void) config;
   (void) objects;
   return KERN_FAILURE;
 }
 
-static void never_stopped(void) {}
+static void
+never_stopped (void)
+{
+}
 
 static const struct emmi_pager unknown_dialect_pager = {
   .abi_version = EMMI_PAGER_ABI_VERSION,
@@ -25,4 +28,8 @@ static const struct emmi_pager unknown_dialect_pager = {
 
 EMMI_PAGER_EXPORT const uint32_t emmi_pager_dialects = 0x8u;
 
-EMMI_PAGER_EXPORT const struct emmi_pager *emmi_pager_entry(void) { return &unknown_dialect_pager; }
+EMMI_PAGER_EXPORT const struct emmi_pager *
+emmi_pager_entry (void)
+{
+  return &unknown_dialect_pager;
+}

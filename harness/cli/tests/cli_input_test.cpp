@@ -53,7 +53,8 @@ void expect_refused(std::vector<std::string> args, const std::vector<std::string
 
   CommandResult r = emmi_cts(args);
   EXPECT_EQ(r.exit_code, kInputError) << r.err;
-  for (const std::string& part : named) EXPECT_TRUE(contains(r.err, part)) << "missing '" << part << "' in:\n" << r.err;
+  for (const std::string& part : named)
+    EXPECT_TRUE(contains(r.err, part)) << "missing '" << part << "' in:\n" << r.err;
   EXPECT_TRUE(contains(r.err, "emmi-cts: ")) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
   if (fs::exists(reports)) {
@@ -125,7 +126,8 @@ TEST(CliInput, CorruptWaiversFiles) {
       {"empty-reason", R"({"waivers": [{"rule": "SQ7", "reason": ""}]})", "has no \"reason\""},
       {"bad-date", R"({"waivers": [{"rule": "SQ7", "reason": "r", "expires": "2099-02-30"}]})",
        "not a date YYYY-MM-DD"},
-      {"bad-date-format", R"({"waivers": [{"rule": "SQ7", "reason": "r", "expires": "next year"}]})",
+      {"bad-date-format",
+       R"({"waivers": [{"rule": "SQ7", "reason": "r", "expires": "next year"}]})",
        "not a date YYYY-MM-DD"},
       {"unknown-key", R"({"waivers": [{"rule": "SQ7", "reason": "r", "owner": "x"}]})",
        "unknown key \"owner\""},
@@ -183,9 +185,11 @@ TEST(CliInput, BadShardEnvironment) {
 }
 
 TEST(CliInput, BadProfileDialectFormatAndReplay) {
-  expect_refused({"--profile", "fastest"}, {"--profile 'fastest'", "quick, standard or exhaustive"});
+  expect_refused({"--profile", "fastest"},
+                 {"--profile 'fastest'", "quick, standard or exhaustive"});
   // osf is a dialect now (harness/mach/defs/osf); a name of none is refused.
-  expect_refused({"--dialect", "cmu"}, {"--dialect 'cmu'", "auto", "gnumach, gnumach-seqnos or osf"});
+  expect_refused({"--dialect", "cmu"},
+                 {"--dialect 'cmu'", "auto", "gnumach, gnumach-seqnos or osf"});
   expect_refused({"--format", "json,pdf"}, {"--format 'json,pdf'", "pdf"});
   expect_refused({"--format", "json,,md"}, {"--format 'json,,md'"});
   expect_refused({"--replay", "not-a-token"}, {"--replay 'not-a-token'", "not a replay token"});
@@ -219,7 +223,8 @@ TEST(CliInput, PlatformWhoseKernelsDoNotSpeakTheDialect) {
 
 TEST(CliInput, BadPlatformAndWorldOverrides) {
   expect_refused({"--platform", "xnu"}, {"--platform 'xnu'", "gnumach, manual or osf"});
-  expect_refused({"--page-sizes", "4096,5000"}, {"--page-sizes '4096,5000'", "5000", "power of two"});
+  expect_refused({"--page-sizes", "4096,5000"},
+                 {"--page-sizes '4096,5000'", "5000", "power of two"});
   expect_refused({"--page-sizes", "2048"}, {"--page-sizes '2048'", "2048", "from 4096"});
   expect_refused({"--page-sizes", "4096,,8192"}, {"--page-sizes '4096,,8192'", "not a number"});
   expect_refused({"--page-sizes", "4k"}, {"--page-sizes '4k'", "'4k' is not a number"});
@@ -237,8 +242,7 @@ TEST(CliInput, ConformanceRefusesWaiversAndFixedParameters) {
   write_file(waivers, R"({"waivers": [{"rule": "SQ7", "reason": "r"}]})");
   for (std::vector<std::string> extra :
        {std::vector<std::string>{"--waivers", waivers.string()},
-        std::vector<std::string>{"--replay", "x"},
-        std::vector<std::string>{"--kernels", "2"}}) {
+        std::vector<std::string>{"--replay", "x"}, std::vector<std::string>{"--kernels", "2"}}) {
     std::vector<std::string> args = {"run", "--quiet", "--conformance", "--report-dir",
                                      (dir / "r").string()};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -249,7 +253,8 @@ TEST(CliInput, ConformanceRefusesWaiversAndFixedParameters) {
   }
   // expect_refused adds --profile quick, which conformance mode locks.
   expect_refused({"--conformance"}, {"--conformance", "fixes the profile"});
-  expect_refused({"--conformance", "--profile", "standard", "--seed", "9"}, {"--conformance", "the seed"});
+  expect_refused({"--conformance", "--profile", "standard", "--seed", "9"},
+                 {"--conformance", "the seed"});
 }
 
 TEST(CliInput, MergeOfFilesThatAreNotReports) {

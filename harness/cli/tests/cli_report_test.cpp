@@ -74,9 +74,8 @@ std::string conforming_pager(const std::string& id) {
 // emmi-cts run --profile quick --seed kSeed on `pager`, reports into `dir`.
 CommandResult run_quick(const std::string& pager, const fs::path& dir,
                         std::vector<std::string> extra = {}, const std::string& options = "") {
-  std::vector<std::string> args = {"run",        "--quiet",     "--profile", "quick",
-                                   "--seed",     kSeed,         "--pager",   pager,
-                                   "--report-dir", dir.string()};
+  std::vector<std::string> args = {"run", "--quiet", "--profile", "quick",        "--seed",
+                                   kSeed, "--pager", pager,       "--report-dir", dir.string()};
   if (!options.empty()) args.insert(args.end(), {"--pager-options", options});
   args.insert(args.end(), extra.begin(), extra.end());
   return emmi_cts(args);
@@ -113,7 +112,8 @@ TEST(RealReports, ReferencePagerReportsValidate) {
   ScratchDir dir;
   CommandResult r = run_quick(reference_pager(), dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  for (const char* name : {"emmi-report.json", "emmi-report.junit.xml", "emmi-report.md", "emmi-report.html"})
+  for (const char* name :
+       {"emmi-report.json", "emmi-report.junit.xml", "emmi-report.md", "emmi-report.html"})
     EXPECT_TRUE(fs::exists(dir / name)) << name;
 
   json report = read_json(dir / "emmi-report.json");
@@ -123,8 +123,9 @@ TEST(RealReports, ReferencePagerReportsValidate) {
     EXPECT_TRUE(verdict == "pass" || verdict == "not-applicable") << id << ": " << verdict;
   EXPECT_GT(report.at("cases_run").get<int>(), 0);
 
-  CommandResult js = emmi::reports::testing::validate_json_schema(
-      kSchemaDir / "emmi-report-v4.schema.json", dir / "emmi-report.json");
+  CommandResult js = emmi::reports::testing::validate_json_schema(kSchemaDir /
+                                                                      "emmi-report-v4.schema.json",
+                                                                  dir / "emmi-report.json");
   EXPECT_EQ(js.exit_code, 0) << "python3-jsonschema: " << js.out << js.err;
 
   std::string xmllint = require_tool("/usr/bin/xmllint", "libxml2-utils");
@@ -134,7 +135,8 @@ TEST(RealReports, ReferencePagerReportsValidate) {
   EXPECT_EQ(xml.exit_code, 0) << xml.err;
   EXPECT_NE(xml.err.find("validates"), std::string::npos) << xml.err;
   // One testcase per rule of the report: the pager's, then the self-checks.
-  CommandResult n = run_tool({xmllint, "--xpath", "count(//testcase)", (dir / "emmi-report.junit.xml").string()});
+  CommandResult n = run_tool(
+      {xmllint, "--xpath", "count(//testcase)", (dir / "emmi-report.junit.xml").string()});
   EXPECT_EQ(std::stoul(n.out), report.at("rules").size() + report.at("self_checks").size());
   // The kernel duties the model checks are self-checks, never pager verdicts.
   for (const json& rule : report.at("self_checks")) EXPECT_EQ(rule.at("party"), "kernel");
@@ -214,7 +216,8 @@ TEST(RealReports, ThreeShardsMergedEqualTheUnshardedRun) {
   for (int i = 1; i <= 3; ++i) {
     fs::path shard_dir = dir / ("shard-" + std::to_string(i));
     CommandResult s = run_quick(pager, shard_dir,
-                                {"--jobs", "1", "--format", "json", "--shard", std::to_string(i) + "/3"});
+                                {"--jobs", "1", "--format", "json", "--shard",
+                                 std::to_string(i) + "/3"});
     json shard = read_json(shard_dir / "emmi-report.json");
     // The quick profile has two search units, so one of three shards has no
     // work: it says so and succeeds (the merged report decides).
@@ -234,8 +237,8 @@ TEST(RealReports, ThreeShardsMergedEqualTheUnshardedRun) {
 
   json a = read_json(dir / "whole" / "emmi-report.json");
   json b = read_json(dir / "merged" / "emmi-report.json");
-  EXPECT_EQ(verdicts(a), verdicts(b)) << "unsharded: " << describe(verdicts(a))
-                                      << "\nmerged: " << describe(verdicts(b));
+  EXPECT_EQ(verdicts(a), verdicts(b))
+      << "unsharded: " << describe(verdicts(a)) << "\nmerged: " << describe(verdicts(b));
   EXPECT_EQ(b.at("merged_from").size(), 3u);
   EXPECT_EQ(b.at("cases_run").get<std::size_t>(), shard_cases);
   EXPECT_EQ(a.at("seed"), b.at("seed"));
@@ -259,8 +262,8 @@ std::string sha256_of(const std::string& file) {
 TEST(RealReports, ConformanceReportRecordsWhatARerunNeeds) {
   ScratchDir dir;
   const std::string pager = reference_pager();
-  CommandResult r = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager, "--format", "json",
-                              "--report-dir", dir.path().string()});
+  CommandResult r = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager, "--format",
+                              "json", "--report-dir", dir.path().string()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   json report = read_json(dir / "emmi-report.json");
   EXPECT_EQ(report.at("conformance_mode"), true);
@@ -279,8 +282,8 @@ TEST(RealReports, ConformanceReportRecordsWhatARerunNeeds) {
 
   // The same locked run, anywhere: same seed and parameters.
   ScratchDir again;
-  CommandResult r2 = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager, "--format", "json",
-                               "--report-dir", again.path().string()});
+  CommandResult r2 = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager, "--format",
+                               "json", "--report-dir", again.path().string()});
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   json report2 = read_json(again / "emmi-report.json");
   EXPECT_EQ(report.at("seed"), report2.at("seed"));
@@ -289,8 +292,9 @@ TEST(RealReports, ConformanceReportRecordsWhatARerunNeeds) {
 
   fs::path waivers = dir / "waivers.json";
   write_file(waivers, R"({"waivers": [{"rule": "SQ7", "reason": "r"}]})");
-  CommandResult refused = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager, "--waivers",
-                                    waivers.string(), "--report-dir", (dir / "refused").string()});
+  CommandResult refused = emmi_cts({"run", "--quiet", "--conformance", "--pager", pager,
+                                    "--waivers", waivers.string(), "--report-dir",
+                                    (dir / "refused").string()});
   EXPECT_EQ(refused.exit_code, 2) << refused.err;
   EXPECT_NE(refused.err.find("--waivers"), std::string::npos) << refused.err;
   EXPECT_FALSE(fs::exists(dir / "refused" / "emmi-report.json"));
@@ -298,10 +302,12 @@ TEST(RealReports, ConformanceReportRecordsWhatARerunNeeds) {
 
 // ---- (e) waivers ----------------------------------------------------------------------
 
-fs::path write_waivers(const fs::path& file, const std::vector<std::string>& rules, const std::string& expires) {
+fs::path write_waivers(const fs::path& file, const std::vector<std::string>& rules,
+                       const std::string& expires) {
   json doc = {{"waivers", json::array()}};
   for (const std::string& id : rules)
-    doc["waivers"].push_back({{"rule", id}, {"reason", "known: init never answers"}, {"expires", expires}});
+    doc["waivers"].push_back(
+        {{"rule", id}, {"reason", "known: init never answers"}, {"expires", expires}});
   write_file(file, doc.dump(2));
   return file;
 }
@@ -322,7 +328,8 @@ TEST(RealReports, WaiversWaiveUntilTheyExpire) {
 
   std::vector<std::string> with_waivers = fixed;
   with_waivers.insert(with_waivers.end(),
-                      {"--waivers", write_waivers(dir / "future.json", failing, "2999-12-31").string()});
+                      {"--waivers",
+                       write_waivers(dir / "future.json", failing, "2999-12-31").string()});
   CommandResult waived = run_quick(m.library, dir / "waived", with_waivers, m.options);
   EXPECT_EQ(waived.exit_code, 0) << waived.out << waived.err;
   auto waived_verdicts = verdicts(read_json(dir / "waived" / "emmi-report.json"));
@@ -330,7 +337,8 @@ TEST(RealReports, WaiversWaiveUntilTheyExpire) {
 
   with_waivers = fixed;
   with_waivers.insert(with_waivers.end(),
-                      {"--waivers", write_waivers(dir / "past.json", failing, "2000-01-01").string()});
+                      {"--waivers",
+                       write_waivers(dir / "past.json", failing, "2000-01-01").string()});
   CommandResult expired = run_quick(m.library, dir / "expired", with_waivers, m.options);
   EXPECT_EQ(expired.exit_code, 1) << expired.out << expired.err;
   EXPECT_NE(expired.err.find("expired on 2000-01-01"), std::string::npos) << expired.err;
@@ -367,11 +375,19 @@ TEST(RealReports, ReplayCommandRerunsTheCaseWithEveryOption) {
     if (entry.at("id") == rule && entry.contains("counterexample"))
       replay = entry.at("counterexample").value("replay_command", "");
   ASSERT_FALSE(replay.empty()) << rule << ": " << describe(verdicts(report));
-  const std::vector<std::string> parts = {
-      "emmi-cts run ",  "--dialect gnumach-seqnos ", "--platform manual",
-      "--page-sizes 4096,16384", "--objects 3", "--schedule pct", "--pct-depth 2",
-      "--pager-options " + m.options, "--timeout 20", "--seed " + std::string(kSeed),
-      "--pager " + m.library, "--profile quick", "--replay "};
+  const std::vector<std::string> parts = {"emmi-cts run ",
+                                          "--dialect gnumach-seqnos ",
+                                          "--platform manual",
+                                          "--page-sizes 4096,16384",
+                                          "--objects 3",
+                                          "--schedule pct",
+                                          "--pct-depth 2",
+                                          "--pager-options " + m.options,
+                                          "--timeout 20",
+                                          "--seed " + std::string(kSeed),
+                                          "--pager " + m.library,
+                                          "--profile quick",
+                                          "--replay "};
   for (const std::string& part : parts)
     EXPECT_NE(replay.find(part), std::string::npos) << "missing '" << part << "' in: " << replay;
   EXPECT_EQ(replay.find("auto"), std::string::npos) << replay;
@@ -450,8 +466,10 @@ TEST(RealReports, UndeclaredPagerIsPlainGnuMachAndChargedNoSeqnosRule) {
       EXPECT_EQ(verdict, "not-applicable") << id;
       EXPECT_EQ(rule_json(report, id).at("exercised"), 0) << id;
     }
-  EXPECT_NE(rule_json(report, "SQ7").at("message").get<std::string>().find(
-                "does not apply to the gnumach dialect"),
+  EXPECT_NE(rule_json(report, "SQ7")
+                .at("message")
+                .get<std::string>()
+                .find("does not apply to the gnumach dialect"),
             std::string::npos)
       << rule_json(report, "SQ7");
   ASSERT_EQ(verdicts(report).at("RT4"), "fail") << describe(verdicts(report));
@@ -467,9 +485,9 @@ TEST(RealReports, UndeclaredPagerIsPlainGnuMachAndChargedNoSeqnosRule) {
 
   // Backward compatibility: a pager that declares nothing may be judged by
   // the SEQNOS rules when the user says so.
-  CommandResult strict =
-      run_quick(pager, dir / "seqnos", {"--dialect", "gnumach-seqnos", "--format", "json"},
-                kPlainPolicy);
+  CommandResult strict = run_quick(pager, dir / "seqnos",
+                                   {"--dialect", "gnumach-seqnos", "--format", "json"},
+                                   kPlainPolicy);
   ASSERT_EQ(strict.exit_code, 1) << strict.out << strict.err;
   json strict_report = read_json(dir / "seqnos" / "emmi-report.json");
   EXPECT_EQ(strict_report.at("dialect"), "gnumach-seqnos");
@@ -482,13 +500,13 @@ TEST(RealReports, UndeclaredPagerIsPlainGnuMachAndChargedNoSeqnosRule) {
 TEST(RealReports, DialectThePagerDoesNotDeclareIsRefused) {
   ScratchDir dir;
   const std::string pager = conforming_pager("single_thread");
-  CommandResult refused =
-      run_quick(pager, dir / "refused", {"--dialect", "gnumach-seqnos", "--format", "json"});
+  CommandResult refused = run_quick(pager, dir / "refused",
+                                    {"--dialect", "gnumach-seqnos", "--format", "json"});
   EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
   for (const std::string& part : {std::string("--dialect 'gnumach-seqnos'"), pager,
                                   std::string("emmi_pager_dialects declares gnumach")})
-    EXPECT_NE(refused.err.find(part), std::string::npos) << "missing '" << part << "' in: "
-                                                         << refused.err;
+    EXPECT_NE(refused.err.find(part), std::string::npos)
+        << "missing '" << part << "' in: " << refused.err;
   EXPECT_FALSE(fs::exists(dir / "refused" / "emmi-report.json"));
 
   CommandResult plain = run_quick(pager, dir / "auto", {"--format", "json"});
@@ -531,7 +549,8 @@ TEST(RealReports, LibpagerInitPolicyConformsOnGnuMachAndFailsRd1OnTheManual) {
   const json gr = read_json(dir / "gnumach" / "emmi-report.json");
   EXPECT_EQ(g.exit_code, 0) << describe(verdicts(gr)) << g.out << g.err;
   EXPECT_EQ(gr.at("platform"), "gnumach");
-  EXPECT_NE(g.out.find("CONFORMANT on gnumach, " + gr.at("dialect").get<std::string>() + " dialect"),
+  EXPECT_NE(g.out.find("CONFORMANT on gnumach, " + gr.at("dialect").get<std::string>() +
+                       " dialect"),
             std::string::npos)
       << g.out;
   EXPECT_EQ(gr.at("parameters").at("kernel_page_sizes"), "4096");
@@ -539,7 +558,8 @@ TEST(RealReports, LibpagerInitPolicyConformsOnGnuMachAndFailsRd1OnTheManual) {
   EXPECT_EQ(verdicts(gr).at("RD1"), "pass");
   const std::string md_g = read_file(dir / "gnumach" / "emmi-report.md");
   EXPECT_NE(md_g.find("platform gnumach: judged for GNU Mach, one kernel per object port"),
-            std::string::npos) << md_g;
+            std::string::npos)
+      << md_g;
   EXPECT_NE(read_file(dir / "gnumach" / "emmi-report.junit.xml")
                 .find(R"(<property name="platform" value="gnumach"/>)"),
             std::string::npos);
@@ -560,38 +580,40 @@ TEST(RealReports, LibpagerInitPolicyConformsOnGnuMachAndFailsRd1OnTheManual) {
   const std::string why = rd1->at("message");
   EXPECT_NE(why.find("was never made ready"), std::string::npos) << why;
   EXPECT_NE(why.find("[platform manual: the shrunk case uses a world GNU Mach never makes"),
-            std::string::npos) << why;
+            std::string::npos)
+      << why;
   EXPECT_NE(why.find("--platform gnumach judges whether this matters there"), std::string::npos)
       << why;
   ASSERT_TRUE(rd1->contains("counterexample"));
-  EXPECT_NE(rd1->at("counterexample").at("replay_command").get<std::string>().find(
-                "--platform manual"),
-            std::string::npos);
+  EXPECT_NE(
+      rd1->at("counterexample").at("replay_command").get<std::string>().find("--platform manual"),
+      std::string::npos);
   // Any other finding is advisory (it does not fail the run) and comes from
   // the same worlds: a re-init ignored while another kernel holds the object.
   for (const json& rule : mr.at("rules")) {
     if (rule.at("verdict") != "fail" || rule.at("id") == "RD1") continue;
-    EXPECT_NE(rule.at("message").get<std::string>().find("GNU Mach never makes"),
-              std::string::npos)
+    EXPECT_NE(rule.at("message").get<std::string>().find("GNU Mach never makes"), std::string::npos)
         << rule.dump();
   }
   const std::string md_m = read_file(dir / "manual" / "emmi-report.md");
   EXPECT_NE(md_m.find("platform manual: judged by the strict reading of the manual pages"),
-            std::string::npos) << md_m;
+            std::string::npos)
+      << md_m;
 
   // Reports judged for different platforms do not merge (as shards they
   // would otherwise look alike).
   CommandResult s1 = run_quick(EMMI_LIBPAGER_POLICY_PAGER, dir / "s1",
                                {"--jobs", "1", "--format", "json", "--shard", "1/2"});
   CommandResult s2 = run_quick(EMMI_LIBPAGER_POLICY_PAGER, dir / "s2",
-                               {"--jobs", "1", "--format", "json", "--shard", "2/2",
-                                "--platform", "manual"});
+                               {"--jobs", "1", "--format", "json", "--shard", "2/2", "--platform",
+                                "manual"});
   CommandResult merged = emmi_cts({"merge", "--report-dir", (dir / "merged").string(),
                                    (dir / "s1" / "emmi-report.json").string(),
                                    (dir / "s2" / "emmi-report.json").string()});
   EXPECT_EQ(merged.exit_code, 2) << merged.out << merged.err;
   EXPECT_NE(merged.err.find("platform differs between shard 1/2 (gnumach) and shard 2/2 (manual)"),
-            std::string::npos) << merged.err;
+            std::string::npos)
+      << merged.err;
 }
 
 // An OSF pager is judged on the osf platform when no platform is named: OSF
@@ -615,8 +637,9 @@ TEST(RealReports, OsfPagerIsJudgedOnTheOsfPlatformByDefault) {
                 .find(R"(<property name="platform" value="osf"/>)"),
             std::string::npos);
   EXPECT_NE(read_file(dir / "osf" / "emmi-report.html").find("platform osf"), std::string::npos);
-  CommandResult valid = emmi::reports::testing::validate_json_schema(
-      kSchemaDir / "emmi-report-v4.schema.json", dir / "osf" / "emmi-report.json");
+  CommandResult valid =
+      emmi::reports::testing::validate_json_schema(kSchemaDir / "emmi-report-v4.schema.json",
+                                                   dir / "osf" / "emmi-report.json");
   EXPECT_EQ(valid.exit_code, 0) << "python3-jsonschema: " << valid.out << valid.err;
 
   // A failure found on the osf platform replays there.
@@ -736,7 +759,8 @@ TEST(RealReports, DefaultPagerIsPlayedWithTemporaryObjects) {
 // their release never came (a timeout, not a hung suite, not a fail).
 TEST(RealReports, StopThatNeverFinishesHoldingPagesIsATimeout) {
   ScratchDir dir;
-  CommandResult r = run_quick(EMMI_STORE_KEEPING_PAGER, dir.path(), {"--format", "json"}, "stop=hang");
+  CommandResult r = run_quick(EMMI_STORE_KEEPING_PAGER, dir.path(), {"--format", "json"},
+                              "stop=hang");
   json report = read_json(dir / "emmi-report.json");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(verdicts(report).at("RT2"), "timeout") << describe(verdicts(report));

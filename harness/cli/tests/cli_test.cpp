@@ -23,7 +23,9 @@ CommandResult emmi_cts(std::vector<std::string> args) {
   return r;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST(Cli, RulesJsonListsEveryRuleWithItsCitation) {
   CommandResult r = emmi_cts({"rules", "--format", "json"});
@@ -75,7 +77,8 @@ TEST(Cli, ExplainOfADecisionShowsTheChoice) {
 TEST(Cli, UnknownRuleExitsTwoNamingTheInput) {
   CommandResult r = emmi_cts({"explain", "XYZ"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(contains(r.err, "emmi-cts: unknown rule 'XYZ' (see 'emmi-cts rules' for the list)")) << r.err;
+  EXPECT_TRUE(contains(r.err, "emmi-cts: unknown rule 'XYZ' (see 'emmi-cts rules' for the list)"))
+      << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
@@ -87,11 +90,10 @@ TEST(Cli, UnknownRuleSuggestsCloseIds) {
 }
 
 TEST(Cli, UsageErrorsExitTwo) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"--no-such-option"},
-                                        std::vector<std::string>{"rules", "--format", "xml"},
-                                        std::vector<std::string>{"explain"},
-                                        std::vector<std::string>{"no-such-command"},
-                                        std::vector<std::string>{}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--no-such-option"},
+        std::vector<std::string>{"rules", "--format", "xml"}, std::vector<std::string>{"explain"},
+        std::vector<std::string>{"no-such-command"}, std::vector<std::string>{}}) {
     CommandResult r = emmi_cts(args);
     std::string shown;
     for (const auto& a : args) shown += a + ' ';
@@ -113,9 +115,9 @@ TEST(Cli, VersionPrintsTheProjectVersion) {
 }
 
 TEST(Cli, HelpDocumentsTheExitCodes) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
-                                        std::vector<std::string>{"rules", "--help"},
-                                        std::vector<std::string>{"explain", "--help"}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--help"}, std::vector<std::string>{"rules", "--help"},
+        std::vector<std::string>{"explain", "--help"}}) {
     CommandResult r = emmi_cts(args);
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_TRUE(contains(r.out, "2  usage or input error")) << r.out;

@@ -33,8 +33,7 @@ handback_vm_deallocate (mach_port_t task, vm_address_t address, vm_size_t size)
     abort ();
   struct handback_msg m;
   memset (&m, 0, sizeof m);
-  m.head.msgh_bits = MACH_MSGH_BITS_COMPLEX
-                     | MACH_MSGH_BITS (MACH_MSG_TYPE_MAKE_SEND, 0);
+  m.head.msgh_bits = MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS (MACH_MSG_TYPE_MAKE_SEND, 0);
   m.head.msgh_size = sizeof m;
   m.head.msgh_remote_port = sink;
   m.head.msgh_id = 4242;
@@ -46,7 +45,8 @@ handback_vm_deallocate (mach_port_t task, vm_address_t address, vm_size_t size)
   m.data_type.msgtl_number = (natural_t) size;
   m.data = address;
   if (mach_msg (&m.head, MACH_SEND_MSG, sizeof m, 0, MACH_PORT_NULL,
-                MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL) != MACH_MSG_SUCCESS)
+                MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL)
+      != MACH_MSG_SUCCESS)
     abort ();
   /* The queued message, and the copy of the memory it holds, go with the
      port.  */

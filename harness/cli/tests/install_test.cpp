@@ -59,27 +59,22 @@ class InstalledPackage : public ::testing::Test {
 };
 
 TEST_F(InstalledPackage, InstallsTheCliLibraryHeadersPagerSchemasAndPackage) {
-  for (const char* file : {"bin/emmi-cts", "lib/libemmi_mach.so", "lib/libemmi_mig_pager.a",
-                           "lib/emmi-cts/libemmi_reference_pager.so",
-                           "include/emmi-cts/emmi/pager_abi.h", "include/emmi-cts/mach.h",
-                           "include/emmi-cts/mach_init.h", "include/emmi-cts/mach/mig_support.h",
-                           "include/emmi-cts/emmi/mig/seqnos_memory_object_S.h",
-                           "include/emmi-cts/gnumach/mach/memory_object.h",
-                           "share/emmi-cts/schema/emmi-report-v4.schema.json",
-                           "share/emmi-cts/schema/junit.xsd",
-                           "share/emmi-cts/examples/reference_pager.c",
-                           "share/doc/emmi-cts/LICENSE",
-                           "lib/cmake/EmmiCts/EmmiCtsConfig.cmake",
-                           "lib/cmake/EmmiCts/EmmiCtsConfigVersion.cmake",
-                           "lib/cmake/EmmiCts/EmmiCtsTargets.cmake",
-                           "lib/cmake/EmmiCts/EmmiCtsConformance.cmake",
-                           // MIG from CMake, and for builds that are not CMake
-                           "lib/cmake/EmmiCts/EmmiMig.cmake", "lib/pkgconfig/emmi-cts.pc",
-                           "bin/emmi-mig", "include/emmi-cts/gnumach/mach/memory_object.defs",
-                           // glibc-Hurd pieces
-                           "include/emmi-cts/hurd.h", "include/emmi-cts/pthread.h",
-                           "include/emmi-cts/mach/mach_traps.h",
-                           "include/emmi-cts/mach/mach_host.h"})
+  for (const char* file :
+       {"bin/emmi-cts", "lib/libemmi_mach.so", "lib/libemmi_mig_pager.a",
+        "lib/emmi-cts/libemmi_reference_pager.so", "include/emmi-cts/emmi/pager_abi.h",
+        "include/emmi-cts/mach.h", "include/emmi-cts/mach_init.h",
+        "include/emmi-cts/mach/mig_support.h", "include/emmi-cts/emmi/mig/seqnos_memory_object_S.h",
+        "include/emmi-cts/gnumach/mach/memory_object.h",
+        "share/emmi-cts/schema/emmi-report-v4.schema.json", "share/emmi-cts/schema/junit.xsd",
+        "share/emmi-cts/examples/reference_pager.c", "share/doc/emmi-cts/LICENSE",
+        "lib/cmake/EmmiCts/EmmiCtsConfig.cmake", "lib/cmake/EmmiCts/EmmiCtsConfigVersion.cmake",
+        "lib/cmake/EmmiCts/EmmiCtsTargets.cmake", "lib/cmake/EmmiCts/EmmiCtsConformance.cmake",
+        // MIG from CMake, and for builds that are not CMake
+        "lib/cmake/EmmiCts/EmmiMig.cmake", "lib/pkgconfig/emmi-cts.pc", "bin/emmi-mig",
+        "include/emmi-cts/gnumach/mach/memory_object.defs",
+        // glibc-Hurd pieces
+        "include/emmi-cts/hurd.h", "include/emmi-cts/pthread.h",
+        "include/emmi-cts/mach/mach_traps.h", "include/emmi-cts/mach/mach_host.h"})
     EXPECT_TRUE(fs::exists(prefix_ / file)) << file;
   // Nothing of the build tree leaks into the installed package description.
   std::string targets = read_file(prefix_ / "lib/cmake/EmmiCts/EmmiCtsTargets.cmake");
@@ -109,9 +104,11 @@ TEST_F(InstalledPackage, InstalledCliRunsTheBundledReferencePager) {
 
 TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   fs::path build = scratch_->path() / "consumer-build";
-  std::vector<std::string> configure = {EMMI_CMAKE_COMMAND, "-S", EMMI_CONSUMER_SOURCE_DIR,
-                                        "-B", build.string(), "-G", EMMI_GENERATOR,
-                                        "-DCMAKE_PREFIX_PATH=" + prefix_.string()};
+  std::vector<std::string> configure = {
+      EMMI_CMAKE_COMMAND,       "-S",
+      EMMI_CONSUMER_SOURCE_DIR, "-B",
+      build.string(),           "-G",
+      EMMI_GENERATOR,           "-DCMAKE_PREFIX_PATH=" + prefix_.string()};
   CommandResult c = run(configure);
   ASSERT_EQ(c.exit_code, 0) << shown(configure) << "\n" << c.out << c.err;
 
@@ -135,7 +132,8 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   CommandResult osf = ctest("example_osf_pager_conforms");
   EXPECT_EQ(osf.exit_code, 0) << osf.out << osf.err;
   EXPECT_TRUE(contains(osf.out, "100% tests passed")) << osf.out;
-  json osf_report = json::parse(read_file(build / "emmi-example_osf_pager_conforms/emmi-report.json"));
+  json osf_report = json::parse(
+      read_file(build / "emmi-example_osf_pager_conforms/emmi-report.json"));
   EXPECT_EQ(osf_report.at("platform"), "osf");
   EXPECT_EQ(osf_report.at("dialect"), "osf");
 
@@ -157,7 +155,8 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   EXPECT_EQ(ok.at("profile"), "quick");
   EXPECT_EQ(ok.at("platform"), "gnumach");
   for (const json& rule : ok.at("rules"))
-    EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable") << rule.dump();
+    EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable")
+        << rule.dump();
   json mutant = json::parse(read_file(build / "emmi-example_pager_never_ready/emmi-report.json"));
   EXPECT_EQ(fs::path(mutant.at("pager").at("path").get<std::string>()).parent_path(), build);
   EXPECT_EQ(mutant.at("pager").at("name"), "mutant-never_ready");
@@ -193,11 +192,13 @@ TEST_F(InstalledPackage, ConsumerProjectGatesItsPagers) {
   // destructor were not run for every message.
   CommandResult hurd = ctest("example_hurd_style_pager_conforms");
   EXPECT_EQ(hurd.exit_code, 0) << hurd.out << hurd.err;
-  json h = json::parse(read_file(build / "emmi-example_hurd_style_pager_conforms/emmi-report.json"));
+  json h = json::parse(
+      read_file(build / "emmi-example_hurd_style_pager_conforms/emmi-report.json"));
   EXPECT_EQ(fs::path(h.at("pager").at("path").get<std::string>()).filename(),
             "libexample_hurd_style_pager.so");
   for (const json& rule : h.at("rules"))
-    EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable") << rule.dump();
+    EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable")
+        << rule.dump();
   std::string server = read_file(build / "hurd_mig/server/hurd_memory_objectServer.c");
   EXPECT_TRUE(contains(server, "_pager_seqnos_memory_object_server")) << "-prefix _pager_";
   EXPECT_TRUE(contains(server, "begin_using_pager_payload(")) << "-imacros mig-mutate.h";
@@ -245,9 +246,10 @@ TEST_F(InstalledPackage, MakefileConsumerBuildsWithPkgConfigAndEmmiMig) {
   // emmi-mig always passes -D__x86_64__: memory_object_init is 60 bytes.
   fs::path gen = scratch_->path() / "emmi-mig-check";
   fs::create_directories(gen);
-  CommandResult mig = run({(prefix_ / "bin/emmi-mig").string(), "-DSEQNOS", "-server",
-                           (gen / "s.c").string(), "-user", "/dev/null", "-header", "/dev/null",
-                           (prefix_ / "include/emmi-cts/gnumach/mach/memory_object.defs").string()});
+  CommandResult mig = run(
+      {(prefix_ / "bin/emmi-mig").string(), "-DSEQNOS", "-server", (gen / "s.c").string(), "-user",
+       "/dev/null", "-header", "/dev/null",
+       (prefix_ / "include/emmi-cts/gnumach/mach/memory_object.defs").string()});
   ASSERT_EQ(mig.exit_code, 0) << mig.err;
   EXPECT_TRUE(contains(read_file(gen / "s.c"), "msgh_size != 60")) << "64-bit wire layout";
 
@@ -257,7 +259,8 @@ TEST_F(InstalledPackage, MakefileConsumerBuildsWithPkgConfigAndEmmiMig) {
                                 std::string(EMMI_MAKE_CONSUMER_DIR) + "/Makefile", "check"});
   ASSERT_EQ(make.exit_code, 0) << make.out << make.err;
   for (const char* pager : {"example_pager", "example_hurd_style_pager"}) {
-    json report = json::parse(read_file(build / (std::string("emmi-") + pager) / "emmi-report.json"));
+    json report = json::parse(
+        read_file(build / (std::string("emmi-") + pager) / "emmi-report.json"));
     EXPECT_EQ(fs::path(report.at("pager").at("path").get<std::string>()).filename(),
               std::string("lib") + pager + ".so");
     for (const json& rule : report.at("rules"))

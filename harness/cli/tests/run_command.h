@@ -19,7 +19,7 @@ extern char** environ;
 namespace emmi::testing {
 
 struct CommandResult {
-  int exit_code = -1;   // valid when !signalled
+  int exit_code = -1;  // valid when !signalled
   bool signalled = false;
   int signal = 0;
   std::string out;

@@ -115,8 +115,7 @@ take_stop_option (const char *options)
 }
 
 static kern_return_t
-keeping_start (const struct emmi_pager_config *config,
-               struct emmi_pager_object *objects)
+keeping_start (const struct emmi_pager_config *config, struct emmi_pager_object *objects)
 {
   if (!take_stop_option (config->options))
     return KERN_INVALID_ARGUMENT;

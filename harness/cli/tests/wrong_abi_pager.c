@@ -6,15 +6,18 @@
 
 #include "emmi/pager_abi.h"
 
-static kern_return_t never_started(const struct emmi_pager_config *config,
-                                   struct emmi_pager_object *objects)
+static kern_return_t
+never_started (const struct emmi_pager_config *config, struct emmi_pager_object *objects)
 {
   (void) config;
   (void) objects;
   return KERN_FAILURE;
 }
 
-static void never_stopped(void) {}
+static void
+never_stopped (void)
+{
+}
 
 static const struct emmi_pager future_pager = {
   .abi_version = 99,
@@ -23,4 +26,8 @@ static const struct emmi_pager future_pager = {
   .stop = never_stopped,
 };
 
-const struct emmi_pager *emmi_pager_entry(void) { return &future_pager; }
+const struct emmi_pager *
+emmi_pager_entry (void)
+{
+  return &future_pager;
+}

@@ -142,7 +142,8 @@ void expect_replays_identical(const Mutant& m, const engine::RunConfig& cfg,
   auto at = replay_command.find("emmi2:");
   ASSERT_NE(at, std::string::npos) << replay_command;
   auto end = replay_command.find_first_of(" '\"", at);
-  auto spec = engine::decode_replay_token(replay_command.substr(at, end == std::string::npos ? end : end - at));
+  auto spec = engine::decode_replay_token(
+      replay_command.substr(at, end == std::string::npos ? end : end - at));
   ASSERT_TRUE(spec.has_value()) << replay_command;
   auto lib = engine::PagerLibrary::load(m.library);
   engine::CaseOptions options;
@@ -152,7 +153,8 @@ void expect_replays_identical(const Mutant& m, const engine::RunConfig& cfg,
     for (const auto& t : o.trace)
       k += fmt::format("{}|{}|{}|{}|{}|{}|{}\n", t.index, t.from, t.to, t.label,
                        t.seqno ? static_cast<long long>(*t.seqno) : -1LL, t.rights, t.note);
-    for (const auto& v : o.verdicts) k += fmt::format("{}:{}:{}\n", v.rule, v.liveness, v.explanation);
+    for (const auto& v : o.verdicts)
+      k += fmt::format("{}:{}:{}\n", v.rule, v.liveness, v.explanation);
     return k;
   };
   const engine::CaseOutcome first = engine::run_case(lib, cfg.profile, *spec, options);
@@ -183,8 +185,10 @@ TEST_P(MutantGate, FailsForTheRuleItDeclares) {
   cfg.stop_on = {m.rules.front()};
   const auto start = std::chrono::steady_clock::now();
   reports::RunReport report = engine::run_conformance(cfg);
-  Row row{m.id, m.rules.front(), "-", "", "", 0, false,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  Row row{m.id,  m.rules.front(),
+          "-",   "",
+          "",    0,
+          false, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
   const reports::RuleResult* result = nullptr;
   for (const auto& r : report.rules)
     if (r.id == m.rules.front()) result = &r;
@@ -197,12 +201,11 @@ TEST_P(MutantGate, FailsForTheRuleItDeclares) {
   row.caught = std::string(result->verdict.name()) == m.verdict && result->portability.empty();
   row.platform = report.platform;
   table().push_back(row);
-  EXPECT_EQ(result->verdict.name(), m.verdict)
-      << m.id << ": " << m.rules.front() << " ended " << result->verdict.name() << ": "
-      << result->message;
+  EXPECT_EQ(result->verdict.name(), m.verdict) << m.id << ": " << m.rules.front() << " ended "
+                                               << result->verdict.name() << ": " << result->message;
   EXPECT_TRUE(result->portability.empty())
-      << m.id << ": caught only as a portability finding on " << report.platform
-      << " (" << result->portability << "); declare \"platform\": \"manual\"";
+      << m.id << ": caught only as a portability finding on " << report.platform << " ("
+      << result->portability << "); declare \"platform\": \"manual\"";
   ASSERT_TRUE(result->counterexample.has_value()) << m.id;
   EXPECT_LE(result->counterexample->commands.size(), 8u)
       << m.id << ": counterexample not shrunk enough";
@@ -240,17 +243,16 @@ void conforms_on_seeds(const Conforming& c, engine::Platform platform, std::uint
     // that never settles takes the step bound on every case).
     if (failed) {
       std::printf("%s pager on %s: stopped after seed %llu failed\n", c.id.c_str(),
-                  judged_on.c_str(),
-                  static_cast<unsigned long long>(cfg.seed));
+                  judged_on.c_str(), static_cast<unsigned long long>(cfg.seed));
       return;
     }
   }
-  std::printf("%s pager, standard profile on %s, %llu seeds: %llu cases, %llu kernel commands "
-              "in %.1f s (%.0f commands/s, %.1f s per run)\n",
-              c.id.c_str(), judged_on.c_str(),
-              static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(cases),
-              static_cast<unsigned long long>(commands), seconds, commands / seconds,
-              seconds / static_cast<double>(seeds));
+  std::printf(
+      "%s pager, standard profile on %s, %llu seeds: %llu cases, %llu kernel commands "
+      "in %.1f s (%.0f commands/s, %.1f s per run)\n",
+      c.id.c_str(), judged_on.c_str(), static_cast<unsigned long long>(seeds),
+      static_cast<unsigned long long>(cases), static_cast<unsigned long long>(commands), seconds,
+      commands / seconds, seconds / static_cast<double>(seeds));
 }
 
 // A pager restricted to one platform is not run on the other.
@@ -283,14 +285,15 @@ INSTANTIATE_TEST_SUITE_P(Pagers, ConformingGate, testing::ValuesIn(conforming_pa
 // The model owns coverage (model::Judgement): across a standard-profile run of
 // the reference pager and one of each conforming default pager (the
 // default-pager rules are exercised only on temporary objects, which only a
-// default pager is given) and of each conforming pager with options, every rule the model can emit that applies to the
-// dialect is counted, and the reports show it: exercised > 0, or
-// not-applicable with a reason. A rule no pager of the tree can exercise is
-// listed here with why, and must stay uncounted, so the list cannot go stale.
+// default pager is given) and of each conforming pager with options, every rule the model can emit
+// that applies to the dialect is counted, and the reports show it: exercised > 0, or not-applicable
+// with a reason. A rule no pager of the tree can exercise is listed here with why, and must stay
+// uncounted, so the list cannot go stale.
 const std::map<std::string, std::string>& unreachable_rules() {
   static const std::map<std::string, std::string> rules = {
-      {std::string(model::rule::SQ2), "a self-check on receive rights other than object ports; the reference pager "
-              "receives no message on a reply or notification port"},
+      {std::string(model::rule::SQ2),
+       "a self-check on receive rights other than object ports; the reference pager "
+       "receives no message on a reply or notification port"},
   };
   return rules;
 }
@@ -326,8 +329,8 @@ TEST(CoverageGate, EveryModelRuleIsCountedOnTheReferencePagers) {
       if (r.verdict == reports::Verdict::pass || allowed_portability(*c, r)) {
         EXPECT_GT(r.exercised, 0u) << c->id << ": " << r.id;
       } else if (r.verdict == reports::Verdict::not_applicable) {
-        EXPECT_FALSE(r.message.empty()) << c->id << ": " << r.id
-                                        << " is not applicable without a reason";
+        EXPECT_FALSE(r.message.empty())
+            << c->id << ": " << r.id << " is not applicable without a reason";
       } else {
         ADD_FAILURE() << c->id << ": " << r.id << " " << r.verdict.name() << ": " << r.message;
       }
@@ -352,8 +355,7 @@ TEST(CoverageGate, EveryModelRuleIsCountedOnTheReferencePagers) {
       continue;
     }
     EXPECT_GT(counted, 0u) << id << " is checked by the model but never counted on the "
-                           << "reference pagers (" << r.verdict.name() << ": " << r.message
-                           << ")";
+                           << "reference pagers (" << r.verdict.name() << ": " << r.message << ")";
   }
 }
 
@@ -399,8 +401,8 @@ TEST(CoverageGate, EveryOsfRuleIsCountedOnTheOsfReferencePager) {
     ASSERT_NE(found, by_id.end()) << id << " missing from the report";
     EXPECT_GT(found->second->exercised, 0u)
         << id << " is checked by the model in the OSF dialect but never counted on the OSF "
-        << "reference pager (" << found->second->verdict.name() << ": "
-        << found->second->message << ")";
+        << "reference pager (" << found->second->verdict.name() << ": " << found->second->message
+        << ")";
   }
   EXPECT_GE(osf_only, 8u);  // SY2, SY3, SY4, SY5, SY10, CA1, CA2, CA5
   // The pager's own actions are called against OSF kernels too: their rules
@@ -419,8 +421,8 @@ class ScoreTable : public testing::Environment {
   void TearDown() override {
     if (table().empty()) return;
     std::size_t caught = 0;
-    std::printf("\n%-32s %-5s %-8s %-9s %-8s %-40s %s\n", "mutant", "rule", "platform",
-                "verdict", "commands", "time to detection", "run");
+    std::printf("\n%-32s %-5s %-8s %-9s %-8s %-40s %s\n", "mutant", "rule", "platform", "verdict",
+                "commands", "time to detection", "run");
     for (const Row& r : table()) {
       caught += r.caught;
       std::printf("%-32s %-5s %-8s %-9s %-8zu %-40s %.1f s\n", r.id.c_str(), r.rule.c_str(),

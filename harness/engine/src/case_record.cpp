@@ -90,7 +90,8 @@ class Reader {
   std::string bytes(std::string_view what) {
     const std::uint64_t n = u64(what);
     if (!ok()) return {};
-    if (n > in_.size() - at_) return fail(fmt::format("truncated {} ({} bytes announced)", what, n)), std::string();
+    if (n > in_.size() - at_)
+      return fail(fmt::format("truncated {} ({} bytes announced)", what, n)), std::string();
     std::string s(in_.substr(at_, n));
     at_ += n;
     return s;
@@ -99,13 +100,15 @@ class Reader {
     if (!ok()) return 0;
     if (in_.size() - at_ < 8) return fail(fmt::format("truncated {}", what)), 0.0;
     std::uint64_t bits = 0;
-    for (int i = 0; i < 8; ++i) bits |= std::uint64_t(static_cast<unsigned char>(in_[at_++])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      bits |= std::uint64_t(static_cast<unsigned char>(in_[at_++])) << (8 * i);
     return std::bit_cast<double>(bits);
   }
   // A count of elements that each take at least one byte.
   std::size_t count(std::string_view what) {
     const std::uint64_t n = u64(what);
-    if (ok() && n > in_.size() - at_) return fail(fmt::format("{} {} exceeds the record", what, n)), 0;
+    if (ok() && n > in_.size() - at_)
+      return fail(fmt::format("{} {} exceeds the record", what, n)), 0;
     return ok() ? static_cast<std::size_t>(n) : 0;
   }
 
@@ -120,13 +123,18 @@ constexpr std::uint64_t kU32 = std::numeric_limits<std::uint32_t>::max();
 // --- Fields shared by case records and unit results ----------------------------------
 
 void put(Writer& w, const CaseVerdict& v) {
-  w.bytes(v.rule).u64(static_cast<std::uint64_t>(v.party)).bytes(v.explanation).u64(v.event_index).flag(v.liveness);
+  w.bytes(v.rule)
+      .u64(static_cast<std::uint64_t>(v.party))
+      .bytes(v.explanation)
+      .u64(v.event_index)
+      .flag(v.liveness);
   w.bytes(v.portability);
 }
 CaseVerdict get_verdict(Reader& r) {
   CaseVerdict v;
   v.rule = r.bytes("verdict rule");
-  v.party = r.bounded<model::Party>("verdict party", static_cast<std::uint64_t>(model::Party::suite));
+  v.party = r.bounded<model::Party>("verdict party",
+                                    static_cast<std::uint64_t>(model::Party::suite));
   v.explanation = r.bytes("verdict explanation");
   v.event_index = r.u64("verdict event index");
   v.liveness = r.flag("verdict liveness");
@@ -160,13 +168,19 @@ std::map<std::string, std::uint64_t> get_counts(Reader& r, std::string_view what
   for (std::size_t i = 0, n = r.count(what); i < n && r.ok(); ++i) {
     std::string rule = r.bytes(what);
     const std::uint64_t times = r.u64(what);
-    if (!out.emplace(std::move(rule), times).second) r.fail(fmt::format("{} names a rule twice", what));
+    if (!out.emplace(std::move(rule), times).second)
+      r.fail(fmt::format("{} names a rule twice", what));
   }
   return out;
 }
 
 void put(Writer& w, const record::Schedule& s) {
-  w.flag(s.uncontrolled).u64(s.scheduling_points).u64(s.preemptions).u64(s.digest).bytes(s.uncontrolled_reason).u64(s.choice_points);
+  w.flag(s.uncontrolled)
+      .u64(s.scheduling_points)
+      .u64(s.preemptions)
+      .u64(s.digest)
+      .bytes(s.uncontrolled_reason)
+      .u64(s.choice_points);
 }
 record::Schedule get_schedule(Reader& r) {
   record::Schedule s;
@@ -184,26 +198,31 @@ void put(Writer& w, const History& h) {
   for (const HistoryMessage& m : h.messages)
     w.u64(m.port).u64(m.seqno).u64(static_cast<std::uint64_t>(m.kind)).u64(m.event_index);
   w.u64(h.effects.size());
-  for (const Effect& e : h.effects) w.u64(e.message).u64(e.resource).u64(e.event_index).flag(e.shared);
+  for (const Effect& e : h.effects)
+    w.u64(e.message).u64(e.resource).u64(e.event_index).flag(e.shared);
 }
 History get_history(Reader& r) {
   History h;
   for (std::size_t i = 0, n = r.count("history message count"); i < n && r.ok(); ++i) {
     HistoryMessage m{};
-    m.port = r.bounded<model::PortName>("history port", std::numeric_limits<model::PortName>::max());
+    m.port = r.bounded<model::PortName>("history port",
+                                        std::numeric_limits<model::PortName>::max());
     m.seqno = r.bounded<model::Seqno>("history seqno", std::numeric_limits<model::Seqno>::max());
     m.kind = r.bounded<model::MessageKind>("history message kind",
                                            static_cast<std::uint64_t>(model::kLastMessageKind));
-    m.event_index = r.bounded<std::size_t>("history message event", std::numeric_limits<std::size_t>::max());
+    m.event_index = r.bounded<std::size_t>("history message event",
+                                           std::numeric_limits<std::size_t>::max());
     h.messages.push_back(m);
   }
   for (std::size_t i = 0, n = r.count("history effect count"); i < n && r.ok(); ++i) {
     Effect e{};
     // An effect names a message of the history: the checks index by it.
-    e.message = h.messages.empty() ? (r.fail("history effect without messages"), 0)
-                                   : r.bounded<std::size_t>("history effect message", h.messages.size() - 1);
+    e.message = h.messages.empty()
+                    ? (r.fail("history effect without messages"), 0)
+                    : r.bounded<std::size_t>("history effect message", h.messages.size() - 1);
     e.resource = r.u64("history effect resource");
-    e.event_index = r.bounded<std::size_t>("history effect event", std::numeric_limits<std::size_t>::max());
+    e.event_index = r.bounded<std::size_t>("history effect event",
+                                           std::numeric_limits<std::size_t>::max());
     e.shared = r.flag("history effect shared");
     h.effects.push_back(e);
   }
@@ -224,10 +243,13 @@ void put(Writer& w, const CaseOutcome& o) {
 }
 CaseOutcome get_outcome(Reader& r) {
   CaseOutcome o;
-  o.end = r.bounded<ChildEnd>("outcome end", static_cast<std::uint64_t>(ChildEnd::resource_exhausted));
+  o.end = r.bounded<ChildEnd>("outcome end",
+                              static_cast<std::uint64_t>(ChildEnd::resource_exhausted));
   o.detail = r.bytes("outcome detail");
-  for (std::size_t i = 0, n = r.count("verdict count"); i < n && r.ok(); ++i) o.verdicts.push_back(get_verdict(r));
-  for (std::size_t i = 0, n = r.count("trace count"); i < n && r.ok(); ++i) o.trace.push_back(get_trace(r));
+  for (std::size_t i = 0, n = r.count("verdict count"); i < n && r.ok(); ++i)
+    o.verdicts.push_back(get_verdict(r));
+  for (std::size_t i = 0, n = r.count("trace count"); i < n && r.ok(); ++i)
+    o.trace.push_back(get_trace(r));
   o.exercised = get_counts(r, "outcome exercised");
   o.commands_done = r.u64("outcome commands done");
   o.events = r.u64("outcome events");
@@ -252,13 +274,17 @@ FoundFailure get_failure(Reader& r) {
   FoundFailure f;
   f.finding.rule = r.bytes("finding rule");
   const std::string verdict = r.bytes("finding verdict");
-  if (auto v = reports::Verdict::from_name(verdict)) f.finding.verdict = *v;
-  else r.fail(fmt::format("unknown verdict \"{}\"", printable(verdict)));
+  if (auto v = reports::Verdict::from_name(verdict))
+    f.finding.verdict = *v;
+  else
+    r.fail(fmt::format("unknown verdict \"{}\"", printable(verdict)));
   f.finding.message = r.bytes("finding message");
   f.finding.portability = r.bytes("finding portability");
   const std::string token = r.bytes("replay token");
-  if (auto spec = decode_replay_token(token)) f.spec = std::move(*spec);
-  else r.fail(fmt::format("bad replay token \"{}\"", printable(token)));
+  if (auto spec = decode_replay_token(token))
+    f.spec = std::move(*spec);
+  else
+    r.fail(fmt::format("bad replay token \"{}\"", printable(token)));
   f.reproduce = r.bytes("reproduce");
   f.seed = r.u64("seed");
   f.detected_after_cases = r.u64("detected after cases");
@@ -278,7 +304,9 @@ Decoded<T> finish(Reader& r, T value) {
 std::optional<Tag> header(Reader& r) {
   const std::uint64_t version = r.u64("version");
   if (r.ok() && version != record::kVersion)
-    return r.fail(fmt::format("version {} (this suite reads version {})", version, record::kVersion)), std::nullopt;
+    return r.fail(
+               fmt::format("version {} (this suite reads version {})", version, record::kVersion)),
+           std::nullopt;
   const std::uint64_t tag = r.u64("tag");
   return r.ok() ? std::optional<Tag>(static_cast<Tag>(tag)) : std::nullopt;
 }
@@ -288,8 +316,8 @@ std::optional<Tag> header(Reader& r) {
 namespace record {
 
 Schedule schedule_of(const CaseOutcome& o) {
-  return {o.uncontrolled,         o.scheduling_points, o.preemptions, o.schedule_digest,
-          o.uncontrolled_reason, o.choice_points};
+  return {o.uncontrolled,    o.scheduling_points,   o.preemptions,
+          o.schedule_digest, o.uncontrolled_reason, o.choice_points};
 }
 
 void set_schedule(CaseOutcome& o, const Schedule& s) {
@@ -314,8 +342,10 @@ std::string printable(std::string_view bytes, std::size_t limit) {
   std::string out;
   for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
     const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') out.push_back(static_cast<char>(c));
-    else out += fmt::format("\\x{:02x}", c);
+    if (c >= 0x20 && c < 0x7f && c != '\\')
+      out.push_back(static_cast<char>(c));
+    else
+      out += fmt::format("\\x{:02x}", c);
   }
   if (bytes.size() > limit) out += fmt::format("... ({} bytes)", bytes.size());
   return out;
@@ -380,7 +410,8 @@ Decoded<CaseRecord> decode_record(std::string_view bytes) noexcept {
     }
     case Tag::schedule: return finish<CaseRecord>(r, get_schedule(r));
     case Tag::begun: return finish<CaseRecord>(r, record::CommandBegun{r.u64("command index")});
-    case Tag::completed: return finish<CaseRecord>(r, record::CommandCompleted{r.u64("command index")});
+    case Tag::completed:
+      return finish<CaseRecord>(r, record::CommandCompleted{r.u64("command index")});
     case Tag::setup_failed: return finish<CaseRecord>(r, record::SetupFailed{r.bytes("reason")});
     case Tag::done: return finish<CaseRecord>(r, record::Done{r.u64("copy-call objects")});
     case Tag::units:
@@ -396,7 +427,8 @@ namespace {
 bool expect(Reader& r, Tag expected, std::string_view what, std::string& error) {
   const std::optional<Tag> tag = header(r);
   if (!tag) return error = r.error(), false;
-  if (*tag != expected) return error = fmt::format("tag {} is no {}", static_cast<unsigned>(*tag), what), false;
+  if (*tag != expected)
+    return error = fmt::format("tag {} is no {}", static_cast<unsigned>(*tag), what), false;
   return true;
 }
 
@@ -454,7 +486,8 @@ Decoded<std::vector<UnitResult>> decode_units(std::string_view bytes) noexcept {
     u.cases = r.u64("unit cases");
     u.commands = r.u64("unit commands");
     u.exercised = get_counts(r, "unit exercised");
-    for (std::size_t j = 0, m = r.count("failure count"); j < m && r.ok(); ++j) u.failures.push_back(get_failure(r));
+    for (std::size_t j = 0, m = r.count("failure count"); j < m && r.ok(); ++j)
+      u.failures.push_back(get_failure(r));
     units.push_back(std::move(u));
   }
   return finish(r, std::move(units));

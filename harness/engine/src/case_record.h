@@ -106,9 +106,9 @@ struct OracleAnswer {
 
 }  // namespace record
 
-using CaseRecord = std::variant<CaseVerdict, TraceStep, record::Exercised, record::HistoryCheck,
-                                record::Schedule, record::CommandBegun, record::CommandCompleted,
-                                record::SetupFailed, record::Done>;
+using CaseRecord =
+    std::variant<CaseVerdict, TraceStep, record::Exercised, record::HistoryCheck, record::Schedule,
+                 record::CommandBegun, record::CommandCompleted, record::SetupFailed, record::Done>;
 
 // --- Worker -> main process: the results of search units --------------------------
 

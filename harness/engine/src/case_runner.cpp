@@ -11,27 +11,27 @@
 #include "case_outcome.h"
 #include "case_record.h"
 #include "child_main.h"
-#include "oracle.h"
 #include "emmi/model/rules.h"
 #include "emmi/properties/serializability.h"
+#include "oracle.h"
 
 namespace emmi::engine {
 
 void cross_check_with_z3(CaseOutcome& o, bool explicit_answer, std::uint64_t index,
                          const Decoded<record::OracleAnswer>& z3) {
   if (!z3) {
-    o.verdicts.push_back({std::string(model::rule::SQ7), model::Party::suite,
-                          fmt::format("serializability: the Z3 helper's answer could not be decoded ({})",
-                                      z3.error),
-                          index, false});
+    o.verdicts.push_back(
+        {std::string(model::rule::SQ7), model::Party::suite,
+         fmt::format("serializability: the Z3 helper's answer could not be decoded ({})", z3.error),
+         index, false});
     return;
   }
   const record::OracleAnswer& a = *z3.value;
   if (!a.refused.empty()) {
-    o.verdicts.push_back({std::string(model::rule::SQ7), model::Party::suite,
-                          fmt::format("serializability: the Z3 helper could not decode the history ({})",
-                                      a.refused),
-                          index, false});
+    o.verdicts.push_back(
+        {std::string(model::rule::SQ7), model::Party::suite,
+         fmt::format("serializability: the Z3 helper could not decode the history ({})", a.refused),
+         index, false});
     return;
   }
   if (a.serializable.has_value() && *a.serializable != explicit_answer)

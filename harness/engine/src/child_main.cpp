@@ -85,7 +85,12 @@ void describe_withdrawn_pages(const mach::WithdrawnPages& w, std::uint64_t addre
   // A control call by the model's name of it (a switch over string
   // literals), any other message by its id.
   if (w.has_offset)
-    t.put(model::to_string(w.call)).put(" (offset ").hex(w.offset).put(" size ").hex(w.size).put(")");
+    t.put(model::to_string(w.call))
+        .put(" (offset ")
+        .hex(w.offset)
+        .put(" size ")
+        .hex(w.size)
+        .put(")");
   else
     t.put("message id ").dec(w.msg_id);
   t.put(", which left its address space with the message");
@@ -99,8 +104,8 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
   // A touch of pages a message took away faults: the crash names it (SU10).
   set_fault_describer(&describe_withdrawn);
   mach::Kernel kernel;
-  Recorder recorder(
-      out, model::WorldConfig{world.object_slots(), world.object_size, readings_of(world.platform)});
+  Recorder recorder(out, model::WorldConfig{world.object_slots(), world.object_size,
+                                            readings_of(world.platform)});
   kernel.set_observer(&recorder);
   mach::KernelDriver driver(kernel);
   // From here the pager's threads run one at a time under the case's
@@ -280,9 +285,10 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
       lib.pager->stop();
     }
     if (sched.settle(profile.quiescence_bound) == mach::Settled::busy)
-      recorder.after_stop(fmt::format("the case ran uncontrolled ({}) and the pager's threads did "
-                                      "not settle within {} ms after it",
-                                      sched.uncontrolled_reason(), profile.quiescence_bound.count()));
+      recorder.after_stop(
+          fmt::format("the case ran uncontrolled ({}) and the pager's threads did "
+                      "not settle within {} ms after it",
+                      sched.uncontrolled_reason(), profile.quiescence_bound.count()));
     else
       recorder.after_stop();
   }

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 #include <thread>
@@ -20,9 +20,9 @@
 #include "case_record.h"
 #include "emmi/catalogue/catalogue.h"
 #include "emmi/engine/isolation.h"
-#include "emmi/mix.h"
 #include "emmi/engine/pager_library.h"
 #include "emmi/errors.h"
+#include "emmi/mix.h"
 #include "emmi/model/rules.h"
 #include "emmi/properties/generator.h"
 #include "emmi/properties/rapidcheck_glue.h"
@@ -117,7 +117,8 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
       if (!fresh.empty()) {
         if (first_cases == 0) {
           first_cases = r.cases;
-          first_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - unit_start).count();
+          first_s =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - unit_start).count();
         }
         last = FoundFailure{fresh.front(), spec, std::move(o), {}, 0, first_cases, first_s};
         RC_FAIL(fresh.front().rule + ": " + fresh.front().message);
@@ -129,8 +130,8 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
     params.max_size = static_cast<int>(profile.max_commands);
     params.max_discard_ratio = 10;
     params.quiet = true;
-    const properties::PropertyResult result =
-        properties::check_property(property_id(unit, round), property, params);
+    const properties::PropertyResult result = properties::check_property(property_id(unit, round),
+                                                                         property, params);
     if (!result.failed() || !last) break;  // nothing (more) found in this unit
     // The last failing run is the shrunk counterexample.
     last->seed = *params.seed;
@@ -141,7 +142,8 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
     // one run: the schedule decides the interleaving.
     {
       const std::uint32_t from = last->spec.strategy == mach::Strategy::pct
-                                     ? (last->spec.pct_depth ? last->spec.pct_depth : profile.pct_depth)
+                                     ? (last->spec.pct_depth ? last->spec.pct_depth
+                                                             : profile.pct_depth)
                                      : profile.pct_depth + 1;
       for (std::uint32_t depth = 1; depth < from; ++depth) {
         CaseSpec fewer = last->spec;
@@ -211,18 +213,22 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
   // Workers: each takes every jobs-th unit of this shard and sends its unit
   // results back as one record (case_record.h) when it is done.
   std::vector<std::pair<pid_t, int>> workers;
-  const std::uint32_t jobs = std::min<std::uint32_t>(cfg.jobs, static_cast<std::uint32_t>(mine.size()));
+  const std::uint32_t jobs = std::min<std::uint32_t>(cfg.jobs,
+                                                     static_cast<std::uint32_t>(mine.size()));
   for (std::uint32_t w = 0; w < jobs; ++w) {
     int fds[2];
-    if (::pipe(fds) != 0) throw InternalError(fmt::format("pipe for a search worker failed: {}", std::strerror(errno)));
+    if (::pipe(fds) != 0)
+      throw InternalError(fmt::format("pipe for a search worker failed: {}", std::strerror(errno)));
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
-    if (pid < 0) throw InternalError(fmt::format("fork of a search worker failed: {}", std::strerror(errno)));
+    if (pid < 0)
+      throw InternalError(fmt::format("fork of a search worker failed: {}", std::strerror(errno)));
     if (pid == 0) {
       die_with_parent(parent);
       ::close(fds[0]);
       std::vector<UnitResult> all;
-      for (std::size_t i = w; i < mine.size(); i += jobs) all.push_back(run_unit(lib, cfg, mine[i], nullptr));
+      for (std::size_t i = w; i < mine.size(); i += jobs)
+        all.push_back(run_unit(lib, cfg, mine[i], nullptr));
       RecordWriter(fds[1]).write(encode_units(all));
       ::_exit(0);
     }
@@ -244,7 +250,8 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (data.size() < 4 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      throw InternalError(fmt::format("search worker {} failed (no results, or it did not exit cleanly)", w));
+      throw InternalError(
+          fmt::format("search worker {} failed (no results, or it did not exit cleanly)", w));
     // The record framing (a 4-byte length) and the record.
     auto units = decode_units(std::string_view(data).substr(4));
     if (!units) {
@@ -254,7 +261,12 @@ std::vector<UnitResult> run_units(const PagerLibrary& lib, const RunConfig& cfg)
           {{std::string(model::rule::IN2), Verdict::unresolved,
             fmt::format("the results of search worker {} could not be decoded ({}): \"{}\"", w,
                         units.error, printable(std::string_view(data).substr(4)))},
-           {}, {}, {}, cfg.seed, 0, 0});
+           {},
+           {},
+           {},
+           cfg.seed,
+           0,
+           0});
       out.push_back(std::move(lost));
       continue;
     }
@@ -284,8 +296,10 @@ std::string shell_word(std::string_view word) {
   if (plain) return std::string(word);
   std::string out = "'";
   for (char c : word) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -301,19 +315,17 @@ std::string portability_note(std::string_view note, const World& w) {
           ? "the OSF kernels take data supplied in advance and ignore data for pages they "
             "already hold (the memory_object_control.defs comment of xnu-123.5, an OSF MK "
             "descendant), where the manual page forbids both"
-      : note == "X6"
-          ? "GNU Mach inserts pages supplied without a request and ignores data "
-            "for pages it already holds (memory_object_data_supply, "
-            "vm/memory_object.c), where the manual page forbids both"
+      : note == "X6" ? "GNU Mach inserts pages supplied without a request and ignores data "
+                       "for pages it already holds (memory_object_data_supply, "
+                       "vm/memory_object.c), where the manual page forbids both"
       : note == "X18" && osf
           ? "the OSF mach_port_deallocate page says a release of an unknown name succeeds, and "
             "the OSF kernels change nothing, where the manual's strict reading (and today's "
             "XNU) make it an error"
-      : note == "X18"
-          ? "GNU Mach answers a release of a right the task does not hold with "
-            "KERN_INVALID_NAME (or KERN_INVALID_RIGHT) and changes nothing, where "
-            "the manual's strict reading (and XNU) make it an error"
-          : "the platform's reading of this X-note accepts it";
+      : note == "X18" ? "GNU Mach answers a release of a right the task does not hold with "
+                        "KERN_INVALID_NAME (or KERN_INVALID_RIGHT) and changes nothing, where "
+                        "the manual's strict reading (and XNU) make it an error"
+                      : "the platform's reading of this X-note accepts it";
   return fmt::format("{}: harmless on the {} platform: {}; --platform manual fails it", note,
                      to_string(w.platform), why);
 }
@@ -349,10 +361,11 @@ std::string outside_gnumach(const CaseSpec& spec, const World& w) {
     parts.push_back(fmt::format("kernel k{} has {}-byte pages", k, w.kernel_page_sizes[k]));
   if (!shared.empty()) parts.push_back(shared);
   if (parts.empty()) return {};
-  return fmt::format("the shrunk case uses a world GNU Mach never makes ({}); GNU Mach maps an "
-                     "object through one kernel with 4096-byte pages: --platform gnumach judges "
-                     "whether this matters there",
-                     fmt::join(parts, "; "));
+  return fmt::format(
+      "the shrunk case uses a world GNU Mach never makes ({}); GNU Mach maps an "
+      "object through one kernel with 4096-byte pages: --platform gnumach judges "
+      "whether this matters there",
+      fmt::join(parts, "; "));
 }
 
 reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig& cfg) {
@@ -363,8 +376,8 @@ reports::Counterexample counterexample_of(const FoundFailure& f, const RunConfig
   std::string pager = cfg.pager_path.empty() ? "" : " --pager " + shell_word(cfg.pager_path);
   c.replay_command = fmt::format("{} --platform {} --dialect {}{} --profile {} --replay {}",
                                  cfg.command_line_prefix, to_string(cfg.profile.world.platform),
-                                 shell_word(cfg.dialect), pager,
-                                 cfg.profile.name, encode_replay_token(f.spec));
+                                 shell_word(cfg.dialect), pager, cfg.profile.name,
+                                 encode_replay_token(f.spec));
   for (const TraceStep& t : f.outcome.trace) {
     reports::TraceEvent e;
     e.index = t.index;
@@ -437,7 +450,8 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   rep.platform = std::string(to_string(cfg.profile.world.platform));
   rep.profile = cfg.profile.name;
   rep.seed = cfg.seed;
-  rep.machine = {hostname(), os_name(), static_cast<std::uint32_t>(std::thread::hardware_concurrency())};
+  rep.machine = {hostname(), os_name(),
+                 static_cast<std::uint32_t>(std::thread::hardware_concurrency())};
   rep.conformance_mode = cfg.conformance_mode;
   if (cfg.shard_total > 1) rep.shard = reports::ShardInfo{cfg.shard_index, cfg.shard_total};
   rep.started_at = started;
@@ -450,12 +464,13 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
                     {"cases_per_unit", std::to_string(cfg.profile.cases)},
                     {"max_commands", std::to_string(cfg.profile.max_commands)},
                     {"rounds", std::to_string(cfg.profile.rounds)},
-                    {"schedule", fmt::format("{}; pct depth {}, k = {} per command",
-                                             cfg.profile.schedules == Profile::Schedules::pct ? "pct"
-                                             : cfg.profile.schedules == Profile::Schedules::random_walk
-                                                 ? "random walk"
-                                                 : "portfolio (pct and random walk)",
-                                             cfg.profile.pct_depth, cfg.profile.pct_steps_per_command)},
+                    {"schedule",
+                     fmt::format("{}; pct depth {}, k = {} per command",
+                                 cfg.profile.schedules == Profile::Schedules::pct ? "pct"
+                                 : cfg.profile.schedules == Profile::Schedules::random_walk
+                                     ? "random walk"
+                                     : "portfolio (pct and random walk)",
+                                 cfg.profile.pct_depth, cfg.profile.pct_steps_per_command)},
                     {"jobs", std::to_string(cfg.jobs)}};
   // A default pager is played with temporary objects (and without objects
   // of its own unless it also declares the ordinary role).
@@ -506,15 +521,18 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       rr.verdict = found.finding.verdict;
       rr.message = found.detected_after_cases == 0
                        ? found.finding.message
-                       : fmt::format("{} [found after {} cases, {:.2f} s; shrunk to {} commands, "
-                                     "{} with {} preemptions{}]",
-                                     found.finding.message, found.detected_after_cases,
-                                     found.detected_after_s, found.spec.commands.size(),
-                                     found.spec.strategy == mach::Strategy::pct
-                                         ? fmt::format("pct depth {}", found.spec.pct_depth)
-                                         : std::string("random walk"),
-                                     found.outcome.preemptions,
-                                     found.outcome.uncontrolled ? "; ran uncontrolled: " + found.outcome.uncontrolled_reason : "");
+                       : fmt::format(
+                             "{} [found after {} cases, {:.2f} s; shrunk to {} commands, "
+                             "{} with {} preemptions{}]",
+                             found.finding.message, found.detected_after_cases,
+                             found.detected_after_s, found.spec.commands.size(),
+                             found.spec.strategy == mach::Strategy::pct
+                                 ? fmt::format("pct depth {}", found.spec.pct_depth)
+                                 : std::string("random walk"),
+                             found.outcome.preemptions,
+                             found.outcome.uncontrolled
+                                 ? "; ran uncontrolled: " + found.outcome.uncontrolled_reason
+                                 : "");
       // Only the suite's own kernel can break a rule that binds the kernel:
       // whatever was found there is a suite bug, never the pager's failure.
       if (self_check && rr.verdict != Verdict::unresolved) {
@@ -530,8 +548,8 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
         // On a world GNU Mach never makes, say so: the finding stands on
         // this platform, and cannot happen on GNU Mach.
         if (std::string why = outside_gnumach(found.spec, cfg.profile.world); !why.empty())
-          rr.message += " [platform " + std::string(to_string(cfg.profile.world.platform)) +
-                        ": " + why + "]";
+          rr.message += " [platform " + std::string(to_string(cfg.profile.world.platform)) + ": " +
+                        why + "]";
       }
     } else if (!rule.applies_to(dialect)) {
       rr.verdict = Verdict::not_applicable;
@@ -543,19 +561,21 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       rr.message = rule.check.reason.empty() ? "not checked by this version" : rule.check.reason;
     } else if (rr.exercised == 0) {
       rr.verdict = Verdict::not_applicable;
-      rr.message = fmt::format("never exercised by this profile on the {} platform (kernel page "
-                               "sizes {}, {} object(s))",
-                               to_string(w.platform), page_sizes_text(w), w.objects);
+      rr.message = fmt::format(
+          "never exercised by this profile on the {} platform (kernel page "
+          "sizes {}, {} object(s))",
+          to_string(w.platform), page_sizes_text(w), w.objects);
       // A permission the pager never used, or a role it never took, is not a
       // gap of the profile: say what would have exercised the rule.
       if (!rule.check.exercised_when.empty())
         rr.message += "; exercised only when " + rule.check.exercised_when;
     } else {
       rr.verdict = Verdict::pass;
-      rr.message = self_check
-                       ? fmt::format("self-check: the suite's simulated kernel kept this duty "
-                                     "({} checks)", rr.exercised)
-                       : fmt::format("exercised {} times, never violated", rr.exercised);
+      rr.message = self_check ? fmt::format(
+                                    "self-check: the suite's simulated kernel kept this duty "
+                                    "({} checks)",
+                                    rr.exercised)
+                              : fmt::format("exercised {} times, never violated", rr.exercised);
     }
     rep.rules.push_back(std::move(rr));
   }
@@ -597,11 +617,12 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
         fmt::format("the pager exhausted a resource: {}", o.detail));
   for (const CaseVerdict& v : o.verdicts) {
     Verdict verdict = v.party != model::Party::pager ? Verdict::unresolved
-                      : v.liveness                  ? Verdict::timeout
-                                                    : Verdict::fail;
+                      : v.liveness                   ? Verdict::timeout
+                                                     : Verdict::fail;
     std::string message = v.party == model::Party::pager
                               ? v.explanation
-                              : fmt::format("{} side: {}", model::to_string(v.party), v.explanation);
+                              : fmt::format("{} side: {}", model::to_string(v.party),
+                                            v.explanation);
     // A real violation of a rule outranks a portability finding of it.
     const std::string portability = verdict == Verdict::fail ? v.portability : std::string();
     if (portability.empty())
@@ -610,7 +631,8 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
           f = {v.rule, verdict, message, {}};
           break;
         }
-    if (seen.insert(v.rule).second) out.push_back({v.rule, verdict, std::move(message), portability});
+    if (seen.insert(v.rule).second)
+      out.push_back({v.rule, verdict, std::move(message), portability});
   }
   if (!o.setup_error.empty() && o.end == ChildEnd::exited)
     add(std::string(model::rule::IN2), Verdict::fail, "the case could not run: " + o.setup_error);

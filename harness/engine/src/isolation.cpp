@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -157,8 +157,8 @@ void die_with_parent(pid_t parent) noexcept {
 
 namespace {
 
-[[noreturn]] void child_main(int keep_fd, RecordWriter& out, const std::function<int(RecordWriter&)>& body,
-                             const Limits& limits) {
+[[noreturn]] void child_main(int keep_fd, RecordWriter& out,
+                             const std::function<int(RecordWriter&)>& body, const Limits& limits) {
   // A process group of its own, so the parent can kill every thread and any
   // process the pager forked in one call.
   ::setpgid(0, 0);
@@ -183,7 +183,7 @@ namespace {
   // SIGSEGV and SIGBUS take the default action too, after the handler has
   // noted what lay at the faulting address (on_fault).
   for (int sig : {SIGSEGV, SIGBUS}) {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
@@ -245,7 +245,8 @@ detail::SharedLog* shared_log(std::uint64_t capacity) {
     base = nullptr;
   }
   if (base == nullptr) {
-    base = ::mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    base = ::mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+                  -1, 0);
     if (base == MAP_FAILED) {
       base = nullptr;
       throw std::system_error(errno, std::generic_category(), "mmap of the record log");
@@ -262,14 +263,12 @@ detail::SharedLog* shared_log(std::uint64_t capacity) {
 
 }  // namespace
 
-ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
-                          const Limits& limits) {
+ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body, const Limits& limits) {
   detail::SharedLog* log = shared_log(limits.max_output);
   // The pipe carries nothing: the child holds its write end, so the read end
   // reports end-of-file when the child (every thread of it) is gone.
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    throw std::system_error(errno, std::generic_category(), "pipe");
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
   const auto start = std::chrono::steady_clock::now();
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
@@ -323,8 +322,8 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
   // Every record the child published, in order. The count comes from the
   // child, which the suite does not trust to have stayed sane: it is clamped
   // to the log, and a frame running past it ends the reading.
-  const std::uint64_t committed = std::min<std::uint64_t>(log->committed.load(std::memory_order_acquire),
-                                                          limits.max_output);
+  const std::uint64_t committed =
+      std::min<std::uint64_t>(log->committed.load(std::memory_order_acquire), limits.max_output);
   const bool killed_for_flood = log->flooded.load(std::memory_order_acquire) != 0;
   for (std::uint64_t pos = 0; committed - pos >= 4;) {
     std::uint32_t len;
@@ -344,7 +343,8 @@ ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
     out.signal = WTERMSIG(status);
     if (out.signal == SIGXCPU || out.signal == SIGXFSZ) {
       out.end = ChildEnd::resource_exhausted;
-      out.detail = signal_name(out.signal) + (out.signal == SIGXCPU ? ": CPU limit" : ": file size limit");
+      out.detail = signal_name(out.signal) +
+                   (out.signal == SIGXCPU ? ": CPU limit" : ": file size limit");
     } else {
       out.end = ChildEnd::crashed;
       out.detail = signal_name(out.signal);

@@ -52,7 +52,8 @@ void SimulatedKernelActions::fault_at(const std::optional<PageAt>& at, bool writ
   if (auto held = d_.page(at->kernel, at->object, at->offset);
       held && held->state != mach::KernelDriver::PageState::error)
     return;
-  d_.fault(at->kernel, at->object, at->offset, write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
+  d_.fault(at->kernel, at->object, at->offset,
+           write ? (VM_PROT_READ | VM_PROT_WRITE) : VM_PROT_READ);
 }
 
 void SimulatedKernelActions::evict(std::size_t kernel, std::size_t object, std::uint16_t page,
@@ -134,7 +135,8 @@ void SimulatedKernelActions::copy_write(std::size_t copy, std::uint16_t page) {
 void SimulatedKernelActions::copy_unmap(std::size_t copy) {
   if (copy >= copies_.size() || copies_[copy].object == 0) return;
   const auto [kernel, o] = copies_[copy];
-  if (d_.mapped(kernels_[kernel], o) && !d_.cached(kernels_[kernel], o)) d_.unmap(kernels_[kernel], o);
+  if (d_.mapped(kernels_[kernel], o) && !d_.cached(kernels_[kernel], o))
+    d_.unmap(kernels_[kernel], o);
 }
 
 void SimulatedKernelActions::create_temporary(std::size_t kernel) {
@@ -176,15 +178,18 @@ void SimulatedKernelActions::pager_range(model::PagerActionKind kind, std::size_
   a.kind = kind;
   a.object = static_cast<model::ObjectId>(object);
   a.offset = first * unit;
-  a.length = std::min<std::uint64_t>(units * unit, world_.object_size - std::min(a.offset, world_.object_size));
+  a.length = std::min<std::uint64_t>(units * unit,
+                                     world_.object_size - std::min(a.offset, world_.object_size));
   pager_action_(a);
 }
 
-void SimulatedKernelActions::pager_sync(std::size_t object, std::uint16_t first, std::uint16_t units) {
+void SimulatedKernelActions::pager_sync(std::size_t object, std::uint16_t first,
+                                        std::uint16_t units) {
   pager_range(model::PagerActionKind::sync, object, first, units);
 }
 
-void SimulatedKernelActions::pager_flush(std::size_t object, std::uint16_t first, std::uint16_t units) {
+void SimulatedKernelActions::pager_flush(std::size_t object, std::uint16_t first,
+                                         std::uint16_t units) {
   pager_range(model::PagerActionKind::flush, object, first, units);
 }
 
@@ -211,8 +216,8 @@ void SimulatedKernelActions::pager_shutdown(std::size_t object) {
 // OSF: a conforming kernel syncs only a ready object, and never a range a
 // synchronize still waits for (SY4): the driver refuses those, and the
 // command does nothing then.
-void SimulatedKernelActions::synchronize(std::size_t kernel, std::size_t object,
-                                         std::uint16_t page, std::int32_t sync_flags) {
+void SimulatedKernelActions::synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
+                                         std::int32_t sync_flags) {
   const auto at = page_at(kernel, object, page);
   if (!at || !in_use(at->kernel, at->object)) return;
   (void)d_.synchronize(at->kernel, at->object, at->offset, world_.kernel_page_sizes[kernel],
@@ -291,7 +296,8 @@ void SimulatedKernelActions::collect_answers(
   mach::Kernel::TaskScope as_client(kernel_, *stranger_);
   std::vector<PendingCall> waiting;
   for (const PendingCall& p : pending_calls_) {
-    const mach::KernelDriver::DefaultPagerReply r = mach::KernelDriver::default_pager_reply(p.call, p.reply);
+    const mach::KernelDriver::DefaultPagerReply r =
+        mach::KernelDriver::default_pager_reply(p.call, p.reply);
     if (!r.answered && !final) {
       waiting.push_back(p);
       continue;

@@ -25,7 +25,10 @@ class SimulatedKernelActions final : public properties::KernelActions {
  public:
   SimulatedKernelActions(mach::Kernel& kernel, mach::KernelDriver& driver, const World& world,
                          std::vector<model::KernelId> kernels, std::vector<model::ObjectId> objects)
-      : kernel_(kernel), d_(driver), world_(world), kernels_(std::move(kernels)),
+      : kernel_(kernel),
+        d_(driver),
+        world_(world),
+        kernels_(std::move(kernels)),
         objects_(std::move(objects)) {}
 
   // Runs `c` (its entry in the command table).
@@ -70,8 +73,7 @@ class SimulatedKernelActions final : public properties::KernelActions {
   void pager_shutdown(std::size_t object) override;
   void synchronize(std::size_t kernel, std::size_t object, std::uint16_t page,
                    std::int32_t sync_flags) override;
-  void synchronize_object(std::size_t kernel, std::size_t object,
-                          std::int32_t sync_flags) override;
+  void synchronize_object(std::size_t kernel, std::size_t object, std::int32_t sync_flags) override;
   // Copies in the order the commands made them (0 where the kernel made
   // none: the object was not COPY_CALL), so later indices still match.
   void copy(std::size_t kernel, std::size_t object, std::uint16_t first,
@@ -91,7 +93,9 @@ class SimulatedKernelActions final : public properties::KernelActions {
     model::ObjectId object;  // the driver's id; 0: not created
   };
 
-  bool valid(std::size_t k, std::size_t o) const { return k < kernels_.size() && o < objects_.size(); }
+  bool valid(std::size_t k, std::size_t o) const {
+    return k < kernels_.size() && o < objects_.size();
+  }
   // Mapped by a task (ready and not in the object cache).
   bool in_use(model::KernelId k, model::ObjectId o) const;
   // The kernel's and the object's IDs and the page's offset, for a kernel

@@ -108,8 +108,10 @@ void SerializabilityOracle::stop() {
 
 std::string SerializabilityOracle::answer(std::string_view question) {
   record::OracleAnswer a;
-  if (auto h = decode_history(question)) a.serializable = check_seqno_serializable_z3(*h.value);
-  else a.refused = h.error;
+  if (auto h = decode_history(question))
+    a.serializable = check_seqno_serializable_z3(*h.value);
+  else
+    a.refused = h.error;
   return encode_answer(a);
 }
 

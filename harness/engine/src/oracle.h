@@ -10,11 +10,11 @@
 // (case_record.h), framed as the child's records are (a 4-byte length).
 #pragma once
 
+#include <sys/types.h>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 
 #include "case_record.h"
 #include "emmi/properties/serializability.h"

@@ -7,14 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <vector>
-#include <fmt/format.h>
 
-#include "sha256.h"
 #include "emmi/pager_abi.h"
+#include "sha256.h"
 
 namespace emmi::engine {
 
@@ -37,8 +37,8 @@ bool wants_executable_stack(const std::string& path) {
 }
 
 std::string load_failure(const std::string& path, const std::string& dl_error, bool exec_stack) {
-  std::string msg =
-      fmt::format("--pager '{}': cannot load it as a shared object: {}", path, dl_error);
+  std::string msg = fmt::format("--pager '{}': cannot load it as a shared object: {}", path,
+                                dl_error);
   if (exec_stack)
     msg += fmt::format(
         "\n  '{}' asks for an executable stack (its PT_GNU_STACK segment is executable, or it "
@@ -55,7 +55,9 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0)
     throw InputError(path, fmt::format("--pager '{}': no such file", path));
   if (!S_ISREG(st.st_mode))
-    throw InputError(path, fmt::format("--pager '{}': not a regular file (expected a shared object)", path));
+    throw InputError(path,
+                     fmt::format("--pager '{}': not a regular file (expected a shared object)",
+                                 path));
   PagerLibrary lib;
   lib.path = path;
   try {
@@ -72,17 +74,20 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
   }
   auto entry = reinterpret_cast<emmi_pager_entry_fn>(::dlsym(lib.handle, EMMI_PAGER_ENTRY_SYMBOL));
   if (!entry)
-    throw InputError(path, fmt::format(
-        "--pager '{}': not a pager: it does not export {} (see emmi/pager_abi.h)", path,
-        EMMI_PAGER_ENTRY_SYMBOL));
+    throw InputError(
+        path, fmt::format("--pager '{}': not a pager: it does not export {} (see emmi/pager_abi.h)",
+                          path, EMMI_PAGER_ENTRY_SYMBOL));
   lib.pager = entry();
   if (!lib.pager)
-    throw InputError(path, fmt::format("--pager '{}': {}() returned NULL", path, EMMI_PAGER_ENTRY_SYMBOL));
+    throw InputError(path, fmt::format("--pager '{}': {}() returned NULL", path,
+                                       EMMI_PAGER_ENTRY_SYMBOL));
   if (lib.pager->abi_version < EMMI_PAGER_ABI_VERSION_MIN ||
       lib.pager->abi_version > EMMI_PAGER_ABI_VERSION)
-    throw InputError(path, fmt::format(
-        "--pager '{}': built for pager ABI version {}, this emmi-cts speaks versions {} to {}",
-        path, lib.pager->abi_version, EMMI_PAGER_ABI_VERSION_MIN, EMMI_PAGER_ABI_VERSION));
+    throw InputError(
+        path,
+        fmt::format(
+            "--pager '{}': built for pager ABI version {}, this emmi-cts speaks versions {} to {}",
+            path, lib.pager->abi_version, EMMI_PAGER_ABI_VERSION_MIN, EMMI_PAGER_ABI_VERSION));
   // Version 2's optional actions; a version 1 struct ends after stop().
   if (lib.pager->abi_version >= 2) {
     const emmi_pager& p = *lib.pager;
@@ -93,17 +98,20 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
     if (p.read_store != nullptr) lib.actions |= kPagerReadStore;
   }
   if (!lib.pager->start || !lib.pager->stop)
-    throw InputError(path, fmt::format("--pager '{}': its emmi_pager has no start() or stop()", path));
+    throw InputError(path,
+                     fmt::format("--pager '{}': its emmi_pager has no start() or stop()", path));
   lib.name = lib.pager->name ? lib.pager->name : std::filesystem::path(path).stem().string();
   // Optional: without the symbol the pager plays the ordinary role only.
-  if (const auto* roles =
-          static_cast<const std::uint32_t*>(::dlsym(lib.handle, EMMI_PAGER_ROLES_SYMBOL))) {
+  if (const auto* roles = static_cast<const std::uint32_t*>(
+          ::dlsym(lib.handle, EMMI_PAGER_ROLES_SYMBOL))) {
     constexpr std::uint32_t known = EMMI_PAGER_ROLE_PAGER | EMMI_PAGER_ROLE_DEFAULT;
     if (*roles == 0 || (*roles & ~known) != 0)
-      throw InputError(path, fmt::format(
-          "--pager '{}': {} is 0x{:x}; expected a non-empty mask of EMMI_PAGER_ROLE_PAGER (0x{:x}) "
-          "and EMMI_PAGER_ROLE_DEFAULT (0x{:x}) (see emmi/pager_abi.h)",
-          path, EMMI_PAGER_ROLES_SYMBOL, *roles, EMMI_PAGER_ROLE_PAGER, EMMI_PAGER_ROLE_DEFAULT));
+      throw InputError(path,
+                       fmt::format("--pager '{}': {} is 0x{:x}; expected a non-empty mask of "
+                                   "EMMI_PAGER_ROLE_PAGER (0x{:x}) "
+                                   "and EMMI_PAGER_ROLE_DEFAULT (0x{:x}) (see emmi/pager_abi.h)",
+                                   path, EMMI_PAGER_ROLES_SYMBOL, *roles, EMMI_PAGER_ROLE_PAGER,
+                                   EMMI_PAGER_ROLE_DEFAULT));
     lib.roles = *roles;
   }
   // Optional: without it SY6 and SY8 are not checked.
@@ -113,17 +121,20 @@ PagerLibrary PagerLibrary::load(const std::string& path) {
     if (lib.read_backing_store != nullptr) lib.actions |= kPagerReadBackingStore;
   }
   // Optional too: without it the pager is a plain GNU Mach pager.
-  if (const auto* dialects =
-          static_cast<const std::uint32_t*>(::dlsym(lib.handle, EMMI_PAGER_DIALECTS_SYMBOL))) {
-    constexpr std::uint32_t known =
-        EMMI_PAGER_SERVES_GNUMACH | EMMI_PAGER_SERVES_GNUMACH_SEQNOS | EMMI_PAGER_SERVES_OSF;
+  if (const auto* dialects = static_cast<const std::uint32_t*>(
+          ::dlsym(lib.handle, EMMI_PAGER_DIALECTS_SYMBOL))) {
+    constexpr std::uint32_t known = EMMI_PAGER_SERVES_GNUMACH | EMMI_PAGER_SERVES_GNUMACH_SEQNOS |
+                                    EMMI_PAGER_SERVES_OSF;
     if (*dialects == 0 || (*dialects & ~known) != 0)
-      throw InputError(path, fmt::format(
-          "--pager '{}': {} is 0x{:x}; expected a non-empty mask of EMMI_PAGER_SERVES_GNUMACH "
-          "(0x{:x}), EMMI_PAGER_SERVES_GNUMACH_SEQNOS (0x{:x}) and EMMI_PAGER_SERVES_OSF (0x{:x}) "
-          "(see emmi/pager_abi.h)",
-          path, EMMI_PAGER_DIALECTS_SYMBOL, *dialects, EMMI_PAGER_SERVES_GNUMACH,
-          EMMI_PAGER_SERVES_GNUMACH_SEQNOS, EMMI_PAGER_SERVES_OSF));
+      throw InputError(
+          path,
+          fmt::format(
+              "--pager '{}': {} is 0x{:x}; expected a non-empty mask of EMMI_PAGER_SERVES_GNUMACH "
+              "(0x{:x}), EMMI_PAGER_SERVES_GNUMACH_SEQNOS (0x{:x}) and EMMI_PAGER_SERVES_OSF "
+              "(0x{:x}) "
+              "(see emmi/pager_abi.h)",
+              path, EMMI_PAGER_DIALECTS_SYMBOL, *dialects, EMMI_PAGER_SERVES_GNUMACH,
+              EMMI_PAGER_SERVES_GNUMACH_SEQNOS, EMMI_PAGER_SERVES_OSF));
     lib.dialects = *dialects;
   }
   return lib;
@@ -160,23 +171,29 @@ std::string resolve_dialect(const PagerLibrary& lib, std::string_view requested)
   for (const DialectBit& d : kDialectBits)
     if (d.name == requested) named = &d;
   if (named == nullptr)
-    throw InputError("--dialect", fmt::format(
-        "--dialect '{}': expected auto (the default: the dialects the pager declares), gnumach, "
-        "gnumach-seqnos or osf", requested));
+    throw InputError("--dialect", fmt::format("--dialect '{}': expected auto (the default: the "
+                                              "dialects the pager declares), gnumach, "
+                                              "gnumach-seqnos or osf",
+                                              requested));
   // A pager that declares nothing predates the declaration: it is a GNU
   // Mach pager (its stubs are GNU Mach's), judged by either GNU Mach
   // dialect the user names, but never run against OSF kernels.
   if (lib.dialects == 0 && named->bit == EMMI_PAGER_SERVES_OSF)
-    throw InputError("--dialect", fmt::format(
-        "--dialect 'osf': the pager '{}' ({}) does not declare the OSF dialect: it exports no "
-        "{}, so it is taken for a GNU Mach pager; an OSF pager (linked with "
-        "emmi_pager_api_osf) declares EMMI_PAGER_SERVES_OSF there",
-        lib.path, lib.name, EMMI_PAGER_DIALECTS_SYMBOL));
+    throw InputError(
+        "--dialect",
+        fmt::format(
+            "--dialect 'osf': the pager '{}' ({}) does not declare the OSF dialect: it exports no "
+            "{}, so it is taken for a GNU Mach pager; an OSF pager (linked with "
+            "emmi_pager_api_osf) declares EMMI_PAGER_SERVES_OSF there",
+            lib.path, lib.name, EMMI_PAGER_DIALECTS_SYMBOL));
   if (lib.dialects != 0 && (lib.dialects & named->bit) == 0)
-    throw InputError("--dialect", fmt::format(
-        "--dialect '{}': the pager '{}' ({}) does not serve it: its {} declares {}; drop "
-        "--dialect (auto) or name one of those",
-        requested, lib.path, lib.name, EMMI_PAGER_DIALECTS_SYMBOL, dialects_text(lib.dialects)));
+    throw InputError(
+        "--dialect",
+        fmt::format(
+            "--dialect '{}': the pager '{}' ({}) does not serve it: its {} declares {}; drop "
+            "--dialect (auto) or name one of those",
+            requested, lib.path, lib.name, EMMI_PAGER_DIALECTS_SYMBOL,
+            dialects_text(lib.dialects)));
   return std::string(requested);
 }
 

@@ -36,9 +36,10 @@ std::string platform_refuses(Platform platform, std::string_view dialect) {
     return "GNU Mach's kernel speaks only the GNU Mach dialects (gnumach, gnumach-seqnos): judge "
            "an OSF pager with --platform osf (its own kernels) or --platform manual (the strict "
            "reading of the pages)";
-  return fmt::format("an OSF kernel speaks only the OSF dialect, not {}: judge a GNU Mach pager "
-                     "with --platform gnumach or --platform manual",
-                     dialect);
+  return fmt::format(
+      "an OSF kernel speaks only the OSF dialect, not {}: judge a GNU Mach pager "
+      "with --platform gnumach or --platform manual",
+      dialect);
 }
 
 model::Readings readings_of(Platform p) {
@@ -77,15 +78,40 @@ std::optional<Profile> profile_named(std::string_view name, Platform platform) {
     Profile profile;
   };
   const Row rows[] = {
-      {{4096, 16384, 32768}, 1, 65536,
-       {.name = "quick", .world = {}, .units = 2, .cases = 15, .max_commands = 36,
-        .rounds = 2, .pager_threads = 2, .pct_depth = 2}},
-      {{4096, 8192, 16384, 32768}, 2, 65536,
-       {.name = "standard", .world = {}, .units = 6, .cases = 25, .max_commands = 72,
-        .rounds = 4, .pager_threads = 3, .pct_depth = 3}},
-      {{4096, 8192, 16384, 32768}, 3, 131072,
-       {.name = "exhaustive", .world = {}, .units = 16, .cases = 125, .max_commands = 144,
-        .rounds = 8, .pager_threads = 4, .pct_depth = 4, .case_wall = 20s}},
+      {{4096, 16384, 32768},
+       1,
+       65536,
+       {.name = "quick",
+        .world = {},
+        .units = 2,
+        .cases = 15,
+        .max_commands = 36,
+        .rounds = 2,
+        .pager_threads = 2,
+        .pct_depth = 2}},
+      {{4096, 8192, 16384, 32768},
+       2,
+       65536,
+       {.name = "standard",
+        .world = {},
+        .units = 6,
+        .cases = 25,
+        .max_commands = 72,
+        .rounds = 4,
+        .pager_threads = 3,
+        .pct_depth = 3}},
+      {{4096, 8192, 16384, 32768},
+       3,
+       131072,
+       {.name = "exhaustive",
+        .world = {},
+        .units = 16,
+        .cases = 125,
+        .max_commands = 144,
+        .rounds = 8,
+        .pager_threads = 4,
+        .pct_depth = 4,
+        .case_wall = 20s}},
   };
   for (const Row& row : rows) {
     if (name != row.profile.name) continue;

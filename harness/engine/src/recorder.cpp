@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "case_record.h"
-#include "emmi/properties/serializability.h"
 #include "emmi/model/rules.h"
+#include "emmi/properties/serializability.h"
 
 namespace emmi::engine {
 
@@ -29,7 +29,8 @@ std::string message_label(MessageKind k) {
 constexpr std::array<std::string_view, 4> kUnansweredRules{model::rule::DR3, model::rule::UL2,
                                                            model::rule::RD1, model::rule::TM6};
 bool is_unanswered_rule(std::string_view rule) {
-  return std::find(kUnansweredRules.begin(), kUnansweredRules.end(), rule) != kUnansweredRules.end();
+  return std::find(kUnansweredRules.begin(), kUnansweredRules.end(), rule) !=
+         kUnansweredRules.end();
 }
 
 // A pager thread blocked outside a receive that no timer will wake.
@@ -84,8 +85,10 @@ void Recorder::finish(const CaseOptions& options, std::uint64_t schedule_seed,
     if (parked_for_good(t))
       parked += fmt::format("{}t{} {}", parked.empty() ? "" : "; ", t.lane, t.state);
   const auto verdicts = quiescent(model::Model::Quiescence::before_stop);
-  const bool unanswered =
-      std::any_of(verdicts.begin(), verdicts.end(), [](const model::Verdict& v) { return is_unanswered_rule(v.rule); });
+  const bool unanswered = std::any_of(verdicts.begin(), verdicts.end(),
+                                      [](const model::Verdict& v) {
+                                        return is_unanswered_rule(v.rule);
+                                      });
   if (unanswered && !parked.empty())
     if (std::string skipped = uncounted_default_seqno(); !skipped.empty())
       write_verdict(model::rule::SQ3, model::Party::pager,
@@ -196,11 +199,13 @@ std::string Recorder::uncounted_default_seqno() const {
         what.rfind("memory_object_create", 0) != 0)
       continue;
     bool still_handled = false;
-    for (const auto& [t, g] : in_flight_) still_handled |= g.port == f.port && g.seqno == f.seqno - 1;
+    for (const auto& [t, g] : in_flight_)
+      still_handled |= g.port == f.port && g.seqno == f.seqno - 1;
     if (still_handled) continue;
-    return fmt::format("{} still waits for its turn: seqno {} on port 0x{:x} was {}, which the pager "
-                       "handled but did not count",
-                       f.label, f.seqno - 1, f.port, what);
+    return fmt::format(
+        "{} still waits for its turn: seqno {} on port 0x{:x} was {}, which the pager "
+        "handled but did not count",
+        f.label, f.seqno - 1, f.port, what);
   }
   return {};
 }
@@ -208,8 +213,8 @@ std::string Recorder::uncounted_default_seqno() const {
 void Recorder::stuck(std::string_view why) {
   std::lock_guard g(mu_);
   if (std::string skipped = uncounted_default_seqno(); !skipped.empty()) {
-    write_verdict(model::rule::SQ3, model::Party::pager, fmt::format("{}: {}", why, skipped), trace_.size(),
-                  true);
+    write_verdict(model::rule::SQ3, model::Party::pager, fmt::format("{}: {}", why, skipped),
+                  trace_.size(), true);
     return;
   }
   for (const auto& [thread, f] : in_flight_) {
@@ -250,9 +255,10 @@ std::string Recorder::ticket_jam() const {
     if (!object_ports_.count(port)) continue;
     for (const auto& [seqno, h] : seqnos)
       if (h.rejected && seqnos.count(seqno + 1))
-        return fmt::format("seqno {} on port 0x{:x} was a message the pager rejected ({}), "
-                           "and seqno {} after it was taken but never handled",
-                           seqno, port, h.what, seqno + 1);
+        return fmt::format(
+            "seqno {} on port 0x{:x} was a message the pager rejected ({}), "
+            "and seqno {} after it was taken but never handled",
+            seqno, port, h.what, seqno + 1);
   }
   return {};
 }
@@ -295,7 +301,8 @@ void Recorder::write_trace(std::uint64_t index, const model::Event& e) {
             q = it->second.front();
             it->second.pop_front();
           }
-          bool notification = q.kind == MessageKind::no_senders || q.kind == MessageKind::send_once ||
+          bool notification = q.kind == MessageKind::no_senders ||
+                              q.kind == MessageKind::send_once ||
                               q.kind == MessageKind::dead_name ||
                               q.kind == MessageKind::port_destroyed;
           from = notification ? "mach" : fmt::format("kernel k{}", q.kernel);
@@ -314,24 +321,27 @@ void Recorder::write_trace(std::uint64_t index, const model::Event& e) {
                                     model::to_string(r.right));
             }
           }
-          if (ev.region) rights += fmt::format("{}ool:{}B", rights.empty() ? "" : " ", ev.region_size);
+          if (ev.region)
+            rights += fmt::format("{}ool:{}B", rights.empty() ? "" : " ", ev.region_size);
           if (ev.too_large) {
             // Destroyed by the kernel at receive: no handler will run.
             label += " (too large for the receive buffer: destroyed)";
             handled_[ev.port][ev.seqno] = {true, label};
           } else {
-            in_flight_[ev.thread] = {ev.port, ev.seqno, fmt::format("{} seqno {}", label, ev.seqno)};
+            in_flight_[ev.thread] = {ev.port, ev.seqno,
+                                     fmt::format("{} seqno {}", label, ev.seqno)};
             // A message no EMMI routine takes (an unknown one, or the
             // stray-message command's foreign id) is rejected by the demux
             // even if the handler return is never seen.
-            const bool no_emmi_routine =
-                q.kind == MessageKind::other || q.kind == MessageKind::foreign;
+            const bool no_emmi_routine = q.kind == MessageKind::other ||
+                                         q.kind == MessageKind::foreign;
             handled_[ev.port][ev.seqno] = {no_emmi_routine || notification, label};
           }
         } else if constexpr (std::is_same_v<E, model::HandlerReturned>) {
           from = to = fmt::format("pager t{}", ev.thread);
-          label = ev.code == model::kMigNoReply ? "return MIG_NO_REPLY"
-                                                : fmt::format("return 0x{:x}", static_cast<std::uint32_t>(ev.code));
+          label = ev.code == model::kMigNoReply
+                      ? "return MIG_NO_REPLY"
+                      : fmt::format("return 0x{:x}", static_cast<std::uint32_t>(ev.code));
           if (auto f = in_flight_.find(ev.thread); f != in_flight_.end()) {
             auto& h = handled_[f->second.port][f->second.seqno];
             if (ev.code != model::kKernSuccess && ev.code != model::kMigNoReply) {
@@ -365,7 +375,8 @@ void Recorder::write_trace(std::uint64_t index, const model::Event& e) {
     if (preemptions != preemptions_seen_) {
       auto sw = sched_->switches();
       if (!sw.empty())
-        note = fmt::format("scheduler: preempted {} for {}", lane_name(sw.back().from), lane_name(sw.back().to));
+        note = fmt::format("scheduler: preempted {} for {}", lane_name(sw.back().from),
+                           lane_name(sw.back().to));
       preemptions_seen_ = preemptions;
     }
   }

@@ -152,5 +152,4 @@ class Recorder final : public mach::Observer {
   std::uint64_t preemptions_seen_ = 0;
 };
 
-
 }  // namespace emmi::engine

@@ -12,8 +12,7 @@ namespace {
 
 constexpr std::string_view kPrefix = "emmi2:";
 constexpr std::size_t kHeaderBytes = 12;  // seed 8, strategy 1, depth 1, count 2
-constexpr char kAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string base64(const std::string& bytes) {
   std::string out;
@@ -57,7 +56,8 @@ void put(std::string& s, std::uint64_t v, int bytes) {
 
 std::uint64_t get(std::string_view s, std::size_t& at, int bytes) {
   std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t(static_cast<unsigned char>(s[at++])) << (8 * i);
+  for (int i = 0; i < bytes; ++i)
+    v |= std::uint64_t(static_cast<unsigned char>(s[at++])) << (8 * i);
   return v;
 }
 

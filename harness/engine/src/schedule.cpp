@@ -40,8 +40,12 @@ bool settle(mach::ControlledScheduling& sched, Recorder& recorder, const Profile
 }
 
 record::Schedule schedule_record(const mach::ControlledScheduling& sched) {
-  return {sched.uncontrolled(),  sched.scheduling_points(),          sched.preemptions(),
-          sched.decision_digest(), one_line(sched.uncontrolled_reason()), sched.choice_points()};
+  return {sched.uncontrolled(),
+          sched.scheduling_points(),
+          sched.preemptions(),
+          sched.decision_digest(),
+          one_line(sched.uncontrolled_reason()),
+          sched.choice_points()};
 }
 
 }  // namespace emmi::engine

@@ -44,10 +44,10 @@ std::vector<WaiverEntry> read_waivers(const std::string& path) {
     throw InputError(path, fmt::format("--waivers '{}': not valid JSON ({})", path, e.what()));
   }
   auto bad = [&](const std::string& what) {
-    return InputError(path, fmt::format(
-        "--waivers '{}': {} (expected {{\"waivers\": [{{\"rule\": \"SQ7\", \"reason\": \"...\", "
-        "\"expires\": \"YYYY-MM-DD\"}}]}})",
-        path, what));
+    return InputError(path, fmt::format("--waivers '{}': {} (expected {{\"waivers\": [{{\"rule\": "
+                                        "\"SQ7\", \"reason\": \"...\", "
+                                        "\"expires\": \"YYYY-MM-DD\"}}]}})",
+                                        path, what));
   };
   if (!doc.is_object() || !doc.contains("waivers") || !doc["waivers"].is_array())
     throw bad("no \"waivers\" array at the top level");
@@ -63,7 +63,8 @@ std::vector<WaiverEntry> read_waivers(const std::string& path) {
       throw bad(where + " has no \"reason\" (a waiver must say why)");
     WaiverEntry e;
     const catalogue::Rule* rule = cat.find(w["rule"].get<std::string>());
-    if (!rule) throw bad(fmt::format("{} names unknown rule '{}'", where, w["rule"].get<std::string>()));
+    if (!rule)
+      throw bad(fmt::format("{} names unknown rule '{}'", where, w["rule"].get<std::string>()));
     e.rule = rule->id;
     e.reason = w["reason"];
     if (w.contains("expires")) {
@@ -89,7 +90,8 @@ std::vector<std::string> apply_waivers(reports::RunReport& report,
     for (const WaiverEntry& w : waivers) {
       if (w.rule != r.id) continue;
       if (w.expires && *w.expires < today) {
-        expired.push_back(fmt::format("waiver for {} expired on {}: the failure stands", w.rule, *w.expires));
+        expired.push_back(
+            fmt::format("waiver for {} expired on {}: the failure stands", w.rule, *w.expires));
         r.message += fmt::format(" (waiver expired on {})", *w.expires);
         continue;
       }

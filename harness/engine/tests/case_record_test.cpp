@@ -24,8 +24,9 @@ rc::Gen<std::string> any_text() {
 rc::Gen<CaseVerdict> any_verdict() {
   return rc::gen::build<CaseVerdict>(
       rc::gen::set(&CaseVerdict::rule, any_text()),
-      rc::gen::set(&CaseVerdict::party, rc::gen::element(emmi::model::Party::pager, emmi::model::Party::kernel,
-                                                         emmi::model::Party::suite)),
+      rc::gen::set(&CaseVerdict::party,
+                   rc::gen::element(emmi::model::Party::pager, emmi::model::Party::kernel,
+                                    emmi::model::Party::suite)),
       rc::gen::set(&CaseVerdict::explanation, any_text()),
       rc::gen::set(&CaseVerdict::event_index, rc::gen::arbitrary<std::uint64_t>()),
       rc::gen::set(&CaseVerdict::liveness, rc::gen::arbitrary<bool>()),
@@ -46,8 +47,8 @@ rc::Gen<TraceStep> any_trace() {
 }
 
 rc::Gen<std::map<std::string, std::uint64_t>> any_counts() {
-  return rc::gen::container<std::map<std::string, std::uint64_t>>(any_text(),
-                                                                  rc::gen::arbitrary<std::uint64_t>());
+  return rc::gen::container<std::map<std::string, std::uint64_t>>(
+      any_text(), rc::gen::arbitrary<std::uint64_t>());
 }
 
 rc::Gen<record::Schedule> any_schedule() {
@@ -67,7 +68,8 @@ rc::Gen<History> any_history() {
         rc::gen::set(&HistoryMessage::port, rc::gen::arbitrary<emmi::model::PortName>()),
         rc::gen::set(&HistoryMessage::seqno, rc::gen::arbitrary<emmi::model::Seqno>()),
         rc::gen::set(&HistoryMessage::kind,
-                     rc::gen::map(rc::gen::inRange<int>(0, static_cast<int>(emmi::model::kLastMessageKind) + 1),
+                     rc::gen::map(rc::gen::inRange<int>(
+                                      0, static_cast<int>(emmi::model::kLastMessageKind) + 1),
                                   [](int k) { return static_cast<emmi::model::MessageKind>(k); })),
         rc::gen::set(&HistoryMessage::event_index, rc::gen::arbitrary<std::size_t>())));
     if (h.messages.empty()) return h;  // an effect names a message
@@ -83,7 +85,8 @@ rc::Gen<History> any_history() {
 rc::Gen<record::OracleAnswer> any_answer() {
   return rc::gen::build<record::OracleAnswer>(
       rc::gen::set(&record::OracleAnswer::serializable,
-                   rc::gen::element(std::optional<bool>(), std::optional<bool>(false), std::optional<bool>(true))),
+                   rc::gen::element(std::optional<bool>(), std::optional<bool>(false),
+                                    std::optional<bool>(true))),
       rc::gen::set(&record::OracleAnswer::refused, any_text()));
 }
 
@@ -91,15 +94,22 @@ rc::Gen<CaseRecord> any_record() {
   return rc::gen::oneOf(
       rc::gen::cast<CaseRecord>(any_verdict()), rc::gen::cast<CaseRecord>(any_trace()),
       rc::gen::map(rc::gen::pair(any_text(), rc::gen::arbitrary<std::uint64_t>()),
-                   [](auto p) { return CaseRecord(record::Exercised{p.first, p.second}); }),
-      rc::gen::map(rc::gen::tuple(rc::gen::arbitrary<bool>(), rc::gen::arbitrary<std::uint64_t>(), any_history()),
-                   [](auto t) {
-                     return CaseRecord(record::HistoryCheck{std::get<0>(t), std::get<1>(t), std::get<2>(t)});
+                   [](auto p) {
+                     return CaseRecord(record::Exercised{p.first, p.second});
                    }),
+      rc::gen::map(
+          rc::gen::tuple(rc::gen::arbitrary<bool>(), rc::gen::arbitrary<std::uint64_t>(),
+                         any_history()),
+          [](auto t) {
+            return CaseRecord(record::HistoryCheck{std::get<0>(t), std::get<1>(t), std::get<2>(t)});
+          }),
       rc::gen::cast<CaseRecord>(any_schedule()),
-      rc::gen::map(rc::gen::arbitrary<std::uint64_t>(), [](std::uint64_t i) { return CaseRecord(record::CommandBegun{i}); }),
-      rc::gen::map(rc::gen::arbitrary<std::uint64_t>(), [](std::uint64_t i) { return CaseRecord(record::CommandCompleted{i}); }),
-      rc::gen::map(any_text(), [](std::string s) { return CaseRecord(record::SetupFailed{std::move(s)}); }),
+      rc::gen::map(rc::gen::arbitrary<std::uint64_t>(),
+                   [](std::uint64_t i) { return CaseRecord(record::CommandBegun{i}); }),
+      rc::gen::map(rc::gen::arbitrary<std::uint64_t>(),
+                   [](std::uint64_t i) { return CaseRecord(record::CommandCompleted{i}); }),
+      rc::gen::map(any_text(),
+                   [](std::string s) { return CaseRecord(record::SetupFailed{std::move(s)}); }),
       rc::gen::map(rc::gen::arbitrary<std::uint64_t>(),
                    [](std::uint64_t n) { return CaseRecord(record::Done{n}); }));
 }
@@ -122,11 +132,13 @@ rc::Gen<FoundFailure> any_failure() {
     FoundFailure f;
     f.finding.rule = *any_text();
     f.finding.verdict = *rc::gen::element(Finding{}.verdict, emmi::reports::Verdict::unresolved,
-                                          emmi::reports::Verdict::timeout, emmi::reports::Verdict::crash);
+                                          emmi::reports::Verdict::timeout,
+                                          emmi::reports::Verdict::crash);
     f.finding.message = *any_text();
     f.spec.commands = *rc::gen::container<std::vector<Command>>(any_command());
     f.spec.schedule_seed = *rc::gen::arbitrary<std::uint64_t>();
-    f.spec.strategy = *rc::gen::element(emmi::mach::Strategy::pct, emmi::mach::Strategy::random_walk);
+    f.spec.strategy = *rc::gen::element(emmi::mach::Strategy::pct,
+                                        emmi::mach::Strategy::random_walk);
     f.spec.pct_depth = *rc::gen::arbitrary<std::uint8_t>();
     CaseOutcome& o = f.outcome;
     o.end = *rc::gen::element(ChildEnd::exited, ChildEnd::crashed, ChildEnd::timed_out,
@@ -140,7 +152,8 @@ rc::Gen<FoundFailure> any_failure() {
     o.in_flight = *any_text();
     o.setup_error = *any_text();
     o.crash_rule = *any_text();
-    o.elapsed = std::chrono::microseconds(*rc::gen::inRange<std::int64_t>(0, std::int64_t(1) << 62));
+    o.elapsed = std::chrono::microseconds(
+        *rc::gen::inRange<std::int64_t>(0, std::int64_t(1) << 62));
     record::set_schedule(o, *any_schedule());
     f.reproduce = *any_text();
     f.seed = *rc::gen::arbitrary<std::uint64_t>();
@@ -156,7 +169,8 @@ rc::Gen<UnitResult> any_unit() {
       rc::gen::set(&UnitResult::commands, rc::gen::arbitrary<std::uint64_t>()),
       rc::gen::set(&UnitResult::exercised, any_counts()),
       rc::gen::set(&UnitResult::failures,
-                   rc::gen::resize(4, rc::gen::container<std::vector<FoundFailure>>(any_failure()))));
+                   rc::gen::resize(4,
+                                   rc::gen::container<std::vector<FoundFailure>>(any_failure()))));
 }
 
 }  // namespace
@@ -194,13 +208,13 @@ RC_GTEST_PROP(CaseRecord, EveryProperPrefixIsRefusedWithAReason, ()) {
   RC_ASSERT(!back);
   RC_ASSERT(!back.error.empty());
   const std::string history = encode_history(*any_history());
-  const auto history_back =
-      decode_history(std::string_view(history).substr(0, *rc::gen::inRange<std::size_t>(0, history.size())));
+  const auto history_back = decode_history(
+      std::string_view(history).substr(0, *rc::gen::inRange<std::size_t>(0, history.size())));
   RC_ASSERT(!history_back);
   RC_ASSERT(!history_back.error.empty());
   const std::string answer = encode_answer(*any_answer());
-  const auto answer_back =
-      decode_answer(std::string_view(answer).substr(0, *rc::gen::inRange<std::size_t>(0, answer.size())));
+  const auto answer_back = decode_answer(
+      std::string_view(answer).substr(0, *rc::gen::inRange<std::size_t>(0, answer.size())));
   RC_ASSERT(!answer_back);
   RC_ASSERT(!answer_back.error.empty());
 }
@@ -223,7 +237,8 @@ TEST(CaseRecord, RefusesOtherVersionsTagsAndTrailingBytes) {
   std::string other = done;
   other[0] = static_cast<char>(record::kVersion + 1);
   const std::string named = "version " + std::to_string(record::kVersion + 1);
-  EXPECT_NE(decode_record(other).error.find(named), std::string::npos) << decode_record(other).error;
+  EXPECT_NE(decode_record(other).error.find(named), std::string::npos)
+      << decode_record(other).error;
   std::string odd_tag = done;
   odd_tag[1] = 'Z';
   EXPECT_FALSE(decode_record(odd_tag));
@@ -233,7 +248,8 @@ TEST(CaseRecord, RefusesOtherVersionsTagsAndTrailingBytes) {
   // A verdict whose party is out of range.
   std::string verdict = encode_record(CaseVerdict{"DR3", emmi::model::Party::pager, "x", 1, false});
   verdict[2 + 1 + 3] = 9;  // version, tag, rule (length + 3 bytes), then the party
-  EXPECT_NE(decode_record(verdict).error.find("party"), std::string::npos) << decode_record(verdict).error;
+  EXPECT_NE(decode_record(verdict).error.find("party"), std::string::npos)
+      << decode_record(verdict).error;
 }
 
 TEST(CaseRecord, ACorruptRecordFromTheChildMakesTheCaseUnresolved) {
@@ -277,11 +293,15 @@ TEST(CaseRecord, ACorruptHistoryFromTheChildMakesTheCaseUnresolved) {
   bad_effect.effects.push_back({5, resource_of_block(0, 0), 2, false});
   History bad_kind;
   bad_kind.messages.push_back(
-      {0x100, 0, static_cast<emmi::model::MessageKind>(static_cast<int>(emmi::model::kLastMessageKind) + 1), 1});
+      {0x100, 0,
+       static_cast<emmi::model::MessageKind>(static_cast<int>(emmi::model::kLastMessageKind) + 1),
+       1});
   for (const History& h : {bad_effect, bad_kind}) {
     ChildOutcome child;
-    child.records = {encode_record(record::CommandBegun{0}), encode_record(record::CommandCompleted{0}),
-                     encode_record(record::HistoryCheck{true, 4, h}), encode_record(record::Done{})};
+    child.records = {encode_record(record::CommandBegun{0}),
+                     encode_record(record::CommandCompleted{0}),
+                     encode_record(record::HistoryCheck{true, 4, h}),
+                     encode_record(record::Done{})};
     CaseOutcome o;
     ASSERT_NO_THROW(o = outcome_of(child));
     auto findings = findings_of(o);
@@ -302,15 +322,18 @@ TEST(CaseRecord, ACorruptOracleAnswerMakesTheCrossCheckUnresolved) {
     return findings_of(o);
   };
   const std::string good = encode_answer({true, {}});
-  for (const std::string& corrupt : {std::string("1"), std::string("?\n"), good.substr(0, good.size() - 1),
-                                     good + "x", encode_history({})}) {
+  for (const std::string& corrupt :
+       {std::string("1"), std::string("?\n"), good.substr(0, good.size() - 1), good + "x",
+        encode_history({})}) {
     auto findings = findings_for(decode_answer(corrupt));
     ASSERT_EQ(findings.size(), 1u) << printable(corrupt);
     EXPECT_EQ(findings[0].rule, "SQ7");
     EXPECT_EQ(findings[0].verdict, emmi::reports::Verdict::unresolved);
-    EXPECT_NE(findings[0].message.find("could not be decoded"), std::string::npos) << findings[0].message;
+    EXPECT_NE(findings[0].message.find("could not be decoded"), std::string::npos)
+        << findings[0].message;
   }
-  auto refused = findings_for(decode_answer(encode_answer({std::nullopt, "truncated history at byte 3"})));
+  auto refused = findings_for(
+      decode_answer(encode_answer({std::nullopt, "truncated history at byte 3"})));
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0].verdict, emmi::reports::Verdict::unresolved);
   EXPECT_NE(refused[0].message.find("truncated history"), std::string::npos) << refused[0].message;

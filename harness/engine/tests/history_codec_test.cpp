@@ -40,13 +40,15 @@ TEST(Serializability, BytesThatAreNotAnEncodedHistoryAreRefused) {
   History missing = one;  // the effect names a message that is not there
   missing.effects.front().message = 1;
   History kind = one;
-  kind.messages.front().kind = static_cast<MessageKind>(static_cast<int>(model::kLastMessageKind) + 1);
+  kind.messages.front().kind = static_cast<MessageKind>(static_cast<int>(model::kLastMessageKind) +
+                                                        1);
   History orphan;  // an effect without messages
   orphan.effects.push_back({0, 0, 0, false});
   std::string shared = good;  // the shared flag (the last byte) is 0 or 1
   shared.back() = 2;
   for (const std::string& bad :
-       {std::string(), std::string("garbage"), std::string("|"), std::string("1 2 3 4;|"),  // the old text form
+       {std::string(), std::string("garbage"), std::string("|"),
+        std::string("1 2 3 4;|"),  // the old text form
         good.substr(0, good.size() - 1), good + "x", encode_history(missing), encode_history(kind),
         encode_history(orphan), shared, encode_record(record::Done{})}) {
     auto back = decode_history(bad);

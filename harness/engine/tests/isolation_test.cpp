@@ -3,10 +3,10 @@
 // gets a value saying how it ended, and the records it sent before that.
 #include "emmi/engine/isolation.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <gtest/gtest.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -38,7 +38,13 @@ TEST(Isolation, NormalExitDeliversEveryRecordInOrder) {
 
 TEST(Isolation, LargeRecordsArriveWhole) {
   std::string big(1 << 20, 'x');
-  auto out = run_isolated([&](RecordWriter& w) { w.write(big); w.write(""); return 0; }, Limits{});
+  auto out = run_isolated(
+      [&](RecordWriter& w) {
+        w.write(big);
+        w.write("");
+        return 0;
+      },
+      Limits{});
   ASSERT_EQ(out.records.size(), 2u);
   EXPECT_EQ(out.records[0], big);
   EXPECT_EQ(out.records[1], "");
@@ -67,7 +73,8 @@ namespace {
 std::uint64_t g_marked_page = 0;
 
 bool describe_marked_page(std::uint64_t address, FaultNote& note) noexcept {
-  if (g_marked_page == 0 || address < g_marked_page || address >= g_marked_page + 4096) return false;
+  if (g_marked_page == 0 || address < g_marked_page || address >= g_marked_page + 4096)
+    return false;
   std::memcpy(note.rule, "SU10", 5);
   std::memcpy(note.text, "the marked page", 16);
   return true;
@@ -200,7 +207,9 @@ TEST(Isolation, ThreadsLeftRunningInTheChildDoNotKeepItAlive) {
   // the child must end them all.
   auto out = run_isolated(
       [](RecordWriter& w) {
-        std::thread([] { for (;;) ::pause(); }).detach();
+        std::thread([] {
+          for (;;) ::pause();
+        }).detach();
         w.write("done");
         return 0;
       },
@@ -216,7 +225,8 @@ TEST(Isolation, TheChildInheritsNoDescriptorOfTheSuiteButStandardOnes) {
   ASSERT_EQ(::pipe(fds), 0);
   auto out = run_isolated(
       [&](RecordWriter& w) {
-        w.write(::fcntl(fds[0], F_GETFD) == -1 && ::fcntl(fds[1], F_GETFD) == -1 ? "closed" : "open");
+        w.write(::fcntl(fds[0], F_GETFD) == -1 && ::fcntl(fds[1], F_GETFD) == -1 ? "closed"
+                                                                                 : "open");
         w.write(::fcntl(2, F_GETFD) != -1 ? "stderr" : "no stderr");
         return 0;
       },
@@ -234,7 +244,8 @@ TEST(Isolation, RecordsFromManyThreadsArriveWholeAndNoneIsLost) {
         std::vector<std::thread> threads;
         for (int t = 0; t < 4; ++t)
           threads.emplace_back([&w, t] {
-            for (int i = 0; i < 500; ++i) w.write(std::string(1 + (i % 97), static_cast<char>('a' + t)));
+            for (int i = 0; i < 500; ++i)
+              w.write(std::string(1 + (i % 97), static_cast<char>('a' + t)));
           });
         for (auto& th : threads) th.join();
         return 0;
@@ -320,7 +331,8 @@ TEST(IsolationDeathTest, ACaseDiesWithTheProcessThatRunsIt) {
         int status = 0;
         if (::waitpid(runner, &status, 0) != runner) std::_Exit(13);
         if (::waitpid(shared->pid, &status, 0) != shared->pid) std::_Exit(14);
-        std::fprintf(stderr, "case ended by signal %d\n", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        std::fprintf(stderr, "case ended by signal %d\n",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         std::_Exit(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 15);
       },
       ::testing::ExitedWithCode(0), "case ended by signal 9");

@@ -38,7 +38,8 @@ rc::Gen<Command> any_command() {
 // A case of one command of every kind, encoded before the command table
 // existed (the kinds, their fields and the token layout must not move).
 constexpr std::string_view kEveryKindToken =
-    "emmi2:782riWdFIwEABQkAAAEAAAAAAAEBAAADAAECAQAAAwACBQABAAIAAgQAAQAsAQAGAAECAAAABwIBAAAAAAgAAQAAAA"
+    "emmi2:"
+    "782riWdFIwEABQkAAAEAAAAAAAEBAAADAAECAQAAAwACBQABAAIAAgQAAQAsAQAGAAECAAAABwIBAAAAAAgAAQAAAA"
     "ADAQAAAAAA";
 
 // What the generator drew for rc::Random(i) at size 40 before the table
@@ -122,11 +123,13 @@ TEST(CommandSpec, TokensOfBeforeTheTableDecodeToTheSameCase) {
 // may have left the object cached). A change here that no new or reweighted
 // entry explains is a bug: the table order and weights decide every draw.
 TEST(CommandSpec, GeneratedCasesArePinned) {
-  EXPECT_EQ(encode_replay_token(pinned_case(0)),
-            "emmi2:AAAAAAAAAAAAAAcAAAAAAAAAAAgAAQAAAAAAAQAAAAAAAwAAAAAAAAAAAAAAAAABAAAADwAAAQEAAAMAAA");
-  EXPECT_EQ(encode_replay_token(pinned_case(2)),
-            "emmi2:3j0AAAAAAAAAAgoAAAAAAAAAAAABAAAAAAABAAAABgAABwEAAAAAAAMAAAAAAAAIAAEAAAAAAAEBAAAAAAAAAQ"
-            "AAAAADAAEAAAAAAAABAAAAAA");
+  EXPECT_EQ(
+      encode_replay_token(pinned_case(0)),
+      "emmi2:AAAAAAAAAAAAAAcAAAAAAAAAAAgAAQAAAAAAAQAAAAAAAwAAAAAAAAAAAAAAAAABAAAADwAAAQEAAAMAAA");
+  EXPECT_EQ(
+      encode_replay_token(pinned_case(2)),
+      "emmi2:3j0AAAAAAAAAAgoAAAAAAAAAAAABAAAAAAABAAAABgAABwEAAAAAAAMAAAAAAAAIAAEAAAAAAAEBAAAAAAAAAQ"
+      "AAAAADAAEAAAAAAAABAAAAAA");
   // The first 300 cases, as one FNV-1a hash of their tokens: the order the
   // generator offers commands in and their weights decide every draw.
   std::uint64_t h = 1469598103934665603ull;

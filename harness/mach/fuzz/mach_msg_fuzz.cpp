@@ -36,8 +36,8 @@ void drain(World& w) {
   for (mach_port_t p : from) {
     for (int i = 0; i < 64; ++i) {
       std::memset(buf, 0, sizeof(mach_msg_header_t));
-      mach_msg_return_t mr =
-          mach_msg(h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof buf, p, 0, MACH_PORT_NULL);
+      mach_msg_return_t mr = mach_msg(h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof buf, p, 0,
+                                      MACH_PORT_NULL);
       if (mr == MACH_RCV_TOO_LARGE) continue;  // destroyed by the kernel
       if (mr != MACH_MSG_SUCCESS) break;
       mach_msg_destroy(h);
@@ -112,11 +112,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::memcpy(msg, data, n);
   auto* h = reinterpret_cast<mach_msg_header_t*>(msg);
   // Most of the time, point the header at names that exist.
-  if ((how & 1) && n >= sizeof(mach_msg_header_t)) h->msgh_remote_port = w.names[dest % w.names.size()];
-  if ((how & 2) && n >= sizeof(mach_msg_header_t)) h->msgh_local_port = w.names[reply % w.names.size()];
+  if ((how & 1) && n >= sizeof(mach_msg_header_t))
+    h->msgh_remote_port = w.names[dest % w.names.size()];
+  if ((how & 2) && n >= sizeof(mach_msg_header_t))
+    h->msgh_local_port = w.names[reply % w.names.size()];
   // The send size: the message as given, or what its header claims.
   mach_msg_size_t send_size = static_cast<mach_msg_size_t>(n);
-  if ((how & 4) && n >= sizeof(mach_msg_header_t)) send_size = std::min<mach_msg_size_t>(h->msgh_size, 4096);
+  if ((how & 4) && n >= sizeof(mach_msg_header_t))
+    send_size = std::min<mach_msg_size_t>(h->msgh_size, 4096);
 
   emmi::mach::Kernel::ExternalPagerCall as_pager(*w.kernel);
   (void)mach_msg(h, MACH_SEND_MSG, send_size, 0, MACH_PORT_NULL, MACH_MSG_TIMEOUT_NONE,

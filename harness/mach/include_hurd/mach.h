@@ -21,12 +21,12 @@
 extern "C" {
 #endif
 
+#include <mach/mach_traps.h>
 #include <mach/mach_types.h>
 #include <mach/message.h>
 #include <mach/mig_errors.h>
 #include <mach/notify.h>
 #include <mach_init.h>
-#include <mach/mach_traps.h>
 /* A pager of the OSF dialect (EMMI_PAGER_DIALECT_OSF, set by the
  * emmi_pager_api_osf target) gets memory_object_change_attributes and
  * memory_object_get_attributes from <emmi/osf/osf_memory_object_control.h>
@@ -41,28 +41,30 @@ extern "C" {
 #undef memory_object_change_attributes
 #undef memory_object_get_attributes
 #endif
-#include <mach/mach_port.h>
 #include <mach/mach_host.h>
+#include <mach/mach_port.h>
 
 /* Receive requests on RCV_NAME (a receive right or port set), hand each to
  * DEMUX and send its reply. A reply code other than KERN_SUCCESS or
  * MIG_NO_REPLY destroys the request, releasing the rights and memory it
  * carried. MAX_SIZE 0 means "two pages, with MACH_RCV_LARGE". Returns only
  * on a receive error (for example MACH_RCV_TIMED_OUT, MACH_RCV_PORT_DIED). */
-extern mach_msg_return_t mach_msg_server_timeout(
-    boolean_t (*demux)(mach_msg_header_t *request, mach_msg_header_t *reply),
-    mach_msg_size_t max_size, mach_port_t rcv_name, mach_msg_option_t option,
-    mach_msg_timeout_t timeout);
-extern mach_msg_return_t mach_msg_server(
-    boolean_t (*demux)(mach_msg_header_t *request, mach_msg_header_t *reply),
-    mach_msg_size_t max_size, mach_port_t rcv_name);
-extern mach_msg_return_t __mach_msg_server_timeout(
-    boolean_t (*demux)(mach_msg_header_t *request, mach_msg_header_t *reply),
-    mach_msg_size_t max_size, mach_port_t rcv_name, mach_msg_option_t option,
-    mach_msg_timeout_t timeout);
-extern mach_msg_return_t __mach_msg_server(
-    boolean_t (*demux)(mach_msg_header_t *request, mach_msg_header_t *reply),
-    mach_msg_size_t max_size, mach_port_t rcv_name);
+extern mach_msg_return_t mach_msg_server_timeout(boolean_t (*demux)(mach_msg_header_t *request,
+                                                                    mach_msg_header_t *reply),
+                                                 mach_msg_size_t max_size, mach_port_t rcv_name,
+                                                 mach_msg_option_t option,
+                                                 mach_msg_timeout_t timeout);
+extern mach_msg_return_t mach_msg_server(boolean_t (*demux)(mach_msg_header_t *request,
+                                                            mach_msg_header_t *reply),
+                                         mach_msg_size_t max_size, mach_port_t rcv_name);
+extern mach_msg_return_t __mach_msg_server_timeout(boolean_t (*demux)(mach_msg_header_t *request,
+                                                                      mach_msg_header_t *reply),
+                                                   mach_msg_size_t max_size, mach_port_t rcv_name,
+                                                   mach_msg_option_t option,
+                                                   mach_msg_timeout_t timeout);
+extern mach_msg_return_t __mach_msg_server(boolean_t (*demux)(mach_msg_header_t *request,
+                                                              mach_msg_header_t *reply),
+                                           mach_msg_size_t max_size, mach_port_t rcv_name);
 
 /* Release every port right and out-of-line region a received message holds
  * (the destination right excepted: receiving consumed it). */

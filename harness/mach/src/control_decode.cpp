@@ -20,7 +20,7 @@ struct Layout {
   mach_msg_id_t id;
   ControlCall call;
   std::uint32_t size;  // with an int_array: the size without its elements
-  int complex;  // 1 required, 0 forbidden, -1 not checked (polymorphic only)
+  int complex;         // 1 required, 0 forbidden, -1 not checked (polymorphic only)
   std::initializer_list<F> fields;
   bool osf = false;
 };
@@ -28,22 +28,36 @@ struct Layout {
 const Layout kLayouts[] = {
     {2039, ControlCall::data_unavailable, 56, 0, {F::i64, F::i64}},
     {2040, ControlCall::get_attributes, 32, 0, {}},
-    {2044, ControlCall::lock_request, 88, -1,
+    {2044,
+     ControlCall::lock_request,
+     88,
+     -1,
      {F::i64, F::i64, F::i32, F::boolean, F::i32, F::poly_port}},
     {2090, ControlCall::data_error, 64, 0, {F::i64, F::i64, F::i32}},
     {2092, ControlCall::destroy, 40, 0, {F::i32}},
-    {2093, ControlCall::data_supply, 88, 1,
+    {2093,
+     ControlCall::data_supply,
+     88,
+     1,
      {F::i64, F::ool_bytes, F::i32, F::boolean, F::poly_port}},
     {2094, ControlCall::ready, 48, 0, {F::boolean, F::i32}},
     {2095, ControlCall::change_attributes, 56, -1, {F::boolean, F::i32, F::poly_port}},
     // OSF (defs/osf/README.md): the same layouts where the routine is the
     // same; flavoured attributes and synchronize_completed are new.
-    {3450, ControlCall::data_supply, 88, 1,
-     {F::i64, F::ool_bytes, F::i32, F::boolean, F::poly_port}, true},
+    {3450,
+     ControlCall::data_supply,
+     88,
+     1,
+     {F::i64, F::ool_bytes, F::i32, F::boolean, F::poly_port},
+     true},
     {3451, ControlCall::data_unavailable, 56, 0, {F::i64, F::i64}, true},
     {3452, ControlCall::data_error, 64, 0, {F::i64, F::i64, F::i32}, true},
-    {3453, ControlCall::lock_request, 88, -1,
-     {F::i64, F::i64, F::i32, F::boolean, F::i32, F::poly_port}, true},
+    {3453,
+     ControlCall::lock_request,
+     88,
+     -1,
+     {F::i64, F::i64, F::i32, F::boolean, F::i32, F::poly_port},
+     true},
     {3454, ControlCall::change_attributes, 52, -1, {F::i32, F::int_array, F::poly_port}, true},
     {3455, ControlCall::get_attributes, 48, 0, {F::i32, F::i32}, true},
     {3456, ControlCall::synchronize_completed, 56, 0, {F::i64, F::i64}, true},

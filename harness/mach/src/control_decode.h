@@ -31,8 +31,8 @@ struct ControlMessage {
   std::int32_t copy_strategy = 0;
   bool has_reply_to = false;
   std::uint32_t reply_to_type_offset = 0;
-  mach_msg_type_name_t reply_to_disposition = 0;  // as sent
-  mach_port_name_t reply_to_name = MACH_PORT_NULL; // in the sender's task
+  mach_msg_type_name_t reply_to_disposition = 0;    // as sent
+  mach_port_name_t reply_to_name = MACH_PORT_NULL;  // in the sender's task
   bool has_data = false;
   std::uint32_t data_type_offset = 0;
   std::uint64_t data_count = 0;  // bytes

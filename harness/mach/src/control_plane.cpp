@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "control_decode.h"
-#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
+#include "kernel_vm.h"
 #include "osf_kernel.h"
 
 extern "C" {
@@ -138,15 +138,11 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
         accepted = (cm.lock_value & ~VM_PROT_ALL) == 0 && cm.size % page == 0;
         break;
       case ControlCall::data_error:
-      case ControlCall::data_unavailable:
-        accepted = cm.size % page == 0;
-        break;
+      case ControlCall::data_unavailable: accepted = cm.size % page == 0; break;
       case ControlCall::lock_request:
         accepted = (cm.lock_value & ~VM_PROT_ALL) == 0 || cm.lock_value == VM_PROT_NO_CHANGE;
         break;
-      case ControlCall::ready:
-        accepted = valid_copy_strategy(cm.copy_strategy);
-        break;
+      case ControlCall::ready: accepted = valid_copy_strategy(cm.copy_strategy); break;
       case ControlCall::synchronize_completed: {
         // SY3: the completion names the range of a synchronize still
         // waiting; anything else completes no vm_msync and is refused.
@@ -164,8 +160,7 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
             accepted = valid_copy_strategy(cm.attributes[0]);
         }
         break;
-      default:
-        break;
+      default: break;
     }
   }
   // GNU Mach's change_attributes sends change_completed even with an invalid
@@ -223,7 +218,8 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
       ev.flavor = cm.flavor;
       ev.attributes_count = cm.attributes_count;
       if (cm.osf && cm.call == ControlCall::get_attributes)
-        ev.answered_count = osf_attr::get_attributes_count(accepted, cm.flavor, cm.attributes_count);
+        ev.answered_count = osf_attr::get_attributes_count(accepted, cm.flavor,
+                                                           cm.attributes_count);
       if (cm.osf && cm.call == ControlCall::change_attributes && accepted &&
           cm.flavor != osf_attr::kBehavior)
         ev.may_cache = cm.attributes[cm.flavor == osf_attr::kAttributes ? 4 : 2] != 0;
@@ -246,7 +242,8 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
     m->reply = RightRef{};
     core.destroy_kmsg(m);
     if (reply.kind == RightRef::right) {
-      const std::uint32_t n = osf_attr::get_attributes_count(accepted, cm.flavor, cm.attributes_count);
+      const std::uint32_t n = osf_attr::get_attributes_count(accepted, cm.flavor,
+                                                             cm.attributes_count);
       const bool ok = n != 0;
       std::int32_t a[6] = {};
       if (ok) {
@@ -515,8 +512,7 @@ void KernelVm::serve(KMsg* m, KObject kind, std::uint64_t c) {
       }
       break;
 
-    case ControlCall::get_attributes:
-      break;
+    case ControlCall::get_attributes: break;
   }
 
   Core::Lock lk(core);

@@ -15,8 +15,8 @@
 //      data_request for it.
 // The pager's part (that the copy reads as the range did when it was made)
 // is judged by the model (CP3).
-#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
+#include "kernel_vm.h"
 
 extern "C" {
 #include "memory_object_kernel.h"
@@ -93,7 +93,8 @@ std::vector<Stamp> KernelVm::shadow_contents(KernelRec& k, Mapping& mp, Offset o
   for (Offset at = offset; at < offset + size; at += k.page_size) {
     auto mine = mp.pages.find(at);
     auto theirs = src->pages.find(at + mp.shadow_offset);
-    const bool asked = mine != mp.pages.end() && mine->second.state == KernelDriver::PageState::requested;
+    const bool asked = mine != mp.pages.end() &&
+                       mine->second.state == KernelDriver::PageState::requested;
     if (!asked || theirs == src->pages.end() ||
         theirs->second.state != KernelDriver::PageState::resident)
       return {};
@@ -149,8 +150,7 @@ ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Siz
   // 1. The copy's port (ipc_port_alloc_kernel) and the kernel's send right.
   mach_port_t port = MACH_PORT_NULL;
   if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port) != KERN_SUCCESS ||
-      mach_port_insert_right(mach_task_self(), port, port, MACH_MSG_TYPE_MAKE_SEND) !=
-          KERN_SUCCESS)
+      mach_port_insert_right(mach_task_self(), port, port, MACH_MSG_TYPE_MAKE_SEND) != KERN_SUCCESS)
     return 0;
   KernelVm::ObjectRec rec;
   rec.id = static_cast<ObjectId>(d.objects.size() + 1);
@@ -180,8 +180,8 @@ ObjectId KernelDriver::copy(KernelId kernel, ObjectId object, Offset offset, Siz
   }
   // 3. The range's resident pages are write-locked (a page already being
   // written after an unlock keeps its new lock too).
-  for (auto it = mp->pages.lower_bound(offset); it != mp->pages.end() && it->first < offset + length;
-       ++it)
+  for (auto it = mp->pages.lower_bound(offset);
+       it != mp->pages.end() && it->first < offset + length; ++it)
     if (it->second.state == PageState::resident) it->second.lock |= VM_PROT_WRITE;
 
   // 4. vm_object_enter of the new port: a new memory object that shadows

@@ -296,9 +296,7 @@ void Kernel::set_observer(Observer* observer) {
   core_->set_observer(observer);
 }
 
-void Kernel::set_schedule_hook(ScheduleHook hook, void* context) {
-  core_->set_hook(hook, context);
-}
+void Kernel::set_schedule_hook(ScheduleHook hook, void* context) { core_->set_hook(hook, context); }
 
 emmi::model::ThreadId Kernel::current_thread_id() { return core_->thread()->id; }
 

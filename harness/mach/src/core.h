@@ -43,7 +43,7 @@ struct ThreadRec {
   bool starting = false;  // created by a pager thread, not yet called in
   bool running = true;    // not blocked in a receive
   bool exited = false;
-  bool signalled = false; // a wake-up is on its way
+  bool signalled = false;  // a wake-up is on its way
   Port* wait_port = nullptr;
   PortSet* wait_set = nullptr;
   std::condition_variable cv;
@@ -99,7 +99,7 @@ class Core : public std::enable_shared_from_this<Core> {
   // The calling thread's record and current task (thread-local fast path).
   ThreadRec* thread();
   Space* current_space();
-  bool acting_as_pager();  // current task is the pager's (events are reported)
+  bool acting_as_pager();         // current task is the pager's (events are reported)
   bool counts_as_pager_thread();  // ... and not a suite thread calling start/stop
   void thread_exit(ThreadRec* rec);
   // A thread a pager thread is creating: "starting" until its first call
@@ -125,8 +125,8 @@ class Core : public std::enable_shared_from_this<Core> {
   // Copy a right out of a space into transit (the disposition is a
   // MACH_MSG_TYPE_* send-side value). Returns KERN_SUCCESS or
   // KERN_INVALID_NAME / KERN_INVALID_RIGHT / KERN_INVALID_VALUE.
-  kern_return_t copyin_right(Space* s, mach_port_name_t name,
-                             mach_msg_type_name_t disposition, RightRef& out);
+  kern_return_t copyin_right(Space* s, mach_port_name_t name, mach_msg_type_name_t disposition,
+                             RightRef& out);
   // Put a right in transit into a space; returns its name there
   // (MACH_PORT_DEAD when the port died on the way).
   mach_port_name_t copyout_right(Space* s, RightRef& r);
@@ -186,8 +186,8 @@ class Core : public std::enable_shared_from_this<Core> {
   // The calling thread acts in the pager's task (`pager`) for the first
   // time: quiescence counts it from then on. Takes the lock.
   void count_pager_thread(ThreadRec* t, bool pager);
-  void thread_blocks(ThreadRec* t);   // lock held
-  void thread_unblocks(ThreadRec* t); // lock held
+  void thread_blocks(ThreadRec* t);    // lock held
+  void thread_unblocks(ThreadRec* t);  // lock held
   bool quiescent_locked();
   bool wait_quiescent(std::chrono::steady_clock::time_point deadline);
   void wake(ThreadRec* t);  // lock held: deliver after unlock
@@ -195,8 +195,7 @@ class Core : public std::enable_shared_from_this<Core> {
   // ---- VM ledger (vm.cpp; lock held) --------------------------------------------
   // Map fresh zeroed pages for `size` bytes in `s`; returns the address (0 on
   // failure). `ool` marks memory delivered by a message.
-  std::uintptr_t vm_map_fresh(Space* s, std::size_t size, bool ool,
-                              emmi::model::RegionId* region);
+  std::uintptr_t vm_map_fresh(Space* s, std::size_t size, bool ool, emmi::model::RegionId* region);
   // Enters memory the kernel just mapped at `r.start` (live again if a
   // delivered region there had been released).
   void vm_record(const VmRegion& r);
@@ -259,7 +258,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::condition_variable quiescent_cv_;
 
   // VM ledger.
-  std::map<std::uintptr_t, VmRegion> vm_;  // by start address
+  std::map<std::uintptr_t, VmRegion> vm_;                         // by start address
   std::map<std::uintptr_t, emmi::model::RegionId> released_ool_;  // start -> region
   std::unordered_map<emmi::model::RegionId, std::size_t> ool_pages_left_;
   emmi::model::RegionId next_region_ = 1;
@@ -322,11 +321,11 @@ class SpaceScope {
 void want_snapshot_after_send();
 bool take_snapshot_after_send();
 
-mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg,
-                           mach_msg_option_t option, mach_msg_size_t send_size);
-mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg,
-                              mach_msg_option_t option, mach_msg_size_t rcv_size,
-                              mach_port_name_t rcv_name, mach_msg_timeout_t timeout);
+mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t option,
+                           mach_msg_size_t send_size);
+mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_option_t option,
+                              mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                              mach_msg_timeout_t timeout);
 
 int real_munmap(void* addr, std::size_t len);
 
@@ -349,4 +348,3 @@ inline std::size_t round_up(std::size_t v, std::size_t a) { return (v + a - 1) /
 constexpr std::size_t kVmPage = 4096;
 
 }  // namespace emmi::mach::detail
-

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "core.h"
-#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
+#include "kernel_vm.h"
 
 extern "C" {
 #include "memory_object_default_kernel.h"
@@ -303,12 +303,12 @@ kern_return_t KernelDriver::destroy_temporary(KernelId kernel, ObjectId object) 
 kern_return_t KernelDriver::send_data_request(mach_port_t object, mach_port_t control,
                                               Offset offset, Size length, Prot access) {
   return memory_object_data_request(object, control, static_cast<vm_offset_t>(offset),
-                                    static_cast<vm_size_t>(length),
-                                    static_cast<vm_prot_t>(access));
+                                    static_cast<vm_size_t>(length), static_cast<vm_prot_t>(access));
 }
 
 kern_return_t KernelDriver::default_pager_request(DefaultPagerCall call, mach_port_t manager,
-                                                  mach_port_t reply, mach_port_t object, Size size) {
+                                                  mach_port_t reply, mach_port_t object,
+                                                  Size size) {
   dp_half = Half::send;
   dp_reply = reply;
   kern_return_t kr = KERN_INVALID_ARGUMENT;

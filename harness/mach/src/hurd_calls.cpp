@@ -8,8 +8,8 @@
 // simulation has nothing to stand for (processor sets, host privilege), the
 // answer is GNU Mach's for an unprivileged task. The choices are listed in
 // harness/mach/README.md ("Hurd calls").
-#include <mach.h>
 #include <hurd.h>
+#include <mach.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -67,7 +67,7 @@ Target target_of(Core& core, Space* s, mach_port_t name) {
   if (e->type & MACH_PORT_TYPE_DEAD_NAME) return Target::thread;
   if (e->type & MACH_PORT_TYPE_SEND)
     return e->port != nullptr && e->port->kobject == KObject::thread ? Target::thread
-                                                                      : Target::not_a_thread;
+                                                                     : Target::not_a_thread;
   return Target::invalid_dest;
 }
 
@@ -241,10 +241,10 @@ int pthread_hurd_cond_timedwait_np(pthread_cond_t* cond, pthread_mutex_t* mutex,
 
 // --- The __ names glibc-Hurd exports as well ----------------------------------------------
 
-mach_msg_return_t __mach_msg_server_timeout(
-    boolean_t (*demux)(mach_msg_header_t* request, mach_msg_header_t* reply),
-    mach_msg_size_t max_size, mach_port_t rcv_name, mach_msg_option_t option,
-    mach_msg_timeout_t timeout) {
+mach_msg_return_t __mach_msg_server_timeout(boolean_t (*demux)(mach_msg_header_t* request,
+                                                               mach_msg_header_t* reply),
+                                            mach_msg_size_t max_size, mach_port_t rcv_name,
+                                            mach_msg_option_t option, mach_msg_timeout_t timeout) {
   return mach_msg_server_timeout(demux, max_size, rcv_name, option, timeout);
 }
 

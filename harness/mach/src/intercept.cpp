@@ -11,13 +11,13 @@
 // case can drop to free running at any moment.
 #include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
-#include <semaphore.h>
-#include <sched.h>
+#include <fcntl.h>
 #include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
-#include <fcntl.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,15 +140,14 @@ bool virtual_clock(clockid_t clock) {
     case CLOCK_MONOTONIC:
     case CLOCK_MONOTONIC_COARSE:
     case CLOCK_MONOTONIC_RAW:
-    case CLOCK_BOOTTIME:
-      return true;
-    default:
-      return false;
+    case CLOCK_BOOTTIME: return true;
+    default: return false;
   }
 }
 
 int base_of(clockid_t clock) {
-  return (clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+  return (clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE) ? CLOCK_REALTIME
+                                                                     : CLOCK_MONOTONIC;
 }
 
 std::int64_t virtual_time(Scheduler* s, clockid_t clock) {
@@ -182,9 +181,7 @@ bool try_rd(const void* l) {
 bool try_wr(const void* l) {
   return real().rwlock_trywrlock(static_cast<pthread_rwlock_t*>(const_cast<void*>(l))) == 0;
 }
-bool try_sem(const void* sem) {
-  return real().sem_trywait(const_cast<void*>(sem)) == 0;
-}
+bool try_sem(const void* sem) { return real().sem_trywait(const_cast<void*>(sem)) == 0; }
 bool joined_exited(const void* t) {
   return static_cast<const SThread*>(t)->state == SThread::State::exited;
 }
@@ -208,9 +205,7 @@ int controlled_lock(Scheduler* s, SThread* me, pthread_mutex_t* m, std::uint64_t
     // normal one blocks for ever (and the deadlock report names it).
     if (s->owner_of(m) == me && mutex_kind(m) == PTHREAD_MUTEX_ERRORCHECK) return EDEADLK;
     switch (s->block(me, Wait::mutex, m, deadline, &try_mutex)) {
-      case BlockResult::acquired:
-        s->note_locked(me, m);
-        return 0;
+      case BlockResult::acquired: s->note_locked(me, m); return 0;
       case BlockResult::timed_out: return ETIMEDOUT;
       case BlockResult::woken: break;
     }
@@ -262,7 +257,8 @@ int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* abstime) 
 
 int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock, const struct timespec* abstime) {
   SThread* me = Scheduler::intercepting();
-  if (me == nullptr || !sd::virtual_clock(clock)) return sd::real().mutex_clocklock(m, clock, abstime);
+  if (me == nullptr || !sd::virtual_clock(clock))
+    return sd::real().mutex_clocklock(m, clock, abstime);
   Scheduler* s = Scheduler::active();
   s->point(me);
   return sd::controlled_lock(s, me, m, sd::deadline_of(s, clock, abstime));
@@ -315,7 +311,8 @@ int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const struct t
 int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock,
                            const struct timespec* abstime) {
   SThread* me = Scheduler::intercepting();
-  if (me == nullptr || !sd::virtual_clock(clock)) return sd::real().cond_clockwait(c, m, clock, abstime);
+  if (me == nullptr || !sd::virtual_clock(clock))
+    return sd::real().cond_clockwait(c, m, clock, abstime);
   return controlled_cond_wait_until(me, c, m, clock, abstime);
 }
 
@@ -346,8 +343,11 @@ int controlled_rw(pthread_rwlock_t* l, bool write, const struct timespec* abstim
   SThread* me = Scheduler::intercepting();
   const auto& r = sd::real();
   if (me == nullptr || (clocked && !sd::virtual_clock(clock))) {
-    if (clocked) return write ? r.rwlock_clockwrlock(l, clock, abstime) : r.rwlock_clockrdlock(l, clock, abstime);
-    if (abstime != nullptr) return write ? r.rwlock_timedwrlock(l, abstime) : r.rwlock_timedrdlock(l, abstime);
+    if (clocked)
+      return write ? r.rwlock_clockwrlock(l, clock, abstime)
+                   : r.rwlock_clockrdlock(l, clock, abstime);
+    if (abstime != nullptr)
+      return write ? r.rwlock_timedwrlock(l, abstime) : r.rwlock_timedrdlock(l, abstime);
     return write ? r.rwlock_wrlock(l) : r.rwlock_rdlock(l);
   }
   Scheduler* s = Scheduler::active();
@@ -385,8 +385,12 @@ int controlled_try_rw(pthread_rwlock_t* l, bool write) {
 
 int pthread_rwlock_rdlock(pthread_rwlock_t* l) { return controlled_rw(l, false, nullptr); }
 int pthread_rwlock_wrlock(pthread_rwlock_t* l) { return controlled_rw(l, true, nullptr); }
-int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const struct timespec* t) { return controlled_rw(l, false, t); }
-int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const struct timespec* t) { return controlled_rw(l, true, t); }
+int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const struct timespec* t) {
+  return controlled_rw(l, false, t);
+}
+int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const struct timespec* t) {
+  return controlled_rw(l, true, t);
+}
 int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t c, const struct timespec* t) {
   return controlled_rw(l, false, t, c, true);
 }
@@ -481,8 +485,8 @@ void pthread_exit(void* value) {
 
 namespace {
 
-int controlled_sem_wait(sem_t* sem, const struct timespec* abstime, clockid_t clock = CLOCK_REALTIME,
-                        bool clocked = false) {
+int controlled_sem_wait(sem_t* sem, const struct timespec* abstime,
+                        clockid_t clock = CLOCK_REALTIME, bool clocked = false) {
   SThread* me = Scheduler::intercepting();
   if (me == nullptr || (clocked && !sd::virtual_clock(clock))) {
     if (clocked) return sd::real().sem_clockwait(sem, clock, abstime);
@@ -505,7 +509,9 @@ int controlled_sem_wait(sem_t* sem, const struct timespec* abstime, clockid_t cl
 }  // namespace
 
 int sem_wait(sem_t* sem) { return controlled_sem_wait(sem, nullptr); }
-int sem_timedwait(sem_t* sem, const struct timespec* abstime) { return controlled_sem_wait(sem, abstime); }
+int sem_timedwait(sem_t* sem, const struct timespec* abstime) {
+  return controlled_sem_wait(sem, abstime);
+}
 int sem_clockwait(sem_t* sem, clockid_t clock, const struct timespec* abstime) {
   return controlled_sem_wait(sem, abstime, clock, true);
 }
@@ -570,11 +576,12 @@ int nanosleep(const struct timespec* req, struct timespec* rem) {
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, struct timespec* rem) {
   SThread* me = Scheduler::intercepting();
-  if (me == nullptr || !sd::virtual_clock(clock)) return sd::real().clock_nanosleep(clock, flags, req, rem);
+  if (me == nullptr || !sd::virtual_clock(clock))
+    return sd::real().clock_nanosleep(clock, flags, req, rem);
   if (req->tv_nsec < 0 || req->tv_nsec >= sd::kNs) return EINVAL;
   Scheduler* s = Scheduler::active();
-  const std::uint64_t deadline =
-      (flags & TIMER_ABSTIME) ? sd::deadline_of(s, clock, req) : sd::deadline_after(s, sd::ns_of(*req));
+  const std::uint64_t deadline = (flags & TIMER_ABSTIME) ? sd::deadline_of(s, clock, req)
+                                                         : sd::deadline_after(s, sd::ns_of(*req));
   if (deadline <= s->now_ns()) {
     s->yield(me);
   } else {
@@ -629,7 +636,8 @@ long controlled_futex_wait(SThread* me, const std::uint32_t* word, std::uint32_t
     // FUTEX_WAIT takes a relative time on CLOCK_MONOTONIC; FUTEX_WAIT_BITSET
     // an absolute one, on CLOCK_REALTIME when FUTEX_CLOCK_REALTIME is set.
     if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET)
-      deadline = sd::deadline_of(s, (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC, timeout);
+      deadline = sd::deadline_of(s, (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC,
+                                 timeout);
     else
       deadline = sd::deadline_after(s, sd::ns_of(*timeout));
     if (deadline <= s->now_ns()) {
@@ -756,7 +764,8 @@ ssize_t recv(int fd, void* buf, size_t n, int flags) {
   return controlled_read(fd, flags, [&] { return sd::real().recv(fd, buf, n, flags); });
 }
 ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* from, socklen_t* len) {
-  return controlled_read(fd, flags, [&] { return sd::real().recvfrom(fd, buf, n, flags, from, len); });
+  return controlled_read(fd, flags,
+                         [&] { return sd::real().recvfrom(fd, buf, n, flags, from, len); });
 }
 ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
   return controlled_read(fd, flags, [&] { return sd::real().recvmsg(fd, msg, flags); });
@@ -774,7 +783,8 @@ ssize_t writev(int fd, const struct iovec* iov, int count) {
 ssize_t send(int fd, const void* buf, size_t n, int flags) {
   return descriptors_changed([&] { return sd::real().send(fd, buf, n, flags); });
 }
-ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* to, socklen_t len) {
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* to,
+               socklen_t len) {
   return descriptors_changed([&] { return sd::real().sendto(fd, buf, n, flags, to, len); });
 }
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
@@ -803,8 +813,8 @@ int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* timeout, const si
   if (me == nullptr) return sd::real().ppoll(fds, n, timeout, mask);
   Scheduler* s = Scheduler::active();
   const timespec zero{};
-  return controlled_poll(me, timeout ? sd::deadline_after(s, sd::ns_of(*timeout)) : 0, timeout == nullptr,
-                         [&] { return sd::real().ppoll(fds, n, &zero, mask); });
+  return controlled_poll(me, timeout ? sd::deadline_after(s, sd::ns_of(*timeout)) : 0,
+                         timeout == nullptr, [&] { return sd::real().ppoll(fds, n, &zero, mask); });
 }
 
 extern "C++" {
@@ -834,7 +844,9 @@ int select(int nfds, fd_set* r, fd_set* w, fd_set* e, struct timeval* timeout) {
   Scheduler* s = Scheduler::active();
   FdSets sets(r, w, e);
   const std::uint64_t deadline =
-      timeout ? sd::deadline_after(s, std::int64_t(timeout->tv_sec) * sd::kNs + timeout->tv_usec * 1000) : 0;
+      timeout
+          ? sd::deadline_after(s, std::int64_t(timeout->tv_sec) * sd::kNs + timeout->tv_usec * 1000)
+          : 0;
   return controlled_poll(me, deadline, timeout == nullptr, [&] {
     sets.restore();
     timeval zero{};
@@ -842,16 +854,18 @@ int select(int nfds, fd_set* r, fd_set* w, fd_set* e, struct timeval* timeout) {
   });
 }
 
-int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct timespec* timeout, const sigset_t* mask) {
+int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct timespec* timeout,
+            const sigset_t* mask) {
   SThread* me = Scheduler::intercepting();
   if (me == nullptr) return sd::real().pselect(nfds, r, w, e, timeout, mask);
   Scheduler* s = Scheduler::active();
   FdSets sets(r, w, e);
   const timespec zero{};
-  return controlled_poll(me, timeout ? sd::deadline_after(s, sd::ns_of(*timeout)) : 0, timeout == nullptr, [&] {
-    sets.restore();
-    return sd::real().pselect(nfds, r, w, e, &zero, mask);
-  });
+  return controlled_poll(me, timeout ? sd::deadline_after(s, sd::ns_of(*timeout)) : 0,
+                         timeout == nullptr, [&] {
+                           sets.restore();
+                           return sd::real().pselect(nfds, r, w, e, &zero, mask);
+                         });
 }
 
 int epoll_wait(int epfd, struct epoll_event* events, int max, int timeout) {
@@ -876,7 +890,8 @@ int epoll_pwait(int epfd, struct epoll_event* events, int max, int timeout, cons
 // clock inside their allocator's lock): the thread's virtual time is read
 // as it stands.
 int clock_gettime(clockid_t clock, struct timespec* tp) {
-  if (Scheduler::clock_reader() == nullptr || !sd::virtual_clock(clock)) return sd::real().clock_gettime(clock, tp);
+  if (Scheduler::clock_reader() == nullptr || !sd::virtual_clock(clock))
+    return sd::real().clock_gettime(clock, tp);
   *tp = sd::ts_of(sd::virtual_time(Scheduler::active(), clock));
   return 0;
 }
@@ -891,7 +906,8 @@ int gettimeofday(struct timeval* tv, void* tz) {
 
 time_t time(time_t* out) {
   if (Scheduler::clock_reader() == nullptr) return sd::real().time(out);
-  const time_t t = static_cast<time_t>(sd::virtual_time(Scheduler::active(), CLOCK_REALTIME) / sd::kNs);
+  const time_t t = static_cast<time_t>(sd::virtual_time(Scheduler::active(), CLOCK_REALTIME) /
+                                       sd::kNs);
   if (out != nullptr) *out = t;
   return t;
 }

@@ -21,7 +21,14 @@ struct ThreadRec;
 // Kernel objects a port can stand for. Messages to them are served in the
 // sender's thread (GNU Mach's ipc_kobject_server), never queued.
 enum class KObject : std::uint8_t {
-  none, task, host, thread, control, name, pset_name, pager_proxy,
+  none,
+  task,
+  host,
+  thread,
+  control,
+  name,
+  pset_name,
+  pager_proxy,
   host_priv,  // the privileged host port (get_privileged_ports, default pager only)
 };
 
@@ -71,8 +78,8 @@ struct Port {
   std::vector<DeadNameRequest> dnrequests;
   std::vector<ThreadRec*> waiters;  // receivers blocked on this port
   KObject kobject = KObject::none;
-  Space* ktask = nullptr;        // KObject::task: the task it names
-  std::uint64_t kcookie = 0;     // KObject::control/name: the control plane's key
+  Space* ktask = nullptr;     // KObject::task: the task it names
+  std::uint64_t kcookie = 0;  // KObject::control/name: the control plane's key
   bool has_payload = false;
   unsigned long payload = 0;
   std::unique_ptr<ProxyRec> proxy;  // KObject::pager_proxy

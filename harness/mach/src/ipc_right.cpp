@@ -101,8 +101,8 @@ void Core::free_entry_if_empty(Space* s, mach_port_name_t name, Entry* e) {
 }
 
 void Core::entry_gives_up(Space* s, Entry* e, mach_port_type_t right) {
-  const mach_port_type_t other =
-      right == MACH_PORT_TYPE_RECEIVE ? MACH_PORT_TYPE_SEND : MACH_PORT_TYPE_RECEIVE;
+  const mach_port_type_t other = right == MACH_PORT_TYPE_RECEIVE ? MACH_PORT_TYPE_SEND
+                                                                 : MACH_PORT_TYPE_RECEIVE;
   e->type &= ~right;
   if (e->type & other) {
     port_ref(e->port);
@@ -113,8 +113,8 @@ void Core::entry_gives_up(Space* s, Entry* e, mach_port_type_t right) {
   }
 }
 
-kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
-                                 mach_msg_type_name_t disposition, RightRef& out) {
+kern_return_t Core::copyin_right(Space* s, mach_port_name_t name, mach_msg_type_name_t disposition,
+                                 RightRef& out) {
   out = RightRef{};
   Entry* e = lookup(s, name);
   if (e == nullptr) return KERN_INVALID_NAME;
@@ -197,8 +197,7 @@ kern_return_t Core::copyin_right(Space* s, mach_port_name_t name,
       }
       if (dead) return dead_name(true);
       return KERN_INVALID_RIGHT;
-    default:
-      return KERN_INVALID_VALUE;
+    default: return KERN_INVALID_VALUE;
   }
 }
 
@@ -290,9 +289,7 @@ mach_port_name_t Core::copyout_right(Space* s, RightRef& r) {
       }
       return name;
     }
-    default:
-      port_unref(p);
-      return MACH_PORT_NULL;
+    default: port_unref(p); return MACH_PORT_NULL;
   }
 }
 
@@ -305,17 +302,10 @@ void Core::destroy_right(RightRef& r) {
   const mach_msg_type_name_t type = r.type;
   r = RightRef{};
   switch (type) {
-    case MACH_MSG_TYPE_PORT_SEND:
-      release_send(p);
-      break;
-    case MACH_MSG_TYPE_PORT_SEND_ONCE:
-      release_send_once(p);
-      break;
-    case MACH_MSG_TYPE_PORT_RECEIVE:
-      destroy_receive(p);
-      break;
-    default:
-      port_unref(p);
+    case MACH_MSG_TYPE_PORT_SEND: release_send(p); break;
+    case MACH_MSG_TYPE_PORT_SEND_ONCE: release_send_once(p); break;
+    case MACH_MSG_TYPE_PORT_RECEIVE: destroy_receive(p); break;
+    default: port_unref(p);
   }
 }
 

@@ -17,7 +17,7 @@ namespace emmi::mach::detail {
 // One name in a task's space.
 struct Entry {
   mach_port_type_t type = MACH_PORT_TYPE_NONE;  // right bits; NONE: name unused now
-  mach_port_urefs_t urefs = 0;  // send / dead-name user references
+  mach_port_urefs_t urefs = 0;                  // send / dead-name user references
   Port* port = nullptr;
   PortSet* pset = nullptr;
 };
@@ -26,7 +26,7 @@ struct Space {
   TaskId id = 0;
   std::string label;
   bool is_pager = false;
-  mach_port_name_t base = 0;         // names are base, base+1, ...: never reused
+  mach_port_name_t base = 0;  // names are base, base+1, ...: never reused
   std::vector<Entry> entries;
   std::unordered_map<Port*, mach_port_name_t> by_port;  // send/receive name per port
   Port* task_port = nullptr;

@@ -4,8 +4,8 @@
 // (memory_object.defs built with -D__x86_64__).
 #include <algorithm>
 
-#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
+#include "kernel_vm.h"
 #include "osf_kernel.h"
 
 extern "C" {
@@ -54,8 +54,8 @@ void KernelVm::set_kobject(Space* s, mach_port_t name, KObject kind, std::uint64
 }
 
 kern_return_t KernelVm::send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset,
-                                       std::span<const Stamp> stamps, bool dirty,
-                                       bool kernel_copy) {
+                                         std::span<const Stamp> stamps, bool dirty,
+                                         bool kernel_copy) {
   std::vector<std::uint8_t> bytes(stamps.size() * kBlockSize);
   fill_blocks(bytes, stamps);
   SendInfo info;
@@ -71,8 +71,8 @@ kern_return_t KernelVm::send_data_return(KernelRec& k, ObjectRec& o, Mapping& mp
   if (k.osf())
     return osf::data_return(mp.object_send, mp.control, offset,
                             reinterpret_cast<vm_offset_t>(bytes.data()),
-                            static_cast<mach_msg_type_number_t>(bytes.size()),
-                            dirty ? TRUE : FALSE, kernel_copy ? TRUE : FALSE);
+                            static_cast<mach_msg_type_number_t>(bytes.size()), dirty ? TRUE : FALSE,
+                            kernel_copy ? TRUE : FALSE);
   return memory_object_data_return(mp.object_send, mp.control, offset,
                                    reinterpret_cast<vm_offset_t>(bytes.data()),
                                    static_cast<mach_msg_type_number_t>(bytes.size()),
@@ -374,7 +374,8 @@ kern_return_t KernelDriver::synchronize(KernelId kernel, ObjectId object, Offset
   const bool writes = (sync_flags & (VM_SYNC_SYNCHRONOUS | VM_SYNC_ASYNCHRONOUS)) != 0;
   const bool invalidate = (sync_flags & VM_SYNC_INVALIDATE) != 0;
   const std::size_t blocks = k->page_size / kBlockSize;
-  for (auto it = mp->pages.lower_bound(offset); it != mp->pages.end() && it->first < offset + length;) {
+  for (auto it = mp->pages.lower_bound(offset);
+       it != mp->pages.end() && it->first < offset + length;) {
     Page& p = it->second;
     if (p.state != PageState::resident || p.pending_write) {
       ++it;
@@ -384,8 +385,7 @@ kern_return_t KernelDriver::synchronize(KernelId kernel, ObjectId object, Offset
     if (returned) {
       std::vector<Stamp> stamps = p.stamps;
       stamps.resize(blocks, 0);
-      (void)d.send_data_return(*k, *o, *mp, it->first, stamps, p.dirty || !p.precious,
-                               !invalidate);
+      (void)d.send_data_return(*k, *o, *mp, it->first, stamps, p.dirty || !p.precious, !invalidate);
     }
     if (invalidate) {
       it = mp->pages.erase(it);

@@ -7,8 +7,8 @@
 #pragma once
 
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <utility>
 #include <vector>
 

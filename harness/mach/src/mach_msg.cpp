@@ -9,13 +9,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "control_decode.h"
-#include "emmi/model/rules.h"
 #include "core.h"
+#include "emmi/model/rules.h"
 #include "thread_scheduler.h"
 
 namespace emmi::mach::detail {
@@ -124,13 +124,11 @@ bool header_right_ok(Core& core, Space* s, mach_port_name_t name, mach_msg_type_
       if (e->type & MACH_PORT_TYPE_SEND) return e->urefs >= needed_urefs;
       return allow_dead && dead && e->urefs >= needed_urefs;
     case MACH_MSG_TYPE_MAKE_SEND:
-    case MACH_MSG_TYPE_MAKE_SEND_ONCE:
-      return (e->type & MACH_PORT_TYPE_RECEIVE) != 0;
+    case MACH_MSG_TYPE_MAKE_SEND_ONCE: return (e->type & MACH_PORT_TYPE_RECEIVE) != 0;
     case MACH_MSG_TYPE_MOVE_SEND_ONCE:
       if (e->type & MACH_PORT_TYPE_SEND_ONCE) return needed_urefs <= 1;
       return allow_dead && dead && e->urefs >= needed_urefs;
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -174,8 +172,8 @@ namespace {
 // delivered region the pager released before, this send is its second
 // release (lock held).
 void report_redealloc(Core& core, ThreadRec* t, bool pager, std::uint64_t addr) {
-  const emmi::model::RegionId region =
-      core.released_region_at(static_cast<std::uintptr_t>(addr) & ~(kVmPage - 1));
+  const emmi::model::RegionId region = core.released_region_at(static_cast<std::uintptr_t>(addr) &
+                                                               ~(kVmPage - 1));
   if (region != 0) report_released(core, t, pager, {}, region);
 }
 
@@ -223,8 +221,7 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
   const bool pager = core.acting_as_pager();
   core.count_pager_thread(t, core.counts_as_pager_thread());
 
-  if (send_size < sizeof(mach_msg_header_t) || (send_size & 3) != 0)
-    return MACH_SEND_MSG_TOO_SMALL;
+  if (send_size < sizeof(mach_msg_header_t) || (send_size & 3) != 0) return MACH_SEND_MSG_TOO_SMALL;
 
   const auto* raw = reinterpret_cast<const std::uint8_t*>(msg);
   const bool control_id = control_call_of(msg->msgh_id).has_value();
@@ -260,12 +257,13 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
     dest_need += reply_need;
     reply_need = dest_need;
   }
-  if (!header_right_ok(core, s, dest_name, dest_type, false, std::max<mach_port_urefs_t>(dest_need, 1))) {
+  if (!header_right_ok(core, s, dest_name, dest_type, false,
+                       std::max<mach_port_urefs_t>(dest_need, 1))) {
     if (pager && control_id) emit_rejected_control(core, t, m->data.data(), send_size, dest_name);
     return fail(MACH_SEND_INVALID_DEST);
   }
-  if (reply_valid &&
-      !header_right_ok(core, s, reply_name, reply_type, true, std::max<mach_port_urefs_t>(reply_need, 1)))
+  if (reply_valid && !header_right_ok(core, s, reply_name, reply_type, true,
+                                      std::max<mach_port_urefs_t>(reply_need, 1)))
     return fail(MACH_SEND_INVALID_REPLY);
   {
     // Rights that only copy go first, so "MOVE_SEND dest, COPY_SEND reply,
@@ -346,7 +344,8 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
         buf.sender_address = static_cast<std::uintptr_t>(addr);
         if (length > 0) {
           buf.bytes.reset(new (std::nothrow) std::uint8_t[buf.size]);
-          if (!buf.bytes || !read_memory(static_cast<std::uintptr_t>(addr), buf.size, buf.bytes.get())) {
+          if (!buf.bytes ||
+              !read_memory(static_cast<std::uintptr_t>(addr), buf.size, buf.bytes.get())) {
             // Deallocating on send memory the pager already released
             // (vm_deallocate, or an earlier send with dealloc) is a second
             // release of that delivered region: V4, as for vm_deallocate.
@@ -383,14 +382,16 @@ mach_msg_return_t msg_send(Core& core, mach_msg_header_t* msg, mach_msg_option_t
           core.vm_release(s, static_cast<std::uintptr_t>(addr), buf.size, &released, &double_free,
                           !own, own ? &cuts : nullptr);
           if (!cuts.empty()) {
-            const emmi::mach::WithdrawnPages what =
-                withdrawn_by(m->data.data(), send_size, static_cast<std::uintptr_t>(addr), buf.size);
+            const emmi::mach::WithdrawnPages what = withdrawn_by(m->data.data(), send_size,
+                                                                 static_cast<std::uintptr_t>(addr),
+                                                                 buf.size);
             std::uintptr_t covered = static_cast<std::uintptr_t>(addr) & ~(kVmPage - 1);
             for (const auto& [lo, hi] : cuts) {
               withdraw_pages(lo, hi, what);
               if (lo == covered) covered = hi;
             }
-            buf.withdrawn = covered >= round_up(static_cast<std::uintptr_t>(addr) + buf.size, kVmPage);
+            buf.withdrawn = covered >=
+                            round_up(static_cast<std::uintptr_t>(addr) + buf.size, kVmPage);
           }
           report_released(core, t, own, released, double_free);
         }
@@ -457,16 +458,16 @@ void copyout(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t* out,
   const bool observe = core.observing() && s->is_pager;
   emmi::model::Dequeued ev;
 
-  const mach_msg_type_name_t reply_type =
-      m->reply.kind == RightRef::right ? m->reply.type
-      : m->reply.kind == RightRef::dead_name ? MACH_MSGH_BITS_LOCAL(m->header()->msgh_bits)
-                                             : 0;
-  const mach_msg_type_name_t reply_rcv_type =
-      reply_type == 0 ? 0
-      : (reply_type == MACH_MSG_TYPE_PORT_SEND_ONCE || reply_type == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
-         reply_type == MACH_MSG_TYPE_MAKE_SEND_ONCE)
-          ? MACH_MSG_TYPE_PORT_SEND_ONCE
-          : MACH_MSG_TYPE_PORT_SEND;
+  const mach_msg_type_name_t reply_type = m->reply.kind == RightRef::right ? m->reply.type
+                                          : m->reply.kind == RightRef::dead_name
+                                              ? MACH_MSGH_BITS_LOCAL(m->header()->msgh_bits)
+                                              : 0;
+  const mach_msg_type_name_t reply_rcv_type = reply_type == 0 ? 0
+                                              : (reply_type == MACH_MSG_TYPE_PORT_SEND_ONCE ||
+                                                 reply_type == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
+                                                 reply_type == MACH_MSG_TYPE_MAKE_SEND_ONCE)
+                                                  ? MACH_MSG_TYPE_PORT_SEND_ONCE
+                                                  : MACH_MSG_TYPE_PORT_SEND;
   const bool reply_is_right = m->reply.kind == RightRef::right;
   const mach_port_name_t reply_name = core.copyout_right(s, m->reply);
   if (observe && reply_is_right && MACH_PORT_VALID(reply_name))
@@ -520,7 +521,8 @@ void copyout(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t* out,
             const mach_msg_type_name_t rt = r.type;
             mach_port_name_t n = core.copyout_right(s, r);
             std::memcpy(reinterpret_cast<std::uint8_t*>(addr) + 4 * i, &n, 4);
-            if (observe && is_right && MACH_PORT_VALID(n)) ev.rights.push_back({n, model_right(rt)});
+            if (observe && is_right && MACH_PORT_VALID(n))
+              ev.rights.push_back({n, model_right(rt)});
           }
         } else {
           std::memcpy(reinterpret_cast<void*>(addr), buf.bytes.get(), buf.size);
@@ -530,7 +532,8 @@ void copyout(Core& core, KMsg* m, Port* q, Space* s, mach_msg_header_t* out,
           }
         }
       } else if (it.is_port) {
-        for (std::uint32_t i = 0; i < it.number; ++i) core.destroy_right(m->rights[it.first_right + i]);
+        for (std::uint32_t i = 0; i < it.number; ++i)
+          core.destroy_right(m->rights[it.first_right + i]);
       }
     }
     std::memcpy(bytes + it.data_offset, &addr, 8);
@@ -591,7 +594,8 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
   sched::SThread* controlled = sched::Scheduler::self();
   const std::uint64_t virtual_deadline =
       controlled != nullptr && timed
-          ? sched::Scheduler::active()->now_ns() + std::max<std::uint64_t>(1, std::uint64_t(timeout) * 1'000'000)
+          ? sched::Scheduler::active()->now_ns() +
+                std::max<std::uint64_t>(1, std::uint64_t(timeout) * 1'000'000)
           : 0;
 
   Core::Lock lk(core);
@@ -635,7 +639,8 @@ mach_msg_return_t msg_receive(Core& core, mach_msg_header_t* msg, mach_msg_optio
       --q->msgcount;
       m->next = nullptr;
       for (RightRef& r : m->rights)
-        if (r.kind == RightRef::right && r.type == MACH_MSG_TYPE_PORT_RECEIVE) r.port->transit_dest = nullptr;
+        if (r.kind == RightRef::right && r.type == MACH_MSG_TYPE_PORT_RECEIVE)
+          r.port->transit_dest = nullptr;
       // Stamp, then increment, under the kernel lock: atomic with the
       // dequeue (section 2).
       const mach_port_seqno_t seqno = q->seqno++;
@@ -754,7 +759,8 @@ mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t option,
                            mach_port_name_t notify) {
   (void)notify;
   Core* core = core_or_null();
-  if (core == nullptr) return (option & MACH_SEND_MSG) ? MACH_SEND_INVALID_DEST : MACH_RCV_INVALID_NAME;
+  if (core == nullptr)
+    return (option & MACH_SEND_MSG) ? MACH_SEND_INVALID_DEST : MACH_RCV_INVALID_NAME;
   if (option & MACH_SEND_MSG) {
     mach_msg_return_t mr = emmi::mach::detail::msg_send(*core, msg, option, send_size);
     if (emmi::mach::detail::take_snapshot_after_send()) {
@@ -796,8 +802,8 @@ mach_msg_return_t mach_msg_send(mach_msg_header_t* msg) {
 }
 
 mach_msg_return_t mach_msg_receive(mach_msg_header_t* msg) {
-  return mach_msg(msg, MACH_RCV_MSG, 0, msg->msgh_size, msg->msgh_local_port,
-                  MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+  return mach_msg(msg, MACH_RCV_MSG, 0, msg->msgh_size, msg->msgh_local_port, MACH_MSG_TIMEOUT_NONE,
+                  MACH_PORT_NULL);
 }
 
 // glibc mach/msg-destroy.c semantics: release the reply right, every right in
@@ -807,14 +813,11 @@ void mach_msg_destroy(mach_msg_header_t* msg) {
     if (!MACH_PORT_VALID(port)) return;
     switch (type) {
       case MACH_MSG_TYPE_PORT_SEND:
-      case MACH_MSG_TYPE_PORT_SEND_ONCE:
-        (void)mach_port_deallocate(mach_task_self(), port);
-        break;
+      case MACH_MSG_TYPE_PORT_SEND_ONCE: (void)mach_port_deallocate(mach_task_self(), port); break;
       case MACH_MSG_TYPE_PORT_RECEIVE:
         (void)mach_port_mod_refs(mach_task_self(), port, MACH_PORT_RIGHT_RECEIVE, -1);
         break;
-      default:
-        break;
+      default: break;
     }
   };
   const mach_msg_bits_t mbits = msg->msgh_bits;
@@ -852,10 +855,10 @@ void mach_msg_destroy(mach_msg_header_t* msg) {
   }
 }
 
-mach_msg_return_t mach_msg_server_timeout(
-    boolean_t (*demux)(mach_msg_header_t* request, mach_msg_header_t* reply),
-    mach_msg_size_t max_size, mach_port_t rcv_name, mach_msg_option_t option,
-    mach_msg_timeout_t timeout) {
+mach_msg_return_t mach_msg_server_timeout(boolean_t (*demux)(mach_msg_header_t* request,
+                                                             mach_msg_header_t* reply),
+                                          mach_msg_size_t max_size, mach_port_t rcv_name,
+                                          mach_msg_option_t option, mach_msg_timeout_t timeout) {
   using emmi::mach::detail::tl_quiet;
   for (;;) {
     if (max_size == 0) {

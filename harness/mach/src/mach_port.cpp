@@ -65,7 +65,8 @@ kern_return_t on_receive_right(mach_port_t task, mach_port_t name, Act act) {
   Core::Lock lk(*c.core);
   if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
   Entry* e = nullptr;
-  if (kern_return_t kr = entry_with(c, name, MACH_PORT_TYPE_RECEIVE, e); kr != KERN_SUCCESS) return kr;
+  if (kern_return_t kr = entry_with(c, name, MACH_PORT_TYPE_RECEIVE, e); kr != KERN_SUCCESS)
+    return kr;
   return act(*e->port);
 }
 
@@ -172,8 +173,7 @@ kern_return_t copyout_named(Core& core, Space* s, mach_port_name_t name, RightRe
       p->receiver_name = name;
       p->transit_dest = nullptr;
       break;
-    default:
-      return KERN_INVALID_VALUE;
+    default: return KERN_INVALID_VALUE;
   }
   ne.port = p;
   r = RightRef{};
@@ -284,16 +284,14 @@ kern_return_t mach_port_allocate(mach_port_t task, mach_port_right_t right, mach
       e.urefs = 1;
       break;
     }
-    default:
-      kr = KERN_INVALID_VALUE;
+    default: kr = KERN_INVALID_VALUE;
   }
   if (kr == KERN_SUCCESS) *name = n;
   report(c, emmi::model::PortOp::allocate, n, right_of(right), 1, kr);
   return kr;
 }
 
-kern_return_t mach_port_allocate_name(mach_port_t task, mach_port_right_t right,
-                                      mach_port_t name) {
+kern_return_t mach_port_allocate_name(mach_port_t task, mach_port_right_t right, mach_port_t name) {
   Call c;
   if (kern_return_t kr = begin(task, c); kr != KERN_SUCCESS) return kr;
   Core::Lock lk(*c.core);
@@ -423,19 +421,28 @@ kern_return_t mach_port_mod_refs(mach_port_t task, mach_port_t name, mach_port_r
   } else {
     switch (right) {
       case MACH_PORT_RIGHT_PORT_SET:
-        if (!(e->type & MACH_PORT_TYPE_PORT_SET)) kr = KERN_INVALID_RIGHT;
-        else if (delta < -1 || delta > 0) kr = KERN_INVALID_VALUE;
-        else if (delta == -1) drop_pset(core, e);
+        if (!(e->type & MACH_PORT_TYPE_PORT_SET))
+          kr = KERN_INVALID_RIGHT;
+        else if (delta < -1 || delta > 0)
+          kr = KERN_INVALID_VALUE;
+        else if (delta == -1)
+          drop_pset(core, e);
         break;
       case MACH_PORT_RIGHT_RECEIVE:
-        if (!(e->type & MACH_PORT_TYPE_RECEIVE)) kr = KERN_INVALID_RIGHT;
-        else if (delta < -1 || delta > 0) kr = KERN_INVALID_VALUE;
-        else if (delta == -1) drop_receive(core, c.target, e);
+        if (!(e->type & MACH_PORT_TYPE_RECEIVE))
+          kr = KERN_INVALID_RIGHT;
+        else if (delta < -1 || delta > 0)
+          kr = KERN_INVALID_VALUE;
+        else if (delta == -1)
+          drop_receive(core, c.target, e);
         break;
       case MACH_PORT_RIGHT_SEND_ONCE:
-        if (!(e->type & MACH_PORT_TYPE_SEND_ONCE)) kr = KERN_INVALID_RIGHT;
-        else if (delta < -1 || delta > 0) kr = KERN_INVALID_VALUE;
-        else if (delta == -1) drop_send_once(core, e);
+        if (!(e->type & MACH_PORT_TYPE_SEND_ONCE))
+          kr = KERN_INVALID_RIGHT;
+        else if (delta < -1 || delta > 0)
+          kr = KERN_INVALID_VALUE;
+        else if (delta == -1)
+          drop_send_once(core, e);
         break;
       case MACH_PORT_RIGHT_DEAD_NAME:
         if (!(e->type & MACH_PORT_TYPE_DEAD_NAME)) {
@@ -462,8 +469,7 @@ kern_return_t mach_port_mod_refs(mach_port_t task, mach_port_t name, mach_port_r
           if (e->urefs == 0) drop_send(core, c.target, e);
         }
         break;
-      default:
-        kr = KERN_INVALID_VALUE;
+      default: kr = KERN_INVALID_VALUE;
     }
   }
   report(c, emmi::model::PortOp::mod_refs, name, right_of(right), delta, kr);
@@ -583,7 +589,8 @@ kern_return_t mach_port_set_seqno(mach_port_t task, mach_port_t name, mach_port_
   Entry* e = nullptr;
   const kern_return_t kr = entry_with(c, name, MACH_PORT_TYPE_RECEIVE, e);
   if (kr == KERN_SUCCESS) e->port->seqno = seqno;
-  report(c, emmi::model::PortOp::set_seqno, name, Right::receive, static_cast<std::int32_t>(seqno), kr);
+  report(c, emmi::model::PortOp::set_seqno, name, Right::receive, static_cast<std::int32_t>(seqno),
+         kr);
   return kr;
 }
 
@@ -597,7 +604,8 @@ kern_return_t mach_port_get_set_status(mach_port_t task, mach_port_t name,
     Core::Lock lk(*c.core);
     if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
     Entry* e = nullptr;
-    if (kern_return_t kr = entry_with(c, name, MACH_PORT_TYPE_PORT_SET, e); kr != KERN_SUCCESS) return kr;
+    if (kern_return_t kr = entry_with(c, name, MACH_PORT_TYPE_PORT_SET, e); kr != KERN_SUCCESS)
+      return kr;
     for (Port* p : e->pset->members) ns.push_back(p->receiver_name);
   }
   vm_address_t a = 0;
@@ -617,11 +625,13 @@ kern_return_t mach_port_move_member(mach_port_t task, mach_port_t member, mach_p
   if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
   Core& core = *c.core;
   Entry* e = nullptr;
-  if (kern_return_t kr = entry_with(c, member, MACH_PORT_TYPE_RECEIVE, e); kr != KERN_SUCCESS) return kr;
+  if (kern_return_t kr = entry_with(c, member, MACH_PORT_TYPE_RECEIVE, e); kr != KERN_SUCCESS)
+    return kr;
   PortSet* to = nullptr;
   if (after != MACH_PORT_NULL) {
     Entry* se = nullptr;
-    if (kern_return_t kr = entry_with(c, after, MACH_PORT_TYPE_PORT_SET, se); kr != KERN_SUCCESS) return kr;
+    if (kern_return_t kr = entry_with(c, after, MACH_PORT_TYPE_PORT_SET, se); kr != KERN_SUCCESS)
+      return kr;
     to = se->pset;
   }
   Port* p = e->port;
@@ -671,8 +681,7 @@ kern_return_t mach_port_request_notification(mach_port_t task, mach_port_t name,
         return KERN_INVALID_RIGHT;
       if ((e->type & MACH_PORT_TYPE_DEAD_NAME) && sync == 0) return KERN_INVALID_ARGUMENT;
       break;
-    default:
-      return KERN_INVALID_VALUE;
+    default: return KERN_INVALID_VALUE;
   }
   RightRef so;
   if (notify != MACH_PORT_NULL) {
@@ -745,10 +754,11 @@ kern_return_t mach_port_insert_right(mach_port_t task, mach_port_t name, mach_po
   if (kern_return_t kr = target_of(c, task); kr != KERN_SUCCESS) return kr;
   Core& core = *c.core;
   kern_return_t kr = KERN_SUCCESS;
-  Right which = polyPoly == MACH_MSG_TYPE_MOVE_RECEIVE         ? Right::receive
+  Right which = polyPoly == MACH_MSG_TYPE_MOVE_RECEIVE ? Right::receive
                 : (polyPoly == MACH_MSG_TYPE_MAKE_SEND_ONCE ||
-                   polyPoly == MACH_MSG_TYPE_MOVE_SEND_ONCE)   ? Right::send_once
-                                                                : Right::send;
+                   polyPoly == MACH_MSG_TYPE_MOVE_SEND_ONCE)
+                    ? Right::send_once
+                    : Right::send;
   if (!MACH_MSG_TYPE_PORT_ANY(polyPoly)) {
     kr = KERN_INVALID_VALUE;
   } else if (!MACH_PORT_VALID(name)) {

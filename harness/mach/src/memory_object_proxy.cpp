@@ -124,7 +124,6 @@ void report_moved(Core& core, ThreadRec* t, bool pager, Space* s, mach_port_t na
   core.emit(std::move(ev));
 }
 
-
 int host_prot(vm_prot_t p) {
   int out = PROT_NONE;
   if (p & VM_PROT_READ) out |= PROT_READ;
@@ -144,7 +143,8 @@ kern_return_t map_anonymous(Core& core, Space* s, vm_address_t* address, vm_size
     p = ::mmap(nullptr, size + slack, host_prot(cur), MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return KERN_NO_SPACE;
     auto start = reinterpret_cast<std::uintptr_t>(p);
-    const std::uintptr_t aligned = mask != 0 ? (start + mask) & ~static_cast<std::uintptr_t>(mask) : start;
+    const std::uintptr_t aligned = mask != 0 ? (start + mask) & ~static_cast<std::uintptr_t>(mask)
+                                             : start;
     if (aligned > start) real_munmap(p, aligned - start);
     if (aligned + size < start + size + slack)
       real_munmap(reinterpret_cast<void*>(aligned + size), start + size + slack - aligned - size);
@@ -170,25 +170,22 @@ kern_return_t map_anonymous(Core& core, Space* s, vm_address_t* address, vm_size
 void note_unsimulated_map() {
   static std::atomic<bool> said{false};
   if (!said.exchange(true))
-    std::fputs("emmi-cts: vm_map of a memory object by the pager is not simulated; answered "
-               "KERN_INVALID_ARGUMENT (harness/mach/README.md, \"Hurd calls\")\n",
-               stderr);
+    std::fputs(
+        "emmi-cts: vm_map of a memory object by the pager is not simulated; answered "
+        "KERN_INVALID_ARGUMENT (harness/mach/README.md, \"Hurd calls\")\n",
+        stderr);
 }
 
 }  // namespace
 
 extern "C" {
 
-kern_return_t memory_object_create_proxy(mach_port_t task, vm_prot_t max_protection,
-                                         const memory_object_array_t object,
-                                         mach_msg_type_name_t objectPoly,
-                                         mach_msg_type_number_t objectCnt,
-                                         const vm_offset_array_t offset,
-                                         mach_msg_type_number_t offsetCnt,
-                                         const vm_offset_array_t start,
-                                         mach_msg_type_number_t startCnt,
-                                         const vm_size_array_t len, mach_msg_type_number_t lenCnt,
-                                         mach_port_t* proxy) {
+kern_return_t memory_object_create_proxy(
+    mach_port_t task, vm_prot_t max_protection, const memory_object_array_t object,
+    mach_msg_type_name_t objectPoly, mach_msg_type_number_t objectCnt,
+    const vm_offset_array_t offset, mach_msg_type_number_t offsetCnt, const vm_offset_array_t start,
+    mach_msg_type_number_t startCnt, const vm_size_array_t len, mach_msg_type_number_t lenCnt,
+    mach_port_t* proxy) {
   Core* core = installed_core();
   if (core == nullptr) return MACH_SEND_INVALID_DEST;
   ThreadRec* t = core->thread();
@@ -292,8 +289,8 @@ kern_return_t vm_map(mach_port_t target_task, vm_address_t* address, vm_size_t s
 
   if (obj.kind != RightRef::right || !obj.port->active) {
     // No valid object (MACH_PORT_NULL, or a dead name): zero-filled memory.
-    const kern_return_t kr =
-        map_anonymous(*core, map, &at, bytes, mask, anywhere != FALSE, cur_protection);
+    const kern_return_t kr = map_anonymous(*core, map, &at, bytes, mask, anywhere != FALSE,
+                                           cur_protection);
     if (kr == KERN_SUCCESS) *address = at;
     return done(kr);
   }

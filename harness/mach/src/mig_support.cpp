@@ -113,8 +113,6 @@ vm_size_t __mig_strncpy(char* dst, const char* src, vm_size_t len) {
   return mig_strncpy(dst, src, len);
 }
 
-void* __mig_memcpy(void* dst, const void* src, vm_size_t len) {
-  return std::memcpy(dst, src, len);
-}
+void* __mig_memcpy(void* dst, const void* src, vm_size_t len) { return std::memcpy(dst, src, len); }
 
 }  // extern "C"

@@ -15,8 +15,8 @@
 // (data_request) if the page was flushed meanwhile.
 #include <algorithm>
 
-#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
+#include "kernel_vm.h"
 #include "osf_kernel.h"
 
 extern "C" {
@@ -59,19 +59,19 @@ kern_return_t send_for_page(const KernelVm::KernelRec& k, const KernelVm::Object
 }  // namespace
 
 kern_return_t KernelVm::send_unlock(KernelRec& k, ObjectRec& o, Mapping& mp,
-                                  KernelDriver::Page& page) {
+                                    KernelDriver::Page& page) {
   return send_for_page(k, o, mp, page, page.unlock_access, osf::data_unlock,
                        memory_object_data_unlock);
 }
 
 kern_return_t KernelVm::send_request(KernelRec& k, ObjectRec& o, Mapping& mp,
-                                   KernelDriver::Page& page) {
+                                     KernelDriver::Page& page) {
   return send_for_page(k, o, mp, page, page.requested_access, osf::data_request,
                        memory_object_data_request);
 }
 
 void KernelVm::write_page(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver::Page& page,
-                        std::vector<Stamp> stamps) {
+                          std::vector<Stamp> stamps) {
   stamps.resize(k.page_size / kBlockSize, 0);
   if ((page.lock & VM_PROT_WRITE) == 0) {
     page.stamps = std::move(stamps);
@@ -114,8 +114,8 @@ void KernelVm::after_fill(KernelRec& k, ObjectRec& o, Mapping& mp, KernelDriver:
 }
 
 void KernelVm::lock_request(KernelRec& k, ObjectRec& o, Mapping& mp, Offset offset, Size size,
-                          int should_return, bool should_flush, Prot lock_value,
-                          mach_port_t reply, mach_msg_type_name_t reply_poly) {
+                            int should_return, bool should_flush, Prot lock_value,
+                            mach_port_t reply, mach_msg_type_name_t reply_poly) {
   const Size page = k.page_size;
   const std::size_t blocks = page / kBlockSize;
   // §3e: the size is rounded up to whole pages.

@@ -4,8 +4,8 @@
 // written back with one data_return (dirty TRUE unless the page is precious
 // and clean, kernel_copy FALSE since the page is flushed); a clean page that
 // is not precious is freed without a word to the pager (RT3).
-#include "kernel_vm.h"
 #include "emmi/mach/stamp.h"
+#include "kernel_vm.h"
 
 namespace emmi::mach {
 

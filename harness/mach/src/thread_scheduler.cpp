@@ -5,12 +5,12 @@
 #include <dlfcn.h>
 #include <time.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -70,7 +70,8 @@ TaskSample sample_task(pid_t tid) {
   char state = close[2];
   unsigned long long utime = 0, stime = 0;
   // After the state: fields 4 .. 13, then utime (14) and stime (15).
-  if (std::sscanf(close + 3, "%*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+  if (std::sscanf(close + 3, "%*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
+      2)
     return out;
   out.ok = true;
   out.sleeping = state == 'S' || state == 'D';
@@ -88,7 +89,8 @@ Scheduler::Scheduler(const ScheduleOptions& options, std::uint32_t command_lane)
   monotonic_base_ = real_clock_ns(CLOCK_MONOTONIC);
   if (options_.strategy == Strategy::pct && options_.pct_depth > 1) {
     const std::uint64_t k = std::max<std::uint64_t>(options_.pct_steps, 1);
-    for (std::uint32_t i = 1; i < options_.pct_depth; ++i) change_points_.push_back(1 + next_random() % k);
+    for (std::uint32_t i = 1; i < options_.pct_depth; ++i)
+      change_points_.push_back(1 + next_random() % k);
   }
   threads_.emplace_back();
   command_ = &threads_.back();
@@ -185,9 +187,11 @@ void Scheduler::exit(SThread* t) {
   t->wait = Wait::none;
   tl_self = nullptr;
   for (SThread& o : threads_)
-    if (o.state == SThread::State::blocked && o.wait == Wait::join && o.object == t) make_runnable(&o);
+    if (o.state == SThread::State::blocked && o.wait == Wait::join && o.object == t)
+      make_runnable(&o);
   if (free_) {
-    if (command_->state == SThread::State::blocked && all_pager_blocked()) command_->cv.notify_one();
+    if (command_->state == SThread::State::blocked && all_pager_blocked())
+      command_->cv.notify_one();
     return;
   }
   SThread* next = choose();
@@ -221,7 +225,8 @@ SThread* Scheduler::choose() {
       if (t.state == SThread::State::runnable && pick-- == 0) return &t;
   }
   for (SThread& t : threads_)
-    if (t.state == SThread::State::runnable && (best == nullptr || t.priority > best->priority)) best = &t;
+    if (t.state == SThread::State::runnable && (best == nullptr || t.priority > best->priority))
+      best = &t;
   return best;
 }
 
@@ -283,9 +288,10 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
         // not settle then is unresolved, not a hang of the pager's making.
         if (me->wait == Wait::quiescence && settle_bound_.count() > 0 &&
             std::chrono::steady_clock::now() - settle_since_ > settle_bound_) {
-          go_free(fmt::format("the pager's threads kept running for {} ms ({} scheduling points "
-                              "so far) without settling",
-                              settle_bound_.count(), points_));
+          go_free(
+              fmt::format("the pager's threads kept running for {} ms ({} scheduling points "
+                          "so far) without settling",
+                          settle_bound_.count(), points_));
           return;  // settle() goes on waiting in free mode
         }
         continue;
@@ -297,22 +303,25 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
       const TaskSample now = sample_task(tid);
       std::string why;
       const std::string who = holder == nullptr ? std::string("a pager thread")
-                              : holder->lane   ? fmt::format("t{}", holder->lane)
-                                               : fmt::format("pager thread #{}", holder->index);
+                              : holder->lane    ? fmt::format("t{}", holder->lane)
+                                                : fmt::format("pager thread #{}", holder->index);
       if (!now.ok) {
         why = fmt::format("{} holds the turn and cannot be observed", who);
       } else if (watch.ok && watch.tid == tid) {
         // CPU time since the thread was first seen holding the turn without
         // progress: a spinning thread piles it up however loaded the
         // machine is; a thread starved of CPU does not.
-        const std::uint64_t window_ticks = std::max<std::uint64_t>(
-            1, static_cast<std::uint64_t>(options_.run_free_after.count()) * now.ticks_per_s / 1000);
+        const std::uint64_t window_ticks =
+            std::max<std::uint64_t>(1, static_cast<std::uint64_t>(options_.run_free_after.count()) *
+                                           now.ticks_per_s / 1000);
         if (now.cpu_ticks - watch.cpu_ticks >= window_ticks)
           why = fmt::format("{} ran {} ms of CPU time without reaching a scheduling point", who,
                             (now.cpu_ticks - watch.cpu_ticks) * 1000 / now.ticks_per_s);
         else if (now.sleeping && slept_before)
-          why = fmt::format("{} slept in the kernel for {} ms outside every call the scheduler "
-                            "intercepts", who, 2 * options_.run_free_after.count());
+          why = fmt::format(
+              "{} slept in the kernel for {} ms outside every call the scheduler "
+              "intercepts",
+              who, 2 * options_.run_free_after.count());
       }
       if (why.empty()) {
         if (!watch.ok || watch.tid != tid) {
@@ -388,12 +397,13 @@ void Scheduler::yield(SThread* me) {
 
 bool Scheduler::nobody_else_can_run(const SThread* me) const {
   for (const SThread& t : threads_)
-    if (&t != me && (t.state == SThread::State::runnable || t.state == SThread::State::running)) return false;
+    if (&t != me && (t.state == SThread::State::runnable || t.state == SThread::State::running))
+      return false;
   return true;
 }
 
-BlockResult Scheduler::block(SThread* me, Wait wait, const void* object,
-                             std::uint64_t deadline_ns, TryAcquire try_acquire) {
+BlockResult Scheduler::block(SThread* me, Wait wait, const void* object, std::uint64_t deadline_ns,
+                             TryAcquire try_acquire) {
   Internal in;
   Lock lk(mu_);
   if (wait == Wait::receive && me->receive_wake) {
@@ -450,8 +460,10 @@ BlockResult Scheduler::block_locked(SThread* me, Lock& lk) {
       // Nothing can run and the command thread itself is blocked here, in
       // pager code: the pager can never go on.
       auto handler = stall_handler_;
-      std::string why = fmt::format("every pager thread is blocked, and so is the suite's call "
-                                    "into the pager, which {}", state_of(*command_));
+      std::string why = fmt::format(
+          "every pager thread is blocked, and so is the suite's call "
+          "into the pager, which {}",
+          state_of(*command_));
       lk.unlock();
       if (handler) handler(why);
       std::fprintf(stderr, "emmi-cts: %s\n", why.c_str());
@@ -482,8 +494,8 @@ bool Scheduler::idle(Lock&) {
     if (t.state == SThread::State::blocked && t.timed && !t.command &&
         (timer == nullptr || t.deadline < timer->deadline))
       timer = &t;
-  const bool command_in_pager_code =
-      command_->state == SThread::State::blocked && command_->wait != Wait::quiescence;
+  const bool command_in_pager_code = command_->state == SThread::State::blocked &&
+                                     command_->wait != Wait::quiescence;
   if (timer != nullptr && (timer->deadline <= horizon_end_ || command_in_pager_code) &&
       firings_ < options_.max_timer_firings) {
     vnow_.store(std::max(vnow_.load(), timer->deadline));
@@ -510,7 +522,8 @@ void Scheduler::wake_all(Wait wait, const void* object) {
   Internal in;
   Lock lk(mu_);
   for (SThread& t : threads_)
-    if (t.state == SThread::State::blocked && t.wait == wait && t.object == object) make_runnable(&t);
+    if (t.state == SThread::State::blocked && t.wait == wait && t.object == object)
+      make_runnable(&t);
 }
 
 void Scheduler::wake_one(Wait wait, const void* object) {
@@ -563,8 +576,9 @@ void Scheduler::note_unlocked_locked(const void* mutex) {
   auto it = owners_.find(mutex);
   if (it != owners_.end() && --it->second.second == 0) owners_.erase(it);
   for (SThread& t : threads_)
-    if (t.state == SThread::State::blocked && (t.wait == Wait::mutex || t.wait == Wait::rwlock ||
-                                               t.wait == Wait::spin) && t.object == mutex)
+    if (t.state == SThread::State::blocked &&
+        (t.wait == Wait::mutex || t.wait == Wait::rwlock || t.wait == Wait::spin) &&
+        t.object == mutex)
       make_runnable(&t);
 }
 
@@ -591,7 +605,8 @@ bool Scheduler::barrier_arrive(SThread* me, const void* b) {
       bar.arrived = 0;
       ++bar.generation;
       for (SThread& t : threads_)
-        if (t.state == SThread::State::blocked && t.wait == Wait::barrier && t.object == b) make_runnable(&t);
+        if (t.state == SThread::State::blocked && t.wait == Wait::barrier && t.object == b)
+          make_runnable(&t);
       return true;
     }
     generation = bar.generation;
@@ -609,8 +624,10 @@ bool Scheduler::barrier_arrive(SThread* me, const void* b) {
 
 std::uint64_t Scheduler::now_ns() const {
   if (!free_.load(std::memory_order_acquire)) return vnow_.load(std::memory_order_relaxed);
-  const std::int64_t since = real_clock_ns(CLOCK_MONOTONIC) - free_real_base_ns_.load(std::memory_order_relaxed);
-  return free_virtual_base_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(since > 0 ? since : 0);
+  const std::int64_t since = real_clock_ns(CLOCK_MONOTONIC) -
+                             free_real_base_ns_.load(std::memory_order_relaxed);
+  return free_virtual_base_.load(std::memory_order_relaxed) +
+         static_cast<std::uint64_t>(since > 0 ? since : 0);
 }
 
 std::int64_t Scheduler::clock_base_ns(int clock) const {
@@ -622,7 +639,8 @@ std::int64_t Scheduler::clock_base_ns(int clock) const {
 
 bool Scheduler::all_pager_blocked() const {
   for (const SThread& t : threads_)
-    if (!t.command && (t.state == SThread::State::running || t.state == SThread::State::runnable)) return false;
+    if (!t.command && (t.state == SThread::State::running || t.state == SThread::State::runnable))
+      return false;
   return true;
 }
 
@@ -645,7 +663,8 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
   Internal in;
   Lock lk(mu_);
   SThread* me = command_;
-  horizon_end_ = vnow_.load() + static_cast<std::uint64_t>(options_.timer_horizon.count()) * 1'000'000;
+  horizon_end_ = vnow_.load() +
+                 static_cast<std::uint64_t>(options_.timer_horizon.count()) * 1'000'000;
   firings_ = 0;
   settle_since_ = std::chrono::steady_clock::now();
   settle_bound_ = wall_bound;
@@ -725,16 +744,20 @@ std::string Scheduler::describe_object(Wait wait, const void* object) {
   Dl_info info{};
   if (object != nullptr && dladdr(object, &info) != 0 && info.dli_fname != nullptr) {
     if (info.dli_sname != nullptr) {
-      const auto off = reinterpret_cast<std::uintptr_t>(object) - reinterpret_cast<std::uintptr_t>(info.dli_saddr);
+      const auto off = reinterpret_cast<std::uintptr_t>(object) -
+                       reinterpret_cast<std::uintptr_t>(info.dli_saddr);
       where = off ? fmt::format("{}+0x{:x}", info.dli_sname, off) : std::string(info.dli_sname);
     } else {
       std::string_view file = info.dli_fname;
-      if (auto slash = file.rfind('/'); slash != std::string_view::npos) file.remove_prefix(slash + 1);
+      if (auto slash = file.rfind('/'); slash != std::string_view::npos)
+        file.remove_prefix(slash + 1);
       where = fmt::format("in {}+0x{:x}", file,
-                          reinterpret_cast<std::uintptr_t>(object) - reinterpret_cast<std::uintptr_t>(info.dli_fbase));
+                          reinterpret_cast<std::uintptr_t>(object) -
+                              reinterpret_cast<std::uintptr_t>(info.dli_fbase));
     }
   } else {
-    auto [it, fresh] = object_ids_.try_emplace(object, static_cast<std::uint32_t>(object_ids_.size() + 1));
+    auto [it, fresh] = object_ids_.try_emplace(object,
+                                               static_cast<std::uint32_t>(object_ids_.size() + 1));
     (void)fresh;
     where = fmt::format("#{} (on the heap or stack)", it->second);
   }
@@ -913,7 +936,9 @@ Settled ControlledScheduling::settle(std::chrono::milliseconds wall_bound) {
   return g_current->settle(wall_bound);
 }
 
-ControlledScheduling::PagerCode::PagerCode(ControlledScheduling&) { g_current->set_pager_code(true); }
+ControlledScheduling::PagerCode::PagerCode(ControlledScheduling&) {
+  g_current->set_pager_code(true);
+}
 ControlledScheduling::PagerCode::~PagerCode() { g_current->set_pager_code(false); }
 
 void ControlledScheduling::on_stall(std::function<void(const std::string&)> handler) {
@@ -925,8 +950,12 @@ void ControlledScheduling::on_snapshot(std::function<void()> look) {
 }
 bool ControlledScheduling::snapshot_intact() const { return g_current->snapshot_intact(); }
 
-std::vector<ThreadState> ControlledScheduling::threads() const { return g_current->threads_state(); }
-std::vector<std::string> ControlledScheduling::deadlock_cycles() const { return g_current->cycles(); }
+std::vector<ThreadState> ControlledScheduling::threads() const {
+  return g_current->threads_state();
+}
+std::vector<std::string> ControlledScheduling::deadlock_cycles() const {
+  return g_current->cycles();
+}
 bool ControlledScheduling::uncontrolled() const { return g_current->free_running(); }
 std::string ControlledScheduling::uncontrolled_reason() const { return g_current->free_reason(); }
 std::uint64_t ControlledScheduling::scheduling_points() const { return g_current->points(); }

@@ -90,7 +90,8 @@ class SchedLock {
     return st;
   }
   template <typename Rep, typename Period>
-  std::cv_status wait_for(std::condition_variable& cv, const std::chrono::duration<Rep, Period>& d) {
+  std::cv_status wait_for(std::condition_variable& cv,
+                          const std::chrono::duration<Rep, Period>& d) {
     return wait_until(cv, std::chrono::steady_clock::now() + d);
   }
 
@@ -101,7 +102,17 @@ class SchedLock {
 };
 
 enum class Wait : std::uint8_t {
-  none, mutex, rwlock, spin, cond, sem, barrier, join, sleep, receive, quiescence,
+  none,
+  mutex,
+  rwlock,
+  spin,
+  cond,
+  sem,
+  barrier,
+  join,
+  sleep,
+  receive,
+  quiescence,
   futex,  // a futex word waited on with the futex system call (C++ atomic waits)
   fd,     // a blocking read or poll of file descriptors (pipes, sockets, eventfd, epoll)
 };
@@ -117,33 +128,33 @@ using TryAcquire = bool (*)(const void* object);
 
 struct SThread {
   enum class State : std::uint8_t { runnable, running, blocked, exited };
-  std::uint32_t index = 0;   // creation order; 0 is the command thread
-  std::uint32_t lane = 0;    // the kernel's thread id (t<lane> in events)
+  std::uint32_t index = 0;  // creation order; 0 is the command thread
+  std::uint32_t lane = 0;   // the kernel's thread id (t<lane> in events)
   State state = State::runnable;
   Wait wait = Wait::none;
-  const void* object = nullptr;     // what it waits on
-  const void* cond_mutex = nullptr; // Wait::cond: the mutex it gave up
-  std::uint64_t block_seq = 0;      // FIFO order among waiters
+  const void* object = nullptr;      // what it waits on
+  const void* cond_mutex = nullptr;  // Wait::cond: the mutex it gave up
+  std::uint64_t block_seq = 0;       // FIFO order among waiters
   bool timed = false;
-  std::uint64_t deadline = 0;       // virtual ns
+  std::uint64_t deadline = 0;  // virtual ns
   bool timed_out = false;
-  bool receive_wake = false;        // a receive wake-up that came before the block
-  bool go = false;                  // it may run now
-  bool entered = false;             // has waited for its first turn
+  bool receive_wake = false;  // a receive wake-up that came before the block
+  bool go = false;            // it may run now
+  bool entered = false;       // has waited for its first turn
   Scheduler* owner = nullptr;
   bool command = false;
-  bool pager_code = true;           // the command thread: only inside PagerCode
-  std::int64_t priority = 0;        // PCT
+  bool pager_code = true;     // the command thread: only inside PagerCode
+  std::int64_t priority = 0;  // PCT
   pthread_t handle{};
   bool has_handle = false;
-  std::atomic<pid_t> tid{0};        // the kernel's id, for the watchdog
+  std::atomic<pid_t> tid{0};  // the kernel's id, for the watchdog
   std::condition_variable cv;
 };
 
 struct TaskSample {
   bool ok = false;
-  bool sleeping = false;          // in the kernel (S or D)
-  std::uint64_t cpu_ticks = 0;    // user + system
+  bool sleeping = false;        // in the kernel (S or D)
+  std::uint64_t cpu_ticks = 0;  // user + system
   std::uint64_t ticks_per_s = 100;
   pid_t tid = 0;
 };
@@ -174,7 +185,8 @@ class Scheduler {
   static SThread* clock_reader() {
     SThread* s = tl_self;
     Scheduler* a = g_active.load(std::memory_order_acquire);
-    if (tl_internal != 0 || s == nullptr || a == nullptr || s->owner != a || !s->pager_code) return nullptr;
+    if (tl_internal != 0 || s == nullptr || a == nullptr || s->owner != a || !s->pager_code)
+      return nullptr;
     return s;
   }
   // The record if intercepted calls of this thread are scheduling points.
@@ -192,13 +204,13 @@ class Scheduler {
   }
 
   // --- Threads ---------------------------------------------------------------
-  SThread* add_thread(std::uint32_t lane);          // a pager thread being created
+  SThread* add_thread(std::uint32_t lane);  // a pager thread being created
   void set_handle(SThread* t, pthread_t handle);
   SThread* by_handle(pthread_t handle);
-  void enter(SThread* t);                           // waits for the thread's first turn
-  void exit(SThread* t);                            // last scheduling act of a thread
-  void abandon(SThread* t);                         // pthread_create failed
-  void set_pager_code(bool on);                     // command thread
+  void enter(SThread* t);        // waits for the thread's first turn
+  void exit(SThread* t);         // last scheduling act of a thread
+  void abandon(SThread* t);      // pthread_create failed
+  void set_pager_code(bool on);  // command thread
 
   // --- Scheduling --------------------------------------------------------------
   // A scheduling point: the strategy may run another thread first.
@@ -273,7 +285,7 @@ class Scheduler {
   template <typename T>
   T read(const T& field);  // a copy, under the lock
   std::uint64_t next_random();
-  void decide(SThread* me, Lock& lk);            // me stays runnable
+  void decide(SThread* me, Lock& lk);  // me stays runnable
   BlockResult block_locked(SThread* me, Lock& lk);
   SThread* choose();
   bool idle(Lock& lk);
@@ -315,7 +327,7 @@ class Scheduler {
   // one the scheduler cannot settle.
   std::chrono::steady_clock::time_point settle_since_{};
   std::chrono::milliseconds settle_bound_{0};
-  std::atomic<std::int64_t> free_real_base_ns_{0};   // steady clock when the case went free
+  std::atomic<std::int64_t> free_real_base_ns_{0};  // steady clock when the case went free
   std::atomic<std::uint64_t> free_virtual_base_{0};
   std::int64_t realtime_base_ = 0, monotonic_base_ = 0;
   std::unordered_map<const void*, std::pair<SThread*, std::uint32_t>> owners_;

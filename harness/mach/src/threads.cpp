@@ -120,11 +120,11 @@ enum class Caller { other, sanitizer_interceptor, sanitizer_internal };
 Caller sanitizer_caller(const void* return_address) {
   Dl_info info{};
   void* extra = nullptr;
-  if (dladdr1(return_address, &info, &extra, RTLD_DL_SYMENT) == 0 ||
-      info.dli_fname == nullptr)
+  if (dladdr1(return_address, &info, &extra, RTLD_DL_SYMENT) == 0 || info.dli_fname == nullptr)
     return Caller::other;
   const std::string_view file = info.dli_fname;
-  if (file.find("libtsan") == std::string_view::npos && file.find("libasan") == std::string_view::npos &&
+  if (file.find("libtsan") == std::string_view::npos &&
+      file.find("libasan") == std::string_view::npos &&
       file.find("liblsan") == std::string_view::npos)
     return Caller::other;
   const auto* sym = static_cast<const ElfW(Sym)*>(extra);
@@ -140,8 +140,8 @@ Caller sanitizer_caller(const void* return_address) {
 }  // namespace
 }  // namespace emmi::mach::detail
 
-extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
-                              void* (*fn)(void*), void* arg) {
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*fn)(void*),
+                              void* arg) {
   using namespace emmi::mach::detail;
   CreateFn real = real_create();
   if (tl_creating) return real(thread, attr, fn, arg);
@@ -149,10 +149,9 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   if (caller == Caller::sanitizer_internal) return real(thread, attr, fn, arg);
   Core* core = installed_core();
   ThreadBinding& b = binding();
-  const bool pager_creator =
-      core != nullptr && b.core.get() == core && b.epoch == core->epoch() &&
-      core->current_space() == core->pager_space() &&
-      (b.external || (b.rec != nullptr && b.rec->counted));
+  const bool pager_creator = core != nullptr && b.core.get() == core && b.epoch == core->epoch() &&
+                             core->current_space() == core->pager_space() &&
+                             (b.external || (b.rec != nullptr && b.rec->counted));
   if (!pager_creator) return real(thread, attr, fn, arg);
   ThreadRec* rec = core->preregister_pager_thread();
   auto* start = new Start{fn, arg, b.core, rec};

@@ -287,7 +287,8 @@ TEST_F(ControlPlane, BadSizeIsRejectedAndReplyToYieldsSendOnceNotification) {
   vm_address_t data = 0;
   ASSERT_EQ(vm_allocate(mach_task_self(), &data, 4096, TRUE), KERN_SUCCESS);
   ASSERT_EQ(memory_object_data_supply(control, 0, data, 100, FALSE, VM_PROT_NONE, FALSE, object),
-            KERN_SUCCESS) << "a simpleroutine: the pager never sees the error";
+            KERN_SUCCESS)
+      << "a simpleroutine: the pager never sees the error";
   Buffer buf;
   ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);
   EXPECT_EQ(buf.head.msgh_id, MACH_NOTIFY_SEND_ONCE);
@@ -402,7 +403,6 @@ TEST_F(ControlPlane, DestroyLeadsToTerminateAndStaleControl) {
   ASSERT_EQ(mach_port_destroy(mach_task_self(), name), KERN_SUCCESS);
 }
 
-
 // --- Page locks (gnumach-kernel.md §3c, §3e) ---------------------------------
 
 // §3c: a write to a page whose lock forbids writing sends one data_unlock for
@@ -490,8 +490,8 @@ TEST_F(ControlPlane, LockRequestReturnsClustersOfAtMost32PagesThenCompletes) {
   ASSERT_EQ(supply_locked(0, stamps, VM_PROT_NONE), KERN_SUCCESS);
   for (std::size_t i = 0; i < 34; ++i)
     ASSERT_EQ(driver.write(kid, oid, i * 4096, std::vector<Stamp>{200 + i}), KERN_SUCCESS);
-  ASSERT_EQ(memory_object_lock_request(control, 0, 36 * 4096 - 1, MEMORY_OBJECT_RETURN_DIRTY,
-                                       FALSE, VM_PROT_WRITE, object),
+  ASSERT_EQ(memory_object_lock_request(control, 0, 36 * 4096 - 1, MEMORY_OBJECT_RETURN_DIRTY, FALSE,
+                                       VM_PROT_WRITE, object),
             KERN_SUCCESS);
   EXPECT_EQ(drain(), (std::vector<mach_msg_id_t>{2208, 2208, 2206}));
   auto returns = sent(MessageKind::data_return);
@@ -819,7 +819,6 @@ TEST(NoSenders, ComesAfterTheLastTerminateOnceTheClientLetGo) {
   EXPECT_FALSE(status_of(mapped).mps_nsrequest);
 }
 
-
 // --- Copies of COPY_CALL objects (gnumach-kernel.md §1a, 2202) -----------------
 
 #pragma pack(push, 4)
@@ -853,7 +852,8 @@ TEST_F(ControlPlane, ACopyCallObjectIsCopiedAsGnuMachDoes) {
   ASSERT_NE(copy, oid);
   EXPECT_EQ(driver.shadow_of(copy), oid);
   ASSERT_TRUE(driver.page(kid, oid, 0).has_value());
-  EXPECT_NE(driver.page(kid, oid, 0)->lock & VM_PROT_WRITE, 0) << "the original's page is write-locked";
+  EXPECT_NE(driver.page(kid, oid, 0)->lock & VM_PROT_WRITE, 0)
+      << "the original's page is write-locked";
 
   Buffer buf;
   ASSERT_EQ(receive_now(object, buf), MACH_MSG_SUCCESS);

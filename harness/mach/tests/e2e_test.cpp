@@ -150,7 +150,8 @@ TEST_F(EndToEnd, SeqnosInitIsSixtyBytesAndTheSeqnoIsTheKernelsStamp) {
   EXPECT_EQ(count(2201), 2);
   std::vector<vm_size_t> init_sizes;
   for (const auto& r : log)
-    if (r.id == 2200 && r.port == driver_.pager_port(objects_[0])) init_sizes.push_back(r.page_size);
+    if (r.id == 2200 && r.port == driver_.pager_port(objects_[0]))
+      init_sizes.push_back(r.page_size);
   EXPECT_EQ(init_sizes, std::vector<vm_size_t>({4096, 16384}));
 
   // The model saw each kernel send before the pager's dequeue, and the
@@ -183,7 +184,8 @@ TEST_F(EndToEnd, TerminateMovesRightsAndStaleControlCallsAreRejected) {
   auto deq = recorder_.of<emmi::model::Dequeued>();
   ASSERT_EQ(deq.size(), 2u);
   ASSERT_EQ(deq[1].rights.size(), 2u);
-  EXPECT_EQ(deq[1].rights[0].name, control) << "terminate's receive right joins the send right's name";
+  EXPECT_EQ(deq[1].rights[0].name, control)
+      << "terminate's receive right joins the send right's name";
   EXPECT_EQ(deq[1].rights[0].right, emmi::model::Right::receive);
   mach_port_type_t type = 0;
   {

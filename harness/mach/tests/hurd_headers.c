@@ -2,8 +2,8 @@
 /* Compiled as Hurd code is: only with the glibc-Hurd shim headers. It builds
    only if they leave room for what Hurd libraries do, and the values it
    reports are checked by hurd_test.cpp.  */
-#include <mach.h>
 #include <hurd.h>
+#include <mach.h>
 #include <pthread.h>
 
 #ifdef _MACH_MIG_SUPPORT_H

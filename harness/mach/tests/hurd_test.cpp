@@ -3,9 +3,9 @@
 // deallocate-on-send of delivered memory (reported like vm_deallocate),
 // protected payloads at copyout, the Mach traps and scheduling calls of
 // libports, and the glibc-Hurd headers (hurd_headers.c, compiled as C).
+#include <hurd.h>
 #include <mach.h>
 #include <mach/mig_support.h>
-#include <hurd.h>
 #include <pthread.h>
 
 #include <cerrno>

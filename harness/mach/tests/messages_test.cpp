@@ -207,7 +207,8 @@ TEST_F(Messages, DeallocateOnSendLeavesMemoryTheKernelDidNotMap) {
   std::vector<std::uint8_t> heap(4096, 0x5a);
   ASSERT_EQ(send_ool(port, heap.data(), heap.size(), true), MACH_MSG_SUCCESS);
   EXPECT_EQ(heap[100], 0x5a);
-  EXPECT_FALSE(emmi::mach::withdrawn_pages_at(reinterpret_cast<std::uintptr_t>(heap.data()), nullptr));
+  EXPECT_FALSE(
+      emmi::mach::withdrawn_pages_at(reinterpret_cast<std::uintptr_t>(heap.data()), nullptr));
   Buffer buf;
   ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
   OolMsg got;

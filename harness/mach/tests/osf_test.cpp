@@ -449,7 +449,7 @@ TEST_F(Osf, LockRequestReturnsThenCompletesOnTheOsfIds) {
 // the flavour (CA5). The PERFORMANCE_INFO structure
 // (memory_object_perf_info.html) holds the caching attribute.
 TEST_F(Osf, UncachingACachedObjectCompletesThenTerminates) {
-  make_ready();  // may_cache TRUE
+  make_ready();    // may_cache TRUE
   resident(0, 3);  // an object with pages goes into the cache
   ASSERT_EQ(driver.unmap(kid, oid), KERN_SUCCESS);
   ASSERT_TRUE(driver.cached(kid, oid));

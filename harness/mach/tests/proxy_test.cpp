@@ -25,8 +25,8 @@ class Proxy : public ObservedKernel {
  protected:
   // libpager's pager_create_ro_port: one object, offset 0, the whole range.
   static kern_return_t create(mach_port_t object, mach_msg_type_name_t poly, mach_port_t* proxy,
-                              vm_prot_t max = kReadExec, vm_offset_t off = 0,
-                              vm_offset_t start = 0, vm_size_t len = ~vm_size_t{0}) {
+                              vm_prot_t max = kReadExec, vm_offset_t off = 0, vm_offset_t start = 0,
+                              vm_size_t len = ~vm_size_t{0}) {
     return memory_object_create_proxy(mach_task_self(), max, &object, poly, 1, &off, 1, &start, 1,
                                       &len, 1, proxy);
   }
@@ -73,14 +73,14 @@ TEST_F(Proxy, ChecksItsArgumentsAsGnuMach) {
   vm_size_t all[2] = {~vm_size_t{0}, ~vm_size_t{0}};
   mach_port_t two[2] = {object, object};
   // One object only, and as many offsets, starts and lengths as objects.
-  EXPECT_EQ(memory_object_create_proxy(mach_task_self(), kReadExec, two, MACH_MSG_TYPE_MAKE_SEND,
-                                       2, zero, 2, zero, 2, all, 2, &proxy),
+  EXPECT_EQ(memory_object_create_proxy(mach_task_self(), kReadExec, two, MACH_MSG_TYPE_MAKE_SEND, 2,
+                                       zero, 2, zero, 2, all, 2, &proxy),
             KERN_INVALID_ARGUMENT);
-  EXPECT_EQ(memory_object_create_proxy(mach_task_self(), kReadExec, two, MACH_MSG_TYPE_MAKE_SEND,
-                                       1, zero, 2, zero, 1, all, 1, &proxy),
+  EXPECT_EQ(memory_object_create_proxy(mach_task_self(), kReadExec, two, MACH_MSG_TYPE_MAKE_SEND, 1,
+                                       zero, 2, zero, 1, all, 1, &proxy),
             KERN_INVALID_ARGUMENT);
-  EXPECT_EQ(memory_object_create_proxy(mach_task_self(), kReadExec, two, MACH_MSG_TYPE_MAKE_SEND,
-                                       0, zero, 0, zero, 0, all, 0, &proxy),
+  EXPECT_EQ(memory_object_create_proxy(mach_task_self(), kReadExec, two, MACH_MSG_TYPE_MAKE_SEND, 0,
+                                       zero, 0, zero, 0, all, 0, &proxy),
             KERN_INVALID_ARGUMENT);
   EXPECT_EQ(create(MACH_PORT_NULL, MACH_MSG_TYPE_COPY_SEND, &proxy), KERN_INVALID_NAME);
   EXPECT_EQ(create(object, MACH_MSG_TYPE_MAKE_SEND, &proxy, kReadExec, 4096),
@@ -94,8 +94,10 @@ TEST_F(Proxy, ChecksItsArgumentsAsGnuMach) {
                                        1, &off, 1, &start, 1, &len, 1, &proxy),
             MACH_SEND_INVALID_DEST);
   mach_port_t not_a_task = MACH_PORT_NULL;
-  ASSERT_EQ(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &not_a_task), KERN_SUCCESS);
-  ASSERT_EQ(mach_port_insert_right(mach_task_self(), not_a_task, not_a_task, MACH_MSG_TYPE_MAKE_SEND),
+  ASSERT_EQ(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &not_a_task),
+            KERN_SUCCESS);
+  ASSERT_EQ(mach_port_insert_right(mach_task_self(), not_a_task, not_a_task,
+                                   MACH_MSG_TYPE_MAKE_SEND),
             KERN_SUCCESS);
   EXPECT_EQ(memory_object_create_proxy(not_a_task, kReadExec, &object, MACH_MSG_TYPE_MAKE_SEND, 1,
                                        &off, 1, &start, 1, &len, 1, &proxy),
@@ -118,7 +120,8 @@ TEST_F(Proxy, MoveSendTakesThePagersReferenceEvenWhenRefused) {
   mach_port_t proxy = MACH_PORT_NULL;
   ASSERT_EQ(create(object, MACH_MSG_TYPE_MOVE_SEND, &proxy), KERN_SUCCESS);
   EXPECT_EQ(refs(object, MACH_PORT_RIGHT_SEND), 1u);
-  EXPECT_EQ(create(object, MACH_MSG_TYPE_MOVE_SEND, &proxy, kReadExec, 4096), KERN_INVALID_ARGUMENT);
+  EXPECT_EQ(create(object, MACH_MSG_TYPE_MOVE_SEND, &proxy, kReadExec, 4096),
+            KERN_INVALID_ARGUMENT);
   EXPECT_EQ(refs(object, MACH_PORT_RIGHT_SEND), 0u);
   auto ops = ops_on(object);
   ASSERT_EQ(ops.size(), 2u);

@@ -21,7 +21,8 @@ class Rights : public ObservedKernel {};
 TEST_F(Rights, SendRightUrefsCountUpAndDown) {
   mach_port_t port = new_receive_right();
   mach_port_t holder = new_receive_right();
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(send_port(holder, port, MACH_MSG_TYPE_MAKE_SEND), MACH_MSG_SUCCESS);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(send_port(holder, port, MACH_MSG_TYPE_MAKE_SEND), MACH_MSG_SUCCESS);
   Buffer buf;
   mach_port_t got = MACH_PORT_NULL;
   for (int i = 0; i < 3; ++i) {
@@ -63,7 +64,8 @@ TEST_F(Rights, UrefsAreCappedOnReceiveAndRefusedByModRefs) {
   EXPECT_EQ(refs(port, MACH_PORT_RIGHT_SEND), 0xfffeu);
   // The capped rights were dropped, not leaked: after all urefs go, there
   // are no senders left.
-  ASSERT_EQ(mach_port_mod_refs(mach_task_self(), port, MACH_PORT_RIGHT_SEND, -0xfffe), KERN_SUCCESS);
+  ASSERT_EQ(mach_port_mod_refs(mach_task_self(), port, MACH_PORT_RIGHT_SEND, -0xfffe),
+            KERN_SUCCESS);
   EXPECT_FALSE(status_of(port).mps_srights);
 }
 
@@ -174,7 +176,8 @@ TEST_F(Rights, SeqnosAreGapFreeAndResetWhenTheReceiveRightMoves) {
   ASSERT_EQ(mach_port_extract_right(mach_task_self(), port, MACH_MSG_TYPE_MAKE_SEND, &send, &t),
             KERN_SUCCESS);
   Buffer buf;
-  for (mach_port_seqno_t i = 0; i < 5; ++i) ASSERT_EQ(send_simple(send, MACH_MSG_TYPE_COPY_SEND), MACH_MSG_SUCCESS);
+  for (mach_port_seqno_t i = 0; i < 5; ++i)
+    ASSERT_EQ(send_simple(send, MACH_MSG_TYPE_COPY_SEND), MACH_MSG_SUCCESS);
   for (mach_port_seqno_t i = 0; i < 3; ++i) {
     ASSERT_EQ(receive_now(port, buf), MACH_MSG_SUCCESS);
     EXPECT_EQ(buf.head.msgh_seqno, i);

@@ -4,9 +4,9 @@
 // seen exactly; the same seed gives the same interleaving; a wait-for cycle is
 // named; a thread that never reaches a scheduling point is let run free.
 #include <mach.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -14,13 +14,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <semaphore>
-#include <algorithm>
-#include <deque>
 #include <set>
 #include <string>
 #include <vector>
@@ -380,7 +380,8 @@ void* producer(void* p) {
 TEST(ControlledScheduling, SemaphoresRwlocksSpinlocksAndBarriers) {
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     Kernel kernel;
-    ControlledScheduling sched(kernel, options(seed, seed % 2 ? Strategy::pct : Strategy::random_walk));
+    ControlledScheduling sched(kernel,
+                               options(seed, seed % 2 ? Strategy::pct : Strategy::random_walk));
     Sync s;
     sem_init(&s.items, 0, 0);
     pthread_spin_init(&s.spin, PTHREAD_PROCESS_PRIVATE);
@@ -738,7 +739,8 @@ TEST(ControlledScheduling, AStepThatNeverSettlesIsGivenUpAfterTheSettleBound) {
   EXPECT_EQ(sched.settle(std::chrono::milliseconds(300)), Settled::busy);
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(30));
   EXPECT_TRUE(sched.uncontrolled());
-  EXPECT_NE(sched.uncontrolled_reason().find("kept running"), std::string::npos) << sched.uncontrolled_reason();
+  EXPECT_NE(sched.uncontrolled_reason().find("kept running"), std::string::npos)
+      << sched.uncontrolled_reason();
   b.stop.store(true);
   Kernel::ExternalPagerCall as_pager(kernel);
   ControlledScheduling::PagerCode pager_code(sched);

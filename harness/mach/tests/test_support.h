@@ -41,8 +41,7 @@ struct Buffer {
 
 // Sends a header-only message to `dest` (disposition `disp`), id `id`.
 inline mach_msg_return_t send_simple(mach_port_t dest, mach_msg_type_name_t disp,
-                                     mach_msg_id_t id = 1000,
-                                     mach_port_t reply = MACH_PORT_NULL,
+                                     mach_msg_id_t id = 1000, mach_port_t reply = MACH_PORT_NULL,
                                      mach_msg_type_name_t reply_disp = 0) {
   mach_msg_header_t h{};
   h.msgh_bits = MACH_MSGH_BITS(disp, reply_disp);
@@ -71,8 +70,7 @@ inline mach_msg_return_t send_port(mach_port_t dest, mach_port_t right,
 }
 
 // Receives without blocking (timeout 0).
-inline mach_msg_return_t receive_now(mach_port_t from, Buffer& buf,
-                                     mach_msg_option_t extra = 0,
+inline mach_msg_return_t receive_now(mach_port_t from, Buffer& buf, mach_msg_option_t extra = 0,
                                      mach_msg_size_t size = sizeof(Buffer)) {
   std::memset(&buf, 0, sizeof buf);
   return mach_msg(&buf.head, MACH_RCV_MSG | MACH_RCV_TIMEOUT | extra, 0, size, from, 0,

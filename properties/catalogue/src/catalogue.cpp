@@ -25,8 +25,8 @@ struct Spelling {
   std::string_view text;
 };
 
-constexpr std::array<Spelling<Level>, 4> kLevels{{
-    {Level::must, "MUST"}, {Level::should, "SHOULD"}, {Level::may, "MAY"}, {Level::info, "INFO"}}};
+constexpr std::array<Spelling<Level>, 4> kLevels{
+    {{Level::must, "MUST"}, {Level::should, "SHOULD"}, {Level::may, "MAY"}, {Level::info, "INFO"}}};
 constexpr std::array<Spelling<Who>, 5> kWho{{{Who::pager, "pager"},
                                              {Who::kernel, "kernel"},
                                              {Who::default_pager, "default-pager"},
@@ -192,14 +192,16 @@ Check read_check(const json& value, const std::string& where) {
       r.fail("\"exercised_when\" is for checked rules; an unchecked rule is never exercised");
   } else {
     check.detail = r.text("detail");
-    if (r.optional("reason") != nullptr) r.fail("\"reason\" is for unchecked rules; use \"detail\"");
+    if (r.optional("reason") != nullptr)
+      r.fail("\"reason\" is for unchecked rules; use \"detail\"");
     check.exercised_when = r.optional_text("exercised_when").value_or("");
   }
   r.finish();
   return check;
 }
 
-Rule read_rule(const json& value, std::size_t index, const std::set<std::string, std::less<>>& groups) {
+Rule read_rule(const json& value, std::size_t index,
+               const std::set<std::string, std::less<>>& groups) {
   std::string where = "rules[" + std::to_string(index) + "]";
   if (value.is_object() && value.contains("id") && value.at("id").is_string())
     where += " (" + value.at("id").get<std::string>() + ")";
@@ -250,7 +252,8 @@ Decision read_decision(const json& value, std::size_t index,
   Reader r(value, "decisions[" + std::to_string(index) + "]");
   Decision d;
   d.id = r.text("id");
-  if (d.id.size() < 2 || d.id[0] != 'X' || !well_formed_id(d.id)) r.fail("\"id\" must be X<number>");
+  if (d.id.size() < 2 || d.id[0] != 'X' || !well_formed_id(d.id))
+    r.fail("\"id\" must be X<number>");
   d.topic = r.text("topic");
   d.summary = r.text("summary");
   d.choice = r.text("choice");
@@ -283,7 +286,9 @@ std::optional<Method> parse_method(std::string_view s) { return lookup(kMethods,
 std::optional<Dialect> parse_dialect(std::string_view s) { return lookup(kDialects, s); }
 std::optional<Testability> parse_testability(std::string_view s) { return lookup(kTestability, s); }
 
-bool Check::uses(Method m) const { return std::find(methods.begin(), methods.end(), m) != methods.end(); }
+bool Check::uses(Method m) const {
+  return std::find(methods.begin(), methods.end(), m) != methods.end();
+}
 
 bool Check::checked() const {
   return uses(Method::model) || uses(Method::property) || uses(Method::smt);
@@ -346,7 +351,8 @@ Catalogue Catalogue::parse(std::string_view text) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
     Rule rule = read_rule(rules[i], i, group_ids);
     if (!rule_ids.insert(rule.id).second)
-      throw CatalogueError("catalogue: rules[" + std::to_string(i) + "]: duplicate id \"" + rule.id + "\"");
+      throw CatalogueError("catalogue: rules[" + std::to_string(i) + "]: duplicate id \"" +
+                           rule.id + "\"");
     cat.rules_.push_back(std::move(rule));
   }
 
@@ -356,7 +362,8 @@ Catalogue Catalogue::parse(std::string_view text) {
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     Decision d = read_decision(decisions[i], i, rule_ids);
     if (!decision_ids.insert(d.id).second)
-      throw CatalogueError("catalogue: decisions[" + std::to_string(i) + "]: duplicate id \"" + d.id + "\"");
+      throw CatalogueError("catalogue: decisions[" + std::to_string(i) + "]: duplicate id \"" +
+                           d.id + "\"");
     cat.decisions_.push_back(std::move(d));
   }
   top.finish();
@@ -374,7 +381,8 @@ namespace {
 template <typename T>
 const T* find_by_id(const std::vector<T>& items, std::string_view id) {
   std::string wanted = upper(id);
-  auto it = std::find_if(items.begin(), items.end(), [&](const T& item) { return item.id == wanted; });
+  auto it = std::find_if(items.begin(), items.end(),
+                         [&](const T& item) { return item.id == wanted; });
   return it == items.end() ? nullptr : &*it;
 }
 
@@ -382,7 +390,9 @@ const T* find_by_id(const std::vector<T>& items, std::string_view id) {
 
 const Rule* Catalogue::find(std::string_view id) const { return find_by_id(rules_, id); }
 
-const Decision* Catalogue::find_decision(std::string_view id) const { return find_by_id(decisions_, id); }
+const Decision* Catalogue::find_decision(std::string_view id) const {
+  return find_by_id(decisions_, id);
+}
 
 std::vector<std::string_view> Catalogue::suggest(std::string_view id, std::size_t limit) const {
   std::string wanted = upper(id);

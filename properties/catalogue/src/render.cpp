@@ -32,7 +32,9 @@ std::vector<std::string_view> spelled(const std::vector<E>& values) {
 
 std::string method_label(const Check& check) { return join(spelled(check.methods), "+"); }
 
-ordered optional_string(const std::optional<std::string>& s) { return s ? ordered(*s) : ordered(nullptr); }
+ordered optional_string(const std::optional<std::string>& s) {
+  return s ? ordered(*s) : ordered(nullptr);
+}
 ordered optional_string(const std::string& s) { return s.empty() ? ordered(nullptr) : ordered(s); }
 
 // Greedy word wrap; `indent` spaces before every line.
@@ -62,7 +64,8 @@ std::string wrap(std::string_view text, std::size_t indent, std::size_t width = 
 
 ordered coverage_json(const Coverage& c) {
   ordered per_method = ordered::object();
-  for (Method m : {Method::model, Method::property, Method::smt, Method::not_yet, Method::not_applicable})
+  for (Method m :
+       {Method::model, Method::property, Method::smt, Method::not_yet, Method::not_applicable})
     per_method[std::string(to_string(m))] = c.count(m);
   return ordered{{"rules", c.rules},
                  {"checked", c.checked},
@@ -129,9 +132,9 @@ std::string rules_table(const Catalogue& cat) {
   out << pad("ID", id_w) << "  " << pad("LEVEL", 6) << "  " << pad("WHO", who_w) << "  "
       << pad("DIALECTS", dialect_w) << "  " << pad("METHOD", method_w) << "  TITLE\n";
   for (const Rule& r : cat.rules()) {
-    out << pad(r.id, id_w) << "  " << pad(to_string(r.level), 6) << "  " << pad(to_string(r.who), who_w)
-        << "  " << pad(dialect_label(r), dialect_w) << "  " << pad(method_label(r.check), method_w)
-        << "  " << r.title << '\n';
+    out << pad(r.id, id_w) << "  " << pad(to_string(r.level), 6) << "  "
+        << pad(to_string(r.who), who_w) << "  " << pad(dialect_label(r), dialect_w) << "  "
+        << pad(method_label(r.check), method_w) << "  " << r.title << '\n';
   }
   Coverage c = cat.coverage();
   out << '\n' << coverage_line(c) << '\n';
@@ -159,7 +162,7 @@ std::string rules_json(const Catalogue& cat) {
   doc["rules"] = std::move(rules);
   ordered decisions = ordered::array();
   for (const Decision& d : cat.decisions()) {
-    ordered decision = {{"id", d.id},       {"topic", d.topic}, {"summary", d.summary},
+    ordered decision = {{"id", d.id},         {"topic", d.topic}, {"summary", d.summary},
                         {"choice", d.choice}, {"why", d.why},     {"rules", d.rules}};
     if (d.gnumach_reading)
       decision["platforms"] = {{"gnumach", *d.gnumach_reading},

@@ -43,8 +43,8 @@ TEST(Catalogue, RawDocumentHasUniqueIdsAndEveryRequiredField) {
   for (const json& rule : doc.at("rules")) {
     std::string id = rule.at("id");
     EXPECT_TRUE(ids.insert(id).second) << "duplicate " << id;
-    for (const char* key : {"group", "title", "level", "who", "dialects", "testability", "text",
-                            "citation", "check"})
+    for (const char* key :
+         {"group", "title", "level", "who", "dialects", "testability", "text", "citation", "check"})
       EXPECT_TRUE(rule.contains(key)) << id << " lacks " << key;
     EXPECT_FALSE(rule.at("citation").at("quote").get<std::string>().empty()) << id;
     EXPECT_FALSE(rule.at("check").at("methods").empty()) << id;
@@ -72,11 +72,13 @@ TEST(Catalogue, CoverageAddsUp) {
   std::size_t checked = 0;
   for (const Rule& r : cat.rules()) {
     for (Method m : r.check.methods) ++counted[m];
-    bool any = r.check.uses(Method::model) || r.check.uses(Method::property) || r.check.uses(Method::smt);
+    bool any = r.check.uses(Method::model) || r.check.uses(Method::property) ||
+               r.check.uses(Method::smt);
     checked += any ? 1 : 0;
   }
   EXPECT_EQ(c.checked, checked);
-  for (Method m : {Method::model, Method::property, Method::smt, Method::not_yet, Method::not_applicable})
+  for (Method m :
+       {Method::model, Method::property, Method::smt, Method::not_yet, Method::not_applicable})
     EXPECT_EQ(c.count(m), counted[m]) << to_string(m);
   EXPECT_EQ(c.not_yet, counted[Method::not_yet]);
   EXPECT_EQ(c.not_applicable, counted[Method::not_applicable]);
@@ -123,7 +125,8 @@ TEST(Catalogue, DecisionsNameTheirRules) {
   ASSERT_FALSE(for_su1.empty());
   EXPECT_EQ(for_su1.front()->id, "X6");
   for (const Decision& d : cat.decisions())
-    for (const std::string& id : d.rules) EXPECT_NE(cat.find(id), nullptr) << d.id << " names " << id;
+    for (const std::string& id : d.rules)
+      EXPECT_NE(cat.find(id), nullptr) << d.id << " names " << id;
 }
 
 TEST(Catalogue, EveryCitedPageExistsAndHoldsTheQuote) {
@@ -166,9 +169,7 @@ std::string rejection(const json& doc) {
   return "";
 }
 
-TEST(CatalogueValidation, TheBuiltinDocumentRoundTrips) {
-  EXPECT_EQ(rejection(builtin_doc()), "");
-}
+TEST(CatalogueValidation, TheBuiltinDocumentRoundTrips) { EXPECT_EQ(rejection(builtin_doc()), ""); }
 
 TEST(CatalogueValidation, RejectsDuplicateIds) {
   json doc = builtin_doc();

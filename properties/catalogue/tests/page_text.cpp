@@ -14,7 +14,7 @@ struct Entity {
   std::string_view name;
   char replacement;
 };
-constexpr Entity kEntities[] = {{"amp", '&'},  {"lt", '<'},   {"gt", '>'},
+constexpr Entity kEntities[] = {{"amp", '&'},  {"lt", '<'},    {"gt", '>'},
                                 {"quot", '"'}, {"apos", '\''}, {"nbsp", ' '}};
 
 // Decodes the entity starting at text[i] == '&'; returns the characters it
@@ -30,9 +30,12 @@ std::size_t decode_entity(std::string_view text, std::size_t i, char& out) {
     if (digits.empty()) return 0;
     for (char c : digits) {
       int v;
-      if (std::isdigit(static_cast<unsigned char>(c))) v = c - '0';
-      else if (hex && std::isxdigit(static_cast<unsigned char>(c))) v = std::tolower(c) - 'a' + 10;
-      else return 0;
+      if (std::isdigit(static_cast<unsigned char>(c)))
+        v = c - '0';
+      else if (hex && std::isxdigit(static_cast<unsigned char>(c)))
+        v = std::tolower(c) - 'a' + 10;
+      else
+        return 0;
       code = code * (hex ? 16 : 10) + v;
       if (code > 0x7f) return 0;
     }

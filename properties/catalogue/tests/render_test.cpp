@@ -52,7 +52,8 @@ TEST(Render, TableHasOneRowPerRuleAndTheCoverageLine) {
   std::string table = rules_table(cat);
   std::istringstream lines(table);
   std::set<std::string> first_words;
-  for (std::string line; std::getline(lines, line);) first_words.insert(line.substr(0, line.find(' ')));
+  for (std::string line; std::getline(lines, line);)
+    first_words.insert(line.substr(0, line.find(' ')));
   for (const Rule& r : cat.rules()) EXPECT_TRUE(first_words.contains(r.id)) << r.id;
   EXPECT_NE(table.find(coverage_line(cat.coverage())), std::string::npos);
 }
@@ -66,7 +67,8 @@ TEST(Render, TableShowsTheDialectOfEveryRule) {
   ASSERT_NE(row["ID"].find("DIALECTS"), std::string::npos) << row["ID"];
   for (const Rule& r : cat.rules()) {
     std::string words;
-    for (Dialect d : r.dialects) words += std::string(words.empty() ? "" : ",") + std::string(to_string(d));
+    for (Dialect d : r.dialects)
+      words += std::string(words.empty() ? "" : ",") + std::string(to_string(d));
     const std::string want = r.dialects.size() == 3 ? " all " : " " + words + " ";
     EXPECT_NE(row[r.id].find(want), std::string::npos) << r.id << ": " << row[r.id];
   }

@@ -27,8 +27,8 @@ inline void expect_marked_are_listed(std::span<const std::string_view> listed, M
   std::set<std::string, std::less<>> covered(listed.begin(), listed.end());
   for (const Rule& r : Catalogue::builtin().rules()) {
     if (r.check.uses(method)) {
-      EXPECT_TRUE(covered.contains(r.id))
-          << r.id << " is marked \"" << to_string(method) << "\" but " << component << " does not cover it";
+      EXPECT_TRUE(covered.contains(r.id)) << r.id << " is marked \"" << to_string(method)
+                                          << "\" but " << component << " does not cover it";
     }
   }
 }

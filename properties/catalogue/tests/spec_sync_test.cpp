@@ -35,7 +35,8 @@ std::vector<std::string> cells_of(const std::string& line) {
   std::size_t start = 0;
   while (true) {
     std::size_t bar = body.find(" | ", start);
-    std::string cell = body.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
+    std::string cell = body.substr(start,
+                                   bar == std::string::npos ? std::string::npos : bar - start);
     cells.push_back(testing::collapse_whitespace(cell));
     if (bar == std::string::npos) break;
     start = bar + 3;
@@ -92,14 +93,16 @@ class SpecSync : public ::testing::Test {
 };
 
 TEST_F(SpecSync, EverySpecRuleIsInTheCatalogue) {
-  for (const SpecRow& row : spec_.rows) EXPECT_NE(cat_.find(row.id), nullptr) << row.id << " missing";
+  for (const SpecRow& row : spec_.rows)
+    EXPECT_NE(cat_.find(row.id), nullptr) << row.id << " missing";
 }
 
 TEST_F(SpecSync, EveryCatalogueRuleIsInTheSpec) {
   std::set<std::string> spec_ids;
   for (const SpecRow& row : spec_.rows) spec_ids.insert(row.id);
   EXPECT_EQ(spec_ids.size(), spec_.rows.size()) << "the spec repeats an ID";
-  for (const Rule& r : cat_.rules()) EXPECT_TRUE(spec_ids.contains(r.id)) << r.id << " not in the spec";
+  for (const Rule& r : cat_.rules())
+    EXPECT_TRUE(spec_ids.contains(r.id)) << r.id << " not in the spec";
 }
 
 TEST_F(SpecSync, CitationsAreVerbatimFromTheEvidenceColumn) {
@@ -140,10 +143,12 @@ TEST_F(SpecSync, PartyTestColumnAndSectionAgree) {
     ours.insert(r->also_binds.begin(), r->also_binds.end());
     EXPECT_EQ(ours, spec_parties) << row.id << " (" << row.who << ")";
 
-    auto letter = parse_testability(row.test.substr(0, row.test.size() > 1 && row.test[1] == '~' ? 2 : 1));
+    auto letter = parse_testability(
+        row.test.substr(0, row.test.size() > 1 && row.test[1] == '~' ? 2 : 1));
     ASSERT_TRUE(letter.has_value()) << row.id << ": Test column '" << row.test << "'";
     EXPECT_EQ(r->testability, *letter) << row.id;
-    EXPECT_EQ(r->group, group_of_section[row.section]) << row.id << " is in section " << row.section;
+    EXPECT_EQ(r->group, group_of_section[row.section])
+        << row.id << " is in section " << row.section;
   }
 }
 

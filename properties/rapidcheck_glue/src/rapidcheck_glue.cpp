@@ -45,7 +45,8 @@ PropertyResult check_property(std::string_view id, const std::function<void()>& 
   metadata.description = metadata.id;
   const auto prop = rc::detail::toProperty(property);
   QuietListener quiet;
-  const rc::detail::TestResult result = p.quiet ? rc::detail::checkProperty(prop, metadata, params, quiet)
+  const rc::detail::TestResult result = p.quiet ? rc::detail::checkProperty(prop, metadata, params,
+                                                                            quiet)
                                                 : rc::detail::checkProperty(prop, metadata, params);
   PropertyResult out;
   rc::detail::FailureResult failure;

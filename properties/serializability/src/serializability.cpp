@@ -157,13 +157,16 @@ class Attributor {
     if ((info.kind == model::MessageKind::data_request ||
          info.kind == model::MessageKind::data_unlock) &&
         !e.rights.empty()) {
-      auto& table = info.kind == model::MessageKind::data_request ? pending_request_ : pending_unlock_;
+      auto& table = info.kind == model::MessageKind::data_request ? pending_request_
+                                                                  : pending_unlock_;
       const model::PortName control = e.rights.front().name;
-      const std::uint64_t blocks = std::min<std::uint64_t>(info.length / model::kBlockSize, kMaxBlocksPerEffect);
+      const std::uint64_t blocks = std::min<std::uint64_t>(info.length / model::kBlockSize,
+                                                           kMaxBlocksPerEffect);
       for (std::uint64_t b = 0; b < blocks; ++b)
         table[key(control, info.offset / model::kBlockSize + b)] = index;
     }
-    if (e.region != 0 && info.kind == model::MessageKind::data_return) regions_[e.region] = {index, info};
+    if (e.region != 0 && info.kind == model::MessageKind::data_return)
+      regions_[e.region] = {index, info};
   }
 
   void on(const model::HandlerReturned& e) {
@@ -196,8 +199,9 @@ class Attributor {
                         e.call == model::ControlCall::data_error ||
                         e.call == model::ControlCall::lock_request;
     auto object = object_of_control_.find(e.control);
-    const std::optional<model::ObjectId> o =
-        object == object_of_control_.end() ? std::nullopt : std::optional(object->second);
+    const std::optional<model::ObjectId> o = object == object_of_control_.end()
+                                                 ? std::nullopt
+                                                 : std::optional(object->second);
     if (!ranged) {
       // The first ready / change_attributes answers init.
       Target t;
@@ -208,14 +212,16 @@ class Attributor {
         t = Target::of(init->second);
         if (e.accepted) init_of_control_.erase(init);
       }
-      if (auto m = charge(t, e.thread, o)) h_.effects.push_back({*m, resource_of_port(e.control), at, false});
+      if (auto m = charge(t, e.thread, o))
+        h_.effects.push_back({*m, resource_of_port(e.control), at, false});
       return;
     }
     if (!o) return;
     // Data calls touch only their blocks (answers for different pages
     // commute), each charged to the request it answers.
     auto& table = e.call == model::ControlCall::lock_request ? pending_unlock_ : pending_request_;
-    const std::uint64_t blocks = std::min<std::uint64_t>(e.size / model::kBlockSize, kMaxBlocksPerEffect);
+    const std::uint64_t blocks = std::min<std::uint64_t>(e.size / model::kBlockSize,
+                                                         kMaxBlocksPerEffect);
     for (std::uint64_t b = 0; b < blocks; ++b) {
       const std::uint64_t block = e.offset / model::kBlockSize + b;
       Target t;
@@ -231,18 +237,21 @@ class Attributor {
   void on(const model::PortOperated& e, std::size_t at) {
     if (e.name == model::kNullPort || e.name == model::kDeadPort) return;
     const bool drops_receive = e.op == model::PortOp::destroy ||
-                               (e.op == model::PortOp::mod_refs && e.right == model::Right::receive && e.delta < 0);
+                               (e.op == model::PortOp::mod_refs &&
+                                e.right == model::Right::receive && e.delta < 0);
     const bool drops_send = e.op == model::PortOp::deallocate ||
                             (e.op == model::PortOp::mod_refs && e.delta < 0 &&
                              e.right != model::Right::receive && e.right != model::Right::port_set);
     Target t;
-    if (auto term = terminate_of_name_.find(e.name); drops_receive && term != terminate_of_name_.end()) {
+    if (auto term = terminate_of_name_.find(e.name);
+        drops_receive && term != terminate_of_name_.end()) {
       t = Target::of(term->second);
       terminate_of_name_.erase(term);  // the receive right is gone
     } else if (drops_send) {
       const Thread& th = threads_[e.thread];
-      const bool mine = th.handler && std::find(carried_[*th.handler].begin(), carried_[*th.handler].end(),
-                                                e.name) != carried_[*th.handler].end();
+      const bool mine = th.handler &&
+                        std::find(carried_[*th.handler].begin(), carried_[*th.handler].end(),
+                                  e.name) != carried_[*th.handler].end();
       auto c = carriers_.find(e.name);
       if (mine) {
         t = Target::of(*th.handler);
@@ -263,9 +272,11 @@ class Attributor {
     if (r == regions_.end()) return;
     const SentInfo& info = r->second.second;
     if (auto m = charge(Target::of(r->second.first), e.thread, info.object)) {
-      const std::uint64_t blocks = std::min<std::uint64_t>(info.length / model::kBlockSize, kMaxBlocksPerEffect);
+      const std::uint64_t blocks = std::min<std::uint64_t>(info.length / model::kBlockSize,
+                                                           kMaxBlocksPerEffect);
       for (std::uint64_t b = 0; b < blocks; ++b)
-        h_.effects.push_back({*m, resource_of_block(info.object, info.offset + b * model::kBlockSize), at, false});
+        h_.effects.push_back(
+            {*m, resource_of_block(info.object, info.offset + b * model::kBlockSize), at, false});
     }
     regions_.erase(r);
   }
@@ -316,8 +327,8 @@ class Attributor {
   std::unordered_map<model::ThreadId, Thread> threads_;
   std::vector<std::vector<model::PortName>> carried_;  // per message: send rights it carried
   std::unordered_map<model::PortName, Carriers> carriers_;
-  std::unordered_map<model::PortName, std::size_t> init_of_control_;   // until made ready
-  std::unordered_map<model::PortName, std::size_t> terminate_of_name_; // receive right it moved in
+  std::unordered_map<model::PortName, std::size_t> init_of_control_;    // until made ready
+  std::unordered_map<model::PortName, std::size_t> terminate_of_name_;  // receive right it moved in
   std::unordered_set<model::PortName> terminated_;
   std::unordered_map<std::uint64_t, std::pair<model::PortName, model::PortName>> names_of_pair_;
   std::unordered_map<std::uint64_t, std::size_t> pending_request_;  // (control, block) -> message
@@ -334,10 +345,12 @@ History extract_history(const std::vector<model::Event>& trace) {
     std::visit(
         [&](const auto& e) {
           using E = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<E, model::ObjectOffered> || std::is_same_v<E, model::KernelSent> ||
+          if constexpr (std::is_same_v<E, model::ObjectOffered> ||
+                        std::is_same_v<E, model::KernelSent> ||
                         std::is_same_v<E, model::HandlerReturned>) {
             a.on(e);
-          } else if constexpr (std::is_same_v<E, model::Dequeued> || std::is_same_v<E, model::ControlCalled> ||
+          } else if constexpr (std::is_same_v<E, model::Dequeued> ||
+                               std::is_same_v<E, model::ControlCalled> ||
                                std::is_same_v<E, model::PortOperated> ||
                                std::is_same_v<E, model::MemoryReleased>) {
             a.on(e, i);
@@ -371,7 +384,8 @@ std::vector<std::vector<Edge>> precedence_graph(const History& h) {
   std::unordered_map<std::uint64_t, Seen> seen;
   auto edge = [&](const Effect* from, const Effect& to) {
     if (from != nullptr && from->message != to.message)
-      adj[from->message].push_back({to.message, true, to.resource, from->event_index, to.event_index});
+      adj[from->message].push_back(
+          {to.message, true, to.resource, from->event_index, to.event_index});
   };
   for (const Effect& e : h.effects) {
     Seen& s = seen[e.resource];

@@ -24,8 +24,8 @@ std::vector<model::Event> return_then_request(bool return_first) {
   std::vector<model::Event> t;
   t.push_back(model::ObjectOffered{0, kObjectPort});
   t.push_back(model::KernelSent{MessageKind::init, kObjectPort, 0, 0});
-  t.push_back(model::Dequeued{1, kObjectPort, 0,
-                              {{kControl, model::Right::send}, {0x201, model::Right::send}}});
+  t.push_back(model::Dequeued{
+      1, kObjectPort, 0, {{kControl, model::Right::send}, {0x201, model::Right::send}}});
   t.push_back(model::ControlCalled{1, model::ControlCall::ready, kControl});
   t.push_back(model::HandlerReturned{1, model::kKernSuccess});
   model::KernelSent ret{MessageKind::data_return, kObjectPort, 0, 0, 0, 4096};
@@ -185,11 +185,16 @@ TEST(Serializability, WorkerReadyAfterTheDispatcherDequeuedTerminateIsInitsEffec
   t.push_back(model::ObjectOffered{0, kObjectPort});
   t.push_back(model::KernelSent{MessageKind::init, kObjectPort, 0, 0});
   t.push_back(model::KernelSent{MessageKind::terminate, kObjectPort, 0, 0});
-  t.push_back(model::Dequeued{kDispatcher, kObjectPort, 0, {{kControl, model::Right::send}, {kName, model::Right::send}}});
+  t.push_back(model::Dequeued{
+      kDispatcher, kObjectPort, 0, {{kControl, model::Right::send}, {kName, model::Right::send}}});
   t.push_back(model::HandlerReturned{kDispatcher, model::kMigNoReply, kObjectPort, 0});
-  t.push_back(model::Dequeued{kDispatcher, kObjectPort, 1, {{kControl, model::Right::receive}, {kName, model::Right::receive}}});
+  t.push_back(model::Dequeued{kDispatcher,
+                              kObjectPort,
+                              1,
+                              {{kControl, model::Right::receive}, {kName, model::Right::receive}}});
   t.push_back(model::HandlerReturned{kDispatcher, model::kMigNoReply, kObjectPort, 1});
-  t.push_back(model::ControlCalled{7, model::ControlCall::ready, kControl, 0, 0, 0, false, false, {}, 0, false});
+  t.push_back(model::ControlCalled{
+      7, model::ControlCall::ready, kControl, 0, 0, 0, false, false, {}, 0, false});
   t.push_back(model::PortOperated{7, model::PortOp::mod_refs, kControl, model::Right::receive, -1});
   t.push_back(model::PortOperated{7, model::PortOp::mod_refs, kName, model::Right::receive, -1});
   t.push_back(model::PortOperated{7, model::PortOp::deallocate, kControl});
@@ -215,7 +220,8 @@ TEST(Serializability, AnRpcReplyInsideAHandlerDoesNotEndIt) {
   std::vector<model::Event> t;
   t.push_back(model::ObjectOffered{0, kObjectPort});
   t.push_back(model::KernelSent{MessageKind::init, kObjectPort, 0, 0});
-  t.push_back(model::Dequeued{1, kObjectPort, 0, {{kControl, model::Right::send}, {kName, model::Right::send}}});
+  t.push_back(model::Dequeued{
+      1, kObjectPort, 0, {{kControl, model::Right::send}, {kName, model::Right::send}}});
   t.push_back(model::ControlCalled{1, model::ControlCall::get_attributes, kControl});
   t.push_back(model::KernelSent{MessageKind::other, kReply});
   t.push_back(model::Dequeued{1, kReply, 0, {}});
@@ -235,7 +241,8 @@ TEST(Serializability, AnEffectTwoMessagesCouldOwnIsChargedToNeither) {
   std::vector<model::Event> t;
   t.push_back(model::ObjectOffered{0, kObjectPort});
   t.push_back(model::KernelSent{MessageKind::init, kObjectPort, 0, 0});
-  t.push_back(model::Dequeued{1, kObjectPort, 0, {{kControl, model::Right::send}, {kName, model::Right::send}}});
+  t.push_back(model::Dequeued{
+      1, kObjectPort, 0, {{kControl, model::Right::send}, {kName, model::Right::send}}});
   t.push_back(model::HandlerReturned{1, model::kKernSuccess});
   t.push_back(model::KernelSent{MessageKind::data_request, kObjectPort, 0, 0, 0, 4096, 1});
   t.push_back(model::KernelSent{MessageKind::data_request, kObjectPort, 0, 0, 4096, 4096, 1});

@@ -12,7 +12,8 @@ namespace {
 std::uint64_t value_of(const z3::expr& v) {
   if (v.is_bool()) return v.is_true() ? 1 : 0;
   std::uint64_t out = 0;
-  if (!v.is_numeral() || !v.is_numeral_u64(out)) throw z3::exception("evaluation did not reduce to a constant");
+  if (!v.is_numeral() || !v.is_numeral_u64(out))
+    throw z3::exception("evaluation did not reduce to a constant");
   return out;
 }
 
@@ -21,11 +22,18 @@ std::string slot_name(std::uint64_t s) { return "name[" + std::to_string(s) + "]
 // Renders one field's value in the protocol's words.
 std::string show(const Layout::Field& f, std::uint64_t v) {
   switch (f.kind) {
-    case F::lc: return v <= 4 ? std::string(to_string(static_cast<Life>(v))) : "?" + std::to_string(v);
-    case F::ctl: case F::nam: case F::tport: case F::tc: case F::tn: return slot_name(v);
+    case F::lc:
+      return v <= 4 ? std::string(to_string(static_cast<Life>(v))) : "?" + std::to_string(v);
+    case F::ctl:
+    case F::nam:
+    case F::tport:
+    case F::tc:
+    case F::tn: return slot_name(v);
     case F::role: return std::string(to_string(static_cast<Role>(v & 3)));
-    case F::tkind: return v <= unsigned(Msg::stray) ? std::string(to_string(static_cast<Msg>(v))) : "?";
-    case F::tpair: case F::owner: return "pair#" + std::to_string(v);
+    case F::tkind:
+      return v <= unsigned(Msg::stray) ? std::string(to_string(static_cast<Msg>(v))) : "?";
+    case F::tpair:
+    case F::owner: return "pair#" + std::to_string(v);
     case F::qreg: {
       std::string s = "[";
       for (unsigned i = 0; i * kMsgBits < f.width; ++i) {
@@ -36,7 +44,12 @@ std::string show(const Layout::Field& f, std::uint64_t v) {
       }
       return s + "]";
     }
-    case F::smask: return "0x" + [&] { std::ostringstream o; o << std::hex << v; return o.str(); }();
+    case F::smask:
+      return "0x" + [&] {
+        std::ostringstream o;
+        o << std::hex << v;
+        return o.str();
+      }();
     default: break;
   }
   if (f.width == 0) return v ? "true" : "false";
@@ -46,8 +59,22 @@ std::string show(const Layout::Field& f, std::uint64_t v) {
 }  // namespace
 
 std::vector<std::uint64_t> ConcreteEvent::values() const {
-  return {unsigned(kind), unsigned(msg), obj, ker, page, mask, port, seqno, c, n, thread,
-          unsigned(code), unsigned(call), unsigned(op), flags, unsigned(attrs)};
+  return {unsigned(kind),
+          unsigned(msg),
+          obj,
+          ker,
+          page,
+          mask,
+          port,
+          seqno,
+          c,
+          n,
+          thread,
+          unsigned(code),
+          unsigned(call),
+          unsigned(op),
+          flags,
+          unsigned(attrs)};
 }
 
 ConcreteEvent ConcreteEvent::from_values(const std::vector<std::uint64_t>& v) {
@@ -73,7 +100,9 @@ ConcreteEvent ConcreteEvent::from_values(const std::vector<std::uint64_t>& v) {
 
 std::string describe(const ConcreteEvent& e) {
   std::ostringstream o;
-  auto msg = [&] { return unsigned(e.msg) <= unsigned(Msg::stray) ? to_string(e.msg) : std::string_view("?"); };
+  auto msg = [&] {
+    return unsigned(e.msg) <= unsigned(Msg::stray) ? to_string(e.msg) : std::string_view("?");
+  };
   switch (e.kind) {
     case Ev::kernel_sent:
       o << "KernelSent " << msg();
@@ -83,28 +112,33 @@ std::string describe(const ConcreteEvent& e) {
         o << " object " << e.obj << " from kernel " << e.ker;
         if (e.msg == Msg::data_request || e.msg == Msg::data_unlock || e.msg == Msg::data_return)
           o << " page " << e.page;
-        if (e.msg == Msg::synchronize) o << " pages 0x" << std::hex << e.mask << std::dec << " flags " << e.flags;
+        if (e.msg == Msg::synchronize)
+          o << " pages 0x" << std::hex << e.mask << std::dec << " flags " << e.flags;
       }
       break;
     case Ev::dequeued:
-      o << "Dequeued thread " << e.thread << " from " << slot_name(e.port) << " seqno " << e.seqno << ": " << msg();
+      o << "Dequeued thread " << e.thread << " from " << slot_name(e.port) << " seqno " << e.seqno
+        << ": " << msg();
       if (e.msg != Msg::other) o << " from kernel " << e.ker;
-      if (e.msg == Msg::init) o << " (send rights " << slot_name(e.c) << ", " << slot_name(e.n) << ")";
-      if (e.msg == Msg::terminate) o << " (receive rights " << slot_name(e.c) << ", " << slot_name(e.n) << ")";
+      if (e.msg == Msg::init)
+        o << " (send rights " << slot_name(e.c) << ", " << slot_name(e.n) << ")";
+      if (e.msg == Msg::terminate)
+        o << " (receive rights " << slot_name(e.c) << ", " << slot_name(e.n) << ")";
       break;
     case Ev::handler_returned:
       o << "HandlerReturned thread " << e.thread << " "
         << (unsigned(e.code) <= 2 ? to_string(e.code) : std::string_view("?"));
       break;
     case Ev::control_called:
-      o << "ControlCalled thread " << e.thread << " " << (unsigned(e.call) <= unsigned(Call::synchronize_completed) ? to_string(e.call) : "?") << " on "
-        << slot_name(e.port) << " pages 0x" << std::hex << e.mask << std::dec;
+      o << "ControlCalled thread " << e.thread << " "
+        << (unsigned(e.call) <= unsigned(Call::synchronize_completed) ? to_string(e.call) : "?")
+        << " on " << slot_name(e.port) << " pages 0x" << std::hex << e.mask << std::dec;
       if (e.call == Call::change_attributes && e.attrs != Attrs::ok)
         o << " (" << (unsigned(e.attrs) <= 2 ? to_string(e.attrs) : "?") << ")";
       break;
     case Ev::port_operated:
-      o << "PortOperated thread " << e.thread << " " << (unsigned(e.op) <= 5 ? to_string(e.op) : "?") << " "
-        << slot_name(e.port);
+      o << "PortOperated thread " << e.thread << " "
+        << (unsigned(e.op) <= 5 ? to_string(e.op) : "?") << " " << slot_name(e.port);
       break;
     default: o << "event kind " << unsigned(e.kind);
   }
@@ -126,7 +160,8 @@ std::string describe(const Layout& l, const ConcreteState& s, const ConcreteStat
     if (before) it->second += " (was " + show(f, (*before)[i]) + ")";
   }
   std::ostringstream o;
-  for (std::size_t i = 0; i < order.size(); ++i) o << (i ? "\n" : "") << "  " << order[i] << ":" << lines[order[i]];
+  for (std::size_t i = 0; i < order.size(); ++i)
+    o << (i ? "\n" : "") << "  " << order[i] << ":" << lines[order[i]];
   if (order.empty()) o << "  (no change)";
   return o.str();
 }
@@ -187,7 +222,8 @@ struct Evaluator::Impl {
   z3::expr bundle(const z3::expr_vector& parts) {
     z3::sort_vector domain(ctx);
     for (unsigned i = 0; i < parts.size(); ++i) domain.push_back(parts[i].get_sort());
-    const z3::func_decl f = z3::function(("bundle." + std::to_string(bundles++)).c_str(), domain, ctx.bool_sort());
+    const z3::func_decl f = z3::function(("bundle." + std::to_string(bundles++)).c_str(), domain,
+                                         ctx.bool_sort());
     return f(parts);
   }
 
@@ -206,7 +242,8 @@ struct Evaluator::Impl {
     return f.width == 0 ? ctx.bool_val(v != 0) : ctx.bv_val(static_cast<std::uint64_t>(v), f.width);
   }
 
-  void collect_reads(const z3::expr& e, std::unordered_set<unsigned>& seen, std::set<std::size_t>& reads) {
+  void collect_reads(const z3::expr& e, std::unordered_set<unsigned>& seen,
+                     std::set<std::size_t>& reads) {
     if (!seen.insert(e.id()).second) return;
     if (e.is_const() && !e.is_numeral() && !e.is_true() && !e.is_false()) {
       auto it = index_of.find(e.id());
@@ -326,8 +363,12 @@ struct Evaluator::Impl {
 Evaluator::Evaluator(Bounds b, Variant v) : impl_(std::make_unique<Impl>(b, v)) {}
 Evaluator::~Evaluator() = default;
 
-Evaluator::Result Evaluator::step(const ConcreteState& pre, const ConcreteEvent& e) { return impl_->run(pre, e); }
-std::set<VerdictKey> Evaluator::quiescent(const ConcreteState& s) { return impl_->run_quiescent(s); }
+Evaluator::Result Evaluator::step(const ConcreteState& pre, const ConcreteEvent& e) {
+  return impl_->run(pre, e);
+}
+std::set<VerdictKey> Evaluator::quiescent(const ConcreteState& s) {
+  return impl_->run_quiescent(s);
+}
 const Layout& Evaluator::layout() const { return impl_->enc.layout(); }
 std::size_t Evaluator::cached_events() const { return impl_->cache.size(); }
 

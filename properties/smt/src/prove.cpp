@@ -66,7 +66,8 @@ namespace {
 std::uint64_t rlimit_count(const z3::solver& s) {
   const z3::stats st = s.statistics();
   for (unsigned i = 0; i < st.size(); ++i)
-    if (st.key(i) == "rlimit count") return st.is_uint(i) ? st.uint_value(i) : std::uint64_t(st.double_value(i));
+    if (st.key(i) == "rlimit count")
+      return st.is_uint(i) ? st.uint_value(i) : std::uint64_t(st.double_value(i));
   return 0;
 }
 
@@ -98,8 +99,10 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
     // reproducible on its own): bit-blasting to SAT after word-level
     // simplification, which decides these QF_BV queries fastest here.
     auto fresh_solver = [&] {
-      const z3::tactic pipeline = z3::tactic(ctx, "simplify") & z3::tactic(ctx, "propagate-values") &
-                                  z3::tactic(ctx, "solve-eqs") & z3::tactic(ctx, "bit-blast") & z3::tactic(ctx, "sat");
+      const z3::tactic pipeline = z3::tactic(ctx, "simplify") &
+                                  z3::tactic(ctx, "propagate-values") &
+                                  z3::tactic(ctx, "solve-eqs") & z3::tactic(ctx, "bit-blast") &
+                                  z3::tactic(ctx, "sat");
       return pipeline.mk_solver();
     };
     auto solve = [&](z3::solver& s, const z3::expr& query) {
@@ -109,7 +112,8 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
       s.add(query);
       const z3::check_result res = s.check();
       ++r.checks;
-      r.rlimit_used = std::max(r.rlimit_used, rlimit_count(s));  // the count is per context: cumulative
+      r.rlimit_used = std::max(r.rlimit_used,
+                               rlimit_count(s));  // the count is per context: cumulative
       return res;
     };
     // Runs one check; true when unsat (the obligation holds).
@@ -127,7 +131,8 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
       cx.check = what;
       const State& shown = base ? pre : step.post;
       for (const Named& c : conjuncts_)
-        if (m.eval(c.f(shown), true).is_false()) cx.violated.push_back((c.aux ? "auxiliary: " : "") + c.name);
+        if (m.eval(c.f(shown), true).is_false())
+          cx.violated.push_back((c.aux ? "auxiliary: " : "") + c.name);
       cx.pre = read_state(m, pre);
       if (!base) {
         for (std::size_t i = 0; i < obligations_.size(); ++i)
@@ -150,7 +155,8 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
     };
 
     bool ok = check(enc_->initial(pre) && !invariant(pre), "base", true);
-    z3::expr assumptions = invariant(pre) && enc_->well_formed(pre, ev) && enc_->kernel_conforms(pre, ev);
+    z3::expr assumptions = invariant(pre) && enc_->well_formed(pre, ev) &&
+                           enc_->kernel_conforms(pre, ev);
     if (pager_conforms_) assumptions = assumptions && enc_->pager_conforms(pre, ev);
     if (bounded_incarnation_) assumptions = assumptions && enc_->bounded_incarnation(pre, ev);
     const z3::expr goal = invariant(step.post) && z3::mk_and(obligations);
@@ -163,7 +169,8 @@ ProofResult Induction::prove(std::uint64_t rlimit) const {
       // of this kind, or the unsat above proves nothing.
       if (ok && !satisfiable(assumptions && enc_->is(ev.kind, k))) {
         r.outcome = Outcome::failed;
-        r.reason = what + ": vacuous, no event of this kind satisfies the invariant and the assumptions";
+        r.reason = what +
+                   ": vacuous, no event of this kind satisfies the invariant and the assumptions";
         ok = false;
       }
     }

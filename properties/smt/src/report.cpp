@@ -17,7 +17,8 @@ ProveRun run_proofs(std::span<const std::string> ids, const ProofOptions& option
   std::vector<const ProofEntry*> chosen;
   for (const std::string& id : ids) {
     const auto all = proofs();
-    const auto it = std::find_if(all.begin(), all.end(), [&](const ProofEntry& p) { return p.id == id; });
+    const auto it = std::find_if(all.begin(), all.end(),
+                                 [&](const ProofEntry& p) { return p.id == id; });
     if (it == all.end()) throw std::invalid_argument("unknown proof '" + id + "'");
     chosen.push_back(&*it);
   }
@@ -25,7 +26,8 @@ ProveRun run_proofs(std::span<const std::string> ids, const ProofOptions& option
     for (const ProofEntry& p : proofs()) chosen.push_back(&p);
 
   ProveRun run;
-  run.jobs = std::clamp<unsigned>(jobs, 1, static_cast<unsigned>(std::max<std::size_t>(chosen.size(), 1)));
+  run.jobs = std::clamp<unsigned>(jobs, 1,
+                                  static_cast<unsigned>(std::max<std::size_t>(chosen.size(), 1)));
   run.results.resize(chosen.size());
   const auto started = std::chrono::steady_clock::now();
   std::atomic<std::size_t> next{0};
@@ -76,8 +78,9 @@ std::string results_text(const ProveRun& run, bool verbose) {
     total += r.time.count();
     proved += r.outcome == Outcome::proved;
     o << std::left << std::setw(8) << to_string(r.outcome) << " " << r.id << ": " << r.name << "\n"
-      << "         rules " << rules_text(r) << "; " << std::setprecision(2) << r.time.count() << " s; rlimit count "
-      << r.rlimit_used << " (limit " << r.rlimit << " per check, " << r.checks << " checks)\n";
+      << "         rules " << rules_text(r) << "; " << std::setprecision(2) << r.time.count()
+      << " s; rlimit count " << r.rlimit_used << " (limit " << r.rlimit << " per check, "
+      << r.checks << " checks)\n";
     if (!r.reason.empty()) o << "         " << r.reason << "\n";
     if (verbose) {
       for (const auto& i : r.invariants) o << "         invariant:  " << i << "\n";
@@ -89,8 +92,9 @@ std::string results_text(const ProveRun& run, bool verbose) {
       for (std::string line; std::getline(lines, line);) o << "         " << line << "\n";
     }
   }
-  o << proved << " of " << run.results.size() << " proofs proved in " << std::setprecision(2) << run.wall.count()
-    << " s (" << total << " s of proof time, " << run.jobs << (run.jobs == 1 ? " job" : " jobs") << ")\n";
+  o << proved << " of " << run.results.size() << " proofs proved in " << std::setprecision(2)
+    << run.wall.count() << " s (" << total << " s of proof time, " << run.jobs
+    << (run.jobs == 1 ? " job" : " jobs") << ")\n";
   return o.str();
 }
 

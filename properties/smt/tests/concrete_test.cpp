@@ -24,7 +24,9 @@ class Script {
     state_ = last_.post;
     return last_.verdicts;
   }
-  std::uint64_t at(F f, unsigned index, unsigned page = 0) const { return state_[layout().at(f, index, page)]; }
+  std::uint64_t at(F f, unsigned index, unsigned page = 0) const {
+    return state_[layout().at(f, index, page)];
+  }
   const Layout& layout() const { return eval_.layout(); }
   const Evaluator::Result& last() const { return last_; }
   std::set<VerdictKey> quiescent() { return eval_.quiescent(state_); }
@@ -39,8 +41,8 @@ class Script {
     e.page = page;
     return run(e);
   }
-  std::set<VerdictKey> dequeue(unsigned thread, unsigned port, std::uint32_t seqno, Msg m, unsigned ker,
-                               unsigned c = 0, unsigned n = 0) {
+  std::set<VerdictKey> dequeue(unsigned thread, unsigned port, std::uint32_t seqno, Msg m,
+                               unsigned ker, unsigned c = 0, unsigned n = 0) {
     ConcreteEvent e;
     e.kind = Ev::dequeued;
     e.thread = thread;
@@ -175,7 +177,7 @@ TEST(Concrete, KernelOrderVerdicts) {
   EXPECT_EQ(s.send(Msg::data_request, 1, 0, 1), (Keys{{"RD1", "kernel"}}));  // before ready
   EXPECT_EQ(s.send(Msg::init, 1, 0), (Keys{{"IN1", "kernel"}}));             // second live init
   EXPECT_EQ(s.send(Msg::terminate, 1, 0), kNone);
-  EXPECT_EQ(s.send(Msg::data_return, 1, 0, 1), (Keys{{"TM8", "kernel"}}));   // after terminate
+  EXPECT_EQ(s.send(Msg::data_return, 1, 0, 1), (Keys{{"TM8", "kernel"}}));  // after terminate
   EXPECT_EQ(s.send(Msg::terminate, 1, 0), (Keys{{"TM8", "kernel"}}));
   // The queue remembers which messages have no incarnation: the request
   // before init, not the one before ready (the model keeps that one).
@@ -214,9 +216,10 @@ TEST(Concrete, ReleaseVerdicts) {
 TEST(Concrete, ControlCallVerdicts) {
   Script s;
   s.ready_pair();
-  EXPECT_EQ(s.call(0, Call::data_supply, 2, 0b0001), (Keys{{"SU1", "pager"}}));       // not requested
-  EXPECT_EQ(s.call(0, Call::data_supply, 2, 0b0001), (Keys{{"SU2", "pager"}}));       // now resident
-  EXPECT_EQ(s.call(0, Call::data_unavailable, 2, 0b0010), (Keys{{"DR5", "pager"}}));  // not requested
+  EXPECT_EQ(s.call(0, Call::data_supply, 2, 0b0001), (Keys{{"SU1", "pager"}}));  // not requested
+  EXPECT_EQ(s.call(0, Call::data_supply, 2, 0b0001), (Keys{{"SU2", "pager"}}));  // now resident
+  EXPECT_EQ(s.call(0, Call::data_unavailable, 2, 0b0010),
+            (Keys{{"DR5", "pager"}}));  // not requested
   EXPECT_EQ(s.call(0, Call::data_error, 2, 0b0010), (Keys{{"DR4", "pager"}}));
   EXPECT_EQ(s.call(0, Call::data_supply, 3, 0b0010), (Keys{{"SU12", "pager"}}));  // the name port
   EXPECT_EQ(s.call(0, Call::lock_request, 0, 0b0010), (Keys{{"DR8", "pager"}}));  // the object port
@@ -306,10 +309,40 @@ TEST(Concrete, EvaluationAgreesWithSolvingTheStep) {
   s.ready_pair();
   s.send(Msg::data_request, 0, 1, 3);
   const ConcreteEvent events[] = {
-      [] { ConcreteEvent e; e.kind = Ev::dequeued; e.port = 0; e.seqno = 9; e.msg = Msg::data_request; e.ker = 1; e.c = 2; e.thread = 1; return e; }(),
-      [] { ConcreteEvent e; e.kind = Ev::control_called; e.call = Call::data_supply; e.port = 2; e.mask = 0b1100; return e; }(),
-      [] { ConcreteEvent e; e.kind = Ev::port_operated; e.op = Op::mod_refs_receive; e.port = 3; return e; }(),
-      [] { ConcreteEvent e; e.kind = Ev::kernel_sent; e.msg = Msg::terminate; e.obj = 0; e.ker = 1; return e; }(),
+      [] {
+        ConcreteEvent e;
+        e.kind = Ev::dequeued;
+        e.port = 0;
+        e.seqno = 9;
+        e.msg = Msg::data_request;
+        e.ker = 1;
+        e.c = 2;
+        e.thread = 1;
+        return e;
+      }(),
+      [] {
+        ConcreteEvent e;
+        e.kind = Ev::control_called;
+        e.call = Call::data_supply;
+        e.port = 2;
+        e.mask = 0b1100;
+        return e;
+      }(),
+      [] {
+        ConcreteEvent e;
+        e.kind = Ev::port_operated;
+        e.op = Op::mod_refs_receive;
+        e.port = 3;
+        return e;
+      }(),
+      [] {
+        ConcreteEvent e;
+        e.kind = Ev::kernel_sent;
+        e.msg = Msg::terminate;
+        e.obj = 0;
+        e.ker = 1;
+        return e;
+      }(),
   };
   z3::context ctx;
   Encoding enc(ctx);
@@ -321,7 +354,8 @@ TEST(Concrete, EvaluationAgreesWithSolvingTheStep) {
     t.ready_pair();
     t.send(Msg::data_request, 0, 1, 3);
     ConcreteState out(t.layout().size());
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = t.at(t.layout().field(i).kind, t.layout().field(i).index, t.layout().field(i).page);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = t.at(t.layout().field(i).kind, t.layout().field(i).index, t.layout().field(i).page);
     return out;
   }();
   Evaluator eval;
@@ -329,11 +363,13 @@ TEST(Concrete, EvaluationAgreesWithSolvingTheStep) {
     z3::solver solver(ctx);
     for (std::size_t i = 0; i < state.size(); ++i) {
       const Layout::Field& f = enc.layout().field(i);
-      solver.add(f.width == 0 ? pre.terms()[i] == ctx.bool_val(state[i] != 0) : pre.terms()[i] == ctx.bv_val(state[i], f.width));
+      solver.add(f.width == 0 ? pre.terms()[i] == ctx.bool_val(state[i] != 0)
+                              : pre.terms()[i] == ctx.bv_val(state[i], f.width));
     }
     const auto values = e.values();
     const auto terms = ev.terms();
-    for (std::size_t i = 0; i < terms.size(); ++i) solver.add(terms[i] == ctx.bv_val(values[i], terms[i].get_sort().bv_size()));
+    for (std::size_t i = 0; i < terms.size(); ++i)
+      solver.add(terms[i] == ctx.bv_val(values[i], terms[i].get_sort().bv_size()));
     ASSERT_EQ(solver.check(), z3::sat);
     const z3::model m = solver.get_model();
     const ConcreteState solved = read_state(m, st.post);
@@ -341,7 +377,8 @@ TEST(Concrete, EvaluationAgreesWithSolvingTheStep) {
     for (const auto& [k, pred] : st.verdicts.items)
       if (m.eval(pred, true).is_true()) verdicts.insert(k);
     const Evaluator::Result fast = eval.step(state, e);
-    EXPECT_EQ(fast.post, solved) << describe(e) << "\n" << describe(enc.layout(), fast.post, &solved);
+    EXPECT_EQ(fast.post, solved) << describe(e) << "\n"
+                                 << describe(enc.layout(), fast.post, &solved);
     EXPECT_EQ(fast.verdicts, verdicts) << describe(e);
     state = fast.post;
   }
@@ -356,7 +393,8 @@ TEST(Concrete, EncodedRulesAreTheRulesOfTheVerdictPredicates) {
   Encoding enc(ctx, b);
   const State s = enc.fresh_state("s.");
   std::set<std::string_view> named;
-  for (const auto& [k, pred] : enc.step(s, enc.fresh_event("e.")).verdicts.items) named.insert(k.rule);
+  for (const auto& [k, pred] : enc.step(s, enc.fresh_event("e.")).verdicts.items)
+    named.insert(k.rule);
   for (const auto& [k, pred] : enc.quiescent(s).items) named.insert(k.rule);
   const auto listed = encoded_rules();
   EXPECT_EQ(std::set<std::string_view>(listed.begin(), listed.end()), named);

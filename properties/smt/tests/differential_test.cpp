@@ -67,7 +67,8 @@ m::Size length_of(unsigned mask) { return static_cast<unsigned>(std::popcount(ma
 
 std::string key_text(const std::set<VerdictKey>& keys) {
   std::string s = "{";
-  for (const VerdictKey& k : keys) s += " " + std::string(k.rule) + "(" + std::string(k.party) + ")";
+  for (const VerdictKey& k : keys)
+    s += " " + std::string(k.rule) + "(" + std::string(k.party) + ")";
   return s + " }";
 }
 
@@ -103,7 +104,8 @@ class World {
                               m::Readings{m::Reading::manual, m::Reading::manual}}),
         state_(initial_state(eval.layout())) {
     for (m::KernelId k = 0; k < kBounds.kernels; ++k)
-      expect_quiet(model_.apply(m::KernelAttached{k, kPage, osf(k) ? m::Dialect::osf : m::Dialect::gnumach}));
+      expect_quiet(model_.apply(
+          m::KernelAttached{k, kPage, osf(k) ? m::Dialect::osf : m::Dialect::gnumach}));
     // start(): each object's receive right, the send references the pager
     // made under its name, and the disposition the kernels took theirs with
     // (MAKE_SEND takes nothing, COPY_SEND needs and keeps a reference,
@@ -111,17 +113,22 @@ class World {
     for (m::ObjectId o = 0; o < kBounds.objects; ++o) {
       const auto d = *rc::gen::element(m::Disposition::make_send, m::Disposition::copy_send,
                                        m::Disposition::move_send);
-      const std::uint32_t sends = *rc::gen::inRange<std::uint32_t>(d == m::Disposition::make_send ? 0 : 1, 3);
-      expect_quiet(model_.apply(m::PortOperated{kStartThread, m::PortOp::allocate, name_of(o), m::Right::receive, 1}));
+      const std::uint32_t sends =
+          *rc::gen::inRange<std::uint32_t>(d == m::Disposition::make_send ? 0 : 1, 3);
+      expect_quiet(model_.apply(
+          m::PortOperated{kStartThread, m::PortOp::allocate, name_of(o), m::Right::receive, 1}));
       for (std::uint32_t i = 0; i < sends; ++i)
-        expect_quiet(model_.apply(m::PortOperated{kStartThread, m::PortOp::insert_right, name_of(o), m::Right::send, 1}));
+        expect_quiet(model_.apply(
+            m::PortOperated{kStartThread, m::PortOp::insert_right, name_of(o), m::Right::send, 1}));
       expect_quiet(model_.apply(m::ObjectOffered{o, name_of(o), d}));
       state_[eval.layout().at(F::snd, o)] = sends - (d == m::Disposition::move_send ? 1 : 0);
     }
     queues_.resize(kBounds.names);
   }
 
-  std::uint64_t at(F f, unsigned i, unsigned page = 0) const { return state_[eval().layout().at(f, i, page)]; }
+  std::uint64_t at(F f, unsigned i, unsigned page = 0) const {
+    return state_[eval().layout().at(f, i, page)];
+  }
   bool osf(unsigned kernel) const { return eval_.layout().bounds().osf(kernel); }
   bool mixed() const { return eval_.layout().bounds().osf_kernels != 0; }
   std::string trace() const { return trace_; }
@@ -130,7 +137,8 @@ class World {
   // kernel and pager would do, some break a rule on purpose.
   ConcreteEvent generate() {
     for (;;) {
-      const unsigned kind = *rc::gen::weightedElement<unsigned>({{30, 0}, {6, 1}, {30, 2}, {10, 3}, {18, 4}, {10, 5}});
+      const unsigned kind = *rc::gen::weightedElement<unsigned>(
+          {{30, 0}, {6, 1}, {30, 2}, {10, 3}, {18, 4}, {10, 5}});
       std::optional<ConcreteEvent> e;
       switch (kind) {
         case 0: e = kernel_sends(); break;
@@ -156,7 +164,8 @@ class World {
     if (e.kind == Ev::dequeued && !queues_[e.port].empty()) queues_[e.port].pop_front();
     state_ = r.post;
     for (unsigned s = kBounds.objects; s < kBounds.names; ++s)
-      if (at(F::qother, s) == 0 && !queues_[s].empty() && queues_[s].front().first == Msg::other) queues_[s].clear();
+      if (at(F::qother, s) == 0 && !queues_[s].empty() && queues_[s].front().first == Msg::other)
+        queues_[s].clear();
     if (e.kind == Ev::kernel_sent) {
       const unsigned port = e.msg == Msg::other ? e.port : e.obj;
       queues_[port].emplace_back(e.msg, e.ker);
@@ -183,25 +192,28 @@ class World {
   // DR3 alone. SU3 and MK3 are outside the encoding too: it does not track
   // which kernel may write a block (model/SEMANTICS.md, "Coherence"), and
   // its random supplies to two kernels grant write freely.
-  void compare(const std::vector<m::Verdict>& model, const std::set<VerdictKey>& encoding, const std::string& when) {
+  void compare(const std::vector<m::Verdict>& model, const std::set<VerdictKey>& encoding,
+               const std::string& when) {
     const auto encoded = encoded_rules();
     std::set<VerdictKey> projected;
     for (const m::Verdict& v : model) {
       ++totals().verdicts;
       const std::string_view party = m::to_string(v.party);
-      if (v.party == m::Party::suite) RC_FAIL("model blames the suite " + when + ": " + m::to_string(v) + "\n" + trace_);
+      if (v.party == m::Party::suite)
+        RC_FAIL("model blames the suite " + when + ": " + m::to_string(v) + "\n" + trace_);
       const auto it = std::find(encoded.begin(), encoded.end(), v.rule);
       if (it != encoded.end()) {
         projected.insert(VerdictKey{*it, party == "kernel" ? "kernel" : "pager"});
       } else if (v.rule != "SQ7" && v.rule != "ER2" && v.rule != "SU3" && v.rule != "MK3") {
-        RC_FAIL("model names " + std::string(v.rule) + ", outside the encoded rules, " + when + ": " + m::to_string(v) +
-                "\n" + trace_);
+        RC_FAIL("model names " + std::string(v.rule) + ", outside the encoded rules, " + when +
+                ": " + m::to_string(v) + "\n" + trace_);
       }
     }
     if (projected != encoding)
-      RC_FAIL("verdicts differ " + when + ": model " + key_text(projected) + ", encoding " + key_text(encoding) +
-              "\n" + trace_);
-    for (const VerdictKey& k : projected) ++totals().per_rule[std::string(k.rule) + "(" + std::string(k.party) + ")"];
+      RC_FAIL("verdicts differ " + when + ": model " + key_text(projected) + ", encoding " +
+              key_text(encoding) + "\n" + trace_);
+    for (const VerdictKey& k : projected)
+      ++totals().per_rule[std::string(k.rule) + "(" + std::string(k.party) + ")"];
   }
 
   void compare_state(const std::string& when) {
@@ -238,7 +250,8 @@ class World {
   m::Event to_model(const ConcreteEvent& e, const Evaluator::Result& r) const {
     switch (e.kind) {
       case Ev::kernel_sent: {
-        m::KernelSent k{model_kind(e.msg), name_of(e.msg == Msg::other ? e.port : e.obj), e.ker, e.obj};
+        m::KernelSent k{model_kind(e.msg), name_of(e.msg == Msg::other ? e.port : e.obj), e.ker,
+                        e.obj};
         if (e.msg == Msg::other) return k;
         if (e.msg != Msg::init && e.msg != Msg::terminate) {
           k.offset = e.page * kPage;
@@ -280,7 +293,8 @@ class World {
                                                        : e.code == Ret::no_reply ? m::kMigNoReply
                                                                                  : m::kKernFailure};
       case Ev::control_called: {
-        m::ControlCalled c{thread_of(e.thread), static_cast<m::ControlCall>(e.call), name_of(e.port)};
+        m::ControlCalled c{thread_of(e.thread), static_cast<m::ControlCall>(e.call),
+                           name_of(e.port)};
         const unsigned first = static_cast<unsigned>(std::countr_zero(e.mask));
         const unsigned count = static_cast<unsigned>(std::popcount(e.mask));
         const bool ranged = e.call == Call::data_supply || e.call == Call::data_unavailable ||
@@ -297,7 +311,9 @@ class World {
         if (e.call == Call::change_attributes) {
           // ATTRIBUTES_INFO with its 6 ints; PERFORMANCE_INFO with 6 (it
           // has 4); flavour 7, which the pages do not define.
-          c.flavor = e.attrs == Attrs::ok ? m::kFlavorAttributes : e.attrs == Attrs::wrong_count ? m::kFlavorPerformance : 7;
+          c.flavor = e.attrs == Attrs::ok            ? m::kFlavorAttributes
+                     : e.attrs == Attrs::wrong_count ? m::kFlavorPerformance
+                                                     : 7;
           c.attributes_count = m::kAttrInfoCount;
         }
         c.accepted = r.accepted;
@@ -307,11 +323,26 @@ class World {
         m::PortOperated p{thread_of(e.thread), m::PortOp::deallocate, name_of(e.port)};
         switch (e.op) {
           case Op::deallocate: break;
-          case Op::mod_refs_send: p.op = m::PortOp::mod_refs; p.right = m::Right::send; p.delta = -1; break;
-          case Op::mod_refs_receive: p.op = m::PortOp::mod_refs; p.right = m::Right::receive; p.delta = -1; break;
+          case Op::mod_refs_send:
+            p.op = m::PortOp::mod_refs;
+            p.right = m::Right::send;
+            p.delta = -1;
+            break;
+          case Op::mod_refs_receive:
+            p.op = m::PortOp::mod_refs;
+            p.right = m::Right::receive;
+            p.delta = -1;
+            break;
           case Op::destroy: p.op = m::PortOp::destroy; break;
-          case Op::allocate: p.op = m::PortOp::allocate; p.right = m::Right::receive; break;
-          case Op::insert_send: p.op = m::PortOp::insert_right; p.right = m::Right::send; p.delta = 1; break;
+          case Op::allocate:
+            p.op = m::PortOp::allocate;
+            p.right = m::Right::receive;
+            break;
+          case Op::insert_send:
+            p.op = m::PortOp::insert_right;
+            p.right = m::Right::send;
+            p.delta = 1;
+            break;
         }
         p.result = r.succeeds ? m::kKernSuccess : m::kKernInvalidName;
         return p;
@@ -361,11 +392,13 @@ class World {
       const unsigned first = *rc::gen::inRange(0u, kBounds.pages);
       const unsigned count = *rc::gen::inRange(1u, kBounds.pages - first + 1);
       e.mask = ((1u << count) - 1) << first;
-      e.flags = *rc::gen::weightedElement<unsigned>({{6, kSyncSynchronous}, {4, kSyncAsynchronous},
+      e.flags = *rc::gen::weightedElement<unsigned>({{6, kSyncSynchronous},
+                                                     {4, kSyncAsynchronous},
                                                      {3, kSyncSynchronous | kSyncInvalidate},
                                                      {2, kSyncAsynchronous | kSyncInvalidate},
                                                      {1, kSyncSynchronous | kSyncAsynchronous}});
-      if (lc == Life::ready && !sync_overlaps(p, e.mask) && e.flags != (kSyncSynchronous | kSyncAsynchronous))
+      if (lc == Life::ready && !sync_overlaps(p, e.mask) &&
+          e.flags != (kSyncSynchronous | kSyncAsynchronous))
         for (int i = 0; i < 3; ++i) conforming.push_back(Msg::synchronize);
     }
     if (can_sync && live(p) && *rc::gen::inRange(0, 6) == 0) {
@@ -398,7 +431,9 @@ class World {
     return e;
   }
 
-  bool gone(unsigned s) const { return !at(F::recv, s) && at(F::snd, s) == 0 && at(F::dead, s) == 0; }
+  bool gone(unsigned s) const {
+    return !at(F::recv, s) && at(F::snd, s) == 0 && at(F::dead, s) == 0;
+  }
 
   bool free_sync_slot(unsigned p) const {
     for (unsigned y = 0; y < kMixedBounds.syncs; ++y)
@@ -424,7 +459,8 @@ class World {
     e.ker = queues_[e.port].front().second;
     const std::uint32_t ctr = static_cast<std::uint32_t>(at(F::ctr, e.port));
     // The kernel stamps the counter; sometimes it does not (SQ1/SQ2/SQ5/SQ6).
-    e.seqno = *rc::gen::weightedElement<std::uint32_t>({{85, ctr}, {4, ctr + 1}, {3, ctr + 3}, {4, ctr - 1}, {4, 0}});
+    e.seqno = *rc::gen::weightedElement<std::uint32_t>(
+        {{85, ctr}, {4, ctr + 1}, {3, ctr + 3}, {4, ctr - 1}, {4, 0}});
     if (carries_rights(e)) {
       const unsigned p = e.port * kBounds.kernels + e.ker;
       if (e.msg == Msg::init && osf(e.ker)) {
@@ -437,15 +473,16 @@ class World {
         e.n = next_fresh_++;
       } else if (e.msg == Msg::terminate && osf(e.ker)) {
         e.c = static_cast<unsigned>(at(F::ctl, p));
-        if (next_fresh_ < kBounds.names && gone(e.c) && *rc::gen::inRange(0, 2) == 1) e.c = next_fresh_++;
+        if (next_fresh_ < kBounds.names && gone(e.c) && *rc::gen::inRange(0, 2) == 1)
+          e.c = next_fresh_++;
         e.n = e.c;
       } else {
         e.c = static_cast<unsigned>(at(F::ctl, p));
         e.n = static_cast<unsigned>(at(F::nam, p));
         // A port the pager no longer names arrives under a new name (GNU
         // Mach's copy-out; the model rebinds the incarnation to it).
-        if (e.msg == Msg::terminate && next_fresh_ + 2 <= kBounds.names && (gone(e.c) || gone(e.n)) &&
-            *rc::gen::inRange(0, 2) == 1) {
+        if (e.msg == Msg::terminate && next_fresh_ + 2 <= kBounds.names &&
+            (gone(e.c) || gone(e.n)) && *rc::gen::inRange(0, 2) == 1) {
           if (gone(e.c)) e.c = next_fresh_++;
           if (gone(e.n)) e.n = next_fresh_++;
         }
@@ -462,7 +499,8 @@ class World {
     ConcreteEvent e;
     e.kind = Ev::handler_returned;
     e.thread = *rc::gen::elementOf(busy);
-    e.code = *rc::gen::weightedElement<Ret>({{14, Ret::success}, {2, Ret::no_reply}, {4, Ret::error}});
+    e.code = *rc::gen::weightedElement<Ret>(
+        {{14, Ret::success}, {2, Ret::no_reply}, {4, Ret::error}});
     return e;
   }
 
@@ -472,7 +510,8 @@ class World {
     std::vector<unsigned> controls;
     for (unsigned p = 0; p < kBounds.pairs(); ++p)
       if (at(F::named, p)) controls.push_back(static_cast<unsigned>(at(F::ctl, p)));
-    if (prefer_control && !controls.empty() && *rc::gen::inRange(0, 10) < 8) return *rc::gen::elementOf(controls);
+    if (prefer_control && !controls.empty() && *rc::gen::inRange(0, 10) < 8)
+      return *rc::gen::elementOf(controls);
     return *rc::gen::inRange(0u, next_fresh_);
   }
 
@@ -480,9 +519,14 @@ class World {
     ConcreteEvent e;
     e.kind = Ev::control_called;
     e.thread = *rc::gen::inRange(0u, kBounds.threads);
-    e.call = *rc::gen::weightedElement<Call>({{6, Call::ready}, {2, Call::change_attributes}, {8, Call::data_supply},
-                                              {3, Call::data_unavailable}, {2, Call::data_error},
-                                              {2, Call::lock_request}, {1, Call::destroy}, {1, Call::get_attributes}});
+    e.call = *rc::gen::weightedElement<Call>({{6, Call::ready},
+                                              {2, Call::change_attributes},
+                                              {8, Call::data_supply},
+                                              {3, Call::data_unavailable},
+                                              {2, Call::data_error},
+                                              {2, Call::lock_request},
+                                              {1, Call::destroy},
+                                              {1, Call::get_attributes}});
     e.port = some_name(true);
     // A requested page if there is one, else any range of whole pages.
     const unsigned first = *rc::gen::inRange(0u, kBounds.pages);
@@ -498,12 +542,15 @@ class World {
         for (unsigned p = 0; p < kBounds.pairs(); ++p)
           if (osf(p % kBounds.kernels) && at(F::named, p) && at(F::ctl, p) == e.port)
             for (unsigned y = 0; y < kMixedBounds.syncs; ++y)
-              if (at(F::smask, p, y) != 0 && !at(F::sorph, p, y)) outstanding.push_back(unsigned(at(F::smask, p, y)));
-        if (!outstanding.empty() && *rc::gen::inRange(0, 10) < 8) e.mask = *rc::gen::elementOf(outstanding);
+              if (at(F::smask, p, y) != 0 && !at(F::sorph, p, y))
+                outstanding.push_back(unsigned(at(F::smask, p, y)));
+        if (!outstanding.empty() && *rc::gen::inRange(0, 10) < 8)
+          e.mask = *rc::gen::elementOf(outstanding);
       }
       if (*rc::gen::inRange(0, 8) == 0) e.call = Call::change_attributes;
       if (e.call == Call::change_attributes)
-        e.attrs = *rc::gen::weightedElement<Attrs>({{6, Attrs::ok}, {2, Attrs::wrong_count}, {2, Attrs::unknown_flavor}});
+        e.attrs = *rc::gen::weightedElement<Attrs>(
+            {{6, Attrs::ok}, {2, Attrs::wrong_count}, {2, Attrs::unknown_flavor}});
     }
     return e;
   }
@@ -512,14 +559,19 @@ class World {
     ConcreteEvent e;
     e.kind = Ev::port_operated;
     e.thread = *rc::gen::inRange(0u, kBounds.threads);
-    e.op = *rc::gen::weightedElement<Op>({{8, Op::deallocate}, {2, Op::mod_refs_send}, {3, Op::mod_refs_receive},
-                                          {4, Op::destroy}, {2, Op::allocate}, {1, Op::insert_send}});
+    e.op = *rc::gen::weightedElement<Op>({{8, Op::deallocate},
+                                          {2, Op::mod_refs_send},
+                                          {3, Op::mod_refs_receive},
+                                          {4, Op::destroy},
+                                          {2, Op::allocate},
+                                          {1, Op::insert_send}});
     if (e.op == Op::allocate) {
       if (next_fresh_ >= kBounds.names) return std::nullopt;
       e.port = next_fresh_++;
       return e;
     }
-    if (next_fresh_ <= kBounds.objects) return std::nullopt;  // object ports are outside the vocabulary
+    if (next_fresh_ <= kBounds.objects)
+      return std::nullopt;  // object ports are outside the vocabulary
     e.port = *rc::gen::inRange(kBounds.objects, next_fresh_);
     if (e.op == Op::insert_send && !at(F::recv, e.port)) return std::nullopt;
     return e;
@@ -528,13 +580,15 @@ class World {
   Evaluator& eval_;
   m::Model model_;
   ConcreteState state_;
-  std::vector<std::deque<std::pair<Msg, unsigned>>> queues_;  // per name: (kind, kernel), oldest first
-  unsigned next_fresh_ = kBounds.objects;                     // names are given out once
+  std::vector<std::deque<std::pair<Msg, unsigned>>>
+      queues_;                             // per name: (kind, kernel), oldest first
+  unsigned next_fresh_ = kBounds.objects;  // names are given out once
   std::string trace_;
 };
 
 std::uint64_t sequences_to_run() {
-  if (const char* v = std::getenv("EMMI_DIFFERENTIAL_SEQUENCES")) return std::strtoull(v, nullptr, 10);
+  if (const char* v = std::getenv("EMMI_DIFFERENTIAL_SEQUENCES"))
+    return std::strtoull(v, nullptr, 10);
   return 10'000;
 }
 
@@ -542,21 +596,25 @@ std::uint64_t sequences_to_run() {
 // or of `mixed` (at random when both are given), from RapidCheck's
 // configuration (RC_PARAMS). The expected-failure run neither shrinks nor
 // reports to RapidCheck's global listener.
-emmi::properties::PropertyResult run_property(Evaluator* gnu, Evaluator* mixed, std::uint64_t sequences,
-                                              const std::string& id, bool expect_failure) {
+emmi::properties::PropertyResult run_property(Evaluator* gnu, Evaluator* mixed,
+                                              std::uint64_t sequences, const std::string& id,
+                                              bool expect_failure) {
   emmi::properties::PropertyParams params;
   params.from_environment = true;
   params.max_success = static_cast<int>(sequences);
   params.shrink = !expect_failure;
   params.quiet = expect_failure;
-  return emmi::properties::check_property(id, [gnu, mixed] {
-    const bool osf = gnu == nullptr || (mixed != nullptr && *rc::gen::arbitrary<bool>());
-    World w(osf ? *mixed : *gnu);
-    const int length = *rc::gen::inRange(1, 41);
-    for (int i = 0; i < length; ++i) w.apply(w.generate());
-    w.finish();
-    ++totals().sequences;
-  }, params);
+  return emmi::properties::check_property(
+      id,
+      [gnu, mixed] {
+        const bool osf = gnu == nullptr || (mixed != nullptr && *rc::gen::arbitrary<bool>());
+        World w(osf ? *mixed : *gnu);
+        const int length = *rc::gen::inRange(1, 41);
+        for (int i = 0; i < length; ++i) w.apply(w.generate());
+        w.finish();
+        ++totals().sequences;
+      },
+      params);
 }
 
 TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
@@ -566,11 +624,13 @@ TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
                                    "Differential/ModelAndEncodingGiveTheSameVerdicts", false);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   ASSERT_TRUE(result.passed()) << result.report;
-  const std::uint64_t sequences = totals().sequences - before, events = totals().events - events_before;
+  const std::uint64_t sequences = totals().sequences - before,
+                      events = totals().events - events_before;
   EXPECT_GE(sequences, sequences_to_run());
-  std::cout << "differential: " << sequences << " sequences, " << events << " events, " << totals().verdicts
-            << " model verdicts, " << evaluator().cached_events() + mixed_evaluator().cached_events() << " distinct events, " << took.count()
-            << " s\nagreed verdicts per rule:";
+  std::cout << "differential: " << sequences << " sequences, " << events << " events, "
+            << totals().verdicts << " model verdicts, "
+            << evaluator().cached_events() + mixed_evaluator().cached_events()
+            << " distinct events, " << took.count() << " s\nagreed verdicts per rule:";
   for (const auto& [rule, n] : totals().per_rule) std::cout << " " << rule << "=" << n;
   std::cout << "\n";
   // The comparison is not vacuous: the sequences reach (nearly) every rule
@@ -580,7 +640,9 @@ TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
     std::size_t reached = 0;
     for (std::string_view rule : encoded_rules())
       reached += std::any_of(totals().per_rule.begin(), totals().per_rule.end(),
-                             [&](const auto& entry) { return entry.first.starts_with(std::string(rule) + "("); });
+                             [&](const auto& entry) {
+                               return entry.first.starts_with(std::string(rule) + "(");
+                             });
     EXPECT_GE(reached, encoded_rules().size() - 3);
   }
   ::testing::Test::RecordProperty("sequences", std::to_string(sequences));
@@ -591,7 +653,8 @@ TEST(Differential, ModelAndEncodingGiveTheSameVerdicts) {
 // receive rights in (TM3) disagrees with the model within a few sequences.
 TEST(Differential, ABrokenEncodingIsCaught) {
   Evaluator broken(kBounds, Variant{.terminate_moves_rights = false});
-  const auto result = run_property(&broken, nullptr, 2000, "Differential/ABrokenEncodingIsCaught", true);
+  const auto result = run_property(&broken, nullptr, 2000, "Differential/ABrokenEncodingIsCaught",
+                                   true);
   ASSERT_TRUE(result.failed()) << result.report;
   const std::string why = result.description;
   EXPECT_NE(why.find("differ"), std::string::npos) << why;
@@ -602,7 +665,8 @@ TEST(Differential, ABrokenEncodingIsCaught) {
 // disagrees with the model on the mixed world.
 TEST(Differential, ABrokenOsfEncodingIsCaught) {
   Evaluator broken(kMixedBounds, Variant{.osf_without_name = false});
-  const auto result = run_property(nullptr, &broken, 2000, "Differential/ABrokenOsfEncodingIsCaught", true);
+  const auto result = run_property(nullptr, &broken, 2000,
+                                   "Differential/ABrokenOsfEncodingIsCaught", true);
   ASSERT_TRUE(result.failed()) << result.report;
   const std::string why = result.description;
   EXPECT_NE(why.find("differ"), std::string::npos) << why;

@@ -44,7 +44,8 @@ TEST(Mutation, DequeueThatAdvancesTheCounterByTwoBreaksTheSeqnoProof) {
   o.variant.dequeue_increment = 2;
   const ProofResult r = prove_seqnos(o);
   const Counterexample& c = expect_counterexample(r, Ev::dequeued);
-  EXPECT_TRUE(mentions(c.violated, "kernel's seqno") || mentions(c.violated, "plus one")) << r.rendered;
+  EXPECT_TRUE(mentions(c.violated, "kernel's seqno") || mentions(c.violated, "plus one"))
+      << r.rendered;
   // The dequeued right's counter moved by two in the rendered post-state.
   const Layout l{Bounds{}};
   const std::size_t ctr = l.at(F::ctr, c.event->port);
@@ -75,7 +76,8 @@ TEST(Mutation, ReadyOnAStaleControlPortBreaksTheReadinessProof) {
   o.variant.ready_needs_current_control = false;
   const ProofResult r = prove_no_request_before_ready(o);
   const Counterexample& c = expect_counterexample(r, Ev::control_called);
-  EXPECT_TRUE(c.event->call == Call::ready || c.event->call == Call::change_attributes) << r.rendered;
+  EXPECT_TRUE(c.event->call == Call::ready || c.event->call == Call::change_attributes)
+      << r.rendered;
 }
 
 }  // namespace

@@ -23,8 +23,9 @@ void expect_proved(std::string_view id, unsigned osf_kernels = 0) {
   ProofOptions o;
   o.bounds.osf_kernels = osf_kernels;
   const ProofResult r = p.run(o);
-  EXPECT_EQ(r.outcome, Outcome::proved) << r.name << ": " << to_string(r.outcome) << " " << r.reason << "\n"
-                                        << r.rendered;
+  EXPECT_EQ(r.outcome, Outcome::proved)
+      << r.name << ": " << to_string(r.outcome) << " " << r.reason << "\n"
+      << r.rendered;
   EXPECT_TRUE(std::equal(r.rules.begin(), r.rules.end(), p.rules.begin(), p.rules.end()));
   EXPECT_FALSE(r.rules.empty());
   // base + (step + non-vacuity) per event kind
@@ -45,10 +46,18 @@ TEST(Proof, NoRequestBeforeReady) { expect_proved("no_request_before_ready"); }
 // right alone, and it sends synchronize (model/SEMANTICS.md, "OSF dialect").
 constexpr unsigned kOsfKernel1 = 0b10;
 TEST(Proof, SeqnosWithAnOsfKernel) { expect_proved("seqnos", kOsfKernel1); }
-TEST(Proof, InitTerminateOrderWithAnOsfKernel) { expect_proved("init_terminate_order", kOsfKernel1); }
-TEST(Proof, UrefsNeverNegativeWithAnOsfKernel) { expect_proved("urefs_never_negative", kOsfKernel1); }
-TEST(Proof, TerminateReleasesRightsWithAnOsfKernel) { expect_proved("terminate_releases_rights", kOsfKernel1); }
-TEST(Proof, NoRequestBeforeReadyWithAnOsfKernel) { expect_proved("no_request_before_ready", kOsfKernel1); }
+TEST(Proof, InitTerminateOrderWithAnOsfKernel) {
+  expect_proved("init_terminate_order", kOsfKernel1);
+}
+TEST(Proof, UrefsNeverNegativeWithAnOsfKernel) {
+  expect_proved("urefs_never_negative", kOsfKernel1);
+}
+TEST(Proof, TerminateReleasesRightsWithAnOsfKernel) {
+  expect_proved("terminate_releases_rights", kOsfKernel1);
+}
+TEST(Proof, NoRequestBeforeReadyWithAnOsfKernel) {
+  expect_proved("no_request_before_ready", kOsfKernel1);
+}
 
 // proved_rules() is exactly the union of the rules the proofs name.
 TEST(Proof, ProvedRulesIsTheUnionOfTheProofsRules) {

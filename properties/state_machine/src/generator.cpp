@@ -24,7 +24,8 @@ bool enabled(const CaseModel& m, const Command& c) {
   if (spec == nullptr || c.kernel >= m.world.kernel_page_sizes.size()) return false;
   // Temporary objects exist only with the default-pager role; their
   // commands' `object` indexes them (the precondition checks it).
-  const bool temporary = spec->scope == GenScope::kernel || spec->scope == GenScope::temporary_page ||
+  const bool temporary = spec->scope == GenScope::kernel ||
+                         spec->scope == GenScope::temporary_page ||
                          spec->scope == GenScope::temporary;
   // Copy commands name a copy of the case (the precondition checks it).
   const bool copy = spec->scope == GenScope::copy_page || spec->scope == GenScope::copy;

@@ -48,13 +48,16 @@ class ActionLog final : public KernelActions {
   }
   void create_temporary(std::size_t k) override { log.push_back("create k" + std::to_string(k)); }
   void temporary_fault(std::size_t t, std::uint16_t page, bool write) override {
-    log.push_back("fault t" + std::to_string(t) + " p" + std::to_string(page) + (write ? " w" : " r"));
+    log.push_back("fault t" + std::to_string(t) + " p" + std::to_string(page) +
+                  (write ? " w" : " r"));
   }
   void temporary_page_out(std::size_t t, std::uint16_t page, bool dirty, bool initialize) override {
     log.push_back("page-out t" + std::to_string(t) + " p" + std::to_string(page) +
                   (dirty ? " dirty" : " clean") + (initialize ? " initialize" : ""));
   }
-  void temporary_terminate(std::size_t t) override { log.push_back("terminate t" + std::to_string(t)); }
+  void temporary_terminate(std::size_t t) override {
+    log.push_back("terminate t" + std::to_string(t));
+  }
   void manager_stray() override { log.push_back("stray manager"); }
   void default_pager_call(std::uint16_t call) override {
     log.push_back("default_pager call " + std::to_string(call));
@@ -106,7 +109,8 @@ TEST(CommandSpec, BurstsRunTheirActionsInOrder) {
   EXPECT_EQ(run({CommandKind::unmap, 1, 0}), V{"unmap k1 o0"});
   EXPECT_EQ(run({CommandKind::fault, 1, 0, 0, 3, true}), V{"fault k1 o0 p3 w"});
   EXPECT_EQ(run({CommandKind::evict, 1, 0, 0, 3, false, true}), V{"evict k1 o0 p3 dirty"});
-  EXPECT_EQ(run({CommandKind::evict_then_unmap, 0, 1, 0, 2}), (V{"evict k0 o1 p2 clean", "unmap k0 o1"}));
+  EXPECT_EQ(run({CommandKind::evict_then_unmap, 0, 1, 0, 2}),
+            (V{"evict k0 o1 p2 clean", "unmap k0 o1"}));
   EXPECT_EQ(run({CommandKind::evict_then_refault, 0, 1, 0, 2, false, true}),
             (V{"evict k0 o1 p2 dirty", "fault k0 o1 p2 r"}));
   EXPECT_EQ(run({CommandKind::map_while_unmap, 0, 1, 2}), (V{"unmap k0 o1", "map k2 o1"}));
@@ -133,7 +137,6 @@ TEST(CommandSpec, BurstsRunTheirActionsInOrder) {
   EXPECT_EQ(run({CommandKind::synchronize_object, 1, 0, 0, 0, false, true}),
             V{"synchronize k1 o0 whole flags " + std::to_string(emmi::model::kSyncSynchronous)});
 }
-
 
 // A terminated temporary object takes no more commands; the manager-port
 // commands wait for the first create (the model learns the port from it).
@@ -179,8 +182,7 @@ std::set<CommandKind> offered(const CaseModel& m) {
 // refuses one (a replay token naming one against an ordinary pager).
 TEST(CommandSpec, TemporaryObjectsOnlyInADefaultPagerWorld) {
   for (int i = 0; i < 50; ++i)
-    for (const Command& c : pinned_commands(i))
-      EXPECT_FALSE(temporary_kind(c.kind)) << describe(c);
+    for (const Command& c : pinned_commands(i)) EXPECT_FALSE(temporary_kind(c.kind)) << describe(c);
   CaseModel ordinary(pinned_world());
   EXPECT_FALSE(enabled(ordinary, {CommandKind::create_temporary, 0, 0}));
   for (CommandKind k : offered(ordinary)) EXPECT_FALSE(temporary_kind(k));
@@ -207,7 +209,8 @@ TEST(CommandSpec, SynchronizeOnlyInAnOsfWorld) {
   ASSERT_TRUE(enabled(osf, sync));
   EXPECT_TRUE(offered(osf).count(CommandKind::synchronize));
   EXPECT_EQ(describe(sync), "synchronize k1 o1 page 2 sync invalidate");
-  EXPECT_FALSE(enabled(osf, {CommandKind::synchronize, 1, 1, 0, 4, true, false}));  // 4 pages of 16 KiB
+  EXPECT_FALSE(
+      enabled(osf, {CommandKind::synchronize, 1, 1, 0, 4, true, false}));  // 4 pages of 16 KiB
 
   // The whole object's vm_msync likewise: a mapping of an OSF world only.
   const Command whole{CommandKind::synchronize_object, 1, 1, 0, 0, false, true};
@@ -253,7 +256,8 @@ TEST(CommandSpec, DefaultPagerWorldCreatesThenPagesTemporaryObjects) {
   EXPECT_TRUE(enabled(m, reinit));
   EXPECT_EQ(describe(reinit), "reinitialize k1 t0 page 3 dirty");
   // At most kMaxTemporaries objects.
-  for (std::uint8_t t = 1; t < CaseModel::kMaxTemporaries; ++t) apply(m, {CommandKind::create_temporary, 0, t});
+  for (std::uint8_t t = 1; t < CaseModel::kMaxTemporaries; ++t)
+    apply(m, {CommandKind::create_temporary, 0, t});
   EXPECT_FALSE(offered(m).count(CommandKind::create_temporary));
 }
 
@@ -273,11 +277,11 @@ TEST(CommandSpec, DefaultPagerCasesUseEveryTemporaryCommand) {
       seen.insert(c.kind);
     }
   }
-  for (CommandKind k : {CommandKind::create_temporary, CommandKind::temporary_fault,
-                        CommandKind::temporary_page_out, CommandKind::temporary_reinitialize,
-                        CommandKind::temporary_page_out_then_refault,
-                        CommandKind::temporary_terminate, CommandKind::manager_stray,
-                        CommandKind::default_pager_call})
+  for (CommandKind k :
+       {CommandKind::create_temporary, CommandKind::temporary_fault,
+        CommandKind::temporary_page_out, CommandKind::temporary_reinitialize,
+        CommandKind::temporary_page_out_then_refault, CommandKind::temporary_terminate,
+        CommandKind::manager_stray, CommandKind::default_pager_call})
     EXPECT_TRUE(seen.count(k)) << to_string(k);
 }
 
@@ -285,7 +289,8 @@ TEST(CommandSpec, GeneratedCommandsAreLegalAndAppliedByTheirSpec) {
   // Every offered command satisfies its spec's precondition, and a map makes
   // the mapping's page commands available.
   CaseModel m(pinned_world());
-  for (const Weighted& w : enabled_commands(m)) EXPECT_TRUE(find_spec(w.command.kind)->precondition(m, w.command));
+  for (const Weighted& w : enabled_commands(m))
+    EXPECT_TRUE(find_spec(w.command.kind)->precondition(m, w.command));
   find_spec(CommandKind::map)->apply(m, {CommandKind::map, 1, 1});
   std::set<CommandKind> kinds;
   for (const Weighted& w : enabled_commands(m)) kinds.insert(w.command.kind);

@@ -85,8 +85,7 @@ struct emmi_pager {
    * pager's task), start the threads that serve them, and describe each in
    * objects[i]. Called once, on a suite thread whose current task is the
    * pager's. Returns KERN_SUCCESS, or an error code the suite reports. */
-  kern_return_t (*start)(const struct emmi_pager_config *config,
-                         struct emmi_pager_object *objects);
+  kern_return_t (*start)(const struct emmi_pager_config *config, struct emmi_pager_object *objects);
 
   /* Stop serving: make every thread start() created leave the simulated
    * kernel (destroying the receive rights or port set they wait on makes
@@ -257,7 +256,7 @@ typedef const struct emmi_pager *(*emmi_pager_entry_fn)(void);
  * only as read_store says, and SY6 and SY8 are not checked. */
 #define EMMI_PAGER_READ_BACKING_STORE_SYMBOL "emmi_pager_read_backing_store"
 typedef kern_return_t (*emmi_pager_read_backing_store_fn)(uint32_t object, uint64_t offset,
-                                                         void *buffer, uint64_t length);
+                                                          void *buffer, uint64_t length);
 
 /* Implemented by the pager. */
 EMMI_PAGER_EXPORT const struct emmi_pager *emmi_pager_entry(void);

@@ -18,9 +18,9 @@
 extern "C" {
 #endif
 
-#include <mach/port.h>
-#include <mach/message.h>
 #include <mach/kern_return.h>
+#include <mach/message.h>
+#include <mach/port.h>
 #include <mach/thread_switch.h>
 
 extern mach_port_t mach_reply_port(void);

@@ -11,10 +11,10 @@
 extern "C" {
 #endif
 
-#include <mach/std_types.h>
 #include <mach/message.h>
-#include <sys/types.h>
+#include <mach/std_types.h>
 #include <string.h>
+#include <sys/types.h>
 
 extern void __mig_init(void *first);
 extern void mig_init(void *first);
@@ -35,10 +35,8 @@ extern mach_port_t mig_get_reply_port(void);
 extern void __mig_put_reply_port(mach_port_t port);
 extern void mig_put_reply_port(mach_port_t port);
 
-extern void __mig_reply_setup(const mach_msg_header_t *request,
-                              mach_msg_header_t *reply);
-extern void mig_reply_setup(const mach_msg_header_t *request,
-                            mach_msg_header_t *reply);
+extern void __mig_reply_setup(const mach_msg_header_t *request, mach_msg_header_t *reply);
+extern void mig_reply_setup(const mach_msg_header_t *request, mach_msg_header_t *reply);
 
 /* Copies at most LEN - 1 characters and terminates DST; returns the number
  * of characters copied, the terminator not counted. */

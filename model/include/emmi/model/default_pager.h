@@ -68,14 +68,14 @@ class DefaultPagerModel {
   };
   struct Block {
     bool written = false;
-    Stamp stamp = 0;                 // what the pager must hold
-    bool by_initialize = false;      // the last write it had to keep was data_initialize
-    std::set<Stamp> ignored;         // contents of data_initialize it had to ignore (DI2)
+    Stamp stamp = 0;             // what the pager must hold
+    bool by_initialize = false;  // the last write it had to keep was data_initialize
+    std::set<Stamp> ignored;     // contents of data_initialize it had to ignore (DI2)
   };
   struct Temp {
     KernelId kernel = 0;
     Size page_size = 0;
-    PortName port = kNullPort;       // once the pager dequeued create
+    PortName port = kNullPort;  // once the pager dequeued create
     PortName control = kNullPort;
     PortName name = kNullPort;
     Seqno next = 0;
@@ -94,8 +94,8 @@ class DefaultPagerModel {
   // leak (TM4, TM5, V6).
   struct Held {
     ObjectId object = 0;
-    bool control = true;     // else the name port
-    std::int64_t send = 0;   // send (or, once the port died, dead-name) references
+    bool control = true;    // else the name port
+    std::int64_t send = 0;  // send (or, once the port died, dead-name) references
     bool receive = false;
   };
   struct Handling {

@@ -31,12 +31,12 @@ enum class MessageKind : std::uint8_t {
   dead_name,         // notify 72
   port_destroyed,    // notify 69
   // memory_object_default.defs (subsystem 2250), to the default memory manager:
-  create,            // 2250, on the default-pager port: the new object's receive
-                     // right, control (send), name (send), page size
-  data_initialize,   // 2251, on a temporary object's port: out-of-line data
-  other,             // anything else the pager's port received
+  create,           // 2250, on the default-pager port: the new object's receive
+                    // right, control (send), name (send), page size
+  data_initialize,  // 2251, on a temporary object's port: out-of-line data
+  other,            // anything else the pager's port received
   // OSF dialect (harness/mach/defs/osf, subsystem 3400):
-  synchronize,       // 3410: control (send), offset, length, sync flags
+  synchronize,  // 3410: control (send), offset, length, sync flags
   // A message whose id no interface a pager serves defines (memory_object,
   // memory_object_default, default_pager, notify, the Hurd's): the engine's
   // stray-message, sent to an object port by an unrelated task
@@ -90,10 +90,10 @@ struct KernelSent {
   KernelId kernel = 0;
   ObjectId object = 0;
   Offset offset = 0;
-  Size length = 0;          // data_request/unlock/return, completions
-  Prot access = 0;          // data_request/unlock: desired access
-  bool dirty = false;       // data_return
-  bool kernel_copy = false; // data_return
+  Size length = 0;              // data_request/unlock/return, completions
+  Prot access = 0;              // data_request/unlock: desired access
+  bool dirty = false;           // data_return
+  bool kernel_copy = false;     // data_return
   std::vector<Stamp> stamps{};  // data_return: one per 4 KiB block of the range
   std::int32_t sync_flags = 0;  // synchronize: the vm_msync flags
   std::int32_t flavor = 0;      // OSF change_completed: the flavour changed
@@ -122,7 +122,7 @@ struct Dequeued {
   PortName port;
   Seqno seqno;
   std::vector<CarriedRight> rights{};
-  RegionId region = 0;   // 0: no out-of-line memory
+  RegionId region = 0;  // 0: no out-of-line memory
   Size region_size = 0;
   // The message did not fit the pager's buffer and the receive lacked
   // MACH_RCV_LARGE: GNU Mach dequeued it (using up `seqno`), destroyed its
@@ -176,7 +176,7 @@ struct ControlCalled {
   PortName control;
   Offset offset = 0;
   Size size = 0;
-  Prot lock_value = 0;           // data_supply, lock_request (kProtNoChange: keep)
+  Prot lock_value = 0;  // data_supply, lock_request (kProtNoChange: keep)
   bool precious = false;
   bool may_cache = false;
   std::vector<Stamp> stamps{};  // data_supply: one per 4 KiB block supplied
@@ -223,12 +223,12 @@ struct ControlCalled {
 };
 
 enum class PortOp : std::uint8_t {
-  deallocate,   // mach_port_deallocate: one send/send-once/dead-name uref
-  mod_refs,     // mach_port_mod_refs(right, delta)
-  destroy,      // mach_port_destroy: every right under the name
-  allocate,     // mach_port_allocate: a new right
-  insert_right, // mach_port_insert_right (make/copy send into the pager task)
-  set_seqno,    // mach_port_set_seqno(delta = the new counter) on a receive right
+  deallocate,    // mach_port_deallocate: one send/send-once/dead-name uref
+  mod_refs,      // mach_port_mod_refs(right, delta)
+  destroy,       // mach_port_destroy: every right under the name
+  allocate,      // mach_port_allocate: a new right
+  insert_right,  // mach_port_insert_right (make/copy send into the pager task)
+  set_seqno,     // mach_port_set_seqno(delta = the new counter) on a receive right
 };
 
 std::string_view to_string(PortOp op);
@@ -265,9 +265,8 @@ struct MemoryReleased {
   KernReturn result = kKernSuccess;
 };
 
-using Event = std::variant<KernelAttached, ObjectOffered, KernelSent, Dequeued,
-                           HandlerReturned, ControlCalled, PortOperated,
-                           MemoryReleased>;
+using Event = std::variant<KernelAttached, ObjectOffered, KernelSent, Dequeued, HandlerReturned,
+                           ControlCalled, PortOperated, MemoryReleased>;
 
 // One line, for traces and counterexamples.
 std::string describe(const Event& e);

@@ -31,11 +31,11 @@ std::string_view to_string(Lifecycle l);
 
 // Things a conforming kernel may do next (generators draw from these).
 enum class KernelActionKind : std::uint8_t {
-  map,      // send init (first map, or re-map after terminate was sent)
-  fault,    // send data_request for one kernel page not resident nor requested
-  evict,    // send data_return for one resident page (dirty or clean)
-  unmap,    // send terminate (the driver first returns the pages it dirtied:
-            // the model knows residency, not dirtiness)
+  map,    // send init (first map, or re-map after terminate was sent)
+  fault,  // send data_request for one kernel page not resident nor requested
+  evict,  // send data_return for one resident page (dirty or clean)
+  unmap,  // send terminate (the driver first returns the pages it dirtied:
+          // the model knows residency, not dirtiness)
 };
 
 std::string_view to_string(KernelActionKind k);
@@ -44,9 +44,9 @@ struct KernelAction {
   KernelActionKind kind;
   KernelId kernel;
   ObjectId object;
-  Offset offset = 0;  // fault/evict: page-aligned for that kernel
-  Prot access = 0;    // fault: desired access
-  bool dirty = false; // evict: whether the page was written
+  Offset offset = 0;   // fault/evict: page-aligned for that kernel
+  Prot access = 0;     // fault: desired access
+  bool dirty = false;  // evict: whether the page was written
 };
 
 std::string describe(const KernelAction& a);
@@ -97,8 +97,8 @@ struct PagerAction {
   ObjectId object = 0;  // the index of the object in start()'s objects[]
   Offset offset = 0;    // sync, flush: the range, in bytes
   Size length = 0;
-  bool may_cache = false;           // change_attributes
-  std::int32_t copy_strategy = 0;   // change_attributes: the strategy the suite asked for
+  bool may_cache = false;          // change_attributes
+  std::int32_t copy_strategy = 0;  // change_attributes: the strategy the suite asked for
 };
 
 struct Readings {

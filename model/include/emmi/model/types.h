@@ -9,17 +9,17 @@
 
 namespace emmi::model {
 
-using KernelId = std::uint32_t;  // one simulated kernel (a host mapping objects)
-using ObjectId = std::uint32_t;  // one memory object the pager offered
-using ThreadId = std::uint32_t;  // a pager thread, as the simulated kernel sees it
-using PortName = std::uint32_t;  // a name in the pager task's port name space
-using Seqno = std::uint32_t;     // mach_port_seqno_t: 32-bit, per receive right
-using Offset = std::uint64_t;    // byte offset in a memory object
-using Size = std::uint64_t;      // byte count
-using Prot = std::uint32_t;      // vm_prot_t bits (VM_PROT_READ=1, WRITE=2, EXECUTE=4)
-using KernReturn = std::int32_t; // kern_return_t / mig return codes
-using RegionId = std::uint64_t;  // an out-of-line memory region delivered to the pager
-using Stamp = std::uint64_t;     // content token of one 4 KiB block (0 = zero-filled)
+using KernelId = std::uint32_t;   // one simulated kernel (a host mapping objects)
+using ObjectId = std::uint32_t;   // one memory object the pager offered
+using ThreadId = std::uint32_t;   // a pager thread, as the simulated kernel sees it
+using PortName = std::uint32_t;   // a name in the pager task's port name space
+using Seqno = std::uint32_t;      // mach_port_seqno_t: 32-bit, per receive right
+using Offset = std::uint64_t;     // byte offset in a memory object
+using Size = std::uint64_t;       // byte count
+using Prot = std::uint32_t;       // vm_prot_t bits (VM_PROT_READ=1, WRITE=2, EXECUTE=4)
+using KernReturn = std::int32_t;  // kern_return_t / mig return codes
+using RegionId = std::uint64_t;   // an out-of-line memory region delivered to the pager
+using Stamp = std::uint64_t;      // content token of one 4 KiB block (0 = zero-filled)
 
 inline constexpr PortName kNullPort = 0;
 inline constexpr PortName kDeadPort = ~PortName{0};  // MACH_PORT_DEAD
@@ -36,16 +36,16 @@ inline constexpr KernReturn kKernFailure = 5;
 inline constexpr KernReturn kKernInvalidName = 15;
 inline constexpr KernReturn kKernInvalidRight = 17;
 inline constexpr KernReturn kKernInvalidValue = 18;
-inline constexpr KernReturn kMigBadId = -303;          // demux did not know the routine
-inline constexpr KernReturn kMigBadArguments = -304;   // stub rejected the message shape
+inline constexpr KernReturn kMigBadId = -303;         // demux did not know the routine
+inline constexpr KernReturn kMigBadArguments = -304;  // stub rejected the message shape
 inline constexpr KernReturn kMigNoReply = -305;
-inline constexpr KernReturn kMigDestroyRequest = -309; // "destroy the request, no reply"
+inline constexpr KernReturn kMigDestroyRequest = -309;  // "destroy the request, no reply"
 
 // vm_prot_t bits.
 inline constexpr Prot kProtRead = 1;
 inline constexpr Prot kProtWrite = 2;
-inline constexpr Prot kProtAll = 7;        // VM_PROT_ALL (read, write, execute)
-inline constexpr Prot kProtNoChange = 8;   // VM_PROT_NO_CHANGE (lock_request: keep the lock)
+inline constexpr Prot kProtAll = 7;       // VM_PROT_ALL (read, write, execute)
+inline constexpr Prot kProtNoChange = 8;  // VM_PROT_NO_CHANGE (lock_request: keep the lock)
 // lock_request's should_return (memory_object_return_t).
 inline constexpr std::int32_t kReturnNone = 0;
 inline constexpr std::int32_t kReturnDirty = 1;

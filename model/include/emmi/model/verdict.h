@@ -12,9 +12,9 @@
 namespace emmi::model {
 
 struct Verdict {
-  std::string_view rule;    // a rule ID of emmi-rules.md, e.g. "SQ7" (static storage)
-  Party party;              // who broke it
-  std::string explanation;  // one line: ports, seqnos, offsets involved
+  std::string_view rule;          // a rule ID of emmi-rules.md, e.g. "SQ7" (static storage)
+  Party party;                    // who broke it
+  std::string explanation;        // one line: ports, seqnos, offsets involved
   std::uint64_t event_index = 0;  // index (0-based) of the event that revealed it;
                                   // for quiescence checks, the number of events applied
   // Set (to the X-note, "X6" or "X18") when the act breaks only the manual

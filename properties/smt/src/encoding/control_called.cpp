@@ -33,14 +33,18 @@ z3::expr StepBuilder::control_port(const z3::expr& call, const z3::expr& supply)
   // moved in, or the calling thread handles that terminate. Before that the
   // call may be an earlier message's work (a worker pool): no verdict.
   const z3::expr handling_terminate = enc_.at_thread(pre_, F::busy, e_.thread) &&
-                                      is_msg(enc_, enc_.at_thread(pre_, F::tkind, e_.thread), Msg::terminate) &&
+                                      is_msg(enc_, enc_.at_thread(pre_, F::tkind, e_.thread),
+                                             Msg::terminate) &&
                                       enc_.at_thread(pre_, F::tc, e_.thread) == e_.port;
-  verdict("TM8", "pager", call && control && !failed && ended && (!at_slot(F::recv, e_.port) || handling_terminate));
+  verdict("TM8", "pager",
+          call && control && !failed && ended &&
+              (!at_slot(F::recv, e_.port) || handling_terminate));
   return call && control && !failed && !ended && holds;
 }
 
 // Pair p: the call reaches the kernel if the port is the pair's live control.
-void StepBuilder::control_pair(unsigned p, const z3::expr& usable, const z3::expr& supply, const z3::expr& answer) {
+void StepBuilder::control_pair(unsigned p, const z3::expr& usable, const z3::expr& supply,
+                               const z3::expr& answer) {
   const z3::expr lc = pre_(F::lc, p);
   // The kernel serves a control port only for the current incarnation
   // and only until it sends terminate or the pager destroys the object
@@ -54,7 +58,8 @@ void StepBuilder::control_pair(unsigned p, const z3::expr& usable, const z3::exp
     live = live && enc_.no_init_in_flight(pre_, p) && !pre_(F::destroyed, p) &&
            (life(lc, Life::initialised) || life(lc, Life::ready));
   else
-    live = live && (life(lc, Life::initialised) || life(lc, Life::ready) || life(lc, Life::terminating));
+    live = live &&
+           (life(lc, Life::initialised) || life(lc, Life::ready) || life(lc, Life::terminating));
   // OSF (model osf.cpp): flavoured change_attributes (CA1, CA2) and
   // synchronize_completed (SY3); the simulated kernel refuses a change
   // whose flavour and count disagree and a completion that matches no

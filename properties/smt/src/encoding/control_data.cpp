@@ -5,7 +5,8 @@
 
 namespace emmi::smt::detail {
 
-void StepBuilder::control_data(unsigned p, const z3::expr& live, const z3::expr& supply, const z3::expr& answer) {
+void StepBuilder::control_data(unsigned p, const z3::expr& live, const z3::expr& supply,
+                               const z3::expr& answer) {
   const unsigned o = p / b_.kernels, k = p % b_.kernels;
   // data_supply / data_unavailable / data_error answer requests.
   for (unsigned pg = 0; pg < b_.pages; ++pg) {
@@ -27,7 +28,8 @@ void StepBuilder::control_data(unsigned p, const z3::expr& live, const z3::expr&
     // answers KERN_MEMORY_PRESENT); a requested page answered with
     // data_unavailable is zero-filled and held by the kernel from then on
     // (UN1); data_error leaves it absent.
-    upd_page(F::res, p, pg, covered && (supply || (requested && is_call(Call::data_unavailable))), tt());
+    upd_page(F::res, p, pg, covered && (supply || (requested && is_call(Call::data_unavailable))),
+             tt());
     upd_page(F::req, p, pg, covered, ff());
   }
 }

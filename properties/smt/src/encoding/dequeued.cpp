@@ -73,7 +73,8 @@ StepBuilder::Dequeue StepBuilder::dequeue_front(const z3::expr& deq) {
     if (named) named_term = named_term || term;
     upd(F::plive, p, term, ff());
     upd(F::pready, p, term, ff());
-    upd(F::lc, p, term && enc_.no_init_in_flight(pre_, p, 1), bv(unsigned(Life::terminated), kLifeBits));
+    upd(F::lc, p, term && enc_.no_init_in_flight(pre_, p, 1),
+        bv(unsigned(Life::terminated), kLifeBits));
     // The receive rights may arrive under new names when the pager no
     // longer held the old ones; the new names then stand for those ports.
     upd(F::ctl, p, term, e_.c);
@@ -81,10 +82,13 @@ StepBuilder::Dequeue StepBuilder::dequeue_front(const z3::expr& deq) {
     old_ctl = z3::ite(term, pre_(F::ctl, p), old_ctl);
     old_nam = z3::ite(term, pre_(F::nam, p), old_nam);
     for (unsigned s = b_.objects; s < b_.names; ++s)
-      upd(F::ended, s, term && pre_(F::named, p) && (slot_is(pre_(F::ctl, p), s) || slot_is(pre_(F::nam, p), s)), tt());
+      upd(F::ended, s,
+          term && pre_(F::named, p) && (slot_is(pre_(F::ctl, p), s) || slot_is(pre_(F::nam, p), s)),
+          tt());
     real_request = real_request || (real && carries_control(e_.msg));
   }
-  return Dequeue{real_init, real_term, real_request, stray, named_init, named_term, old_ctl, old_nam};
+  return Dequeue{real_init,  real_term,  real_request, stray,
+                 named_init, named_term, old_ctl,      old_nam};
 }
 
 // Per name other than the object ports: the rights the message carries.
@@ -109,8 +113,8 @@ void StepBuilder::dequeue_rights(const Dequeue& m, const z3::expr& pair) {
   }
 }
 
-void StepBuilder::move_in_receive_rights(unsigned s, const Dequeue& m, const z3::expr& pair, const z3::expr& as_c,
-                                         const z3::expr& as_n) {
+void StepBuilder::move_in_receive_rights(unsigned s, const Dequeue& m, const z3::expr& pair,
+                                         const z3::expr& as_c, const z3::expr& as_n) {
   // terminate moves the control and name receive rights in (TM3). The
   // model's counter restarts at 0 (SQ5); the kernel's own counter is
   // not reset on this path (ipc_object_copyin_from_kernel): it is 0

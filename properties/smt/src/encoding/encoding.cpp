@@ -62,14 +62,22 @@ static_assert(std::size(kSpecs) == kFieldKinds);
 unsigned width_of(F f, const Layout& l) {
   switch (f) {
     case F::lc: return kLifeBits;
-    case F::ctl: case F::nam: case F::tport: case F::tc: case F::tn: return l.name_bits();
+    case F::ctl:
+    case F::nam:
+    case F::tport:
+    case F::tc:
+    case F::tn: return l.name_bits();
     case F::linit: return 2;
     case F::qlen: return l.qlen_bits();
     case F::qreg: return l.qreg_bits();
-    case F::snd: case F::dead: return kUrefBits;
-    case F::ctr: case F::kctr: case F::last: return kSeqnoBits;
+    case F::snd:
+    case F::dead: return kUrefBits;
+    case F::ctr:
+    case F::kctr:
+    case F::last: return kSeqnoBits;
     case F::role: return kRoleBits;
-    case F::owner: case F::tpair: return l.pair_bits();
+    case F::owner:
+    case F::tpair: return l.pair_bits();
     case F::qother: return kCountBits;
     case F::smask: return l.bounds().pages;
     case F::tkind: return kMsgBits;
@@ -82,7 +90,8 @@ std::string entity(Group g, unsigned index, const Bounds& b) {
     case Group::pair:
     case Group::page:
     case Group::sync:
-      return "pair(o" + std::to_string(index / b.kernels) + ",k" + std::to_string(index % b.kernels) + ")";
+      return "pair(o" + std::to_string(index / b.kernels) + ",k" +
+             std::to_string(index % b.kernels) + ")";
     case Group::name: return "name[" + std::to_string(index) + "]";
     case Group::thread: return "thread[" + std::to_string(index) + "]";
   }
@@ -98,15 +107,22 @@ Layout::Layout(const Bounds& b) : b_(b) {
     unsigned count = 0, pages = 1;
     switch (spec.group) {
       case Group::pair: count = b.pairs(); break;
-      case Group::page: count = b.pairs(); pages = b.pages; break;
+      case Group::page:
+        count = b.pairs();
+        pages = b.pages;
+        break;
       case Group::name: count = b.names; break;
       case Group::thread: count = b.threads; break;
-      case Group::sync: count = b.osf_kernels != 0 ? b.pairs() : 0; pages = b.syncs; break;
+      case Group::sync:
+        count = b.osf_kernels != 0 ? b.pairs() : 0;
+        pages = b.syncs;
+        break;
     }
     for (unsigned i = 0; i < count; ++i) {
       for (unsigned p = 0; p < pages; ++p) {
         std::string name = entity(spec.group, i, b) + "." + std::string(spec.name);
-        if (spec.group == Group::page || spec.group == Group::sync) name += "[" + std::to_string(p) + "]";
+        if (spec.group == Group::page || spec.group == Group::sync)
+          name += "[" + std::to_string(p) + "]";
         fields_.push_back(Field{spec.kind, spec.group, i, p, width_of(spec.kind, *this), spec.ghost,
                                 std::move(name)});
       }
@@ -129,8 +145,10 @@ std::vector<z3::expr> Event::terms() const {
 }
 
 const std::vector<std::string_view>& Event::names() {
-  static const std::vector<std::string_view> kNames = {
-      "kind", "msg", "obj", "ker", "page", "mask", "port", "seqno", "c", "n", "thread", "code", "call", "op", "flags", "attrs"};
+  static const std::vector<std::string_view> kNames = {"kind", "msg",  "obj",    "ker",
+                                                       "page", "mask", "port",   "seqno",
+                                                       "c",    "n",    "thread", "code",
+                                                       "call", "op",   "flags",  "attrs"};
   return kNames;
 }
 
@@ -156,7 +174,8 @@ State Encoding::fresh_state(const std::string& prefix) const {
   for (std::size_t i = 0; i < layout_.size(); ++i) {
     const Layout::Field& f = layout_.field(i);
     const std::string name = prefix + f.name;
-    v.push_back(f.width == 0 ? ctx_->bool_const(name.c_str()) : ctx_->bv_const(name.c_str(), f.width));
+    v.push_back(f.width == 0 ? ctx_->bool_const(name.c_str())
+                             : ctx_->bv_const(name.c_str(), f.width));
   }
   return State(layout_, std::move(v));
 }
@@ -164,14 +183,22 @@ State Encoding::fresh_state(const std::string& prefix) const {
 Event Encoding::fresh_event(const std::string& prefix) const {
   auto bvc = [&](const char* n, unsigned w) { return ctx_->bv_const((prefix + n).c_str(), w); };
   const Bounds& b = bounds();
-  return Event{bvc("kind", kEvBits),     bvc("msg", kMsgBits),
-               bvc("obj", bits_for(b.objects)), bvc("ker", bits_for(b.kernels)),
-               bvc("page", bits_for(b.pages)),  bvc("mask", b.pages),
-               bvc("port", layout_.name_bits()), bvc("seqno", kSeqnoBits),
-               bvc("c", layout_.name_bits()),    bvc("n", layout_.name_bits()),
-               bvc("thread", layout_.thread_bits()), bvc("code", kRetBits),
-               bvc("call", kCallBits),           bvc("op", kOpBits),
-               bvc("flags", kFlagBits),          bvc("attrs", kAttrBits)};
+  return Event{bvc("kind", kEvBits),
+               bvc("msg", kMsgBits),
+               bvc("obj", bits_for(b.objects)),
+               bvc("ker", bits_for(b.kernels)),
+               bvc("page", bits_for(b.pages)),
+               bvc("mask", b.pages),
+               bvc("port", layout_.name_bits()),
+               bvc("seqno", kSeqnoBits),
+               bvc("c", layout_.name_bits()),
+               bvc("n", layout_.name_bits()),
+               bvc("thread", layout_.thread_bits()),
+               bvc("code", kRetBits),
+               bvc("call", kCallBits),
+               bvc("op", kOpBits),
+               bvc("flags", kFlagBits),
+               bvc("attrs", kAttrBits)};
 }
 
 z3::expr Encoding::is(const z3::expr& term, unsigned code) const {
@@ -185,18 +212,21 @@ z3::expr Encoding::below(const z3::expr& term, unsigned n) const {
 }
 
 z3::expr Encoding::held(const State& s, unsigned slot) const {
-  return s(F::recv, slot) || s(F::snd, slot) != bv(0, kUrefBits) || s(F::dead, slot) != bv(0, kUrefBits);
+  return s(F::recv, slot) || s(F::snd, slot) != bv(0, kUrefBits) ||
+         s(F::dead, slot) != bv(0, kUrefBits);
 }
 
 z3::expr Encoding::at_name(const State& s, F f, const z3::expr& slot) const {
   z3::expr r = s(f, 0);
-  for (unsigned n = 1; n < bounds().names; ++n) r = z3::ite(slot == bv(n, slot.get_sort().bv_size()), s(f, n), r);
+  for (unsigned n = 1; n < bounds().names; ++n)
+    r = z3::ite(slot == bv(n, slot.get_sort().bv_size()), s(f, n), r);
   return r;
 }
 
 z3::expr Encoding::at_thread(const State& s, F f, const z3::expr& thread) const {
   z3::expr r = s(f, 0);
-  for (unsigned t = 1; t < bounds().threads; ++t) r = z3::ite(thread == bv(t, thread.get_sort().bv_size()), s(f, t), r);
+  for (unsigned t = 1; t < bounds().threads; ++t)
+    r = z3::ite(thread == bv(t, thread.get_sort().bv_size()), s(f, t), r);
   return r;
 }
 
@@ -239,7 +269,8 @@ z3::expr Encoding::no_init_in_flight(const State& s, unsigned pair, unsigned fro
   z3::expr r = ctx_->bool_val(true);
   const unsigned lb = layout_.qlen_bits();
   for (unsigned i = from; i < bounds().queue_depth; ++i)
-    r = r && !(z3::ult(bv(i, lb), s(F::qlen, pair)) && is(queued_kind(s, pair, i), unsigned(Msg::init)));
+    r = r &&
+        !(z3::ult(bv(i, lb), s(F::qlen, pair)) && is(queued_kind(s, pair, i), unsigned(Msg::init)));
   return r;
 }
 
@@ -260,13 +291,16 @@ Step StepBuilder::build() {
 
 }  // namespace detail
 
-Step Encoding::step(const State& pre, const Event& e) const { return detail::StepBuilder(*this, pre, e).build(); }
+Step Encoding::step(const State& pre, const Event& e) const {
+  return detail::StepBuilder(*this, pre, e).build();
+}
 
 std::span<const std::string_view> encoded_rules() {
-  static constexpr std::string_view kRules[] = {"CA1", "CA2", "DR3", "DR4", "DR5", "DR8", "IN1", "IN2", "IN9",
-                                                "RD1", "RT1", "SQ1", "SQ2", "SQ5", "SQ6", "SU1", "SU12", "SU2",
-                                                "SY10", "SY3", "SY4", "SY5", "TM4", "TM5", "TM6", "TM8", "V1",
-                                                "V3",  "V6"};
+  static constexpr std::string_view kRules[] = {"CA1",  "CA2", "DR3", "DR4", "DR5",  "DR8",
+                                                "IN1",  "IN2", "IN9", "RD1", "RT1",  "SQ1",
+                                                "SQ2",  "SQ5", "SQ6", "SU1", "SU12", "SU2",
+                                                "SY10", "SY3", "SY4", "SY5", "TM4",  "TM5",
+                                                "TM6",  "TM8", "V1",  "V3",  "V6"};
   return kRules;
 }
 

@@ -24,7 +24,8 @@ void StepBuilder::kernel_sent() {
     verdict("TM8", "kernel", other && after_terminate);
     // RD1 (kernel side, IN10): no request before the pager made the object ready.
     // An OSF synchronize needs readiness too (model/SEMANTICS.md, "OSF dialect").
-    const z3::expr asks = b_.osf_pair(p) ? msg(Msg::data_request) || msg(Msg::data_unlock) || msg(Msg::synchronize)
+    const z3::expr asks = b_.osf_pair(p) ? msg(Msg::data_request) || msg(Msg::data_unlock) ||
+                                               msg(Msg::synchronize)
                                          : msg(Msg::data_request) || msg(Msg::data_unlock);
     verdict("RD1", "kernel", to_pair && asks && life(lc, Life::initialised));
     // A message outside any incarnation is queued without meaning.

@@ -9,7 +9,8 @@
 namespace emmi::smt::detail {
 
 // KernelSent to OSF pair p (called from kernel_sent.cpp).
-void StepBuilder::osf_sent(unsigned p, const z3::expr& init, const z3::expr& term, const z3::expr& sync) {
+void StepBuilder::osf_sent(unsigned p, const z3::expr& init, const z3::expr& term,
+                           const z3::expr& sync) {
   const z3::expr zero = bv(0, b_.pages);
   const z3::expr flags = e_.flags;
   auto flag = [&](unsigned f) { return (flags & bv(f, kFlagBits)) != bv(0, kFlagBits); };
@@ -36,13 +37,15 @@ void StepBuilder::osf_sent(unsigned p, const z3::expr& init, const z3::expr& ter
   }
   // VM_SYNC_INVALIDATE: no page of the range stays resident (SY9's flush).
   for (unsigned pg = 0; pg < b_.pages; ++pg)
-    upd_page(F::res, p, pg, sync && flag(kSyncInvalidate) && e_.mask.extract(pg, pg) == bv(1, 1), ff());
+    upd_page(F::res, p, pg, sync && flag(kSyncInvalidate) && e_.mask.extract(pg, pg) == bv(1, 1),
+             ff());
 }
 
-// ControlCalled (from control_called.cpp) on an OSF pair's live control: flavoured change_attributes
-// and synchronize_completed. `refused` and `attrs_ok` come in as false and
-// true and leave as what the simulated kernel answers.
-void StepBuilder::osf_control(unsigned p, const z3::expr& live, z3::expr& refused, z3::expr& attrs_ok) {
+// ControlCalled (from control_called.cpp) on an OSF pair's live control: flavoured
+// change_attributes and synchronize_completed. `refused` and `attrs_ok` come in as false and true
+// and leave as what the simulated kernel answers.
+void StepBuilder::osf_control(unsigned p, const z3::expr& live, z3::expr& refused,
+                              z3::expr& attrs_ok) {
   const z3::expr change = live && is_call(Call::change_attributes);
   verdict("CA1", "pager", change && is(e_.attrs, unsigned(Attrs::unknown_flavor)));
   verdict("CA2", "pager", change && is(e_.attrs, unsigned(Attrs::wrong_count)));
@@ -58,7 +61,8 @@ void StepBuilder::osf_control(unsigned p, const z3::expr& live, z3::expr& refuse
     matched = matched || match;
   }
   verdict("SY3", "pager", completes && !matched);
-  refused = (is_call(Call::change_attributes) && !attrs_ok) || (is_call(Call::synchronize_completed) && !matched);
+  refused = (is_call(Call::change_attributes) && !attrs_ok) ||
+            (is_call(Call::synchronize_completed) && !matched);
 }
 
 }  // namespace emmi::smt::detail

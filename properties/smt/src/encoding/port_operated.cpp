@@ -8,30 +8,34 @@ namespace emmi::smt::detail {
 void StepBuilder::port_operated() {
   const z3::expr po = kind(Ev::port_operated);
   auto is_op = [&](Op o) { return is(e_.op, unsigned(o)); };
-  const z3::expr releases =
-      is_op(Op::deallocate) || is_op(Op::mod_refs_send) || is_op(Op::destroy) || is_op(Op::mod_refs_receive);
+  const z3::expr releases = is_op(Op::deallocate) || is_op(Op::mod_refs_send) ||
+                            is_op(Op::destroy) || is_op(Op::mod_refs_receive);
   for (unsigned s = 0; s < b_.names; ++s) {
     const z3::expr here = po && slot_is(e_.port, s);
     const z3::expr snd = pre_(F::snd, s), dead = pre_(F::dead, s), recv = pre_(F::recv, s);
     // V1 / V3: a uref count never goes below zero; releasing what the pager
     // does not hold is a double release, V1 when mach_msg_server already
     // released it for a failed init.
-    const z3::expr failed_init = pre_(F::failed, s) && (is(pre_(F::role, s), unsigned(Role::control)) ||
-                                                        is(pre_(F::role, s), unsigned(Role::name)));
+    const z3::expr failed_init = pre_(F::failed, s) &&
+                                 (is(pre_(F::role, s), unsigned(Role::control)) ||
+                                  is(pre_(F::role, s), unsigned(Role::name)));
     const z3::expr nothing = snd == zero_refs() && dead == zero_refs() && !recv;
     const z3::expr twice = here && ((is_op(Op::deallocate) && nothing) ||
                                     (is_op(Op::mod_refs_send) && snd == zero_refs()) ||
-                                    (is_op(Op::mod_refs_receive) && !recv) || (is_op(Op::destroy) && nothing));
+                                    (is_op(Op::mod_refs_receive) && !recv) ||
+                                    (is_op(Op::destroy) && nothing));
     verdict("V1", "pager", twice && failed_init);
     verdict("V3", "pager", twice && !failed_init);
     // What GNU Mach answers (a deallocate of a receive-only name fails with
     // KERN_INVALID_RIGHT, without being a double release).
     const z3::expr total = z3::zext(snd, 1) + z3::zext(dead, 1);
-    succeeds_ = succeeds_ || (here && ((is_op(Op::deallocate) && !(snd == zero_refs() && dead == zero_refs())) ||
-                                       (is_op(Op::mod_refs_send) && snd != zero_refs()) ||
-                                       (is_op(Op::mod_refs_receive) && recv) || (is_op(Op::destroy) && !nothing) ||
-                                       is_op(Op::allocate) ||
-                                       (is_op(Op::insert_send) && z3::ult(total, bv(kUrefsMax, kUrefBits + 1)))));
+    succeeds_ = succeeds_ ||
+                (here &&
+                 ((is_op(Op::deallocate) && !(snd == zero_refs() && dead == zero_refs())) ||
+                  (is_op(Op::mod_refs_send) && snd != zero_refs()) ||
+                  (is_op(Op::mod_refs_receive) && recv) || (is_op(Op::destroy) && !nothing) ||
+                  is_op(Op::allocate) ||
+                  (is_op(Op::insert_send) && z3::ult(total, bv(kUrefsMax, kUrefBits + 1)))));
     drop_send(s, here && is_op(Op::deallocate));
     upd(F::snd, s, here && is_op(Op::mod_refs_send), sat_dec(snd));
     remove_receive(s, here && is_op(Op::mod_refs_receive) && recv);

@@ -30,9 +30,9 @@ Verdicts Encoding::quiescent(const State& s) const {
     const z3::expr done = s(F::ended, n);
     v.items.emplace_back(VerdictKey{"TM4", "pager"}, done && control && s(F::recv, n));
     v.items.emplace_back(VerdictKey{"TM5", "pager"}, done && name && s(F::recv, n));
-    v.items.emplace_back(VerdictKey{"V6", "pager"},
-                         done && (control || name) &&
-                             (s(F::snd, n) != bv(0, kUrefBits) || s(F::dead, n) != bv(0, kUrefBits)));
+    v.items.emplace_back(VerdictKey{"V6", "pager"}, done && (control || name) &&
+                                                        (s(F::snd, n) != bv(0, kUrefBits) ||
+                                                         s(F::dead, n) != bv(0, kUrefBits)));
   }
   return v;
 }

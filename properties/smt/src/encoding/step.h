@@ -64,7 +64,9 @@ class StepBuilder {
   z3::expr kind(Ev k) const { return is(e_.kind, unsigned(k)); }
   z3::expr msg(Msg m) const { return is(e_.msg, unsigned(m)); }
   z3::expr is_call(Call c) const { return is(e_.call, unsigned(c)); }
-  static z3::expr is_msg(const Encoding& enc, const z3::expr& t, Msg m) { return enc.is(t, unsigned(m)); }
+  static z3::expr is_msg(const Encoding& enc, const z3::expr& t, Msg m) {
+    return enc.is(t, unsigned(m));
+  }
   z3::expr life(const z3::expr& lc, Life l) const { return is(lc, unsigned(l)); }
   z3::expr ff() const { return c_.bool_val(false); }
   z3::expr tt() const { return c_.bool_val(true); }
@@ -81,13 +83,18 @@ class StepBuilder {
   // Messages after init that carry a send right to the control (MAKE_SEND):
   // the requests and, in the OSF dialect, synchronize.
   z3::expr carries_control(const z3::expr& k) const {
-    return b_.osf_kernels != 0 ? request_kind(k) || is_msg(enc_, k, Msg::synchronize) : request_kind(k);
+    return b_.osf_kernels != 0 ? request_kind(k) || is_msg(enc_, k, Msg::synchronize)
+                               : request_kind(k);
   }
   // a && b, or b alone when a is literally true (a GNU Mach-only world keeps its formulas).
   static z3::expr guard(const z3::expr& a, const z3::expr& b) { return a.is_true() ? b : a && b; }
-  z3::expr free_slot(unsigned p, unsigned y) const { return pre_(F::smask, p, y) == bv(0, b_.pages); }
+  z3::expr free_slot(unsigned p, unsigned y) const {
+    return pre_(F::smask, p, y) == bv(0, b_.pages);
+  }
   // An outstanding synchronize of the pair's current incarnation.
-  z3::expr current_sync(unsigned p, unsigned y) const { return !free_slot(p, y) && !pre_(F::sorph, p, y); }
+  z3::expr current_sync(unsigned p, unsigned y) const {
+    return !free_slot(p, y) && !pre_(F::sorph, p, y);
+  }
   void verdict(std::string_view rule, std::string_view party, const z3::expr& when) {
     v_.items.emplace_back(VerdictKey{rule, party}, when);
   }
@@ -137,7 +144,9 @@ class StepBuilder {
   void drop_send(unsigned s, const z3::expr& when) {
     const z3::expr snd = post_(F::snd, s), dead = post_(F::dead, s);
     post_.set(F::snd, s, z3::ite(when && snd != zero_refs(), snd - bv(1, kUrefBits), snd));
-    post_.set(F::dead, s, z3::ite(when && snd == zero_refs() && dead != zero_refs(), dead - bv(1, kUrefBits), dead));
+    post_.set(F::dead, s,
+              z3::ite(when && snd == zero_refs() && dead != zero_refs(), dead - bv(1, kUrefBits),
+                      dead));
   }
   // The receive right goes; send rights under the same name become a dead
   // name with the same user references (Mach's ipc_right).
@@ -162,24 +171,27 @@ class StepBuilder {
   // was sent, or none if it was sent outside any incarnation.
   struct Dequeue {
     z3::expr real_init, real_term, real_request, stray;
-    z3::expr named_init, named_term;  // the same, for pairs whose init and terminate carry a name port
-    z3::expr old_ctl, old_nam;        // names the terminated incarnation had
+    z3::expr named_init,
+        named_term;             // the same, for pairs whose init and terminate carry a name port
+    z3::expr old_ctl, old_nam;  // names the terminated incarnation had
   };
   void dequeue_seqnos(const z3::expr& deq);
   Dequeue dequeue_front(const z3::expr& deq);
   void dequeue_rights(const Dequeue& m, const z3::expr& pair);
   // The receive rights a terminate moves in (TM3), for name slot s.
-  void move_in_receive_rights(unsigned s, const Dequeue& m, const z3::expr& pair, const z3::expr& as_c,
-                              const z3::expr& as_n);
+  void move_in_receive_rights(unsigned s, const Dequeue& m, const z3::expr& pair,
+                              const z3::expr& as_c, const z3::expr& as_n);
   void dequeue_thread(const z3::expr& deq, const Dequeue& m, const z3::expr& pair);
   // handler_returned.cpp
   void handler_returned();
   // control_called.cpp
   void control_called();
   z3::expr control_port(const z3::expr& call, const z3::expr& supply);
-  void control_pair(unsigned p, const z3::expr& usable, const z3::expr& supply, const z3::expr& answer);
+  void control_pair(unsigned p, const z3::expr& usable, const z3::expr& supply,
+                    const z3::expr& answer);
   // control_data.cpp
-  void control_data(unsigned p, const z3::expr& live, const z3::expr& supply, const z3::expr& answer);
+  void control_data(unsigned p, const z3::expr& live, const z3::expr& supply,
+                    const z3::expr& answer);
   // osf.cpp (for the pairs of an OSF kernel)
   void osf_sent(unsigned p, const z3::expr& init, const z3::expr& term, const z3::expr& sync);
   void osf_control(unsigned p, const z3::expr& live, z3::expr& refused, z3::expr& attrs_ok);

@@ -34,7 +34,8 @@ class ReportWriteError : public ReportError {
 // the field at fault.
 class ReportReadError : public ReportError {
  public:
-  ReportReadError(std::string source, const std::string& what) : ReportError(std::move(source), what) {}
+  ReportReadError(std::string source, const std::string& what)
+      : ReportError(std::move(source), what) {}
   const std::string& source() const noexcept { return input(); }
 };
 
@@ -48,7 +49,8 @@ class MergeError : public ReportError {
 // A report format name nobody registered ("--format sarif" before it exists).
 class UnknownFormatError : public ReportError {
  public:
-  explicit UnknownFormatError(const std::string& what) : ReportError("the report format list", what) {}
+  explicit UnknownFormatError(const std::string& what)
+      : ReportError("the report format list", what) {}
 };
 
 }  // namespace emmi::reports

@@ -111,7 +111,7 @@ Verdict more_severe(Verdict a, Verdict b) noexcept;
 //           counted as a pager pass.
 enum class Party : std::uint8_t { pager, kernel };
 
-std::string_view to_string(Party p) noexcept;           // "pager", "kernel"
+std::string_view to_string(Party p) noexcept;  // "pager", "kernel"
 std::optional<Party> parse_party(std::string_view name) noexcept;
 
 // A rule's level, the RFC 2119 keyword of the catalogue: "MUST", "SHOULD",
@@ -128,7 +128,7 @@ bool is_known_level(std::string_view level) noexcept;
 // event whose lane_to is empty or equal to lane_from is local to one lane
 // (a handler return, a crash).
 struct TraceEvent {
-  std::uint64_t index = 0;             // position in the case's event stream
+  std::uint64_t index = 0;  // position in the case's event stream
   std::string lane_from;
   std::string lane_to;
   std::string label;                   // message name: "memory_object_data_request"
@@ -164,8 +164,8 @@ struct RuleResult {
   std::string title;  // one-line paraphrase of the rule
   std::string level;  // "MUST", "SHOULD", ...
   Verdict verdict = Verdict::not_applicable;
-  std::uint64_t exercised = 0;  // how many times a check of this rule ran
-  std::string message;          // one line: why this verdict
+  std::uint64_t exercised = 0;                   // how many times a check of this rule ran
+  std::string message;                           // one line: why this verdict
   std::optional<Waiver> waiver;                  // set when verdict is waived
   std::optional<Counterexample> counterexample;  // set for failures that have one
   Party party = Party::pager;                    // which section of the report
@@ -229,20 +229,20 @@ struct ShardRecord {
 struct RunReport {
   SuiteInfo suite;
   PagerInfo pager;
-  std::string dialect;   // "gnumach", "gnumach-seqnos"
+  std::string dialect;  // "gnumach", "gnumach-seqnos"
   // The target platform the pager was judged for (README.md, "Platforms"):
   // "gnumach" (one 4 KiB kernel, GNU Mach's X-note readings) or "manual"
   // (several kernels, mixed page sizes, the manual's strict readings). The
   // kernels' page sizes and the objects are in `parameters`.
   std::string platform;
-  std::string profile;   // "quick", "standard", "exhaustive"
+  std::string profile;  // "quick", "standard", "exhaustive"
   std::uint64_t seed = 0;
   std::map<std::string, std::string> parameters;
   MachineInfo machine;
   bool conformance_mode = false;
-  std::optional<ShardInfo> shard;    // set on a shard's own report
+  std::optional<ShardInfo> shard;        // set on a shard's own report
   std::vector<ShardRecord> merged_from;  // set on a report built by merge()
-  std::string started_at;  // ISO-8601 UTC: 2024-05-01T12:00:00Z
+  std::string started_at;                // ISO-8601 UTC: 2024-05-01T12:00:00Z
   double duration_s = 0;
   std::uint64_t cases_run = 0;
   std::vector<RuleResult> rules;

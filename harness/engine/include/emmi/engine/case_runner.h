@@ -52,10 +52,10 @@ struct CaseOutcome {
   std::vector<CaseVerdict> verdicts;  // in the order found
   std::vector<TraceStep> trace;
   std::map<std::string, std::uint64_t> exercised;  // rule -> times checked
-  std::size_t commands_done = 0;      // commands completed (quiescence reached after them)
+  std::size_t commands_done = 0;  // commands completed (quiescence reached after them)
   std::uint64_t events = 0;
-  std::string in_flight;              // message being handled when the case ended, if any
-  std::string setup_error;            // the case could not start (pager start() failed, ...)
+  std::string in_flight;    // message being handled when the case ended, if any
+  std::string setup_error;  // the case could not start (pager start() failed, ...)
   // A crash the child's fault handler charged to a rule (SU10: the pager
   // touched pages it had supplied with deallocate TRUE); the verdict is in
   // `verdicts`, and the crash is no anonymous one. Empty otherwise.
@@ -87,7 +87,7 @@ struct CaseOptions {
   bool z3_cross_check = true;
   std::size_t z3_history_limit = 64;  // messages
   std::uint64_t z3_sample = 4;
-  std::string pager_options;          // emmi_pager_config::options
+  std::string pager_options;  // emmi_pager_config::options
 };
 
 CaseOutcome run_case(const PagerLibrary& pager, const Profile& profile, const CaseSpec& spec,

@@ -21,8 +21,8 @@
 namespace emmi::engine {
 
 struct Progress {
-  std::uint64_t cases = 0;      // cases run so far (this process and its workers)
-  std::uint64_t failures = 0;   // failing rules found so far
+  std::uint64_t cases = 0;     // cases run so far (this process and its workers)
+  std::uint64_t failures = 0;  // failing rules found so far
   std::chrono::milliseconds elapsed{0};
 };
 
@@ -60,7 +60,7 @@ struct RunConfig {
   // resolved ones), --pager, --profile and --replay: the caller puts here every other option
   // that shaped or judged the cases.
   std::string command_line_prefix = "emmi-cts run";
-  std::function<void(const Progress&)> progress;     // called from the main process
+  std::function<void(const Progress&)> progress;  // called from the main process
   // Stop searching as soon as one of these rules has a shrunk counterexample
   // (the mutation gate asks only whether a mutant's declared rule is caught).
   std::set<std::string> stop_on;

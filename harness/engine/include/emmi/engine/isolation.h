@@ -19,12 +19,12 @@
 namespace emmi::engine {
 
 struct Limits {
-  std::chrono::milliseconds wall{10'000};       // then SIGKILL: a hang
-  std::uint32_t cpu_seconds = 60;                // RLIMIT_CPU (SIGXCPU)
-  std::uint64_t address_space = 4ull << 30;      // RLIMIT_AS, bytes
-  std::uint64_t file_size = 16ull << 20;         // RLIMIT_FSIZE, bytes
-  std::uint64_t open_files = 512;                // RLIMIT_NOFILE
-  std::uint64_t max_output = 64ull << 20;        // records beyond this: a flood
+  std::chrono::milliseconds wall{10'000};    // then SIGKILL: a hang
+  std::uint32_t cpu_seconds = 60;            // RLIMIT_CPU (SIGXCPU)
+  std::uint64_t address_space = 4ull << 30;  // RLIMIT_AS, bytes
+  std::uint64_t file_size = 16ull << 20;     // RLIMIT_FSIZE, bytes
+  std::uint64_t open_files = 512;            // RLIMIT_NOFILE
+  std::uint64_t max_output = 64ull << 20;    // records beyond this: a flood
 };
 
 enum class ChildEnd : std::uint8_t {
@@ -43,8 +43,8 @@ std::string_view to_string(ChildEnd e);
 struct FaultNote {
   std::uint64_t address = 0;  // the faulting address (si_addr)
   std::int32_t signal = 0;
-  char rule[8] = {};          // the rule a touch there breaks; empty: none known
-  char text[256] = {};        // what lay there, one sentence (NUL-terminated)
+  char rule[8] = {};    // the rule a touch there breaks; empty: none known
+  char text[256] = {};  // what lay there, one sentence (NUL-terminated)
 };
 
 // Asked in the fault handler about the faulting address; fills `note`'s rule
@@ -60,8 +60,8 @@ void set_fault_describer(FaultDescriber describer) noexcept;
 struct ChildOutcome {
   ChildEnd end = ChildEnd::exited;
   int exit_code = 0;
-  int signal = 0;          // for crashed / resource_exhausted by signal
-  std::string detail;      // one line: "SIGSEGV", "wall-clock limit 2000 ms", ...
+  int signal = 0;                    // for crashed / resource_exhausted by signal
+  std::string detail;                // one line: "SIGSEGV", "wall-clock limit 2000 ms", ...
   std::vector<std::string> records;  // every complete record the child sent
   std::chrono::microseconds elapsed{0};
   // Crashed by SIGSEGV or SIGBUS at an address the child's describer knew.
@@ -112,8 +112,7 @@ inline constexpr int kExitParentGone = 88;
 // value. The parent must be single-threaded (fork copies only the caller's
 // thread). Throws std::system_error only when the suite itself cannot fork or
 // make a pipe.
-ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body,
-                          const Limits& limits);
+ChildOutcome run_isolated(const std::function<int(RecordWriter&)>& body, const Limits& limits);
 
 // In a child just forked from `parent`: the child is killed when the parent
 // dies (a worker or the emmi-cts process killed by a CI timeout or ^C leaves

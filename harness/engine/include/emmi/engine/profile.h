@@ -50,15 +50,15 @@ model::Readings readings_of(Platform p);
 struct Profile {
   std::string name;
   World world;
-  std::uint32_t units = 4;            // independent searches (the unit of --jobs and --shard)
-  std::uint32_t cases = 25;           // RapidCheck max_success per unit and round
+  std::uint32_t units = 4;   // independent searches (the unit of --jobs and --shard)
+  std::uint32_t cases = 25;  // RapidCheck max_success per unit and round
   // RapidCheck max_size. A case at size s has 1 to s+1 commands, and the
   // size grows from 0 to max_commands over a unit's cases, so a case has
   // about max_commands / 4 commands on average: each case pays for a fork
   // and a pager start, and longer cases spread that over more commands.
   std::uint32_t max_commands = 72;
-  std::uint32_t rounds = 4;           // searches for further failing rules
-  std::uint32_t pager_threads = 3;    // server threads the pager is asked to run
+  std::uint32_t rounds = 4;         // searches for further failing rules
+  std::uint32_t pager_threads = 3;  // server threads the pager is asked to run
   // Controlled scheduling (harness/mach/include/emmi/mach/scheduler.h): PCT
   // with bug depth `pct_depth`, its step estimate k taken as
   // pct_steps_per_command choice points per command (measured: 2 for the
@@ -75,7 +75,7 @@ struct Profile {
   // Only for a case that ran uncontrolled: how long to wait for every pager
   // thread to block before the case is unresolved.
   std::chrono::milliseconds quiescence_bound{2000};
-  std::chrono::milliseconds case_wall{8000};        // then: timeout verdict
+  std::chrono::milliseconds case_wall{8000};  // then: timeout verdict
 };
 
 // A profile with the world of `platform`: on gnumach one 4 KiB kernel; on

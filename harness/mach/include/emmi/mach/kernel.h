@@ -41,8 +41,7 @@ class Observer {
 // returns the message), before a control call is served and before a port
 // operation takes effect.
 enum class HookPoint : std::uint8_t { dequeue, control_call, port_operation };
-using ScheduleHook = void (*)(void* context, HookPoint point,
-                              emmi::model::ThreadId thread);
+using ScheduleHook = void (*)(void* context, HookPoint point, emmi::model::ThreadId thread);
 
 class Kernel {
  public:

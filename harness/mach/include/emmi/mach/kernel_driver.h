@@ -45,8 +45,7 @@ class KernelDriver {
   // (defs/osf/: init and terminate without a name port, synchronize,
   // flavoured change_attributes; its control calls are served by their OSF
   // message ids).
-  KernelId attach(Size page_size,
-                  emmi::model::Dialect dialect = emmi::model::Dialect::gnumach);
+  KernelId attach(Size page_size, emmi::model::Dialect dialect = emmi::model::Dialect::gnumach);
 
   // Take the kernels' send right to a memory object the pager offered
   // (an emmi_pager_object: a name in the pager's task and a disposition).
@@ -191,16 +190,22 @@ class KernelDriver {
   // --- A privileged client of the default pager (default_pager.defs, 2275) ---
   // MIG's user stubs, split in two: the request is sent now, the reply taken
   // later (after the pager's threads ran), never waited for.
-  enum class DefaultPagerCall : std::uint8_t { object_create, info, objects, object_pages, paging_file };
+  enum class DefaultPagerCall : std::uint8_t {
+    object_create,
+    info,
+    objects,
+    object_pages,
+    paging_file
+  };
   struct DefaultPagerReply {
-    bool answered = false;                 // a reply was there
-    kern_return_t code = KERN_SUCCESS;     // what the stub returned (RetCode, or MIG's own error)
-    mach_port_t object = MACH_PORT_NULL;   // object_create: the caller's send right
+    bool answered = false;                // a reply was there
+    kern_return_t code = KERN_SUCCESS;    // what the stub returned (RetCode, or MIG's own error)
+    mach_port_t object = MACH_PORT_NULL;  // object_create: the caller's send right
     mach_port_t object_in_pager = MACH_PORT_NULL;  // ... its receive right's name in the pager
                                                    // task (null when the pager does not hold it)
     std::uint64_t total = 0, free = 0, page_size = 0;  // info
-    std::size_t count = 0;                 // objects: entries; object_pages: pages
-    std::vector<mach_port_t> names;        // objects: the valid name ports given to the caller
+    std::size_t count = 0;                             // objects: entries; object_pages: pages
+    std::vector<mach_port_t> names;  // objects: the valid name ports given to the caller
   };
   // Sends `call` from the calling task (the current Kernel::TaskScope) to
   // `manager` (a send right it holds, copied), the reply to come to `reply`
@@ -221,7 +226,7 @@ class KernelDriver {
     Offset offset = 0;
     PageState state = PageState::requested;
     Prot requested_access = 0;
-    Prot lock = 0;        // accesses the pager locked (lock_value)
+    Prot lock = 0;  // accesses the pager locked (lock_value)
     bool precious = false;
     bool dirty = false;
     std::vector<Stamp> stamps;  // one per 4 KiB block of the page

@@ -40,8 +40,8 @@ std::string_view to_string(Strategy s);
 struct ScheduleOptions {
   Strategy strategy = Strategy::pct;
   std::uint64_t seed = 0;
-  std::uint32_t pct_depth = 3;      // d
-  std::uint64_t pct_steps = 2000;   // k, the estimated choice points of a case
+  std::uint32_t pct_depth = 3;     // d
+  std::uint64_t pct_steps = 2000;  // k, the estimated choice points of a case
   // Timers (timed waits, sleeps, receive timeouts) that fall due within this
   // much virtual time after a settle began fire while the pager is
   // otherwise idle; later ones do not keep it from being quiescent.
@@ -63,11 +63,11 @@ enum class Settled : std::uint8_t {
 
 // One pager thread as the scheduler saw it at the end of a settle.
 struct ThreadState {
-  std::uint32_t lane = 0;    // the thread id events report (t<lane>); 0: never called in
-  std::string state;         // "waits in mach_msg receive", "waits for mutex m (held by t3)", ...
+  std::uint32_t lane = 0;  // the thread id events report (t<lane>); 0: never called in
+  std::string state;       // "waits in mach_msg receive", "waits for mutex m (held by t3)", ...
   bool in_receive = false;
-  bool blocked = true;       // false: running (uncontrolled) or runnable
-  bool timed = false;        // blocked until a timer fires
+  bool blocked = true;  // false: running (uncontrolled) or runnable
+  bool timed = false;   // blocked until a timer fires
 };
 
 class ControlledScheduling {
@@ -117,11 +117,11 @@ class ControlledScheduling {
   std::vector<ThreadState> threads() const;
   std::vector<std::string> deadlock_cycles() const;
 
-  bool uncontrolled() const;           // some thread was let run free
+  bool uncontrolled() const;  // some thread was let run free
   std::string uncontrolled_reason() const;
   std::uint64_t scheduling_points() const;
   std::uint64_t choice_points() const;  // where another thread could have run (PCT's steps)
-  std::uint64_t preemptions() const;   // switches away from a thread that could go on
+  std::uint64_t preemptions() const;    // switches away from a thread that could go on
   std::uint64_t virtual_now_ns() const;
   // A fingerprint of every decision made so far (equal runs, equal values).
   std::uint64_t decision_digest() const;

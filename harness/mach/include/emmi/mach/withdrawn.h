@@ -26,10 +26,10 @@ namespace emmi::mach {
 struct WithdrawnPages {
   std::uintptr_t start = 0;  // the pages taken away: [start, end)
   std::uintptr_t end = 0;
-  std::uint64_t data = 0;       // the out-of-line region as the message named it
+  std::uint64_t data = 0;  // the out-of-line region as the message named it
   std::uint64_t data_size = 0;
   std::int32_t msg_id = 0;
-  bool has_offset = false;  // a control call with an object offset (a supply)
+  bool has_offset = false;          // a control call with an object offset (a supply)
   emmi::model::ControlCall call{};  // which control call, when has_offset
   std::uint64_t offset = 0;
   std::uint64_t size = 0;

@@ -11,9 +11,9 @@
 #define EMMI_OSF_MEMORY_OBJECT_TYPES_H
 
 #include <mach/boolean.h>
+#include <mach/machine/vm_types.h>
 #include <mach/memory_object.h>
 #include <mach/vm_sync.h>
-#include <mach/machine/vm_types.h>
 
 /* Which attribute structure a change_attributes / get_attributes /
  * change_completed talks about (the pages' "flavor"). */

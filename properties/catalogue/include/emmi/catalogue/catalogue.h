@@ -45,9 +45,9 @@ std::optional<Dialect> parse_dialect(std::string_view);
 std::optional<Testability> parse_testability(std::string_view);
 
 struct Citation {
-  std::optional<std::string> page;   // file in shared/spec/xnu-osfmk-man, or none
-  std::string quote;                 // verbatim from the Evidence column
-  std::optional<std::string> source; // provenance when not (only) a man page
+  std::optional<std::string> page;    // file in shared/spec/xnu-osfmk-man, or none
+  std::string quote;                  // verbatim from the Evidence column
+  std::optional<std::string> source;  // provenance when not (only) a man page
 };
 
 struct Check {
@@ -114,7 +114,7 @@ struct Source {
 
 struct Coverage {
   std::size_t rules = 0;
-  std::size_t checked = 0;         // model, property or smt
+  std::size_t checked = 0;  // model, property or smt
   std::size_t not_yet = 0;
   std::size_t not_applicable = 0;
   // Rules per method, indexed by Method; a rule with two methods counts for both.

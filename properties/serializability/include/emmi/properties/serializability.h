@@ -21,7 +21,7 @@
 namespace emmi::properties {
 
 struct HistoryMessage {
-  model::PortName port;   // receive right it was dequeued from
+  model::PortName port;  // receive right it was dequeued from
   model::Seqno seqno;
   model::MessageKind kind;
   std::size_t event_index;  // index of its Dequeued event in the trace
@@ -29,9 +29,9 @@ struct HistoryMessage {
 };
 
 struct Effect {
-  std::size_t message;     // index into History::messages
-  std::uint64_t resource;  // see resource_of_port / resource_of_block
-  std::size_t event_index; // index of the effect's event in the trace
+  std::size_t message;      // index into History::messages
+  std::uint64_t resource;   // see resource_of_port / resource_of_block
+  std::size_t event_index;  // index of the effect's event in the trace
   // Shared effects commute with one another (user-reference arithmetic on a
   // name, model::is_uref_arithmetic); a shared and an exclusive effect on
   // one resource conflict, as do two exclusive ones.
@@ -59,7 +59,7 @@ History extract_history(const std::vector<model::Event>& trace);
 // Two messages whose effects crossed: `later` (higher seqno, or otherwise
 // ordered after) touched `resource` before `earlier` did.
 struct Crossing {
-  std::size_t earlier;   // message indices
+  std::size_t earlier;  // message indices
   std::size_t later;
   std::uint64_t resource;
   std::size_t later_effect_event;
@@ -84,7 +84,6 @@ SerializabilityResult check_seqno_serializable(const History& h);
 // Returns nullopt when Z3 answered unknown within `rlimit`. Each calling
 // thread keeps one Z3 context for all its checks: making a context costs
 // far more than solving a history of a few dozen messages.
-std::optional<bool> check_seqno_serializable_z3(const History& h,
-                                                unsigned rlimit = 5'000'000);
+std::optional<bool> check_seqno_serializable_z3(const History& h, unsigned rlimit = 5'000'000);
 
 }  // namespace emmi::properties

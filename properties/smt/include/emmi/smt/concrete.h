@@ -38,10 +38,12 @@ struct ConcreteEvent {
   static ConcreteEvent from_values(const std::vector<std::uint64_t>& v);
 };
 
-// One line, e.g. "Dequeued thread 1 port name[0] seqno 3: init from kernel 1 (control name[4], name name[5])".
+// One line, e.g. "Dequeued thread 1 port name[0] seqno 3: init from kernel 1 (control name[4], name
+// name[5])".
 std::string describe(const ConcreteEvent& e);
 // One line per pair, name slot and thread; with `before`, only what changed.
-std::string describe(const Layout& l, const ConcreteState& s, const ConcreteState* before = nullptr);
+std::string describe(const Layout& l, const ConcreteState& s,
+                     const ConcreteState* before = nullptr);
 
 // Reads a state or event out of a Z3 model (model completion on).
 ConcreteState read_state(const z3::model& m, const State& s);

@@ -26,43 +26,43 @@ namespace emmi::smt {
 // flight) or what the pager has seen, so that invariants can be stated.
 enum class F : std::uint8_t {
   // per (object, kernel) pair, index o * kernels + k
-  lc,           // lifecycle (Life)
-  ctl,          // control name learnt at the latest init the pager dequeued (a slot)
-  nam,          // name-port name learnt at that init
-  named,        // ctl/nam are meaningful (an init was dequeued)
-  ever_ready,   // some incarnation was made ready (TM6 versus RD1)
-  destroyed,    // the pager called memory_object_destroy on the current incarnation
-  req,          // per page: outstanding data_request
-  res,          // per page: resident (supplied by the pager)
-  plive,        // ghost: the pager's latest dequeued init/terminate was init
-  pready,       // ghost: the pager made its current incarnation ready
-  linit,        // ghost: inits sent minus terminates sent (live inits)
-  qlen,         // messages of this pair in flight on the object port
-  qreg,         // their kinds (Msg), kMsgBits each, oldest in the low bits
+  lc,          // lifecycle (Life)
+  ctl,         // control name learnt at the latest init the pager dequeued (a slot)
+  nam,         // name-port name learnt at that init
+  named,       // ctl/nam are meaningful (an init was dequeued)
+  ever_ready,  // some incarnation was made ready (TM6 versus RD1)
+  destroyed,   // the pager called memory_object_destroy on the current incarnation
+  req,         // per page: outstanding data_request
+  res,         // per page: resident (supplied by the pager)
+  plive,       // ghost: the pager's latest dequeued init/terminate was init
+  pready,      // ghost: the pager made its current incarnation ready
+  linit,       // ghost: inits sent minus terminates sent (live inits)
+  qlen,        // messages of this pair in flight on the object port
+  qreg,        // their kinds (Msg), kMsgBits each, oldest in the low bits
   // per (pair, synchronize slot), OSF pairs only (Bounds::osf_kernels)
-  smask,        // pages of an outstanding synchronize (0: the slot is free)
-  sorph,        // it belongs to an earlier incarnation (a re-init, IN1): SY5 only
+  smask,  // pages of an outstanding synchronize (0: the slot is free)
+  sorph,  // it belongs to an earlier incarnation (a re-init, IN1): SY5 only
   // per name slot
-  recv,         // the pager holds the receive right
-  snd,          // send user references
-  dead,         // dead-name user references (send rights whose port died)
-  ctr,          // the seqno the next dequeue must carry (the model's counter)
-  kctr,         // ghost: the kernel's own counter for the port (ip_seqno)
-  last,         // seqno of the latest dequeue since the right entered
-  has_last,     // a message was dequeued since the right entered (not "fresh")
-  role,         // what the name denoted when last given (Role); kept after release
-  owner,        // for control/name roles, the pair
-  failed,       // control/name of an incarnation whose init handler failed (IN9)
-  ended,        // control/name of an incarnation whose terminate was dequeued
-  qother,       // messages not about a pair queued on the port
+  recv,      // the pager holds the receive right
+  snd,       // send user references
+  dead,      // dead-name user references (send rights whose port died)
+  ctr,       // the seqno the next dequeue must carry (the model's counter)
+  kctr,      // ghost: the kernel's own counter for the port (ip_seqno)
+  last,      // seqno of the latest dequeue since the right entered
+  has_last,  // a message was dequeued since the right entered (not "fresh")
+  role,      // what the name denoted when last given (Role); kept after release
+  owner,     // for control/name roles, the pair
+  failed,    // control/name of an incarnation whose init handler failed (IN9)
+  ended,     // control/name of an incarnation whose terminate was dequeued
+  qother,    // messages not about a pair queued on the port
   // per pager thread
-  busy,         // handling a message
-  tkind,        // its kind (Msg; stray for a message sent outside any incarnation)
-  tport,        // the name it was dequeued from
-  tpair,        // its pair
-  tc,           // rights it carried: control (init, requests: send; terminate: receive)
-  tn,           //                    name (init: send; terminate: receive)
-  committed,    // ghost: the handler released a right the message carried
+  busy,       // handling a message
+  tkind,      // its kind (Msg; stray for a message sent outside any incarnation)
+  tport,      // the name it was dequeued from
+  tpair,      // its pair
+  tc,         // rights it carried: control (init, requests: send; terminate: receive)
+  tn,         //                    name (init: send; terminate: receive)
+  committed,  // ghost: the handler released a right the message carried
 };
 inline constexpr std::size_t kFieldKinds = static_cast<std::size_t>(F::committed) + 1;
 
@@ -104,8 +104,12 @@ class Layout {
 class State {
  public:
   State(const Layout& l, std::vector<z3::expr> v) : layout_(&l), v_(std::move(v)) {}
-  z3::expr operator()(F f, unsigned index, unsigned page = 0) const { return v_[layout_->at(f, index, page)]; }
-  void set(F f, unsigned index, unsigned page, const z3::expr& e) { v_[layout_->at(f, index, page)] = e; }
+  z3::expr operator()(F f, unsigned index, unsigned page = 0) const {
+    return v_[layout_->at(f, index, page)];
+  }
+  void set(F f, unsigned index, unsigned page, const z3::expr& e) {
+    v_[layout_->at(f, index, page)] = e;
+  }
   void set(F f, unsigned index, const z3::expr& e) { set(f, index, 0, e); }
   const std::vector<z3::expr>& terms() const { return v_; }
   const Layout& layout() const { return *layout_; }
@@ -173,9 +177,9 @@ std::span<const std::string_view> encoded_rules();
 // Deliberate deviations, so that tests can check a proof notices a broken
 // transition without a copy of the encoding.
 struct Variant {
-  unsigned dequeue_increment = 1;          // the counter after a dequeue is seqno + this
-  bool reset_seqno_on_move_in = true;      // SQ5: a receive right moved in starts at 0
-  bool terminate_moves_rights = true;      // TM3: terminate gives the pager the receive rights
+  unsigned dequeue_increment = 1;      // the counter after a dequeue is seqno + this
+  bool reset_seqno_on_move_in = true;  // SQ5: a receive right moved in starts at 0
+  bool terminate_moves_rights = true;  // TM3: terminate gives the pager the receive rights
   // Control calls reach the kernel only on the current incarnation's control
   // port before terminate was sent; false reads SEMANTICS.md's "live pair
   // (initialised, ready, terminating)" literally.
@@ -251,7 +255,9 @@ class Encoding {
   z3::expr no_init_in_flight(const State& s, unsigned pair, unsigned from = 0) const;
   // Kind of the message at position i of pair p's in-flight queue (0: none).
   z3::expr queued_kind(const State& s, unsigned pair, unsigned i) const;
-  unsigned pair_of(unsigned object, unsigned kernel) const { return object * bounds().kernels + kernel; }
+  unsigned pair_of(unsigned object, unsigned kernel) const {
+    return object * bounds().kernels + kernel;
+  }
 
  private:
   z3::context* ctx_;

@@ -53,7 +53,7 @@ ProofResult prove_terminate_releases_rights(const ProofOptions& options = {});
 ProofResult prove_no_request_before_ready(const ProofOptions& options = {});
 
 struct ProofEntry {
-  std::string_view id;     // stable name, e.g. "seqnos" (test and CLI name)
+  std::string_view id;                      // stable name, e.g. "seqnos" (test and CLI name)
   std::span<const std::string_view> rules;  // what the proof establishes
   ProofResult (*run)(const ProofOptions&);
 };

@@ -22,7 +22,8 @@ struct ProveRun {
 // Runs the proofs named in `ids` (every proof when empty) on up to `jobs`
 // threads, one Z3 context per proof. Throws std::invalid_argument naming an
 // unknown proof id. A Z3 exception in a proof becomes Outcome::error.
-ProveRun run_proofs(std::span<const std::string> ids, const ProofOptions& options, unsigned jobs = 1);
+ProveRun run_proofs(std::span<const std::string> ids, const ProofOptions& options,
+                    unsigned jobs = 1);
 
 enum class Summary { all_proved, not_proved, solver_error };
 Summary summarise(const ProveRun& run);

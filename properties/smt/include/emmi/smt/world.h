@@ -55,7 +55,13 @@ inline constexpr unsigned kLifeBits = 3;
 // Event kinds of the encoding (the model's Event alternatives that change
 // protocol state; KernelAttached and ObjectOffered are folded into the
 // initial state, MemoryReleased is outside the encoded vocabulary).
-enum class Ev : std::uint8_t { kernel_sent, dequeued, handler_returned, control_called, port_operated };
+enum class Ev : std::uint8_t {
+  kernel_sent,
+  dequeued,
+  handler_returned,
+  control_called,
+  port_operated
+};
 inline constexpr unsigned kEvBits = 3;
 
 // Message kinds. 0 means "none" (an idle thread, an empty queue cell).
@@ -63,7 +69,15 @@ inline constexpr unsigned kEvBits = 3;
 // an IN1/TM8 verdict): the model queues it but gives it no meaning.
 // `synchronize` is OSF's memory_object_synchronize (only OSF kernels send it).
 enum class Msg : std::uint8_t {
-  none, init, terminate, data_request, data_unlock, data_return, synchronize, other, stray
+  none,
+  init,
+  terminate,
+  data_request,
+  data_unlock,
+  data_return,
+  synchronize,
+  other,
+  stray
 };
 inline constexpr unsigned kMsgBits = 4;
 
@@ -73,7 +87,14 @@ inline constexpr unsigned kRetBits = 2;
 
 // Pager -> kernel control calls (model ControlCall, same order).
 enum class Call : std::uint8_t {
-  ready, change_attributes, data_supply, data_unavailable, data_error, lock_request, destroy, get_attributes,
+  ready,
+  change_attributes,
+  data_supply,
+  data_unavailable,
+  data_error,
+  lock_request,
+  destroy,
+  get_attributes,
   synchronize_completed,  // OSF
 };
 inline constexpr unsigned kCallBits = 4;

@@ -17,16 +17,16 @@ namespace emmi::properties {
 // kind_count, and one entry there. The values are part of the replay token:
 // never renumber them.
 enum class CommandKind : std::uint8_t {
-  map,                // init from `kernel` on `object` (first map or re-map)
-  fault,              // data_request for page `page` (read, or write if `write`)
-  evict,              // data_return of page `page` (with fresh contents if `dirty`)
-  unmap,              // terminate (after returning the dirty pages, as GNU Mach does)
+  map,    // init from `kernel` on `object` (first map or re-map)
+  fault,  // data_request for page `page` (read, or write if `write`)
+  evict,  // data_return of page `page` (with fresh contents if `dirty`)
+  unmap,  // terminate (after returning the dirty pages, as GNU Mach does)
   // Bursts: several messages queued before the pager may run, so that the
   // pager sees them together and seqno order decides the outcome.
-  evict_then_unmap,   // data_return of `page`, then terminate
-  evict_then_refault, // data_return of `page`, then data_request of the same page
-  map_while_unmap,    // terminate from `kernel`, then init from `other_kernel`
-  unmap_then_remap,   // terminate, then init again from the same kernel
+  evict_then_unmap,    // data_return of `page`, then terminate
+  evict_then_refault,  // data_return of `page`, then data_request of the same page
+  map_while_unmap,     // terminate from `kernel`, then init from `other_kernel`
+  unmap_then_remap,    // terminate, then init again from the same kernel
   // A message that is no EMMI message, from an unrelated task holding a send
   // right to the object: the pager's demux must reject it (G5) and a seqno
   // ordering pager must still count its seqno (gnumach-kernel.md §2).
@@ -39,14 +39,14 @@ enum class CommandKind : std::uint8_t {
   // default-pager role, World::default_pager). `object` indexes the
   // temporary objects in creation order; `kernel` is the kernel that
   // created it, the only one that maps it.
-  create_temporary,          // memory_object_create from `kernel`
-  temporary_fault,           // data_request for `page` of temporary `object`
-  temporary_page_out,        // data_initialize (first pageout) or data_return of `page`
-                             // (written with fresh contents first if `dirty`)
-  temporary_reinitialize,    // fresh contents, then data_initialize of a page paged out before
+  create_temporary,        // memory_object_create from `kernel`
+  temporary_fault,         // data_request for `page` of temporary `object`
+  temporary_page_out,      // data_initialize (first pageout) or data_return of `page`
+                           // (written with fresh contents first if `dirty`)
+  temporary_reinitialize,  // fresh contents, then data_initialize of a page paged out before
   temporary_page_out_then_refault,  // page_out of `page`, then data_request of it
-  temporary_terminate,       // the last reference to temporary `object` goes: terminate
-                             // without paging anything out (internal objects)
+  temporary_terminate,              // the last reference to temporary `object` goes: terminate
+                                    // without paging anything out (internal objects)
   // Another task holding a send right to the default memory manager port
   // sends it memory_object_data_request, a message of the common interface
   // that does not belong there: the demux must refuse it (G6).
@@ -86,9 +86,9 @@ enum class CommandKind : std::uint8_t {
   // case's next copy index). Nothing is sent for an object of another
   // strategy. The commands on a copy name it by that index in `object`.
   copy_range,
-  copy_fault,   // data_request for page `page` of copy `object` (read, or write if `write`)
-  copy_write,   // the kernel writes resident page `page` of copy `object`
-  copy_unmap,   // the copy's last mapping goes: terminate
+  copy_fault,  // data_request for page `page` of copy `object` (read, or write if `write`)
+  copy_write,  // the kernel writes resident page `page` of copy `object`
+  copy_unmap,  // the copy's last mapping goes: terminate
   // A burst: a copy of resident page `page` of `object`, and at once a
   // write to that page of the original: its data_unlock queues behind the
   // copy, so a pager must not grant it before the copy has its contents.

@@ -108,7 +108,14 @@ class KernelActions {
 // world offers what it always did).
 // Copies (World::copies) are offered once per page and once per copy.
 enum class GenScope : std::uint8_t {
-  object, mapping, page, kernel, temporary_page, temporary, copy_page, copy
+  object,
+  mapping,
+  page,
+  kernel,
+  temporary_page,
+  temporary,
+  copy_page,
+  copy
 };
 
 // The point of the generator's loops a command is offered at.

@@ -50,8 +50,8 @@ inline constexpr std::uint32_t kPagerReadBackingStore = 32;
 struct World {
   std::vector<std::uint64_t> kernel_page_sizes;  // one entry per kernel
   std::uint32_t objects = 1;
-  std::uint64_t object_size = 65536;              // bytes, a multiple of every page size
-  Platform platform = kDefaultPlatform;          // the X-note readings the model takes
+  std::uint64_t object_size = 65536;     // bytes, a multiple of every page size
+  Platform platform = kDefaultPlatform;  // the X-note readings the model takes
   // The pager plays the default memory manager (the engine's world_for,
   // pager_library.h in harness/engine): the kernels may create temporary
   // objects of object_size bytes and page them out (command_specs.cpp).
