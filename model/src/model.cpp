@@ -137,10 +137,11 @@ std::optional<Model::StoreDue> Model::store_due_at_completion() const {
 }
 
 Judgement Model::judge_store_at_completion(const std::vector<Stamp>* supply,
-                                           const std::vector<Stamp>* backing) {
-  detail::osf::Found f = detail::osf::store_at_completion(*s_, supply, backing);
+                                           const std::vector<Stamp>* backing, StoreViews waited) {
+  detail::osf::Found f = detail::osf::store_at_completion(*s_, supply, backing, waited);
   Judgement out;
   out.checked = std::move(f.checked);
+  out.unjudged = std::move(f.unjudged);
   for (detail::osf::Finding& v : f.verdicts)
     out.verdicts.push_back(Verdict{v.rule, v.party, std::move(v.text), s_->events});
   return out;

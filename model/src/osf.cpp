@@ -171,7 +171,7 @@ Found control_called(State& s, const ControlCalled& e, std::uint32_t incarnation
 }
 
 Found store_at_completion(State& s, const std::vector<Stamp>* supply,
-                          const std::vector<Stamp>* backing) {
+                          const std::vector<Stamp>* backing, StoreViews waited) {
   Found f;
   if (!s.osf.store_due) return f;
   const Sync y = *s.osf.store_due;
@@ -185,10 +185,13 @@ Found store_at_completion(State& s, const std::vector<Stamp>* supply,
   // been queued or placed on backing storage", SY8); the backing storage
   // alone answers SYNCHRONOUS (memory_object_synchronize.html: "waits for
   // pages to reach backing storage", SY6).
-  auto judge = [&](const std::vector<Stamp>& got, std::string_view rule, std::string_view view) {
+  // `got` null: the view was wanted but not read at the instant, and the
+  // rule is unjudged if a block would have been compared.
+  auto judge = [&](const std::vector<Stamp>* got, std::string_view rule, std::string_view view) {
     const std::size_t b0 = y.offset / kBlockSize;
+    const std::size_t n = got != nullptr ? got->size() : y.length / kBlockSize;
     bool counted = false;
-    for (std::size_t i = 0; i < got.size() && b0 + i < blocks.size(); ++i) {
+    for (std::size_t i = 0; i < n && b0 + i < blocks.size(); ++i) {
       const BlockHistory& h = blocks[b0 + i];
       Stamp want = 0;
       // Only blocks this kernel returned before its synchronize (SY1's
@@ -199,21 +202,28 @@ Found store_at_completion(State& s, const std::vector<Stamp>* supply,
       if (!h.expected(y.sent, want)) continue;
       const std::uint32_t from = h.last_index < y.sent ? h.last_kernel : h.prev_kernel;
       if (from != kernel) continue;
+      if (got == nullptr) {
+        f.unjudged.push_back(rule);
+        return;
+      }
       if (!counted) f.check(rule);  // once, and only where a block is compared
       counted = true;
-      if (got[i] == want || (h.last_index > y.sent && got[i] == h.last)) continue;
+      const Stamp have = (*got)[i];
+      if (have == want || (h.last_index > y.sent && have == h.last)) continue;
       f.report(rule, Party::pager,
                cat("the pager sent synchronize_completed ", range_text(y.offset, y.length), " for ",
                    pair_text(s, y.incarnation), " (",
                    synchronous ? "VM_SYNC_SYNCHRONOUS" : "without VM_SYNC_SYNCHRONOUS",
-                   ") while its ", view, " held ", hex(got[i]), " for block ",
+                   ") while its ", view, " held ", hex(have), " for block ",
                    hex((b0 + i) * kBlockSize), ", not the ", hex(want),
                    " the kernel returned before that synchronize"));
       return;
     }
   };
-  if (supply != nullptr) judge(*supply, rule::SY8, "store (read_store: stored or queued)");
-  if (backing != nullptr && synchronous) judge(*backing, rule::SY6, "backing storage");
+  if (supply != nullptr || waited.supply)
+    judge(supply, rule::SY8, "store (read_store: stored or queued)");
+  if (synchronous && (backing != nullptr || waited.backing))
+    judge(backing, rule::SY6, "backing storage");
   return f;
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "emmi/model/event.h"
+#include "emmi/model/model.h"
 #include "emmi/model/verdict.h"
 
 namespace emmi::model::detail {
@@ -55,6 +56,7 @@ struct Finding {
 struct Found {
   std::vector<std::string_view> checked;
   std::vector<Finding> verdicts;
+  std::vector<std::string_view> unjudged;  // see Judgement::unjudged
   void check(std::string_view r) { checked.push_back(r); }
   void report(std::string_view r, Party p, std::string t) {
     checked.push_back(r);
@@ -80,9 +82,11 @@ std::string stale_after_sync(const State& s, ObjectId object, Offset block,
 // s.osf.store_due, `supply` (read_store; null: not read) and `backing`
 // (its backing storage, for a SYNCHRONOUS synchronize; null: not read)
 // hold, per 4 KiB block of the synchronize's range, what the kernel last
-// returned for the block before the synchronize, or a later return.
+// returned for the block before the synchronize, or a later return. A view
+// in `waited` was wanted and not read at that instant: where it would have
+// been compared, its rule is unjudged.
 Found store_at_completion(State& s, const std::vector<Stamp>* supply,
-                          const std::vector<Stamp>* backing);
+                          const std::vector<Stamp>* backing, StoreViews waited);
 // A control call on the live control port of OSF incarnation `incarnation`.
 Found control_called(State& s, const ControlCalled& e, std::uint32_t incarnation);
 // Quiescence: synchronize requests never answered (SY5).

@@ -185,6 +185,39 @@ TEST(OsfSync, StoreAtCompletionNothingReturnedOrNothingReadIsNotJudged) {
   EXPECT_FALSE(t.store_due().has_value());
 }
 
+// A look that had to wait for a pager thread is unjudged where it would have
+// compared a block: the report can say why SY6 and SY8 were never
+// exercised. The backing storage was not wanted for an ASYNCHRONOUS one
+// (SY7), and a range nobody returned has nothing to judge.
+TEST(OsfSync, StoreAtCompletionAWaitedLookIsUnjudgedNotChecked) {
+  Scenario s = completed_after_return(kSyncSynchronous);
+  s.store_at_completion(nullptr, nullptr, {.supply = true, .backing = true}).ret(1);
+  EXPECT_TRUE(s.unjudged("SY6"));
+  EXPECT_TRUE(s.unjudged("SY8"));
+  EXPECT_FALSE(s.checked("SY6"));
+  EXPECT_FALSE(s.checked("SY8"));
+  EXPECT_FALSE(s.store_due().has_value());
+  EXPECT_TRUE(s.verdicts().empty());
+
+  Scenario a = completed_after_return(kSyncAsynchronous);
+  a.store_at_completion(nullptr, nullptr, {.supply = true, .backing = true}).ret(1);
+  EXPECT_TRUE(a.unjudged("SY8"));
+  EXPECT_FALSE(a.unjudged("SY6"));
+
+  Scenario n = osf_world();
+  n.synchronize(0, 0, 0, 0x1000).dequeue(1, 0).sync_completed(1, 0, 0, 0, 0x1000);
+  n.store_at_completion(nullptr, nullptr, {.supply = true, .backing = true}).ret(1);
+  EXPECT_FALSE(n.unjudged("SY8"));
+  EXPECT_FALSE(n.unjudged("SY6"));
+
+  // Read at the instant: judged, nothing left unjudged.
+  Scenario r = completed_after_return(kSyncSynchronous);
+  const std::vector<Stamp> held{0xab};
+  r.store_at_completion(&held, &held).ret(1);
+  EXPECT_TRUE(r.checked("SY6"));
+  EXPECT_FALSE(r.unjudged("SY6"));
+}
+
 // Without a synchronize, stale data is RT4 alone.
 TEST(OsfSync, StaleDataWithoutASyncIsOnlyRT4) {
   Scenario s = osf_world();

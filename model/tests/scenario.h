@@ -446,10 +446,11 @@ class Scenario {
   // The store reads at the instant of the latest synchronize_completed
   // (SY6, SY8): the range due, and the judgement of what was read.
   std::optional<Model::StoreDue> store_due() const { return model_.store_due_at_completion(); }
-  Scenario& store_at_completion(const std::vector<Stamp>* supply,
-                                const std::vector<Stamp>* backing) {
-    Judgement j = model_.judge_store_at_completion(supply, backing);
+  Scenario& store_at_completion(const std::vector<Stamp>* supply, const std::vector<Stamp>* backing,
+                                StoreViews waited = {}) {
+    Judgement j = model_.judge_store_at_completion(supply, backing, waited);
     for (std::string_view r : j.checked) checked_.insert(std::string(r));
+    for (std::string_view r : j.unjudged) unjudged_.insert(std::string(r));
     return absorb(std::move(j));
   }
   Scenario& absorb(Judgement j) {
@@ -466,6 +467,8 @@ class Scenario {
   }
   // Whether the model checked `rule` on some event so far.
   bool checked(std::string_view rule) const { return checked_.count(std::string(rule)) != 0; }
+  // A check that was due and could not be made (Judgement::unjudged).
+  bool unjudged(std::string_view rule) const { return unjudged_.count(std::string(rule)) != 0; }
   Scenario& record_trace(bool on) {
     record_trace_ = on;
     return *this;
@@ -512,6 +515,7 @@ class Scenario {
   WorldConfig config_;
   std::vector<Verdict> verdicts_;
   std::set<std::string> checked_;
+  std::set<std::string> unjudged_;
   std::vector<Event> trace_;
   bool record_trace_ = false;
 

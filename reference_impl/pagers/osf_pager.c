@@ -36,7 +36,8 @@
    behind it, which a SYNCHRONOUS synchronize writes the range to first.
    The completion is sent once pager.lock is released (osf_demux), so the
    suite, which reads the store at the instant of the completion
-   (emmi_pager_read_backing_store), finds the lock free.  The seqno the SEQNOS stubs pass
+   (emmi_pager_read_backing_store), finds the lock free (not so with the
+   complete_under_lock option).  The seqno the SEQNOS stubs pass
    is not needed for ordering with one receiving thread; it is kept for the handlers'
    signatures only.
 
@@ -157,6 +158,7 @@ static struct
   size_t object_count;
   vm_size_t max_page_size;
   bool write_behind;
+  bool complete_under_lock; /* option "complete_under_lock" (send_completion) */
   pthread_t server;
   bool server_running;
 } pager = { .lock = PTHREAD_MUTEX_INITIALIZER, .handled = PTHREAD_COND_INITIALIZER };
@@ -507,8 +509,10 @@ seqnos_memory_object_data_return (mach_port_t object_port, mach_port_seqno_t seq
 
 /* The synchronize_completed the message being handled owes: osf_demux sends
    it once pager.lock is released, so that a look at the store the moment it
-   is sent (emmi_pager_read_backing_store, below) finds the lock free.  Only
-   the server thread touches it.  */
+   is sent (emmi_pager_read_backing_store, below) finds the lock free, or,
+   with the complete_under_lock option, before it releases the lock, as a
+   pager that replies from its handler does.  Only the server thread touches
+   it.  */
 static struct
 {
   bool owed;
@@ -516,6 +520,17 @@ static struct
   vm_offset_t offset;
   vm_size_t length;
 } completion;
+
+static void
+send_completion (void)
+{
+  if (!completion.owed)
+    return;
+  completion.owed = false;
+  memory_object_synchronize_completed (completion.control, completion.offset,
+                                       completion.length);
+  release_send_right (completion.control);
+}
 
 kern_return_t
 seqnos_memory_object_synchronize (mach_port_t object_port, mach_port_seqno_t seqno,
@@ -699,14 +714,10 @@ osf_demux (mach_msg_header_t *request, mach_msg_header_t *reply)
       = seqnos_memory_object_server (request, reply) || notify_server (request, reply);
   /* An action may be waiting for what this message completed.  */
   pthread_cond_broadcast (&pager.handled);
+  if (pager.complete_under_lock)
+    send_completion ();
   pthread_mutex_unlock (&pager.lock);
-  if (completion.owed)
-    {
-      completion.owed = false;
-      memory_object_synchronize_completed (completion.control, completion.offset,
-                                           completion.length);
-      release_send_right (completion.control);
-    }
+  send_completion ();
   return handled;
 }
 
@@ -1018,10 +1029,13 @@ osf_stop (void)
   free_objects ();
 }
 
-/* Options: "max_page_size=<bytes>", as the GNU Mach reference pager, and
+/* Options: "max_page_size=<bytes>", as the GNU Mach reference pager;
    "write_behind": data the kernels return is queued in memory and written
    to a separate backing storage only by a SYNCHRONOUS synchronize or a
-   terminate (a design SY7 allows; SY6 and SY8 still hold).  */
+   terminate (a design SY7 allows; SY6 and SY8 still hold); and
+   "complete_under_lock": synchronize_completed is sent with pager.lock
+   held, which the store reads take, so the suite cannot look at the store
+   the instant it is sent (SY6 and SY8 are then never judged).  */
 static bool
 parse_options (const char *options)
 {
@@ -1031,6 +1045,7 @@ parse_options (const char *options)
 #else
   pager.write_behind = false;
 #endif
+  pager.complete_under_lock = false;
   if (options == NULL)
     return true;
   const char *p = options;
@@ -1048,6 +1063,9 @@ parse_options (const char *options)
         }
       else if (len == sizeof "write_behind" - 1 && strncmp (p, "write_behind", len) == 0)
         pager.write_behind = true;
+      else if (len == sizeof "complete_under_lock" - 1
+               && strncmp (p, "complete_under_lock", len) == 0)
+        pager.complete_under_lock = true;
       else if (len != 0)
         return false;
       p += len;

@@ -689,6 +689,30 @@ TEST(RealReports, WriteBehindOsfPagerIsConformingAndItsCompletionsAreJudged) {
   }
 }
 
+// A pager that sends synchronize_completed with the lock its store reads
+// take held, as most pagers replying from their handlers do, cannot be
+// looked at the instant of the completion: SY6 and SY8 are never judged,
+// which is no failure, and the report says why rather than blaming the
+// profile.
+TEST(RealReports, CompletionUnderTheStoreLockLeavesSy6AndSy8UnjudgedAndSaysWhy) {
+  ScratchDir dir;
+  CommandResult r = run_quick(EMMI_OSF_REFERENCE_PAGER, dir.path(),
+                              {"--jobs", "1", "--format", "json", "--pager-options",
+                               "write_behind,complete_under_lock"});
+  const json report = read_json(dir / "emmi-report.json");
+  EXPECT_EQ(r.exit_code, 0) << describe(verdicts(report)) << r.out << r.err;
+  for (const char* id : {"SY6", "SY8"}) {
+    const json* rule = rule_entry(report, id);
+    ASSERT_NE(rule, nullptr) << id;
+    EXPECT_EQ(rule->at("verdict"), "not-applicable") << rule->dump();
+    EXPECT_EQ(rule->at("exercised").get<std::uint64_t>(), 0u) << rule->dump();
+    const std::string message = rule->at("message");
+    EXPECT_NE(message.find("could not be read at the instant it is about"), std::string::npos)
+        << message;
+    EXPECT_EQ(message.find("never exercised by this profile"), std::string::npos) << message;
+  }
+}
+
 // ---- releasing memory by sending it with the deallocate bit ---------------------
 
 // A pager that releases the pages of every data_return by sending them out

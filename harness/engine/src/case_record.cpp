@@ -180,7 +180,8 @@ void put(Writer& w, const record::Schedule& s) {
       .u64(s.preemptions)
       .u64(s.digest)
       .bytes(s.uncontrolled_reason)
-      .u64(s.choice_points);
+      .u64(s.choice_points)
+      .bytes(s.foreign_threads);
 }
 record::Schedule get_schedule(Reader& r) {
   record::Schedule s;
@@ -190,6 +191,7 @@ record::Schedule get_schedule(Reader& r) {
   s.digest = r.u64("schedule digest");
   s.uncontrolled_reason = r.bytes("schedule reason");
   s.choice_points = r.u64("schedule choice points");
+  s.foreign_threads = r.bytes("schedule foreign threads");
   return s;
 }
 
@@ -240,6 +242,7 @@ void put(Writer& w, const CaseOutcome& o) {
   w.u64(static_cast<std::uint64_t>(o.elapsed.count()));
   put(w, record::schedule_of(o));
   w.u64(o.copy_call_objects);
+  put(w, o.unjudged);
 }
 CaseOutcome get_outcome(Reader& r) {
   CaseOutcome o;
@@ -260,6 +263,7 @@ CaseOutcome get_outcome(Reader& r) {
       r.bounded<std::int64_t>("outcome elapsed", std::numeric_limits<std::int64_t>::max()));
   record::set_schedule(o, get_schedule(r));
   o.copy_call_objects = r.u64("outcome copy-call objects");
+  o.unjudged = get_counts(r, "outcome unjudged");
   return o;
 }
 
@@ -316,8 +320,8 @@ std::optional<Tag> header(Reader& r) {
 namespace record {
 
 Schedule schedule_of(const CaseOutcome& o) {
-  return {o.uncontrolled,    o.scheduling_points,   o.preemptions,
-          o.schedule_digest, o.uncontrolled_reason, o.choice_points};
+  return {o.uncontrolled,        o.scheduling_points, o.preemptions,    o.schedule_digest,
+          o.uncontrolled_reason, o.choice_points,     o.foreign_threads};
 }
 
 void set_schedule(CaseOutcome& o, const Schedule& s) {
@@ -327,6 +331,7 @@ void set_schedule(CaseOutcome& o, const Schedule& s) {
   o.schedule_digest = s.digest;
   o.uncontrolled_reason = s.uncontrolled_reason;
   o.choice_points = s.choice_points;
+  o.foreign_threads = s.foreign_threads;
 }
 
 }  // namespace record
@@ -364,7 +369,7 @@ std::string encode_record(const CaseRecord& rec) {
           put(w, r);
           return w.take();
         } else if constexpr (std::is_same_v<R, record::Exercised>) {
-          return Writer(Tag::exercised).bytes(r.rule).u64(r.times).take();
+          return Writer(Tag::exercised).bytes(r.rule).u64(r.times).flag(r.unjudged).take();
         } else if constexpr (std::is_same_v<R, record::HistoryCheck>) {
           Writer w(Tag::history);
           w.flag(r.serializable).u64(r.event_index);
@@ -399,6 +404,7 @@ Decoded<CaseRecord> decode_record(std::string_view bytes) noexcept {
       record::Exercised x;
       x.rule = r.bytes("rule");
       x.times = r.u64("times");
+      x.unjudged = r.flag("unjudged");
       return finish<CaseRecord>(r, std::move(x));
     }
     case Tag::history: {
@@ -470,6 +476,7 @@ std::string encode_units(const std::vector<UnitResult>& units) {
   for (const UnitResult& u : units) {
     w.u64(u.cases).u64(u.commands);
     put(w, u.exercised);
+    put(w, u.unjudged);
     w.u64(u.failures.size());
     for (const FoundFailure& f : u.failures) put(w, f);
   }
@@ -486,6 +493,7 @@ Decoded<std::vector<UnitResult>> decode_units(std::string_view bytes) noexcept {
     u.cases = r.u64("unit cases");
     u.commands = r.u64("unit commands");
     u.exercised = get_counts(r, "unit exercised");
+    u.unjudged = get_counts(r, "unit unjudged");
     for (std::size_t j = 0, m = r.count("failure count"); j < m && r.ok(); ++j)
       u.failures.push_back(get_failure(r));
     units.push_back(std::move(u));

@@ -52,7 +52,7 @@ namespace record {
 // 2: verdicts and findings carry portability; 3: Done and outcomes carry the
 // COPY_CALL objects; 4: a HistoryCheck carries the history as fields of its
 // own, and the serializability oracle's questions and answers are records.
-inline constexpr std::uint8_t kVersion = 4;
+inline constexpr std::uint8_t kVersion = 5;
 
 struct CommandBegun {  // the command thread starts command `index`
   std::uint64_t index = 0;
@@ -65,6 +65,9 @@ struct CommandCompleted {  // ... and the pager was quiescent after it
 struct Exercised {  // the model checked `rule` `times` times
   std::string rule;
   std::uint64_t times = 0;
+  // ... or: `times` times the check was due and could not be made
+  // (model::Judgement::unjudged).
+  bool unjudged = false;
   friend bool operator==(const Exercised&, const Exercised&) = default;
 };
 struct HistoryCheck {  // the explicit SQ7 search's answer, for the parent's Z3 cross-check
@@ -80,6 +83,7 @@ struct Schedule {  // how the pager's threads were scheduled
   std::uint64_t digest = 0;
   std::string uncontrolled_reason;
   std::uint64_t choice_points = 0;
+  std::string foreign_threads;  // CaseOutcome::foreign_threads
   friend bool operator==(const Schedule&, const Schedule&) = default;
 };
 // The schedule fields of a case outcome, and back.
@@ -136,6 +140,7 @@ struct UnitResult {
   std::uint64_t cases = 0;
   std::uint64_t commands = 0;
   std::map<std::string, std::uint64_t> exercised;
+  std::map<std::string, std::uint64_t> unjudged;  // CaseOutcome::unjudged, summed
   std::vector<FoundFailure> failures;
 
   friend bool operator==(const UnitResult&, const UnitResult&) = default;

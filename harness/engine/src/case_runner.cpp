@@ -86,7 +86,7 @@ CaseOutcome outcome_of(const ChildOutcome& child) {
             o.trace.push_back(std::move(r));
             ++o.events;
           } else if constexpr (std::is_same_v<R, record::Exercised>) {
-            o.exercised[r.rule] += r.times;
+            (r.unjudged ? o.unjudged : o.exercised)[r.rule] += r.times;
           } else if constexpr (std::is_same_v<R, record::HistoryCheck>) {
             cross_check_with_z3(o, r.serializable, r.event_index,
                                 SerializabilityOracle::of_this_process().check(r.history));

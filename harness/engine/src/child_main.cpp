@@ -122,6 +122,9 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
     out.write(encode_record(record::Done{}));
     std::_Exit(0);
   });
+  // Once the case runs free it may never end: the parent learns now that
+  // it is uncontrolled, so a case killed at its time limit is unresolved.
+  sched.on_run_free([&] { out.write(encode_record(schedule_record(sched))); });
 
   std::vector<model::KernelId> kernels;
   for (auto page_size : world.kernel_page_sizes)
@@ -211,13 +214,18 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
       const auto due = recorder.store_due_at_completion();
       if (!due || due->length == 0) return;
       std::optional<std::vector<model::Stamp>> supply, backing;
-      if ((world.pager_actions & kPagerReadStore) != 0)
+      const bool want_supply = (world.pager_actions & kPagerReadStore) != 0;
+      if (want_supply)
         supply = read_blocks_with(lib.pager->read_store, due->object, due->offset, due->length);
       if (due->synchronous && sched.snapshot_intact())
         backing = read_blocks_with(lib.read_backing_store, due->object, due->offset, due->length);
       const bool intact = sched.snapshot_intact();
+      // A look that waited is no judgement, but the report says it happened.
+      model::StoreViews waited;
+      waited.supply = want_supply && !intact;
+      waited.backing = due->synchronous && !intact;
       recorder.store_at_completion(intact && supply ? &*supply : nullptr,
-                                   intact && backing ? &*backing : nullptr);
+                                   intact && backing ? &*backing : nullptr, waited);
     });
   }
   cases.set_pager_action_hook([&](const model::PagerAction& a) {
@@ -284,11 +292,14 @@ int child_main(RecordWriter& out, const PagerLibrary& lib, const Profile& profil
       mach::ControlledScheduling::PagerCode pager_code(sched);
       lib.pager->stop();
     }
-    if (sched.settle(profile.quiescence_bound) == mach::Settled::busy)
+    const mach::Settled after_stop = sched.settle(profile.quiescence_bound);
+    if (after_stop == mach::Settled::busy)
       recorder.after_stop(
           fmt::format("the case ran uncontrolled ({}) and the pager's threads did "
                       "not settle within {} ms after it",
                       sched.uncontrolled_reason(), profile.quiescence_bound.count()));
+    else if (after_stop == mach::Settled::unobservable)
+      recorder.after_stop(sched.foreign_threads());
     else
       recorder.after_stop();
   }

@@ -16,14 +16,17 @@ namespace emmi::engine {
 
 class Coverage {
  public:
-  // The rules the model checked on one event.
-  void count(const std::vector<std::string_view>& checked);
+  // The rules the model checked on one event, and those whose check was
+  // due and could not be made (model::Judgement::unjudged).
+  void count(const std::vector<std::string_view>& checked,
+             const std::vector<std::string_view>& unjudged = {});
   // One record per rule (case_record.h), for the parent.
   void write(RecordWriter& out) const;
   const std::map<std::string, std::uint64_t>& counts() const { return counts_; }
 
  private:
-  std::map<std::string, std::uint64_t> counts_;  // rule -> times checked
+  std::map<std::string, std::uint64_t> counts_;    // rule -> times checked
+  std::map<std::string, std::uint64_t> unjudged_;  // rule -> times not checkable
 };
 
 }  // namespace emmi::engine

@@ -110,6 +110,7 @@ UnitResult run_unit(const PagerLibrary& lib, const RunConfig& cfg, std::uint32_t
         ++r.cases;
         r.commands += o.commands_done;
         for (auto& [rule, n] : o.exercised) r.exercised[rule] += n;
+        for (auto& [rule, n] : o.unjudged) r.unjudged[rule] += n;
         if (on_case) on_case(r);
         for (Finding& f : findings(o))
           if (!known.count(f.rule)) fresh.push_back(std::move(f));
@@ -483,13 +484,14 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
   // What the pager was told at start(): a re-run needs it as much as the seed.
   if (!cfg.pager_options.empty()) rep.parameters["pager_options"] = cfg.pager_options;
 
-  std::map<std::string, std::uint64_t> exercised;
+  std::map<std::string, std::uint64_t> exercised, unjudged;
   std::map<std::string, const FoundFailure*> worst;  // per rule: most severe, then shortest
   std::uint64_t commands = 0;
   for (const UnitResult& u : units) {
     rep.cases_run += u.cases;
     commands += u.commands;
     for (auto& [rule, n] : u.exercised) exercised[rule] += n;
+    for (auto& [rule, n] : u.unjudged) unjudged[rule] += n;
     for (const FoundFailure& f : u.failures) {
       auto& slot = worst[f.finding.rule];
       // A finding that fails the run outranks a portability finding of
@@ -516,6 +518,8 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
     const bool self_check = rr.party == reports::Party::kernel;
     auto ex = exercised.find(rule.id);
     rr.exercised = ex == exercised.end() ? 0 : ex->second;
+    auto uj = unjudged.find(rule.id);
+    const std::uint64_t not_judged = uj == unjudged.end() ? 0 : uj->second;
     if (auto f = worst.find(rule.id); f != worst.end()) {
       const FoundFailure& found = *f->second;
       rr.verdict = found.finding.verdict;
@@ -559,6 +563,16 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
       rr.verdict = Verdict::not_applicable;
       rr.exercised = 0;
       rr.message = rule.check.reason.empty() ? "not checked by this version" : rule.check.reason;
+    } else if (rr.exercised == 0 && not_judged != 0) {
+      // Due, and never checkable: not a gap of the profile but of what the
+      // suite could see of this pager (model::Judgement::unjudged).
+      rr.verdict = Verdict::not_applicable;
+      rr.message = fmt::format(
+          "never exercised: its check was due {} times, and each time what it reads could "
+          "not be read at the instant it is about (a pager thread held it)",
+          not_judged);
+      if (!rule.check.exercised_when.empty())
+        rr.message += "; exercised only when " + rule.check.exercised_when;
     } else if (rr.exercised == 0) {
       rr.verdict = Verdict::not_applicable;
       rr.message = fmt::format(
@@ -576,6 +590,11 @@ reports::RunReport build_report(const RunConfig& cfg, const PagerLibrary& lib,
                                     "({} checks)",
                                     rr.exercised)
                               : fmt::format("exercised {} times, never violated", rr.exercised);
+      if (not_judged != 0)
+        rr.message += fmt::format(
+            "; due {} more times and not judged (what the check reads could not be read at "
+            "the instant it is about: a pager thread held it)",
+            not_judged);
     }
     rep.rules.push_back(std::move(rr));
   }
@@ -608,6 +627,16 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
     add(liveness_rule_for(o.in_flight), Verdict::crash,
         fmt::format("the pager crashed ({}){}", o.detail,
                     o.in_flight.empty() ? "" : " while handling " + o.in_flight));
+  else if (o.end == ChildEnd::timed_out && o.uncontrolled)
+    // The case ran free (a thread spun, or slept outside every intercepted
+    // call) and then outlived its limit: a hang, a busy wait and a machine
+    // too loaded to finish look the same from here.
+    add(liveness_rule_for(o.in_flight), Verdict::unresolved,
+        fmt::format("the case ran uncontrolled ({}) and did not finish ({}){}; the suite cannot "
+                    "tell a hang from a busy wait or a thread blocked outside the calls it "
+                    "intercepts",
+                    o.uncontrolled_reason, o.detail,
+                    o.in_flight.empty() ? "" : "; the pager was handling " + o.in_flight));
   else if (o.end == ChildEnd::timed_out)
     add(liveness_rule_for(o.in_flight), Verdict::timeout,
         fmt::format("the case did not finish ({}){}", o.detail,
@@ -615,14 +644,20 @@ std::vector<Finding> findings_of(const CaseOutcome& o) {
   else if (o.end == ChildEnd::resource_exhausted)
     add(liveness_rule_for(o.in_flight), Verdict::resource_exhausted,
         fmt::format("the pager exhausted a resource: {}", o.detail));
+  // With a pager thread the suite never saw start, no quiescence of the
+  // case was sure: what was judged there may be that thread's work not yet
+  // done, so nothing found on the pager is a failure.
+  const bool unseen_threads = !o.foreign_threads.empty();
   for (const CaseVerdict& v : o.verdicts) {
-    Verdict verdict = v.party != model::Party::pager ? Verdict::unresolved
-                      : v.liveness                   ? Verdict::timeout
-                                                     : Verdict::fail;
+    Verdict verdict = v.party != model::Party::pager || unseen_threads ? Verdict::unresolved
+                      : v.liveness                                     ? Verdict::timeout
+                                                                       : Verdict::fail;
     std::string message = v.party == model::Party::pager
                               ? v.explanation
                               : fmt::format("{} side: {}", model::to_string(v.party),
                                             v.explanation);
+    if (unseen_threads && v.party == model::Party::pager)
+      message += fmt::format(" [not judged: {}]", o.foreign_threads);
     // A real violation of a rule outranks a portability finding of it.
     const std::string portability = verdict == Verdict::fail ? v.portability : std::string();
     if (portability.empty())
@@ -683,6 +718,7 @@ reports::RunReport run_conformance(const RunConfig& config) {
     u.cases = 1;
     u.commands = o.commands_done;
     u.exercised = o.exercised;
+    u.unjudged = o.unjudged;
     for (Finding& f : judged_findings(o, cfg.dialect))
       u.failures.push_back({std::move(f), *cfg.replay, o, {}, cfg.seed, 0, 0});
     units.push_back(std::move(u));

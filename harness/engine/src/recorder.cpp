@@ -64,7 +64,7 @@ void Recorder::on_event(const model::Event& observed) {
 void Recorder::judged(const model::Judgement& j, std::uint64_t index) {
   for (const model::Verdict& v : j.verdicts)
     write_verdict(v.rule, v.party, v.explanation, index, false, v.portability);
-  coverage_.count(j.checked);
+  coverage_.count(j.checked, j.unjudged);
 }
 
 std::vector<model::Verdict> Recorder::quiescent(model::Model::Quiescence which) {
@@ -163,9 +163,10 @@ std::optional<model::Model::StoreDue> Recorder::store_due_at_completion() {
 }
 
 void Recorder::store_at_completion(const std::vector<model::Stamp>* supply,
-                                   const std::vector<model::Stamp>* backing) {
+                                   const std::vector<model::Stamp>* backing,
+                                   model::StoreViews waited) {
   std::lock_guard g(mu_);
-  judged(model_.judge_store_at_completion(supply, backing), trace_.size());
+  judged(model_.judge_store_at_completion(supply, backing, waited), trace_.size());
 }
 
 void Recorder::after_stop(std::string_view unfinished) {

@@ -61,10 +61,11 @@ class Recorder final : public mach::Observer {
                   const std::vector<model::Stamp>& stamps, bool after_action);
   // A snapshot at a synchronize_completed (ControlledScheduling::on_snapshot):
   // the range due, and what the store reads gave (SY6, SY8; null: not read
-  // or not judged, which only closes the due check).
+  // or not judged, which only closes the due check). `waited`: the views
+  // that were to be read and had to wait for a pager thread.
   std::optional<model::Model::StoreDue> store_due_at_completion();
   void store_at_completion(const std::vector<model::Stamp>* supply,
-                           const std::vector<model::Stamp>* backing);
+                           const std::vector<model::Stamp>* backing, model::StoreViews waited);
 
   // After the pager's stop(): what it still holds, it has leaked (V6, RT2,
   // PR8). `unfinished` says why stop() did not finish, if it did not: then

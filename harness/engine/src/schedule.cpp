@@ -18,12 +18,22 @@ mach::ScheduleOptions schedule_options(const Profile& profile, const CaseSpec& s
   schedule.pct_steps = profile.pct_steps_per_command * (spec.commands.size() + 1);
   schedule.timer_horizon = profile.timer_horizon;
   schedule.run_free_after = profile.run_free_after;
+  // Free by a third of the case's wall-clock limit at the latest, so that a
+  // spinning pager on a loaded machine ends as unresolved, not as a case
+  // killed for taking too long.
+  schedule.run_free_wall = profile.case_wall / 3;
   return schedule;
 }
 
 bool settle(mach::ControlledScheduling& sched, Recorder& recorder, const Profile& profile,
             const std::string& after) {
-  if (sched.settle(profile.quiescence_bound) == mach::Settled::busy) {
+  const mach::Settled settled = sched.settle(profile.quiescence_bound);
+  if (settled == mach::Settled::unobservable) {
+    recorder.unresolved(
+        fmt::format("the pager cannot be judged idle {}: {}", after, sched.foreign_threads()));
+    return false;
+  }
+  if (settled == mach::Settled::busy) {
     recorder.unresolved(fmt::format(
         "the case ran uncontrolled ({}) and the pager did not settle within {} ms {}; the "
         "suite cannot tell a hang from a busy wait or a thread blocked outside the calls it "
@@ -45,7 +55,8 @@ record::Schedule schedule_record(const mach::ControlledScheduling& sched) {
           sched.preemptions(),
           sched.decision_digest(),
           one_line(sched.uncontrolled_reason()),
-          sched.choice_points()};
+          sched.choice_points(),
+          one_line(sched.foreign_threads())};
 }
 
 }  // namespace emmi::engine

@@ -58,7 +58,8 @@ rc::Gen<record::Schedule> any_schedule() {
       rc::gen::set(&record::Schedule::preemptions, rc::gen::arbitrary<std::uint64_t>()),
       rc::gen::set(&record::Schedule::digest, rc::gen::arbitrary<std::uint64_t>()),
       rc::gen::set(&record::Schedule::uncontrolled_reason, any_text()),
-      rc::gen::set(&record::Schedule::choice_points, rc::gen::arbitrary<std::uint64_t>()));
+      rc::gen::set(&record::Schedule::choice_points, rc::gen::arbitrary<std::uint64_t>()),
+      rc::gen::set(&record::Schedule::foreign_threads, any_text()));
 }
 
 rc::Gen<History> any_history() {
@@ -93,10 +94,12 @@ rc::Gen<record::OracleAnswer> any_answer() {
 rc::Gen<CaseRecord> any_record() {
   return rc::gen::oneOf(
       rc::gen::cast<CaseRecord>(any_verdict()), rc::gen::cast<CaseRecord>(any_trace()),
-      rc::gen::map(rc::gen::pair(any_text(), rc::gen::arbitrary<std::uint64_t>()),
-                   [](auto p) {
-                     return CaseRecord(record::Exercised{p.first, p.second});
-                   }),
+      rc::gen::map(
+          rc::gen::tuple(any_text(), rc::gen::arbitrary<std::uint64_t>(),
+                         rc::gen::arbitrary<bool>()),
+          [](auto t) {
+            return CaseRecord(record::Exercised{std::get<0>(t), std::get<1>(t), std::get<2>(t)});
+          }),
       rc::gen::map(
           rc::gen::tuple(rc::gen::arbitrary<bool>(), rc::gen::arbitrary<std::uint64_t>(),
                          any_history()),
@@ -147,6 +150,8 @@ rc::Gen<FoundFailure> any_failure() {
     o.verdicts = *rc::gen::container<std::vector<CaseVerdict>>(any_verdict());
     o.trace = *rc::gen::container<std::vector<TraceStep>>(any_trace());
     o.exercised = *any_counts();
+    o.unjudged = *any_counts();
+    o.copy_call_objects = *rc::gen::arbitrary<std::uint64_t>();
     o.commands_done = *rc::gen::arbitrary<std::size_t>();
     o.events = *rc::gen::arbitrary<std::uint64_t>();
     o.in_flight = *any_text();
@@ -168,6 +173,7 @@ rc::Gen<UnitResult> any_unit() {
       rc::gen::set(&UnitResult::cases, rc::gen::arbitrary<std::uint64_t>()),
       rc::gen::set(&UnitResult::commands, rc::gen::arbitrary<std::uint64_t>()),
       rc::gen::set(&UnitResult::exercised, any_counts()),
+      rc::gen::set(&UnitResult::unjudged, any_counts()),
       rc::gen::set(&UnitResult::failures,
                    rc::gen::resize(4,
                                    rc::gen::container<std::vector<FoundFailure>>(any_failure()))));

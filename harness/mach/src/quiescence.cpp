@@ -3,18 +3,31 @@
 // message waits on a port one of its blocked threads receives from. The
 // kernel counts the pager's running and starting threads and wakes whoever
 // waits for quiescence when the last one blocks.
+#include <fmt/format.h>
+
 #include "core.h"
+#include "thread_scheduler.h"
 
 namespace emmi::mach::detail {
 
 void Core::count_pager_thread(ThreadRec* t, bool pager) {
   if (!pager || t->counted) return;
-  Lock lk(*this);
-  if (!t->counted && !t->exited) {
+  {
+    Lock lk(*this);
+    if (t->counted || t->exited) return;
     t->counted = true;
     t->running = true;
     ++running_pager_threads_;
   }
+  // Counted only at its first call as a pager thread: it was not started by
+  // pthread_create (threads.cpp counts those from their creation). While
+  // the scheduler controls the case, it is a thread it cannot see block.
+  if (sched::Scheduler* s = sched::Scheduler::active();
+      s != nullptr && !sched::Scheduler::controls_caller())
+    s->foreign_thread(
+        fmt::format("pager thread {} was not started by pthread_create, thrd_create or std::thread "
+                    "(clone()?): the suite cannot see it block, nor tell when the pager is idle",
+                    t->id));
 }
 
 void Core::thread_blocks(ThreadRec* t) {

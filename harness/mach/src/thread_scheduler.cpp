@@ -251,6 +251,7 @@ void Scheduler::make_runnable(SThread* t) {
 void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
   std::uint64_t seen = points_;
   TaskSample watch{};
+  auto watch_since = std::chrono::steady_clock::now();  // when `watch` was taken
   bool slept_before = false;
   while (!me->go) {
     if (free_ && me->state == SThread::State::blocked && me->timed) {
@@ -322,11 +323,18 @@ void Scheduler::wait_for_turn(SThread* me, Lock& lk) {
               "{} slept in the kernel for {} ms outside every call the scheduler "
               "intercepts",
               who, 2 * options_.run_free_after.count());
+        else if (const auto held = std::chrono::steady_clock::now() - watch_since;
+                 options_.run_free_wall.count() > 0 && held >= options_.run_free_wall)
+          why = fmt::format(
+              "{} held the turn for {} ms without reaching a scheduling point (spinning, or "
+              "starved of CPU on a loaded machine)",
+              who, std::chrono::duration_cast<std::chrono::milliseconds>(held).count());
       }
       if (why.empty()) {
         if (!watch.ok || watch.tid != tid) {
           watch = now;
           watch.tid = tid;
+          watch_since = std::chrono::steady_clock::now();
         }
         slept_before = now.ok && now.sleeping;
         continue;
@@ -377,13 +385,16 @@ void Scheduler::yield(SThread* me) {
   Internal in;
   Lock lk(mu_);
   if (options_.strategy == Strategy::pct) me->priority = --yield_floor_ - 1'000'000;
-  if (!free_ && !me->command && nobody_else_can_run(me)) {
-    // Yielding with nobody else to run (a sched_yield or failed-trylock
-    // poll loop): the thread waits for time to pass, as if it slept for a
-    // nanosecond. Its timer fires only when the pager is otherwise idle and
-    // counts against the step's timer budget, so a pager that polls for
-    // ever still settles, and the step's verdicts are taken at a state
-    // the poller has seen.
+  me->polls = true;
+  if (!free_ && !me->command && only_pollers_can_run(me)) {
+    // Yielding with nobody else to run but other pollers (a sched_yield or
+    // failed-trylock poll loop, in one thread or several): the thread
+    // waits for time to pass, as if it slept for a nanosecond. Its timer
+    // fires only when the pager is otherwise idle and counts against the
+    // step's timer budget, so a pager that polls for ever still settles,
+    // and the step's verdicts are taken at a state the pollers have seen.
+    // Without the other pollers, two of them would hand each other the
+    // turn for ever.
     me->wait = Wait::sleep;
     me->object = nullptr;
     me->cond_mutex = nullptr;
@@ -395,9 +406,10 @@ void Scheduler::yield(SThread* me) {
   decide(me, lk);
 }
 
-bool Scheduler::nobody_else_can_run(const SThread* me) const {
+bool Scheduler::only_pollers_can_run(const SThread* me) const {
   for (const SThread& t : threads_)
-    if (&t != me && (t.state == SThread::State::runnable || t.state == SThread::State::running))
+    if (&t != me && !t.polls &&
+        (t.state == SThread::State::runnable || t.state == SThread::State::running))
       return false;
   return true;
 }
@@ -411,6 +423,7 @@ BlockResult Scheduler::block(SThread* me, Wait wait, const void* object, std::ui
     return BlockResult::woken;
   }
   if (try_acquire != nullptr && try_acquire(object)) return BlockResult::acquired;
+  if (wait != Wait::sleep) me->polls = false;
   me->wait = wait;
   me->object = object;
   me->cond_mutex = nullptr;
@@ -423,6 +436,7 @@ BlockResult Scheduler::cond_block(SThread* me, const void* cond, pthread_mutex_t
                                   std::uint64_t deadline_ns) {
   Internal in;
   Lock lk(mu_);
+  me->polls = false;
   me->wait = Wait::cond;
   me->object = cond;
   me->cond_mutex = mutex;
@@ -668,6 +682,8 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
   firings_ = 0;
   settle_since_ = std::chrono::steady_clock::now();
   settle_bound_ = wall_bound;
+  // Threads it cannot see may still run: no wait can tell.
+  if (foreign_) return Settled::unobservable;
   me->state = SThread::State::blocked;
   me->wait = Wait::quiescence;
   me->timed = false;
@@ -702,6 +718,19 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
     me->state = SThread::State::blocked;
     me->wait = Wait::quiescence;
     me->timed = false;
+  }
+  if (foreign_) {
+    me->state = SThread::State::running;
+    me->wait = Wait::none;
+    me->go = false;
+    return Settled::unobservable;
+  }
+  if (free_ && !free_noticed_ && free_notice_) {
+    free_noticed_ = true;
+    const std::function<void()> notice = free_notice_;
+    lk.unlock();
+    notice();
+    lk.lock();
   }
   if (free_) {
     const auto deadline = std::chrono::steady_clock::now() + wall_bound;
@@ -888,6 +917,16 @@ T Scheduler::read(const T& field) {
 }
 
 std::string Scheduler::free_reason() { return read(free_reason_); }
+std::string Scheduler::foreign_reason() { return read(foreign_reason_); }
+
+void Scheduler::foreign_thread(const std::string& why) {
+  Internal in;
+  Lock lk(mu_);
+  if (foreign_) return;
+  foreign_ = true;
+  foreign_reason_ = why;
+  go_free(why);
+}
 std::uint64_t Scheduler::points() { return read(points_); }
 std::uint64_t Scheduler::choices() { return read(choices_); }
 std::uint64_t Scheduler::preemptions() { return read(preemptions_); }
@@ -945,6 +984,10 @@ void ControlledScheduling::on_stall(std::function<void(const std::string&)> hand
   g_current->set_stall_handler(std::move(handler));
 }
 
+void ControlledScheduling::on_run_free(std::function<void()> notice) {
+  g_current->set_free_notice(std::move(notice));
+}
+
 void ControlledScheduling::on_snapshot(std::function<void()> look) {
   g_current->set_snapshot_look(std::move(look));
 }
@@ -957,6 +1000,7 @@ std::vector<std::string> ControlledScheduling::deadlock_cycles() const {
   return g_current->cycles();
 }
 bool ControlledScheduling::uncontrolled() const { return g_current->free_running(); }
+std::string ControlledScheduling::foreign_threads() const { return g_current->foreign_reason(); }
 std::string ControlledScheduling::uncontrolled_reason() const { return g_current->free_reason(); }
 std::uint64_t ControlledScheduling::scheduling_points() const { return g_current->points(); }
 std::uint64_t ControlledScheduling::choice_points() const { return g_current->choices(); }

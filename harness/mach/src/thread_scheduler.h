@@ -141,6 +141,7 @@ struct SThread {
   bool receive_wake = false;  // a receive wake-up that came before the block
   bool go = false;            // it may run now
   bool entered = false;       // has waited for its first turn
+  bool polls = false;         // yielded since it last waited for an event (a poll loop)
   Scheduler* owner = nullptr;
   bool command = false;
   bool pager_code = true;     // the command thread: only inside PagerCode
@@ -173,6 +174,13 @@ class Scheduler {
   // thread waits for its first turn here, at its first scheduling act (not
   // in its start routine, which under ThreadSanitizer runs before the
   // sanitizer knows the thread).
+  // Whether the calling thread is one this scheduler controls, without
+  // waiting for its turn (self() would).
+  static bool controls_caller() {
+    SThread* s = tl_self;
+    Scheduler* a = g_active.load(std::memory_order_acquire);
+    return s != nullptr && a != nullptr && s->owner == a;
+  }
   static SThread* self() {
     SThread* s = tl_self;
     Scheduler* a = g_active.load(std::memory_order_acquire);
@@ -269,9 +277,18 @@ class Scheduler {
     SchedLock g(mu_);
     stall_handler_ = std::move(handler);
   }
+  void set_free_notice(std::function<void()> notice) {
+    SchedLock g(mu_);
+    free_notice_ = std::move(notice);
+  }
 
   bool free_running() const { return free_.load(std::memory_order_relaxed); }
   std::string free_reason();
+  // A thread the scheduler never saw start acts as a pager thread (created
+  // by clone(), or by a library on calls this library does not interpose):
+  // the case runs free, and no settle can say the pager is idle any more.
+  void foreign_thread(const std::string& why);
+  std::string foreign_reason();  // empty: none seen
   std::uint64_t points();
   std::uint64_t choices();
   std::uint64_t preemptions();
@@ -294,7 +311,9 @@ class Scheduler {
   void make_runnable(SThread* t);
   void go_free(const std::string& why);
   bool all_pager_blocked() const;
-  bool nobody_else_can_run(const SThread* me) const;  // with mu_ held
+  // With mu_ held: no thread but `me` can run, or only threads that yielded
+  // since they last waited for an event (SThread::polls).
+  bool only_pollers_can_run(const SThread* me) const;
   std::string state_of(const SThread& t);
 
   static std::atomic<Scheduler*> g_active;
@@ -322,6 +341,8 @@ class Scheduler {
   std::uint32_t firings_ = 0;
   std::atomic<bool> free_{false};
   std::string free_reason_;
+  bool foreign_ = false;  // foreign_thread() was called; under mu_
+  std::string foreign_reason_;
   // While the command thread waits for the pager to settle: since when, and
   // for how long the pager may keep running before the step is given up as
   // one the scheduler cannot settle.
@@ -339,6 +360,8 @@ class Scheduler {
   std::unordered_map<const void*, std::uint32_t> object_ids_;  // in the order first met
   std::vector<ControlledScheduling::Switch> switches_;
   std::function<void(const std::string&)> stall_handler_;
+  std::function<void()> free_notice_;  // ControlledScheduling::on_run_free
+  bool free_noticed_ = false;
   // Snapshots: the look to run, whether a pager thread asked for one that
   // settle() has not taken yet, whether the command thread is looking (it
   // keeps the turn at its scheduling points) and whether it had to block

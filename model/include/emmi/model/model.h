@@ -132,6 +132,17 @@ struct WorldConfig {
 struct Judgement {
   std::vector<Verdict> verdicts;
   std::vector<std::string_view> checked;  // rule IDs from rule_table() (static storage)
+  // Rules whose check was due here and could not be made: what it compares
+  // could not be read at the instant it is about (SY6, SY8: the read had
+  // to wait for a pager thread). Neither checked nor failed; the report
+  // says why a rule never exercised was not.
+  std::vector<std::string_view> unjudged;
+};
+
+// The two views of a pager's store at a synchronize's completion (OSF).
+struct StoreViews {
+  bool supply = false;   // read_store: stored or queued (SY8)
+  bool backing = false;  // the backing storage alone (SY6)
 };
 
 class Model {
@@ -191,10 +202,12 @@ class Model {
   std::optional<StoreDue> store_due_at_completion() const;
   // What the store held at that instant, one stamp per 4 KiB block of the
   // range: `supply` from read_store (SY8: queued or stored), `backing` from
-  // the backing storage (SY6, SYNCHRONOUS only); null: not read. Either
-  // way the due check is done with.
+  // the backing storage (SY6, SYNCHRONOUS only); null: not read. A view in
+  // `waited` was to be read and could not be at that instant (the read had
+  // to wait for a pager thread): its rule is unjudged (Judgement) where a
+  // block would have been compared. Either way the due check is done with.
   Judgement judge_store_at_completion(const std::vector<Stamp>* supply,
-                                      const std::vector<Stamp>* backing);
+                                      const std::vector<Stamp>* backing, StoreViews waited = {});
 
   // What a conforming kernel may do next, in a deterministic order.
   std::vector<KernelAction> enabled_kernel_actions() const;

@@ -52,6 +52,9 @@ struct CaseOutcome {
   std::vector<CaseVerdict> verdicts;  // in the order found
   std::vector<TraceStep> trace;
   std::map<std::string, std::uint64_t> exercised;  // rule -> times checked
+  // rule -> times its check was due and could not be made (SY6, SY8: the
+  // store could not be read at the instant of a completion)
+  std::map<std::string, std::uint64_t> unjudged;
   std::size_t commands_done = 0;  // commands completed (quiescence reached after them)
   std::uint64_t events = 0;
   std::string in_flight;    // message being handled when the case ended, if any
@@ -66,6 +69,10 @@ struct CaseOutcome {
   // and a fingerprint of every decision (equal runs, equal digests).
   bool uncontrolled = false;
   std::string uncontrolled_reason;
+  // Non-empty: a pager thread the scheduler never saw start took part
+  // (mach::ControlledScheduling::foreign_threads), so no quiescence of the
+  // case was sure, and its verdicts on the pager are unresolved.
+  std::string foreign_threads;
   std::uint64_t scheduling_points = 0;
   std::uint64_t choice_points = 0;  // where another thread could have run
   std::uint64_t preemptions = 0;

@@ -51,14 +51,22 @@ struct ScheduleOptions {
   std::uint32_t max_timer_firings = 4096;
   // A thread that holds the turn without reaching a scheduling point is let
   // run free (and the case reported as uncontrolled) once it has used this
-  // much CPU time, or slept in the kernel through two such windows.
+  // much CPU time, or slept in the kernel through two such windows...
   std::chrono::milliseconds run_free_after{1000};
+  // ... or, whatever CPU time it got, once it has held the turn this long
+  // (0: never). On a loaded machine a spinning thread may gather its CPU
+  // time too slowly for the case's own wall-clock limit.
+  std::chrono::milliseconds run_free_wall{0};
 };
 
 // How a settle ended.
 enum class Settled : std::uint8_t {
   quiescent,  // no pager thread can run; no timer due within the horizon
   busy,       // uncontrolled, and some pager thread still ran at the wall bound
+  // A pager thread the scheduler never saw start took part
+  // (ControlledScheduling::foreign_threads): whether the pager is idle
+  // cannot be known.
+  unobservable,
 };
 
 // One pager thread as the scheduler saw it at the end of a settle.
@@ -98,6 +106,11 @@ class ControlledScheduling {
   // Called (on the command thread) when it blocks in pager code and no
   // thread can ever run again; must not return (the case ends there).
   void on_stall(std::function<void(const std::string& why)> handler);
+  // Called once, on the command thread in settle(), no lock held, when the
+  // case has gone free (uncontrolled() turned true): before the settle's
+  // wall-clock wait, so what the case was can be told even if it never
+  // ends.
+  void on_run_free(std::function<void()> notice);
 
   // A look at the pager at one instant. While settle() waits, a pager
   // thread that asks for one (the simulated kernel does, right after it
@@ -119,6 +132,10 @@ class ControlledScheduling {
 
   bool uncontrolled() const;  // some thread was let run free
   std::string uncontrolled_reason() const;
+  // Why a pager thread the scheduler never saw start acted (not started by
+  // pthread_create, thrd_create or std::thread: clone(), say); empty when
+  // none did. Such a case runs free and no settle is quiescent.
+  std::string foreign_threads() const;
   std::uint64_t scheduling_points() const;
   std::uint64_t choice_points() const;  // where another thread could have run (PCT's steps)
   std::uint64_t preemptions() const;    // switches away from a thread that could go on
