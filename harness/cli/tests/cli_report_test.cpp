@@ -689,6 +689,30 @@ TEST(RealReports, WriteBehindOsfPagerIsConformingAndItsCompletionsAreJudged) {
   }
 }
 
+// A worker-pool pager written with C11 <threads.h>: glibc builds thrd_create,
+// mtx_lock and cnd_wait past the pthread calls the suite interposes, and
+// the suite once judged such a pager while its workers still held requests
+// (RD1, DR3, TM4-TM6, RT5 on every seed). Seen, it is conforming, and no
+// case of it ran uncontrolled.
+TEST(RealReports, C11ThreadsPagerIsConforming) {
+  for (const char* seed : {"1", "2"}) {
+    ScratchDir dir;
+    CommandResult r = emmi_cts({"run", "--quiet", "--seed", seed, "--pager", EMMI_C11_THREADS_PAGER,
+                                "--report-dir", dir.path().string(), "--format", "json"});
+    const json report = read_json(dir / "emmi-report.json");
+    EXPECT_EQ(r.exit_code, 0) << describe(verdicts(report)) << r.out << r.err;
+    std::size_t passed = 0;
+    for (const json& rule : report.at("rules")) {
+      EXPECT_TRUE(rule.at("verdict") == "pass" || rule.at("verdict") == "not-applicable")
+          << rule.dump();
+      if (rule.at("verdict") == "pass") ++passed;
+    }
+    // Its actions too: sync, flush, change_attributes and shutdown.
+    EXPECT_GT(passed, 40u) << describe(verdicts(report));
+    EXPECT_EQ(report.dump().find("ran uncontrolled"), std::string::npos);
+  }
+}
+
 // A pager that sends synchronize_completed with the lock its store reads
 // take held, as most pagers replying from their handlers do, cannot be
 // looked at the instant of the completion: SY6 and SY8 are never judged,

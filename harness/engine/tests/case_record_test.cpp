@@ -387,3 +387,54 @@ TEST(CaseRecord, ACrashChargedToARuleIsThatRulesFailureNotACrash) {
   EXPECT_NE(crash[0].rule, "SU10");
   EXPECT_NE(crash[0].message.find(text), std::string::npos) << crash[0].message;
 }
+
+// A case that ran free (the child said so as it went, before the wall-clock
+// limit killed it) and then timed out proves nothing about the pager: a
+// hang, a busy wait and a machine too loaded to finish look the same. A case
+// that stayed under control and timed out is the pager's timeout.
+TEST(CaseRecord, ATimeoutAfterTheCaseRanFreeIsUnresolved) {
+  ChildOutcome child;
+  child.end = ChildEnd::timed_out;
+  child.detail = "wall-clock limit 8000 ms";
+  record::Schedule went_free;
+  went_free.uncontrolled = true;
+  went_free.uncontrolled_reason = "t2 ran 1000 ms of CPU time without reaching a scheduling point";
+  child.records = {encode_record(record::CommandBegun{0}), encode_record(went_free)};
+  auto findings = findings_of(outcome_of(child));
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].verdict, emmi::reports::Verdict::unresolved);
+  EXPECT_NE(findings[0].message.find("ran uncontrolled (t2 ran 1000 ms"), std::string::npos)
+      << findings[0].message;
+
+  child.records = {encode_record(record::CommandBegun{0})};
+  auto controlled = findings_of(outcome_of(child));
+  ASSERT_EQ(controlled.size(), 1u);
+  EXPECT_EQ(controlled[0].verdict, emmi::reports::Verdict::timeout);
+}
+
+// With a pager thread the scheduler never saw start, no quiescence of the
+// case was sure: what the model found on the pager is unresolved, and says
+// why; what it found on the kernel stays as it was.
+TEST(CaseRecord, VerdictsOfACaseWithThreadsTheSuiteNeverSawStartAreUnresolved) {
+  ChildOutcome child;
+  child.end = ChildEnd::exited;
+  record::Schedule s;
+  s.uncontrolled = true;
+  s.foreign_threads = "pager thread 3 was not started by pthread_create";
+  child.records = {encode_record(
+                       CaseVerdict{"DR3", emmi::model::Party::pager, "unanswered", 4, false, {}}),
+                   encode_record(s), encode_record(record::Done{0})};
+  auto findings = findings_of(outcome_of(child));
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].rule, "DR3");
+  EXPECT_EQ(findings[0].verdict, emmi::reports::Verdict::unresolved);
+  EXPECT_NE(findings[0].message.find("not judged: pager thread 3"), std::string::npos)
+      << findings[0].message;
+
+  child.records = {encode_record(
+                       CaseVerdict{"DR3", emmi::model::Party::pager, "unanswered", 4, false, {}}),
+                   encode_record(record::Done{0})};
+  auto judged = findings_of(outcome_of(child));
+  ASSERT_EQ(judged.size(), 1u);
+  EXPECT_EQ(judged[0].verdict, emmi::reports::Verdict::fail);
+}

@@ -3,12 +3,14 @@
 // their own condition variables, mutexes, semaphores, barriers and timers are
 // seen exactly; the same seed gives the same interleaving; a wait-for cycle is
 // named; a thread that never reaches a scheduling point is let run free.
+#include <dlfcn.h>
 #include <mach.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include <semaphore>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "emmi/mach/kernel.h"
@@ -161,6 +164,184 @@ TEST(ControlledScheduling, CondvarWorkerIsQuiescentOnlyWhenItsWorkIsDone) {
       EXPECT_EQ(sorted, (std::vector<int>{1000, 1001, 1002, 1003, 1004}))
           << "seed " << seed << " " << to_string(strategy);
       EXPECT_FALSE(r.uncontrolled) << r.why;
+    }
+  }
+}
+
+// --- The same dispatcher written with C11 <threads.h> ------------------------------
+// glibc builds thrd_create, mtx_lock and cnd_wait on its pthread internals,
+// past the pthread_* calls the scheduler interposes; they are interposed too,
+// or the worker would be a thread nobody saw start, blocked where nobody
+// looks, and every settle a false quiescence.
+struct C11Dispatch {
+  mach_port_t port = MACH_PORT_NULL;
+  mtx_t lock;
+  cnd_t work;
+  std::deque<int> queue;
+  std::vector<int> handled;  // under lock
+  bool stopping = false;
+};
+
+int c11_receiver(void* p) {
+  auto* d = static_cast<C11Dispatch*>(p);
+  for (;;) {
+    Buffer buf{};
+    if (mach_msg(&buf.head, MACH_RCV_MSG, 0, sizeof buf, d->port, MACH_MSG_TIMEOUT_NONE,
+                 MACH_PORT_NULL) != MACH_MSG_SUCCESS)
+      break;
+    mtx_lock(&d->lock);
+    d->queue.push_back(buf.head.msgh_id);
+    cnd_signal(&d->work);
+    mtx_unlock(&d->lock);
+  }
+  mtx_lock(&d->lock);
+  d->stopping = true;
+  cnd_broadcast(&d->work);
+  mtx_unlock(&d->lock);
+  return 0;
+}
+
+int c11_worker(void* p) {
+  auto* d = static_cast<C11Dispatch*>(p);
+  mtx_lock(&d->lock);
+  for (;;) {
+    while (d->queue.empty() && !d->stopping) cnd_wait(&d->work, &d->lock);
+    if (d->queue.empty()) break;
+    int id = d->queue.front();
+    d->queue.pop_front();
+    mtx_unlock(&d->lock);
+    thrd_yield();
+    mtx_lock(&d->lock);
+    d->handled.push_back(id);
+  }
+  mtx_unlock(&d->lock);
+  return 7;
+}
+
+TEST(ControlledScheduling, C11ThreadsWorkerIsQuiescentOnlyWhenItsWorkIsDone) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    for (Strategy strategy : {Strategy::random_walk, Strategy::pct}) {
+      Kernel kernel;
+      ControlledScheduling sched(kernel, options(seed, strategy));
+      C11Dispatch d;
+      ASSERT_EQ(mtx_init(&d.lock, mtx_plain), thrd_success);
+      ASSERT_EQ(cnd_init(&d.work), thrd_success);
+      thrd_t threads[3];
+      {
+        Kernel::ExternalPagerCall as_pager(kernel);
+        ControlledScheduling::PagerCode pager_code(sched);
+        d.port = new_receive_right();
+        ASSERT_EQ(thrd_create(&threads[0], c11_receiver, &d), thrd_success);
+        ASSERT_EQ(thrd_create(&threads[1], c11_worker, &d), thrd_success);
+        ASSERT_EQ(thrd_create(&threads[2], c11_worker, &d), thrd_success);
+      }
+      EXPECT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+      {
+        Kernel::ExternalPagerCall as_pager(kernel);
+        for (int i = 0; i < 5; ++i)
+          EXPECT_EQ(send_simple(d.port, MACH_MSG_TYPE_MAKE_SEND, 1000 + i), MACH_MSG_SUCCESS);
+      }
+      EXPECT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+      mtx_lock(&d.lock);
+      std::vector<int> sorted = d.handled;
+      mtx_unlock(&d.lock);
+      std::sort(sorted.begin(), sorted.end());
+      EXPECT_EQ(sorted, (std::vector<int>{1000, 1001, 1002, 1003, 1004}))
+          << "seed " << seed << " " << to_string(strategy);
+      for (const auto& t : sched.threads()) EXPECT_TRUE(t.blocked) << t.state;
+      EXPECT_EQ(sched.threads().size(), 3u);
+      EXPECT_FALSE(sched.uncontrolled()) << sched.uncontrolled_reason();
+      EXPECT_EQ(sched.foreign_threads(), "");
+      {
+        Kernel::ExternalPagerCall as_pager(kernel);
+        ControlledScheduling::PagerCode pager_code(sched);
+        EXPECT_EQ(mach_port_destroy(mach_task_self(), d.port), KERN_SUCCESS);
+        int result = -1;
+        EXPECT_EQ(thrd_join(threads[0], &result), thrd_success);
+        EXPECT_EQ(result, 0);
+        for (int i = 1; i < 3; ++i) {
+          EXPECT_EQ(thrd_join(threads[i], &result), thrd_success);
+          EXPECT_EQ(result, 7);
+        }
+      }
+      cnd_destroy(&d.work);
+      mtx_destroy(&d.lock);
+    }
+  }
+}
+
+// A pager thread started past every interposed call (here the C library's
+// own pthread_create; clone() or a library's private threads alike) cannot
+// be seen to block: once it acts as a pager thread, no settle is quiescent,
+// and the case says why.
+TEST(ControlledScheduling, AThreadStartedPastTheInterposedCallsMakesTheCaseUnobservable) {
+  using Create = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(libc, nullptr);
+  auto libc_create = reinterpret_cast<Create>(dlsym(libc, "pthread_create"));
+  ASSERT_NE(libc_create, nullptr);
+  Kernel kernel;
+  ControlledScheduling sched(kernel, options(1));
+  Dispatch d;
+  pthread_t unseen;
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    d.port = new_receive_right();
+    ASSERT_EQ(libc_create(&unseen, nullptr, receiver, &d), 0);
+  }
+  // Its first kernel call (the receive) gives it away; nothing before it can.
+  while (sched.foreign_threads().empty()) std::this_thread::yield();
+  EXPECT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::unobservable);
+  EXPECT_TRUE(sched.uncontrolled());
+  EXPECT_NE(sched.foreign_threads().find("not started by pthread_create"), std::string::npos)
+      << sched.foreign_threads();
+  {
+    Kernel::ExternalPagerCall as_pager(kernel);
+    EXPECT_EQ(mach_port_destroy(mach_task_self(), d.port), KERN_SUCCESS);
+  }
+  EXPECT_EQ(pthread_join(unseen, nullptr), 0);
+  dlclose(libc);
+}
+
+// --- Two threads polling with sched_yield ----------------------------------------
+// With only each other to run, each yield sleeps a virtual nanosecond, so
+// the step settles once the timer budget is spent; they used to hand each
+// other the turn until the settle's bound let the case run free.
+struct Polling {
+  std::atomic<int> polls{0};
+  std::atomic<bool> stop{false};
+};
+
+void* yield_poller(void* p) {
+  auto* s = static_cast<Polling*>(p);
+  while (!s->stop.load()) {
+    s->polls.fetch_add(1);
+    sched_yield();
+  }
+  return nullptr;
+}
+
+TEST(ControlledScheduling, TwoYieldPollersSettleUnderControl) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    Kernel kernel;
+    ControlledScheduling sched(kernel, options(seed));
+    Polling s;
+    pthread_t a, b;
+    {
+      Kernel::ExternalPagerCall as_pager(kernel);
+      ControlledScheduling::PagerCode pager_code(sched);
+      a = spawn(yield_poller, &s);
+      b = spawn(yield_poller, &s);
+    }
+    EXPECT_EQ(sched.settle(std::chrono::milliseconds(2000)), Settled::quiescent);
+    EXPECT_FALSE(sched.uncontrolled()) << sched.uncontrolled_reason();
+    EXPECT_GT(s.polls.load(), 2);
+    s.stop.store(true);
+    {
+      Kernel::ExternalPagerCall as_pager(kernel);
+      ControlledScheduling::PagerCode pager_code(sched);
+      EXPECT_EQ(pthread_join(a, nullptr), 0);
+      EXPECT_EQ(pthread_join(b, nullptr), 0);
     }
   }
 }
