@@ -498,8 +498,10 @@ action_range_ok (const struct object *o, uint64_t offset, uint64_t length)
   return !o->bound || (offset % o->page_size == 0 && length % o->page_size == 0);
 }
 
+/* sync and flush: one lock_request over the range, waited for.  */
 static kern_return_t
-c11_sync (uint32_t i, uint64_t offset, uint64_t length)
+lock_action (uint32_t i, uint64_t offset, uint64_t length, int should_return,
+             boolean_t should_flush)
 {
   struct object *o = action_object (i);
   if (o == NULL)
@@ -509,8 +511,7 @@ c11_sync (uint32_t i, uint64_t offset, uint64_t length)
   if (action_range_ok (o, offset, length))
     {
       if (o->bound)
-        lock_and_wait (o, offset, length, MEMORY_OBJECT_RETURN_ALL, FALSE,
-                       VM_PROT_NO_CHANGE);
+        lock_and_wait (o, offset, length, should_return, should_flush, VM_PROT_NO_CHANGE);
       kr = KERN_SUCCESS;
     }
   mtx_unlock (&o->lock);
@@ -518,22 +519,15 @@ c11_sync (uint32_t i, uint64_t offset, uint64_t length)
 }
 
 static kern_return_t
+c11_sync (uint32_t i, uint64_t offset, uint64_t length)
+{
+  return lock_action (i, offset, length, MEMORY_OBJECT_RETURN_ALL, FALSE);
+}
+
+static kern_return_t
 c11_flush (uint32_t i, uint64_t offset, uint64_t length)
 {
-  struct object *o = action_object (i);
-  if (o == NULL)
-    return KERN_INVALID_ARGUMENT;
-  mtx_lock (&o->lock);
-  kern_return_t kr = KERN_INVALID_ARGUMENT;
-  if (action_range_ok (o, offset, length))
-    {
-      if (o->bound)
-        lock_and_wait (o, offset, length, MEMORY_OBJECT_RETURN_DIRTY, TRUE,
-                       VM_PROT_NO_CHANGE);
-      kr = KERN_SUCCESS;
-    }
-  mtx_unlock (&o->lock);
-  return kr;
+  return lock_action (i, offset, length, MEMORY_OBJECT_RETURN_DIRTY, TRUE);
 }
 
 static kern_return_t
