@@ -682,8 +682,6 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
   firings_ = 0;
   settle_since_ = std::chrono::steady_clock::now();
   settle_bound_ = wall_bound;
-  // Threads it cannot see may still run: no wait can tell.
-  if (foreign_) return Settled::unobservable;
   me->state = SThread::State::blocked;
   me->wait = Wait::quiescence;
   me->timed = false;
@@ -719,34 +717,29 @@ Settled Scheduler::settle(std::chrono::milliseconds wall_bound) {
     me->wait = Wait::quiescence;
     me->timed = false;
   }
-  if (foreign_) {
-    me->state = SThread::State::running;
-    me->wait = Wait::none;
-    me->go = false;
-    return Settled::unobservable;
-  }
-  if (free_ && !free_noticed_ && free_notice_) {
+  // A foreign thread made the case free (foreign_thread): threads the
+  // scheduler cannot see may still run, and no wait can tell.
+  Settled result = foreign_ ? Settled::unobservable : Settled::quiescent;
+  if (!foreign_ && free_ && !free_noticed_ && free_notice_) {
     free_noticed_ = true;
     const std::function<void()> notice = free_notice_;
     lk.unlock();
     notice();
     lk.lock();
   }
-  if (free_) {
+  if (!foreign_ && free_) {
     const auto deadline = std::chrono::steady_clock::now() + wall_bound;
     while (!all_pager_blocked()) {
       if (lk.wait_until(me->cv, deadline) == std::cv_status::timeout && !all_pager_blocked()) {
-        me->state = SThread::State::running;
-        me->wait = Wait::none;
-        me->go = false;
-        return Settled::busy;
+        result = Settled::busy;
+        break;
       }
     }
   }
   me->state = SThread::State::running;
   me->wait = Wait::none;
   me->go = false;
-  return Settled::quiescent;
+  return result;
 }
 
 void Scheduler::snapshot(SThread* me) {
